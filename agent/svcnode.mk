@@ -1,0 +1,1 @@
+# agent/svcnode.mk: the service-node BUM replicator.

@@ -1,0 +1,39 @@
+/* agent-server.h - the controller's side of the controller <-> nvo-agent
+ * protocol (proto/nvo.proto) on the libuv main thread.
+ *
+ * Agents connect to --agents, say hello with their hypervisor name, get a
+ * snapshot of their view, then deltas; their acks confirm revisions. */
+#ifndef NVO_AGENT_SERVER_H
+#define NVO_AGENT_SERVER_H 1
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "controller/southbound.h"
+
+struct nvo_hv_view;
+struct agent_server;
+
+/* Listens on 'addr' ("IP:PORT" or "PORT").  Returns NULL and sets '*errp'
+ * (negative errno) on failure.  Caller owns the result. */
+struct agent_server *agent_server_create(uv_loop_t *loop, const char *addr,
+                                         nvo_sb_confirm_cb *confirm,
+                                         nvo_sb_liveness_cb *liveness,
+                                         void *aux, int *errp);
+
+/* Sets the desired state of kernel hypervisor / service node view->hv_id;
+ * an agent that says hello with view->name gets it.  Takes ownership. */
+void agent_server_set(struct agent_server *, struct nvo_hv_view *view);
+
+/* Forgets hypervisor 'hv_id'; its agent, if connected, is told and dropped. */
+void agent_server_remove(struct agent_server *, int64_t hv_id);
+
+/* Fills '*st' for 'hv_id'. */
+void agent_server_status(struct agent_server *, int64_t hv_id,
+                         struct nvo_sb_status *st);
+
+/* Closes the listener and every session (agents keep forwarding) and frees
+ * everything once libuv has closed the handles.  Accepts NULL. */
+void agent_server_destroy(struct agent_server *);
+
+#endif /* controller/agent-server.h */

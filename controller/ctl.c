@@ -1,0 +1,382 @@
+#include <config.h>
+#include "controller/ctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/agent-server.h"
+#include "controller/desired.h"
+#include "controller/model.h"
+#include "controller/ovs-sb.h"
+#include "controller/store.h"
+#include "hash.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ctl);
+
+/* What the core knows of one hypervisor. */
+struct nvo_ctl_hv {
+    struct hmap_node node;      /* In nvo_ctl.hvs, by hv_id. */
+    int64_t hv_id;
+    bool is_ovs;
+    bool alive;                 /* Agent connected (service nodes). */
+    struct nvo_hv_view *pushed; /* Last view handed to the southbound. */
+    int64_t required;           /* Revision it must confirm. */
+    int64_t equiv;              /* Latest revision whose view == pushed. */
+    int64_t confirmed;          /* Latest revision it holds. */
+};
+
+struct nvo_ctl_waiter {
+    struct ovs_list node;       /* In nvo_ctl.waiters. */
+    struct nvo_ctl *ctl;
+    int64_t *hv_ids;
+    size_t n;
+    int64_t revision;
+    uv_timer_t *timer;          /* Freed in its close callback. */
+    nvo_ctl_wait_cb *cb;
+    void *aux;
+};
+
+static struct nvo_ctl_hv *
+ctl_hv_find(const struct nvo_ctl *ctl, int64_t hv_id)
+{
+    struct nvo_ctl_hv *h;
+    HMAP_FOR_EACH_WITH_HASH (h, node, hash_uint64(hv_id), &ctl->hvs) {
+        if (h->hv_id == hv_id) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static struct nvo_ctl_hv *
+ctl_hv_get(struct nvo_ctl *ctl, int64_t hv_id)
+{
+    struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    if (!h) {
+        h = xzalloc(sizeof *h);
+        h->hv_id = hv_id;
+        hmap_insert(&ctl->hvs, &h->node, hash_uint64(hv_id));
+    }
+    return h;
+}
+
+void
+nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop)
+{
+    memset(ctl, 0, sizeof *ctl);
+    ctl->loop = loop;
+    hmap_init(&ctl->hvs);
+    ovs_list_init(&ctl->waiters);
+    ctl->wait_timeout_ms = NVO_CTL_WAIT_TIMEOUT_MS;
+}
+
+static void waiter_finish(struct nvo_ctl_waiter *, bool ok);
+
+void
+nvo_ctl_destroy(struct nvo_ctl *ctl)
+{
+    if (!ctl) {
+        return;
+    }
+    struct nvo_ctl_waiter *w;
+    LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
+        waiter_finish(w, false);
+    }
+    ovs_sb_destroy(ctl->ovs);
+    ctl->ovs = NULL;
+    agent_server_destroy(ctl->agents);
+    ctl->agents = NULL;
+    struct nvo_ctl_hv *h;
+    HMAP_FOR_EACH_POP (h, node, &ctl->hvs) {
+        nvo_hv_view_destroy(h->pushed);
+        free(h);
+    }
+    hmap_destroy(&ctl->hvs);
+    nvo_model_destroy(ctl->model);
+    ctl->model = NULL;
+    nvo_store_close(ctl->store);
+    ctl->store = NULL;
+}
+
+bool
+nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl_)
+{
+    struct nvo_ctl *ctl = ctl_;
+    struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+    return h && h->alive;
+}
+
+static bool
+hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
+{
+    const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    /* A hypervisor the core never pushed to (deleted, or not affected) has
+     * nothing to confirm. */
+    return !h || h->confirmed >= revision || h->required < revision;
+}
+
+static bool
+waiter_done(const struct nvo_ctl_waiter *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (!hv_confirmed(w->ctl, w->hv_ids[i], w->revision)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+timer_closed(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static void
+waiter_free(struct nvo_ctl_waiter *w)
+{
+    ovs_list_remove(&w->node);
+    if (w->timer) {
+        uv_timer_stop(w->timer);
+        uv_close((uv_handle_t *) w->timer, timer_closed);
+    }
+    free(w->hv_ids);
+    free(w);
+}
+
+static void
+waiter_finish(struct nvo_ctl_waiter *w, bool ok)
+{
+    nvo_ctl_wait_cb *cb = w->cb;
+    void *aux = w->aux;
+    waiter_free(w);
+    cb(aux, ok);
+}
+
+static void
+check_waiters(struct nvo_ctl *ctl)
+{
+    struct nvo_ctl_waiter *w;
+    LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
+        if (waiter_done(w)) {
+            waiter_finish(w, true);
+        }
+    }
+}
+
+static void
+waiter_timeout(uv_timer_t *timer)
+{
+    waiter_finish(timer->data, false);
+}
+
+struct nvo_ctl_waiter *
+nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
+             int64_t revision, uint64_t timeout_ms, nvo_ctl_wait_cb *cb,
+             void *aux)
+{
+    struct nvo_ctl_waiter *w = xzalloc(sizeof *w);
+    w->ctl = ctl;
+    w->hv_ids = xmemdup(hv_ids, (n ? n : 1) * sizeof *hv_ids);
+    w->n = n;
+    w->revision = revision;
+    w->cb = cb;
+    w->aux = aux;
+    ovs_list_push_back(&ctl->waiters, &w->node);
+    if (waiter_done(w)) {
+        waiter_finish(w, true);
+        return NULL;
+    }
+    w->timer = xmalloc(sizeof *w->timer);
+    uv_timer_init(ctl->loop, w->timer);
+    w->timer->data = w;
+    uv_timer_start(w->timer, waiter_timeout, timeout_ms, 0);
+    return w;
+}
+
+void
+nvo_ctl_wait_cancel(struct nvo_ctl_waiter *w)
+{
+    if (w) {
+        waiter_free(w);
+    }
+}
+
+/* Recomputes and, if changed, pushes hypervisor 'hv''s view; 'revision' is
+ * what it must then confirm. */
+static void
+publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
+            int64_t revision)
+{
+    struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
+    struct nvo_hv_view *v = desired_compute(ctl->model, hv, nvo_ctl_sn_alive,
+                                            ctl);
+    v->revision = revision;
+    h->is_ovs = hv->dataplane == NVO_DP_OVS;
+    h->required = revision;
+    if (h->pushed && nvo_hv_view_equal(h->pushed, v)) {
+        nvo_hv_view_destroy(v);
+        h->equiv = revision;
+        if (h->confirmed >= h->pushed->revision) {
+            h->confirmed = revision;
+        }
+        return;
+    }
+    nvo_hv_view_destroy(h->pushed);
+    h->pushed = v;
+    h->equiv = revision;
+    ctl->n_pushes++;
+    if (h->is_ovs) {
+        if (ctl->ovs) {
+            ovs_sb_set(ctl->ovs, nvo_hv_view_clone(v));
+        }
+    } else if (ctl->agents) {
+        agent_server_set(ctl->agents, nvo_hv_view_clone(v));
+    }
+}
+
+void
+nvo_ctl_publish_all(struct nvo_ctl *ctl)
+{
+    struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
+        publish_one(ctl, hv, ctl->model->revision);
+    }
+    check_waiters(ctl);
+}
+
+/* Service nodes: a network's service node depends on the bum mode and on
+ * which nodes are alive, so every service node is re-evaluated on writes. */
+static void
+publish_service_nodes(struct nvo_ctl *ctl, int64_t revision)
+{
+    struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
+        if (hv->role == NVO_ROLE_SERVICE_NODE) {
+            publish_one(ctl, hv, revision);
+        }
+    }
+}
+
+void
+nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
+                int64_t revision)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             hv_ids[i]);
+        if (hv && hv->role != NVO_ROLE_SERVICE_NODE) {
+            publish_one(ctl, hv, revision);
+        }
+    }
+    publish_service_nodes(ctl, revision);
+    check_waiters(ctl);
+}
+
+void
+nvo_ctl_network_hvs(struct nvo_ctl *ctl, const struct nvo_network *net,
+                    int64_t **ids, size_t *n, size_t *cap)
+{
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        if (*n >= *cap) {
+            *ids = x2nrealloc(*ids, cap, sizeof **ids);
+        }
+        (*ids)[(*n)++] = p->hypervisor->id;
+    }
+    const struct nvo_hypervisor *sn = desired_service_node(
+        ctl->model, net, nvo_ctl_sn_alive, ctl);
+    if (sn) {
+        if (*n >= *cap) {
+            *ids = x2nrealloc(*ids, cap, sizeof **ids);
+        }
+        (*ids)[(*n)++] = sn->id;
+    }
+}
+
+void
+nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, bool was_ovs)
+{
+    struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    if (h) {
+        hmap_remove(&ctl->hvs, &h->node);
+        nvo_hv_view_destroy(h->pushed);
+        free(h);
+    }
+    if (was_ovs) {
+        if (ctl->ovs) {
+            ovs_sb_remove(ctl->ovs, hv_id);
+        }
+    } else if (ctl->agents) {
+        agent_server_remove(ctl->agents, hv_id);
+    }
+    check_waiters(ctl);
+}
+
+void
+nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
+{
+    struct nvo_ctl *ctl = ctl_;
+    struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    if (!h) {
+        return;
+    }
+    /* The southbound holds the view of 'revision'; every later revision whose
+     * view is the same is held too. */
+    int64_t held = revision;
+    if (h->pushed && revision >= h->pushed->revision) {
+        held = MAX(revision, h->equiv);
+    }
+    if (held > h->confirmed) {
+        h->confirmed = held;
+        VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
+                 hv_id, held);
+    }
+    check_waiters(ctl);
+}
+
+void
+nvo_ctl_liveness(void *ctl_, int64_t hv_id, bool alive)
+{
+    struct nvo_ctl *ctl = ctl_;
+    struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv_id);
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model, hv_id);
+    if (h->alive == alive) {
+        return;
+    }
+    h->alive = alive;
+    if (!hv || hv->role != NVO_ROLE_SERVICE_NODE) {
+        return;
+    }
+    VLOG_INFO("service node %s is %s; re-placing its networks", hv->name,
+              alive ? "up" : "down");
+    /* Every hypervisor in a service-node network may get another node. */
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    struct nvo_network *net;
+    HMAP_FOR_EACH (net, id_node, &ctl->model->networks_by_id) {
+        if (net->bum == NVO_BUM_SERVICE_NODE) {
+            nvo_ctl_network_hvs(ctl, net, &ids, &n, &cap);
+        }
+    }
+    nvo_ctl_publish(ctl, ids, n, ctl->model->revision);
+    free(ids);
+}
+
+void
+nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
+                  struct nvo_sb_status *st, int64_t *required)
+{
+    const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    memset(st, 0, sizeof *st);
+    st->state = NVO_SB_UNKNOWN;
+    if (h && h->is_ovs && ctl->ovs) {
+        ovs_sb_status(ctl->ovs, hv_id, st);
+    } else if (h && !h->is_ovs && ctl->agents) {
+        agent_server_status(ctl->agents, hv_id, st);
+    }
+    st->confirmed_revision = h ? h->confirmed : 0;
+    *required = h ? h->required : 0;
+}

@@ -1,0 +1,106 @@
+/* ctl.h - the controller core: the context every controller module shares,
+ * and the path from a committed store change to confirmed hypervisors.
+ *
+ *   REST write --> store txn (revision R) --> model update
+ *              --> nvo_ctl_publish(affected hypervisors, R)
+ *                    desired_compute() per hypervisor; changed views are
+ *                    handed to ovs_sb (OVS) or agent_server (kernel)
+ *              <-- southbound confirms R  --> nvo_ctl_confirmed()
+ *                    completes the ?wait=1 waiters whose hypervisors all
+ *                    confirmed R; a waiter's timer answers 504 otherwise.
+ *
+ * Per hypervisor the core keeps the last view it pushed, the revision it
+ * must confirm ('required') and the one it confirmed.  A write that leaves a
+ * hypervisor's view unchanged needs no push: once the pushed view is
+ * confirmed, every later revision with the same view counts as confirmed.
+ *
+ * Single-threaded (libuv main thread). */
+#ifndef NVO_CTL_H
+#define NVO_CTL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "controller/southbound.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+
+struct nvo_model;
+struct nvo_store;
+struct ovs_sb;
+struct agent_server;
+struct nvo_hypervisor;
+struct nvo_network;
+
+struct nvo_ctl {
+    uv_loop_t *loop;
+    struct nvo_store *store;    /* Owned. */
+    struct nvo_model *model;    /* Owned. */
+    struct ovs_sb *ovs;         /* Owned; NULL in unit tests. */
+    struct agent_server *agents;/* Owned; NULL in unit tests. */
+    struct hmap hvs;            /* Contains struct nvo_ctl_hv, by hv_id. */
+    struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
+    uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
+    uint64_t n_pushes;          /* Views handed to southbounds. */
+};
+
+/* Default ?wait=1 timeout (ms); overridable with --wait-timeout. */
+#define NVO_CTL_WAIT_TIMEOUT_MS 10000
+
+/* Initializes 'ctl' around 'loop'.  The caller then sets store, model, ovs
+ * and agents, and calls nvo_ctl_publish_all().  Owned by the caller. */
+void nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop);
+
+/* Fails every pending waiter, destroys the southbounds, model and store.
+ * Accepts NULL. */
+void nvo_ctl_destroy(struct nvo_ctl *ctl);
+
+/* Pushes every hypervisor's view (at start-up). */
+void nvo_ctl_publish_all(struct nvo_ctl *ctl);
+
+/* After a committed write at 'revision': recomputes the views of the
+ * hypervisors in 'hv_ids' (their ids; unknown ones are ignored), pushes the
+ * ones that changed and sets 'revision' as what each must confirm.  Also
+ * re-places service nodes when the write changed which networks use one. */
+void nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
+                     int64_t revision);
+
+/* Appends to '*ids' (a growing array, '*n' entries, '*cap' capacity, caller
+ * frees with free()) the id of every hypervisor with a port in 'net', and of
+ * the service node serving it, if any.  Duplicates are harmless. */
+void nvo_ctl_network_hvs(struct nvo_ctl *ctl, const struct nvo_network *net,
+                         int64_t **ids, size_t *n, size_t *cap);
+
+/* A hypervisor was deleted: tells its southbound to forget it. */
+void nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id,
+                       bool was_ovs);
+
+/* Southbound callbacks (nvo_sb_confirm_cb / nvo_sb_liveness_cb); 'aux' is
+ * the ctl. */
+void nvo_ctl_confirmed(void *ctl, int64_t hv_id, int64_t revision);
+void nvo_ctl_liveness(void *ctl, int64_t hv_id, bool alive);
+
+/* Status of hypervisor 'hv_id' as GET /v1/hypervisors shows it: the
+ * southbound's connection state, what it confirmed (mapped through
+ * unchanged views) and what it must confirm. */
+void nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
+                       struct nvo_sb_status *st, int64_t *required);
+
+/* Calls 'cb(aux, true)' once every hypervisor in 'hv_ids' has confirmed
+ * 'revision' (at once if they all have), or 'cb(aux, false)' after
+ * 'timeout_ms'.  Returns a handle for nvo_ctl_wait_cancel() (which is valid
+ * until 'cb' has been called), or NULL if 'cb' was already called. */
+typedef void nvo_ctl_wait_cb(void *aux, bool ok);
+struct nvo_ctl_waiter *nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids,
+                                    size_t n, int64_t revision,
+                                    uint64_t timeout_ms,
+                                    nvo_ctl_wait_cb *cb, void *aux);
+/* Drops a waiter without calling its callback (its client went away). */
+void nvo_ctl_wait_cancel(struct nvo_ctl_waiter *);
+
+/* True if service node 'hv' is alive (desired_sn_alive_fn for the ctl). */
+bool nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl);
+
+#endif /* controller/ctl.h */

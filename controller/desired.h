@@ -1,0 +1,104 @@
+/* desired.h - what one hypervisor must have: a pure function of the model.
+ *
+ * desired_compute() turns the model (plus which service nodes are alive)
+ * into a 'struct nvo_hv_view' for one hypervisor.  The view is
+ * self-contained (it copies every string), so it can be handed to another
+ * thread (the OVS southbound) or encoded for an agent; whoever receives it
+ * owns it and frees it with nvo_hv_view_destroy().
+ *
+ * Semantics (the same for OVS and kernel hypervisors):
+ *  - nets[]: every network with at least one port on this hypervisor
+ *    (for a service node: every network it serves), sorted by VNI.
+ *  - locals[]: this hypervisor's VM ports in that network.
+ *  - remotes[]: every other VM port of the network, with the tunnel IP of
+ *    the hypervisor it runs on (unicast: DMAC -> VTEP).
+ *  - flood[]: where BUM frames from a local VM go besides local ports:
+ *    head-end: every other hypervisor with a port in the network;
+ *    service-node: the network's service node only (if none is alive,
+ *    head-end is used so broadcasts still work).  For a service node's own
+ *    view, flood[] is the replication list: every hypervisor of the network.
+ *  - tunnels[]: the sorted set of every remote VTEP IP named in remotes[]
+ *    or flood[] of any network: one tunnel port each on OVS.
+ * All arrays are sorted (nets by VNI, locals and remotes by MAC, IP lists
+ * by string), so two views compare with nvo_hv_view_equal(). */
+#ifndef NVO_DESIRED_H
+#define NVO_DESIRED_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/model.h"
+
+struct nvo_local_port {
+    int64_t port_id;
+    struct eth_addr mac;
+    char *vm;
+    char *iface;
+};
+
+struct nvo_remote_mac {
+    int64_t port_id;
+    struct eth_addr mac;
+    char *vtep_ip;              /* Tunnel IP of the hypervisor it is on. */
+};
+
+struct nvo_net_view {
+    int64_t net_id;
+    char *name;
+    uint32_t vni;
+    enum nvo_bum_mode bum;
+    char *service_node_ip;      /* Service-node mode with one alive; else NULL. */
+    struct nvo_local_port *locals;
+    size_t n_locals;
+    struct nvo_remote_mac *remotes;
+    size_t n_remotes;
+    char **flood;               /* VTEP IPs, sorted. */
+    size_t n_flood;
+};
+
+struct nvo_hv_view {
+    int64_t hv_id;
+    char *name;
+    char *tunnel_ip;
+    enum nvo_dataplane dataplane;
+    enum nvo_role role;
+    char *ovsdb;                /* May be NULL. */
+    int64_t revision;           /* Store revision this view reflects. */
+    struct nvo_net_view *nets;
+    size_t n_nets;
+    char **tunnels;             /* Remote VTEP IPs, sorted, unique. */
+    size_t n_tunnels;
+};
+
+/* Tells whether service node 'hv' is alive (its agent is connected). */
+typedef bool desired_sn_alive_fn(const struct nvo_hypervisor *hv, void *aux);
+
+/* Returns the alive service node that serves 'net' (rendezvous hashing over
+ * the names of alive service nodes, so a node's failure moves only its own
+ * networks), or NULL if none.  Borrowed. */
+const struct nvo_hypervisor *desired_service_node(
+    const struct nvo_model *, const struct nvo_network *net,
+    desired_sn_alive_fn *alive, void *aux);
+
+/* Computes 'hv''s view at the model's current revision.  Caller owns the
+ * result.  'alive' may be NULL (no service node is alive). */
+struct nvo_hv_view *desired_compute(const struct nvo_model *,
+                                    const struct nvo_hypervisor *hv,
+                                    desired_sn_alive_fn *alive, void *aux);
+
+/* True if 'a' and 'b' describe the same state (revision not compared). */
+bool nvo_hv_view_equal(const struct nvo_hv_view *a,
+                       const struct nvo_hv_view *b);
+
+/* Deep copy; caller owns the result. */
+struct nvo_hv_view *nvo_hv_view_clone(const struct nvo_hv_view *);
+
+/* Returns the view's network with 'vni', or NULL.  Borrowed. */
+const struct nvo_net_view *nvo_hv_view_find_net(const struct nvo_hv_view *,
+                                                uint32_t vni);
+
+/* Frees 'v'.  Accepts NULL. */
+void nvo_hv_view_destroy(struct nvo_hv_view *v);
+
+#endif /* controller/desired.h */

@@ -1,0 +1,252 @@
+/* nvo-controller: the network virtualization controller daemon. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "controller/agent-server.h"
+#include "controller/ctl.h"
+#include "controller/model.h"
+#include "controller/ovs-sb.h"
+#include "controller/rest.h"
+#include "controller/store.h"
+#include "lib/daemon.h"
+#include "lib/errors.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(main);
+
+#define DEFAULT_STATE_DIR "/var/lib/nvo"
+#define DEFAULT_REST "127.0.0.1:8080"
+#define DEFAULT_AGENTS "0.0.0.0:6650"
+
+struct options {
+    char *db;
+    const char *rest;
+    const char *agents;
+    const char *log_file;
+    const char *pidfile;
+    bool detach;
+    bool verbose;
+    uint64_t wait_timeout_ms;
+};
+
+static void
+usage(void)
+{
+    printf("\
+nvo-controller: network virtualization controller\n\
+usage: nvo-controller [OPTIONS]\n\
+\n\
+Keeps VM placement in SQLite, serves the REST API the orchestration system\n\
+calls when VMs start, move and stop, and programs every hypervisor: Open\n\
+vSwitch ones over OVSDB and OpenFlow 1.3, kernel ones through nvo-agent.\n\
+\n\
+Options:\n\
+  --db=FILE             SQLite database (default: $NVO_STATE_DIR/nvo.db,\n\
+                        NVO_STATE_DIR defaulting to %s)\n\
+  --rest=ADDR:PORT      REST API listen address (default: %s)\n\
+  --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
+  --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
+                        answering 504 (default: %d)\n\
+  --log-file=FILE       also log to FILE (default: stderr only)\n\
+  --pidfile=FILE        write the process ID to FILE\n\
+  --detach              run in the background once listening\n\
+  -v, --verbose         log debug messages\n\
+  -h, --help            show this help and exit\n\
+  -V, --version         show the version and exit\n\
+\n\
+Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
+forwarding with what they were given.\n",
+           DEFAULT_STATE_DIR, DEFAULT_REST, DEFAULT_AGENTS,
+           NVO_CTL_WAIT_TIMEOUT_MS);
+}
+
+static void
+parse_options(int argc, char *argv[], struct options *o)
+{
+    enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
+           OPT_DETACH, OPT_WAIT_TIMEOUT };
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"rest", required_argument, NULL, OPT_REST},
+        {"agents", required_argument, NULL, OPT_AGENTS},
+        {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+        {"log-file", required_argument, NULL, OPT_LOG_FILE},
+        {"pidfile", required_argument, NULL, OPT_PIDFILE},
+        {"detach", no_argument, NULL, OPT_DETACH},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+
+    memset(o, 0, sizeof *o);
+    o->rest = DEFAULT_REST;
+    o->agents = DEFAULT_AGENTS;
+    o->wait_timeout_ms = NVO_CTL_WAIT_TIMEOUT_MS;
+    for (;;) {
+        int c = getopt_long(argc, argv, "vhV", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_DB: free(o->db); o->db = xstrdup(optarg); break;
+        case OPT_REST: o->rest = optarg; break;
+        case OPT_AGENTS: o->agents = optarg; break;
+        case OPT_LOG_FILE: o->log_file = optarg; break;
+        case OPT_PIDFILE: o->pidfile = optarg; break;
+        case OPT_DETACH: o->detach = true; break;
+        case OPT_WAIT_TIMEOUT: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || !v || v > 3600 * 1000) {
+                fprintf(stderr, "nvo-controller: --wait-timeout: %s is not "
+                        "a number of milliseconds from 1 to 3600000\n",
+                        optarg);
+                exit(EXIT_FAILURE);
+            }
+            o->wait_timeout_ms = v;
+            break;
+        }
+        case 'v': o->verbose = true; break;
+        case 'h': usage(); exit(EXIT_SUCCESS);
+        case 'V': printf("nvo-controller %s\n", NVO_VERSION); exit(0);
+        default:
+            fprintf(stderr, "Try 'nvo-controller --help' for more "
+                    "information.\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "nvo-controller: unexpected argument '%s'\n"
+                "Try 'nvo-controller --help' for more information.\n",
+                argv[optind]);
+        exit(EXIT_FAILURE);
+    }
+    if (!o->db) {
+        const char *dir = getenv("NVO_STATE_DIR");
+        dir = dir && *dir ? dir : DEFAULT_STATE_DIR;
+        if (mkdir(dir, 0755) && errno != EEXIST) {
+            fprintf(stderr, "nvo-controller: cannot create state directory "
+                    "%s: %s\n", dir, strerror(errno));
+            exit(EXIT_FAILURE);
+        }
+        o->db = xasprintf("%s/nvo.db", dir);
+    }
+}
+
+struct server {
+    struct nvo_ctl ctl;
+    struct nvo_rest *rest;
+    uv_signal_t sigterm, sigint;
+};
+
+static void
+on_signal(uv_signal_t *handle, int signum)
+{
+    VLOG_INFO("caught %s, exiting", strsignal(signum));
+    uv_stop(handle->loop);
+}
+
+static void
+close_walk_cb(uv_handle_t *handle, void *arg OVS_UNUSED)
+{
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, NULL);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct options o;
+    struct server s;
+    char *errmsg = NULL;
+    int error;
+
+    parse_options(argc, argv, &o);
+    error = nvo_daemon_log_init(argv[0], o.log_file, o.verbose);
+    if (error) {
+        fprintf(stderr, "nvo-controller: cannot open log file %s: %s\n",
+                o.log_file, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (o.detach) {
+        nvo_daemon_detach();
+    }
+
+    uv_loop_t *loop = uv_default_loop();
+    nvo_ctl_init(&s.ctl, loop);
+    s.ctl.wait_timeout_ms = o.wait_timeout_ms;
+
+    error = nvo_store_open(o.db, &s.ctl.store, &errmsg);
+    if (error) {
+        VLOG_ERR("%s", errmsg);
+        fprintf(stderr, "nvo-controller: %s\n", errmsg);
+        return EXIT_FAILURE;
+    }
+    s.ctl.model = nvo_model_create();
+    error = nvo_store_load(s.ctl.store, s.ctl.model);
+    if (error) {
+        VLOG_ERR("%s: cannot load: %s", o.db, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    VLOG_INFO("%s: store at revision %"PRId64, o.db, s.ctl.model->revision);
+
+    s.ctl.agents = agent_server_create(loop, o.agents, nvo_ctl_confirmed,
+                                       nvo_ctl_liveness, &s.ctl, &error);
+    if (!s.ctl.agents) {
+        VLOG_ERR("cannot listen for agents on %s: %s", o.agents,
+                 nvo_strerror(error));
+        fprintf(stderr, "nvo-controller: cannot listen for agents on %s: "
+                "%s\n", o.agents, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
+    if (!s.rest) {
+        VLOG_ERR("cannot serve REST on %s: %s", o.rest, nvo_strerror(error));
+        fprintf(stderr, "nvo-controller: cannot serve REST on %s: %s\n",
+                o.rest, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    nvo_ctl_publish_all(&s.ctl);
+
+    error = nvo_daemon_pidfile_write(o.pidfile);
+    if (error) {
+        fprintf(stderr, "nvo-controller: cannot write pidfile %s: %s\n",
+                o.pidfile, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    uv_signal_init(loop, &s.sigterm);
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_init(loop, &s.sigint);
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    VLOG_INFO("nvo-controller %s: REST on %s, agents on %s", NVO_VERSION,
+              o.rest, o.agents);
+    nvo_daemon_ready();
+
+    uv_run(loop, UV_RUN_DEFAULT);
+
+    nvo_rest_destroy(s.rest);
+    nvo_ctl_destroy(&s.ctl);
+    uv_signal_stop(&s.sigterm);
+    uv_signal_stop(&s.sigint);
+    uv_walk(loop, close_walk_cb, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+    nvo_daemon_pidfile_remove();
+    free(o.db);
+    VLOG_INFO("exited cleanly");
+    return EXIT_SUCCESS;
+}

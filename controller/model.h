@@ -1,0 +1,143 @@
+/* model.h - the controller's in-memory copy of the placement store.
+ *
+ * The SQLite store (store.h) is the durable truth; the model mirrors it in
+ * memory with the indexes the desired-state computation needs (ports by
+ * network, ports by hypervisor).  It is loaded from the store at start and
+ * updated by the REST layer right after each committed transaction, in the
+ * same order.  The model owns every object in it; pointers into it are
+ * borrowed and stay valid until the object is removed.
+ *
+ * Single-threaded: only the libuv main thread touches it. */
+#ifndef NVO_MODEL_H
+#define NVO_MODEL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/types.h"
+#include "packets.h"
+
+enum nvo_bum_mode {
+    NVO_BUM_HEAD_END,           /* "head-end": one copy per remote VTEP. */
+    NVO_BUM_SERVICE_NODE,       /* "service-node": one copy to a service node. */
+};
+
+enum nvo_dataplane {
+    NVO_DP_OVS,                 /* "ovs": programmed over OVSDB + OpenFlow. */
+    NVO_DP_KERNEL,              /* "kernel": programmed by nvo-agent. */
+};
+
+enum nvo_role {
+    NVO_ROLE_HYPERVISOR,        /* "hypervisor" */
+    NVO_ROLE_SERVICE_NODE,      /* "service-node" (dataplane kernel). */
+};
+
+/* String forms used by the REST API and the store; the *_from_string()
+ * functions return 0 and set '*out', or -EINVAL. */
+const char *nvo_bum_mode_to_string(enum nvo_bum_mode);
+int nvo_bum_mode_from_string(const char *, enum nvo_bum_mode *out);
+const char *nvo_dataplane_to_string(enum nvo_dataplane);
+int nvo_dataplane_from_string(const char *, enum nvo_dataplane *out);
+const char *nvo_role_to_string(enum nvo_role);
+int nvo_role_from_string(const char *, enum nvo_role *out);
+
+struct nvo_network {
+    struct hmap_node id_node;   /* In nvo_model.networks_by_id. */
+    struct hmap_node name_node; /* In nvo_model.networks_by_name. */
+    int64_t id;
+    char *name;
+    uint32_t vni;               /* 1..16777215, unique. */
+    enum nvo_bum_mode bum;
+    int64_t revision;           /* Store revision of its last change. */
+    struct ovs_list ports;      /* Contains struct nvo_port.net_node. */
+    size_t n_ports;
+};
+
+struct nvo_hypervisor {
+    struct hmap_node id_node;   /* In nvo_model.hvs_by_id. */
+    struct hmap_node name_node; /* In nvo_model.hvs_by_name. */
+    int64_t id;
+    char *name;
+    char *tunnel_ip;            /* Underlay VTEP address (IPv4 text). */
+    enum nvo_dataplane dataplane;
+    enum nvo_role role;
+    char *ovsdb;                /* "tcp:IP:PORT" for OVS ones, else NULL. */
+    int64_t revision;           /* Store revision of its last change. */
+    struct ovs_list ports;      /* Contains struct nvo_port.hv_node. */
+    size_t n_ports;
+};
+
+struct nvo_port {
+    struct hmap_node id_node;   /* In nvo_model.ports_by_id. */
+    struct ovs_list net_node;   /* In network->ports. */
+    struct ovs_list hv_node;    /* In hypervisor->ports. */
+    int64_t id;
+    char *vm;
+    struct nvo_network *network;
+    struct nvo_hypervisor *hypervisor;
+    struct eth_addr mac;
+    char *ip;                   /* May be NULL. */
+    char *iface;                /* VM interface name on the hypervisor. */
+    int64_t revision;           /* Store revision of its last change. */
+};
+
+struct nvo_model {
+    struct hmap networks_by_id, networks_by_name;
+    struct hmap hvs_by_id, hvs_by_name;
+    struct hmap ports_by_id;
+    int64_t revision;           /* Store-wide revision last applied. */
+};
+
+/* Creates an empty model; caller owns it (nvo_model_destroy()). */
+struct nvo_model *nvo_model_create(void);
+/* Frees 'm' and everything in it.  Accepts NULL. */
+void nvo_model_destroy(struct nvo_model *m);
+
+/* Lookups; results are borrowed, NULL if absent. */
+struct nvo_network *nvo_model_network_by_id(const struct nvo_model *, int64_t);
+struct nvo_network *nvo_model_network_by_name(const struct nvo_model *,
+                                              const char *);
+struct nvo_hypervisor *nvo_model_hv_by_id(const struct nvo_model *, int64_t);
+struct nvo_hypervisor *nvo_model_hv_by_name(const struct nvo_model *,
+                                            const char *);
+struct nvo_port *nvo_model_port_by_id(const struct nvo_model *, int64_t);
+
+/* Adds objects.  String arguments are copied.  The caller has already
+ * committed the row to the store (which enforces uniqueness); these do not
+ * re-check constraints.  Return the new object (borrowed). */
+struct nvo_network *nvo_model_add_network(struct nvo_model *, int64_t id,
+                                          const char *name, uint32_t vni,
+                                          enum nvo_bum_mode, int64_t revision);
+struct nvo_hypervisor *nvo_model_add_hv(struct nvo_model *, int64_t id,
+                                        const char *name,
+                                        const char *tunnel_ip,
+                                        enum nvo_dataplane, enum nvo_role,
+                                        const char *ovsdb, int64_t revision);
+struct nvo_port *nvo_model_add_port(struct nvo_model *, int64_t id,
+                                    const char *vm, struct nvo_network *,
+                                    struct nvo_hypervisor *,
+                                    struct eth_addr mac, const char *ip,
+                                    const char *iface, int64_t revision);
+
+/* Moves 'port' to 'hv' with interface 'iface' (migration). */
+void nvo_model_move_port(struct nvo_model *, struct nvo_port *port,
+                         struct nvo_hypervisor *hv, const char *iface,
+                         int64_t revision);
+
+/* Changes 'net''s BUM mode. */
+void nvo_model_set_bum(struct nvo_model *, struct nvo_network *net,
+                       enum nvo_bum_mode, int64_t revision);
+
+/* Removals free the object.  A network or hypervisor must have no ports. */
+void nvo_model_remove_network(struct nvo_model *, struct nvo_network *);
+void nvo_model_remove_hv(struct nvo_model *, struct nvo_hypervisor *);
+void nvo_model_remove_port(struct nvo_model *, struct nvo_port *);
+
+/* True if 'hv' has at least one port in 'net'. */
+bool nvo_model_hv_in_network(const struct nvo_hypervisor *hv,
+                             const struct nvo_network *net);
+
+#endif /* controller/model.h */

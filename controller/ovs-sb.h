@@ -1,0 +1,37 @@
+/* ovs-sb.h - southbound to Open vSwitch hypervisors (OVSDB + OpenFlow 1.3).
+ *
+ * Runs its own thread on Open vSwitch's poll loop (libopenvswitch's IDL,
+ * rconn/vconn are built for it); the API below is called from the libuv main
+ * thread and hands data over by ownership transfer, and callbacks come back
+ * on the main thread through a uv_async_t. */
+#ifndef NVO_OVS_SB_H
+#define NVO_OVS_SB_H 1
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "controller/southbound.h"
+
+struct nvo_hv_view;
+struct ovs_sb;
+
+/* Starts the southbound thread.  Caller owns the result (ovs_sb_destroy()). */
+struct ovs_sb *ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm,
+                             void *aux);
+
+/* Sets the desired state of OVS hypervisor view->hv_id (connecting to
+ * view->ovsdb if new or changed).  Takes ownership of 'view'. */
+void ovs_sb_set(struct ovs_sb *, struct nvo_hv_view *view);
+
+/* Forgets hypervisor 'hv_id' and closes its connections. */
+void ovs_sb_remove(struct ovs_sb *, int64_t hv_id);
+
+/* Fills '*st' for 'hv_id'. */
+void ovs_sb_status(struct ovs_sb *, int64_t hv_id, struct nvo_sb_status *st);
+
+/* Stops the thread, closes every connection (leaving the switches' flows
+ * and ports in place), frees everything.  Accepts NULL.  Call before the
+ * loop is closed; the async handle is closed with uv_close(). */
+void ovs_sb_destroy(struct ovs_sb *);
+
+#endif /* controller/ovs-sb.h */
