@@ -1,1 +1,1 @@
-# deploy/automake.mk
+# deploy/: the lab (README's main job), systemd units, sample configs.

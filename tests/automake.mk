@@ -1,1 +1,15 @@
-# tests/automake.mk
+# tests/automake.mk: shared test plumbing.  Each area adds its unit tests and
+# fuzz targets in tests/<area>.mk:
+#   check_PROGRAMS += tests/unit/test-foo
+#   TESTS += tests/unit/test-foo
+#   tests_unit_test_foo_SOURCES = tests/unit/test-foo.c
+#   tests_unit_test_foo_LDADD = ... $(CMOCKA_LIBS)
+# Fuzz targets: built with --enable-fuzzing (clang, libFuzzer); without it
+# the same sources are linked with tests/fuzz/replay.c, which runs every file
+# of the target's corpus (tests/fuzz/corpus/NAME/) through the target, so
+# make check replays the corpus.
+EXTRA_DIST += tests/run-all.sh
+include tests/rest.mk
+include tests/ovs.mk
+include tests/agent.mk
+include tests/svcnode.mk
