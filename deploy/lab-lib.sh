@@ -27,7 +27,8 @@
 # So NAME and VM are at most 13 characters.
 #
 # State, all under $LAB_DIR (removed by lab_cleanup):
-#   pids          "PID COMM" of every daemon started (cleanup kills only those)
+#   pids          "PID STARTTIME COMM" of every daemon and lab_bg process
+#                 started (cleanup kills only those)
 #   netns         every namespace created (cleanup deletes only those)
 #   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role
 #   vm/VM         key=value: hv, mac, ip, cidr, iface, network, port
@@ -176,34 +177,58 @@ lab__netns_add() {
     lab__do ip -n "$_ns" link set lo up
 }
 
-# lab__record_pid PIDFILE: records the daemon whose PID PIDFILE holds.
-lab__record_pid() {
-    local _comm _pid
-    _pid=$(cat "$1" 2>/dev/null) || { lab__err "no pidfile $1"; return 1; }
-    _comm=$(cat "/proc/$_pid/comm" 2>/dev/null) \
-        || { lab__err "process $_pid ($1) is not running"; return 1; }
-    echo "$_pid $_comm" >>"$LAB_DIR/pids"
+# lab__starttime PID: prints PID's start time (clock ticks since boot),
+# which with the PID identifies a process across PID reuse and exec.
+lab__starttime() {
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
 }
 
-# lab__pid_alive PID COMM: true if PID still is a process named COMM.
+# lab_record_pid PID: records PID as the lab's (lab_cleanup kills it).
+lab_record_pid() {
+    local _st
+    _st=$(lab__starttime "$1")
+    [ -n "$_st" ] || { lab__err "process $1 is not running"; return 1; }
+    echo "$1 $_st $(cat "/proc/$1/comm" 2>/dev/null)" >>"$LAB_DIR/pids"
+}
+
+# lab__record_pid PIDFILE: records the daemon whose PID PIDFILE holds.
+lab__record_pid() {
+    local _pid
+    _pid=$(cat "$1" 2>/dev/null) || { lab__err "no pidfile $1"; return 1; }
+    lab_record_pid "$_pid" || { lab__err "pidfile $1: $_pid is gone"; return 1; }
+}
+
+# lab__pid_alive PID STARTTIME: true if PID still is the process recorded.
 lab__pid_alive() {
-    [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+    [ -n "$2" ] && [ "$(lab__starttime "$1")" = "$2" ]
+}
+
+# lab_bg NODE-OR-VM CMD...: runs CMD in the background in NODE-OR-VM's
+# namespace, its output appended to $LAB_BG_LOG (default $LAB_DIR/bg.log),
+# records its PID (killed by lab_cleanup) and prints it.
+lab_bg() {
+    local _ns _pid
+    _ns=$LAB_PREFIX$1; shift
+    ip netns exec "$_ns" "$@" </dev/null >>"${LAB_BG_LOG:-$LAB_DIR/bg.log}" 2>&1 &
+    _pid=$!
+    lab_record_pid "$_pid" || return 1
+    echo "$_pid"
 }
 
 # lab__stop_pidfile PIDFILE [SIGNAL]: sends SIGNAL (default TERM) to the
 # process in PIDFILE if it is one this lab recorded; waits up to 5 s for it
 # to exit (TERM/INT only).
 lab__stop_pidfile() {
-    local _comm _i _pid _sig
+    local _st _i _pid _sig
     _pid=$(cat "$1" 2>/dev/null) || return 0
     _sig=${2:-TERM}
-    _comm=$(awk -v p="$_pid" '$1 == p { c = $2 } END { print c }' \
+    _st=$(awk -v p="$_pid" '$1 == p { c = $2 } END { print c }' \
             "$LAB_DIR/pids")
-    [ -n "$_comm" ] && lab__pid_alive "$_pid" "$_comm" || return 0
+    lab__pid_alive "$_pid" "$_st" || return 0
     kill -s "$_sig" "$_pid" 2>/dev/null || return 0
     case $_sig in TERM|INT|KILL) ;; *) return 0 ;; esac
     _i=0
-    while lab__pid_alive "$_pid" "$_comm"; do
+    while lab__pid_alive "$_pid" "$_st"; do
         _i=$((_i + 1))
         if [ $_i -gt 50 ]; then
             kill -s KILL "$_pid" 2>/dev/null
@@ -733,13 +758,13 @@ lab_ping_matrix() {
 # lab_cleanup: kills every recorded daemon, deletes every namespace the lab
 # created, removes LAB_DIR.  Idempotent; safe on a partial setup.
 lab_cleanup() {
-    local _all _comm _i _live _ns _pc _pid _still
+    local _all _st _i _live _ns _pc _pid _still
     [ -n "${LAB_PREFIX:-}" ] && [ -n "${LAB_DIR:-}" ] || return 0
     if [ -f "$LAB_DIR/pids" ]; then
         _live=
-        while read -r _pid _comm; do
-            if [ -n "$_pid" ] && lab__pid_alive "$_pid" "$_comm"; then
-                kill -s TERM "$_pid" 2>/dev/null && _live="$_live $_pid:$_comm"
+        while read -r _pid _st _; do
+            if [ -n "$_pid" ] && lab__pid_alive "$_pid" "$_st"; then
+                kill -s TERM "$_pid" 2>/dev/null && _live="$_live $_pid:$_st"
             fi
         done <"$LAB_DIR/pids"
         _i=0
