@@ -301,7 +301,10 @@ diff_net(const struct kdp_net *d, const struct kdp_net *a,
         op_add(ops, KDP_OP_DEL_VXLAN, vni);
     }
     if (!a || !a->has_vxlan) {
+        /* Created, then enslaved and brought up by FIX (a master given at
+         * creation is not always honoured). */
         op_add(ops, KDP_OP_ADD_VXLAN, vni)->mtu = d->mtu;
+        op_add(ops, KDP_OP_FIX_VXLAN, vni)->mtu = d->mtu;
         diff_fdb(vni, d, NULL, ops);
     } else {
         if (!a->vxlan_ok || a->mtu != d->mtu || !a->has_bridge) {

@@ -84,8 +84,8 @@ enum kdp_op_type {
     KDP_OP_DEL_BRIDGE,
     KDP_OP_ADD_BRIDGE,          /* Create (up). */
     KDP_OP_UP_BRIDGE,           /* Exists but down. */
-    KDP_OP_ADD_VXLAN,           /* Create, enslave to the bridge, up. */
-    KDP_OP_FIX_VXLAN,           /* Exists: enslave and up. */
+    KDP_OP_ADD_VXLAN,           /* Create. */
+    KDP_OP_FIX_VXLAN,           /* Enslave to the bridge, set MTU, up. */
     KDP_OP_ADD_FDB,
     KDP_OP_ADD_PORT,            /* Enslave ifname to bridge of vni, up. */
 };

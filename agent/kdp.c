@@ -320,8 +320,8 @@ kdp_dump(struct kdp *k, struct in_addr local, struct kdp_state *actual)
     for (size_t i = 0; i < ld.n; i++) {
         const struct kdp_link *l = &ld.links[i];
         uint32_t vni;
-        if (!l->master || !kdp_name_parse(l->name, KDP_VXLAN_PREFIX, &vni)) {
-            for (size_t j = 0; l->master && j < n_bridges; j++) {
+        if (l->master && kdp_name_parse(l->name, KDP_VXLAN_PREFIX, &vni)) {
+            for (size_t j = 0; j < n_bridges; j++) {
                 if (bridge_ifindex[j] == l->master) {
                     kdp_net_add_port(kdp_state_net(actual, bridge_vni[j],
                                                    true), l->name);
@@ -461,15 +461,10 @@ build_op(char *buf, const struct kdp_op *op, struct in_addr local,
         mnl_attr_put_strz(nlh, IFLA_IFNAME, br);
         break;
     case KDP_OP_ADD_VXLAN: {
-        idx = ifindex_of(br);
-        if (!idx) {
-            *errp = -ENODEV;
-            return NULL;
-        }
-        nlh = put_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
+        /* Enslaved and brought up by the FIX_VXLAN that follows. */
+        nlh = put_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0);
         mnl_attr_put_strz(nlh, IFLA_IFNAME, vx);
         mnl_attr_put_u32(nlh, IFLA_MTU, op->mtu);
-        mnl_attr_put_u32(nlh, IFLA_MASTER, idx);
         struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
         mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
         struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);

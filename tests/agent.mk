@@ -43,5 +43,4 @@ tests_fuzz_fuzz_frame_replay_LDADD = proto/libnvoproto.a lib/libnvo.a \
 endif
 EXTRA_DIST += tests/fuzz/fuzz-frame-corpus.sh
 
-EXTRA_DIST += tests/integration/test-agent-kernel.sh \
-	tests/integration/agent-lib.sh
+EXTRA_DIST += tests/integration/test-agent-kernel.sh

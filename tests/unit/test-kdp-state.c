@@ -147,7 +147,7 @@ test_diff_from_empty(void **state OVS_UNUSED)
     kdp_state_init(&a);
     struct kdp_ops ops = { NULL, 0, 0 };
     kdp_diff(&d, &a, &ops);
-    assert_int_equal(ops.n, 2 + 2 + 2 + 1);
+    assert_int_equal(ops.n, 2 + 2 + 2 + 2 + 1);
     assert_int_equal(ops.ops[0].type, KDP_OP_ADD_BRIDGE);
     assert_int_equal(ops.ops[0].vni, 100);
     assert_int_equal(ops.ops[1].type, KDP_OP_ADD_BRIDGE);
@@ -155,10 +155,12 @@ test_diff_from_empty(void **state OVS_UNUSED)
     assert_int_equal(ops.ops[2].type, KDP_OP_ADD_VXLAN);
     assert_int_equal(ops.ops[2].mtu, 1500);
     assert_int_equal(ops.ops[3].type, KDP_OP_ADD_VXLAN);
-    assert_int_equal(ops.ops[4].type, KDP_OP_ADD_FDB);
-    assert_int_equal(ops.ops[5].type, KDP_OP_ADD_FDB);
-    assert_int_equal(ops.ops[6].type, KDP_OP_ADD_PORT);
-    assert_string_equal(ops.ops[6].ifname, "tap1");
+    assert_int_equal(ops.ops[4].type, KDP_OP_FIX_VXLAN);
+    assert_int_equal(ops.ops[5].type, KDP_OP_FIX_VXLAN);
+    assert_int_equal(ops.ops[6].type, KDP_OP_ADD_FDB);
+    assert_int_equal(ops.ops[7].type, KDP_OP_ADD_FDB);
+    assert_int_equal(ops.ops[8].type, KDP_OP_ADD_PORT);
+    assert_string_equal(ops.ops[8].ifname, "tap1");
     kdp_ops_destroy(&ops);
 
     /* Applying it leaves nothing to do. */
@@ -247,6 +249,7 @@ test_diff_stale_and_fix(void **state OVS_UNUSED)
     kdp_diff(&d, &a, &ops);
     assert_int_equal(count(&ops, KDP_OP_DEL_VXLAN), 1);
     assert_int_equal(count(&ops, KDP_OP_ADD_VXLAN), 1);
+    assert_int_equal(count(&ops, KDP_OP_FIX_VXLAN), 1);
     assert_int_equal(count(&ops, KDP_OP_UP_BRIDGE), 1);
     assert_int_equal(count(&ops, KDP_OP_ADD_FDB), 1);
     kdp_ops_destroy(&ops);
