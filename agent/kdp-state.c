@@ -354,7 +354,9 @@ kdp_diff(const struct kdp_state *desired, const struct kdp_state *actual,
         }
     }
     /* Phase order: the enum's order. */
-    qsort(ops->ops + first, ops->n - first, sizeof *ops->ops, op_qcmp);
+    if (ops->n > first) {
+        qsort(ops->ops + first, ops->n - first, sizeof *ops->ops, op_qcmp);
+    }
 }
 
 void

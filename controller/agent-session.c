@@ -323,9 +323,11 @@ handle_ack(struct agent_session *s, const Nvo__Ack *ack)
         revision = s->inflight[k].revision;
         k++;
     }
-    memmove(s->inflight, s->inflight + k,
-            (s->n_inflight - k) * sizeof *s->inflight);
-    s->n_inflight -= k;
+    if (k) {
+        memmove(s->inflight, s->inflight + k,
+                (s->n_inflight - k) * sizeof *s->inflight);
+        s->n_inflight -= k;
+    }
     if (s->state == AGENT_S_SYNCING && s->acked >= s->sync_seq) {
         s->state = AGENT_S_ACTIVE;
         VLOG_INFO("%s: agent %s in sync at seq %"PRIu64, s->peer, s->name,

@@ -75,6 +75,9 @@ nvo_frame_reader_feed(struct nvo_frame_reader *r, const void *data, size_t n)
     if (r->error) {
         return r->error;
     }
+    if (!n) {
+        return 0;
+    }
     if (r->start) {
         /* Compact: drop consumed frames. */
         memmove(r->buf, r->buf + r->start, r->len - r->start);
