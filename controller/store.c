@@ -364,6 +364,7 @@ store_error(struct nvo_store *s, int rc, int fk_error)
     case SQLITE_CONSTRAINT_PRIMARYKEY:
         return -EEXIST;
     case SQLITE_CONSTRAINT_FOREIGNKEY:
+    case SQLITE_CONSTRAINT_TRIGGER:     /* ON DELETE RESTRICT reports this. */
         return fk_error;
     case SQLITE_CONSTRAINT_CHECK:
     case SQLITE_CONSTRAINT_NOTNULL:
