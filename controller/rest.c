@@ -287,7 +287,10 @@ rest_finish_write(struct rest_call *c, int status, json_t *json,
     p->location = location ? h2o_strdup(&req->pool, location, SIZE_MAX)
                            : h2o_iovec_init(NULL, 0);
     ovs_list_push_back(&c->rest->pending, &p->node);
-    struct nvo_ctl_waiter *w = nvo_ctl_wait(c->ctl, hv_ids, n, revision,
+    /* nvo_ctl_wait() copies at least one id, even when 'n' is 0. */
+    static const int64_t no_ids[1];
+    struct nvo_ctl_waiter *w = nvo_ctl_wait(c->ctl, n ? hv_ids : no_ids, n,
+                                            revision,
                                             c->ctl->wait_timeout_ms,
                                             pending_cb, p);
     if (w) {
