@@ -309,7 +309,9 @@ lab_controller_start() {
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
         --log-file="$LAB_DIR/ctl/nvo-controller.log" \
         --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
-        || { tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
+        2>"$LAB_DIR/ctl/nvo-controller.stderr" \
+        || { cat "$LAB_DIR/ctl/nvo-controller.stderr" >&2
+             tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
              return 1; }
     lab__record_pid "$LAB_DIR/ctl/nvo-controller.pid" || return 1
     _i=0
@@ -566,7 +568,9 @@ lab_agent_start() {
         --tunnel-ip="$(lab_node_get "$_n" ip)" --dataplane=kernel \
         --role="$(lab_node_get "$_n" role)" --log-file="$_d/nvo-agent.log" \
         --pidfile="$_d/nvo-agent.pid" --detach ${LAB_AGENT_ARGS:-} \
-        || { tail -n 20 "$_d/nvo-agent.log" >&2 2>/dev/null; return 1; }
+        2>"$_d/nvo-agent.stderr" \
+        || { cat "$_d/nvo-agent.stderr" >&2
+             tail -n 20 "$_d/nvo-agent.log" >&2 2>/dev/null; return 1; }
     lab__record_pid "$_d/nvo-agent.pid"
 }
 
@@ -646,9 +650,10 @@ lab_vm_move() {
 # Playing the orchestrator through REST.
 
 # lab_register_network NAME VNI [BUM]: POST /v1/networks (BUM: head-end
-# (default) or service-node).
+# (default) or service-node).  Registrations do not wait (an OVS
+# hypervisor confirms once the controller reached it); lab_start_vm does.
 lab_register_network() {
-    lab_rest POST "/v1/networks?wait=1" \
+    lab_rest POST "/v1/networks" \
         "{\"name\":\"$1\",\"vni\":$2,\"bum\":\"${3:-head-end}\"}" >/dev/null
 }
 
@@ -664,21 +669,38 @@ lab_register_hv() {
         kernel) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"kernel\",\"role\":\"$_role\"}" ;;
         *) lab__err "$1 is not a hypervisor"; return 1 ;;
     esac
-    lab_rest POST "/v1/hypervisors?wait=1" "$_j" >/dev/null
+    lab_rest POST "/v1/hypervisors" "$_j" >/dev/null
 }
 
 # lab_start_vm VM NETWORK: POST /v1/ports?wait=1 for VM's recorded
 # hypervisor, MAC, IP and interface; prints the port's id (also recorded).
+# Fails if the controller refuses or does not confirm (504: the port then
+# exists all the same, and its id is recorded).
 lab_start_vm() {
-    local _body _id _net _vm
+    local _vm _net _body _id _rc
     _vm=$1 _net=$2
     [ -f "$LAB_DIR/vm/$_vm" ] || { lab__err "no VM $_vm"; return 1; }
-    _body=$(lab_rest POST "/v1/ports?wait=1" "{\"vm\":\"$_vm\",\"network\":\"$_net\",\"hypervisor\":\"$(lab_vm_get "$_vm" hv)\",\"mac\":\"$(lab_vm_get "$_vm" mac)\",\"ip\":\"$(lab_vm_get "$_vm" ip)\",\"iface\":\"$(lab_vm_get "$_vm" iface)\"}") \
-        || { [ -n "$_body" ] && echo "$_body" >&2; return 1; }
-    _id=$(echo "$_body" | lab_json_get id) || return 1
     lab__set "$LAB_DIR/vm/$_vm" network "$_net"
+    _body=$(lab_rest POST "/v1/ports?wait=1" "{\"vm\":\"$_vm\",\"network\":\"$_net\",\"hypervisor\":\"$(lab_vm_get "$_vm" hv)\",\"mac\":\"$(lab_vm_get "$_vm" mac)\",\"ip\":\"$(lab_vm_get "$_vm" ip)\",\"iface\":\"$(lab_vm_get "$_vm" iface)\"}")
+    _rc=$?
+    if [ $_rc -ne 0 ]; then
+        [ -n "$_body" ] && echo "$_body" >&2
+        _id=$(lab_port_id "$_vm" "$_net")
+        [ -n "$_id" ] && lab__set "$LAB_DIR/vm/$_vm" port "$_id"
+        return 1
+    fi
+    _id=$(echo "$_body" | lab_json_get id) || return 1
     lab__set "$LAB_DIR/vm/$_vm" port "$_id"
     echo "$_id"
+}
+
+# lab_port_id VM NETWORK: prints the id of VM's port in NETWORK, as the
+# controller has it (GET /v1/ports).
+lab_port_id() {
+    lab_rest GET /v1/ports 2>/dev/null | python3 -c 'import json, sys
+for p in json.load(sys.stdin):
+    if p.get("vm") == sys.argv[1] and p.get("network") == sys.argv[2]:
+        print(p["id"])' "$1" "$2"
 }
 
 # lab_stop_vm VM: DELETE /v1/ports/ID?wait=1.
@@ -711,41 +733,54 @@ lab_ping() {
         >/dev/null 2>&1
 }
 
-# lab_ping_matrix VM...: pings between every pair of VMs (default all)
-# and prints a matrix.  Same network: "ok" or "FAIL".  Different
-# networks: the destination's IP must not answer ("iso", else "LEAK"),
-# unless a VM of the source's own network has that IP ("-").  Returns
-# non-zero if any FAIL or LEAK.
+# lab_ping_matrix VM...: pings between every pair of VMs (default all),
+# all pairs at once, and prints a matrix.  Same network: "ok" or "FAIL".
+# Different networks: the destination's IP must not answer ("iso", else
+# "LEAK"), unless the source's own network has that IP too ("-").  Returns
+# non-zero if any FAIL or LEAK.  A VM's network is the one lab_start_vm
+# recorded.
 lab_ping_matrix() {
-    local _bad _dip _dnet _dst _o _r _snet _src
+    local _bad _dip _dnet _dst _o _r _snet _src _m _pids
     [ $# -gt 0 ] || set -- $(lab_vms)
-    _bad=0
-    printf '%-10s' "from\\to"
-    for _dst in "$@"; do printf ' %-6s' "$_dst"; done
-    echo
+    _m=$LAB_DIR/matrix
+    rm -rf "$_m"; mkdir -p "$_m"
+    _pids=
     for _src in "$@"; do
         _snet=$(lab_vm_get "$_src" network)
-        printf '%-10s' "$_src"
         for _dst in "$@"; do
             _dip=$(lab_vm_get "$_dst" ip)
             _dnet=$(lab_vm_get "$_dst" network)
             if [ "$_src" = "$_dst" ]; then
-                _r=.
-            elif [ "$_snet" = "$_dnet" ]; then
-                if lab_ping "$_src" "$_dip"; then _r=ok; else _r=FAIL; _bad=1; fi
-            else
-                _r=
+                echo . >"$_m/$_src.$_dst"; continue
+            fi
+            if [ "$_snet" != "$_dnet" ] || [ -z "$_snet" ]; then
                 for _o in $(lab_vms); do
-                    if [ "$_o" != "$_src" ] && [ "$(lab_vm_get "$_o" ip)" = "$_dip" ] \
+                    if [ "$(lab_vm_get "$_o" ip)" = "$_dip" ] \
                         && [ "$(lab_vm_get "$_o" network)" = "$_snet" ]; then
-                        _r=-
+                        echo - >"$_m/$_src.$_dst"
                     fi
                 done
-                if [ -z "$_r" ]; then
-                    if lab_ping "$_src" "$_dip" 2; then _r=LEAK; _bad=1; else _r=iso; fi
-                fi
+                [ -f "$_m/$_src.$_dst" ] && continue
+                { if lab_ping "$_src" "$_dip" 2; then echo LEAK; else echo iso; fi \
+                      >"$_m/$_src.$_dst"; } &
+            else
+                { if lab_ping "$_src" "$_dip"; then echo ok; else echo FAIL; fi \
+                      >"$_m/$_src.$_dst"; } &
             fi
-            printf ' %-6s' "$_r"
+            _pids="$_pids $!"
+        done
+    done
+    for _o in $_pids; do wait "$_o"; done
+    _bad=0
+    printf '%-8s' "from\\to"
+    for _dst in "$@"; do printf ' %-5s' "$_dst"; done
+    echo
+    for _src in "$@"; do
+        printf '%-8s' "$_src"
+        for _dst in "$@"; do
+            _r=$(cat "$_m/$_src.$_dst" 2>/dev/null)
+            case $_r in FAIL|LEAK|'') _bad=1 ;; esac
+            printf ' %-5s' "${_r:-?}"
         done
         echo
     done
