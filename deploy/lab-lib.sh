@@ -467,7 +467,10 @@ lab_ovs_start_vswitchd() {
         --pidfile="$_d/ovs-vswitchd.pid" --log-file="$_d/ovs-vswitchd.log" \
         --detach --no-chdir -vconsole:err 2>"$_d/ovs-vswitchd.stderr" \
         || { cat "$_d/ovs-vswitchd.stderr" >&2; return 1; }
-    lab__record_pid "$_d/ovs-vswitchd.pid"
+    lab__record_pid "$_d/ovs-vswitchd.pid" || return 1
+    if [ -f "$_d/ip-up" ]; then
+        lab__ovs_ip_up "$_n" || return 1
+    fi
 }
 
 lab_ovs_stop_vswitchd() {
@@ -478,8 +481,15 @@ lab_ovs_stop_vswitchd() {
 # userspace datapath, gone whenever ovs-vswitchd exits).
 lab__ovs_ip_up() {
     local _ip _ns
+    local _i
     _ns=$LAB_PREFIX$1
     _ip=$(lab_node_get "$1" ip)
+    _i=0
+    until ip -n "$_ns" link show br-phy >/dev/null 2>&1; do
+        _i=$((_i + 1))
+        [ $_i -gt 100 ] && { lab__err "$1: br-phy did not appear"; return 1; }
+        sleep 0.05
+    done
     ip -n "$_ns" link set br-phy mtu "$LAB_UL_MTU" up || return 1
     ip -n "$_ns" addr replace "$_ip/24" dev br-phy || return 1
     ip netns exec "$_ns" ethtool -K br-phy tx off >/dev/null 2>&1
@@ -491,8 +501,7 @@ lab__ovs_ip_up() {
 # back on br-phy.  OpenFlow flows are lost, OVSDB configuration is kept.
 lab_ovs_restart_vswitchd() {
     lab_ovs_stop_vswitchd "$1" || return 1
-    lab_ovs_start_vswitchd "$1" || return 1
-    lab__ovs_ip_up "$1"
+    lab_ovs_start_vswitchd "$1"
 }
 
 # lab_ovs_hv_add NAME IP: an Open vSwitch hypervisor in namespace ${P}NAME
