@@ -249,7 +249,7 @@ case $cmd in
         [ $# -eq 1 ] || die "usage: lab.sh flows HV"
         lab_init "$PREFIX" "$DIR" || exit 1
         [ "$(lab_node_get "$1" kind)" = ovs ] || die "$1 is not an OVS hypervisor"
-        lab_ovs_ofctl "$1" dump-flows br-int ;;
+        lab_ovs_ofctl "$1" dump-flows ;;
     ping) need_root; [ -f "$DIR/up" ] || die "no lab (lab.sh up)"
         lab_init "$PREFIX" "$DIR" && cmd_ping ;;
     exec)
