@@ -56,7 +56,11 @@ b3:hv3:02:00:00:00:02:05:10.0.0.5/24:blue"
 KERNEL_VMS="r4:hv4:02:00:00:00:01:04:10.0.0.4/24:red
 b4:hv4:02:00:00:00:02:04:10.0.0.4/24:blue"
 
-die() { echo "lab.sh: $*" >&2; exit 1; }
+die() {
+    echo "lab.sh: $*" >&2
+    [ -n "${in_up:-}" ] && echo "lab.sh: logs are in $DIR; lab.sh down removes the partial lab" >&2
+    exit 1
+}
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"; }
 
 # vm_field LINE N: field N of a VMS line (the MAC has 6 colon-separated parts).
@@ -115,6 +119,7 @@ cmd_up() {
         "$top/build-aux/build.sh" || die "build failed"
     fi
     t0=$(date +%s%N)
+    in_up=1
     lab_init "$PREFIX" "$DIR" || die "lab_init"
     export LAB_DB_DEFAULT=1
     kernel=no
