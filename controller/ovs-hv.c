@@ -272,8 +272,12 @@ ovs_hv_run(struct ovs_hv *hv)
     ovs_ovsdb_run(hv->db, &hv->wants, hv->wants_changed);
     hv->wants_changed = false;
 
+    /* Flows need the ofports OVSDB reports: computing them before its
+     * first contents arrived would delete every port's flows from a switch
+     * that has them (e.g. right after a controller restart). */
     unsigned int db_seqno = ovs_ovsdb_seqno(hv->db);
-    if (hv->flows_dirty || db_seqno != hv->flows_db_seqno) {
+    if (ovs_ovsdb_has_ever_connected(hv->db)
+        && (hv->flows_dirty || db_seqno != hv->flows_db_seqno)) {
         hv->flows_dirty = false;
         hv->flows_db_seqno = db_seqno;
         compute_flows(hv);

@@ -29,6 +29,7 @@
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
 #include "byte-order.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
@@ -89,6 +90,7 @@ struct ovs_ofctrl {
     size_t pending_n_mods;
 
     ovs_be32 xid;               /* Awaited reply: dump or barrier. */
+    bool first_diff;            /* No diff sent since the last dump. */
     uint32_t bundle_id;
 
     long long int backoff_until;
@@ -249,16 +251,36 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     if (ofc->installed_seq == ofc->desired_seq) {
         return;
     }
+    bool first = ofc->first_diff;
+    ofc->first_diff = false;
     struct ovs_flow_changes changes;
     ovs_flowset_diff(&ofc->desired, &ofc->installed, &changes);
     if (!changes.n) {
+        if (first) {
+            VLOG_INFO("%s: switch already holds the desired %"PRIuSIZE
+                      " flows", ofc->name, ovs_flowset_count(&ofc->desired));
+        }
         ofc->installed_seq = ofc->desired_seq;
         ovs_flow_changes_destroy(&changes);
         return;
     }
-    VLOG_DBG("%s: sending %"PRIuSIZE" adds, %"PRIuSIZE" modifies, "
-             "%"PRIuSIZE" deletes", ofc->name, changes.n_add,
-             changes.n_modify, changes.n_delete);
+    /* The first diff after a (re)connection says how far the switch was
+     * from the desired state: worth a line in the log. */
+    enum vlog_level level = first ? VLL_INFO : VLL_DBG;
+    VLOG(level, "%s: sending %"PRIuSIZE" adds, %"PRIuSIZE" modifies, "
+         "%"PRIuSIZE" deletes", ofc->name, changes.n_add, changes.n_modify,
+         changes.n_delete);
+    if (VLOG_IS_DBG_ENABLED()) {
+        for (size_t i = 0; i < changes.n; i++) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            ovs_flow_format(changes.changes[i].flow, &s);
+            VLOG_DBG("%s: %s %s", ofc->name,
+                     changes.changes[i].type == OVS_FLOW_ADD ? "add"
+                     : changes.changes[i].type == OVS_FLOW_MODIFY ? "modify"
+                     : "delete", ds_cstr(&s));
+            ds_destroy(&s);
+        }
+    }
 
     ofc->bundle_id++;
     send_bundle_ctrl(ofc, OFPBCT_OPEN_REQUEST);
@@ -306,6 +328,7 @@ handle_stats_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
     if (!ofpmp_more(oh)) {
         VLOG_INFO("%s: OpenFlow connected, switch holds %"PRIuSIZE" nvo "
                   "flows", ofc->name, ovs_flowset_count(&ofc->installed));
+        ofc->first_diff = true;
         set_state(ofc, S_SYNCED);
     }
 }
