@@ -175,9 +175,14 @@ ovs_flowset_equal(const struct ovs_flowset *a, const struct ovs_flowset *b)
 void
 ovs_flow_format(const struct ovs_flow *f, struct ds *s)
 {
-    ds_put_format(s, "table=%"PRIu8", priority=%"PRIu16", ", f->table_id,
+    ds_put_format(s, "table=%"PRIu8", priority=%"PRIu16, f->table_id,
                   f->priority);
-    minimatch_format(&f->match, NULL, NULL, s, OFP_DEFAULT_PRIORITY);
+    struct ds m = DS_EMPTY_INITIALIZER;
+    minimatch_format(&f->match, NULL, NULL, &m, OFP_DEFAULT_PRIORITY);
+    if (m.length) {
+        ds_put_format(s, ", %s", ds_cstr(&m));
+    }
+    ds_destroy(&m);
     ds_put_format(s, " cookie=%#"PRIx64" actions=", f->cookie);
     struct ofpact_format_params fp = { .s = s };
     ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);

@@ -67,7 +67,7 @@ void ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src);
 /* True if both sets hold the same flows with the same values. */
 bool ovs_flowset_equal(const struct ovs_flowset *, const struct ovs_flowset *);
 
-/* Appends "table=T, priority=P, MATCH cookie=C actions=A" to 'ds'. */
+/* Appends "table=T, priority=P[, MATCH] cookie=C actions=A" to 'ds'. */
 void ovs_flow_format(const struct ovs_flow *, struct ds *);
 
 /* One change that turns 'installed' into 'desired'. */
