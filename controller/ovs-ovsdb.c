@@ -73,8 +73,7 @@ void
 ovs_ovsdb_destroy(struct ovs_ovsdb *db)
 {
     if (db) {
-        ovsdb_idl_loop_destroy(&db->loop);
-        ovsdb_idl_destroy(db->loop.idl);
+        ovsdb_idl_loop_destroy(&db->loop);  /* Destroys the IDL too. */
         simap_destroy(&db->iface_ofports);
         simap_destroy(&db->tunnel_ofports);
         free(db->of_target);
