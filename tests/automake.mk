@@ -9,6 +9,7 @@
 # of the target's corpus (tests/fuzz/corpus/NAME/) through the target, so
 # make check replays the corpus.
 EXTRA_DIST += tests/run-all.sh
+include tests/core.mk
 include tests/rest.mk
 include tests/ovs.mk
 include tests/agent.mk

@@ -1,0 +1,2 @@
+# doc/: man pages and design notes.
+dist_man_MANS += doc/nvo-controller.8

@@ -1,0 +1,290 @@
+/* Unit tests: controller/model.c and controller/desired.c. */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "controller/desired.h"
+#include "controller/model.h"
+#include "packets.h"
+
+struct fixture {
+    struct nvo_model *m;
+    struct nvo_network *red, *blue;
+    struct nvo_hypervisor *a, *b, *c, *sn1, *sn2;
+    bool alive[16];             /* By hypervisor id. */
+};
+
+static struct eth_addr
+mac(uint8_t last)
+{
+    return (struct eth_addr) { .ea = { 0x02, 0, 0, 0, 0, last } };
+}
+
+static bool
+alive_fn(const struct nvo_hypervisor *hv, void *aux)
+{
+    struct fixture *f = aux;
+    return f->alive[hv->id];
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->m = nvo_model_create();
+    f->red = nvo_model_add_network(f->m, 1, "red", 100, NVO_BUM_HEAD_END, 1);
+    f->blue = nvo_model_add_network(f->m, 2, "blue", 200,
+                                    NVO_BUM_SERVICE_NODE, 2);
+    f->a = nvo_model_add_hv(f->m, 1, "a", "192.0.2.11", NVO_DP_OVS,
+                            NVO_ROLE_HYPERVISOR, "tcp:192.0.2.11:6640", 3);
+    f->b = nvo_model_add_hv(f->m, 2, "b", "192.0.2.12", NVO_DP_OVS,
+                            NVO_ROLE_HYPERVISOR, "tcp:192.0.2.12:6640", 4);
+    f->c = nvo_model_add_hv(f->m, 3, "c", "192.0.2.13", NVO_DP_KERNEL,
+                            NVO_ROLE_HYPERVISOR, NULL, 5);
+    f->sn1 = nvo_model_add_hv(f->m, 4, "sn1", "192.0.2.21", NVO_DP_KERNEL,
+                              NVO_ROLE_SERVICE_NODE, NULL, 6);
+    f->sn2 = nvo_model_add_hv(f->m, 5, "sn2", "192.0.2.22", NVO_DP_KERNEL,
+                              NVO_ROLE_SERVICE_NODE, NULL, 7);
+    /* red: a (2 VMs), b (1 VM); blue: a, c. */
+    nvo_model_add_port(f->m, 10, "vm10", f->red, f->a, mac(0x10), NULL,
+                       "v-vm10", 8);
+    nvo_model_add_port(f->m, 11, "vm11", f->red, f->a, mac(0x11), NULL,
+                       "v-vm11", 9);
+    nvo_model_add_port(f->m, 12, "vm12", f->red, f->b, mac(0x12), "10.0.0.12",
+                       "v-vm12", 10);
+    nvo_model_add_port(f->m, 13, "vm13", f->blue, f->a, mac(0x13), NULL,
+                       "v-vm13", 11);
+    nvo_model_add_port(f->m, 14, "vm14", f->blue, f->c, mac(0x14), NULL,
+                       "v-vm14", 12);
+    f->m->revision = 12;
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    nvo_model_destroy(f->m);
+    free(f);
+    return 0;
+}
+
+static void
+test_model_lookups(void **state)
+{
+    struct fixture *f = *state;
+    assert_ptr_equal(nvo_model_network_by_name(f->m, "red"), f->red);
+    assert_ptr_equal(nvo_model_network_by_id(f->m, 2), f->blue);
+    assert_null(nvo_model_network_by_name(f->m, "green"));
+    assert_ptr_equal(nvo_model_hv_by_name(f->m, "c"), f->c);
+    assert_int_equal(f->red->n_ports, 3);
+    assert_int_equal(f->a->n_ports, 3);
+    assert_true(nvo_model_hv_in_network(f->b, f->red));
+    assert_false(nvo_model_hv_in_network(f->b, f->blue));
+
+    struct nvo_port *p = nvo_model_port_by_id(f->m, 12);
+    assert_non_null(p);
+    nvo_model_move_port(f->m, p, f->c, "v-new", 13);
+    assert_int_equal(f->b->n_ports, 0);
+    assert_int_equal(f->c->n_ports, 2);
+    assert_string_equal(p->iface, "v-new");
+    assert_false(nvo_model_hv_in_network(f->b, f->red));
+    nvo_model_remove_port(f->m, p);
+    assert_null(nvo_model_port_by_id(f->m, 12));
+    assert_int_equal(f->red->n_ports, 2);
+}
+
+static void
+test_strings(void **state OVS_UNUSED)
+{
+    enum nvo_bum_mode bum;
+    enum nvo_dataplane dp;
+    enum nvo_role role;
+    assert_int_equal(nvo_bum_mode_from_string("service-node", &bum), 0);
+    assert_int_equal(bum, NVO_BUM_SERVICE_NODE);
+    assert_int_equal(nvo_bum_mode_from_string("flood", &bum), -EINVAL);
+    assert_int_equal(nvo_dataplane_from_string("kernel", &dp), 0);
+    assert_int_equal(dp, NVO_DP_KERNEL);
+    assert_int_equal(nvo_dataplane_from_string(NULL, &dp), -EINVAL);
+    assert_int_equal(nvo_role_from_string("hypervisor", &role), 0);
+    assert_string_equal(nvo_role_to_string(NVO_ROLE_SERVICE_NODE),
+                        "service-node");
+}
+
+/* Head-end network, no service node alive: a sees b as remote and floods to
+ * b; blue (service-node mode, none alive) falls back to head-end to c. */
+static void
+test_view_head_end(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+
+    assert_int_equal(v->revision, 12);
+    assert_int_equal(v->n_nets, 2);
+    const struct nvo_net_view *red = &v->nets[0], *blue = &v->nets[1];
+    assert_int_equal(red->vni, 100);
+    assert_int_equal(blue->vni, 200);
+    assert_int_equal(red->n_locals, 2);
+    assert_true(eth_addr_equals(red->locals[0].mac, mac(0x10)));
+    assert_string_equal(red->locals[1].iface, "v-vm11");
+    assert_int_equal(red->n_remotes, 1);
+    assert_true(eth_addr_equals(red->remotes[0].mac, mac(0x12)));
+    assert_string_equal(red->remotes[0].vtep_ip, "192.0.2.12");
+    assert_int_equal(red->n_flood, 1);
+    assert_string_equal(red->flood[0], "192.0.2.12");
+    assert_null(blue->service_node_ip);
+    assert_int_equal(blue->n_flood, 1);
+    assert_string_equal(blue->flood[0], "192.0.2.13");
+    assert_int_equal(v->n_tunnels, 2);
+    assert_string_equal(v->tunnels[0], "192.0.2.12");
+    assert_string_equal(v->tunnels[1], "192.0.2.13");
+    assert_ptr_equal(nvo_hv_view_find_net(v, 200), blue);
+    assert_null(nvo_hv_view_find_net(v, 300));
+    nvo_hv_view_destroy(v);
+
+    /* b only has red. */
+    v = desired_compute(f->m, f->b, alive_fn, f);
+    assert_int_equal(v->n_nets, 1);
+    assert_int_equal(v->nets[0].n_remotes, 2);
+    assert_int_equal(v->nets[0].n_locals, 1);
+    assert_int_equal(v->n_tunnels, 1);
+    nvo_hv_view_destroy(v);
+}
+
+/* With service nodes alive, blue floods only to its service node, which
+ * gets blue's replication list; a dead node's network moves. */
+static void
+test_view_service_node(void **state)
+{
+    struct fixture *f = *state;
+    f->alive[4] = f->alive[5] = true;
+
+    const struct nvo_hypervisor *sn = desired_service_node(f->m, f->blue,
+                                                           alive_fn, f);
+    assert_non_null(sn);
+    assert_null(desired_service_node(f->m, f->red, alive_fn, f));
+
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+    const struct nvo_net_view *blue = nvo_hv_view_find_net(v, 200);
+    assert_non_null(blue);
+    assert_string_equal(blue->service_node_ip, sn->tunnel_ip);
+    assert_int_equal(blue->n_flood, 1);
+    assert_string_equal(blue->flood[0], sn->tunnel_ip);
+    /* Unicast to c still goes directly. */
+    assert_int_equal(blue->n_remotes, 1);
+    assert_string_equal(blue->remotes[0].vtep_ip, "192.0.2.13");
+    nvo_hv_view_destroy(v);
+
+    struct nvo_hv_view *snv = desired_compute(f->m, sn, alive_fn, f);
+    assert_int_equal(snv->n_nets, 1);
+    assert_int_equal(snv->nets[0].vni, 200);
+    assert_int_equal(snv->nets[0].n_locals, 0);
+    assert_int_equal(snv->nets[0].n_flood, 2);
+    assert_string_equal(snv->nets[0].flood[0], "192.0.2.11");
+    assert_string_equal(snv->nets[0].flood[1], "192.0.2.13");
+    nvo_hv_view_destroy(snv);
+
+    /* The other node serves nothing; after a failure it takes over. */
+    const struct nvo_hypervisor *other = sn == f->sn1 ? f->sn2 : f->sn1;
+    snv = desired_compute(f->m, other, alive_fn, f);
+    assert_int_equal(snv->n_nets, 0);
+    nvo_hv_view_destroy(snv);
+    f->alive[sn->id] = false;
+    assert_ptr_equal(desired_service_node(f->m, f->blue, alive_fn, f), other);
+    snv = desired_compute(f->m, other, alive_fn, f);
+    assert_int_equal(snv->n_nets, 1);
+    nvo_hv_view_destroy(snv);
+}
+
+/* Rendezvous hashing spreads networks and moves only the failed node's. */
+static void
+test_service_node_spread(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_network *nets[64];
+    int count[2] = { 0, 0 };
+
+    f->alive[4] = f->alive[5] = true;
+    for (int i = 0; i < 64; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "n%d", i);
+        nets[i] = nvo_model_add_network(f->m, 100 + i, name, 1000 + i,
+                                        NVO_BUM_SERVICE_NODE, 20);
+        count[desired_service_node(f->m, nets[i], alive_fn, f) == f->sn2]++;
+    }
+    assert_true(count[0] > 10 && count[1] > 10);
+
+    /* A third node takes some networks from each, none moves between the
+     * first two. */
+    struct nvo_hypervisor *sn3 = nvo_model_add_hv(
+        f->m, 6, "sn3", "192.0.2.23", NVO_DP_KERNEL, NVO_ROLE_SERVICE_NODE,
+        NULL, 21);
+    const struct nvo_hypervisor *before[64];
+    for (int i = 0; i < 64; i++) {
+        before[i] = desired_service_node(f->m, nets[i], alive_fn, f);
+    }
+    f->alive[6] = true;
+    int moved = 0;
+    for (int i = 0; i < 64; i++) {
+        const struct nvo_hypervisor *now
+            = desired_service_node(f->m, nets[i], alive_fn, f);
+        if (now != before[i]) {
+            assert_ptr_equal(now, sn3);
+            moved++;
+        }
+    }
+    assert_true(moved > 5 && moved < 40);
+    for (int i = 0; i < 64; i++) {
+        nvo_model_remove_network(f->m, nets[i]);
+    }
+}
+
+static void
+test_view_equal_clone(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_hv_view *v1 = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v2 = nvo_hv_view_clone(v1);
+    assert_true(nvo_hv_view_equal(v1, v2));
+
+    /* Moving vm12 from b to c changes a's view (remote VTEP). */
+    nvo_model_move_port(f->m, nvo_model_port_by_id(f->m, 12), f->c, NULL, 13);
+    struct nvo_hv_view *v3 = desired_compute(f->m, f->a, alive_fn, f);
+    assert_false(nvo_hv_view_equal(v1, v3));
+    assert_string_equal(nvo_hv_view_find_net(v3, 100)->remotes[0].vtep_ip,
+                        "192.0.2.13");
+    /* b no longer has any network. */
+    struct nvo_hv_view *vb = desired_compute(f->m, f->b, alive_fn, f);
+    assert_int_equal(vb->n_nets, 0);
+    assert_int_equal(vb->n_tunnels, 0);
+
+    nvo_hv_view_destroy(v1);
+    nvo_hv_view_destroy(v2);
+    nvo_hv_view_destroy(v3);
+    nvo_hv_view_destroy(vb);
+    nvo_hv_view_destroy(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_model_lookups, setup, teardown),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test_setup_teardown(test_view_head_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_service_node, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_service_node_spread, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_view_equal_clone, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
