@@ -26,3 +26,9 @@ TESTS += tests/fuzz/replay-vxlan.sh
 tests_fuzz_fuzz_vxlan_replay_SOURCES = tests/fuzz/fuzz-vxlan.c tests/fuzz/replay.c
 tests_fuzz_fuzz_vxlan_replay_LDADD = $(SVCNODE_LIBS)
 endif
+
+# The replicator on its own, for tests/integration/test-svcnode.sh.
+noinst_PROGRAMS += tests/svcnode/svcnode-run
+tests_svcnode_svcnode_run_SOURCES = tests/svcnode/svcnode-run.c
+tests_svcnode_svcnode_run_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_svcnode_svcnode_run_LDADD = $(SVCNODE_LIBS)
