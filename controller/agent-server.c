@@ -1,47 +1,581 @@
-/* agent-server.c - PLACEHOLDER until the agent protocol lands. */
+/* agent-server.c - the controller's agent listener: libuv TCP, framing, a
+ * registry of kernel hypervisors (their desired views) and one
+ * agent_session per connection (protocol logic in agent-session.c).
+ *
+ * Registration: an agent whose name is not (yet) a registered kernel
+ * hypervisor is kept waiting (the session is told UNKNOWN_HYPERVISOR, not
+ * fatal, and stays connected with heartbeats); it gets its snapshot the
+ * moment the hypervisor is registered.  A second agent saying hello with a
+ * name already connected replaces the first (which gets a fatal REPLACED).
+ *
+ * Liveness (for service-node fail-over) is "an agent holds this hypervisor's
+ * view" (session SYNCING or ACTIVE); it is reported only on change, and a
+ * replacement agent does not make it flap.
+ *
+ * Heartbeat interval/timeout: 3 s / 10 s, overridable with
+ * agent_server_set_timers() or the environment variables
+ * NVO_AGENT_HB_INTERVAL_MS and NVO_AGENT_HB_TIMEOUT_MS. */
 #include <config.h>
 #include "controller/agent-server.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "controller/agent-session.h"
 #include "controller/desired.h"
+#include "hash.h"
+#include "lib/addr.h"
+#include "lib/errors.h"
+#include "lib/frame.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/vlog.h"
 #include "util.h"
 
-struct agent_server {
-    int unused;
+VLOG_DEFINE_THIS_MODULE(agent_server);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* Drop a peer that lets this much output pile up unread. */
+#define AS_MAX_QUEUED (64u << 20)
+
+struct as_hv {
+    struct hmap_node node;      /* In agent_server.hvs, by hv_id. */
+    int64_t hv_id;
+    struct nvo_hv_view *view;   /* Desired; owned. */
+    struct as_conn *conn;       /* Attached agent, or NULL. */
+    bool alive;                 /* Last liveness reported. */
+    bool ever_connected;
+    char detail[128];           /* Why it is disconnected. */
 };
 
+struct as_conn {
+    struct ovs_list node;       /* In agent_server.conns. */
+    struct agent_server *server;
+    uv_tcp_t tcp;
+    struct agent_session session;
+    struct nvo_frame_reader reader;
+    struct as_hv *hv;           /* Registry entry it serves, or NULL. */
+    bool closing;               /* uv_shutdown/uv_close under way. */
+};
+
+struct agent_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_timer_t timer;
+    nvo_sb_confirm_cb *confirm;
+    nvo_sb_liveness_cb *liveness;
+    void *aux;
+    struct agent_session_cfg cfg;
+    struct hmap hvs;            /* Contains struct as_hv. */
+    struct ovs_list conns;      /* Contains struct as_conn. */
+    int n_handles;              /* Open libuv handles (listener, timer). */
+    bool destroying;
+};
+
+static const struct agent_session_ops session_ops;
+
+static struct as_hv *
+hv_find(const struct agent_server *s, int64_t hv_id)
+{
+    struct as_hv *hv;
+    HMAP_FOR_EACH_WITH_HASH (hv, node, hash_uint64(hv_id), &s->hvs) {
+        if (hv->hv_id == hv_id) {
+            return hv;
+        }
+    }
+    return NULL;
+}
+
+static struct as_hv *
+hv_find_by_name(const struct agent_server *s, const char *name)
+{
+    struct as_hv *hv;
+    HMAP_FOR_EACH (hv, node, &s->hvs) {
+        if (!strcmp(hv->view->name, name)) {
+            return hv;
+        }
+    }
+    return NULL;
+}
+
+/* Reports liveness of 'hv' if it changed. */
+static void
+hv_update_liveness(struct agent_server *s, struct as_hv *hv)
+{
+    bool alive = hv->conn && agent_session_is_attached(&hv->conn->session);
+    if (alive != hv->alive && !s->destroying) {
+        hv->alive = alive;
+        s->liveness(s->aux, hv->hv_id, alive);
+    }
+}
+
+/* ---- server lifetime ---------------------------------------------------- */
+
+static void
+server_maybe_free(struct agent_server *s)
+{
+    if (s->destroying && !s->n_handles && ovs_list_is_empty(&s->conns)) {
+        struct as_hv *hv;
+        HMAP_FOR_EACH_POP (hv, node, &s->hvs) {
+            nvo_hv_view_destroy(hv->view);
+            free(hv);
+        }
+        hmap_destroy(&s->hvs);
+        free(s);
+    }
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+    struct agent_server *s = h->data;
+    s->n_handles--;
+    server_maybe_free(s);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void
+conn_closed(uv_handle_t *h)
+{
+    struct as_conn *c = h->data;
+    struct agent_server *s = c->server;
+    ovs_list_remove(&c->node);
+    agent_session_destroy(&c->session);
+    nvo_frame_reader_destroy(&c->reader);
+    free(c);
+    server_maybe_free(s);
+}
+
+static void
+conn_shutdown_done(uv_shutdown_t *req, int status OVS_UNUSED)
+{
+    struct as_conn *c = req->data;
+    free(req);
+    uv_close((uv_handle_t *) &c->tcp, conn_closed);
+}
+
+/* Closes 'c''s socket after flushing what was queued (a refusal). */
+static void
+conn_close(struct as_conn *c, bool flush)
+{
+    if (c->closing) {
+        return;
+    }
+    c->closing = true;
+    uv_read_stop((uv_stream_t *) &c->tcp);
+    if (flush) {
+        uv_shutdown_t *req = xmalloc(sizeof *req);
+        req->data = c;
+        if (!uv_shutdown(req, (uv_stream_t *) &c->tcp, conn_shutdown_done)) {
+            return;
+        }
+        free(req);
+    }
+    uv_close((uv_handle_t *) &c->tcp, conn_closed);
+}
+
+static void
+write_done(uv_write_t *req, int status)
+{
+    if (status && status != UV_ECANCELED) {
+        VLOG_DBG("agent write failed: %s", uv_strerror(status));
+    }
+    free(req->data);
+    free(req);
+}
+
+static void
+session_send(void *aux, uint8_t *frame, size_t len)
+{
+    struct as_conn *c = aux;
+    if (c->closing) {
+        free(frame);
+        return;
+    }
+    if (c->tcp.write_queue_size > AS_MAX_QUEUED) {
+        free(frame);
+        VLOG_WARN_RL(&rl, "%s: agent does not read; disconnecting",
+                     c->session.peer);
+        agent_session_close(&c->session, NVO__ERROR__CODE__UNSPECIFIED,
+                            "agent does not read");
+        return;
+    }
+    uv_write_t *req = xmalloc(sizeof *req);
+    uv_buf_t buf = uv_buf_init((char *) frame, len);
+    req->data = frame;
+    int error = uv_write(req, (uv_stream_t *) &c->tcp, &buf, 1, write_done);
+    if (error) {
+        free(frame);
+        free(req);
+        agent_session_close(&c->session, NVO__ERROR__CODE__UNSPECIFIED,
+                            uv_strerror(error));
+    }
+}
+
+/* Detaches 'c' from its registry entry, if any. */
+static void
+conn_detach(struct as_conn *c, const char *reason)
+{
+    struct as_hv *hv = c->hv;
+    if (hv) {
+        c->hv = NULL;
+        if (hv->conn == c) {
+            hv->conn = NULL;
+            snprintf(hv->detail, sizeof hv->detail, "agent %s: %s",
+                     c->session.peer, reason);
+            hv_update_liveness(c->server, hv);
+        }
+    }
+}
+
+static void
+session_closed(void *aux, const char *reason)
+{
+    struct as_conn *c = aux;
+    VLOG_INFO("%s: agent %s disconnected: %s", c->session.peer,
+              c->session.name ? c->session.name : "?", reason);
+    conn_detach(c, reason);
+    conn_close(c, true);
+}
+
+static void
+session_confirm(void *aux, int64_t revision)
+{
+    struct as_conn *c = aux;
+    if (c->hv && !c->server->destroying) {
+        c->server->confirm(c->server->aux, c->hv->hv_id, revision);
+    }
+}
+
+/* Closes every other connection that said hello as 'name'. */
+static void
+replace_others(struct agent_server *s, struct as_conn *c, const char *name)
+{
+    struct as_conn *o;
+    LIST_FOR_EACH (o, node, &s->conns) {
+        if (o != c && !o->closing && o->session.name
+            && !strcmp(o->session.name, name)) {
+            VLOG_INFO("%s: agent %s replaced by %s", o->session.peer, name,
+                      c->session.peer);
+            o->hv = NULL;   /* Handed over below: no liveness flap. */
+            agent_session_close(&o->session, NVO__ERROR__CODE__REPLACED,
+                                "replaced by another agent with this name");
+        }
+    }
+}
+
+/* Attaches 'c' to 'hv' and sends the snapshot. */
+static void
+conn_attach(struct agent_server *s, struct as_conn *c, struct as_hv *hv)
+{
+    if (hv->conn && hv->conn != c) {
+        hv->conn->hv = NULL;
+    }
+    hv->conn = c;
+    c->hv = hv;
+    hv->ever_connected = true;
+    agent_session_attach(&c->session, hv->view);
+    if (hv->conn == c && !agent_session_is_attached(&c->session)) {
+        hv->conn = NULL;        /* Refused. */
+        c->hv = NULL;
+    }
+    hv_update_liveness(s, hv);
+}
+
+static void
+session_hello(void *aux, const Nvo__Hello *hello)
+{
+    struct as_conn *c = aux;
+    struct agent_server *s = c->server;
+    replace_others(s, c, hello->name);
+    struct as_hv *hv = hv_find_by_name(s, hello->name);
+    if (hv) {
+        conn_attach(s, c, hv);
+    } else {
+        agent_session_wait(&c->session,
+                           hello->dataplane == NVO__DATAPLANE__DATAPLANE_OVS
+                           ? "not a registered kernel hypervisor (OVS "
+                             "hypervisors are programmed over OVSDB)"
+                           : "hypervisor not registered (POST "
+                             "/v1/hypervisors); waiting");
+    }
+}
+
+static const struct agent_session_ops session_ops = {
+    .send = session_send,
+    .hello = session_hello,
+    .confirm = session_confirm,
+    .closed = session_closed,
+};
+
+static void
+conn_alloc(uv_handle_t *h OVS_UNUSED, size_t suggested OVS_UNUSED,
+           uv_buf_t *buf)
+{
+    static char rbuf[65536];    /* Single-threaded; consumed at once. */
+    *buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+static void
+conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct as_conn *c = stream->data;
+    struct agent_session *ss = &c->session;
+    uint64_t now = uv_now(c->server->loop);
+
+    if (nread < 0) {
+        if (nvo_frame_reader_pending(&c->reader)) {
+            VLOG_WARN_RL(&rl, "%s: connection closed inside a frame "
+                         "(truncated)", ss->peer);
+        }
+        agent_session_close(ss, NVO__ERROR__CODE__UNSPECIFIED,
+                            nread == UV_EOF ? "connection closed"
+                            : uv_strerror(nread));
+        return;
+    }
+    int error = nvo_frame_reader_feed(&c->reader, buf->base, nread);
+    while (!error && ss->state != AGENT_S_CLOSED) {
+        const uint8_t *payload;
+        size_t len;
+        int n = nvo_frame_reader_next(&c->reader, &payload, &len);
+        if (n <= 0) {
+            error = n;
+            break;
+        }
+        agent_session_receive(ss, payload, len, now);
+    }
+    if (error && ss->state != AGENT_S_CLOSED) {
+        VLOG_WARN_RL(&rl, "%s: frame larger than %u bytes; disconnecting",
+                     ss->peer, NVO_FRAME_MAX);
+        agent_session_close(ss, NVO__ERROR__CODE__PROTOCOL,
+                            "frame too large");
+    }
+}
+
+static void
+on_connection(uv_stream_t *listener, int status)
+{
+    struct agent_server *s = listener->data;
+    if (status < 0) {
+        VLOG_WARN_RL(&rl, "agent listener: %s", uv_strerror(status));
+        return;
+    }
+    struct as_conn *c = xzalloc(sizeof *c);
+    c->server = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    ovs_list_push_back(&s->conns, &c->node);
+    if (uv_accept(listener, (uv_stream_t *) &c->tcp)) {
+        agent_session_init(&c->session, &session_ops, c, &s->cfg, "?",
+                           uv_now(s->loop));
+        c->session.state = AGENT_S_CLOSED;
+        conn_close(c, false);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char peer[INET6_ADDRSTRLEN + 8] = "?";
+    if (!uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &ss, &len)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+            uv_ip4_name(sin, ip, sizeof ip);
+            port = ntohs(sin->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+            uv_ip6_name(sin6, ip, sizeof ip);
+            port = ntohs(sin6->sin6_port);
+        }
+        snprintf(peer, sizeof peer, "%s:%d", ip, port);
+    }
+    agent_session_init(&c->session, &session_ops, c, &s->cfg, peer,
+                       uv_now(s->loop));
+    nvo_frame_reader_init(&c->reader, NVO_FRAME_MAX);
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, 30);
+    uv_read_start((uv_stream_t *) &c->tcp, conn_alloc, conn_read);
+    VLOG_DBG("%s: agent connected", peer);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+    struct agent_server *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    struct as_conn *c;
+    LIST_FOR_EACH (c, node, &s->conns) {
+        if (!c->closing) {
+            agent_session_tick(&c->session, now);
+        }
+    }
+}
+
+static uint64_t
+env_ms(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    if (v && *v) {
+        char *end;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (!*end && x > 0 && x <= 3600 * 1000) {
+            return x;
+        }
+        VLOG_WARN("ignoring %s=%s (not 1..3600000 ms)", name, v);
+    }
+    return dflt;
+}
+
+void
+agent_server_set_timers(struct agent_server *s, uint64_t interval_ms,
+                        uint64_t timeout_ms)
+{
+    s->cfg.hb_interval_ms = interval_ms;
+    s->cfg.hb_timeout_ms = timeout_ms;
+    s->cfg.hello_timeout_ms = timeout_ms;
+    uint64_t tick = MAX(MIN(interval_ms / 3, 1000), 10);
+    uv_timer_start(&s->timer, on_timer, tick, tick);
+}
+
 struct agent_server *
-agent_server_create(uv_loop_t *loop OVS_UNUSED, const char *addr OVS_UNUSED,
-                    nvo_sb_confirm_cb *confirm OVS_UNUSED,
-                    nvo_sb_liveness_cb *liveness OVS_UNUSED,
-                    void *aux OVS_UNUSED, int *errp)
+agent_server_create(uv_loop_t *loop, const char *addr,
+                    nvo_sb_confirm_cb *confirm, nvo_sb_liveness_cb *liveness,
+                    void *aux, int *errp)
 {
+    struct sockaddr_storage ss;
+    int error = nvo_sockaddr_parse(addr, "0.0.0.0", &ss);
+    if (error) {
+        *errp = error;
+        return NULL;
+    }
+    struct agent_server *s = xzalloc(sizeof *s);
+    s->loop = loop;
+    s->confirm = confirm;
+    s->liveness = liveness;
+    s->aux = aux;
+    hmap_init(&s->hvs);
+    ovs_list_init(&s->conns);
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->n_handles++;
+    error = uv_tcp_bind(&s->listener, (struct sockaddr *) &ss, 0);
+    if (!error) {
+        error = uv_listen((uv_stream_t *) &s->listener, 128, on_connection);
+    }
+    if (error) {
+        *errp = error;
+        s->destroying = true;
+        uv_close((uv_handle_t *) &s->listener, handle_closed);
+        return NULL;
+    }
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    s->n_handles++;
+    agent_server_set_timers(
+        s, env_ms("NVO_AGENT_HB_INTERVAL_MS", AGENT_HB_INTERVAL_MS),
+        env_ms("NVO_AGENT_HB_TIMEOUT_MS", AGENT_HB_TIMEOUT_MS));
     *errp = 0;
-    return xzalloc(sizeof(struct agent_server));
+    return s;
 }
 
 void
-agent_server_set(struct agent_server *s OVS_UNUSED, struct nvo_hv_view *view)
+agent_server_set(struct agent_server *s, struct nvo_hv_view *view)
 {
-    nvo_hv_view_destroy(view);
+    struct as_hv *hv = hv_find(s, view->hv_id);
+    if (!hv) {
+        hv = xzalloc(sizeof *hv);
+        hv->hv_id = view->hv_id;
+        hv->view = view;
+        snprintf(hv->detail, sizeof hv->detail, "waiting for nvo-agent");
+        hmap_insert(&s->hvs, &hv->node, hash_uint64(view->hv_id));
+        /* An agent may already be waiting for this name. */
+        struct as_conn *c, *found = NULL;
+        LIST_FOR_EACH (c, node, &s->conns) {
+            if (!c->closing && c->session.state == AGENT_S_REGISTERING
+                && !strcmp(c->session.name, view->name)) {
+                found = c;
+            }
+        }
+        if (found) {
+            conn_attach(s, found, hv);
+        }
+        return;
+    }
+    nvo_hv_view_destroy(hv->view);
+    hv->view = view;
+    if (hv->conn) {
+        agent_session_set_view(&hv->conn->session, view);
+    }
 }
 
 void
-agent_server_remove(struct agent_server *s OVS_UNUSED, int64_t hv_id OVS_UNUSED)
+agent_server_remove(struct agent_server *s, int64_t hv_id)
 {
+    struct as_hv *hv = hv_find(s, hv_id);
+    if (!hv) {
+        return;
+    }
+    if (hv->conn) {
+        struct as_conn *c = hv->conn;
+        c->hv = NULL;
+        hv->conn = NULL;
+        agent_session_close(&c->session, NVO__ERROR__CODE__REMOVED,
+                            "hypervisor deleted");
+    }
+    hmap_remove(&s->hvs, &hv->node);
+    nvo_hv_view_destroy(hv->view);
+    free(hv);
 }
 
 void
-agent_server_status(struct agent_server *s OVS_UNUSED,
-                    int64_t hv_id OVS_UNUSED, struct nvo_sb_status *st)
+agent_server_status(struct agent_server *s, int64_t hv_id,
+                    struct nvo_sb_status *st)
 {
     memset(st, 0, sizeof *st);
+    struct as_hv *hv = hv_find(s, hv_id);
+    if (!hv) {
+        st->state = NVO_SB_UNKNOWN;
+        return;
+    }
+    if (!hv->conn) {
+        st->state = hv->ever_connected ? NVO_SB_DISCONNECTED
+                                       : NVO_SB_CONNECTING;
+        snprintf(st->detail, sizeof st->detail, "%s", hv->detail);
+        return;
+    }
+    const struct agent_session *ss = &hv->conn->session;
+    st->state = (ss->state == AGENT_S_ACTIVE ? NVO_SB_CONNECTED
+                 : NVO_SB_SYNCING);
+    if (ss->n_ack_errors) {
+        snprintf(st->detail, sizeof st->detail, "agent %s: %"PRIu64
+                 " errors, last: %.60s", ss->peer, ss->n_ack_errors,
+                 ss->last_error);
+    } else {
+        snprintf(st->detail, sizeof st->detail, "agent %s (nvo-agent %s)",
+                 ss->peer, ss->software_version ? ss->software_version : "?");
+    }
 }
 
 void
 agent_server_destroy(struct agent_server *s)
 {
-    free(s);
+    if (!s) {
+        return;
+    }
+    s->destroying = true;
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *) &s->timer, handle_closed);
+    uv_close((uv_handle_t *) &s->listener, handle_closed);
+    struct as_conn *c;
+    LIST_FOR_EACH (c, node, &s->conns) {
+        c->hv = NULL;
+        if (!c->closing) {
+            c->session.state = AGENT_S_CLOSED;
+            conn_close(c, false);
+        }
+    }
 }

@@ -9,3 +9,6 @@ EXTRA_DIST += proto/nvo.proto
 proto/nvo.pb-c.c proto/nvo.pb-c.h: proto/nvo.proto
 	$(AM_V_GEN)$(MKDIR_P) proto && \
 	$(PROTOC_C) --proto_path=$(srcdir)/proto --c_out=proto $(srcdir)/proto/nvo.proto
+# Message encode/decode/validation; in this library (not lib/libnvo.a) so
+# it links after the generated code that it calls, whatever the LDADD order.
+proto_libnvoproto_a_SOURCES = lib/proto-msg.c lib/proto-msg.h

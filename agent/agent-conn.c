@@ -1,0 +1,500 @@
+/* agent-conn.c - nvo-agent's side of the controller <-> agent protocol.
+ *
+ * States and transitions (enum ac_state):
+ *
+ *   BACKOFF    --retry timer------------------------> CONNECTING
+ *   CONNECTING --TCP connected----------------------> HELLO_SENT (Hello)
+ *   CONNECTING --failed-----------------------------> BACKOFF (delay x2)
+ *   HELLO_SENT --Error UNKNOWN_HYPERVISOR (not fatal)-> WAITING
+ *   HELLO_SENT, WAITING --Snapshot------------------> SYNCED (apply, ack;
+ *                                                      backoff reset)
+ *   SYNCED     --Delta based on our seq-------------> SYNCED (apply, ack)
+ *   connected  --EOF, bad or oversized frame, Delta out of order, fatal
+ *                Error, controller silent for the timeout-> BACKOFF
+ *   any        --agent_conn_destroy()---------------> STOPPED
+ *
+ * The backoff delay starts at backoff_min, doubles per failed attempt up to
+ * backoff_max, and is jittered to [delay/2, delay] so agents restarted
+ * together do not reconnect in lockstep.  Nothing is flushed on disconnect:
+ * the view and the dataplane stay as they are; the next Snapshot is applied
+ * as a diff. */
+#include <config.h>
+#include "agent/agent-conn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/agent-view.h"
+#include "lib/addr.h"
+#include "lib/errors.h"
+#include "lib/frame.h"
+#include "lib/proto-msg.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(agent_conn);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+enum ac_state {
+    AC_BACKOFF,
+    AC_CONNECTING,
+    AC_HELLO_SENT,
+    AC_WAITING,
+    AC_SYNCED,
+    AC_STOPPED,
+};
+
+/* One TCP connection attempt; outlives the conn only until closed. */
+struct ac_sock {
+    uv_tcp_t tcp;
+    uv_connect_t connect;
+    struct agent_conn *conn;
+    struct nvo_frame_reader reader;
+    bool dead;                  /* Closing: callbacks do nothing. */
+};
+
+struct agent_conn {
+    uv_loop_t *loop;
+    struct agent_conn_cfg cfg;
+    char *controller, *name, *tunnel_ip;   /* Owned copies of cfg's. */
+    struct sockaddr_storage addr;
+    struct agent_view *view;
+    const struct agent_conn_ops *ops;
+    void *aux;
+
+    enum ac_state state;
+    struct ac_sock *sock;
+    uv_timer_t tick, retry;
+    int n_handles;
+    unsigned int attempts;
+    uint64_t last_rx_ms, last_tx_ms;
+};
+
+static void ac_disconnect(struct agent_conn *, const char *reason);
+
+static const char *
+state_name(enum ac_state s)
+{
+    switch (s) {
+    case AC_BACKOFF: return "BACKOFF";
+    case AC_CONNECTING: return "CONNECTING";
+    case AC_HELLO_SENT: return "HELLO_SENT";
+    case AC_WAITING: return "WAITING";
+    case AC_SYNCED: return "SYNCED";
+    case AC_STOPPED: return "STOPPED";
+    }
+    return "?";
+}
+
+static void
+set_state(struct agent_conn *c, enum ac_state s)
+{
+    if (c->state != s) {
+        VLOG_DBG("%s -> %s", state_name(c->state), state_name(s));
+        c->state = s;
+    }
+}
+
+void
+agent_ack_add_error(Nvo__Ack *ack, uint32_t vni, const char *item, int error,
+                    const char *message)
+{
+    Nvo__ItemError *e = xmalloc(sizeof *e);
+    nvo__item_error__init(e);
+    e->vni = vni;
+    e->item = xstrdup(item);
+    e->error = error;
+    e->message = xstrdup(message);
+    ack->errors = xrealloc(ack->errors, (ack->n_errors + 1)
+                                        * sizeof *ack->errors);
+    ack->errors[ack->n_errors++] = e;
+}
+
+/* ---- socket ------------------------------------------------------------- */
+
+static void
+sock_closed(uv_handle_t *h)
+{
+    struct ac_sock *s = h->data;
+    nvo_frame_reader_destroy(&s->reader);
+    free(s);
+}
+
+static void
+sock_close(struct ac_sock *s)
+{
+    if (s && !s->dead) {
+        s->dead = true;
+        uv_close((uv_handle_t *) &s->tcp, sock_closed);
+    }
+}
+
+static void
+write_done(uv_write_t *req, int status OVS_UNUSED)
+{
+    free(req->data);
+    free(req);
+}
+
+/* Sends 'msg' (then frees it). */
+static void
+send_msg(struct agent_conn *c, Nvo__Message *msg)
+{
+    size_t len;
+    int error;
+    uint8_t *frame = nvo_msg_encode(msg, &len, &error);
+    nvo_msg_free(msg);
+    if (!frame || !c->sock || c->sock->dead) {
+        free(frame);
+        return;
+    }
+    uv_write_t *req = xmalloc(sizeof *req);
+    uv_buf_t buf = uv_buf_init((char *) frame, len);
+    req->data = frame;
+    error = uv_write(req, (uv_stream_t *) &c->sock->tcp, &buf, 1, write_done);
+    if (error) {
+        free(frame);
+        free(req);
+        ac_disconnect(c, uv_strerror(error));
+        return;
+    }
+    c->last_tx_ms = uv_now(c->loop);
+}
+
+static Nvo__Message *
+new_msg(Nvo__Message__BodyCase body_case, void *body)
+{
+    Nvo__Message *m = xmalloc(sizeof *m);
+    nvo__message__init(m);
+    m->body_case = body_case;
+    m->hello = body;            /* Union: any member. */
+    return m;
+}
+
+static void
+send_hello(struct agent_conn *c)
+{
+    Nvo__Hello *h = xmalloc(sizeof *h);
+    nvo__hello__init(h);
+    h->protocol_version = NVO_PROTO_VERSION;
+    h->name = xstrdup(c->name);
+    h->tunnel_ip = xstrdup(c->tunnel_ip);
+    h->dataplane = c->cfg.dataplane;
+    h->role = c->cfg.role;
+    h->software_version = xstrdup(NVO_VERSION);
+    h->last_revision = c->view->valid ? c->view->revision : 0;
+    send_msg(c, new_msg(NVO__MESSAGE__BODY_HELLO, h));
+}
+
+static void
+send_heartbeat(struct agent_conn *c)
+{
+    Nvo__Heartbeat *hb = xmalloc(sizeof *hb);
+    nvo__heartbeat__init(hb);
+    hb->seq = c->view->seq;
+    if (c->ops->counters) {
+        c->ops->counters(c->aux, hb);
+    }
+    send_msg(c, new_msg(NVO__MESSAGE__BODY_HEARTBEAT, hb));
+}
+
+/* Applies the view to the dataplane and acks its seq. */
+static void
+apply_and_ack(struct agent_conn *c)
+{
+    Nvo__Ack *ack = xmalloc(sizeof *ack);
+    nvo__ack__init(ack);
+    ack->seq = c->view->seq;
+    c->ops->apply(c->aux, c->view, ack);
+    VLOG_DBG("acking seq %"PRIu64" (revision %"PRId64", %zu errors)",
+             ack->seq, c->view->revision, ack->n_errors);
+    send_msg(c, new_msg(NVO__MESSAGE__BODY_ACK, ack));
+}
+
+void
+agent_conn_reapply(struct agent_conn *c)
+{
+    if (c && c->state == AC_SYNCED) {
+        apply_and_ack(c);
+    }
+}
+
+/* Handles one message.  Returns true if the view changed. */
+static bool
+handle_msg(struct agent_conn *c, Nvo__Message *msg)
+{
+    switch (msg->body_case) {
+    case NVO__MESSAGE__BODY_SNAPSHOT:
+        if (c->state != AC_HELLO_SENT && c->state != AC_WAITING
+            && c->state != AC_SYNCED) {
+            ac_disconnect(c, "unexpected snapshot");
+            return false;
+        }
+        VLOG_INFO("snapshot seq %"PRIu64": revision %"PRId64", %zu networks",
+                  msg->snapshot->seq, msg->snapshot->revision,
+                  msg->snapshot->n_networks);
+        agent_view_apply_snapshot(c->view, msg->snapshot);
+        if (c->state != AC_SYNCED) {
+            c->attempts = 0;
+        }
+        set_state(c, AC_SYNCED);
+        return true;
+    case NVO__MESSAGE__BODY_DELTA:
+        if (c->state != AC_SYNCED
+            || agent_view_apply_delta(c->view, msg->delta)) {
+            VLOG_WARN_RL(&rl, "delta seq %"PRIu64" on %"PRIu64" out of order; "
+                         "resyncing", msg->delta->seq, msg->delta->base_seq);
+            ac_disconnect(c, "delta out of order");
+            return false;
+        }
+        return true;
+    case NVO__MESSAGE__BODY_HEARTBEAT:
+        return false;
+    case NVO__MESSAGE__BODY_ERROR: {
+        const Nvo__Error *e = msg->error;
+        if (e->code == NVO__ERROR__CODE__UNKNOWN_HYPERVISOR && !e->fatal) {
+            VLOG_INFO_RL(&rl, "controller: %s", e->message);
+            if (c->state == AC_HELLO_SENT) {
+                set_state(c, AC_WAITING);
+            }
+            return false;
+        }
+        VLOG_WARN_RL(&rl, "controller %s error %d: %s (controller protocol "
+                     "version %"PRIu32")", e->fatal ? "fatal" : "non-fatal",
+                     e->code, e->message, e->protocol_version);
+        if (e->fatal) {
+            ac_disconnect(c, "refused by the controller");
+        }
+        return false;
+    }
+    case NVO__MESSAGE__BODY_HELLO:
+    case NVO__MESSAGE__BODY_ACK:
+    case NVO__MESSAGE__BODY__NOT_SET:
+    default:
+        VLOG_WARN_RL(&rl, "unexpected %s from controller",
+                     nvo_msg_type_name(msg));
+        ac_disconnect(c, "protocol error");
+        return false;
+    }
+}
+
+static void
+sock_alloc(uv_handle_t *h OVS_UNUSED, size_t suggested OVS_UNUSED,
+           uv_buf_t *buf)
+{
+    static char rbuf[65536];
+    *buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+static void
+sock_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct ac_sock *s = stream->data;
+    if (s->dead) {
+        return;
+    }
+    struct agent_conn *c = s->conn;
+    if (nread < 0) {
+        ac_disconnect(c, (nread == UV_EOF
+                          ? (nvo_frame_reader_pending(&s->reader)
+                             ? "connection closed inside a frame"
+                             : "connection closed by the controller")
+                          : uv_strerror(nread)));
+        return;
+    }
+    c->last_rx_ms = uv_now(c->loop);
+    bool changed = false;
+    int error = nvo_frame_reader_feed(&s->reader, buf->base, nread);
+    while (!error && !s->dead) {
+        const uint8_t *payload;
+        size_t len;
+        int n = nvo_frame_reader_next(&s->reader, &payload, &len);
+        if (n <= 0) {
+            error = n;
+            break;
+        }
+        char *errmsg = NULL;
+        Nvo__Message *msg = nvo_msg_decode(payload, len, &errmsg);
+        if (!msg) {
+            VLOG_WARN_RL(&rl, "bad message from controller: %s", errmsg);
+            free(errmsg);
+            ac_disconnect(c, "bad message");
+            return;
+        }
+        changed |= handle_msg(c, msg);
+        nvo_msg_free(msg);
+    }
+    if (error && !s->dead) {
+        ac_disconnect(c, "oversized frame");
+        return;
+    }
+    /* All complete frames of this read are applied at once, so a burst of
+     * deltas costs one dataplane reconciliation and one ack. */
+    if (changed && !s->dead && c->state == AC_SYNCED) {
+        apply_and_ack(c);
+    }
+}
+
+static void
+sock_connected(uv_connect_t *req, int status)
+{
+    struct ac_sock *s = req->data;
+    if (s->dead || status == UV_ECANCELED) {
+        return;
+    }
+    struct agent_conn *c = s->conn;
+    if (status) {
+        ac_disconnect(c, uv_strerror(status));
+        return;
+    }
+    VLOG_INFO("connected to controller %s", c->controller);
+    uv_tcp_nodelay(&s->tcp, 1);
+    uv_tcp_keepalive(&s->tcp, 1, 30);
+    c->last_rx_ms = c->last_tx_ms = uv_now(c->loop);
+    c->view->seq = 0;           /* Deltas need this session's snapshot. */
+    set_state(c, AC_HELLO_SENT);
+    uv_read_start((uv_stream_t *) &s->tcp, sock_alloc, sock_read);
+    send_hello(c);
+}
+
+static void
+ac_connect(struct agent_conn *c)
+{
+    struct ac_sock *s = xzalloc(sizeof *s);
+    s->conn = c;
+    nvo_frame_reader_init(&s->reader, NVO_FRAME_MAX);
+    uv_tcp_init(c->loop, &s->tcp);
+    s->tcp.data = s;
+    s->connect.data = s;
+    c->sock = s;
+    set_state(c, AC_CONNECTING);
+    int error = uv_tcp_connect(&s->connect, &s->tcp,
+                               (struct sockaddr *) &c->addr, sock_connected);
+    if (error) {
+        ac_disconnect(c, uv_strerror(error));
+    }
+}
+
+static void
+retry_cb(uv_timer_t *t)
+{
+    struct agent_conn *c = t->data;
+    if (c->state == AC_BACKOFF) {
+        ac_connect(c);
+    }
+}
+
+static void
+ac_disconnect(struct agent_conn *c, const char *reason)
+{
+    if (c->state == AC_STOPPED || c->state == AC_BACKOFF) {
+        return;
+    }
+    sock_close(c->sock);
+    c->sock = NULL;
+    uint64_t delay = c->cfg.backoff_min_ms;
+    for (unsigned int i = 0; i < c->attempts && delay < c->cfg.backoff_max_ms;
+         i++) {
+        delay *= 2;
+    }
+    delay = MIN(delay, c->cfg.backoff_max_ms);
+    delay = delay / 2 + random() % (delay / 2 + 1);
+    c->attempts++;
+    VLOG_WARN_RL(&rl, "controller %s: %s; retrying in %"PRIu64" ms "
+                 "(dataplane left as it is)", c->controller, reason, delay);
+    set_state(c, AC_BACKOFF);
+    uv_timer_start(&c->retry, retry_cb, delay, 0);
+}
+
+static void
+tick_cb(uv_timer_t *t)
+{
+    struct agent_conn *c = t->data;
+    uint64_t now = uv_now(c->loop);
+    if (c->state < AC_HELLO_SENT || c->state == AC_STOPPED) {
+        return;
+    }
+    if (now - c->last_rx_ms >= c->cfg.hb_timeout_ms) {
+        ac_disconnect(c, "controller silent (heartbeat timeout)");
+        return;
+    }
+    if (now - c->last_tx_ms >= c->cfg.hb_interval_ms) {
+        send_heartbeat(c);
+    }
+}
+
+struct agent_conn *
+agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
+                  struct agent_view *view, const struct agent_conn_ops *ops,
+                  void *aux, int *errp)
+{
+    struct sockaddr_storage ss;
+    if (strncmp(cfg->controller, "tcp:", 4)
+        || nvo_sockaddr_parse(cfg->controller + 4, NULL, &ss)) {
+        *errp = -EINVAL;
+        return NULL;
+    }
+    struct agent_conn *c = xzalloc(sizeof *c);
+    c->loop = loop;
+    c->cfg = *cfg;
+    c->controller = xstrdup(cfg->controller);
+    c->name = xstrdup(cfg->name);
+    c->tunnel_ip = xstrdup(cfg->tunnel_ip);
+    c->cfg.controller = c->controller;
+    c->cfg.name = c->name;
+    c->cfg.tunnel_ip = c->tunnel_ip;
+    if (!c->cfg.hb_interval_ms) {
+        c->cfg.hb_interval_ms = 3000;
+    }
+    if (!c->cfg.hb_timeout_ms) {
+        c->cfg.hb_timeout_ms = 10000;
+    }
+    if (!c->cfg.backoff_min_ms) {
+        c->cfg.backoff_min_ms = 500;
+    }
+    if (c->cfg.backoff_max_ms < c->cfg.backoff_min_ms) {
+        c->cfg.backoff_max_ms = MAX(30000, c->cfg.backoff_min_ms);
+    }
+    c->addr = ss;
+    c->view = view;
+    c->ops = ops;
+    c->aux = aux;
+    uv_timer_init(loop, &c->tick);
+    uv_timer_init(loop, &c->retry);
+    c->tick.data = c->retry.data = c;
+    c->n_handles = 2;
+    uint64_t period = MAX(MIN(c->cfg.hb_interval_ms / 3, 1000), 10);
+    uv_timer_start(&c->tick, tick_cb, period, period);
+    ac_connect(c);
+    *errp = 0;
+    return c;
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+    struct agent_conn *c = h->data;
+    if (!--c->n_handles) {
+        free(c->controller);
+        free(c->name);
+        free(c->tunnel_ip);
+        free(c);
+    }
+}
+
+void
+agent_conn_destroy(struct agent_conn *c)
+{
+    if (!c) {
+        return;
+    }
+    set_state(c, AC_STOPPED);
+    sock_close(c->sock);
+    c->sock = NULL;
+    uv_close((uv_handle_t *) &c->tick, timer_closed);
+    uv_close((uv_handle_t *) &c->retry, timer_closed);
+}

@@ -1,0 +1,57 @@
+/* agent-conn.h - nvo-agent's connection to the controller: connects,
+ * says hello, applies snapshots and deltas to an agent_view, acks them,
+ * exchanges heartbeats, and reconnects with exponential backoff and jitter.
+ * While disconnected it touches nothing: the dataplane keeps forwarding. */
+#ifndef NVO_AGENT_CONN_H
+#define NVO_AGENT_CONN_H 1
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "proto/nvo.pb-c.h"
+
+struct agent_view;
+struct agent_conn;
+
+struct agent_conn_cfg {
+    const char *controller;     /* "tcp:IP:PORT". */
+    const char *name;
+    const char *tunnel_ip;
+    Nvo__Dataplane dataplane;
+    Nvo__Role role;
+    uint64_t hb_interval_ms;    /* Default 3000. */
+    uint64_t hb_timeout_ms;     /* Default 10000. */
+    uint64_t backoff_min_ms;    /* Default 500. */
+    uint64_t backoff_max_ms;    /* Default 30000. */
+};
+
+struct agent_conn_ops {
+    /* The view changed (snapshot or deltas applied): make the dataplane
+     * match and append per-item failures to 'ack' (allocated with malloc,
+     * freed with the ack). */
+    void (*apply)(void *aux, const struct agent_view *view, Nvo__Ack *ack);
+    /* Fills 'hb''s counters (may do nothing). */
+    void (*counters)(void *aux, Nvo__Heartbeat *hb);
+};
+
+/* Starts connecting to cfg->controller.  'view' (borrowed) persists across
+ * reconnections.  Returns NULL with '*errp' on a bad address.  Caller owns
+ * the result (agent_conn_destroy()). */
+struct agent_conn *agent_conn_create(uv_loop_t *, const struct agent_conn_cfg *,
+                                     struct agent_view *view,
+                                     const struct agent_conn_ops *, void *aux,
+                                     int *errp);
+
+/* Re-applies the view and re-sends the ack of the current seq (after the
+ * dataplane retried failed items).  No-op unless in sync. */
+void agent_conn_reapply(struct agent_conn *);
+
+/* Closes the connection; frees once libuv closed its handles.  Accepts
+ * NULL. */
+void agent_conn_destroy(struct agent_conn *);
+
+/* Appends an ItemError to 'ack'. */
+void agent_ack_add_error(Nvo__Ack *ack, uint32_t vni, const char *item,
+                         int error, const char *message);
+
+#endif /* agent/agent-conn.h */

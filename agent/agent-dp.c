@@ -1,0 +1,284 @@
+#include <config.h>
+#include "agent/agent-dp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent-conn.h"
+#include "agent/agent-view.h"
+#include "agent/kdp.h"
+#include "agent/kdp-state.h"
+#include "lib/errors.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+#if defined(__has_include)
+#if __has_include("agent/svcnode.h")
+#include "agent/svcnode.h"
+#define HAVE_SVCNODE 1
+#endif
+#endif
+
+VLOG_DEFINE_THIS_MODULE(agent_dp);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* At most this many item errors per ack (plus one summary). */
+#define MAX_ACK_ERRORS 64
+
+struct agent_dp {
+    enum agent_dp_kind kind;
+    struct in_addr local;
+    struct kdp *kdp;            /* Kernel. */
+#ifdef HAVE_SVCNODE
+    struct svcnode *sn;         /* Service node. */
+    uint32_t *sn_vnis;          /* VNIs given to 'sn', sorted. */
+    size_t n_sn_vnis;
+#endif
+    bool retry;
+};
+
+bool
+agent_dp_has_svcnode(void)
+{
+#ifdef HAVE_SVCNODE
+    return true;
+#else
+    return false;
+#endif
+}
+
+struct agent_dp *
+agent_dp_create(uv_loop_t *loop OVS_UNUSED, enum agent_dp_kind kind,
+                const char *tunnel_ip, char **errmsg)
+{
+    struct agent_dp *dp = xzalloc(sizeof *dp);
+    dp->kind = kind;
+    if (inet_pton(AF_INET, tunnel_ip, &dp->local) != 1) {
+        *errmsg = xasprintf("%s: the kernel dataplane needs an IPv4 tunnel "
+                            "IP", tunnel_ip);
+        free(dp);
+        return NULL;
+    }
+    int error = 0;
+    if (kind == AGENT_DP_KERNEL) {
+        dp->kdp = kdp_open(&error);
+        if (!dp->kdp) {
+            *errmsg = xasprintf("netlink: %s", nvo_strerror(error));
+            free(dp);
+            return NULL;
+        }
+    } else if (kind == AGENT_DP_SVCNODE) {
+#ifdef HAVE_SVCNODE
+        dp->sn = svcnode_create(loop, tunnel_ip, KDP_VXLAN_PORT, &error);
+        if (!dp->sn) {
+            *errmsg = xasprintf("service node on %s:%d: %s", tunnel_ip,
+                                KDP_VXLAN_PORT, nvo_strerror(error));
+            free(dp);
+            return NULL;
+        }
+#else
+        *errmsg = xstrdup("this nvo-agent was built without the "
+                          "service-node replicator");
+        free(dp);
+        return NULL;
+#endif
+    }
+    return dp;
+}
+
+struct kdp_err_ctx {
+    Nvo__Ack *ack;
+    size_t n;
+};
+
+static void
+kdp_error(void *aux, const struct kdp_op *op, int error)
+{
+    struct kdp_err_ctx *ctx = aux;
+    char item[96];
+    kdp_op_format(op, item, sizeof item);
+    VLOG_WARN_RL(&rl, "VNI %"PRIu32": %s: %s", op->vni, item,
+                 nvo_strerror(error));
+    if (ctx->n++ < MAX_ACK_ERRORS) {
+        agent_ack_add_error(ctx->ack, op->vni, item, error,
+                            nvo_strerror(error));
+    }
+}
+
+static void
+apply_kernel(struct agent_dp *dp, const struct agent_view *view,
+             Nvo__Ack *ack)
+{
+    struct kdp_state desired, actual;
+    struct kdp_ops ops = { NULL, 0, 0 };
+    size_t n_nets, skipped;
+    Nvo__Network **nets = agent_view_sorted(view, &n_nets);
+
+    kdp_state_desired(nets, n_nets, dp->local, kdp_vxlan_mtu(dp->local),
+                      &desired, &skipped);
+    free(nets);
+    if (skipped) {
+        agent_ack_add_error(ack, 0, "ipv6", -EAFNOSUPPORT,
+                            "IPv6 VTEPs are not supported by the kernel "
+                            "dataplane; entries skipped");
+    }
+    int error = kdp_dump(dp->kdp, dp->local, &actual);
+    if (error) {
+        VLOG_WARN_RL(&rl, "netlink dump: %s", nvo_strerror(error));
+        agent_ack_add_error(ack, 0, "dump", error, nvo_strerror(error));
+        dp->retry = true;
+        kdp_state_destroy(&desired);
+        kdp_state_destroy(&actual);
+        return;
+    }
+    kdp_diff(&desired, &actual, &ops);
+    struct kdp_err_ctx ctx = { ack, 0 };
+    int n_failed = ops.n ? kdp_apply(dp->kdp, dp->local, &ops, kdp_error,
+                                     &ctx) : 0;
+    if (n_failed < 0) {
+        agent_ack_add_error(ack, 0, "netlink", n_failed,
+                            nvo_strerror(n_failed));
+    } else if (ctx.n > MAX_ACK_ERRORS) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%zu more errors", ctx.n - MAX_ACK_ERRORS);
+        agent_ack_add_error(ack, 0, "more", -EIO, msg);
+    }
+    if (ops.n) {
+        VLOG_INFO("revision %"PRId64": %zu kernel changes applied (%d "
+                  "failed) for %zu networks", view->revision, ops.n,
+                  n_failed, desired.n_nets);
+    }
+    dp->retry = n_failed != 0;
+    kdp_ops_destroy(&ops);
+    kdp_state_destroy(&desired);
+    kdp_state_destroy(&actual);
+}
+
+#ifdef HAVE_SVCNODE
+static void
+apply_svcnode(struct agent_dp *dp, const struct agent_view *view,
+              Nvo__Ack *ack)
+{
+    size_t n_nets;
+    Nvo__Network **nets = agent_view_sorted(view, &n_nets);
+    uint32_t *vnis = xmalloc((n_nets + 1) * sizeof *vnis);
+
+    for (size_t i = 0; i < n_nets; i++) {
+        const Nvo__Network *net = nets[i];
+        struct in_addr *vteps = xmalloc((net->n_flood + 1) * sizeof *vteps);
+        size_t n = 0;
+        for (size_t j = 0; j < net->n_flood; j++) {
+            if (inet_pton(AF_INET, net->flood[j], &vteps[n]) == 1) {
+                n++;
+            }
+        }
+        int error = svcnode_set_vni(dp->sn, net->vni, vteps, n);
+        if (error) {
+            agent_ack_add_error(ack, net->vni, "replication list", error,
+                                nvo_strerror(error));
+        }
+        free(vteps);
+        vnis[i] = net->vni;
+    }
+    /* VNIs no longer served (both lists sorted). */
+    size_t j = 0;
+    for (size_t i = 0; i < dp->n_sn_vnis; i++) {
+        while (j < n_nets && vnis[j] < dp->sn_vnis[i]) {
+            j++;
+        }
+        if (j >= n_nets || vnis[j] != dp->sn_vnis[i]) {
+            svcnode_remove_vni(dp->sn, dp->sn_vnis[i]);
+        }
+    }
+    free(dp->sn_vnis);
+    dp->sn_vnis = vnis;
+    dp->n_sn_vnis = n_nets;
+    free(nets);
+}
+
+static void
+add_drop(Nvo__VniCounters *vc, const char *reason, uint64_t packets)
+{
+    if (!packets) {
+        return;
+    }
+    Nvo__DropCount *d = xmalloc(sizeof *d);
+    nvo__drop_count__init(d);
+    d->reason = xstrdup(reason);
+    d->packets = packets;
+    vc->dropped = xrealloc(vc->dropped, (vc->n_dropped + 1)
+                                        * sizeof *vc->dropped);
+    vc->dropped[vc->n_dropped++] = d;
+}
+
+static void
+counter_cb(const struct svcnode_counters *sc, void *hb_)
+{
+    Nvo__Heartbeat *hb = hb_;
+    Nvo__VniCounters *vc = xmalloc(sizeof *vc);
+    nvo__vni_counters__init(vc);
+    vc->vni = sc->vni == SVCNODE_VNI_NONE ? 0 : sc->vni;
+    vc->in_packets = sc->in_packets;
+    vc->out_packets = sc->out_packets;
+    add_drop(vc, "short", sc->drop_short);
+    add_drop(vc, "flags", sc->drop_flags);
+    add_drop(vc, "unknown-vni", sc->drop_unknown_vni);
+    add_drop(vc, "unknown-source", sc->drop_unknown_source);
+    add_drop(vc, "send-error", sc->drop_send_error);
+    add_drop(vc, "too-long", sc->drop_too_long);
+    hb->counters = xrealloc(hb->counters, (hb->n_counters + 1)
+                                          * sizeof *hb->counters);
+    hb->counters[hb->n_counters++] = vc;
+}
+#endif
+
+void
+agent_dp_apply(struct agent_dp *dp, const struct agent_view *view,
+               Nvo__Ack *ack)
+{
+    switch (dp->kind) {
+    case AGENT_DP_KERNEL:
+        apply_kernel(dp, view, ack);
+        break;
+    case AGENT_DP_SVCNODE:
+#ifdef HAVE_SVCNODE
+        apply_svcnode(dp, view, ack);
+#endif
+        break;
+    case AGENT_DP_OVS:
+        break;
+    }
+}
+
+void
+agent_dp_counters(struct agent_dp *dp OVS_UNUSED, Nvo__Heartbeat *hb OVS_UNUSED)
+{
+#ifdef HAVE_SVCNODE
+    if (dp->sn) {
+        /* VNI 0 in the message stands for "no served VNI". */
+        svcnode_foreach_counters(dp->sn, counter_cb, hb);
+    }
+#endif
+}
+
+bool
+agent_dp_needs_retry(const struct agent_dp *dp)
+{
+    return dp->retry;
+}
+
+void
+agent_dp_destroy(struct agent_dp *dp)
+{
+    if (dp) {
+        kdp_close(dp->kdp);
+#ifdef HAVE_SVCNODE
+        svcnode_destroy(dp->sn);
+        free(dp->sn_vnis);
+#endif
+        free(dp);
+    }
+}

@@ -1,0 +1,43 @@
+/* kdp.h - the kernel dataplane's netlink I/O (libmnl, NETLINK_ROUTE):
+ * dumps the devices and FDB entries nvo owns (kdp-state.h says which) and
+ * applies a list of operations, batching requests.  Runs in the calling
+ * thread's network namespace; blocking, but each call is bounded by the
+ * size of the state. */
+#ifndef NVO_KDP_H
+#define NVO_KDP_H 1
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/kdp-state.h"
+
+struct kdp;
+
+/* Opens a netlink socket.  Returns NULL and sets '*errp' on failure.
+ * Caller owns the result (kdp_close()). */
+struct kdp *kdp_open(int *errp);
+void kdp_close(struct kdp *);
+
+/* Fills 'actual' (initialized by this call) with our devices, their FDB
+ * entries and the interfaces in our bridges.  A VXLAN device whose
+ * attributes differ from what we would create with local IP 'local' is
+ * marked vxlan_stale.  Returns 0 or a negative errno. */
+int kdp_dump(struct kdp *, struct in_addr local, struct kdp_state *actual);
+
+/* Called for each operation that failed, with a negative errno. */
+typedef void kdp_error_cb(void *aux, const struct kdp_op *op, int error);
+
+/* Applies 'ops' in order with local IP 'local'.  Failures of single
+ * operations (an interface missing, a name taken) are reported through
+ * 'cb' and do not stop the others.  Returns the number of failed
+ * operations, or a negative errno if netlink itself failed. */
+int kdp_apply(struct kdp *, struct in_addr local, const struct kdp_ops *ops,
+              kdp_error_cb *cb, void *aux);
+
+/* The VXLAN MTU for tunnel IP 'local': 1500 if the underlay interface that
+ * holds 'local' has an MTU of at least 1550, else its MTU minus 50; 1450 if
+ * no interface holds 'local'. */
+uint32_t kdp_vxlan_mtu(struct in_addr local);
+
+#endif /* agent/kdp.h */

@@ -1,0 +1,389 @@
+/* nvo-agent: runs on every kernel hypervisor and service node. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "agent/agent-conn.h"
+#include "agent/agent-dp.h"
+#include "agent/agent-view.h"
+#include "lib/addr.h"
+#include "lib/daemon.h"
+#include "lib/errors.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(agent);
+
+#define DEFAULT_OVSDB "unix:/var/run/openvswitch/db.sock"
+
+struct options {
+    struct agent_conn_cfg conn;
+    const char *dataplane;      /* "kernel", "ovs", "auto". */
+    const char *ovsdb;
+    const char *log_file;
+    const char *pidfile;
+    bool detach;
+    bool verbose;
+};
+
+static void
+usage(void)
+{
+    printf("\
+nvo-agent: nvo's agent on kernel hypervisors and service nodes\n\
+usage: nvo-agent --controller=tcp:IP:PORT --name=NAME --tunnel-ip=IP\n\
+                 [--dataplane=kernel|ovs|auto] [--role=hypervisor|service-node]\n\
+                 [OPTIONS]\n\
+\n\
+Connects to nvo-controller, registers as hypervisor NAME (as created with\n\
+POST /v1/hypervisors), receives the desired state of every network with a\n\
+VM on this host, and programs it:\n\
+  kernel        per network (VNI) a VXLAN device nvx<VNI> (local IP =\n\
+                --tunnel-ip, UDP port 4789, no learning, no UDP checksum)\n\
+                in a bridge nvb<VNI> with the VMs' interfaces; static FDB\n\
+                entries MAC -> remote VTEP and all-zero entries for\n\
+                broadcast (head-end copies or the service node), over\n\
+                netlink.  At start and on every reconnection it reads what\n\
+                the kernel holds and changes only the difference; devices\n\
+                not named nvx*/nvb* are never touched.\n\
+  ovs           nothing: the controller programs Open vSwitch over OVSDB\n\
+                and OpenFlow; the agent only reports itself.\n\
+  auto          ovs if the local ovsdb-server answers (--ovsdb), else kernel.\n\
+With --role=service-node it runs the BUM replicator on --tunnel-ip:4789\n\
+instead, replicating each network's broadcasts to its other VTEPs.\n\
+\n\
+If the controller is unreachable the dataplane keeps forwarding as it was;\n\
+the agent reconnects with exponential backoff and jitter.\n\
+\n\
+Options:\n\
+  --controller=tcp:IP:PORT   controller's agent address (required)\n\
+  --name=NAME                hypervisor name (required)\n\
+  --tunnel-ip=IP             this host's underlay VTEP address (required)\n\
+  --dataplane=kernel|ovs|auto  (default: auto)\n\
+  --role=hypervisor|service-node  (default: hypervisor)\n\
+  --ovsdb=REMOTE             where auto looks for ovsdb-server\n\
+                             (default: %s)\n\
+  --heartbeat-interval=MS    heartbeat period (default: 3000)\n\
+  --heartbeat-timeout=MS     reconnect after controller silence (default: 10000)\n\
+  --backoff-max=MS           longest reconnection delay (default: 30000)\n\
+  --log-file=FILE            also log to FILE (default: stderr only)\n\
+  --pidfile=FILE             write the process ID to FILE\n\
+  --detach                   run in the background once started\n\
+  -v, --verbose              log debug messages\n\
+  -h, --help                 show this help and exit\n\
+  -V, --version              show the version and exit\n\
+\n\
+Signals: SIGTERM and SIGINT stop the agent cleanly; the kernel state stays\n\
+as it is and a restarted agent adopts it.\n\
+Exit status: 0 after SIGTERM/SIGINT, 1 on bad options or start-up failure.\n",
+           DEFAULT_OVSDB);
+}
+
+static uint64_t
+parse_ms(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || !v || v > 3600 * 1000) {
+        fprintf(stderr, "nvo-agent: --%s: %s is not a number of milliseconds "
+                "from 1 to 3600000\n", opt, s);
+        exit(EXIT_FAILURE);
+    }
+    return v;
+}
+
+static void die_usage(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
+
+static void
+die_usage(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "nvo-agent: ");
+    vfprintf(stderr, format, args);
+    fprintf(stderr, "\nTry 'nvo-agent --help' for more information.\n");
+    va_end(args);
+    exit(EXIT_FAILURE);
+}
+
+static void
+parse_options(int argc, char *argv[], struct options *o)
+{
+    enum { OPT_CONTROLLER = 256, OPT_NAME, OPT_TUNNEL_IP, OPT_DATAPLANE,
+           OPT_ROLE, OPT_OVSDB, OPT_HB_INTERVAL, OPT_HB_TIMEOUT,
+           OPT_BACKOFF_MAX, OPT_LOG_FILE, OPT_PIDFILE, OPT_DETACH };
+    static const struct option long_options[] = {
+        {"controller", required_argument, NULL, OPT_CONTROLLER},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
+        {"dataplane", required_argument, NULL, OPT_DATAPLANE},
+        {"role", required_argument, NULL, OPT_ROLE},
+        {"ovsdb", required_argument, NULL, OPT_OVSDB},
+        {"heartbeat-interval", required_argument, NULL, OPT_HB_INTERVAL},
+        {"heartbeat-timeout", required_argument, NULL, OPT_HB_TIMEOUT},
+        {"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
+        {"log-file", required_argument, NULL, OPT_LOG_FILE},
+        {"pidfile", required_argument, NULL, OPT_PIDFILE},
+        {"detach", no_argument, NULL, OPT_DETACH},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *role = "hypervisor";
+
+    memset(o, 0, sizeof *o);
+    o->dataplane = "auto";
+    o->ovsdb = DEFAULT_OVSDB;
+    for (;;) {
+        int c = getopt_long(argc, argv, "vhV", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_CONTROLLER: o->conn.controller = optarg; break;
+        case OPT_NAME: o->conn.name = optarg; break;
+        case OPT_TUNNEL_IP: o->conn.tunnel_ip = optarg; break;
+        case OPT_DATAPLANE: o->dataplane = optarg; break;
+        case OPT_ROLE: role = optarg; break;
+        case OPT_OVSDB: o->ovsdb = optarg; break;
+        case OPT_HB_INTERVAL:
+            o->conn.hb_interval_ms = parse_ms("heartbeat-interval", optarg);
+            break;
+        case OPT_HB_TIMEOUT:
+            o->conn.hb_timeout_ms = parse_ms("heartbeat-timeout", optarg);
+            break;
+        case OPT_BACKOFF_MAX:
+            o->conn.backoff_max_ms = parse_ms("backoff-max", optarg);
+            break;
+        case OPT_LOG_FILE: o->log_file = optarg; break;
+        case OPT_PIDFILE: o->pidfile = optarg; break;
+        case OPT_DETACH: o->detach = true; break;
+        case 'v': o->verbose = true; break;
+        case 'h': usage(); exit(EXIT_SUCCESS);
+        case 'V': printf("nvo-agent %s\n", NVO_VERSION); exit(EXIT_SUCCESS);
+        default:
+            fprintf(stderr, "Try 'nvo-agent --help' for more information.\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    if (optind < argc) {
+        die_usage("unexpected argument '%s'", argv[optind]);
+    }
+    if (!o->conn.controller || strncmp(o->conn.controller, "tcp:", 4)) {
+        die_usage("--controller=tcp:IP:PORT is required");
+    }
+    struct sockaddr_storage ss;
+    if (nvo_sockaddr_parse(o->conn.controller + 4, NULL, &ss)) {
+        die_usage("--controller: bad address %s", o->conn.controller);
+    }
+    if (!o->conn.name || !*o->conn.name) {
+        die_usage("--name=NAME is required");
+    }
+    if (!o->conn.tunnel_ip || !nvo_ip_is_valid(o->conn.tunnel_ip)) {
+        die_usage("--tunnel-ip=IP is required (an IP address)");
+    }
+    if (!strcmp(role, "hypervisor")) {
+        o->conn.role = NVO__ROLE__ROLE_HYPERVISOR;
+    } else if (!strcmp(role, "service-node")) {
+        o->conn.role = NVO__ROLE__ROLE_SERVICE_NODE;
+    } else {
+        die_usage("--role: %s is not hypervisor or service-node", role);
+    }
+    if (strcmp(o->dataplane, "kernel") && strcmp(o->dataplane, "ovs")
+        && strcmp(o->dataplane, "auto")) {
+        die_usage("--dataplane: %s is not kernel, ovs or auto", o->dataplane);
+    }
+}
+
+/* True if an ovsdb-server accepts connections at 'remote' ("unix:PATH" or
+ * "tcp:IP:PORT"). */
+static bool
+ovsdb_answers(const char *remote)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd;
+
+    if (!strncmp(remote, "unix:", 5)) {
+        struct sockaddr_un *sun = (struct sockaddr_un *) &ss;
+        memset(sun, 0, sizeof *sun);
+        sun->sun_family = AF_UNIX;
+        if (strlen(remote + 5) >= sizeof sun->sun_path) {
+            return false;
+        }
+        strcpy(sun->sun_path, remote + 5);
+        len = sizeof *sun;
+    } else if (!strncmp(remote, "tcp:", 4)
+               && !nvo_sockaddr_parse(remote + 4, NULL, &ss)) {
+        len = (ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+               : sizeof(struct sockaddr_in6));
+    } else {
+        return false;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return false;
+    }
+    struct timeval tv = { .tv_sec = 1 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    bool ok = !connect(fd, (struct sockaddr *) &ss, len);
+    close(fd);
+    return ok;
+}
+
+struct agent {
+    struct options o;
+    struct agent_view view;
+    struct agent_dp *dp;
+    struct agent_conn *conn;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t retry;
+};
+
+static void
+agent_apply(void *aux, const struct agent_view *view, Nvo__Ack *ack)
+{
+    struct agent *a = aux;
+    agent_dp_apply(a->dp, view, ack);
+}
+
+static void
+agent_counters(void *aux, Nvo__Heartbeat *hb)
+{
+    struct agent *a = aux;
+    agent_dp_counters(a->dp, hb);
+}
+
+static const struct agent_conn_ops conn_ops = {
+    .apply = agent_apply,
+    .counters = agent_counters,
+};
+
+static void
+on_signal(uv_signal_t *handle, int signum)
+{
+    VLOG_INFO("caught %s, exiting (dataplane left as it is)",
+              strsignal(signum));
+    uv_stop(handle->loop);
+}
+
+static void
+on_retry(uv_timer_t *t)
+{
+    struct agent *a = t->data;
+    if (agent_dp_needs_retry(a->dp)) {
+        agent_conn_reapply(a->conn);
+    }
+}
+
+static void
+close_walk_cb(uv_handle_t *handle, void *arg OVS_UNUSED)
+{
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, NULL);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct agent a;
+    int error;
+
+    parse_options(argc, argv, &a.o);
+    error = nvo_daemon_log_init(argv[0], a.o.log_file, a.o.verbose);
+    if (error) {
+        fprintf(stderr, "nvo-agent: cannot open log file %s: %s\n",
+                a.o.log_file, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    srandom(time(NULL) ^ getpid());
+
+    enum agent_dp_kind kind;
+    if (a.o.conn.role == NVO__ROLE__ROLE_SERVICE_NODE) {
+        if (!strcmp(a.o.dataplane, "ovs")) {
+            fprintf(stderr, "nvo-agent: a service node runs dataplane "
+                    "kernel\n");
+            return EXIT_FAILURE;
+        }
+        kind = AGENT_DP_SVCNODE;
+    } else if (!strcmp(a.o.dataplane, "auto")) {
+        kind = ovsdb_answers(a.o.ovsdb) ? AGENT_DP_OVS : AGENT_DP_KERNEL;
+        VLOG_INFO("--dataplane=auto: %s", kind == AGENT_DP_OVS
+                  ? "ovsdb-server answers, using ovs"
+                  : "no ovsdb-server, using kernel");
+    } else {
+        kind = !strcmp(a.o.dataplane, "ovs") ? AGENT_DP_OVS : AGENT_DP_KERNEL;
+    }
+    a.o.conn.dataplane = (kind == AGENT_DP_OVS ? NVO__DATAPLANE__DATAPLANE_OVS
+                          : NVO__DATAPLANE__DATAPLANE_KERNEL);
+
+    if (a.o.detach) {
+        nvo_daemon_detach();
+    }
+    uv_loop_t *loop = uv_default_loop();
+    char *errmsg = NULL;
+    a.dp = agent_dp_create(loop, kind, a.o.conn.tunnel_ip, &errmsg);
+    if (!a.dp) {
+        VLOG_ERR("%s", errmsg);
+        fprintf(stderr, "nvo-agent: %s\n", errmsg);
+        return EXIT_FAILURE;
+    }
+    agent_view_init(&a.view);
+    a.conn = agent_conn_create(loop, &a.o.conn, &a.view, &conn_ops, &a,
+                               &error);
+    if (!a.conn) {
+        fprintf(stderr, "nvo-agent: %s: %s\n", a.o.conn.controller,
+                nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    error = nvo_daemon_pidfile_write(a.o.pidfile);
+    if (error) {
+        fprintf(stderr, "nvo-agent: cannot write pidfile %s: %s\n",
+                a.o.pidfile, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    uv_signal_init(loop, &a.sigterm);
+    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+    uv_signal_init(loop, &a.sigint);
+    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    uv_timer_init(loop, &a.retry);
+    a.retry.data = &a;
+    uv_timer_start(&a.retry, on_retry, 5000, 5000);
+    VLOG_INFO("nvo-agent %s: %s, tunnel IP %s, dataplane %s, role %s, "
+              "controller %s", NVO_VERSION, a.o.conn.name,
+              a.o.conn.tunnel_ip,
+              kind == AGENT_DP_OVS ? "ovs" : "kernel",
+              kind == AGENT_DP_SVCNODE ? "service-node" : "hypervisor",
+              a.o.conn.controller);
+    nvo_daemon_ready();
+
+    uv_run(loop, UV_RUN_DEFAULT);
+
+    agent_conn_destroy(a.conn);
+    agent_dp_destroy(a.dp);
+    uv_signal_stop(&a.sigterm);
+    uv_signal_stop(&a.sigint);
+    uv_timer_stop(&a.retry);
+    uv_walk(loop, close_walk_cb, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+    agent_view_destroy(&a.view);
+    nvo_daemon_pidfile_remove();
+    VLOG_INFO("exited cleanly");
+    return EXIT_SUCCESS;
+}

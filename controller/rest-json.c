@@ -1,0 +1,102 @@
+/* rest-json.c - JSON in (body fields) and out (API objects). */
+#include <config.h>
+#include "controller/rest-private.h"
+
+#include "controller/ctl.h"
+#include "controller/model.h"
+#include "controller/southbound.h"
+#include "lib/addr.h"
+#include "util.h"
+
+bool
+rest_json_string(struct rest_call *c, const char *key, const char **out)
+{
+    json_t *v = json_object_get(c->body, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        return true;
+    }
+    if (!json_is_string(v)) {
+        rest_reply_error(c, 400, "invalid", "'%s' must be a string", key);
+        return false;
+    }
+    const char *s = json_string_value(v);
+    if (strlen(s) != json_string_length(v)) {
+        rest_reply_error(c, 400, "invalid", "'%s' contains a NUL", key);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+bool
+rest_json_int(struct rest_call *c, const char *key, bool *has, int64_t *out)
+{
+    json_t *v = json_object_get(c->body, key);
+    *has = false;
+    if (!v || json_is_null(v)) {
+        return true;
+    }
+    if (!json_is_integer(v)) {
+        rest_reply_error(c, 400, "invalid", "'%s' must be an integer", key);
+        return false;
+    }
+    *has = true;
+    *out = json_integer_value(v);
+    return true;
+}
+
+json_t *
+rest_network_json(const struct nvo_network *net)
+{
+    return json_pack("{s:I,s:s,s:I,s:s,s:I,s:I}",
+                     "id", (json_int_t) net->id,
+                     "name", net->name,
+                     "vni", (json_int_t) net->vni,
+                     "bum", nvo_bum_mode_to_string(net->bum),
+                     "revision", (json_int_t) net->revision,
+                     "ports", (json_int_t) net->n_ports);
+}
+
+json_t *
+rest_hv_json(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
+{
+    struct nvo_sb_status st;
+    int64_t required;
+
+    nvo_ctl_hv_status(ctl, hv->id, &st, &required);
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:I,s:I}",
+                          "id", (json_int_t) hv->id,
+                          "name", hv->name,
+                          "tunnel_ip", hv->tunnel_ip,
+                          "dataplane", nvo_dataplane_to_string(hv->dataplane),
+                          "role", nvo_role_to_string(hv->role),
+                          "revision", (json_int_t) hv->revision,
+                          "ports", (json_int_t) hv->n_ports,
+                          "state", nvo_sb_state_to_string(st.state),
+                          "confirmed_revision",
+                          (json_int_t) st.confirmed_revision,
+                          "required_revision", (json_int_t) required);
+    if (hv->ovsdb) {
+        json_object_set_new(o, "ovsdb", json_pack("s", hv->ovsdb));
+    }
+    if (st.detail[0]) {
+        json_object_set_new(o, "detail", json_pack("s", st.detail));
+    }
+    return o;
+}
+
+json_t *
+rest_port_json(const struct nvo_port *p)
+{
+    char mac[NVO_MAC_STRLEN];
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s,s:I}",
+                     "id", (json_int_t) p->id,
+                     "vm", p->vm,
+                     "network", p->network->name,
+                     "hypervisor", p->hypervisor->name,
+                     "mac", nvo_mac_format(p->mac.ea, mac),
+                     "ip", p->ip,
+                     "iface", p->iface,
+                     "revision", (json_int_t) p->revision);
+}

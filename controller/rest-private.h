@@ -1,0 +1,111 @@
+/* rest-private.h - what the REST modules share (not for other modules).
+ *
+ *   rest.c              server: listener, h2o setup, routing, responses,
+ *                       ?wait=1 handling
+ *   rest-json.c         JSON bodies in (field extraction) and out (objects)
+ *   rest-networks.c     /v1/networks
+ *   rest-hypervisors.c  /v1/hypervisors
+ *   rest-ports.c        /v1/ports
+ *   metrics.c           /metrics counters and Prometheus text
+ *
+ * Every handler answers exactly once, through rest_reply_*() or
+ * rest_finish_write(). */
+#ifndef NVO_REST_PRIVATE_H
+#define NVO_REST_PRIVATE_H 1
+
+#define H2O_USE_LIBUV 1
+#include <h2o.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+/* libopenvswitch, linked statically, defines functions named like
+ * jansson's json_string(), json_array(), json_object(), json_integer(),
+ * json_real() and json_equal(), and its definitions win at link time.
+ * Never call those: use json_pack("s"), json_pack("[]"), json_pack("{}"),
+ * json_pack("I") instead. */
+#pragma GCC poison json_string json_array json_object json_integer json_real json_equal
+#include <stdint.h>
+
+#include "controller/metrics.h"
+#include "openvswitch/compiler.h"
+#include "openvswitch/list.h"
+
+struct nvo_ctl;
+struct nvo_network;
+struct nvo_hypervisor;
+struct nvo_port;
+
+/* Largest request body accepted (413 above). */
+#define NVO_REST_MAX_BODY (1024 * 1024)
+
+struct nvo_rest {
+    struct nvo_ctl *ctl;
+    h2o_globalconf_t config;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    uv_tcp_t *listener;         /* Freed in its close callback. */
+    struct ovs_list pending;    /* struct rest_pending: ?wait=1 writes. */
+    struct nvo_metrics metrics;
+};
+
+/* One request being handled. */
+struct rest_call {
+    struct nvo_rest *rest;
+    struct nvo_ctl *ctl;
+    h2o_req_t *req;
+    const char *item;           /* "{name}"/"{id}" path part, or NULL. */
+    bool wait;                  /* ?wait=1 */
+    const char *q_network;      /* ?network= (GET /v1/ports), or NULL. */
+    const char *q_hypervisor;   /* ?hypervisor= */
+    json_t *body;               /* Parsed object (POST, PATCH), else NULL. */
+};
+
+/* Method of 'c'. */
+bool rest_method_is(const struct rest_call *c, const char *method);
+
+/* Answers 'status' with 'json' (stolen; may be NULL for no body). */
+void rest_reply_json(struct rest_call *c, int status, json_t *json);
+/* Answers {"error":{"code":CODE,"message":...}} with 'status'. */
+void rest_reply_error(struct rest_call *c, int status, const char *code,
+                      const char *fmt, ...) OVS_PRINTF_FORMAT(4, 5);
+/* Answers 'status' with 'body' as 'content_type'. */
+void rest_reply_text(struct rest_call *c, int status,
+                     const char *content_type, const char *body, size_t len);
+
+/* After a committed write at 'revision', once the handler updated the
+ * model and called nvo_ctl_publish(ctl, hv_ids, n, revision): answers
+ * 'status' with 'json' (stolen; NULL for none) and, if nonnull, a Location
+ * header: at once, or with ?wait=1 once every hypervisor in 'hv_ids'
+ * confirmed 'revision' (504 after ctl->wait_timeout_ms). */
+void rest_finish_write(struct rest_call *c, int status, json_t *json,
+                       const char *location, const int64_t *hv_ids,
+                       size_t n, int64_t revision);
+
+/* Answers the store error 'error' (negative errno) of a write. */
+void rest_reply_store_error(struct rest_call *c, int error);
+
+/* Resource handlers: route on method and c->item. */
+void rest_networks(struct rest_call *c);
+void rest_hypervisors(struct rest_call *c);
+void rest_ports(struct rest_call *c);
+
+/* rest-json.c: body fields.  Each sets '*out' to the field's value
+ * (borrowed from c->body) or leaves it NULL / unset when absent; returns
+ * false, having answered 400, when present with the wrong type. */
+bool rest_json_string(struct rest_call *c, const char *key, const char **out);
+bool rest_json_int(struct rest_call *c, const char *key, bool *has,
+                   int64_t *out);
+
+/* rest-json.c: objects as the API shows them (caller owns the result). */
+json_t *rest_network_json(const struct nvo_network *);
+json_t *rest_hv_json(struct nvo_ctl *, const struct nvo_hypervisor *);
+json_t *rest_port_json(const struct nvo_port *);
+
+/* Growing array of hypervisor ids (free with free()). */
+struct rest_ids {
+    int64_t *ids;
+    size_t n, cap;
+};
+void rest_ids_add(struct rest_ids *, int64_t id);
+
+#endif /* controller/rest-private.h */

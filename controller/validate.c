@@ -1,0 +1,191 @@
+#include <config.h>
+#include "controller/validate.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "lib/addr.h"
+#include "util.h"
+
+bool
+nvo_valid_name(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (!len || len > NVO_NAME_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+nvo_valid_ifname(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (!len || len > NVO_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, "..")) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == '/' || c == ':' || isspace(c) || c < 0x21 || c > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+nvo_valid_vni(int64_t vni)
+{
+    return vni >= 1 && vni <= NVO_VNI_MAX;
+}
+
+const char *
+nvo_valid_vm_mac(const char *s, struct eth_addr *mac)
+{
+    if (!s) {
+        return "missing field 'mac'";
+    }
+    if (nvo_mac_parse(s, mac->ea)) {
+        return "'mac' is not a MAC address (xx:xx:xx:xx:xx:xx)";
+    }
+    if (mac->ea[0] & 1) {
+        return "'mac' is a multicast or broadcast address";
+    }
+    if (!nvo_mac_is_unicast(mac->ea)) {
+        return "'mac' is all zeros";
+    }
+    return NULL;
+}
+
+const char *
+nvo_validate_net(const struct nvo_net_req *r, struct nvo_net_valid *out)
+{
+    if (!r->name) {
+        return "missing field 'name'";
+    }
+    if (!nvo_valid_name(r->name)) {
+        return "'name' must be 1 to 64 characters of A-Z a-z 0-9 . _ -";
+    }
+    if (!r->has_vni) {
+        return "missing field 'vni'";
+    }
+    if (!nvo_valid_vni(r->vni)) {
+        return "'vni' must be from 1 to 16777215";
+    }
+    out->vni = r->vni;
+    out->bum = NVO_BUM_HEAD_END;
+    if (r->bum && nvo_bum_mode_from_string(r->bum, &out->bum)) {
+        return "'bum' must be \"head-end\" or \"service-node\"";
+    }
+    return NULL;
+}
+
+const char *
+nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
+{
+    struct in_addr ip;
+
+    if (!r->name) {
+        return "missing field 'name'";
+    }
+    if (!nvo_valid_name(r->name)) {
+        return "'name' must be 1 to 64 characters of A-Z a-z 0-9 . _ -";
+    }
+    if (!r->tunnel_ip) {
+        return "missing field 'tunnel_ip'";
+    }
+    if (nvo_ipv4_parse(r->tunnel_ip, &ip)) {
+        return "'tunnel_ip' is not an IPv4 address";
+    }
+    uint32_t h = ntohl(ip.s_addr);
+    if (!h || h == UINT32_MAX || (h >> 28) == 0xe) {
+        return "'tunnel_ip' must be a unicast IPv4 address";
+    }
+    inet_ntop(AF_INET, &ip, out->tunnel_ip, sizeof out->tunnel_ip);
+    if (!r->dataplane) {
+        return "missing field 'dataplane'";
+    }
+    if (nvo_dataplane_from_string(r->dataplane, &out->dataplane)) {
+        return "'dataplane' must be \"ovs\" or \"kernel\"";
+    }
+    out->role = NVO_ROLE_HYPERVISOR;
+    if (r->role && nvo_role_from_string(r->role, &out->role)) {
+        return "'role' must be \"hypervisor\" or \"service-node\"";
+    }
+    if (out->role == NVO_ROLE_SERVICE_NODE
+        && out->dataplane != NVO_DP_KERNEL) {
+        return "a service node must use dataplane \"kernel\"";
+    }
+    if (out->dataplane == NVO_DP_OVS) {
+        if (!r->ovsdb) {
+            return "an OVS hypervisor needs 'ovsdb' (\"tcp:IP:PORT\")";
+        }
+        if (nvo_ovsdb_remote_check(r->ovsdb)) {
+            return "'ovsdb' must be \"tcp:IP:PORT\" (or \"unix:PATH\")";
+        }
+    } else if (r->ovsdb) {
+        return "'ovsdb' is only for dataplane \"ovs\"";
+    }
+    return NULL;
+}
+
+const char *
+nvo_validate_port(const struct nvo_port_req *r, struct nvo_port_valid *out)
+{
+    if (!r->vm) {
+        return "missing field 'vm'";
+    }
+    if (!nvo_valid_name(r->vm)) {
+        return "'vm' must be 1 to 64 characters of A-Z a-z 0-9 . _ -";
+    }
+    if (!r->network) {
+        return "missing field 'network'";
+    }
+    if (!nvo_valid_name(r->network)) {
+        return "'network' is not a valid name";
+    }
+    if (!r->hypervisor) {
+        return "missing field 'hypervisor'";
+    }
+    if (!nvo_valid_name(r->hypervisor)) {
+        return "'hypervisor' is not a valid name";
+    }
+    const char *why = nvo_valid_vm_mac(r->mac, &out->mac);
+    if (why) {
+        return why;
+    }
+    nvo_mac_format(out->mac.ea, out->mac_s);
+    if (r->ip && !nvo_ip_is_valid(r->ip)) {
+        return "'ip' is not an IPv4 or IPv6 address";
+    }
+    if (!r->iface) {
+        return "missing field 'iface'";
+    }
+    if (!nvo_valid_ifname(r->iface)) {
+        return "'iface' must be a Linux interface name (1 to 15 characters, "
+               "no '/', ':' or whitespace)";
+    }
+    return NULL;
+}
+
+const char *
+nvo_validate_port_move(const char *hypervisor, const char *iface)
+{
+    if (!hypervisor && !iface) {
+        return "give 'hypervisor' and/or 'iface'";
+    }
+    if (hypervisor && !nvo_valid_name(hypervisor)) {
+        return "'hypervisor' is not a valid name";
+    }
+    if (iface && !nvo_valid_ifname(iface)) {
+        return "'iface' must be a Linux interface name (1 to 15 characters, "
+               "no '/', ':' or whitespace)";
+    }
+    return NULL;
+}

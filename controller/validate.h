@@ -1,0 +1,86 @@
+/* validate.h - pure validation of REST request contents.
+ *
+ * The REST layer extracts a request's fields from its JSON body (types are
+ * checked there) into one of the *_req structs below, NULL meaning "absent";
+ * these functions check presence, syntax and combinations.  Each returns
+ * NULL when the request is valid (filling the parsed forms in '*out') or a
+ * static English message saying what is wrong (answered with 400).
+ * No I/O, no globals: unit-tested in tests/unit/test-validate.c. */
+#ifndef NVO_VALIDATE_H
+#define NVO_VALIDATE_H 1
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controller/model.h"
+
+#define NVO_NAME_MAX 64         /* Names: 1..64 of [A-Za-z0-9._-]. */
+#define NVO_IFNAME_MAX 15       /* Linux IFNAMSIZ - 1. */
+#define NVO_VNI_MAX 16777215
+
+/* True if 's' is a valid network, hypervisor or VM name. */
+bool nvo_valid_name(const char *s);
+
+/* True if 's' is a valid Linux interface name: 1..15 characters, no '/',
+ * ':' or whitespace, not "." or "..". */
+bool nvo_valid_ifname(const char *s);
+
+/* True if 'vni' is a valid VXLAN network identifier (1..16777215). */
+bool nvo_valid_vni(int64_t vni);
+
+/* Parses 's' as a VM's own MAC address into 'mac'.  Returns NULL or a
+ * message (malformed, multicast or broadcast, all-zero). */
+const char *nvo_valid_vm_mac(const char *s, struct eth_addr *mac);
+
+/* POST /v1/networks. */
+struct nvo_net_req {
+    const char *name;
+    bool has_vni;
+    int64_t vni;
+    const char *bum;            /* NULL: "head-end". */
+};
+struct nvo_net_valid {
+    uint32_t vni;
+    enum nvo_bum_mode bum;
+};
+const char *nvo_validate_net(const struct nvo_net_req *,
+                             struct nvo_net_valid *out);
+
+/* POST /v1/hypervisors. */
+struct nvo_hv_req {
+    const char *name;
+    const char *tunnel_ip;      /* Unicast IPv4. */
+    const char *dataplane;      /* "ovs" | "kernel". */
+    const char *role;           /* NULL: "hypervisor". */
+    const char *ovsdb;          /* Required for "ovs", forbidden otherwise. */
+};
+struct nvo_hv_valid {
+    char tunnel_ip[INET_ADDRSTRLEN];  /* Canonical dotted quad. */
+    enum nvo_dataplane dataplane;
+    enum nvo_role role;
+};
+const char *nvo_validate_hv(const struct nvo_hv_req *,
+                            struct nvo_hv_valid *out);
+
+/* POST /v1/ports ('network' and 'hypervisor' are names; whether they exist
+ * is for the caller to check, answering 404). */
+struct nvo_port_req {
+    const char *vm;
+    const char *network;
+    const char *hypervisor;
+    const char *mac;
+    const char *ip;             /* Optional, IPv4 or IPv6. */
+    const char *iface;
+};
+struct nvo_port_valid {
+    struct eth_addr mac;
+    char mac_s[18];             /* Canonical lower-case form. */
+};
+const char *nvo_validate_port(const struct nvo_port_req *,
+                              struct nvo_port_valid *out);
+
+/* PATCH /v1/ports/{id}: at least one of the two; each valid if present. */
+const char *nvo_validate_port_move(const char *hypervisor, const char *iface);
+
+#endif /* controller/validate.h */

@@ -1,0 +1,773 @@
+# lab-lib.sh - nvo's lab in network namespaces, as a library of shell
+# functions (POSIX sh; dash and bash).  Sourced by deploy/lab.sh and by the
+# integration tests (tests/integration/test-*.sh).
+#
+#   . deploy/lab-lib.sh
+#   lab_init t$$ "$(mktemp -d)"          # prefix for every name, state dir
+#   trap lab_cleanup EXIT
+#   lab_underlay_up                       # ${P}ul: bridge br-ul, 192.0.2.0/24
+#   lab_controller_start                  # ${P}ctl at .1, REST, agents
+#   lab_ovs_hv_add hv1 192.0.2.11         # ${P}hv1: ovsdb-server+ovs-vswitchd
+#   lab_kernel_hv_add hv4 192.0.2.14      # ${P}hv4: kernel VTEP + nvo-agent
+#   lab_vm_add hv1 vm1 02:00:00:00:00:01 10.0.0.1/24
+#   lab_register_network red 1001; lab_register_hv hv1
+#   lab_start_vm vm1 red                  # POST /v1/ports?wait=1
+#   lab_ping vm1 10.0.0.2
+#
+# Names.  Every namespace is ${LAB_PREFIX}NAME: ${P}ul (underlay), ${P}ctl
+# (controller), one per hypervisor and one per VM (so hypervisor and VM
+# names must differ).  Interfaces live only inside the lab's namespaces and
+# are created there directly, so they never collide with the root
+# namespace's or another lab's:
+#   ${P}ul:  br-ul (bridge), u-NAME (underlay veth toward node NAME)
+#   node:    ul0 (underlay veth; on OVS hypervisors a port of br-phy, which
+#            holds the IP; elsewhere it holds the IP itself)
+#   OVS hv:  br-phy, br-int (netdev bridges), v-VM (VM's veth, HV side)
+#   VM:      eth0 (with the VM's MAC and IP)
+# So NAME and VM are at most 13 characters.
+#
+# State, all under $LAB_DIR (removed by lab_cleanup):
+#   pids          "PID COMM" of every daemon started (cleanup kills only those)
+#   netns         every namespace created (cleanup deletes only those)
+#   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role
+#   vm/VM         key=value: hv, mac, ip, cidr, iface, network, port
+#   hv/NAME/      an OVS hypervisor's run dir: conf.db, db.sock,
+#                 ovsdb-server.ctl, ovs-vswitchd.ctl, br-int.mgmt, logs
+#   ctl/          controller log and pidfile; agent/NAME/ likewise per agent
+#
+# Settings (environment, read by lab_init):
+#   LAB_NET        underlay subnet, a /24 (default 192.0.2.0/24)
+#   LAB_UL_MTU     underlay MTU (default 1600: VXLAN adds 50 bytes)
+#   LAB_VM_MTU     VM MTU (default 1500 if the underlay allows it, else
+#                  underlay MTU - 50)
+#   NVO_BIN_DIR    folder holding nvo-controller and nvo-agent (default the
+#                  source tree's controller/ and agent/)
+#   LAB_DB_DEFAULT 1: start the controller without --db (its default
+#                  SQLite file under its state directory)
+#   LAB_REST_PORT  REST port inside ${P}ctl (default 8080)
+#   LAB_AGENT_ARGS extra arguments for every nvo-agent
+#   LAB_VERBOSE    1: log every step on stderr
+#
+# Every function returns 0 on success and non-zero (with a message on
+# stderr) on failure; none relies on the caller's set -e.
+
+lab__log() {
+    [ "${LAB_VERBOSE:-0}" = 1 ] && echo "lab: $*" >&2
+    return 0
+}
+
+lab__err() {
+    echo "lab: error: $*" >&2
+    return 1
+}
+
+# lab__do CMD...: runs CMD; on failure says which command failed.
+lab__do() {
+    lab__log "$*"
+    "$@" || { lab__err "failed ($?): $*"; return 1; }
+}
+
+# Where the source tree is: $LAB_TOP, else the first folder above the
+# running script that holds deploy/lab-lib.sh.
+lab__find_top() {
+    local _d
+    if [ -n "${LAB_TOP:-}" ]; then echo "$LAB_TOP"; return 0; fi
+    _d=$(cd "$(dirname "$0")" 2>/dev/null && pwd)
+    while [ -n "$_d" ] && [ "$_d" != / ]; do
+        if [ -f "$_d/deploy/lab-lib.sh" ]; then echo "$_d"; return 0; fi
+        _d=$(dirname "$_d")
+    done
+    pwd
+}
+
+# lab_init PREFIX DIR: sets the lab's variables; creates DIR.
+lab_init() {
+    [ $# -eq 2 ] || { lab__err "usage: lab_init PREFIX DIR"; return 1; }
+    case $1 in
+        ''|*[!A-Za-z0-9_-]*) lab__err "bad prefix '$1'"; return 1 ;;
+    esac
+    LAB_PREFIX=$1
+    LAB_DIR=$2
+    LAB_NET=${LAB_NET:-192.0.2.0/24}
+    LAB_NET_BASE=${LAB_NET%.*/*}
+    case ${LAB_NET#*/} in
+        24) ;;
+        *) lab__err "LAB_NET must be a /24 (got $LAB_NET)"; return 1 ;;
+    esac
+    LAB_UL_MTU=${LAB_UL_MTU:-1600}
+    if [ -z "${LAB_VM_MTU:-}" ]; then
+        if [ "$LAB_UL_MTU" -ge 1550 ]; then LAB_VM_MTU=1500
+        else LAB_VM_MTU=$((LAB_UL_MTU - 50)); fi
+    fi
+    LAB_TOP=$(lab__find_top)
+    LAB_REST_PORT=${LAB_REST_PORT:-8080}
+    LAB_CTL_IP=$LAB_NET_BASE.1
+    if [ -n "${NVO_BIN_DIR:-}" ]; then
+        LAB_CONTROLLER_BIN=$NVO_BIN_DIR/nvo-controller
+        LAB_AGENT_BIN=$NVO_BIN_DIR/nvo-agent
+    else
+        LAB_CONTROLLER_BIN=$LAB_TOP/controller/nvo-controller
+        LAB_AGENT_BIN=$LAB_TOP/agent/nvo-agent
+    fi
+    LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+    mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
+    touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
+    export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_UL_MTU LAB_VM_MTU \
+        LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN
+}
+
+lab__need_init() {
+    [ -n "${LAB_PREFIX:-}" ] && [ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] \
+        || { lab__err "lab_init first"; return 1; }
+}
+
+# ---------------------------------------------------------------------------
+# Small state helpers.
+
+# lab_ns NAME: prints the namespace of node or VM NAME.
+lab_ns() { echo "$LAB_PREFIX$1"; }
+
+# lab__get FILE KEY: prints KEY's value in key=value FILE.
+lab__get() {
+    [ -f "$1" ] || return 1
+    sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+# lab__set FILE KEY VALUE
+lab__set() {
+    if [ -f "$1" ]; then
+        sed -i "/^$2=/d" "$1" || return 1
+    fi
+    echo "$2=$3" >>"$1"
+}
+
+lab_node_get() { lab__get "$LAB_DIR/node/$1" "$2"; }
+lab_vm_get() { lab__get "$LAB_DIR/vm/$1" "$2"; }
+
+# lab_nodes [KIND]: prints the names of every node (of KIND).
+lab_nodes() {
+    local _f _n
+    for _f in "$LAB_DIR"/node/*; do
+        [ -f "$_f" ] || continue
+        _n=${_f##*/}
+        if [ -z "${1:-}" ] || [ "$(lab__get "$_f" kind)" = "$1" ]; then
+            echo "$_n"
+        fi
+    done
+}
+
+# lab_vms: prints every VM's name.
+lab_vms() {
+    local _f
+    for _f in "$LAB_DIR"/vm/*; do
+        [ -f "$_f" ] && echo "${_f##*/}"
+    done
+    return 0
+}
+
+lab__netns_add() {
+    local _ns
+    _ns=$LAB_PREFIX$1
+    if ip netns list | sed 's/ .*//' | grep -qx "$_ns"; then
+        lab__err "namespace $_ns already exists"; return 1
+    fi
+    echo "$_ns" >>"$LAB_DIR/netns"
+    lab__do ip netns add "$_ns" || return 1
+    lab__do ip -n "$_ns" link set lo up
+}
+
+# lab__record_pid PIDFILE: records the daemon whose PID PIDFILE holds.
+lab__record_pid() {
+    local _comm _pid
+    _pid=$(cat "$1" 2>/dev/null) || { lab__err "no pidfile $1"; return 1; }
+    _comm=$(cat "/proc/$_pid/comm" 2>/dev/null) \
+        || { lab__err "process $_pid ($1) is not running"; return 1; }
+    echo "$_pid $_comm" >>"$LAB_DIR/pids"
+}
+
+# lab__pid_alive PID COMM: true if PID still is a process named COMM.
+lab__pid_alive() {
+    [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+}
+
+# lab__stop_pidfile PIDFILE [SIGNAL]: sends SIGNAL (default TERM) to the
+# process in PIDFILE if it is one this lab recorded; waits up to 5 s for it
+# to exit (TERM/INT only).
+lab__stop_pidfile() {
+    local _comm _i _pid _sig
+    _pid=$(cat "$1" 2>/dev/null) || return 0
+    _sig=${2:-TERM}
+    _comm=$(awk -v p="$_pid" '$1 == p { c = $2 } END { print c }' \
+            "$LAB_DIR/pids")
+    [ -n "$_comm" ] && lab__pid_alive "$_pid" "$_comm" || return 0
+    kill -s "$_sig" "$_pid" 2>/dev/null || return 0
+    case $_sig in TERM|INT|KILL) ;; *) return 0 ;; esac
+    _i=0
+    while lab__pid_alive "$_pid" "$_comm"; do
+        _i=$((_i + 1))
+        if [ $_i -gt 50 ]; then
+            kill -s KILL "$_pid" 2>/dev/null
+        fi
+        [ $_i -gt 70 ] && { lab__err "$_pid did not exit"; return 1; }
+        sleep 0.1
+    done
+    return 0
+}
+
+# lab__veth_to_underlay NAME: a veth u-NAME (in ${P}ul, on br-ul) <-> ul0
+# (in ${P}NAME), both at the underlay MTU with tx checksum offload off.
+lab__veth_to_underlay() {
+    local _ns _ul
+    _ul=${LAB_PREFIX}ul
+    _ns=$LAB_PREFIX$1
+    lab__do ip -n "$_ul" link add "u-$1" mtu "$LAB_UL_MTU" type veth \
+        peer name ul0 mtu "$LAB_UL_MTU" netns "$_ns" || return 1
+    lab__do ip -n "$_ul" link set "u-$1" master br-ul up || return 1
+    ip netns exec "$_ul" ethtool -K "u-$1" tx off >/dev/null 2>&1
+    ip netns exec "$_ns" ethtool -K ul0 tx off >/dev/null 2>&1
+    lab__do ip -n "$_ns" link set ul0 up
+}
+
+# lab__quiet_ns NS: no IPv6 chatter on infrastructure namespaces; ARP
+# answered only on the interface holding the address (LAB-NOTES pitfall 3).
+lab__quiet_ns() {
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 net.ipv4.conf.all.arp_ignore=1 \
+        >/dev/null 2>&1
+    return 0
+}
+
+# ---------------------------------------------------------------------------
+# Underlay.
+
+# lab_underlay_up: namespace ${P}ul with bridge br-ul (MTU LAB_UL_MTU,
+# tx checksum offload off).
+lab_underlay_up() {
+    lab__need_init || return 1
+    lab__netns_add ul || return 1
+    lab__quiet_ns "${LAB_PREFIX}ul"
+    lab__do ip -n "${LAB_PREFIX}ul" link add br-ul mtu "$LAB_UL_MTU" \
+        type bridge stp_state 0 forward_delay 0 || return 1
+    ip netns exec "${LAB_PREFIX}ul" ethtool -K br-ul tx off >/dev/null 2>&1
+    lab__do ip -n "${LAB_PREFIX}ul" link set br-ul up
+}
+
+# ---------------------------------------------------------------------------
+# Controller.
+
+lab__rest_base() { echo "http://127.0.0.1:$LAB_REST_PORT"; }
+
+# lab_controller_start [EXTRA-ARGS...]: namespace ${P}ctl at .1 on the
+# underlay, nvo-controller detached in it; waits for GET /healthz.
+lab_controller_start() {
+    local _i
+    lab__need_init || return 1
+    [ -x "$LAB_CONTROLLER_BIN" ] \
+        || { lab__err "$LAB_CONTROLLER_BIN not built"; return 1; }
+    if [ ! -f "$LAB_DIR/node/ctl" ]; then
+        lab__netns_add ctl || return 1
+        lab__quiet_ns "${LAB_PREFIX}ctl"
+        lab__veth_to_underlay ctl || return 1
+        lab__do ip -n "${LAB_PREFIX}ctl" addr add "$LAB_CTL_IP/24" dev ul0 \
+            || return 1
+        lab__set "$LAB_DIR/node/ctl" kind ctl
+        lab__set "$LAB_DIR/node/ctl" ip "$LAB_CTL_IP"
+    fi
+    mkdir -p "$LAB_DIR/ctl"
+    if [ "${LAB_DB_DEFAULT:-0}" = 1 ]; then
+        set -- "$@"
+    else
+        set -- --db="$LAB_DIR/ctl/nvo.db" "$@"
+    fi
+    rm -f "$LAB_DIR/ctl/nvo-controller.pid"
+    lab__do ip netns exec "${LAB_PREFIX}ctl" "$LAB_CONTROLLER_BIN" \
+        --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
+        --log-file="$LAB_DIR/ctl/nvo-controller.log" \
+        --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
+        || { tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
+             return 1; }
+    lab__record_pid "$LAB_DIR/ctl/nvo-controller.pid" || return 1
+    _i=0
+    until [ "$(lab_rest_status GET /healthz)" = 200 ]; do
+        _i=$((_i + 1))
+        if [ $_i -gt 100 ]; then
+            lab__err "controller: no answer on /healthz after 10 s"
+            tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    lab__log "controller up (pid $(cat "$LAB_DIR/ctl/nvo-controller.pid"))"
+}
+
+# lab_controller_stop [SIGNAL]: stops nvo-controller (default SIGTERM,
+# waiting for it to exit); its namespace stays.
+lab_controller_stop() {
+    lab__stop_pidfile "$LAB_DIR/ctl/nvo-controller.pid" "${1:-TERM}"
+}
+
+# lab_controller_pid: prints the controller's PID.
+lab_controller_pid() { cat "$LAB_DIR/ctl/nvo-controller.pid"; }
+
+# lab__curl METHOD PATH [JSON]: body to $LAB_DIR/rest.body, prints the
+# HTTP status (000 when nothing answered).
+lab__curl() {
+    local _m _p
+    _m=$1 _p=$2
+    if [ $# -ge 3 ]; then
+        ip netns exec "${LAB_PREFIX}ctl" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
+            -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
+            -H 'Content-Type: application/json' --data-binary "$3" \
+            "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
+    else
+        ip netns exec "${LAB_PREFIX}ctl" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
+            -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
+            "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
+    fi
+}
+
+# lab_rest METHOD PATH [JSON]: prints the response body; returns non-zero
+# (and says the status on stderr) unless the status is 2xx.
+lab_rest() {
+    local _st
+    lab__need_init || return 1
+    rm -f "$LAB_DIR/rest.body"
+    _st=$(lab__curl "$@")
+    [ -f "$LAB_DIR/rest.body" ] && cat "$LAB_DIR/rest.body"
+    case $_st in
+        2??) return 0 ;;
+        *) echo "lab: $1 $2: HTTP $_st $(cat "$LAB_DIR/rest.err" 2>/dev/null)" >&2
+           return 1 ;;
+    esac
+}
+
+# lab_rest_status METHOD PATH [JSON]: prints the HTTP status only.
+lab_rest_status() {
+    local _st
+    lab__need_init || return 1
+    _st=$(lab__curl "$@")
+    echo "$_st"
+}
+
+# lab_json_get KEY: prints top-level KEY of the JSON object on stdin.
+lab_json_get() {
+    python3 -c 'import json, sys
+v = json.load(sys.stdin).get(sys.argv[1])
+print("" if v is None else v)' "$1"
+}
+
+# ---------------------------------------------------------------------------
+# Open vSwitch hypervisors.
+
+lab__hvdir() { echo "$LAB_DIR/hv/$1"; }
+
+# Runs an OVS command with this hypervisor's run directory as default.
+lab__ovs_env() {
+    local _d
+    _d=$(lab__hvdir "$1"); shift
+    OVS_RUNDIR=$_d OVS_DBDIR=$_d OVS_LOGDIR=$_d OVS_SYSCONFDIR=$_d "$@"
+}
+
+lab_ovs_vsctl() {
+    local _d _n
+    _d=$(lab__hvdir "$1"); _n=$1; shift
+    lab__ovs_env "$_n" ovs-vsctl --db="unix:$_d/db.sock" --timeout=20 "$@"
+}
+
+# lab_ovs_ofctl NAME COMMAND [ARGS...]: ovs-ofctl -O OpenFlow13 COMMAND on
+# NAME's br-int.  lab_ovs_ofctl_br NAME BRIDGE COMMAND [ARGS...] for others.
+lab_ovs_ofctl() {
+    local _n
+    _n=$1; shift
+    lab_ovs_ofctl_br "$_n" br-int "$@"
+}
+
+lab_ovs_ofctl_br() {
+    local _br _cmd _d _n
+    _d=$(lab__hvdir "$1"); _n=$1; _br=$2; _cmd=$3; shift 3
+    lab__ovs_env "$_n" ovs-ofctl -O OpenFlow13 "$_cmd" "unix:$_d/$_br.mgmt" "$@"
+}
+
+# lab_ovs_appctl NAME ARGS...: to ovs-vswitchd; lab_ovsdb_appctl to
+# ovsdb-server.
+lab_ovs_appctl() {
+    local _d _n
+    _d=$(lab__hvdir "$1"); _n=$1; shift
+    lab__ovs_env "$_n" ovs-appctl -t "$_d/ovs-vswitchd.ctl" "$@"
+}
+
+lab_ovsdb_appctl() {
+    local _d _n
+    _d=$(lab__hvdir "$1"); _n=$1; shift
+    lab__ovs_env "$_n" ovs-appctl -t "$_d/ovsdb-server.ctl" "$@"
+}
+
+# lab_ovs_start_ovsdb NAME: ovsdb-server on NAME's database, listening on
+# punix:DIR/db.sock and, once NAME's IP is up, ptcp:6640:IP.
+lab_ovs_start_ovsdb() {
+    local _d _n
+    _n=$1 _d=$(lab__hvdir "$1")
+    rm -f "$_d/ovsdb-server.pid"
+    lab__do lab__ovs_env "$_n" ip netns exec "$LAB_PREFIX$_n" ovsdb-server \
+        "$_d/conf.db" --remote="punix:$_d/db.sock" \
+        --unixctl="$_d/ovsdb-server.ctl" --pidfile="$_d/ovsdb-server.pid" \
+        --log-file="$_d/ovsdb-server.log" --detach --no-chdir -vconsole:err \
+        2>"$_d/ovsdb-server.stderr" \
+        || { cat "$_d/ovsdb-server.stderr" >&2; return 1; }
+    lab__record_pid "$_d/ovsdb-server.pid" || return 1
+    if [ -f "$_d/ip-up" ]; then
+        lab__ovsdb_add_tcp_remote "$_n" || return 1
+    fi
+}
+
+lab__ovsdb_add_tcp_remote() {
+    local _ip
+    _ip=$(lab_node_get "$1" ip)
+    lab__do lab_ovsdb_appctl "$1" ovsdb-server/add-remote "ptcp:6640:$_ip" \
+        >/dev/null
+}
+
+lab_ovs_stop_ovsdb() {
+    lab__stop_pidfile "$(lab__hvdir "$1")/ovsdb-server.pid" "${2:-TERM}"
+}
+
+lab_ovs_start_vswitchd() {
+    local _d _n
+    _n=$1 _d=$(lab__hvdir "$1")
+    rm -f "$_d/ovs-vswitchd.pid"
+    lab__do lab__ovs_env "$_n" ip netns exec "$LAB_PREFIX$_n" ovs-vswitchd \
+        "unix:$_d/db.sock" --unixctl="$_d/ovs-vswitchd.ctl" \
+        --pidfile="$_d/ovs-vswitchd.pid" --log-file="$_d/ovs-vswitchd.log" \
+        --detach --no-chdir -vconsole:err 2>"$_d/ovs-vswitchd.stderr" \
+        || { cat "$_d/ovs-vswitchd.stderr" >&2; return 1; }
+    lab__record_pid "$_d/ovs-vswitchd.pid"
+}
+
+lab_ovs_stop_vswitchd() {
+    lab__stop_pidfile "$(lab__hvdir "$1")/ovs-vswitchd.pid" "${2:-TERM}"
+}
+
+# lab__ovs_ip_up NAME: the underlay IP on br-phy (a tap device of the
+# userspace datapath, gone whenever ovs-vswitchd exits).
+lab__ovs_ip_up() {
+    local _ip _ns
+    _ns=$LAB_PREFIX$1
+    _ip=$(lab_node_get "$1" ip)
+    ip -n "$_ns" link set br-phy mtu "$LAB_UL_MTU" up || return 1
+    ip -n "$_ns" addr replace "$_ip/24" dev br-phy || return 1
+    ip netns exec "$_ns" ethtool -K br-phy tx off >/dev/null 2>&1
+    touch "$(lab__hvdir "$1")/ip-up"
+}
+
+# lab_ovs_restart_vswitchd NAME: stops ovs-vswitchd (SIGTERM) and starts
+# it again on the same database, as an upgrade would; puts the underlay IP
+# back on br-phy.  OpenFlow flows are lost, OVSDB configuration is kept.
+lab_ovs_restart_vswitchd() {
+    lab_ovs_stop_vswitchd "$1" || return 1
+    lab_ovs_start_vswitchd "$1" || return 1
+    lab__ovs_ip_up "$1"
+}
+
+# lab_ovs_hv_add NAME IP: an Open vSwitch hypervisor in namespace ${P}NAME
+# (see the top of this file); the underlay veth on br-phy with IP on
+# br-phy, br-int (fail_mode=secure) for VMs and tunnels, ovsdb-server
+# reachable at tcp:IP:6640.  No OpenFlow controller is configured: nvo's
+# southbound sets what it needs through OVSDB.
+lab_ovs_hv_add() {
+    local _d _ip _n _ns
+    [ $# -eq 2 ] || { lab__err "usage: lab_ovs_hv_add NAME IP"; return 1; }
+    lab__need_init || return 1
+    _n=$1 _ip=$2 _ns=$LAB_PREFIX$1 _d=$(lab__hvdir "$1")
+    lab__netns_add "$_n" || return 1
+    lab__quiet_ns "$_ns"
+    lab__set "$LAB_DIR/node/$_n" kind ovs
+    lab__set "$LAB_DIR/node/$_n" ip "$_ip"
+    lab__set "$LAB_DIR/node/$_n" role hypervisor
+    lab__veth_to_underlay "$_n" || return 1
+    mkdir -p "$_d" || return 1
+    lab__do ovsdb-tool create "$_d/conf.db" "$LAB_OVS_SCHEMA" || return 1
+    lab_ovs_start_ovsdb "$_n" || return 1
+    lab__do lab_ovs_vsctl "$_n" --no-wait -- init \
+        -- set Open_vSwitch . other_config:n-handler-threads=1 \
+           other_config:n-revalidator-threads=1 \
+           external_ids:system-id="$_n" external_ids:hostname="$_n" \
+        || return 1
+    lab_ovs_start_vswitchd "$_n" || return 1
+    lab__do lab_ovs_vsctl "$_n" \
+        -- add-br br-phy -- set Bridge br-phy datapath_type=netdev \
+        -- add-port br-phy ul0 \
+        -- add-br br-int -- set Bridge br-int datapath_type=netdev \
+           fail_mode=secure || return 1
+    lab__ovs_ip_up "$_n" || return 1
+    lab__ovsdb_add_tcp_remote "$_n" || return 1
+    lab__log "OVS hypervisor $_n at $_ip"
+}
+
+# ---------------------------------------------------------------------------
+# Kernel hypervisors and service nodes (nvo-agent).
+
+# lab_kernel_hv_add NAME IP [ROLE]: namespace ${P}NAME with IP on ul0
+# (underlay MTU, tx checksum offload off), then nvo-agent for it
+# (ROLE: hypervisor (default) or service-node).  Without a built nvo-agent,
+# only warns.
+lab_kernel_hv_add() {
+    local _ip _n _ns
+    [ $# -ge 2 ] || { lab__err "usage: lab_kernel_hv_add NAME IP [ROLE]"; return 1; }
+    lab__need_init || return 1
+    _n=$1 _ip=$2 _ns=$LAB_PREFIX$1
+    lab__netns_add "$_n" || return 1
+    lab__quiet_ns "$_ns"
+    lab__set "$LAB_DIR/node/$_n" kind kernel
+    lab__set "$LAB_DIR/node/$_n" ip "$_ip"
+    lab__set "$LAB_DIR/node/$_n" role "${3:-hypervisor}"
+    lab__veth_to_underlay "$_n" || return 1
+    lab__do ip -n "$_ns" addr add "$_ip/24" dev ul0 || return 1
+    if [ ! -x "$LAB_AGENT_BIN" ]; then
+        echo "lab: warning: $LAB_AGENT_BIN not built; $_n runs no agent" >&2
+        return 0
+    fi
+    lab_agent_start "$_n"
+}
+
+# lab_agent_start NAME: starts NAME's nvo-agent (detached) in its namespace.
+lab_agent_start() {
+    local _d _n
+    _n=$1 _d=$LAB_DIR/agent/$1
+    mkdir -p "$_d"
+    rm -f "$_d/nvo-agent.pid"
+    # shellcheck disable=SC2086
+    lab__do ip netns exec "$LAB_PREFIX$_n" "$LAB_AGENT_BIN" \
+        --controller="tcp:$LAB_CTL_IP:6650" --name="$_n" \
+        --tunnel-ip="$(lab_node_get "$_n" ip)" --dataplane=kernel \
+        --role="$(lab_node_get "$_n" role)" --log-file="$_d/nvo-agent.log" \
+        --pidfile="$_d/nvo-agent.pid" --detach ${LAB_AGENT_ARGS:-} \
+        || { tail -n 20 "$_d/nvo-agent.log" >&2 2>/dev/null; return 1; }
+    lab__record_pid "$_d/nvo-agent.pid"
+}
+
+# lab_agent_kill NAME [SIGNAL]: signals NAME's nvo-agent (default TERM,
+# waiting for it to exit).
+lab_agent_kill() {
+    lab__stop_pidfile "$LAB_DIR/agent/$1/nvo-agent.pid" "${2:-TERM}"
+}
+
+lab_agent_pid() { cat "$LAB_DIR/agent/$1/nvo-agent.pid"; }
+
+# ---------------------------------------------------------------------------
+# VMs.
+
+# lab__vm_plumb VM HV: the veth v-VM (in HV, up, not attached) <-> eth0
+# (in VM, with the VM's MAC and address).
+lab__vm_plumb() {
+    local _cidr _hns _hv _mac _vm _vns
+    _vm=$1 _hv=$2 _vns=$LAB_PREFIX$1 _hns=$LAB_PREFIX$2
+    _mac=$(lab_vm_get "$_vm" mac) _cidr=$(lab_vm_get "$_vm" cidr)
+    lab__do ip -n "$_hns" link add "v-$_vm" mtu "$LAB_VM_MTU" type veth \
+        peer name eth0 mtu "$LAB_VM_MTU" address "$_mac" netns "$_vns" \
+        || return 1
+    ip netns exec "$_vns" ethtool -K eth0 tx off >/dev/null 2>&1
+    lab__do ip -n "$_vns" addr add "$_cidr" dev eth0 || return 1
+    lab__do ip -n "$_vns" link set eth0 up || return 1
+    lab__do ip -n "$_hns" link set "v-$_vm" up || return 1
+    lab__set "$LAB_DIR/vm/$_vm" hv "$_hv"
+}
+
+# lab_vm_add HV VM MAC IP/PREFIX: VM namespace ${P}VM; its interface's
+# other end, v-VM, stays in HV's namespace, up and not attached (nvo
+# attaches it when the port is created).
+lab_vm_add() {
+    local _hv _vm
+    [ $# -eq 4 ] || { lab__err "usage: lab_vm_add HV VM MAC IP/PREFIX"; return 1; }
+    lab__need_init || return 1
+    _hv=$1 _vm=$2
+    [ -f "$LAB_DIR/node/$_hv" ] || { lab__err "no hypervisor $_hv"; return 1; }
+    case $4 in */*) ;; *) lab__err "VM address needs /PREFIX: $4"; return 1 ;; esac
+    lab__netns_add "$_vm" || return 1
+    lab__set "$LAB_DIR/vm/$_vm" mac "$3"
+    lab__set "$LAB_DIR/vm/$_vm" cidr "$4"
+    lab__set "$LAB_DIR/vm/$_vm" ip "${4%/*}"
+    lab__set "$LAB_DIR/vm/$_vm" iface "v-$_vm"
+    lab__vm_plumb "$_vm" "$_hv"
+}
+
+# lab_vm_iface VM: prints the HV-side interface name.
+lab_vm_iface() { lab_vm_get "$1" iface; }
+
+# lab_vm_exec VM CMD...: runs CMD in VM's namespace.
+lab_vm_exec() {
+    local _vns
+    _vns=$LAB_PREFIX$1; shift
+    ip netns exec "$_vns" "$@"
+}
+
+# lab_hv_exec NAME CMD...: runs CMD in hypervisor NAME's namespace.
+lab_hv_exec() {
+    local _ns
+    _ns=$LAB_PREFIX$1; shift
+    ip netns exec "$_ns" "$@"
+}
+
+# lab_vm_move VM NEWHV: re-plumbs VM's interface into NEWHV (the old veth
+# is deleted: on an OVS hypervisor its br-int port stays in OVSDB until nvo
+# removes it).  Only the plumbing; lab_migrate_vm also tells nvo.
+lab_vm_move() {
+    local _old
+    _old=$(lab_vm_get "$1" hv)
+    ip -n "$LAB_PREFIX$_old" link del "v-$1" 2>/dev/null
+    lab__vm_plumb "$1" "$2"
+}
+
+# ---------------------------------------------------------------------------
+# Playing the orchestrator through REST.
+
+# lab_register_network NAME VNI [BUM]: POST /v1/networks (BUM: head-end
+# (default) or service-node).
+lab_register_network() {
+    lab_rest POST "/v1/networks?wait=1" \
+        "{\"name\":\"$1\",\"vni\":$2,\"bum\":\"${3:-head-end}\"}" >/dev/null
+}
+
+# lab_register_hv NAME: POST /v1/hypervisors with what lab_*_hv_add
+# recorded: OVS ones with ovsdb tcp:IP:6640, kernel ones and service nodes
+# with dataplane kernel.
+lab_register_hv() {
+    local _ip _j _kind _role
+    _kind=$(lab_node_get "$1" kind) || { lab__err "no node $1"; return 1; }
+    _ip=$(lab_node_get "$1" ip) _role=$(lab_node_get "$1" role)
+    case $_kind in
+        ovs) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"ovs\",\"role\":\"$_role\",\"ovsdb\":\"tcp:$_ip:6640\"}" ;;
+        kernel) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"kernel\",\"role\":\"$_role\"}" ;;
+        *) lab__err "$1 is not a hypervisor"; return 1 ;;
+    esac
+    lab_rest POST "/v1/hypervisors?wait=1" "$_j" >/dev/null
+}
+
+# lab_start_vm VM NETWORK: POST /v1/ports?wait=1 for VM's recorded
+# hypervisor, MAC, IP and interface; prints the port's id (also recorded).
+lab_start_vm() {
+    local _body _id _net _vm
+    _vm=$1 _net=$2
+    [ -f "$LAB_DIR/vm/$_vm" ] || { lab__err "no VM $_vm"; return 1; }
+    _body=$(lab_rest POST "/v1/ports?wait=1" "{\"vm\":\"$_vm\",\"network\":\"$_net\",\"hypervisor\":\"$(lab_vm_get "$_vm" hv)\",\"mac\":\"$(lab_vm_get "$_vm" mac)\",\"ip\":\"$(lab_vm_get "$_vm" ip)\",\"iface\":\"$(lab_vm_get "$_vm" iface)\"}") \
+        || { [ -n "$_body" ] && echo "$_body" >&2; return 1; }
+    _id=$(echo "$_body" | lab_json_get id) || return 1
+    lab__set "$LAB_DIR/vm/$_vm" network "$_net"
+    lab__set "$LAB_DIR/vm/$_vm" port "$_id"
+    echo "$_id"
+}
+
+# lab_stop_vm VM: DELETE /v1/ports/ID?wait=1.
+lab_stop_vm() {
+    local _id
+    _id=$(lab_vm_get "$1" port)
+    [ -n "$_id" ] || { lab__err "VM $1 has no port"; return 1; }
+    lab_rest DELETE "/v1/ports/$_id?wait=1" >/dev/null || return 1
+    lab__set "$LAB_DIR/vm/$1" port ""
+}
+
+# lab_migrate_vm VM NEWHV: moves VM's interface to NEWHV, then
+# PATCH /v1/ports/ID?wait=1.
+lab_migrate_vm() {
+    local _id
+    _id=$(lab_vm_get "$1" port)
+    [ -n "$_id" ] || { lab__err "VM $1 has no port"; return 1; }
+    lab_vm_move "$1" "$2" || return 1
+    lab_rest PATCH "/v1/ports/$_id?wait=1" \
+        "{\"hypervisor\":\"$2\",\"iface\":\"$(lab_vm_get "$1" iface)\"}" \
+        >/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# Traffic.
+
+# lab_ping VM DEST_IP [COUNT]: ping's status (0: at least one reply).
+lab_ping() {
+    ip netns exec "$LAB_PREFIX$1" ping -q -n -c "${3:-3}" -i 0.2 -W 1 "$2" \
+        >/dev/null 2>&1
+}
+
+# lab_ping_matrix VM...: pings between every pair of VMs (default all)
+# and prints a matrix.  Same network: "ok" or "FAIL".  Different
+# networks: the destination's IP must not answer ("iso", else "LEAK"),
+# unless a VM of the source's own network has that IP ("-").  Returns
+# non-zero if any FAIL or LEAK.
+lab_ping_matrix() {
+    local _bad _dip _dnet _dst _o _r _snet _src
+    [ $# -gt 0 ] || set -- $(lab_vms)
+    _bad=0
+    printf '%-10s' "from\\to"
+    for _dst in "$@"; do printf ' %-6s' "$_dst"; done
+    echo
+    for _src in "$@"; do
+        _snet=$(lab_vm_get "$_src" network)
+        printf '%-10s' "$_src"
+        for _dst in "$@"; do
+            _dip=$(lab_vm_get "$_dst" ip)
+            _dnet=$(lab_vm_get "$_dst" network)
+            if [ "$_src" = "$_dst" ]; then
+                _r=.
+            elif [ "$_snet" = "$_dnet" ]; then
+                if lab_ping "$_src" "$_dip"; then _r=ok; else _r=FAIL; _bad=1; fi
+            else
+                _r=
+                for _o in $(lab_vms); do
+                    if [ "$_o" != "$_src" ] && [ "$(lab_vm_get "$_o" ip)" = "$_dip" ] \
+                        && [ "$(lab_vm_get "$_o" network)" = "$_snet" ]; then
+                        _r=-
+                    fi
+                done
+                if [ -z "$_r" ]; then
+                    if lab_ping "$_src" "$_dip" 2; then _r=LEAK; _bad=1; else _r=iso; fi
+                fi
+            fi
+            printf ' %-6s' "$_r"
+        done
+        echo
+    done
+    return $_bad
+}
+
+# ---------------------------------------------------------------------------
+# Cleanup.
+
+# lab_cleanup: kills every recorded daemon, deletes every namespace the lab
+# created, removes LAB_DIR.  Idempotent; safe on a partial setup.
+lab_cleanup() {
+    local _all _comm _i _live _ns _pc _pid _still
+    [ -n "${LAB_PREFIX:-}" ] && [ -n "${LAB_DIR:-}" ] || return 0
+    if [ -f "$LAB_DIR/pids" ]; then
+        _live=
+        while read -r _pid _comm; do
+            if [ -n "$_pid" ] && lab__pid_alive "$_pid" "$_comm"; then
+                kill -s TERM "$_pid" 2>/dev/null && _live="$_live $_pid:$_comm"
+            fi
+        done <"$LAB_DIR/pids"
+        _i=0
+        while [ -n "$_live" ]; do
+            _still=
+            for _pc in $_live; do
+                lab__pid_alive "${_pc%%:*}" "${_pc#*:}" && _still="$_still $_pc"
+            done
+            _live=$_still
+            [ -z "$_live" ] && break
+            _i=$((_i + 1))
+            if [ $_i -eq 30 ]; then
+                for _pc in $_live; do kill -s KILL "${_pc%%:*}" 2>/dev/null; done
+            fi
+            [ $_i -gt 50 ] && { lab__err "still running:$_live"; break; }
+            sleep 0.1
+        done
+    fi
+    _all=$(ip netns list 2>/dev/null | sed 's/ .*//')
+    for _ns in $( (cat "$LAB_DIR/netns" 2>/dev/null
+                   echo "${LAB_PREFIX}ul"; echo "${LAB_PREFIX}ctl") | sort -u); do
+        if echo "$_all" | grep -qx "$_ns"; then
+            ip netns del "$_ns" 2>/dev/null || lab__err "cannot delete netns $_ns"
+        fi
+    done
+    case $LAB_DIR in
+        /|'') ;;
+        *) rm -rf "$LAB_DIR" ;;
+    esac
+    return 0
+}

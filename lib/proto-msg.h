@@ -1,0 +1,48 @@
+/* proto-msg.h - nvo.Message (proto/nvo.proto) to and from frames, with the
+ * validation every received message goes through before anyone looks at
+ * it: a message that passes nvo_msg_decode() has its oneof set, every MAC
+ * 6 bytes, every VNI in 1..16777215, every IP parseable, every interface
+ * name a valid Linux name, every enum known. */
+#ifndef NVO_PROTO_MSG_H
+#define NVO_PROTO_MSG_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/nvo.pb-c.h"
+
+/* Protocol version spoken by this build; a Hello with another is refused. */
+#define NVO_PROTO_VERSION 1
+
+#define NVO_VNI_MAX 16777215u
+
+/* Encodes 'msg' as one frame (header + payload).  Returns the frame (caller
+ * frees with free()) and sets '*len'; NULL with -EMSGSIZE in '*errp' if it
+ * would exceed NVO_FRAME_MAX. */
+uint8_t *nvo_msg_encode(const Nvo__Message *msg, size_t *len, int *errp);
+
+/* Decodes and validates one frame payload.  Returns the message (caller
+ * frees with nvo_msg_free()) or NULL with '*errmsg' set (caller frees with
+ * free()). */
+Nvo__Message *nvo_msg_decode(const uint8_t *payload, size_t len,
+                             char **errmsg);
+
+/* Frees a message returned by nvo_msg_decode().  Accepts NULL. */
+void nvo_msg_free(Nvo__Message *);
+
+/* Validates 'msg' (as nvo_msg_decode() does).  Returns 0, or -EPROTO and
+ * sets '*errmsg' (caller frees). */
+int nvo_msg_validate(const Nvo__Message *msg, char **errmsg);
+
+/* Validates one network entry (used by the validators above). */
+int nvo_msg_validate_network(const Nvo__Network *net, char **errmsg);
+
+/* "hello", "snapshot", ... for logs. */
+const char *nvo_msg_type_name(const Nvo__Message *);
+
+/* True if 's' is a usable Linux interface name (1..15 bytes, no '/', ':',
+ * whitespace, not "." or ".."). */
+bool nvo_ifname_is_valid(const char *s);
+
+#endif /* lib/proto-msg.h */

@@ -1,0 +1,425 @@
+#!/bin/sh
+# test-rest.sh - the REST API and store of the real nvo-controller, on a
+# temporary database and random loopback ports, driven with curl:
+#  - command line: --help, bad flags
+#  - create/read/update/delete of networks, hypervisors, ports
+#  - every bad-input class (400, 404, 405, 409, 413, 415), each checked for
+#    its status, its JSON error and that the store revision and row counts
+#    did not move
+#  - ?wait=1: 504 after --wait-timeout on an OVS hypervisor nobody
+#    programs; at once for a network without ports; client going away
+#  - idle and concurrent clients do not block others
+#  - kill -9 right after a 201, restart: data intact
+#  - a database newer than the binary is refused
+# Needs curl and python3 (JSON field extraction, free ports, SQLite).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ctl="$top/controller/nvo-controller"
+[ -x "$ctl" ] || { echo "SKIP: $ctl not built"; exit 77; }
+
+tmp=$(mktemp -d /tmp/nvo-test-rest.XXXXXX)
+pid=
+bgpids=
+cleanup() {
+    for p in $bgpids; do kill "$p" 2>/dev/null; done
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+n_checks=0
+fail() {
+    echo "FAIL: $*"
+    [ -f "$tmp/body" ] && echo "last body: $(cat "$tmp/body")"
+    [ -f "$tmp/log" ] && { echo "--- controller log"; tail -20 "$tmp/log"; }
+    exit 1
+}
+ok() {
+    n_checks=$((n_checks + 1))
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+rport=$(free_port)
+aport=$(free_port)
+base="http://127.0.0.1:$rport"
+
+start() {
+    "$ctl" --db="$tmp/nvo.db" --rest="127.0.0.1:$rport" \
+        --agents="127.0.0.1:$aport" --pidfile="$tmp/pid" \
+        --log-file="$tmp/log" --wait-timeout=500 "$@" 2>>"$tmp/stderr" &
+    pid=$!
+    i=0
+    until curl -s -o /dev/null "$base/healthz"; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "controller did not come up"
+        kill -0 "$pid" 2>/dev/null || fail "controller exited: $(cat "$tmp/stderr")"
+        sleep 0.05
+    done
+}
+
+# req METHOD PATH [BODY [CONTENT-TYPE]]: sets $status; body in $tmp/body,
+# headers in $tmp/headers.
+req() {
+    m=$1 p=$2
+    if [ $# -ge 3 ]; then
+        status=$(curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
+                 -X "$m" -H "Content-Type: ${4-application/json}" \
+                 --data-binary "$3" "$base$p")
+    else
+        status=$(curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
+                 -X "$m" "$base$p")
+    fi
+}
+
+# expect STATUS METHOD PATH [BODY [CONTENT-TYPE]]
+expect() {
+    want=$1
+    shift
+    req "$@"
+    [ "$status" = "$want" ] || fail "$1 $2 ${3-}: status $status, expected $want"
+    ok
+}
+
+# jget EXPR: evaluates the Python expression EXPR on the last body ('j').
+jget() {
+    python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($1)" "$tmp/body"
+}
+
+# jcheck EXPR: fails unless EXPR is true on the last body.
+jcheck() {
+    [ "$(jget "$1")" = True ] || fail "expected $1 in $(cat "$tmp/body")"
+    ok
+}
+
+header() {
+    grep -i "^$1:" "$tmp/headers" | sed 's/^[^:]*: *//' | tr -d '\r'
+}
+
+# state: store revision and row counts, from /metrics.
+state() {
+    curl -s "$base/metrics" | grep -E '^nvo_store_(revision|rows)'
+}
+
+# bad STATUS CODE METHOD PATH [BODY [CONTENT-TYPE]]: the request fails with
+# STATUS, a JSON error, and changes nothing.
+bad() {
+    want=$1
+    shift
+    before=$(state)
+    req "$@"
+    [ "$status" = "$want" ] || fail "$1 $2 ${3-}: status $status, expected $want"
+    jcheck "isinstance(j['error']['code'], str) and len(j['error']['message']) > 0"
+    [ "$(state)" = "$before" ] || fail "$1 $2 ${3-} changed the store"
+    ok
+}
+
+echo "=== command line"
+"$ctl" --help >"$tmp/help" || fail "--help failed"
+grep -q -- "--wait-timeout" "$tmp/help" || fail "--help lacks --wait-timeout"
+grep -q -- "--db=FILE" "$tmp/help" || fail "--help lacks --db"
+ok
+if "$ctl" --no-such-flag >/dev/null 2>&1; then fail "bad flag accepted"; fi
+if "$ctl" --wait-timeout=soon >/dev/null 2>&1; then fail "bad timeout accepted"; fi
+if "$ctl" --db="$tmp/x.db" extra-arg >/dev/null 2>&1; then fail "extra argument accepted"; fi
+ok
+
+start
+expect 200 GET /healthz
+jcheck "j['status'] == 'ok' and j['revision'] == 0"
+
+echo "=== networks"
+expect 201 POST /v1/networks '{"name":"net-a","vni":5001}'
+jcheck "j['name'] == 'net-a' and j['vni'] == 5001 and j['bum'] == 'head-end' and j['id'] > 0 and j['revision'] == 1"
+[ "$(header location)" = /v1/networks/net-a ] || fail "Location: $(header location)"
+expect 201 POST /v1/networks '{"name":"net-b","vni":16777215,"bum":"service-node"}'
+jcheck "j['bum'] == 'service-node' and j['revision'] == 2"
+expect 200 GET /v1/networks
+jcheck "[n['name'] for n in j] == ['net-a', 'net-b']"
+expect 200 GET /v1/networks/net-a
+jcheck "j['vni'] == 5001 and j['ports'] == 0"
+expect 200 PATCH /v1/networks/net-a '{"bum":"service-node"}'
+jcheck "j['bum'] == 'service-node' and j['revision'] == 3"
+expect 200 PATCH /v1/networks/net-a '{"bum":"head-end","vni":5001}'
+jcheck "j['bum'] == 'head-end' and j['revision'] == 4"
+expect 200 GET /v1/networks/net-a
+jcheck "j['bum'] == 'head-end'"
+
+echo "=== hypervisors"
+expect 201 POST /v1/hypervisors '{"name":"kvm-1","tunnel_ip":"192.0.2.11","dataplane":"kernel"}'
+jcheck "j['role'] == 'hypervisor' and 'ovsdb' not in j and j['state'] in ('unknown', 'connecting', 'disconnected')"
+jcheck "'confirmed_revision' in j and j['required_revision'] == 5"
+[ "$(header location)" = /v1/hypervisors/kvm-1 ] || fail "Location: $(header location)"
+expect 201 POST /v1/hypervisors '{"name":"kvm-2","tunnel_ip":"192.0.2.12","dataplane":"kernel","role":"hypervisor"}'
+expect 201 POST /v1/hypervisors '{"name":"sn-1","tunnel_ip":"192.0.2.13","dataplane":"kernel","role":"service-node"}'
+expect 201 POST /v1/hypervisors '{"name":"ovs-1","tunnel_ip":"192.0.2.21","dataplane":"ovs","ovsdb":"tcp:127.0.0.1:1"}'
+jcheck "j['ovsdb'] == 'tcp:127.0.0.1:1' and j['dataplane'] == 'ovs'"
+expect 200 GET /v1/hypervisors
+jcheck "[h['name'] for h in j] == ['kvm-1', 'kvm-2', 'sn-1', 'ovs-1'] and all('state' in h for h in j)"
+expect 200 GET /v1/hypervisors/sn-1
+jcheck "j['role'] == 'service-node' and 'required_revision' in j"
+
+echo "=== ports"
+expect 201 POST /v1/ports '{"vm":"vm-1","network":"net-a","hypervisor":"kvm-1","mac":"02:00:00:00:01:01","ip":"10.0.0.1","iface":"tap-vm1"}'
+jcheck "j['vm'] == 'vm-1' and j['network'] == 'net-a' and j['hypervisor'] == 'kvm-1' and j['ip'] == '10.0.0.1' and j['iface'] == 'tap-vm1'"
+p1=$(jget "j['id']")
+rev=$(jget "j['revision']")
+[ "$(header location)" = "/v1/ports/$p1" ] || fail "Location: $(header location)"
+expect 201 POST /v1/ports '{"vm":"vm-2","network":"net-a","hypervisor":"kvm-2","mac":"02:00:00:00:01:02","iface":"tap-vm2"}'
+jcheck "j['ip'] is None and j['revision'] == $rev + 1"
+p2=$(jget "j['id']")
+# Same MAC in another network is fine; upper case is normalised.
+expect 201 POST /v1/ports '{"vm":"vm-3","network":"net-b","hypervisor":"kvm-2","mac":"02:00:00:00:01:0A","iface":"tap-vm3"}'
+jcheck "j['mac'] == '02:00:00:00:01:0a'"
+p3=$(jget "j['id']")
+expect 201 POST /v1/ports '{"vm":"vm-4","network":"net-b","hypervisor":"kvm-1","mac":"02:00:00:00:01:01","iface":"tap-vm4"}'
+p4=$(jget "j['id']")
+expect 200 GET "/v1/ports/$p1"
+jcheck "j['id'] == $p1 and j['mac'] == '02:00:00:00:01:01'"
+expect 200 GET /v1/ports
+jcheck "[p['id'] for p in j] == [$p1, $p2, $p3, $p4]"
+expect 200 GET "/v1/ports?network=net-a"
+jcheck "[p['id'] for p in j] == [$p1, $p2]"
+expect 200 GET "/v1/ports?hypervisor=kvm-2"
+jcheck "[p['id'] for p in j] == [$p2, $p3]"
+expect 200 GET "/v1/ports?network=net-b&hypervisor=kvm-1"
+jcheck "[p['id'] for p in j] == [$p4]"
+expect 200 GET "/v1/ports?hypervisor=ovs-1"
+jcheck "j == []"
+expect 200 GET /v1/networks/net-a
+jcheck "j['ports'] == 2"
+# Migration.
+expect 200 PATCH "/v1/ports/$p1" '{"hypervisor":"kvm-2","iface":"tap-moved"}'
+jcheck "j['hypervisor'] == 'kvm-2' and j['iface'] == 'tap-moved' and j['mac'] == '02:00:00:00:01:01'"
+expect 200 GET "/v1/ports?hypervisor=kvm-2"
+jcheck "[p['id'] for p in j] == [$p1, $p2, $p3]"
+expect 200 PATCH "/v1/ports/$p1" '{"hypervisor":"kvm-1"}'
+jcheck "j['hypervisor'] == 'kvm-1' and j['iface'] == 'tap-moved'"
+
+echo "=== bad input"
+# 400: malformed JSON, wrong types, missing fields, invalid values.
+bad 400 POST /v1/networks '{"name":'
+bad 400 POST /v1/networks ''
+bad 400 POST /v1/networks '[1,2]'
+bad 400 POST /v1/networks '{"name":"x","name":"y","vni":9}'
+bad 400 POST /v1/networks '{"name":"net-c","vni":"5003"}'
+bad 400 POST /v1/networks '{"name":5003,"vni":5003}'
+bad 400 POST /v1/networks '{"name":"net-c","vni":50.5}'
+bad 400 POST /v1/networks '{"name":"net-c"}'
+bad 400 POST /v1/networks '{"vni":5003}'
+bad 400 POST /v1/networks '{"name":"net-c","vni":0}'
+bad 400 POST /v1/networks '{"name":"net-c","vni":16777216}'
+bad 400 POST /v1/networks '{"name":"net-c","vni":-1}'
+bad 400 POST /v1/networks '{"name":"net c","vni":5003}'
+bad 400 POST /v1/networks '{"name":"","vni":5003}'
+bad 400 POST /v1/networks "{\"name\":\"$(printf '%065d' 0)\",\"vni\":5003}"
+bad 400 POST /v1/networks '{"name":"net-c","vni":5003,"bum":"multicast"}'
+bad 400 PATCH /v1/networks/net-a '{"bum":"flood"}'
+bad 400 PATCH /v1/networks/net-a '{}'
+bad 400 PATCH /v1/networks/net-a '{"bum":"head-end","vni":7}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.300","dataplane":"kernel"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"224.0.0.1","dataplane":"kernel"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","dataplane":"kernel"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"vpp"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"ovs"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"ovs","ovsdb":"tcp:192.0.2.99"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"ovs","ovsdb":"http://x"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"kernel","ovsdb":"tcp:192.0.2.99:6640"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"ovs","role":"service-node","ovsdb":"tcp:192.0.2.99:6640"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.99","dataplane":"kernel","role":"router"}'
+bad 400 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":["192.0.2.99"],"dataplane":"kernel"}'
+port='"vm":"vm-9","network":"net-a","hypervisor":"kvm-1"'
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:09\",\"iface\":\"tap9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:zz\",\"iface\":\"tap9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"01:00:5e:00:00:09\",\"iface\":\"tap9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"ff:ff:ff:ff:ff:ff\",\"iface\":\"tap9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"00:00:00:00:00:00\",\"iface\":\"tap9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:09\",\"iface\":\"tap9\",\"ip\":\"10.0.0.300\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:09\",\"iface\":\"a-very-long-ifname\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:09\",\"iface\":\"tap/9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:09\",\"iface\":\"tap 9\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:09\"}"
+bad 400 POST /v1/ports "{$port,\"mac\":\"02:00:00:00:00:09\",\"iface\":9}"
+bad 400 POST /v1/ports '{"network":"net-a","hypervisor":"kvm-1","mac":"02:00:00:00:00:09","iface":"tap9"}'
+bad 400 PATCH "/v1/ports/$p1" '{}'
+bad 400 PATCH "/v1/ports/$p1" '{"iface":"tap/x"}'
+bad 400 PATCH "/v1/ports/$p1" '{"hypervisor":7}'
+# 404: unknown references and paths.
+bad 404 POST /v1/ports '{"vm":"vm-9","network":"net-z","hypervisor":"kvm-1","mac":"02:00:00:00:00:09","iface":"tap9"}'
+bad 404 POST /v1/ports '{"vm":"vm-9","network":"net-a","hypervisor":"kvm-z","mac":"02:00:00:00:00:09","iface":"tap9"}'
+bad 404 PATCH "/v1/ports/$p1" '{"hypervisor":"kvm-z"}'
+bad 404 GET /v1/networks/net-z
+bad 404 DELETE /v1/networks/net-z
+bad 404 PATCH /v1/networks/net-z '{"bum":"head-end"}'
+bad 404 GET /v1/hypervisors/kvm-z
+bad 404 DELETE /v1/hypervisors/kvm-z
+bad 404 GET /v1/ports/999999
+bad 404 GET /v1/ports/abc
+bad 404 DELETE /v1/ports/0
+bad 404 PATCH /v1/ports/999999 '{"iface":"tap1"}'
+bad 404 GET "/v1/ports?network=net-z"
+bad 404 GET /v1/nothing
+bad 404 GET /v2/networks
+bad 404 GET /v1/networks/net-a/ports
+bad 404 GET /
+# 405 with Allow.
+bad 405 PUT /v1/networks '{"name":"net-c","vni":5003}'
+[ "$(header allow)" = "GET, POST" ] || fail "Allow: $(header allow)"
+bad 405 DELETE /v1/networks
+bad 405 PUT /v1/networks/net-a '{"bum":"head-end"}'
+[ "$(header allow)" = "GET, PATCH, DELETE" ] || fail "Allow: $(header allow)"
+bad 405 PATCH /v1/hypervisors/kvm-1 '{"tunnel_ip":"192.0.2.77"}'
+[ "$(header allow)" = "GET, DELETE" ] || fail "Allow: $(header allow)"
+bad 405 POST "/v1/ports/$p1" '{}'
+bad 405 POST /healthz '{}'
+bad 405 DELETE /metrics
+# 409: conflicts.
+bad 409 POST /v1/networks '{"name":"net-a","vni":5003}'
+bad 409 POST /v1/networks '{"name":"net-c","vni":5001}'
+bad 409 POST /v1/hypervisors '{"name":"kvm-1","tunnel_ip":"192.0.2.99","dataplane":"kernel"}'
+bad 409 POST /v1/hypervisors '{"name":"kvm-9","tunnel_ip":"192.0.2.11","dataplane":"kernel"}'
+bad 409 POST /v1/ports '{"vm":"vm-9","network":"net-a","hypervisor":"kvm-2","mac":"02:00:00:00:01:02","iface":"tap9"}'
+bad 409 POST /v1/ports '{"vm":"vm-9","network":"net-a","hypervisor":"kvm-2","mac":"02:00:00:00:01:02","iface":"tap9"}'
+bad 409 POST /v1/ports '{"vm":"vm-9","network":"net-a","hypervisor":"kvm-2","mac":"02:00:00:00:09:09","iface":"tap-vm2"}'
+bad 409 PATCH "/v1/ports/$p1" '{"hypervisor":"kvm-2","iface":"tap-vm2"}'
+bad 409 DELETE /v1/networks/net-a
+bad 409 DELETE /v1/hypervisors/kvm-2
+# 413, 415.
+python3 -c 'print("{\"name\":\"" + "x" * (1024 * 1024 + 10) + "\",\"vni\":5003}")' >"$tmp/big.json"
+bad 413 POST /v1/networks "@$tmp/big.json"
+bad 415 POST /v1/networks '{"name":"net-c","vni":5003}' text/plain
+bad 415 POST /v1/networks '{"name":"net-c","vni":5003}' application/x-www-form-urlencoded
+bad 415 POST /v1/networks '{"name":"net-c","vni":5003}' ''
+bad 415 PATCH /v1/networks/net-a '{"bum":"head-end"}' text/json-ish
+# A charset parameter is fine.
+expect 201 POST /v1/networks '{"name":"net-c","vni":5003,"extra":"ignored"}' 'application/json; charset=utf-8'
+expect 204 DELETE /v1/networks/net-c
+
+echo "=== ?wait=1"
+t0=$(date +%s%N)
+expect 201 POST "/v1/networks?wait=1" '{"name":"net-w","vni":6001}'
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -lt 400 ] || fail "network create with wait took $(( (t1 - t0) / 1000000 )) ms"
+t0=$(date +%s%N)
+expect 504 POST "/v1/ports?wait=1" '{"vm":"vm-w","network":"net-w","hypervisor":"ovs-1","mac":"02:00:00:00:0a:01","iface":"tap-w"}'
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ $ms -ge 450 ] && [ $ms -lt 3000 ] || fail "504 after $ms ms, expected ~500"
+jcheck "j['error']['code'] == 'timeout'"
+# The write itself is committed.
+expect 200 GET "/v1/ports?network=net-w"
+jcheck "len(j) == 1 and j[0]['hypervisor'] == 'ovs-1'"
+pw=$(jget "j[0]['id']")
+expect 200 GET /v1/hypervisors/ovs-1
+jcheck "j['required_revision'] > j['confirmed_revision']"
+# A client that gives up before the timeout: the controller carries on.
+curl -s -o /dev/null --max-time 0.1 -X PATCH -H 'Content-Type: application/json' \
+    --data-binary '{"iface":"tap-w2"}' "$base/v1/ports/$pw?wait=1"
+expect 200 GET /healthz
+sleep 0.6
+expect 200 GET "/v1/ports/$pw"
+jcheck "j['iface'] == 'tap-w2'"
+expect 504 DELETE "/v1/ports/$pw?wait=1"
+expect 404 GET "/v1/ports/$pw"
+expect 204 DELETE "/v1/networks/net-w?wait=1"
+# Without wait: at once.
+t0=$(date +%s%N)
+expect 201 POST /v1/ports '{"vm":"vm-w","network":"net-a","hypervisor":"ovs-1","mac":"02:00:00:00:0a:02","iface":"tap-w3"}'
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -lt 400 ] || fail "write without wait was slow"
+expect 204 DELETE "/v1/ports/$(jget "j['id']")"
+
+echo "=== idle and concurrent clients"
+# A client that sends half a request and stalls must not block others.
+python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /v1/networks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na")
+time.sleep(5)' "$rport" &
+bgpids="$bgpids $!"
+idle=$!
+sleep 0.2
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/v1/networks")
+[ "$status" = 200 ] || fail "GET blocked by a stalled client ($status)"
+ok
+kill "$idle" 2>/dev/null
+# 100 concurrent connections.
+i=0
+cpids=
+while [ $i -lt 100 ]; do
+    curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 "$base/v1/ports" >>"$tmp/concurrent" &
+    cpids="$cpids $!"
+    i=$((i + 1))
+done
+for p in $cpids; do wait "$p"; done
+[ "$(grep -c '^200$' "$tmp/concurrent")" = 100 ] || fail "concurrent GETs: $(sort "$tmp/concurrent" | uniq -c)"
+ok
+
+echo "=== metrics"
+expect 200 GET /metrics
+grep -q '^nvo_http_requests_total{method="POST",status="201"} ' "$tmp/body" || fail "no request counter"
+grep -q '^nvo_http_requests_total{method="POST",status="400"} ' "$tmp/body" || fail "no 400 counter"
+grep -q '^nvo_store_rows{table="ports"} 4$' "$tmp/body" || fail "ports rows"
+grep -q '^nvo_store_rows{table="hypervisors"} 4$' "$tmp/body" || fail "hypervisor rows"
+grep -q '^nvo_store_revision [0-9]' "$tmp/body" || fail "revision"
+grep -q '^nvo_hypervisors{state="[a-z]*"} ' "$tmp/body" || fail "hypervisor states"
+ok
+
+echo "=== delete cycle"
+expect 204 DELETE "/v1/ports/$p4"
+expect 404 GET "/v1/ports/$p4"
+# No agent runs for kvm-2 either: a waited delete times out, but happens.
+expect 504 DELETE "/v1/ports/$p3?wait=1"
+expect 404 GET "/v1/ports/$p3"
+expect 204 DELETE /v1/networks/net-b
+expect 404 GET /v1/networks/net-b
+expect 204 DELETE /v1/hypervisors/sn-1
+expect 404 GET /v1/hypervisors/sn-1
+
+echo "=== kill -9 right after a 201, restart"
+expect 201 POST /v1/ports '{"vm":"vm-k","network":"net-a","hypervisor":"kvm-2","mac":"02:00:00:00:0b:01","ip":"2001:db8::b1","iface":"tap-k"}'
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+pk=$(jget "j['id']")
+revk=$(jget "j['revision']")
+cp "$tmp/body" "$tmp/port-k"
+start
+expect 200 GET "/v1/ports/$pk"
+cmp -s "$tmp/body" "$tmp/port-k" || fail "port changed across kill -9: $(cat "$tmp/port-k") -> $(cat "$tmp/body")"
+ok
+expect 200 GET /healthz
+jcheck "j['revision'] == $revk"
+expect 200 GET /v1/ports
+jcheck "[p['id'] for p in j] == [$p1, $p2, $pk]"
+expect 200 GET /v1/networks
+jcheck "[n['name'] for n in j] == ['net-a']"
+expect 200 GET /v1/hypervisors
+jcheck "[h['name'] for h in j] == ['kvm-1', 'kvm-2', 'ovs-1']"
+# New writes continue the revision sequence.
+expect 201 POST /v1/networks '{"name":"net-after","vni":7001}'
+jcheck "j['revision'] == $revk + 1"
+
+echo "=== clean stop"
+kill "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 0 ] || fail "controller exited with $rc on SIGTERM"
+[ ! -e "$tmp/pid" ] || fail "pidfile left behind"
+pid=
+ok
+
+echo "=== a database newer than the binary is refused"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version = 999"); c.commit()' "$tmp/nvo.db"
+: >"$tmp/stderr"
+if "$ctl" --db="$tmp/nvo.db" --rest="127.0.0.1:$rport" --agents="127.0.0.1:$aport" 2>"$tmp/stderr" >/dev/null; then
+    fail "controller accepted a newer database"
+fi
+grep -q "newer than this nvo-controller" "$tmp/stderr" || fail "unclear message: $(cat "$tmp/stderr")"
+ok
+
+echo "PASS: test-rest ($n_checks checks)"

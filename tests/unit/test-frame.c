@@ -1,0 +1,249 @@
+/* Unit tests: lib/frame.c (length-prefixed framing) and lib/proto-msg.c
+ * (encode, decode, validation). */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/frame.h"
+#include "lib/proto-msg.h"
+#include "util.h"
+
+static uint8_t *
+encode_hello(const char *name, uint32_t version, size_t *len)
+{
+    Nvo__Message m = NVO__MESSAGE__INIT;
+    Nvo__Hello h = NVO__HELLO__INIT;
+    h.protocol_version = version;
+    h.name = (char *) name;
+    h.tunnel_ip = (char *) "192.0.2.1";
+    h.dataplane = NVO__DATAPLANE__DATAPLANE_KERNEL;
+    h.role = NVO__ROLE__ROLE_HYPERVISOR;
+    h.software_version = (char *) "0.1.0";
+    m.body_case = NVO__MESSAGE__BODY_HELLO;
+    m.hello = &h;
+    int error;
+    uint8_t *frame = nvo_msg_encode(&m, len, &error);
+    assert_non_null(frame);
+    assert_int_equal(error, 0);
+    return frame;
+}
+
+static void
+test_round_trip(void **state OVS_UNUSED)
+{
+    size_t len;
+    uint8_t *frame = encode_hello("hv1", NVO_PROTO_VERSION, &len);
+    const uint8_t *payload;
+    size_t plen, flen;
+    assert_int_equal(nvo_frame_parse(frame, len, NVO_FRAME_MAX, &payload,
+                                     &plen, &flen), 0);
+    assert_int_equal(flen, len);
+    assert_int_equal(plen, len - 4);
+    char *err = NULL;
+    Nvo__Message *m = nvo_msg_decode(payload, plen, &err);
+    assert_non_null(m);
+    assert_int_equal(m->body_case, NVO__MESSAGE__BODY_HELLO);
+    assert_string_equal(m->hello->name, "hv1");
+    assert_int_equal(m->hello->protocol_version, NVO_PROTO_VERSION);
+    nvo_msg_free(m);
+    free(frame);
+}
+
+/* Frames delivered one byte at a time, and two frames in one feed. */
+static void
+test_reader_reassembly(void **state OVS_UNUSED)
+{
+    size_t l1, l2;
+    uint8_t *f1 = encode_hello("a", 1, &l1), *f2 = encode_hello("bb", 1, &l2);
+    struct nvo_frame_reader r;
+    const uint8_t *p;
+    size_t plen;
+
+    nvo_frame_reader_init(&r, NVO_FRAME_MAX);
+    for (size_t i = 0; i < l1 - 1; i++) {
+        assert_int_equal(nvo_frame_reader_feed(&r, &f1[i], 1), 0);
+        assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), 0);
+    }
+    assert_int_equal(nvo_frame_reader_feed(&r, &f1[l1 - 1], 1), 0);
+    assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), 1);
+    assert_int_equal(plen, l1 - 4);
+    assert_memory_equal(p, f1 + 4, plen);
+    assert_int_equal(nvo_frame_reader_pending(&r), 0);
+
+    uint8_t *both = xmalloc(l1 + l2);
+    memcpy(both, f1, l1);
+    memcpy(both + l1, f2, l2);
+    assert_int_equal(nvo_frame_reader_feed(&r, both, l1 + l2), 0);
+    assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), 1);
+    assert_int_equal(plen, l1 - 4);
+    assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), 1);
+    assert_int_equal(plen, l2 - 4);
+    assert_memory_equal(p, f2 + 4, plen);
+    assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), 0);
+    nvo_frame_reader_destroy(&r);
+    free(both);
+    free(f1);
+    free(f2);
+}
+
+static void
+test_truncated(void **state OVS_UNUSED)
+{
+    size_t len;
+    uint8_t *frame = encode_hello("hv1", 1, &len);
+    const uint8_t *p;
+    size_t plen, flen;
+    for (size_t i = 0; i < len; i++) {
+        assert_int_equal(nvo_frame_parse(frame, i, NVO_FRAME_MAX, &p, &plen,
+                                         &flen), -EAGAIN);
+    }
+    /* A truncated payload that still says it is complete fails to decode
+     * or to validate. */
+    char *err = NULL;
+    for (size_t i = 4; i < len - 1; i++) {
+        Nvo__Message *m = nvo_msg_decode(frame + 4, i - 4, &err);
+        assert_null(m);
+        assert_non_null(err);
+        free(err);
+        err = NULL;
+    }
+    struct nvo_frame_reader r;
+    nvo_frame_reader_init(&r, NVO_FRAME_MAX);
+    nvo_frame_reader_feed(&r, frame, len - 1);
+    assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), 0);
+    assert_int_equal(nvo_frame_reader_pending(&r), len - 1);
+    nvo_frame_reader_destroy(&r);
+    free(frame);
+}
+
+static void
+test_oversized(void **state OVS_UNUSED)
+{
+    uint8_t hdr[4];
+    const uint8_t *p;
+    size_t plen, flen;
+    nvo_frame_put_header(hdr, NVO_FRAME_MAX + 1);
+    assert_int_equal(nvo_frame_parse(hdr, 4, NVO_FRAME_MAX, &p, &plen, &flen),
+                     -EMSGSIZE);
+    nvo_frame_put_header(hdr, NVO_FRAME_MAX);
+    assert_int_equal(nvo_frame_parse(hdr, 4, NVO_FRAME_MAX, &p, &plen, &flen),
+                     -EAGAIN);
+
+    /* The reader refuses at the header, before buffering the body, and
+     * stays failed. */
+    struct nvo_frame_reader r;
+    nvo_frame_reader_init(&r, 1000);
+    nvo_frame_put_header(hdr, 1001);
+    assert_int_equal(nvo_frame_reader_feed(&r, hdr, 4), -EMSGSIZE);
+    assert_int_equal(nvo_frame_reader_next(&r, &p, &plen), -EMSGSIZE);
+    assert_int_equal(nvo_frame_reader_feed(&r, "x", 1), -EMSGSIZE);
+    nvo_frame_reader_destroy(&r);
+
+    /* Encoding refuses a message above the maximum. */
+    Nvo__Message m = NVO__MESSAGE__INIT;
+    Nvo__Error e = NVO__ERROR__INIT;
+    char *big = xmalloc(NVO_FRAME_MAX + 1);
+    memset(big, 'a', NVO_FRAME_MAX);
+    big[NVO_FRAME_MAX] = '\0';
+    e.message = big;
+    m.body_case = NVO__MESSAGE__BODY_ERROR;
+    m.error = &e;
+    size_t len;
+    int error;
+    assert_null(nvo_msg_encode(&m, &len, &error));
+    assert_int_equal(error, -EMSGSIZE);
+    free(big);
+}
+
+static void
+test_garbage(void **state OVS_UNUSED)
+{
+    static const uint8_t junk[][8] = {
+        { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+        { 0x0a, 0x05, 0x01, 0x02 },                 /* Short submessage. */
+        { 0x00 },                                   /* Field number 0. */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(junk); i++) {
+        char *err = NULL;
+        assert_null(nvo_msg_decode(junk[i], sizeof junk[i], &err));
+        assert_non_null(err);
+        free(err);
+    }
+    /* An empty message parses but has no body: refused. */
+    char *err = NULL;
+    assert_null(nvo_msg_decode((const uint8_t *) "", 0, &err));
+    assert_non_null(strstr(err, "without a body"));
+    free(err);
+}
+
+/* Validation: a well-formed protobuf with bad contents is refused. */
+static void
+test_validation(void **state OVS_UNUSED)
+{
+    Nvo__Message m = NVO__MESSAGE__INIT;
+    Nvo__Snapshot s = NVO__SNAPSHOT__INIT;
+    Nvo__Network net = NVO__NETWORK__INIT;
+    Nvo__Network *nets[] = { &net };
+    Nvo__RemoteMac rm = NVO__REMOTE_MAC__INIT;
+    Nvo__RemoteMac *rms[] = { &rm };
+    uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+    char *err = NULL;
+
+    m.body_case = NVO__MESSAGE__BODY_SNAPSHOT;
+    m.snapshot = &s;
+    s.seq = 1;
+    s.networks = nets;
+    s.n_networks = 1;
+    net.vni = 100;
+    net.remotes = rms;
+    net.n_remotes = 1;
+    rm.mac.data = mac;
+    rm.mac.len = 6;
+    rm.vtep_ip = (char *) "192.0.2.2";
+    assert_int_equal(nvo_msg_validate(&m, &err), 0);
+
+    rm.vtep_ip = (char *) "192.0.2.300";
+    assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
+    free(err);
+    rm.vtep_ip = (char *) "192.0.2.2";
+
+    rm.mac.len = 5;
+    assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
+    free(err);
+    rm.mac.len = 6;
+
+    net.vni = 16777216;
+    assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
+    free(err);
+    net.vni = 100;
+
+    s.seq = 0;
+    assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
+    free(err);
+
+    assert_true(nvo_ifname_is_valid("tap0"));
+    assert_false(nvo_ifname_is_valid("a/b"));
+    assert_false(nvo_ifname_is_valid("0123456789abcdef"));
+    assert_false(nvo_ifname_is_valid(""));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_reader_reassembly),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,354 @@
+/* test-store.c - the SQLite store: constraints, revisions, migrations,
+ * reload. */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "controller/model.h"
+#include "controller/store.h"
+#include "util.h"
+
+struct fixture {
+    char dir[64];
+    char *path;
+    struct nvo_store *s;
+};
+
+static int
+setup(void **state)
+{
+    struct fixture *f = xzalloc(sizeof *f);
+    char *errmsg;
+    strcpy(f->dir, "/tmp/nvo-test-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->path = xasprintf("%s/nvo.db", f->dir);
+    assert_int_equal(nvo_store_open(f->path, &f->s, &errmsg), 0);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+    nvo_store_close(f->s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static void
+test_open_fresh(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(nvo_store_schema_version(f->s),
+                     (int) nvo_schema_n_migrations);
+    assert_true(nvo_schema_n_migrations >= 1);
+    assert_int_equal(nvo_store_revision(f->s), 0);
+}
+
+static void
+test_revision_bumps(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id, rev, id2, rev2;
+
+    assert_int_equal(nvo_store_add_network(f->s, "a", 10, NVO_BUM_HEAD_END,
+                                           &id, &rev), 0);
+    assert_int_equal(rev, 1);
+    assert_int_equal(nvo_store_add_network(f->s, "b", 11, NVO_BUM_HEAD_END,
+                                           &id2, &rev2), 0);
+    assert_int_equal(rev2, 2);
+    assert_true(id2 > id);
+    /* A failed write changes nothing, not even the revision. */
+    assert_int_equal(nvo_store_add_network(f->s, "a", 12, NVO_BUM_HEAD_END,
+                                           &id2, &rev2), -EEXIST);
+    assert_int_equal(nvo_store_revision(f->s), 2);
+    assert_int_equal(nvo_store_set_network_bum(f->s, id,
+                                               NVO_BUM_SERVICE_NODE, &rev),
+                     0);
+    assert_int_equal(rev, 3);
+    assert_int_equal(nvo_store_delete_network(f->s, id, &rev), 0);
+    assert_int_equal(rev, 4);
+    assert_int_equal(nvo_store_delete_network(f->s, id, &rev), -ENOENT);
+    assert_int_equal(nvo_store_revision(f->s), 4);
+}
+
+static void
+test_network_constraints(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id, rev;
+
+    assert_int_equal(nvo_store_add_network(f->s, "n1", 100, NVO_BUM_HEAD_END,
+                                           &id, &rev), 0);
+    assert_int_equal(nvo_store_add_network(f->s, "n2", 100, NVO_BUM_HEAD_END,
+                                           &id, &rev), -EEXIST);
+    assert_non_null(strstr(nvo_store_errmsg(f->s), "networks.vni"));
+    assert_int_equal(nvo_store_add_network(f->s, "n1", 101, NVO_BUM_HEAD_END,
+                                           &id, &rev), -EEXIST);
+    assert_non_null(strstr(nvo_store_errmsg(f->s), "networks.name"));
+    assert_int_equal(nvo_store_add_network(f->s, "n3", 0, NVO_BUM_HEAD_END,
+                                           &id, &rev), -EINVAL);
+    assert_int_equal(nvo_store_add_network(f->s, "n3", 16777216,
+                                           NVO_BUM_HEAD_END, &id, &rev),
+                     -EINVAL);
+    assert_int_equal(nvo_store_add_network(f->s, "n3", 16777215,
+                                           NVO_BUM_HEAD_END, &id, &rev), 0);
+    assert_int_equal(nvo_store_add_network(f->s, "", 5, NVO_BUM_HEAD_END,
+                                           &id, &rev), -EINVAL);
+    assert_int_equal(nvo_store_revision(f->s), 2);
+}
+
+static void
+test_hv_constraints(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id, rev;
+
+    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_OVS,
+                                      NVO_ROLE_HYPERVISOR,
+                                      "tcp:192.0.2.1:6640", &id, &rev), 0);
+    /* Unique tunnel IP and name. */
+    assert_int_equal(nvo_store_add_hv(f->s, "h2", "192.0.2.1", NVO_DP_KERNEL,
+                                      NVO_ROLE_HYPERVISOR, NULL, &id, &rev),
+                     -EEXIST);
+    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.2", NVO_DP_KERNEL,
+                                      NVO_ROLE_HYPERVISOR, NULL, &id, &rev),
+                     -EEXIST);
+    /* ovsdb iff OVS; service nodes are kernel. */
+    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_OVS,
+                                      NVO_ROLE_HYPERVISOR, NULL, &id, &rev),
+                     -EINVAL);
+    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_KERNEL,
+                                      NVO_ROLE_HYPERVISOR, "tcp:1.2.3.4:1",
+                                      &id, &rev), -EINVAL);
+    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_OVS,
+                                      NVO_ROLE_SERVICE_NODE, "tcp:1.2.3.4:1",
+                                      &id, &rev), -EINVAL);
+    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_KERNEL,
+                                      NVO_ROLE_SERVICE_NODE, NULL, &id, &rev),
+                     0);
+    assert_int_equal(nvo_store_revision(f->s), 2);
+}
+
+static void
+test_port_constraints(void **state)
+{
+    struct fixture *f = *state;
+    int64_t n1, n2, h1, h2, p1, p2, rev;
+
+    assert_int_equal(nvo_store_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
+                                           &n1, &rev), 0);
+    assert_int_equal(nvo_store_add_network(f->s, "n2", 2, NVO_BUM_HEAD_END,
+                                           &n2, &rev), 0);
+    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_KERNEL,
+                                      NVO_ROLE_HYPERVISOR, NULL, &h1, &rev),
+                     0);
+    assert_int_equal(nvo_store_add_hv(f->s, "h2", "192.0.2.2", NVO_DP_KERNEL,
+                                      NVO_ROLE_HYPERVISOR, NULL, &h2, &rev),
+                     0);
+    assert_int_equal(nvo_store_add_port(f->s, "vm1", n1, h1,
+                                        "02:00:00:00:00:01", "10.0.0.1",
+                                        "tap1", &p1, &rev), 0);
+    int64_t before = nvo_store_revision(f->s);
+    /* Same MAC in the same network: refused; in another network: fine. */
+    assert_int_equal(nvo_store_add_port(f->s, "vm2", n1, h2,
+                                        "02:00:00:00:00:01", NULL, "tap2",
+                                        &p2, &rev), -EEXIST);
+    assert_non_null(strstr(nvo_store_errmsg(f->s), "ports.network_id"));
+    /* Same interface on the same hypervisor: refused. */
+    assert_int_equal(nvo_store_add_port(f->s, "vm2", n2, h1,
+                                        "02:00:00:00:00:02", NULL, "tap1",
+                                        &p2, &rev), -EEXIST);
+    /* Unknown network or hypervisor. */
+    assert_int_equal(nvo_store_add_port(f->s, "vm2", 999, h1,
+                                        "02:00:00:00:00:02", NULL, "tap9",
+                                        &p2, &rev), -ENOENT);
+    assert_int_equal(nvo_store_add_port(f->s, "vm2", n1, 999,
+                                        "02:00:00:00:00:02", NULL, "tap9",
+                                        &p2, &rev), -ENOENT);
+    assert_int_equal(nvo_store_revision(f->s), before);
+    assert_int_equal(nvo_store_add_port(f->s, "vm2", n2, h2,
+                                        "02:00:00:00:00:01", NULL, "tap1",
+                                        &p2, &rev), 0);
+
+    /* Networks and hypervisors with ports stay. */
+    assert_int_equal(nvo_store_delete_network(f->s, n1, &rev), -ENOTEMPTY);
+    assert_int_equal(nvo_store_delete_hv(f->s, h1, &rev), -ENOTEMPTY);
+
+    /* Migration: onto an interface in use fails, elsewhere works. */
+    assert_int_equal(nvo_store_move_port(f->s, p1, h2, "tap1", &rev),
+                     -EEXIST);
+    assert_int_equal(nvo_store_move_port(f->s, p1, h2, "tap7", &rev), 0);
+    assert_int_equal(nvo_store_move_port(f->s, 999, h2, "tap8", &rev),
+                     -ENOENT);
+    assert_int_equal(nvo_store_move_port(f->s, p1, 999, "tap8", &rev),
+                     -ENOENT);
+
+    assert_int_equal(nvo_store_delete_port(f->s, p1, &rev), 0);
+    assert_int_equal(nvo_store_delete_port(f->s, p1, &rev), -ENOENT);
+    assert_int_equal(nvo_store_delete_network(f->s, n1, &rev), 0);
+    assert_int_equal(nvo_store_delete_hv(f->s, h1, &rev), 0);
+    assert_int_equal(nvo_store_delete_hv(f->s, h2, &rev), -ENOTEMPTY);
+}
+
+static void
+test_reload(void **state)
+{
+    struct fixture *f = *state;
+    int64_t n1, h1, h2, p1, rev;
+    char *errmsg;
+
+    assert_int_equal(nvo_store_add_network(f->s, "n1", 7,
+                                           NVO_BUM_SERVICE_NODE, &n1, &rev),
+                     0);
+    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_OVS,
+                                      NVO_ROLE_HYPERVISOR,
+                                      "tcp:127.0.0.1:6640", &h1, &rev), 0);
+    assert_int_equal(nvo_store_add_hv(f->s, "h2", "192.0.2.2", NVO_DP_KERNEL,
+                                      NVO_ROLE_SERVICE_NODE, NULL, &h2,
+                                      &rev), 0);
+    assert_int_equal(nvo_store_add_port(f->s, "vm1", n1, h1,
+                                        "02:aa:00:00:00:01", "10.0.0.1",
+                                        "tap1", &p1, &rev), 0);
+    assert_int_equal(nvo_store_move_port(f->s, p1, h1, "tap2", &rev), 0);
+    nvo_store_close(f->s);
+    f->s = NULL;
+
+    assert_int_equal(nvo_store_open(f->path, &f->s, &errmsg), 0);
+    assert_int_equal(nvo_store_revision(f->s), 5);
+    struct nvo_model *m = nvo_model_create();
+    assert_int_equal(nvo_store_load(f->s, m), 0);
+    assert_int_equal(m->revision, 5);
+    const struct nvo_network *net = nvo_model_network_by_name(m, "n1");
+    assert_non_null(net);
+    assert_int_equal(net->vni, 7);
+    assert_int_equal(net->bum, NVO_BUM_SERVICE_NODE);
+    assert_int_equal(net->n_ports, 1);
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_name(m, "h1");
+    assert_non_null(hv);
+    assert_string_equal(hv->ovsdb, "tcp:127.0.0.1:6640");
+    assert_int_equal(hv->dataplane, NVO_DP_OVS);
+    hv = nvo_model_hv_by_name(m, "h2");
+    assert_int_equal(hv->role, NVO_ROLE_SERVICE_NODE);
+    assert_null(hv->ovsdb);
+    const struct nvo_port *p = nvo_model_port_by_id(m, p1);
+    assert_non_null(p);
+    assert_string_equal(p->iface, "tap2");
+    assert_string_equal(p->ip, "10.0.0.1");
+    assert_int_equal(p->revision, 5);
+    assert_int_equal(p->mac.ea[1], 0xaa);
+    nvo_model_destroy(m);
+}
+
+static const struct nvo_migration *
+migrations_plus(const char *sql2)
+{
+    static struct nvo_migration m[2];
+    m[0] = nvo_schema_migrations[0];
+    m[1].version = 2;
+    m[1].name = "002-test.sql";
+    m[1].sql = sql2;
+    return m;
+}
+
+static void
+test_migrations(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_store *s;
+    char *errmsg;
+    int64_t id, rev;
+
+    /* Needs nvo_schema_n_migrations == 1 to build the list below. */
+    assert_int_equal(nvo_schema_n_migrations, 1);
+    assert_int_equal(nvo_store_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
+                                           &id, &rev), 0);
+    nvo_store_close(f->s);
+    f->s = NULL;
+
+    /* A failing migration leaves the database as it was. */
+    assert_int_equal(nvo_store_open_with(f->path, migrations_plus(
+                         "ALTER TABLE networks ADD COLUMN note TEXT; "
+                         "SELECT * FROM no_such_table;"), 2, &s, &errmsg),
+                     -EIO);
+    assert_null(s);
+    assert_non_null(strstr(errmsg, "002-test.sql"));
+    free(errmsg);
+
+    /* A pending migration is applied, data kept. */
+    assert_int_equal(nvo_store_open_with(f->path, migrations_plus(
+                         "ALTER TABLE networks ADD COLUMN note TEXT;"),
+                         2, &s, &errmsg), 0);
+    assert_int_equal(nvo_store_schema_version(s), 2);
+    assert_int_equal(nvo_store_revision(s), 1);
+    struct nvo_model *m = nvo_model_create();
+    assert_int_equal(nvo_store_load(s, m), 0);
+    assert_non_null(nvo_model_network_by_name(m, "n1"));
+    nvo_model_destroy(m);
+    nvo_store_close(s);
+
+    /* This binary knows only migration 1: a version-2 database is refused
+     * with a clear message. */
+    assert_int_equal(nvo_store_open(f->path, &s, &errmsg), -EPROTO);
+    assert_null(s);
+    assert_non_null(strstr(errmsg, "newer"));
+    assert_non_null(strstr(errmsg, "version 2"));
+    free(errmsg);
+}
+
+static void
+test_not_a_database(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_store *s;
+    char *errmsg;
+    char *path = xasprintf("%s/garbage.db", f->dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    for (int i = 0; i < 200; i++) {
+        fputs("this is not an SQLite database at all. ", file);
+    }
+    fclose(file);
+    assert_true(nvo_store_open(path, &s, &errmsg) < 0);
+    assert_null(s);
+    assert_non_null(strstr(errmsg, path));
+    free(errmsg);
+
+    /* An unwritable location. */
+    assert_true(nvo_store_open("/nonexistent-dir/x/nvo.db", &s, &errmsg) < 0);
+    assert_non_null(strstr(errmsg, "cannot open"));
+    free(errmsg);
+    free(path);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revision_bumps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_network_constraints, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hv_constraints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_constraints, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_database, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
