@@ -47,7 +47,7 @@ pass() { echo "ok: $*"; }
 [ "$(id -u)" = 0 ] || die "needs root"
 [ -x "$RUN" ] || die "$RUN not built (make)"
 for t in tcpdump arping ip bridge; do
-    command -v $t >/dev/null || die "$t missing"
+    command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 
 # ns NAME: creates namespace $P$NAME.
