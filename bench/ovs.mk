@@ -1,1 +1,3 @@
-# bench/ovs.mk
+# bench/ovs.mk: the OVS southbound's benchmark (real OVS in namespaces).
+NVO_BENCHES += bench/bench-ovs.sh
+EXTRA_DIST += bench/bench-ovs.sh

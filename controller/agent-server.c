@@ -561,6 +561,23 @@ agent_server_status(struct agent_server *s, int64_t hv_id,
 }
 
 void
+agent_server_foreach_counters(struct agent_server *s,
+                              agent_server_counters_cb *cb, void *aux)
+{
+    const struct as_hv *hv;
+    HMAP_FOR_EACH (hv, node, &s->hvs) {
+        const Nvo__Message *m = hv->conn ? hv->conn->session.last_heartbeat
+                                         : NULL;
+        if (!m || m->body_case != NVO__MESSAGE__BODY_HEARTBEAT) {
+            continue;
+        }
+        for (size_t i = 0; i < m->heartbeat->n_counters; i++) {
+            cb(hv->hv_id, m->heartbeat->counters[i], aux);
+        }
+    }
+}
+
+void
 agent_server_destroy(struct agent_server *s)
 {
     if (!s) {

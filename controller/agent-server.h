@@ -38,6 +38,16 @@ void agent_server_status(struct agent_server *, int64_t hv_id,
 void agent_server_set_timers(struct agent_server *, uint64_t interval_ms,
                              uint64_t timeout_ms);
 
+/* Service-node counters from the latest heartbeat of each connected agent:
+ * calls 'cb' once per (hypervisor, VNI) with the message's counters
+ * (borrowed, valid during the call). */
+struct Nvo__VniCounters;
+typedef void agent_server_counters_cb(int64_t hv_id,
+                                      const struct Nvo__VniCounters *,
+                                      void *aux);
+void agent_server_foreach_counters(struct agent_server *,
+                                   agent_server_counters_cb *, void *aux);
+
 /* Closes the listener and every session (agents keep forwarding) and frees
  * everything once libuv has closed the handles.  Accepts NULL. */
 void agent_server_destroy(struct agent_server *);

@@ -1,5 +1,16 @@
-/* ovs-sb.c - PLACEHOLDER until the OVS southbound lands: accepts views and
- * reports every hypervisor as unknown, confirming nothing. */
+/* ovs-sb.c - the OVS southbound thread.
+ *
+ * libopenvswitch's IDL and rconn are built around its own poll loop
+ * (*_run(), *_wait(), poll_block()), so all OVS work runs in one dedicated
+ * thread on that loop, one struct ovs_hv per hypervisor.
+ *
+ *   main thread (libuv)                 OVS thread (poll_block)
+ *   ovs_sb_set/remove --mailbox+latch-->  ovs_hv_set_view/destroy
+ *   confirm callback  <--queue+uv_async--  ovs_hv_take_confirmation
+ *   ovs_sb_status     <--status map-------  ovs_hv_get_status
+ *
+ * The mailbox, the confirmation queue and the status map are each guarded
+ * by 'mutex'; nothing else is shared. */
 #include <config.h>
 #include "controller/ovs-sb.h"
 
@@ -7,39 +18,328 @@
 #include <string.h>
 
 #include "controller/desired.h"
+#include "controller/ovs-hv.h"
+#include "fatal-signal.h"
+#include "hash.h"
+#include "latch.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-thread.h"
 #include "util.h"
 
-struct ovs_sb {
-    int unused;
+VLOG_DEFINE_THIS_MODULE(ovs_sb);
+
+/* A request from the main thread. */
+struct sb_op {
+    struct ovs_list node;       /* In ovs_sb.mailbox. */
+    int64_t hv_id;
+    struct nvo_hv_view *view;   /* Owned; NULL: remove 'hv_id'. */
 };
 
+struct sb_confirm {
+    struct ovs_list node;       /* In ovs_sb.confirms. */
+    int64_t hv_id;
+    int64_t revision;
+};
+
+struct sb_status {
+    struct hmap_node node;      /* In ovs_sb.status, by hv_id. */
+    int64_t hv_id;
+    struct nvo_sb_status st;
+};
+
+/* The main thread's uv_async_t, freed in its close callback (after
+ * ovs_sb_destroy() returned). */
+struct sb_async {
+    uv_async_t async;
+};
+
+struct ovs_sb {
+    /* Main thread only. */
+    struct sb_async *async;
+    nvo_sb_confirm_cb *confirm;
+    void *aux;
+    pthread_t thread;
+
+    /* Shared, under 'mutex'. */
+    struct ovs_mutex mutex;
+    struct ovs_list mailbox;    /* Contains struct sb_op. */
+    struct ovs_list confirms;   /* Contains struct sb_confirm. */
+    struct hmap status;         /* Contains struct sb_status. */
+    bool exiting;
+
+    struct latch latch;         /* Wakes the OVS thread. */
+
+    /* OVS thread only. */
+    struct hmap hvs;            /* Contains struct sb_hv. */
+};
+
+struct sb_hv {
+    struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
+    struct ovs_hv *hv;
+};
+
+static struct sb_hv *
+sb_hv_find(struct ovs_sb *sb, int64_t hv_id)
+{
+    struct sb_hv *h;
+    HMAP_FOR_EACH_WITH_HASH (h, node, hash_uint64(hv_id), &sb->hvs) {
+        if (ovs_hv_id(h->hv) == hv_id) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static struct sb_status *
+sb_status_find(struct ovs_sb *sb, int64_t hv_id)
+    OVS_REQUIRES(sb->mutex)
+{
+    struct sb_status *s;
+    HMAP_FOR_EACH_WITH_HASH (s, node, hash_uint64(hv_id), &sb->status) {
+        if (s->hv_id == hv_id) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* OVS thread: applies the mailbox's requests. */
+static void
+sb_take_mail(struct ovs_sb *sb)
+{
+    struct ovs_list mail;
+
+    ovs_mutex_lock(&sb->mutex);
+    ovs_list_move(&mail, &sb->mailbox);
+    ovs_list_init(&sb->mailbox);
+    ovs_mutex_unlock(&sb->mutex);
+
+    struct sb_op *op;
+    LIST_FOR_EACH_POP (op, node, &mail) {
+        struct sb_hv *h = sb_hv_find(sb, op->hv_id);
+        if (op->view) {
+            if (h) {
+                ovs_hv_set_view(h->hv, op->view);
+            } else {
+                h = xmalloc(sizeof *h);
+                h->hv = ovs_hv_create(op->view);
+                hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
+            }
+        } else if (h) {
+            hmap_remove(&sb->hvs, &h->node);
+            ovs_hv_destroy(h->hv);
+            free(h);
+        }
+        free(op);
+    }
+}
+
+/* OVS thread: publishes confirmations and status to the main thread. */
+static void
+sb_publish(struct ovs_sb *sb)
+{
+    bool wake = false;
+
+    ovs_mutex_lock(&sb->mutex);
+    struct sb_hv *h;
+    HMAP_FOR_EACH (h, node, &sb->hvs) {
+        int64_t hv_id = ovs_hv_id(h->hv);
+        int64_t rev = ovs_hv_take_confirmation(h->hv);
+        if (rev) {
+            struct sb_confirm *c = xmalloc(sizeof *c);
+            c->hv_id = hv_id;
+            c->revision = rev;
+            ovs_list_push_back(&sb->confirms, &c->node);
+            wake = true;
+        }
+        struct sb_status *s = sb_status_find(sb, hv_id);
+        if (!s) {
+            s = xzalloc(sizeof *s);
+            s->hv_id = hv_id;
+            hmap_insert(&sb->status, &s->node, hash_uint64(hv_id));
+        }
+        ovs_hv_get_status(h->hv, &s->st);
+    }
+    ovs_mutex_unlock(&sb->mutex);
+
+    if (wake) {
+        uv_async_send(&sb->async->async);
+    }
+}
+
+static void *
+sb_thread_main(void *sb_)
+{
+    struct ovs_sb *sb = sb_;
+
+    for (;;) {
+        latch_poll(&sb->latch);
+        ovs_mutex_lock(&sb->mutex);
+        bool exiting = sb->exiting;
+        ovs_mutex_unlock(&sb->mutex);
+        if (exiting) {
+            break;
+        }
+
+        sb_take_mail(sb);
+        struct sb_hv *h;
+        HMAP_FOR_EACH (h, node, &sb->hvs) {
+            ovs_hv_run(h->hv);
+        }
+        sb_publish(sb);
+
+        HMAP_FOR_EACH (h, node, &sb->hvs) {
+            ovs_hv_wait(h->hv);
+        }
+        latch_wait(&sb->latch);
+        poll_block();
+    }
+
+    struct sb_hv *h;
+    HMAP_FOR_EACH_POP (h, node, &sb->hvs) {
+        ovs_hv_destroy(h->hv);
+        free(h);
+    }
+    return NULL;
+}
+
+/* Main thread: hands confirmations to the core. */
+static void
+sb_async_cb(uv_async_t *async)
+{
+    struct ovs_sb *sb = async->data;
+    if (!sb) {
+        return;
+    }
+
+    struct ovs_list confirms;
+    ovs_mutex_lock(&sb->mutex);
+    ovs_list_move(&confirms, &sb->confirms);
+    ovs_list_init(&sb->confirms);
+    ovs_mutex_unlock(&sb->mutex);
+
+    struct sb_confirm *c;
+    LIST_FOR_EACH_POP (c, node, &confirms) {
+        if (sb->confirm) {
+            sb->confirm(sb->aux, c->hv_id, c->revision);
+        }
+        free(c);
+    }
+}
+
+static void
+sb_async_closed(uv_handle_t *handle)
+{
+    free(CONTAINER_OF(handle, struct sb_async, async));
+}
+
 struct ovs_sb *
-ovs_sb_create(uv_loop_t *loop OVS_UNUSED, nvo_sb_confirm_cb *confirm OVS_UNUSED,
-              void *aux OVS_UNUSED)
+ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
 {
-    return xzalloc(sizeof(struct ovs_sb));
+    /* Installs libopenvswitch's fatal-signal handlers while still single
+     * threaded.  Handlers installed later (libuv's for SIGTERM and SIGINT)
+     * take precedence. */
+    fatal_signal_init();
+
+    struct ovs_sb *sb = xzalloc(sizeof *sb);
+    sb->confirm = confirm;
+    sb->aux = aux;
+    sb->async = xmalloc(sizeof *sb->async);
+    uv_async_init(loop, &sb->async->async, sb_async_cb);
+    sb->async->async.data = sb;
+
+    ovs_mutex_init(&sb->mutex);
+    ovs_list_init(&sb->mailbox);
+    ovs_list_init(&sb->confirms);
+    hmap_init(&sb->status);
+    hmap_init(&sb->hvs);
+    latch_init(&sb->latch);
+    sb->thread = ovs_thread_create("ovs_sb", sb_thread_main, sb);
+    return sb;
+}
+
+static void
+sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view)
+{
+    struct sb_op *op = xmalloc(sizeof *op);
+    op->hv_id = hv_id;
+    op->view = view;
+    ovs_mutex_lock(&sb->mutex);
+    ovs_list_push_back(&sb->mailbox, &op->node);
+    ovs_mutex_unlock(&sb->mutex);
+    latch_set(&sb->latch);
 }
 
 void
-ovs_sb_set(struct ovs_sb *sb OVS_UNUSED, struct nvo_hv_view *view)
+ovs_sb_set(struct ovs_sb *sb, struct nvo_hv_view *view)
 {
-    nvo_hv_view_destroy(view);
+    sb_post(sb, view->hv_id, view);
 }
 
 void
-ovs_sb_remove(struct ovs_sb *sb OVS_UNUSED, int64_t hv_id OVS_UNUSED)
+ovs_sb_remove(struct ovs_sb *sb, int64_t hv_id)
 {
+    sb_post(sb, hv_id, NULL);
+
+    /* Its status goes now, so GET no longer shows it. */
+    ovs_mutex_lock(&sb->mutex);
+    struct sb_status *s = sb_status_find(sb, hv_id);
+    if (s) {
+        hmap_remove(&sb->status, &s->node);
+        free(s);
+    }
+    ovs_mutex_unlock(&sb->mutex);
 }
 
 void
-ovs_sb_status(struct ovs_sb *sb OVS_UNUSED, int64_t hv_id OVS_UNUSED,
-              struct nvo_sb_status *st)
+ovs_sb_status(struct ovs_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
 {
     memset(st, 0, sizeof *st);
+    if (!sb) {
+        return;
+    }
+    ovs_mutex_lock(&sb->mutex);
+    const struct sb_status *s = sb_status_find(sb, hv_id);
+    if (s) {
+        *st = s->st;
+    }
+    ovs_mutex_unlock(&sb->mutex);
 }
 
 void
 ovs_sb_destroy(struct ovs_sb *sb)
 {
+    if (!sb) {
+        return;
+    }
+    ovs_mutex_lock(&sb->mutex);
+    sb->exiting = true;
+    ovs_mutex_unlock(&sb->mutex);
+    latch_set(&sb->latch);
+    xpthread_join(sb->thread, NULL);
+
+    sb->async->async.data = NULL;
+    uv_close((uv_handle_t *) &sb->async->async, sb_async_closed);
+
+    struct sb_op *op;
+    LIST_FOR_EACH_POP (op, node, &sb->mailbox) {
+        nvo_hv_view_destroy(op->view);
+        free(op);
+    }
+    struct sb_confirm *c;
+    LIST_FOR_EACH_POP (c, node, &sb->confirms) {
+        free(c);
+    }
+    struct sb_status *s;
+    HMAP_FOR_EACH_POP (s, node, &sb->status) {
+        free(s);
+    }
+    hmap_destroy(&sb->status);
+    hmap_destroy(&sb->hvs);
+    latch_destroy(&sb->latch);
+    ovs_mutex_destroy(&sb->mutex);
     free(sb);
 }

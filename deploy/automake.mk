@@ -1,4 +1,9 @@
 # deploy/: the lab (README's main job), systemd units, sample configs.
 EXTRA_DIST += \
+	deploy/README.md \
+	deploy/lab.sh \
 	deploy/lab-lib.sh \
+	deploy/nvo-agent.default \
+	deploy/systemd/nvo-controller.service \
+	deploy/systemd/nvo-agent.service \
 	tests/integration/test-lab-smoke.sh

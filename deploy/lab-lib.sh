@@ -27,7 +27,8 @@
 # So NAME and VM are at most 13 characters.
 #
 # State, all under $LAB_DIR (removed by lab_cleanup):
-#   pids          "PID COMM" of every daemon started (cleanup kills only those)
+#   pids          "PID STARTTIME COMM" of every daemon and lab_bg process
+#                 started (cleanup kills only those)
 #   netns         every namespace created (cleanup deletes only those)
 #   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role
 #   vm/VM         key=value: hv, mac, ip, cidr, iface, network, port
@@ -176,34 +177,58 @@ lab__netns_add() {
     lab__do ip -n "$_ns" link set lo up
 }
 
-# lab__record_pid PIDFILE: records the daemon whose PID PIDFILE holds.
-lab__record_pid() {
-    local _comm _pid
-    _pid=$(cat "$1" 2>/dev/null) || { lab__err "no pidfile $1"; return 1; }
-    _comm=$(cat "/proc/$_pid/comm" 2>/dev/null) \
-        || { lab__err "process $_pid ($1) is not running"; return 1; }
-    echo "$_pid $_comm" >>"$LAB_DIR/pids"
+# lab__starttime PID: prints PID's start time (clock ticks since boot),
+# which with the PID identifies a process across PID reuse and exec.
+lab__starttime() {
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
 }
 
-# lab__pid_alive PID COMM: true if PID still is a process named COMM.
+# lab_record_pid PID: records PID as the lab's (lab_cleanup kills it).
+lab_record_pid() {
+    local _st
+    _st=$(lab__starttime "$1")
+    [ -n "$_st" ] || { lab__err "process $1 is not running"; return 1; }
+    echo "$1 $_st $(cat "/proc/$1/comm" 2>/dev/null)" >>"$LAB_DIR/pids"
+}
+
+# lab__record_pid PIDFILE: records the daemon whose PID PIDFILE holds.
+lab__record_pid() {
+    local _pid
+    _pid=$(cat "$1" 2>/dev/null) || { lab__err "no pidfile $1"; return 1; }
+    lab_record_pid "$_pid" || { lab__err "pidfile $1: $_pid is gone"; return 1; }
+}
+
+# lab__pid_alive PID STARTTIME: true if PID still is the process recorded.
 lab__pid_alive() {
-    [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+    [ -n "$2" ] && [ "$(lab__starttime "$1")" = "$2" ]
+}
+
+# lab_bg NODE-OR-VM CMD...: runs CMD in the background in NODE-OR-VM's
+# namespace, its output appended to $LAB_BG_LOG (default $LAB_DIR/bg.log),
+# records its PID (killed by lab_cleanup) and prints it.
+lab_bg() {
+    local _ns _pid
+    _ns=$LAB_PREFIX$1; shift
+    ip netns exec "$_ns" "$@" </dev/null >>"${LAB_BG_LOG:-$LAB_DIR/bg.log}" 2>&1 &
+    _pid=$!
+    lab_record_pid "$_pid" || return 1
+    echo "$_pid"
 }
 
 # lab__stop_pidfile PIDFILE [SIGNAL]: sends SIGNAL (default TERM) to the
 # process in PIDFILE if it is one this lab recorded; waits up to 5 s for it
 # to exit (TERM/INT only).
 lab__stop_pidfile() {
-    local _comm _i _pid _sig
+    local _st _i _pid _sig
     _pid=$(cat "$1" 2>/dev/null) || return 0
     _sig=${2:-TERM}
-    _comm=$(awk -v p="$_pid" '$1 == p { c = $2 } END { print c }' \
+    _st=$(awk -v p="$_pid" '$1 == p { c = $2 } END { print c }' \
             "$LAB_DIR/pids")
-    [ -n "$_comm" ] && lab__pid_alive "$_pid" "$_comm" || return 0
+    lab__pid_alive "$_pid" "$_st" || return 0
     kill -s "$_sig" "$_pid" 2>/dev/null || return 0
     case $_sig in TERM|INT|KILL) ;; *) return 0 ;; esac
     _i=0
-    while lab__pid_alive "$_pid" "$_comm"; do
+    while lab__pid_alive "$_pid" "$_st"; do
         _i=$((_i + 1))
         if [ $_i -gt 50 ]; then
             kill -s KILL "$_pid" 2>/dev/null
@@ -284,7 +309,9 @@ lab_controller_start() {
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
         --log-file="$LAB_DIR/ctl/nvo-controller.log" \
         --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
-        || { tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
+        2>"$LAB_DIR/ctl/nvo-controller.stderr" \
+        || { cat "$LAB_DIR/ctl/nvo-controller.stderr" >&2
+             tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
              return 1; }
     lab__record_pid "$LAB_DIR/ctl/nvo-controller.pid" || return 1
     _i=0
@@ -440,7 +467,10 @@ lab_ovs_start_vswitchd() {
         --pidfile="$_d/ovs-vswitchd.pid" --log-file="$_d/ovs-vswitchd.log" \
         --detach --no-chdir -vconsole:err 2>"$_d/ovs-vswitchd.stderr" \
         || { cat "$_d/ovs-vswitchd.stderr" >&2; return 1; }
-    lab__record_pid "$_d/ovs-vswitchd.pid"
+    lab__record_pid "$_d/ovs-vswitchd.pid" || return 1
+    if [ -f "$_d/ip-up" ]; then
+        lab__ovs_ip_up "$_n" || return 1
+    fi
 }
 
 lab_ovs_stop_vswitchd() {
@@ -451,8 +481,15 @@ lab_ovs_stop_vswitchd() {
 # userspace datapath, gone whenever ovs-vswitchd exits).
 lab__ovs_ip_up() {
     local _ip _ns
+    local _i
     _ns=$LAB_PREFIX$1
     _ip=$(lab_node_get "$1" ip)
+    _i=0
+    until ip -n "$_ns" link show br-phy >/dev/null 2>&1; do
+        _i=$((_i + 1))
+        [ $_i -gt 100 ] && { lab__err "$1: br-phy did not appear"; return 1; }
+        sleep 0.05
+    done
     ip -n "$_ns" link set br-phy mtu "$LAB_UL_MTU" up || return 1
     ip -n "$_ns" addr replace "$_ip/24" dev br-phy || return 1
     ip netns exec "$_ns" ethtool -K br-phy tx off >/dev/null 2>&1
@@ -464,8 +501,7 @@ lab__ovs_ip_up() {
 # back on br-phy.  OpenFlow flows are lost, OVSDB configuration is kept.
 lab_ovs_restart_vswitchd() {
     lab_ovs_stop_vswitchd "$1" || return 1
-    lab_ovs_start_vswitchd "$1" || return 1
-    lab__ovs_ip_up "$1"
+    lab_ovs_start_vswitchd "$1"
 }
 
 # lab_ovs_hv_add NAME IP: an Open vSwitch hypervisor in namespace ${P}NAME
@@ -541,7 +577,9 @@ lab_agent_start() {
         --tunnel-ip="$(lab_node_get "$_n" ip)" --dataplane=kernel \
         --role="$(lab_node_get "$_n" role)" --log-file="$_d/nvo-agent.log" \
         --pidfile="$_d/nvo-agent.pid" --detach ${LAB_AGENT_ARGS:-} \
-        || { tail -n 20 "$_d/nvo-agent.log" >&2 2>/dev/null; return 1; }
+        2>"$_d/nvo-agent.stderr" \
+        || { cat "$_d/nvo-agent.stderr" >&2
+             tail -n 20 "$_d/nvo-agent.log" >&2 2>/dev/null; return 1; }
     lab__record_pid "$_d/nvo-agent.pid"
 }
 
@@ -621,9 +659,10 @@ lab_vm_move() {
 # Playing the orchestrator through REST.
 
 # lab_register_network NAME VNI [BUM]: POST /v1/networks (BUM: head-end
-# (default) or service-node).
+# (default) or service-node).  Registrations do not wait (an OVS
+# hypervisor confirms once the controller reached it); lab_start_vm does.
 lab_register_network() {
-    lab_rest POST "/v1/networks?wait=1" \
+    lab_rest POST "/v1/networks" \
         "{\"name\":\"$1\",\"vni\":$2,\"bum\":\"${3:-head-end}\"}" >/dev/null
 }
 
@@ -639,21 +678,38 @@ lab_register_hv() {
         kernel) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"kernel\",\"role\":\"$_role\"}" ;;
         *) lab__err "$1 is not a hypervisor"; return 1 ;;
     esac
-    lab_rest POST "/v1/hypervisors?wait=1" "$_j" >/dev/null
+    lab_rest POST "/v1/hypervisors" "$_j" >/dev/null
 }
 
 # lab_start_vm VM NETWORK: POST /v1/ports?wait=1 for VM's recorded
 # hypervisor, MAC, IP and interface; prints the port's id (also recorded).
+# Fails if the controller refuses or does not confirm (504: the port then
+# exists all the same, and its id is recorded).
 lab_start_vm() {
-    local _body _id _net _vm
+    local _vm _net _body _id _rc
     _vm=$1 _net=$2
     [ -f "$LAB_DIR/vm/$_vm" ] || { lab__err "no VM $_vm"; return 1; }
-    _body=$(lab_rest POST "/v1/ports?wait=1" "{\"vm\":\"$_vm\",\"network\":\"$_net\",\"hypervisor\":\"$(lab_vm_get "$_vm" hv)\",\"mac\":\"$(lab_vm_get "$_vm" mac)\",\"ip\":\"$(lab_vm_get "$_vm" ip)\",\"iface\":\"$(lab_vm_get "$_vm" iface)\"}") \
-        || { [ -n "$_body" ] && echo "$_body" >&2; return 1; }
-    _id=$(echo "$_body" | lab_json_get id) || return 1
     lab__set "$LAB_DIR/vm/$_vm" network "$_net"
+    _body=$(lab_rest POST "/v1/ports?wait=1" "{\"vm\":\"$_vm\",\"network\":\"$_net\",\"hypervisor\":\"$(lab_vm_get "$_vm" hv)\",\"mac\":\"$(lab_vm_get "$_vm" mac)\",\"ip\":\"$(lab_vm_get "$_vm" ip)\",\"iface\":\"$(lab_vm_get "$_vm" iface)\"}")
+    _rc=$?
+    if [ $_rc -ne 0 ]; then
+        [ -n "$_body" ] && echo "$_body" >&2
+        _id=$(lab_port_id "$_vm" "$_net")
+        [ -n "$_id" ] && lab__set "$LAB_DIR/vm/$_vm" port "$_id"
+        return 1
+    fi
+    _id=$(echo "$_body" | lab_json_get id) || return 1
     lab__set "$LAB_DIR/vm/$_vm" port "$_id"
     echo "$_id"
+}
+
+# lab_port_id VM NETWORK: prints the id of VM's port in NETWORK, as the
+# controller has it (GET /v1/ports).
+lab_port_id() {
+    lab_rest GET /v1/ports 2>/dev/null | python3 -c 'import json, sys
+for p in json.load(sys.stdin):
+    if p.get("vm") == sys.argv[1] and p.get("network") == sys.argv[2]:
+        print(p["id"])' "$1" "$2"
 }
 
 # lab_stop_vm VM: DELETE /v1/ports/ID?wait=1.
@@ -686,41 +742,54 @@ lab_ping() {
         >/dev/null 2>&1
 }
 
-# lab_ping_matrix VM...: pings between every pair of VMs (default all)
-# and prints a matrix.  Same network: "ok" or "FAIL".  Different
-# networks: the destination's IP must not answer ("iso", else "LEAK"),
-# unless a VM of the source's own network has that IP ("-").  Returns
-# non-zero if any FAIL or LEAK.
+# lab_ping_matrix VM...: pings between every pair of VMs (default all),
+# all pairs at once, and prints a matrix.  Same network: "ok" or "FAIL".
+# Different networks: the destination's IP must not answer ("iso", else
+# "LEAK"), unless the source's own network has that IP too ("-").  Returns
+# non-zero if any FAIL or LEAK.  A VM's network is the one lab_start_vm
+# recorded.
 lab_ping_matrix() {
-    local _bad _dip _dnet _dst _o _r _snet _src
+    local _bad _dip _dnet _dst _o _r _snet _src _m _pids
     [ $# -gt 0 ] || set -- $(lab_vms)
-    _bad=0
-    printf '%-10s' "from\\to"
-    for _dst in "$@"; do printf ' %-6s' "$_dst"; done
-    echo
+    _m=$LAB_DIR/matrix
+    rm -rf "$_m"; mkdir -p "$_m"
+    _pids=
     for _src in "$@"; do
         _snet=$(lab_vm_get "$_src" network)
-        printf '%-10s' "$_src"
         for _dst in "$@"; do
             _dip=$(lab_vm_get "$_dst" ip)
             _dnet=$(lab_vm_get "$_dst" network)
             if [ "$_src" = "$_dst" ]; then
-                _r=.
-            elif [ "$_snet" = "$_dnet" ]; then
-                if lab_ping "$_src" "$_dip"; then _r=ok; else _r=FAIL; _bad=1; fi
-            else
-                _r=
+                echo . >"$_m/$_src.$_dst"; continue
+            fi
+            if [ "$_snet" != "$_dnet" ] || [ -z "$_snet" ]; then
                 for _o in $(lab_vms); do
-                    if [ "$_o" != "$_src" ] && [ "$(lab_vm_get "$_o" ip)" = "$_dip" ] \
+                    if [ "$(lab_vm_get "$_o" ip)" = "$_dip" ] \
                         && [ "$(lab_vm_get "$_o" network)" = "$_snet" ]; then
-                        _r=-
+                        echo - >"$_m/$_src.$_dst"
                     fi
                 done
-                if [ -z "$_r" ]; then
-                    if lab_ping "$_src" "$_dip" 2; then _r=LEAK; _bad=1; else _r=iso; fi
-                fi
+                [ -f "$_m/$_src.$_dst" ] && continue
+                { if lab_ping "$_src" "$_dip" 2; then echo LEAK; else echo iso; fi \
+                      >"$_m/$_src.$_dst"; } &
+            else
+                { if lab_ping "$_src" "$_dip"; then echo ok; else echo FAIL; fi \
+                      >"$_m/$_src.$_dst"; } &
             fi
-            printf ' %-6s' "$_r"
+            _pids="$_pids $!"
+        done
+    done
+    for _o in $_pids; do wait "$_o"; done
+    _bad=0
+    printf '%-8s' "from\\to"
+    for _dst in "$@"; do printf ' %-5s' "$_dst"; done
+    echo
+    for _src in "$@"; do
+        printf '%-8s' "$_src"
+        for _dst in "$@"; do
+            _r=$(cat "$_m/$_src.$_dst" 2>/dev/null)
+            case $_r in FAIL|LEAK|'') _bad=1 ;; esac
+            printf ' %-5s' "${_r:-?}"
         done
         echo
     done
@@ -733,13 +802,13 @@ lab_ping_matrix() {
 # lab_cleanup: kills every recorded daemon, deletes every namespace the lab
 # created, removes LAB_DIR.  Idempotent; safe on a partial setup.
 lab_cleanup() {
-    local _all _comm _i _live _ns _pc _pid _still
+    local _all _st _i _live _ns _pc _pid _still
     [ -n "${LAB_PREFIX:-}" ] && [ -n "${LAB_DIR:-}" ] || return 0
     if [ -f "$LAB_DIR/pids" ]; then
         _live=
-        while read -r _pid _comm; do
-            if [ -n "$_pid" ] && lab__pid_alive "$_pid" "$_comm"; then
-                kill -s TERM "$_pid" 2>/dev/null && _live="$_live $_pid:$_comm"
+        while read -r _pid _st _; do
+            if [ -n "$_pid" ] && lab__pid_alive "$_pid" "$_st"; then
+                kill -s TERM "$_pid" 2>/dev/null && _live="$_live $_pid:$_st"
             fi
         done <"$LAB_DIR/pids"
         _i=0

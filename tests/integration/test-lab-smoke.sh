@@ -44,7 +44,7 @@ done
 
 n=$(wc -l <"$dir/pids")
 check "4 daemons recorded (got $n)" "[ $n -eq 4 ]"
-while read -r pid comm; do
+while read -r pid st comm; do
     check "$comm ($pid) runs in its namespace" "[ \"\$(cat /proc/$pid/comm)\" = $comm ] && ip netns identify $pid | grep -q '^$P'"
 done <"$dir/pids"
 
@@ -79,6 +79,10 @@ check "ovsdb-server stopped: tcp:192.0.2.12:6640 refuses" "! lab_hv_exec hv1 ovs
 lab_ovs_start_ovsdb hv2 || die "lab_ovs_start_ovsdb hv2"
 check "ovsdb-server started again: tcp:192.0.2.12:6640 answers" \
     "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --timeout=5 br-exists br-int"
+
+bg=$(lab_bg vm1 sleep 600)
+check "lab_bg runs its command inside vm1's namespace" \
+    "ip netns identify $bg | grep -qx ${P}vm1"
 
 pids=$(awk '{print $1}' "$dir/pids")
 lab_cleanup

@@ -1,0 +1,248 @@
+#!/bin/sh
+# bench-ovs.sh - the OVS southbound's figures, each beside a reference
+# measured in the same run (real ovsdb-server/ovs-vswitchd in namespaces):
+#
+#  1. VM start latency: with H OVS hypervisors (default 8, then 32), V VMs
+#     (default 1000) across N networks (default 50) start one after the
+#     other, each POST /v1/ports?wait=1 returning once every hypervisor of
+#     its network confirmed it (barrier).  p50/p99.  VM interfaces are
+#     veths left in the hypervisor namespace (nvo attaches them to br-int).
+#     Reference: `ovs-vsctl add-port br-int` (which waits for ovs-vswitchd
+#     to apply it) on one of the same switches.
+#  2. Cold connect: one switch, empty flow table, a store whose view for it
+#     is F flows (default 10000): from controller start to the switch
+#     confirming (dump, diff, one bundle, commit, barrier).  Reference:
+#     `ovs-ofctl --bundle add-flows` of the same F flows into the same
+#     switch.  Ratio printed.
+#
+# Settings (environment): BENCH_OVS_HVS="8 32", BENCH_OVS_VMS=1000,
+# BENCH_OVS_NETS=50, BENCH_OVS_FLOWS=10000, BENCH_OVS_PARTS="start cold".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/deploy/lab-lib.sh"
+
+HVS=${BENCH_OVS_HVS:-8 32}
+VMS=${BENCH_OVS_VMS:-1000}
+NETS=${BENCH_OVS_NETS:-50}
+FLOWS=${BENCH_OVS_FLOWS:-10000}
+PARTS=${BENCH_OVS_PARTS:-start cold}
+
+[ "$(id -u)" = 0 ] || { echo "bench-ovs: needs root"; exit 1; }
+die() { echo "bench-ovs: $*" >&2; exit 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# pct FILE P: the P-th percentile (nearest rank) of the numbers in FILE.
+pct() {
+    sort -n "$1" | awk -v p="$2" '{ a[NR] = $1 }
+        END { i = int((p / 100) * NR + 0.999999); if (i < 1) i = 1;
+              printf "%.1f", a[i] }'
+}
+
+# rest_batch FILE: runs the curl config FILE (one request per entry) in one
+# curl process inside the controller's namespace; prints per request
+# "HTTP-CODE SECONDS".
+rest_batch() {
+    ip netns exec "${LAB_PREFIX}ctl" curl -sS -m 600 -K "$1" 2>/dev/null
+}
+
+# curl_entry METHOD PATH JSON: a curl config entry.
+curl_entry() {
+    cat <<EOC
+url = "http://127.0.0.1:$LAB_REST_PORT$2"
+request = "$1"
+header = "Content-Type: application/json"
+data-binary = "$(echo "$3" | sed 's/"/\\"/g')"
+output = "/dev/null"
+write-out = "%{http_code} %{time_total}\\n"
+next
+EOC
+}
+
+cleanup() { lab_cleanup; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+bench_start() {
+    local h=$1 dir i n ip cfg j vm hv net mac t0 t1
+    dir=$(mktemp -d /tmp/nvo-bench-ovs.XXXXXX)
+    lab_init "bo$$-$h" "$dir" || die lab_init
+    lab_underlay_up || die underlay
+    lab_controller_start --wait-timeout=30000 || die controller
+    t0=$(now_ms)
+    i=1
+    while [ $i -le "$h" ]; do
+        lab_ovs_hv_add "h$i" "192.0.2.$((10 + i))" || die "hv h$i"
+        i=$((i + 1))
+    done
+    t1=$(now_ms)
+    echo "  $h OVS hypervisors up in $((t1 - t0)) ms"
+
+    # VM interfaces: veth pairs in the hypervisor namespaces.
+    j=1
+    while [ $j -le "$VMS" ]; do
+        hv=h$(( (j - 1) % h + 1 ))
+        echo "link add vm$j type veth peer name vp$j"
+        echo "link set vm$j up"
+        echo "link set vp$j up"
+        j=$((j + 1))
+    done >"$dir/ip.batch"
+    i=1
+    while [ $i -le "$h" ]; do
+        awk -v h="$h" -v i="$i" '{ n = $3; sub(/^v[mp]/, "", n);
+            if ((n - 1) % h + 1 == i) print }' "$dir/ip.batch" \
+            >"$dir/ip.h$i"
+        ip -n "${LAB_PREFIX}h$i" -batch "$dir/ip.h$i" || die "veths on h$i"
+        i=$((i + 1))
+    done
+
+    : >"$dir/setup.cfg"
+    n=1
+    while [ $n -le "$NETS" ]; do
+        curl_entry POST "/v1/networks" \
+            "{\"name\":\"n$n\",\"vni\":$((10000 + n)),\"bum\":\"head-end\"}" \
+            >>"$dir/setup.cfg"
+        n=$((n + 1))
+    done
+    i=1
+    while [ $i -le "$h" ]; do
+        ip=192.0.2.$((10 + i))
+        curl_entry POST "/v1/hypervisors?wait=1" \
+            "{\"name\":\"h$i\",\"tunnel_ip\":\"$ip\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"tcp:$ip:6640\"}" \
+            >>"$dir/setup.cfg"
+        i=$((i + 1))
+    done
+    rest_batch "$dir/setup.cfg" | grep -qv '^20[01] ' && die "setup requests failed"
+
+    : >"$dir/ports.cfg"
+    j=1
+    while [ $j -le "$VMS" ]; do
+        hv=h$(( (j - 1) % h + 1 ))
+        net=n$(( (j - 1) / h % NETS + 1 ))
+        mac=$(printf '02:be:%02x:%02x:%02x:%02x' $((h)) $((j >> 16 & 255)) \
+              $((j >> 8 & 255)) $((j & 255)))
+        curl_entry POST "/v1/ports?wait=1" \
+            "{\"vm\":\"vm$j\",\"network\":\"$net\",\"hypervisor\":\"$hv\",\"mac\":\"$mac\",\"iface\":\"vm$j\"}" \
+            >>"$dir/ports.cfg"
+        j=$((j + 1))
+    done
+    t0=$(now_ms)
+    rest_batch "$dir/ports.cfg" >"$dir/ports.out"
+    t1=$(now_ms)
+    ok=$(grep -c '^201 ' "$dir/ports.out")
+    awk '$1 == 201 { print $2 * 1000 }' "$dir/ports.out" >"$dir/ports.ms"
+    echo "  nvo: $ok/$VMS POST /v1/ports?wait=1 confirmed in $((t1 - t0)) ms:" \
+         "p50 $(pct "$dir/ports.ms" 50) ms, p99 $(pct "$dir/ports.ms" 99) ms"
+
+    # Reference: ovs-vsctl add-port (waits for ovs-vswitchd) on h1.
+    : >"$dir/vsctl.ms"
+    j=1
+    while [ $j -le 50 ]; do
+        ip -n "${LAB_PREFIX}h1" link add "rf$j" type veth peer name "rp$j"
+        ip -n "${LAB_PREFIX}h1" link set "rf$j" up
+        t0=$(date +%s%N)
+        lab_ovs_vsctl h1 add-port br-int "rf$j" >/dev/null || die "add-port"
+        t1=$(date +%s%N)
+        echo $(( (t1 - t0) / 1000 )) | awk '{ print $1 / 1000 }' >>"$dir/vsctl.ms"
+        j=$((j + 1))
+    done
+    echo "  reference: ovs-vsctl add-port br-int (waits for ovs-vswitchd)," \
+         "50 ports on h1: p50 $(pct "$dir/vsctl.ms" 50) ms, p99 $(pct "$dir/vsctl.ms" 99) ms"
+    echo "  flows on h1: $(lab_ovs_ofctl h1 dump-flows | grep -c cookie=0x6e)," \
+         "tunnel ports: $(lab_ovs_vsctl h1 list-ports br-int | grep -c '^nvt')"
+    lab_cleanup
+}
+
+bench_cold() {
+    local dir remotes j mac t0 t1 tc tr
+    dir=$(mktemp -d /tmp/nvo-bench-ovs.XXXXXX)
+    lab_init "boc$$" "$dir" || die lab_init
+    lab_underlay_up || die underlay
+    lab_controller_start || die controller
+    lab_ovs_hv_add h1 192.0.2.11 || die "hv h1"
+    ip -n "${LAB_PREFIX}h1" link add vm0 type veth peer name vp0
+    ip -n "${LAB_PREFIX}h1" link set vm0 up
+    # Keep h1 unreachable while the store fills, so nothing is installed
+    # before the measured cold connect.
+    lab_ovs_stop_ovsdb h1 || die "stop ovsdb"
+
+    # h1's view: pipeline (4) + its VM (3) + 1 tunnel classify + 2 BUM +
+    # one DMAC flow per remote MAC.
+    remotes=$((FLOWS - 10))
+    {
+        curl_entry POST /v1/networks '{"name":"big","vni":7000,"bum":"head-end"}'
+        curl_entry POST /v1/hypervisors '{"name":"h1","tunnel_ip":"192.0.2.11","dataplane":"ovs","role":"hypervisor","ovsdb":"tcp:192.0.2.11:6640"}'
+        curl_entry POST /v1/hypervisors '{"name":"far","tunnel_ip":"192.0.2.99","dataplane":"ovs","role":"hypervisor","ovsdb":"tcp:192.0.2.99:6640"}'
+        curl_entry POST /v1/ports '{"vm":"vm0","network":"big","hypervisor":"h1","mac":"02:cc:00:00:00:00","iface":"vm0"}'
+        j=1
+        while [ $j -le $remotes ]; do
+            mac=$(printf '02:cd:00:%02x:%02x:%02x' $((j >> 16 & 255)) \
+                  $((j >> 8 & 255)) $((j & 255)))
+            curl_entry POST /v1/ports "{\"vm\":\"r$j\",\"network\":\"big\",\"hypervisor\":\"far\",\"mac\":\"$mac\",\"iface\":\"r$j\"}"
+            j=$((j + 1))
+        done
+    } >"$dir/cold.cfg"
+    t0=$(now_ms)
+    rest_batch "$dir/cold.cfg" >"$dir/cold.out"
+    t1=$(now_ms)
+    [ "$(grep -c '^201 ' "$dir/cold.out")" -eq $((remotes + 4)) ] \
+        || die "store fill: $(grep -vc '^201 ' "$dir/cold.out") requests failed"
+    awk '$1 == 201 { print $2 * 1000 }' "$dir/cold.out" >"$dir/cold.ms"
+    echo "  store filled: $((remotes + 1)) ports in $((t1 - t0)) ms" \
+         "(POST p50 $(pct "$dir/cold.ms" 50) ms, p99 $(pct "$dir/cold.ms" 99) ms)"
+
+    lab_controller_stop || die "controller stop"
+    : >"$dir/ctl/nvo-controller.log"
+    lab_ovs_start_ovsdb h1 || die "ovsdb start"
+    sleep 1
+    lab_ovs_ofctl h1 del-flows >/dev/null
+    t0=$(now_ms)
+    lab_controller_start || die "controller restart"
+    until [ "$(lab_rest GET /v1/hypervisors/h1 2>/dev/null | lab_json_get state)" = connected ]; do
+        [ $(( $(now_ms) - t0 )) -gt 120000 ] && die "h1 never synced"
+        sleep 0.01
+    done
+    t1=$(now_ms)
+    tc=$((t1 - t0))
+    n=$(lab_ovs_ofctl h1 dump-flows | grep -c 'cookie=0x6e')
+    echo "  nvo: controller start -> $n flows confirmed on an empty switch: $tc ms"
+    # The controller's own log: from its first line after the restart to
+    # h1 "in sync" (no process start-up, no REST polling).
+    awk -F'|' '
+        function ms(ts,  t) { split(substr(ts, 12, 12), t, ":");
+                              return (t[1] * 3600 + t[2] * 60 + t[3]) * 1000 }
+        /store at revision/ { t0 = ms($1) }
+        /h1: OpenFlow connected/ { tc = ms($1) }
+        /h1: sending/ { ts = ms($1) }
+        /h1: syncing -> in sync/ { ti = ms($1) }
+        END { if (t0 && ti)
+                printf "    of which, per the controller log: store loaded -> OpenFlow dump done %d ms, -> bundle sent %d ms, -> barrier confirmed %d ms\n", tc - t0, ts - t0, ti - t0 }' \
+        "$dir/ctl/nvo-controller.log"
+
+    # Reference: the same flows with ovs-ofctl --bundle add-flows.
+    lab_ovs_ofctl h1 dump-flows --no-stats | grep 'cookie=0x6e' \
+        | sed 's/^ *//' >"$dir/flows.txt"
+    lab_controller_stop || die "controller stop"
+    lab_ovs_ofctl h1 del-flows >/dev/null
+    t0=$(now_ms)
+    ovs-ofctl -O OpenFlow13 --bundle add-flows "unix:$dir/hv/h1/br-int.mgmt" \
+        "$dir/flows.txt" || die "add-flows"
+    t1=$(now_ms)
+    tr=$((t1 - t0))
+    echo "  reference: ovs-ofctl --bundle add-flows of the same" \
+         "$(wc -l <"$dir/flows.txt") flows: $tr ms"
+    echo "  ratio nvo / ovs-ofctl: $(awk -v a=$tc -v b=$tr 'BEGIN { printf "%.2f", a / (b ? b : 1) }')"
+    lab_cleanup
+}
+
+for part in $PARTS; do
+    case $part in
+        start)
+            for h in $HVS; do
+                echo "VM start, $h OVS hypervisors, $VMS VMs in $NETS networks:"
+                bench_start "$h"
+            done ;;
+        cold)
+            echo "cold connect, one switch, $FLOWS flows:"
+            bench_cold ;;
+    esac
+done

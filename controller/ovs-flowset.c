@@ -1,0 +1,261 @@
+#include <config.h>
+#include "controller/ovs-flowset.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "util.h"
+
+static uint32_t
+ovs_flow_key_hash(uint8_t table_id, uint16_t priority,
+                  const struct minimatch *match)
+{
+    return minimatch_hash(match, hash_2words(table_id, priority));
+}
+
+void
+ovs_flowset_init(struct ovs_flowset *fs)
+{
+    hmap_init(&fs->flows);
+}
+
+static void
+ovs_flow_free(struct ovs_flow *f)
+{
+    minimatch_destroy(&f->match);
+    free(f->ofpacts);
+    free(f->wire);
+    free(f);
+}
+
+void
+ovs_flowset_clear(struct ovs_flowset *fs)
+{
+    struct ovs_flow *f;
+    HMAP_FOR_EACH_POP (f, node, &fs->flows) {
+        ovs_flow_free(f);
+    }
+}
+
+void
+ovs_flowset_destroy(struct ovs_flowset *fs)
+{
+    if (fs) {
+        ovs_flowset_clear(fs);
+        hmap_destroy(&fs->flows);
+    }
+}
+
+void
+ovs_flowset_swap(struct ovs_flowset *a, struct ovs_flowset *b)
+{
+    hmap_swap(&a->flows, &b->flows);
+}
+
+size_t
+ovs_flowset_count(const struct ovs_flowset *fs)
+{
+    return hmap_count(&fs->flows);
+}
+
+struct ovs_flow *
+ovs_flowset_find(const struct ovs_flowset *fs, uint8_t table_id,
+                 uint16_t priority, const struct minimatch *match)
+{
+    struct ovs_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node,
+                             ovs_flow_key_hash(table_id, priority, match),
+                             &fs->flows) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static struct ovs_flow *
+ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
+                     uint16_t priority, struct minimatch *match,
+                     uint64_t cookie, const struct ofpact *ofpacts,
+                     size_t ofpacts_len, bool *replaced)
+{
+    struct ovs_flow *f = ovs_flowset_find(fs, table_id, priority, match);
+    if (replaced) {
+        *replaced = f != NULL;
+    }
+    if (f) {
+        minimatch_destroy(match);
+        free(f->ofpacts);
+        free(f->wire);
+    } else {
+        f = xzalloc(sizeof *f);
+        f->table_id = table_id;
+        f->priority = priority;
+        f->match = *match;
+        hmap_insert(&fs->flows, &f->node,
+                    ovs_flow_key_hash(table_id, priority, &f->match));
+    }
+    f->cookie = cookie;
+    f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
+    f->ofpacts_len = ofpacts_len;
+
+    /* Actions compare by their wire form: decoded ofpacts may differ in
+     * padding bytes. */
+    struct ofpbuf wire;
+    ofpbuf_init(&wire, 64);
+    ofpacts_put_openflow_instructions(ofpacts, ofpacts_len, &wire,
+                                      OFP13_VERSION);
+    f->wire_len = wire.size;
+    f->wire = ofpbuf_steal_data(&wire);
+    return f;
+}
+
+struct ovs_flow *
+ovs_flowset_add(struct ovs_flowset *fs, uint8_t table_id, uint16_t priority,
+                const struct match *match, uint64_t cookie,
+                const struct ofpact *ofpacts, size_t ofpacts_len,
+                bool *replaced)
+{
+    struct minimatch mm;
+    minimatch_init(&mm, match);
+    return ovs_flowset_insert__(fs, table_id, priority, &mm, cookie, ofpacts,
+                                ofpacts_len, replaced);
+}
+
+void
+ovs_flowset_remove(struct ovs_flowset *fs, struct ovs_flow *f)
+{
+    hmap_remove(&fs->flows, &f->node);
+    ovs_flow_free(f);
+}
+
+void
+ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src)
+{
+    const struct ovs_flow *f;
+    HMAP_FOR_EACH (f, node, &src->flows) {
+        struct minimatch mm;
+        minimatch_clone(&mm, &f->match);
+        ovs_flowset_insert__(dst, f->table_id, f->priority, &mm, f->cookie,
+                             f->ofpacts, f->ofpacts_len, NULL);
+    }
+}
+
+static bool
+ovs_flow_value_equal(const struct ovs_flow *a, const struct ovs_flow *b)
+{
+    return a->cookie == b->cookie
+           && a->wire_len == b->wire_len
+           && !memcmp(a->wire, b->wire, a->wire_len);
+}
+
+bool
+ovs_flowset_equal(const struct ovs_flowset *a, const struct ovs_flowset *b)
+{
+    if (hmap_count(&a->flows) != hmap_count(&b->flows)) {
+        return false;
+    }
+    const struct ovs_flow *f;
+    HMAP_FOR_EACH (f, node, &a->flows) {
+        const struct ovs_flow *g = ovs_flowset_find(b, f->table_id,
+                                                    f->priority, &f->match);
+        if (!g || !ovs_flow_value_equal(f, g)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void
+ovs_flow_format(const struct ovs_flow *f, struct ds *s)
+{
+    ds_put_format(s, "table=%"PRIu8", priority=%"PRIu16, f->table_id,
+                  f->priority);
+    struct ds m = DS_EMPTY_INITIALIZER;
+    minimatch_format(&f->match, NULL, NULL, &m, OFP_DEFAULT_PRIORITY);
+    if (m.length) {
+        ds_put_format(s, ", %s", ds_cstr(&m));
+    }
+    ds_destroy(&m);
+    ds_put_format(s, " cookie=%#"PRIx64" actions=", f->cookie);
+    struct ofpact_format_params fp = { .s = s };
+    ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+}
+
+static void
+changes_push(struct ovs_flow_changes *c, enum ovs_flow_change_type type,
+             const struct ovs_flow *flow)
+{
+    if (c->n >= c->allocated) {
+        c->changes = x2nrealloc(c->changes, &c->allocated,
+                                sizeof *c->changes);
+    }
+    c->changes[c->n++] = (struct ovs_flow_change) { type, flow };
+    switch (type) {
+    case OVS_FLOW_ADD: c->n_add++; break;
+    case OVS_FLOW_MODIFY: c->n_modify++; break;
+    case OVS_FLOW_DELETE: c->n_delete++; break;
+    }
+}
+
+void
+ovs_flowset_diff(const struct ovs_flowset *desired,
+                 const struct ovs_flowset *installed,
+                 struct ovs_flow_changes *out)
+{
+    memset(out, 0, sizeof *out);
+
+    const struct ovs_flow *f;
+    HMAP_FOR_EACH (f, node, &installed->flows) {
+        if (!ovs_flowset_find(desired, f->table_id, f->priority, &f->match)) {
+            changes_push(out, OVS_FLOW_DELETE, f);
+        }
+    }
+    HMAP_FOR_EACH (f, node, &desired->flows) {
+        const struct ovs_flow *i = ovs_flowset_find(installed, f->table_id,
+                                                    f->priority, &f->match);
+        if (!i || i->cookie != f->cookie) {
+            /* OpenFlow 1.3 cannot change a cookie with a modify: an add
+             * replaces the flow. */
+            changes_push(out, OVS_FLOW_ADD, f);
+        } else if (!ovs_flow_value_equal(i, f)) {
+            changes_push(out, OVS_FLOW_MODIFY, f);
+        }
+    }
+}
+
+void
+ovs_flow_changes_destroy(struct ovs_flow_changes *c)
+{
+    if (c) {
+        free(c->changes);
+        memset(c, 0, sizeof *c);
+    }
+}
+
+void
+ovs_flowset_apply(struct ovs_flowset *installed,
+                  const struct ovs_flow_changes *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ovs_flow *f = c->changes[i].flow;
+        if (c->changes[i].type == OVS_FLOW_DELETE) {
+            struct ovs_flow *g = ovs_flowset_find(installed, f->table_id,
+                                                  f->priority, &f->match);
+            if (g) {
+                ovs_flowset_remove(installed, g);
+            }
+        } else {
+            struct minimatch mm;
+            minimatch_clone(&mm, &f->match);
+            ovs_flowset_insert__(installed, f->table_id, f->priority, &mm,
+                                 f->cookie, f->ofpacts, f->ofpacts_len, NULL);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/* ovs-flowset.h - a set of OpenFlow flows keyed like a switch keys them, and
+ * the diff between two such sets.
+ *
+ * A flow is identified by (table, priority, match), as in an OpenFlow flow
+ * table; its value is (cookie, actions).  nvo keeps two sets per switch:
+ * the desired one (computed by ovs-flows) and the installed one (dumped
+ * from the switch, then maintained from what was committed), and sends only
+ * ovs_flowset_diff() between them.
+ *
+ * Pure data structure: no I/O, no globals. */
+#ifndef NVO_OVS_FLOWSET_H
+#define NVO_OVS_FLOWSET_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/hmap.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+
+struct ds;
+
+struct ovs_flow {
+    struct hmap_node node;      /* In ovs_flowset.flows, by ovs_flow_hash. */
+    uint8_t table_id;
+    uint16_t priority;
+    struct minimatch match;
+    uint64_t cookie;            /* Host byte order. */
+    struct ofpact *ofpacts;     /* Owned. */
+    size_t ofpacts_len;
+    void *wire;                 /* Owned: 'ofpacts' as OpenFlow 1.3
+                                 * instructions, to compare actions. */
+    size_t wire_len;
+};
+
+struct ovs_flowset {
+    struct hmap flows;          /* Contains struct ovs_flow. */
+};
+
+void ovs_flowset_init(struct ovs_flowset *);
+/* Frees every flow.  Accepts NULL. */
+void ovs_flowset_destroy(struct ovs_flowset *);
+void ovs_flowset_clear(struct ovs_flowset *);
+void ovs_flowset_swap(struct ovs_flowset *, struct ovs_flowset *);
+size_t ovs_flowset_count(const struct ovs_flowset *);
+
+/* Adds a flow (copying 'match' and 'ofpacts').  If a flow with the same key
+ * exists, it is replaced (the later one wins) and true is returned.  The
+ * flow is owned by the set; the returned pointer is borrowed. */
+struct ovs_flow *ovs_flowset_add(struct ovs_flowset *, uint8_t table_id,
+                                 uint16_t priority, const struct match *,
+                                 uint64_t cookie, const struct ofpact *,
+                                 size_t ofpacts_len, bool *replaced);
+
+/* Returns the flow with this key, or NULL.  Borrowed. */
+struct ovs_flow *ovs_flowset_find(const struct ovs_flowset *,
+                                  uint8_t table_id, uint16_t priority,
+                                  const struct minimatch *);
+
+/* Removes 'flow' from the set and frees it. */
+void ovs_flowset_remove(struct ovs_flowset *, struct ovs_flow *flow);
+
+/* Deep-copies 'src' into 'dst' (which must be empty). */
+void ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src);
+
+/* True if both sets hold the same flows with the same values. */
+bool ovs_flowset_equal(const struct ovs_flowset *, const struct ovs_flowset *);
+
+/* Appends "table=T, priority=P[, MATCH] cookie=C actions=A" to 'ds'. */
+void ovs_flow_format(const struct ovs_flow *, struct ds *);
+
+/* One change that turns 'installed' into 'desired'. */
+enum ovs_flow_change_type {
+    OVS_FLOW_ADD,               /* Missing, or its cookie differs. */
+    OVS_FLOW_MODIFY,            /* Same key and cookie, other actions. */
+    OVS_FLOW_DELETE,            /* Installed but not desired. */
+};
+
+struct ovs_flow_change {
+    enum ovs_flow_change_type type;
+    const struct ovs_flow *flow; /* ADD/MODIFY: the desired flow; DELETE:
+                                  * the installed one.  Borrowed from the
+                                  * sets given to ovs_flowset_diff(). */
+};
+
+struct ovs_flow_changes {
+    struct ovs_flow_change *changes; /* Owned. */
+    size_t n, allocated;
+    size_t n_add, n_modify, n_delete;
+};
+
+/* Computes the changes that turn 'installed' into 'desired': deletions
+ * first, then additions and modifications.  Caller owns '*out' (release
+ * with ovs_flow_changes_destroy()); its entries borrow from both sets, which
+ * must outlive it unchanged. */
+void ovs_flowset_diff(const struct ovs_flowset *desired,
+                      const struct ovs_flowset *installed,
+                      struct ovs_flow_changes *out);
+void ovs_flow_changes_destroy(struct ovs_flow_changes *);
+
+/* Applies 'changes' (a diff of 'desired' against 'installed') to
+ * 'installed', so that it equals 'desired'. */
+void ovs_flowset_apply(struct ovs_flowset *installed,
+                       const struct ovs_flow_changes *changes);
+
+#endif /* controller/ovs-flowset.h */

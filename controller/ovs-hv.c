@@ -1,0 +1,373 @@
+/* ovs-hv.c - one Open vSwitch hypervisor.
+ *
+ * It ties an OVSDB session (ovs-ovsdb: br-int's controller target, tunnel
+ * and VM ports, ofports) to an OpenFlow connection (ovs-ofctrl: flows), and
+ * confirms a view's revision once br-int holds all of it: every wanted port
+ * is there with an ofport, no OVSDB transaction is in flight, and the flows
+ * computed from the view and those ofports are committed (barrier reply).
+ *
+ * States and transitions (like lib/rconn.c):
+ *
+ *   HV_DB_CONNECTING --(OVSDB session up)--> HV_OF_CONNECTING
+ *   HV_OF_CONNECTING --(OpenFlow session up)--> HV_SYNCING
+ *   HV_SYNCING --(ports, ofports and flows as the view wants)--> HV_IN_SYNC
+ *       (confirms the view's revision)
+ *   HV_IN_SYNC --(new view, or br-int changed under us)--> HV_SYNCING
+ *   any --(OpenFlow session lost)--> HV_OF_CONNECTING
+ *   any --(OVSDB session lost)--> HV_DB_LOST
+ *   HV_DB_LOST --(OVSDB session back)--> HV_OF_CONNECTING or HV_SYNCING
+ *   any --(view names another OVSDB remote)--> HV_DB_CONNECTING
+ *
+ * Both sessions reconnect with backoff by themselves (IDL, rconn).  The
+ * state is derived from the sessions on every run, and each change is
+ * logged. */
+#include <config.h>
+#include "controller/ovs-hv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/desired.h"
+#include "controller/ovs-flows.h"
+#include "controller/ovs-flowset.h"
+#include "controller/ovs-ofctrl.h"
+#include "controller/ovs-ovsdb.h"
+#include "controller/ovs-tunnels.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "simap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_hv);
+
+#define HV_STATES                                       \
+    STATE(HV_DB_CONNECTING, "connecting to OVSDB")      \
+    STATE(HV_DB_LOST, "OVSDB connection lost")          \
+    STATE(HV_OF_CONNECTING, "connecting to OpenFlow")   \
+    STATE(HV_SYNCING, "syncing")                        \
+    STATE(HV_IN_SYNC, "in sync")
+
+enum hv_state {
+#define STATE(ENUM, NAME) ENUM,
+    HV_STATES
+#undef STATE
+};
+
+static const char *
+hv_state_name(enum hv_state s)
+{
+    switch (s) {
+#define STATE(ENUM, NAME) case ENUM: return NAME;
+    HV_STATES
+#undef STATE
+    }
+    return "unknown";
+}
+
+struct ovs_hv {
+    int64_t hv_id;
+    struct nvo_hv_view *view;   /* Owned. */
+    enum hv_state state;
+
+    char *ovsdb_remote;
+    struct ovs_ovsdb *db;       /* Owned. */
+    struct ovs_ofctrl *ofc;     /* Owned; NULL if no OpenFlow target. */
+    char *of_connect;
+
+    struct shash wants;         /* struct ovs_port_want, from 'view'. */
+    bool wants_changed;
+
+    bool flows_dirty;           /* View changed: recompute flows. */
+    unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
+    uint64_t next_seq;
+    bool complete;              /* Last computed flows lacked nothing. */
+    char missing[96];           /* What they lacked, if anything. */
+    int64_t complete_rev;       /* View revision of those flows. */
+    uint64_t complete_seq;      /* Their ofctrl tag. */
+
+    int64_t confirmed;
+    int64_t to_report;          /* Confirmed, not yet taken. */
+};
+
+int
+ovs_hv_of_targets(const char *ovsdb, char **connect, char **listen)
+{
+    *connect = *listen = NULL;
+    if (!ovsdb) {
+        return -EINVAL;
+    }
+    if (!strncmp(ovsdb, "tcp:", 4)) {
+        const char *host = ovsdb + 4;
+        const char *colon = strrchr(host, ':');
+        if (!colon || colon == host) {
+            return -EINVAL;
+        }
+        char *end;
+        unsigned long port = strtoul(colon + 1, &end, 10);
+        if (*end || !port || port + 13 > 65535) {
+            return -EINVAL;
+        }
+        *connect = xasprintf("tcp:%.*s:%lu", (int) (colon - host), host,
+                             port + 13);
+        *listen = xasprintf("ptcp:%lu", port + 13);
+        return 0;
+    }
+    if (!strncmp(ovsdb, "unix:", 5)) {
+        const char *path = ovsdb + 5;
+        const char *slash = strrchr(path, '/');
+        *connect = (slash
+                    ? xasprintf("unix:%.*s/"OVS_BRIDGE".mgmt",
+                                (int) (slash - path), path)
+                    : xstrdup("unix:"OVS_BRIDGE".mgmt"));
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static void
+hv_connect(struct ovs_hv *hv)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    const struct nvo_hv_view *v = hv->view;
+    char *listen;
+
+    free(hv->ovsdb_remote);
+    hv->ovsdb_remote = nullable_xstrdup(v->ovsdb);
+    free(hv->of_connect);
+    hv->of_connect = NULL;
+    if (ovs_hv_of_targets(v->ovsdb, &hv->of_connect, &listen)) {
+        VLOG_WARN_RL(&rl, "%s: unusable OVSDB remote \"%s\"", v->name,
+                     v->ovsdb ? v->ovsdb : "");
+        return;
+    }
+    VLOG_INFO("%s: connecting to OVSDB %s, OpenFlow %s", v->name, v->ovsdb,
+              hv->of_connect);
+    hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
+    hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
+    hv->state = HV_DB_CONNECTING;
+    hv->flows_dirty = true;
+    hv->wants_changed = true;
+    free(listen);
+}
+
+static void
+hv_disconnect(struct ovs_hv *hv)
+{
+    ovs_ofctrl_destroy(hv->ofc);
+    hv->ofc = NULL;
+    ovs_ovsdb_destroy(hv->db);
+    hv->db = NULL;
+}
+
+static void
+hv_set_wants(struct ovs_hv *hv)
+{
+    ovs_ports_want_clear(&hv->wants);
+    ovs_ports_want_compute(hv->view, &hv->wants);
+    hv->wants_changed = true;
+    hv->flows_dirty = true;
+}
+
+struct ovs_hv *
+ovs_hv_create(struct nvo_hv_view *view)
+{
+    struct ovs_hv *hv = xzalloc(sizeof *hv);
+    hv->hv_id = view->hv_id;
+    hv->view = view;
+    shash_init(&hv->wants);
+    hv_set_wants(hv);
+    hv_connect(hv);
+    return hv;
+}
+
+void
+ovs_hv_destroy(struct ovs_hv *hv)
+{
+    if (hv) {
+        hv_disconnect(hv);
+        ovs_ports_want_clear(&hv->wants);
+        shash_destroy(&hv->wants);
+        nvo_hv_view_destroy(hv->view);
+        free(hv->ovsdb_remote);
+        free(hv->of_connect);
+        free(hv);
+    }
+}
+
+void
+ovs_hv_set_view(struct ovs_hv *hv, struct nvo_hv_view *view)
+{
+    bool reconnect = !nullable_string_is_equal(view->ovsdb,
+                                               hv->ovsdb_remote);
+    nvo_hv_view_destroy(hv->view);
+    hv->view = view;
+    hv_set_wants(hv);
+    if (reconnect) {
+        hv_disconnect(hv);
+        hv_connect(hv);
+    }
+}
+
+int64_t
+ovs_hv_id(const struct ovs_hv *hv)
+{
+    return hv->hv_id;
+}
+
+static void
+compute_flows(struct ovs_hv *hv)
+{
+    struct ovs_flows_input in = {
+        .view = hv->view,
+        .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
+        .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
+    };
+    struct ovs_flowset flows;
+    struct sset missing = SSET_INITIALIZER(&missing);
+
+    ovs_flowset_init(&flows);
+    hv->complete = ovs_flows_compute(&in, &flows, &missing);
+    ovs_ofctrl_set_desired(hv->ofc, &flows, ++hv->next_seq);
+    ovs_flowset_destroy(&flows);
+    hv->complete_rev = hv->view->revision;
+    hv->complete_seq = ovs_ofctrl_desired_seq(hv->ofc);
+
+    hv->missing[0] = '\0';
+    if (!sset_is_empty(&missing)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        const char *name;
+        ds_put_cstr(&s, "waiting for the ofport of");
+        SSET_FOR_EACH (name, &missing) {
+            ds_put_format(&s, " %s", name);
+        }
+        ovs_strlcpy(hv->missing, ds_cstr(&s), sizeof hv->missing);
+        ds_destroy(&s);
+    }
+    sset_destroy(&missing);
+}
+
+static enum hv_state
+derive_state(const struct ovs_hv *hv)
+{
+    if (!ovs_ovsdb_is_connected(hv->db)) {
+        return (ovs_ovsdb_has_ever_connected(hv->db) ? HV_DB_LOST
+                : HV_DB_CONNECTING);
+    }
+    if (!ovs_ofctrl_is_connected(hv->ofc)) {
+        return HV_OF_CONNECTING;
+    }
+    return hv->confirmed >= hv->view->revision ? HV_IN_SYNC : HV_SYNCING;
+}
+
+void
+ovs_hv_run(struct ovs_hv *hv)
+{
+    if (!hv->db) {
+        return;
+    }
+    ovs_ovsdb_run(hv->db, &hv->wants, hv->wants_changed);
+    hv->wants_changed = false;
+
+    /* Flows need the ofports OVSDB reports: computing them before its
+     * first contents arrived would delete every port's flows from a switch
+     * that has them (e.g. right after a controller restart). */
+    unsigned int db_seqno = ovs_ovsdb_seqno(hv->db);
+    if (ovs_ovsdb_has_ever_connected(hv->db)
+        && (hv->flows_dirty || db_seqno != hv->flows_db_seqno)) {
+        hv->flows_dirty = false;
+        hv->flows_db_seqno = db_seqno;
+        compute_flows(hv);
+    }
+    ovs_ofctrl_run(hv->ofc);
+
+    uint64_t installed = ovs_ofctrl_installed_seq(hv->ofc);
+    if (hv->complete && installed && installed >= hv->complete_seq
+        && ovs_ovsdb_in_sync(hv->db) && hv->complete_rev > hv->confirmed) {
+        hv->confirmed = hv->complete_rev;
+        hv->to_report = hv->confirmed;
+        VLOG_DBG("%s: confirmed revision %"PRId64, hv->view->name,
+                 hv->confirmed);
+    }
+
+    enum hv_state state = derive_state(hv);
+    if (state != hv->state) {
+        VLOG_INFO("%s: %s -> %s", hv->view->name, hv_state_name(hv->state),
+                  hv_state_name(state));
+        hv->state = state;
+    }
+}
+
+void
+ovs_hv_wait(struct ovs_hv *hv)
+{
+    if (hv->db) {
+        ovs_ovsdb_wait(hv->db);
+        ovs_ofctrl_wait(hv->ofc);
+    }
+}
+
+int64_t
+ovs_hv_take_confirmation(struct ovs_hv *hv)
+{
+    int64_t rev = hv->to_report;
+    hv->to_report = 0;
+    return rev;
+}
+
+static enum nvo_sb_state
+sb_state(enum hv_state s)
+{
+    switch (s) {
+    case HV_DB_CONNECTING: return NVO_SB_CONNECTING;
+    case HV_DB_LOST: return NVO_SB_DISCONNECTED;
+    case HV_OF_CONNECTING: return NVO_SB_CONNECTING;
+    case HV_SYNCING: return NVO_SB_SYNCING;
+    case HV_IN_SYNC: return NVO_SB_CONNECTED;
+    }
+    return NVO_SB_UNKNOWN;
+}
+
+void
+ovs_hv_get_status(const struct ovs_hv *hv, struct nvo_sb_status *st)
+{
+    memset(st, 0, sizeof *st);
+    st->confirmed_revision = hv->confirmed;
+    if (!hv->db) {
+        st->state = NVO_SB_DISCONNECTED;
+        snprintf(st->detail, sizeof st->detail, "unusable OVSDB remote");
+        return;
+    }
+    st->state = sb_state(hv->state);
+
+    const char *problem = ovs_ovsdb_problem(hv->db);
+    switch (hv->state) {
+    case HV_DB_CONNECTING:
+    case HV_DB_LOST:
+        snprintf(st->detail, sizeof st->detail, "%s %s",
+                 hv_state_name(hv->state), hv->ovsdb_remote);
+        break;
+    case HV_OF_CONNECTING:
+        snprintf(st->detail, sizeof st->detail, "%s %s%s%s",
+                 hv_state_name(hv->state), hv->of_connect,
+                 *problem ? "; " : "", problem);
+        break;
+    case HV_SYNCING:
+        snprintf(st->detail, sizeof st->detail, "%s",
+                 *problem ? problem
+                 : hv->missing[0] ? hv->missing
+                 : ovs_ofctrl_state(hv->ofc));
+        break;
+    case HV_IN_SYNC: {
+        struct ovs_ofctrl_stats stats;
+        ovs_ofctrl_get_stats(hv->ofc, &stats);
+        snprintf(st->detail, sizeof st->detail, "in sync: %"PRIuSIZE
+                 " flows, %"PRIuSIZE" ports", stats.n_installed,
+                 shash_count(&hv->wants));
+        break;
+    }
+    }
+}

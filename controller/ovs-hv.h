@@ -1,0 +1,48 @@
+/* ovs-hv.h - one Open vSwitch hypervisor: its OVSDB session, its OpenFlow
+ * connection to br-int, and the reconciliation of both toward its view.
+ *
+ * Runs on the OVS southbound thread's poll loop. */
+#ifndef NVO_OVS_HV_H
+#define NVO_OVS_HV_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controller/southbound.h"
+
+struct nvo_hv_view;
+struct ovs_hv;
+
+/* Creates the hypervisor of 'view' (taking it) and starts connecting to
+ * view->ovsdb.  Caller owns the result. */
+struct ovs_hv *ovs_hv_create(struct nvo_hv_view *view);
+
+/* Closes its connections, leaving the switch's flows and ports in place.
+ * Accepts NULL. */
+void ovs_hv_destroy(struct ovs_hv *);
+
+/* Makes 'view' (taken) the desired state; reconnects if view->ovsdb
+ * changed. */
+void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);
+
+void ovs_hv_run(struct ovs_hv *);
+void ovs_hv_wait(struct ovs_hv *);
+
+int64_t ovs_hv_id(const struct ovs_hv *);
+
+/* Returns the revision the switch newly confirmed since the last call, or
+ * 0 if none. */
+int64_t ovs_hv_take_confirmation(struct ovs_hv *);
+
+/* Fills '*st' with the hypervisor's state. */
+void ovs_hv_get_status(const struct ovs_hv *, struct nvo_sb_status *st);
+
+/* Derives the OpenFlow targets from an OVSDB remote: for "tcp:HOST:PORT",
+ * nvo connects to "tcp:HOST:PORT+13" (6640 -> 6653) and makes br-int listen
+ * on the passive target "ptcp:PORT+13"; for "unix:DIR/FILE" it connects to
+ * br-int's management socket "unix:DIR/br-int.mgmt" (no listener needed).
+ * Returns 0 and sets '*connect' and '*listen' (caller frees; '*listen' may
+ * be NULL), or -EINVAL. */
+int ovs_hv_of_targets(const char *ovsdb, char **connect, char **listen);
+
+#endif /* controller/ovs-hv.h */

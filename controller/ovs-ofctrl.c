@@ -1,0 +1,495 @@
+/* ovs-ofctrl.c - flow reconciliation over one OpenFlow 1.3 connection.
+ *
+ * States and transitions (like lib/rconn.c):
+ *
+ *   S_DISCONNECTED --(rconn connected)--> send flow-stats request for
+ *       cookie 0x6e../0xff.., all tables --> S_DUMPING
+ *   S_DUMPING --(last reply part)--> installed := dumped --> S_SYNCED
+ *   S_SYNCED --(desired != installed)--> send bundle open, one bundle add
+ *       per flow mod of the diff, barrier --> S_ADDING
+ *   S_SYNCED --(desired == installed)--> installed_seq := desired_seq
+ *   S_ADDING --(barrier reply)--> send bundle commit, barrier --> S_COMMITTING
+ *   S_COMMITTING --(barrier reply)--> installed := pending,
+ *       installed_seq := pending_seq --> S_SYNCED
+ *   S_ADDING, S_COMMITTING, S_DUMPING --(OpenFlow error)--> discard the
+ *       bundle, log (rate-limited) --> S_BACKOFF
+ *   S_BACKOFF --(backoff expired: 1 s doubling to 8 s)--> re-dump
+ *       --> S_DUMPING
+ *   any --(connection lost or reconnected)--> S_DISCONNECTED
+ *
+ * The bundle is ordered and atomic: either all of the diff applies or none
+ * of it.  Adds are validated before the commit (the barrier after them
+ * flushes out any error), so a bad flow never commits half a diff. */
+#include <config.h>
+#include "controller/ovs-ofctrl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/ovs-flows.h"
+#include "controller/ovs-flowset.h"
+#include "byte-order.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/rconn.h"
+#include "openvswitch/vconn.h"
+#include "openvswitch/vlog.h"
+#include "socket-util.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_ofctrl);
+
+#define OFCTRL_STATES                               \
+    STATE(S_DISCONNECTED, "disconnected")           \
+    STATE(S_DUMPING, "dumping flows")               \
+    STATE(S_SYNCED, "in sync")                      \
+    STATE(S_ADDING, "sending bundle")               \
+    STATE(S_COMMITTING, "committing bundle")        \
+    STATE(S_BACKOFF, "backing off after an error")
+
+enum ofctrl_state {
+#define STATE(ENUM, NAME) ENUM,
+    OFCTRL_STATES
+#undef STATE
+};
+
+static const char *
+state_name(enum ofctrl_state s)
+{
+    switch (s) {
+#define STATE(ENUM, NAME) case ENUM: return NAME;
+    OFCTRL_STATES
+#undef STATE
+    }
+    return "unknown";
+}
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 8000
+
+struct ovs_ofctrl {
+    char *name;
+    struct rconn *rconn;
+    unsigned int conn_seqno;    /* rconn's connection seqno, as handled. */
+    enum ofctrl_state state;
+
+    struct ovs_flowset desired;
+    uint64_t desired_seq;
+    struct ovs_flowset installed;
+    uint64_t installed_seq;
+    struct ovs_flowset pending; /* Desired set the bundle in flight makes. */
+    uint64_t pending_seq;
+    size_t pending_n_mods;
+
+    ovs_be32 xid;               /* Awaited reply: dump or barrier. */
+    bool first_diff;            /* No diff sent since the last dump. */
+    uint32_t bundle_id;
+
+    long long int backoff_until;
+    int backoff_ms;
+
+    struct ovs_ofctrl_stats stats;
+};
+
+struct ovs_ofctrl *
+ovs_ofctrl_create(const char *target, const char *name)
+{
+    struct ovs_ofctrl *ofc = xzalloc(sizeof *ofc);
+    ofc->name = xstrdup(name);
+    ofc->rconn = rconn_create(5, 8, DSCP_DEFAULT, 1u << OFP13_VERSION);
+    rconn_connect(ofc->rconn, target, name);
+    ofc->conn_seqno = rconn_get_connection_seqno(ofc->rconn);
+    ovs_flowset_init(&ofc->desired);
+    ovs_flowset_init(&ofc->installed);
+    ovs_flowset_init(&ofc->pending);
+    ofc->backoff_ms = BACKOFF_MIN_MS;
+    return ofc;
+}
+
+void
+ovs_ofctrl_destroy(struct ovs_ofctrl *ofc)
+{
+    if (ofc) {
+        rconn_destroy(ofc->rconn);
+        ovs_flowset_destroy(&ofc->desired);
+        ovs_flowset_destroy(&ofc->installed);
+        ovs_flowset_destroy(&ofc->pending);
+        free(ofc->name);
+        free(ofc);
+    }
+}
+
+static void
+set_state(struct ovs_ofctrl *ofc, enum ofctrl_state s)
+{
+    if (ofc->state != s) {
+        VLOG_DBG("%s: OpenFlow %s -> %s", ofc->name, state_name(ofc->state),
+                 state_name(s));
+        ofc->state = s;
+    }
+}
+
+bool
+ovs_ofctrl_set_desired(struct ovs_ofctrl *ofc, struct ovs_flowset *flows,
+                       uint64_t seq)
+{
+    if (ovs_flowset_equal(flows, &ofc->desired)) {
+        ovs_flowset_clear(flows);
+        return false;
+    }
+    ovs_flowset_swap(&ofc->desired, flows);
+    ovs_flowset_clear(flows);
+    ofc->desired_seq = seq;
+    return true;
+}
+
+/* Sends 'msg' (taking it); returns its xid. */
+static ovs_be32
+send_msg(struct ovs_ofctrl *ofc, struct ofpbuf *msg)
+{
+    ovs_be32 xid = ((const struct ofp_header *) msg->data)->xid;
+    rconn_send(ofc->rconn, msg, NULL);
+    return xid;
+}
+
+static void
+send_dump(struct ovs_ofctrl *ofc)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .cookie = htonll(OVS_COOKIE_MARK),
+        .cookie_mask = htonll(OVS_COOKIE_MARK_MASK),
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .table_id = OFPTT_ALL,
+    };
+    match_init_catchall(&fsr.match);
+    ovs_flowset_clear(&ofc->installed);
+    ofc->installed_seq = 0;
+    ofc->xid = send_msg(ofc, ofputil_encode_flow_stats_request(
+                            &fsr, OFPUTIL_P_OF13_OXM));
+    set_state(ofc, S_DUMPING);
+}
+
+static void
+enter_backoff(struct ovs_ofctrl *ofc)
+{
+    ofc->stats.n_failures++;
+    ofc->backoff_until = time_msec() + ofc->backoff_ms;
+    ofc->backoff_ms = MIN(ofc->backoff_ms * 2, BACKOFF_MAX_MS);
+    ovs_flowset_clear(&ofc->pending);
+    set_state(ofc, S_BACKOFF);
+}
+
+/* Encodes change 'c' as a flow_mod wrapped in a bundle add, and sends it. */
+static void
+send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c)
+{
+    const struct ovs_flow *f = c->flow;
+    struct ofputil_flow_mod fm = {
+        .match = f->match,
+        .priority = f->priority,
+        .table_id = f->table_id,
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .new_cookie = OVS_BE64_MAX,
+        .ofpacts = f->ofpacts,
+        .ofpacts_len = f->ofpacts_len,
+    };
+    switch (c->type) {
+    case OVS_FLOW_ADD:
+        fm.command = OFPFC_ADD;
+        fm.new_cookie = htonll(f->cookie);
+        break;
+    case OVS_FLOW_MODIFY:
+        fm.command = OFPFC_MODIFY_STRICT;
+        fm.cookie = htonll(f->cookie);
+        fm.cookie_mask = OVS_BE64_MAX;
+        break;
+    case OVS_FLOW_DELETE:
+        fm.command = OFPFC_DELETE_STRICT;
+        fm.cookie = htonll(f->cookie);
+        fm.cookie_mask = OVS_BE64_MAX;
+        fm.ofpacts = NULL;
+        fm.ofpacts_len = 0;
+        break;
+    }
+    struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+    struct ofputil_bundle_add_msg bam = {
+        .bundle_id = ofc->bundle_id,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+        .msg = inner->data,
+    };
+    send_msg(ofc, ofputil_encode_bundle_add(OFP13_VERSION, &bam));
+    ofpbuf_delete(inner);
+}
+
+static void
+send_bundle_ctrl(struct ovs_ofctrl *ofc, uint16_t type)
+{
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = ofc->bundle_id,
+        .type = type,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+    };
+    send_msg(ofc, ofputil_encode_bundle_ctrl_request(OFP13_VERSION, &bc));
+}
+
+/* In S_SYNCED: sends the diff between desired and installed, if any. */
+static void
+maybe_send_diff(struct ovs_ofctrl *ofc)
+{
+    if (ofc->installed_seq == ofc->desired_seq) {
+        return;
+    }
+    bool first = ofc->first_diff;
+    ofc->first_diff = false;
+    struct ovs_flow_changes changes;
+    ovs_flowset_diff(&ofc->desired, &ofc->installed, &changes);
+    if (!changes.n) {
+        if (first) {
+            VLOG_INFO("%s: switch already holds the desired %"PRIuSIZE
+                      " flows", ofc->name, ovs_flowset_count(&ofc->desired));
+        }
+        ofc->installed_seq = ofc->desired_seq;
+        ovs_flow_changes_destroy(&changes);
+        return;
+    }
+    /* The first diff after a (re)connection says how far the switch was
+     * from the desired state: worth a line in the log. */
+    enum vlog_level level = first ? VLL_INFO : VLL_DBG;
+    VLOG(level, "%s: sending %"PRIuSIZE" adds, %"PRIuSIZE" modifies, "
+         "%"PRIuSIZE" deletes", ofc->name, changes.n_add, changes.n_modify,
+         changes.n_delete);
+    if (VLOG_IS_DBG_ENABLED()) {
+        for (size_t i = 0; i < changes.n; i++) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            ovs_flow_format(changes.changes[i].flow, &s);
+            VLOG_DBG("%s: %s %s", ofc->name,
+                     changes.changes[i].type == OVS_FLOW_ADD ? "add"
+                     : changes.changes[i].type == OVS_FLOW_MODIFY ? "modify"
+                     : "delete", ds_cstr(&s));
+            ds_destroy(&s);
+        }
+    }
+
+    ofc->bundle_id++;
+    send_bundle_ctrl(ofc, OFPBCT_OPEN_REQUEST);
+    for (size_t i = 0; i < changes.n; i++) {
+        send_change(ofc, &changes.changes[i]);
+    }
+    ofc->xid = send_msg(ofc, ofputil_encode_barrier_request(OFP13_VERSION));
+    ofc->pending_n_mods = changes.n;
+    ovs_flow_changes_destroy(&changes);
+
+    ovs_flowset_clear(&ofc->pending);
+    ovs_flowset_clone(&ofc->pending, &ofc->desired);
+    ofc->pending_seq = ofc->desired_seq;
+    set_state(ofc, S_ADDING);
+}
+
+static void
+handle_stats_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int retval = ofputil_decode_flow_stats_reply(&fs, &b, false,
+                                                     &ofpacts);
+        if (retval) {
+            if (retval != EOF) {
+                VLOG_WARN_RL(&rl, "%s: bad flow stats reply: %s", ofc->name,
+                             ofperr_to_string(retval));
+            }
+            break;
+        }
+        uint64_t cookie = ntohll(fs.cookie);
+        if (ovs_cookie_is_nvo(cookie)) {
+            ovs_flowset_add(&ofc->installed, fs.table_id, fs.priority,
+                            &fs.match, cookie, fs.ofpacts, fs.ofpacts_len,
+                            NULL);
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    if (!ofpmp_more(oh)) {
+        VLOG_INFO("%s: OpenFlow connected, switch holds %"PRIuSIZE" nvo "
+                  "flows", ofc->name, ovs_flowset_count(&ofc->installed));
+        ofc->first_diff = true;
+        set_state(ofc, S_SYNCED);
+    }
+}
+
+static void
+handle_barrier_reply(struct ovs_ofctrl *ofc)
+{
+    if (ofc->state == S_ADDING) {
+        send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
+        ofc->xid = send_msg(ofc,
+                            ofputil_encode_barrier_request(OFP13_VERSION));
+        set_state(ofc, S_COMMITTING);
+    } else if (ofc->state == S_COMMITTING) {
+        ovs_flowset_swap(&ofc->installed, &ofc->pending);
+        ovs_flowset_clear(&ofc->pending);
+        ofc->installed_seq = ofc->pending_seq;
+        ofc->stats.n_bundles++;
+        ofc->stats.n_flow_mods += ofc->pending_n_mods;
+        ofc->backoff_ms = BACKOFF_MIN_MS;
+        VLOG_DBG("%s: bundle of %"PRIuSIZE" flow mods committed", ofc->name,
+                 ofc->pending_n_mods);
+        set_state(ofc, S_SYNCED);
+    }
+}
+
+static void
+handle_error(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    enum ofperr error = ofperr_decode_msg(oh, NULL);
+
+    VLOG_WARN_RL(&rl, "%s: OpenFlow error while %s: %s", ofc->name,
+                 state_name(ofc->state), ofperr_to_string(error));
+    if (ofc->state == S_ADDING) {
+        /* Nothing is committed yet: drop the bundle and start over from a
+         * fresh dump after a backoff. */
+        send_bundle_ctrl(ofc, OFPBCT_DISCARD_REQUEST);
+        enter_backoff(ofc);
+    } else if (ofc->state == S_COMMITTING || ofc->state == S_DUMPING) {
+        enter_backoff(ofc);
+    }
+}
+
+static void
+handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
+{
+    enum ofptype type;
+    if (ofptype_decode(&type, oh)) {
+        return;
+    }
+    switch (type) {
+    case OFPTYPE_ECHO_REQUEST:
+        rconn_send(ofc->rconn, ofputil_encode_echo_reply(oh), NULL);
+        break;
+    case OFPTYPE_FLOW_STATS_REPLY:
+        if (ofc->state == S_DUMPING && oh->xid == ofc->xid) {
+            handle_stats_reply(ofc, oh);
+        }
+        break;
+    case OFPTYPE_BARRIER_REPLY:
+        if (oh->xid == ofc->xid) {
+            handle_barrier_reply(ofc);
+        }
+        break;
+    case OFPTYPE_ERROR:
+        handle_error(ofc, oh);
+        break;
+    default:
+        /* Port status, bundle replies, echo replies: nothing to do. */
+        break;
+    }
+}
+
+void
+ovs_ofctrl_run(struct ovs_ofctrl *ofc)
+{
+    rconn_run(ofc->rconn);
+
+    unsigned int seqno = rconn_get_connection_seqno(ofc->rconn);
+    if (seqno != ofc->conn_seqno) {
+        ofc->conn_seqno = seqno;
+        ovs_flowset_clear(&ofc->installed);
+        ovs_flowset_clear(&ofc->pending);
+        ofc->installed_seq = 0;
+        if (ofc->state != S_DISCONNECTED) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+            VLOG_WARN_RL(&rl, "%s: OpenFlow connection lost", ofc->name);
+        }
+        set_state(ofc, S_DISCONNECTED);
+    }
+    if (!rconn_is_connected(ofc->rconn)
+        || rconn_get_version(ofc->rconn) != OFP13_VERSION) {
+        return;
+    }
+    if (ofc->state == S_DISCONNECTED) {
+        ofc->backoff_ms = BACKOFF_MIN_MS;
+        send_dump(ofc);
+    }
+
+    for (int i = 0; ; i++) {
+        if (i >= 500) {
+            poll_immediate_wake();  /* More later; let others run. */
+            break;
+        }
+        struct ofpbuf *msg = rconn_recv(ofc->rconn);
+        if (!msg) {
+            break;
+        }
+        handle_msg(ofc, msg->data);
+        ofpbuf_delete(msg);
+        if (rconn_get_connection_seqno(ofc->rconn) != ofc->conn_seqno) {
+            return;
+        }
+    }
+
+    if (ofc->state == S_BACKOFF && time_msec() >= ofc->backoff_until) {
+        send_dump(ofc);
+    }
+    if (ofc->state == S_SYNCED) {
+        maybe_send_diff(ofc);
+    }
+}
+
+void
+ovs_ofctrl_wait(struct ovs_ofctrl *ofc)
+{
+    rconn_run_wait(ofc->rconn);
+    rconn_recv_wait(ofc->rconn);
+    if (ofc->state == S_BACKOFF) {
+        poll_timer_wait_until(ofc->backoff_until);
+    }
+}
+
+bool
+ovs_ofctrl_is_connected(const struct ovs_ofctrl *ofc)
+{
+    return rconn_is_connected(ofc->rconn);
+}
+
+uint64_t
+ovs_ofctrl_installed_seq(const struct ovs_ofctrl *ofc)
+{
+    return ofc->installed_seq;
+}
+
+uint64_t
+ovs_ofctrl_desired_seq(const struct ovs_ofctrl *ofc)
+{
+    return ofc->desired_seq;
+}
+
+const char *
+ovs_ofctrl_state(const struct ovs_ofctrl *ofc)
+{
+    return state_name(ofc->state);
+}
+
+void
+ovs_ofctrl_get_stats(const struct ovs_ofctrl *ofc,
+                     struct ovs_ofctrl_stats *st)
+{
+    *st = ofc->stats;
+    st->n_installed = ovs_flowset_count(&ofc->installed);
+}

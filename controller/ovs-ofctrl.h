@@ -1,0 +1,61 @@
+/* ovs-ofctrl.h - the OpenFlow 1.3 connection to one br-int, and flow
+ * reconciliation over it.
+ *
+ * Never flush-and-reload: after each (re)connection it dumps nvo's flows
+ * (those whose cookie carries nvo's marker), diffs them against the desired
+ * set and sends only the difference, atomically, in an OpenFlow bundle
+ * followed by a barrier.  Afterwards it keeps the installed set in memory
+ * and sends only diffs.  An unchanged flow is never re-added, so its
+ * counters and duration survive controller restarts and reconnections.
+ *
+ * Runs on the OVS southbound thread's poll loop. */
+#ifndef NVO_OVS_OFCTRL_H
+#define NVO_OVS_OFCTRL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ovs_flowset;
+struct ovs_ofctrl;
+
+/* Creates a controller connection to 'target' (e.g. "tcp:IP:6653"), with
+ * reconnection backoff.  'name' names the hypervisor in logs.  Caller owns
+ * the result. */
+struct ovs_ofctrl *ovs_ofctrl_create(const char *target, const char *name);
+/* Disconnects, leaving the switch's flows in place.  Accepts NULL. */
+void ovs_ofctrl_destroy(struct ovs_ofctrl *);
+
+/* Makes '*flows' the desired set, tagged 'seq' (increasing), taking its
+ * contents ('*flows' is left empty).  Returns false if the set is the same
+ * as the current desired one (whose tag is then kept). */
+bool ovs_ofctrl_set_desired(struct ovs_ofctrl *, struct ovs_flowset *flows,
+                            uint64_t seq);
+
+void ovs_ofctrl_run(struct ovs_ofctrl *);
+void ovs_ofctrl_wait(struct ovs_ofctrl *);
+
+bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
+
+/* The tag of the latest desired set the switch is known to hold (its
+ * bundle committed and a barrier after it answered), or 0 if none since
+ * the last (re)connection. */
+uint64_t ovs_ofctrl_installed_seq(const struct ovs_ofctrl *);
+
+/* The tag of the current desired set. */
+uint64_t ovs_ofctrl_desired_seq(const struct ovs_ofctrl *);
+
+/* A short description of the connection's state, e.g. "dumping flows".
+ * Static. */
+const char *ovs_ofctrl_state(const struct ovs_ofctrl *);
+
+/* Counters, for logs and tests. */
+struct ovs_ofctrl_stats {
+    uint64_t n_bundles;         /* Bundles committed. */
+    uint64_t n_flow_mods;       /* Flow mods in them. */
+    uint64_t n_failures;        /* Bundles that failed. */
+    size_t n_installed;         /* Flows in the installed set. */
+};
+void ovs_ofctrl_get_stats(const struct ovs_ofctrl *, struct ovs_ofctrl_stats *);
+
+#endif /* controller/ovs-ofctrl.h */

@@ -1,0 +1,419 @@
+#include <config.h>
+#include "controller/ovs-ovsdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/ovs-tunnels.h"
+#include "lib/vswitch-idl.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_ovsdb);
+
+struct ovs_ovsdb {
+    char *name;                 /* Hypervisor name, for logs. */
+    char *of_target;            /* Passive controller target, or NULL. */
+    struct ovsdb_idl_loop loop;
+    unsigned int seqno;         /* IDL seqno last looked at. */
+    unsigned int map_seqno;     /* Our own, for ovs_ovsdb_seqno(). */
+    bool need_reconcile;
+    bool changed;               /* Last reconciliation changed something. */
+    bool connected;             /* As last logged. */
+    struct simap iface_ofports;
+    struct simap tunnel_ofports;
+    char problem[128];
+};
+
+static void
+add_columns(struct ovsdb_idl *idl)
+{
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_bridges);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_controller);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_fail_mode);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_type);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_options);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_error);
+    ovsdb_idl_add_column(idl, &ovsrec_controller_col_target);
+    ovsdb_idl_add_column(idl, &ovsrec_controller_col_connection_mode);
+    ovsdb_idl_add_column(idl, &ovsrec_controller_col_external_ids);
+}
+
+struct ovs_ovsdb *
+ovs_ovsdb_create(const char *remote, const char *of_target, const char *name)
+{
+    struct ovs_ovsdb *db = xzalloc(sizeof *db);
+    db->name = xstrdup(name);
+    db->of_target = nullable_xstrdup(of_target);
+    struct ovsdb_idl *idl = ovsdb_idl_create(remote, &ovsrec_idl_class,
+                                             false, true);
+    add_columns(idl);
+    db->loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(idl);
+    db->need_reconcile = true;
+    db->changed = true;
+    simap_init(&db->iface_ofports);
+    simap_init(&db->tunnel_ofports);
+    return db;
+}
+
+void
+ovs_ovsdb_destroy(struct ovs_ovsdb *db)
+{
+    if (db) {
+        ovsdb_idl_loop_destroy(&db->loop);  /* Destroys the IDL too. */
+        simap_destroy(&db->iface_ofports);
+        simap_destroy(&db->tunnel_ofports);
+        free(db->of_target);
+        free(db->name);
+        free(db);
+    }
+}
+
+static bool
+is_owned(const struct smap *external_ids)
+{
+    const char *owner = smap_get(external_ids, OVS_OWNER_KEY);
+    return owner && !strcmp(owner, OVS_OWNER_VALUE);
+}
+
+static void
+set_problem(struct ovs_ovsdb *db, const char *fmt, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+set_problem(struct ovs_ovsdb *db, const char *fmt, ...)
+{
+    if (db->problem[0]) {
+        return;                 /* Keep the first one. */
+    }
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(db->problem, sizeof db->problem, fmt, args);
+    va_end(args);
+}
+
+static const struct ovsrec_bridge *
+find_bridge(struct ovsdb_idl *idl)
+{
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+        if (!strcmp(br->name, OVS_BRIDGE)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+/* Ensures br-int's passive controller target and fail mode.  Returns true if
+ * it changed something. */
+static bool
+reconcile_controller(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
+                     const struct ovsrec_bridge *br)
+{
+    bool changed = false;
+    bool found = false;
+
+    for (size_t i = 0; i < br->n_controller; i++) {
+        const struct ovsrec_controller *c = br->controller[i];
+        if (db->of_target && !strcmp(c->target, db->of_target)) {
+            found = true;
+        } else if (is_owned(&c->external_ids)) {
+            VLOG_INFO("%s: removing stale controller target %s", db->name,
+                      c->target);
+            ovsrec_bridge_update_controller_delvalue(br, c);
+            changed = true;
+        }
+    }
+    if (db->of_target && !found) {
+        VLOG_INFO("%s: adding passive controller target %s to "OVS_BRIDGE,
+                  db->name, db->of_target);
+        struct ovsrec_controller *c = ovsrec_controller_insert(txn);
+        ovsrec_controller_set_target(c, db->of_target);
+        ovsrec_controller_set_connection_mode(c, "out-of-band");
+        const struct smap ids = SMAP_CONST1(&ids, OVS_OWNER_KEY,
+                                            OVS_OWNER_VALUE);
+        ovsrec_controller_set_external_ids(c, &ids);
+        ovsrec_bridge_update_controller_addvalue(br, c);
+        changed = true;
+    }
+    if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
+        VLOG_INFO("%s: setting "OVS_BRIDGE" fail_mode=secure", db->name);
+        ovsrec_bridge_set_fail_mode(br, "secure");
+        changed = true;
+    }
+    return changed;
+}
+
+static void
+insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
+            const struct ovs_port_want *w)
+{
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    ovsrec_interface_set_name(iface, w->name);
+
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    smap_add(&ids, OVS_OWNER_KEY, OVS_OWNER_VALUE);
+    if (w->tunnel) {
+        ovsrec_interface_set_type(iface, "vxlan");
+        struct smap options = SMAP_INITIALIZER(&options);
+        smap_add(&options, "remote_ip", w->remote_ip);
+        smap_add(&options, "key", "flow");
+        ovsrec_interface_set_options(iface, &options);
+        smap_destroy(&options);
+    } else {
+        smap_add_format(&ids, OVS_PORT_ID_KEY, "%"PRId64, w->port_id);
+    }
+    ovsrec_interface_set_external_ids(iface, &ids);
+
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    ovsrec_port_set_name(port, w->name);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    ovsrec_port_set_external_ids(port, &ids);
+    ovsrec_bridge_update_ports_addvalue(br, port);
+    smap_destroy(&ids);
+}
+
+/* Fixes an nvo-owned tunnel interface whose type or options drifted.
+ * Returns true if it changed something. */
+static bool
+fix_tunnel(struct ovs_ovsdb *db, const struct ovsrec_interface *iface,
+           const struct ovs_port_want *w)
+{
+    const char *rip = smap_get(&iface->options, "remote_ip");
+    const char *key = smap_get(&iface->options, "key");
+    if (!strcmp(iface->type, "vxlan") && rip && !strcmp(rip, w->remote_ip)
+        && key && !strcmp(key, "flow")) {
+        return false;
+    }
+    VLOG_INFO("%s: fixing tunnel port %s", db->name, w->name);
+    ovsrec_interface_set_type(iface, "vxlan");
+    struct smap options = SMAP_INITIALIZER(&options);
+    smap_add(&options, "remote_ip", w->remote_ip);
+    smap_add(&options, "key", "flow");
+    ovsrec_interface_set_options(iface, &options);
+    smap_destroy(&options);
+    return true;
+}
+
+static void
+update_maps(struct ovs_ovsdb *db, const struct ovsrec_bridge *br,
+            const struct shash *wants)
+{
+    struct simap ifaces = SIMAP_INITIALIZER(&ifaces);
+    struct simap tunnels = SIMAP_INITIALIZER(&tunnels);
+
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            if (!iface->n_ofport || iface->ofport[0] <= 0) {
+                if (shash_find(wants, iface->name)) {
+                    set_problem(db, "interface %s has no ofport%s%s",
+                                iface->name, iface->error ? ": " : "",
+                                iface->error ? iface->error : "");
+                }
+                continue;
+            }
+            simap_put(&ifaces, iface->name, iface->ofport[0]);
+            const struct ovs_port_want *w = shash_find_data(wants,
+                                                            iface->name);
+            const char *rip = smap_get(&iface->options, "remote_ip");
+            if (w && w->tunnel && !strcmp(iface->type, "vxlan") && rip
+                && !strcmp(rip, w->remote_ip)) {
+                simap_put(&tunnels, w->remote_ip, iface->ofport[0]);
+            }
+        }
+    }
+    if (!simap_equal(&ifaces, &db->iface_ofports)
+        || !simap_equal(&tunnels, &db->tunnel_ofports)) {
+        simap_swap(&ifaces, &db->iface_ofports);
+        simap_swap(&tunnels, &db->tunnel_ofports);
+        db->map_seqno++;
+    }
+    simap_destroy(&ifaces);
+    simap_destroy(&tunnels);
+}
+
+/* Reconciles br-int's ports toward 'wants'.  Returns true if it changed
+ * something.  'txn' may be NULL: then it only looks. */
+static bool
+reconcile_ports(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
+                const struct ovsrec_bridge *br, const struct shash *wants)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct shash on_br = SHASH_INITIALIZER(&on_br); /* iface name -> iface */
+    bool changed = false;
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            shash_add_once(&on_br, port->interfaces[j]->name,
+                           port->interfaces[j]);
+        }
+        if (is_owned(&port->external_ids)
+            && !shash_find(wants, port->name)) {
+            if (txn) {
+                VLOG_INFO("%s: removing port %s", db->name, port->name);
+                ovsrec_bridge_update_ports_delvalue(br, port);
+            }
+            changed = true;
+        }
+    }
+
+    struct sset elsewhere = SSET_INITIALIZER(&elsewhere);
+    const struct ovsrec_interface *iface;
+    OVSREC_INTERFACE_FOR_EACH (iface, db->loop.idl) {
+        if (!shash_find(&on_br, iface->name)) {
+            sset_add(&elsewhere, iface->name);
+        }
+    }
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, wants) {
+        const struct ovs_port_want *w = node->data;
+        const struct ovsrec_interface *have = shash_find_data(&on_br,
+                                                              w->name);
+        if (have) {
+            if (w->tunnel && is_owned(&have->external_ids)) {
+                changed |= txn ? fix_tunnel(db, have, w) : false;
+            }
+            continue;
+        }
+        if (!w->tunnel && sset_contains(&elsewhere, w->name)) {
+            VLOG_WARN_RL(&rl, "%s: interface %s is on another bridge, not "
+                         "moving it to "OVS_BRIDGE, db->name, w->name);
+            set_problem(db, "interface %s is on another bridge", w->name);
+            continue;
+        }
+        if (txn) {
+            VLOG_INFO("%s: adding %s port %s", db->name,
+                      w->tunnel ? "tunnel" : "VM", w->name);
+            insert_port(txn, br, w);
+        }
+        changed = true;
+    }
+    sset_destroy(&elsewhere);
+    shash_destroy(&on_br);
+    return changed;
+}
+
+static void
+log_connection(struct ovs_ovsdb *db)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    bool connected = ovsdb_idl_is_connected(db->loop.idl);
+    if (connected != db->connected) {
+        db->connected = connected;
+        if (connected) {
+            VLOG_INFO("%s: OVSDB connected", db->name);
+        } else {
+            int error = ovsdb_idl_get_last_error(db->loop.idl);
+            VLOG_WARN_RL(&rl, "%s: OVSDB connection lost (%s)", db->name,
+                         error ? ovs_retval_to_string(error) : "closed");
+        }
+    }
+}
+
+void
+ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
+              bool wants_changed)
+{
+    struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&db->loop);
+    log_connection(db);
+
+    unsigned int seqno = ovsdb_idl_get_seqno(db->loop.idl);
+    if (seqno != db->seqno || wants_changed) {
+        db->seqno = seqno;
+        db->need_reconcile = true;
+    }
+
+    if (db->need_reconcile && ovsdb_idl_has_ever_connected(db->loop.idl)) {
+        db->problem[0] = '\0';
+        const struct ovsrec_bridge *br = find_bridge(db->loop.idl);
+        if (!br) {
+            set_problem(db, "no bridge "OVS_BRIDGE);
+            db->changed = true;
+        } else if (txn && ovsdb_idl_is_connected(db->loop.idl)) {
+            ovsdb_idl_txn_add_comment(txn, "nvo: reconciling "OVS_BRIDGE);
+            db->changed = reconcile_controller(db, txn, br);
+            db->changed |= reconcile_ports(db, txn, br, wants);
+            db->need_reconcile = false;
+        } else {
+            /* A transaction is in flight or the session is down: come back
+             * once that changes (the IDL wakes us). */
+            db->changed = true;
+        }
+        update_maps(db, br, wants);
+    }
+
+    /* Commits 'txn' if there is one, or goes on with the one in flight.
+     * 0 means a transaction failed: reconcile again. */
+    if (!ovsdb_idl_loop_commit_and_wait(&db->loop)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_WARN_RL(&rl, "%s: OVSDB transaction failed, retrying", db->name);
+        db->need_reconcile = true;
+    }
+}
+
+void
+ovs_ovsdb_wait(struct ovs_ovsdb *db)
+{
+    ovsdb_idl_wait(db->loop.idl);
+}
+
+bool
+ovs_ovsdb_is_connected(const struct ovs_ovsdb *db)
+{
+    return ovsdb_idl_is_connected(db->loop.idl);
+}
+
+bool
+ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *db)
+{
+    return ovsdb_idl_has_ever_connected(db->loop.idl);
+}
+
+bool
+ovs_ovsdb_in_sync(const struct ovs_ovsdb *db)
+{
+    return ovsdb_idl_is_connected(db->loop.idl) && !db->changed
+           && !db->need_reconcile && !db->loop.committing_txn
+           && !db->problem[0];
+}
+
+unsigned int
+ovs_ovsdb_seqno(const struct ovs_ovsdb *db)
+{
+    return db->map_seqno;
+}
+
+const struct simap *
+ovs_ovsdb_iface_ofports(const struct ovs_ovsdb *db)
+{
+    return &db->iface_ofports;
+}
+
+const struct simap *
+ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *db)
+{
+    return &db->tunnel_ofports;
+}
+
+const char *
+ovs_ovsdb_problem(const struct ovs_ovsdb *db)
+{
+    return db->problem;
+}

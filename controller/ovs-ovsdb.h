@@ -1,0 +1,63 @@
+/* ovs-ovsdb.h - the OVSDB session of one Open vSwitch hypervisor.
+ *
+ * Wraps libopenvswitch's IDL (which reconnects with backoff by itself) and
+ * reconciles br-int toward what nvo wants:
+ *  - a passive OpenFlow controller target (e.g. "ptcp:6653") marked
+ *    external_ids:nvo-owner=nvo, so nvo can reach br-int over TCP without
+ *    making OVS flush flows (an active "tcp:" controller would);
+ *    connection_mode=out-of-band, fail_mode=secure;
+ *  - the ports of ovs-tunnels.h: adds the missing ones, fixes nvo-owned
+ *    tunnels whose options drifted, removes nvo-owned ports no longer
+ *    wanted, never touches a port without nvo's mark.
+ * and reports the ofports of br-int's interfaces.
+ *
+ * Runs on the OVS southbound thread's poll loop. */
+#ifndef NVO_OVS_OVSDB_H
+#define NVO_OVS_OVSDB_H 1
+
+#include <stdbool.h>
+
+#include "simap.h"
+
+struct shash;
+struct ovs_ovsdb;
+
+#define OVS_BRIDGE "br-int"
+
+/* Connects to 'remote' (an OVSDB remote such as "tcp:IP:6640").  The
+ * controller target nvo ensures on br-int is 'of_target' (a passive
+ * target such as "ptcp:6653"), or none if NULL.  'name' names the
+ * hypervisor in logs.  Caller owns the result. */
+struct ovs_ovsdb *ovs_ovsdb_create(const char *remote, const char *of_target,
+                                   const char *name);
+/* Closes the session.  Leaves everything in the database.  Accepts NULL. */
+void ovs_ovsdb_destroy(struct ovs_ovsdb *);
+
+/* Runs the session and, when it can, reconciles br-int toward 'wants'
+ * (name -> struct ovs_port_want).  Set 'wants_changed' when 'wants' differs
+ * from the previous call's. */
+void ovs_ovsdb_run(struct ovs_ovsdb *, const struct shash *wants,
+                   bool wants_changed);
+void ovs_ovsdb_wait(struct ovs_ovsdb *);
+
+bool ovs_ovsdb_is_connected(const struct ovs_ovsdb *);
+bool ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *);
+
+/* True if br-int was found as wanted by the last reconciliation and no
+ * transaction is in flight. */
+bool ovs_ovsdb_in_sync(const struct ovs_ovsdb *);
+
+/* Changes whenever the maps below may have changed. */
+unsigned int ovs_ovsdb_seqno(const struct ovs_ovsdb *);
+
+/* br-int's interfaces with a valid ofport: name -> ofport; and the wanted
+ * tunnels' ofports: remote IP -> ofport.  Borrowed. */
+const struct simap *ovs_ovsdb_iface_ofports(const struct ovs_ovsdb *);
+const struct simap *ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *);
+
+/* A human-readable description of what keeps br-int from being as wanted
+ * (e.g. "no bridge br-int", a failed interface), or "" if nothing.
+ * Borrowed. */
+const char *ovs_ovsdb_problem(const struct ovs_ovsdb *);
+
+#endif /* controller/ovs-ovsdb.h */

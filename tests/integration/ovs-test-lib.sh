@@ -1,0 +1,91 @@
+# ovs-test-lib.sh - helpers shared by the OVS southbound's integration tests
+# (tests/integration/test-ovs-*.sh), on top of deploy/lab-lib.sh.
+#
+#   . "$top/tests/integration/ovs-test-lib.sh"
+#   ovs_test_init NAME        # lab_init with a unique prefix, trap cleanup
+#   ovs_test_two_hvs          # underlay, controller, hv1 and hv2, network
+#                             # red (VNI 5001), vm1 on hv1, vm2 on hv2
+
+top=${top:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/deploy/lab-lib.sh"
+
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+die() {
+    echo "FAIL: $*"
+    [ -f "$LAB_DIR/ctl/nvo-controller.log" ] \
+        && tail -30 "$LAB_DIR/ctl/nvo-controller.log"
+    exit 1
+}
+# check DESCRIPTION SHELL-CODE: passes if SHELL-CODE (eval'd) exits 0.
+check() {
+    if (eval "$2") >/dev/null 2>&1; then ok "$1"; else bad "$1"; fi
+}
+ovs_test_done() {
+    [ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+    echo "all checks passed"
+    exit 0
+}
+
+# ovs_test_init NAME: a lab with prefix NAME + PID, removed on exit.
+ovs_test_init() {
+    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+    P=$1$$
+    OVS_TEST_DIR=$(mktemp -d "/tmp/nvo-$1.XXXXXX")
+    trap 'lab_cleanup' EXIT
+    trap 'exit 1' INT TERM
+    lab_init "$P" "$OVS_TEST_DIR" || die lab_init
+}
+
+ovs_test_two_hvs() {
+    lab_underlay_up || die underlay
+    lab_controller_start ${OVS_TEST_CTL_ARGS:-} || die controller
+    lab_ovs_hv_add hv1 192.0.2.11 || die hv1
+    lab_ovs_hv_add hv2 192.0.2.12 || die hv2
+    lab_vm_add hv1 vm1 02:00:00:00:01:01 10.0.0.1/24 || die vm1
+    lab_vm_add hv2 vm2 02:00:00:00:01:02 10.0.0.2/24 || die vm2
+    lab_register_network red 5001 || die "network red"
+    lab_register_hv hv1 || die "hypervisor hv1"
+    lab_register_hv hv2 || die "hypervisor hv2"
+    lab_start_vm vm1 red >/dev/null || die "start vm1"
+    lab_start_vm vm2 red >/dev/null || die "start vm2"
+}
+
+# hv_field HV KEY: prints KEY of GET /v1/hypervisors/HV.
+hv_field() {
+    lab_rest GET "/v1/hypervisors/$1" 2>/dev/null | lab_json_get "$2"
+}
+
+# hv_synced HV: true if HV is "connected" and confirmed what it must.
+hv_synced() {
+    local _j
+    _j=$(lab_rest GET "/v1/hypervisors/$1" 2>/dev/null) || return 1
+    [ "$(echo "$_j" | lab_json_get state)" = connected ] || return 1
+    [ "$(echo "$_j" | lab_json_get confirmed_revision)" = \
+      "$(echo "$_j" | lab_json_get required_revision)" ]
+}
+
+# wait_synced HV [SECONDS]: waits until hv_synced HV (default 20 s).
+wait_synced() {
+    local _i=0 _max=$(( ${2:-20} * 10 ))
+    until hv_synced "$1"; do
+        _i=$((_i + 1))
+        [ $_i -ge $_max ] && return 1
+        sleep 0.1
+    done
+}
+
+# nvo_flows HV: nvo's flows on HV's br-int (cookie 0x6e...), without the
+# fields that change with traffic and time.
+nvo_flows() {
+    lab_ovs_ofctl "$1" dump-flows | grep 'cookie=0x6e' \
+        | sed 's/duration=[^,]*, //; s/n_packets=[^,]*, //; s/n_bytes=[^,]*, //; s/idle_age=[^,]*, //' \
+        | sort
+}
+
+# min_duration HV: the smallest duration (s, integer part) of nvo's flows.
+min_duration() {
+    lab_ovs_ofctl "$1" dump-flows | grep 'cookie=0x6e' \
+        | sed -n 's/.*duration=\([0-9]*\)\..*/\1/p' | sort -n | head -1
+}
