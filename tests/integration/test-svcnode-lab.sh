@@ -156,7 +156,7 @@ broadcast() {
     for v in $vms; do
         [ "$v" = "$from" ] && continue
         ip netns exec "$(lab_ns "$v")" tcpdump -i eth0 -Q in -n -U \
-            --immediate-mode -w "$TMP/$tag-$v.pcap" "arp and ether src $fmac" \
+            --immediate-mode -w "$TMP/$tag-$v.pcap" "arp and ether src $fmac and ether broadcast" \
             2>"$TMP/$tag-$v.err" &
         cap="$cap $!:$v"
     done
@@ -198,7 +198,13 @@ expect() {
     sn=$(cat "$TMP/$tag-sn")
     got="$got; service node received $sn VXLAN packet(s)"
     [ "$sn" -ge 1 ] || ok=0
-    if [ $ok = 1 ]; then pass "$tag:$got"; else fail "$tag:$got"; fi
+    if [ $ok = 1 ]; then pass "$tag:$got"; return; fi
+    fail "$tag:$got"
+    for v in $vms; do
+        [ "$v" = "$from" ] && continue
+        [ "$(cat "$TMP/$tag-$v")" -gt 1 ] || continue
+        tcpdump -r "$TMP/$tag-$v.pcap" -n -e 2>/dev/null | sed "s/^/  $v: /"
+    done
 }
 
 red_sn=$(serving 6001) blue_sn=$(serving 6002)
@@ -223,9 +229,10 @@ lab_ping_matrix $vms || fail "ping matrix"
 other() { [ "$1" = s1 ] && echo s2 || echo s1; }
 step "failover: kill -9 $red_sn's agent (serves red)"
 new_sn=$(other "$red_sn")
+t_kill=$(date +%s%N)
 lab_agent_kill "$red_sn" KILL
-if ms=$(wait_flood 6001 "$(lab_node_get "$new_sn" ip)" 15); then
-    pass "kernel VTEPs re-pointed red to $new_sn in $ms ms"
+if wait_flood 6001 "$(lab_node_get "$new_sn" ip)" 15 >/dev/null; then
+    pass "kernel VTEPs re-pointed red to $new_sn $(( ($(date +%s%N) - t_kill) / 1000000 )) ms after the kill"
 else
     fail "red not re-pointed to $new_sn: k1 '$(flood_dst k1 6001)' k2 '$(flood_dst k2 6001)' k3 '$(flood_dst k3 6001)'"
 fi

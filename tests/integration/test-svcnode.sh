@@ -185,7 +185,7 @@ broadcast() {
     for v in $VMS; do
         [ "$v" = "$from" ] && continue
         ip netns exec "$P$v" tcpdump -i eth0 -Q in -n -U --immediate-mode \
-            -w "$DIR/$tag-$v.pcap" "arp and ether src $fmac" \
+            -w "$DIR/$tag-$v.pcap" "arp and ether src $fmac and ether broadcast" \
             2>"$DIR/$tag-$v.err" &
         cap="$cap $!"
         PIDS="$PIDS $!"
