@@ -14,12 +14,7 @@
 #include "openvswitch/vlog.h"
 #include "util.h"
 
-#if defined(__has_include)
-#if __has_include("agent/svcnode.h")
 #include "agent/svcnode.h"
-#define HAVE_SVCNODE 1
-#endif
-#endif
 
 VLOG_DEFINE_THIS_MODULE(agent_dp);
 
@@ -32,22 +27,16 @@ struct agent_dp {
     enum agent_dp_kind kind;
     struct in_addr local;
     struct kdp *kdp;            /* Kernel. */
-#ifdef HAVE_SVCNODE
     struct svcnode *sn;         /* Service node. */
     uint32_t *sn_vnis;          /* VNIs given to 'sn', sorted. */
     size_t n_sn_vnis;
-#endif
     bool retry;
 };
 
 bool
 agent_dp_has_svcnode(void)
 {
-#ifdef HAVE_SVCNODE
     return true;
-#else
-    return false;
-#endif
 }
 
 struct agent_dp *
@@ -71,7 +60,6 @@ agent_dp_create(uv_loop_t *loop OVS_UNUSED, enum agent_dp_kind kind,
             return NULL;
         }
     } else if (kind == AGENT_DP_SVCNODE) {
-#ifdef HAVE_SVCNODE
         dp->sn = svcnode_create(loop, tunnel_ip, KDP_VXLAN_PORT, &error);
         if (!dp->sn) {
             *errmsg = xasprintf("service node on %s:%d: %s", tunnel_ip,
@@ -79,12 +67,6 @@ agent_dp_create(uv_loop_t *loop OVS_UNUSED, enum agent_dp_kind kind,
             free(dp);
             return NULL;
         }
-#else
-        *errmsg = xstrdup("this nvo-agent was built without the "
-                          "service-node replicator");
-        free(dp);
-        return NULL;
-#endif
     }
     return dp;
 }
@@ -157,7 +139,6 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
     kdp_state_destroy(&actual);
 }
 
-#ifdef HAVE_SVCNODE
 static void
 apply_svcnode(struct agent_dp *dp, const struct agent_view *view,
               Nvo__Ack *ack)
@@ -233,7 +214,6 @@ counter_cb(const struct svcnode_counters *sc, void *hb_)
                                           * sizeof *hb->counters);
     hb->counters[hb->n_counters++] = vc;
 }
-#endif
 
 void
 agent_dp_apply(struct agent_dp *dp, const struct agent_view *view,
@@ -244,9 +224,7 @@ agent_dp_apply(struct agent_dp *dp, const struct agent_view *view,
         apply_kernel(dp, view, ack);
         break;
     case AGENT_DP_SVCNODE:
-#ifdef HAVE_SVCNODE
         apply_svcnode(dp, view, ack);
-#endif
         break;
     case AGENT_DP_OVS:
         break;
@@ -256,12 +234,10 @@ agent_dp_apply(struct agent_dp *dp, const struct agent_view *view,
 void
 agent_dp_counters(struct agent_dp *dp OVS_UNUSED, Nvo__Heartbeat *hb OVS_UNUSED)
 {
-#ifdef HAVE_SVCNODE
     if (dp->sn) {
         /* VNI 0 in the message stands for "no served VNI". */
         svcnode_foreach_counters(dp->sn, counter_cb, hb);
     }
-#endif
 }
 
 bool
@@ -275,10 +251,8 @@ agent_dp_destroy(struct agent_dp *dp)
 {
     if (dp) {
         kdp_close(dp->kdp);
-#ifdef HAVE_SVCNODE
         svcnode_destroy(dp->sn);
         free(dp->sn_vnis);
-#endif
         free(dp);
     }
 }

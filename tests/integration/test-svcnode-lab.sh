@@ -11,7 +11,8 @@
 # of the other network, and it went through the service node; ping works;
 # after the serving node's agent is killed, the controller re-places the
 # network on the other node and broadcasts again arrive exactly once
-# within a few seconds.
+# within a few seconds, and go back when it returns; switching a network
+# between service-node and head-end at run time loses no unicast ping.
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -246,6 +247,48 @@ expect blue2 b1 blue
 lab_vm_exec r1 ip neigh flush dev eth0
 lab_ping r1 10.61.0.2 && pass "r1 -> r2 after failover" \
     || fail "r1 cannot ping r2 after failover"
+
+step "the failed node returns: its networks spread back"
+lab_agent_start "$red_sn" || fail "restart $red_sn's agent"
+if ms=$(wait_flood 6001 "$(lab_node_get "$red_sn" ip)" 15); then
+    pass "red back on $red_sn ${ms} ms after its agent restarted"
+else
+    fail "red not back on $red_sn: k1 floods to '$(flood_dst k1 6001)'"
+fi
+
+# Switching BUM handling at run time must not cost unicast: a continuous
+# ping (kernel -> kernel, and kernel -> OVS when present) across two
+# switches, head-end and back, loses nothing.
+step "switch red between service-node and head-end under continuous ping"
+ping_bg() {   # VM DEST TAG: 60 pings at 0.1 s in the background
+    lab_vm_exec "$1" ping -q -i 0.1 -c 60 -W 1 "$2" >"$TMP/$3.ping" 2>&1 &
+    echo $!
+}
+lab_ping r1 10.61.0.2 >/dev/null || true
+pids="$(ping_bg r1 10.61.0.2 p-k2)"
+if [ $with_ovs = 1 ]; then
+    lab_ping r1 10.61.0.5 >/dev/null || true
+    pids="$pids $(ping_bg r1 10.61.0.5 p-o1)"
+fi
+sleep 1
+st=$(lab_rest_status PATCH "/v1/networks/red?wait=1" '{"bum":"head-end"}')
+[ "$st" = 200 ] && pass "PATCH red head-end: 200" || fail "PATCH red head-end: $st"
+want="192.0.2.22 192.0.2.23"
+[ $with_ovs = 1 ] && want="$want 192.0.2.31 192.0.2.32"
+d=$(flood_dst k1 6001)
+[ "$d" = "$want" ] && pass "head-end: k1 floods red to every other hypervisor ($d)"     || fail "head-end: k1 floods red to '$d', want '$want'"
+sleep 2
+st=$(lab_rest_status PATCH "/v1/networks/red?wait=1" '{"bum":"service-node"}')
+[ "$st" = 200 ] && pass "PATCH red service-node: 200" || fail "PATCH red service-node: $st"
+wait_flood 6001 "$(lab_node_get "$red_sn" ip)" 10 >/dev/null     && pass "service-node again: k1 floods red to $red_sn"     || fail "service-node again: k1 floods red to '$(flood_dst k1 6001)'"
+for p in $pids; do wait "$p"; done
+for f in "$TMP"/p-*.ping; do
+    line=$(grep 'packets transmitted' "$f")
+    case $line in
+        *" 0% packet loss"*) pass "$(basename "$f" .ping): $line" ;;
+        *) fail "$(basename "$f" .ping) lost packets: $line" ;;
+    esac
+done
 
 if [ $FAILS = 0 ]; then echo "PASS: test-svcnode-lab"; exit 0; fi
 echo "FAILED: $FAILS check(s)"
