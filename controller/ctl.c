@@ -108,6 +108,34 @@ nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl_)
     return h && h->alive;
 }
 
+static int
+compare_ids(const void *a_, const void *b_)
+{
+    const int64_t *a = a_, *b = b_;
+    return (*a > *b) - (*a < *b);
+}
+
+/* Returns a sorted copy of 'ids' without duplicates, its length in '*np'.
+ * Callers collect one id per port, so duplicates are the rule.  Caller
+ * frees the result. */
+static int64_t *
+unique_ids(const int64_t *ids, size_t n, size_t *np)
+{
+    int64_t *u = xmalloc((n ? n : 1) * sizeof *u);
+    size_t k = 0;
+    if (n) {
+        memcpy(u, ids, n * sizeof *u);
+        qsort(u, n, sizeof *u, compare_ids);
+        for (size_t i = 0; i < n; i++) {
+            if (!k || u[k - 1] != u[i]) {
+                u[k++] = u[i];
+            }
+        }
+    }
+    *np = k;
+    return u;
+}
+
 static bool
 hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
 {
@@ -179,8 +207,7 @@ nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
 {
     struct nvo_ctl_waiter *w = xzalloc(sizeof *w);
     w->ctl = ctl;
-    w->hv_ids = xmemdup(hv_ids, (n ? n : 1) * sizeof *hv_ids);
-    w->n = n;
+    w->hv_ids = unique_ids(hv_ids, n, &w->n);
     w->revision = revision;
     w->cb = cb;
     w->aux = aux;
@@ -264,13 +291,16 @@ void
 nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
                 int64_t revision)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t n_unique;
+    int64_t *ids = unique_ids(hv_ids, n, &n_unique);
+    for (size_t i = 0; i < n_unique; i++) {
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
-                                                             hv_ids[i]);
+                                                             ids[i]);
         if (hv && hv->role != NVO_ROLE_SERVICE_NODE) {
             publish_one(ctl, hv, revision);
         }
     }
+    free(ids);
     publish_service_nodes(ctl, revision);
     check_waiters(ctl);
 }

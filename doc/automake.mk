@@ -1,2 +1,3 @@
 # doc/: man pages and design notes.
 dist_man_MANS += doc/nvo-controller.8
+EXTRA_DIST += doc/ovs-pipeline.md

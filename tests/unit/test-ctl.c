@@ -189,6 +189,25 @@ test_destroy_fails_waiters(void **state)
     nvo_ctl_init(&f->ctl, &f->loop);     /* So teardown can destroy again. */
 }
 
+/* Duplicate ids (one per port) publish each hypervisor once; an empty
+ * wait completes at once. */
+static void
+test_duplicates_and_empty(void **state)
+{
+    struct fixture *f = *state;
+    int64_t rev = ++f->ctl.model->revision;
+    nvo_model_add_port(f->ctl.model, 10, "vm", f->net, f->a, mac(10), NULL,
+                       "v-vm", rev);
+    uint64_t pushes = f->ctl.n_pushes;
+    int64_t ids[] = { f->a->id, f->a->id, f->b->id, f->a->id };
+    nvo_ctl_publish(&f->ctl, ids, 4, rev);
+    assert_int_equal(f->ctl.n_pushes, pushes + 1);   /* Only a changed. */
+
+    assert_null(nvo_ctl_wait(&f->ctl, NULL, 0, rev, 5000, wait_cb, f));
+    assert_int_equal(f->calls, 1);
+    assert_true(f->last_ok);
+}
+
 int
 main(void)
 {
@@ -197,6 +216,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unchanged_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_cancel_and_forget, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_and_empty, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_destroy_fails_waiters, setup,
                                         teardown),
