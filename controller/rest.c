@@ -218,6 +218,29 @@ rest_ids_add(struct rest_ids *ids, int64_t id)
     ids->ids[ids->n++] = id;
 }
 
+static int
+compare_ids(const void *a_, const void *b_)
+{
+    const int64_t *a = a_, *b = b_;
+    return *a < *b ? -1 : *a > *b;
+}
+
+void
+rest_ids_uniq(struct rest_ids *ids)
+{
+    if (ids->n < 2) {
+        return;
+    }
+    qsort(ids->ids, ids->n, sizeof *ids->ids, compare_ids);
+    size_t n = 1;
+    for (size_t i = 1; i < ids->n; i++) {
+        if (ids->ids[i] != ids->ids[n - 1]) {
+            ids->ids[n++] = ids->ids[i];
+        }
+    }
+    ids->n = n;
+}
+
 static void
 pending_send(struct rest_pending *p, bool ok)
 {

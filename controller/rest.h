@@ -1,5 +1,50 @@
 /* rest.h - the northbound REST API (HTTP/1.1 + JSON) on the libuv loop.
- * [Owner: REST/store work; this is the minimum main.c relies on.] */
+ *
+ * Resources (DESIGN.md has the contract; names are 1..64 characters of
+ * [A-Za-z0-9._-], every collection is listed by id):
+ *
+ *   GET    /healthz                     200 {"status":"ok","revision":R}
+ *   GET    /metrics                     200 Prometheus text: requests by
+ *                                       method and status, rows per table,
+ *                                       store revision, hypervisors by
+ *                                       connection state
+ *   GET    /v1/networks                 200 [network]
+ *   POST   /v1/networks                 201 {"name","vni","bum"?}
+ *   GET|PATCH|DELETE /v1/networks/{name}   PATCH {"bum"} only
+ *   GET    /v1/hypervisors              200 [hypervisor] (with "state",
+ *                                       "confirmed_revision",
+ *                                       "required_revision")
+ *   POST   /v1/hypervisors              201 {"name","tunnel_ip","dataplane",
+ *                                       "role"?,"ovsdb"? (OVS only)}
+ *   GET|DELETE /v1/hypervisors/{name}
+ *   GET    /v1/ports[?network=N][&hypervisor=H]
+ *   POST   /v1/ports                    201 {"vm","network","hypervisor",
+ *                                       "mac","ip"?,"iface"}  (VM start)
+ *   GET|PATCH|DELETE /v1/ports/{id}     PATCH {"hypervisor"?,"iface"?}
+ *                                       (migration)
+ *
+ * Creates answer 201 with the whole object (its "id" and "revision", the
+ * store revision of the write) and a Location header; GET and PATCH 200;
+ * DELETE 204.  Errors are {"error":{"code","message"}}: 400 malformed or
+ * invalid, 404 unknown object or path, 405 (with Allow), 409 conflict
+ * (duplicate name, VNI, tunnel IP, MAC in the network, interface on the
+ * hypervisor; delete while ports use it), 413 body over 1 MiB, 415 not
+ * application/json.  A failed request changes nothing.
+ *
+ * Durability: a write is answered only after its SQLite transaction
+ * committed with synchronous=FULL (see store.h), so a 2xx survives a
+ * kill -9 or a power cut right after it.
+ *
+ * ?wait=1 on any write: the answer waits until every affected hypervisor
+ * (those with ports in the touched networks, before and after the change,
+ * their service node, or the hypervisor itself) confirmed the write's
+ * revision; after --wait-timeout (default NVO_CTL_WAIT_TIMEOUT_MS = 10 s)
+ * it is 504 {"error":{"code":"timeout"}} and the write stays committed.
+ *
+ * Connections: any number, all served by the one loop; idle or stalled
+ * clients are dropped after 10 s.
+ *
+ * [Owner: REST/store work.] */
 #ifndef NVO_REST_H
 #define NVO_REST_H 1
 
@@ -11,7 +56,8 @@ struct nvo_rest;
 struct nvo_rest *nvo_rest_create(struct nvo_ctl *ctl, const char *addr,
                                  int *errp);
 
-/* Stops listening, closes connections, frees.  Accepts NULL. */
+/* Stops listening, drops pending ?wait=1 answers, frees (once the loop has
+ * run the close callbacks).  Call before nvo_ctl_destroy().  Accepts NULL. */
 void nvo_rest_destroy(struct nvo_rest *);
 
 #endif /* controller/rest.h */
