@@ -232,7 +232,7 @@ agent_dp_apply(struct agent_dp *dp, const struct agent_view *view,
 }
 
 void
-agent_dp_counters(struct agent_dp *dp OVS_UNUSED, Nvo__Heartbeat *hb OVS_UNUSED)
+agent_dp_counters(struct agent_dp *dp, Nvo__Heartbeat *hb)
 {
     if (dp->sn) {
         /* VNI 0 in the message stands for "no served VNI". */

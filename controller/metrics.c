@@ -4,10 +4,12 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "controller/agent-server.h"
 #include "controller/ctl.h"
 #include "controller/model.h"
 #include "controller/southbound.h"
 #include "openvswitch/dynamic-string.h"
+#include "proto/nvo.pb-c.h"
 #include "util.h"
 
 static const char *const method_names[NVO_M_N] = {
@@ -28,6 +30,71 @@ nvo_metrics_count(struct nvo_metrics *m, const char *method, size_t len,
     if (status >= NVO_METRICS_MIN_STATUS && status <= NVO_METRICS_MAX_STATUS) {
         m->requests[i][status - NVO_METRICS_MIN_STATUS]++;
     }
+}
+
+struct counters_aux {
+    struct ds *out;
+    const struct nvo_model *model;
+    bool drops;                 /* Which family this pass renders. */
+};
+
+/* One service node's counters for one VNI ("none": packets that matched no
+ * VNI it serves). */
+static void
+render_counters(int64_t hv_id, const Nvo__VniCounters *vc, void *aux_)
+{
+    struct counters_aux *aux = aux_;
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_id(aux->model, hv_id);
+    char vni[16];
+
+    if (!hv) {
+        return;
+    }
+    if (vc->vni) {
+        snprintf(vni, sizeof vni, "%"PRIu32, vc->vni);
+    } else {
+        snprintf(vni, sizeof vni, "none");
+    }
+    if (!aux->drops) {
+        ds_put_format(aux->out, "nvo_service_node_packets_total{hypervisor="
+                      "\"%s\",vni=\"%s\",direction=\"in\"} %"PRIu64"\n"
+                      "nvo_service_node_packets_total{hypervisor=\"%s\","
+                      "vni=\"%s\",direction=\"out\"} %"PRIu64"\n",
+                      hv->name, vni, vc->in_packets, hv->name, vni,
+                      vc->out_packets);
+        return;
+    }
+    for (size_t i = 0; i < vc->n_dropped; i++) {
+        const Nvo__DropCount *d = vc->dropped[i];
+        /* Reasons come from the agent: print only label-safe ones. */
+        if (!d->reason || !*d->reason
+            || d->reason[strspn(d->reason, "abcdefghijklmnopqrstuvwxyz-_")]) {
+            continue;
+        }
+        ds_put_format(aux->out, "nvo_service_node_dropped_total{hypervisor="
+                      "\"%s\",vni=\"%s\",reason=\"%s\"} %"PRIu64"\n",
+                      hv->name, vni, d->reason, d->packets);
+    }
+}
+
+/* Service nodes' replication counters, from their agents' heartbeats. */
+static void
+render_service_nodes(struct nvo_ctl *ctl, struct ds *out)
+{
+    struct counters_aux aux = { .out = out, .model = ctl->model };
+
+    if (!ctl->agents) {
+        return;
+    }
+    ds_put_cstr(out, "# HELP nvo_service_node_packets_total BUM frames a "
+                "service node received (in) and copies it sent (out), by "
+                "VNI.\n# TYPE nvo_service_node_packets_total counter\n");
+    agent_server_foreach_counters(ctl->agents, render_counters, &aux);
+    ds_put_cstr(out, "# HELP nvo_service_node_dropped_total Packets a "
+                "service node dropped, by VNI and reason.\n"
+                "# TYPE nvo_service_node_dropped_total counter\n");
+    aux.drops = true;
+    agent_server_foreach_counters(ctl->agents, render_counters, &aux);
 }
 
 void
@@ -82,4 +149,5 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
     ds_put_format(out, "# HELP nvo_southbound_pushes_total Views handed to "
                   "southbounds.\n# TYPE nvo_southbound_pushes_total counter\n"
                   "nvo_southbound_pushes_total %"PRIu64"\n", ctl->n_pushes);
+    render_service_nodes(ctl, out);
 }

@@ -224,6 +224,17 @@ if [ $with_ovs = 1 ]; then
     expect red-ovs r5 red
 fi
 
+step "replication counters in the controller's /metrics"
+sleep 1    # one agent heartbeat (500 ms here) carries them
+out=$(lab_rest GET /metrics | awk -v sn="$red_sn" \
+      '$1 == "nvo_service_node_packets_total{hypervisor=\"" sn "\",vni=\"6001\",direction=\"out\"}" { print $2 }')
+if [ -n "$out" ] && [ "$out" -ge 4 ]; then
+    pass "/metrics: $red_sn sent $out copies for VNI 6001"
+else
+    fail "/metrics: no or too few copies for $red_sn VNI 6001: '$out'"
+    lab_rest GET /metrics | grep service_node | head -20
+fi
+
 step "ping"
 lab_ping_matrix $vms || fail "ping matrix"
 
