@@ -144,7 +144,6 @@ patch_network(struct rest_call *c, struct nvo_network *net)
     nvo_model_set_bum(m, net, bum, rev);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    rest_ids_uniq(&ids);
     nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
     rest_finish_write(c, 200, rest_network_json(net), NULL, ids.ids, ids.n,
                       rev);
@@ -171,7 +170,6 @@ delete_network(struct rest_call *c, struct nvo_network *net)
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
     nvo_model_remove_network(m, net);
     m->revision = rev;
-    rest_ids_uniq(&ids);
     nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
     rest_finish_write(c, 204, NULL, NULL, ids.ids, ids.n, rev);
     free(ids.ids);

@@ -169,7 +169,6 @@ create_port(struct rest_call *c)
                                             rq.ip, rq.iface, rev);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    rest_ids_uniq(&ids);
     nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
 
     char *location = xasprintf("/v1/ports/%"PRId64, p->id);
@@ -228,7 +227,6 @@ patch_port(struct rest_call *c, struct nvo_port *p)
     free(iface_copy);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, p->network, &ids.ids, &ids.n, &ids.cap);
-    rest_ids_uniq(&ids);
     nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
     rest_finish_write(c, 200, rest_port_json(p), NULL, ids.ids, ids.n, rev);
     free(ids.ids);
@@ -251,7 +249,6 @@ delete_port(struct rest_call *c, struct nvo_port *p)
     nvo_model_remove_port(m, p);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    rest_ids_uniq(&ids);
     nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
     rest_finish_write(c, 204, NULL, NULL, ids.ids, ids.n, rev);
     free(ids.ids);

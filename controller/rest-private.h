@@ -107,8 +107,5 @@ struct rest_ids {
     size_t n, cap;
 };
 void rest_ids_add(struct rest_ids *, int64_t id);
-/* Sorts 'ids' and drops duplicates (nvo_ctl_network_hvs() adds one entry
- * per port; nvo_ctl_publish() recomputes a view per entry). */
-void rest_ids_uniq(struct rest_ids *);
 
 #endif /* controller/rest-private.h */

@@ -218,29 +218,6 @@ rest_ids_add(struct rest_ids *ids, int64_t id)
     ids->ids[ids->n++] = id;
 }
 
-static int
-compare_ids(const void *a_, const void *b_)
-{
-    const int64_t *a = a_, *b = b_;
-    return *a < *b ? -1 : *a > *b;
-}
-
-void
-rest_ids_uniq(struct rest_ids *ids)
-{
-    if (ids->n < 2) {
-        return;
-    }
-    qsort(ids->ids, ids->n, sizeof *ids->ids, compare_ids);
-    size_t n = 1;
-    for (size_t i = 1; i < ids->n; i++) {
-        if (ids->ids[i] != ids->ids[n - 1]) {
-            ids->ids[n++] = ids->ids[i];
-        }
-    }
-    ids->n = n;
-}
-
 static void
 pending_send(struct rest_pending *p, bool ok)
 {
@@ -310,9 +287,7 @@ rest_finish_write(struct rest_call *c, int status, json_t *json,
     p->location = location ? h2o_strdup(&req->pool, location, SIZE_MAX)
                            : h2o_iovec_init(NULL, 0);
     ovs_list_push_back(&c->rest->pending, &p->node);
-    /* nvo_ctl_wait() copies at least one id, even when 'n' is 0. */
-    static const int64_t no_ids[1];
-    struct nvo_ctl_waiter *w = nvo_ctl_wait(c->ctl, n ? hv_ids : no_ids, n,
+    struct nvo_ctl_waiter *w = nvo_ctl_wait(c->ctl, hv_ids, n,
                                             revision,
                                             c->ctl->wait_timeout_ms,
                                             pending_cb, p);
