@@ -289,14 +289,6 @@ on_retry(uv_timer_t *t)
     }
 }
 
-static void
-close_walk_cb(uv_handle_t *handle, void *arg OVS_UNUSED)
-{
-    if (!uv_is_closing(handle)) {
-        uv_close(handle, NULL);
-    }
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -379,9 +371,7 @@ main(int argc, char *argv[])
     uv_signal_stop(&a.sigterm);
     uv_signal_stop(&a.sigint);
     uv_timer_stop(&a.retry);
-    uv_walk(loop, close_walk_cb, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_loop_close(loop);
+    nvo_daemon_uv_close_all(loop);
     agent_view_destroy(&a.view);
     nvo_daemon_pidfile_remove();
     VLOG_INFO("exited cleanly");

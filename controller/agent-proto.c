@@ -8,43 +8,6 @@
 #include "lib/proto-msg.h"
 #include "util.h"
 
-static bool
-nullable_streq(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
-bool
-agent_net_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
-{
-    if (a->vni != b->vni || a->bum != b->bum || strcmp(a->name, b->name)
-        || !nullable_streq(a->service_node_ip, b->service_node_ip)
-        || a->n_locals != b->n_locals || a->n_remotes != b->n_remotes
-        || a->n_flood != b->n_flood) {
-        return false;
-    }
-    for (size_t i = 0; i < a->n_flood; i++) {
-        if (strcmp(a->flood[i], b->flood[i])) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < a->n_locals; i++) {
-        const struct nvo_local_port *x = &a->locals[i], *y = &b->locals[i];
-        if (x->port_id != y->port_id || !eth_addr_equals(x->mac, y->mac)
-            || strcmp(x->iface, y->iface) || strcmp(x->vm, y->vm)) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < a->n_remotes; i++) {
-        const struct nvo_remote_mac *x = &a->remotes[i], *y = &b->remotes[i];
-        if (x->port_id != y->port_id || !eth_addr_equals(x->mac, y->mac)
-            || strcmp(x->vtep_ip, y->vtep_ip)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 void
 agent_delta_compute(const struct nvo_hv_view *old,
                     const struct nvo_hv_view *new, struct agent_delta *d)
@@ -66,7 +29,7 @@ agent_delta_compute(const struct nvo_hv_view *old,
             d->changed[d->n_changed++] = b;
             j++;
         } else {
-            if (!agent_net_equal(a, b)) {
+            if (!nvo_net_view_equal(a, b)) {
                 d->changed[d->n_changed++] = b;
             }
             i++;

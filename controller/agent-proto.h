@@ -33,10 +33,6 @@ void agent_delta_compute(const struct nvo_hv_view *old,
                          struct agent_delta *d);
 void agent_delta_destroy(struct agent_delta *d);
 
-/* True if the networks 'a' and 'b' would be encoded the same. */
-bool agent_net_equal(const struct nvo_net_view *a,
-                     const struct nvo_net_view *b);
-
 /* Builds the Snapshot message for 'view' with 'seq'.  Caller owns it
  * (nvo_msg_free()). */
 Nvo__Message *agent_proto_snapshot(const struct nvo_hv_view *view,

@@ -217,8 +217,8 @@ strings_equal(char **a, size_t na, char **b, size_t nb)
     return true;
 }
 
-static bool
-net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
+bool
+nvo_net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
 {
     if (a->net_id != b->net_id || a->vni != b->vni || a->bum != b->bum
         || strcmp(a->name, b->name)
@@ -259,7 +259,7 @@ nvo_hv_view_equal(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
         return false;
     }
     for (size_t i = 0; i < a->n_nets; i++) {
-        if (!net_view_equal(&a->nets[i], &b->nets[i])) {
+        if (!nvo_net_view_equal(&a->nets[i], &b->nets[i])) {
             return false;
         }
     }

@@ -91,6 +91,10 @@ struct nvo_hv_view *desired_compute(const struct nvo_model *,
 bool nvo_hv_view_equal(const struct nvo_hv_view *a,
                        const struct nvo_hv_view *b);
 
+/* True if 'a' and 'b' describe the same network state. */
+bool nvo_net_view_equal(const struct nvo_net_view *a,
+                        const struct nvo_net_view *b);
+
 /* Deep copy; caller owns the result. */
 struct nvo_hv_view *nvo_hv_view_clone(const struct nvo_hv_view *);
 

@@ -157,14 +157,6 @@ on_signal(uv_signal_t *handle, int signum)
     uv_stop(handle->loop);
 }
 
-static void
-close_walk_cb(uv_handle_t *handle, void *arg OVS_UNUSED)
-{
-    if (!uv_is_closing(handle)) {
-        uv_close(handle, NULL);
-    }
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -242,9 +234,7 @@ main(int argc, char *argv[])
     nvo_ctl_destroy(&s.ctl);
     uv_signal_stop(&s.sigterm);
     uv_signal_stop(&s.sigint);
-    uv_walk(loop, close_walk_cb, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_loop_close(loop);
+    nvo_daemon_uv_close_all(loop);
     nvo_daemon_pidfile_remove();
     free(o.db);
     VLOG_INFO("exited cleanly");

@@ -1,5 +1,6 @@
 # lib/: code both daemons share.
 noinst_LIBRARIES += lib/libnvo.a
+lib_libnvo_a_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 lib_libnvo_a_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/daemon.c lib/daemon.h \

@@ -144,3 +144,19 @@ nvo_daemon_pidfile_remove(void)
         pidfile_path = NULL;
     }
 }
+
+static void
+close_walk_cb(uv_handle_t *handle, void *arg OVS_UNUSED)
+{
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, NULL);
+    }
+}
+
+void
+nvo_daemon_uv_close_all(uv_loop_t *loop)
+{
+    uv_walk(loop, close_walk_cb, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+}

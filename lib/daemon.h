@@ -14,6 +14,7 @@
 #define NVO_DAEMON_H 1
 
 #include <stdbool.h>
+#include <uv.h>
 
 /* Sets the program name and routes Open vSwitch's vlog (which nvo uses for
  * all logging) to 'log_file' (NULL: stderr only) at INFO level, or DBG if
@@ -36,5 +37,9 @@ int nvo_daemon_pidfile_write(const char *path);
 
 /* Removes the pidfile written by nvo_daemon_pidfile_write(), if any. */
 void nvo_daemon_pidfile_remove(void);
+
+/* At exit, after the daemon's own objects are destroyed: closes every
+ * handle still open on 'loop', runs it until they are closed, closes it. */
+void nvo_daemon_uv_close_all(uv_loop_t *loop);
 
 #endif /* lib/daemon.h */
