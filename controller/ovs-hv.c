@@ -37,9 +37,11 @@
 #include "controller/ovs-tunnels.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "simap.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ovs_hv);
@@ -77,6 +79,8 @@ struct ovs_hv {
     struct ovs_ovsdb *db;       /* Owned. */
     struct ovs_ofctrl *ofc;     /* Owned; NULL if no OpenFlow target. */
     char *of_connect;
+    long long int of_fast_until;    /* Retry OpenFlow quickly until then. */
+    long long int of_next_retry;
 
     struct shash wants;         /* struct ovs_port_want, from 'view'. */
     bool wants_changed;
@@ -149,6 +153,7 @@ hv_connect(struct ovs_hv *hv)
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
     hv->state = HV_DB_CONNECTING;
+    hv->of_fast_until = 0;
     hv->flows_dirty = true;
     hv->wants_changed = true;
     free(listen);
@@ -263,6 +268,36 @@ derive_state(const struct ovs_hv *hv)
     return hv->confirmed >= hv->view->revision ? HV_IN_SYNC : HV_SYNCING;
 }
 
+/* The switch opens br-int's passive OpenFlow listener only once it has
+ * read the controller target nvo wrote through OVSDB, so the first OpenFlow
+ * attempts may be refused.  For a few seconds after OVSDB is in sync, retry
+ * every HV_OF_FAST_RETRY_MS instead of waiting out rconn's backoff. */
+#define HV_OF_FAST_WINDOW_MS 3000
+#define HV_OF_FAST_RETRY_MS 50
+
+static void
+of_fast_retry(struct ovs_hv *hv)
+{
+    long long int now = time_msec();
+
+    if (!ovs_ovsdb_is_connected(hv->db) || !ovs_ovsdb_in_sync(hv->db)) {
+        hv->of_fast_until = 0;
+        return;
+    }
+    if (!hv->of_fast_until) {
+        hv->of_fast_until = now + HV_OF_FAST_WINDOW_MS;
+        hv->of_next_retry = now;
+    }
+    if (ovs_ofctrl_is_connected(hv->ofc) || now >= hv->of_fast_until) {
+        return;
+    }
+    if (now >= hv->of_next_retry) {
+        ovs_ofctrl_retry_now(hv->ofc);
+        hv->of_next_retry = now + HV_OF_FAST_RETRY_MS;
+    }
+    poll_timer_wait_until(hv->of_next_retry);
+}
+
 void
 ovs_hv_run(struct ovs_hv *hv)
 {
@@ -282,6 +317,7 @@ ovs_hv_run(struct ovs_hv *hv)
         hv->flows_db_seqno = db_seqno;
         compute_flows(hv);
     }
+    of_fast_retry(hv);
     ovs_ofctrl_run(hv->ofc);
 
     uint64_t installed = ovs_ofctrl_installed_seq(hv->ofc);

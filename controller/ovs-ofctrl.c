@@ -77,6 +77,7 @@ state_name(enum ofctrl_state s)
 
 struct ovs_ofctrl {
     char *name;
+    char *target;               /* OpenFlow target ("tcp:IP:PORT"). */
     struct rconn *rconn;
     unsigned int conn_seqno;    /* rconn's connection seqno, as handled. */
     enum ofctrl_state state;
@@ -104,6 +105,7 @@ ovs_ofctrl_create(const char *target, const char *name)
 {
     struct ovs_ofctrl *ofc = xzalloc(sizeof *ofc);
     ofc->name = xstrdup(name);
+    ofc->target = xstrdup(target);
     ofc->rconn = rconn_create(5, 8, DSCP_DEFAULT, 1u << OFP13_VERSION);
     rconn_connect(ofc->rconn, target, name);
     ofc->conn_seqno = rconn_get_connection_seqno(ofc->rconn);
@@ -123,6 +125,7 @@ ovs_ofctrl_destroy(struct ovs_ofctrl *ofc)
         ovs_flowset_destroy(&ofc->installed);
         ovs_flowset_destroy(&ofc->pending);
         free(ofc->name);
+        free(ofc->target);
         free(ofc);
     }
 }
@@ -459,6 +462,16 @@ ovs_ofctrl_wait(struct ovs_ofctrl *ofc)
     rconn_recv_wait(ofc->rconn);
     if (ofc->state == S_BACKOFF) {
         poll_timer_wait_until(ofc->backoff_until);
+    }
+}
+
+void
+ovs_ofctrl_retry_now(struct ovs_ofctrl *ofc)
+{
+    /* rconn_connect() starts over with no backoff; only worth it while
+     * rconn is waiting out a backoff. */
+    if (!strcmp(rconn_get_state(ofc->rconn), "BACKOFF")) {
+        rconn_connect(ofc->rconn, ofc->target, ofc->name);
     }
 }
 

@@ -37,6 +37,12 @@ void ovs_ofctrl_wait(struct ovs_ofctrl *);
 
 bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
 
+/* If the OpenFlow connection is backing off after a failed attempt, tries
+ * again at once.  For the moments after nvo configured br-int's passive
+ * controller target, when the switch may not listen yet: rconn's own
+ * backoff (1 s, then more) would otherwise delay the first sync. */
+void ovs_ofctrl_retry_now(struct ovs_ofctrl *);
+
 /* The tag of the latest desired set the switch is known to hold (its
  * bundle committed and a barrier after it answered), or 0 if none since
  * the last (re)connection. */
