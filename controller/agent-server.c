@@ -13,8 +13,8 @@
  * replacement agent does not make it flap.
  *
  * Heartbeat interval/timeout: 3 s / 10 s, overridable with
- * agent_server_set_timers() or the environment variables
- * NVO_AGENT_HB_INTERVAL_MS and NVO_AGENT_HB_TIMEOUT_MS. */
+ * agent_server_set_timers() (nvo-controller --agent-heartbeat and
+ * --agent-timeout). */
 #include <config.h>
 #include "controller/agent-server.h"
 
@@ -415,21 +415,6 @@ on_timer(uv_timer_t *t)
     }
 }
 
-static uint64_t
-env_ms(const char *name, uint64_t dflt)
-{
-    const char *v = getenv(name);
-    if (v && *v) {
-        char *end;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (!*end && x > 0 && x <= 3600 * 1000) {
-            return x;
-        }
-        VLOG_WARN("ignoring %s=%s (not 1..3600000 ms)", name, v);
-    }
-    return dflt;
-}
-
 void
 agent_server_set_timers(struct agent_server *s, uint64_t interval_ms,
                         uint64_t timeout_ms)
@@ -476,8 +461,7 @@ agent_server_create(uv_loop_t *loop, const char *addr,
     s->timer.data = s;
     s->n_handles++;
     agent_server_set_timers(
-        s, env_ms("NVO_AGENT_HB_INTERVAL_MS", AGENT_HB_INTERVAL_MS),
-        env_ms("NVO_AGENT_HB_TIMEOUT_MS", AGENT_HB_TIMEOUT_MS));
+        s, AGENT_HB_INTERVAL_MS, AGENT_HB_TIMEOUT_MS);
     *errp = 0;
     return s;
 }

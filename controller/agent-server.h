@@ -33,8 +33,7 @@ void agent_server_status(struct agent_server *, int64_t hv_id,
                          struct nvo_sb_status *st);
 
 /* Sets the heartbeat interval and the silence after which an agent is
- * dropped (defaults 3000 / 10000 ms, or $NVO_AGENT_HB_INTERVAL_MS and
- * $NVO_AGENT_HB_TIMEOUT_MS). */
+ * dropped (defaults 3000 / 10000 ms). */
 void agent_server_set_timers(struct agent_server *, uint64_t interval_ms,
                              uint64_t timeout_ms);
 

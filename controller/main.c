@@ -36,6 +36,8 @@ struct options {
     bool detach;
     bool verbose;
     uint64_t wait_timeout_ms;
+    uint64_t agent_hb_ms;       /* 0: agent-server default. */
+    uint64_t agent_timeout_ms;  /* 0: agent-server default. */
 };
 
 static void
@@ -56,6 +58,10 @@ Options:\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
                         answering 504 (default: %d)\n\
+  --agent-heartbeat=MS  heartbeat period toward agents (default: 3000)\n\
+  --agent-timeout=MS    declare an agent dead after this long without a\n\
+                        frame from it; its service-node networks move to\n\
+                        other nodes (default: 10000)\n\
   --log-file=FILE       also log to FILE (default: stderr only)\n\
   --pidfile=FILE        write the process ID to FILE\n\
   --detach              run in the background once listening\n\
@@ -69,16 +75,34 @@ forwarding with what they were given.\n",
            NVO_CTL_WAIT_TIMEOUT_MS);
 }
 
+/* Parses a number of milliseconds from 1 to one hour for 'option', or
+ * exits with a message. */
+static uint64_t
+parse_ms(const char *option, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || !v || v > 3600 * 1000 || arg[0] == '-') {
+        fprintf(stderr, "nvo-controller: %s: %s is not a number of "
+                "milliseconds from 1 to 3600000\n", option, arg);
+        exit(EXIT_FAILURE);
+    }
+    return v;
+}
+
 static void
 parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
-           OPT_DETACH, OPT_WAIT_TIMEOUT };
+           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"rest", required_argument, NULL, OPT_REST},
         {"agents", required_argument, NULL, OPT_AGENTS},
         {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+        {"agent-heartbeat", required_argument, NULL, OPT_AGENT_HB},
+        {"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -104,19 +128,15 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
-        case OPT_WAIT_TIMEOUT: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || !v || v > 3600 * 1000) {
-                fprintf(stderr, "nvo-controller: --wait-timeout: %s is not "
-                        "a number of milliseconds from 1 to 3600000\n",
-                        optarg);
-                exit(EXIT_FAILURE);
-            }
-            o->wait_timeout_ms = v;
+        case OPT_WAIT_TIMEOUT:
+            o->wait_timeout_ms = parse_ms("--wait-timeout", optarg);
             break;
-        }
+        case OPT_AGENT_HB:
+            o->agent_hb_ms = parse_ms("--agent-heartbeat", optarg);
+            break;
+        case OPT_AGENT_TIMEOUT:
+            o->agent_timeout_ms = parse_ms("--agent-timeout", optarg);
+            break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': printf("nvo-controller %s\n", NVO_VERSION); exit(0);
@@ -125,6 +145,12 @@ parse_options(int argc, char *argv[], struct options *o)
                     "information.\n");
             exit(EXIT_FAILURE);
         }
+    }
+    if (o->agent_hb_ms && o->agent_timeout_ms
+        && o->agent_timeout_ms <= o->agent_hb_ms) {
+        fprintf(stderr, "nvo-controller: --agent-timeout must be longer "
+                "than --agent-heartbeat\n");
+        exit(EXIT_FAILURE);
     }
     if (optind < argc) {
         fprintf(stderr, "nvo-controller: unexpected argument '%s'\n"
@@ -203,6 +229,12 @@ main(int argc, char *argv[])
         fprintf(stderr, "nvo-controller: cannot listen for agents on %s: "
                 "%s\n", o.agents, nvo_strerror(error));
         return EXIT_FAILURE;
+    }
+    if (o.agent_hb_ms || o.agent_timeout_ms) {
+        agent_server_set_timers(s.ctl.agents,
+                                o.agent_hb_ms ? o.agent_hb_ms : 3000,
+                                o.agent_timeout_ms ? o.agent_timeout_ms
+                                                   : 10000);
     }
     s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);

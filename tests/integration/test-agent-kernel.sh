@@ -23,7 +23,7 @@ step() { echo "--- $*"; }
 lab_init "ta$$" "$(mktemp -d /tmp/nvo-test-agent.XXXXXX)" || exit 1
 trap lab_cleanup EXIT
 # Quick heartbeats so silence is noticed fast in this test.
-export NVO_AGENT_HB_INTERVAL_MS=500 NVO_AGENT_HB_TIMEOUT_MS=3000
+CTL_ARGS="--agent-heartbeat=500 --agent-timeout=3000"
 LAB_AGENT_ARGS="--heartbeat-interval=500 --heartbeat-timeout=3000 --backoff-max=1000"
 export LAB_AGENT_ARGS
 
@@ -34,7 +34,7 @@ if [ -f "$top/controller/ovs-sb.c" ] \
 fi
 
 lab_underlay_up || fail "underlay"
-lab_controller_start || fail "controller"
+lab_controller_start $CTL_ARGS || fail "controller"
 lab_kernel_hv_add k1 192.0.2.21 || fail "k1"
 lab_kernel_hv_add k2 192.0.2.22 || fail "k2"
 lab_kernel_hv_add k3 192.0.2.23 || fail "k3"
@@ -122,7 +122,7 @@ lab_ping vm1 10.9.0.2 || fail "vm1 -> vm2 after agent restart"
 step "controller restart: agents reconnect, nothing flushed"
 lab_controller_stop || fail "controller stop"
 lab_ping vm1 10.9.0.2 || fail "no forwarding with the controller down"
-lab_controller_start || fail "controller restart"
+lab_controller_start $CTL_ARGS || fail "controller restart"
 for hv in k1 k3; do wait_connected $hv; done
 [ "$(nvx k1 | cut -d: -f1)" = "$ifx_before" ] || fail "nvx5001 recreated"
 [ "$(fdb k1)" = "$fdb_before" ] || fail "FDB changed after controller restart"

@@ -36,7 +36,7 @@ lab_init "sl$$" "$(mktemp -d /tmp/nvo-test-svcnode.XXXXXX)" || exit 1
 trap lab_cleanup EXIT
 trap 'exit 1' INT TERM
 # Quick heartbeats so a dead service node is noticed fast.
-export NVO_AGENT_HB_INTERVAL_MS=500 NVO_AGENT_HB_TIMEOUT_MS=3000
+CTL_ARGS="--agent-heartbeat=500 --agent-timeout=3000"
 LAB_AGENT_ARGS="--heartbeat-interval=500 --heartbeat-timeout=3000 --backoff-max=1000"
 export LAB_AGENT_ARGS
 TMP=$LAB_DIR/svcnode-test
@@ -50,7 +50,7 @@ fi
 
 S1=192.0.2.41 S2=192.0.2.42
 lab_underlay_up || die "underlay"
-lab_controller_start || die "controller"
+lab_controller_start $CTL_ARGS || die "controller"
 lab_kernel_hv_add k1 192.0.2.21 || die "k1"
 lab_kernel_hv_add k2 192.0.2.22 || die "k2"
 lab_kernel_hv_add k3 192.0.2.23 || die "k3"
