@@ -148,6 +148,10 @@ rest_reply_json(struct rest_call *c, int status, json_t *json)
               body.len);
 }
 
+static void reply_error_v(struct nvo_rest *, h2o_req_t *, int status,
+                          const char *code, const char *fmt, va_list)
+    OVS_PRINTF_FORMAT(5, 0);
+
 static void
 reply_error_v(struct nvo_rest *r, h2o_req_t *req, int status,
               const char *code, const char *fmt, va_list args)
