@@ -131,10 +131,9 @@ struct nvo_hv_view *desired_compute(const struct nvo_model *,
                                     size_t n_changed);
 
 /* Returns a new, zeroed network view holding one reference, for code that
- * builds views by hand.  Fill in its fields (every array it points to and
- * every string becomes owned by the view, freed with xfree semantics when
- * the last reference goes), then call nvo_net_view_finish() once; after
- * that it must not change. */
+ * builds views by hand.  Fill in its fields with malloc()ed arrays and
+ * strings (the view owns them and free()s them with its last reference),
+ * then call nvo_net_view_finish() once; after that it must not change. */
 struct nvo_net_view *nvo_net_view_create(void);
 
 /* Computes the derived fields of 'nv' (vteps[]).  Call once, after filling
