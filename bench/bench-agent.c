@@ -137,7 +137,8 @@ bench_snapshot(void)
                                "tap0", 1);
         }
     }
-    struct nvo_hv_view *view = desired_compute(m, me, NULL, NULL);
+    struct nvo_hv_view *view = desired_compute(m, me, NULL, NULL, NULL, NULL,
+                                               0);
     const int rounds = 20;
     size_t len = 0;
     uint8_t *frame = NULL;

@@ -20,8 +20,8 @@ agent_delta_compute(const struct nvo_hv_view *old,
     d->removed = xmalloc((n_old ? n_old : 1) * sizeof *d->removed);
     /* Merge walk over two VNI-sorted arrays. */
     while (i < n_old || j < n_new) {
-        const struct nvo_net_view *a = i < n_old ? &old->nets[i] : NULL;
-        const struct nvo_net_view *b = j < n_new ? &new->nets[j] : NULL;
+        const struct nvo_net_view *a = i < n_old ? old->nets[i] : NULL;
+        const struct nvo_net_view *b = j < n_new ? new->nets[j] : NULL;
         if (a && (!b || a->vni < b->vni)) {
             d->removed[d->n_removed++] = a->vni;
             i++;
@@ -123,7 +123,7 @@ agent_proto_snapshot(const struct nvo_hv_view *view, uint64_t seq)
     s->networks = xmalloc((view->n_nets ? view->n_nets : 1)
                           * sizeof *s->networks);
     for (size_t i = 0; i < view->n_nets; i++) {
-        s->networks[i] = encode_net(&view->nets[i]);
+        s->networks[i] = encode_net(view->nets[i]);
     }
     m->body_case = NVO__MESSAGE__BODY_SNAPSHOT;
     m->snapshot = s;

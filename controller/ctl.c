@@ -232,14 +232,15 @@ nvo_ctl_wait_cancel(struct nvo_ctl_waiter *w)
 }
 
 /* Recomputes and, if changed, pushes hypervisor 'hv''s view; 'revision' is
- * what it must then confirm. */
+ * what it must then confirm.  Only networks in 'net_ids' are recomputed
+ * (all if 'n_nets' is NVO_CTL_ALL_NETS). */
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
-            int64_t revision)
+            const int64_t *net_ids, size_t n_nets, int64_t revision)
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
     struct nvo_hv_view *v = desired_compute(ctl->model, hv, nvo_ctl_sn_alive,
-                                            ctl);
+                                            ctl, h->pushed, net_ids, n_nets);
     v->revision = revision;
     h->is_ovs = hv->dataplane == NVO_DP_OVS;
     h->required = revision;
@@ -255,6 +256,8 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     h->pushed = v;
     h->equiv = revision;
     ctl->n_pushes++;
+    /* The clones share the (immutable, atomically refcounted) network
+     * views with 'h->pushed'. */
     if (h->is_ovs) {
         if (ctl->ovs) {
             ovs_sb_set(ctl->ovs, nvo_hv_view_clone(v));
@@ -269,7 +272,7 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
 {
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        publish_one(ctl, hv, ctl->model->revision);
+        publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision);
     }
     check_waiters(ctl);
 }
@@ -277,19 +280,20 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
 /* Service nodes: a network's service node depends on the bum mode and on
  * which nodes are alive, so every service node is re-evaluated on writes. */
 static void
-publish_service_nodes(struct nvo_ctl *ctl, int64_t revision)
+publish_service_nodes(struct nvo_ctl *ctl, const int64_t *net_ids,
+                      size_t n_nets, int64_t revision)
 {
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         if (hv->role == NVO_ROLE_SERVICE_NODE) {
-            publish_one(ctl, hv, revision);
+            publish_one(ctl, hv, net_ids, n_nets, revision);
         }
     }
 }
 
 void
 nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
-                int64_t revision)
+                const int64_t *net_ids, size_t n_nets, int64_t revision)
 {
     size_t n_unique;
     int64_t *ids = unique_ids(hv_ids, n, &n_unique);
@@ -297,11 +301,11 @@ nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              ids[i]);
         if (hv && hv->role != NVO_ROLE_SERVICE_NODE) {
-            publish_one(ctl, hv, revision);
+            publish_one(ctl, hv, net_ids, n_nets, revision);
         }
     }
     free(ids);
-    publish_service_nodes(ctl, revision);
+    publish_service_nodes(ctl, net_ids, n_nets, revision);
     check_waiters(ctl);
 }
 
@@ -391,7 +395,9 @@ nvo_ctl_liveness(void *ctl_, int64_t hv_id, bool alive)
             nvo_ctl_network_hvs(ctl, net, &ids, &n, &cap);
         }
     }
-    nvo_ctl_publish(ctl, ids, n, ctl->model->revision);
+    /* Liveness moves networks between service nodes: any network. */
+    nvo_ctl_publish(ctl, ids, n, NULL, NVO_CTL_ALL_NETS,
+                    ctl->model->revision);
     free(ids);
 }
 

@@ -3,8 +3,11 @@
  *
  *   REST write --> store txn (revision R) --> model update
  *              --> nvo_ctl_publish(affected hypervisors, R)
- *                    desired_compute() per hypervisor; changed views are
- *                    handed to ovs_sb (OVS) or agent_server (kernel)
+ *                    desired_compute() per hypervisor (incremental: only
+ *                    the networks the write changed are recomputed);
+ *                    changed views are handed, as copies sharing the
+ *                    immutable network views, to ovs_sb (OVS) or
+ *                    agent_server (kernel)
  *              <-- southbound confirms R  --> nvo_ctl_confirmed()
  *                    completes the ?wait=1 waiters whose hypervisors all
  *                    confirmed R; a waiter's timer answers 504 otherwise.
@@ -60,11 +63,21 @@ void nvo_ctl_destroy(struct nvo_ctl *ctl);
 /* Pushes every hypervisor's view (at start-up). */
 void nvo_ctl_publish_all(struct nvo_ctl *ctl);
 
+/* 'n_nets' for nvo_ctl_publish() when any network may have changed. */
+#define NVO_CTL_ALL_NETS SIZE_MAX
+
 /* After a committed write at 'revision': recomputes the views of the
  * hypervisors in 'hv_ids' (their ids; unknown ones are ignored), pushes the
  * ones that changed and sets 'revision' as what each must confirm.  Also
- * re-places service nodes when the write changed which networks use one. */
+ * re-places service nodes when the write changed which networks use one.
+ *
+ * 'net_ids' ('n_nets' entries, duplicates harmless) are the networks the
+ * write changed (created, deleted, a port added, moved or removed, bum
+ * mode): only those are recomputed, the others are shared with the view
+ * pushed before.  Pass n_nets = NVO_CTL_ALL_NETS when the write may affect
+ * any network (hypervisor created or deleted, service-node liveness). */
 void nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
+                     const int64_t *net_ids, size_t n_nets,
                      int64_t revision);
 
 /* Appends to '*ids' (a growing array, '*n' entries, '*cap' capacity, caller

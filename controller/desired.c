@@ -6,6 +6,7 @@
 
 #include "hash.h"
 #include "openvswitch/util.h"
+#include "hmapx.h"
 #include "sset.h"
 #include "util.h"
 
@@ -59,8 +60,30 @@ compare_remotes(const void *a_, const void *b_)
 static int
 compare_nets(const void *a_, const void *b_)
 {
-    const struct nvo_net_view *a = a_, *b = b_;
-    return (a->vni > b->vni) - (a->vni < b->vni);
+    const struct nvo_net_view *const *a = a_, *const *b = b_;
+    return ((*a)->vni > (*b)->vni) - ((*a)->vni < (*b)->vni);
+}
+
+static int
+compare_const_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_, *const *b = b_;
+    return strcmp(*a, *b);
+}
+
+/* Sorts the 'n' strings of 'v' and removes duplicates; returns the new
+ * count. */
+static size_t
+sort_unique_strings(const char **v, size_t n)
+{
+    size_t k = 0;
+    qsort(v, n, sizeof *v, compare_const_strings);
+    for (size_t i = 0; i < n; i++) {
+        if (!k || strcmp(v[k - 1], v[i])) {
+            v[k++] = v[i];
+        }
+    }
+    return k;
 }
 
 /* Moves the strings of 'set' into a sorted array; the set is emptied. */
@@ -79,12 +102,75 @@ sset_to_sorted_array(struct sset *set, size_t *n)
     return array;
 }
 
-/* Fills 'nv' for network 'net' as seen from hypervisor 'hv'. */
-static void
-compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
-            const struct nvo_network *net, desired_sn_alive_fn *alive,
-            void *aux, struct nvo_net_view *nv, struct sset *tunnels)
+struct nvo_net_view *
+nvo_net_view_create(void)
 {
+    struct nvo_net_view *nv = xzalloc(sizeof *nv);
+    ovs_refcount_init(&nv->ref);
+    return nv;
+}
+
+void
+nvo_net_view_finish(struct nvo_net_view *nv)
+{
+    size_t n = 0;
+    free(nv->vteps);
+    nv->vteps = xmalloc((nv->n_remotes + nv->n_flood + 1)
+                        * sizeof *nv->vteps);
+    for (size_t i = 0; i < nv->n_remotes; i++) {
+        nv->vteps[n++] = nv->remotes[i].vtep_ip;
+    }
+    for (size_t i = 0; i < nv->n_flood; i++) {
+        nv->vteps[n++] = nv->flood[i];
+    }
+    nv->n_vteps = sort_unique_strings(nv->vteps, n);
+}
+
+struct nvo_net_view *
+nvo_net_view_ref(const struct nvo_net_view *nv_)
+{
+    struct nvo_net_view *nv = CONST_CAST(struct nvo_net_view *, nv_);
+    ovs_refcount_ref(&nv->ref);
+    return nv;
+}
+
+static void
+free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(s[i]);
+    }
+    free(s);
+}
+
+void
+nvo_net_view_unref(struct nvo_net_view *nv)
+{
+    if (!nv || ovs_refcount_unref(&nv->ref) != 1) {
+        return;
+    }
+    free(nv->name);
+    free(nv->service_node_ip);
+    for (size_t j = 0; j < nv->n_locals; j++) {
+        free(nv->locals[j].vm);
+        free(nv->locals[j].iface);
+    }
+    free(nv->locals);
+    for (size_t j = 0; j < nv->n_remotes; j++) {
+        free(nv->remotes[j].vtep_ip);
+    }
+    free(nv->remotes);
+    free_strings(nv->flood, nv->n_flood);
+    free(nv->vteps);
+    free(nv);
+}
+
+struct nvo_net_view *
+desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+                    const struct nvo_network *net, desired_sn_alive_fn *alive,
+                    void *aux)
+{
+    struct nvo_net_view *nv = nvo_net_view_create();
     struct sset flood = SSET_INITIALIZER(&flood);
     const struct nvo_port *p;
 
@@ -104,8 +190,8 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             }
         }
     } else {
-        nv->locals = xmalloc(net->n_ports * sizeof *nv->locals);
-        nv->remotes = xmalloc(net->n_ports * sizeof *nv->remotes);
+        nv->locals = xmalloc((net->n_ports + 1) * sizeof *nv->locals);
+        nv->remotes = xmalloc((net->n_ports + 1) * sizeof *nv->remotes);
         LIST_FOR_EACH (p, net_node, &net->ports) {
             if (p->hypervisor == hv) {
                 struct nvo_local_port *lp = &nv->locals[nv->n_locals++];
@@ -118,7 +204,6 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
                 rm->port_id = p->id;
                 rm->mac = p->mac;
                 rm->vtep_ip = xstrdup(p->hypervisor->tunnel_ip);
-                sset_add(tunnels, rm->vtep_ip);
                 if (!sn && strcmp(p->hypervisor->tunnel_ip, hv->tunnel_ip)) {
                     sset_add(&flood, p->hypervisor->tunnel_ip);
                 }
@@ -132,22 +217,164 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
               compare_remotes);
     }
 
-    const char *ip;
-    SSET_FOR_EACH (ip, &flood) {
-        sset_add(tunnels, ip);
-    }
     nv->flood = sset_to_sorted_array(&flood, &nv->n_flood);
     sset_destroy(&flood);
+    nvo_net_view_finish(nv);
+    return nv;
+}
+
+/* True if 'hv' must see 'net': it has a port in it, or it is the service
+ * node serving it. */
+static bool
+hv_sees_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+            const struct nvo_network *net, desired_sn_alive_fn *alive,
+            void *aux)
+{
+    const struct nvo_port *p;
+
+    /* Walk the shorter of the two port lists. */
+    if (hv->n_ports <= net->n_ports) {
+        LIST_FOR_EACH (p, hv_node, &hv->ports) {
+            if (p->network == net) {
+                return true;
+            }
+        }
+    } else {
+        LIST_FOR_EACH (p, net_node, &net->ports) {
+            if (p->hypervisor == hv) {
+                return true;
+            }
+        }
+    }
+    return (hv->role == NVO_ROLE_SERVICE_NODE
+            && desired_service_node(m, net, alive, aux) == hv);
+}
+
+/* A growing array of network views. */
+struct net_array {
+    struct nvo_net_view **nets;
+    size_t n, allocated;
+};
+
+static void
+net_array_push(struct net_array *a, struct nvo_net_view *nv)
+{
+    if (a->n >= a->allocated) {
+        a->nets = x2nrealloc(a->nets, &a->allocated, sizeof *a->nets);
+    }
+    a->nets[a->n++] = nv;
+}
+
+/* Every network of 'hv', computed from scratch. */
+static void
+compute_all_nets(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+                 desired_sn_alive_fn *alive, void *aux, struct net_array *out)
+{
+    struct hmapx seen = HMAPX_INITIALIZER(&seen);
+    const struct nvo_port *p;
+
+    /* Which networks: those with a port here, plus, for a service node,
+     * those it serves. */
+    LIST_FOR_EACH (p, hv_node, &hv->ports) {
+        if (hmapx_add(&seen, p->network)) {
+            net_array_push(out, desired_compute_net(m, hv, p->network,
+                                                    alive, aux));
+        }
+    }
+    if (hv->role == NVO_ROLE_SERVICE_NODE) {
+        const struct nvo_network *net;
+        HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
+            if (desired_service_node(m, net, alive, aux) == hv
+                && hmapx_add(&seen, CONST_CAST(struct nvo_network *, net))) {
+                net_array_push(out, desired_compute_net(m, hv, net,
+                                                        alive, aux));
+            }
+        }
+    }
+    hmapx_destroy(&seen);
+}
+
+static int
+compare_ids(const void *a_, const void *b_)
+{
+    const int64_t *a = a_, *b = b_;
+    return (*a > *b) - (*a < *b);
+}
+
+/* 'prev''s networks not in 'changed' (shared), plus the changed networks
+ * 'hv' must see (computed). */
+static void
+compute_changed_nets(const struct nvo_model *m,
+                     const struct nvo_hypervisor *hv,
+                     desired_sn_alive_fn *alive, void *aux,
+                     const struct nvo_hv_view *prev,
+                     const int64_t *changed_ids, size_t n_changed,
+                     struct net_array *out)
+{
+    int64_t *ids = xmalloc((n_changed + 1) * sizeof *ids);
+    size_t n_ids = 0;
+
+    if (n_changed) {
+        memcpy(ids, changed_ids, n_changed * sizeof *ids);
+        qsort(ids, n_changed, sizeof *ids, compare_ids);
+        for (size_t i = 0; i < n_changed; i++) {
+            if (!n_ids || ids[n_ids - 1] != ids[i]) {
+                ids[n_ids++] = ids[i];
+            }
+        }
+    }
+
+    for (size_t i = 0; i < prev->n_nets; i++) {
+        const struct nvo_net_view *nv = prev->nets[i];
+        if (!bsearch(&nv->net_id, ids, n_ids, sizeof *ids, compare_ids)) {
+            net_array_push(out, nvo_net_view_ref(nv));
+        }
+    }
+    for (size_t i = 0; i < n_ids; i++) {
+        const struct nvo_network *net = nvo_model_network_by_id(m, ids[i]);
+        if (net && hv_sees_net(m, hv, net, alive, aux)) {
+            net_array_push(out, desired_compute_net(m, hv, net, alive, aux));
+        }
+    }
+    free(ids);
+}
+
+/* Sets 'v->tunnels' to the union of its networks' VTEPs, without its own
+ * tunnel IP. */
+static void
+compute_tunnels(struct nvo_hv_view *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_nets; i++) {
+        n += v->nets[i]->n_vteps;
+    }
+    const char **all = xmalloc((n + 1) * sizeof *all);
+    n = 0;
+    for (size_t i = 0; i < v->n_nets; i++) {
+        const struct nvo_net_view *nv = v->nets[i];
+        for (size_t j = 0; j < nv->n_vteps; j++) {
+            if (strcmp(nv->vteps[j], v->tunnel_ip)) {
+                all[n++] = nv->vteps[j];
+            }
+        }
+    }
+    n = sort_unique_strings(all, n);
+    v->tunnels = xmalloc((n + 1) * sizeof *v->tunnels);
+    for (size_t i = 0; i < n; i++) {
+        v->tunnels[i] = xstrdup(all[i]);
+    }
+    v->n_tunnels = n;
+    free(all);
 }
 
 struct nvo_hv_view *
 desired_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
-                desired_sn_alive_fn *alive, void *aux)
+                desired_sn_alive_fn *alive, void *aux,
+                const struct nvo_hv_view *prev,
+                const int64_t *changed_net_ids, size_t n_changed)
 {
     struct nvo_hv_view *v = xzalloc(sizeof *v);
-    struct sset tunnels = SSET_INITIALIZER(&tunnels);
-    const struct nvo_network **nets = NULL;
-    size_t n_nets = 0, allocated = 0;
+    struct net_array nets = { NULL, 0, 0 };
 
     v->hv_id = hv->id;
     v->name = xstrdup(hv->name);
@@ -157,43 +384,17 @@ desired_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     v->ovsdb = nullable_xstrdup(hv->ovsdb);
     v->revision = m->revision;
 
-    /* Which networks: those with a port here, plus, for a service node,
-     * those it serves. */
-    struct sset seen = SSET_INITIALIZER(&seen);
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, hv_node, &hv->ports) {
-        if (sset_add(&seen, p->network->name)) {
-            if (n_nets >= allocated) {
-                nets = x2nrealloc(nets, &allocated, sizeof *nets);
-            }
-            nets[n_nets++] = p->network;
-        }
+    if (!prev || n_changed == DESIRED_ALL_CHANGED || prev->hv_id != hv->id) {
+        compute_all_nets(m, hv, alive, aux, &nets);
+    } else {
+        compute_changed_nets(m, hv, alive, aux, prev, changed_net_ids,
+                             n_changed, &nets);
     }
-    if (hv->role == NVO_ROLE_SERVICE_NODE) {
-        const struct nvo_network *net;
-        HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
-            if (desired_service_node(m, net, alive, aux) == hv
-                && sset_add(&seen, net->name)) {
-                if (n_nets >= allocated) {
-                    nets = x2nrealloc(nets, &allocated, sizeof *nets);
-                }
-                nets[n_nets++] = net;
-            }
-        }
-    }
-    sset_destroy(&seen);
-
-    v->nets = xcalloc(n_nets ? n_nets : 1, sizeof *v->nets);
-    v->n_nets = n_nets;
-    for (size_t i = 0; i < n_nets; i++) {
-        compute_net(m, hv, nets[i], alive, aux, &v->nets[i], &tunnels);
-    }
-    free(nets);
+    v->nets = nets.nets ? nets.nets : xmalloc(sizeof *v->nets);
+    v->n_nets = nets.n;
     qsort(v->nets, v->n_nets, sizeof *v->nets, compare_nets);
 
-    sset_find_and_delete(&tunnels, hv->tunnel_ip);
-    v->tunnels = sset_to_sorted_array(&tunnels, &v->n_tunnels);
-    sset_destroy(&tunnels);
+    compute_tunnels(v);
     return v;
 }
 
@@ -220,6 +421,9 @@ strings_equal(char **a, size_t na, char **b, size_t nb)
 bool
 nvo_net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
 {
+    if (a == b) {
+        return true;
+    }
     if (a->net_id != b->net_id || a->vni != b->vni || a->bum != b->bum
         || strcmp(a->name, b->name)
         || !nullable_streq(a->service_node_ip, b->service_node_ip)
@@ -259,7 +463,7 @@ nvo_hv_view_equal(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
         return false;
     }
     for (size_t i = 0; i < a->n_nets; i++) {
-        if (!nvo_net_view_equal(&a->nets[i], &b->nets[i])) {
+        if (!nvo_net_view_equal(a->nets[i], b->nets[i])) {
             return false;
         }
     }
@@ -284,27 +488,9 @@ nvo_hv_view_clone(const struct nvo_hv_view *v)
     c->tunnel_ip = xstrdup(v->tunnel_ip);
     c->ovsdb = nullable_xstrdup(v->ovsdb);
     c->tunnels = clone_strings(v->tunnels, v->n_tunnels);
-    c->nets = xcalloc(v->n_nets ? v->n_nets : 1, sizeof *c->nets);
+    c->nets = xmalloc((v->n_nets ? v->n_nets : 1) * sizeof *c->nets);
     for (size_t i = 0; i < v->n_nets; i++) {
-        const struct nvo_net_view *a = &v->nets[i];
-        struct nvo_net_view *b = &c->nets[i];
-        *b = *a;
-        b->name = xstrdup(a->name);
-        b->service_node_ip = nullable_xstrdup(a->service_node_ip);
-        b->flood = clone_strings(a->flood, a->n_flood);
-        b->locals = xmalloc((a->n_locals ? a->n_locals : 1)
-                            * sizeof *b->locals);
-        for (size_t j = 0; j < a->n_locals; j++) {
-            b->locals[j] = a->locals[j];
-            b->locals[j].vm = xstrdup(a->locals[j].vm);
-            b->locals[j].iface = xstrdup(a->locals[j].iface);
-        }
-        b->remotes = xmalloc((a->n_remotes ? a->n_remotes : 1)
-                             * sizeof *b->remotes);
-        for (size_t j = 0; j < a->n_remotes; j++) {
-            b->remotes[j] = a->remotes[j];
-            b->remotes[j].vtep_ip = xstrdup(a->remotes[j].vtep_ip);
-        }
+        c->nets[i] = nvo_net_view_ref(v->nets[i]);
     }
     return c;
 }
@@ -315,24 +501,15 @@ nvo_hv_view_find_net(const struct nvo_hv_view *v, uint32_t vni)
     size_t lo = 0, hi = v->n_nets;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (v->nets[mid].vni == vni) {
-            return &v->nets[mid];
-        } else if (v->nets[mid].vni < vni) {
+        if (v->nets[mid]->vni == vni) {
+            return v->nets[mid];
+        } else if (v->nets[mid]->vni < vni) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
     return NULL;
-}
-
-static void
-free_strings(char **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(s[i]);
-    }
-    free(s);
 }
 
 void
@@ -342,19 +519,7 @@ nvo_hv_view_destroy(struct nvo_hv_view *v)
         return;
     }
     for (size_t i = 0; i < v->n_nets; i++) {
-        struct nvo_net_view *nv = &v->nets[i];
-        free(nv->name);
-        free(nv->service_node_ip);
-        for (size_t j = 0; j < nv->n_locals; j++) {
-            free(nv->locals[j].vm);
-            free(nv->locals[j].iface);
-        }
-        free(nv->locals);
-        for (size_t j = 0; j < nv->n_remotes; j++) {
-            free(nv->remotes[j].vtep_ip);
-        }
-        free(nv->remotes);
-        free_strings(nv->flood, nv->n_flood);
+        nvo_net_view_unref(v->nets[i]);
     }
     free(v->nets);
     free_strings(v->tunnels, v->n_tunnels);

@@ -2,9 +2,17 @@
  *
  * desired_compute() turns the model (plus which service nodes are alive)
  * into a 'struct nvo_hv_view' for one hypervisor.  The view is
- * self-contained (it copies every string), so it can be handed to another
- * thread (the OVS southbound) or encoded for an agent; whoever receives it
- * owns it and frees it with nvo_hv_view_destroy().
+ * self-contained (it copies every string, never points into the model), so
+ * it can be handed to another thread (the OVS southbound) or encoded for an
+ * agent; whoever receives it owns it and frees it with
+ * nvo_hv_view_destroy().
+ *
+ * Structural sharing: a hypervisor view holds its networks by reference.
+ * A 'struct nvo_net_view' is immutable once built (nvo_net_view_finish())
+ * and reference counted with an atomic counter, so several hypervisor views,
+ * successive views of one hypervisor and several threads can share it.
+ * desired_compute() given the previous view and the ids of the networks a
+ * write changed recomputes only those networks and shares the others.
  *
  * Semantics (the same for OVS and kernel hypervisors):
  *  - nets[]: every network with at least one port on this hypervisor
@@ -29,6 +37,7 @@
 #include <stdint.h>
 
 #include "controller/model.h"
+#include "ovs-atomic.h"
 
 struct nvo_local_port {
     int64_t port_id;
@@ -43,7 +52,10 @@ struct nvo_remote_mac {
     char *vtep_ip;              /* Tunnel IP of the hypervisor it is on. */
 };
 
+/* One network as one hypervisor sees it.  Immutable after
+ * nvo_net_view_finish(); shared by reference (see above). */
 struct nvo_net_view {
+    struct ovs_refcount ref;
     int64_t net_id;
     char *name;
     uint32_t vni;
@@ -55,6 +67,12 @@ struct nvo_net_view {
     size_t n_remotes;
     char **flood;               /* VTEP IPs, sorted. */
     size_t n_flood;
+
+    /* Set by nvo_net_view_finish(): every VTEP IP named in remotes[] or
+     * flood[], sorted, unique.  The strings are borrowed from those arrays;
+     * the array itself is owned. */
+    const char **vteps;
+    size_t n_vteps;
 };
 
 struct nvo_hv_view {
@@ -65,7 +83,7 @@ struct nvo_hv_view {
     enum nvo_role role;
     char *ovsdb;                /* May be NULL. */
     int64_t revision;           /* Store revision this view reflects. */
-    struct nvo_net_view *nets;
+    struct nvo_net_view **nets; /* Each holds a reference; sorted by VNI. */
     size_t n_nets;
     char **tunnels;             /* Remote VTEP IPs, sorted, unique. */
     size_t n_tunnels;
@@ -81,28 +99,74 @@ const struct nvo_hypervisor *desired_service_node(
     const struct nvo_model *, const struct nvo_network *net,
     desired_sn_alive_fn *alive, void *aux);
 
+/* Computes network 'net' as hypervisor 'hv' sees it (whether 'hv' should
+ * see it at all is the caller's business).  Pure.  Caller owns the result
+ * (one reference). */
+struct nvo_net_view *desired_compute_net(const struct nvo_model *,
+                                         const struct nvo_hypervisor *hv,
+                                         const struct nvo_network *net,
+                                         desired_sn_alive_fn *alive,
+                                         void *aux);
+
+/* "Every network may have changed" for desired_compute(). */
+#define DESIRED_ALL_CHANGED SIZE_MAX
+
 /* Computes 'hv''s view at the model's current revision.  Caller owns the
- * result.  'alive' may be NULL (no service node is alive). */
+ * result.  'alive' may be NULL (no service node is alive).
+ *
+ * Incremental use: 'prev' is the view computed earlier for the same
+ * hypervisor and 'changed_net_ids' (n_changed entries, duplicates allowed)
+ * the ids of every network whose state may have changed since (ports
+ * added, moved or removed, bum mode, creation, deletion).  Networks of
+ * 'prev' not in that set are shared with it (referenced, not copied); the
+ * others are recomputed.  Anything else (a hypervisor created, deleted or
+ * changed, service-node liveness) may change any network: pass prev = NULL
+ * or n_changed = DESIRED_ALL_CHANGED, which recomputes everything.  The
+ * result is identical to a full recomputation.  'prev' is not modified. */
 struct nvo_hv_view *desired_compute(const struct nvo_model *,
                                     const struct nvo_hypervisor *hv,
-                                    desired_sn_alive_fn *alive, void *aux);
+                                    desired_sn_alive_fn *alive, void *aux,
+                                    const struct nvo_hv_view *prev,
+                                    const int64_t *changed_net_ids,
+                                    size_t n_changed);
+
+/* Returns a new, zeroed network view holding one reference, for code that
+ * builds views by hand.  Fill in its fields with malloc()ed arrays and
+ * strings (the view owns them and free()s them with its last reference),
+ * then call nvo_net_view_finish() once; after that it must not change. */
+struct nvo_net_view *nvo_net_view_create(void);
+
+/* Computes the derived fields of 'nv' (vteps[]).  Call once, after filling
+ * the fields and before sharing it. */
+void nvo_net_view_finish(struct nvo_net_view *nv);
+
+/* Takes a reference to 'nv' (thread-safe); returns 'nv'. */
+struct nvo_net_view *nvo_net_view_ref(const struct nvo_net_view *nv);
+
+/* Drops a reference to 'nv' (thread-safe), freeing it with the last one.
+ * Accepts NULL. */
+void nvo_net_view_unref(struct nvo_net_view *nv);
 
 /* True if 'a' and 'b' describe the same state (revision not compared). */
 bool nvo_hv_view_equal(const struct nvo_hv_view *a,
                        const struct nvo_hv_view *b);
 
-/* True if 'a' and 'b' describe the same network state. */
+/* True if 'a' and 'b' describe the same network state (true at once if they
+ * are the same object). */
 bool nvo_net_view_equal(const struct nvo_net_view *a,
                         const struct nvo_net_view *b);
 
-/* Deep copy; caller owns the result. */
+/* Copy that shares the networks: the hypervisor-level fields and arrays
+ * are copied, each network view is referenced (not copied).  Since network
+ * views are immutable, the copy is independent of 'v' and may go to another
+ * thread.  Caller owns the result. */
 struct nvo_hv_view *nvo_hv_view_clone(const struct nvo_hv_view *);
 
 /* Returns the view's network with 'vni', or NULL.  Borrowed. */
 const struct nvo_net_view *nvo_hv_view_find_net(const struct nvo_hv_view *,
                                                 uint32_t vni);
 
-/* Frees 'v'.  Accepts NULL. */
+/* Frees 'v', dropping its references to its networks.  Accepts NULL. */
 void nvo_hv_view_destroy(struct nvo_hv_view *v);
 
 #endif /* controller/desired.h */

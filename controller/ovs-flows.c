@@ -309,7 +309,7 @@ ovs_flows_compute(const struct ovs_flows_input *in, struct ovs_flowset *out,
     pipeline_flows(&ctx);
     const struct nvo_hv_view *v = in->view;
     for (size_t i = 0; i < v->n_nets; i++) {
-        const struct nvo_net_view *net = &v->nets[i];
+        const struct nvo_net_view *net = v->nets[i];
         uint32_t *ofports = xmalloc((net->n_locals + 1) * sizeof *ofports);
         size_t n_ofports = 0;
 

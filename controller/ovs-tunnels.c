@@ -46,7 +46,7 @@ ovs_ports_want_compute(const struct nvo_hv_view *view, struct shash *out)
         }
     }
     for (size_t i = 0; i < view->n_nets; i++) {
-        const struct nvo_net_view *net = &view->nets[i];
+        const struct nvo_net_view *net = view->nets[i];
         for (size_t j = 0; j < net->n_locals; j++) {
             want_add(out, net->locals[j].iface, false, NULL,
                      net->locals[j].port_id);

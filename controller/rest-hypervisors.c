@@ -103,7 +103,7 @@ create_hv(struct rest_call *c)
     m->revision = rev;
 
     char *location = xasprintf("/v1/hypervisors/%s", hv->name);
-    nvo_ctl_publish(c->ctl, &hv->id, 1, rev);
+    nvo_ctl_publish(c->ctl, &hv->id, 1, NULL, NVO_CTL_ALL_NETS, rev);
     rest_finish_write(c, 201, rest_hv_json(c->ctl, hv), location, &hv->id, 1,
                       rev);
     free(location);
@@ -130,7 +130,7 @@ delete_hv(struct rest_call *c, struct nvo_hypervisor *hv)
     nvo_model_remove_hv(m, hv);
     m->revision = rev;
     nvo_ctl_forget_hv(c->ctl, id, was_ovs);
-    nvo_ctl_publish(c->ctl, &id, 1, rev);
+    nvo_ctl_publish(c->ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, rev);
     rest_finish_write(c, 204, NULL, NULL, &id, 1, rev);
 }
 

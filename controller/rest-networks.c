@@ -97,7 +97,7 @@ create_network(struct rest_call *c)
     char *location = xasprintf("/v1/networks/%s", net->name);
     /* No ports yet: only service nodes may care (nvo_ctl_publish() always
      * re-evaluates them). */
-    nvo_ctl_publish(c->ctl, NULL, 0, rev);
+    nvo_ctl_publish(c->ctl, NULL, 0, &net->id, 1, rev);
     rest_finish_write(c, 201, rest_network_json(net), location, NULL, 0, rev);
     free(location);
 }
@@ -144,7 +144,7 @@ patch_network(struct rest_call *c, struct nvo_network *net)
     nvo_model_set_bum(m, net, bum, rev);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
+    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &net->id, 1, rev);
     rest_finish_write(c, 200, rest_network_json(net), NULL, ids.ids, ids.n,
                       rev);
     free(ids.ids);
@@ -167,10 +167,11 @@ delete_network(struct rest_call *c, struct nvo_network *net)
         return;
     }
     struct rest_ids ids = { NULL, 0, 0 };
+    int64_t net_id = net->id;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
     nvo_model_remove_network(m, net);
     m->revision = rev;
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
+    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &net_id, 1, rev);
     rest_finish_write(c, 204, NULL, NULL, ids.ids, ids.n, rev);
     free(ids.ids);
 }

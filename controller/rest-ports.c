@@ -169,7 +169,7 @@ create_port(struct rest_call *c)
                                             rq.ip, rq.iface, rev);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
+    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &net->id, 1, rev);
 
     char *location = xasprintf("/v1/ports/%"PRId64, p->id);
     rest_finish_write(c, 201, rest_port_json(p), location, ids.ids, ids.n,
@@ -227,7 +227,7 @@ patch_port(struct rest_call *c, struct nvo_port *p)
     free(iface_copy);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, p->network, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
+    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &p->network->id, 1, rev);
     rest_finish_write(c, 200, rest_port_json(p), NULL, ids.ids, ids.n, rev);
     free(ids.ids);
 }
@@ -237,6 +237,7 @@ delete_port(struct rest_call *c, struct nvo_port *p)
 {
     struct nvo_model *m = c->ctl->model;
     struct nvo_network *net = p->network;
+    int64_t net_id = net->id;
 
     int64_t rev;
     int error = nvo_store_delete_port(c->ctl->store, p->id, &rev);
@@ -249,7 +250,7 @@ delete_port(struct rest_call *c, struct nvo_port *p)
     nvo_model_remove_port(m, p);
     m->revision = rev;
     nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, rev);
+    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &net_id, 1, rev);
     rest_finish_write(c, 204, NULL, NULL, ids.ids, ids.n, rev);
     free(ids.ids);
 }

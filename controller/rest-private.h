@@ -73,7 +73,7 @@ void rest_reply_text(struct rest_call *c, int status,
                      const char *content_type, const char *body, size_t len);
 
 /* After a committed write at 'revision', once the handler updated the
- * model and called nvo_ctl_publish(ctl, hv_ids, n, revision): answers
+ * model and called nvo_ctl_publish(ctl, hv_ids, n, ...): answers
  * 'status' with 'json' (stolen; NULL for none) and, if nonnull, a Location
  * header: at once, or with ?wait=1 once every hypervisor in 'hv_ids'
  * confirmed 'revision' (504 after ctl->wait_timeout_ms). */

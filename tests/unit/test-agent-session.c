@@ -58,7 +58,8 @@ ops_send(void *aux, uint8_t *frame, size_t len)
 static struct nvo_hv_view *
 view_of(struct ctx *c, struct nvo_hypervisor *hv)
 {
-    struct nvo_hv_view *v = desired_compute(c->m, hv, NULL, NULL);
+    struct nvo_hv_view *v = desired_compute(c->m, hv, NULL, NULL, NULL, NULL,
+                                            0);
     v->revision = c->m->revision;
     return v;
 }
@@ -519,7 +520,8 @@ test_big_snapshot_fits(void **state OVS_UNUSED)
             nvo_model_add_port(m, id++, "vm", net, hvs[v], r, NULL, "t", 1);
         }
     }
-    struct nvo_hv_view *view = desired_compute(m, me, NULL, NULL);
+    struct nvo_hv_view *view = desired_compute(m, me, NULL, NULL, NULL, NULL,
+                                               0);
     Nvo__Message *msg = agent_proto_snapshot(view, 1);
     size_t len;
     int error;

@@ -74,7 +74,7 @@ add_port(struct fixture *f, int64_t id, struct nvo_hypervisor *hv)
     nvo_model_add_port(f->ctl.model, id, "vm", f->net, hv, mac(id), NULL,
                        "v-vm", rev);
     int64_t ids[] = { f->a->id, f->b->id };
-    nvo_ctl_publish(&f->ctl, ids, 2, rev);
+    nvo_ctl_publish(&f->ctl, ids, 2, &f->net->id, 1, rev);
     return rev;
 }
 
@@ -135,8 +135,9 @@ test_unchanged_view(void **state)
     nvo_model_add_network(f->ctl.model, 2, "blue", 200, NVO_BUM_HEAD_END,
                           rev2);
     int64_t ids[] = { f->a->id, f->b->id };
+    int64_t blue_id = 2;
     uint64_t pushes = f->ctl.n_pushes;
-    nvo_ctl_publish(&f->ctl, ids, 2, rev2);
+    nvo_ctl_publish(&f->ctl, ids, 2, &blue_id, 1, rev2);
     assert_int_equal(f->ctl.n_pushes, pushes);
     assert_null(nvo_ctl_wait(&f->ctl, ids, 2, rev2, 5000, wait_cb, f));
     assert_int_equal(f->calls, 1);
@@ -145,7 +146,7 @@ test_unchanged_view(void **state)
     /* Unchanged before the previous push was confirmed: confirmed with it. */
     int64_t rev3 = add_port(f, 11, f->a);
     int64_t rev4 = ++f->ctl.model->revision;
-    nvo_ctl_publish(&f->ctl, ids, 2, rev4);
+    nvo_ctl_publish(&f->ctl, ids, 2, NULL, 0, rev4);
     assert_non_null(nvo_ctl_wait(&f->ctl, ids, 1, rev4, 5000, wait_cb, f));
     nvo_ctl_confirmed(&f->ctl, f->a->id, rev3);
     assert_int_equal(f->calls, 2);
@@ -200,7 +201,7 @@ test_duplicates_and_empty(void **state)
                        "v-vm", rev);
     uint64_t pushes = f->ctl.n_pushes;
     int64_t ids[] = { f->a->id, f->a->id, f->b->id, f->a->id };
-    nvo_ctl_publish(&f->ctl, ids, 4, rev);
+    nvo_ctl_publish(&f->ctl, ids, 4, &f->net->id, 1, rev);
     assert_int_equal(f->ctl.n_pushes, pushes + 1);   /* Only a changed. */
 
     assert_null(nvo_ctl_wait(&f->ctl, NULL, 0, rev, 5000, wait_cb, f));

@@ -6,12 +6,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "controller/desired.h"
 #include "controller/model.h"
 #include "packets.h"
+#include "util.h"
 
 struct fixture {
     struct nvo_model *m;
@@ -124,11 +127,12 @@ static void
 test_view_head_end(void **state)
 {
     struct fixture *f = *state;
-    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                            NULL, 0);
 
     assert_int_equal(v->revision, 12);
     assert_int_equal(v->n_nets, 2);
-    const struct nvo_net_view *red = &v->nets[0], *blue = &v->nets[1];
+    const struct nvo_net_view *red = v->nets[0], *blue = v->nets[1];
     assert_int_equal(red->vni, 100);
     assert_int_equal(blue->vni, 200);
     assert_int_equal(red->n_locals, 2);
@@ -150,10 +154,10 @@ test_view_head_end(void **state)
     nvo_hv_view_destroy(v);
 
     /* b only has red. */
-    v = desired_compute(f->m, f->b, alive_fn, f);
+    v = desired_compute(f->m, f->b, alive_fn, f, NULL, NULL, 0);
     assert_int_equal(v->n_nets, 1);
-    assert_int_equal(v->nets[0].n_remotes, 2);
-    assert_int_equal(v->nets[0].n_locals, 1);
+    assert_int_equal(v->nets[0]->n_remotes, 2);
+    assert_int_equal(v->nets[0]->n_locals, 1);
     assert_int_equal(v->n_tunnels, 1);
     nvo_hv_view_destroy(v);
 }
@@ -171,7 +175,8 @@ test_view_service_node(void **state)
     assert_non_null(sn);
     assert_null(desired_service_node(f->m, f->red, alive_fn, f));
 
-    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                            NULL, 0);
     const struct nvo_net_view *blue = nvo_hv_view_find_net(v, 200);
     assert_non_null(blue);
     assert_string_equal(blue->service_node_ip, sn->tunnel_ip);
@@ -182,23 +187,24 @@ test_view_service_node(void **state)
     assert_string_equal(blue->remotes[0].vtep_ip, "192.0.2.13");
     nvo_hv_view_destroy(v);
 
-    struct nvo_hv_view *snv = desired_compute(f->m, sn, alive_fn, f);
+    struct nvo_hv_view *snv = desired_compute(f->m, sn, alive_fn, f, NULL,
+                                              NULL, 0);
     assert_int_equal(snv->n_nets, 1);
-    assert_int_equal(snv->nets[0].vni, 200);
-    assert_int_equal(snv->nets[0].n_locals, 0);
-    assert_int_equal(snv->nets[0].n_flood, 2);
-    assert_string_equal(snv->nets[0].flood[0], "192.0.2.11");
-    assert_string_equal(snv->nets[0].flood[1], "192.0.2.13");
+    assert_int_equal(snv->nets[0]->vni, 200);
+    assert_int_equal(snv->nets[0]->n_locals, 0);
+    assert_int_equal(snv->nets[0]->n_flood, 2);
+    assert_string_equal(snv->nets[0]->flood[0], "192.0.2.11");
+    assert_string_equal(snv->nets[0]->flood[1], "192.0.2.13");
     nvo_hv_view_destroy(snv);
 
     /* The other node serves nothing; after a failure it takes over. */
     const struct nvo_hypervisor *other = sn == f->sn1 ? f->sn2 : f->sn1;
-    snv = desired_compute(f->m, other, alive_fn, f);
+    snv = desired_compute(f->m, other, alive_fn, f, NULL, NULL, 0);
     assert_int_equal(snv->n_nets, 0);
     nvo_hv_view_destroy(snv);
     f->alive[sn->id] = false;
     assert_ptr_equal(desired_service_node(f->m, f->blue, alive_fn, f), other);
-    snv = desired_compute(f->m, other, alive_fn, f);
+    snv = desired_compute(f->m, other, alive_fn, f, NULL, NULL, 0);
     assert_int_equal(snv->n_nets, 1);
     nvo_hv_view_destroy(snv);
 }
@@ -250,18 +256,21 @@ static void
 test_view_equal_clone(void **state)
 {
     struct fixture *f = *state;
-    struct nvo_hv_view *v1 = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v1 = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                             NULL, 0);
     struct nvo_hv_view *v2 = nvo_hv_view_clone(v1);
     assert_true(nvo_hv_view_equal(v1, v2));
 
     /* Moving vm12 from b to c changes a's view (remote VTEP). */
     nvo_model_move_port(f->m, nvo_model_port_by_id(f->m, 12), f->c, NULL, 13);
-    struct nvo_hv_view *v3 = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v3 = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                             NULL, 0);
     assert_false(nvo_hv_view_equal(v1, v3));
     assert_string_equal(nvo_hv_view_find_net(v3, 100)->remotes[0].vtep_ip,
                         "192.0.2.13");
     /* b no longer has any network. */
-    struct nvo_hv_view *vb = desired_compute(f->m, f->b, alive_fn, f);
+    struct nvo_hv_view *vb = desired_compute(f->m, f->b, alive_fn, f, NULL,
+                                             NULL, 0);
     assert_int_equal(vb->n_nets, 0);
     assert_int_equal(vb->n_tunnels, 0);
 
@@ -270,6 +279,198 @@ test_view_equal_clone(void **state)
     nvo_hv_view_destroy(v3);
     nvo_hv_view_destroy(vb);
     nvo_hv_view_destroy(NULL);
+}
+
+/* A hand-built network view: vteps[] is the sorted, unique union of the
+ * remotes' VTEPs and the flood list; references count. */
+static void
+test_net_view_build_and_ref(void **state OVS_UNUSED)
+{
+    struct nvo_net_view *nv = nvo_net_view_create();
+    nv->name = xstrdup("hand");
+    nv->vni = 7;
+    nv->n_remotes = 2;
+    nv->remotes = xcalloc(2, sizeof *nv->remotes);
+    nv->remotes[0].vtep_ip = xstrdup("192.0.2.3");
+    nv->remotes[1].vtep_ip = xstrdup("192.0.2.1");
+    nv->n_flood = 2;
+    nv->flood = xcalloc(2, sizeof *nv->flood);
+    nv->flood[0] = xstrdup("192.0.2.1");
+    nv->flood[1] = xstrdup("192.0.2.2");
+    nvo_net_view_finish(nv);
+    assert_int_equal(nv->n_vteps, 3);
+    assert_string_equal(nv->vteps[0], "192.0.2.1");
+    assert_string_equal(nv->vteps[1], "192.0.2.2");
+    assert_string_equal(nv->vteps[2], "192.0.2.3");
+
+    assert_ptr_equal(nvo_net_view_ref(nv), nv);
+    assert_true(nvo_net_view_equal(nv, nv));
+    nvo_net_view_unref(nv);
+    assert_int_equal(nv->n_vteps, 3);   /* Still alive: one reference. */
+    nvo_net_view_unref(nv);
+    nvo_net_view_unref(NULL);
+}
+
+/* Deterministic PRNG for the mutation test. */
+static uint32_t
+next_rand(uint32_t *seed)
+{
+    *seed = *seed * 1103515245 + 12345;
+    return *seed >> 8;
+}
+
+#define N_TEST_HVS 5
+
+/* The k-th port of the model (hash order), or NULL if there are none. */
+static struct nvo_port *
+nth_port(struct nvo_model *m, uint32_t r)
+{
+    size_t n = hmap_count(&m->ports_by_id);
+    struct nvo_port *p;
+    size_t k = n ? r % n : 0;
+    HMAP_FOR_EACH (p, id_node, &m->ports_by_id) {
+        if (!k--) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static struct nvo_network *
+nth_network(struct nvo_model *m, uint32_t r)
+{
+    size_t n = hmap_count(&m->networks_by_id);
+    struct nvo_network *net;
+    size_t k = n ? r % n : 0;
+    HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
+        if (!k--) {
+            return net;
+        }
+    }
+    return NULL;
+}
+
+/* Applies one random mutation to the model; sets '*changed' to the id of
+ * the network it changed, or returns false if it may have changed any
+ * network (service-node liveness). */
+static bool
+mutate(struct fixture *f, struct nvo_hypervisor **hvs, uint32_t *seed,
+       int64_t *next_id, int64_t *changed)
+{
+    struct nvo_model *m = f->m;
+    int64_t rev = ++m->revision;
+    struct nvo_hypervisor *hv = hvs[next_rand(seed) % N_TEST_HVS];
+    struct nvo_network *net = nth_network(m, next_rand(seed));
+    struct nvo_port *p = nth_port(m, next_rand(seed));
+
+    switch (next_rand(seed) % 8) {
+    case 0: case 1: case 2: {
+        int64_t id = (*next_id)++;
+        char vm[32], iface[32];
+        snprintf(vm, sizeof vm, "vm%"PRId64, id);
+        snprintf(iface, sizeof iface, "v-%"PRId64, id);
+        nvo_model_add_port(m, id, vm, net, hv, mac(id & 0xff), NULL, iface,
+                           rev);
+        *changed = net->id;
+        return true;
+    }
+    case 3:
+        if (p) {
+            *changed = p->network->id;
+            nvo_model_move_port(m, p, hv, NULL, rev);
+            return true;
+        }
+        break;
+    case 4:
+        if (p) {
+            *changed = p->network->id;
+            nvo_model_remove_port(m, p);
+            return true;
+        }
+        break;
+    case 5:
+        nvo_model_set_bum(m, net, (net->bum == NVO_BUM_HEAD_END
+                                   ? NVO_BUM_SERVICE_NODE
+                                   : NVO_BUM_HEAD_END), rev);
+        *changed = net->id;
+        return true;
+    case 6: {
+        int64_t id = (*next_id)++;
+        char name[32];
+        snprintf(name, sizeof name, "net%"PRId64, id);
+        if (!net->n_ports && hmap_count(&m->networks_by_id) > 2) {
+            *changed = net->id;
+            nvo_model_remove_network(m, net);
+        } else {
+            *changed = nvo_model_add_network(
+                m, id, name, 1000 + id,
+                id % 2 ? NVO_BUM_SERVICE_NODE : NVO_BUM_HEAD_END, rev)->id;
+        }
+        return true;
+    }
+    case 7: {
+        int64_t sn = next_rand(seed) % 2 ? f->sn1->id : f->sn2->id;
+        f->alive[sn] = !f->alive[sn];
+        return false;
+    }
+    }
+    *changed = net->id;         /* Nothing changed: harmless. */
+    return true;
+}
+
+/* Incremental recomputation (previous view + changed network) gives the
+ * same views as a full one, over a series of random mutations, and shares
+ * every network it did not recompute. */
+static void
+test_incremental_equals_full(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_hypervisor *hvs[N_TEST_HVS] = { f->a, f->b, f->c, f->sn1,
+                                               f->sn2 };
+    struct nvo_hv_view *prev[N_TEST_HVS];
+    uint32_t seed = 42;
+    int64_t next_id = 100;
+    size_t n_shared = 0, n_incremental = 0;
+
+    f->alive[f->sn1->id] = true;
+    for (int i = 0; i < N_TEST_HVS; i++) {
+        prev[i] = desired_compute(f->m, hvs[i], alive_fn, f, NULL, NULL, 0);
+    }
+    for (int step = 0; step < 600; step++) {
+        int64_t changed;
+        bool one = mutate(f, hvs, &seed, &next_id, &changed);
+        for (int i = 0; i < N_TEST_HVS; i++) {
+            struct nvo_hv_view *inc = desired_compute(
+                f->m, hvs[i], alive_fn, f, prev[i], &changed,
+                one ? 1 : DESIRED_ALL_CHANGED);
+            struct nvo_hv_view *full = desired_compute(f->m, hvs[i],
+                                                       alive_fn, f, NULL,
+                                                       NULL, 0);
+            assert_true(nvo_hv_view_equal(inc, full));
+            assert_int_equal(inc->revision, full->revision);
+            if (one) {
+                n_incremental++;
+                for (size_t j = 0; j < inc->n_nets; j++) {
+                    const struct nvo_net_view *old = nvo_hv_view_find_net(
+                        prev[i], inc->nets[j]->vni);
+                    if (inc->nets[j]->net_id == changed) {
+                        assert_ptr_not_equal(inc->nets[j], old);
+                    } else {
+                        assert_ptr_equal(inc->nets[j], old);
+                        n_shared++;
+                    }
+                }
+            }
+            nvo_hv_view_destroy(full);
+            nvo_hv_view_destroy(prev[i]);
+            prev[i] = inc;
+        }
+    }
+    assert_true(n_incremental > 1000);
+    assert_true(n_shared > 1000);
+    for (int i = 0; i < N_TEST_HVS; i++) {
+        nvo_hv_view_destroy(prev[i]);
+    }
 }
 
 int
@@ -284,6 +485,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_service_node_spread, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_view_equal_clone, setup,
+                                        teardown),
+        cmocka_unit_test(test_net_view_build_and_ref),
+        cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,7 +109,8 @@ teardown(void **state)
 static char *
 flows_of_a(struct fixture *f, bool *complete, struct sset *missing)
 {
-    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                            NULL, 0);
     struct ovs_flows_input in = {
         .view = v,
         .iface_ofports = &f->ifaces,
@@ -239,7 +240,8 @@ static void
 test_flows_equal_their_dump(void **state)
 {
     struct fixture *f = *state;
-    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                            NULL, 0);
     struct ovs_flows_input in = {
         .view = v,
         .iface_ofports = &f->ifaces,
@@ -330,7 +332,8 @@ static void
 test_ports_want(void **state)
 {
     struct fixture *f = *state;
-    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, alive_fn, f, NULL,
+                                            NULL, 0);
     struct shash wants = SHASH_INITIALIZER(&wants);
     ovs_ports_want_compute(v, &wants);
 
@@ -354,7 +357,7 @@ test_ports_want(void **state)
 
     /* Once the service node is gone, no tunnel to it. */
     f->sn_alive = false;
-    v = desired_compute(f->m, f->a, alive_fn, f);
+    v = desired_compute(f->m, f->a, alive_fn, f, NULL, NULL, 0);
     ovs_ports_want_compute(v, &wants);
     assert_null(shash_find(&wants, "nvtc0000215"));
     assert_int_equal(shash_count(&wants), 5);
