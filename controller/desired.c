@@ -230,21 +230,8 @@ hv_sees_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             const struct nvo_network *net, desired_sn_alive_fn *alive,
             void *aux)
 {
-    const struct nvo_port *p;
-
-    /* Walk the shorter of the two port lists. */
-    if (hv->n_ports <= net->n_ports) {
-        LIST_FOR_EACH (p, hv_node, &hv->ports) {
-            if (p->network == net) {
-                return true;
-            }
-        }
-    } else {
-        LIST_FOR_EACH (p, net_node, &net->ports) {
-            if (p->hypervisor == hv) {
-                return true;
-            }
-        }
+    if (nvo_model_hv_in_network(hv, net)) {
+        return true;
     }
     return (hv->role == NVO_ROLE_SERVICE_NODE
             && desired_service_node(m, net, alive, aux) == hv);
