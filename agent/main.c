@@ -90,20 +90,6 @@ Exit status: 0 after SIGTERM/SIGINT, 1 on bad options or start-up failure.\n",
            DEFAULT_OVSDB);
 }
 
-static uint64_t
-parse_ms(const char *opt, const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || !v || v > 3600 * 1000) {
-        fprintf(stderr, "nvo-agent: --%s: %s is not a number of milliseconds "
-                "from 1 to 3600000\n", opt, s);
-        exit(EXIT_FAILURE);
-    }
-    return v;
-}
-
 static void die_usage(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 
 static void
@@ -160,13 +146,13 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_ROLE: role = optarg; break;
         case OPT_OVSDB: o->ovsdb = optarg; break;
         case OPT_HB_INTERVAL:
-            o->conn.hb_interval_ms = parse_ms("heartbeat-interval", optarg);
+            o->conn.hb_interval_ms = nvo_daemon_parse_ms("--heartbeat-interval", optarg);
             break;
         case OPT_HB_TIMEOUT:
-            o->conn.hb_timeout_ms = parse_ms("heartbeat-timeout", optarg);
+            o->conn.hb_timeout_ms = nvo_daemon_parse_ms("--heartbeat-timeout", optarg);
             break;
         case OPT_BACKOFF_MAX:
-            o->conn.backoff_max_ms = parse_ms("backoff-max", optarg);
+            o->conn.backoff_max_ms = nvo_daemon_parse_ms("--backoff-max", optarg);
             break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
@@ -294,6 +280,8 @@ main(int argc, char *argv[])
 {
     struct agent a;
     int error;
+
+    set_program_name(argv[0]);   /* For messages about bad options. */
 
     parse_options(argc, argv, &a.o);
     error = nvo_daemon_log_init(argv[0], a.o.log_file, a.o.verbose);

@@ -75,22 +75,6 @@ forwarding with what they were given.\n",
            NVO_CTL_WAIT_TIMEOUT_MS);
 }
 
-/* Parses a number of milliseconds from 1 to one hour for 'option', or
- * exits with a message. */
-static uint64_t
-parse_ms(const char *option, const char *arg)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || *end || !v || v > 3600 * 1000 || arg[0] == '-') {
-        fprintf(stderr, "nvo-controller: %s: %s is not a number of "
-                "milliseconds from 1 to 3600000\n", option, arg);
-        exit(EXIT_FAILURE);
-    }
-    return v;
-}
-
 static void
 parse_options(int argc, char *argv[], struct options *o)
 {
@@ -129,13 +113,13 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
         case OPT_WAIT_TIMEOUT:
-            o->wait_timeout_ms = parse_ms("--wait-timeout", optarg);
+            o->wait_timeout_ms = nvo_daemon_parse_ms("--wait-timeout", optarg);
             break;
         case OPT_AGENT_HB:
-            o->agent_hb_ms = parse_ms("--agent-heartbeat", optarg);
+            o->agent_hb_ms = nvo_daemon_parse_ms("--agent-heartbeat", optarg);
             break;
         case OPT_AGENT_TIMEOUT:
-            o->agent_timeout_ms = parse_ms("--agent-timeout", optarg);
+            o->agent_timeout_ms = nvo_daemon_parse_ms("--agent-timeout", optarg);
             break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
@@ -190,6 +174,8 @@ main(int argc, char *argv[])
     struct server s;
     char *errmsg = NULL;
     int error;
+
+    set_program_name(argv[0]);   /* For messages about bad options. */
 
     parse_options(argc, argv, &o);
     error = nvo_daemon_log_init(argv[0], o.log_file, o.verbose);

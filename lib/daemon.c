@@ -160,3 +160,17 @@ nvo_daemon_uv_close_all(uv_loop_t *loop)
     uv_run(loop, UV_RUN_DEFAULT);
     uv_loop_close(loop);
 }
+
+uint64_t
+nvo_daemon_parse_ms(const char *option, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || !v || v > 3600 * 1000 || arg[0] == '-') {
+        fprintf(stderr, "%s: %s: %s is not a number of milliseconds from 1 "
+                "to 3600000\n", program_name, option, arg);
+        exit(EXIT_FAILURE);
+    }
+    return v;
+}

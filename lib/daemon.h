@@ -14,6 +14,7 @@
 #define NVO_DAEMON_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 /* Sets the program name and routes Open vSwitch's vlog (which nvo uses for
@@ -37,6 +38,12 @@ int nvo_daemon_pidfile_write(const char *path);
 
 /* Removes the pidfile written by nvo_daemon_pidfile_write(), if any. */
 void nvo_daemon_pidfile_remove(void);
+
+/* Command-line helper of both daemons: parses 'arg' as a whole number of
+ * milliseconds from 1 to one hour for option 'option' (e.g. "--agent-timeout").
+ * Returns the value, or prints "PROGRAM: OPTION: ARG is not ..." on stderr
+ * and exits with status 1. */
+uint64_t nvo_daemon_parse_ms(const char *option, const char *arg);
 
 /* At exit, after the daemon's own objects are destroyed: closes every
  * handle still open on 'loop', runs it until they are closed, closes it. */
