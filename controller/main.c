@@ -31,6 +31,7 @@ struct options {
     char *db;
     const char *rest;
     const char *agents;
+    const char *rest_token_file;
     const char *log_file;
     const char *pidfile;
     bool detach;
@@ -56,6 +57,10 @@ Options:\n\
                         NVO_STATE_DIR defaulting to %s)\n\
   --rest=ADDR:PORT      REST API listen address (default: %s)\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
+  --rest-token-file=FILE  require \"Authorization: Bearer TOKEN\" on every\n\
+                        REST request but GET /healthz; FILE has lines\n\
+                        \"TOKEN ROLE\", ROLE admin or reader (GET only);\n\
+                        re-read on SIGHUP\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
                         answering 504 (default: %d)\n\
   --agent-heartbeat=MS  heartbeat period toward agents (default: 3000)\n\
@@ -70,7 +75,7 @@ Options:\n\
   -V, --version         show the version and exit\n\
 \n\
 Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
-forwarding with what they were given.\n",
+forwarding with what they were given.  SIGHUP re-reads the token file.\n",
            DEFAULT_STATE_DIR, DEFAULT_REST, DEFAULT_AGENTS,
            NVO_CTL_WAIT_TIMEOUT_MS);
 }
@@ -79,11 +84,13 @@ static void
 parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
-           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT };
+           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT,
+           OPT_REST_TOKEN_FILE };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"rest", required_argument, NULL, OPT_REST},
         {"agents", required_argument, NULL, OPT_AGENTS},
+        {"rest-token-file", required_argument, NULL, OPT_REST_TOKEN_FILE},
         {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
         {"agent-heartbeat", required_argument, NULL, OPT_AGENT_HB},
         {"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
@@ -109,6 +116,7 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_DB: free(o->db); o->db = xstrdup(optarg); break;
         case OPT_REST: o->rest = optarg; break;
         case OPT_AGENTS: o->agents = optarg; break;
+        case OPT_REST_TOKEN_FILE: o->rest_token_file = optarg; break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
@@ -157,8 +165,16 @@ parse_options(int argc, char *argv[], struct options *o)
 struct server {
     struct nvo_ctl ctl;
     struct nvo_rest *rest;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
 };
+
+static void
+on_sighup(uv_signal_t *handle, int signum OVS_UNUSED)
+{
+    struct server *s = handle->data;
+    VLOG_INFO("caught SIGHUP, reloading");
+    nvo_rest_reload(s->rest);
+}
 
 static void
 on_signal(uv_signal_t *handle, int signum)
@@ -230,6 +246,15 @@ main(int argc, char *argv[])
                 o.rest, nvo_strerror(error));
         return EXIT_FAILURE;
     }
+    if (o.rest_token_file) {
+        error = nvo_rest_set_token_file(s.rest, o.rest_token_file, &errmsg);
+        if (error) {
+            VLOG_ERR("--rest-token-file: %s", errmsg);
+            fprintf(stderr, "nvo-controller: --rest-token-file: %s\n",
+                    errmsg);
+            return EXIT_FAILURE;
+        }
+    }
     nvo_ctl_publish_all(&s.ctl);
 
     error = nvo_daemon_pidfile_write(o.pidfile);
@@ -242,6 +267,9 @@ main(int argc, char *argv[])
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     uv_signal_init(loop, &s.sigint);
     uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_init(loop, &s.sighup);
+    s.sighup.data = &s;
+    uv_signal_start(&s.sighup, on_sighup, SIGHUP);
     VLOG_INFO("nvo-controller %s: REST on %s, agents on %s", NVO_VERSION,
               o.rest, o.agents);
     nvo_daemon_ready();
@@ -252,6 +280,7 @@ main(int argc, char *argv[])
     nvo_ctl_destroy(&s.ctl);
     uv_signal_stop(&s.sigterm);
     uv_signal_stop(&s.sigint);
+    uv_signal_stop(&s.sighup);
     nvo_daemon_uv_close_all(loop);
     nvo_daemon_pidfile_remove();
     free(o.db);

@@ -25,8 +25,11 @@
  * json_pack("I") instead. */
 #pragma GCC poison json_string json_array json_object json_integer json_real json_equal
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "controller/metrics.h"
+#include "controller/rest-auth.h"
 #include "openvswitch/compiler.h"
 #include "openvswitch/list.h"
 
@@ -38,12 +41,26 @@ struct nvo_port;
 /* Largest request body accepted (413 above). */
 #define NVO_REST_MAX_BODY (1024 * 1024)
 
+/* The TLS files of an HTTPS listener and what they were when loaded. */
+struct rest_tls_file {
+    char *name;
+    struct timespec mtime;
+    off_t size;
+    ino_t ino;
+};
+
 struct nvo_rest {
     struct nvo_ctl *ctl;
     h2o_globalconf_t config;
     h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
+    h2o_accept_ctx_t accept_ctx; /* .ssl_ctx: HTTPS, owned; else NULL. */
     uv_tcp_t *listener;         /* Freed in its close callback. */
+    struct nvo_rest_auth *auth; /* Bearer tokens, or NULL: no auth. */
+    char *token_file;           /* --rest-token-file, or NULL. */
+    struct rest_tls_file tls[2]; /* Private key, certificate. */
+    uint64_t tls_checked_ms;    /* uv_now() of the last look at them. */
+    struct ovs_list conns;      /* struct rest_conn: open connections. */
+    uv_prepare_t *prepare;      /* Screens their reads; freed on close. */
     struct ovs_list pending;    /* struct rest_pending: ?wait=1 writes. */
     struct nvo_metrics metrics;
 };

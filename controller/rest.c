@@ -21,12 +21,19 @@
 #include "controller/rest.h"
 #include "controller/rest-private.h"
 
+#include <h2o/http1.h>
+
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 
 #include "controller/ctl.h"
+#include "controller/rest-framing.h"
 #include "controller/model.h"
 #include "controller/store.h"
 #include "lib/addr.h"
@@ -71,12 +78,17 @@ status_reason(int status)
     case 201: return "Created";
     case 204: return "No Content";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 411: return "Length Required";
     case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
@@ -483,6 +495,49 @@ route(struct rest_call *c, const char *path)
     rest_reply_error(c, 404, "not_found", "no such resource: %s", path);
 }
 
+static bool answer_refused(struct rest_call *, const char *path);
+static const char *error_code(int status);
+
+/* With a token file, every request but GET /healthz needs a token whose
+ * role allows its method; answers 401 or 403 and returns false if not. */
+static bool
+authorized(struct rest_call *c, const char *path)
+{
+    struct nvo_rest *r = c->rest;
+    h2o_req_t *req = c->req;
+
+    if (!r->auth
+        || (!strcmp(path, "/healthz") && rest_method_is(c, "GET"))) {
+        return true;
+    }
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    const h2o_iovec_t *v = i == -1 ? NULL : &req->headers.entries[i].value;
+    if (v && h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, i)
+             != -1) {
+        v = NULL;               /* Two Authorization headers: neither. */
+    }
+    enum nvo_rest_role role = nvo_rest_auth_check(r->auth,
+                                                  v ? v->base : NULL,
+                                                  v ? v->len : 0);
+    if (role == NVO_ROLE_NONE) {
+        static const char challenge[] = "Bearer realm=\"nvo\"";
+        h2o_add_header(&req->pool, &req->res.headers,
+                       H2O_TOKEN_WWW_AUTHENTICATE, NULL, challenge,
+                       sizeof challenge - 1);
+        rest_reply_error(c, 401, "unauthorized", v
+                         ? "the bearer token is not valid"
+                         : "this request needs an Authorization: Bearer "
+                           "header");
+        return false;
+    }
+    if (!nvo_rest_role_allows(role, req->method.base, req->method.len)) {
+        rest_reply_error(c, 403, "forbidden", "the token's role (reader) "
+                         "allows GET only");
+        return false;
+    }
+    return true;
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -501,10 +556,390 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         && path[req->path_normalized.len - 1] == '/') {
         path[req->path_normalized.len - 1] = '\0';
     }
+    if (answer_refused(&c, path) || !authorized(&c, path)) {
+        return 0;
+    }
     parse_query(&c);
     route(&c, path);
     json_decref(c.body);
     return 0;
+}
+
+/* Errors h2o answers by itself (framing, 413 above
+ * NVO_REST_H2O_MAX_BODY, 417, ...) come as text/plain; this output filter
+ * turns them into the API's {"error":{"code","message"}} shape.  Bound to
+ * the path and to the host's fallback path, which h2o uses for requests
+ * that fail before routing. */
+struct rest_error_filter {
+    h2o_filter_t super;
+    struct nvo_rest *rest;
+};
+
+struct rest_error_ostream {
+    h2o_ostream_t super;
+    size_t len;
+    char text[256];             /* h2o's message, collected (truncated). */
+};
+
+static const char *
+error_code(int status)
+{
+    switch (status) {
+    case 400: return "bad_request";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 408: return "timeout";
+    case 411: return "length_required";
+    case 413: return "too_large";
+    case 414: return "uri_too_long";
+    case 417: return "expectation_failed";
+    case 431: return "headers_too_large";
+    default: return status < 500 ? "bad_request" : "internal_error";
+    }
+}
+
+static void
+error_ostream_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs,
+                   size_t n, h2o_send_state_t state)
+{
+    struct rest_error_ostream *os = (struct rest_error_ostream *) self;
+    for (size_t i = 0; i < n; i++) {
+        size_t room = sizeof os->text - 1 - os->len;
+        size_t len = MIN(room, bufs[i].len);
+        memcpy(os->text + os->len, bufs[i].base, len);
+        os->len += len;
+    }
+    os->text[os->len] = '\0';
+    if (h2o_send_state_is_in_progress(state)) {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+        return;
+    }
+    const char *msg = os->len ? os->text : status_reason(req->res.status);
+    json_t *err = json_pack("{s:{s:s,s:s}}", "error", "code",
+                            error_code(req->res.status), "message", msg);
+    h2o_iovec_t body = json_to_pool(req, err);
+    req->res.content_length = body.len;
+    h2o_ostream_send_next(self, req, &body, 1, state);
+}
+
+static void
+error_filter_setup(h2o_filter_t *self_, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    struct rest_error_filter *self = (struct rest_error_filter *) self_;
+    ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+                                -1);
+    const h2o_iovec_t *ct = i == -1 ? NULL : &req->res.headers.entries[i].value;
+    static const char plain[] = "text/plain";
+
+    if (req->res.status < 400 || !ct || ct->len < sizeof plain - 1
+        || memcmp(ct->base, plain, sizeof plain - 1)) {
+        h2o_setup_next_ostream(req, slot);
+        return;
+    }
+    /* rest_send() counts the API's own answers; count h2o's here. */
+    nvo_metrics_count(&self->rest->metrics, req->method.base,
+                      req->method.len, req->res.status);
+    req->res.headers.entries[i].value
+        = h2o_iovec_init(H2O_STRLIT("application/json"));
+    struct rest_error_ostream *os = (struct rest_error_ostream *)
+        h2o_add_ostream(req, sizeof *os, slot);
+    os->len = 0;
+    os->super.do_send = error_ostream_send;
+    h2o_setup_next_ostream(req, &os->super.next);
+}
+
+static void
+add_error_filter(struct nvo_rest *r, h2o_pathconf_t *pathconf)
+{
+    struct rest_error_filter *f = (struct rest_error_filter *)
+        h2o_create_filter(pathconf, sizeof *f);
+    f->super.on_setup_ostream = error_filter_setup;
+    f->rest = r;
+}
+
+/* Builds a server SSL_CTX from 'key' and 'cert' (PEM).  Returns it (caller
+ * owns), or NULL with '*errmsg' set (caller frees). */
+static SSL_CTX *
+tls_ctx_create(const char *key, const char *cert, char **errmsg)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    const char *what = "cannot create a TLS context";
+    const char *file = "";
+
+    if (!ctx) {
+        goto error;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION
+                             | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        what = "cannot load certificate";
+        file = cert;
+        goto error;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        what = "cannot load private key";
+        file = key;
+        goto error;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        what = "the private key does not match the certificate";
+        file = key;
+        goto error;
+    }
+    return ctx;
+
+error:;
+    char buf[256];
+    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+    ERR_clear_error();
+    *errmsg = xasprintf("%s%s%s: %s", what, *file ? " " : "", file, buf);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+/* Records what 'f' is on disk now; returns true if that differs from what
+ * was recorded before. */
+static bool
+tls_file_changed(struct rest_tls_file *f)
+{
+    struct stat st;
+    if (stat(f->name, &st)) {
+        return false;           /* Being replaced: look again later. */
+    }
+    bool changed = st.st_mtim.tv_sec != f->mtime.tv_sec
+                   || st.st_mtim.tv_nsec != f->mtime.tv_nsec
+                   || st.st_size != f->size || st.st_ino != f->ino;
+    f->mtime = st.st_mtim;
+    f->size = st.st_size;
+    f->ino = st.st_ino;
+    return changed;
+}
+
+/* If HTTPS is on and the key or certificate changed on disk (looked at no
+ * more than once a second unless 'force'), loads them for new
+ * connections. */
+static void
+tls_maybe_reload(struct nvo_rest *r, bool force)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+    if (!r->accept_ctx.ssl_ctx) {
+        return;
+    }
+    uint64_t now = uv_now(r->ctl->loop);
+    if (!force && now - r->tls_checked_ms < 1000) {
+        return;
+    }
+    r->tls_checked_ms = now;
+    bool changed = false;
+    for (size_t i = 0; i < ARRAY_SIZE(r->tls); i++) {
+        changed |= tls_file_changed(&r->tls[i]);
+    }
+    if (!changed) {
+        return;
+    }
+    char *errmsg = NULL;
+    SSL_CTX *ctx = tls_ctx_create(r->tls[0].name, r->tls[1].name, &errmsg);
+    if (!ctx) {
+        VLOG_WARN_RL(&rl, "REST TLS files changed but do not load (%s); "
+                     "still serving the previous certificate", errmsg);
+        free(errmsg);
+        return;
+    }
+    /* Connections already accepted hold their own reference. */
+    SSL_CTX_free(r->accept_ctx.ssl_ctx);
+    r->accept_ctx.ssl_ctx = ctx;
+    VLOG_INFO("REST: loaded the new certificate %s", r->tls[1].name);
+}
+
+int
+nvo_rest_set_tls(struct nvo_rest *r, const char *private_key,
+                 const char *certificate, char **errmsg)
+{
+    *errmsg = NULL;
+    SSL_CTX *ctx = tls_ctx_create(private_key, certificate, errmsg);
+    if (!ctx) {
+        return -EINVAL;
+    }
+    SSL_CTX_free(r->accept_ctx.ssl_ctx);
+    r->accept_ctx.ssl_ctx = ctx;
+    const char *names[2] = { private_key, certificate };
+    for (size_t i = 0; i < ARRAY_SIZE(r->tls); i++) {
+        free(r->tls[i].name);
+        r->tls[i].name = xstrdup(names[i]);
+        tls_file_changed(&r->tls[i]);
+    }
+    r->tls_checked_ms = uv_now(r->ctl->loop);
+    return 0;
+}
+
+int
+nvo_rest_set_token_file(struct nvo_rest *r, const char *file, char **errmsg)
+{
+    struct nvo_rest_auth *auth;
+    int error = nvo_rest_auth_load(file, &auth, errmsg);
+    if (error) {
+        return error;
+    }
+    nvo_rest_auth_destroy(r->auth);
+    r->auth = auth;
+    free(r->token_file);
+    r->token_file = xstrdup(file);
+    VLOG_INFO("REST: %"PRIuSIZE" bearer tokens from %s",
+              nvo_rest_auth_count(auth), file);
+    return 0;
+}
+
+void
+nvo_rest_reload(struct nvo_rest *r)
+{
+    if (r->token_file) {
+        char *errmsg = NULL;
+        char *file = xstrdup(r->token_file);
+        if (nvo_rest_set_token_file(r, file, &errmsg)) {
+            VLOG_ERR("%s; keeping the %"PRIuSIZE" tokens loaded before",
+                     errmsg, nvo_rest_auth_count(r->auth));
+            free(errmsg);
+        }
+        free(file);
+    }
+    tls_maybe_reload(r, true);
+}
+
+/* One accepted connection.  Before h2o reads a byte of a request,
+ * rest-framing.c follows it (see there why): h2o's socket read callback is
+ * wrapped by screen_read().  h2o re-installs its own callback whenever it
+ * starts reading again (sock->_cb.read is h2o 2.2.5's field for it), and
+ * libuv delivers reads only in its poll phase, so the prepare handle, which
+ * runs right before each poll, wraps it again.  A refused request and
+ * everything after it is cut from the socket's input and replaced by a
+ * request for REST_REFUSED_PATH, answered with the JSON error and
+ * "Connection: close". */
+struct rest_conn {
+    struct ovs_list node;       /* In nvo_rest.conns. */
+    struct nvo_rest *rest;
+    h2o_socket_t *sock;
+    h2o_socket_cb h2o_read;     /* h2o's read callback, wrapped. */
+    struct rest_framing rf;
+    struct timeval connected_at;
+};
+
+#define REST_REFUSED_PATH "/.nvo-refused"
+
+/* Screens what arrived on 'rc' since the last call; on a refusal, cuts
+ * the input as described above. */
+static void
+screen_input(struct rest_conn *rc)
+{
+    h2o_socket_t *sock = rc->sock;
+    h2o_buffer_t *in = sock->input;
+    /* h2o 2.2.5's socket layer sets bytes_read to the size of the read it
+     * just appended to 'in' (above TLS) before calling back. */
+    size_t n_new = MIN(sock->bytes_read, in->size);
+
+    if (rc->rf.state == RF_REFUSED) {
+        in->size -= n_new;      /* Drop everything after the refusal. */
+        return;
+    }
+    const char *data = in->bytes + in->size - n_new;
+    if (rest_framing_feed(&rc->rf, data, n_new) == RF_OK) {
+        return;
+    }
+    /* Bytes of the refused request and after it still in the input. */
+    uint64_t tail = rc->rf.pos - rc->rf.head_start;
+    if (tail > in->size) {
+        in->size = 0;
+        h2o_socket_read_stop(sock);
+        return;
+    }
+    in->size -= tail;
+    /* h2o resumes parsing an incomplete head where it stopped (its
+     * parser's 'last_len'), so the replacement must not be shorter than
+     * what it replaces: pad it with a header. */
+    static const char req[] = "GET " REST_REFUSED_PATH " HTTP/1.1\r\n"
+                              "Connection: close\r\nX-Pad: ";
+    size_t len = MAX(sizeof req - 1 + 4, tail);
+    h2o_iovec_t room = h2o_buffer_reserve(&sock->input, len);
+    memcpy(room.base, req, sizeof req - 1);
+    memset(room.base + sizeof req - 1, 'x', len - (sizeof req - 1) - 4);
+    memcpy(room.base + len - 4, "\r\n\r\n", 4);
+    sock->input->size += len;
+}
+
+static void
+screen_read(h2o_socket_t *sock, const char *err)
+{
+    struct rest_conn *rc = sock->on_close.data;
+    if (!err) {
+        screen_input(rc);
+    }
+    rc->h2o_read(sock, err);
+}
+
+static void
+rewrap_reads(uv_prepare_t *prepare)
+{
+    struct nvo_rest *r = prepare->data;
+    struct rest_conn *rc;
+
+    LIST_FOR_EACH (rc, node, &r->conns) {
+        h2o_socket_cb cb = rc->sock->_cb.read;
+        if (cb && cb != screen_read) {
+            rc->h2o_read = cb;
+            rc->sock->_cb.read = screen_read;
+        }
+    }
+}
+
+static void
+conn_closed(void *rc_)
+{
+    struct rest_conn *rc = rc_;
+    ovs_list_remove(&rc->node);
+    rest_framing_destroy(&rc->rf);
+    free(rc);
+}
+
+/* TLS handshake done (or none needed): screen what came with it, then
+ * hand the socket to h2o's HTTP/1 server. */
+static void
+conn_start_http(h2o_socket_t *sock, const char *err)
+{
+    struct rest_conn *rc = sock->on_close.data;
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+    if (err) {
+        VLOG_DBG_RL(&rl, "REST: TLS handshake failed: %s", err);
+        h2o_socket_close(sock);
+        return;
+    }
+    /* What came with the TLS handshake. */
+    sock->bytes_read = sock->input->size;
+    screen_input(rc);
+    h2o_http1_accept(&rc->rest->accept_ctx, sock, rc->connected_at);
+    rewrap_reads(rc->rest->prepare);
+}
+
+/* Answers a request rewritten by screen_input(), if 'c' is one. */
+static bool
+answer_refused(struct rest_call *c, const char *path)
+{
+    if (strcmp(path, REST_REFUSED_PATH)) {
+        return false;
+    }
+    h2o_socket_t *sock = c->req->conn->callbacks->get_socket
+                         ? c->req->conn->callbacks->get_socket(c->req->conn)
+                         : NULL;
+    struct rest_conn *rc = sock ? sock->on_close.data : NULL;
+    if (!rc || rc->rf.state != RF_REFUSED) {
+        return false;
+    }
+    c->req->http1_is_persistent = 0;
+    int status = rest_framing_status(rc->rf.why);
+    rest_reply_error(c, status, error_code(status), "%s",
+                     rest_framing_message(rc->rf.why));
+    return true;
 }
 
 static void
@@ -524,9 +959,23 @@ on_accept(uv_stream_t *listener, int status)
         return;
     }
     uv_tcp_nodelay(conn, 1);
+    tls_maybe_reload(r, false);
     h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *) conn,
                                               (uv_close_cb) free);
-    h2o_accept(&r->accept_ctx, sock);
+    struct rest_conn *rc = xzalloc(sizeof *rc);
+    rc->rest = r;
+    rc->sock = sock;
+    rest_framing_init(&rc->rf);
+    gettimeofday(&rc->connected_at, NULL);
+    ovs_list_push_back(&r->conns, &rc->node);
+    sock->on_close.cb = conn_closed;
+    sock->on_close.data = rc;
+    if (r->accept_ctx.ssl_ctx) {
+        h2o_socket_ssl_handshake(sock, r->accept_ctx.ssl_ctx, NULL,
+                                 conn_start_http);
+    } else {
+        conn_start_http(sock, NULL);
+    }
 }
 
 struct nvo_rest *
@@ -543,6 +992,7 @@ nvo_rest_create(struct nvo_ctl *ctl, const char *addr, int *errp)
     struct nvo_rest *r = xzalloc(sizeof *r);
     r->ctl = ctl;
     ovs_list_init(&r->pending);
+    ovs_list_init(&r->conns);
 
     h2o_config_init(&r->config);
     r->config.server_name = h2o_iovec_init(H2O_STRLIT("nvo-controller"));
@@ -555,6 +1005,8 @@ nvo_rest_create(struct nvo_ctl *ctl, const char *addr, int *errp)
         pathconf, sizeof *h);
     h->super.on_req = on_req;
     h->rest = r;
+    add_error_filter(r, pathconf);
+    add_error_filter(r, &host->fallback_path);
     h2o_context_init(&r->ctx, ctl->loop, &r->config);
     r->accept_ctx.ctx = &r->ctx;
     r->accept_ctx.hosts = r->config.hosts;
@@ -572,6 +1024,10 @@ nvo_rest_create(struct nvo_ctl *ctl, const char *addr, int *errp)
         nvo_rest_destroy(r);
         return NULL;
     }
+    r->prepare = xmalloc(sizeof *r->prepare);
+    uv_prepare_init(ctl->loop, r->prepare);
+    r->prepare->data = r;
+    uv_prepare_start(r->prepare, rewrap_reads);
     VLOG_INFO("REST API listening on %s", addr);
     return r;
 }
@@ -583,6 +1039,12 @@ listener_closed(uv_handle_t *handle)
     free(handle);
     if (r) {
         h2o_config_dispose(&r->config);
+        SSL_CTX_free(r->accept_ctx.ssl_ctx);
+        nvo_rest_auth_destroy(r->auth);
+        free(r->token_file);
+        for (size_t i = 0; i < ARRAY_SIZE(r->tls); i++) {
+            free(r->tls[i].name);
+        }
         free(r);
     }
 }
@@ -592,6 +1054,16 @@ nvo_rest_destroy(struct nvo_rest *r)
 {
     if (!r) {
         return;
+    }
+    if (r->prepare) {
+        uv_close((uv_handle_t *) r->prepare, (uv_close_cb) free);
+        r->prepare = NULL;
+    }
+    /* Sockets still open close after 'r' may be gone: unlink them. */
+    struct rest_conn *rc;
+    LIST_FOR_EACH_SAFE (rc, node, &r->conns) {
+        ovs_list_remove(&rc->node);
+        ovs_list_init(&rc->node);
     }
     struct rest_pending *p;
     LIST_FOR_EACH_SAFE (p, node, &r->pending) {

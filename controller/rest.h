@@ -29,7 +29,12 @@
  * invalid, 404 unknown object or path, 405 (with Allow), 409 conflict
  * (duplicate name, VNI, tunnel IP, MAC in the network, interface on the
  * hypervisor; delete while ports use it), 413 body over 1 MiB, 415 not
- * application/json.  A failed request changes nothing.
+ * application/json; with a token file 401 and 403 (see
+ * nvo_rest_set_token_file()).  HTTP-level errors have the same shape and
+ * close the connection (rest-framing.h): 400 malformed request or header
+ * line, bad or conflicting Content-Length; 411 Transfer-Encoding; 413 above
+ * 4 MiB; 414 path over 512 bytes; 431 head over 64 KiB or 100 header lines.
+ * A failed request changes nothing.
  *
  * Durability: a write is answered only after its SQLite transaction
  * committed with synchronous=FULL (see store.h), so a 2xx survives a
@@ -55,6 +60,27 @@ struct nvo_rest;
  * and sets '*errp' (negative errno) on failure.  Caller owns the result. */
 struct nvo_rest *nvo_rest_create(struct nvo_ctl *ctl, const char *addr,
                                  int *errp);
+
+/* Requires "Authorization: Bearer TOKEN" with a token of 'file' (see
+ * rest-auth.h for its format) on every request but GET /healthz: 401 with
+ * "WWW-Authenticate: Bearer" without a valid token, 403 for a reader's
+ * write.  Returns 0, or a negative errno and sets '*errmsg' (caller frees)
+ * if the file is unreadable or malformed. */
+int nvo_rest_set_token_file(struct nvo_rest *, const char *file,
+                            char **errmsg);
+
+/* Serves HTTPS (TLS 1.2 or later) instead of plain HTTP with the PEM
+ * 'private_key' and 'certificate' (which may hold the chain).  When either
+ * file changes on disk, connections accepted afterwards use the new ones
+ * (checked at most once a second; if the new files do not load, the old
+ * ones stay in use and the reason is logged).  Returns 0, or a negative
+ * errno and sets '*errmsg' (caller frees). */
+int nvo_rest_set_tls(struct nvo_rest *, const char *private_key,
+                     const char *certificate, char **errmsg);
+
+/* SIGHUP: re-reads the token file; a file that no longer loads keeps the
+ * old tokens in force and logs why.  Also looks at the TLS files now. */
+void nvo_rest_reload(struct nvo_rest *);
 
 /* Stops listening, drops pending ?wait=1 answers, frees (once the loop has
  * run the close callbacks).  Call before nvo_ctl_destroy().  Accepts NULL. */

@@ -4,6 +4,8 @@ controller_libnvoctl_a_SOURCES += \
 	controller/validate.c controller/validate.h \
 	controller/metrics.c controller/metrics.h \
 	controller/rest.c controller/rest.h controller/rest-private.h \
+	controller/rest-auth.c controller/rest-auth.h \
+	controller/rest-framing.c controller/rest-framing.h \
 	controller/rest-json.c \
 	controller/rest-networks.c \
 	controller/rest-hypervisors.c \
