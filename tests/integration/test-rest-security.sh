@@ -49,6 +49,7 @@ free_port() {
 rport=$(free_port)
 aport=$(free_port)
 scheme=http
+host=127.0.0.1
 curl_tls=
 
 ADMIN=admin-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
@@ -68,7 +69,7 @@ start() {
         2>>"$tmp/stderr" &
     pid=$!
     i=0
-    until curl -s $curl_tls -o /dev/null "$scheme://127.0.0.1:$rport/healthz"; do
+    until curl -s $curl_tls -o /dev/null "$scheme://$host:$rport/healthz"; do
         i=$((i + 1))
         [ $i -lt 200 ] || fail "controller did not come up"
         kill -0 "$pid" 2>/dev/null || fail "controller exited: $(cat "$tmp/stderr")"
@@ -91,7 +92,7 @@ req() {
     if [ -n "$data" ]; then
         set -- "$@" -H "Content-Type: application/json" --data-binary "$data"
     fi
-    status=$(curl "$@" "$scheme://127.0.0.1:$rport$p")
+    status=$(curl "$@" "$scheme://$host:$rport$p")
 }
 
 # expect STATUS TOKEN METHOD PATH [BODY]
@@ -116,7 +117,7 @@ EOF
 
 metric() {
     curl -s $curl_tls -H "Authorization: Bearer $READER" \
-        "$scheme://127.0.0.1:$rport/metrics" \
+        "$scheme://$host:$rport/metrics" \
         | awk -v k="$1" '$1 == k { print $2 }'
 }
 
@@ -292,6 +293,116 @@ raw_expect 1 413 too_large
 [ "$(metric 'nvo_http_requests_total{method="POST",status="413"}')" = 2 ] || fail "h2o's 413 not counted"
 ok
 kill -0 "$pid" || fail "controller died"
+stop
+
+echo "=== HTTPS with the PKI options"
+. "$top/tests/integration/pki-lib.sh"
+command -v ovs-pki >/dev/null || fail "ovs-pki missing (openvswitch-common)"
+pki_init "$tmp" && pki_cert "$tmp" ctl controller || fail "cannot make a PKI"
+serial() {
+    openssl x509 -noout -serial -in "$1" | sed 's/.*=//'
+}
+old_serial=$(serial "$tmp/ctl-cert.pem")
+scheme=https
+host=ctl
+curl_tls="--cacert $tmp/pki/controllerca/cacert.pem --resolve ctl:$rport:127.0.0.1"
+start $(pki_ctl_args "$tmp" ctl) --rest-token-file="$tmp/tokens"
+# Plain HTTP to the HTTPS port: no 2xx, whatever the path or token.
+for p in /healthz /v1/networks; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+           "http://127.0.0.1:$rport$p")
+    case $code in 2*) fail "plain HTTP to the HTTPS port answered $code" ;; esac
+    ok
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+       -H 'Content-Type: application/json' --data-binary '{"name":"plain","vni":77}' \
+       "http://127.0.0.1:$rport/v1/networks")
+case $code in 2*) fail "plain HTTP POST answered $code" ;; esac
+ok
+# The server certificate is checked by the client.
+if curl -s -o /dev/null --resolve "ctl:$rport:127.0.0.1" "https://ctl:$rport/healthz"; then
+    fail "curl accepted the certificate without the CA"
+fi
+ok
+auth_checks
+
+echo "=== HTTPS: the framing check also runs under TLS"
+python3 - "$rport" "$tmp/pki/controllerca/cacert.pem" "$ADMIN" >"$tmp/raw" <<'PY' || fail "TLS raw request failed"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="ctl")
+auth = "Authorization: Bearer %s\r\n" % sys.argv[3]
+s.sendall(("GET /v1/networks HTTP/1.1\r\n%s\r\n"
+           "POST /v1/networks HTTP/1.1\r\n%sContent-Type: application/json\r\n"
+           "Content-Length: 0\r\nContent-Length: 30\r\n\r\n"
+           "{\"name\":\"smuggled\",\"vni\":9}" % (auth, auth)).encode())
+out = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode("latin-1"))
+PY
+raw_expect 1 200 -
+raw_expect 2 400 bad_request
+expect 200 "$READER" GET /v1/networks
+[ "$(cat "$tmp/body")" = "[]" ] || fail "the smuggled network was created over TLS"
+ok
+
+echo "=== HTTPS: the certificate is replaced on disk while running"
+# A client that keeps its connection open across the rotation.
+python3 - "$rport" "$tmp/pki/controllerca/cacert.pem" "$READER" "$tmp/rotate" \
+    >"$tmp/keepalive.out" 2>&1 <<'PY' &
+import os, socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="ctl")
+req = ("GET /healthz HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n"
+       % sys.argv[3]).encode()
+def get():
+    s.sendall(req)
+    buf = b""
+    while b"\r\n\r\n" not in buf or not buf.endswith(b"}\n"):
+        d = s.recv(4096)
+        if not d:
+            raise SystemExit("connection closed")
+        buf += d
+    assert buf.startswith(b"HTTP/1.1 200"), buf
+get()
+open(sys.argv[4] + ".ready", "w").close()
+deadline = time.time() + 20
+while not os.path.exists(sys.argv[4] + ".go") and time.time() < deadline:
+    time.sleep(0.05)
+get()
+print("kept")
+PY
+kapid=$!
+i=0
+until [ -e "$tmp/rotate.ready" ]; do
+    i=$((i + 1)); [ $i -lt 200 ] || fail "keep-alive client did not start"
+    sleep 0.05
+done
+pki_cert "$tmp" ctl controller || fail "cannot make the new certificate"
+new_serial=$(serial "$tmp/ctl-cert.pem")
+[ "$new_serial" != "$old_serial" ] || fail "ovs-pki made the same serial"
+i=0
+while :; do
+    got=$(openssl s_client -connect "127.0.0.1:$rport" -servername ctl \
+          </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | sed 's/.*=//')
+    [ "$got" = "$new_serial" ] && break
+    i=$((i + 1)); [ $i -lt 100 ] || fail "new connections still get serial $got, not $new_serial"
+    sleep 0.1
+done
+ok
+expect 200 "$READER" GET /v1/networks
+touch "$tmp/rotate.go"
+wait "$kapid" || fail "the open connection broke: $(cat "$tmp/keepalive.out")"
+grep -q kept "$tmp/keepalive.out" || fail "keep-alive client: $(cat "$tmp/keepalive.out")"
+ok
+grep -q "REST: loaded the new certificate" "$tmp/log" || fail "rotation not logged"
+ok
 stop
 
 echo "PASS: test-rest-security ($n_checks checks)"
