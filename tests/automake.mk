@@ -15,3 +15,4 @@ include tests/ovs.mk
 include tests/agent.mk
 include tests/svcnode.mk
 include tests/nvoctl.mk
+include tests/security.mk
