@@ -80,10 +80,11 @@ Options:\n\
            NVO_CTL_WAIT_TIMEOUT_MS);
     nvo_pki_usage(stdout);
     printf("\
-With the PKI options, ssl: OVSDB remotes and OpenFlow use them\n\
-(libopenvswitch's stream-ssl) and REST is served over HTTPS with this\n\
-certificate (replaced files are used for new connections without a\n\
-restart).  Without them everything runs plain and\n\
+With the PKI options the agent port speaks only mutual TLS (an agent's\n\
+certificate must name the hypervisor it claims), ssl: OVSDB remotes and\n\
+OpenFlow use them (libopenvswitch's stream-ssl), and REST is served over\n\
+HTTPS with this certificate; files replaced on disk are used for new\n\
+connections without a restart.  Without them everything runs plain and\n\
 the controller logs a warning at start naming what is exposed.\n\
 \n\
 Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
@@ -196,10 +197,10 @@ warn_plain(const struct options *o)
                   "%s%s, and OVSDB/OpenFlow to OVS hypervisors (tcp:, and "
                   "the ptcp: OpenFlow listener on each br-int)",
                   o->agents, o->rest, rest_auth);
-    } else {
-        VLOG_WARN("the agent port %s still runs plain TCP: TLS on the "
-                  "agent channel is not implemented yet%s%s", o->agents,
-                  *rest_auth ? "; HTTPS REST " : "", rest_auth);
+    } else if (!o->rest_token_file) {
+        VLOG_WARN("REST on %s is served over HTTPS but without "
+                  "--rest-token-file: anyone who reaches it may write",
+                  o->rest);
     }
 }
 
@@ -271,6 +272,12 @@ main(int argc, char *argv[])
                  nvo_strerror(error));
         fprintf(stderr, "nvo-controller: cannot listen for agents on %s: "
                 "%s\n", o.agents, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    if (nvo_pki_enabled(&o.pki)
+        && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
+        VLOG_ERR("agents: %s", errmsg);
+        fprintf(stderr, "nvo-controller: agents: %s\n", errmsg);
         return EXIT_FAILURE;
     }
     if (o.agent_hb_ms || o.agent_timeout_ms) {
