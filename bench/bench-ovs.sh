@@ -15,8 +15,14 @@
 #     `ovs-ofctl --bundle add-flows` of the same F flows into the same
 #     switch.  Ratio printed.
 #
+# Each part runs once per mode in BENCH_OVS_TLS (default "0 1": plain, then
+# TLS everywhere as deploy/lab-lib.sh's LAB_TLS=1 sets it up: ssl: OVSDB,
+# pssl: OpenFlow listener, REST over HTTPS with a token), so the TLS
+# figures print beside the plain ones of the same run with their ratio.
+#
 # Settings (environment): BENCH_OVS_HVS="8 32", BENCH_OVS_VMS=1000,
-# BENCH_OVS_NETS=50, BENCH_OVS_FLOWS=10000, BENCH_OVS_PARTS="start cold".
+# BENCH_OVS_NETS=50, BENCH_OVS_FLOWS=10000, BENCH_OVS_PARTS="start cold",
+# BENCH_OVS_TLS="0 1".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/deploy/lab-lib.sh"
@@ -26,6 +32,7 @@ VMS=${BENCH_OVS_VMS:-1000}
 NETS=${BENCH_OVS_NETS:-50}
 FLOWS=${BENCH_OVS_FLOWS:-10000}
 PARTS=${BENCH_OVS_PARTS:-start cold}
+MODES=${BENCH_OVS_TLS:-0 1}
 
 [ "$(id -u)" = 0 ] || { echo "bench-ovs: needs root"; exit 1; }
 die() { echo "bench-ovs: $*" >&2; exit 1; }
@@ -47,8 +54,16 @@ rest_batch() {
 
 # curl_entry METHOD PATH JSON: a curl config entry.
 curl_entry() {
+    if [ "$LAB_TLS" = 1 ]; then
+        cat <<EOC
+url = "https://127.0.0.1:$LAB_REST_PORT$2"
+cacert = "$LAB_PKI/controllerca/cacert.pem"
+header = "Authorization: Bearer $(cat "$LAB_PKI/rest-token")"
+EOC
+    else
+        echo "url = \"http://127.0.0.1:$LAB_REST_PORT$2\""
+    fi
     cat <<EOC
-url = "http://127.0.0.1:$LAB_REST_PORT$2"
 request = "$1"
 header = "Content-Type: application/json"
 data-binary = "$(echo "$3" | sed 's/"/\\"/g')"
@@ -107,7 +122,7 @@ bench_start() {
     while [ $i -le "$h" ]; do
         ip=192.0.2.$((10 + i))
         curl_entry POST "/v1/hypervisors?wait=1" \
-            "{\"name\":\"h$i\",\"tunnel_ip\":\"$ip\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"tcp:$ip:6640\"}" \
+            "{\"name\":\"h$i\",\"tunnel_ip\":\"$ip\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"$(lab_ovsdb_remote "h$i")\"}" \
             >>"$dir/setup.cfg"
         i=$((i + 1))
     done
@@ -130,8 +145,10 @@ bench_start() {
     t1=$(now_ms)
     ok=$(grep -c '^201 ' "$dir/ports.out")
     awk '$1 == 201 { print $2 * 1000 }' "$dir/ports.out" >"$dir/ports.ms"
-    echo "  nvo: $ok/$VMS POST /v1/ports?wait=1 confirmed in $((t1 - t0)) ms:" \
+    echo "  nvo ($(mode_name)): $ok/$VMS POST /v1/ports?wait=1 confirmed in $((t1 - t0)) ms:" \
          "p50 $(pct "$dir/ports.ms" 50) ms, p99 $(pct "$dir/ports.ms" 99) ms"
+    echo "start-$h $LAB_TLS $(pct "$dir/ports.ms" 50) $(pct "$dir/ports.ms" 99)" \
+        >>"$RESULTS"
 
     # Reference: ovs-vsctl add-port (waits for ovs-vswitchd) on h1.
     : >"$dir/vsctl.ms"
@@ -170,8 +187,8 @@ bench_cold() {
     remotes=$((FLOWS - 10))
     {
         curl_entry POST /v1/networks '{"name":"big","vni":7000,"bum":"head-end"}'
-        curl_entry POST /v1/hypervisors '{"name":"h1","tunnel_ip":"192.0.2.11","dataplane":"ovs","role":"hypervisor","ovsdb":"tcp:192.0.2.11:6640"}'
-        curl_entry POST /v1/hypervisors '{"name":"far","tunnel_ip":"192.0.2.99","dataplane":"ovs","role":"hypervisor","ovsdb":"tcp:192.0.2.99:6640"}'
+        curl_entry POST /v1/hypervisors "{\"name\":\"h1\",\"tunnel_ip\":\"192.0.2.11\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"$(lab_ovsdb_remote h1)\"}"
+        curl_entry POST /v1/hypervisors "{\"name\":\"far\",\"tunnel_ip\":\"192.0.2.99\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"$(lab_ovsdb_remote h1 | sed 's/192.0.2.11/192.0.2.99/')\"}"
         curl_entry POST /v1/ports '{"vm":"vm0","network":"big","hypervisor":"h1","mac":"02:cc:00:00:00:00","iface":"vm0"}'
         j=1
         while [ $j -le $remotes ]; do
@@ -204,7 +221,8 @@ bench_cold() {
     t1=$(now_ms)
     tc=$((t1 - t0))
     n=$(lab_ovs_ofctl h1 dump-flows | grep -c 'cookie=0x6e')
-    echo "  nvo: controller start -> $n flows confirmed on an empty switch: $tc ms"
+    echo "  nvo ($(mode_name)): controller start -> $n flows confirmed on an empty switch: $tc ms"
+    echo "cold $LAB_TLS $tc" >>"$RESULTS"
     # The controller's own log: from its first line after the restart to
     # h1 "in sync" (no process start-up, no REST polling).
     awk -F'|' '
@@ -234,15 +252,37 @@ bench_cold() {
     lab_cleanup
 }
 
+mode_name() { [ "$LAB_TLS" = 1 ] && echo "TLS" || echo "plain"; }
+RESULTS=$(mktemp /tmp/nvo-bench-ovs-results.XXXXXX)
 for part in $PARTS; do
-    case $part in
-        start)
-            for h in $HVS; do
-                echo "VM start, $h OVS hypervisors, $VMS VMs in $NETS networks:"
-                bench_start "$h"
-            done ;;
-        cold)
-            echo "cold connect, one switch, $FLOWS flows:"
-            bench_cold ;;
-    esac
+    for LAB_TLS in $MODES; do
+        export LAB_TLS
+        case $part in
+            start)
+                for h in $HVS; do
+                    echo "VM start, $h OVS hypervisors, $VMS VMs in $NETS networks ($(mode_name)):"
+                    bench_start "$h"
+                done ;;
+            cold)
+                echo "cold connect, one switch, $FLOWS flows ($(mode_name)):"
+                bench_cold ;;
+        esac
+    done
 done
+# TLS beside plain, same run.
+awk '
+    $1 ~ /^start-/ { k = $1; p50[k, $2] = $3; p99[k, $2] = $4; keys[k] = 1 }
+    $1 == "cold" { cold[$2] = $3 }
+    END {
+        n = 0
+        for (k in keys) if (((k, 0) in p50) && ((k, 1) in p50)) {
+            if (!n++) print "TLS vs plain (same run):"
+            h = substr(k, 7)
+            printf "  VM start ?wait=1, %s hypervisors: p50 plain %s ms, TLS %s ms (%.2fx); p99 plain %s ms, TLS %s ms (%.2fx)\n", h, p50[k, 0], p50[k, 1], p50[k, 1] / p50[k, 0], p99[k, 0], p99[k, 1], p99[k, 1] / p99[k, 0]
+        }
+        if ((0 in cold) && (1 in cold)) {
+            if (!n++) print "TLS vs plain (same run):"
+            printf "  cold connect: plain %s ms, TLS %s ms (%.2fx)\n", cold[0], cold[1], cold[1] / (cold[0] ? cold[0] : 1)
+        }
+    }' "$RESULTS"
+rm -f "$RESULTS"

@@ -34,6 +34,13 @@ function init(args)
    t_start, t_end = nil, nil
 end
 
+-- With NVO_BENCH_TOKEN set (bench-rest.sh's HTTPS runs), every request
+-- carries it as a bearer token.
+local token = os.getenv("NVO_BENCH_TOKEN")
+if token and token ~= "" then
+   wrk.headers["Authorization"] = "Bearer " .. token
+end
+
 function request()
    if not verified then
       -- wrk calls request() once after init() to count pipelined requests
@@ -54,8 +61,11 @@ function request()
       '"mac":"02:00:00:%02x:%02x:%02x","iface":"t%d"}',
       n, n % n_nets, n % n_hvs, math.floor(n / 65536) % 256,
       math.floor(n / 256) % 256, n % 256, n)
-   return wrk.format("POST", "/v1/ports",
-                     { ["Content-Type"] = "application/json" }, body)
+   local h = { ["Content-Type"] = "application/json" }
+   if token and token ~= "" then
+      h["Authorization"] = "Bearer " .. token
+   end
+   return wrk.format("POST", "/v1/ports", h, body)
 end
 
 function response(status, headers, body)

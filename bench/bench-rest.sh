@@ -11,6 +11,10 @@
 # rows with the same schema and pragmas (WAL, synchronous=FULL), one
 # transaction per row, with raw SQLite and through nvo_store_add_port().
 #
+# At 16 connections it also runs over HTTPS with a bearer token
+# (--private-key/--certificate/--ca-cert, --rest-token-file; a throw-away
+# CA made with openssl), printed beside the plain figure with the ratio.
+#
 # Environment: NVO_BENCH_PORTS (default 10000), NVO_BENCH_DIR (default a
 # new directory under /var/tmp: use the disk the real database lives on).
 set -eu
@@ -42,33 +46,62 @@ free_port() {
 }
 
 ports_rows() {
-    curl -s "$base/metrics" | sed -n 's/^nvo_store_rows{table="ports"} //p'
+    curl -s $curl_args "$base/metrics" | sed -n 's/^nvo_store_rows{table="ports"} //p'
 }
 
-# run_rest CONNECTIONS: prints "rate p50 p99" for one fresh controller.
+# make_pki: a CA and a certificate for 127.0.0.1, and a token file.
+make_pki() {
+    p=$dir/pki
+    mkdir -p "$p"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=bench-ca \
+        -keyout "$p/ca-key.pem" -out "$p/ca.pem" 2>/dev/null
+    openssl req -new -newkey rsa:2048 -nodes -subj /CN=ctl \
+        -keyout "$p/key.pem" -out "$p/req.pem" 2>/dev/null
+    echo "subjectAltName=IP:127.0.0.1" >"$p/ext.cnf"
+    openssl x509 -req -in "$p/req.pem" -CA "$p/ca.pem" -CAkey "$p/ca-key.pem" \
+        -set_serial 1 -days 1 -extfile "$p/ext.cnf" -out "$p/cert.pem" 2>/dev/null
+    token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    echo "$token admin" >"$p/tokens"
+}
+
+# run_rest CONNECTIONS [tls]: prints "rate p50 p99" for one fresh
+# controller (over HTTPS with a token if "tls").
 run_rest() {
-    conns=$1
+    conns=$1 mode=${2:-plain}
     rm -f "$dir"/nvo.db*
     rport=$(free_port)
-    base="http://127.0.0.1:$rport"
+    set --
+    curl_args=
+    NVO_BENCH_TOKEN=
+    if [ "$mode" = tls ]; then
+        base="https://127.0.0.1:$rport"
+        set -- --private-key="$dir/pki/key.pem" --certificate="$dir/pki/cert.pem" \
+            --ca-cert="$dir/pki/ca.pem" --rest-token-file="$dir/pki/tokens"
+        curl_args="--cacert $dir/pki/ca.pem -H @$dir/pki/auth"
+        NVO_BENCH_TOKEN=$token
+        echo "Authorization: Bearer $token" >"$dir/pki/auth"
+    else
+        base="http://127.0.0.1:$rport"
+    fi
+    export NVO_BENCH_TOKEN
     "$ctl" --db="$dir/nvo.db" --rest="127.0.0.1:$rport" \
-        --agents="127.0.0.1:$(free_port)" --log-file="$dir/log" \
+        --agents="127.0.0.1:$(free_port)" --log-file="$dir/log" "$@" \
         2>>"$dir/stderr" &
     pid=$!
     i=0
-    until curl -s -o /dev/null "$base/healthz"; do
+    until curl -s $curl_args -o /dev/null "$base/healthz"; do
         i=$((i + 1)); [ $i -lt 100 ] || { echo "controller did not start" >&2; exit 1; }
         sleep 0.05
     done
     i=0
     while [ $i -lt $n_nets ]; do
-        curl -sf -o /dev/null -H 'Content-Type: application/json' \
+        curl -sf $curl_args -o /dev/null -H 'Content-Type: application/json' \
             -d "{\"name\":\"net-$i\",\"vni\":$((1000 + i))}" "$base/v1/networks"
         i=$((i + 1))
     done
     i=0
     while [ $i -lt $n_hvs ]; do
-        curl -sf -o /dev/null -H 'Content-Type: application/json' \
+        curl -sf $curl_args -o /dev/null -H 'Content-Type: application/json' \
             -d "{\"name\":\"hv-$i\",\"tunnel_ip\":\"198.51.100.$((i + 1))\",\"dataplane\":\"kernel\"}" \
             "$base/v1/hypervisors"
         i=$((i + 1))
@@ -104,8 +137,18 @@ printf '%-34s %10s %10s %10s %8s\n' "" "ports/s" "p50 ms" "p99 ms" "vs raw"
 printf '%-34s %10s %10s %10s %8s\n' "SQLite raw, 1 txn/row (reference)" "$raw" "-" "-" "1.00"
 printf '%-34s %10s %10s %10s %8s\n' "nvo_store_add_port()" "$store" "-" "-" \
     "$(awk -v a="$store" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')"
+make_pki
 for c in 1 16 64; do
     set -- $(run_rest "$c")
     printf '%-34s %10s %10s %10s %8s\n' "REST POST /v1/ports, $c conn" "$1" "$2" "$3" \
         "$(awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')"
+    if [ "$c" = 16 ]; then
+        plain_rate=$1 plain_p50=$2 plain_p99=$3
+        set -- $(run_rest "$c" tls)
+        printf '%-34s %10s %10s %10s %8s\n' "  same over HTTPS + token" "$1" "$2" "$3" \
+            "$(awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')"
+        echo "  HTTPS+token vs plain at 16 connections: throughput $(awk -v a="$1" -v b="$plain_rate" 'BEGIN { printf "%.2fx", a / b }')," \
+             "p50 $(awk -v a="$2" -v b="$plain_p50" 'BEGIN { printf "%.2fx", a / b }')," \
+             "p99 $(awk -v a="$3" -v b="$plain_p99" 'BEGIN { printf "%.2fx", a / b }')"
+    fi
 done

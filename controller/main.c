@@ -288,6 +288,7 @@ main(int argc, char *argv[])
     }
     nvo_pki_configure_ovs(&o.pki);
     s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    ovs_sb_set_pki(s.ctl.ovs, &o.pki);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
     if (!s.rest) {
         VLOG_ERR("cannot serve REST on %s: %s", o.rest, nvo_strerror(error));

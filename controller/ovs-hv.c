@@ -104,7 +104,8 @@ ovs_hv_of_targets(const char *ovsdb, char **connect, char **listen)
     if (!ovsdb) {
         return -EINVAL;
     }
-    if (!strncmp(ovsdb, "tcp:", 4)) {
+    bool ssl = !strncmp(ovsdb, "ssl:", 4);
+    if (ssl || !strncmp(ovsdb, "tcp:", 4)) {
         const char *host = ovsdb + 4;
         const char *colon = strrchr(host, ':');
         if (!colon || colon == host) {
@@ -112,12 +113,22 @@ ovs_hv_of_targets(const char *ovsdb, char **connect, char **listen)
         }
         char *end;
         unsigned long port = strtoul(colon + 1, &end, 10);
-        if (*end || !port || port + 13 > 65535) {
+        /* TLS listens one port higher than plain: ovs-vswitchd binds a new
+         * listener before it releases the old one, so swapping ptcp:6653
+         * for pssl:6653:IP in one transaction fails with EADDRINUSE. */
+        unsigned long of_port = port + (ssl ? 14 : 13);
+        if (*end || !port || of_port > 65535) {
             return -EINVAL;
         }
-        *connect = xasprintf("tcp:%.*s:%lu", (int) (colon - host), host,
-                             port + 13);
-        *listen = xasprintf("ptcp:%lu", port + 13);
+        int hostlen = colon - host;
+        if (ssl) {
+            /* Bound to the management address, TLS only. */
+            *connect = xasprintf("ssl:%.*s:%lu", hostlen, host, of_port);
+            *listen = xasprintf("pssl:%lu:%.*s", of_port, hostlen, host);
+        } else {
+            *connect = xasprintf("tcp:%.*s:%lu", hostlen, host, of_port);
+            *listen = xasprintf("ptcp:%lu", of_port);
+        }
         return 0;
     }
     if (!strncmp(ovsdb, "unix:", 5)) {

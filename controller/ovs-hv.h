@@ -39,7 +39,11 @@ void ovs_hv_get_status(const struct ovs_hv *, struct nvo_sb_status *st);
 
 /* Derives the OpenFlow targets from an OVSDB remote: for "tcp:HOST:PORT",
  * nvo connects to "tcp:HOST:PORT+13" (6640 -> 6653) and makes br-int listen
- * on the passive target "ptcp:PORT+13"; for "unix:DIR/FILE" it connects to
+ * on the passive target "ptcp:PORT+13"; for "ssl:HOST:PORT" it connects to
+ * "ssl:HOST:PORT+14" (6640 -> 6654) and br-int listens with TLS on that
+ * address only, "pssl:PORT+14:HOST" (doc/security.md says why passive and
+ * not the switch connecting out, and why not the plain port); for
+ * "unix:DIR/FILE" it connects to
  * br-int's management socket "unix:DIR/br-int.mgmt" (no listener needed).
  * Returns 0 and sets '*connect' and '*listen' (caller frees; '*listen' may
  * be NULL), or -EINVAL. */

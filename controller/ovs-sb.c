@@ -19,6 +19,7 @@
 
 #include "controller/desired.h"
 #include "controller/ovs-hv.h"
+#include "lib/pki.h"
 #include "fatal-signal.h"
 #include "hash.h"
 #include "latch.h"
@@ -69,6 +70,7 @@ struct ovs_sb {
     struct ovs_list confirms;   /* Contains struct sb_confirm. */
     struct hmap status;         /* Contains struct sb_status. */
     bool exiting;
+    struct nvo_pki pki;         /* TLS files for ssl: remotes, or none. */
 
     struct latch latch;         /* Wakes the OVS thread. */
 
@@ -185,6 +187,12 @@ sb_thread_main(void *sb_)
         }
 
         sb_take_mail(sb);
+        /* stream-ssl re-reads the files if they changed on disk; called
+         * before connecting, as OVS's own daemons do in their main loops,
+         * so reconnections use a replaced certificate. */
+        ovs_mutex_lock(&sb->mutex);
+        nvo_pki_configure_ovs(&sb->pki);
+        ovs_mutex_unlock(&sb->mutex);
         struct sb_hv *h;
         HMAP_FOR_EACH (h, node, &sb->hvs) {
             ovs_hv_run(h->hv);
@@ -274,6 +282,18 @@ sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view)
 }
 
 void
+ovs_sb_set_pki(struct ovs_sb *sb, const struct nvo_pki *pki)
+{
+    ovs_mutex_lock(&sb->mutex);
+    nvo_pki_destroy(&sb->pki);
+    sb->pki.private_key = nullable_xstrdup(pki->private_key);
+    sb->pki.certificate = nullable_xstrdup(pki->certificate);
+    sb->pki.ca_cert = nullable_xstrdup(pki->ca_cert);
+    ovs_mutex_unlock(&sb->mutex);
+    latch_set(&sb->latch);
+}
+
+void
 ovs_sb_set(struct ovs_sb *sb, struct nvo_hv_view *view)
 {
     sb_post(sb, view->hv_id, view);
@@ -341,5 +361,6 @@ ovs_sb_destroy(struct ovs_sb *sb)
     hmap_destroy(&sb->hvs);
     latch_destroy(&sb->latch);
     ovs_mutex_destroy(&sb->mutex);
+    nvo_pki_destroy(&sb->pki);
     free(sb);
 }

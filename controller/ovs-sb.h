@@ -19,6 +19,13 @@ struct ovs_sb;
 struct ovs_sb *ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm,
                              void *aux);
 
+struct nvo_pki;
+
+/* Uses 'pki' (copied) for ssl: OVSDB and OpenFlow remotes: the OVS thread
+ * hands the files to stream-ssl before each round of connection attempts,
+ * so a key and certificate replaced on disk are used by new connections. */
+void ovs_sb_set_pki(struct ovs_sb *, const struct nvo_pki *pki);
+
 /* Sets the desired state of OVS hypervisor view->hv_id (connecting to
  * view->ovsdb if new or changed).  Takes ownership of 'view'. */
 void ovs_sb_set(struct ovs_sb *, struct nvo_hv_view *view);

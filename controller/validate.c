@@ -124,10 +124,12 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
     }
     if (out->dataplane == NVO_DP_OVS) {
         if (!r->ovsdb) {
-            return "an OVS hypervisor needs 'ovsdb' (\"tcp:IP:PORT\")";
+            return "an OVS hypervisor needs 'ovsdb' (\"ssl:IP:PORT\" or "
+                   "\"tcp:IP:PORT\")";
         }
         if (nvo_ovsdb_remote_check(r->ovsdb)) {
-            return "'ovsdb' must be \"tcp:IP:PORT\" (or \"unix:PATH\")";
+            return "'ovsdb' must be \"ssl:IP:PORT\", \"tcp:IP:PORT\" (or "
+                   "\"unix:PATH\")";
         }
     } else if (r->ovsdb) {
         return "'ovsdb' is only for dataplane \"ovs\"";

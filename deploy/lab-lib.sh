@@ -51,7 +51,16 @@
 #   LAB_AGENT_ARGS extra arguments for every nvo-agent
 #   LAB_PKI        a PKI folder (set by lab_pki_init): the controller then
 #                  runs with its certificate and every agent connects with
-#                  ssl: and a certificate naming it (made on demand)
+#                  ssl: and a certificate naming it (made on demand); the
+#                  controller also gets --rest-token-file (REST over HTTPS
+#                  at https://ctl:PORT inside its namespace, with an admin
+#                  token that lab_rest and lab_nvoctl send); OVS
+#                  hypervisors added then serve OVSDB on pssl:6640:IP only
+#                  (their certificate in the SSL table, trusting the
+#                  controller CA) and are registered with "ovsdb":"ssl:..."
+#   LAB_TLS        1: lab_init makes the PKI (lab_pki_init in
+#                  $LAB_DIR/pki, or reuses it), so every channel runs TLS
+#                  (default 0: plain unless LAB_PKI is set)
 #   LAB_VERBOSE    1: log every step on stderr
 #
 # Every function returns 0 on success and non-zero (with a message on
@@ -118,12 +127,21 @@ lab_init() {
         LAB_NVOCTL_BIN=$LAB_TOP/nvoctl/nvoctl
     fi
     LAB_CTL_NS=${LAB_PREFIX}controller
+    LAB_TLS=${LAB_TLS:-0}
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
     export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_UL_MTU LAB_VM_MTU \
         LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN \
-        LAB_NVOCTL_BIN LAB_CTL_NS
+        LAB_NVOCTL_BIN LAB_CTL_NS LAB_TLS
+    if [ "$LAB_TLS" = 1 ] && [ -z "${LAB_PKI:-}" ]; then
+        if [ -d "$LAB_DIR/pki/pki/controllerca" ]; then
+            LAB_PKI=$LAB_DIR/pki
+            export LAB_PKI
+        else
+            lab_pki_init || return 1
+        fi
+    fi
 }
 
 lab__need_init() {
@@ -332,6 +350,20 @@ lab__pki_need() {
     [ -f "$LAB_PKI/$1-cert.pem" ] || lab_pki_cert "$1" "$2"
 }
 
+# lab__pki_rest_token: the REST admin token in $LAB_PKI (rest-token, the
+# token file rest-tokens for --rest-token-file, rest-auth-header for
+# curl -H @FILE), made once, readable by root only.
+lab__pki_rest_token() {
+    [ -f "$LAB_PKI/rest-tokens" ] && return 0
+    (umask 077
+     od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$LAB_PKI/rest-token"
+     printf 'Authorization: Bearer %s\n' "$(cat "$LAB_PKI/rest-token")" \
+         >"$LAB_PKI/rest-auth-header"
+     printf '# lab REST token\n%s admin\n' "$(cat "$LAB_PKI/rest-token")" \
+         >"$LAB_PKI/rest-tokens.new"
+     mv "$LAB_PKI/rest-tokens.new" "$LAB_PKI/rest-tokens")
+}
+
 # ---------------------------------------------------------------------------
 # Underlay.
 
@@ -350,7 +382,16 @@ lab_underlay_up() {
 # ---------------------------------------------------------------------------
 # Controller.
 
-lab__rest_base() { echo "http://127.0.0.1:$LAB_REST_PORT"; }
+# The REST URL inside the controller's namespace: with a PKI over HTTPS to
+# "ctl", the controller certificate's name, which the namespace's own
+# /etc/hosts (/etc/netns/NS/hosts, see ip-netns(8)) maps to 127.0.0.1.
+lab__rest_base() {
+    if [ -n "${LAB_PKI:-}" ]; then
+        echo "https://ctl:$LAB_REST_PORT"
+    else
+        echo "http://127.0.0.1:$LAB_REST_PORT"
+    fi
+}
 
 # lab_controller_start [EXTRA-ARGS...]: namespace ${P}controller at .1 on the
 # underlay, nvo-controller detached in it; waits for GET /healthz.
@@ -376,8 +417,12 @@ lab_controller_start() {
     fi
     if [ -n "${LAB_PKI:-}" ]; then
         lab__pki_need ctl controller || return 1
+        lab__pki_rest_token || return 1
+        mkdir -p "/etc/netns/$LAB_CTL_NS" \
+            && printf '127.0.0.1 localhost ctl\n' >"/etc/netns/$LAB_CTL_NS/hosts" \
+            || return 1
         # shellcheck disable=SC2046
-        set -- $(lab_pki_ctl_args) "$@"
+        set -- $(lab_pki_ctl_args) --rest-token-file="$LAB_PKI/rest-tokens" "$@"
     fi
     rm -f "$LAB_DIR/ctl/nvo-controller.pid"
     lab__do ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
@@ -412,20 +457,22 @@ lab_controller_stop() {
 lab_controller_pid() { cat "$LAB_DIR/ctl/nvo-controller.pid"; }
 
 # lab__curl METHOD PATH [JSON]: body to $LAB_DIR/rest.body, prints the
-# HTTP status (000 when nothing answered).
+# HTTP status (000 when nothing answered).  With a PKI over HTTPS,
+# checking the controller's certificate, with the lab's admin token.
 lab__curl() {
-    local _m _p
-    _m=$1 _p=$2
-    if [ $# -ge 3 ]; then
-        ip netns exec "$LAB_CTL_NS" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
-            -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
-            -H 'Content-Type: application/json' --data-binary "$3" \
-            "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
-    else
-        ip netns exec "$LAB_CTL_NS" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
-            -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
-            "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
+    local _m _p _d
+    _m=$1 _p=$2 _d=${3-}
+    set -- -sS -m "${LAB_REST_TIMEOUT:-30}" -o "$LAB_DIR/rest.body" \
+        -w '%{http_code}' -X "$_m"
+    if [ -n "${LAB_PKI:-}" ]; then
+        set -- "$@" --cacert "$LAB_PKI/pki/controllerca/cacert.pem" \
+            -H "@$LAB_PKI/rest-auth-header"
     fi
+    if [ -n "$_d" ]; then
+        set -- "$@" -H 'Content-Type: application/json' --data-binary "$_d"
+    fi
+    ip netns exec "$LAB_CTL_NS" curl "$@" "$(lab__rest_base)$_p" \
+        2>"$LAB_DIR/rest.err"
 }
 
 # lab_rest METHOD PATH [JSON]: prints the response body; returns non-zero
@@ -457,8 +504,15 @@ lab_rest_status() {
 lab_nvoctl() {
     lab__need_init || return 1
     [ -x "$LAB_NVOCTL_BIN" ] || { lab__err "$LAB_NVOCTL_BIN not built"; return 1; }
-    ip netns exec "$LAB_CTL_NS" env NVO_URL="$(lab__rest_base)" \
-        "$LAB_NVOCTL_BIN" "$@"
+    if [ -n "${LAB_PKI:-}" ]; then
+        ip netns exec "$LAB_CTL_NS" env NVO_URL="$(lab__rest_base)" \
+            NVO_TOKEN="$(cat "$LAB_PKI/rest-token")" \
+            NVO_CA_CERT="$LAB_PKI/pki/controllerca/cacert.pem" \
+            "$LAB_NVOCTL_BIN" "$@"
+    else
+        ip netns exec "$LAB_CTL_NS" env NVO_URL="$(lab__rest_base)" \
+            "$LAB_NVOCTL_BIN" "$@"
+    fi
 }
 
 # lab_json_get KEY: prints top-level KEY of the JSON object on stdin.
@@ -485,6 +539,19 @@ lab_wait_connected() {
         fi
         sleep 0.1
     done
+}
+
+# lab_underlay_host_add NAME IP: a bare namespace ${P}NAME with IP on the
+# underlay and no nvo daemon: a host that reaches every hypervisor, e.g.
+# to try what an attacker on the underlay could do.
+lab_underlay_host_add() {
+    lab__need_init || return 1
+    lab__netns_add "$1" || return 1
+    lab__quiet_ns "$LAB_PREFIX$1"
+    lab__veth_to_underlay "$1" || return 1
+    lab__do ip -n "$LAB_PREFIX$1" addr add "$2/24" dev ul0 || return 1
+    lab__set "$LAB_DIR/node/$1" kind host
+    lab__set "$LAB_DIR/node/$1" ip "$2"
 }
 
 # ---------------------------------------------------------------------------
@@ -534,7 +601,9 @@ lab_ovsdb_appctl() {
 }
 
 # lab_ovs_start_ovsdb NAME: ovsdb-server on NAME's database, listening on
-# punix:DIR/db.sock and, once NAME's IP is up, ptcp:6640:IP.
+# punix:DIR/db.sock and, once NAME's IP is up, ptcp:6640:IP (pssl:6640:IP
+# for a TLS hypervisor).  Its TLS files come from the database's SSL table
+# (as Debian's ovs-ctl does it), set with ovs-vsctl set-ssl.
 lab_ovs_start_ovsdb() {
     local _d _n
     _n=$1 _d=$(lab__hvdir "$1")
@@ -543,6 +612,9 @@ lab_ovs_start_ovsdb() {
         "$_d/conf.db" --remote="punix:$_d/db.sock" \
         --unixctl="$_d/ovsdb-server.ctl" --pidfile="$_d/ovsdb-server.pid" \
         --log-file="$_d/ovsdb-server.log" --detach --no-chdir -vconsole:err \
+        --private-key=db:Open_vSwitch,SSL,private_key \
+        --certificate=db:Open_vSwitch,SSL,certificate \
+        --ca-cert=db:Open_vSwitch,SSL,ca_cert \
         2>"$_d/ovsdb-server.stderr" \
         || { cat "$_d/ovsdb-server.stderr" >&2; return 1; }
     lab__record_pid "$_d/ovsdb-server.pid" || return 1
@@ -552,10 +624,47 @@ lab_ovs_start_ovsdb() {
 }
 
 lab__ovsdb_add_tcp_remote() {
-    local _ip
+    local _ip _kind
     _ip=$(lab_node_get "$1" ip)
-    lab__do lab_ovsdb_appctl "$1" ovsdb-server/add-remote "ptcp:6640:$_ip" \
+    _kind=ptcp
+    [ "$(lab_node_get "$1" tls)" = 1 ] && _kind=pssl
+    lab__do lab_ovsdb_appctl "$1" ovsdb-server/add-remote "$_kind:6640:$_ip" \
         >/dev/null
+}
+
+# lab_ovsdb_remote NAME: the OVSDB remote the controller uses for OVS
+# hypervisor NAME: ssl:IP:6640 for a TLS hypervisor, else tcp:IP:6640.
+lab_ovsdb_remote() {
+    if [ "$(lab_node_get "$1" tls)" = 1 ]; then
+        echo "ssl:$(lab_node_get "$1" ip):6640"
+    else
+        echo "tcp:$(lab_node_get "$1" ip):6640"
+    fi
+}
+
+# lab__ovs_set_ssl NAME: NAME's key and certificate (switch CA, CN NAME)
+# and the controller CA into its SSL table, where ovs-vswitchd (for nvo's
+# pssl: OpenFlow listener) and ovsdb-server read them.
+lab__ovs_set_ssl() {
+    lab__pki_need "$1" switch || return 1
+    lab__do lab_ovs_vsctl "$1" --no-wait set-ssl "$LAB_PKI/$1-privkey.pem" \
+        "$LAB_PKI/$1-cert.pem" "$LAB_PKI/pki/controllerca/cacert.pem"
+}
+
+# lab_ovs_hv_to_tls NAME: moves a running plain OVS hypervisor to TLS, as
+# an operator would (doc/security.md): its certificate into the SSL table,
+# then OVSDB from ptcp:6640:IP to pssl:6640:IP (the controller's plain
+# session drops; flows stay).  Needs LAB_PKI.  The controller needs its
+# registration changed to lab_ovsdb_remote NAME (ssl:).
+lab_ovs_hv_to_tls() {
+    local _ip
+    [ -n "${LAB_PKI:-}" ] || { lab__err "lab_ovs_hv_to_tls: no LAB_PKI"; return 1; }
+    _ip=$(lab_node_get "$1" ip)
+    lab__ovs_set_ssl "$1" || return 1
+    lab__set "$LAB_DIR/node/$1" tls 1
+    lab__do lab_ovsdb_appctl "$1" ovsdb-server/remove-remote "ptcp:6640:$_ip" \
+        >/dev/null || return 1
+    lab__ovsdb_add_tcp_remote "$1"
 }
 
 lab_ovs_stop_ovsdb() {
@@ -611,8 +720,9 @@ lab_ovs_restart_vswitchd() {
 # lab_ovs_hv_add NAME IP: an Open vSwitch hypervisor in namespace ${P}NAME
 # (see the top of this file); the underlay veth on br-phy with IP on
 # br-phy, br-int (fail_mode=secure) for VMs and tunnels, ovsdb-server
-# reachable at tcp:IP:6640.  No OpenFlow controller is configured: nvo's
-# southbound sets what it needs through OVSDB.
+# reachable at tcp:IP:6640 (with LAB_PKI: pssl:6640:IP only, its
+# certificate in the SSL table).  No OpenFlow controller is configured:
+# nvo's southbound sets what it needs through OVSDB.
 lab_ovs_hv_add() {
     local _d _ip _n _ns
     [ $# -eq 2 ] || { lab__err "usage: lab_ovs_hv_add NAME IP"; return 1; }
@@ -623,6 +733,9 @@ lab_ovs_hv_add() {
     lab__set "$LAB_DIR/node/$_n" kind ovs
     lab__set "$LAB_DIR/node/$_n" ip "$_ip"
     lab__set "$LAB_DIR/node/$_n" role hypervisor
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__set "$LAB_DIR/node/$_n" tls 1
+    fi
     lab__veth_to_underlay "$_n" || return 1
     mkdir -p "$_d" || return 1
     lab__do ovsdb-tool create "$_d/conf.db" "$LAB_OVS_SCHEMA" || return 1
@@ -632,6 +745,9 @@ lab_ovs_hv_add() {
            other_config:n-revalidator-threads=1 \
            external_ids:system-id="$_n" external_ids:hostname="$_n" \
         || return 1
+    if [ "$(lab_node_get "$_n" tls)" = 1 ]; then
+        lab__ovs_set_ssl "$_n" || return 1
+    fi
     lab_ovs_start_vswitchd "$_n" || return 1
     lab__do lab_ovs_vsctl "$_n" \
         -- add-br br-phy -- set Bridge br-phy datapath_type=netdev \
@@ -784,7 +900,7 @@ lab_register_hv() {
     _kind=$(lab_node_get "$1" kind) || { lab__err "no node $1"; return 1; }
     _ip=$(lab_node_get "$1" ip) _role=$(lab_node_get "$1" role)
     case $_kind in
-        ovs) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"ovs\",\"role\":\"$_role\",\"ovsdb\":\"tcp:$_ip:6640\"}" ;;
+        ovs) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"ovs\",\"role\":\"$_role\",\"ovsdb\":\"$(lab_ovsdb_remote "$1")\"}" ;;
         kernel) _j="{\"name\":\"$1\",\"tunnel_ip\":\"$_ip\",\"dataplane\":\"kernel\",\"role\":\"$_role\"}" ;;
         *) lab__err "$1 is not a hypervisor"; return 1 ;;
     esac
@@ -944,6 +1060,10 @@ lab_cleanup() {
             ip netns del "$_ns" 2>/dev/null || lab__err "cannot delete netns $_ns"
         fi
     done
+    case ${LAB_CTL_NS:-} in
+        ''|*/*) ;;
+        *) rm -rf "/etc/netns/$LAB_CTL_NS" ;;
+    esac
     case $LAB_DIR in
         /|'') ;;
         *) rm -rf "$LAB_DIR" ;;

@@ -35,12 +35,23 @@ Environment:
                   add kernel hypervisor hv4 (nvo-agent) with one VM per tenant
   LAB_NO_BUILD=1  do not run build-aux/build.sh
   LAB_VERBOSE=1   log every step
+  LAB_TLS         1 (default): every channel over TLS, with a PKI made by
+                  ovs-pki in $NVO_LAB_DIR/pki (controller CA and switch CA;
+                  the controller's certificate, one per hypervisor with
+                  CN=its name), REST over HTTPS with an admin token (lab.sh
+                  rest and lab.sh nvoctl send it); 0: everything plain
 The controller keeps its embedded SQLite default (/var/lib/nvo/nvo.db,
 or $NVO_STATE_DIR/nvo.db).
 EOF
 }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# A lab keeps the TLS mode it was brought up with.
+if [ -f "${NVO_LAB_DIR:-/run/nvo-lab}/tls" ]; then
+    LAB_TLS=$(cat "${NVO_LAB_DIR:-/run/nvo-lab}/tls")
+fi
+LAB_TLS=${LAB_TLS:-1}
+export LAB_TLS
 LAB_TOP=$top
 . "$top/deploy/lab-lib.sh"
 
@@ -111,7 +122,7 @@ for p in json.load(sys.stdin):
 register_hv() {
     ip=$(lab_node_get "$1" ip)
     case $(lab_node_get "$1" kind) in
-        ovs) lab_nvoctl hypervisor add "$1" "$ip" ovs --ovsdb="tcp:$ip:6640" ;;
+        ovs) lab_nvoctl hypervisor add "$1" "$ip" ovs --ovsdb="$(lab_ovsdb_remote "$1")" ;;
         *) lab_nvoctl hypervisor add "$1" "$ip" kernel \
                --role="$(lab_node_get "$1" role)" ;;
     esac >/dev/null
@@ -145,6 +156,7 @@ cmd_up() {
     t0=$(date +%s%N)
     in_up=1
     lab_init "$PREFIX" "$DIR" || die "lab_init"
+    echo "$LAB_TLS" >"$DIR/tls"
     export LAB_DB_DEFAULT=1
     kernel=no
     if with_kernel; then kernel=yes; fi
@@ -153,6 +165,12 @@ cmd_up() {
     lab_underlay_up || die "underlay"
     echo "== nvo-controller at $LAB_CTL_IP (namespace $LAB_CTL_NS; REST 127.0.0.1:$LAB_REST_PORT there)"
     lab_controller_start || die "controller (log: $DIR/ctl/nvo-controller.log)"
+    if [ -n "${LAB_PKI:-}" ]; then
+        echo "   TLS on every channel: PKI (ovs-pki) in $LAB_PKI; REST at" \
+             "https://ctl:$LAB_REST_PORT with the token in $LAB_PKI/rest-token"
+    else
+        echo "   plain (LAB_TLS=0): no authentication on any channel"
+    fi
     forget_lab_objects
     for h in $OVS_HVS; do
         echo "== OVS hypervisor ${h%%:*} at ${h#*:}"

@@ -146,7 +146,7 @@ nvo_ovsdb_remote_check(const char *s)
     if (!s) {
         return -EINVAL;
     }
-    if (!strncmp(s, "tcp:", 4)) {
+    if (!strncmp(s, "tcp:", 4) || !strncmp(s, "ssl:", 4)) {
         return nvo_sockaddr_parse(s + 4, NULL, &ss);
     }
     if (!strncmp(s, "unix:", 5) && s[5] == '/' && strlen(s) < 108 + 5) {

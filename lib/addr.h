@@ -33,8 +33,8 @@ struct sockaddr_storage;
 int nvo_sockaddr_parse(const char *s, const char *default_ip,
                        struct sockaddr_storage *ss);
 
-/* Parses an OVSDB remote of the form "tcp:IP:PORT" or "unix:PATH" as given to
- * POST /v1/hypervisors.  Returns 0 or -EINVAL. */
+/* Parses an OVSDB remote of the form "tcp:IP:PORT", "ssl:IP:PORT" or
+ * "unix:PATH" as given to POST /v1/hypervisors.  Returns 0 or -EINVAL. */
 int nvo_ovsdb_remote_check(const char *s);
 
 #endif /* lib/addr.h */

@@ -67,7 +67,9 @@ test_sockaddr(void **state OVS_UNUSED)
     assert_int_equal(nvo_sockaddr_parse("host:80", NULL, &ss), -EINVAL);
     assert_int_equal(nvo_ovsdb_remote_check("tcp:192.0.2.1:6640"), 0);
     assert_int_equal(nvo_ovsdb_remote_check("unix:/run/db.sock"), 0);
-    assert_int_equal(nvo_ovsdb_remote_check("ssl:192.0.2.1:6640"), -EINVAL);
+    assert_int_equal(nvo_ovsdb_remote_check("ssl:192.0.2.1:6640"), 0);
+    assert_int_equal(nvo_ovsdb_remote_check("ssl:192.0.2.1"), -EINVAL);
+    assert_int_equal(nvo_ovsdb_remote_check("pssl:6640"), -EINVAL);
     assert_int_equal(nvo_ovsdb_remote_check("tcp:192.0.2.1"), -EINVAL);
 }
 

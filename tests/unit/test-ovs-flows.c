@@ -388,6 +388,22 @@ test_of_targets(void **state OVS_UNUSED)
     assert_int_equal(ovs_hv_of_targets("tcp:192.0.2.11:65530", &connect,
                                        &listen), -EINVAL);
     assert_int_equal(ovs_hv_of_targets("ssl:192.0.2.11:6640", &connect,
+                                       &listen), 0);
+    assert_string_equal(connect, "ssl:192.0.2.11:6654");
+    assert_string_equal(listen, "pssl:6654:192.0.2.11");
+    free(connect);
+    free(listen);
+    assert_int_equal(ovs_hv_of_targets("ssl:[2001:db8::1]:6640", &connect,
+                                       &listen), 0);
+    assert_string_equal(connect, "ssl:[2001:db8::1]:6654");
+    assert_string_equal(listen, "pssl:6654:[2001:db8::1]");
+    free(connect);
+    free(listen);
+    assert_int_equal(ovs_hv_of_targets("ssl:192.0.2.11", &connect, &listen),
+                     -EINVAL);
+    assert_int_equal(ovs_hv_of_targets("pssl:6640", &connect, &listen),
+                     -EINVAL);
+    assert_int_equal(ovs_hv_of_targets("ssl:192.0.2.11:65522", &connect,
                                        &listen), -EINVAL);
     assert_int_equal(ovs_hv_of_targets(NULL, &connect, &listen), -EINVAL);
 }

@@ -136,6 +136,8 @@ test_hv(void **state OVS_UNUSED)
     r.ovsdb = "tcp:192.0.2.1:70000";
     assert_non_null(nvo_validate_hv(&r, &v));
     r.ovsdb = "ssl:192.0.2.1:6640";
+    assert_null(nvo_validate_hv(&r, &v));
+    r.ovsdb = "pssl:6640";
     assert_non_null(nvo_validate_hv(&r, &v));
     r.ovsdb = "tcp:192.0.2.1:6640";
     r.role = "service-node";
