@@ -4,6 +4,7 @@ EXTRA_DIST += \
 	deploy/lab.sh \
 	deploy/lab-lib.sh \
 	deploy/nvo-agent.default \
+	deploy/nvo-controller.default \
 	deploy/systemd/nvo-controller.service \
 	deploy/systemd/nvo-agent.service \
 	tests/integration/test-lab-smoke.sh

@@ -125,7 +125,6 @@ metric() {
 # reads until the server closes it (deadline 5 s); the answer in
 # $tmp/raw.  Fails if the server did not close the connection.
 raw() {
-    echo "raw: $(printf %s "$1" | cut -c1-70)"
     python3 - "$rport" "$1" >"$tmp/raw" <<'EOF' || fail "raw request: server did not close the connection"
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -296,9 +295,9 @@ kill -0 "$pid" || fail "controller died"
 stop
 
 echo "=== HTTPS with the PKI options"
-. "$top/tests/integration/pki-lib.sh"
+. "$top/deploy/lab-lib.sh"
 command -v ovs-pki >/dev/null || fail "ovs-pki missing (openvswitch-common)"
-pki_init "$tmp" && pki_cert "$tmp" ctl controller || fail "cannot make a PKI"
+lab_pki_init "$tmp" && lab_pki_cert ctl controller || fail "cannot make a PKI"
 serial() {
     openssl x509 -noout -serial -in "$1" | sed 's/.*=//'
 }
@@ -306,7 +305,7 @@ old_serial=$(serial "$tmp/ctl-cert.pem")
 scheme=https
 host=ctl
 curl_tls="--cacert $tmp/pki/controllerca/cacert.pem --resolve ctl:$rport:127.0.0.1"
-start $(pki_ctl_args "$tmp" ctl) --rest-token-file="$tmp/tokens"
+start $(lab_pki_ctl_args ctl) --rest-token-file="$tmp/tokens"
 # Plain HTTP to the HTTPS port: no 2xx, whatever the path or token.
 for p in /healthz /v1/networks; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
@@ -384,7 +383,7 @@ until [ -e "$tmp/rotate.ready" ]; do
     i=$((i + 1)); [ $i -lt 200 ] || fail "keep-alive client did not start"
     sleep 0.05
 done
-pki_cert "$tmp" ctl controller || fail "cannot make the new certificate"
+lab_pki_cert ctl controller "$tmp/new" && mv "$tmp/new/ctl-privkey.pem" "$tmp/ctl-privkey.pem" && mv "$tmp/new/ctl-cert.pem" "$tmp/ctl-cert.pem" || fail "cannot make the new certificate"
 new_serial=$(serial "$tmp/ctl-cert.pem")
 [ "$new_serial" != "$old_serial" ] || fail "ovs-pki made the same serial"
 i=0
