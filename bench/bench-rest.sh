@@ -9,7 +9,7 @@
 # desired-state recomputation of the affected hypervisors.
 # Reference, same run, same disk: bench/bench-sqlite inserting the same
 # rows with the same schema and pragmas (WAL, synchronous=FULL), one
-# transaction per row, with raw SQLite and through nvo_store_add_port().
+# transaction per row, with raw SQLite and through nvo_store_sqlite_add_port().
 #
 # Environment: NVO_BENCH_PORTS (default 10000), NVO_BENCH_DIR (default a
 # new directory under /var/tmp: use the disk the real database lives on).
@@ -102,7 +102,7 @@ set -- $("$sqlite_bench" "$dir" "$n_ports" "$n_nets" "$n_hvs" 2>/dev/null | awk 
 raw=$1 store=$2
 printf '%-34s %10s %10s %10s %8s\n' "" "ports/s" "p50 ms" "p99 ms" "vs raw"
 printf '%-34s %10s %10s %10s %8s\n' "SQLite raw, 1 txn/row (reference)" "$raw" "-" "-" "1.00"
-printf '%-34s %10s %10s %10s %8s\n' "nvo_store_add_port()" "$store" "-" "-" \
+printf '%-34s %10s %10s %10s %8s\n' "nvo_store_sqlite_add_port()" "$store" "-" "-" \
     "$(awk -v a="$store" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')"
 for c in 1 16 64; do
     set -- $(run_rest "$c")
