@@ -284,13 +284,12 @@ nvo_store_sqlite_schema_version(const struct nvo_store *store)
     return sqlite_store_cast(store)->version;
 }
 
-void
-nvo_store_sqlite_stats(const struct nvo_store *store, uint64_t *n_batches,
-                       uint64_t *n_writes)
+static void
+sqlite_get_stats(const struct nvo_store *store, struct nvo_store_stats *st)
 {
     const struct sqlite_store *s = sqlite_store_cast(store);
-    *n_batches = s->n_batches;
-    *n_writes = s->n_writes;
+    st->n_writes = s->n_writes;
+    st->n_commits = s->n_batches;
 }
 
 const char *
@@ -711,6 +710,7 @@ static const struct nvo_store_class sqlite_class = {
     .load = sqlite_load,
     .submit = sqlite_submit,
     .revision = sqlite_revision,
+    .get_stats = sqlite_get_stats,
 };
 
 /* Synchronous calls. */

@@ -77,10 +77,6 @@ int nvo_store_sqlite_open_with(const char *path, uv_loop_t *loop,
 /* The schema version of the open database. */
 int nvo_store_sqlite_schema_version(const struct nvo_store *);
 
-/* Batches committed and writes submitted so far (for tests and metrics). */
-void nvo_store_sqlite_stats(const struct nvo_store *, uint64_t *n_batches,
-                            uint64_t *n_writes);
-
 /* The message of the last failed synchronous write, e.g. "UNIQUE
  * constraint failed: networks.vni" (borrowed, valid until the next call on
  * 's'). */

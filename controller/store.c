@@ -117,6 +117,15 @@ nvo_store_revision(const struct nvo_store *s)
 }
 
 void
+nvo_store_get_stats(const struct nvo_store *s, struct nvo_store_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (s->class->get_stats) {
+        s->class->get_stats(s, st);
+    }
+}
+
+void
 nvo_store_close(struct nvo_store *s)
 {
     if (s) {

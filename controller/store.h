@@ -156,6 +156,13 @@ void nvo_store_write_uninit(struct nvo_store_write *w);
 typedef void nvo_store_change_cb(void *aux, const struct nvo_store_op *ops,
                                  size_t n, int64_t revision);
 
+/* Counters for /metrics, tests and benchmarks. */
+struct nvo_store_stats {
+    uint64_t n_writes;          /* Writes submitted. */
+    uint64_t n_commits;         /* Transactions they were committed in
+                                 * (fewer with group commit). */
+};
+
 /* A backend.  Each embeds 'struct nvo_store' as its first member. */
 struct nvo_store;
 struct nvo_store_class {
@@ -164,6 +171,8 @@ struct nvo_store_class {
     int (*load)(struct nvo_store *, struct nvo_model *);
     void (*submit)(struct nvo_store *, struct nvo_store_write *);
     int64_t (*revision)(const struct nvo_store *);
+    /* Optional (NULL: all zero). */
+    void (*get_stats)(const struct nvo_store *, struct nvo_store_stats *);
 };
 
 struct nvo_store {
@@ -187,6 +196,8 @@ void nvo_store_set_change_cb(struct nvo_store *, nvo_store_change_cb *,
                              void *aux);
 /* The last committed store revision. */
 int64_t nvo_store_revision(const struct nvo_store *);
+/* Fills '*stats'. */
+void nvo_store_get_stats(const struct nvo_store *, struct nvo_store_stats *);
 /* Closes the store.  Accepts NULL. */
 void nvo_store_close(struct nvo_store *);
 

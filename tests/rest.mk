@@ -16,4 +16,5 @@ tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_test_validate_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
-EXTRA_DIST += tests/integration/test-rest.sh
+EXTRA_DIST += tests/integration/test-rest.sh \
+	tests/integration/test-rest-concurrent.sh

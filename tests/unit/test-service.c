@@ -166,10 +166,10 @@ test_group_commit(void **state)
 {
     struct fixture *f = *state;
     enum { N = 500 };
-    uint64_t batches0, writes0, batches, writes;
+    struct nvo_store_stats st0, st;
 
     base(f);
-    nvo_store_sqlite_stats(f->ctl.store, &batches0, &writes0);
+    nvo_store_get_stats(f->ctl.store, &st0);
     for (int i = 0; i < N; i++) {
         char iface[16];
         snprintf(iface, sizeof iface, "t%d", i);
@@ -187,12 +187,13 @@ test_group_commit(void **state)
     }
     assert_int_equal(nvo_svc_n_pending(f->ctl.svc), 0);
     assert_int_equal(f->ctl.model->revision, 3 + N);
-    nvo_store_sqlite_stats(f->ctl.store, &batches, &writes);
-    assert_int_equal(writes - writes0, N);
+    nvo_store_get_stats(f->ctl.store, &st);
+    assert_int_equal(st.n_writes - st0.n_writes, N);
     /* The first write goes alone; the rest queue behind it and share
      * transactions of at most NVO_STORE_SQLITE_MAX_BATCH. */
-    assert_true(batches - batches0 <= 1 + (N + NVO_STORE_SQLITE_MAX_BATCH - 1)
-                                         / NVO_STORE_SQLITE_MAX_BATCH);
+    assert_true(st.n_commits - st0.n_commits
+                <= 1 + (N + NVO_STORE_SQLITE_MAX_BATCH - 1)
+                       / NVO_STORE_SQLITE_MAX_BATCH);
 
     /* Durable: a fresh open of the file sees every row. */
     close_ctl(f);
