@@ -129,8 +129,9 @@ bench_store(const char *path, int n_ports, int n_nets, int n_hvs)
         char vm[32], mac[18], iface[16];
         int64_t id, rev;
         port_values(i, vm, mac, iface);
-        int error = nvo_store_sqlite_add_port(s, vm, 1 + i % n_nets, 1 + i % n_hvs,
-                                       mac, NULL, iface, &id, &rev);
+        int error = nvo_store_sqlite_add_port(s, vm, 1 + i % n_nets,
+                                              1 + i % n_hvs, mac, NULL,
+                                              iface, &id, &rev);
         if (error) {
             fprintf(stderr, "bench-sqlite: add port: %s\n",
                     nvo_store_sqlite_errmsg(s));

@@ -8,7 +8,12 @@
  *
  * Data: networks, hypervisors and ports (the model's objects, model.h) plus
  * one store-wide revision.  Rows are named by int64 ids that the backend
- * assigns on insert (positive, unique per table, increasing).
+ * assigns on insert (positive, unique per table, never reused while the
+ * row exists; SQLite: AUTOINCREMENT).  A backend whose rows are named
+ * otherwise (OVSDB UUIDs) keeps such an integer id in each row, allocated
+ * in the inserting transaction, and references between rows (a port's
+ * network and hypervisor) are by these ids.  The revision counts
+ * successful writes: each bumps it by exactly one.
  *
  * The contract every backend implements (the class functions below):
  *
@@ -33,7 +38,9 @@
  * transaction, one fsync) but must keep them independent: a write that
  * fails changes nothing and does not fail the others.  A successful
  * completion means the write is durable (SQLite: fsynced WAL; a cluster:
- * committed by a majority); the REST answer relies on it.
+ * committed by a majority); the REST answer relies on it.  Transient
+ * failures that a retry fixes (OVSDB's "try again" after a concurrent
+ * commit elsewhere) are retried by the backend, not reported.
  * Errors (nothing changed):
  *   -EEXIST     a uniqueness constraint (name, VNI, tunnel IP, MAC in
  *               network, interface on hypervisor); errmsg names it.
