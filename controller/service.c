@@ -341,11 +341,19 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
             break;
         }
         enum nvo_dataplane dp = hv->dataplane;
+        bool was_sn = hv->role == NVO_ROLE_SERVICE_NODE;
         nvo_model_remove_hv(m, hv);
         m->revision = revision;
         nvo_ctl_forget_hv(ctl, id, dp);
         ids_add(ids, id);
-        nvo_ctl_publish(ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
+        if (was_sn) {
+            /* Like a failed node: its networks move to another one at
+             * once, or hypervisors would keep flooding to a node that is
+             * gone. */
+            nvo_ctl_replace_service_nodes(ctl, &id, 1, revision);
+        } else {
+            nvo_ctl_publish(ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
+        }
         return true;
     }
 
