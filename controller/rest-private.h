@@ -6,6 +6,8 @@
  *   rest-networks.c     /v1/networks
  *   rest-hypervisors.c  /v1/hypervisors
  *   rest-ports.c        /v1/ports
+ *   rest-tools.c        operator endpoints: routing of the ones below
+ *   rest-status.c       /v1/status
  *   metrics.c           /metrics counters and Prometheus text
  *
  * Handlers answer GETs from the model and hand writes to the service layer
@@ -84,6 +86,16 @@ struct rest_pending;
 struct rest_pending *rest_write_begin(struct rest_call *c, int status);
 void rest_write_started(struct rest_pending *p, struct nvo_svc_call *call);
 void rest_write_cb(void *p, const struct nvo_svc_result *res);
+
+/* True if the request's method is in 'allow' ("GET, POST"); else answers
+ * 405 with an Allow header and returns false. */
+bool rest_check_method(struct rest_call *c, const char *allow);
+
+/* rest-tools.c: the operator endpoints (GET /v1/status, /v1/openapi.json,
+ * the topology page at /, ...).  Returns true if 'path' is one of them
+ * (then it has answered). */
+bool rest_tools_route(struct rest_call *c, const char *path);
+void rest_status(struct rest_call *c);
 
 /* Resource handlers: route on method and c->item. */
 void rest_networks(struct rest_call *c);
