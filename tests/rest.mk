@@ -1,14 +1,19 @@
-# tests/rest.mk: the store, request validation and the REST API.
+# tests/rest.mk: the store, the service layer, request validation and the
+# REST API.
 check_PROGRAMS += tests/unit/test-store tests/unit/test-validate \
-	tests/unit/test-rest-auth tests/unit/test-rest-framing \
-	tests/fuzz/fuzz-rest-framing-replay
+	tests/unit/test-service tests/unit/test-rest-auth \
+	tests/unit/test-rest-framing tests/fuzz/fuzz-rest-framing-replay
 TESTS += tests/unit/test-store tests/unit/test-validate \
-	tests/unit/test-rest-auth tests/unit/test-rest-framing \
-	tests/fuzz/fuzz-rest-framing-corpus.sh
+	tests/unit/test-service tests/unit/test-rest-auth \
+	tests/unit/test-rest-framing tests/fuzz/fuzz-rest-framing-corpus.sh
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
+tests_unit_test_service_SOURCES = tests/unit/test-service.c
+tests_unit_test_service_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_test_service_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
 tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
@@ -36,4 +41,5 @@ endif
 tests_fuzz_fuzz_rest_framing_replay_SOURCES = tests/fuzz/fuzz-rest-framing.c \
 	tests/fuzz/replay.c
 tests_fuzz_fuzz_rest_framing_replay_LDADD = $(NVO_FUZZ_REST_LDADD)
-EXTRA_DIST += tests/integration/test-rest.sh
+EXTRA_DIST += tests/integration/test-rest.sh \
+	tests/integration/test-rest-concurrent.sh
