@@ -1,4 +1,8 @@
-# tests/security.mk: tests of the PKI options and of the TLS agent channel
-# (integration: tests/integration/test-pki-*.sh and test-agent-tls*.sh).
+# tests/security.mk: tests of the PKI options, the TLS agent channel, REST
+# authentication and hardening, and OVS hypervisors over TLS
+# (integration: tests/integration/test-pki-*.sh, test-agent-tls*.sh,
+# test-rest-security.sh, test-ovs-tls.sh).
 EXTRA_DIST += tests/integration/test-pki-flags.sh \
-	tests/integration/test-agent-tls.sh
+	tests/integration/test-agent-tls.sh \
+	tests/integration/test-rest-security.sh \
+	tests/integration/test-ovs-tls.sh
