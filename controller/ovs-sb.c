@@ -391,6 +391,12 @@ ovs_sb_class_status(struct nvo_sb *sb, int64_t hv_id,
 }
 
 static void
+ovs_sb_class_resync(struct nvo_sb *sb, int64_t hv_id)
+{
+    ovs_sb_resync(ovs_sb_cast(sb), hv_id);
+}
+
+static void
 ovs_sb_class_destroy(struct nvo_sb *sb)
 {
     ovs_sb_destroy(ovs_sb_cast(sb));
@@ -401,6 +407,7 @@ static const struct nvo_sb_class ovs_sb_class = {
     .set = ovs_sb_class_set,
     .remove = ovs_sb_class_remove,
     .status = ovs_sb_class_status,
+    .resync = ovs_sb_class_resync,
     .destroy = ovs_sb_class_destroy,
 };
 

@@ -31,7 +31,6 @@
 #include "controller/ovs-audit.h"
 #include "controller/ovs-flows.h"
 #include "controller/ovs-hv.h"
-#include "controller/ovs-sb.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -229,8 +228,8 @@ job_json(struct rest_audit *a, const struct audit_job *j, bool *drift)
     json_object_set_new(o, "foreign",
                         json_pack("I", (json_int_t) n[OVS_AUDIT_FOREIGN]));
     json_object_set_new(o, "items", items);
-    if (drifted && a->repair && a->ctl->ovs) {
-        ovs_sb_resync(a->ctl->ovs, j->hv_id);
+    struct nvo_sb *sb = a->ctl->sbs[NVO_DP_OVS];
+    if (drifted && a->repair && sb && !nvo_sb_resync(sb, j->hv_id)) {
         json_object_set_new(o, "repair", json_pack("s", "resync requested"));
         VLOG_INFO("audit: %s drifted (%zu missing, %zu extra, %zu "
                   "different): resync requested", hv ? hv->name : "?",
