@@ -257,6 +257,8 @@ RESULTS=$(mktemp /tmp/nvo-bench-ovs-results.XXXXXX)
 for part in $PARTS; do
     for LAB_TLS in $MODES; do
         export LAB_TLS
+        LAB_PKI=    # lab_init makes a new one for each TLS run
+        export LAB_PKI
         case $part in
             start)
                 for h in $HVS; do
