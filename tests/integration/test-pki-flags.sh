@@ -122,7 +122,12 @@ cat "$dir/flood.log"
 grep -q "partial: 200 of 200 connections closed" "$dir/flood.log" \
     || fail "plain controller kept partial frames"
 growth=$(sed -n 's/^rss: .*growth \(-*[0-9]*\) kB$/\1/p' "$dir/flood.log")
-[ -n "$growth" ] && [ "$growth" -lt 65536 ] || fail "controller grew by $growth kB"
+[ -n "$growth" ] || fail "no RSS figure"
+if grep -q __asan_init "$ctl"; then
+    echo "(RSS not asserted: ASan build, whose quarantine keeps freed memory)"
+else
+    [ "$growth" -lt 65536 ] || fail "controller grew by $growth kB"
+fi
 stop_ctl
 
 step "TLS: starts with an ovs-pki PKI, no plain warning"
