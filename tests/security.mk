@@ -6,3 +6,10 @@ EXTRA_DIST += tests/integration/test-pki-flags.sh \
 	tests/integration/test-agent-tls.sh \
 	tests/integration/test-rest-security.sh \
 	tests/integration/test-ovs-tls.sh
+
+# Certificate name matching (lib/tls-ctx.c).
+check_PROGRAMS += tests/unit/test-tls-ctx
+TESTS += tests/unit/test-tls-ctx
+tests_unit_test_tls_ctx_SOURCES = tests/unit/test-tls-ctx.c
+tests_unit_test_tls_ctx_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_tls_ctx_LDADD = lib/libnvo.a $(OVS_LIBS) $(CMOCKA_LIBS)
