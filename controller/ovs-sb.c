@@ -68,12 +68,15 @@ struct ovs_sb {
     struct ovs_list mailbox;    /* Contains struct sb_op. */
     struct ovs_list confirms;   /* Contains struct sb_confirm. */
     struct hmap status;         /* Contains struct sb_status. */
+    uint64_t n_check_failures;  /* Sum of the hypervisors' self-check
+                                 * failures (ever, also of removed ones). */
     bool exiting;
 
     struct latch latch;         /* Wakes the OVS thread. */
 
     /* OVS thread only. */
     struct hmap hvs;            /* Contains struct sb_hv. */
+    uint64_t removed_check_failures;
 };
 
 struct sb_hv {
@@ -130,6 +133,7 @@ sb_take_mail(struct ovs_sb *sb)
             }
         } else if (h) {
             hmap_remove(&sb->hvs, &h->node);
+            sb->removed_check_failures += ovs_hv_self_check_failures(h->hv);
             ovs_hv_destroy(h->hv);
             free(h);
         }
@@ -142,10 +146,12 @@ static void
 sb_publish(struct ovs_sb *sb)
 {
     bool wake = false;
+    uint64_t n_check_failures = sb->removed_check_failures;
 
     ovs_mutex_lock(&sb->mutex);
     struct sb_hv *h;
     HMAP_FOR_EACH (h, node, &sb->hvs) {
+        n_check_failures += ovs_hv_self_check_failures(h->hv);
         int64_t hv_id = ovs_hv_id(h->hv);
         int64_t rev = ovs_hv_take_confirmation(h->hv);
         if (rev) {
@@ -163,6 +169,7 @@ sb_publish(struct ovs_sb *sb)
         }
         ovs_hv_get_status(h->hv, &s->st);
     }
+    sb->n_check_failures = n_check_failures;
     ovs_mutex_unlock(&sb->mutex);
 
     if (wake) {
@@ -307,6 +314,18 @@ ovs_sb_status(struct ovs_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
         *st = s->st;
     }
     ovs_mutex_unlock(&sb->mutex);
+}
+
+uint64_t
+ovs_sb_self_check_failures(struct ovs_sb *sb)
+{
+    if (!sb) {
+        return 0;
+    }
+    ovs_mutex_lock(&sb->mutex);
+    uint64_t n = sb->n_check_failures;
+    ovs_mutex_unlock(&sb->mutex);
+    return n;
 }
 
 void

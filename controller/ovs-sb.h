@@ -29,6 +29,11 @@ void ovs_sb_remove(struct ovs_sb *, int64_t hv_id);
 /* Fills '*st' for 'hv_id'. */
 void ovs_sb_status(struct ovs_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
+/* How many times a hypervisor's incremental flows were found different
+ * from a full computation (ovs-hv.c's self-check; each is a bug).  Accepts
+ * NULL (0). */
+uint64_t ovs_sb_self_check_failures(struct ovs_sb *);
+
 /* Stops the thread, closes every connection (leaving the switches' flows
  * and ports in place), frees everything.  Accepts NULL.  Call before the
  * loop is closed; the async handle is closed with uv_close(). */
