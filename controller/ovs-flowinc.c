@@ -103,7 +103,6 @@ forget_input(struct ovs_flowinc *e)
     free(e->nets);
     e->nets = NULL;
     e->n_nets = 0;
-    e->valid = false;
 }
 
 void
@@ -572,10 +571,27 @@ static void
 simap_copy(struct simap *dst, const struct simap *src)
 {
     simap_clear(dst);
-    if (src) {
-        const struct simap_node *n;
-        SIMAP_FOR_EACH (n, src) {
-            simap_put(dst, n->name, n->data);
+    const struct simap_node *n;
+    SIMAP_FOR_EACH (n, src) {
+        simap_put(dst, n->name, n->data);
+    }
+}
+
+/* Makes 'dst' equal to 'src', given the names whose values differ. */
+static void
+simap_apply(struct simap *dst, const struct simap *src,
+            const struct sset *changed)
+{
+    const char *name;
+    SSET_FOR_EACH (name, changed) {
+        const struct simap_node *n = simap_find(src, name);
+        if (n) {
+            simap_put(dst, name, n->data);
+        } else {
+            struct simap_node *old = simap_find(dst, name);
+            if (old) {
+                simap_delete(dst, old);
+            }
         }
     }
 }
@@ -643,15 +659,19 @@ ovs_flowinc_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
                 j++;
             }
         }
+        run_jobs(e);
+        simap_apply(&e->ifaces, in_ifaces, &ifaces);
+        simap_apply(&e->tunnels, in_tunnels, &tunnels);
         sset_destroy(&ifaces);
         sset_destroy(&tunnels);
     }
     run_jobs(e);
 
+    bool was_valid = e->valid;
     forget_input(e);
     e->nets = nets;
     e->n_nets = v->n_nets;
-    if (maps_changed || !e->valid) {
+    if (!was_valid) {
         simap_copy(&e->ifaces, in_ifaces);
         simap_copy(&e->tunnels, in_tunnels);
     }

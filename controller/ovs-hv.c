@@ -101,6 +101,8 @@ struct ovs_hv {
 
     int64_t confirmed;
     int64_t to_report;          /* Confirmed, not yet taken. */
+    bool status_changed;        /* State or confirmation changed since
+                                 * ovs_hv_take_status_change(). */
 };
 
 int
@@ -231,6 +233,7 @@ ovs_hv_create(struct nvo_hv_view *view)
     hv->view = view;
     hv->flows = ovs_flowinc_create();
     hv->next_check = time_msec() + HV_SELF_CHECK_MS;
+    hv->status_changed = true;
     shash_init(&hv->wants);
     hv_set_wants(hv, NULL);
     hv_connect(hv);
@@ -416,16 +419,30 @@ ovs_hv_run(struct ovs_hv *hv)
         && ovs_ovsdb_in_sync(hv->db) && hv->complete_rev > hv->confirmed) {
         hv->confirmed = hv->complete_rev;
         hv->to_report = hv->confirmed;
+        hv->status_changed = true;
         VLOG_DBG("%s: confirmed revision %"PRId64, hv->view->name,
                  hv->confirmed);
     }
 
     enum hv_state state = derive_state(hv);
     if (state != hv->state) {
-        VLOG_INFO("%s: %s -> %s", hv->view->name, hv_state_name(hv->state),
-                  hv_state_name(state));
+        /* Syncing and back happens on every change of the view: worth a
+         * line only when debugging, at hundreds of hypervisors. */
+        bool routine = ((hv->state == HV_SYNCING && state == HV_IN_SYNC)
+                        || (hv->state == HV_IN_SYNC && state == HV_SYNCING));
+        VLOG(routine ? VLL_DBG : VLL_INFO, "%s: %s -> %s", hv->view->name,
+             hv_state_name(hv->state), hv_state_name(state));
         hv->state = state;
+        hv->status_changed = true;
     }
+}
+
+bool
+ovs_hv_take_status_change(struct ovs_hv *hv)
+{
+    bool changed = hv->status_changed;
+    hv->status_changed = false;
+    return changed;
 }
 
 void

@@ -6,8 +6,11 @@
  *       cookie 0x6e../0xff.., all tables --> S_DUMPING
  *   S_DUMPING --(last reply part)--> installed := dumped, next diff is
  *       of the whole sets --> S_SYNCED
- *   S_SYNCED --(desired != installed, in the changed keys)--> send bundle
- *       open, one bundle add per flow mod of the diff, barrier --> S_ADDING
+ *   S_SYNCED --(desired != installed, in the changed keys)--> send one
+ *       bundle add per flow mod of the diff (the first opens the bundle),
+ *       barrier --> S_ADDING
+ *   S_SYNCED --(a diff of a single flow mod)--> send it alone (one flow mod
+ *       is atomic by itself), barrier --> S_COMMITTING
  *   S_SYNCED --(desired == installed)--> installed_seq := desired_seq
  *   S_ADDING --(barrier reply)--> send bundle commit, barrier --> S_COMMITTING
  *   S_COMMITTING --(barrier reply)--> installed += the bundle's changes,
@@ -20,7 +23,9 @@
  *
  * The bundle is ordered and atomic: either all of the diff applies or none
  * of it.  Adds are validated before the commit (the barrier after them
- * flushes out any error), so a bad flow never commits half a diff. */
+ * flushes out any error), so a bad flow never commits half a diff.  Most
+ * changes on a hypervisor that is not the VM's own are one flow (the VM's
+ * MAC): those go without a bundle, in one round trip and two messages. */
 #include <config.h>
 #include "controller/ovs-ofctrl.h"
 
@@ -233,9 +238,11 @@ enter_backoff(struct ovs_ofctrl *ofc)
     set_state(ofc, S_BACKOFF);
 }
 
-/* Encodes change 'c' as a flow_mod wrapped in a bundle add, and sends it. */
+/* Encodes change 'c' as a flow_mod, wrapped in a bundle add if 'bundle',
+ * and sends it. */
 static void
-send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c)
+send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
+            bool bundle)
 {
     const struct ovs_flow *f = c->flow;
     struct ofputil_flow_mod fm = {
@@ -268,6 +275,10 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c)
         break;
     }
     struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+    if (!bundle) {
+        send_msg(ofc, inner);
+        return;
+    }
     struct ofputil_bundle_add_msg bam = {
         .bundle_id = ofc->bundle_id,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
@@ -333,10 +344,10 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
         }
     }
 
+    bool bundle = changes.n > 1;
     ofc->bundle_id++;
-    send_bundle_ctrl(ofc, OFPBCT_OPEN_REQUEST);
     for (size_t i = 0; i < changes.n; i++) {
-        send_change(ofc, &changes.changes[i]);
+        send_change(ofc, &changes.changes[i], bundle);
     }
     ofc->xid = send_msg(ofc, ofputil_encode_barrier_request(OFP13_VERSION));
     ofc->pending_n_mods = changes.n;
@@ -354,7 +365,7 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     }
     ovs_flow_changes_destroy(&changes);
     ofc->pending_seq = ofc->desired_seq;
-    set_state(ofc, S_ADDING);
+    set_state(ofc, bundle ? S_ADDING : S_COMMITTING);
 }
 
 static void

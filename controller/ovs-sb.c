@@ -14,6 +14,7 @@
 #include <config.h>
 #include "controller/ovs-sb.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ovs_sb);
@@ -48,7 +50,14 @@ struct sb_status {
     struct hmap_node node;      /* In ovs_sb.status, by hv_id. */
     int64_t hv_id;
     struct nvo_sb_status st;
+    long long int next_refresh; /* Refresh the details then at the latest. */
+    bool stale;                 /* A refresh was skipped since the last. */
 };
+
+/* Status details (counts, what a hypervisor waits for) are refreshed at
+ * most this often; state and confirmations at once.  Formatting every
+ * hypervisor's status on every wake-up cost O(hypervisors) per message. */
+#define SB_STATUS_REFRESH_MS 100
 
 /* The main thread's uv_async_t, freed in its close callback (after
  * ovs_sb_destroy() returned). */
@@ -141,12 +150,15 @@ sb_take_mail(struct ovs_sb *sb)
     }
 }
 
-/* OVS thread: publishes confirmations and status to the main thread. */
-static void
+/* OVS thread: publishes confirmations and status to the main thread.
+ * Returns when a status skipped now must be refreshed, or LLONG_MAX. */
+static long long int
 sb_publish(struct ovs_sb *sb)
 {
+    long long int stale_until = LLONG_MAX;
     bool wake = false;
     uint64_t n_check_failures = sb->removed_check_failures;
+    long long int now = time_msec();
 
     ovs_mutex_lock(&sb->mutex);
     struct sb_hv *h;
@@ -167,7 +179,16 @@ sb_publish(struct ovs_sb *sb)
             s->hv_id = hv_id;
             hmap_insert(&sb->status, &s->node, hash_uint64(hv_id));
         }
-        ovs_hv_get_status(h->hv, &s->st);
+        if (ovs_hv_take_status_change(h->hv) || now >= s->next_refresh) {
+            ovs_hv_get_status(h->hv, &s->st);
+            s->next_refresh = now + SB_STATUS_REFRESH_MS;
+            s->stale = false;
+        } else {
+            s->stale = true;
+        }
+        if (s->stale) {
+            stale_until = MIN(stale_until, s->next_refresh);
+        }
     }
     sb->n_check_failures = n_check_failures;
     ovs_mutex_unlock(&sb->mutex);
@@ -175,6 +196,7 @@ sb_publish(struct ovs_sb *sb)
     if (wake) {
         uv_async_send(&sb->async->async);
     }
+    return stale_until;
 }
 
 static void *
@@ -196,10 +218,13 @@ sb_thread_main(void *sb_)
         HMAP_FOR_EACH (h, node, &sb->hvs) {
             ovs_hv_run(h->hv);
         }
-        sb_publish(sb);
+        long long int stale_until = sb_publish(sb);
 
         HMAP_FOR_EACH (h, node, &sb->hvs) {
             ovs_hv_wait(h->hv);
+        }
+        if (stale_until != LLONG_MAX) {
+            poll_timer_wait_until(stale_until);
         }
         latch_wait(&sb->latch);
         poll_block();
