@@ -20,6 +20,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/deploy/lab-lib.sh"
+. "$top/bench/bench-lib.sh"
 
 HVS=${BENCH_OVS_HVS:-8 32}
 VMS=${BENCH_OVS_VMS:-1000}
@@ -36,26 +37,6 @@ pct() {
     sort -n "$1" | awk -v p="$2" '{ a[NR] = $1 }
         END { i = int((p / 100) * NR + 0.999999); if (i < 1) i = 1;
               printf "%.1f", a[i] }'
-}
-
-# rest_batch FILE: runs the curl config FILE (one request per entry) in one
-# curl process inside the controller's namespace; prints per request
-# "HTTP-CODE SECONDS".
-rest_batch() {
-    ip netns exec "${LAB_PREFIX}ctl" curl -sS -m 600 -K "$1" 2>/dev/null
-}
-
-# curl_entry METHOD PATH JSON: a curl config entry.
-curl_entry() {
-    cat <<EOC
-url = "http://127.0.0.1:$LAB_REST_PORT$2"
-request = "$1"
-header = "Content-Type: application/json"
-data-binary = "$(echo "$3" | sed 's/"/\\"/g')"
-output = "/dev/null"
-write-out = "%{http_code} %{time_total}\\n"
-next
-EOC
 }
 
 cleanup() { lab_cleanup; }

@@ -68,6 +68,7 @@ if [ "${1:-}" = install ]; then
 fi
 
 . "$top/deploy/lab-lib.sh"
+. "$top/bench/bench-lib.sh"
 
 PARTS=${BENCH_SCALE_PARTS:-start ovn cold resync memory}
 HVS=${BENCH_SCALE_HVS:-4 32 128 256}
@@ -156,24 +157,6 @@ ctl_cpu_ns() {
     local p
     for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done \
         | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-
-# rest_batch FILE: runs a curl config (one request per entry) in one curl
-# process in the controller's namespace; prints "CODE SECONDS" per request.
-rest_batch() {
-    ip netns exec "${LAB_PREFIX}ctl" curl -sS -m 900 -K "$1" 2>/dev/null
-}
-
-curl_entry() {
-    cat <<EOC
-url = "http://127.0.0.1:$LAB_REST_PORT$2"
-request = "$1"
-header = "Content-Type: application/json"
-data-binary = "$(echo "$3" | sed 's/"/\\"/g')"
-output = "/dev/null"
-write-out = "%{http_code} %{time_total}\\n"
-next
-EOC
 }
 
 # monitors_start N LABEL: `ovs-ofctl monitor` on every br-int, events with
