@@ -274,7 +274,7 @@ start_shape() {
         grep -qx "h$hv" "$LAB_DIR/members-$net" 2>/dev/null \
             || echo "h$hv" >>"$LAB_DIR/members-$net"
         t0=$(now_ms)
-        out=$(ip netns exec "${LAB_PREFIX}ctl" curl -sS -m 60 \
+        out=$(ip netns exec "$LAB_CTL_NS" curl -sS -m 60 \
               -o "$LAB_DIR/body" -w '%{http_code} %{time_total}' \
               -H 'Content-Type: application/json' -X POST \
               -d "{\"vm\":\"$shape$j\",\"network\":\"n$net\",\"hypervisor\":\"h$hv\",\"mac\":\"$mac\",\"iface\":\"$shape$j\"}" \

@@ -21,6 +21,15 @@ struct agent_server *agent_server_create(uv_loop_t *loop, const char *addr,
                                          nvo_sb_liveness_cb *liveness,
                                          void *aux, int *errp);
 
+/* Makes the agent port TLS only, with the PKI 'pki' (borrowed; must be
+ * enabled): agents must present a certificate signed by its CA whose CN
+ * (or a DNS subjectAltName) names the hypervisor their hello claims.  The
+ * files are re-read when they change.  Call before the loop runs.
+ * Returns 0, or -EINVAL with '*errmsg' (caller frees). */
+struct nvo_pki;
+int agent_server_set_tls(struct agent_server *, const struct nvo_pki *pki,
+                         char **errmsg);
+
 /* Sets the desired state of kernel hypervisor / service node view->hv_id;
  * an agent that says hello with view->name gets it.  Takes ownership. */
 void agent_server_set(struct agent_server *, struct nvo_hv_view *view);
@@ -50,5 +59,12 @@ void agent_server_foreach_counters(struct agent_server *,
 /* Closes the listener and every session (agents keep forwarding) and frees
  * everything once libuv has closed the handles.  Accepts NULL. */
 void agent_server_destroy(struct agent_server *);
+
+/* 's' behind the southbound interface (southbound.h), which the core uses;
+ * NULL if 's' is NULL.  Borrowed: destroying it destroys 's'. */
+struct nvo_sb *agent_server_as_sb(struct agent_server *s);
+/* The agent server behind 'sb', or NULL if 'sb' is NULL or another kind of
+ * southbound (borrowed). */
+struct agent_server *agent_server_from_sb(struct nvo_sb *sb);
 
 #endif /* controller/agent-server.h */

@@ -15,6 +15,7 @@
 #include "controller/model.h"
 #include "controller/ovs-sb.h"
 #include "controller/rest.h"
+#include "controller/service.h"
 #include "controller/store.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
@@ -75,9 +76,11 @@ Options:\n\
            NVO_CTL_WAIT_TIMEOUT_MS);
     nvo_pki_usage(stdout);
     printf("\
-With the PKI options, ssl: OVSDB remotes and OpenFlow use them\n\
-(libopenvswitch's stream-ssl).  Without them everything runs plain and\n\
-the controller logs a warning at start naming what is exposed.\n\
+With the PKI options the agent port speaks only mutual TLS (an agent's\n\
+certificate must name the hypervisor it claims), and ssl: OVSDB remotes\n\
+and OpenFlow use them (libopenvswitch's stream-ssl).  Without them\n\
+everything runs plain and the controller logs a warning at start naming\n\
+what is exposed.\n\
 \n\
 Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
 forwarding with what they were given.\n");
@@ -183,9 +186,6 @@ warn_plain(const struct options *o)
                   "%s, and OVSDB/OpenFlow to OVS hypervisors (tcp:, and "
                   "the ptcp: OpenFlow listener on each br-int)",
                   o->agents, o->rest);
-    } else {
-        VLOG_WARN("the agent port %s still runs plain TCP: TLS on the "
-                  "agent channel is not implemented yet", o->agents);
     }
 }
 
@@ -228,7 +228,7 @@ main(int argc, char *argv[])
     nvo_ctl_init(&s.ctl, loop);
     s.ctl.wait_timeout_ms = o.wait_timeout_ms;
 
-    error = nvo_store_open(o.db, &s.ctl.store, &errmsg);
+    error = nvo_store_open(o.db, loop, &s.ctl.store, &errmsg);
     if (error) {
         VLOG_ERR("%s", errmsg);
         fprintf(stderr, "nvo-controller: %s\n", errmsg);
@@ -241,14 +241,22 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     VLOG_INFO("%s: store at revision %"PRId64, o.db, s.ctl.model->revision);
+    s.ctl.svc = nvo_svc_create(&s.ctl);
 
     s.ctl.agents = agent_server_create(loop, o.agents, nvo_ctl_confirmed,
                                        nvo_ctl_liveness, &s.ctl, &error);
+    s.ctl.sbs[NVO_DP_KERNEL] = agent_server_as_sb(s.ctl.agents);
     if (!s.ctl.agents) {
         VLOG_ERR("cannot listen for agents on %s: %s", o.agents,
                  nvo_strerror(error));
         fprintf(stderr, "nvo-controller: cannot listen for agents on %s: "
                 "%s\n", o.agents, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    if (nvo_pki_enabled(&o.pki)
+        && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
+        VLOG_ERR("agents: %s", errmsg);
+        fprintf(stderr, "nvo-controller: agents: %s\n", errmsg);
         return EXIT_FAILURE;
     }
     if (o.agent_hb_ms || o.agent_timeout_ms) {
@@ -258,7 +266,9 @@ main(int argc, char *argv[])
                                                    : 10000);
     }
     nvo_pki_configure_ovs(&o.pki);
-    s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs_sb_create(loop,
+                                                       nvo_ctl_confirmed,
+                                                       &s.ctl));
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
     if (!s.rest) {
         VLOG_ERR("cannot serve REST on %s: %s", o.rest, nvo_strerror(error));

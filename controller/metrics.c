@@ -8,7 +8,9 @@
 #include "controller/ctl.h"
 #include "controller/model.h"
 #include "controller/ovs-sb.h"
+#include "controller/service.h"
 #include "controller/southbound.h"
+#include "controller/store.h"
 #include "openvswitch/dynamic-string.h"
 #include "proto/nvo.pb-c.h"
 #include "util.h"
@@ -131,6 +133,26 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   "# TYPE nvo_store_revision gauge\n"
                   "nvo_store_revision %"PRId64"\n", model->revision);
 
+    if (ctl->store) {
+        struct nvo_store_stats st;
+        nvo_store_get_stats(ctl->store, &st);
+        ds_put_format(out, "# HELP nvo_store_writes_total Writes submitted "
+                      "to the store.\n# TYPE nvo_store_writes_total counter\n"
+                      "nvo_store_writes_total %"PRIu64"\n"
+                      "# HELP nvo_store_commits_total Store transactions "
+                      "(group commit: one for many writes).\n"
+                      "# TYPE nvo_store_commits_total counter\n"
+                      "nvo_store_commits_total %"PRIu64"\n",
+                      st.n_writes, st.n_commits);
+    }
+    if (ctl->svc) {
+        ds_put_format(out, "# HELP nvo_store_writes_pending Writes submitted "
+                      "and not yet committed.\n"
+                      "# TYPE nvo_store_writes_pending gauge\n"
+                      "nvo_store_writes_pending %zu\n",
+                      nvo_svc_n_pending(ctl->svc));
+    }
+
     size_t n_state[NVO_SB_DISCONNECTED + 1] = { 0 };
     const struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &model->hvs_by_id) {
@@ -155,6 +177,6 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   "full computation (a bug; repaired when found).\n"
                   "# TYPE nvo_ovs_flow_selfcheck_failures_total counter\n"
                   "nvo_ovs_flow_selfcheck_failures_total %"PRIu64"\n",
-                  ovs_sb_self_check_failures(ctl->ovs));
+                  ovs_sb_self_check_failures(ctl->sbs[NVO_DP_OVS]));
     render_service_nodes(ctl, out);
 }
