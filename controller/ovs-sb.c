@@ -201,12 +201,34 @@ sb_publish(struct ovs_sb *sb)
     return stale_until;
 }
 
+/* Wake-up coalescing.  Every wake-up runs every hypervisor (the IDL and
+ * rconn cannot tell whose socket woke the loop), a few microseconds each
+ * even when idle, so replies from many switches handled one wake-up each
+ * cost O(hypervisors) apiece.  Instead, a pass lasts at least
+ * SB_COALESCE_US_PER_HV per hypervisor (at most SB_COALESCE_MAX_US): what
+ * arrives meanwhile is handled by the next pass, together.  That bounds
+ * the delay it adds to about what one pass costs anyway. */
+#define SB_COALESCE_US_PER_HV 20
+#define SB_COALESCE_MAX_US 1000
+
+static void
+sb_coalesce(const struct ovs_sb *sb, long long int pass_start_us)
+{
+    long long int period = MIN(hmap_count(&sb->hvs) * SB_COALESCE_US_PER_HV,
+                               SB_COALESCE_MAX_US);
+    long long int elapsed = time_usec() - pass_start_us;
+    if (elapsed >= 0 && elapsed < period) {
+        xnanosleep((period - elapsed) * 1000);
+    }
+}
+
 static void *
 sb_thread_main(void *sb_)
 {
     struct ovs_sb *sb = sb_;
 
     for (;;) {
+        long long int pass_start_us = time_usec();
         latch_poll(&sb->latch);
         ovs_mutex_lock(&sb->mutex);
         bool exiting = sb->exiting;
@@ -229,6 +251,7 @@ sb_thread_main(void *sb_)
             poll_timer_wait_until(stale_until);
         }
         latch_wait(&sb->latch);
+        sb_coalesce(sb, pass_start_us);
         poll_block();
     }
 
