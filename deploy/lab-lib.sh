@@ -552,7 +552,7 @@ lab_underlay_host_add() {
     lab__netns_add "$1" || return 1
     lab__quiet_ns "$LAB_PREFIX$1"
     lab__veth_to_underlay "$1" || return 1
-    lab__do ip -n "$LAB_PREFIX$1" addr add "$2/24" dev ul0 || return 1
+    lab__do ip -n "$LAB_PREFIX$1" addr add "$2/$LAB_NET_LEN" dev ul0 || return 1
     lab__set "$LAB_DIR/node/$1" kind host
     lab__set "$LAB_DIR/node/$1" ip "$2"
 }
@@ -611,14 +611,17 @@ lab_ovs_start_ovsdb() {
     local _d _n
     _n=$1 _d=$(lab__hvdir "$1")
     rm -f "$_d/ovsdb-server.pid"
+    set --
+    if [ "$(lab_node_get "$_n" tls)" = 1 ]; then
+        set -- --private-key=db:Open_vSwitch,SSL,private_key \
+            --certificate=db:Open_vSwitch,SSL,certificate \
+            --ca-cert=db:Open_vSwitch,SSL,ca_cert
+    fi
     lab__do lab__ovs_env "$_n" ip netns exec "$LAB_PREFIX$_n" ovsdb-server \
         "$_d/conf.db" --remote="punix:$_d/db.sock" \
         --unixctl="$_d/ovsdb-server.ctl" --pidfile="$_d/ovsdb-server.pid" \
         --log-file="$_d/ovsdb-server.log" --detach --no-chdir -vconsole:err \
-        --private-key=db:Open_vSwitch,SSL,private_key \
-        --certificate=db:Open_vSwitch,SSL,certificate \
-        --ca-cert=db:Open_vSwitch,SSL,ca_cert \
-        2>"$_d/ovsdb-server.stderr" \
+        "$@" 2>"$_d/ovsdb-server.stderr" \
         || { cat "$_d/ovsdb-server.stderr" >&2; return 1; }
     lab__record_pid "$_d/ovsdb-server.pid" || return 1
     if [ -f "$_d/ip-up" ]; then
@@ -627,12 +630,21 @@ lab_ovs_start_ovsdb() {
 }
 
 lab__ovsdb_add_tcp_remote() {
-    local _ip _kind
+    local _i _ip _kind
     _ip=$(lab_node_get "$1" ip)
     _kind=ptcp
     [ "$(lab_node_get "$1" tls)" = 1 ] && _kind=pssl
     lab__do lab_ovsdb_appctl "$1" ovsdb-server/add-remote "$_kind:6640:$_ip" \
-        >/dev/null
+        >/dev/null || return 1
+    # ovsdb-server binds the new remote in its next main-loop round: wait
+    # until it listens, so a client right after this does not race it.
+    _i=0
+    until ip netns exec "$LAB_PREFIX$1" ss -ltnH "sport = :6640" \
+            | grep -q "$_ip:6640"; do
+        _i=$((_i + 1))
+        [ $_i -gt 200 ] && { lab__err "$1: ovsdb-server not listening on $_ip:6640"; return 1; }
+        sleep 0.05
+    done
 }
 
 # lab_ovsdb_remote NAME: the OVSDB remote the controller uses for OVS
@@ -656,18 +668,17 @@ lab__ovs_set_ssl() {
 
 # lab_ovs_hv_to_tls NAME: moves a running plain OVS hypervisor to TLS, as
 # an operator would (doc/security.md): its certificate into the SSL table,
-# then OVSDB from ptcp:6640:IP to pssl:6640:IP (the controller's plain
-# session drops; flows stay).  Needs LAB_PKI.  The controller needs its
+# then ovsdb-server restarted with its TLS files from there and OVSDB on
+# pssl:6640:IP instead of ptcp: (the controller's plain session drops;
+# flows stay).  Needs LAB_PKI.  The controller needs its
 # registration changed to lab_ovsdb_remote NAME (ssl:).
 lab_ovs_hv_to_tls() {
-    local _ip
     [ -n "${LAB_PKI:-}" ] || { lab__err "lab_ovs_hv_to_tls: no LAB_PKI"; return 1; }
-    _ip=$(lab_node_get "$1" ip)
     lab__ovs_set_ssl "$1" || return 1
     lab__set "$LAB_DIR/node/$1" tls 1
-    lab__do lab_ovsdb_appctl "$1" ovsdb-server/remove-remote "ptcp:6640:$_ip" \
-        >/dev/null || return 1
-    lab__ovsdb_add_tcp_remote "$1"
+    # ovsdb-server again, now reading its TLS files from the SSL table and
+    # listening on pssl: only.
+    lab_ovs_stop_ovsdb "$1" && lab_ovs_start_ovsdb "$1"
 }
 
 lab_ovs_stop_ovsdb() {
