@@ -6,6 +6,7 @@ include bench/ovs.mk
 include bench/agent.mk
 include bench/svcnode.mk
 include bench/tools.mk
+include bench/scale.mk
 bench: all
 	@set -e; for b in $(NVO_BENCHES); do echo "=== $$b"; sh $(srcdir)/$$b; done
 .PHONY: bench
