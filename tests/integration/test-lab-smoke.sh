@@ -78,7 +78,7 @@ lab_ovs_stop_ovsdb hv2 || die "lab_ovs_stop_ovsdb hv2"
 check "ovsdb-server stopped: tcp:192.0.2.12:6640 refuses" "! lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --timeout=2 br-exists br-int"
 lab_ovs_start_ovsdb hv2 || die "lab_ovs_start_ovsdb hv2"
 check "ovsdb-server started again: tcp:192.0.2.12:6640 answers" \
-    "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --timeout=5 br-exists br-int"
+    "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --retry --timeout=10 br-exists br-int"
 
 bg=$(lab_bg vm1 sleep 600)
 check "lab_bg runs its command inside vm1's namespace" \
