@@ -197,6 +197,8 @@ main(int argc, char *argv[])
     if (error) {
         VLOG_ERR("%s", errmsg);
         fprintf(stderr, "nvo-controller: %s\n", errmsg);
+        free(errmsg);
+        free(o.db);
         return EXIT_FAILURE;
     }
     s.ctl.model = nvo_model_create();
