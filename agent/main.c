@@ -20,6 +20,7 @@
 #include "lib/addr.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
+#include "lib/pki.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -35,6 +36,7 @@ struct options {
     const char *pidfile;
     bool detach;
     bool verbose;
+    struct nvo_pki pki;
 };
 
 static void
@@ -42,7 +44,7 @@ usage(void)
 {
     printf("\
 nvo-agent: nvo's agent on kernel hypervisors and service nodes\n\
-usage: nvo-agent --controller=tcp:IP:PORT --name=NAME --tunnel-ip=IP\n\
+usage: nvo-agent --controller=tcp:IP:PORT|ssl:IP:PORT --name=NAME --tunnel-ip=IP\n\
                  [--dataplane=kernel|ovs|auto] [--role=hypervisor|service-node]\n\
                  [OPTIONS]\n\
 \n\
@@ -67,7 +69,8 @@ If the controller is unreachable the dataplane keeps forwarding as it was;\n\
 the agent reconnects with exponential backoff and jitter.\n\
 \n\
 Options:\n\
-  --controller=tcp:IP:PORT   controller's agent address (required)\n\
+  --controller=tcp:IP:PORT   controller's agent address (required);\n\
+  --controller=ssl:IP:PORT   ssl: for mutual TLS (needs the PKI options)\n\
   --name=NAME                hypervisor name (required)\n\
   --tunnel-ip=IP             this host's underlay VTEP address (required)\n\
   --dataplane=kernel|ovs|auto  (default: auto)\n\
@@ -83,11 +86,18 @@ Options:\n\
   -v, --verbose              log debug messages\n\
   -h, --help                 show this help and exit\n\
   -V, --version              show the version and exit\n\
+\n",
+           DEFAULT_OVSDB);
+    nvo_pki_usage(stdout);
+    printf("\
+With ssl: the agent verifies the controller's certificate against\n\
+--ca-cert and presents its own, whose CN names this hypervisor (--name);\n\
+changed files are picked up by reconnecting.  Without them (tcp:) the\n\
+agent runs plain TCP and logs a warning at start.\n\
 \n\
 Signals: SIGTERM and SIGINT stop the agent cleanly; the kernel state stays\n\
 as it is and a restarted agent adopts it.\n\
-Exit status: 0 after SIGTERM/SIGINT, 1 on bad options or start-up failure.\n",
-           DEFAULT_OVSDB);
+Exit status: 0 after SIGTERM/SIGINT, 1 on bad options or start-up failure.\n");
 }
 
 static void die_usage(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
@@ -126,6 +136,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        NVO_PKI_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *role = "hypervisor";
@@ -157,6 +168,9 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
+        NVO_PKI_OPTION_CASES:
+            nvo_pki_handle_option(&o->pki, c, optarg);
+            break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': printf("nvo-agent %s\n", NVO_VERSION); exit(EXIT_SUCCESS);
@@ -168,8 +182,9 @@ parse_options(int argc, char *argv[], struct options *o)
     if (optind < argc) {
         die_usage("unexpected argument '%s'", argv[optind]);
     }
-    if (!o->conn.controller || strncmp(o->conn.controller, "tcp:", 4)) {
-        die_usage("--controller=tcp:IP:PORT is required");
+    if (!o->conn.controller || (strncmp(o->conn.controller, "tcp:", 4)
+                                && strncmp(o->conn.controller, "ssl:", 4))) {
+        die_usage("--controller=tcp:IP:PORT or ssl:IP:PORT is required");
     }
     struct sockaddr_storage ss;
     if (nvo_sockaddr_parse(o->conn.controller + 4, NULL, &ss)) {
@@ -192,6 +207,18 @@ parse_options(int argc, char *argv[], struct options *o)
         && strcmp(o->dataplane, "auto")) {
         die_usage("--dataplane: %s is not kernel, ovs or auto", o->dataplane);
     }
+    char *errmsg = NULL;
+    if (nvo_pki_check(&o->pki, &errmsg)) {
+        fprintf(stderr, "nvo-agent: %s\n", errmsg);
+        free(errmsg);
+        exit(EXIT_FAILURE);
+    }
+    if (!strncmp(o->conn.controller, "ssl:", 4)
+        && !nvo_pki_enabled(&o->pki)) {
+        die_usage("--controller=ssl: needs --private-key, --certificate "
+                  "and --ca-cert");
+    }
+    o->conn.pki = &o->pki;
 }
 
 /* True if an ovsdb-server accepts connections at 'remote' ("unix:PATH" or
@@ -350,6 +377,13 @@ main(int argc, char *argv[])
               kind == AGENT_DP_OVS ? "ovs" : "kernel",
               kind == AGENT_DP_SVCNODE ? "service-node" : "hypervisor",
               a.o.conn.controller);
+    if (!strncmp(a.o.conn.controller, "tcp:", 4)) {
+        VLOG_WARN("%s: running plain; the channel to the controller is "
+                  "unauthenticated and unencrypted (anyone on the path can "
+                  "read or forge this hypervisor's desired state)%s",
+                  a.o.conn.controller, nvo_pki_enabled(&a.o.pki)
+                  ? "; the PKI options are unused: use ssl:" : "");
+    }
     nvo_daemon_ready();
 
     uv_run(loop, UV_RUN_DEFAULT);
@@ -361,6 +395,7 @@ main(int argc, char *argv[])
     uv_timer_stop(&a.retry);
     nvo_daemon_uv_close_all(loop);
     agent_view_destroy(&a.view);
+    nvo_pki_destroy(&a.o.pki);
     nvo_daemon_pidfile_remove();
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;

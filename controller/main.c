@@ -18,6 +18,7 @@
 #include "controller/store.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
+#include "lib/pki.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -38,6 +39,7 @@ struct options {
     uint64_t wait_timeout_ms;
     uint64_t agent_hb_ms;       /* 0: agent-server default. */
     uint64_t agent_timeout_ms;  /* 0: agent-server default. */
+    struct nvo_pki pki;
 };
 
 static void
@@ -68,11 +70,19 @@ Options:\n\
   -v, --verbose         log debug messages\n\
   -h, --help            show this help and exit\n\
   -V, --version         show the version and exit\n\
-\n\
-Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
-forwarding with what they were given.\n",
+\n",
            DEFAULT_STATE_DIR, DEFAULT_REST, DEFAULT_AGENTS,
            NVO_CTL_WAIT_TIMEOUT_MS);
+    nvo_pki_usage(stdout);
+    printf("\
+With the PKI options the agent port speaks only mutual TLS (an agent's\n\
+certificate must name the hypervisor it claims), and ssl: OVSDB remotes\n\
+and OpenFlow use them (libopenvswitch's stream-ssl).  Without them\n\
+everything runs plain and the controller logs a warning at start naming\n\
+what is exposed.\n\
+\n\
+Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
+forwarding with what they were given.\n");
 }
 
 static void
@@ -93,6 +103,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        NVO_PKI_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
 
@@ -121,6 +132,9 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_AGENT_TIMEOUT:
             o->agent_timeout_ms = nvo_daemon_parse_ms("--agent-timeout", optarg);
             break;
+        NVO_PKI_OPTION_CASES:
+            nvo_pki_handle_option(&o->pki, c, optarg);
+            break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': printf("nvo-controller %s\n", NVO_VERSION); exit(0);
@@ -134,6 +148,12 @@ parse_options(int argc, char *argv[], struct options *o)
         && o->agent_timeout_ms <= o->agent_hb_ms) {
         fprintf(stderr, "nvo-controller: --agent-timeout must be longer "
                 "than --agent-heartbeat\n");
+        exit(EXIT_FAILURE);
+    }
+    char *errmsg = NULL;
+    if (nvo_pki_check(&o->pki, &errmsg)) {
+        fprintf(stderr, "nvo-controller: %s\n", errmsg);
+        free(errmsg);
         exit(EXIT_FAILURE);
     }
     if (optind < argc) {
@@ -151,6 +171,20 @@ parse_options(int argc, char *argv[], struct options *o)
             exit(EXIT_FAILURE);
         }
         o->db = xasprintf("%s/nvo.db", dir);
+    }
+}
+
+/* Says once, at start, which channels run without authentication. */
+static void
+warn_plain(const struct options *o)
+{
+    if (!nvo_pki_enabled(&o->pki)) {
+        VLOG_WARN("no --private-key/--certificate/--ca-cert: running plain; "
+                  "unauthenticated and unencrypted: the agent port %s "
+                  "(any peer naming a hypervisor gets its view), REST on "
+                  "%s, and OVSDB/OpenFlow to OVS hypervisors (tcp:, and "
+                  "the ptcp: OpenFlow listener on each br-int)",
+                  o->agents, o->rest);
     }
 }
 
@@ -218,12 +252,19 @@ main(int argc, char *argv[])
                 "%s\n", o.agents, nvo_strerror(error));
         return EXIT_FAILURE;
     }
+    if (nvo_pki_enabled(&o.pki)
+        && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
+        VLOG_ERR("agents: %s", errmsg);
+        fprintf(stderr, "nvo-controller: agents: %s\n", errmsg);
+        return EXIT_FAILURE;
+    }
     if (o.agent_hb_ms || o.agent_timeout_ms) {
         agent_server_set_timers(s.ctl.agents,
                                 o.agent_hb_ms ? o.agent_hb_ms : 3000,
                                 o.agent_timeout_ms ? o.agent_timeout_ms
                                                    : 10000);
     }
+    nvo_pki_configure_ovs(&o.pki);
     s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
     if (!s.rest) {
@@ -246,6 +287,7 @@ main(int argc, char *argv[])
     uv_signal_start(&s.sigint, on_signal, SIGINT);
     VLOG_INFO("nvo-controller %s: REST on %s, agents on %s", NVO_VERSION,
               o.rest, o.agents);
+    warn_plain(&o);
     nvo_daemon_ready();
 
     uv_run(loop, UV_RUN_DEFAULT);
@@ -257,6 +299,7 @@ main(int argc, char *argv[])
     nvo_daemon_uv_close_all(loop);
     nvo_daemon_pidfile_remove();
     free(o.db);
+    nvo_pki_destroy(&o.pki);
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;
 }
