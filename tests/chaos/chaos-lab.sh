@@ -103,5 +103,5 @@ chaos_lab_run() {
     export CHAOS_PREFIX CHAOS_LABDIR CHAOS_WORK CHAOS_SLOTS LAB_TOP
     # The driver talks to the REST API on the controller namespace's
     # loopback.
-    ip netns exec "${P}ctl" python3 "$LAB_TOP/tests/chaos/chaos.py" "$@"
+    ip netns exec "$LAB_CTL_NS" python3 "$LAB_TOP/tests/chaos/chaos.py" "$@"
 }

@@ -102,6 +102,11 @@ class Rest:
         self.timeout = timeout
         self.conn = None
 
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.conn = None
+
     def request(self, method, path, body=None):
         """Returns (status, parsed JSON or None); status None if the
         connection failed (controller down or killed mid-request)."""
@@ -498,9 +503,7 @@ class Chaos:
         """Stops the controller, removes everything nvo put on the nodes,
         starts it again and waits until it reprogrammed everything."""
         # Our keep-alive connection is not the subject here.
-        if self.rest.conn:
-            self.rest.conn.close()
-            self.rest.conn = None
+        self.rest.close()
         lab("lab_controller_stop")
         for hv in OVS:
             d = os.path.join(LABDIR, "hv", hv)
@@ -539,10 +542,15 @@ class Chaos:
         writer = Writer(a.write_interval, random.Random(a.seed + 1))
         time.sleep(2)            # ARP settled, pings flowing
         writer.start()
-        if a.faults < len(KINDS):
-            plan = self.rng.sample(KINDS, a.faults)
+        kinds = a.kinds.split(",") if a.kinds else KINDS
+        for k in kinds:
+            if k not in KINDS:
+                log("unknown fault kind %s (one of %s)" % (k, ",".join(KINDS)))
+                return 2
+        if a.faults < len(kinds):
+            plan = self.rng.sample(kinds, a.faults)
         else:
-            plan = [KINDS[i % len(KINDS)] for i in range(a.faults)]
+            plan = [kinds[i % len(kinds)] for i in range(a.faults)]
             self.rng.shuffle(plan)
         t_start = time.time()
         for i, kind in enumerate(plan):
@@ -559,6 +567,7 @@ class Chaos:
         time.sleep(2)
         writer.stop.set()
         writer.join(60)
+        writer.rest.close()
         for p in pingers:
             p.stop()
         duration = time.time() - t_start
@@ -617,12 +626,19 @@ class Chaos:
         # Report.
         losses = {}
         for p in pingers:
-            for t, _ in p.losses():
+            for t, seq in p.losses():
                 kind = "between faults"
                 for f in self.faults:
                     end = (f["t_conv"] or f["t_recover"] + 60) + 1
                     if f["t_inject"] - 0.5 <= t <= end:
                         kind = f["kind"]
+                        if kind in LOSSLESS:
+                            log("%s -> %s: icmp_seq %d lost at %s, %.2f s "
+                                "after %s %s" % (
+                                    p.vm, p.dst, seq,
+                                    time.strftime("%H:%M:%S",
+                                                  time.localtime(t)),
+                                    t - f["t_inject"], kind, f["target"]))
                         break
                 losses[kind] = losses.get(kind, 0) + 1
         print()
@@ -736,6 +752,7 @@ def soak(args):
         time.sleep(10)
     writer.stop.set()
     writer.join(60)
+    writer.rest.close()
     out.close()
     fails = []
     print()
@@ -790,6 +807,8 @@ def main():
     ap.add_argument("--rate", type=float, default=2.0,
                     help="soak: writes per second")
     ap.add_argument("--faults", type=int, default=100)
+    ap.add_argument("--kinds", default="",
+                    help="comma-separated fault kinds (default: all)")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--write-interval", type=float, default=0.05)
     ap.add_argument("--converge-timeout", type=float, default=60)

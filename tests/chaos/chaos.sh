@@ -18,7 +18,7 @@
 # no ping; and reports ping loss and time to converge (p50/max) per kind.
 # The driver is tests/chaos/chaos.py.
 #
-# Usage: tests/chaos/chaos.sh [--short] [--faults=N] [--seed=N]
+# Usage: tests/chaos/chaos.sh [--short] [--faults=N] [--seed=N] [--kinds=K,...]
 #                             [--write-interval=SECONDS]
 #   default 100 faults (about 12 minutes); --short: one fault of each kind
 #   (CI).  Needs root and a built tree (NVO_BIN_DIR for other binaries);
