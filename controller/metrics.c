@@ -7,7 +7,9 @@
 #include "controller/agent-server.h"
 #include "controller/ctl.h"
 #include "controller/model.h"
+#include "controller/service.h"
 #include "controller/southbound.h"
+#include "controller/store.h"
 #include "openvswitch/dynamic-string.h"
 #include "proto/nvo.pb-c.h"
 #include "util.h"
@@ -97,6 +99,36 @@ render_service_nodes(struct nvo_ctl *ctl, struct ds *out)
     agent_server_foreach_counters(ctl->agents, render_counters, &aux);
 }
 
+/* What the agent port refused (lib/channel.c, controller/agent-server.c). */
+static void
+render_agent_port(struct nvo_ctl *ctl, struct ds *out)
+{
+    struct agent_server_stats st;
+    if (!ctl->agents) {
+        return;
+    }
+    agent_server_get_stats(ctl->agents, &st);
+    ds_put_format(out, "# HELP nvo_agent_unauthenticated Agent connections "
+                  "that have not said an accepted hello yet.\n"
+                  "# TYPE nvo_agent_unauthenticated gauge\n"
+                  "nvo_agent_unauthenticated %"PRIu64"\n",
+                  st.unauthenticated);
+    ds_put_cstr(out, "# HELP nvo_agent_refused_total Agent connections or "
+                "messages refused, by reason.\n"
+                "# TYPE nvo_agent_refused_total counter\n");
+    const struct { const char *reason; uint64_t n; } r[] = {
+        { "over_cap", st.refused_over_cap },
+        { "tls_handshake", st.refused_handshake },
+        { "certificate", st.refused_certificate },
+        { "frame_size", st.refused_frame },
+        { "message", st.refused_message },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+        ds_put_format(out, "nvo_agent_refused_total{reason=\"%s\"} %"PRIu64
+                      "\n", r[i].reason, r[i].n);
+    }
+}
+
 void
 nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                    struct ds *out)
@@ -130,6 +162,26 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   "# TYPE nvo_store_revision gauge\n"
                   "nvo_store_revision %"PRId64"\n", model->revision);
 
+    if (ctl->store) {
+        struct nvo_store_stats st;
+        nvo_store_get_stats(ctl->store, &st);
+        ds_put_format(out, "# HELP nvo_store_writes_total Writes submitted "
+                      "to the store.\n# TYPE nvo_store_writes_total counter\n"
+                      "nvo_store_writes_total %"PRIu64"\n"
+                      "# HELP nvo_store_commits_total Store transactions "
+                      "(group commit: one for many writes).\n"
+                      "# TYPE nvo_store_commits_total counter\n"
+                      "nvo_store_commits_total %"PRIu64"\n",
+                      st.n_writes, st.n_commits);
+    }
+    if (ctl->svc) {
+        ds_put_format(out, "# HELP nvo_store_writes_pending Writes submitted "
+                      "and not yet committed.\n"
+                      "# TYPE nvo_store_writes_pending gauge\n"
+                      "nvo_store_writes_pending %zu\n",
+                      nvo_svc_n_pending(ctl->svc));
+    }
+
     size_t n_state[NVO_SB_DISCONNECTED + 1] = { 0 };
     const struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &model->hvs_by_id) {
@@ -150,4 +202,5 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   "southbounds.\n# TYPE nvo_southbound_pushes_total counter\n"
                   "nvo_southbound_pushes_total %"PRIu64"\n", ctl->n_pushes);
     render_service_nodes(ctl, out);
+    render_agent_port(ctl, out);
 }
