@@ -20,6 +20,7 @@ struct nvo_ctl_hv {
     int64_t hv_id;
     enum nvo_dataplane dp;      /* Whose southbound serves it. */
     bool alive;                 /* Agent connected (service nodes). */
+    bool seen;                  /* 'alive' was reported since start-up. */
     struct nvo_hv_view *pushed; /* Last view handed to the southbound. */
     int64_t required;           /* Revision it must confirm. */
     int64_t equiv;              /* Latest revision whose view == pushed. */
@@ -70,6 +71,7 @@ nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop)
     hmap_init(&ctl->hvs);
     ovs_list_init(&ctl->waiters);
     ctl->wait_timeout_ms = NVO_CTL_WAIT_TIMEOUT_MS;
+    ctl->sn_grace_ms = NVO_CTL_SN_GRACE_MS;
 }
 
 static void waiter_finish(struct nvo_ctl_waiter *, bool ok);
@@ -83,6 +85,11 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
     struct nvo_ctl_waiter *w;
     LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
         waiter_finish(w, false);
+    }
+    if (ctl->sn_grace) {
+        uv_timer_stop(ctl->sn_grace);
+        uv_close((uv_handle_t *) ctl->sn_grace, (uv_close_cb) free);
+        ctl->sn_grace = NULL;
     }
     /* The store first: no write completes into a half-destroyed core. */
     nvo_store_close(ctl->store);
@@ -109,7 +116,7 @@ nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl_)
 {
     struct nvo_ctl *ctl = ctl_;
     struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
-    return h && h->alive;
+    return h && h->seen ? h->alive : ctl->sn_presumed_alive;
 }
 
 static int
@@ -268,9 +275,44 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     }
 }
 
+/* The start-up grace ended: service nodes whose agent did not come back
+ * are dead from now on. */
+static void
+sn_grace_end(uv_timer_t *t)
+{
+    struct nvo_ctl *ctl = t->data;
+    bool changed = false;
+
+    ctl->sn_presumed_alive = false;
+    uv_close((uv_handle_t *) ctl->sn_grace, (uv_close_cb) free);
+    ctl->sn_grace = NULL;
+
+    struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
+        struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+        if (hv->role == NVO_ROLE_SERVICE_NODE && !(h && h->seen)) {
+            VLOG_INFO("service node %s did not connect within %"PRIu64" ms "
+                      "of start-up; re-placing its networks", hv->name,
+                      ctl->sn_grace_ms);
+            changed = true;
+        }
+    }
+    if (changed) {
+        nvo_ctl_replace_service_nodes(ctl, NULL, 0, ctl->model->revision);
+    }
+}
+
 void
 nvo_ctl_publish_all(struct nvo_ctl *ctl)
 {
+    if (ctl->sn_grace_ms && ctl->loop && !ctl->sn_grace) {
+        ctl->sn_presumed_alive = true;
+        ctl->sn_grace = xmalloc(sizeof *ctl->sn_grace);
+        uv_timer_init(ctl->loop, ctl->sn_grace);
+        ctl->sn_grace->data = ctl;
+        uv_timer_start(ctl->sn_grace, sn_grace_end, ctl->sn_grace_ms, 0);
+    }
+
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision);
@@ -375,10 +417,12 @@ nvo_ctl_liveness(void *ctl_, int64_t hv_id, bool alive)
     struct nvo_ctl *ctl = ctl_;
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv_id);
     const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model, hv_id);
-    if (h->alive == alive) {
+    bool was = h->seen ? h->alive : ctl->sn_presumed_alive;
+    h->seen = true;
+    h->alive = alive;
+    if (was == alive) {
         return;
     }
-    h->alive = alive;
     if (!hv || hv->role != NVO_ROLE_SERVICE_NODE) {
         return;
     }

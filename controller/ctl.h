@@ -65,7 +65,19 @@ struct nvo_ctl {
     struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
     uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
     uint64_t n_pushes;          /* Views handed to southbounds. */
+
+    /* Service nodes whose agent has not (re)connected since start-up are
+     * presumed alive for 'sn_grace_ms' (nvo_ctl_publish_all() starts it):
+     * a controller restart must not move BUM replication (and tear down
+     * tunnels) only because the agents have not reconnected yet. */
+    bool sn_presumed_alive;
+    uint64_t sn_grace_ms;       /* Default NVO_CTL_SN_GRACE_MS. */
+    uv_timer_t *sn_grace;       /* Owned; freed in its close callback. */
 };
+
+/* Default start-up grace for service nodes (ms): the default agent
+ * timeout, within which a live agent reconnects. */
+#define NVO_CTL_SN_GRACE_MS 10000
 
 /* Default ?wait=1 timeout (ms); overridable with --wait-timeout. */
 #define NVO_CTL_WAIT_TIMEOUT_MS 10000
@@ -79,7 +91,8 @@ void nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop);
  * Accepts NULL. */
 void nvo_ctl_destroy(struct nvo_ctl *ctl);
 
-/* Pushes every hypervisor's view (at start-up). */
+/* Pushes every hypervisor's view (at start-up) and starts the service
+ * nodes' start-up grace (see 'sn_presumed_alive'), if 'sn_grace_ms'. */
 void nvo_ctl_publish_all(struct nvo_ctl *ctl);
 
 /* 'n_nets' for nvo_ctl_publish() when any network may have changed. */
