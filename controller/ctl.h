@@ -133,6 +133,10 @@ void nvo_ctl_replace_service_nodes(struct nvo_ctl *ctl, const int64_t *hv_ids,
 /* Southbound callbacks (nvo_sb_confirm_cb / nvo_sb_liveness_cb); 'aux' is
  * the ctl. */
 void nvo_ctl_confirmed(void *ctl, int64_t hv_id, int64_t revision);
+/* nvo_sb_failed_cb: fails the waiters of 'revision' on 'hv_id' with
+ * 'error' and shows it in the hypervisor's status until it confirms. */
+void nvo_ctl_failed(void *ctl, int64_t hv_id, int64_t revision,
+                    const char *error);
 void nvo_ctl_liveness(void *ctl, int64_t hv_id, bool alive);
 
 /* Status of hypervisor 'hv_id' as GET /v1/hypervisors shows it: the
@@ -147,11 +151,14 @@ struct nvo_hv_view;
 const struct nvo_hv_view *nvo_ctl_hv_view(const struct nvo_ctl *ctl,
                                           int64_t hv_id);
 
-/* Calls 'cb(aux, true)' once every hypervisor in 'hv_ids' has confirmed
- * 'revision' (at once if they all have), or 'cb(aux, false)' after
- * 'timeout_ms'.  Returns a handle for nvo_ctl_wait_cancel() (which is valid
- * until 'cb' has been called), or NULL if 'cb' was already called. */
-typedef void nvo_ctl_wait_cb(void *aux, bool ok);
+/* Calls 'cb(aux, true, NULL)' once every hypervisor in 'hv_ids' has
+ * confirmed 'revision' (at once if they all have), 'cb(aux, false, ERROR)'
+ * as soon as one of them reports it could not apply it (ERROR, borrowed for
+ * the call, names the hypervisor and what failed), or 'cb(aux, false,
+ * NULL)' after 'timeout_ms'.  Returns a handle for nvo_ctl_wait_cancel()
+ * (which is valid until 'cb' has been called), or NULL if 'cb' was
+ * already called. */
+typedef void nvo_ctl_wait_cb(void *aux, bool ok, const char *error);
 struct nvo_ctl_waiter *nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids,
                                     size_t n, int64_t revision,
                                     uint64_t timeout_ms,

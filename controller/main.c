@@ -257,6 +257,8 @@ main(int argc, char *argv[])
                 "%s\n", o.agents, nvo_strerror(error));
         return EXIT_FAILURE;
     }
+    /* Confirmed means applied: acks with item errors fail the waiters. */
+    agent_server_set_failed_cb(s.ctl.agents, nvo_ctl_failed);
     if (nvo_pki_enabled(&o.pki)
         && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
         VLOG_ERR("agents: %s", errmsg);
