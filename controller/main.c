@@ -16,6 +16,7 @@
 #include "controller/ovs-sb.h"
 #include "controller/rest.h"
 #include "controller/store.h"
+#include "controller/store-ovsdb.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
 #include "openvswitch/vlog.h"
@@ -29,6 +30,7 @@ VLOG_DEFINE_THIS_MODULE(main);
 
 struct options {
     char *db;
+    const char *export_to;      /* --export-to=ovsdb:..., or NULL. */
     const char *rest;
     const char *agents;
     const char *log_file;
@@ -62,6 +64,10 @@ Options:\n\
   --agent-timeout=MS    declare an agent dead after this long without a\n\
                         frame from it; its service-node networks move to\n\
                         other nodes (default: 10000)\n\
+  --export-to=ovsdb:REMOTE[,REMOTE...]\n\
+                        copy the SQLite store (--db=FILE) into a new,\n\
+                        empty Raft-clustered OVSDB database running\n\
+                        schema/nvo.ovsschema (doc/cluster.md), then exit\n\
   --log-file=FILE       also log to FILE (default: stderr only)\n\
   --pidfile=FILE        write the process ID to FILE\n\
   --detach              run in the background once listening\n\
@@ -79,7 +85,8 @@ static void
 parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
-           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT };
+           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT,
+           OPT_EXPORT_TO };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"rest", required_argument, NULL, OPT_REST},
@@ -87,6 +94,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
         {"agent-heartbeat", required_argument, NULL, OPT_AGENT_HB},
         {"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
+        {"export-to", required_argument, NULL, OPT_EXPORT_TO},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -109,6 +117,7 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_DB: free(o->db); o->db = xstrdup(optarg); break;
         case OPT_REST: o->rest = optarg; break;
         case OPT_AGENTS: o->agents = optarg; break;
+        case OPT_EXPORT_TO: o->export_to = optarg; break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
@@ -142,6 +151,13 @@ parse_options(int argc, char *argv[], struct options *o)
                 argv[optind]);
         exit(EXIT_FAILURE);
     }
+    if (o->db && !strncmp(o->db, NVO_STORE_OVSDB_PREFIX,
+                          strlen(NVO_STORE_OVSDB_PREFIX))) {
+        fprintf(stderr, "nvo-controller: --db=%s: this build has no "
+                "clustered store yet; use --db=FILE (SQLite), or "
+                "--export-to to prepare a cluster\n", o->db);
+        exit(EXIT_FAILURE);
+    }
     if (!o->db) {
         const char *dir = getenv("NVO_STATE_DIR");
         dir = dir && *dir ? dir : DEFAULT_STATE_DIR;
@@ -152,6 +168,52 @@ parse_options(int argc, char *argv[], struct options *o)
         }
         o->db = xasprintf("%s/nvo.db", dir);
     }
+}
+
+/* How long --export-to waits for a cluster majority. */
+#define EXPORT_TIMEOUT_MS 30000
+
+/* --export-to: copies the SQLite store at o->db into the cluster at
+ * o->export_to; returns the exit status. */
+static int
+export_store(const struct options *o)
+{
+    char *remotes = NULL, *errmsg = NULL;
+    struct nvo_store *store = NULL;
+    struct nvo_model *m = NULL;
+    int error;
+
+    error = nvo_store_ovsdb_parse(o->export_to, &remotes, &errmsg);
+    if (!error) {
+        error = nvo_store_open(o->db, &store, &errmsg);
+    }
+    if (!error) {
+        m = nvo_model_create();
+        error = nvo_store_load(store, m);
+        if (error) {
+            errmsg = xasprintf("%s: cannot load: %s", o->db,
+                               nvo_strerror(error));
+        }
+    }
+    if (!error) {
+        error = nvo_store_ovsdb_export(m, remotes, EXPORT_TIMEOUT_MS,
+                                       &errmsg);
+    }
+    if (error) {
+        VLOG_ERR("export: %s", errmsg);
+        fprintf(stderr, "nvo-controller: %s\n", errmsg);
+    } else {
+        printf("nvo-controller: exported %s (revision %"PRId64": %"PRIuSIZE
+               " networks, %"PRIuSIZE" hypervisors, %"PRIuSIZE" ports) "
+               "to %s\n", o->db, m->revision,
+               hmap_count(&m->networks_by_id), hmap_count(&m->hvs_by_id),
+               hmap_count(&m->ports_by_id), remotes);
+    }
+    nvo_model_destroy(m);
+    nvo_store_close(store);
+    free(remotes);
+    free(errmsg);
+    return error ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 struct server {
@@ -185,6 +247,11 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (o.export_to) {
+        int status = export_store(&o);
+        free(o.db);
+        return status;
+    }
     if (o.detach) {
         nvo_daemon_detach();
     }

@@ -35,6 +35,8 @@
 #   hv/NAME/      an OVS hypervisor's run dir: conf.db, db.sock,
 #                 ovsdb-server.ctl, ovs-vswitchd.ctl, br-int.mgmt, logs
 #   ctl/          controller log and pidfile; agent/NAME/ likewise per agent
+#   dbN/          Raft member N of the cluster-mode OVSDB (lab_raft_up):
+#                 nvo.db, ovsdb-server.{ctl,pid,log}; raft-n says how many
 #
 # Settings (environment, read by lab_init):
 #   LAB_NET        underlay subnet, a /24 (default 192.0.2.0/24)
@@ -113,8 +115,10 @@ lab_init() {
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
+    LAB_RAFT_N=$(cat "$LAB_DIR/raft-n" 2>/dev/null || echo 0)
     export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_UL_MTU LAB_VM_MTU \
-        LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN
+        LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN \
+        LAB_RAFT_N
 }
 
 lab__need_init() {
@@ -794,6 +798,126 @@ lab_ping_matrix() {
         echo
     done
     return $_bad
+}
+
+# ---------------------------------------------------------------------------
+# Raft-clustered OVSDB for cluster mode (doc/cluster.md): member N runs
+# ovsdb-server in namespace ${P}dbN at $LAB_NET_BASE.(200+N) with nvo's
+# schema, Raft between members on port 6643, clients on tcp:IP:6641.
+#   dbN/  a member's run dir: nvo.db, ovsdb-server.{ctl,pid,log}
+
+lab__raftdir() { echo "$LAB_DIR/db$1"; }
+lab_raft_ip() { echo "$LAB_NET_BASE.$((200 + $1))"; }
+
+# lab_raft_remotes: prints the client remotes of every member, comma
+# separated (what --db=ovsdb: takes).
+lab_raft_remotes() {
+    local _i _r
+    _r=
+    for _i in $(seq 1 "${LAB_RAFT_N:-0}"); do
+        _r="${_r:+$_r,}tcp:$(lab_raft_ip "$_i"):6641"
+    done
+    echo "$_r"
+}
+
+# lab_raft_appctl N ARGS...: ovs-appctl to member N's ovsdb-server.
+lab_raft_appctl() {
+    local _d
+    _d=$(lab__raftdir "$1"); shift
+    OVS_RUNDIR=$_d ovs-appctl -t "$_d/ovsdb-server.ctl" "$@"
+}
+
+# lab_raft_role N: prints member N's Raft role (leader, follower,
+# candidate), or nothing if it does not answer.
+lab_raft_role() {
+    lab_raft_appctl "$1" cluster/status NVO 2>/dev/null \
+        | sed -n 's/^Role: //p'
+}
+
+# lab_raft_leader: prints the number of the member that is leader, if any.
+lab_raft_leader() {
+    local _i
+    for _i in $(seq 1 "${LAB_RAFT_N:-0}"); do
+        [ "$(lab_raft_role "$_i")" = leader ] && { echo "$_i"; return 0; }
+    done
+    return 1
+}
+
+# lab_raft_start N: (re)starts member N's ovsdb-server on its existing
+# database file.
+lab_raft_start() {
+    local _d _ip
+    _d=$(lab__raftdir "$1") _ip=$(lab_raft_ip "$1")
+    rm -f "$_d/ovsdb-server.pid"
+    lab__do ip netns exec "${LAB_PREFIX}db$1" ovsdb-server "$_d/nvo.db" \
+        --remote="ptcp:6641:$_ip" --unixctl="$_d/ovsdb-server.ctl" \
+        --pidfile="$_d/ovsdb-server.pid" --log-file="$_d/ovsdb-server.log" \
+        --detach --no-chdir -vconsole:err 2>"$_d/ovsdb-server.stderr" \
+        || { cat "$_d/ovsdb-server.stderr" >&2; return 1; }
+    lab__record_pid "$_d/ovsdb-server.pid"
+}
+
+# lab_raft_stop N [SIGNAL]: stops member N's ovsdb-server (default TERM;
+# KILL to crash it).  Its database file stays: lab_raft_start brings it
+# back into the cluster.
+lab_raft_stop() {
+    lab__stop_pidfile "$(lab__raftdir "$1")/ovsdb-server.pid" "${2:-TERM}"
+}
+
+# lab_raft_pid N: prints member N's ovsdb-server PID.
+lab_raft_pid() { cat "$(lab__raftdir "$1")/ovsdb-server.pid"; }
+
+# lab_raft_up [N]: a Raft cluster of N members (default 3) running
+# $LAB_NVO_SCHEMA (default the source tree's schema/nvo.ovsschema): member
+# 1 creates the cluster, the others join it.  Waits until every member
+# says it is a cluster member with a leader elected.
+lab_raft_up() {
+    local _d _i _ip _n _ok _t
+    lab__need_init || return 1
+    _n=${1:-3}
+    LAB_RAFT_N=$_n; export LAB_RAFT_N
+    echo "$_n" >"$LAB_DIR/raft-n"
+    _t=${LAB_NVO_SCHEMA:-$LAB_TOP/schema/nvo.ovsschema}
+    [ -r "$_t" ] || { lab__err "no schema $_t"; return 1; }
+    for _i in $(seq 1 "$_n"); do
+        _d=$(lab__raftdir "$_i") _ip=$(lab_raft_ip "$_i")
+        lab__netns_add "db$_i" || return 1
+        lab__quiet_ns "${LAB_PREFIX}db$_i"
+        lab__veth_to_underlay "db$_i" || return 1
+        lab__do ip -n "${LAB_PREFIX}db$_i" addr add "$_ip/24" dev ul0 \
+            || return 1
+        lab__set "$LAB_DIR/node/db$_i" kind db
+        lab__set "$LAB_DIR/node/db$_i" ip "$_ip"
+        mkdir -p "$_d" || return 1
+        if [ "$_i" = 1 ]; then
+            lab__do ovsdb-tool create-cluster "$_d/nvo.db" "$_t" \
+                "tcp:$_ip:6643" || return 1
+        else
+            lab__do ovsdb-tool join-cluster "$_d/nvo.db" NVO \
+                "tcp:$_ip:6643" "tcp:$(lab_raft_ip 1):6643" || return 1
+        fi
+        lab_raft_start "$_i" || return 1
+    done
+    _i=0
+    until _ok=yes
+          for _d in $(seq 1 "$_n"); do
+              lab_raft_appctl "$_d" cluster/status NVO 2>/dev/null \
+                  | grep -q '^Status: cluster member' || _ok=no
+          done
+          [ $_ok = yes ] && lab_raft_leader >/dev/null; do
+        _i=$((_i + 1))
+        [ $_i -gt 200 ] && { lab__err "Raft cluster did not form in 20 s"; return 1; }
+        sleep 0.1
+    done
+    lab__log "Raft cluster of $_n up, leader member $(lab_raft_leader)"
+}
+
+# lab_raft_client NODE ARGS...: ovsdb-client ARGS in NODE's namespace
+# (e.g. lab_raft_client db1 dump tcp:IP:6641 NVO).
+lab_raft_client() {
+    local _n
+    _n=$1; shift
+    ip netns exec "$LAB_PREFIX$_n" ovsdb-client -vconsole:warn --timeout=20 "$@"
 }
 
 # ---------------------------------------------------------------------------

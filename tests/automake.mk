@@ -14,3 +14,4 @@ include tests/rest.mk
 include tests/ovs.mk
 include tests/agent.mk
 include tests/svcnode.mk
+include tests/cluster.mk

@@ -1,0 +1,8 @@
+# tests/cluster.mk: cluster mode (Raft-clustered OVSDB store,
+# doc/cluster.md).  Integration: tests/integration/test-cluster-*.sh.
+check_PROGRAMS += tests/unit/test-store-ovsdb
+TESTS += tests/unit/test-store-ovsdb
+tests_unit_test_store_ovsdb_SOURCES = tests/unit/test-store-ovsdb.c
+tests_unit_test_store_ovsdb_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
+tests_unit_test_store_ovsdb_LDADD = $(NVO_UNIT_LDADD)
+EXTRA_DIST += tests/integration/test-cluster-raft.sh
