@@ -20,6 +20,7 @@
 #include "lib/addr.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
+#include "lib/pki.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -35,6 +36,7 @@ struct options {
     const char *pidfile;
     bool detach;
     bool verbose;
+    struct nvo_pki pki;
 };
 
 static void
@@ -83,11 +85,15 @@ Options:\n\
   -v, --verbose              log debug messages\n\
   -h, --help                 show this help and exit\n\
   -V, --version              show the version and exit\n\
+\n",
+           DEFAULT_OVSDB);
+    nvo_pki_usage(stdout);
+    printf("\
+Without them the agent runs plain TCP and logs a warning at start.\n\
 \n\
 Signals: SIGTERM and SIGINT stop the agent cleanly; the kernel state stays\n\
 as it is and a restarted agent adopts it.\n\
-Exit status: 0 after SIGTERM/SIGINT, 1 on bad options or start-up failure.\n",
-           DEFAULT_OVSDB);
+Exit status: 0 after SIGTERM/SIGINT, 1 on bad options or start-up failure.\n");
 }
 
 static void die_usage(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
@@ -126,6 +132,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        NVO_PKI_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *role = "hypervisor";
@@ -157,6 +164,9 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
+        NVO_PKI_OPTION_CASES:
+            nvo_pki_handle_option(&o->pki, c, optarg);
+            break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': printf("nvo-agent %s\n", NVO_VERSION); exit(EXIT_SUCCESS);
@@ -191,6 +201,12 @@ parse_options(int argc, char *argv[], struct options *o)
     if (strcmp(o->dataplane, "kernel") && strcmp(o->dataplane, "ovs")
         && strcmp(o->dataplane, "auto")) {
         die_usage("--dataplane: %s is not kernel, ovs or auto", o->dataplane);
+    }
+    char *errmsg = NULL;
+    if (nvo_pki_check(&o->pki, &errmsg)) {
+        fprintf(stderr, "nvo-agent: %s\n", errmsg);
+        free(errmsg);
+        exit(EXIT_FAILURE);
     }
 }
 
@@ -350,6 +366,16 @@ main(int argc, char *argv[])
               kind == AGENT_DP_OVS ? "ovs" : "kernel",
               kind == AGENT_DP_SVCNODE ? "service-node" : "hypervisor",
               a.o.conn.controller);
+    if (!nvo_pki_enabled(&a.o.pki)) {
+        VLOG_WARN("no --private-key/--certificate/--ca-cert: running plain; "
+                  "the channel to controller %s is unauthenticated and "
+                  "unencrypted (anyone on the path can read or forge this "
+                  "hypervisor's desired state)", a.o.conn.controller);
+    } else {
+        VLOG_WARN("the channel to controller %s still runs plain TCP: TLS "
+                  "on the agent channel is not implemented yet",
+                  a.o.conn.controller);
+    }
     nvo_daemon_ready();
 
     uv_run(loop, UV_RUN_DEFAULT);
@@ -361,6 +387,7 @@ main(int argc, char *argv[])
     uv_timer_stop(&a.retry);
     nvo_daemon_uv_close_all(loop);
     agent_view_destroy(&a.view);
+    nvo_pki_destroy(&a.o.pki);
     nvo_daemon_pidfile_remove();
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;

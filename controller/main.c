@@ -19,6 +19,7 @@
 #include "controller/store-ovsdb.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
+#include "lib/pki.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ struct options {
     uint64_t wait_timeout_ms;
     uint64_t agent_hb_ms;       /* 0: agent-server default. */
     uint64_t agent_timeout_ms;  /* 0: agent-server default. */
+    struct nvo_pki pki;
 };
 
 static void
@@ -74,11 +76,17 @@ Options:\n\
   -v, --verbose         log debug messages\n\
   -h, --help            show this help and exit\n\
   -V, --version         show the version and exit\n\
-\n\
-Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
-forwarding with what they were given.\n",
+\n",
            DEFAULT_STATE_DIR, DEFAULT_REST, DEFAULT_AGENTS,
            NVO_CTL_WAIT_TIMEOUT_MS);
+    nvo_pki_usage(stdout);
+    printf("\
+With the PKI options, ssl: OVSDB remotes and OpenFlow use them\n\
+(libopenvswitch's stream-ssl).  Without them everything runs plain and\n\
+the controller logs a warning at start naming what is exposed.\n\
+\n\
+Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
+forwarding with what they were given.\n");
 }
 
 static void
@@ -101,6 +109,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        NVO_PKI_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
 
@@ -130,6 +139,9 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_AGENT_TIMEOUT:
             o->agent_timeout_ms = nvo_daemon_parse_ms("--agent-timeout", optarg);
             break;
+        NVO_PKI_OPTION_CASES:
+            nvo_pki_handle_option(&o->pki, c, optarg);
+            break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': printf("nvo-controller %s\n", NVO_VERSION); exit(0);
@@ -143,6 +155,12 @@ parse_options(int argc, char *argv[], struct options *o)
         && o->agent_timeout_ms <= o->agent_hb_ms) {
         fprintf(stderr, "nvo-controller: --agent-timeout must be longer "
                 "than --agent-heartbeat\n");
+        exit(EXIT_FAILURE);
+    }
+    char *errmsg = NULL;
+    if (nvo_pki_check(&o->pki, &errmsg)) {
+        fprintf(stderr, "nvo-controller: %s\n", errmsg);
+        free(errmsg);
         exit(EXIT_FAILURE);
     }
     if (optind < argc) {
@@ -216,6 +234,23 @@ export_store(const struct options *o)
     return error ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/* Says once, at start, which channels run without authentication. */
+static void
+warn_plain(const struct options *o)
+{
+    if (!nvo_pki_enabled(&o->pki)) {
+        VLOG_WARN("no --private-key/--certificate/--ca-cert: running plain; "
+                  "unauthenticated and unencrypted: the agent port %s "
+                  "(any peer naming a hypervisor gets its view), REST on "
+                  "%s, and OVSDB/OpenFlow to OVS hypervisors (tcp:, and "
+                  "the ptcp: OpenFlow listener on each br-int)",
+                  o->agents, o->rest);
+    } else {
+        VLOG_WARN("the agent port %s still runs plain TCP: TLS on the "
+                  "agent channel is not implemented yet", o->agents);
+    }
+}
+
 struct server {
     struct nvo_ctl ctl;
     struct nvo_rest *rest;
@@ -248,7 +283,9 @@ main(int argc, char *argv[])
     }
     signal(SIGPIPE, SIG_IGN);
     if (o.export_to) {
+        nvo_pki_configure_ovs(&o.pki);      /* For ssl: remotes. */
         int status = export_store(&o);
+        nvo_pki_destroy(&o.pki);
         free(o.db);
         return status;
     }
@@ -289,6 +326,7 @@ main(int argc, char *argv[])
                                 o.agent_timeout_ms ? o.agent_timeout_ms
                                                    : 10000);
     }
+    nvo_pki_configure_ovs(&o.pki);
     s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
     if (!s.rest) {
@@ -311,6 +349,7 @@ main(int argc, char *argv[])
     uv_signal_start(&s.sigint, on_signal, SIGINT);
     VLOG_INFO("nvo-controller %s: REST on %s, agents on %s", NVO_VERSION,
               o.rest, o.agents);
+    warn_plain(&o);
     nvo_daemon_ready();
 
     uv_run(loop, UV_RUN_DEFAULT);
@@ -322,6 +361,7 @@ main(int argc, char *argv[])
     nvo_daemon_uv_close_all(loop);
     nvo_daemon_pidfile_remove();
     free(o.db);
+    nvo_pki_destroy(&o.pki);
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;
 }

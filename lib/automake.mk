@@ -7,3 +7,5 @@ lib_libnvo_a_SOURCES = \
 	lib/errors.c lib/errors.h
 # agent protocol framing (agent issue)
 lib_libnvo_a_SOURCES += lib/frame.c lib/frame.h
+# PKI options of both daemons (security issue)
+lib_libnvo_a_SOURCES += lib/pki.c lib/pki.h
