@@ -386,18 +386,30 @@ nvo_ctl_liveness(void *ctl_, int64_t hv_id, bool alive)
     }
     VLOG_INFO("service node %s is %s; re-placing its networks", hv->name,
               alive ? "up" : "down");
+    nvo_ctl_replace_service_nodes(ctl, NULL, 0, ctl->model->revision);
+}
+
+void
+nvo_ctl_replace_service_nodes(struct nvo_ctl *ctl, const int64_t *hv_ids,
+                              size_t n_hvs, int64_t revision)
+{
     /* Every hypervisor in a service-node network may get another node. */
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
+    for (size_t i = 0; i < n_hvs; i++) {
+        if (n >= cap) {
+            ids = x2nrealloc(ids, &cap, sizeof *ids);
+        }
+        ids[n++] = hv_ids[i];
+    }
     struct nvo_network *net;
     HMAP_FOR_EACH (net, id_node, &ctl->model->networks_by_id) {
         if (net->bum == NVO_BUM_SERVICE_NODE) {
             nvo_ctl_network_hvs(ctl, net, &ids, &n, &cap);
         }
     }
-    /* Liveness moves networks between service nodes: any network. */
-    nvo_ctl_publish(ctl, ids, n, NULL, NVO_CTL_ALL_NETS,
-                    ctl->model->revision);
+    /* Moving networks between service nodes may change any network. */
+    nvo_ctl_publish(ctl, ids, n, NULL, NVO_CTL_ALL_NETS, revision);
     free(ids);
 }
 

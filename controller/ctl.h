@@ -90,6 +90,13 @@ void nvo_ctl_network_hvs(struct nvo_ctl *ctl, const struct nvo_network *net,
 void nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id,
                        bool was_ovs);
 
+/* The set of live service nodes changed (one failed, returned or was
+ * deleted): recomputes and pushes, at 'revision', every hypervisor of every
+ * service-node network (they may flood to another node now), every service
+ * node, and the 'n_hvs' hypervisors in 'hv_ids' besides. */
+void nvo_ctl_replace_service_nodes(struct nvo_ctl *ctl, const int64_t *hv_ids,
+                                   size_t n_hvs, int64_t revision);
+
 /* Southbound callbacks (nvo_sb_confirm_cb / nvo_sb_liveness_cb); 'aux' is
  * the ctl. */
 void nvo_ctl_confirmed(void *ctl, int64_t hv_id, int64_t revision);

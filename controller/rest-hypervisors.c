@@ -127,10 +127,17 @@ delete_hv(struct rest_call *c, struct nvo_hypervisor *hv)
     }
     int64_t id = hv->id;
     bool was_ovs = hv->dataplane == NVO_DP_OVS;
+    bool was_sn = hv->role == NVO_ROLE_SERVICE_NODE;
     nvo_model_remove_hv(m, hv);
     m->revision = rev;
     nvo_ctl_forget_hv(c->ctl, id, was_ovs);
-    nvo_ctl_publish(c->ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, rev);
+    if (was_sn) {
+        /* Like a failed node: its networks move to another one at once, or
+         * hypervisors would keep flooding to a node that is gone. */
+        nvo_ctl_replace_service_nodes(c->ctl, &id, 1, rev);
+    } else {
+        nvo_ctl_publish(c->ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, rev);
+    }
     rest_finish_write(c, 204, NULL, NULL, &id, 1, rev);
 }
 

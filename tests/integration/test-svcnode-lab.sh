@@ -12,7 +12,9 @@
 # after the serving node's agent is killed, the controller re-places the
 # network on the other node and broadcasts again arrive exactly once
 # within a few seconds, and go back when it returns; switching a network
-# between service-node and head-end at run time loses no unicast ping.
+# between service-node and head-end at run time loses no unicast ping;
+# deleting a live service node through REST re-homes its networks at once
+# (broadcasts exactly once through the other node).
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -300,6 +302,39 @@ for f in "$TMP"/p-*.ping; do
         *) fail "$(basename "$f" .ping) lost packets: $line" ;;
     esac
 done
+
+# Deleting a live service node (DELETE /v1/hypervisors/NAME) must re-home
+# its networks at once, like a failure: the hypervisors flood to the other
+# node before the deleted node's agent is even stopped, and broadcasts keep
+# arriving exactly once through the other node.
+step "DELETE the live service node $red_sn under broadcast traffic"
+new_sn=$(other "$red_sn")
+lab_vm_exec r2 arping -q -b -i 0.2 -c 40 -I eth0 10.61.0.96 >/dev/null 2>&1 &
+bg=$!
+sleep 1
+t_del=$(date +%s%N)
+st=$(lab_rest_status DELETE "/v1/hypervisors/$red_sn?wait=1")
+[ "$st" = 204 ] && pass "DELETE $red_sn: 204" || fail "DELETE $red_sn: $st"
+if wait_flood 6001 "$(lab_node_get "$new_sn" ip)" 5 >/dev/null; then
+    pass "red re-homed to $new_sn $(( ($(date +%s%N) - t_del) / 1000000 )) ms after the DELETE"
+else
+    fail "red not re-homed after DELETE of $red_sn: k1 '$(flood_dst k1 6001)' k2 '$(flood_dst k2 6001)' k3 '$(flood_dst k3 6001)'"
+fi
+wait_flood 6002 "$(lab_node_get "$new_sn" ip)" 5 >/dev/null \
+    && pass "blue served by $new_sn" \
+    || fail "blue not on $new_sn: k1 '$(flood_dst k1 6002)'"
+# The deleted node goes away for good.
+lab_agent_kill "$red_sn" KILL
+kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
+sleep 1
+broadcast r3 10.61.0.95 red-del "$new_sn"
+expect red-del r3 red
+broadcast b2 10.62.0.95 blue-del "$new_sn"
+expect blue-del b2 blue
+if [ $with_ovs = 1 ]; then
+    broadcast r6 10.61.0.94 red-del-ovs "$new_sn"
+    expect red-del-ovs r6 red
+fi
 
 if [ $FAILS = 0 ]; then echo "PASS: test-svcnode-lab"; exit 0; fi
 echo "FAILED: $FAILS check(s)"
