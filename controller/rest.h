@@ -22,6 +22,10 @@
  *                                       "mac","ip"?,"iface"}  (VM start)
  *   GET|PATCH|DELETE /v1/ports/{id}     PATCH {"hypervisor"?,"iface"?}
  *                                       (migration)
+ *   GET    /v1/status                   200 per hypervisor: state, lag,
+ *                                       last confirmation, flows, FDB
+ *                                       entries; per network: members,
+ *                                       service node (rest-status.c)
  *
  * Creates answer 201 with the whole object (its "id" and "revision", the
  * store revision of the write) and a Location header; GET and PATCH 200;

@@ -6,7 +6,7 @@
 #   lab_init t$$ "$(mktemp -d)"          # prefix for every name, state dir
 #   trap lab_cleanup EXIT
 #   lab_underlay_up                       # ${P}ul: bridge br-ul, 192.0.2.0/24
-#   lab_controller_start                  # ${P}ctl at .1, REST, agents
+#   lab_controller_start                  # ${P}controller at .1, REST, agents
 #   lab_ovs_hv_add hv1 192.0.2.11         # ${P}hv1: ovsdb-server+ovs-vswitchd
 #   lab_kernel_hv_add hv4 192.0.2.14      # ${P}hv4: kernel VTEP + nvo-agent
 #   lab_vm_add hv1 vm1 02:00:00:00:00:01 10.0.0.1/24
@@ -14,8 +14,9 @@
 #   lab_start_vm vm1 red                  # POST /v1/ports?wait=1
 #   lab_ping vm1 10.0.0.2
 #
-# Names.  Every namespace is ${LAB_PREFIX}NAME: ${P}ul (underlay), ${P}ctl
-# (controller), one per hypervisor and one per VM (so hypervisor and VM
+# Names.  Every namespace is ${LAB_PREFIX}NAME: ${P}ul (underlay),
+# ${P}controller ($LAB_CTL_NS: nvo-controller; named so it is not taken for
+# the nvoctl tool), one per hypervisor and one per VM (so hypervisor and VM
 # names must differ).  Interfaces live only inside the lab's namespaces and
 # are created there directly, so they never collide with the root
 # namespace's or another lab's:
@@ -30,7 +31,8 @@
 #   pids          "PID STARTTIME COMM" of every daemon and lab_bg process
 #                 started (cleanup kills only those)
 #   netns         every namespace created (cleanup deletes only those)
-#   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role
+#   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role (the
+#                 controller's node is named "controller")
 #   vm/VM         key=value: hv, mac, ip, cidr, iface, network, port
 #   hv/NAME/      an OVS hypervisor's run dir: conf.db, db.sock,
 #                 ovsdb-server.ctl, ovs-vswitchd.ctl, br-int.mgmt, logs
@@ -47,7 +49,7 @@
 #                  source tree's controller/ and agent/)
 #   LAB_DB_DEFAULT 1: start the controller without --db (its default
 #                  SQLite file under its state directory)
-#   LAB_REST_PORT  REST port inside ${P}ctl (default 8080)
+#   LAB_REST_PORT  REST port inside ${P}controller (default 8080)
 #   LAB_AGENT_ARGS extra arguments for every nvo-agent
 #   LAB_VERBOSE    1: log every step on stderr
 #
@@ -108,17 +110,20 @@ lab_init() {
     if [ -n "${NVO_BIN_DIR:-}" ]; then
         LAB_CONTROLLER_BIN=$NVO_BIN_DIR/nvo-controller
         LAB_AGENT_BIN=$NVO_BIN_DIR/nvo-agent
+        LAB_NVOCTL_BIN=$NVO_BIN_DIR/nvoctl
     else
         LAB_CONTROLLER_BIN=$LAB_TOP/controller/nvo-controller
         LAB_AGENT_BIN=$LAB_TOP/agent/nvo-agent
+        LAB_NVOCTL_BIN=$LAB_TOP/nvoctl/nvoctl
     fi
+    LAB_CTL_NS=${LAB_PREFIX}controller
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
     LAB_RAFT_N=$(cat "$LAB_DIR/raft-n" 2>/dev/null || echo 0)
     export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_UL_MTU LAB_VM_MTU \
         LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN \
-        LAB_RAFT_N
+        LAB_NVOCTL_BIN LAB_CTL_NS LAB_RAFT_N
 }
 
 lab__need_init() {
@@ -286,21 +291,21 @@ lab_underlay_up() {
 
 lab__rest_base() { echo "http://127.0.0.1:$LAB_REST_PORT"; }
 
-# lab_controller_start [EXTRA-ARGS...]: namespace ${P}ctl at .1 on the
+# lab_controller_start [EXTRA-ARGS...]: namespace ${P}controller at .1 on the
 # underlay, nvo-controller detached in it; waits for GET /healthz.
 lab_controller_start() {
     local _i
     lab__need_init || return 1
     [ -x "$LAB_CONTROLLER_BIN" ] \
         || { lab__err "$LAB_CONTROLLER_BIN not built"; return 1; }
-    if [ ! -f "$LAB_DIR/node/ctl" ]; then
-        lab__netns_add ctl || return 1
-        lab__quiet_ns "${LAB_PREFIX}ctl"
-        lab__veth_to_underlay ctl || return 1
-        lab__do ip -n "${LAB_PREFIX}ctl" addr add "$LAB_CTL_IP/24" dev ul0 \
+    if [ ! -f "$LAB_DIR/node/controller" ]; then
+        lab__netns_add controller || return 1
+        lab__quiet_ns "$LAB_CTL_NS"
+        lab__veth_to_underlay controller || return 1
+        lab__do ip -n "$LAB_CTL_NS" addr add "$LAB_CTL_IP/24" dev ul0 \
             || return 1
-        lab__set "$LAB_DIR/node/ctl" kind ctl
-        lab__set "$LAB_DIR/node/ctl" ip "$LAB_CTL_IP"
+        lab__set "$LAB_DIR/node/controller" kind ctl
+        lab__set "$LAB_DIR/node/controller" ip "$LAB_CTL_IP"
     fi
     mkdir -p "$LAB_DIR/ctl"
     if [ "${LAB_DB_DEFAULT:-0}" = 1 ]; then
@@ -309,7 +314,7 @@ lab_controller_start() {
         set -- --db="$LAB_DIR/ctl/nvo.db" "$@"
     fi
     rm -f "$LAB_DIR/ctl/nvo-controller.pid"
-    lab__do ip netns exec "${LAB_PREFIX}ctl" "$LAB_CONTROLLER_BIN" \
+    lab__do ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
         --log-file="$LAB_DIR/ctl/nvo-controller.log" \
         --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
@@ -346,12 +351,12 @@ lab__curl() {
     local _m _p
     _m=$1 _p=$2
     if [ $# -ge 3 ]; then
-        ip netns exec "${LAB_PREFIX}ctl" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
+        ip netns exec "$LAB_CTL_NS" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
             -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
             -H 'Content-Type: application/json' --data-binary "$3" \
             "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
     else
-        ip netns exec "${LAB_PREFIX}ctl" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
+        ip netns exec "$LAB_CTL_NS" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
             -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
             "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
     fi
@@ -378,6 +383,16 @@ lab_rest_status() {
     lab__need_init || return 1
     _st=$(lab__curl "$@")
     echo "$_st"
+}
+
+# lab_nvoctl ARGS...: nvoctl (the operator's tool, nvoctl/) inside the
+# controller's namespace, pointed at the lab's REST API; its exit status
+# (0 ok, 1 server error, 2 usage, 3 connection, 4 --wait timeout).
+lab_nvoctl() {
+    lab__need_init || return 1
+    [ -x "$LAB_NVOCTL_BIN" ] || { lab__err "$LAB_NVOCTL_BIN not built"; return 1; }
+    ip netns exec "$LAB_CTL_NS" env NVO_URL="$(lab__rest_base)" \
+        "$LAB_NVOCTL_BIN" "$@"
 }
 
 # lab_json_get KEY: prints top-level KEY of the JSON object on stdin.
@@ -953,7 +968,7 @@ lab_cleanup() {
     fi
     _all=$(ip netns list 2>/dev/null | sed 's/ .*//')
     for _ns in $( (cat "$LAB_DIR/netns" 2>/dev/null
-                   echo "${LAB_PREFIX}ul"; echo "${LAB_PREFIX}ctl") | sort -u); do
+                   echo "${LAB_PREFIX}ul"; echo "$LAB_CTL_NS") | sort -u); do
         if echo "$_all" | grep -qx "$_ns"; then
             ip netns del "$_ns" 2>/dev/null || lab__err "cannot delete netns $_ns"
         fi

@@ -43,7 +43,7 @@ poll_check() {
 }
 
 # ovsdb-client from the controller's namespace (any node on the underlay).
-client() { lab_raft_client ctl "$@"; }
+client() { lab_raft_client controller "$@"; }
 # transact JSON-OPS...: one transaction on the cluster; prints the result.
 transact() {
     client transact "$remotes" "[\"NVO\"$(printf ',%s' "$@")]"
@@ -81,7 +81,7 @@ lab_controller_stop || die "controller stop"
 
 # --- export ------------------------------------------------------------------
 export_to() {
-    ip netns exec "${LAB_PREFIX}ctl" "$LAB_CONTROLLER_BIN" \
+    ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
         --db="$LAB_DIR/ctl/nvo.db" --export-to="ovsdb:$remotes" \
         --log-file="$LAB_DIR/ctl/export.log" 2>>"$LAB_DIR/ctl/export.stderr"
 }
@@ -178,7 +178,7 @@ until lab_raft_appctl "$leader" cluster/status NVO 2>/dev/null \
 done
 ok "db$leader restarted and rejoined"
 poll_check "the restarted member caught up" \
-    "lab_raft_client ctl --no-leader-only -f json dump tcp:$(lab_raft_ip "$leader"):6641 NVO NVO_Global | grep -q ',$((rev + 1))\\]'"
+    "lab_raft_client controller --no-leader-only -f json dump tcp:$(lab_raft_ip "$leader"):6641 NVO NVO_Global | grep -q ',$((rev + 1))\\]'"
 
 # --- majority lost -----------------------------------------------------------
 a=$(lab_raft_leader) || die "no leader"
@@ -186,7 +186,7 @@ b=$(( a % 3 + 1 ))
 c=$(( b % 3 + 1 ))
 lab_raft_stop "$a" KILL || die "kill db$a"
 lab_raft_stop "$b" KILL || die "kill db$b"
-if lab_raft_client ctl --timeout=3 transact "$remotes" \
+if lab_raft_client controller --timeout=3 transact "$remotes" \
     "[\"NVO\",{\"op\":\"update\",\"table\":\"NVO_Global\",\"where\":[],\"row\":{\"revision\":$((rev + 2))}}]" \
     >"$LAB_DIR/nomajority.out" 2>&1 && grep -q '"count":1' "$LAB_DIR/nomajority.out"; then
     bad "a write committed with two of three members down"
