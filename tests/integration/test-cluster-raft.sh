@@ -29,14 +29,15 @@ lab_raft_up 3 || die "raft cluster"
 ok "3-member Raft cluster formed in $(( ($(date +%s%N) - t0) / 1000000 )) ms, leader db$(lab_raft_leader)"
 remotes=$(lab_raft_remotes)
 
-# poll_check DESCRIPTION SHELL-CODE: like check, for a condition that
-# becomes true: passes once SHELL-CODE exits 0, fails after 10 s.
+# poll_check DESCRIPTION SHELL-CODE [SECONDS]: like check, for a
+# condition that becomes true: passes once SHELL-CODE exits 0, fails after
+# SECONDS (default 10; a loaded machine elects and catches up slower).
 poll_check() {
     local _i
     _i=0
     until (eval "$2") >/dev/null 2>&1; do
         _i=$((_i + 1))
-        [ $_i -ge 50 ] && { bad "$1 (not within 10 s)"; return; }
+        [ $_i -ge $((${3:-10} * 5)) ] && { bad "$1 (not within ${3:-10} s)"; return; }
         sleep 0.2
     done
     ok "$1"
@@ -202,6 +203,7 @@ until lab_raft_leader >/dev/null; do
 done
 ok "db$a and db$b restarted: db$(lab_raft_leader) leads"
 poll_check "every committed write is there, the uncommitted one is not" \
-    "client -f json dump '$remotes' NVO NVO_Global | grep -q ',$((rev + 1))\\]'"
+    "client -f json dump '$remotes' NVO NVO_Global | tee -a '$LAB_DIR/final.dump' | grep -q ',$((rev + 1))\\]'" 30
 
+[ "$fails" -eq 0 ] || cat "$LAB_DIR/final.dump" 2>/dev/null
 ovs_test_done
