@@ -2,11 +2,17 @@
  * from the orchestration resources in rest.c:
  *
  *   GET /v1/status         rest-status.c
+ *   GET /v1/openapi.json   doc/openapi.json, compiled in (rest-embed.h)
+ *   GET /                  controller/topology.html, compiled in: the
+ *                          read-only topology page (polls /v1/status and
+ *                          /v1/ports; no external assets)
  */
 #include <config.h>
 #include "controller/rest-private.h"
 
 #include <string.h>
+
+#include "controller/rest-embed.h"
 
 struct tools_route {
     const char *path;
@@ -14,8 +20,24 @@ struct tools_route {
     void (*handler)(struct rest_call *);
 };
 
+static void
+serve_openapi(struct rest_call *c)
+{
+    rest_reply_text(c, 200, "application/json", nvo_openapi_json,
+                    nvo_openapi_json_len);
+}
+
+static void
+serve_topology(struct rest_call *c)
+{
+    rest_reply_text(c, 200, "text/html; charset=utf-8", nvo_topology_html,
+                    nvo_topology_html_len);
+}
+
 static const struct tools_route tools_routes[] = {
+    { "/", "GET", serve_topology },
     { "/v1/status", "GET", rest_status },
+    { "/v1/openapi.json", "GET", serve_openapi },
 };
 
 bool

@@ -22,6 +22,11 @@
  *                                       "mac","ip"?,"iface"}  (VM start)
  *   GET|PATCH|DELETE /v1/ports/{id}     PATCH {"hypervisor"?,"iface"?}
  *                                       (migration)
+ *   GET    /v1/openapi.json             200 doc/openapi.json (compiled in):
+ *                                       keep it in step with every change
+ *                                       here (tests/integration/
+ *                                       test-openapi.sh checks answers)
+ *   GET    /                            200 the topology page (HTML)
  *   GET    /v1/status                   200 per hypervisor: state, lag,
  *                                       last confirmation, flows, FDB
  *                                       entries; per network: members,

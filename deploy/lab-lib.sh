@@ -51,6 +51,9 @@
 #                  SQLite file under its state directory)
 #   LAB_REST_PORT  REST port inside ${P}controller (default 8080)
 #   LAB_AGENT_ARGS extra arguments for every nvo-agent
+#   LAB_PKI        a PKI folder (set by lab_pki_init): the controller then
+#                  runs with its certificate and every agent connects with
+#                  ssl: and a certificate naming it (made on demand)
 #   LAB_VERBOSE    1: log every step on stderr
 #
 # Every function returns 0 on success and non-zero (with a message on
@@ -272,6 +275,67 @@ lab__quiet_ns() {
 }
 
 # ---------------------------------------------------------------------------
+# PKI (TLS), made with ovs-pki as an operator would.  OVS's model: agents
+# (switches) hold certificates of the switch CA and trust the controller
+# CA; the controller the other way round.  Certificates have CN (and DNS
+# subjectAltName) NAME exactly (ovs-pki -u).  These need no lab_init.
+
+# lab_pki_init [DIR]: a new CA pair in DIR (default $LAB_DIR/pki; DIR/pki/
+# {switchca,controllerca}); sets and exports LAB_PKI=DIR.
+lab_pki_init() {
+    local _d
+    _d=${1:-$LAB_DIR/pki}
+    mkdir -p "$_d" || return 1
+    ovs-pki --dir="$_d/pki" --force init >/dev/null 2>&1 \
+        || { lab__err "ovs-pki init in $_d failed"; return 1; }
+    LAB_PKI=$_d
+    export LAB_PKI
+}
+
+# lab_pki_cert NAME TYPE [OUT [DIR]]: a new key and certificate for NAME,
+# OUT/NAME-privkey.pem and OUT/NAME-cert.pem (OUT defaults to DIR), signed
+# by TYPE's CA (switch or controller) of DIR (default $LAB_PKI).
+lab_pki_cert() {
+    local _d _o
+    _d=${4:-$LAB_PKI} _o=${3:-${4:-$LAB_PKI}}
+    mkdir -p "$_o" || return 1
+    (cd "$_o" && rm -f "$1-privkey.pem" "$1-req.pem" "$1-cert.pem" \
+        && ovs-pki --dir="$_d/pki" -u req+sign "$1" "$2" >/dev/null 2>&1) \
+        || { lab__err "ovs-pki req+sign $1 $2 failed"; return 1; }
+}
+
+# lab_pki_selfsigned NAME OUT: a key and a self-signed certificate with CN
+# NAME in OUT (what an attacker without the CA can make).
+lab_pki_selfsigned() {
+    mkdir -p "$2" || return 1
+    (cd "$2" && rm -f "$1-privkey.pem" "$1-req.pem" "$1-cert.pem" \
+        && ovs-pki --dir="$2/pki" -u req "$1" >/dev/null 2>&1 \
+        && ovs-pki --dir="$2/pki" self-sign "$1" >/dev/null 2>&1) \
+        || { lab__err "ovs-pki self-sign $1 failed"; return 1; }
+}
+
+# lab_pki_agent_args NAME [DIR]: nvo-agent's PKI options for NAME's files
+# in DIR (default $LAB_PKI), trusting $LAB_PKI's controller CA.
+lab_pki_agent_args() {
+    echo "--private-key=${2:-$LAB_PKI}/$1-privkey.pem" \
+         "--certificate=${2:-$LAB_PKI}/$1-cert.pem" \
+         "--ca-cert=$LAB_PKI/pki/controllerca/cacert.pem"
+}
+
+# lab_pki_ctl_args [NAME]: nvo-controller's PKI options (certificate NAME,
+# default ctl), trusting the switch CA.
+lab_pki_ctl_args() {
+    echo "--private-key=$LAB_PKI/${1:-ctl}-privkey.pem" \
+         "--certificate=$LAB_PKI/${1:-ctl}-cert.pem" \
+         "--ca-cert=$LAB_PKI/pki/switchca/cacert.pem"
+}
+
+# lab__pki_need NAME TYPE: makes NAME's certificate unless it exists.
+lab__pki_need() {
+    [ -f "$LAB_PKI/$1-cert.pem" ] || lab_pki_cert "$1" "$2"
+}
+
+# ---------------------------------------------------------------------------
 # Underlay.
 
 # lab_underlay_up: namespace ${P}ul with bridge br-ul (MTU LAB_UL_MTU,
@@ -312,6 +376,11 @@ lab_controller_start() {
         set -- "$@"
     else
         set -- --db="$LAB_DIR/ctl/nvo.db" "$@"
+    fi
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need ctl controller || return 1
+        # shellcheck disable=SC2046
+        set -- $(lab_pki_ctl_args) "$@"
     fi
     rm -f "$LAB_DIR/ctl/nvo-controller.pid"
     lab__do ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
@@ -400,6 +469,25 @@ lab_json_get() {
     python3 -c 'import json, sys
 v = json.load(sys.stdin).get(sys.argv[1])
 print("" if v is None else v)' "$1"
+}
+
+# lab_hv_state NAME: the hypervisor's southbound state (GET
+# /v1/hypervisors/NAME): connected, syncing, disconnected, ...
+lab_hv_state() { lab_rest GET "/v1/hypervisors/$1" | lab_json_get state; }
+
+# lab_wait_connected NAME [TENTHS]: polls until NAME is connected (default
+# up to 10 s); fails with its state otherwise.
+lab_wait_connected() {
+    local _i
+    _i=0
+    until [ "$(lab_hv_state "$1")" = connected ]; do
+        _i=$((_i + 1))
+        if [ $_i -gt "${2:-100}" ]; then
+            lab__err "$1 not connected: $(lab_rest GET "/v1/hypervisors/$1")"
+            return 1
+        fi
+        sleep 0.1
+    done
 }
 
 # ---------------------------------------------------------------------------
@@ -584,15 +672,21 @@ lab_kernel_hv_add() {
     lab_agent_start "$_n"
 }
 
-# lab_agent_start NAME: starts NAME's nvo-agent (detached) in its namespace.
+# lab_agent_start NAME: starts NAME's nvo-agent (detached) in its namespace;
+# with LAB_PKI over ssl: with a certificate naming it.
 lab_agent_start() {
-    local _d _n
+    local _d _n _c _p
     _n=$1 _d=$LAB_DIR/agent/$1
     mkdir -p "$_d"
     rm -f "$_d/nvo-agent.pid"
+    _c=tcp:$LAB_CTL_IP:6650 _p=
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need "$_n" switch || return 1
+        _c=ssl:$LAB_CTL_IP:6650 _p=$(lab_pki_agent_args "$_n")
+    fi
     # shellcheck disable=SC2086
     lab__do ip netns exec "$LAB_PREFIX$_n" "$LAB_AGENT_BIN" \
-        --controller="tcp:$LAB_CTL_IP:6650" --name="$_n" \
+        --controller="$_c" $_p --name="$_n" \
         --tunnel-ip="$(lab_node_get "$_n" ip)" --dataplane=kernel \
         --role="$(lab_node_get "$_n" role)" --log-file="$_d/nvo-agent.log" \
         --pidfile="$_d/nvo-agent.pid" --detach ${LAB_AGENT_ARGS:-} \
