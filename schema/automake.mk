@@ -2,7 +2,8 @@
 #
 # SQLite (the embedded default): numbered migrations
 # (schema/NNN-description.sql), embedded into nvo-controller at build time
-# by schema/gen-migrations.sh and applied by controller/store.c at start.
+# by schema/gen-migrations.sh and applied by controller/store-sqlite.c at
+# start.
 # Add a migration: a new schema/NNN-*.sql file listed in NVO_MIGRATIONS.
 NVO_MIGRATIONS = schema/001-initial.sql
 EXTRA_DIST += $(NVO_MIGRATIONS) schema/gen-migrations.sh
