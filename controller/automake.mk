@@ -8,7 +8,8 @@ controller_libnvoctl_a_SOURCES = \
 	controller/desired.c controller/desired.h \
 	controller/model.c controller/model.h \
 	controller/southbound.c controller/southbound.h \
-	controller/store-ovsdb.c controller/store-ovsdb.h
+	controller/store-ovsdb.c controller/store-ovsdb.h \
+	controller/cluster.c controller/cluster.h
 controller_libnvoctl_a_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS) $(H2O_CFLAGS) \
 	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(PROTOBUF_C_CFLAGS)
 

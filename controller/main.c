@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "controller/agent-server.h"
+#include "controller/cluster.h"
 #include "controller/ctl.h"
 #include "controller/model.h"
 #include "controller/ovs-sb.h"
@@ -33,6 +35,7 @@ VLOG_DEFINE_THIS_MODULE(main);
 struct options {
     char *db;
     const char *export_to;      /* --export-to=ovsdb:..., or NULL. */
+    char *name;                 /* --name, default the host name. */
     const char *rest;
     const char *agents;
     const char *log_file;
@@ -59,6 +62,12 @@ vSwitch ones over OVSDB and OpenFlow 1.3, kernel ones through nvo-agent.\n\
 Options:\n\
   --db=FILE             SQLite database (default: $NVO_STATE_DIR/nvo.db,\n\
                         NVO_STATE_DIR defaulting to %s)\n\
+  --db=ovsdb:REMOTE[,REMOTE...]\n\
+                        cluster mode: the store in a Raft-clustered OVSDB\n\
+                        database (schema/nvo.ovsschema), each REMOTE\n\
+                        tcp:IP:PORT or ssl:IP:PORT (doc/cluster.md)\n\
+  --name=NAME           this controller's name in a cluster (default: the\n\
+                        host name)\n\
   --rest=ADDR:PORT      REST API listen address (default: %s)\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
@@ -97,7 +106,7 @@ parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
            OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT,
-           OPT_EXPORT_TO };
+           OPT_EXPORT_TO, OPT_NAME };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"rest", required_argument, NULL, OPT_REST},
@@ -106,6 +115,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"agent-heartbeat", required_argument, NULL, OPT_AGENT_HB},
         {"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
         {"export-to", required_argument, NULL, OPT_EXPORT_TO},
+        {"name", required_argument, NULL, OPT_NAME},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -130,6 +140,7 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_REST: o->rest = optarg; break;
         case OPT_AGENTS: o->agents = optarg; break;
         case OPT_EXPORT_TO: o->export_to = optarg; break;
+        case OPT_NAME: free(o->name); o->name = xstrdup(optarg); break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
@@ -174,9 +185,26 @@ parse_options(int argc, char *argv[], struct options *o)
     }
     if (o->db && !strncmp(o->db, NVO_STORE_OVSDB_PREFIX,
                           strlen(NVO_STORE_OVSDB_PREFIX))) {
-        fprintf(stderr, "nvo-controller: --db=%s: this build has no "
-                "clustered store yet; use --db=FILE (SQLite), or "
-                "--export-to to prepare a cluster\n", o->db);
+        char *remotes = NULL;
+        if (nvo_store_ovsdb_parse(o->db, &remotes, &errmsg)) {
+            fprintf(stderr, "nvo-controller: --db: %s\n", errmsg);
+            exit(EXIT_FAILURE);
+        }
+        free(remotes);
+        if (o->export_to) {
+            fprintf(stderr, "nvo-controller: --export-to copies an SQLite "
+                    "store: give --db=FILE\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    if (!o->name) {
+        char host[256];
+        o->name = xstrdup(gethostname(host, sizeof host) || !*host
+                          ? "nvo-controller" : host);
+    }
+    if (!*o->name || strlen(o->name) > 64) {
+        fprintf(stderr, "nvo-controller: --name must have 1 to 64 "
+                "characters\n");
         exit(EXIT_FAILURE);
     }
     if (!o->db) {
@@ -206,7 +234,7 @@ export_store(const struct options *o)
 
     error = nvo_store_ovsdb_parse(o->export_to, &remotes, &errmsg);
     if (!error) {
-        error = nvo_store_open(o->db, &store, &errmsg);
+        error = nvo_store_open(o->db, NULL, &store, &errmsg);
     }
     if (!error) {
         m = nvo_model_create();
@@ -287,6 +315,7 @@ main(int argc, char *argv[])
         int status = export_store(&o);
         nvo_pki_destroy(&o.pki);
         free(o.db);
+        free(o.name);
         return status;
     }
     if (o.detach) {
@@ -297,6 +326,7 @@ main(int argc, char *argv[])
     nvo_ctl_init(&s.ctl, loop);
     s.ctl.wait_timeout_ms = o.wait_timeout_ms;
 
+    nvo_pki_configure_ovs(&o.pki);      /* For ssl: remotes. */
     error = nvo_store_open(o.db, loop, &s.ctl.store, &errmsg);
     if (error) {
         VLOG_ERR("%s", errmsg);
@@ -310,6 +340,13 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     VLOG_INFO("%s: store at revision %"PRId64, o.db, s.ctl.model->revision);
+    if (!strncmp(o.db, NVO_STORE_OVSDB_PREFIX, strlen(NVO_STORE_OVSDB_PREFIX))) {
+        /* Cluster mode: share the OVS hypervisors with the other
+         * controllers (doc/cluster.md). */
+        s.ctl.cluster = nvo_cluster_create(
+            loop, o.db + strlen(NVO_STORE_OVSDB_PREFIX), o.name, o.rest,
+            o.agents, nvo_ctl_cluster_changed, &s.ctl);
+    }
     s.ctl.svc = nvo_svc_create(&s.ctl);
 
     s.ctl.agents = agent_server_create(loop, o.agents, nvo_ctl_confirmed,
@@ -334,7 +371,6 @@ main(int argc, char *argv[])
                                 o.agent_timeout_ms ? o.agent_timeout_ms
                                                    : 10000);
     }
-    nvo_pki_configure_ovs(&o.pki);
     s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs_sb_create(loop,
                                                        nvo_ctl_confirmed,
                                                        &s.ctl));
@@ -357,8 +393,8 @@ main(int argc, char *argv[])
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     uv_signal_init(loop, &s.sigint);
     uv_signal_start(&s.sigint, on_signal, SIGINT);
-    VLOG_INFO("nvo-controller %s: REST on %s, agents on %s", NVO_VERSION,
-              o.rest, o.agents);
+    VLOG_INFO("nvo-controller %s (%s): REST on %s, agents on %s",
+              NVO_VERSION, o.name, o.rest, o.agents);
     warn_plain(&o);
     nvo_daemon_ready();
 
@@ -371,6 +407,7 @@ main(int argc, char *argv[])
     nvo_daemon_uv_close_all(loop);
     nvo_daemon_pidfile_remove();
     free(o.db);
+    free(o.name);
     nvo_pki_destroy(&o.pki);
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;

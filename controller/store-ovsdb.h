@@ -19,8 +19,10 @@
 #define NVO_STORE_OVSDB_H 1
 
 #include <stdint.h>
+#include <uv.h>
 
 struct nvo_model;
+struct nvo_store;
 
 /* The prefix of --db values that select the clustered store. */
 #define NVO_STORE_OVSDB_PREFIX "ovsdb:"
@@ -44,5 +46,18 @@ int nvo_store_ovsdb_parse(const char *db, char **remotes, char **errmsg);
  * On failure sets '*errmsg' (caller frees). */
 int nvo_store_ovsdb_export(const struct nvo_model *m, const char *remotes,
                            uint64_t timeout_ms, char **errmsg);
+
+/* Opens the clustered store 'db' ("ovsdb:REMOTE[,REMOTE...]") for use on
+ * 'loop' (store.h): starts its session on a thread of its own; the first
+ * nvo_store_load() waits (up to 30 s) for a replica of the database from
+ * the cluster's leader.  On success returns 0 and sets '*storep' (caller
+ * owns; nvo_store_close()).  On a bad 'db' returns -EINVAL and sets
+ * '*errmsg' (caller frees).
+ *
+ * Writes (store.h) wait for a reachable leader for up to 5 s, then fail
+ * with -EAGAIN; reads are the caller's model, kept up to date with every
+ * other controller's writes through the change callback. */
+int nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
+                         struct nvo_store **storep, char **errmsg);
 
 #endif /* controller/store-ovsdb.h */

@@ -39,6 +39,7 @@
 #   ctl/          controller log and pidfile; agent/NAME/ likewise per agent
 #   dbN/          Raft member N of the cluster-mode OVSDB (lab_raft_up):
 #                 nvo.db, ovsdb-server.{ctl,pid,log}; raft-n says how many
+#   ctlN/         cluster-mode controller N (lab_ctl_start): log, pidfile
 #
 # Settings (environment, read by lab_init):
 #   LAB_NET        underlay subnet, a /24 (default 192.0.2.0/24)
@@ -382,27 +383,36 @@ lab_controller_start() {
         # shellcheck disable=SC2046
         set -- $(lab_pki_ctl_args) "$@"
     fi
-    rm -f "$LAB_DIR/ctl/nvo-controller.pid"
-    lab__do ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
+    lab__controller_run "$LAB_CTL_NS" "$LAB_DIR/ctl" "$@" || return 1
+    lab__log "controller up (pid $(cat "$LAB_DIR/ctl/nvo-controller.pid"))"
+}
+
+# lab__controller_run NS DIR [ARGS...]: nvo-controller detached in
+# namespace NS (REST on 127.0.0.1:$LAB_REST_PORT, agents on 6650), log and
+# pidfile in DIR; records its PID and waits for GET /healthz.
+lab__controller_run() {
+    local _d _i _ns
+    _ns=$1 _d=$2; shift 2
+    rm -f "$_d/nvo-controller.pid"
+    lab__do ip netns exec "$_ns" "$LAB_CONTROLLER_BIN" \
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
-        --log-file="$LAB_DIR/ctl/nvo-controller.log" \
-        --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
-        2>"$LAB_DIR/ctl/nvo-controller.stderr" \
-        || { cat "$LAB_DIR/ctl/nvo-controller.stderr" >&2
-             tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
+        --log-file="$_d/nvo-controller.log" \
+        --pidfile="$_d/nvo-controller.pid" --detach "$@" \
+        2>"$_d/nvo-controller.stderr" \
+        || { cat "$_d/nvo-controller.stderr" >&2
+             tail -n 20 "$_d/nvo-controller.log" >&2 2>/dev/null
              return 1; }
-    lab__record_pid "$LAB_DIR/ctl/nvo-controller.pid" || return 1
+    lab__record_pid "$_d/nvo-controller.pid" || return 1
     _i=0
-    until [ "$(lab_rest_status GET /healthz)" = 200 ]; do
+    until [ "$(LAB_CTL_NS=$_ns lab_rest_status GET /healthz)" = 200 ]; do
         _i=$((_i + 1))
         if [ $_i -gt 100 ]; then
-            lab__err "controller: no answer on /healthz after 10 s"
-            tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2
+            lab__err "controller in $_ns: no answer on /healthz after 10 s"
+            tail -n 20 "$_d/nvo-controller.log" >&2
             return 1
         fi
         sleep 0.1
     done
-    lab__log "controller up (pid $(cat "$LAB_DIR/ctl/nvo-controller.pid"))"
 }
 
 # lab_controller_stop [SIGNAL]: stops nvo-controller (default SIGTERM,
@@ -1019,6 +1029,58 @@ lab_raft_up() {
         sleep 0.1
     done
     lab__log "Raft cluster of $_n up, leader member $(lab_raft_leader)"
+}
+
+# Cluster-mode controllers: controller N runs in namespace ${P}ctlN at
+# $LAB_NET_BASE.(190+N) with --db=ovsdb:$(lab_raft_remotes) --name=ctlN,
+# REST on 127.0.0.1:$LAB_REST_PORT and agents on 6650 there; state in
+# $LAB_DIR/ctlN/.  REST to it: LAB_CTL_NS=$(lab_ctl_ns N) lab_rest ...
+
+lab_ctl_ip() { echo "$LAB_NET_BASE.$((190 + $1))"; }
+lab_ctl_ns() { echo "${LAB_PREFIX}ctl$1"; }
+
+# lab_ctl_start N [EXTRA-ARGS...]: starts cluster controller N (creating
+# its namespace the first time); waits for GET /healthz.
+lab_ctl_start() {
+    local _d _n _ns
+    lab__need_init || return 1
+    _n=$1; shift
+    _d=$LAB_DIR/ctl$_n _ns=$(lab_ctl_ns "$_n")
+    [ "${LAB_RAFT_N:-0}" -gt 0 ] || { lab__err "lab_raft_up first"; return 1; }
+    if [ ! -f "$LAB_DIR/node/ctl$_n" ]; then
+        lab__netns_add "ctl$_n" || return 1
+        lab__quiet_ns "$_ns"
+        lab__veth_to_underlay "ctl$_n" || return 1
+        lab__do ip -n "$_ns" addr add "$(lab_ctl_ip "$_n")/24" dev ul0 \
+            || return 1
+        lab__set "$LAB_DIR/node/ctl$_n" kind ctl
+        lab__set "$LAB_DIR/node/ctl$_n" ip "$(lab_ctl_ip "$_n")"
+    fi
+    mkdir -p "$_d"
+    lab__controller_run "$_ns" "$_d" --db="ovsdb:$(lab_raft_remotes)" \
+        --name="ctl$_n" "$@"
+}
+
+# lab_ctl_stop N [SIGNAL]: stops cluster controller N (default SIGTERM;
+# KILL to crash it).  Its namespace stays.
+lab_ctl_stop() {
+    lab__stop_pidfile "$LAB_DIR/ctl$1/nvo-controller.pid" "${2:-TERM}"
+}
+
+lab_ctl_pid() { cat "$LAB_DIR/ctl$1/nvo-controller.pid"; }
+
+# lab_ctl_rest N METHOD PATH [JSON]: lab_rest against controller N.
+lab_ctl_rest() {
+    local _n
+    _n=$1; shift
+    LAB_CTL_NS=$(lab_ctl_ns "$_n") lab_rest "$@"
+}
+
+# lab_ctl_rest_status N METHOD PATH [JSON]: lab_rest_status against N.
+lab_ctl_rest_status() {
+    local _n
+    _n=$1; shift
+    LAB_CTL_NS=$(lab_ctl_ns "$_n") lab_rest_status "$@"
 }
 
 # lab_raft_client NODE ARGS...: ovsdb-client ARGS in NODE's namespace

@@ -5,4 +5,6 @@ TESTS += tests/unit/test-store-ovsdb
 tests_unit_test_store_ovsdb_SOURCES = tests/unit/test-store-ovsdb.c
 tests_unit_test_store_ovsdb_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
 tests_unit_test_store_ovsdb_LDADD = $(NVO_UNIT_LDADD)
-EXTRA_DIST += tests/integration/test-cluster-raft.sh
+EXTRA_DIST += tests/integration/test-cluster-raft.sh \
+	tests/integration/test-cluster-store.sh \
+	tests/integration/test-cluster-failover.sh

@@ -29,19 +29,6 @@ lab_raft_up 3 || die "raft cluster"
 ok "3-member Raft cluster formed in $(( ($(date +%s%N) - t0) / 1000000 )) ms, leader db$(lab_raft_leader)"
 remotes=$(lab_raft_remotes)
 
-# poll_check DESCRIPTION SHELL-CODE [SECONDS]: like check, for a
-# condition that becomes true: passes once SHELL-CODE exits 0, fails after
-# SECONDS (default 10; a loaded machine elects and catches up slower).
-poll_check() {
-    local _i
-    _i=0
-    until (eval "$2") >/dev/null 2>&1; do
-        _i=$((_i + 1))
-        [ $_i -ge $((${3:-10} * 5)) ] && { bad "$1 (not within ${3:-10} s)"; return; }
-        sleep 0.2
-    done
-    ok "$1"
-}
 
 # ovsdb-client from the controller's namespace (any node on the underlay).
 client() { lab_raft_client controller "$@"; }

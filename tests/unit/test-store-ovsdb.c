@@ -67,7 +67,7 @@ test_idl_class(void **state OVS_UNUSED)
 {
     static const char *tables[] = {
         "NVO_Global", "Network", "Hypervisor", "Port", "Controller",
-        "Hypervisor_Private",
+        "Hypervisor_Private", "Journal",
     };
     assert_string_equal(nvorec_idl_class.database, NVO_STORE_OVSDB_NAME);
     assert_int_equal(nvorec_idl_class.n_tables, ARRAY_SIZE(tables));
