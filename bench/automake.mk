@@ -8,3 +8,4 @@ include bench/svcnode.mk
 bench: all
 	@set -e; for b in $(NVO_BENCHES); do echo "=== $$b"; sh $(srcdir)/$$b; done
 .PHONY: bench
+include bench/cluster.mk

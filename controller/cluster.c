@@ -109,10 +109,17 @@ struct nvo_cluster {
     bool map_lease;
 };
 
-static uint32_t
-rendezvous(const char *controller, const char *hv)
+uint32_t
+nvo_cluster_weight(const char *controller, const char *hv)
 {
     return hash_string(hv, hash_string(controller, 0));
+}
+
+bool
+nvo_cluster_prefers(const char *a, const char *b, const char *hv)
+{
+    uint32_t wa = nvo_cluster_weight(a, hv), wb = nvo_cluster_weight(b, hv);
+    return wa > wb || (wa == wb && strcmp(a, b) > 0);
 }
 
 static struct cl_peer *
@@ -204,16 +211,11 @@ desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
               long long int now)
 {
     const char *best = self_live ? c->name : NULL;
-    uint32_t best_h = self_live ? rendezvous(c->name, hv) : 0;
     struct cl_peer *p;
     HMAP_FOR_EACH (p, node, &c->peers) {
-        if (peer_live(p, now)) {
-            uint32_t h = rendezvous(p->name, hv);
-            if (!best || h > best_h
-                || (h == best_h && strcmp(p->name, best) > 0)) {
-                best = p->name;
-                best_h = h;
-            }
+        if (peer_live(p, now)
+            && (!best || nvo_cluster_prefers(p->name, best, hv))) {
+            best = p->name;
         }
     }
     return best;
@@ -480,6 +482,12 @@ cluster_thread(void *c_)
         lease_until = c->lease_until;
         ovs_mutex_unlock(&c->mutex);
         bool lease_valid = now < lease_until;
+        if (!lease_valid && c->map_lease) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s: lease expired (no heartbeat committed "
+                         "for %d ms): programming nothing until renewed",
+                         c->name, NVO_CLUSTER_LEASE_MS);
+        }
         update_peers(c, now);
 
         unsigned int seqno = ovsdb_idl_get_seqno(c->idl);

@@ -23,9 +23,9 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define NVO_CLUSTER_HEARTBEAT_MS 500
-#define NVO_CLUSTER_LEASE_MS 1500
-#define NVO_CLUSTER_DEAD_MS 3000
+#define NVO_CLUSTER_HEARTBEAT_MS 250
+#define NVO_CLUSTER_LEASE_MS 2500
+#define NVO_CLUSTER_DEAD_MS 3500
 
 struct nvo_cluster;
 
@@ -62,6 +62,13 @@ int64_t nvo_cluster_confirmed(struct nvo_cluster *, const char *hv);
  * (written to Hypervisor_Private.confirmed soon, batched). */
 void nvo_cluster_set_confirmed(struct nvo_cluster *, const char *hv,
                                int64_t revision);
+
+/* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
+ * the largest weight, so a controller that joins takes about 1/N of the
+ * hypervisors and one that leaves gives away only its own.  Pure. */
+uint32_t nvo_cluster_weight(const char *controller, const char *hv);
+/* True if controller 'a' wins 'hv' over 'b' (ties by name). */
+bool nvo_cluster_prefers(const char *a, const char *b, const char *hv);
 
 /* Number of live controllers, this one included, and whether this one's
  * lease is valid (for /metrics and logs). */
