@@ -12,8 +12,8 @@
 #    acknowledged write is there afterwards
 #  - two of three members down: a write answers 503 with a JSON error
 #    within seconds, reads still answer; members back: writes work again
-#  - OVS: two hypervisors programmed from the clustered store ping
-# Hypervisors registered as "kernel" run no agent (nothing to program).
+# Hypervisors registered as "kernel" run no agent (nothing to program);
+# OVS hypervisors on the cluster: test-cluster-failover.sh.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
@@ -165,19 +165,5 @@ poll_check "majority back: writes work again" \
 ok "first write after the majority returned: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 poll_check "and reach the other controller" \
     "lab_ctl_rest 2 GET /v1/networks/gray | grep -q 5004"
-
-# --- OVS hypervisors programmed from the clustered store ---------------------
-lab_ctl_stop 2 || die "stop 2"     # One controller programs them.
-lab_ovs_hv_add hv1 192.0.2.11 || die hv1
-lab_ovs_hv_add hv2 192.0.2.12 || die hv2
-lab_vm_add hv1 vm1 02:00:00:00:01:01 10.0.0.1/24 || die vm1
-lab_vm_add hv2 vm2 02:00:00:00:01:02 10.0.0.2/24 || die vm2
-LAB_CTL_NS=$(lab_ctl_ns 1)
-lab_register_network ovsnet 6001 || die "network ovsnet"
-lab_register_hv hv1 || die "hypervisor hv1"
-lab_register_hv hv2 || die "hypervisor hv2"
-lab_start_vm vm1 ovsnet >/dev/null || die "start vm1"
-lab_start_vm vm2 ovsnet >/dev/null || die "start vm2"
-check "vm1 pings vm2 across the overlay" "lab_ping vm1 10.0.0.2"
 
 ovs_test_done
