@@ -1,6 +1,7 @@
 #include <config.h>
 #include "controller/southbound.h"
 
+#include <errno.h>
 #include <string.h>
 
 const char *
@@ -34,6 +35,16 @@ nvo_sb_status(struct nvo_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
     memset(st, 0, sizeof *st);
     st->state = NVO_SB_UNKNOWN;
     sb->class->status(sb, hv_id, st);
+}
+
+int
+nvo_sb_resync(struct nvo_sb *sb, int64_t hv_id)
+{
+    if (!sb->class->resync) {
+        return -EOPNOTSUPP;
+    }
+    sb->class->resync(sb, hv_id);
+    return 0;
 }
 
 void

@@ -60,6 +60,11 @@ struct nvo_sb_class {
     /* Fills '*st' for 'hv_id' (zeroed, NVO_SB_UNKNOWN if never seen). */
     void (*status)(struct nvo_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
+    /* Optional (NULL: unsupported): has hypervisor 'hv_id' re-read what it
+     * holds and repair any difference with its desired state (a drift
+     * audit's repair).  Asynchronous. */
+    void (*resync)(struct nvo_sb *, int64_t hv_id);
+
     /* Closes every connection (hypervisors keep forwarding with what they
      * have) and frees the southbound, possibly once the loop has closed
      * its handles.  Makes no callback afterwards. */
@@ -77,5 +82,7 @@ void nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id);
 void nvo_sb_status(struct nvo_sb *sb, int64_t hv_id,
                    struct nvo_sb_status *st);
 void nvo_sb_destroy(struct nvo_sb *sb);
+/* Returns -EOPNOTSUPP if 'sb''s class cannot resync, else 0. */
+int nvo_sb_resync(struct nvo_sb *sb, int64_t hv_id);
 
 #endif /* controller/southbound.h */
