@@ -6,4 +6,5 @@ controller_libnvoctl_a_SOURCES += \
 	controller/ovs-ofctrl.c controller/ovs-ofctrl.h \
 	controller/ovs-flows.c controller/ovs-flows.h \
 	controller/ovs-flowset.c controller/ovs-flowset.h \
+	controller/ovs-flowinc.c controller/ovs-flowinc.h \
 	controller/ovs-tunnels.c controller/ovs-tunnels.h
