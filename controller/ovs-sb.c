@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "controller/desired.h"
 #include "controller/ovs-hv.h"
@@ -85,6 +86,8 @@ struct ovs_sb {
                                  * failures (ever, also of removed ones). */
     bool exiting;
     struct nvo_pki pki;         /* TLS files for ssl: remotes, or none. */
+    struct timespec key_mtime;  /* OVS thread: 'pki' key and certificate */
+    struct timespec cert_mtime; /* as last handed to stream-ssl. */
 
     struct latch latch;         /* Wakes the OVS thread. */
 
@@ -229,6 +232,40 @@ sb_coalesce(const struct ovs_sb *sb, long long int pass_start_us)
     }
 }
 
+static bool
+sb_mtime_changed(const char *file, struct timespec *seen, struct timespec *now)
+{
+    struct stat st;
+    if (!file || stat(file, &st)) {
+        *now = *seen;
+        return false;
+    }
+    *now = st.st_mtim;
+    return now->tv_sec != seen->tv_sec || now->tv_nsec != seen->tv_nsec;
+}
+
+/* Hands the PKI files to stream-ssl.  stream_ssl_set_key_and_cert()
+ * reloads the pair only when both files changed since its previous call,
+ * so it must not be called while only one of them has been replaced (an
+ * operator or ovs-pki writes them one after the other): then the other
+ * would never be loaded.  The CA file is handed over every time. */
+static void
+sb_configure_pki(struct ovs_sb *sb)
+    OVS_REQUIRES(sb->mutex)
+{
+    struct timespec key, cert;
+    bool key_changed = sb_mtime_changed(sb->pki.private_key, &sb->key_mtime,
+                                        &key);
+    bool cert_changed = sb_mtime_changed(sb->pki.certificate,
+                                         &sb->cert_mtime, &cert);
+    if (key_changed != cert_changed) {
+        return;                 /* Half replaced: look again next round. */
+    }
+    nvo_pki_configure_ovs(&sb->pki);
+    sb->key_mtime = key;
+    sb->cert_mtime = cert;
+}
+
 static void *
 sb_thread_main(void *sb_)
 {
@@ -249,7 +286,7 @@ sb_thread_main(void *sb_)
          * before connecting, as OVS's own daemons do in their main loops,
          * so reconnections use a replaced certificate. */
         ovs_mutex_lock(&sb->mutex);
-        nvo_pki_configure_ovs(&sb->pki);
+        sb_configure_pki(sb);
         ovs_mutex_unlock(&sb->mutex);
         struct sb_hv *h;
         HMAP_FOR_EACH (h, node, &sb->hvs) {
