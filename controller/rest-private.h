@@ -66,7 +66,7 @@ struct nvo_rest {
     char *token_file;           /* --rest-token-file, or NULL. */
     struct rest_tls_file tls[2]; /* Private key, certificate. */
     uint64_t tls_checked_ms;    /* uv_now() of the last look at them. */
-    struct ovs_list conns;      /* struct rest_conn: open connections. */
+    struct ovs_list conns;      /* struct rest_conn: client connections. */
     uv_prepare_t *prepare;      /* Screens their reads; freed on close. */
     struct ovs_list pending;    /* struct rest_pending: ?wait=1 writes. */
     struct nvo_metrics metrics;

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/socket.h>
 
 #include "controller/ctl.h"
 #include "controller/rest-framing.h"
@@ -69,9 +70,20 @@ struct rest_pending {
     h2o_iovec_t location;       /* From req->pool; len 0 if none. */
 };
 
-/* Kept reachable when the h2o context could not be disposed at exit
- * because connections were still open (see nvo_rest_destroy()). */
-static struct nvo_rest *rest_lingering;
+/* One client connection: its socket, which h2o owns once accepted and
+ * closes when the connection ends (rest_conn_closed() frees it). */
+struct rest_conn {
+    uv_tcp_t tcp;               /* First: h2o's close callback gets it. */
+    struct ovs_list node;       /* In nvo_rest.conns. */
+    struct nvo_rest *rest;
+    h2o_socket_t *sock;         /* NULL until accepted. */
+    h2o_socket_cb h2o_read;     /* h2o's read callback, wrapped. */
+    struct rest_framing rf;     /* See screen_input(). */
+    struct timeval connected_at;
+};
+
+/* How long nvo_rest_destroy() waits for client connections to close. */
+#define NVO_REST_CLOSE_TIMEOUT_MS 2000
 
 static const char *
 status_reason(int status)
@@ -834,14 +846,6 @@ nvo_rest_reload(struct nvo_rest *r)
  * everything after it is cut from the socket's input and replaced by a
  * request for REST_REFUSED_PATH, answered with the JSON error and
  * "Connection: close". */
-struct rest_conn {
-    struct ovs_list node;       /* In nvo_rest.conns. */
-    struct nvo_rest *rest;
-    h2o_socket_t *sock;
-    h2o_socket_cb h2o_read;     /* h2o's read callback, wrapped. */
-    struct rest_framing rf;
-    struct timeval connected_at;
-};
 
 #define REST_REFUSED_PATH "/.nvo-refused"
 
@@ -902,6 +906,9 @@ rewrap_reads(uv_prepare_t *prepare)
     struct rest_conn *rc;
 
     LIST_FOR_EACH (rc, node, &r->conns) {
+        if (!rc->sock) {
+            continue;
+        }
         h2o_socket_cb cb = rc->sock->_cb.read;
         if (cb && cb != screen_read) {
             rc->h2o_read = cb;
@@ -910,14 +917,6 @@ rewrap_reads(uv_prepare_t *prepare)
     }
 }
 
-static void
-conn_closed(void *rc_)
-{
-    struct rest_conn *rc = rc_;
-    ovs_list_remove(&rc->node);
-    rest_framing_destroy(&rc->rf);
-    free(rc);
-}
 
 /* TLS handshake done (or none needed): screen what came with it, then
  * hand the socket to h2o's HTTP/1 server. */
@@ -961,6 +960,15 @@ answer_refused(struct rest_call *c, const char *path)
 }
 
 static void
+rest_conn_closed(uv_handle_t *handle)
+{
+    struct rest_conn *rc = CONTAINER_OF(handle, struct rest_conn, tcp);
+    ovs_list_remove(&rc->node);
+    rest_framing_destroy(&rc->rf);
+    free(rc);
+}
+
+static void
 on_accept(uv_stream_t *listener, int status)
 {
     struct nvo_rest *r = listener->data;
@@ -970,23 +978,24 @@ on_accept(uv_stream_t *listener, int status)
         VLOG_WARN_RL(&rl, "accept failed: %s", uv_strerror(status));
         return;
     }
-    uv_tcp_t *conn = xmalloc(sizeof *conn);
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *) conn)) {
-        uv_close((uv_handle_t *) conn, (uv_close_cb) free);
+    struct rest_conn *rc = xzalloc(sizeof *rc);
+    ovs_list_init(&rc->node);
+    rest_framing_init(&rc->rf);
+    uv_tcp_init(listener->loop, &rc->tcp);
+    if (uv_accept(listener, (uv_stream_t *) &rc->tcp)) {
+        uv_close((uv_handle_t *) &rc->tcp, rest_conn_closed);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
+    uv_tcp_nodelay(&rc->tcp, 1);
     tls_maybe_reload(r, false);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *) conn,
-                                              (uv_close_cb) free);
-    struct rest_conn *rc = xzalloc(sizeof *rc);
+    ovs_list_push_back(&r->conns, &rc->node);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *) &rc->tcp,
+                                              rest_conn_closed);
     rc->rest = r;
     rc->sock = sock;
-    rest_framing_init(&rc->rf);
     gettimeofday(&rc->connected_at, NULL);
-    ovs_list_push_back(&r->conns, &rc->node);
-    sock->on_close.cb = conn_closed;
+    /* Only to find 'rc' from the socket; rest_conn_closed() frees it. */
+    sock->on_close.cb = NULL;
     sock->on_close.data = rc;
     if (r->accept_ctx.ssl_ctx) {
         h2o_socket_ssl_handshake(sock, r->accept_ctx.ssl_ctx, NULL,
@@ -1067,6 +1076,42 @@ listener_closed(uv_handle_t *handle)
     }
 }
 
+static void
+close_deadline(uv_timer_t *t)
+{
+    *(bool *) t->data = true;
+}
+
+/* Ends every client connection: shutting a socket's read side down makes
+ * h2o read EOF once it has written what it had to (a 503 to a waiting
+ * write) and free the connection, which closes the socket.
+ * Runs the loop until all are gone or NVO_REST_CLOSE_TIMEOUT_MS passed. */
+static void
+rest_close_conns(struct nvo_rest *r)
+{
+    if (ovs_list_is_empty(&r->conns)) {
+        return;
+    }
+    struct rest_conn *rc;
+    LIST_FOR_EACH (rc, node, &r->conns) {
+        uv_os_fd_t fd;
+        if (!uv_fileno((uv_handle_t *) &rc->tcp, &fd)) {
+            shutdown(fd, SHUT_RD);
+        }
+    }
+    uv_loop_t *loop = r->listener->loop;
+    bool expired = false;
+    uv_timer_t *timer = xmalloc(sizeof *timer);
+    uv_timer_init(loop, timer);
+    timer->data = &expired;
+    uv_timer_start(timer, close_deadline, NVO_REST_CLOSE_TIMEOUT_MS, 0);
+    while (!ovs_list_is_empty(&r->conns) && !expired) {
+        uv_run(loop, UV_RUN_ONCE);
+    }
+    uv_timer_stop(timer);
+    uv_close((uv_handle_t *) timer, (uv_close_cb) free);
+}
+
 void
 nvo_rest_destroy(struct nvo_rest *r)
 {
@@ -1077,26 +1122,26 @@ nvo_rest_destroy(struct nvo_rest *r)
         uv_close((uv_handle_t *) r->prepare, (uv_close_cb) free);
         r->prepare = NULL;
     }
-    /* Sockets still open close after 'r' may be gone: unlink them. */
-    struct rest_conn *rc;
-    LIST_FOR_EACH_SAFE (rc, node, &r->conns) {
-        ovs_list_remove(&rc->node);
-        ovs_list_init(&rc->node);
-    }
+    /* Writes still waiting get 503 (their change is committed or not, as
+     * the store decided; the client can read it back after a restart). */
     struct rest_pending *p;
     LIST_FOR_EACH_SAFE (p, node, &r->pending) {
         nvo_svc_call_cancel(p->call);
         p->call = NULL;
         ovs_list_remove(&p->node);
         ovs_list_init(&p->node);
+        reply_error(r, p->req, 503, "shutting_down", "the controller is "
+                    "stopping; read the resource back to see whether the "
+                    "write was committed");
     }
-    if (!h2o_linklist_is_empty(&r->ctx.http1._conns)
-        || !h2o_linklist_is_empty(&r->ctx.http2._conns)) {
-        /* Open connections still use the context; the loop's final
-         * uv_walk closes their sockets.  Keep 'r' for them. */
+    rest_close_conns(r);
+    if (!ovs_list_is_empty(&r->conns)) {
+        /* A connection h2o would not let go: its memory stays with it
+         * (the process is exiting). */
+        VLOG_WARN("%"PRIuSIZE" REST connections did not close within %d ms",
+                  ovs_list_size(&r->conns), NVO_REST_CLOSE_TIMEOUT_MS);
         r->listener->data = NULL;
         uv_close((uv_handle_t *) r->listener, listener_closed);
-        rest_lingering = r;
         return;
     }
     /* Close the listener first: close callbacks run last-closed-first, so
