@@ -160,6 +160,16 @@ sb_take_mail(struct ovs_sb *sb)
             sb->removed_check_failures += ovs_hv_self_check_failures(h->hv);
             ovs_hv_destroy(h->hv);
             free(h);
+            /* ovs_sb_remove() dropped its status already, but a
+             * sb_publish() before this mail was taken put it back: drop it
+             * again, now that nothing can re-insert it. */
+            ovs_mutex_lock(&sb->mutex);
+            struct sb_status *st = sb_status_find(sb, op->hv_id);
+            if (st) {
+                hmap_remove(&sb->status, &st->node);
+                free(st);
+            }
+            ovs_mutex_unlock(&sb->mutex);
         }
         free(op);
     }

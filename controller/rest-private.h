@@ -51,6 +51,7 @@ struct nvo_rest {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     uv_tcp_t *listener;         /* Freed in its close callback. */
+    struct ovs_list conns;      /* struct rest_conn: client connections. */
     struct ovs_list pending;    /* struct rest_pending: ?wait=1 writes. */
     struct nvo_metrics metrics;
 };

@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "controller/ctl.h"
 #include "controller/model.h"
@@ -62,9 +63,15 @@ struct rest_pending {
     h2o_iovec_t location;       /* From req->pool; len 0 if none. */
 };
 
-/* Kept reachable when the h2o context could not be disposed at exit
- * because connections were still open (see nvo_rest_destroy()). */
-static struct nvo_rest *rest_lingering;
+/* One client connection: its socket, which h2o owns once accepted and
+ * closes when the connection ends (rest_conn_closed() frees it). */
+struct rest_conn {
+    uv_tcp_t tcp;               /* First: h2o's close callback gets it. */
+    struct ovs_list node;       /* In nvo_rest.conns. */
+};
+
+/* How long nvo_rest_destroy() waits for client connections to close. */
+#define NVO_REST_CLOSE_TIMEOUT_MS 2000
 
 static const char *
 status_reason(int status)
@@ -526,6 +533,14 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 }
 
 static void
+rest_conn_closed(uv_handle_t *handle)
+{
+    struct rest_conn *rc = CONTAINER_OF(handle, struct rest_conn, tcp);
+    ovs_list_remove(&rc->node);
+    free(rc);
+}
+
+static void
 on_accept(uv_stream_t *listener, int status)
 {
     struct nvo_rest *r = listener->data;
@@ -535,15 +550,17 @@ on_accept(uv_stream_t *listener, int status)
         VLOG_WARN_RL(&rl, "accept failed: %s", uv_strerror(status));
         return;
     }
-    uv_tcp_t *conn = xmalloc(sizeof *conn);
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *) conn)) {
-        uv_close((uv_handle_t *) conn, (uv_close_cb) free);
+    struct rest_conn *rc = xzalloc(sizeof *rc);
+    ovs_list_init(&rc->node);
+    uv_tcp_init(listener->loop, &rc->tcp);
+    if (uv_accept(listener, (uv_stream_t *) &rc->tcp)) {
+        uv_close((uv_handle_t *) &rc->tcp, rest_conn_closed);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *) conn,
-                                              (uv_close_cb) free);
+    uv_tcp_nodelay(&rc->tcp, 1);
+    ovs_list_push_back(&r->conns, &rc->node);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *) &rc->tcp,
+                                              rest_conn_closed);
     h2o_accept(&r->accept_ctx, sock);
 }
 
@@ -561,6 +578,7 @@ nvo_rest_create(struct nvo_ctl *ctl, const char *addr, int *errp)
     struct nvo_rest *r = xzalloc(sizeof *r);
     r->ctl = ctl;
     ovs_list_init(&r->pending);
+    ovs_list_init(&r->conns);
 
     h2o_config_init(&r->config);
     r->config.server_name = h2o_iovec_init(H2O_STRLIT("nvo-controller"));
@@ -605,26 +623,68 @@ listener_closed(uv_handle_t *handle)
     }
 }
 
+static void
+close_deadline(uv_timer_t *t)
+{
+    *(bool *) t->data = true;
+}
+
+/* Ends every client connection: shutting a socket's read side down makes
+ * h2o read EOF once it has written what it had to (a 503 to a waiting
+ * write) and free the connection, which closes the socket.
+ * Runs the loop until all are gone or NVO_REST_CLOSE_TIMEOUT_MS passed. */
+static void
+rest_close_conns(struct nvo_rest *r)
+{
+    if (ovs_list_is_empty(&r->conns)) {
+        return;
+    }
+    struct rest_conn *rc;
+    LIST_FOR_EACH (rc, node, &r->conns) {
+        uv_os_fd_t fd;
+        if (!uv_fileno((uv_handle_t *) &rc->tcp, &fd)) {
+            shutdown(fd, SHUT_RD);
+        }
+    }
+    uv_loop_t *loop = r->listener->loop;
+    bool expired = false;
+    uv_timer_t *timer = xmalloc(sizeof *timer);
+    uv_timer_init(loop, timer);
+    timer->data = &expired;
+    uv_timer_start(timer, close_deadline, NVO_REST_CLOSE_TIMEOUT_MS, 0);
+    while (!ovs_list_is_empty(&r->conns) && !expired) {
+        uv_run(loop, UV_RUN_ONCE);
+    }
+    uv_timer_stop(timer);
+    uv_close((uv_handle_t *) timer, (uv_close_cb) free);
+}
+
 void
 nvo_rest_destroy(struct nvo_rest *r)
 {
     if (!r) {
         return;
     }
+    /* Writes still waiting get 503 (their change is committed or not, as
+     * the store decided; the client can read it back after a restart). */
     struct rest_pending *p;
     LIST_FOR_EACH_SAFE (p, node, &r->pending) {
         nvo_svc_call_cancel(p->call);
         p->call = NULL;
         ovs_list_remove(&p->node);
         ovs_list_init(&p->node);
+        reply_error(r, p->req, 503, "shutting_down", "the controller is "
+                    "stopping; read the resource back to see whether the "
+                    "write was committed");
     }
-    if (!h2o_linklist_is_empty(&r->ctx.http1._conns)
-        || !h2o_linklist_is_empty(&r->ctx.http2._conns)) {
-        /* Open connections still use the context; the loop's final
-         * uv_walk closes their sockets.  Keep 'r' for them. */
+    rest_close_conns(r);
+    if (!ovs_list_is_empty(&r->conns)) {
+        /* A connection h2o would not let go: its memory stays with it
+         * (the process is exiting). */
+        VLOG_WARN("%"PRIuSIZE" REST connections did not close within %d ms",
+                  ovs_list_size(&r->conns), NVO_REST_CLOSE_TIMEOUT_MS);
         r->listener->data = NULL;
         uv_close((uv_handle_t *) r->listener, listener_closed);
-        rest_lingering = r;
         return;
     }
     /* Close the listener first: close callbacks run last-closed-first, so

@@ -97,7 +97,11 @@ t_start=$(date +%s)
 run_one() {
     mkdir -p "$out/logs/$1"
     case $1 in
-        chaos-short) set -- "$1" sh tests/chaos/chaos.sh --short ;;
+        # Under sanitizers the daemons run several times slower: the
+        # short chaos run checks writes, dataplane state and sanitizer
+        # reports, and only reports ping loss across restarts (the full
+        # chaos suite on a plain build judges it).
+        chaos-short) set -- "$1" sh tests/chaos/chaos.sh --short --loss-advisory ;;
         *) set -- "$1" sh "tests/integration/$1.sh" ;;
     esac
     name=$1; shift

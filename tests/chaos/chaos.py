@@ -51,6 +51,12 @@ KINDS = ["controller_kill", "agent_kill", "vswitchd_kill", "ovsdb_kill",
 LOSSLESS = {"controller_kill", "agent_kill"}
 PINGS = [("po1", "10.0.0.2"), ("po2", "10.0.0.3"), ("po3", "10.0.0.4"),
          ("pk1", "10.0.0.5"), ("pk2", "10.0.0.1"), ("qo2", "10.1.0.2")]
+# Where each pinger VM and pinged address lives (chaos-lab.sh).
+VM_HV = {"po1": "o1", "po2": "o2", "po3": "o3", "pk1": "k1", "pk2": "k2",
+         "qo2": "o2", "qk2": "k2"}
+IP_HV = {"10.0.0.1": "o1", "10.0.0.2": "o2", "10.0.0.3": "o3",
+         "10.0.0.4": "k1", "10.0.0.5": "k2", "10.1.0.1": "o2",
+         "10.1.0.2": "k2"}
 
 
 def log(msg):
@@ -623,8 +629,14 @@ class Chaos:
                 log("missing on %s: %s" % (hv, e))
         n_entries = sum(len(v) for v in after.values())
 
-        # Report.
-        losses = {}
+        # Report.  A port added to or deleted from an OVS bridge (the write
+        # stream's VM ports, and tunnels that come and go with them) makes
+        # the userspace datapath reconfigure, which can cost a packet of
+        # unrelated traffic: losses within PORT_EVENT_WINDOW of one on the
+        # ping's own hypervisors are counted apart ("near ports"), as the
+        # writes', not the fault's.
+        events = port_events()
+        losses, near = {}, {}
         for p in pingers:
             for t, seq in p.losses():
                 kind = "between faults"
@@ -632,15 +644,18 @@ class Chaos:
                     end = (f["t_conv"] or f["t_recover"] + 60) + 1
                     if f["t_inject"] - 0.5 <= t <= end:
                         kind = f["kind"]
-                        if kind in LOSSLESS:
-                            log("%s -> %s: icmp_seq %d lost at %s, %.2f s "
-                                "after %s %s" % (
-                                    p.vm, p.dst, seq,
-                                    time.strftime("%H:%M:%S",
-                                                  time.localtime(t)),
-                                    t - f["t_inject"], kind, f["target"]))
                         break
+                churn = near_event(events, t, {VM_HV[p.vm], IP_HV[p.dst]})
                 losses[kind] = losses.get(kind, 0) + 1
+                if churn:
+                    near[kind] = near.get(kind, 0) + 1
+                if kind in LOSSLESS:
+                    log("%s -> %s: icmp_seq %d lost at %s, %.2f s after "
+                        "%s %s%s" % (
+                            p.vm, p.dst, seq,
+                            time.strftime("%H:%M:%S", time.localtime(t)),
+                            t - f["t_inject"], kind, f["target"],
+                            "; %s %s at %s on %s" % churn if churn else ""))
         print()
         print("chaos: %d faults in %.0f s (seed %d), %d writes "
               "(%s), %d acknowledged; HTTP statuses %s" % (
@@ -653,8 +668,9 @@ class Chaos:
                   " ".join("%s:%d" % (s, n) for s, n in
                            sorted(writer.statuses.items(),
                                   key=lambda x: str(x[0])))))
-        print("%-16s %6s %10s %12s %12s" % ("fault", "count", "ping lost",
-                                            "converge p50", "max (ms)"))
+        print("%-16s %6s %10s %11s %12s %12s" % (
+            "fault", "count", "ping lost", "near ports", "converge p50",
+            "max (ms)"))
         for kind in KINDS + ["between faults"]:
             fs = [f for f in self.faults if f["kind"] == kind]
             if not fs and not losses.get(kind):
@@ -662,16 +678,22 @@ class Chaos:
             conv = [(f["t_conv"] - f["t_recover"]) * 1000 for f in fs
                     if f["t_conv"]]
             nc = sum(1 for f in fs if not f["t_conv"])
-            print("%-16s %6s %10d %12s %12s%s" % (
+            print("%-16s %6s %10d %11d %12s %12s%s" % (
                 kind, len(fs) if fs else "-", losses.get(kind, 0),
+                near.get(kind, 0),
                 "%.0f" % statistics.median(conv) if conv else "-",
                 "%.0f" % max(conv) if conv else "-",
                 "  (%d not converged)" % nc if nc else ""))
             if nc:
                 fails.append("%d %s faults did not converge" % (nc, kind))
-            if kind in LOSSLESS and losses.get(kind, 0):
-                fails.append("%d pings lost across %s (must be 0)"
-                             % (losses[kind], kind))
+            own = losses.get(kind, 0) - near.get(kind, 0)
+            if kind in LOSSLESS and own:
+                msg = ("%d pings lost across %s, not near an OVS port change "
+                       "(must be 0)" % (own, kind))
+                if self.args.loss_advisory:
+                    print("warning: %s; not judged (--loss-advisory)" % msg)
+                else:
+                    fails.append(msg)
         print("acknowledged writes lost: %d; unacknowledged writes found "
               "applied: %d" % (len(writer.lost),
                                writer.counts.get("unknown_applied", 0)))
@@ -690,6 +712,47 @@ class Chaos:
             print("FAIL: " + f)
         print("chaos: %s" % ("PASS" if not fails else "FAIL"))
         return 1 if fails else 0
+
+
+# A loss (the time ping -O reports it: 0.1 s after the request went out)
+# is near a port event on a hypervisor of that ping's path that happened at
+# most 1.5 s before it or 0.5 s after it.
+PORT_EVENT_WINDOW = (-0.5, 1.5)   # loss time - event time, seconds
+
+
+def port_events():
+    """[(epoch, 'added'|'deleted', interface, hypervisor)] from every OVS
+    hypervisor's ovs-vswitchd log."""
+    import calendar
+    out = []
+    for hv in OVS:
+        path = os.path.join(LABDIR, "hv", hv, "ovs-vswitchd.log")
+        try:
+            f = open(path)
+        except OSError:
+            continue
+        with f:
+            for line in f:
+                m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)Z"
+                             r"\|.*bridge br-int: (added|deleted) interface "
+                             r"(\S+)", line)
+                if m:
+                    t = calendar.timegm(time.strptime(m.group(1),
+                                                      "%Y-%m-%dT%H:%M:%S"))
+                    out.append((t + float(m.group(2)), m.group(3),
+                                m.group(4), hv))
+    return sorted(out)
+
+
+def near_event(events, t, hvs):
+    """(what, interface, time, hypervisor) of a port event on one of 'hvs'
+    shortly before (or just after) loss time 't', or None."""
+    lo, hi = PORT_EVENT_WINDOW
+    for e in events:
+        if e[3] in hvs and lo <= t - e[0] <= hi:
+            return (e[1], e[2], time.strftime("%H:%M:%S",
+                                              time.gmtime(e[0])), e[3])
+    return None
 
 
 def proc_sample(pid):
@@ -807,6 +870,10 @@ def main():
     ap.add_argument("--rate", type=float, default=2.0,
                     help="soak: writes per second")
     ap.add_argument("--faults", type=int, default=100)
+    ap.add_argument("--loss-advisory", action="store_true",
+                    help="report, but do not fail on, pings lost across "
+                    "controller/agent restarts (sanitized daemons: timing "
+                    "is not representative)")
     ap.add_argument("--kinds", default="",
                     help="comma-separated fault kinds (default: all)")
     ap.add_argument("--seed", type=int, default=int(time.time()))

@@ -19,7 +19,7 @@
 # The driver is tests/chaos/chaos.py.
 #
 # Usage: tests/chaos/chaos.sh [--short] [--faults=N] [--seed=N] [--kinds=K,...]
-#                             [--write-interval=SECONDS]
+#                             [--write-interval=SECONDS] [--loss-advisory]
 #   default 100 faults (about 12 minutes); --short: one fault of each kind
 #   (CI).  Needs root and a built tree (NVO_BIN_DIR for other binaries);
 #   sanitizer options in the environment pass through to the daemons.

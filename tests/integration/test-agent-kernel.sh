@@ -97,12 +97,13 @@ lab_ping vm1 10.9.0.2 || fail "no forwarding with k1's agent dead"
 log=$LAB_DIR/agent/k1/nvo-agent.log
 n_before=$(grep -c "kernel changes applied" "$log")
 lab_agent_start k1 || fail "restart k1 agent"
-sleep 1
-wait_connected k1
+# The new session's snapshot first (the old session may still look
+# connected for a moment), then connected.
 i=0
 until grep -c "snapshot seq" "$log" | grep -qv '^1$'; do
     i=$((i + 1)); [ $i -gt 50 ] && fail "restarted agent got no snapshot"; sleep 0.1
 done
+wait_connected k1
 [ "$(nvx k1 | cut -d: -f1)" = "$ifx_before" ] || fail "nvx5001 recreated"
 [ "$(lab_hv_exec k1 ip -o link show dev nvb5001 | cut -d: -f1)" = "$ifb_before" ] \
     || fail "nvb5001 recreated"

@@ -20,7 +20,15 @@ for vm in vm1 vm2 vm3 vm4; do
         >/dev/null 2>&1 &
     echo $! >>"$OVS_TEST_DIR/tcpdump.pids"
 done
-sleep 1
+# Capturing once each pcap file has its header (tcpdump writes it when the
+# capture is open).
+i=0
+for vm in vm1 vm2 vm3 vm4; do
+    until [ "$(stat -c %s "$OVS_TEST_DIR/$vm.pcap" 2>/dev/null || echo 0)" -ge 24 ] \
+        || [ $i -ge 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+done
 
 check "red: vm1 pings vm2 (10.0.0.2)" "lab_ping vm1 10.0.0.2 5"
 check "blue: vm3 pings vm4 (10.0.0.2)" "lab_ping vm3 10.0.0.2 5"
@@ -30,9 +38,18 @@ check "blue: vm4 pings vm3 (10.0.0.1)" "lab_ping vm4 10.0.0.1 3"
 ip netns exec "${P}vm1" arping -c 2 -w 2 10.0.0.99 >/dev/null 2>&1 \
     || ip netns exec "${P}vm1" ping -c 2 -W 1 10.0.0.99 >/dev/null 2>&1
 ip netns exec "${P}vm3" ping -c 2 -W 1 10.0.0.98 >/dev/null 2>&1
-sleep 1
-kill $(cat "$OVS_TEST_DIR/tcpdump.pids") 2>/dev/null
-sleep 0.5
+# The broadcasts are out once vm2 (same tenant) captured vm1's ARP for
+# 10.0.0.99 and vm4 vm3's for 10.0.0.98 (polled, 5 s at most); frames
+# leaking to the other tenant would have arrived by then too.
+i=0
+until [ "$(tcpdump -r "$OVS_TEST_DIR/vm2.pcap" -n 'arp and host 10.0.0.99' 2>/dev/null | wc -l)" -gt 0 ] \
+    && [ "$(tcpdump -r "$OVS_TEST_DIR/vm4.pcap" -n 'arp and host 10.0.0.98' 2>/dev/null | wc -l)" -gt 0 ] \
+    || [ $i -ge 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+for p in $(cat "$OVS_TEST_DIR/tcpdump.pids"); do
+    kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
+done
 
 red='ether src 02:00:00:00:01:01 or ether src 02:00:00:00:01:02'
 blue='ether src 02:00:00:00:02:01 or ether src 02:00:00:00:02:02'

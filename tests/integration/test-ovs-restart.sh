@@ -54,7 +54,12 @@ lab_ovs_stop_ovsdb hv1 || die "ovsdb stop"
 lab_vm_add hv2 vm3 02:00:00:00:01:03 10.0.0.3/24 || die vm3
 body="{\"vm\":\"vm3\",\"network\":\"red\",\"hypervisor\":\"hv2\",\"mac\":\"02:00:00:00:01:03\",\"ip\":\"10.0.0.3\",\"iface\":\"v-vm3\"}"
 lab_rest POST /v1/ports "$body" >/dev/null || die "POST vm3"
-sleep 3
+# Polled: the state leaves "connected" once the OVSDB connection's loss is
+# noticed (at once here: the server closed it).
+i=0
+until [ "$(hv_field hv1 state)" != connected ] || [ $i -ge 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 st=$(hv_field hv1 state)
 echo "hv1 while its ovsdb-server is away: $st"
 check "hv1 not reported connected while its OVSDB is away" "[ '$st' != connected ]"

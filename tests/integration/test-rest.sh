@@ -327,7 +327,11 @@ jcheck "j['required_revision'] > j['confirmed_revision']"
 curl -s -o /dev/null --max-time 0.1 -X PATCH -H 'Content-Type: application/json' \
     --data-binary '{"iface":"tap-w2"}' "$base/v1/ports/$pw?wait=1"
 expect 200 GET /healthz
-sleep 0.6
+# The PATCH was received before the client left: it commits (polled).
+i=0
+until curl -s "$base/v1/ports/$pw" | grep -q '"iface":"tap-w2"' || [ $i -ge 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 expect 200 GET "/v1/ports/$pw"
 jcheck "j['iface'] == 'tap-w2'"
 expect 504 DELETE "/v1/ports/$pw?wait=1"
@@ -349,7 +353,13 @@ s.sendall(b"POST /v1/networks HTTP/1.1\r\nHost: x\r\nContent-Type: application/j
 time.sleep(5)' "$rport" &
 bgpids="$bgpids $!"
 idle=$!
-sleep 0.2
+# Wait until the stalled client's connection is established (else the GET
+# below would prove nothing).
+i=0
+until ss -Htn state established "( dport = :$rport )" | grep -q . || [ $i -ge 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+[ $i -lt 50 ] || fail "the stalled client did not connect"
 status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/v1/networks")
 [ "$status" = 200 ] || fail "GET blocked by a stalled client ($status)"
 ok
@@ -410,12 +420,29 @@ jcheck "[h['name'] for h in j] == ['kvm-1', 'kvm-2', 'ovs-1']"
 expect 201 POST /v1/networks '{"name":"net-after","vni":7001}'
 jcheck "j['revision'] == $revk + 1"
 
-echo "=== clean stop"
+echo "=== clean stop, with an idle keep-alive client"
+# The client keeps its connection open after one answered GET: SIGTERM
+# must still end the controller at once and cleanly (under
+# tests/run-sanitized.sh: nothing leaked at exit).
+python3 -c '
+import http.client, sys, time
+idle = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+idle.request("GET", "/healthz"); idle.getresponse().read()
+open(sys.argv[2], "w").write("ready\n")
+time.sleep(5)' "$rport" "$tmp/idle.ready" >"$tmp/idle.out" 2>&1 &
+idlepid=$!
+bgpids="$bgpids $idlepid"
+i=0
+until [ -s "$tmp/idle.ready" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s%N)
 kill "$pid"
 wait "$pid"
 rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $rc = 0 ] || fail "controller exited with $rc on SIGTERM"
+[ $ms -lt 3000 ] || fail "SIGTERM took $ms ms with an idle client"
 [ ! -e "$tmp/pid" ] || fail "pidfile left behind"
+grep -q "exited cleanly" "$tmp/log" || fail "no clean exit: $(tail -3 "$tmp/log")"
 pid=
 ok
 

@@ -223,9 +223,15 @@ if [ $with_ovs = 1 ]; then
 fi
 
 step "replication counters in the controller's /metrics"
-sleep 1    # one agent heartbeat (500 ms here) carries them
-out=$(lab_rest GET /metrics | awk -v sn="$red_sn" \
-      '$1 == "nvo_service_node_packets_total{hypervisor=\"" sn "\",vni=\"6001\",direction=\"out\"}" { print $2 }')
+# Agent heartbeats (every 500 ms here) carry them: polled, 5 s at most.
+sn_out() {
+    lab_rest GET /metrics | awk -v sn="$red_sn" \
+      '$1 == "nvo_service_node_packets_total{hypervisor=\"" sn "\",vni=\"6001\",direction=\"out\"}" { print $2 }'
+}
+i=0
+until out=$(sn_out) && [ -n "$out" ] && [ "$out" -ge 4 ] || [ $i -ge 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 if [ -n "$out" ] && [ "$out" -ge 4 ]; then
     pass "/metrics: $red_sn sent $out copies for VNI 6001"
 else

@@ -150,8 +150,17 @@ done
 
 # counters SN VNI: that VNI's counter line of service node SN.
 counters() {
+    local n0 i
+    n0=$(grep -c '' "$DIR/$1.out")
     eval "kill -USR1 \$PID_$1"
-    sleep 0.3
+    # The dump is out once the output grew and holds that VNI's line
+    # (polled, 3 s at most).
+    i=0
+    until [ "$(grep -c '' "$DIR/$1.out")" -gt "$n0" ] \
+        && tail -n +$((n0 + 1)) "$DIR/$1.out" | grep -q "^vni=$2 " \
+        || [ $i -ge 30 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
     grep "^vni=$2 " "$DIR/$1.out" | tail -1
 }
 
