@@ -457,6 +457,20 @@ ovs_hv_run(struct ovs_hv *hv)
 }
 
 bool
+ovs_hv_is_busy(const struct ovs_hv *hv)
+{
+    if (!hv->db) {
+        return false;           /* Unusable remote: nothing to run. */
+    }
+    return (hv->flows_dirty || hv->wants_changed || hv->to_report
+            || hv->status_changed
+            || hv->confirmed < hv->view->revision
+            || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
+            || !ovs_ovsdb_is_idle(hv->db) || !ovs_ofctrl_is_idle(hv->ofc)
+            || time_msec() >= hv->next_check);
+}
+
+bool
 ovs_hv_take_status_change(struct ovs_hv *hv)
 {
     bool changed = hv->status_changed;

@@ -42,6 +42,13 @@ int64_t ovs_hv_take_confirmation(struct ovs_hv *);
  * from a full computation (each one is a bug, repaired when found). */
 uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);
 
+/* True if the hypervisor has work in progress or pending: a view not yet
+ * confirmed, an OVSDB transaction or an OpenFlow bundle in flight, a
+ * session down or connecting.  One that is not busy ("quiet") only waits
+ * for what its switch may send unasked, which can wait a little: the
+ * southbound runs it only now and then (ovs-sb.c). */
+bool ovs_hv_is_busy(const struct ovs_hv *);
+
 /* True if the state or the confirmed revision changed since the last call
  * (the status's other details may change at any time). */
 bool ovs_hv_take_status_change(struct ovs_hv *);

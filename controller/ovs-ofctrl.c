@@ -566,6 +566,13 @@ ovs_ofctrl_resync(struct ovs_ofctrl *ofc)
 }
 
 bool
+ovs_ofctrl_is_idle(const struct ovs_ofctrl *ofc)
+{
+    return (rconn_is_connected(ofc->rconn) && ofc->state == S_SYNCED
+            && ofc->installed_seq == ofc->desired_seq);
+}
+
+bool
 ovs_ofctrl_is_connected(const struct ovs_ofctrl *ofc)
 {
     return rconn_is_connected(ofc->rconn);

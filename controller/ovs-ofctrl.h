@@ -43,6 +43,11 @@ void ovs_ofctrl_wait(struct ovs_ofctrl *);
 
 bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
 
+/* True if connected, in sync and awaiting no reply: nothing can happen on
+ * the connection but what the switch sends unasked (echo requests, port
+ * status), which may wait a little. */
+bool ovs_ofctrl_is_idle(const struct ovs_ofctrl *);
+
 /* If the OpenFlow connection is backing off after a failed attempt, tries
  * again at once.  For the moments after nvo configured br-int's passive
  * controller target, when the switch may not listen yet: rconn's own

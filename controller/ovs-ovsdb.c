@@ -399,6 +399,13 @@ ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *db)
 }
 
 bool
+ovs_ovsdb_is_idle(const struct ovs_ovsdb *db)
+{
+    return (ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile
+            && !db->loop.committing_txn);
+}
+
+bool
 ovs_ovsdb_in_sync(const struct ovs_ovsdb *db)
 {
     return ovsdb_idl_is_connected(db->loop.idl) && !db->changed

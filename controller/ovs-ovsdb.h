@@ -43,6 +43,11 @@ void ovs_ovsdb_wait(struct ovs_ovsdb *);
 bool ovs_ovsdb_is_connected(const struct ovs_ovsdb *);
 bool ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *);
 
+/* True if connected, with nothing to reconcile and no transaction in
+ * flight: only updates the server sends unasked can come, which may wait
+ * a little. */
+bool ovs_ovsdb_is_idle(const struct ovs_ovsdb *);
+
 /* True if br-int was found as wanted by the last reconciliation and no
  * transaction is in flight. */
 bool ovs_ovsdb_in_sync(const struct ovs_ovsdb *);

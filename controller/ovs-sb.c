@@ -99,7 +99,15 @@ struct ovs_sb {
 struct sb_hv {
     struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
     struct ovs_hv *hv;
+    long long int next_run;     /* Quiet: run again then at the latest. */
 };
+
+/* Quiet hypervisors (ovs_hv_is_busy() false) run only every SB_QUIET_MS,
+ * all at once, and their sockets are not polled meanwhile: a wake-up costs
+ * the hypervisors with work in progress, not every hypervisor.  What a
+ * quiet one's switch sends unasked (echo requests, updates made by
+ * others) waits that long at most. */
+#define SB_QUIET_MS 100
 
 static struct sb_hv *
 sb_hv_find(struct ovs_sb *sb, int64_t hv_id)
@@ -148,7 +156,7 @@ sb_take_mail(struct ovs_sb *sb)
             if (h) {
                 ovs_hv_set_view(h->hv, op->view);
             } else {
-                h = xmalloc(sizeof *h);
+                h = xzalloc(sizeof *h);
                 h->hv = ovs_hv_create(op->view);
                 hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
             }
@@ -298,17 +306,26 @@ sb_thread_main(void *sb_)
         ovs_mutex_lock(&sb->mutex);
         sb_configure_pki(sb);
         ovs_mutex_unlock(&sb->mutex);
+        long long int now = time_msec();
+        long long int tick = (now / SB_QUIET_MS + 1) * SB_QUIET_MS;
         struct sb_hv *h;
         HMAP_FOR_EACH (h, node, &sb->hvs) {
-            ovs_hv_run(h->hv);
+            if (now >= h->next_run || ovs_hv_is_busy(h->hv)) {
+                ovs_hv_run(h->hv);
+                h->next_run = tick;
+            }
         }
-        long long int stale_until = sb_publish(sb);
+        long long int wake_at = sb_publish(sb);
 
         HMAP_FOR_EACH (h, node, &sb->hvs) {
-            ovs_hv_wait(h->hv);
+            if (ovs_hv_is_busy(h->hv)) {
+                ovs_hv_wait(h->hv);
+            } else {
+                wake_at = MIN(wake_at, h->next_run);
+            }
         }
-        if (stale_until != LLONG_MAX) {
-            poll_timer_wait_until(stale_until);
+        if (wake_at != LLONG_MAX) {
+            poll_timer_wait_until(wake_at);
         }
         latch_wait(&sb->latch);
         sb_coalesce(sb, pass_start_us);

@@ -69,7 +69,7 @@ check "hv1 pings hv2 over the underlay" "lab_hv_exec hv1 ping -c 2 -i 0.2 -W 1 1
 check "hv2 pings hv1 with a full 1600-byte packet" \
     "lab_hv_exec hv2 ping -c 1 -W 1 -M do -s 1572 192.0.2.11"
 check "hv1 reaches hv2's ovsdb-server at tcp:192.0.2.12:6640" \
-    "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --timeout=5 br-exists br-int"
+    "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --retry --timeout=15 br-exists br-int"
 
 lab_ovs_restart_vswitchd hv2 || die "lab_ovs_restart_vswitchd hv2"
 check "after an ovs-vswitchd restart, hv1 still pings hv2" \
@@ -78,11 +78,12 @@ lab_ovs_stop_ovsdb hv2 || die "lab_ovs_stop_ovsdb hv2"
 check "ovsdb-server stopped: tcp:192.0.2.12:6640 refuses" "! lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --timeout=2 br-exists br-int"
 lab_ovs_start_ovsdb hv2 || die "lab_ovs_start_ovsdb hv2"
 check "ovsdb-server started again: tcp:192.0.2.12:6640 answers" \
-    "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --retry --timeout=10 br-exists br-int"
+    "lab_hv_exec hv1 ovs-vsctl --db=tcp:192.0.2.12:6640 --retry --timeout=15 br-exists br-int"
 
 bg=$(lab_bg vm1 sleep 600)
+# ip netns exec enters the namespace just after the fork: poll for it.
 check "lab_bg runs its command inside vm1's namespace" \
-    "ip netns identify $bg | grep -qx ${P}vm1"
+    "for i in \$(seq 100); do ip netns identify $bg | grep -qx ${P}vm1 && exit 0; sleep 0.1; done; exit 1"
 
 pids=$(awk '{print $1}' "$dir/pids")
 lab_cleanup
