@@ -79,6 +79,7 @@ struct sqlite_store {
     struct ovs_list batch;      /* struct nvo_store_write, committing. */
     int64_t batch_rev;          /* Revision after the batch. */
     uv_work_t work;
+    uv_idle_t *idle;            /* Starts a batch; freed by its close. */
     bool busy;                  /* 'work' queued or running. */
     bool closing;               /* Closed while busy: free when done. */
     uv_mutex_t mutex;           /* Protects 'worker_done'. */
@@ -199,6 +200,10 @@ store_migrate(struct sqlite_store *s, const struct nvo_migration *migrations,
 static void
 sqlite_store_free(struct sqlite_store *s)
 {
+    if (s->idle) {
+        uv_close((uv_handle_t *) s->idle, (uv_close_cb) free);
+        s->idle = NULL;
+    }
     for (int i = 0; i < ST_N; i++) {
         sqlite3_finalize(s->stmts[i]);
     }
@@ -226,6 +231,11 @@ nvo_store_sqlite_open_with(const char *path, uv_loop_t *loop,
     ovs_list_init(&s->batch);
     uv_mutex_init(&s->mutex);
     uv_cond_init(&s->cond);
+    if (loop) {
+        s->idle = xmalloc(sizeof *s->idle);
+        uv_idle_init(loop, s->idle);
+        s->idle->data = s;
+    }
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                              | SQLITE_OPEN_NOMUTEX, NULL);
@@ -671,6 +681,19 @@ start_batch(struct sqlite_store *s)
     ovs_assert(!error);
 }
 
+/* The loop's next iteration after a write was queued on an idle store:
+ * every write submitted meanwhile (all the requests read in one go) joins
+ * the batch. */
+static void
+idle_cb(uv_idle_t *idle)
+{
+    struct sqlite_store *s = idle->data;
+    uv_idle_stop(idle);
+    if (!s->busy && !ovs_list_is_empty(&s->queue)) {
+        start_batch(s);
+    }
+}
+
 static void
 sqlite_submit(struct nvo_store *store, struct nvo_store_write *w)
 {
@@ -679,7 +702,7 @@ sqlite_submit(struct nvo_store *store, struct nvo_store_write *w)
     s->n_writes++;
     ovs_list_push_back(&s->queue, &w->node);
     if (!s->busy) {
-        start_batch(s);
+        uv_idle_start(s->idle, idle_cb);
     }
 }
 
@@ -689,6 +712,11 @@ sqlite_close(struct nvo_store *store)
     struct sqlite_store *s = sqlite_store_cast(store);
     /* Queued writes were never sent: they are dropped, uncommitted. */
     ovs_list_init(&s->queue);
+    if (s->idle) {
+        uv_idle_stop(s->idle);
+        uv_close((uv_handle_t *) s->idle, (uv_close_cb) free);
+        s->idle = NULL;
+    }
     if (!s->busy) {
         sqlite_store_free(s);
         return;

@@ -16,7 +16,9 @@
  *
  * Group commit.  nvo_store_submit() queues the write.  While no commit is
  * running, the queue (up to NVO_STORE_SQLITE_MAX_BATCH writes) becomes a
- * batch committed on libuv's thread pool in ONE transaction:
+ * batch -- at the loop's next iteration (a uv_idle_t), so that every
+ * request read in one go joins it, or as soon as the running batch is
+ * done -- committed on libuv's thread pool in ONE transaction:
  *
  *     BEGIN IMMEDIATE
  *       SAVEPOINT w; bump revision; the write's statement; RELEASE w
