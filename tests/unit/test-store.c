@@ -1,5 +1,5 @@
 /* test-store.c - the SQLite store: constraints, revisions, migrations,
- * reload. */
+ * reload, group commit. */
 #include <config.h>
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <uv.h>
 
 #include "controller/model.h"
 #include "controller/store.h"
@@ -336,6 +337,112 @@ test_not_a_database(void **state)
     free(path);
 }
 
+static void
+batch_cb(struct nvo_store_write *w)
+{
+    int *n_done = w->aux;
+    (*n_done)++;
+}
+
+/* Writes submitted together commit in one transaction, each under its own
+ * savepoint: the failing ones (every kind of constraint) change nothing and
+ * take no revision, the others commit with consecutive revisions, and the
+ * callbacks come in submission order, after the commit, never from within
+ * nvo_store_submit(). */
+static void
+test_batch(void **state)
+{
+    struct fixture *f = *state;
+    uv_loop_t loop;
+    struct nvo_store *s;
+    char *errmsg;
+    int64_t n1, h1, p1, rev;
+
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 1,
+                                                  NVO_BUM_HEAD_END, &n1,
+                                                  &rev), 0);
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h1", "192.0.2.1",
+                                             NVO_DP_KERNEL,
+                                             NVO_ROLE_HYPERVISOR, NULL, &h1,
+                                             &rev), 0);
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm1", n1, h1,
+                                               "02:00:00:00:00:01", NULL,
+                                               "tap1", &p1, &rev), 0);
+    assert_int_equal(rev, 3);
+    nvo_store_close(f->s);
+    f->s = NULL;
+
+    uv_loop_init(&loop);
+    assert_int_equal(nvo_store_open(f->path, &loop, &s, &errmsg), 0);
+    enum { N = 7 };
+    struct nvo_store_write w[N];
+    int n_done = 0;
+    for (int i = 0; i < N; i++) {
+        nvo_store_write_init(&w[i], NVO_STORE_ADD_NETWORK, batch_cb,
+                             &n_done);
+    }
+    w[0].op.net.name = xstrdup("n2");               /* OK, rev 4. */
+    w[0].op.net.vni = 2;
+    w[1].op.net.name = xstrdup("n2");               /* Same name. */
+    w[1].op.net.vni = 3;
+    w[2].op.net.name = xstrdup("n3");               /* CHECK on vni. */
+    w[2].op.net.vni = 0;
+    w[3].op.type = NVO_STORE_ADD_PORT;              /* No such network. */
+    w[3].op.port.vm = xstrdup("vm2");
+    w[3].op.port.net_id = 999;
+    w[3].op.port.hv_id = h1;
+    w[3].op.port.mac = xstrdup("02:00:00:00:00:02");
+    w[3].op.port.iface = xstrdup("tap2");
+    w[4].op.type = NVO_STORE_DEL_NETWORK;           /* Still has a port. */
+    w[4].op.id = n1;
+    w[5].op.type = NVO_STORE_MOVE_PORT;             /* OK, rev 5. */
+    w[5].op.id = p1;
+    w[5].op.port.hv_id = h1;
+    w[5].op.port.iface = xstrdup("tap9");
+    w[6].op.type = NVO_STORE_DEL_PORT;              /* No such port. */
+    w[6].op.id = 999;
+    for (int i = 0; i < N; i++) {
+        nvo_store_submit(s, &w[i]);
+    }
+    assert_int_equal(n_done, 0);
+    while (n_done < N) {
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(w[0].error, 0);
+    assert_int_equal(w[0].revision, 4);
+    assert_true(w[0].op.id > n1);
+    assert_int_equal(w[1].error, -EEXIST);
+    assert_non_null(strstr(w[1].errmsg, "networks.name"));
+    assert_int_equal(w[2].error, -EINVAL);
+    assert_int_equal(w[3].error, -ENOENT);
+    assert_int_equal(w[4].error, -ENOTEMPTY);
+    assert_int_equal(w[5].error, 0);
+    assert_int_equal(w[5].revision, 5);
+    assert_int_equal(w[6].error, -ENOENT);
+    assert_int_equal(nvo_store_revision(s), 5);
+    struct nvo_store_stats st;
+    nvo_store_get_stats(s, &st);
+    assert_int_equal(st.n_writes, N);
+    assert_int_equal(st.n_commits, 1);
+    for (int i = 0; i < N; i++) {
+        nvo_store_write_uninit(&w[i]);
+    }
+    nvo_store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+
+    /* On disk: exactly the two successful writes. */
+    assert_int_equal(nvo_store_open(f->path, NULL, &f->s, &errmsg), 0);
+    struct nvo_model *m = nvo_model_create();
+    assert_int_equal(nvo_store_load(f->s, m), 0);
+    assert_int_equal(m->revision, 5);
+    assert_int_equal(hmap_count(&m->networks_by_id), 2);
+    assert_non_null(nvo_model_network_by_name(m, "n2"));
+    assert_int_equal(hmap_count(&m->ports_by_id), 1);
+    assert_string_equal(nvo_model_port_by_id(m, p1)->iface, "tap9");
+    nvo_model_destroy(m);
+}
+
 int
 main(void)
 {
@@ -351,6 +458,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_database, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
