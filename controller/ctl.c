@@ -404,6 +404,20 @@ sn_grace_end(uv_timer_t *t)
 }
 
 void
+nvo_ctl_replace_model(struct nvo_ctl *ctl, struct nvo_model *m)
+{
+    struct nvo_ctl_hv *h;
+    HMAP_FOR_EACH_SAFE (h, node, &ctl->hvs) {
+        if (!nvo_model_hv_by_id(m, h->hv_id)) {
+            nvo_ctl_forget_hv(ctl, h->hv_id, h->dp);
+        }
+    }
+    nvo_model_destroy(ctl->model);
+    ctl->model = m;
+    nvo_ctl_publish_all(ctl);
+}
+
+void
 nvo_ctl_publish_all(struct nvo_ctl *ctl)
 {
     if (ctl->sn_grace_ms && ctl->loop && !ctl->sn_grace) {

@@ -100,6 +100,12 @@ void nvo_ctl_destroy(struct nvo_ctl *ctl);
  * nodes' start-up grace (see 'sn_presumed_alive'), if 'sn_grace_ms'. */
 void nvo_ctl_publish_all(struct nvo_ctl *ctl);
 
+/* Replaces ctl->model by 'm' (a fresh load of the store, e.g. after a
+ * clustered store lost track of changes; takes ownership): forgets the
+ * hypervisors 'm' no longer has, then pushes every hypervisor's view at
+ * m->revision. */
+void nvo_ctl_replace_model(struct nvo_ctl *ctl, struct nvo_model *m);
+
 /* 'n_nets' for nvo_ctl_publish() when any network may have changed. */
 #define NVO_CTL_ALL_NETS SIZE_MAX
 

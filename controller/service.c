@@ -815,10 +815,7 @@ store_changed(void *s_, const struct nvo_store_op *ops, size_t n,
         }
         VLOG_INFO("reloaded the model from the store at revision %"PRId64,
                   m->revision);
-        /* Southbounds hold views, not model pointers: swap and publish. */
-        nvo_model_destroy(ctl->model);
-        ctl->model = m;
-        nvo_ctl_publish_all(ctl);
+        nvo_ctl_replace_model(ctl, m);
         return;
     }
     for (size_t i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 /* Unit tests: controller/service.c over the SQLite store (a real file in a
  * temporary directory) on a real libuv loop, no southbound: group commit,
  * a failing write inside a batch, commit order, ?wait=1, cancellation,
- * durability across reopening. */
+ * durability across reopening, writes made elsewhere (change callback). */
 #include <config.h>
 
 #include <setjmp.h>
@@ -404,6 +404,61 @@ test_close_while_committing(void **state)
     assert_true(hmap_count(&f->ctl.model->ports_by_id) <= 1);
 }
 
+/* Writes made elsewhere, as a clustered backend reports them through the
+ * change callback, update the model and are published like local ones;
+ * a change with no ops reloads the model from the store. */
+static void
+test_changes_elsewhere(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_store *store = f->ctl.store;
+
+    base(f);
+    const struct nvo_network *red = nvo_model_network_by_name(f->ctl.model,
+                                                              "red");
+    const struct nvo_hypervisor *a = nvo_model_hv_by_name(f->ctl.model, "a");
+    struct nvo_store_op ops[2];
+    memset(ops, 0, sizeof ops);
+    ops[0].type = NVO_STORE_ADD_HV;
+    ops[0].id = 77;
+    ops[0].hv.name = "c";
+    ops[0].hv.tunnel_ip = "192.0.2.77";
+    ops[0].hv.dataplane = NVO_DP_KERNEL;
+    ops[0].hv.role = NVO_ROLE_HYPERVISOR;
+    ops[1].type = NVO_STORE_ADD_PORT;
+    ops[1].id = 500;
+    ops[1].port.vm = "remote-vm";
+    ops[1].port.net_id = red->id;
+    ops[1].port.hv_id = a->id;
+    ops[1].port.mac = "02:00:00:00:07:07";
+    ops[1].port.iface = "t7";
+    store->change_cb(store->change_aux, ops, 2, 4);
+
+    assert_int_equal(f->ctl.model->revision, 4);
+    assert_non_null(nvo_model_hv_by_name(f->ctl.model, "c"));
+    const struct nvo_port *p = nvo_model_port_by_id(f->ctl.model, 500);
+    assert_non_null(p);
+    assert_string_equal(p->vm, "remote-vm");
+    /* Published: hypervisor a must now confirm revision 4. */
+    struct nvo_sb_status st;
+    int64_t required;
+    nvo_ctl_hv_status(&f->ctl, a->id, &st, &required);
+    assert_int_equal(required, 4);
+
+    /* A local write now clashes with the remote port in the pre-check. */
+    struct outcome *o = f->out;
+    assert_null(add_port(f, 1, "b", 0x707, "t1", false, &o[0]));
+    assert_string_equal(o[0].code, "mac_in_use");
+
+    /* "Lost track": reload from the store, which (SQLite here) never had
+     * the remote rows. */
+    store->change_cb(store->change_aux, NULL, 0, 0);
+    assert_int_equal(f->ctl.model->revision, 3);
+    assert_null(nvo_model_hv_by_name(f->ctl.model, "c"));
+    assert_null(nvo_model_port_by_id(f->ctl.model, 500));
+    assert_non_null(nvo_model_network_by_name(f->ctl.model, "red"));
+}
+
 int
 main(void)
 {
@@ -416,6 +471,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_committing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_changes_elsewhere, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
