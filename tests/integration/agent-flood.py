@@ -18,6 +18,11 @@ tests/integration/test-agent-tls.sh (memory bounded before and after trust).
       hypervisor w0..wN-1, then sending 12 KiB of a 16 KiB frame; after
       5 s prints how many the controller closed.
 
+  agent-flood.py silent HOST PORT N
+      N TCP connections that send nothing (no TLS ClientHello, no hello);
+      prints how many the controller closed within 15 s and after how
+      long the last one was closed.
+
   --watch PID (any mode): samples PID's VmRSS (/proc) every 50 ms from
   before the first connection until the end, and prints
   "rss: idle N kB, peak M kB, growth G kB".
@@ -195,6 +200,27 @@ def main():
             time.sleep(0.1)
         print("waiting: %d of %d connections closed by the controller"
               % (n - len(open_), n))
+    elif mode == "silent":
+        n = int(args[3])
+        t0 = time.time()
+        socks = [socket.create_connection((host, int(port)), timeout=10)
+                 for _ in range(n)]
+        open_, last = set(range(n)), 0.0
+        while open_ and time.time() < t0 + 15:
+            for i in list(open_):
+                socks[i].settimeout(0)
+                try:
+                    if not socks[i].recv(65536):
+                        open_.discard(i)
+                        last = time.time() - t0
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    open_.discard(i)
+                    last = time.time() - t0
+            time.sleep(0.05)
+        print("silent: %d of %d connections closed by the controller, the "
+              "last after %.1f s" % (n - len(open_), n, last))
     elif mode == "heartbeat":
         name, tunnel_ip, rounds = args[3], args[4], int(args[5])
         inner = b"\x12\x00" * 2090000

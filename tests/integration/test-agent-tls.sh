@@ -11,7 +11,8 @@
 #      with ?wait=1 and pings;
 #   3. bounded before trust: 200 connections each announcing a 4 MiB frame
 #      and sending 1 MiB of it (TLS with a CA-signed certificate, hello not
-#      yet said), then an authenticated agent sending 4 MiB heartbeats of
+#      yet said), 50 connections that never start the TLS handshake (closed
+#      at the 3 s deadline), then an authenticated agent sending 4 MiB heartbeats of
 #      ~2 million empty counters: the controller's RSS (/proc) stays under
 #      64 MiB above its idle size, and k1 keeps its session;
 #   4. certificate rotation: the controller's and k1's certificate files
@@ -200,6 +201,13 @@ f1=$(refused frame_size) o1=$(refused over_cap)
 echo "refused: frame_size +$((f1 - f0)), over_cap +$((o1 - o0)), tls_handshake $(refused tls_handshake)"
 # (Connections the listen backlog dropped never reach the controller.)
 [ $((f1 - f0)) -ge 1 ] || fail "no frame refused before hello"
+# Silent connections (no ClientHello) are dropped at the deadline: the
+# agent timeout, 3 s here (checked every 166 ms).
+run_flood silent silent "$LAB_CTL_IP" 6650 50
+grep -q "silent: 50 of 50 connections closed" "$LAB_DIR/flood-silent.log" \
+    || fail "silent connections kept past the deadline"
+last=$(sed -n 's/.*the last after \([0-9]*\)\.[0-9] s$/\1/p' "$LAB_DIR/flood-silent.log")
+[ -n "$last" ] && [ "$last" -lt 6 ] || fail "silent connections closed only after $last s"
 lab_pki_cert hb switch || fail "hb cert"
 lab_rest POST /v1/hypervisors '{"name":"hb","tunnel_ip":"192.0.2.66","dataplane":"kernel","role":"hypervisor"}' \
     >/dev/null || fail "register hb"
@@ -211,6 +219,12 @@ grep -q "heartbeat: 4 of 4 oversized heartbeats cut off" \
 m1=$(refused message)
 [ $((m1 - m0)) -eq 4 ] || fail "refused{message} grew by $((m1 - m0)), not 4"
 [ "$(hv_detail k1)" = "$k1_peer" ] || fail "k1 lost its session during the floods"
+# Every unauthenticated connection is accounted for once it is gone.
+i=0
+until [ "$(lab_rest GET /metrics | awk '$1 == "nvo_agent_unauthenticated" { print $2 }')" = 0 ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "nvo_agent_unauthenticated stays above 0"
+    sleep 0.1
+done
 lab_ping vm5 10.9.0.2 || fail "vm5 -> vm2 after the floods"
 
 # ---------------------------------------------------------------------------
