@@ -544,21 +544,49 @@ agent_server_status(struct agent_server *s, int64_t hv_id,
     }
 }
 
+/* The latest heartbeat of 'hv''s connected agent, or NULL.  Borrowed. */
+static const Nvo__Message *
+last_heartbeat(const struct as_hv *hv)
+{
+    const Nvo__Message *m = hv->conn ? hv->conn->session.last_heartbeat
+                                     : NULL;
+    return m && m->body_case == NVO__MESSAGE__BODY_HEARTBEAT ? m : NULL;
+}
+
 void
 agent_server_foreach_counters(struct agent_server *s,
                               agent_server_counters_cb *cb, void *aux)
 {
     const struct as_hv *hv;
     HMAP_FOR_EACH (hv, node, &s->hvs) {
-        const Nvo__Message *m = hv->conn ? hv->conn->session.last_heartbeat
-                                         : NULL;
-        if (!m || m->body_case != NVO__MESSAGE__BODY_HEARTBEAT) {
+        const Nvo__Message *m = last_heartbeat(hv);
+        if (!m) {
             continue;
         }
         for (size_t i = 0; i < m->heartbeat->n_counters; i++) {
             cb(hv->hv_id, m->heartbeat->counters[i], aux);
         }
     }
+}
+
+bool
+agent_server_port_drops(struct agent_server *s, int64_t port_id,
+                        uint64_t *packets)
+{
+    const struct as_hv *hv;
+    HMAP_FOR_EACH (hv, node, &s->hvs) {
+        const Nvo__Message *m = last_heartbeat(hv);
+        if (!m) {
+            continue;
+        }
+        for (size_t i = 0; i < m->heartbeat->n_ports; i++) {
+            if (m->heartbeat->ports[i]->port_id == port_id) {
+                *packets = m->heartbeat->ports[i]->dropped;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 void

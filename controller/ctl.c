@@ -428,3 +428,14 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
     st->confirmed_revision = h ? h->confirmed : 0;
     *required = h ? h->required : 0;
 }
+
+bool
+nvo_ctl_port_drops(struct nvo_ctl *ctl, const struct nvo_port *port,
+                   uint64_t *packets)
+{
+    if (port->hypervisor->dataplane == NVO_DP_OVS) {
+        return ctl->ovs && ovs_sb_port_drops(ctl->ovs, port->id, packets);
+    }
+    return ctl->agents && agent_server_port_drops(ctl->agents, port->id,
+                                                  packets);
+}

@@ -120,6 +120,13 @@ struct nvo_ctl_waiter *nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids,
 /* Drops a waiter without calling its callback (its client went away). */
 void nvo_ctl_wait_cancel(struct nvo_ctl_waiter *);
 
+/* Sets '*packets' to the frames port security dropped on 'port''s
+ * interface, as its hypervisor last reported (OVS: the port's drop flows;
+ * kernel: the agent's counters), and returns true; false if unknown. */
+struct nvo_port;
+bool nvo_ctl_port_drops(struct nvo_ctl *ctl, const struct nvo_port *port,
+                        uint64_t *packets);
+
 /* True if service node 'hv' is alive (desired_sn_alive_fn for the ctl). */
 bool nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl);
 

@@ -154,10 +154,13 @@ nvo_net_view_unref(struct nvo_net_view *nv)
     for (size_t j = 0; j < nv->n_locals; j++) {
         free(nv->locals[j].vm);
         free(nv->locals[j].iface);
+        free(nv->locals[j].ip);
+        free_strings(nv->locals[j].allowed, nv->locals[j].n_allowed);
     }
     free(nv->locals);
     for (size_t j = 0; j < nv->n_remotes; j++) {
         free(nv->remotes[j].vtep_ip);
+        free(nv->remotes[j].ip);
     }
     free(nv->remotes);
     free_strings(nv->flood, nv->n_flood);
@@ -178,6 +181,7 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     nv->name = xstrdup(net->name);
     nv->vni = net->vni;
     nv->bum = net->bum;
+    nv->arp_responder = net->arp_responder;
 
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
@@ -199,11 +203,21 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
                 lp->mac = p->mac;
                 lp->vm = xstrdup(p->vm);
                 lp->iface = xstrdup(p->iface);
+                lp->ip = nullable_xstrdup(p->ip);
+                lp->n_allowed = p->n_allowed;
+                lp->allowed = xmalloc((p->n_allowed + 1)
+                                      * sizeof *lp->allowed);
+                for (size_t i = 0; i < p->n_allowed; i++) {
+                    lp->allowed[i] = xstrdup(p->allowed[i]);
+                }
+                qsort(lp->allowed, lp->n_allowed, sizeof *lp->allowed,
+                      compare_strings);
             } else {
                 struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
                 rm->port_id = p->id;
                 rm->mac = p->mac;
                 rm->vtep_ip = xstrdup(p->hypervisor->tunnel_ip);
+                rm->ip = nullable_xstrdup(p->ip);
                 if (!sn && strcmp(p->hypervisor->tunnel_ip, hv->tunnel_ip)) {
                     sset_add(&flood, p->hypervisor->tunnel_ip);
                 }
@@ -412,6 +426,7 @@ nvo_net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
         return true;
     }
     if (a->net_id != b->net_id || a->vni != b->vni || a->bum != b->bum
+        || a->arp_responder != b->arp_responder
         || strcmp(a->name, b->name)
         || !nullable_streq(a->service_node_ip, b->service_node_ip)
         || a->n_locals != b->n_locals || a->n_remotes != b->n_remotes
@@ -421,14 +436,18 @@ nvo_net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
     for (size_t i = 0; i < a->n_locals; i++) {
         const struct nvo_local_port *x = &a->locals[i], *y = &b->locals[i];
         if (x->port_id != y->port_id || !eth_addr_equals(x->mac, y->mac)
-            || strcmp(x->iface, y->iface) || strcmp(x->vm, y->vm)) {
+            || strcmp(x->iface, y->iface) || strcmp(x->vm, y->vm)
+            || !nullable_streq(x->ip, y->ip)
+            || !strings_equal(x->allowed, x->n_allowed, y->allowed,
+                              y->n_allowed)) {
             return false;
         }
     }
     for (size_t i = 0; i < a->n_remotes; i++) {
         const struct nvo_remote_mac *x = &a->remotes[i], *y = &b->remotes[i];
         if (x->port_id != y->port_id || !eth_addr_equals(x->mac, y->mac)
-            || strcmp(x->vtep_ip, y->vtep_ip)) {
+            || strcmp(x->vtep_ip, y->vtep_ip)
+            || !nullable_streq(x->ip, y->ip)) {
             return false;
         }
     }

@@ -17,9 +17,11 @@
  * Semantics (the same for OVS and kernel hypervisors):
  *  - nets[]: every network with at least one port on this hypervisor
  *    (for a service node: every network it serves), sorted by VNI.
- *  - locals[]: this hypervisor's VM ports in that network.
+ *  - locals[]: this hypervisor's VM ports in that network, with their
+ *    addresses (port security, ARP responder).
  *  - remotes[]: every other VM port of the network, with the tunnel IP of
- *    the hypervisor it runs on (unicast: DMAC -> VTEP).
+ *    the hypervisor it runs on (unicast: DMAC -> VTEP) and its address.
+ *  - arp_responder: answer ARP requests for the known addresses locally.
  *  - flood[]: where BUM frames from a local VM go besides local ports:
  *    head-end: every other hypervisor with a port in the network;
  *    service-node: the network's service node only (if none is alive,
@@ -44,12 +46,16 @@ struct nvo_local_port {
     struct eth_addr mac;
     char *vm;
     char *iface;
+    char *ip;                   /* The VM's address ("ip"), or NULL. */
+    char **allowed;             /* "allowed_addresses" (IP[/len]), sorted. */
+    size_t n_allowed;
 };
 
 struct nvo_remote_mac {
     int64_t port_id;
     struct eth_addr mac;
     char *vtep_ip;              /* Tunnel IP of the hypervisor it is on. */
+    char *ip;                   /* The VM's address ("ip"), or NULL. */
 };
 
 /* One network as one hypervisor sees it.  Immutable after
@@ -60,6 +66,7 @@ struct nvo_net_view {
     char *name;
     uint32_t vni;
     enum nvo_bum_mode bum;
+    bool arp_responder;         /* Answer ARP for known addresses locally. */
     char *service_node_ip;      /* Service-node mode with one alive; else NULL. */
     struct nvo_local_port *locals;
     size_t n_locals;

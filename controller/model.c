@@ -187,6 +187,7 @@ nvo_model_add_network(struct nvo_model *m, int64_t id, const char *name,
     net->name = xstrdup(name);
     net->vni = vni;
     net->bum = bum;
+    net->arp_responder = true;
     net->revision = revision;
     ovs_list_init(&net->ports);
     hmap_insert(&m->networks_by_id, &net->id_node, hash_id(id));
@@ -293,8 +294,36 @@ nvo_model_remove_port(struct nvo_model *m, struct nvo_port *p)
     p->hypervisor->n_ports--;
     free(p->vm);
     free(p->ip);
+    for (size_t i = 0; i < p->n_allowed; i++) {
+        free(p->allowed[i]);
+    }
+    free(p->allowed);
     free(p->iface);
     free(p);
+}
+
+void
+nvo_model_set_port_allowed(struct nvo_model *m OVS_UNUSED,
+                           struct nvo_port *p, char *const *allowed, size_t n)
+{
+    for (size_t i = 0; i < p->n_allowed; i++) {
+        free(p->allowed[i]);
+    }
+    free(p->allowed);
+    p->allowed = n ? xmalloc(n * sizeof *p->allowed) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        p->allowed[i] = xstrdup(allowed[i]);
+    }
+    p->n_allowed = n;
+}
+
+void
+nvo_model_set_arp_responder(struct nvo_model *m OVS_UNUSED,
+                            struct nvo_network *net, bool on,
+                            int64_t revision)
+{
+    net->arp_responder = on;
+    net->revision = revision;
 }
 
 bool

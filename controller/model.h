@@ -51,6 +51,7 @@ struct nvo_network {
     char *name;
     uint32_t vni;               /* 1..16777215, unique. */
     enum nvo_bum_mode bum;
+    bool arp_responder;         /* "arp_responder" (default true). */
     int64_t revision;           /* Store revision of its last change. */
     struct ovs_list ports;      /* Contains struct nvo_port.net_node. */
     size_t n_ports;
@@ -80,6 +81,8 @@ struct nvo_port {
     struct nvo_hypervisor *hypervisor;
     struct eth_addr mac;
     char *ip;                   /* May be NULL. */
+    char **allowed;             /* "allowed_addresses": IP[/len] each. */
+    size_t n_allowed;
     char *iface;                /* VM interface name on the hypervisor. */
     int64_t revision;           /* Store revision of its last change. */
 };
@@ -126,6 +129,15 @@ struct nvo_port *nvo_model_add_port(struct nvo_model *, int64_t id,
 void nvo_model_move_port(struct nvo_model *, struct nvo_port *port,
                          struct nvo_hypervisor *hv, const char *iface,
                          int64_t revision);
+
+/* Replaces 'port''s allowed addresses with copies of the 'n' strings of
+ * 'allowed' (each "IP" or "IP/LEN", already validated). */
+void nvo_model_set_port_allowed(struct nvo_model *, struct nvo_port *port,
+                                char *const *allowed, size_t n);
+
+/* Sets whether 'net' answers ARP locally. */
+void nvo_model_set_arp_responder(struct nvo_model *, struct nvo_network *net,
+                                 bool on, int64_t revision);
 
 /* Changes 'net''s BUM mode. */
 void nvo_model_set_bum(struct nvo_model *, struct nvo_network *net,

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "controller/desired.h"
+#include "controller/ovs-flowgen.h"
+#include "controller/ovs-flows-arp.h"
+#include "controller/ovs-flows-portsec.h"
 #include "controller/ovs-flowset.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
@@ -43,14 +46,19 @@ struct flows_ctx {
     struct sset *missing;
     bool complete;
     struct ofpbuf ofpacts;      /* Scratch. */
+    struct ovs_flowgen_sink sink;   /* sink_put() into 'out'. */
 };
 
 /* Adds a flow to ctx->out in the form the switch reports it: through an
- * OpenFlow 1.3 flow_mod encode and decode, as ovs-vswitchd receives it. */
+ * OpenFlow 1.3 flow_mod encode and decode, as ovs-vswitchd receives it.
+ * (ovs_flowgen_put_fn: the sink every generator writes into; 'ctx_' is the
+ * struct flows_ctx.) */
 static void
-put_flow(struct flows_ctx *ctx, uint8_t table_id, uint16_t priority,
-         const struct match *match, uint64_t cookie)
+sink_put(void *ctx_, uint8_t table_id, uint16_t priority,
+         const struct match *match, uint64_t cookie,
+         const struct ofpact *ofpacts, size_t ofpacts_len)
 {
+    struct flows_ctx *ctx = ctx_;
     struct ofputil_flow_mod fm = {
         .priority = priority,
         .new_cookie = htonll(cookie),
@@ -59,8 +67,8 @@ put_flow(struct flows_ctx *ctx, uint8_t table_id, uint16_t priority,
         .buffer_id = UINT32_MAX,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
-        .ofpacts = ctx->ofpacts.data,
-        .ofpacts_len = ctx->ofpacts.size,
+        .ofpacts = CONST_CAST(struct ofpact *, ofpacts),
+        .ofpacts_len = ofpacts_len,
     };
     minimatch_init(&fm.match, match);
     struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
@@ -85,6 +93,15 @@ put_flow(struct flows_ctx *ctx, uint8_t table_id, uint16_t priority,
     }
     ofpbuf_uninit(&acts);
     ofpbuf_delete(msg);
+}
+
+/* Adds the flow whose actions are in ctx->ofpacts (then cleared). */
+static void
+put_flow(struct flows_ctx *ctx, uint8_t table_id, uint16_t priority,
+         const struct match *match, uint64_t cookie)
+{
+    sink_put(ctx, table_id, priority, match, cookie, ctx->ofpacts.data,
+             ctx->ofpacts.size);
     ofpbuf_clear(&ctx->ofpacts);
 }
 
@@ -165,6 +182,9 @@ local_port_flows(struct flows_ctx *ctx, const struct nvo_net_view *net,
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
     put_flow(ctx, OVS_TABLE_CLASSIFY, PRIO_GUARD, &m, cookie);
+
+    /* Port security: IPv4 and ARP only from the VM's own addresses. */
+    ovs_flows_portsec(net->vni, lp, ofport, &ctx->sink);
 
     /* DMAC: frames to the VM. */
     match_init_catchall(&m);
@@ -304,6 +324,7 @@ ovs_flows_compute(const struct ovs_flows_input *in, struct ovs_flowset *out,
         .complete = true,
     };
     ofpbuf_init(&ctx.ofpacts, 256);
+    ctx.sink = (struct ovs_flowgen_sink) { .put = sink_put, .aux = &ctx };
     ovs_flowset_clear(out);
 
     pipeline_flows(&ctx);
@@ -325,6 +346,7 @@ ovs_flows_compute(const struct ovs_flows_input *in, struct ovs_flowset *out,
             remote_mac_flow(&ctx, net, &net->remotes[j]);
         }
         tunnel_classify_flows(&ctx, net);
+        ovs_flows_arp_responder(net, in->iface_ofports, &ctx.sink);
         if (n_ofports || net->n_flood) {
             bum_flows(&ctx, net, ofports, n_ofports);
         }

@@ -368,6 +368,15 @@ sb_state(enum hv_state s)
 }
 
 void
+ovs_hv_port_drops(const struct ovs_hv *hv, ovs_ofctrl_drops_cb *cb,
+                  void *aux)
+{
+    if (hv->ofc) {
+        ovs_ofctrl_port_drops(hv->ofc, cb, aux);
+    }
+}
+
+void
 ovs_hv_get_status(const struct ovs_hv *hv, struct nvo_sb_status *st)
 {
     memset(st, 0, sizeof *st);

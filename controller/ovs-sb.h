@@ -29,6 +29,11 @@ void ovs_sb_remove(struct ovs_sb *, int64_t hv_id);
 /* Fills '*st' for 'hv_id'. */
 void ovs_sb_status(struct ovs_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
+/* Sets '*packets' to what VM port 'port_id''s drop flows (port security and
+ * the MAC guard) counted on its switch, as last polled (every 2 s), and
+ * returns true; false if no switch reported that port yet. */
+bool ovs_sb_port_drops(struct ovs_sb *, int64_t port_id, uint64_t *packets);
+
 /* Stops the thread, closes every connection (leaving the switches' flows
  * and ports in place), frees everything.  Accepts NULL.  Call before the
  * loop is closed; the async handle is closed with uv_close(). */

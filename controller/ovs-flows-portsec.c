@@ -1,0 +1,110 @@
+#include <config.h>
+#include "controller/ovs-flows-portsec.h"
+
+#include <stdlib.h>
+
+#include "controller/desired.h"
+#include "controller/ovs-flowgen.h"
+#include "controller/ovs-flows.h"
+#include "byte-order.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "flow.h"
+#include "packets.h"
+#include "util.h"
+
+/* Parses 's' ("A.B.C.D" or "A.B.C.D/LEN") into 'ip'/'mask'.  False if it is
+ * not IPv4 (IPv6 entries are not this module's business). */
+static bool
+parse_v4(const char *s, ovs_be32 *ip, ovs_be32 *mask)
+{
+    if (!s) {
+        return false;
+    }
+    char *error = ip_parse_masked(s, ip, mask);
+    if (error) {
+        free(error);
+        return false;
+    }
+    *ip &= *mask;
+    return true;
+}
+
+bool
+ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp)
+{
+    ovs_be32 ip, mask;
+    if (parse_v4(lp->ip, &ip, &mask)) {
+        return true;
+    }
+    for (size_t i = 0; i < lp->n_allowed; i++) {
+        if (parse_v4(lp->allowed[i], &ip, &mask)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t
+allow_flows(uint32_t vni, const struct nvo_local_port *lp, uint32_t ofport,
+            const char *addr, const struct ovs_flowgen_sink *sink,
+            struct ofpbuf *acts)
+{
+    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
+    ovs_be32 ip, mask;
+    struct match m;
+
+    if (!parse_v4(addr, &ip, &mask)) {
+        return 0;
+    }
+    match_init_catchall(&m);
+    match_set_in_port(&m, u16_to_ofp(ofport));
+    match_set_dl_src(&m, lp->mac);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_src_masked(&m, ip, mask);
+    ovs_flowgen_metadata_goto(acts, vni, OVS_TABLE_DMAC);
+    ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                     cookie, acts);
+
+    match_init_catchall(&m);
+    match_set_in_port(&m, u16_to_ofp(ofport));
+    match_set_dl_src(&m, lp->mac);
+    match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+    match_set_arp_sha(&m, lp->mac);
+    match_set_nw_src_masked(&m, ip, mask);
+    ovs_flowgen_metadata_goto(acts, vni, OVS_TABLE_DMAC);
+    ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                     cookie, acts);
+    return 2;
+}
+
+size_t
+ovs_flows_portsec(uint32_t vni, const struct nvo_local_port *lp,
+                  uint32_t ofport, const struct ovs_flowgen_sink *sink)
+{
+    if (!ovs_portsec_enforces_ipv4(lp)) {
+        return 0;
+    }
+    uint64_t stub[256 / 8];
+    struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
+    size_t n = allow_flows(vni, lp, ofport, lp->ip, sink, &acts);
+    for (size_t i = 0; i < lp->n_allowed; i++) {
+        n += allow_flows(vni, lp, ofport, lp->allowed[i], sink, &acts);
+    }
+
+    /* Everything else IPv4 or ARP from this port: dropped, counted. */
+    static const uint16_t types[] = { ETH_TYPE_IP, ETH_TYPE_ARP };
+    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+        struct match m;
+        match_init_catchall(&m);
+        match_set_in_port(&m, u16_to_ofp(ofport));
+        match_set_dl_type(&m, htons(types[i]));
+        ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_DROP, &m,
+                         cookie, &acts);
+        n++;
+    }
+    ofpbuf_uninit(&acts);
+    return n;
+}

@@ -1,0 +1,187 @@
+#!/bin/sh
+# test-dataplane.sh - dataplane features in one lab (deploy/lab-lib.sh):
+# the ARP responder and port security on OVS hypervisors.
+#   red  (VNI 7001): r1@o1 r4@o1 r2@o2 r3@o3   10.71.0.{1,4,2,3}
+#   blue (VNI 7002): b1@o1 b2@o2               10.71.0.{1,2} (red's addresses)
+# Checks:
+# - ARP responder: r1's request for r2's address is answered on o1 with r2's
+#   MAC and no ARP crosses the underlay (tcpdump on o2's and o3's underlay);
+#   blue's b1 asking for the same address gets b2's MAC; a request for an
+#   unknown address and a gratuitous ARP still reach the other hypervisors.
+# - port security: r3 (remote) and r4 (same hypervisor as r1) send
+#   gratuitous ARPs and ARP replies claiming r2's address, and pings with
+#   r2's address as source: nothing reaches r1 (tcpdump in r1), r1's
+#   neighbour entry for r2 keeps r2's MAC, the per-port drop counters
+#   rise (switch flows and GET /v1/ports/ID).
+# Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+if [ ! -f "$top/deploy/lab-lib.sh" ] || [ ! -x "$top/controller/nvo-controller" ]; then
+    echo "SKIP: needs deploy/lab-lib.sh and nvo-controller built"
+    exit 77
+fi
+for t in tcpdump arping python3 curl ovs-vswitchd; do
+    command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+. "$top/deploy/lab-lib.sh"
+frames=$top/tests/integration/dp-frames.py
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+die() { echo "ERROR: $*"; exit 1; }
+pass() { echo "ok: $*"; }
+step() { echo "--- $*"; }
+
+lab_init "dp$$" "$(mktemp -d /tmp/nvo-test-dataplane.XXXXXX)" || exit 1
+trap lab_cleanup EXIT
+trap 'exit 1' INT TERM
+TMP=$LAB_DIR/dp-test
+mkdir -p "$TMP"
+
+lab_underlay_up || die "underlay"
+lab_controller_start || die "controller"
+lab_ovs_hv_add o1 192.0.2.51 || die "o1"
+lab_ovs_hv_add o2 192.0.2.52 || die "o2"
+lab_ovs_hv_add o3 192.0.2.53 || die "o3"
+lab_vm_add o1 r1 02:00:00:71:00:01 10.71.0.1/24 || die "r1"
+lab_vm_add o1 r4 02:00:00:71:00:04 10.71.0.4/24 || die "r4"
+lab_vm_add o2 r2 02:00:00:71:00:02 10.71.0.2/24 || die "r2"
+lab_vm_add o3 r3 02:00:00:71:00:03 10.71.0.3/24 || die "r3"
+lab_vm_add o1 b1 02:00:00:72:00:01 10.71.0.1/24 || die "b1"
+lab_vm_add o2 b2 02:00:00:72:00:02 10.71.0.2/24 || die "b2"
+# Pre-seed underlay MACs so no first packet is lost (LAB-NOTES pitfall 6).
+for o in o1 o2 o3; do
+    for p in o1 o2 o3; do
+        [ $o = $p ] && continue
+        lab_ovs_appctl $o tnl/arp/set br-phy "$(lab_node_get $p ip)" \
+            "$(lab_hv_exec $p cat /sys/class/net/br-phy/address)" >/dev/null
+    done
+done
+
+lab_register_network red 7001 || die "network red"
+lab_register_network blue 7002 || die "network blue"
+for hv in o1 o2 o3; do lab_register_hv $hv || die "register $hv"; done
+for vm in r1 r4 r2 r3; do lab_start_vm $vm red >/dev/null || die "start $vm"; done
+for vm in b1 b2; do lab_start_vm $vm blue >/dev/null || die "start $vm"; done
+
+# cap_start NS IFACE FILTER TAG: tcpdump in NS into $TMP/TAG.pcap, waits
+# until it listens; cap_stop TAG: stops it, prints the packet count.
+cap_start() {
+    ip netns exec "$1" tcpdump -i "$2" -n -U --immediate-mode \
+        -w "$TMP/$4.pcap" "$3" 2>"$TMP/$4.err" &
+    echo $! >"$TMP/$4.pid"
+    i=0
+    until grep -q listening "$TMP/$4.err" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 50 ] && break
+        sleep 0.1
+    done
+}
+cap_stop() {
+    sleep 0.5
+    kill "$(cat "$TMP/$1.pid")" 2>/dev/null
+    wait "$(cat "$TMP/$1.pid")" 2>/dev/null
+    tcpdump -r "$TMP/$1.pcap" -n 2>/dev/null | wc -l
+}
+# Broadcast ARP requests inside VXLAN on an underlay, for target address
+# $1 (hex): inner destination MAC at UDP offset 8+8, ethertype at +12,
+# ARP opcode at +14+6, target address at +14+24.
+vxarp() {
+    echo "udp dst port 4789 and udp[16:4] = 0xffffffff and udp[28:2] = 0x0806 and udp[36:2] = 1 and udp[54:4] = $1"
+}
+
+step "ping matrix"
+lab_ping_matrix r1 r4 r2 r3 b1 b2 || fail "ping matrix"
+
+step "ARP responder: known address answered on the requester's hypervisor"
+for vm in r1 b1; do lab_vm_exec $vm ip neigh flush dev eth0; done
+cap_start "$(lab_ns o2)" ul0 "$(vxarp 0x0a470002)" known-o2
+cap_start "$(lab_ns o3)" ul0 "$(vxarp 0x0a470002)" known-o3
+out=$(lab_vm_exec r1 arping -c 1 -w 2 -I eth0 10.71.0.2 2>&1)
+n2=$(cap_stop known-o2) n3=$(cap_stop known-o3)
+case $out in
+    *"[02:00:00:71:00:02]"*) pass "r1 asks for 10.71.0.2: answered with r2's MAC" ;;
+    *) fail "r1 asks for 10.71.0.2: $out" ;;
+esac
+[ "$n2" = 0 ] && [ "$n3" = 0 ] \
+    && pass "no ARP on o2's or o3's underlay for a known address" \
+    || fail "ARP for a known address crossed the underlay: o2 $n2, o3 $n3"
+out=$(lab_vm_exec b1 arping -c 1 -w 2 -I eth0 10.71.0.2 2>&1)
+case $out in
+    *"[02:00:00:72:00:02]"*) pass "blue's b1 asks for the same address: b2's MAC" ;;
+    *) fail "b1 asks for 10.71.0.2: $out" ;;
+esac
+lab_ping r1 10.71.0.2 && pass "r1 pings r2 after a local answer" \
+    || fail "r1 cannot ping r2 after a local answer"
+
+step "ARP responder: unknown addresses and gratuitous ARPs still flood"
+cap_start "$(lab_ns o2)" ul0 "$(vxarp 0x0a470063)" unknown-o2
+lab_vm_exec r1 arping -c 1 -w 1 -I eth0 10.71.0.99 >/dev/null 2>&1
+n=$(cap_stop unknown-o2)
+[ "$n" -ge 1 ] && pass "request for unknown 10.71.0.99 reached o2 ($n)" \
+    || fail "request for unknown 10.71.0.99 did not reach o2"
+cap_start "$(lab_ns r1)" eth0 "arp and ether src 02:00:00:71:00:02" garp-r1
+cap_start "$(lab_ns r3)" eth0 "arp and ether src 02:00:00:71:00:02" garp-r3
+lab_vm_exec r2 arping -U -c 1 -I eth0 10.71.0.2 >/dev/null 2>&1
+n1=$(cap_stop garp-r1) n3=$(cap_stop garp-r3)
+[ "$n1" -ge 1 ] && [ "$n3" -ge 1 ] \
+    && pass "r2's gratuitous ARP reached r1 ($n1) and r3 ($n3)" \
+    || fail "r2's gratuitous ARP: r1 saw $n1, r3 saw $n3"
+
+step "port security: spoofed ARP and forged sources from r3 (o3) and r4 (o1)"
+lab_ping r1 10.71.0.2 >/dev/null
+r2mac=02:00:00:71:00:02 r1mac=02:00:00:71:00:01
+for a in r3 r4; do
+    amac=$(lab_vm_get $a mac)
+    cap_start "$(lab_ns r1)" eth0 "ether src $amac and (arp or icmp)" spoof-$a
+    lab_vm_exec $a python3 "$frames" eth0 garp "$amac" 10.71.0.2 20
+    lab_vm_exec $a python3 "$frames" eth0 arpreply "$amac" 10.71.0.2 \
+        $r1mac 10.71.0.1 20
+    lab_vm_exec $a python3 "$frames" eth0 ping "$amac" 10.71.0.2 \
+        $r1mac 10.71.0.1 20
+    n=$(cap_stop spoof-$a)
+    [ "$n" = 0 ] && pass "$a: none of 60 spoofed frames reached r1" \
+        || fail "$a: $n spoofed frames reached r1"
+    nb=$(lab_vm_exec r1 ip neigh show 10.71.0.2 dev eth0)
+    case $nb in
+        *$r2mac*) pass "$a: r1 still has 10.71.0.2 at r2's MAC" ;;
+        *) fail "$a: r1's neighbour for 10.71.0.2 is '$nb'" ;;
+    esac
+done
+lab_ping r1 10.71.0.2 && pass "r1 still pings r2" || fail "r1 cannot ping r2 after the attack"
+lab_ping r3 10.71.0.1 && pass "r3 (attacker) still pings with its own address" \
+    || fail "r3 cannot ping r1 from its own address"
+
+# drops HV IFACE: the packets the port-security drops of IFACE counted.
+drops() {
+    ofp=$(lab_ovs_vsctl "$1" get Interface "$2" ofport)
+    lab_ovs_ofctl_br "$1" br-int dump-flows -O OpenFlow13 "table=0,in_port=$ofp" \
+        | awk '/actions=drop/ { for (i = 1; i <= NF; i++)
+                  if ($i ~ /^n_packets=/) { sub(/n_packets=/, "", $i);
+                                            sub(/,/, "", $i); s += $i } }
+               END { print s + 0 }'
+}
+for a in r3:o3 r4:o1; do
+    vm=${a%%:*} hv=${a#*:}
+    d=$(drops $hv "v-$vm")
+    [ "$d" -ge 60 ] && pass "$hv: drop flows of $vm's port counted $d" \
+        || fail "$hv: drop flows of $vm's port counted '$d' (< 60)"
+    # The controller polls the switches' counters every 2 s.
+    id=$(lab_vm_get $vm port) i=0
+    while :; do
+        j=$(lab_rest GET "/v1/ports/$id")
+        c=$(echo "$j" | python3 -c 'import json, sys
+c = json.load(sys.stdin).get("security", {}).get("dropped_packets")
+print(c if c is not None else "")')
+        [ -n "$c" ] && [ "$c" -ge 60 ] && break
+        i=$((i + 1)); [ $i -gt 50 ] && break
+        sleep 0.2
+    done
+    [ -n "$c" ] && [ "$c" -ge 60 ] \
+        && pass "GET /v1/ports/$id ($vm): dropped_packets $c" \
+        || fail "GET /v1/ports/$id ($vm): no or low counter: $j"
+done
+
+if [ $FAILS = 0 ]; then echo "PASS: test-dataplane"; exit 0; fi
+echo "FAILED: $FAILS check(s)"
+tail -n 8 "$LAB_DIR/ctl/nvo-controller.log" | sed 's/^/  ctl: /'
+exit 1
