@@ -93,13 +93,15 @@ ovs_flows_portsec(uint32_t vni, const struct nvo_local_port *lp,
         n += allow_flows(vni, lp, ofport, lp->allowed[i], sink, &acts);
     }
 
-    /* Everything else IPv4 or ARP from this port: dropped, counted. */
+    /* Everything else IPv4 or ARP from this port with its MAC: dropped,
+     * counted.  (Another source MAC meets the MAC guard at priority 50.) */
     static const uint16_t types[] = { ETH_TYPE_IP, ETH_TYPE_ARP };
     uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
     for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
         struct match m;
         match_init_catchall(&m);
         match_set_in_port(&m, u16_to_ofp(ofport));
+        match_set_dl_src(&m, lp->mac);
         match_set_dl_type(&m, htons(types[i]));
         ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_DROP, &m,
                          cookie, &acts);

@@ -10,8 +10,8 @@
  *   prio 110  in_port=P,dl_src=M,arp,arp_sha=M,arp_spa=A
  *                                                     -> metadata:=N, goto DMAC
  *             (one pair per allowed address A)
- *   prio 105  in_port=P,ip                            -> drop (counted)
- *   prio 105  in_port=P,arp                           -> drop (counted)
+ *   prio 105  in_port=P,dl_src=M,ip                   -> drop (counted)
+ *   prio 105  in_port=P,dl_src=M,arp                  -> drop (counted)
  *
  * so IPv4 packets and ARP with another sender address (a spoofed source, an
  * ARP reply or gratuitous ARP claiming someone else's address) are dropped

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test-dataplane.sh - dataplane features in one lab (deploy/lab-lib.sh):
-# the ARP responder and port security on OVS hypervisors.
-#   red  (VNI 7001): r1@o1 r4@o1 r2@o2 r3@o3   10.71.0.{1,4,2,3}
+# the ARP responder and port security on OVS and kernel hypervisors.
+#   red  (VNI 7001): r1@o1 r4@o1 r2@o2 r3@o3 r5@k1 r6@k2
+#                    10.71.0.{1,4,2,3,5,6}
 #   blue (VNI 7002): b1@o1 b2@o2               10.71.0.{1,2} (red's addresses)
 # Checks:
 # - ARP responder: r1's request for r2's address is answered on o1 with r2's
@@ -13,6 +14,11 @@
 #   r2's address as source: nothing reaches r1 (tcpdump in r1), r1's
 #   neighbour entry for r2 keeps r2's MAC, the per-port drop counters
 #   rise (switch flows and GET /v1/ports/ID).
+# - kernel hypervisors: r5's request for r2's address is answered on k1
+#   (neighbour suppression) and crosses no underlay; r6 (k2) sends the same
+#   spoofed frames, and frames with r2's MAC as source: none reaches r5 or
+#   r1, k2's bridge learns nothing from r6's port, the agent's counters
+#   (GET /v1/ports/ID) rise.
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,18 +34,30 @@ frames=$top/tests/integration/dp-frames.py
 
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-die() { echo "ERROR: $*"; exit 1; }
+die() {
+    echo "ERROR: $*"
+    for n in k1 k2; do
+        tail -n 5 "$LAB_DIR/agent/$n/nvo-agent.log" 2>/dev/null | sed "s/^/  $n: /"
+    done
+    exit 1
+}
 pass() { echo "ok: $*"; }
 step() { echo "--- $*"; }
 
 lab_init "dp$$" "$(mktemp -d /tmp/nvo-test-dataplane.XXXXXX)" || exit 1
 trap lab_cleanup EXIT
 trap 'exit 1' INT TERM
+# Quick heartbeats: they carry the kernel hypervisors' counters.
+CTL_ARGS="--agent-heartbeat=500 --agent-timeout=3000"
+LAB_AGENT_ARGS="--heartbeat-interval=500 --heartbeat-timeout=3000"
+export LAB_AGENT_ARGS
 TMP=$LAB_DIR/dp-test
 mkdir -p "$TMP"
 
 lab_underlay_up || die "underlay"
-lab_controller_start || die "controller"
+lab_controller_start $CTL_ARGS || die "controller"
+lab_kernel_hv_add k1 192.0.2.61 || die "k1"
+lab_kernel_hv_add k2 192.0.2.62 || die "k2"
 lab_ovs_hv_add o1 192.0.2.51 || die "o1"
 lab_ovs_hv_add o2 192.0.2.52 || die "o2"
 lab_ovs_hv_add o3 192.0.2.53 || die "o3"
@@ -47,6 +65,8 @@ lab_vm_add o1 r1 02:00:00:71:00:01 10.71.0.1/24 || die "r1"
 lab_vm_add o1 r4 02:00:00:71:00:04 10.71.0.4/24 || die "r4"
 lab_vm_add o2 r2 02:00:00:71:00:02 10.71.0.2/24 || die "r2"
 lab_vm_add o3 r3 02:00:00:71:00:03 10.71.0.3/24 || die "r3"
+lab_vm_add k1 r5 02:00:00:71:00:05 10.71.0.5/24 || die "r5"
+lab_vm_add k2 r6 02:00:00:71:00:06 10.71.0.6/24 || die "r6"
 lab_vm_add o1 b1 02:00:00:72:00:01 10.71.0.1/24 || die "b1"
 lab_vm_add o2 b2 02:00:00:72:00:02 10.71.0.2/24 || die "b2"
 # Pre-seed underlay MACs so no first packet is lost (LAB-NOTES pitfall 6).
@@ -60,8 +80,8 @@ done
 
 lab_register_network red 7001 || die "network red"
 lab_register_network blue 7002 || die "network blue"
-for hv in o1 o2 o3; do lab_register_hv $hv || die "register $hv"; done
-for vm in r1 r4 r2 r3; do lab_start_vm $vm red >/dev/null || die "start $vm"; done
+for hv in o1 o2 o3 k1 k2; do lab_register_hv $hv || die "register $hv"; done
+for vm in r1 r4 r2 r3 r5 r6; do lab_start_vm $vm red >/dev/null || die "start $vm"; done
 for vm in b1 b2; do lab_start_vm $vm blue >/dev/null || die "start $vm"; done
 
 # cap_start NS IFACE FILTER TAG: tcpdump in NS into $TMP/TAG.pcap, waits
@@ -90,7 +110,7 @@ vxarp() {
 }
 
 step "ping matrix"
-lab_ping_matrix r1 r4 r2 r3 b1 b2 || fail "ping matrix"
+lab_ping_matrix r1 r4 r2 r3 r5 r6 b1 b2 || fail "ping matrix"
 
 step "ARP responder: known address answered on the requester's hypervisor"
 for vm in r1 b1; do lab_vm_exec $vm ip neigh flush dev eth0; done
@@ -151,6 +171,21 @@ lab_ping r1 10.71.0.2 && pass "r1 still pings r2" || fail "r1 cannot ping r2 aft
 lab_ping r3 10.71.0.1 && pass "r3 (attacker) still pings with its own address" \
     || fail "r3 cannot ping r1 from its own address"
 
+# port_drops ID MIN: polls GET /v1/ports/ID (10 s at most) until its
+# security.dropped_packets reaches MIN; leaves it in $c, the body in $j.
+port_drops() {
+    i=0
+    while :; do
+        j=$(lab_rest GET "/v1/ports/$1")
+        c=$(echo "$j" | python3 -c 'import json, sys
+c = json.load(sys.stdin).get("security", {}).get("dropped_packets")
+print(c if c is not None else "")')
+        [ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
+        i=$((i + 1)); [ $i -gt 50 ] && return 1
+        sleep 0.2
+    done
+}
+
 # drops HV IFACE: the packets the port-security drops of IFACE counted.
 drops() {
     ofp=$(lab_ovs_vsctl "$1" get Interface "$2" ofport)
@@ -166,22 +201,71 @@ for a in r3:o3 r4:o1; do
     [ "$d" -ge 60 ] && pass "$hv: drop flows of $vm's port counted $d" \
         || fail "$hv: drop flows of $vm's port counted '$d' (< 60)"
     # The controller polls the switches' counters every 2 s.
-    id=$(lab_vm_get $vm port) i=0
-    while :; do
-        j=$(lab_rest GET "/v1/ports/$id")
-        c=$(echo "$j" | python3 -c 'import json, sys
-c = json.load(sys.stdin).get("security", {}).get("dropped_packets")
-print(c if c is not None else "")')
-        [ -n "$c" ] && [ "$c" -ge 60 ] && break
-        i=$((i + 1)); [ $i -gt 50 ] && break
-        sleep 0.2
-    done
+    id=$(lab_vm_get $vm port)
+    port_drops $id 60
     [ -n "$c" ] && [ "$c" -ge 60 ] \
         && pass "GET /v1/ports/$id ($vm): dropped_packets $c" \
         || fail "GET /v1/ports/$id ($vm): no or low counter: $j"
 done
 
+step "kernel hypervisors: ARP suppression"
+lab_vm_exec r5 ip neigh flush dev eth0
+cap_start "$(lab_ns o2)" ul0 "$(vxarp 0x0a470002)" kknown-o2
+cap_start "$(lab_ns k2)" ul0 "$(vxarp 0x0a470002)" kknown-k2
+out=$(lab_vm_exec r5 arping -c 1 -w 2 -I eth0 10.71.0.2 2>&1)
+n2=$(cap_stop kknown-o2) nk=$(cap_stop kknown-k2)
+case $out in
+    *"[02:00:00:71:00:02]"*) pass "r5 (k1) asks for 10.71.0.2: answered with r2's MAC" ;;
+    *) fail "r5 asks for 10.71.0.2: $out" ;;
+esac
+[ "$n2" = 0 ] && [ "$nk" = 0 ] \
+    && pass "k1 sent no ARP for a known address over the underlay" \
+    || fail "ARP for a known address left k1: o2 saw $n2, k2 saw $nk"
+cap_start "$(lab_ns k2)" ul0 "$(vxarp 0x0a470062)" kunknown-k2
+lab_vm_exec r5 arping -c 1 -w 1 -I eth0 10.71.0.98 >/dev/null 2>&1
+n=$(cap_stop kunknown-k2)
+[ "$n" -ge 1 ] && pass "k1 still floods a request for an unknown address ($n)" \
+    || fail "request for unknown 10.71.0.98 from k1 did not reach k2"
+lab_ping r5 10.71.0.2 && pass "r5 pings r2" || fail "r5 cannot ping r2"
+
+step "kernel hypervisors: port security (r6 on k2 attacks r5 on k1 and r1 on o1)"
+r5mac=02:00:00:71:00:05 r6mac=02:00:00:71:00:06
+lab_ping r5 10.71.0.2 >/dev/null; lab_ping r1 10.71.0.2 >/dev/null
+cap_start "$(lab_ns r5)" eth0 "(ether src $r6mac and (arp or icmp)) or (ether src $r2mac and src host 10.71.0.6)" kspoof-r5
+cap_start "$(lab_ns r1)" eth0 "ether src $r6mac and (arp or icmp)" kspoof-r1
+for victim in "$r5mac 10.71.0.5" "$r1mac 10.71.0.1"; do
+    lab_vm_exec r6 python3 "$frames" eth0 arpreply "$r6mac" 10.71.0.2 $victim 20
+    lab_vm_exec r6 python3 "$frames" eth0 ping "$r6mac" 10.71.0.2 $victim 20
+done
+lab_vm_exec r6 python3 "$frames" eth0 garp "$r6mac" 10.71.0.2 20
+# A forged source MAC (r2's) with r6's own address.
+lab_vm_exec r6 python3 "$frames" eth0 ping "$r2mac" 10.71.0.6 $r5mac 10.71.0.5 20
+n5=$(cap_stop kspoof-r5) n1=$(cap_stop kspoof-r1)
+[ "$n5" = 0 ] && [ "$n1" = 0 ] \
+    && pass "none of r6's 120 spoofed frames reached r5 or r1" \
+    || fail "r6's spoofed frames arrived: r5 saw $n5, r1 saw $n1"
+for v in r5 r1; do
+    nb=$(lab_vm_exec $v ip neigh show 10.71.0.2 dev eth0)
+    case $nb in
+        *$r2mac*) pass "$v still has 10.71.0.2 at r2's MAC" ;;
+        *) fail "$v's neighbour for 10.71.0.2 is '$nb'" ;;
+    esac
+done
+learned=$(lab_hv_exec k2 bridge fdb show dev v-r6 | grep -v permanent | grep -v "$r6mac")
+[ -z "$learned" ] && pass "k2's bridge learned nothing on r6's port" \
+    || fail "k2 learned on r6's port: $learned"
+lab_ping r6 10.71.0.5 && pass "r6 still pings r5 from its own address" \
+    || fail "r6 cannot ping r5 from its own address"
+id=$(lab_vm_get r6 port)
+port_drops $id 120
+[ -n "$c" ] && [ "$c" -ge 120 ] \
+    && pass "GET /v1/ports/$id (r6, kernel): dropped_packets $c" \
+    || fail "GET /v1/ports/$id (r6, kernel): no or low counter: $j"
+
 if [ $FAILS = 0 ]; then echo "PASS: test-dataplane"; exit 0; fi
 echo "FAILED: $FAILS check(s)"
 tail -n 8 "$LAB_DIR/ctl/nvo-controller.log" | sed 's/^/  ctl: /'
+for n in k1 k2; do
+    tail -n 8 "$LAB_DIR/agent/$n/nvo-agent.log" 2>/dev/null | sed "s/^/  $n: /"
+done
 exit 1
