@@ -3,14 +3,18 @@
  * States and transitions (enum ac_state):
  *
  *   BACKOFF    --retry timer------------------------> CONNECTING
- *   CONNECTING --TCP connected----------------------> HELLO_SENT (Hello)
- *   CONNECTING --failed-----------------------------> BACKOFF (delay x2)
+ *   CONNECTING --TCP connected (tcp:), or TLS handshake done and the
+ *                controller's certificate verified (ssl:)-> HELLO_SENT (Hello)
+ *   CONNECTING --failed, or no handshake within the
+ *                heartbeat timeout------------------> BACKOFF (delay x2)
  *   HELLO_SENT --Error UNKNOWN_HYPERVISOR (not fatal)-> WAITING
  *   HELLO_SENT, WAITING --Snapshot------------------> SYNCED (apply, ack;
  *                                                      backoff reset)
  *   SYNCED     --Delta based on our seq-------------> SYNCED (apply, ack)
  *   connected  --EOF, bad or oversized frame, Delta out of order, fatal
  *                Error, controller silent for the timeout-> BACKOFF
+ *   any but STOPPED --our PKI files changed (ssl:)--> BACKOFF (reconnect at
+ *                once with the new certificate)
  *   any        --agent_conn_destroy()---------------> STOPPED
  *
  * The backoff delay starts at backoff_min, doubles per failed attempt up to
@@ -29,9 +33,12 @@
 
 #include "agent/agent-view.h"
 #include "lib/addr.h"
+#include "lib/channel.h"
 #include "lib/errors.h"
 #include "lib/frame.h"
+#include "lib/pki.h"
 #include "lib/proto-msg.h"
+#include "lib/tls-ctx.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -48,10 +55,9 @@ enum ac_state {
     AC_STOPPED,
 };
 
-/* One TCP connection attempt; outlives the conn only until closed. */
+/* One connection attempt; outlives the conn only until closed. */
 struct ac_sock {
-    uv_tcp_t tcp;
-    uv_connect_t connect;
+    struct nvo_channel *ch;     /* Owned. */
     struct agent_conn *conn;
     struct nvo_frame_reader reader;
     bool dead;                  /* Closing: callbacks do nothing. */
@@ -62,6 +68,7 @@ struct agent_conn {
     struct agent_conn_cfg cfg;
     char *controller, *name, *tunnel_ip;   /* Owned copies of cfg's. */
     struct sockaddr_storage addr;
+    struct nvo_tls_ctx *tls;    /* Owned; NULL for tcp:. */
     struct agent_view *view;
     const struct agent_conn_ops *ops;
     void *aux;
@@ -72,6 +79,7 @@ struct agent_conn {
     int n_handles;
     unsigned int attempts;
     uint64_t last_rx_ms, last_tx_ms;
+    uint64_t connect_ms;        /* When the current attempt started. */
 };
 
 static void ac_disconnect(struct agent_conn *, const char *reason);
@@ -117,9 +125,9 @@ agent_ack_add_error(Nvo__Ack *ack, uint32_t vni, const char *item, int error,
 /* ---- socket ------------------------------------------------------------- */
 
 static void
-sock_closed(uv_handle_t *h)
+sock_released(void *aux)
 {
-    struct ac_sock *s = h->data;
+    struct ac_sock *s = aux;
     nvo_frame_reader_destroy(&s->reader);
     free(s);
 }
@@ -129,15 +137,8 @@ sock_close(struct ac_sock *s)
 {
     if (s && !s->dead) {
         s->dead = true;
-        uv_close((uv_handle_t *) &s->tcp, sock_closed);
+        nvo_channel_close(s->ch, false);
     }
-}
-
-static void
-write_done(uv_write_t *req, int status OVS_UNUSED)
-{
-    free(req->data);
-    free(req);
 }
 
 /* Sends 'msg' (then frees it). */
@@ -152,13 +153,8 @@ send_msg(struct agent_conn *c, Nvo__Message *msg)
         free(frame);
         return;
     }
-    uv_write_t *req = xmalloc(sizeof *req);
-    uv_buf_t buf = uv_buf_init((char *) frame, len);
-    req->data = frame;
-    error = uv_write(req, (uv_stream_t *) &c->sock->tcp, &buf, 1, write_done);
+    error = nvo_channel_send(c->sock->ch, frame, len);
     if (error) {
-        free(frame);
-        free(req);
         ac_disconnect(c, uv_strerror(error));
         return;
     }
@@ -283,38 +279,22 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
 }
 
 static void
-sock_alloc(uv_handle_t *h OVS_UNUSED, size_t suggested OVS_UNUSED,
-           uv_buf_t *buf)
+sock_recv(void *aux, const uint8_t *data, size_t n)
 {
-    static char rbuf[65536];
-    *buf = uv_buf_init(rbuf, sizeof rbuf);
-}
-
-static void
-sock_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    struct ac_sock *s = stream->data;
+    struct ac_sock *s = aux;
     if (s->dead) {
         return;
     }
     struct agent_conn *c = s->conn;
-    if (nread < 0) {
-        ac_disconnect(c, (nread == UV_EOF
-                          ? (nvo_frame_reader_pending(&s->reader)
-                             ? "connection closed inside a frame"
-                             : "connection closed by the controller")
-                          : uv_strerror(nread)));
-        return;
-    }
     c->last_rx_ms = uv_now(c->loop);
     bool changed = false;
-    int error = nvo_frame_reader_feed(&s->reader, buf->base, nread);
+    int error = nvo_frame_reader_feed(&s->reader, data, n);
     while (!error && !s->dead) {
         const uint8_t *payload;
         size_t len;
-        int n = nvo_frame_reader_next(&s->reader, &payload, &len);
-        if (n <= 0) {
-            error = n;
+        int k = nvo_frame_reader_next(&s->reader, &payload, &len);
+        if (k <= 0) {
+            error = k;
             break;
         }
         char *errmsg = NULL;
@@ -340,26 +320,50 @@ sock_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 }
 
 static void
-sock_connected(uv_connect_t *req, int status)
+sock_failed(void *aux, int error OVS_UNUSED, const char *reason)
 {
-    struct ac_sock *s = req->data;
-    if (s->dead || status == UV_ECANCELED) {
+    struct ac_sock *s = aux;
+    if (s->dead) {
         return;
     }
     struct agent_conn *c = s->conn;
-    if (status) {
-        ac_disconnect(c, uv_strerror(status));
+    if (c->state == AC_CONNECTING) {
+        ac_disconnect(c, reason);
+    } else if (nvo_frame_reader_pending(&s->reader)) {
+        ac_disconnect(c, "connection closed inside a frame");
+    } else {
+        char *why = xasprintf("connection to the controller lost: %s",
+                              reason);
+        ac_disconnect(c, why);
+        free(why);
+    }
+}
+
+static void
+sock_connected(void *aux)
+{
+    struct ac_sock *s = aux;
+    if (s->dead) {
         return;
     }
-    VLOG_INFO("connected to controller %s", c->controller);
-    uv_tcp_nodelay(&s->tcp, 1);
-    uv_tcp_keepalive(&s->tcp, 1, 30);
+    struct agent_conn *c = s->conn;
+    char cert[256];
+    VLOG_INFO("connected to controller %s%s%s%s", c->controller,
+              c->tls ? " (TLS, verified controller certificate " : "",
+              nvo_channel_peer_cert(s->ch, cert, sizeof cert),
+              c->tls ? ")" : "");
     c->last_rx_ms = c->last_tx_ms = uv_now(c->loop);
     c->view->seq = 0;           /* Deltas need this session's snapshot. */
     set_state(c, AC_HELLO_SENT);
-    uv_read_start((uv_stream_t *) &s->tcp, sock_alloc, sock_read);
     send_hello(c);
 }
+
+static const struct nvo_channel_ops sock_ops = {
+    .connected = sock_connected,
+    .recv = sock_recv,
+    .failed = sock_failed,
+    .released = sock_released,
+};
 
 static void
 ac_connect(struct agent_conn *c)
@@ -367,16 +371,18 @@ ac_connect(struct agent_conn *c)
     struct ac_sock *s = xzalloc(sizeof *s);
     s->conn = c;
     nvo_frame_reader_init(&s->reader, NVO_FRAME_MAX);
-    uv_tcp_init(c->loop, &s->tcp);
-    s->tcp.data = s;
-    s->connect.data = s;
-    c->sock = s;
     set_state(c, AC_CONNECTING);
-    int error = uv_tcp_connect(&s->connect, &s->tcp,
-                               (struct sockaddr *) &c->addr, sock_connected);
-    if (error) {
+    c->connect_ms = uv_now(c->loop);
+    int error;
+    s->ch = nvo_channel_connect(c->loop, (struct sockaddr *) &c->addr,
+                                c->tls, &sock_ops, s, &error);
+    if (!s->ch) {
+        nvo_frame_reader_destroy(&s->reader);
+        free(s);
         ac_disconnect(c, uv_strerror(error));
+        return;
     }
+    c->sock = s;
 }
 
 static void
@@ -415,7 +421,23 @@ tick_cb(uv_timer_t *t)
 {
     struct agent_conn *c = t->data;
     uint64_t now = uv_now(c->loop);
-    if (c->state < AC_HELLO_SENT || c->state == AC_STOPPED) {
+    if (c->state == AC_STOPPED) {
+        return;
+    }
+    if (c->tls && nvo_tls_ctx_refresh(c->tls) && c->state != AC_BACKOFF) {
+        /* Rotated: prove the new certificate now, not at the next
+         * disconnection.  The dataplane is left as it is meanwhile. */
+        c->attempts = 0;
+        ac_disconnect(c, "PKI files changed; reconnecting with them");
+        return;
+    }
+    if (c->state == AC_CONNECTING
+        && now - c->connect_ms >= c->cfg.hb_timeout_ms) {
+        ac_disconnect(c, c->tls ? "no TLS handshake within the heartbeat "
+                      "timeout" : "connect timed out");
+        return;
+    }
+    if (c->state < AC_HELLO_SENT) {
         return;
     }
     if (now - c->last_rx_ms >= c->cfg.hb_timeout_ms) {
@@ -433,12 +455,26 @@ agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
                   void *aux, int *errp)
 {
     struct sockaddr_storage ss;
-    if (strncmp(cfg->controller, "tcp:", 4)
-        || nvo_sockaddr_parse(cfg->controller + 4, NULL, &ss)) {
+    bool ssl = !strncmp(cfg->controller, "ssl:", 4);
+    if ((strncmp(cfg->controller, "tcp:", 4) && !ssl)
+        || nvo_sockaddr_parse(cfg->controller + 4, NULL, &ss)
+        || (ssl && (!cfg->pki || !nvo_pki_enabled(cfg->pki)))) {
         *errp = -EINVAL;
         return NULL;
     }
+    struct nvo_tls_ctx *tls = NULL;
+    if (ssl) {
+        char *errmsg = NULL;
+        tls = nvo_tls_ctx_create(cfg->pki, NVO_TLS_CLIENT, &errmsg);
+        if (!tls) {
+            VLOG_ERR("%s: %s", cfg->controller, errmsg);
+            free(errmsg);
+            *errp = -EINVAL;
+            return NULL;
+        }
+    }
     struct agent_conn *c = xzalloc(sizeof *c);
+    c->tls = tls;
     c->loop = loop;
     c->cfg = *cfg;
     c->controller = xstrdup(cfg->controller);
@@ -482,6 +518,7 @@ timer_closed(uv_handle_t *h)
         free(c->controller);
         free(c->name);
         free(c->tunnel_ip);
+        nvo_tls_ctx_destroy(c->tls);
         free(c);
     }
 }

@@ -12,9 +12,12 @@
 
 struct agent_view;
 struct agent_conn;
+struct nvo_pki;
 
 struct agent_conn_cfg {
-    const char *controller;     /* "tcp:IP:PORT". */
+    const char *controller;     /* "tcp:IP:PORT" or "ssl:IP:PORT". */
+    const struct nvo_pki *pki;  /* Needed for ssl: (borrowed during
+                                 * agent_conn_create() only). */
     const char *name;
     const char *tunnel_ip;
     Nvo__Dataplane dataplane;
@@ -35,7 +38,8 @@ struct agent_conn_ops {
 };
 
 /* Starts connecting to cfg->controller.  'view' (borrowed) persists across
- * reconnections.  Returns NULL with '*errp' on a bad address.  Caller owns
+ * reconnections.  Returns NULL with '*errp' on a bad address, ssl: without
+ * a PKI, or PKI files OpenSSL cannot use (logged).  Caller owns
  * the result (agent_conn_destroy()). */
 struct agent_conn *agent_conn_create(uv_loop_t *, const struct agent_conn_cfg *,
                                      struct agent_view *view,

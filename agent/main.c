@@ -44,7 +44,7 @@ usage(void)
 {
     printf("\
 nvo-agent: nvo's agent on kernel hypervisors and service nodes\n\
-usage: nvo-agent --controller=tcp:IP:PORT --name=NAME --tunnel-ip=IP\n\
+usage: nvo-agent --controller=tcp:IP:PORT|ssl:IP:PORT --name=NAME --tunnel-ip=IP\n\
                  [--dataplane=kernel|ovs|auto] [--role=hypervisor|service-node]\n\
                  [OPTIONS]\n\
 \n\
@@ -69,7 +69,8 @@ If the controller is unreachable the dataplane keeps forwarding as it was;\n\
 the agent reconnects with exponential backoff and jitter.\n\
 \n\
 Options:\n\
-  --controller=tcp:IP:PORT   controller's agent address (required)\n\
+  --controller=tcp:IP:PORT   controller's agent address (required);\n\
+  --controller=ssl:IP:PORT   ssl: for mutual TLS (needs the PKI options)\n\
   --name=NAME                hypervisor name (required)\n\
   --tunnel-ip=IP             this host's underlay VTEP address (required)\n\
   --dataplane=kernel|ovs|auto  (default: auto)\n\
@@ -89,7 +90,10 @@ Options:\n\
            DEFAULT_OVSDB);
     nvo_pki_usage(stdout);
     printf("\
-Without them the agent runs plain TCP and logs a warning at start.\n\
+With ssl: the agent verifies the controller's certificate against\n\
+--ca-cert and presents its own, whose CN names this hypervisor (--name);\n\
+changed files are picked up by reconnecting.  Without them (tcp:) the\n\
+agent runs plain TCP and logs a warning at start.\n\
 \n\
 Signals: SIGTERM and SIGINT stop the agent cleanly; the kernel state stays\n\
 as it is and a restarted agent adopts it.\n\
@@ -178,8 +182,9 @@ parse_options(int argc, char *argv[], struct options *o)
     if (optind < argc) {
         die_usage("unexpected argument '%s'", argv[optind]);
     }
-    if (!o->conn.controller || strncmp(o->conn.controller, "tcp:", 4)) {
-        die_usage("--controller=tcp:IP:PORT is required");
+    if (!o->conn.controller || (strncmp(o->conn.controller, "tcp:", 4)
+                                && strncmp(o->conn.controller, "ssl:", 4))) {
+        die_usage("--controller=tcp:IP:PORT or ssl:IP:PORT is required");
     }
     struct sockaddr_storage ss;
     if (nvo_sockaddr_parse(o->conn.controller + 4, NULL, &ss)) {
@@ -208,6 +213,12 @@ parse_options(int argc, char *argv[], struct options *o)
         free(errmsg);
         exit(EXIT_FAILURE);
     }
+    if (!strncmp(o->conn.controller, "ssl:", 4)
+        && !nvo_pki_enabled(&o->pki)) {
+        die_usage("--controller=ssl: needs --private-key, --certificate "
+                  "and --ca-cert");
+    }
+    o->conn.pki = &o->pki;
 }
 
 /* True if an ovsdb-server accepts connections at 'remote' ("unix:PATH" or
@@ -366,15 +377,12 @@ main(int argc, char *argv[])
               kind == AGENT_DP_OVS ? "ovs" : "kernel",
               kind == AGENT_DP_SVCNODE ? "service-node" : "hypervisor",
               a.o.conn.controller);
-    if (!nvo_pki_enabled(&a.o.pki)) {
-        VLOG_WARN("no --private-key/--certificate/--ca-cert: running plain; "
-                  "the channel to controller %s is unauthenticated and "
-                  "unencrypted (anyone on the path can read or forge this "
-                  "hypervisor's desired state)", a.o.conn.controller);
-    } else {
-        VLOG_WARN("the channel to controller %s still runs plain TCP: TLS "
-                  "on the agent channel is not implemented yet",
-                  a.o.conn.controller);
+    if (!strncmp(a.o.conn.controller, "tcp:", 4)) {
+        VLOG_WARN("%s: running plain; the channel to the controller is "
+                  "unauthenticated and unencrypted (anyone on the path can "
+                  "read or forge this hypervisor's desired state)%s",
+                  a.o.conn.controller, nvo_pki_enabled(&a.o.pki)
+                  ? "; the PKI options are unused: use ssl:" : "");
     }
     nvo_daemon_ready();
 

@@ -42,7 +42,7 @@ pct() {
 # curl process inside the controller's namespace; prints per request
 # "HTTP-CODE SECONDS".
 rest_batch() {
-    ip netns exec "${LAB_PREFIX}ctl" curl -sS -m 600 -K "$1" 2>/dev/null
+    ip netns exec "$LAB_CTL_NS" curl -sS -m 600 -K "$1" 2>/dev/null
 }
 
 # curl_entry METHOD PATH JSON: a curl config entry.

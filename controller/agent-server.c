@@ -18,6 +18,7 @@
 #include <config.h>
 #include "controller/agent-server.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,11 @@
 #include "controller/desired.h"
 #include "hash.h"
 #include "lib/addr.h"
+#include "lib/channel.h"
 #include "lib/errors.h"
 #include "lib/frame.h"
+#include "lib/pki.h"
+#include "lib/tls-ctx.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
@@ -37,6 +41,9 @@
 VLOG_DEFINE_THIS_MODULE(agent_server);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+/* Disconnections of agents that said hello: operators want them all, but
+ * a peer can trigger them, so still bounded. */
+static struct vlog_rate_limit close_rl = VLOG_RATE_LIMIT_INIT(20, 100);
 
 /* Drop a peer that lets this much output pile up unread. */
 #define AS_MAX_QUEUED (64u << 20)
@@ -54,11 +61,11 @@ struct as_hv {
 struct as_conn {
     struct ovs_list node;       /* In agent_server.conns. */
     struct agent_server *server;
-    uv_tcp_t tcp;
+    struct nvo_channel *ch;     /* Owned: closed with the connection. */
     struct agent_session session;
     struct nvo_frame_reader reader;
     struct as_hv *hv;           /* Registry entry it serves, or NULL. */
-    bool closing;               /* uv_shutdown/uv_close under way. */
+    bool closing;               /* Channel closing. */
 };
 
 struct agent_server {
@@ -69,6 +76,7 @@ struct agent_server {
     nvo_sb_liveness_cb *liveness;
     void *aux;
     struct agent_session_cfg cfg;
+    struct nvo_tls_ctx *tls;    /* Owned; NULL: plain TCP. */
     struct hmap hvs;            /* Contains struct as_hv. */
     struct ovs_list conns;      /* Contains struct as_conn. */
     int n_handles;              /* Open libuv handles (listener, timer). */
@@ -124,6 +132,7 @@ server_maybe_free(struct agent_server *s)
             free(hv);
         }
         hmap_destroy(&s->hvs);
+        nvo_tls_ctx_destroy(s->tls);
         free(s);
     }
 }
@@ -139,9 +148,9 @@ handle_closed(uv_handle_t *h)
 /* ---- connections -------------------------------------------------------- */
 
 static void
-conn_closed(uv_handle_t *h)
+conn_released(void *aux)
 {
-    struct as_conn *c = h->data;
+    struct as_conn *c = aux;
     struct agent_server *s = c->server;
     ovs_list_remove(&c->node);
     agent_session_destroy(&c->session);
@@ -150,42 +159,15 @@ conn_closed(uv_handle_t *h)
     server_maybe_free(s);
 }
 
-static void
-conn_shutdown_done(uv_shutdown_t *req, int status OVS_UNUSED)
-{
-    struct as_conn *c = req->data;
-    free(req);
-    uv_close((uv_handle_t *) &c->tcp, conn_closed);
-}
-
-/* Closes 'c''s socket after flushing what was queued (a refusal). */
+/* Closes 'c''s channel, after flushing what was queued (a refusal) if
+ * 'flush'; 'c' is freed once it is closed. */
 static void
 conn_close(struct as_conn *c, bool flush)
 {
-    if (c->closing) {
-        return;
+    if (!c->closing) {
+        c->closing = true;
+        nvo_channel_close(c->ch, flush);
     }
-    c->closing = true;
-    uv_read_stop((uv_stream_t *) &c->tcp);
-    if (flush) {
-        uv_shutdown_t *req = xmalloc(sizeof *req);
-        req->data = c;
-        if (!uv_shutdown(req, (uv_stream_t *) &c->tcp, conn_shutdown_done)) {
-            return;
-        }
-        free(req);
-    }
-    uv_close((uv_handle_t *) &c->tcp, conn_closed);
-}
-
-static void
-write_done(uv_write_t *req, int status)
-{
-    if (status && status != UV_ECANCELED) {
-        VLOG_DBG("agent write failed: %s", uv_strerror(status));
-    }
-    free(req->data);
-    free(req);
 }
 
 static void
@@ -196,7 +178,7 @@ session_send(void *aux, uint8_t *frame, size_t len)
         free(frame);
         return;
     }
-    if (c->tcp.write_queue_size > AS_MAX_QUEUED) {
+    if (nvo_channel_queued(c->ch) > AS_MAX_QUEUED) {
         free(frame);
         VLOG_WARN_RL(&rl, "%s: agent does not read; disconnecting",
                      c->session.peer);
@@ -204,13 +186,8 @@ session_send(void *aux, uint8_t *frame, size_t len)
                             "agent does not read");
         return;
     }
-    uv_write_t *req = xmalloc(sizeof *req);
-    uv_buf_t buf = uv_buf_init((char *) frame, len);
-    req->data = frame;
-    int error = uv_write(req, (uv_stream_t *) &c->tcp, &buf, 1, write_done);
+    int error = nvo_channel_send(c->ch, frame, len);
     if (error) {
-        free(frame);
-        free(req);
         agent_session_close(&c->session, NVO__ERROR__CODE__UNSPECIFIED,
                             uv_strerror(error));
     }
@@ -236,8 +213,13 @@ static void
 session_closed(void *aux, const char *reason)
 {
     struct as_conn *c = aux;
-    VLOG_INFO("%s: agent %s disconnected: %s", c->session.peer,
-              c->session.name ? c->session.name : "?", reason);
+    if (c->session.name) {
+        VLOG_INFO_RL(&close_rl, "%s: agent %s disconnected: %s",
+                     c->session.peer, c->session.name, reason);
+    } else {
+        VLOG_DBG_RL(&rl, "%s: disconnected before hello: %s",
+                    c->session.peer, reason);
+    }
     conn_detach(c, reason);
     conn_close(c, true);
 }
@@ -259,8 +241,8 @@ replace_others(struct agent_server *s, struct as_conn *c, const char *name)
     LIST_FOR_EACH (o, node, &s->conns) {
         if (o != c && !o->closing && o->session.name
             && !strcmp(o->session.name, name)) {
-            VLOG_INFO("%s: agent %s replaced by %s", o->session.peer, name,
-                      c->session.peer);
+            VLOG_INFO_RL(&close_rl, "%s: agent %s replaced by %s",
+                         o->session.peer, name, c->session.peer);
             o->hv = NULL;   /* Handed over below: no liveness flap. */
             agent_session_close(&o->session, NVO__ERROR__CODE__REPLACED,
                                 "replaced by another agent with this name");
@@ -291,6 +273,25 @@ session_hello(void *aux, const Nvo__Hello *hello)
 {
     struct as_conn *c = aux;
     struct agent_server *s = c->server;
+    if (s->tls) {
+        char cn[128];
+        if (!nvo_channel_peer_is(c->ch, hello->name, cn, sizeof cn)) {
+            char *why = xasprintf("certificate CN \"%s\" does not name "
+                                  "hypervisor %s", cn, hello->name);
+            VLOG_WARN_RL(&rl, "%s: refusing agent: %s", c->session.peer,
+                         why);
+            agent_session_close(&c->session, NVO__ERROR__CODE__NOT_AUTHORIZED,
+                                why);
+            free(why);
+            return;
+        }
+        char cert[256];
+        VLOG_INFO_RL(&close_rl, "%s: agent %s authenticated by certificate "
+                     "%s", c->session.peer, hello->name,
+                     nvo_channel_peer_cert(c->ch, cert, sizeof cert));
+    }
+    /* Authenticated (TLS: the certificate names it) or plain: it may
+     * replace an earlier connection of this hypervisor. */
     replace_others(s, c, hello->name);
     struct as_hv *hv = hv_find_by_name(s, hello->name);
     if (hv) {
@@ -313,48 +314,51 @@ static const struct agent_session_ops session_ops = {
 };
 
 static void
-conn_alloc(uv_handle_t *h OVS_UNUSED, size_t suggested OVS_UNUSED,
-           uv_buf_t *buf)
+conn_recv(void *aux, const uint8_t *data, size_t n)
 {
-    static char rbuf[65536];    /* Single-threaded; consumed at once. */
-    *buf = uv_buf_init(rbuf, sizeof rbuf);
-}
-
-static void
-conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    struct as_conn *c = stream->data;
+    struct as_conn *c = aux;
     struct agent_session *ss = &c->session;
     uint64_t now = uv_now(c->server->loop);
 
-    if (nread < 0) {
-        if (nvo_frame_reader_pending(&c->reader)) {
-            VLOG_WARN_RL(&rl, "%s: connection closed inside a frame "
-                         "(truncated)", ss->peer);
-        }
-        agent_session_close(ss, NVO__ERROR__CODE__UNSPECIFIED,
-                            nread == UV_EOF ? "connection closed"
-                            : uv_strerror(nread));
-        return;
-    }
-    int error = nvo_frame_reader_feed(&c->reader, buf->base, nread);
+    int error = nvo_frame_reader_feed(&c->reader, data, n);
     while (!error && ss->state != AGENT_S_CLOSED) {
         const uint8_t *payload;
         size_t len;
-        int n = nvo_frame_reader_next(&c->reader, &payload, &len);
-        if (n <= 0) {
-            error = n;
+        int k = nvo_frame_reader_next(&c->reader, &payload, &len);
+        if (k <= 0) {
+            error = k;
             break;
         }
         agent_session_receive(ss, payload, len, now);
     }
     if (error && ss->state != AGENT_S_CLOSED) {
         VLOG_WARN_RL(&rl, "%s: frame larger than %u bytes; disconnecting",
-                     ss->peer, NVO_FRAME_MAX);
+                     ss->peer, c->reader.max);
         agent_session_close(ss, NVO__ERROR__CODE__PROTOCOL,
                             "frame too large");
     }
 }
+
+static void
+conn_failed(void *aux, int error OVS_UNUSED, const char *reason)
+{
+    struct as_conn *c = aux;
+    struct agent_session *ss = &c->session;
+    if (nvo_frame_reader_pending(&c->reader)) {
+        VLOG_WARN_RL(&rl, "%s: connection closed inside a frame "
+                     "(truncated)", ss->peer);
+    }
+    if (ss->state == AGENT_S_HELLO_WAIT) {
+        VLOG_WARN_RL(&rl, "%s: %s (before hello)", ss->peer, reason);
+    }
+    agent_session_close(ss, NVO__ERROR__CODE__UNSPECIFIED, reason);
+}
+
+static const struct nvo_channel_ops channel_ops = {
+    .recv = conn_recv,
+    .failed = conn_failed,
+    .released = conn_released,
+};
 
 static void
 on_connection(uv_stream_t *listener, int status)
@@ -366,40 +370,20 @@ on_connection(uv_stream_t *listener, int status)
     }
     struct as_conn *c = xzalloc(sizeof *c);
     c->server = s;
-    uv_tcp_init(s->loop, &c->tcp);
-    c->tcp.data = c;
-    ovs_list_push_back(&s->conns, &c->node);
-    if (uv_accept(listener, (uv_stream_t *) &c->tcp)) {
-        agent_session_init(&c->session, &session_ops, c, &s->cfg, "?",
-                           uv_now(s->loop));
-        c->session.state = AGENT_S_CLOSED;
-        conn_close(c, false);
+    int error;
+    c->ch = nvo_channel_accept(s->loop, listener, s->tls, &channel_ops, c,
+                               &error);
+    if (!c->ch) {
+        VLOG_WARN_RL(&rl, "agent listener: accept: %s", uv_strerror(error));
+        free(c);
         return;
     }
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    char peer[INET6_ADDRSTRLEN + 8] = "?";
-    if (!uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &ss, &len)) {
-        char ip[INET6_ADDRSTRLEN] = "?";
-        int port = 0;
-        if (ss.ss_family == AF_INET) {
-            struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
-            uv_ip4_name(sin, ip, sizeof ip);
-            port = ntohs(sin->sin_port);
-        } else if (ss.ss_family == AF_INET6) {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
-            uv_ip6_name(sin6, ip, sizeof ip);
-            port = ntohs(sin6->sin6_port);
-        }
-        snprintf(peer, sizeof peer, "%s:%d", ip, port);
-    }
-    agent_session_init(&c->session, &session_ops, c, &s->cfg, peer,
-                       uv_now(s->loop));
+    ovs_list_push_back(&s->conns, &c->node);
+    agent_session_init(&c->session, &session_ops, c, &s->cfg,
+                       nvo_channel_peer(c->ch), uv_now(s->loop));
     nvo_frame_reader_init(&c->reader, NVO_FRAME_MAX);
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_tcp_keepalive(&c->tcp, 1, 30);
-    uv_read_start((uv_stream_t *) &c->tcp, conn_alloc, conn_read);
-    VLOG_DBG("%s: agent connected", peer);
+    VLOG_DBG("%s: agent connected%s", nvo_channel_peer(c->ch),
+             s->tls ? " (TLS handshake)" : "");
 }
 
 static void
@@ -413,6 +397,20 @@ on_timer(uv_timer_t *t)
             agent_session_tick(&c->session, now);
         }
     }
+}
+
+int
+agent_server_set_tls(struct agent_server *s, const struct nvo_pki *pki,
+                     char **errmsg)
+{
+    struct nvo_tls_ctx *tls = nvo_tls_ctx_create(pki, NVO_TLS_SERVER,
+                                                 errmsg);
+    if (!tls) {
+        return -EINVAL;
+    }
+    nvo_tls_ctx_destroy(s->tls);
+    s->tls = tls;
+    return 0;
 }
 
 void

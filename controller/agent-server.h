@@ -21,6 +21,15 @@ struct agent_server *agent_server_create(uv_loop_t *loop, const char *addr,
                                          nvo_sb_liveness_cb *liveness,
                                          void *aux, int *errp);
 
+/* Makes the agent port TLS only, with the PKI 'pki' (borrowed; must be
+ * enabled): agents must present a certificate signed by its CA whose CN
+ * (or a DNS subjectAltName) names the hypervisor their hello claims.  The
+ * files are re-read when they change.  Call before the loop runs.
+ * Returns 0, or -EINVAL with '*errmsg' (caller frees). */
+struct nvo_pki;
+int agent_server_set_tls(struct agent_server *, const struct nvo_pki *pki,
+                         char **errmsg);
+
 /* Sets the desired state of kernel hypervisor / service node view->hv_id;
  * an agent that says hello with view->name gets it.  Takes ownership. */
 void agent_server_set(struct agent_server *, struct nvo_hv_view *view);

@@ -37,6 +37,7 @@
 VLOG_DEFINE_THIS_MODULE(agent_session);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+static struct vlog_rate_limit hello_rl = VLOG_RATE_LIMIT_INIT(20, 100);
 
 const char *
 agent_session_state_name(enum agent_session_state state)
@@ -286,7 +287,7 @@ handle_hello(struct agent_session *s, const Nvo__Hello *h)
     s->dataplane = h->dataplane;
     s->role = h->role;
     s->hello_revision = h->last_revision;
-    VLOG_INFO("%s: hello from agent %s (nvo-agent %s, tunnel IP %s, last "
+    VLOG_INFO_RL(&hello_rl, "%s: hello from agent %s (nvo-agent %s, tunnel IP %s, last "
               "revision %"PRId64")", s->peer, s->name, s->software_version,
               s->tunnel_ip, s->hello_revision);
     s->ops->hello(s->aux, h);

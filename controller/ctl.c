@@ -25,6 +25,7 @@ struct nvo_ctl_hv {
     int64_t required;           /* Revision it must confirm. */
     int64_t equiv;              /* Latest revision whose view == pushed. */
     int64_t confirmed;          /* Latest revision it holds. */
+    uint64_t confirmed_at;      /* uv_now() of the last confirmation. */
 };
 
 struct nvo_ctl_waiter {
@@ -363,6 +364,7 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
     if (h->pushed && revision >= h->pushed->revision) {
         held = MAX(revision, h->equiv);
     }
+    h->confirmed_at = uv_now(ctl->loop);
     if (held > h->confirmed) {
         h->confirmed = held;
         VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
@@ -420,12 +422,17 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
     memset(st, 0, sizeof *st);
     st->state = NVO_SB_UNKNOWN;
+    st->n_flows = -1;
     if (h && h->is_ovs && ctl->ovs) {
         ovs_sb_status(ctl->ovs, hv_id, st);
     } else if (h && !h->is_ovs && ctl->agents) {
         agent_server_status(ctl->agents, hv_id, st);
     }
     st->confirmed_revision = h ? h->confirmed : 0;
+    st->confirmed_at_ms = h ? h->confirmed_at : 0;
+    if (!h || !h->is_ovs) {
+        st->n_flows = -1;
+    }
     *required = h ? h->required : 0;
 }
 
@@ -438,4 +445,11 @@ nvo_ctl_port_drops(struct nvo_ctl *ctl, const struct nvo_port *port,
     }
     return ctl->agents && agent_server_port_drops(ctl->agents, port->id,
                                                   packets);
+}
+
+const struct nvo_hv_view *
+nvo_ctl_hv_view(const struct nvo_ctl *ctl, int64_t hv_id)
+{
+    const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    return h ? h->pushed : NULL;
 }

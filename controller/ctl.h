@@ -108,6 +108,12 @@ void nvo_ctl_liveness(void *ctl, int64_t hv_id, bool alive);
 void nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
                        struct nvo_sb_status *st, int64_t *required);
 
+/* The view last handed to hypervisor 'hv_id''s southbound, or NULL
+ * (borrowed: valid until the next nvo_ctl_publish()). */
+struct nvo_hv_view;
+const struct nvo_hv_view *nvo_ctl_hv_view(const struct nvo_ctl *ctl,
+                                          int64_t hv_id);
+
 /* Calls 'cb(aux, true)' once every hypervisor in 'hv_ids' has confirmed
  * 'revision' (at once if they all have), or 'cb(aux, false)' after
  * 'timeout_ms'.  Returns a handle for nvo_ctl_wait_cancel() (which is valid

@@ -75,9 +75,11 @@ Options:\n\
            NVO_CTL_WAIT_TIMEOUT_MS);
     nvo_pki_usage(stdout);
     printf("\
-With the PKI options, ssl: OVSDB remotes and OpenFlow use them\n\
-(libopenvswitch's stream-ssl).  Without them everything runs plain and\n\
-the controller logs a warning at start naming what is exposed.\n\
+With the PKI options the agent port speaks only mutual TLS (an agent's\n\
+certificate must name the hypervisor it claims), and ssl: OVSDB remotes\n\
+and OpenFlow use them (libopenvswitch's stream-ssl).  Without them\n\
+everything runs plain and the controller logs a warning at start naming\n\
+what is exposed.\n\
 \n\
 Signals: SIGTERM and SIGINT stop the controller cleanly; hypervisors keep\n\
 forwarding with what they were given.\n");
@@ -183,9 +185,6 @@ warn_plain(const struct options *o)
                   "%s, and OVSDB/OpenFlow to OVS hypervisors (tcp:, and "
                   "the ptcp: OpenFlow listener on each br-int)",
                   o->agents, o->rest);
-    } else {
-        VLOG_WARN("the agent port %s still runs plain TCP: TLS on the "
-                  "agent channel is not implemented yet", o->agents);
     }
 }
 
@@ -249,6 +248,12 @@ main(int argc, char *argv[])
                  nvo_strerror(error));
         fprintf(stderr, "nvo-controller: cannot listen for agents on %s: "
                 "%s\n", o.agents, nvo_strerror(error));
+        return EXIT_FAILURE;
+    }
+    if (nvo_pki_enabled(&o.pki)
+        && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
+        VLOG_ERR("agents: %s", errmsg);
+        fprintf(stderr, "nvo-controller: agents: %s\n", errmsg);
         return EXIT_FAILURE;
     }
     if (o.agent_hb_ms || o.agent_timeout_ms) {

@@ -381,6 +381,12 @@ ovs_hv_get_status(const struct ovs_hv *hv, struct nvo_sb_status *st)
 {
     memset(st, 0, sizeof *st);
     st->confirmed_revision = hv->confirmed;
+    st->n_flows = -1;
+    if (hv->ofc) {
+        struct ovs_ofctrl_stats fs;
+        ovs_ofctrl_get_stats(hv->ofc, &fs);
+        st->n_flows = fs.n_installed;
+    }
     if (!hv->db) {
         st->state = NVO_SB_DISCONNECTED;
         snprintf(st->detail, sizeof st->detail, "unusable OVSDB remote");

@@ -6,6 +6,8 @@
  *   rest-networks.c     /v1/networks
  *   rest-hypervisors.c  /v1/hypervisors
  *   rest-ports.c        /v1/ports
+ *   rest-tools.c        operator endpoints: routing of the ones below
+ *   rest-status.c       /v1/status
  *   metrics.c           /metrics counters and Prometheus text
  *
  * Every handler answers exactly once, through rest_reply_*() or
@@ -83,6 +85,16 @@ void rest_finish_write(struct rest_call *c, int status, json_t *json,
 
 /* Answers the store error 'error' (negative errno) of a write. */
 void rest_reply_store_error(struct rest_call *c, int error);
+
+/* True if the request's method is in 'allow' ("GET, POST"); else answers
+ * 405 with an Allow header and returns false. */
+bool rest_check_method(struct rest_call *c, const char *allow);
+
+/* rest-tools.c: the operator endpoints (GET /v1/status, /v1/openapi.json,
+ * the topology page at /, ...).  Returns true if 'path' is one of them
+ * (then it has answered). */
+bool rest_tools_route(struct rest_call *c, const char *path);
+void rest_status(struct rest_call *c);
 
 /* Resource handlers: route on method and c->item. */
 void rest_networks(struct rest_call *c);

@@ -411,6 +411,12 @@ check_method(struct rest_call *c, const char *allow)
     return false;
 }
 
+bool
+rest_check_method(struct rest_call *c, const char *allow)
+{
+    return check_method(c, allow);
+}
+
 static void
 serve_healthz(struct rest_call *c)
 {
@@ -455,6 +461,9 @@ route(struct rest_call *c, const char *path)
         if (check_method(c, "GET")) {
             serve_metrics(c);
         }
+        return;
+    }
+    if (rest_tools_route(c, path)) {
         return;
     }
     for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {

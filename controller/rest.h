@@ -22,6 +22,15 @@
  *                                       "mac","ip"?,"iface"}  (VM start)
  *   GET|PATCH|DELETE /v1/ports/{id}     PATCH {"hypervisor"?,"iface"?}
  *                                       (migration)
+ *   GET    /v1/openapi.json             200 doc/openapi.json (compiled in):
+ *                                       keep it in step with every change
+ *                                       here (tests/integration/
+ *                                       test-openapi.sh checks answers)
+ *   GET    /                            200 the topology page (HTML)
+ *   GET    /v1/status                   200 per hypervisor: state, lag,
+ *                                       last confirmation, flows, FDB
+ *                                       entries; per network: members,
+ *                                       service node (rest-status.c)
  *
  * Creates answer 201 with the whole object (its "id" and "revision", the
  * store revision of the write) and a Location header; GET and PATCH 200;

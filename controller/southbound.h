@@ -34,6 +34,9 @@ struct nvo_sb_status {
     enum nvo_sb_state state;
     int64_t confirmed_revision; /* Last revision it confirmed, 0 if none. */
     char detail[128];           /* Human-readable, e.g. last error. */
+    int64_t confirmed_at_ms;    /* Loop time (uv_now) of the last
+                                 * confirmation, 0 if none (set by ctl). */
+    int64_t n_flows;            /* OVS: nvo flows installed, -1 if unknown. */
 };
 
 #endif /* controller/southbound.h */

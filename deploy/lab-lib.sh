@@ -6,7 +6,7 @@
 #   lab_init t$$ "$(mktemp -d)"          # prefix for every name, state dir
 #   trap lab_cleanup EXIT
 #   lab_underlay_up                       # ${P}ul: bridge br-ul, 192.0.2.0/24
-#   lab_controller_start                  # ${P}ctl at .1, REST, agents
+#   lab_controller_start                  # ${P}controller at .1, REST, agents
 #   lab_ovs_hv_add hv1 192.0.2.11         # ${P}hv1: ovsdb-server+ovs-vswitchd
 #   lab_kernel_hv_add hv4 192.0.2.14      # ${P}hv4: kernel VTEP + nvo-agent
 #   lab_vm_add hv1 vm1 02:00:00:00:00:01 10.0.0.1/24
@@ -14,8 +14,9 @@
 #   lab_start_vm vm1 red                  # POST /v1/ports?wait=1
 #   lab_ping vm1 10.0.0.2
 #
-# Names.  Every namespace is ${LAB_PREFIX}NAME: ${P}ul (underlay), ${P}ctl
-# (controller), one per hypervisor and one per VM (so hypervisor and VM
+# Names.  Every namespace is ${LAB_PREFIX}NAME: ${P}ul (underlay),
+# ${P}controller ($LAB_CTL_NS: nvo-controller; named so it is not taken for
+# the nvoctl tool), one per hypervisor and one per VM (so hypervisor and VM
 # names must differ).  Interfaces live only inside the lab's namespaces and
 # are created there directly, so they never collide with the root
 # namespace's or another lab's:
@@ -30,7 +31,8 @@
 #   pids          "PID STARTTIME COMM" of every daemon and lab_bg process
 #                 started (cleanup kills only those)
 #   netns         every namespace created (cleanup deletes only those)
-#   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role
+#   node/NAME     key=value: kind (ctl|ovs|kernel), ip, role (the
+#                 controller's node is named "controller")
 #   vm/VM         key=value: hv, mac, ip, cidr, iface, network, port
 #   hv/NAME/      an OVS hypervisor's run dir: conf.db, db.sock,
 #                 ovsdb-server.ctl, ovs-vswitchd.ctl, br-int.mgmt, logs
@@ -45,8 +47,11 @@
 #                  source tree's controller/ and agent/)
 #   LAB_DB_DEFAULT 1: start the controller without --db (its default
 #                  SQLite file under its state directory)
-#   LAB_REST_PORT  REST port inside ${P}ctl (default 8080)
+#   LAB_REST_PORT  REST port inside ${P}controller (default 8080)
 #   LAB_AGENT_ARGS extra arguments for every nvo-agent
+#   LAB_PKI        a PKI folder (set by lab_pki_init): the controller then
+#                  runs with its certificate and every agent connects with
+#                  ssl: and a certificate naming it (made on demand)
 #   LAB_VERBOSE    1: log every step on stderr
 #
 # Every function returns 0 on success and non-zero (with a message on
@@ -106,15 +111,19 @@ lab_init() {
     if [ -n "${NVO_BIN_DIR:-}" ]; then
         LAB_CONTROLLER_BIN=$NVO_BIN_DIR/nvo-controller
         LAB_AGENT_BIN=$NVO_BIN_DIR/nvo-agent
+        LAB_NVOCTL_BIN=$NVO_BIN_DIR/nvoctl
     else
         LAB_CONTROLLER_BIN=$LAB_TOP/controller/nvo-controller
         LAB_AGENT_BIN=$LAB_TOP/agent/nvo-agent
+        LAB_NVOCTL_BIN=$LAB_TOP/nvoctl/nvoctl
     fi
+    LAB_CTL_NS=${LAB_PREFIX}controller
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
     export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_UL_MTU LAB_VM_MTU \
-        LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN
+        LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN \
+        LAB_NVOCTL_BIN LAB_CTL_NS
 }
 
 lab__need_init() {
@@ -263,6 +272,67 @@ lab__quiet_ns() {
 }
 
 # ---------------------------------------------------------------------------
+# PKI (TLS), made with ovs-pki as an operator would.  OVS's model: agents
+# (switches) hold certificates of the switch CA and trust the controller
+# CA; the controller the other way round.  Certificates have CN (and DNS
+# subjectAltName) NAME exactly (ovs-pki -u).  These need no lab_init.
+
+# lab_pki_init [DIR]: a new CA pair in DIR (default $LAB_DIR/pki; DIR/pki/
+# {switchca,controllerca}); sets and exports LAB_PKI=DIR.
+lab_pki_init() {
+    local _d
+    _d=${1:-$LAB_DIR/pki}
+    mkdir -p "$_d" || return 1
+    ovs-pki --dir="$_d/pki" --force init >/dev/null 2>&1 \
+        || { lab__err "ovs-pki init in $_d failed"; return 1; }
+    LAB_PKI=$_d
+    export LAB_PKI
+}
+
+# lab_pki_cert NAME TYPE [OUT [DIR]]: a new key and certificate for NAME,
+# OUT/NAME-privkey.pem and OUT/NAME-cert.pem (OUT defaults to DIR), signed
+# by TYPE's CA (switch or controller) of DIR (default $LAB_PKI).
+lab_pki_cert() {
+    local _d _o
+    _d=${4:-$LAB_PKI} _o=${3:-${4:-$LAB_PKI}}
+    mkdir -p "$_o" || return 1
+    (cd "$_o" && rm -f "$1-privkey.pem" "$1-req.pem" "$1-cert.pem" \
+        && ovs-pki --dir="$_d/pki" -u req+sign "$1" "$2" >/dev/null 2>&1) \
+        || { lab__err "ovs-pki req+sign $1 $2 failed"; return 1; }
+}
+
+# lab_pki_selfsigned NAME OUT: a key and a self-signed certificate with CN
+# NAME in OUT (what an attacker without the CA can make).
+lab_pki_selfsigned() {
+    mkdir -p "$2" || return 1
+    (cd "$2" && rm -f "$1-privkey.pem" "$1-req.pem" "$1-cert.pem" \
+        && ovs-pki --dir="$2/pki" -u req "$1" >/dev/null 2>&1 \
+        && ovs-pki --dir="$2/pki" self-sign "$1" >/dev/null 2>&1) \
+        || { lab__err "ovs-pki self-sign $1 failed"; return 1; }
+}
+
+# lab_pki_agent_args NAME [DIR]: nvo-agent's PKI options for NAME's files
+# in DIR (default $LAB_PKI), trusting $LAB_PKI's controller CA.
+lab_pki_agent_args() {
+    echo "--private-key=${2:-$LAB_PKI}/$1-privkey.pem" \
+         "--certificate=${2:-$LAB_PKI}/$1-cert.pem" \
+         "--ca-cert=$LAB_PKI/pki/controllerca/cacert.pem"
+}
+
+# lab_pki_ctl_args [NAME]: nvo-controller's PKI options (certificate NAME,
+# default ctl), trusting the switch CA.
+lab_pki_ctl_args() {
+    echo "--private-key=$LAB_PKI/${1:-ctl}-privkey.pem" \
+         "--certificate=$LAB_PKI/${1:-ctl}-cert.pem" \
+         "--ca-cert=$LAB_PKI/pki/switchca/cacert.pem"
+}
+
+# lab__pki_need NAME TYPE: makes NAME's certificate unless it exists.
+lab__pki_need() {
+    [ -f "$LAB_PKI/$1-cert.pem" ] || lab_pki_cert "$1" "$2"
+}
+
+# ---------------------------------------------------------------------------
 # Underlay.
 
 # lab_underlay_up: namespace ${P}ul with bridge br-ul (MTU LAB_UL_MTU,
@@ -282,21 +352,21 @@ lab_underlay_up() {
 
 lab__rest_base() { echo "http://127.0.0.1:$LAB_REST_PORT"; }
 
-# lab_controller_start [EXTRA-ARGS...]: namespace ${P}ctl at .1 on the
+# lab_controller_start [EXTRA-ARGS...]: namespace ${P}controller at .1 on the
 # underlay, nvo-controller detached in it; waits for GET /healthz.
 lab_controller_start() {
     local _i
     lab__need_init || return 1
     [ -x "$LAB_CONTROLLER_BIN" ] \
         || { lab__err "$LAB_CONTROLLER_BIN not built"; return 1; }
-    if [ ! -f "$LAB_DIR/node/ctl" ]; then
-        lab__netns_add ctl || return 1
-        lab__quiet_ns "${LAB_PREFIX}ctl"
-        lab__veth_to_underlay ctl || return 1
-        lab__do ip -n "${LAB_PREFIX}ctl" addr add "$LAB_CTL_IP/24" dev ul0 \
+    if [ ! -f "$LAB_DIR/node/controller" ]; then
+        lab__netns_add controller || return 1
+        lab__quiet_ns "$LAB_CTL_NS"
+        lab__veth_to_underlay controller || return 1
+        lab__do ip -n "$LAB_CTL_NS" addr add "$LAB_CTL_IP/24" dev ul0 \
             || return 1
-        lab__set "$LAB_DIR/node/ctl" kind ctl
-        lab__set "$LAB_DIR/node/ctl" ip "$LAB_CTL_IP"
+        lab__set "$LAB_DIR/node/controller" kind ctl
+        lab__set "$LAB_DIR/node/controller" ip "$LAB_CTL_IP"
     fi
     mkdir -p "$LAB_DIR/ctl"
     if [ "${LAB_DB_DEFAULT:-0}" = 1 ]; then
@@ -304,8 +374,13 @@ lab_controller_start() {
     else
         set -- --db="$LAB_DIR/ctl/nvo.db" "$@"
     fi
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need ctl controller || return 1
+        # shellcheck disable=SC2046
+        set -- $(lab_pki_ctl_args) "$@"
+    fi
     rm -f "$LAB_DIR/ctl/nvo-controller.pid"
-    lab__do ip netns exec "${LAB_PREFIX}ctl" "$LAB_CONTROLLER_BIN" \
+    lab__do ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
         --log-file="$LAB_DIR/ctl/nvo-controller.log" \
         --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
@@ -342,12 +417,12 @@ lab__curl() {
     local _m _p
     _m=$1 _p=$2
     if [ $# -ge 3 ]; then
-        ip netns exec "${LAB_PREFIX}ctl" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
+        ip netns exec "$LAB_CTL_NS" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
             -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
             -H 'Content-Type: application/json' --data-binary "$3" \
             "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
     else
-        ip netns exec "${LAB_PREFIX}ctl" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
+        ip netns exec "$LAB_CTL_NS" curl -sS -m "${LAB_REST_TIMEOUT:-30}" \
             -o "$LAB_DIR/rest.body" -w '%{http_code}' -X "$_m" \
             "$(lab__rest_base)$_p" 2>"$LAB_DIR/rest.err"
     fi
@@ -376,11 +451,40 @@ lab_rest_status() {
     echo "$_st"
 }
 
+# lab_nvoctl ARGS...: nvoctl (the operator's tool, nvoctl/) inside the
+# controller's namespace, pointed at the lab's REST API; its exit status
+# (0 ok, 1 server error, 2 usage, 3 connection, 4 --wait timeout).
+lab_nvoctl() {
+    lab__need_init || return 1
+    [ -x "$LAB_NVOCTL_BIN" ] || { lab__err "$LAB_NVOCTL_BIN not built"; return 1; }
+    ip netns exec "$LAB_CTL_NS" env NVO_URL="$(lab__rest_base)" \
+        "$LAB_NVOCTL_BIN" "$@"
+}
+
 # lab_json_get KEY: prints top-level KEY of the JSON object on stdin.
 lab_json_get() {
     python3 -c 'import json, sys
 v = json.load(sys.stdin).get(sys.argv[1])
 print("" if v is None else v)' "$1"
+}
+
+# lab_hv_state NAME: the hypervisor's southbound state (GET
+# /v1/hypervisors/NAME): connected, syncing, disconnected, ...
+lab_hv_state() { lab_rest GET "/v1/hypervisors/$1" | lab_json_get state; }
+
+# lab_wait_connected NAME [TENTHS]: polls until NAME is connected (default
+# up to 10 s); fails with its state otherwise.
+lab_wait_connected() {
+    local _i
+    _i=0
+    until [ "$(lab_hv_state "$1")" = connected ]; do
+        _i=$((_i + 1))
+        if [ $_i -gt "${2:-100}" ]; then
+            lab__err "$1 not connected: $(lab_rest GET "/v1/hypervisors/$1")"
+            return 1
+        fi
+        sleep 0.1
+    done
 }
 
 # ---------------------------------------------------------------------------
@@ -565,15 +669,21 @@ lab_kernel_hv_add() {
     lab_agent_start "$_n"
 }
 
-# lab_agent_start NAME: starts NAME's nvo-agent (detached) in its namespace.
+# lab_agent_start NAME: starts NAME's nvo-agent (detached) in its namespace;
+# with LAB_PKI over ssl: with a certificate naming it.
 lab_agent_start() {
-    local _d _n
+    local _d _n _c _p
     _n=$1 _d=$LAB_DIR/agent/$1
     mkdir -p "$_d"
     rm -f "$_d/nvo-agent.pid"
+    _c=tcp:$LAB_CTL_IP:6650 _p=
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need "$_n" switch || return 1
+        _c=ssl:$LAB_CTL_IP:6650 _p=$(lab_pki_agent_args "$_n")
+    fi
     # shellcheck disable=SC2086
     lab__do ip netns exec "$LAB_PREFIX$_n" "$LAB_AGENT_BIN" \
-        --controller="tcp:$LAB_CTL_IP:6650" --name="$_n" \
+        --controller="$_c" $_p --name="$_n" \
         --tunnel-ip="$(lab_node_get "$_n" ip)" --dataplane=kernel \
         --role="$(lab_node_get "$_n" role)" --log-file="$_d/nvo-agent.log" \
         --pidfile="$_d/nvo-agent.pid" --detach ${LAB_AGENT_ARGS:-} \
@@ -829,7 +939,7 @@ lab_cleanup() {
     fi
     _all=$(ip netns list 2>/dev/null | sed 's/ .*//')
     for _ns in $( (cat "$LAB_DIR/netns" 2>/dev/null
-                   echo "${LAB_PREFIX}ul"; echo "${LAB_PREFIX}ctl") | sort -u); do
+                   echo "${LAB_PREFIX}ul"; echo "$LAB_CTL_NS") | sort -u); do
         if echo "$_all" | grep -qx "$_ns"; then
             ip netns del "$_ns" 2>/dev/null || lab__err "cannot delete netns $_ns"
         fi

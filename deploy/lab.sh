@@ -15,13 +15,17 @@ Commands:
                      and hv1's OpenFlow table
   down               tear everything down (VM ports deleted through REST
                      first, then daemons stopped, namespaces deleted)
-  status             what runs, and the controller's view
+  status             what runs, and `nvoctl status` (the controller's view)
+  nvoctl ARGS...     run nvoctl against the lab's controller, e.g.
+                     lab.sh nvoctl port list   (nvoctl --help)
   rest METHOD PATH [JSON]
-                     call the REST API (inside the controller's namespace),
-                     e.g.  lab.sh rest GET /v1/ports
+                     call the REST API with curl (inside the controller's
+                     namespace), e.g.  lab.sh rest GET /v1/ports
   flows HV           ovs-ofctl -O OpenFlow13 dump-flows br-int on HV
   ping               the ping matrix again
-  exec NODE CMD...   run CMD in NODE's namespace (hv1, r1, ctl, ...)
+  exec NODE CMD...   run CMD in NODE's namespace (hv1, r1, controller;
+                     ctl is short for controller, whose namespace is
+                     PREFIXcontroller: nvocontroller by default)
   -h, --help         this help
 
 Environment:
@@ -70,7 +74,7 @@ vm_mac() { echo "$1" | cut -d: -f3-8; }
 vm_cidr() { echo "$1" | cut -d: -f9; }
 vm_net() { echo "$1" | cut -d: -f10; }
 
-is_up() { [ -f "$DIR/up" ] && ip netns list | grep -q "^${PREFIX}ctl\\b"; }
+is_up() { [ -f "$DIR/up" ] && ip netns list | grep -q "^${PREFIX}controller\\b"; }
 
 with_kernel() {
     case ${LAB_KERNEL:-auto} in
@@ -85,23 +89,43 @@ with_kernel() {
 # lab whose state directory is gone leaves them behind).
 forget_lab_objects() {
     names=$(for l in $VMS $KERNEL_VMS; do vm_name "$l"; done)
-    ports=$(lab_rest GET /v1/ports 2>/dev/null | python3 -c '
+    ports=$(lab_nvoctl --format=json port list 2>/dev/null | python3 -c '
 import json, sys
 vms = set(sys.argv[1:])
 for p in json.load(sys.stdin):
     if p.get("vm") in vms:
         print(p["id"])' $names) || return 0
     for id in $ports; do
-        lab_rest DELETE "/v1/ports/$id" >/dev/null
+        lab_nvoctl port del "$id" >/dev/null
     done
+    # nvoctl exits 1 when the controller refuses (e.g. 404: already gone).
     for h in $OVS_HVS $KERNEL_HVS; do
-        st=$(lab_rest_status DELETE "/v1/hypervisors/${h%%:*}")
-        case $st in 204|404) ;; *) echo "lab.sh: DELETE hypervisor ${h%%:*}: HTTP $st" >&2 ;; esac
+        lab_nvoctl hypervisor del "${h%%:*}" 2>&1 | grep -v 'not_found' >&2
     done
     for n in $NETWORKS; do
-        st=$(lab_rest_status DELETE "/v1/networks/${n%%:*}")
-        case $st in 204|404) ;; *) echo "lab.sh: DELETE network ${n%%:*}: HTTP $st" >&2 ;; esac
+        lab_nvoctl network del "${n%%:*}" 2>&1 | grep -v 'not_found' >&2
     done
+}
+
+# register_hv NAME: nvoctl hypervisor add with what lab_*_hv_add recorded.
+register_hv() {
+    ip=$(lab_node_get "$1" ip)
+    case $(lab_node_get "$1" kind) in
+        ovs) lab_nvoctl hypervisor add "$1" "$ip" ovs --ovsdb="tcp:$ip:6640" ;;
+        *) lab_nvoctl hypervisor add "$1" "$ip" kernel \
+               --role="$(lab_node_get "$1" role)" ;;
+    esac >/dev/null
+}
+
+# start_vm VM NETWORK: nvoctl port add --wait; prints the port's id.
+start_vm() {
+    lab__set "$DIR/vm/$1" network "$2"
+    out=$(lab_nvoctl --format=json --wait port add "$1" "$2" \
+          "$(lab_vm_get "$1" hv)" "$(lab_vm_get "$1" mac)" \
+          "$(lab_vm_get "$1" iface)" --ip="$(lab_vm_get "$1" ip)") || return 1
+    id=$(echo "$out" | lab_json_get id) || return 1
+    lab__set "$DIR/vm/$1" port "$id"
+    echo "$id"
 }
 
 cmd_up() {
@@ -127,7 +151,7 @@ cmd_up() {
 
     echo "== underlay $LAB_NET (namespace ${PREFIX}ul, bridge br-ul, MTU $LAB_UL_MTU)"
     lab_underlay_up || die "underlay"
-    echo "== nvo-controller at $LAB_CTL_IP (namespace ${PREFIX}ctl; REST 127.0.0.1:$LAB_REST_PORT there)"
+    echo "== nvo-controller at $LAB_CTL_IP (namespace $LAB_CTL_NS; REST 127.0.0.1:$LAB_REST_PORT there)"
     lab_controller_start || die "controller (log: $DIR/ctl/nvo-controller.log)"
     forget_lab_objects
     for h in $OVS_HVS; do
@@ -149,24 +173,25 @@ $KERNEL_VMS"
     done
     echo "== plumbing: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
-    echo "== orchestrator: networks, hypervisors, VM starts (POST ?wait=1)"
+    echo "== orchestrator (nvoctl): networks, hypervisors, VM starts (--wait)"
     for n in $NETWORKS; do
-        lab_register_network "${n%%:*}" "${n#*:}" || die "network ${n%%:*}"
+        lab_nvoctl network add "${n%%:*}" "${n#*:}" --bum=head-end >/dev/null \
+            || die "network ${n%%:*}"
         echo "   network ${n%%:*} VNI ${n#*:}"
     done
     hvs=$OVS_HVS
     [ $kernel = yes ] && hvs="$hvs $KERNEL_HVS"
     for h in $hvs; do
-        lab_register_hv "${h%%:*}" || die "hypervisor ${h%%:*}"
+        register_hv "${h%%:*}" || die "hypervisor ${h%%:*}"
         echo "   hypervisor ${h%%:*} ($(lab_node_get "${h%%:*}" kind))"
     done
     bad=0
     for l in $vms; do
         vm=$(vm_name "$l")
-        if id=$(lab_start_vm "$vm" "$(vm_net "$l")"); then
+        if id=$(start_vm "$vm" "$(vm_net "$l")"); then
             echo "   port $id: VM $vm ($(vm_cidr "$l"), $(vm_mac "$l")) on $(vm_hv "$l") in $(vm_net "$l")"
         else
-            echo "   VM $vm: not confirmed (see lab.sh rest GET /v1/ports)" >&2
+            echo "   VM $vm: not confirmed (see lab.sh nvoctl status)" >&2
             bad=1
         fi
     done
@@ -178,7 +203,7 @@ $KERNEL_VMS"
     echo "== hv1: ovs-ofctl -O OpenFlow13 dump-flows br-int"
     lab_ovs_ofctl hv1 dump-flows
     echo
-    echo "Try: lab.sh rest GET /v1/ports | lab.sh flows hv2 | lab.sh exec r1 ping 10.0.0.3 | lab.sh down"
+    echo "Try: lab.sh status | lab.sh nvoctl port list | lab.sh flows hv2 | lab.sh exec r1 ping 10.0.0.3 | lab.sh down"
     [ $bad = 0 ] || { echo "lab.sh: the lab is up, but not everything works (see above)" >&2; return 1; }
 }
 
@@ -196,7 +221,7 @@ cmd_down() {
         return 0
     fi
     lab_init "$PREFIX" "$DIR" || die "lab_init"
-    if [ "$(lab_rest_status GET /healthz 2>/dev/null)" = 200 ]; then
+    if lab_nvoctl --timeout=5 status >/dev/null 2>&1; then
         forget_lab_objects
     fi
     lab_cleanup
@@ -217,23 +242,9 @@ cmd_status() {
         if lab__pid_alive "$pid" "$st"; then s=running; else s=gone; fi
         echo "  $pid $comm in $(ip netns identify "$pid" 2>/dev/null) $s"
     done <"$DIR/pids"
-    if [ "$(lab_rest_status GET /healthz 2>/dev/null)" = 200 ]; then
-        echo "controller hypervisors:"
-        lab_rest GET /v1/hypervisors | python3 -c '
-import json, sys
-for h in json.load(sys.stdin):
-    print("  %-6s %-11s %-7s %-13s state=%s confirmed=%s/%s" % (h.get("name"),
-          h.get("tunnel_ip"), h.get("dataplane"), h.get("role"), h.get("state"),
-          h.get("confirmed_revision"), h.get("required_revision")))'
-        echo "controller ports:"
-        lab_rest GET /v1/ports | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print("  %-4s %-4s %-5s %-4s %s %s" % (p.get("id"), p.get("vm"), p.get("network"),
-          p.get("hypervisor"), p.get("mac"), p.get("ip") or ""))'
-    else
-        echo "controller: not answering"
-    fi
+    echo
+    echo "nvoctl status:"
+    lab_nvoctl status || echo "controller: not answering"
 }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
@@ -243,6 +254,11 @@ case $cmd in
     up) cmd_up ;;
     down) cmd_down ;;
     status) need_root; cmd_status ;;
+    nvoctl)
+        need_root
+        [ -d "$DIR" ] || die "no lab (lab.sh up)"
+        lab_init "$PREFIX" "$DIR" || exit 1
+        lab_nvoctl "$@"; exit $? ;;
     rest)
         need_root
         [ $# -ge 2 ] || die "usage: lab.sh rest METHOD PATH [JSON]"
@@ -263,6 +279,7 @@ case $cmd in
         [ -d "$DIR" ] || die "no lab (lab.sh up)"
         lab_init "$PREFIX" "$DIR" || exit 1
         node=$1; shift
+        [ "$node" = ctl ] && node=controller
         ip netns exec "$PREFIX$node" "$@" ;;
     *) usage >&2; exit 2 ;;
 esac

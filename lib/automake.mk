@@ -9,3 +9,5 @@ lib_libnvo_a_SOURCES = \
 lib_libnvo_a_SOURCES += lib/frame.c lib/frame.h
 # PKI options of both daemons (security issue)
 lib_libnvo_a_SOURCES += lib/pki.c lib/pki.h
+lib_libnvo_a_SOURCES += lib/tls-ctx.c lib/tls-ctx.h \
+	lib/channel.c lib/channel.h

@@ -14,4 +14,5 @@ include tests/rest.mk
 include tests/ovs.mk
 include tests/agent.mk
 include tests/svcnode.mk
+include tests/nvoctl.mk
 include tests/security.mk

@@ -54,15 +54,7 @@ lab_register_network red 5001 || fail "network"
 for hv in k1 k2 k3; do lab_register_hv $hv || fail "register $hv"; done
 [ $with_ovs = 1 ] && { lab_register_hv o1 && lab_register_hv o2 || fail "register ovs"; }
 
-# hv_state NAME: the hypervisor's southbound state from GET /v1/hypervisors.
-hv_state() { lab_rest GET "/v1/hypervisors/$1" | lab_json_get state; }
-wait_connected() {
-    i=0
-    until [ "$(hv_state "$1")" = connected ]; do
-        i=$((i + 1)); [ $i -gt 100 ] && fail "$1 not connected: $(lab_rest GET /v1/hypervisors/$1)"
-        sleep 0.1
-    done
-}
+wait_connected() { lab_wait_connected "$1" || fail "$1 not connected"; }
 for hv in k1 k2 k3; do wait_connected $hv; done
 
 for vm in $vms; do lab_start_vm $vm red >/dev/null || fail "start $vm"; done

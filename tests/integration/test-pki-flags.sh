@@ -6,12 +6,12 @@
 #      the option, before anything listens;
 #   3. without them the controller and the agent run and warn once that
 #      they are plain, naming what is exposed (agent port, REST, OVS);
-#   4. with a PKI made by ovs-pki both start, and the controller does not
+#   4. with a PKI made by ovs-pki (lab_pki_*) both start, and the controller does not
 #      say it runs plain.
 # Exit 0 = pass.  Cleans up what it made (namespace, daemons by PID).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/integration/pki-lib.sh"
+. "$top/deploy/lab-lib.sh"
 ctl=$top/controller/nvo-controller
 agent=$top/agent/nvo-agent
 
@@ -34,10 +34,10 @@ trap cleanup EXIT
 ip netns add "$ns" || fail "netns"
 ip -n "$ns" link set lo up
 
-pki_init "$dir" || fail "pki"
-pki_cert "$dir" ctl controller || fail "ctl cert"
-pki_cert "$dir" k1 switch || fail "k1 cert"
-pki_cert "$dir" other switch || fail "other cert"
+lab_pki_init "$dir" || fail "pki"
+lab_pki_cert ctl controller || fail "ctl cert"
+lab_pki_cert k1 switch || fail "k1 cert"
+lab_pki_cert other switch || fail "other cert"
 key=$dir/ctl-privkey.pem cert=$dir/ctl-cert.pem ca=$dir/pki/switchca/cacert.pem
 
 step "--help"

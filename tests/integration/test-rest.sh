@@ -266,7 +266,7 @@ bad 404 GET "/v1/ports?network=net-z"
 bad 404 GET /v1/nothing
 bad 404 GET /v2/networks
 bad 404 GET /v1/networks/net-a/ports
-bad 404 GET /
+bad 404 GET /index.html   # GET / is the topology page (test-topology-page)
 # 405 with Allow.
 bad 405 PUT /v1/networks '{"name":"net-c","vni":5003}'
 [ "$(header allow)" = "GET, POST" ] || fail "Allow: $(header allow)"

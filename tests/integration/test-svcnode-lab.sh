@@ -15,6 +15,7 @@
 # between service-node and head-end at run time loses no unicast ping;
 # deleting a live service node through REST re-homes its networks at once
 # (broadcasts exactly once through the other node).
+# All agents run over mutual TLS (ssl:, certificates from lab_pki_init).
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,6 +38,8 @@ step() { echo "--- $*"; }
 lab_init "sl$$" "$(mktemp -d /tmp/nvo-test-svcnode.XXXXXX)" || exit 1
 trap lab_cleanup EXIT
 trap 'exit 1' INT TERM
+# Every agent (service nodes included) over mutual TLS (lab_pki_init).
+lab_pki_init || die "pki"
 # Quick heartbeats so a dead service node is noticed fast.
 CTL_ARGS="--agent-heartbeat=500 --agent-timeout=3000"
 LAB_AGENT_ARGS="--heartbeat-interval=500 --heartbeat-timeout=3000 --backoff-max=1000"
@@ -91,14 +94,7 @@ step "registration"
 lab_register_network red 6001 service-node || die "network red"
 lab_register_network blue 6002 service-node || die "network blue"
 for hv in $hvs; do lab_register_hv $hv || die "register $hv"; done
-hv_state() { lab_rest GET "/v1/hypervisors/$1" | lab_json_get state; }
-for hv in k1 k2 k3 s1 s2; do
-    i=0
-    until [ "$(hv_state $hv)" = connected ]; do
-        i=$((i + 1)); [ $i -gt 100 ] && die "$hv not connected"
-        sleep 0.1
-    done
-done
+for hv in k1 k2 k3 s1 s2; do lab_wait_connected $hv || die "$hv not connected"; done
 for vm in $red; do lab_start_vm $vm red >/dev/null || die "start $vm"; done
 for vm in $blue; do lab_start_vm $vm blue >/dev/null || die "start $vm"; done
 
