@@ -3,7 +3,7 @@
  * same schema and pragmas (WAL, synchronous=FULL, foreign keys on), one
  * transaction per row.  Two figures:
  *   raw:   BEGIN IMMEDIATE; INSERT INTO ports ...; COMMIT
- *   store: nvo_store_add_port() (the same plus the revision bump)
+ *   store: nvo_store_sqlite_add_port() (the same plus the revision bump)
  * Usage: bench-sqlite DIR N_PORTS N_NETWORKS N_HYPERVISORS
  * Prints "raw PORTS SECONDS RATE" and "store PORTS SECONDS RATE". */
 #include <config.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "controller/store.h"
+#include "controller/store-sqlite.h"
 #include "util.h"
 
 static double
@@ -44,21 +45,21 @@ prepare(const char *path, int n_nets, int n_hvs)
     int64_t id, rev;
 
     unlink(path);
-    if (nvo_store_open(path, &s, &errmsg)) {
+    if (nvo_store_open(path, NULL, &s, &errmsg)) {
         fprintf(stderr, "bench-sqlite: %s\n", errmsg);
         exit(EXIT_FAILURE);
     }
     for (int i = 0; i < n_nets; i++) {
         char name[32];
         snprintf(name, sizeof name, "net-%d", i);
-        ovs_assert(!nvo_store_add_network(s, name, 1000 + i,
+        ovs_assert(!nvo_store_sqlite_add_network(s, name, 1000 + i,
                                           NVO_BUM_HEAD_END, &id, &rev));
     }
     for (int i = 0; i < n_hvs; i++) {
         char name[32], ip[32];
         snprintf(name, sizeof name, "hv-%d", i);
         snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
-        ovs_assert(!nvo_store_add_hv(s, name, ip, NVO_DP_KERNEL,
+        ovs_assert(!nvo_store_sqlite_add_hv(s, name, ip, NVO_DP_KERNEL,
                                      NVO_ROLE_HYPERVISOR, NULL, &id, &rev));
     }
     return s;
@@ -128,11 +129,12 @@ bench_store(const char *path, int n_ports, int n_nets, int n_hvs)
         char vm[32], mac[18], iface[16];
         int64_t id, rev;
         port_values(i, vm, mac, iface);
-        int error = nvo_store_add_port(s, vm, 1 + i % n_nets, 1 + i % n_hvs,
-                                       mac, NULL, iface, &id, &rev);
+        int error = nvo_store_sqlite_add_port(s, vm, 1 + i % n_nets,
+                                              1 + i % n_hvs, mac, NULL,
+                                              iface, &id, &rev);
         if (error) {
             fprintf(stderr, "bench-sqlite: add port: %s\n",
-                    nvo_store_errmsg(s));
+                    nvo_store_sqlite_errmsg(s));
             exit(EXIT_FAILURE);
         }
     }

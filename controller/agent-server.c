@@ -69,6 +69,7 @@ struct as_conn {
 };
 
 struct agent_server {
+    struct nvo_sb up;           /* The southbound interface. */
     uv_loop_t *loop;
     uv_tcp_t listener;
     uv_timer_t timer;
@@ -84,6 +85,7 @@ struct agent_server {
 };
 
 static const struct agent_session_ops session_ops;
+static const struct nvo_sb_class agent_server_class;
 
 static struct as_hv *
 hv_find(const struct agent_server *s, int64_t hv_id)
@@ -436,6 +438,7 @@ agent_server_create(uv_loop_t *loop, const char *addr,
         return NULL;
     }
     struct agent_server *s = xzalloc(sizeof *s);
+    s->up.class = &agent_server_class;
     s->loop = loop;
     s->confirm = confirm;
     s->liveness = liveness;
@@ -605,4 +608,59 @@ agent_server_destroy(struct agent_server *s)
             conn_close(c, false);
         }
     }
+}
+
+/* The southbound interface (southbound.h). */
+
+static struct agent_server *
+agent_server_cast(struct nvo_sb *sb)
+{
+    ovs_assert(sb->class == &agent_server_class);
+    return CONTAINER_OF(sb, struct agent_server, up);
+}
+
+static void
+agent_server_class_set(struct nvo_sb *sb, struct nvo_hv_view *view)
+{
+    agent_server_set(agent_server_cast(sb), view);
+}
+
+static void
+agent_server_class_remove(struct nvo_sb *sb, int64_t hv_id)
+{
+    agent_server_remove(agent_server_cast(sb), hv_id);
+}
+
+static void
+agent_server_class_status(struct nvo_sb *sb, int64_t hv_id,
+                          struct nvo_sb_status *st)
+{
+    agent_server_status(agent_server_cast(sb), hv_id, st);
+}
+
+static void
+agent_server_class_destroy(struct nvo_sb *sb)
+{
+    agent_server_destroy(agent_server_cast(sb));
+}
+
+static const struct nvo_sb_class agent_server_class = {
+    .name = "agent",
+    .set = agent_server_class_set,
+    .remove = agent_server_class_remove,
+    .status = agent_server_class_status,
+    .destroy = agent_server_class_destroy,
+};
+
+struct nvo_sb *
+agent_server_as_sb(struct agent_server *s)
+{
+    return s ? &s->up : NULL;
+}
+
+struct agent_server *
+agent_server_from_sb(struct nvo_sb *sb)
+{
+    return sb && sb->class == &agent_server_class ? agent_server_cast(sb)
+                                                  : NULL;
 }

@@ -66,4 +66,11 @@ void agent_server_foreach_counters(struct agent_server *,
  * everything once libuv has closed the handles.  Accepts NULL. */
 void agent_server_destroy(struct agent_server *);
 
+/* 's' behind the southbound interface (southbound.h), which the core uses;
+ * NULL if 's' is NULL.  Borrowed: destroying it destroys 's'. */
+struct nvo_sb *agent_server_as_sb(struct agent_server *s);
+/* The agent server behind 'sb', or NULL if 'sb' is NULL or another kind of
+ * southbound (borrowed). */
+struct agent_server *agent_server_from_sb(struct nvo_sb *sb);
+
 #endif /* controller/agent-server.h */

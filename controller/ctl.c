@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/agent-server.h"
 #include "controller/desired.h"
 #include "controller/model.h"
-#include "controller/ovs-sb.h"
+#include "controller/service.h"
 #include "controller/store.h"
 #include "hash.h"
 #include "openvswitch/vlog.h"
@@ -19,7 +18,7 @@ VLOG_DEFINE_THIS_MODULE(ctl);
 struct nvo_ctl_hv {
     struct hmap_node node;      /* In nvo_ctl.hvs, by hv_id. */
     int64_t hv_id;
-    bool is_ovs;
+    enum nvo_dataplane dp;      /* Whose southbound serves it. */
     bool alive;                 /* Agent connected (service nodes). */
     struct nvo_hv_view *pushed; /* Last view handed to the southbound. */
     int64_t required;           /* Revision it must confirm. */
@@ -85,9 +84,15 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
     LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
         waiter_finish(w, false);
     }
-    ovs_sb_destroy(ctl->ovs);
-    ctl->ovs = NULL;
-    agent_server_destroy(ctl->agents);
+    /* The store first: no write completes into a half-destroyed core. */
+    nvo_store_close(ctl->store);
+    ctl->store = NULL;
+    nvo_svc_destroy(ctl->svc);
+    ctl->svc = NULL;
+    for (size_t i = 0; i < NVO_CTL_N_DATAPLANES; i++) {
+        nvo_sb_destroy(ctl->sbs[i]);
+        ctl->sbs[i] = NULL;
+    }
     ctl->agents = NULL;
     struct nvo_ctl_hv *h;
     HMAP_FOR_EACH_POP (h, node, &ctl->hvs) {
@@ -97,8 +102,6 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
     hmap_destroy(&ctl->hvs);
     nvo_model_destroy(ctl->model);
     ctl->model = NULL;
-    nvo_store_close(ctl->store);
-    ctl->store = NULL;
 }
 
 bool
@@ -243,7 +246,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     struct nvo_hv_view *v = desired_compute(ctl->model, hv, nvo_ctl_sn_alive,
                                             ctl, h->pushed, net_ids, n_nets);
     v->revision = revision;
-    h->is_ovs = hv->dataplane == NVO_DP_OVS;
+    h->dp = hv->dataplane;
     h->required = revision;
     if (h->pushed && nvo_hv_view_equal(h->pushed, v)) {
         nvo_hv_view_destroy(v);
@@ -259,12 +262,9 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     ctl->n_pushes++;
     /* The clones share the (immutable, atomically refcounted) network
      * views with 'h->pushed'. */
-    if (h->is_ovs) {
-        if (ctl->ovs) {
-            ovs_sb_set(ctl->ovs, nvo_hv_view_clone(v));
-        }
-    } else if (ctl->agents) {
-        agent_server_set(ctl->agents, nvo_hv_view_clone(v));
+    struct nvo_sb *sb = ctl->sbs[h->dp];
+    if (sb) {
+        nvo_sb_set(sb, nvo_hv_view_clone(v));
     }
 }
 
@@ -332,7 +332,7 @@ nvo_ctl_network_hvs(struct nvo_ctl *ctl, const struct nvo_network *net,
 }
 
 void
-nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, bool was_ovs)
+nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, enum nvo_dataplane dp)
 {
     struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
     if (h) {
@@ -340,12 +340,8 @@ nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, bool was_ovs)
         nvo_hv_view_destroy(h->pushed);
         free(h);
     }
-    if (was_ovs) {
-        if (ctl->ovs) {
-            ovs_sb_remove(ctl->ovs, hv_id);
-        }
-    } else if (ctl->agents) {
-        agent_server_remove(ctl->agents, hv_id);
+    if (ctl->sbs[dp]) {
+        nvo_sb_remove(ctl->sbs[dp], hv_id);
     }
     check_waiters(ctl);
 }
@@ -423,14 +419,12 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
     memset(st, 0, sizeof *st);
     st->state = NVO_SB_UNKNOWN;
     st->n_flows = -1;
-    if (h && h->is_ovs && ctl->ovs) {
-        ovs_sb_status(ctl->ovs, hv_id, st);
-    } else if (h && !h->is_ovs && ctl->agents) {
-        agent_server_status(ctl->agents, hv_id, st);
+    if (h && ctl->sbs[h->dp]) {
+        nvo_sb_status(ctl->sbs[h->dp], hv_id, st);
     }
     st->confirmed_revision = h ? h->confirmed : 0;
     st->confirmed_at_ms = h ? h->confirmed_at : 0;
-    if (!h || !h->is_ovs) {
+    if (!h || h->dp != NVO_DP_OVS) {
         st->n_flows = -1;
     }
     *required = h ? h->required : 0;

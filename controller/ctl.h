@@ -1,16 +1,28 @@
 /* ctl.h - the controller core: the context every controller module shares,
  * and the path from a committed store change to confirmed hypervisors.
  *
- *   REST write --> store txn (revision R) --> model update
- *              --> nvo_ctl_publish(affected hypervisors, R)
- *                    desired_compute() per hypervisor (incremental: only
- *                    the networks the write changed are recomputed);
- *                    changed views are handed, as copies sharing the
- *                    immutable network views, to ovs_sb (OVS) or
- *                    agent_server (kernel)
- *              <-- southbound confirms R  --> nvo_ctl_confirmed()
+ * The layers of nvo-controller, top to bottom (doc/controller.md):
+ *
+ *   rest-*.c     parse JSON into a request, render the result or error
+ *       |
+ *   service.c    the one write path: checks against the model, store
+ *       |        write, then (in commit order) model update, revision,
+ *       |        nvo_ctl_publish(), and the ?wait=1 wait (nvo_ctl_wait())
+ *       v
+ *   store.h      the store interface; store-sqlite.c (group commit: one
+ *       |        transaction and fsync per batch, a savepoint per write)
+ *   model.c      the in-memory copy of the store that everything reads
+ *       |
+ *   ctl.c        (this) per hypervisor: desired_compute() (incremental:
+ *       |        only the networks the write changed are recomputed);
+ *       |        changed views are handed, as copies sharing the immutable
+ *       |        network views, to the hypervisor's southbound
+ *       v
+ *   southbound.h the ops table, one southbound per dataplane: ovs-sb.c
+ *                (OVS) and agent-server.c (kernel, service nodes)
+ *              <-- southbound confirms R --> nvo_ctl_confirmed()
  *                    completes the ?wait=1 waiters whose hypervisors all
- *                    confirmed R; a waiter's timer answers 504 otherwise.
+ *                    confirmed R; a waiter's timer fails it otherwise.
  *
  * Per hypervisor the core keeps the last view it pushed, the revision it
  * must confirm ('required') and the one it confirmed.  A write that leaves a
@@ -30,19 +42,25 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 
-struct nvo_model;
+#include "controller/model.h"
+
 struct nvo_store;
-struct ovs_sb;
+struct nvo_svc;
 struct agent_server;
-struct nvo_hypervisor;
-struct nvo_network;
+
+/* One southbound per dataplane (enum nvo_dataplane). */
+#define NVO_CTL_N_DATAPLANES (NVO_DP_KERNEL + 1)
 
 struct nvo_ctl {
     uv_loop_t *loop;
     struct nvo_store *store;    /* Owned. */
     struct nvo_model *model;    /* Owned. */
-    struct ovs_sb *ovs;         /* Owned; NULL in unit tests. */
-    struct agent_server *agents;/* Owned; NULL in unit tests. */
+    struct nvo_svc *svc;        /* Owned: the write path (service.h). */
+    /* Owned; NULL ones (unit tests) are skipped.  Indexed by dataplane:
+     * [NVO_DP_OVS] the OVS southbound, [NVO_DP_KERNEL] the agent server. */
+    struct nvo_sb *sbs[NVO_CTL_N_DATAPLANES];
+    struct agent_server *agents;/* Borrowed from sbs[NVO_DP_KERNEL] for
+                                 * service-node counters (/metrics). */
     struct hmap hvs;            /* Contains struct nvo_ctl_hv, by hv_id. */
     struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
     uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
@@ -52,11 +70,12 @@ struct nvo_ctl {
 /* Default ?wait=1 timeout (ms); overridable with --wait-timeout. */
 #define NVO_CTL_WAIT_TIMEOUT_MS 10000
 
-/* Initializes 'ctl' around 'loop'.  The caller then sets store, model, ovs
- * and agents, and calls nvo_ctl_publish_all().  Owned by the caller. */
+/* Initializes 'ctl' around 'loop'.  The caller then sets store, model, svc
+ * and sbs[], and calls nvo_ctl_publish_all().  Owned by the caller. */
 void nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop);
 
-/* Fails every pending waiter, destroys the southbounds, model and store.
+/* Fails every pending waiter, closes the store, destroys the service (its
+ * unfinished calls make no callback), the southbounds and the model.
  * Accepts NULL. */
 void nvo_ctl_destroy(struct nvo_ctl *ctl);
 
@@ -86,9 +105,10 @@ void nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
 void nvo_ctl_network_hvs(struct nvo_ctl *ctl, const struct nvo_network *net,
                          int64_t **ids, size_t *n, size_t *cap);
 
-/* A hypervisor was deleted: tells its southbound to forget it. */
+/* A hypervisor of dataplane 'dp' was deleted: tells its southbound to
+ * forget it. */
 void nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id,
-                       bool was_ovs);
+                       enum nvo_dataplane dp);
 
 /* The set of live service nodes changed (one failed, returned or was
  * deleted): recomputes and pushes, at 'revision', every hypervisor of every

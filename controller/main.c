@@ -15,6 +15,7 @@
 #include "controller/model.h"
 #include "controller/ovs-sb.h"
 #include "controller/rest.h"
+#include "controller/service.h"
 #include "controller/store.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
@@ -227,7 +228,7 @@ main(int argc, char *argv[])
     nvo_ctl_init(&s.ctl, loop);
     s.ctl.wait_timeout_ms = o.wait_timeout_ms;
 
-    error = nvo_store_open(o.db, &s.ctl.store, &errmsg);
+    error = nvo_store_open(o.db, loop, &s.ctl.store, &errmsg);
     if (error) {
         VLOG_ERR("%s", errmsg);
         fprintf(stderr, "nvo-controller: %s\n", errmsg);
@@ -240,9 +241,11 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     VLOG_INFO("%s: store at revision %"PRId64, o.db, s.ctl.model->revision);
+    s.ctl.svc = nvo_svc_create(&s.ctl);
 
     s.ctl.agents = agent_server_create(loop, o.agents, nvo_ctl_confirmed,
                                        nvo_ctl_liveness, &s.ctl, &error);
+    s.ctl.sbs[NVO_DP_KERNEL] = agent_server_as_sb(s.ctl.agents);
     if (!s.ctl.agents) {
         VLOG_ERR("cannot listen for agents on %s: %s", o.agents,
                  nvo_strerror(error));
@@ -263,7 +266,9 @@ main(int argc, char *argv[])
                                                    : 10000);
     }
     nvo_pki_configure_ovs(&o.pki);
-    s.ctl.ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs_sb_create(loop,
+                                                       nvo_ctl_confirmed,
+                                                       &s.ctl));
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
     if (!s.rest) {
         VLOG_ERR("cannot serve REST on %s: %s", o.rest, nvo_strerror(error));

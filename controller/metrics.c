@@ -7,7 +7,9 @@
 #include "controller/agent-server.h"
 #include "controller/ctl.h"
 #include "controller/model.h"
+#include "controller/service.h"
 #include "controller/southbound.h"
+#include "controller/store.h"
 #include "openvswitch/dynamic-string.h"
 #include "proto/nvo.pb-c.h"
 #include "util.h"
@@ -129,6 +131,26 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
     ds_put_format(out, "# HELP nvo_store_revision Current store revision.\n"
                   "# TYPE nvo_store_revision gauge\n"
                   "nvo_store_revision %"PRId64"\n", model->revision);
+
+    if (ctl->store) {
+        struct nvo_store_stats st;
+        nvo_store_get_stats(ctl->store, &st);
+        ds_put_format(out, "# HELP nvo_store_writes_total Writes submitted "
+                      "to the store.\n# TYPE nvo_store_writes_total counter\n"
+                      "nvo_store_writes_total %"PRIu64"\n"
+                      "# HELP nvo_store_commits_total Store transactions "
+                      "(group commit: one for many writes).\n"
+                      "# TYPE nvo_store_commits_total counter\n"
+                      "nvo_store_commits_total %"PRIu64"\n",
+                      st.n_writes, st.n_commits);
+    }
+    if (ctl->svc) {
+        ds_put_format(out, "# HELP nvo_store_writes_pending Writes submitted "
+                      "and not yet committed.\n"
+                      "# TYPE nvo_store_writes_pending gauge\n"
+                      "nvo_store_writes_pending %zu\n",
+                      nvo_svc_n_pending(ctl->svc));
+    }
 
     size_t n_state[NVO_SB_DISCONNECTED + 1] = { 0 };
     const struct nvo_hypervisor *hv;

@@ -64,6 +64,8 @@ struct sb_async {
 };
 
 struct ovs_sb {
+    struct nvo_sb up;           /* The southbound interface. */
+
     /* Main thread only. */
     struct sb_async *async;
     nvo_sb_confirm_cb *confirm;
@@ -265,6 +267,8 @@ sb_async_closed(uv_handle_t *handle)
     free(CONTAINER_OF(handle, struct sb_async, async));
 }
 
+static const struct nvo_sb_class ovs_sb_class;
+
 struct ovs_sb *
 ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
 {
@@ -274,6 +278,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     fatal_signal_init();
 
     struct ovs_sb *sb = xzalloc(sizeof *sb);
+    sb->up.class = &ovs_sb_class;
     sb->confirm = confirm;
     sb->aux = aux;
     sb->async = xmalloc(sizeof *sb->async);
@@ -397,4 +402,52 @@ ovs_sb_destroy(struct ovs_sb *sb)
     latch_destroy(&sb->latch);
     ovs_mutex_destroy(&sb->mutex);
     free(sb);
+}
+
+/* The southbound interface (southbound.h). */
+
+static struct ovs_sb *
+ovs_sb_cast(struct nvo_sb *sb)
+{
+    ovs_assert(sb->class == &ovs_sb_class);
+    return CONTAINER_OF(sb, struct ovs_sb, up);
+}
+
+static void
+ovs_sb_class_set(struct nvo_sb *sb, struct nvo_hv_view *view)
+{
+    ovs_sb_set(ovs_sb_cast(sb), view);
+}
+
+static void
+ovs_sb_class_remove(struct nvo_sb *sb, int64_t hv_id)
+{
+    ovs_sb_remove(ovs_sb_cast(sb), hv_id);
+}
+
+static void
+ovs_sb_class_status(struct nvo_sb *sb, int64_t hv_id,
+                    struct nvo_sb_status *st)
+{
+    ovs_sb_status(ovs_sb_cast(sb), hv_id, st);
+}
+
+static void
+ovs_sb_class_destroy(struct nvo_sb *sb)
+{
+    ovs_sb_destroy(ovs_sb_cast(sb));
+}
+
+static const struct nvo_sb_class ovs_sb_class = {
+    .name = "ovs",
+    .set = ovs_sb_class_set,
+    .remove = ovs_sb_class_remove,
+    .status = ovs_sb_class_status,
+    .destroy = ovs_sb_class_destroy,
+};
+
+struct nvo_sb *
+ovs_sb_as_sb(struct ovs_sb *sb)
+{
+    return sb ? &sb->up : NULL;
 }

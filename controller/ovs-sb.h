@@ -39,4 +39,8 @@ bool ovs_sb_port_drops(struct ovs_sb *, int64_t port_id, uint64_t *packets);
  * loop is closed; the async handle is closed with uv_close(). */
 void ovs_sb_destroy(struct ovs_sb *);
 
+/* 'sb' behind the southbound interface (southbound.h), which the core uses;
+ * NULL if 'sb' is NULL.  Borrowed: destroying it destroys 'sb'. */
+struct nvo_sb *ovs_sb_as_sb(struct ovs_sb *sb);
+
 #endif /* controller/ovs-sb.h */

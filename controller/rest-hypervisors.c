@@ -15,8 +15,7 @@
 
 #include "controller/ctl.h"
 #include "controller/model.h"
-#include "controller/store.h"
-#include "controller/validate.h"
+#include "controller/service.h"
 #include "util.h"
 
 static int
@@ -46,24 +45,10 @@ list_hvs(struct rest_call *c)
     rest_reply_json(c, 200, arr);
 }
 
-static const struct nvo_hypervisor *
-hv_by_tunnel_ip(const struct nvo_model *m, const char *ip)
-{
-    const struct nvo_hypervisor *hv;
-    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
-        if (!strcmp(hv->tunnel_ip, ip)) {
-            return hv;
-        }
-    }
-    return NULL;
-}
-
 static void
 create_hv(struct rest_call *c)
 {
-    struct nvo_model *m = c->ctl->model;
     struct nvo_hv_req rq;
-    struct nvo_hv_valid v;
 
     if (!rest_json_string(c, "name", &rq.name)
         || !rest_json_string(c, "tunnel_ip", &rq.tunnel_ip)
@@ -72,73 +57,17 @@ create_hv(struct rest_call *c)
         || !rest_json_string(c, "ovsdb", &rq.ovsdb)) {
         return;
     }
-    const char *why = nvo_validate_hv(&rq, &v);
-    if (why) {
-        rest_reply_error(c, 400, "invalid", "%s", why);
-        return;
-    }
-    if (nvo_model_hv_by_name(m, rq.name)) {
-        rest_reply_error(c, 409, "name_in_use", "hypervisor %s already "
-                         "exists", rq.name);
-        return;
-    }
-    const struct nvo_hypervisor *other = hv_by_tunnel_ip(m, v.tunnel_ip);
-    if (other) {
-        rest_reply_error(c, 409, "tunnel_ip_in_use", "tunnel IP %s is "
-                         "already used by hypervisor %s", v.tunnel_ip,
-                         other->name);
-        return;
-    }
-
-    int64_t id, rev;
-    int error = nvo_store_add_hv(c->ctl->store, rq.name, v.tunnel_ip,
-                                 v.dataplane, v.role, rq.ovsdb, &id, &rev);
-    if (error) {
-        rest_reply_store_error(c, error);
-        return;
-    }
-    struct nvo_hypervisor *hv = nvo_model_add_hv(m, id, rq.name, v.tunnel_ip,
-                                                 v.dataplane, v.role,
-                                                 rq.ovsdb, rev);
-    m->revision = rev;
-
-    char *location = xasprintf("/v1/hypervisors/%s", hv->name);
-    nvo_ctl_publish(c->ctl, &hv->id, 1, NULL, NVO_CTL_ALL_NETS, rev);
-    rest_finish_write(c, 201, rest_hv_json(c->ctl, hv), location, &hv->id, 1,
-                      rev);
-    free(location);
+    struct rest_pending *p = rest_write_begin(c, 201);
+    rest_write_started(p, nvo_svc_hv_create(c->ctl->svc, &rq, c->wait,
+                                            rest_write_cb, p));
 }
 
 static void
-delete_hv(struct rest_call *c, struct nvo_hypervisor *hv)
+delete_hv(struct rest_call *c, const struct nvo_hypervisor *hv)
 {
-    struct nvo_model *m = c->ctl->model;
-
-    if (hv->n_ports) {
-        rest_reply_error(c, 409, "in_use", "hypervisor %s still has %zu "
-                         "port(s)", hv->name, hv->n_ports);
-        return;
-    }
-    int64_t rev;
-    int error = nvo_store_delete_hv(c->ctl->store, hv->id, &rev);
-    if (error) {
-        rest_reply_store_error(c, error);
-        return;
-    }
-    int64_t id = hv->id;
-    bool was_ovs = hv->dataplane == NVO_DP_OVS;
-    bool was_sn = hv->role == NVO_ROLE_SERVICE_NODE;
-    nvo_model_remove_hv(m, hv);
-    m->revision = rev;
-    nvo_ctl_forget_hv(c->ctl, id, was_ovs);
-    if (was_sn) {
-        /* Like a failed node: its networks move to another one at once, or
-         * hypervisors would keep flooding to a node that is gone. */
-        nvo_ctl_replace_service_nodes(c->ctl, &id, 1, rev);
-    } else {
-        nvo_ctl_publish(c->ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, rev);
-    }
-    rest_finish_write(c, 204, NULL, NULL, &id, 1, rev);
+    struct rest_pending *p = rest_write_begin(c, 204);
+    rest_write_started(p, nvo_svc_hv_delete(c->ctl->svc, hv->name, c->wait,
+                                            rest_write_cb, p));
 }
 
 void

@@ -6,8 +6,8 @@
  *   GET    /v1/ports/{id}   200 port
  *   PATCH  /v1/ports/{id}   200 port {"hypervisor"?,"iface"?} (migration)
  *   DELETE /v1/ports/{id}   204                               (VM stop)
- * Affected hypervisors of a write: every hypervisor of the port's network
- * (and its service node) before and after the change. */
+ * Writes go through the service layer (service.h), which also says which
+ * hypervisors a write affects. */
 #include <config.h>
 #include "controller/rest-private.h"
 
@@ -17,9 +17,7 @@
 
 #include "controller/ctl.h"
 #include "controller/model.h"
-#include "controller/store.h"
-#include "controller/validate.h"
-#include "lib/addr.h"
+#include "controller/service.h"
 #include "util.h"
 
 static int
@@ -83,38 +81,10 @@ list_ports(struct rest_call *c)
     rest_reply_json(c, 200, arr);
 }
 
-/* The port of 'net' with 'mac', if any. */
-static const struct nvo_port *
-port_by_mac(const struct nvo_network *net, const struct eth_addr *mac)
-{
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, net_node, &net->ports) {
-        if (eth_addr_equals(p->mac, *mac)) {
-            return p;
-        }
-    }
-    return NULL;
-}
-
-/* The port on 'hv' using 'iface', if any. */
-static const struct nvo_port *
-port_by_iface(const struct nvo_hypervisor *hv, const char *iface)
-{
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, hv_node, &hv->ports) {
-        if (!strcmp(p->iface, iface)) {
-            return p;
-        }
-    }
-    return NULL;
-}
-
 static void
 create_port(struct rest_call *c)
 {
-    struct nvo_model *m = c->ctl->model;
     struct nvo_port_req rq;
-    struct nvo_port_valid v;
 
     if (!rest_json_string(c, "vm", &rq.vm)
         || !rest_json_string(c, "network", &rq.network)
@@ -124,135 +94,32 @@ create_port(struct rest_call *c)
         || !rest_json_string(c, "iface", &rq.iface)) {
         return;
     }
-    const char *why = nvo_validate_port(&rq, &v);
-    if (why) {
-        rest_reply_error(c, 400, "invalid", "%s", why);
-        return;
-    }
-    struct nvo_network *net = nvo_model_network_by_name(m, rq.network);
-    if (!net) {
-        rest_reply_error(c, 404, "not_found", "no network named %s",
-                         rq.network);
-        return;
-    }
-    struct nvo_hypervisor *hv = nvo_model_hv_by_name(m, rq.hypervisor);
-    if (!hv) {
-        rest_reply_error(c, 404, "not_found", "no hypervisor named %s",
-                         rq.hypervisor);
-        return;
-    }
-    const struct nvo_port *other = port_by_mac(net, &v.mac);
-    if (other) {
-        rest_reply_error(c, 409, "mac_in_use", "MAC %s is already in network "
-                         "%s (port %"PRId64")", v.mac_s, net->name,
-                         other->id);
-        return;
-    }
-    other = port_by_iface(hv, rq.iface);
-    if (other) {
-        rest_reply_error(c, 409, "iface_in_use", "interface %s on %s is "
-                         "already port %"PRId64, rq.iface, hv->name,
-                         other->id);
-        return;
-    }
-
-    int64_t id, rev;
-    int error = nvo_store_add_port(c->ctl->store, rq.vm, net->id, hv->id,
-                                   v.mac_s, rq.ip, rq.iface, &id, &rev);
-    if (error) {
-        rest_reply_store_error(c, error);
-        return;
-    }
-    struct rest_ids ids = { NULL, 0, 0 };
-    nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    struct nvo_port *p = nvo_model_add_port(m, id, rq.vm, net, hv, v.mac,
-                                            rq.ip, rq.iface, rev);
-    m->revision = rev;
-    nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &net->id, 1, rev);
-
-    char *location = xasprintf("/v1/ports/%"PRId64, p->id);
-    rest_finish_write(c, 201, rest_port_json(p), location, ids.ids, ids.n,
-                      rev);
-    free(location);
-    free(ids.ids);
+    struct rest_pending *p = rest_write_begin(c, 201);
+    rest_write_started(p, nvo_svc_port_create(c->ctl->svc, &rq, c->wait,
+                                              rest_write_cb, p));
 }
 
 static void
-patch_port(struct rest_call *c, struct nvo_port *p)
+patch_port(struct rest_call *c, const struct nvo_port *port)
 {
-    struct nvo_model *m = c->ctl->model;
     const char *hv_name, *iface;
 
     if (!rest_json_string(c, "hypervisor", &hv_name)
         || !rest_json_string(c, "iface", &iface)) {
         return;
     }
-    const char *why = nvo_validate_port_move(hv_name, iface);
-    if (why) {
-        rest_reply_error(c, 400, "invalid", "%s", why);
-        return;
-    }
-    struct nvo_hypervisor *hv = p->hypervisor;
-    if (hv_name) {
-        hv = nvo_model_hv_by_name(m, hv_name);
-        if (!hv) {
-            rest_reply_error(c, 404, "not_found", "no hypervisor named %s",
-                             hv_name);
-            return;
-        }
-    }
-    if (!iface) {
-        iface = p->iface;
-    }
-    const struct nvo_port *other = port_by_iface(hv, iface);
-    if (other && other != p) {
-        rest_reply_error(c, 409, "iface_in_use", "interface %s on %s is "
-                         "already port %"PRId64, iface, hv->name, other->id);
-        return;
-    }
-
-    int64_t rev;
-    char *iface_copy = xstrdup(iface);  /* May point into 'p'. */
-    int error = nvo_store_move_port(c->ctl->store, p->id, hv->id, iface_copy,
-                                    &rev);
-    if (error) {
-        free(iface_copy);
-        rest_reply_store_error(c, error);
-        return;
-    }
-    struct rest_ids ids = { NULL, 0, 0 };
-    nvo_ctl_network_hvs(c->ctl, p->network, &ids.ids, &ids.n, &ids.cap);
-    nvo_model_move_port(m, p, hv, iface_copy, rev);
-    free(iface_copy);
-    m->revision = rev;
-    nvo_ctl_network_hvs(c->ctl, p->network, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &p->network->id, 1, rev);
-    rest_finish_write(c, 200, rest_port_json(p), NULL, ids.ids, ids.n, rev);
-    free(ids.ids);
+    struct rest_pending *p = rest_write_begin(c, 200);
+    rest_write_started(p, nvo_svc_port_move(c->ctl->svc, port->id, hv_name,
+                                            iface, c->wait, rest_write_cb,
+                                            p));
 }
 
 static void
-delete_port(struct rest_call *c, struct nvo_port *p)
+delete_port(struct rest_call *c, const struct nvo_port *port)
 {
-    struct nvo_model *m = c->ctl->model;
-    struct nvo_network *net = p->network;
-    int64_t net_id = net->id;
-
-    int64_t rev;
-    int error = nvo_store_delete_port(c->ctl->store, p->id, &rev);
-    if (error) {
-        rest_reply_store_error(c, error);
-        return;
-    }
-    struct rest_ids ids = { NULL, 0, 0 };
-    nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    nvo_model_remove_port(m, p);
-    m->revision = rev;
-    nvo_ctl_network_hvs(c->ctl, net, &ids.ids, &ids.n, &ids.cap);
-    nvo_ctl_publish(c->ctl, ids.ids, ids.n, &net_id, 1, rev);
-    rest_finish_write(c, 204, NULL, NULL, ids.ids, ids.n, rev);
-    free(ids.ids);
+    struct rest_pending *p = rest_write_begin(c, 204);
+    rest_write_started(p, nvo_svc_port_delete(c->ctl->svc, port->id,
+                                              c->wait, rest_write_cb, p));
 }
 
 /* Parses a port id ("1".."9223372036854775807"); returns 0 if invalid. */

@@ -10,8 +10,9 @@
  *   rest-status.c       /v1/status
  *   metrics.c           /metrics counters and Prometheus text
  *
- * Every handler answers exactly once, through rest_reply_*() or
- * rest_finish_write(). */
+ * Handlers answer GETs from the model and hand writes to the service layer
+ * (service.h): they parse and render only.  Every handler answers exactly
+ * once, through rest_reply_*() or the write path (rest_write_begin()). */
 #ifndef NVO_REST_PRIVATE_H
 #define NVO_REST_PRIVATE_H 1
 
@@ -33,6 +34,8 @@
 #include "openvswitch/list.h"
 
 struct nvo_ctl;
+struct nvo_svc_call;
+struct nvo_svc_result;
 struct nvo_network;
 struct nvo_hypervisor;
 struct nvo_port;
@@ -74,17 +77,15 @@ void rest_reply_error(struct rest_call *c, int status, const char *code,
 void rest_reply_text(struct rest_call *c, int status,
                      const char *content_type, const char *body, size_t len);
 
-/* After a committed write at 'revision', once the handler updated the
- * model and called nvo_ctl_publish(ctl, hv_ids, n, ...): answers
- * 'status' with 'json' (stolen; NULL for none) and, if nonnull, a Location
- * header: at once, or with ?wait=1 once every hypervisor in 'hv_ids'
- * confirmed 'revision' (504 after ctl->wait_timeout_ms). */
-void rest_finish_write(struct rest_call *c, int status, json_t *json,
-                       const char *location, const int64_t *hv_ids,
-                       size_t n, int64_t revision);
-
-/* Answers the store error 'error' (negative errno) of a write. */
-void rest_reply_store_error(struct rest_call *c, int error);
+/* A write: 'p = rest_write_begin(c, status)', then
+ * 'rest_write_started(p, nvo_svc_*(..., c->wait, rest_write_cb, p))'.
+ * The answer comes from the service's result: 'status' (201, 200, 204)
+ * with the committed object (and a Location for 201), at once or, with
+ * ?wait=1, once confirmed; or the error's JSON. */
+struct rest_pending;
+struct rest_pending *rest_write_begin(struct rest_call *c, int status);
+void rest_write_started(struct rest_pending *p, struct nvo_svc_call *call);
+void rest_write_cb(void *p, const struct nvo_svc_result *res);
 
 /* True if the request's method is in 'allow' ("GET, POST"); else answers
  * 405 with an Allow header and returns false. */
@@ -112,12 +113,5 @@ bool rest_json_int(struct rest_call *c, const char *key, bool *has,
 json_t *rest_network_json(const struct nvo_network *);
 json_t *rest_hv_json(struct nvo_ctl *, const struct nvo_hypervisor *);
 json_t *rest_port_json(const struct nvo_port *);
-
-/* Growing array of hypervisor ids (free with free()). */
-struct rest_ids {
-    int64_t *ids;
-    size_t n, cap;
-};
-void rest_ids_add(struct rest_ids *, int64_t id);
 
 #endif /* controller/rest-private.h */

@@ -3,17 +3,20 @@
  *
  * A request goes: route on the path (404) -> method allowed (405 + Allow)
  * -> for POST/PATCH: body size (413), Content-Type (415), JSON object (400)
- * -> resource handler (rest-networks.c, rest-hypervisors.c, rest-ports.c),
- * which validates, writes the store, updates the model and calls
- * rest_finish_write().
+ * -> resource handler (rest-networks.c, rest-hypervisors.c, rest-ports.c):
+ * a GET is answered from the model; a write is parsed into a request and
+ * handed to the service layer (service.h), whose result is rendered here.
  *
- * ?wait=1 on a write: the answer is held in a 'struct rest_pending'
- * allocated from the request's memory pool, whose dispose callback cancels
- * the waiter if the request goes away first.  States of a pending write:
+ * A write's answer is held in a 'struct rest_pending' allocated from the
+ * request's memory pool, whose dispose callback cancels the service call if
+ * the request goes away first.  States of a pending write:
  *
+ *   COMMITTING --(check or store error)--> answer 4xx/5xx
+ *   COMMITTING --(committed, no ?wait=1)--> answer 2xx
+ *   COMMITTING --(committed, ?wait=1)--> body rendered --> WAITING
  *   WAITING --(every affected hypervisor confirmed)--> answer 2xx
  *   WAITING --(wait timeout)--> answer 504 (the change stays committed)
- *   WAITING --(request disposed / server destroyed)--> waiter cancelled
+ *   any --(request disposed / server destroyed)--> service call cancelled
  *
  * Slow or idle clients cannot block others: everything is asynchronous on
  * one loop, and h2o drops connections idle for NVO_REST_IDLE_TIMEOUT_MS. */
@@ -28,7 +31,7 @@
 
 #include "controller/ctl.h"
 #include "controller/model.h"
-#include "controller/store.h"
+#include "controller/service.h"
 #include "lib/addr.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -49,14 +52,14 @@ struct rest_handler {
 };
 
 struct rest_pending {
-    struct ovs_list node;       /* In nvo_rest.pending while waiting. */
+    struct ovs_list node;       /* In nvo_rest.pending until answered. */
     struct nvo_rest *rest;
     h2o_req_t *req;
-    struct nvo_ctl_waiter *waiter;  /* NULL once finished or cancelled. */
-    int status;
+    struct nvo_svc_call *call;  /* NULL once answered or cancelled. */
+    int status;                 /* On success: 200, 201 or 204. */
+    bool committed;             /* 'body' and 'location' rendered. */
     h2o_iovec_t body;           /* From req->pool. */
     h2o_iovec_t location;       /* From req->pool; len 0 if none. */
-    int64_t revision;
 };
 
 /* Kept reachable when the h2o context could not be disposed at exit
@@ -188,51 +191,51 @@ reply_error(struct nvo_rest *r, h2o_req_t *req, int status, const char *code,
     va_end(args);
 }
 
-void
-rest_reply_store_error(struct rest_call *c, int error)
+/* HTTP status for a service result kind. */
+static int
+svc_status_to_http(enum nvo_svc_status status)
 {
-    const char *msg = nvo_store_errmsg(c->ctl->store);
-    switch (error) {
-    case -EEXIST:
-        rest_reply_error(c, 409, "conflict", "conflicts with an existing "
-                         "row (%s)", msg);
-        break;
-    case -ENOTEMPTY:
-        rest_reply_error(c, 409, "in_use", "still in use by ports");
-        break;
-    case -ENOENT:
-        rest_reply_error(c, 404, "not_found", "no such object");
-        break;
-    case -EINVAL:
-        rest_reply_error(c, 400, "invalid", "rejected by the store (%s)",
-                         msg);
-        break;
-    default:
-        rest_reply_error(c, 500, "store_error", "the store failed: %s", msg);
-        break;
+    switch (status) {
+    case NVO_SVC_OK: return 200;
+    case NVO_SVC_INVALID: return 400;
+    case NVO_SVC_NOT_FOUND: return 404;
+    case NVO_SVC_CONFLICT: return 409;
+    case NVO_SVC_UNAVAILABLE: return 503;
+    case NVO_SVC_TIMEOUT: return 504;
+    case NVO_SVC_FAILED: return 500;
     }
+    return 500;
 }
 
-void
-rest_ids_add(struct rest_ids *ids, int64_t id)
+/* Renders the object of a successful write result (NULL for deletes). */
+static json_t *
+result_json(struct nvo_rest *r, const struct nvo_svc_result *res)
 {
-    if (ids->n >= ids->cap) {
-        ids->ids = x2nrealloc(ids->ids, &ids->cap, sizeof *ids->ids);
-    }
-    ids->ids[ids->n++] = id;
+    return (res->network ? rest_network_json(res->network)
+            : res->hv ? rest_hv_json(r->ctl, res->hv)
+            : res->port ? rest_port_json(res->port)
+            : NULL);
+}
+
+/* The Location of a created object, in 'req''s pool (len 0 if none). */
+static h2o_iovec_t
+result_location(h2o_req_t *req, const struct nvo_svc_result *res)
+{
+    char *loc = (res->network ? xasprintf("/v1/networks/%s",
+                                          res->network->name)
+                 : res->hv ? xasprintf("/v1/hypervisors/%s", res->hv->name)
+                 : res->port ? xasprintf("/v1/ports/%"PRId64, res->port->id)
+                 : NULL);
+    h2o_iovec_t v = loc ? h2o_strdup(&req->pool, loc, SIZE_MAX)
+                        : h2o_iovec_init(NULL, 0);
+    free(loc);
+    return v;
 }
 
 static void
-pending_send(struct rest_pending *p, bool ok)
+pending_send(struct rest_pending *p)
 {
     h2o_req_t *req = p->req;
-    if (!ok) {
-        reply_error(p->rest, req, 504, "timeout", "committed at revision "
-                    "%"PRId64" but not confirmed by every affected "
-                    "hypervisor within %"PRIu64" ms", p->revision,
-                    p->rest->ctl->wait_timeout_ms);
-        return;
-    }
     if (p->location.len) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION,
                        NULL, p->location.base, p->location.len);
@@ -241,14 +244,33 @@ pending_send(struct rest_pending *p, bool ok)
               p->body.len);
 }
 
-static void
-pending_cb(void *p_, bool ok)
+/* The service's callback for a write (service.h has its states). */
+void
+rest_write_cb(void *p_, const struct nvo_svc_result *res)
 {
     struct rest_pending *p = p_;
-    p->waiter = NULL;
-    ovs_list_remove(&p->node);
-    ovs_list_init(&p->node);
-    pending_send(p, ok);
+    if (res->final) {
+        /* The answer below may dispose the pool: nothing to cancel. */
+        p->call = NULL;
+        ovs_list_remove(&p->node);
+        ovs_list_init(&p->node);
+    }
+    if (res->status != NVO_SVC_OK) {
+        reply_error(p->rest, p->req, svc_status_to_http(res->status),
+                    res->code, "%s", res->message);
+        return;
+    }
+    if (!p->committed) {
+        /* Committed: render the object as it is now. */
+        p->committed = true;
+        p->body = json_to_pool(p->req, result_json(p->rest, res));
+        if (p->status == 201) {
+            p->location = result_location(p->req, res);
+        }
+    }
+    if (res->final) {
+        pending_send(p);
+    }
 }
 
 /* The request's pool is going away (answered, or its connection closed). */
@@ -256,48 +278,34 @@ static void
 pending_dispose(void *p_)
 {
     struct rest_pending *p = p_;
-    if (p->waiter) {
-        nvo_ctl_wait_cancel(p->waiter);
-        p->waiter = NULL;
+    if (p->call) {
+        nvo_svc_call_cancel(p->call);
+        p->call = NULL;
     }
     ovs_list_remove(&p->node);
     ovs_list_init(&p->node);
 }
 
-void
-rest_finish_write(struct rest_call *c, int status, json_t *json,
-                  const char *location, const int64_t *hv_ids, size_t n,
-                  int64_t revision)
+struct rest_pending *
+rest_write_begin(struct rest_call *c, int status)
 {
     h2o_req_t *req = c->req;
-
-    if (!c->wait) {
-        if (location) {
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION,
-                           NULL, location, strlen(location));
-        }
-        rest_reply_json(c, status, json);
-        return;
-    }
-
     struct rest_pending *p = h2o_mem_alloc_shared(&req->pool, sizeof *p,
                                                   pending_dispose);
     memset(p, 0, sizeof *p);
     p->rest = c->rest;
     p->req = req;
     p->status = status;
-    p->revision = revision;
-    p->body = json_to_pool(req, json);
-    p->location = location ? h2o_strdup(&req->pool, location, SIZE_MAX)
-                           : h2o_iovec_init(NULL, 0);
     ovs_list_push_back(&c->rest->pending, &p->node);
-    struct nvo_ctl_waiter *w = nvo_ctl_wait(c->ctl, hv_ids, n,
-                                            revision,
-                                            c->ctl->wait_timeout_ms,
-                                            pending_cb, p);
-    if (w) {
+    return p;
+}
+
+void
+rest_write_started(struct rest_pending *p, struct nvo_svc_call *call)
+{
+    if (call) {
         /* Not answered yet (else 'p' must not be touched any more). */
-        p->waiter = w;
+        p->call = call;
     }
 }
 
@@ -604,8 +612,8 @@ nvo_rest_destroy(struct nvo_rest *r)
     }
     struct rest_pending *p;
     LIST_FOR_EACH_SAFE (p, node, &r->pending) {
-        nvo_ctl_wait_cancel(p->waiter);
-        p->waiter = NULL;
+        nvo_svc_call_cancel(p->call);
+        p->call = NULL;
         ovs_list_remove(&p->node);
         ovs_list_init(&p->node);
     }

@@ -1,6 +1,8 @@
 # controller/rest.mk: the SQLite store and the northbound REST API.
 controller_libnvoctl_a_SOURCES += \
 	controller/store.c controller/store.h \
+	controller/store-sqlite.c controller/store-sqlite.h \
+	controller/service.c controller/service.h \
 	controller/validate.c controller/validate.h \
 	controller/metrics.c controller/metrics.h \
 	controller/rest.c controller/rest.h controller/rest-private.h \

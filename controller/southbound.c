@@ -1,6 +1,8 @@
 #include <config.h>
 #include "controller/southbound.h"
 
+#include <string.h>
+
 const char *
 nvo_sb_state_to_string(enum nvo_sb_state s)
 {
@@ -12,4 +14,32 @@ nvo_sb_state_to_string(enum nvo_sb_state s)
     case NVO_SB_DISCONNECTED: return "disconnected";
     }
     return "unknown";
+}
+
+void
+nvo_sb_set(struct nvo_sb *sb, struct nvo_hv_view *view)
+{
+    sb->class->set(sb, view);
+}
+
+void
+nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id)
+{
+    sb->class->remove(sb, hv_id);
+}
+
+void
+nvo_sb_status(struct nvo_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
+{
+    memset(st, 0, sizeof *st);
+    st->state = NVO_SB_UNKNOWN;
+    sb->class->status(sb, hv_id, st);
+}
+
+void
+nvo_sb_destroy(struct nvo_sb *sb)
+{
+    if (sb) {
+        sb->class->destroy(sb);
+    }
 }

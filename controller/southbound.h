@@ -1,11 +1,15 @@
-/* southbound.h - the contract every southbound (OVS over OVSDB/OpenFlow,
- * kernel hypervisors over the agent protocol) offers the controller core.
+/* southbound.h - the interface every southbound (OVS over OVSDB/OpenFlow:
+ * ovs-sb.c; kernel hypervisors and service nodes over the agent protocol:
+ * agent-server.c) offers the controller core, as an ops table.
  *
- * The core (ctl.c) computes each hypervisor's desired view and hands it over
- * with *_set(); the southbound reconciles the hypervisor toward it and,
- * once the hypervisor holds it (barrier reply / agent ack), reports
- * 'view->revision' through the confirm callback, on the libuv main thread.
- * Status is polled by GET /v1/hypervisors and /metrics. */
+ * The core (ctl.c) keeps one southbound per dataplane and calls it only
+ * through this table: it computes each hypervisor's desired view and hands
+ * it over with nvo_sb_set(); the southbound reconciles the hypervisor toward
+ * it and, once the hypervisor holds it (barrier reply / agent ack), reports
+ * 'view->revision' through the confirm callback given to its constructor,
+ * on the libuv main thread.  Status is polled by GET /v1/hypervisors and
+ * /metrics.  Each implementation embeds 'struct nvo_sb' and has its own
+ * constructor (it needs its own configuration: listen address, timers). */
 #ifndef NVO_SOUTHBOUND_H
 #define NVO_SOUTHBOUND_H 1
 
@@ -38,5 +42,40 @@ struct nvo_sb_status {
                                  * confirmation, 0 if none (set by ctl). */
     int64_t n_flows;            /* OVS: nvo flows installed, -1 if unknown. */
 };
+
+struct nvo_hv_view;
+struct nvo_sb;
+
+struct nvo_sb_class {
+    const char *name;           /* "ovs", "agent". */
+
+    /* Sets the desired state of hypervisor view->hv_id (new or changed);
+     * takes ownership of 'view'.  Called on the main thread. */
+    void (*set)(struct nvo_sb *, struct nvo_hv_view *view);
+
+    /* Forgets hypervisor 'hv_id' (deleted): closes what serves it, leaves
+     * its dataplane as it is, and stops reporting it. */
+    void (*remove)(struct nvo_sb *, int64_t hv_id);
+
+    /* Fills '*st' for 'hv_id' (zeroed, NVO_SB_UNKNOWN if never seen). */
+    void (*status)(struct nvo_sb *, int64_t hv_id, struct nvo_sb_status *st);
+
+    /* Closes every connection (hypervisors keep forwarding with what they
+     * have) and frees the southbound, possibly once the loop has closed
+     * its handles.  Makes no callback afterwards. */
+    void (*destroy)(struct nvo_sb *);
+};
+
+struct nvo_sb {
+    const struct nvo_sb_class *class;
+};
+
+/* Calls through 'sb''s class.  nvo_sb_status() zeroes '*st' first;
+ * nvo_sb_destroy() accepts NULL. */
+void nvo_sb_set(struct nvo_sb *sb, struct nvo_hv_view *view);
+void nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id);
+void nvo_sb_status(struct nvo_sb *sb, int64_t hv_id,
+                   struct nvo_sb_status *st);
+void nvo_sb_destroy(struct nvo_sb *sb);
 
 #endif /* controller/southbound.h */

@@ -1,94 +1,216 @@
-/* store.h - the durable placement store (SQLite).
+/* store.h - the durable placement store: one interface, one backend per
+ * file (store-sqlite.c: the embedded SQLite default; a clustered OVSDB
+ * backend plugs in the same way).
  *
- * Tables (schema/NNN-*.sql, embedded at build time): networks, hypervisors,
- * ports and a one-row store-wide revision.  Migrations are numbered; the
- * database's PRAGMA user_version says how many were applied.  Opening
- * applies the pending ones, each in its own transaction, and refuses a
- * database whose version is newer than this binary knows.
+ *   service (service.c) --nvo_store_submit(write)--> backend
+ *                      <--write->cb(write), in commit order, on the loop--
+ *                      <--change_cb(ops, revision): writes made elsewhere--
  *
- * Durability: WAL journal with synchronous=FULL, so a write whose function
- * returned 0 (and whose REST call got its 2xx) is on disk and survives a
- * kill -9 or power loss right after.  Foreign keys are on: a network or
- * hypervisor with ports cannot be deleted.
+ * Data: networks, hypervisors and ports (the model's objects, model.h) plus
+ * one store-wide revision.  Rows are named by int64 ids that the backend
+ * assigns on insert (positive, unique per table, never reused while the
+ * row exists; SQLite: AUTOINCREMENT).  A backend whose rows are named
+ * otherwise (OVSDB UUIDs) keeps such an integer id in each row, allocated
+ * in the inserting transaction, and references between rows (a port's
+ * network and hypervisor) are by these ids.  The revision counts
+ * successful writes: each bumps it by exactly one.
  *
- * Every write function runs one transaction (BEGIN IMMEDIATE ... COMMIT)
- * that also bumps the store revision, and returns that new revision in
- * '*revision'.  Errors (negative errno; nothing changed):
- *   -EEXIST     a UNIQUE constraint (name, VNI, tunnel IP, MAC in network,
- *               interface on hypervisor); nvo_store_errmsg() names it.
- *   -ENOTEMPTY  a foreign key: the network or hypervisor still has ports.
- *   -ENOENT     the row to change or delete does not exist.
- *   -EINVAL     a CHECK constraint (the caller should have validated).
- *   -EIO        anything else SQLite reported (logged).
+ * The contract every backend implements (the class functions below):
  *
- * Single-threaded: the libuv main thread. */
+ * Threads.  Every function here is called on the libuv main thread, and
+ * every callback is made on it.  A backend may do its I/O elsewhere (the
+ * SQLite one commits on libuv's thread pool; an OVSDB one may run its IDL
+ * on a thread of its own) but hands results back to the loop.
+ *
+ * Writes.  A 'struct nvo_store_write' carries one operation (an insert,
+ * update or delete of one row, 'struct nvo_store_op'); each write is
+ * atomic on its own and gets its own revision.  nvo_store_submit() queues
+ * it and returns at once; the backend later calls write->cb(write) exactly
+ * once, from the loop, never from within nvo_store_submit(), with:
+ *     write->error     0, or a negative errno (below);
+ *     write->revision  on success the new store revision (> every revision
+ *                      reported before, by completions or changes);
+ *     write->op.id     for an insert, the new row's id;
+ *     write->errmsg    on failure, a message (owned by the write).
+ * Completions come in commit order: the order in which their revisions
+ * were assigned, which is also the order of submission for the SQLite
+ * backend.  A backend may commit many writes together (group commit: one
+ * transaction, one fsync) but must keep them independent: a write that
+ * fails changes nothing and does not fail the others.  A successful
+ * completion means the write is durable (SQLite: fsynced WAL; a cluster:
+ * committed by a majority); the REST answer relies on it.  Transient
+ * failures that a retry fixes (OVSDB's "try again" after a concurrent
+ * commit elsewhere) are retried by the backend, not reported.
+ * Errors (nothing changed):
+ *   -EEXIST     a uniqueness constraint (name, VNI, tunnel IP, MAC in
+ *               network, interface on hypervisor); errmsg names it.
+ *   -ENOTEMPTY  a network or hypervisor to delete still has ports.
+ *   -ENOENT     the row to change or delete does not exist, or a port
+ *               names a network or hypervisor that does not exist.
+ *   -EINVAL     a value the store refuses (the caller should have
+ *               validated).
+ *   -EAGAIN     the store cannot take writes now (e.g. no cluster
+ *               majority); the service answers 503.
+ *   -EIO        anything else (logged by the backend).
+ * The caller owns the write; the backend uses it (and write->node) from
+ * submit until the callback.
+ *
+ * Load.  nvo_store_load() fills an empty model with every row and sets its
+ * revision, once, before any write is submitted.  It is synchronous: a
+ * backend that must first reach a server (OVSDB) runs its own I/O until it
+ * has a consistent snapshot, within a bounded time, or fails.
+ *
+ * Changes made elsewhere.  A backend shared with other writers (a cluster
+ * of controllers) reports every committed change it did not make through
+ * one of this handle's writes by calling the change callback set with
+ * nvo_store_set_change_cb(): 'ops' (n >= 1) are the row changes of one
+ * revision, ids filled in, in the order to apply them (an insert before a
+ * row referring to it, ports deleted before their network).  The callback
+ * is made on the loop, in revision order interleaved correctly with write
+ * completions, and never for this handle's own writes (those are reported
+ * by their completion only).  A backend that cannot express a change this
+ * way (e.g. it lost its replica) returns the change with n == 0: the
+ * caller then reloads the whole model with nvo_store_load().  The SQLite
+ * backend has no other writers and never calls it.
+ *
+ * Close.  nvo_store_close() returns once no thread uses the store any
+ * more.  A write whose commit already started may still commit; no write
+ * callback is made after (or during) close: the caller drops its writes.
+ */
 #ifndef NVO_STORE_H
 #define NVO_STORE_H 1
 
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "controller/model.h"
+#include "openvswitch/list.h"
 
-struct nvo_model;
-struct nvo_store;
-
-/* One migration: schema version 'version' is reached by running 'sql'. */
-struct nvo_migration {
-    int version;                /* 1, 2, ... */
-    const char *name;           /* "001-initial.sql". */
-    const char *sql;
+/* What one write does.  Strings are owned by the op (nvo_store_op_destroy()
+ * frees them). */
+enum nvo_store_op_type {
+    NVO_STORE_ADD_NETWORK,      /* net: name, vni, bum -> id. */
+    NVO_STORE_SET_NETWORK_BUM,  /* id; net.bum. */
+    NVO_STORE_DEL_NETWORK,      /* id (-ENOTEMPTY while it has ports). */
+    NVO_STORE_ADD_HV,           /* hv: every field -> id. */
+    NVO_STORE_DEL_HV,           /* id (-ENOTEMPTY while it has ports). */
+    NVO_STORE_ADD_PORT,         /* port: every field -> id. */
+    NVO_STORE_MOVE_PORT,        /* id; port.hv_id, port.iface. */
+    NVO_STORE_DEL_PORT,         /* id. */
 };
 
-/* The migrations built into this binary (schema/migrations.c, generated). */
-extern const struct nvo_migration nvo_schema_migrations[];
-extern const size_t nvo_schema_n_migrations;
+/* Returns "add-network", "set-network-bum", ... (for logs). */
+const char *nvo_store_op_type_to_string(enum nvo_store_op_type);
 
-/* Opens (creating if needed) the SQLite database at 'path', applies pending
- * migrations, refuses a database newer than this binary.  On success returns
- * 0 and sets '*storep' (caller owns; nvo_store_close()).  On failure returns
- * a negative errno and sets '*errmsg' (caller frees) to a clear message. */
-int nvo_store_open(const char *path, struct nvo_store **storep, char **errmsg);
+struct nvo_store_op {
+    enum nvo_store_op_type type;
+    int64_t id;                 /* Row changed/deleted; new row's id. */
+    union {
+        struct {
+            char *name;
+            uint32_t vni;
+            enum nvo_bum_mode bum;
+        } net;
+        struct {
+            char *name;
+            char *tunnel_ip;
+            enum nvo_dataplane dataplane;
+            enum nvo_role role;
+            char *ovsdb;        /* NULL unless dataplane is ovs. */
+        } hv;
+        struct {
+            char *vm;           /* ADD only. */
+            int64_t net_id;     /* ADD only. */
+            int64_t hv_id;      /* ADD and MOVE. */
+            char *mac;          /* ADD only; "xx:xx:xx:xx:xx:xx" lower. */
+            char *ip;           /* ADD only; may be NULL. */
+            char *iface;        /* ADD and MOVE. */
+        } port;
+    };
+};
 
-/* Same with an explicit migration list (unit tests). */
-int nvo_store_open_with(const char *path,
-                        const struct nvo_migration *migrations, size_t n,
-                        struct nvo_store **storep, char **errmsg);
+/* Frees the strings in 'op' (not 'op' itself).  Accepts NULL. */
+void nvo_store_op_destroy(struct nvo_store_op *op);
 
-/* Loads every row into the empty model 'm' and sets m->revision. */
+struct nvo_store_write;
+typedef void nvo_store_write_cb(struct nvo_store_write *);
+
+struct nvo_store_write {
+    /* Set by the caller before nvo_store_submit(). */
+    struct nvo_store_op op;
+    nvo_store_write_cb *cb;
+    void *aux;                  /* For the caller. */
+
+    /* Set by the backend before calling 'cb'. */
+    int error;                  /* 0 or negative errno. */
+    int64_t revision;           /* New store revision on success. */
+    char *errmsg;               /* Owned by the write; NULL on success. */
+
+    /* Backend's, between submit and callback. */
+    struct ovs_list node;
+};
+
+/* Initializes 'w' (zeroed, op.type 'type'). */
+void nvo_store_write_init(struct nvo_store_write *w,
+                          enum nvo_store_op_type type,
+                          nvo_store_write_cb *cb, void *aux);
+/* Frees what 'w' owns (op strings, errmsg), not 'w'.  Accepts NULL. */
+void nvo_store_write_uninit(struct nvo_store_write *w);
+
+/* Called for changes made by other writers (see "Changes made elsewhere"
+ * above).  'ops' are borrowed for the call. */
+typedef void nvo_store_change_cb(void *aux, const struct nvo_store_op *ops,
+                                 size_t n, int64_t revision);
+
+/* Counters for /metrics, tests and benchmarks. */
+struct nvo_store_stats {
+    uint64_t n_writes;          /* Writes submitted. */
+    uint64_t n_commits;         /* Transactions they were committed in
+                                 * (fewer with group commit). */
+};
+
+/* A backend.  Each embeds 'struct nvo_store' as its first member. */
+struct nvo_store;
+struct nvo_store_class {
+    const char *name;           /* "sqlite", "ovsdb". */
+    void (*close)(struct nvo_store *);
+    int (*load)(struct nvo_store *, struct nvo_model *);
+    void (*submit)(struct nvo_store *, struct nvo_store_write *);
+    int64_t (*revision)(const struct nvo_store *);
+    /* Optional (NULL: all zero). */
+    void (*get_stats)(const struct nvo_store *, struct nvo_store_stats *);
+};
+
+struct nvo_store {
+    const struct nvo_store_class *class;
+    uv_loop_t *loop;            /* NULL: synchronous use only (tests). */
+    nvo_store_change_cb *change_cb;
+    void *change_aux;
+};
+
+/* Opens the store 'db' names, for use on 'loop': "FILE" (or "sqlite:FILE")
+ * is an SQLite database, created if needed.  On success returns 0 and sets
+ * '*storep' (caller owns; nvo_store_close()).  On failure returns a
+ * negative errno and sets '*errmsg' (caller frees) to a clear message. */
+int nvo_store_open(const char *db, uv_loop_t *loop,
+                   struct nvo_store **storep, char **errmsg);
+
+/* See the contract above. */
 int nvo_store_load(struct nvo_store *, struct nvo_model *m);
-
-/* Closes the database.  Accepts NULL. */
+void nvo_store_submit(struct nvo_store *, struct nvo_store_write *);
+void nvo_store_set_change_cb(struct nvo_store *, nvo_store_change_cb *,
+                             void *aux);
+/* The last committed store revision. */
+int64_t nvo_store_revision(const struct nvo_store *);
+/* Fills '*stats'. */
+void nvo_store_get_stats(const struct nvo_store *, struct nvo_store_stats *);
+/* Closes the store.  Accepts NULL. */
 void nvo_store_close(struct nvo_store *);
 
-/* The schema version of the open database and the store revision. */
-int nvo_store_schema_version(const struct nvo_store *);
-int64_t nvo_store_revision(const struct nvo_store *);
-
-/* The message of the last failed write, e.g. "UNIQUE constraint failed:
- * networks.vni" (borrowed, valid until the next call on 's'). */
-const char *nvo_store_errmsg(const struct nvo_store *s);
-
-/* Writes.  Strings are copied by SQLite; 'mac' is the canonical lower-case
- * "xx:xx:xx:xx:xx:xx" form; 'ip' and 'ovsdb' may be NULL.  Creates set
- * '*id' to the new row's id. */
-int nvo_store_add_network(struct nvo_store *, const char *name, uint32_t vni,
-                          enum nvo_bum_mode, int64_t *id, int64_t *revision);
-int nvo_store_set_network_bum(struct nvo_store *, int64_t id,
-                              enum nvo_bum_mode, int64_t *revision);
-int nvo_store_delete_network(struct nvo_store *, int64_t id,
-                             int64_t *revision);
-
-int nvo_store_add_hv(struct nvo_store *, const char *name,
-                     const char *tunnel_ip, enum nvo_dataplane, enum nvo_role,
-                     const char *ovsdb, int64_t *id, int64_t *revision);
-int nvo_store_delete_hv(struct nvo_store *, int64_t id, int64_t *revision);
-
-int nvo_store_add_port(struct nvo_store *, const char *vm, int64_t net_id,
-                       int64_t hv_id, const char *mac, const char *ip,
-                       const char *iface, int64_t *id, int64_t *revision);
-int nvo_store_move_port(struct nvo_store *, int64_t id, int64_t hv_id,
-                        const char *iface, int64_t *revision);
-int nvo_store_delete_port(struct nvo_store *, int64_t id, int64_t *revision);
+/* For backends: maps a revision-ordered completion onto 'w' and calls its
+ * callback. */
+void nvo_store_complete(struct nvo_store_write *w, int error,
+                        int64_t revision, const char *errmsg);
 
 #endif /* controller/store.h */

@@ -1,6 +1,7 @@
 # schema/automake.mk: the SQLite schema as numbered migrations
 # (schema/NNN-description.sql), embedded into nvo-controller at build time
-# by schema/gen-migrations.sh and applied by controller/store.c at start.
+# by schema/gen-migrations.sh and applied by controller/store-sqlite.c at
+# start.
 # Add a migration: a new schema/NNN-*.sql file listed in NVO_MIGRATIONS.
 NVO_MIGRATIONS = schema/001-initial.sql
 EXTRA_DIST += $(NVO_MIGRATIONS) schema/gen-migrations.sh

@@ -171,7 +171,7 @@ test_wait_cancel_and_forget(void **state)
     rev = add_port(f, 11, f->b);
     assert_non_null(nvo_ctl_wait(&f->ctl, ids + 1, 1, rev, 5000, wait_cb,
                                  f));
-    nvo_ctl_forget_hv(&f->ctl, f->b->id, false);
+    nvo_ctl_forget_hv(&f->ctl, f->b->id, NVO_DP_KERNEL);
     assert_int_equal(f->calls, 1);
     assert_true(f->last_ok);
 }

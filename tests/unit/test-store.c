@@ -14,6 +14,7 @@
 
 #include "controller/model.h"
 #include "controller/store.h"
+#include "controller/store-sqlite.h"
 #include "util.h"
 
 struct fixture {
@@ -30,7 +31,7 @@ setup(void **state)
     strcpy(f->dir, "/tmp/nvo-test-store-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     f->path = xasprintf("%s/nvo.db", f->dir);
-    assert_int_equal(nvo_store_open(f->path, &f->s, &errmsg), 0);
+    assert_int_equal(nvo_store_open(f->path, NULL, &f->s, &errmsg), 0);
     *state = f;
     return 0;
 }
@@ -52,7 +53,7 @@ static void
 test_open_fresh(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(nvo_store_schema_version(f->s),
+    assert_int_equal(nvo_store_sqlite_schema_version(f->s),
                      (int) nvo_schema_n_migrations);
     assert_true(nvo_schema_n_migrations >= 1);
     assert_int_equal(nvo_store_revision(f->s), 0);
@@ -64,24 +65,24 @@ test_revision_bumps(void **state)
     struct fixture *f = *state;
     int64_t id, rev, id2, rev2;
 
-    assert_int_equal(nvo_store_add_network(f->s, "a", 10, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "a", 10, NVO_BUM_HEAD_END,
                                            &id, &rev), 0);
     assert_int_equal(rev, 1);
-    assert_int_equal(nvo_store_add_network(f->s, "b", 11, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "b", 11, NVO_BUM_HEAD_END,
                                            &id2, &rev2), 0);
     assert_int_equal(rev2, 2);
     assert_true(id2 > id);
     /* A failed write changes nothing, not even the revision. */
-    assert_int_equal(nvo_store_add_network(f->s, "a", 12, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "a", 12, NVO_BUM_HEAD_END,
                                            &id2, &rev2), -EEXIST);
     assert_int_equal(nvo_store_revision(f->s), 2);
-    assert_int_equal(nvo_store_set_network_bum(f->s, id,
+    assert_int_equal(nvo_store_sqlite_set_network_bum(f->s, id,
                                                NVO_BUM_SERVICE_NODE, &rev),
                      0);
     assert_int_equal(rev, 3);
-    assert_int_equal(nvo_store_delete_network(f->s, id, &rev), 0);
+    assert_int_equal(nvo_store_sqlite_delete_network(f->s, id, &rev), 0);
     assert_int_equal(rev, 4);
-    assert_int_equal(nvo_store_delete_network(f->s, id, &rev), -ENOENT);
+    assert_int_equal(nvo_store_sqlite_delete_network(f->s, id, &rev), -ENOENT);
     assert_int_equal(nvo_store_revision(f->s), 4);
 }
 
@@ -91,22 +92,22 @@ test_network_constraints(void **state)
     struct fixture *f = *state;
     int64_t id, rev;
 
-    assert_int_equal(nvo_store_add_network(f->s, "n1", 100, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 100, NVO_BUM_HEAD_END,
                                            &id, &rev), 0);
-    assert_int_equal(nvo_store_add_network(f->s, "n2", 100, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n2", 100, NVO_BUM_HEAD_END,
                                            &id, &rev), -EEXIST);
-    assert_non_null(strstr(nvo_store_errmsg(f->s), "networks.vni"));
-    assert_int_equal(nvo_store_add_network(f->s, "n1", 101, NVO_BUM_HEAD_END,
+    assert_non_null(strstr(nvo_store_sqlite_errmsg(f->s), "networks.vni"));
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 101, NVO_BUM_HEAD_END,
                                            &id, &rev), -EEXIST);
-    assert_non_null(strstr(nvo_store_errmsg(f->s), "networks.name"));
-    assert_int_equal(nvo_store_add_network(f->s, "n3", 0, NVO_BUM_HEAD_END,
+    assert_non_null(strstr(nvo_store_sqlite_errmsg(f->s), "networks.name"));
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n3", 0, NVO_BUM_HEAD_END,
                                            &id, &rev), -EINVAL);
-    assert_int_equal(nvo_store_add_network(f->s, "n3", 16777216,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n3", 16777216,
                                            NVO_BUM_HEAD_END, &id, &rev),
                      -EINVAL);
-    assert_int_equal(nvo_store_add_network(f->s, "n3", 16777215,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n3", 16777215,
                                            NVO_BUM_HEAD_END, &id, &rev), 0);
-    assert_int_equal(nvo_store_add_network(f->s, "", 5, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "", 5, NVO_BUM_HEAD_END,
                                            &id, &rev), -EINVAL);
     assert_int_equal(nvo_store_revision(f->s), 2);
 }
@@ -117,27 +118,27 @@ test_hv_constraints(void **state)
     struct fixture *f = *state;
     int64_t id, rev;
 
-    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_OVS,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_OVS,
                                       NVO_ROLE_HYPERVISOR,
                                       "tcp:192.0.2.1:6640", &id, &rev), 0);
     /* Unique tunnel IP and name. */
-    assert_int_equal(nvo_store_add_hv(f->s, "h2", "192.0.2.1", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h2", "192.0.2.1", NVO_DP_KERNEL,
                                       NVO_ROLE_HYPERVISOR, NULL, &id, &rev),
                      -EEXIST);
-    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.2", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h1", "192.0.2.2", NVO_DP_KERNEL,
                                       NVO_ROLE_HYPERVISOR, NULL, &id, &rev),
                      -EEXIST);
     /* ovsdb iff OVS; service nodes are kernel. */
-    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_OVS,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_OVS,
                                       NVO_ROLE_HYPERVISOR, NULL, &id, &rev),
                      -EINVAL);
-    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_KERNEL,
                                       NVO_ROLE_HYPERVISOR, "tcp:1.2.3.4:1",
                                       &id, &rev), -EINVAL);
-    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_OVS,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_OVS,
                                       NVO_ROLE_SERVICE_NODE, "tcp:1.2.3.4:1",
                                       &id, &rev), -EINVAL);
-    assert_int_equal(nvo_store_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h3", "192.0.2.3", NVO_DP_KERNEL,
                                       NVO_ROLE_SERVICE_NODE, NULL, &id, &rev),
                      0);
     assert_int_equal(nvo_store_revision(f->s), 2);
@@ -149,59 +150,59 @@ test_port_constraints(void **state)
     struct fixture *f = *state;
     int64_t n1, n2, h1, h2, p1, p2, rev;
 
-    assert_int_equal(nvo_store_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
                                            &n1, &rev), 0);
-    assert_int_equal(nvo_store_add_network(f->s, "n2", 2, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n2", 2, NVO_BUM_HEAD_END,
                                            &n2, &rev), 0);
-    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_KERNEL,
                                       NVO_ROLE_HYPERVISOR, NULL, &h1, &rev),
                      0);
-    assert_int_equal(nvo_store_add_hv(f->s, "h2", "192.0.2.2", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h2", "192.0.2.2", NVO_DP_KERNEL,
                                       NVO_ROLE_HYPERVISOR, NULL, &h2, &rev),
                      0);
-    assert_int_equal(nvo_store_add_port(f->s, "vm1", n1, h1,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm1", n1, h1,
                                         "02:00:00:00:00:01", "10.0.0.1",
                                         "tap1", &p1, &rev), 0);
     int64_t before = nvo_store_revision(f->s);
     /* Same MAC in the same network: refused; in another network: fine. */
-    assert_int_equal(nvo_store_add_port(f->s, "vm2", n1, h2,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm2", n1, h2,
                                         "02:00:00:00:00:01", NULL, "tap2",
                                         &p2, &rev), -EEXIST);
-    assert_non_null(strstr(nvo_store_errmsg(f->s), "ports.network_id"));
+    assert_non_null(strstr(nvo_store_sqlite_errmsg(f->s), "ports.network_id"));
     /* Same interface on the same hypervisor: refused. */
-    assert_int_equal(nvo_store_add_port(f->s, "vm2", n2, h1,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm2", n2, h1,
                                         "02:00:00:00:00:02", NULL, "tap1",
                                         &p2, &rev), -EEXIST);
     /* Unknown network or hypervisor. */
-    assert_int_equal(nvo_store_add_port(f->s, "vm2", 999, h1,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm2", 999, h1,
                                         "02:00:00:00:00:02", NULL, "tap9",
                                         &p2, &rev), -ENOENT);
-    assert_int_equal(nvo_store_add_port(f->s, "vm2", n1, 999,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm2", n1, 999,
                                         "02:00:00:00:00:02", NULL, "tap9",
                                         &p2, &rev), -ENOENT);
     assert_int_equal(nvo_store_revision(f->s), before);
-    assert_int_equal(nvo_store_add_port(f->s, "vm2", n2, h2,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm2", n2, h2,
                                         "02:00:00:00:00:01", NULL, "tap1",
                                         &p2, &rev), 0);
 
     /* Networks and hypervisors with ports stay. */
-    assert_int_equal(nvo_store_delete_network(f->s, n1, &rev), -ENOTEMPTY);
-    assert_int_equal(nvo_store_delete_hv(f->s, h1, &rev), -ENOTEMPTY);
+    assert_int_equal(nvo_store_sqlite_delete_network(f->s, n1, &rev), -ENOTEMPTY);
+    assert_int_equal(nvo_store_sqlite_delete_hv(f->s, h1, &rev), -ENOTEMPTY);
 
     /* Migration: onto an interface in use fails, elsewhere works. */
-    assert_int_equal(nvo_store_move_port(f->s, p1, h2, "tap1", &rev),
+    assert_int_equal(nvo_store_sqlite_move_port(f->s, p1, h2, "tap1", &rev),
                      -EEXIST);
-    assert_int_equal(nvo_store_move_port(f->s, p1, h2, "tap7", &rev), 0);
-    assert_int_equal(nvo_store_move_port(f->s, 999, h2, "tap8", &rev),
+    assert_int_equal(nvo_store_sqlite_move_port(f->s, p1, h2, "tap7", &rev), 0);
+    assert_int_equal(nvo_store_sqlite_move_port(f->s, 999, h2, "tap8", &rev),
                      -ENOENT);
-    assert_int_equal(nvo_store_move_port(f->s, p1, 999, "tap8", &rev),
+    assert_int_equal(nvo_store_sqlite_move_port(f->s, p1, 999, "tap8", &rev),
                      -ENOENT);
 
-    assert_int_equal(nvo_store_delete_port(f->s, p1, &rev), 0);
-    assert_int_equal(nvo_store_delete_port(f->s, p1, &rev), -ENOENT);
-    assert_int_equal(nvo_store_delete_network(f->s, n1, &rev), 0);
-    assert_int_equal(nvo_store_delete_hv(f->s, h1, &rev), 0);
-    assert_int_equal(nvo_store_delete_hv(f->s, h2, &rev), -ENOTEMPTY);
+    assert_int_equal(nvo_store_sqlite_delete_port(f->s, p1, &rev), 0);
+    assert_int_equal(nvo_store_sqlite_delete_port(f->s, p1, &rev), -ENOENT);
+    assert_int_equal(nvo_store_sqlite_delete_network(f->s, n1, &rev), 0);
+    assert_int_equal(nvo_store_sqlite_delete_hv(f->s, h1, &rev), 0);
+    assert_int_equal(nvo_store_sqlite_delete_hv(f->s, h2, &rev), -ENOTEMPTY);
 }
 
 static void
@@ -211,23 +212,23 @@ test_reload(void **state)
     int64_t n1, h1, h2, p1, rev;
     char *errmsg;
 
-    assert_int_equal(nvo_store_add_network(f->s, "n1", 7,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 7,
                                            NVO_BUM_SERVICE_NODE, &n1, &rev),
                      0);
-    assert_int_equal(nvo_store_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_OVS,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h1", "192.0.2.1", NVO_DP_OVS,
                                       NVO_ROLE_HYPERVISOR,
                                       "tcp:127.0.0.1:6640", &h1, &rev), 0);
-    assert_int_equal(nvo_store_add_hv(f->s, "h2", "192.0.2.2", NVO_DP_KERNEL,
+    assert_int_equal(nvo_store_sqlite_add_hv(f->s, "h2", "192.0.2.2", NVO_DP_KERNEL,
                                       NVO_ROLE_SERVICE_NODE, NULL, &h2,
                                       &rev), 0);
-    assert_int_equal(nvo_store_add_port(f->s, "vm1", n1, h1,
+    assert_int_equal(nvo_store_sqlite_add_port(f->s, "vm1", n1, h1,
                                         "02:aa:00:00:00:01", "10.0.0.1",
                                         "tap1", &p1, &rev), 0);
-    assert_int_equal(nvo_store_move_port(f->s, p1, h1, "tap2", &rev), 0);
+    assert_int_equal(nvo_store_sqlite_move_port(f->s, p1, h1, "tap2", &rev), 0);
     nvo_store_close(f->s);
     f->s = NULL;
 
-    assert_int_equal(nvo_store_open(f->path, &f->s, &errmsg), 0);
+    assert_int_equal(nvo_store_open(f->path, NULL, &f->s, &errmsg), 0);
     assert_int_equal(nvo_store_revision(f->s), 5);
     struct nvo_model *m = nvo_model_create();
     assert_int_equal(nvo_store_load(f->s, m), 0);
@@ -274,13 +275,13 @@ test_migrations(void **state)
 
     /* Needs nvo_schema_n_migrations == 1 to build the list below. */
     assert_int_equal(nvo_schema_n_migrations, 1);
-    assert_int_equal(nvo_store_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
                                            &id, &rev), 0);
     nvo_store_close(f->s);
     f->s = NULL;
 
     /* A failing migration leaves the database as it was. */
-    assert_int_equal(nvo_store_open_with(f->path, migrations_plus(
+    assert_int_equal(nvo_store_sqlite_open_with(f->path, NULL, migrations_plus(
                          "ALTER TABLE networks ADD COLUMN note TEXT; "
                          "SELECT * FROM no_such_table;"), 2, &s, &errmsg),
                      -EIO);
@@ -289,10 +290,10 @@ test_migrations(void **state)
     free(errmsg);
 
     /* A pending migration is applied, data kept. */
-    assert_int_equal(nvo_store_open_with(f->path, migrations_plus(
+    assert_int_equal(nvo_store_sqlite_open_with(f->path, NULL, migrations_plus(
                          "ALTER TABLE networks ADD COLUMN note TEXT;"),
                          2, &s, &errmsg), 0);
-    assert_int_equal(nvo_store_schema_version(s), 2);
+    assert_int_equal(nvo_store_sqlite_schema_version(s), 2);
     assert_int_equal(nvo_store_revision(s), 1);
     struct nvo_model *m = nvo_model_create();
     assert_int_equal(nvo_store_load(s, m), 0);
@@ -302,7 +303,7 @@ test_migrations(void **state)
 
     /* This binary knows only migration 1: a version-2 database is refused
      * with a clear message. */
-    assert_int_equal(nvo_store_open(f->path, &s, &errmsg), -EPROTO);
+    assert_int_equal(nvo_store_open(f->path, NULL, &s, &errmsg), -EPROTO);
     assert_null(s);
     assert_non_null(strstr(errmsg, "newer"));
     assert_non_null(strstr(errmsg, "version 2"));
@@ -322,13 +323,14 @@ test_not_a_database(void **state)
         fputs("this is not an SQLite database at all. ", file);
     }
     fclose(file);
-    assert_true(nvo_store_open(path, &s, &errmsg) < 0);
+    assert_true(nvo_store_open(path, NULL, &s, &errmsg) < 0);
     assert_null(s);
     assert_non_null(strstr(errmsg, path));
     free(errmsg);
 
     /* An unwritable location. */
-    assert_true(nvo_store_open("/nonexistent-dir/x/nvo.db", &s, &errmsg) < 0);
+    assert_true(nvo_store_open("/nonexistent-dir/x/nvo.db", NULL, &s,
+                                &errmsg) < 0);
     assert_non_null(strstr(errmsg, "cannot open"));
     free(errmsg);
     free(path);

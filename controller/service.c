@@ -1,0 +1,852 @@
+/* service.c - the one write path: checks, store write, model update,
+ * revision, publish, ?wait=1 (see service.h). */
+#include <config.h>
+#include "controller/service.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/ctl.h"
+#include "controller/model.h"
+#include "controller/store.h"
+#include "lib/addr.h"
+#include "openvswitch/list.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(service);
+
+struct nvo_svc {
+    struct nvo_ctl *ctl;
+    struct ovs_list calls;      /* Contains struct nvo_svc_call. */
+    size_t n_committing;
+};
+
+/* States of a call (see service.h): COMMITTING (its write is in the
+ * store) -> WAITING (?wait=1, for confirmations) -> freed. */
+enum svc_call_state {
+    CALL_COMMITTING,
+    CALL_WAITING,
+};
+
+struct nvo_svc_call {
+    struct ovs_list node;       /* In nvo_svc.calls. */
+    struct nvo_svc *svc;
+    enum svc_call_state state;
+    struct nvo_store_write write;
+    bool wait;
+    nvo_svc_cb *cb;             /* NULL once cancelled. */
+    void *aux;
+    struct nvo_ctl_waiter *waiter;  /* WAITING only. */
+    int64_t revision;
+};
+
+/* Hypervisor ids affected by a write (growing array). */
+struct svc_ids {
+    int64_t *ids;
+    size_t n, cap;
+};
+
+/* A failed check: kind, code and message (owned). */
+struct svc_error {
+    enum nvo_svc_status status;
+    const char *code;
+    char *message;
+};
+
+static void svc_error_set(struct svc_error *, enum nvo_svc_status,
+                          const char *code, const char *fmt, ...)
+    OVS_PRINTF_FORMAT(4, 5);
+
+static void
+svc_error_set(struct svc_error *e, enum nvo_svc_status status,
+              const char *code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    e->status = status;
+    e->code = code;
+    free(e->message);
+    e->message = xvasprintf(fmt, args);
+    va_end(args);
+}
+
+/* Calls 'cb' with the final error 'e' and frees its message. */
+static void
+report_error(nvo_svc_cb *cb, void *aux, struct svc_error *e,
+             int64_t revision)
+{
+    struct nvo_svc_result r = {
+        .status = e->status,
+        .final = true,
+        .code = e->code,
+        .message = e->message,
+        .revision = revision,
+    };
+    cb(aux, &r);
+    free(e->message);
+    e->message = NULL;
+}
+
+/* Pre-checks against the model.  Each returns true, having filled '*e',
+ * if the write would clash. */
+
+static const struct nvo_network *
+network_by_vni(const struct nvo_model *m, uint32_t vni)
+{
+    const struct nvo_network *net;
+    HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
+        if (net->vni == vni) {
+            return net;
+        }
+    }
+    return NULL;
+}
+
+static bool
+network_clashes(const struct nvo_model *m, const char *name, uint32_t vni,
+                struct svc_error *e)
+{
+    if (nvo_model_network_by_name(m, name)) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "name_in_use",
+                      "network %s already exists", name);
+        return true;
+    }
+    const struct nvo_network *other = network_by_vni(m, vni);
+    if (other) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "vni_in_use", "VNI %"PRIu32" is "
+                      "already used by network %s", vni, other->name);
+        return true;
+    }
+    return false;
+}
+
+static const struct nvo_hypervisor *
+hv_by_tunnel_ip(const struct nvo_model *m, const char *ip)
+{
+    const struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
+        if (!strcmp(hv->tunnel_ip, ip)) {
+            return hv;
+        }
+    }
+    return NULL;
+}
+
+static bool
+hv_clashes(const struct nvo_model *m, const char *name, const char *ip,
+           struct svc_error *e)
+{
+    if (nvo_model_hv_by_name(m, name)) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "name_in_use",
+                      "hypervisor %s already exists", name);
+        return true;
+    }
+    const struct nvo_hypervisor *other = hv_by_tunnel_ip(m, ip);
+    if (other) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "tunnel_ip_in_use", "tunnel IP %s "
+                      "is already used by hypervisor %s", ip, other->name);
+        return true;
+    }
+    return false;
+}
+
+static bool
+mac_clashes(const struct nvo_network *net, const struct eth_addr *mac,
+            struct svc_error *e)
+{
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        if (eth_addr_equals(p->mac, *mac)) {
+            svc_error_set(e, NVO_SVC_CONFLICT, "mac_in_use", "MAC "
+                          ETH_ADDR_FMT" is already in network %s (port "
+                          "%"PRId64")", ETH_ADDR_ARGS(*mac), net->name,
+                          p->id);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Interface 'iface' on 'hv' is used by a port other than 'self'. */
+static bool
+iface_clashes(const struct nvo_hypervisor *hv, const char *iface,
+              const struct nvo_port *self, struct svc_error *e)
+{
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, hv_node, &hv->ports) {
+        if (p != self && !strcmp(p->iface, iface)) {
+            svc_error_set(e, NVO_SVC_CONFLICT, "iface_in_use", "interface %s "
+                          "on %s is already port %"PRId64, iface, hv->name,
+                          p->id);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A store conflict on 'op': runs the pre-check again against the model,
+ * which now holds the writes committed before 'op', to name the clash. */
+static bool
+explain_conflict(const struct nvo_model *m, const struct nvo_store_op *op,
+                 struct svc_error *e)
+{
+    switch (op->type) {
+    case NVO_STORE_ADD_NETWORK:
+        return network_clashes(m, op->net.name, op->net.vni, e);
+    case NVO_STORE_ADD_HV:
+        return hv_clashes(m, op->hv.name, op->hv.tunnel_ip, e);
+    case NVO_STORE_ADD_PORT: {
+        const struct nvo_network *net = nvo_model_network_by_id(
+            m, op->port.net_id);
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(
+            m, op->port.hv_id);
+        struct eth_addr mac;
+        return ((net && !nvo_mac_parse(op->port.mac, mac.ea)
+                 && mac_clashes(net, &mac, e))
+                || (hv && iface_clashes(hv, op->port.iface, NULL, e)));
+    }
+    case NVO_STORE_MOVE_PORT: {
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(
+            m, op->port.hv_id);
+        return hv && iface_clashes(hv, op->port.iface,
+                                   nvo_model_port_by_id(m, op->id), e);
+    }
+    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_DEL_NETWORK:
+    case NVO_STORE_DEL_HV:
+    case NVO_STORE_DEL_PORT:
+        break;
+    }
+    return false;
+}
+
+/* Maps the store's error for 'w' to '*e'. */
+static void
+store_error(const struct nvo_svc *s, const struct nvo_store_write *w,
+            struct svc_error *e)
+{
+    const char *msg = w->errmsg ? w->errmsg : "";
+    switch (w->error) {
+    case -EEXIST:
+        if (!explain_conflict(s->ctl->model, &w->op, e)) {
+            svc_error_set(e, NVO_SVC_CONFLICT, "conflict", "conflicts with "
+                          "an existing row (%s)", msg);
+        }
+        break;
+    case -ENOTEMPTY:
+        svc_error_set(e, NVO_SVC_CONFLICT, "in_use", "still in use by ports");
+        break;
+    case -ENOENT:
+        svc_error_set(e, NVO_SVC_NOT_FOUND, "not_found", "no such object");
+        break;
+    case -EINVAL:
+        svc_error_set(e, NVO_SVC_INVALID, "invalid", "rejected by the store "
+                      "(%s)", msg);
+        break;
+    case -EAGAIN:
+        svc_error_set(e, NVO_SVC_UNAVAILABLE, "unavailable", "the store "
+                      "cannot take writes now: %s", msg);
+        break;
+    default:
+        svc_error_set(e, NVO_SVC_FAILED, "store_error", "the store failed: "
+                      "%s", msg);
+        break;
+    }
+}
+
+static void
+ids_add(struct svc_ids *ids, int64_t id)
+{
+    if (ids->n >= ids->cap) {
+        ids->ids = x2nrealloc(ids->ids, &ids->cap, sizeof *ids->ids);
+    }
+    ids->ids[ids->n++] = id;
+}
+
+static void
+ids_add_network(struct nvo_ctl *ctl, struct svc_ids *ids,
+                const struct nvo_network *net)
+{
+    nvo_ctl_network_hvs(ctl, net, &ids->ids, &ids->n, &ids->cap);
+}
+
+/* Applies the committed 'op' at 'revision' to the model, sets the model's
+ * revision and publishes to every affected hypervisor, whose ids it adds
+ * to 'ids'.  Points 'r''s object at the changed object.  Returns false if
+ * the model cannot apply it (it disagrees with the store: logged). */
+static bool
+apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
+      struct svc_ids *ids, struct nvo_svc_result *r)
+{
+    struct nvo_ctl *ctl = s->ctl;
+    struct nvo_model *m = ctl->model;
+    struct nvo_network *net = NULL;
+    struct nvo_hypervisor *hv = NULL;
+    struct nvo_port *p = NULL;
+    int64_t id = op->id;
+
+    switch (op->type) {
+    case NVO_STORE_ADD_NETWORK:
+        net = nvo_model_add_network(m, id, op->net.name, op->net.vni,
+                                    op->net.bum, revision);
+        m->revision = revision;
+        /* No ports yet: only service nodes may care (nvo_ctl_publish()
+         * always re-evaluates them). */
+        nvo_ctl_publish(ctl, NULL, 0, &id, 1, revision);
+        r->network = net;
+        return true;
+
+    case NVO_STORE_SET_NETWORK_BUM:
+        net = nvo_model_network_by_id(m, id);
+        if (!net) {
+            break;
+        }
+        /* Every hypervisor of the network, and the service node before
+         * and after. */
+        ids_add_network(ctl, ids, net);
+        nvo_model_set_bum(m, net, op->net.bum, revision);
+        m->revision = revision;
+        ids_add_network(ctl, ids, net);
+        nvo_ctl_publish(ctl, ids->ids, ids->n, &id, 1, revision);
+        r->network = net;
+        return true;
+
+    case NVO_STORE_DEL_NETWORK:
+        net = nvo_model_network_by_id(m, id);
+        if (!net || net->n_ports) {
+            break;
+        }
+        ids_add_network(ctl, ids, net);
+        nvo_model_remove_network(m, net);
+        m->revision = revision;
+        nvo_ctl_publish(ctl, ids->ids, ids->n, &id, 1, revision);
+        return true;
+
+    case NVO_STORE_ADD_HV:
+        hv = nvo_model_add_hv(m, id, op->hv.name, op->hv.tunnel_ip,
+                              op->hv.dataplane, op->hv.role, op->hv.ovsdb,
+                              revision);
+        m->revision = revision;
+        ids_add(ids, id);
+        nvo_ctl_publish(ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
+        r->hv = hv;
+        return true;
+
+    case NVO_STORE_DEL_HV: {
+        hv = nvo_model_hv_by_id(m, id);
+        if (!hv || hv->n_ports) {
+            break;
+        }
+        enum nvo_dataplane dp = hv->dataplane;
+        bool was_sn = hv->role == NVO_ROLE_SERVICE_NODE;
+        nvo_model_remove_hv(m, hv);
+        m->revision = revision;
+        nvo_ctl_forget_hv(ctl, id, dp);
+        ids_add(ids, id);
+        if (was_sn) {
+            /* Like a failed node: its networks move to another one at
+             * once, or hypervisors would keep flooding to a node that is
+             * gone. */
+            nvo_ctl_replace_service_nodes(ctl, &id, 1, revision);
+        } else {
+            nvo_ctl_publish(ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
+        }
+        return true;
+    }
+
+    case NVO_STORE_ADD_PORT: {
+        net = nvo_model_network_by_id(m, op->port.net_id);
+        hv = nvo_model_hv_by_id(m, op->port.hv_id);
+        struct eth_addr mac;
+        if (!net || !hv || nvo_mac_parse(op->port.mac, mac.ea)) {
+            break;
+        }
+        ids_add_network(ctl, ids, net);
+        p = nvo_model_add_port(m, id, op->port.vm, net, hv, mac, op->port.ip,
+                               op->port.iface, revision);
+        m->revision = revision;
+        ids_add_network(ctl, ids, net);
+        nvo_ctl_publish(ctl, ids->ids, ids->n, &net->id, 1, revision);
+        r->port = p;
+        return true;
+    }
+
+    case NVO_STORE_MOVE_PORT:
+        p = nvo_model_port_by_id(m, id);
+        hv = nvo_model_hv_by_id(m, op->port.hv_id);
+        if (!p || !hv) {
+            break;
+        }
+        net = p->network;
+        ids_add_network(ctl, ids, net);
+        nvo_model_move_port(m, p, hv, op->port.iface, revision);
+        m->revision = revision;
+        ids_add_network(ctl, ids, net);
+        nvo_ctl_publish(ctl, ids->ids, ids->n, &net->id, 1, revision);
+        r->port = p;
+        return true;
+
+    case NVO_STORE_DEL_PORT: {
+        p = nvo_model_port_by_id(m, id);
+        if (!p) {
+            break;
+        }
+        net = p->network;
+        int64_t net_id = net->id;
+        ids_add_network(ctl, ids, net);
+        nvo_model_remove_port(m, p);
+        m->revision = revision;
+        ids_add_network(ctl, ids, net);
+        nvo_ctl_publish(ctl, ids->ids, ids->n, &net_id, 1, revision);
+        return true;
+    }
+    }
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    VLOG_ERR_RL(&rl, "store revision %"PRId64" (%s of row %"PRId64") does "
+                "not fit the model; restart the controller to reload it",
+                revision, nvo_store_op_type_to_string(op->type), id);
+    m->revision = MAX(m->revision, revision);
+    return false;
+}
+
+static void
+call_free(struct nvo_svc_call *call)
+{
+    ovs_list_remove(&call->node);
+    nvo_store_write_uninit(&call->write);
+    free(call);
+}
+
+static void
+wait_done(void *call_, bool ok)
+{
+    struct nvo_svc_call *call = call_;
+    struct nvo_svc *s = call->svc;
+    call->waiter = NULL;
+    if (ok) {
+        struct nvo_svc_result r = {
+            .status = NVO_SVC_OK,
+            .final = true,
+            .revision = call->revision,
+        };
+        call->cb(call->aux, &r);
+    } else {
+        struct svc_error e = { .message = NULL };
+        svc_error_set(&e, NVO_SVC_TIMEOUT, "timeout", "committed at revision "
+                      "%"PRId64" but not confirmed by every affected "
+                      "hypervisor within %"PRIu64" ms", call->revision,
+                      s->ctl->wait_timeout_ms);
+        report_error(call->cb, call->aux, &e, call->revision);
+    }
+    call_free(call);
+}
+
+/* The store completed 'w' (commit order). */
+static void
+write_done(struct nvo_store_write *w)
+{
+    struct nvo_svc_call *call = w->aux;
+    struct nvo_svc *s = call->svc;
+
+    s->n_committing--;
+    if (w->error) {
+        if (call->cb) {
+            struct svc_error e = { .message = NULL };
+            store_error(s, w, &e);
+            report_error(call->cb, call->aux, &e, 0);
+        }
+        call_free(call);
+        return;
+    }
+
+    struct svc_ids ids = { NULL, 0, 0 };
+    struct nvo_svc_result r = {
+        .status = NVO_SVC_OK,
+        .revision = w->revision,
+    };
+    if (!apply(s, &w->op, w->revision, &ids, &r)) {
+        struct svc_error e = { .message = NULL };
+        svc_error_set(&e, NVO_SVC_FAILED, "store_error", "committed at "
+                      "revision %"PRId64" but the controller's model "
+                      "disagrees with the store", w->revision);
+        if (call->cb) {
+            report_error(call->cb, call->aux, &e, w->revision);
+        }
+        free(e.message);
+        call_free(call);
+        free(ids.ids);
+        return;
+    }
+    if (!call->cb) {
+        call_free(call);
+    } else if (!call->wait) {
+        r.final = true;
+        call->cb(call->aux, &r);
+        call_free(call);
+    } else {
+        call->cb(call->aux, &r);
+        if (!call->cb) {        /* Cancelled in the callback. */
+            call_free(call);
+        } else {
+            call->state = CALL_WAITING;
+            call->revision = w->revision;
+            struct nvo_ctl_waiter *waiter = nvo_ctl_wait(
+                s->ctl, ids.ids, ids.n, w->revision, s->ctl->wait_timeout_ms,
+                wait_done, call);
+            if (waiter) {
+                /* Not done yet (else 'call' is gone). */
+                call->waiter = waiter;
+            }
+        }
+    }
+    free(ids.ids);
+}
+
+/* Allocates a call for a write of 'type' (the caller fills call->write.op
+ * and then calls submit()). */
+static struct nvo_svc_call *
+call_new(struct nvo_svc *s, enum nvo_store_op_type type, bool wait,
+         nvo_svc_cb *cb, void *aux)
+{
+    struct nvo_svc_call *call = xzalloc(sizeof *call);
+    call->svc = s;
+    call->state = CALL_COMMITTING;
+    call->wait = wait;
+    call->cb = cb;
+    call->aux = aux;
+    nvo_store_write_init(&call->write, type, write_done, call);
+    ovs_list_push_back(&s->calls, &call->node);
+    return call;
+}
+
+static struct nvo_svc_call *
+submit(struct nvo_svc_call *call)
+{
+    call->svc->n_committing++;
+    nvo_store_submit(call->svc->ctl->store, &call->write);
+    return call;
+}
+
+/* Answers a failed check: calls 'cb' at once; returns NULL. */
+static struct nvo_svc_call *check_failed(nvo_svc_cb *, void *aux,
+                                         enum nvo_svc_status,
+                                         const char *code,
+                                         const char *fmt, ...)
+    OVS_PRINTF_FORMAT(5, 6);
+
+static struct nvo_svc_call *
+check_failed(nvo_svc_cb *cb, void *aux, enum nvo_svc_status status,
+             const char *code, const char *fmt, ...)
+{
+    struct svc_error e = { .status = status, .code = code };
+    va_list args;
+    va_start(args, fmt);
+    e.message = xvasprintf(fmt, args);
+    va_end(args);
+    report_error(cb, aux, &e, 0);
+    return NULL;
+}
+
+/* Answers the clash in 'e'; returns NULL. */
+static struct nvo_svc_call *
+clashed(nvo_svc_cb *cb, void *aux, struct svc_error *e)
+{
+    report_error(cb, aux, e, 0);
+    return NULL;
+}
+
+struct nvo_svc_call *
+nvo_svc_network_create(struct nvo_svc *s, const struct nvo_net_req *rq,
+                       bool wait, nvo_svc_cb *cb, void *aux)
+{
+    struct nvo_net_valid v;
+    struct svc_error e = { .message = NULL };
+
+    const char *why = nvo_validate_net(rq, &v);
+    if (why) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid", "%s", why);
+    }
+    if (network_clashes(s->ctl->model, rq->name, v.vni, &e)) {
+        return clashed(cb, aux, &e);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_ADD_NETWORK, wait, cb,
+                                         aux);
+    call->write.op.net.name = xstrdup(rq->name);
+    call->write.op.net.vni = v.vni;
+    call->write.op.net.bum = v.bum;
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_network_patch(struct nvo_svc *s, const char *name,
+                      const struct nvo_net_patch *rq, bool wait,
+                      nvo_svc_cb *cb, void *aux)
+{
+    const struct nvo_network *net = nvo_model_network_by_name(s->ctl->model,
+                                                              name);
+    enum nvo_bum_mode bum;
+
+    if (!net) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no network named %s", name);
+    }
+    if ((rq->name && strcmp(rq->name, net->name))
+        || (rq->has_vni && rq->vni != net->vni)) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "immutable",
+                            "only 'bum' can be changed; create a new "
+                            "network instead");
+    }
+    if (!rq->bum) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid",
+                            "missing field 'bum'");
+    }
+    if (nvo_bum_mode_from_string(rq->bum, &bum)) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid",
+                            "'bum' must be \"head-end\" or \"service-node\"");
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_SET_NETWORK_BUM, wait,
+                                         cb, aux);
+    call->write.op.id = net->id;
+    call->write.op.net.bum = bum;
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_network_delete(struct nvo_svc *s, const char *name, bool wait,
+                       nvo_svc_cb *cb, void *aux)
+{
+    const struct nvo_network *net = nvo_model_network_by_name(s->ctl->model,
+                                                              name);
+    if (!net) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no network named %s", name);
+    }
+    if (net->n_ports) {
+        return check_failed(cb, aux, NVO_SVC_CONFLICT, "in_use",
+                            "network %s still has %zu port(s)", net->name,
+                            net->n_ports);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_DEL_NETWORK, wait, cb,
+                                         aux);
+    call->write.op.id = net->id;
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_hv_create(struct nvo_svc *s, const struct nvo_hv_req *rq, bool wait,
+                  nvo_svc_cb *cb, void *aux)
+{
+    struct nvo_hv_valid v;
+    struct svc_error e = { .message = NULL };
+
+    const char *why = nvo_validate_hv(rq, &v);
+    if (why) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid", "%s", why);
+    }
+    if (hv_clashes(s->ctl->model, rq->name, v.tunnel_ip, &e)) {
+        return clashed(cb, aux, &e);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_ADD_HV, wait, cb, aux);
+    call->write.op.hv.name = xstrdup(rq->name);
+    call->write.op.hv.tunnel_ip = xstrdup(v.tunnel_ip);
+    call->write.op.hv.dataplane = v.dataplane;
+    call->write.op.hv.role = v.role;
+    call->write.op.hv.ovsdb = nullable_xstrdup(rq->ovsdb);
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_hv_delete(struct nvo_svc *s, const char *name, bool wait,
+                  nvo_svc_cb *cb, void *aux)
+{
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_name(s->ctl->model,
+                                                           name);
+    if (!hv) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no hypervisor named %s", name);
+    }
+    if (hv->n_ports) {
+        return check_failed(cb, aux, NVO_SVC_CONFLICT, "in_use",
+                            "hypervisor %s still has %zu port(s)", hv->name,
+                            hv->n_ports);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_DEL_HV, wait, cb, aux);
+    call->write.op.id = hv->id;
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
+                    bool wait, nvo_svc_cb *cb, void *aux)
+{
+    const struct nvo_model *m = s->ctl->model;
+    struct nvo_port_valid v;
+    struct svc_error e = { .message = NULL };
+
+    const char *why = nvo_validate_port(rq, &v);
+    if (why) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid", "%s", why);
+    }
+    const struct nvo_network *net = nvo_model_network_by_name(m, rq->network);
+    if (!net) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no network named %s", rq->network);
+    }
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_name(m, rq->hypervisor);
+    if (!hv) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no hypervisor named %s", rq->hypervisor);
+    }
+    if (mac_clashes(net, &v.mac, &e)
+        || iface_clashes(hv, rq->iface, NULL, &e)) {
+        return clashed(cb, aux, &e);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_ADD_PORT, wait, cb,
+                                         aux);
+    call->write.op.port.vm = xstrdup(rq->vm);
+    call->write.op.port.net_id = net->id;
+    call->write.op.port.hv_id = hv->id;
+    call->write.op.port.mac = xstrdup(v.mac_s);
+    call->write.op.port.ip = nullable_xstrdup(rq->ip);
+    call->write.op.port.iface = xstrdup(rq->iface);
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_port_move(struct nvo_svc *s, int64_t id, const char *hv_name,
+                  const char *iface, bool wait, nvo_svc_cb *cb, void *aux)
+{
+    const struct nvo_model *m = s->ctl->model;
+    struct svc_error e = { .message = NULL };
+
+    const struct nvo_port *p = nvo_model_port_by_id(m, id);
+    if (!p) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no port %"PRId64, id);
+    }
+    const char *why = nvo_validate_port_move(hv_name, iface);
+    if (why) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid", "%s", why);
+    }
+    const struct nvo_hypervisor *hv = p->hypervisor;
+    if (hv_name) {
+        hv = nvo_model_hv_by_name(m, hv_name);
+        if (!hv) {
+            return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                                "no hypervisor named %s", hv_name);
+        }
+    }
+    if (!iface) {
+        iface = p->iface;
+    }
+    if (iface_clashes(hv, iface, p, &e)) {
+        return clashed(cb, aux, &e);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_MOVE_PORT, wait, cb,
+                                         aux);
+    call->write.op.id = p->id;
+    call->write.op.port.hv_id = hv->id;
+    call->write.op.port.iface = xstrdup(iface);
+    return submit(call);
+}
+
+struct nvo_svc_call *
+nvo_svc_port_delete(struct nvo_svc *s, int64_t id, bool wait,
+                    nvo_svc_cb *cb, void *aux)
+{
+    const struct nvo_port *p = nvo_model_port_by_id(s->ctl->model, id);
+    if (!p) {
+        return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
+                            "no port %"PRId64, id);
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_DEL_PORT, wait, cb,
+                                         aux);
+    call->write.op.id = p->id;
+    return submit(call);
+}
+
+void
+nvo_svc_call_cancel(struct nvo_svc_call *call)
+{
+    if (!call) {
+        return;
+    }
+    call->cb = NULL;
+    if (call->state == CALL_WAITING) {
+        nvo_ctl_wait_cancel(call->waiter);
+        call_free(call);
+    }
+    /* COMMITTING: the write is the store's until it completes, which
+     * frees the call. */
+}
+
+size_t
+nvo_svc_n_pending(const struct nvo_svc *s)
+{
+    return s->n_committing;
+}
+
+/* Writes made elsewhere (store.h, "Changes made elsewhere"). */
+static void
+store_changed(void *s_, const struct nvo_store_op *ops, size_t n,
+              int64_t revision)
+{
+    struct nvo_svc *s = s_;
+    struct nvo_ctl *ctl = s->ctl;
+
+    if (!n) {
+        struct nvo_model *m = nvo_model_create();
+        int error = nvo_store_load(ctl->store, m);
+        if (error) {
+            VLOG_ERR("cannot reload the model from the store; keeping the "
+                     "old one");
+            nvo_model_destroy(m);
+            return;
+        }
+        VLOG_INFO("reloaded the model from the store at revision %"PRId64,
+                  m->revision);
+        /* Southbounds hold views, not model pointers: swap and publish. */
+        nvo_model_destroy(ctl->model);
+        ctl->model = m;
+        nvo_ctl_publish_all(ctl);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct svc_ids ids = { NULL, 0, 0 };
+        struct nvo_svc_result r = { .status = NVO_SVC_OK };
+        apply(s, &ops[i], revision, &ids, &r);
+        free(ids.ids);
+    }
+}
+
+struct nvo_svc *
+nvo_svc_create(struct nvo_ctl *ctl)
+{
+    struct nvo_svc *s = xzalloc(sizeof *s);
+    s->ctl = ctl;
+    ovs_list_init(&s->calls);
+    if (ctl->store) {
+        nvo_store_set_change_cb(ctl->store, store_changed, s);
+    }
+    return s;
+}
+
+void
+nvo_svc_destroy(struct nvo_svc *s)
+{
+    if (!s) {
+        return;
+    }
+    struct nvo_svc_call *call;
+    LIST_FOR_EACH_SAFE (call, node, &s->calls) {
+        if (call->waiter) {
+            nvo_ctl_wait_cancel(call->waiter);
+        }
+        call_free(call);
+    }
+    free(s);
+}
