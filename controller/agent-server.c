@@ -638,6 +638,13 @@ agent_server_class_status(struct nvo_sb *sb, int64_t hv_id,
     agent_server_status(agent_server_cast(sb), hv_id, st);
 }
 
+static bool
+agent_server_class_port_drops(struct nvo_sb *sb, int64_t port_id,
+                              uint64_t *packets)
+{
+    return agent_server_port_drops(agent_server_cast(sb), port_id, packets);
+}
+
 static void
 agent_server_class_destroy(struct nvo_sb *sb)
 {
@@ -649,6 +656,7 @@ static const struct nvo_sb_class agent_server_class = {
     .set = agent_server_class_set,
     .remove = agent_server_class_remove,
     .status = agent_server_class_status,
+    .port_drops = agent_server_class_port_drops,
     .destroy = agent_server_class_destroy,
 };
 

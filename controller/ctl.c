@@ -434,11 +434,9 @@ bool
 nvo_ctl_port_drops(struct nvo_ctl *ctl, const struct nvo_port *port,
                    uint64_t *packets)
 {
-    if (port->hypervisor->dataplane == NVO_DP_OVS) {
-        return ctl->ovs && ovs_sb_port_drops(ctl->ovs, port->id, packets);
-    }
-    return ctl->agents && agent_server_port_drops(ctl->agents, port->id,
-                                                  packets);
+    enum nvo_dataplane dp = port->hypervisor->dataplane;
+    return (dp < NVO_CTL_N_DATAPLANES
+            && nvo_sb_port_drops(ctl->sbs[dp], port->id, packets));
 }
 
 const struct nvo_hv_view *

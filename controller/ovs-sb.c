@@ -432,6 +432,13 @@ ovs_sb_class_status(struct nvo_sb *sb, int64_t hv_id,
     ovs_sb_status(ovs_sb_cast(sb), hv_id, st);
 }
 
+static bool
+ovs_sb_class_port_drops(struct nvo_sb *sb, int64_t port_id,
+                        uint64_t *packets)
+{
+    return ovs_sb_port_drops(ovs_sb_cast(sb), port_id, packets);
+}
+
 static void
 ovs_sb_class_destroy(struct nvo_sb *sb)
 {
@@ -443,6 +450,7 @@ static const struct nvo_sb_class ovs_sb_class = {
     .set = ovs_sb_class_set,
     .remove = ovs_sb_class_remove,
     .status = ovs_sb_class_status,
+    .port_drops = ovs_sb_class_port_drops,
     .destroy = ovs_sb_class_destroy,
 };
 

@@ -60,6 +60,11 @@ struct nvo_sb_class {
     /* Fills '*st' for 'hv_id' (zeroed, NVO_SB_UNKNOWN if never seen). */
     void (*status)(struct nvo_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
+    /* Sets '*packets' to what port security dropped on VM port 'port_id'
+     * as its hypervisor last reported, and returns true; false if no
+     * hypervisor reported that port. */
+    bool (*port_drops)(struct nvo_sb *, int64_t port_id, uint64_t *packets);
+
     /* Closes every connection (hypervisors keep forwarding with what they
      * have) and frees the southbound, possibly once the loop has closed
      * its handles.  Makes no callback afterwards. */
@@ -77,5 +82,8 @@ void nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id);
 void nvo_sb_status(struct nvo_sb *sb, int64_t hv_id,
                    struct nvo_sb_status *st);
 void nvo_sb_destroy(struct nvo_sb *sb);
+/* False for a NULL 'sb'. */
+bool nvo_sb_port_drops(struct nvo_sb *sb, int64_t port_id,
+                       uint64_t *packets);
 
 #endif /* controller/southbound.h */
