@@ -298,7 +298,8 @@ sock_recv(void *aux, const uint8_t *data, size_t n)
             break;
         }
         char *errmsg = NULL;
-        Nvo__Message *msg = nvo_msg_decode(payload, len, &errmsg);
+        Nvo__Message *msg = nvo_msg_decode_limited(
+            payload, len, &nvo_msg_from_controller, &errmsg);
         if (!msg) {
             VLOG_WARN_RL(&rl, "bad message from controller: %s", errmsg);
             free(errmsg);

@@ -14,7 +14,20 @@
  *
  * Heartbeat interval/timeout: 3 s / 10 s, overridable with
  * agent_server_set_timers() (nvo-controller --agent-heartbeat and
- * --agent-timeout). */
+ * --agent-timeout).
+ *
+ * Bounded before trust.  A connection is unauthenticated until its hello
+ * is accepted (TLS: after the handshake, and only if the certificate names
+ * the hypervisor the hello claims; plain: any valid hello).  Until then it
+ * may send frames of at most AS_HELLO_FRAME_MAX bytes, must say hello
+ * within the hello timeout (the agent timeout, at most
+ * AS_HELLO_DEADLINE_MS), and at most AS_MAX_UNAUTH such connections exist
+ * at once (more are closed on accept).  An accepted agent waiting for its
+ * registration may send AS_WAITING_FRAME_MAX; one holding its hypervisor's
+ * view NVO_FRAME_MAX.  Whatever the state, messages are checked on the
+ * wire before decoding (nvo_msg_from_agent in lib/proto-msg.h), so decoded
+ * memory stays within a few times the frame; output that piles up unread
+ * beyond AS_MAX_QUEUED drops the agent. */
 #include <config.h>
 #include "controller/agent-server.h"
 
@@ -48,6 +61,12 @@ static struct vlog_rate_limit close_rl = VLOG_RATE_LIMIT_INIT(20, 100);
 /* Drop a peer that lets this much output pile up unread. */
 #define AS_MAX_QUEUED (64u << 20)
 
+/* Limits before trust (see the top of this file). */
+#define AS_HELLO_FRAME_MAX (16u << 10)
+#define AS_WAITING_FRAME_MAX (64u << 10)
+#define AS_MAX_UNAUTH 128
+#define AS_HELLO_DEADLINE_MS 10000
+
 struct as_hv {
     struct hmap_node node;      /* In agent_server.hvs, by hv_id. */
     int64_t hv_id;
@@ -66,6 +85,7 @@ struct as_conn {
     struct nvo_frame_reader reader;
     struct as_hv *hv;           /* Registry entry it serves, or NULL. */
     bool closing;               /* Channel closing. */
+    bool unauth;                /* Counted in agent_server.n_unauth. */
 };
 
 struct agent_server {
@@ -81,6 +101,8 @@ struct agent_server {
     struct hmap hvs;            /* Contains struct as_hv. */
     struct ovs_list conns;      /* Contains struct as_conn. */
     int n_handles;              /* Open libuv handles (listener, timer). */
+    size_t n_unauth;            /* Connections before an accepted hello. */
+    struct agent_server_stats stats;
     bool destroying;
 };
 
@@ -149,11 +171,28 @@ handle_closed(uv_handle_t *h)
 
 /* ---- connections -------------------------------------------------------- */
 
+/* Keeps n_unauth and the frame limit in step with 'c''s session state. */
+static void
+conn_update_limits(struct as_conn *c)
+{
+    enum agent_session_state st = c->session.state;
+    if (c->unauth && st != AGENT_S_HELLO_WAIT) {
+        c->unauth = false;
+        c->server->n_unauth--;
+    }
+    c->reader.max = (st == AGENT_S_HELLO_WAIT ? AS_HELLO_FRAME_MAX
+                     : st == AGENT_S_REGISTERING ? AS_WAITING_FRAME_MAX
+                     : NVO_FRAME_MAX);
+}
+
 static void
 conn_released(void *aux)
 {
     struct as_conn *c = aux;
     struct agent_server *s = c->server;
+    if (c->unauth) {
+        s->n_unauth--;
+    }
     ovs_list_remove(&c->node);
     agent_session_destroy(&c->session);
     nvo_frame_reader_destroy(&c->reader);
@@ -215,6 +254,7 @@ static void
 session_closed(void *aux, const char *reason)
 {
     struct as_conn *c = aux;
+    c->server->stats.refused_message += c->session.n_bad_messages;
     if (c->session.name) {
         VLOG_INFO_RL(&close_rl, "%s: agent %s disconnected: %s",
                      c->session.peer, c->session.name, reason);
@@ -267,6 +307,7 @@ conn_attach(struct agent_server *s, struct as_conn *c, struct as_hv *hv)
         hv->conn = NULL;        /* Refused. */
         c->hv = NULL;
     }
+    conn_update_limits(c);
     hv_update_liveness(s, hv);
 }
 
@@ -282,6 +323,7 @@ session_hello(void *aux, const Nvo__Hello *hello)
                                   "hypervisor %s", cn, hello->name);
             VLOG_WARN_RL(&rl, "%s: refusing agent: %s", c->session.peer,
                          why);
+            s->stats.refused_certificate++;
             agent_session_close(&c->session, NVO__ERROR__CODE__NOT_AUTHORIZED,
                                 why);
             free(why);
@@ -332,20 +374,27 @@ conn_recv(void *aux, const uint8_t *data, size_t n)
             break;
         }
         agent_session_receive(ss, payload, len, now);
+        conn_update_limits(c);
     }
     if (error && ss->state != AGENT_S_CLOSED) {
-        VLOG_WARN_RL(&rl, "%s: frame larger than %u bytes; disconnecting",
-                     ss->peer, c->reader.max);
+        c->server->stats.refused_frame++;
+        VLOG_WARN_RL(&rl, "%s: %s: frame larger than %u bytes; "
+                     "disconnecting", ss->peer,
+                     agent_session_state_name(ss->state), c->reader.max);
         agent_session_close(ss, NVO__ERROR__CODE__PROTOCOL,
                             "frame too large");
     }
 }
 
 static void
-conn_failed(void *aux, int error OVS_UNUSED, const char *reason)
+conn_failed(void *aux, int error, const char *reason)
 {
     struct as_conn *c = aux;
     struct agent_session *ss = &c->session;
+    if (error == -EPROTO && nvo_channel_state(c->ch) == NVO_CHANNEL_FAILED
+        && ss->state == AGENT_S_HELLO_WAIT) {
+        c->server->stats.refused_handshake++;
+    }
     if (nvo_frame_reader_pending(&c->reader)) {
         VLOG_WARN_RL(&rl, "%s: connection closed inside a frame "
                      "(truncated)", ss->peer);
@@ -383,7 +432,18 @@ on_connection(uv_stream_t *listener, int status)
     ovs_list_push_back(&s->conns, &c->node);
     agent_session_init(&c->session, &session_ops, c, &s->cfg,
                        nvo_channel_peer(c->ch), uv_now(s->loop));
-    nvo_frame_reader_init(&c->reader, NVO_FRAME_MAX);
+    nvo_frame_reader_init(&c->reader, AS_HELLO_FRAME_MAX);
+    if (s->n_unauth >= AS_MAX_UNAUTH) {
+        VLOG_WARN_RL(&rl, "%s: %d connections have not said hello yet; "
+                     "closing this one", nvo_channel_peer(c->ch),
+                     AS_MAX_UNAUTH);
+        c->session.state = AGENT_S_CLOSED;
+        conn_close(c, false);
+        s->stats.refused_over_cap++;
+        return;
+    }
+    c->unauth = true;
+    s->n_unauth++;
     VLOG_DBG("%s: agent connected%s", nvo_channel_peer(c->ch),
              s->tls ? " (TLS handshake)" : "");
 }
@@ -421,7 +481,7 @@ agent_server_set_timers(struct agent_server *s, uint64_t interval_ms,
 {
     s->cfg.hb_interval_ms = interval_ms;
     s->cfg.hb_timeout_ms = timeout_ms;
-    s->cfg.hello_timeout_ms = timeout_ms;
+    s->cfg.hello_timeout_ms = MIN(timeout_ms, AS_HELLO_DEADLINE_MS);
     uint64_t tick = MAX(MIN(interval_ms / 3, 1000), 10);
     uv_timer_start(&s->timer, on_timer, tick, tick);
 }
@@ -552,6 +612,14 @@ last_heartbeat(const struct as_hv *hv)
     const Nvo__Message *m = hv->conn ? hv->conn->session.last_heartbeat
                                      : NULL;
     return m && m->body_case == NVO__MESSAGE__BODY_HEARTBEAT ? m : NULL;
+}
+
+void
+agent_server_get_stats(const struct agent_server *s,
+                       struct agent_server_stats *st)
+{
+    *st = s->stats;
+    st->unauthenticated = s->n_unauth;
 }
 
 void

@@ -62,6 +62,23 @@ typedef void agent_server_counters_cb(int64_t hv_id,
 void agent_server_foreach_counters(struct agent_server *,
                                    agent_server_counters_cb *, void *aux);
 
+/* What the agent port refused and why, for GET /metrics. */
+struct agent_server_stats {
+    uint64_t unauthenticated;   /* Connections now before an accepted hello
+                                 * (TLS handshake included). */
+    uint64_t refused_over_cap;  /* Closed on accept: too many of those. */
+    uint64_t refused_handshake; /* TLS handshake or peer verification
+                                 * failed. */
+    uint64_t refused_certificate; /* Hello for a hypervisor the verified
+                                   * certificate does not name. */
+    uint64_t refused_frame;     /* Frame above the limit of its state. */
+    uint64_t refused_message;   /* Message refused on the wire, undecodable
+                                 * or invalid. */
+};
+
+void agent_server_get_stats(const struct agent_server *,
+                            struct agent_server_stats *);
+
 /* Closes the listener and every session (agents keep forwarding) and frees
  * everything once libuv has closed the handles.  Accepts NULL. */
 void agent_server_destroy(struct agent_server *);

@@ -352,8 +352,10 @@ agent_session_receive(struct agent_session *s, const uint8_t *payload,
         return;
     }
     char *errmsg = NULL;
-    Nvo__Message *msg = nvo_msg_decode(payload, len, &errmsg);
+    Nvo__Message *msg = nvo_msg_decode_limited(payload, len,
+                                               &nvo_msg_from_agent, &errmsg);
     if (!msg) {
+        s->n_bad_messages++;
         protocol_error(s, "%s", errmsg);
         free(errmsg);
         return;

@@ -80,6 +80,7 @@ struct agent_session {
     uint64_t n_ack_errors;      /* Item errors reported in acks. */
     char last_error[96];        /* Latest item error, "" if none. */
     Nvo__Message *last_heartbeat; /* Latest received Heartbeat (counters). */
+    uint64_t n_bad_messages;    /* Refused: undecodable or invalid. */
 };
 
 /* Initializes 's' for a new connection from 'peer' at time 'now_ms'.

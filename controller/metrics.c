@@ -99,6 +99,36 @@ render_service_nodes(struct nvo_ctl *ctl, struct ds *out)
     agent_server_foreach_counters(ctl->agents, render_counters, &aux);
 }
 
+/* What the agent port refused (lib/channel.c, controller/agent-server.c). */
+static void
+render_agent_port(struct nvo_ctl *ctl, struct ds *out)
+{
+    struct agent_server_stats st;
+    if (!ctl->agents) {
+        return;
+    }
+    agent_server_get_stats(ctl->agents, &st);
+    ds_put_format(out, "# HELP nvo_agent_unauthenticated Agent connections "
+                  "that have not said an accepted hello yet.\n"
+                  "# TYPE nvo_agent_unauthenticated gauge\n"
+                  "nvo_agent_unauthenticated %"PRIu64"\n",
+                  st.unauthenticated);
+    ds_put_cstr(out, "# HELP nvo_agent_refused_total Agent connections or "
+                "messages refused, by reason.\n"
+                "# TYPE nvo_agent_refused_total counter\n");
+    const struct { const char *reason; uint64_t n; } r[] = {
+        { "over_cap", st.refused_over_cap },
+        { "tls_handshake", st.refused_handshake },
+        { "certificate", st.refused_certificate },
+        { "frame_size", st.refused_frame },
+        { "message", st.refused_message },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+        ds_put_format(out, "nvo_agent_refused_total{reason=\"%s\"} %"PRIu64
+                      "\n", r[i].reason, r[i].n);
+    }
+}
+
 void
 nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                    struct ds *out)
@@ -172,4 +202,5 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   "southbounds.\n# TYPE nvo_southbound_pushes_total counter\n"
                   "nvo_southbound_pushes_total %"PRIu64"\n", ctl->n_pushes);
     render_service_nodes(ctl, out);
+    render_agent_port(ctl, out);
 }

@@ -28,9 +28,227 @@ nvo_msg_encode(const Nvo__Message *msg, size_t *len, int *errp)
     return buf;
 }
 
-Nvo__Message *
-nvo_msg_decode(const uint8_t *payload, size_t len, char **errmsg)
+static int fail(char **errmsg, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+/* ---- wire pre-check ----------------------------------------------------- */
+
+/* A repeated field to count and, for messages, descend into. */
+struct wire_field {
+    uint32_t number;
+    uint32_t max;                   /* Most elements. */
+    const struct wire_schema *sub;  /* Submessage, or NULL. */
+};
+
+struct wire_schema {
+    const struct wire_field *fields;
+    size_t n_fields;
+};
+
+#define WIRE_SCHEMA(FIELDS) { FIELDS, ARRAY_SIZE(FIELDS) }
+
+/* Messages without repeated fields of their own: their fields still count
+ * toward the budget (unknown fields cost memory too). */
+static const struct wire_schema leaf_schema = { NULL, 0 };
+
+static const struct wire_field network_fields[] = {
+    { 5, NVO_MSG_MAX_LOCALS, &leaf_schema },    /* locals */
+    { 6, NVO_MSG_MAX_REMOTES, &leaf_schema },   /* remotes */
+    { 7, NVO_MSG_MAX_FLOOD, NULL },             /* flood (strings) */
+};
+static const struct wire_schema network_schema = WIRE_SCHEMA(network_fields);
+static const struct wire_field snapshot_fields[] = {
+    { 5, NVO_MSG_MAX_NETWORKS, &network_schema },
+};
+static const struct wire_schema snapshot_schema = WIRE_SCHEMA(snapshot_fields);
+static const struct wire_field delta_fields[] = {
+    { 4, NVO_MSG_MAX_NETWORKS, &network_schema },
+    { 5, NVO_MSG_MAX_REMOVED, NULL },   /* removed_vnis (may be packed) */
+};
+static const struct wire_schema delta_schema = WIRE_SCHEMA(delta_fields);
+static const struct wire_field ack_fields[] = {
+    { 2, NVO_MSG_MAX_ERRORS, &leaf_schema },
+};
+static const struct wire_schema ack_schema = WIRE_SCHEMA(ack_fields);
+static const struct wire_field counters_fields[] = {
+    { 4, NVO_MSG_MAX_DROPS, &leaf_schema },
+};
+static const struct wire_schema counters_schema = WIRE_SCHEMA(counters_fields);
+static const struct wire_field heartbeat_fields[] = {
+    { 2, NVO_MSG_MAX_COUNTERS, &counters_schema },
+};
+static const struct wire_schema heartbeat_schema
+    = WIRE_SCHEMA(heartbeat_fields);
+
+#define ACCEPT(CASE) (1u << NVO__MESSAGE__BODY_##CASE)
+
+const struct nvo_msg_limits nvo_msg_from_agent = {
+    .accept = ACCEPT(HELLO) | ACCEPT(ACK) | ACCEPT(HEARTBEAT) | ACCEPT(ERROR),
+    .max_fields = 1u << 18,
+};
+
+const struct nvo_msg_limits nvo_msg_from_controller = {
+    .accept = (ACCEPT(SNAPSHOT) | ACCEPT(DELTA) | ACCEPT(HEARTBEAT)
+               | ACCEPT(ERROR)),
+    .max_fields = NVO_FRAME_MAX,
+};
+
+/* Every body, for nvo_msg_decode(). */
+static const struct nvo_msg_limits any_limits = {
+    .accept = ~0u,
+    .max_fields = NVO_FRAME_MAX,
+};
+
+struct wire_walk {
+    size_t fields;                  /* Fields seen so far. */
+    size_t max_fields;
+    char **errmsg;
+};
+
+/* Reads a varint at '*p' (before 'end').  Returns false if malformed. */
+static bool
+wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t) (b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Walks the message in [p, end) described by 'schema' (NULL: the top-level
+ * Message, whose body fields 'accept' allows). */
+static int
+wire_walk(struct wire_walk *w, const uint8_t *p, const uint8_t *end,
+          const struct wire_schema *schema, unsigned int accept, int depth)
+{
+    uint32_t counts[4] = { 0 };
+
+    while (p < end) {
+        uint64_t key, v;
+        if (!wire_varint(&p, end, &key)) {
+            return fail(w->errmsg, "malformed field key");
+        }
+        if (++w->fields > w->max_fields) {
+            return fail(w->errmsg, "more than %zu fields", w->max_fields);
+        }
+        uint32_t number = key >> 3;
+        unsigned int type = key & 7;
+        const uint8_t *value = p;
+        size_t len = 0;
+        switch (type) {
+        case 0:
+            if (!wire_varint(&p, end, &v)) {
+                return fail(w->errmsg, "malformed varint");
+            }
+            break;
+        case 1:
+        case 5:
+            len = type == 1 ? 8 : 4;
+            if ((size_t) (end - p) < len) {
+                return fail(w->errmsg, "truncated field %"PRIu32, number);
+            }
+            p += len;
+            break;
+        case 2:
+            if (!wire_varint(&p, end, &v) || v > (uint64_t) (end - p)) {
+                return fail(w->errmsg, "bad length of field %"PRIu32,
+                            number);
+            }
+            value = p;
+            len = v;
+            p += len;
+            break;
+        default:
+            return fail(w->errmsg, "unsupported wire type %u", type);
+        }
+
+        const struct wire_schema *sub = NULL;
+        if (!schema) {
+            /* Top level: the oneof body. */
+            if (number >= 1 && number <= 6) {
+                if (!(accept & (1u << number))) {
+                    return fail(w->errmsg, "message type %"PRIu32" not "
+                                "accepted here", number);
+                }
+                if (type != 2) {
+                    return fail(w->errmsg, "body field %"PRIu32" is not a "
+                                "message", number);
+                }
+                sub = (number == NVO__MESSAGE__BODY_SNAPSHOT ? &snapshot_schema
+                       : number == NVO__MESSAGE__BODY_DELTA ? &delta_schema
+                       : number == NVO__MESSAGE__BODY_ACK ? &ack_schema
+                       : number == NVO__MESSAGE__BODY_HEARTBEAT
+                       ? &heartbeat_schema : &leaf_schema);
+            }
+        } else {
+            for (size_t i = 0; i < schema->n_fields; i++) {
+                const struct wire_field *f = &schema->fields[i];
+                if (f->number != number) {
+                    continue;
+                }
+                size_t n = 1;
+                if (!f->sub && type == 2 && number == 5
+                    && schema == &delta_schema) {
+                    /* Packed removed_vnis: count the varints. */
+                    n = 0;
+                    for (size_t j = 0; j < len; j++) {
+                        n += !(value[j] & 0x80);
+                    }
+                    w->fields += n;
+                    if (w->fields > w->max_fields) {
+                        return fail(w->errmsg, "more than %zu fields",
+                                    w->max_fields);
+                    }
+                }
+                counts[i] += n;
+                if (counts[i] > f->max) {
+                    return fail(w->errmsg, "more than %"PRIu32" elements in "
+                                "repeated field %"PRIu32, f->max, number);
+                }
+                sub = f->sub;
+                if (sub && type != 2) {
+                    return fail(w->errmsg, "field %"PRIu32" is not a "
+                                "message", number);
+                }
+            }
+        }
+        if (sub && depth < 4) {
+            int error = wire_walk(w, value, value + len, sub, 0, depth + 1);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return 0;
+}
+
+int
+nvo_msg_precheck(const uint8_t *payload, size_t len,
+                 const struct nvo_msg_limits *limits, char **errmsg)
+{
+    struct wire_walk w = {
+        .max_fields = limits->max_fields,
+        .errmsg = errmsg,
+    };
+    return wire_walk(&w, payload, payload + len, NULL, limits->accept, 0);
+}
+
+Nvo__Message *
+nvo_msg_decode_limited(const uint8_t *payload, size_t len,
+                       const struct nvo_msg_limits *limits, char **errmsg)
+{
+    char *why = NULL;
+    if (nvo_msg_precheck(payload, len, limits, &why)) {
+        *errmsg = xasprintf("refused before decoding (%zu bytes): %s", len,
+                            why);
+        free(why);
+        return NULL;
+    }
     Nvo__Message *msg = nvo__message__unpack(NULL, len, payload);
     if (!msg) {
         *errmsg = xasprintf("undecodable message (%zu bytes)", len);
@@ -41,6 +259,12 @@ nvo_msg_decode(const uint8_t *payload, size_t len, char **errmsg)
         return NULL;
     }
     return msg;
+}
+
+Nvo__Message *
+nvo_msg_decode(const uint8_t *payload, size_t len, char **errmsg)
+{
+    return nvo_msg_decode_limited(payload, len, &any_limits, errmsg);
 }
 
 void
@@ -110,9 +334,6 @@ text_is_valid(const char *s, size_t max)
     }
     return true;
 }
-
-static int
-fail(char **errmsg, const char *format, ...) OVS_PRINTF_FORMAT(2, 3);
 
 static int
 fail(char **errmsg, const char *format, ...)

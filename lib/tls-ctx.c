@@ -100,6 +100,8 @@ build(const struct nvo_pki *pki, enum nvo_tls_role role, char **errmsg)
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* A peer's certificate chain is buffered before it is verified. */
+    SSL_CTX_set_max_cert_list(ctx, 32 << 10);
     if (SSL_CTX_use_certificate_chain_file(ctx, pki->certificate) != 1) {
         what = "--certificate: cannot load";
         goto error;

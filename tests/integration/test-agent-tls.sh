@@ -9,7 +9,12 @@
 #      against the TLS port; an agent that does not trust the controller's
 #      CA.  Afterwards k1 still holds its session: a new VM on k1 starts
 #      with ?wait=1 and pings;
-#   3. certificate rotation: the controller's and k1's certificate files
+#   3. bounded before trust: 200 connections each announcing a 4 MiB frame
+#      and sending 1 MiB of it (TLS with a CA-signed certificate, hello not
+#      yet said), then an authenticated agent sending 4 MiB heartbeats of
+#      ~2 million empty counters: the controller's RSS (/proc) stays under
+#      64 MiB above its idle size, and k1 keeps its session;
+#   4. certificate rotation: the controller's and k1's certificate files
 #      are replaced while running; both connections re-establish with the
 #      new certificates (serials checked in the logs); a ping running
 #      through k1 meanwhile loses nothing.
@@ -64,7 +69,11 @@ wait_log() {
         i=$((i + 1)); [ $i -gt "${3:-100}" ] && return 1; sleep 0.1
     done
 }
-count() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+# refused REASON: the controller's nvo_agent_refused_total{reason=REASON}.
+refused() {
+    lab_rest GET /metrics | awk -v r="nvo_agent_refused_total{reason=\"$1\"}" \
+        '$1 == r { print $2 }'
+}
 
 step "TLS agents register; ping matrix ($vms)"
 lab_register_network red 5001 || fail "network"
@@ -110,12 +119,15 @@ attack() {
     l0=$(wc -l <"$ctl_log")
 }
 
+h0=$(refused tls_handshake)
 attack selfsigned --controller=ssl:$LAB_CTL_IP:6650 --name=k1 \
     $(lab_pki_agent_args k1 "$pki/self")
 grep "192.0.2.66:[0-9]*: TLS handshake failed.*before hello" "$ctl_log" \
     | grep -q "self-signed certificate\|unknown ca\|certificate verify failed" \
     || fail "self-signed: controller did not log a refused handshake: $(grep 192.0.2.66 "$ctl_log" | tail -3)"
 
+h1=$(refused tls_handshake) c0=$(refused certificate)
+[ "$h1" -gt "$h0" ] || fail "self-signed: refused{tls_handshake} $h0 -> $h1"
 attack mallory --controller=ssl:$LAB_CTL_IP:6650 --name=k1 \
     $(lab_pki_agent_args mallory)
 grep -q "192.0.2.66:[0-9]*: refusing agent: certificate CN \"mallory\" does not name hypervisor k1" \
@@ -123,6 +135,8 @@ grep -q "192.0.2.66:[0-9]*: refusing agent: certificate CN \"mallory\" does not 
 grep -q "controller fatal error 8: certificate CN \"mallory\" does not name hypervisor k1" \
     "$LAB_DIR/attack-mallory.log" || fail "mallory: agent not told NOT_AUTHORIZED"
 
+c1=$(refused certificate)
+[ "$c1" -gt "$c0" ] || fail "mallory: refused{certificate} $c0 -> $c1"
 l1=$(wc -l <"$ctl_log")
 attack plain --controller=tcp:$LAB_CTL_IP:6650 --name=k1
 after=$(tail -n +$((l1 + 1)) "$ctl_log" | grep "192.0.2.66:")
@@ -130,6 +144,8 @@ echo "$after" | grep -q "TLS handshake failed.*before hello" \
     || fail "plain TCP: controller logged no refused handshake: $after"
 echo "$after" | grep -q "hello from" && fail "plain TCP agent's hello was read"
 
+h2=$(refused tls_handshake)
+[ "$h2" -gt "$h1" ] || fail "plain TCP: refused{tls_handshake} $h1 -> $h2"
 attack untrusting --controller=ssl:$LAB_CTL_IP:6650 --name=mallory \
     --private-key="$pki/mallory-privkey.pem" --certificate="$pki/mallory-cert.pem" \
     --ca-cert="$pki/pki/switchca/cacert.pem"
@@ -142,6 +158,54 @@ step "k1 still holds its session: a new VM on k1 starts with ?wait=1 and pings"
 lab_start_vm vm5 red >/dev/null || fail "start vm5 on k1"
 lab_ping vm5 10.9.0.2 5 || fail "vm5 -> vm2"
 lab_ping vm2 10.9.0.5 || fail "vm2 -> vm5"
+
+# ---------------------------------------------------------------------------
+step "bounded before trust: controller memory under floods"
+flood=$top/tests/integration/agent-flood.py
+ctl_pid=$(lab_controller_pid)
+# run_flood NAME ARGS...: runs agent-flood.py in ev, which samples the
+# controller's RSS meanwhile; prints its output; fails if the peak is 64
+# MiB or more above the controller's idle size before the floods.
+run_flood() {
+    name=$1; shift
+    LAB_BG_LOG=$LAB_DIR/flood-$name.log
+    pid=$(LAB_BG_LOG=$LAB_BG_LOG lab_bg ev python3 "$flood" "$@" \
+          --watch "$ctl_pid") || fail "flood $name"
+    i=0
+    while kill -0 "$pid" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 600 ] && fail "flood $name did not end"
+        sleep 0.1
+    done
+    unset LAB_BG_LOG
+    cat "$LAB_DIR/flood-$name.log"
+    peak=$(sed -n 's/^rss: .*peak \([0-9]*\) kB.*/\1/p' "$LAB_DIR/flood-$name.log")
+    [ -n "$peak" ] || fail "flood $name: no RSS figure"
+    echo "controller RSS: idle (before any flood) $idle kB, peak $peak kB, +$((peak - idle)) kB"
+    [ $((peak - idle)) -lt 65536 ] \
+        || fail "$name: controller grew by $((peak - idle)) kB (limit 64 MiB)"
+}
+idle=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ctl_pid/status")
+mallory_tls="--cert $pki/mallory-cert.pem --key $pki/mallory-privkey.pem --ca $pki/pki/controllerca/cacert.pem"
+# shellcheck disable=SC2086
+run_flood partial partial "$LAB_CTL_IP" 6650 200 $mallory_tls
+grep -q "partial: 200 of 200 connections closed" "$LAB_DIR/flood-partial.log" \
+    || fail "the controller kept some partial 4 MiB frames"
+f1=$(refused frame_size) o1=$(refused over_cap)
+echo "refused: frame_size +$((f1 - f0)), over_cap +$((o1 - o0)), tls_handshake $(refused tls_handshake)"
+# (Connections the listen backlog dropped never reach the controller.)
+[ $((f1 - f0)) -ge 1 ] || fail "no frame refused before hello"
+lab_pki_cert hb switch || fail "hb cert"
+lab_rest POST /v1/hypervisors '{"name":"hb","tunnel_ip":"192.0.2.66","dataplane":"kernel","role":"hypervisor"}' \
+    >/dev/null || fail "register hb"
+run_flood heartbeat heartbeat "$LAB_CTL_IP" 6650 hb 192.0.2.66 4 \
+    --cert "$pki/hb-cert.pem" --key "$pki/hb-privkey.pem" \
+    --ca "$pki/pki/controllerca/cacert.pem"
+grep -q "heartbeat: 4 of 4 oversized heartbeats cut off" \
+    "$LAB_DIR/flood-heartbeat.log" || fail "oversized heartbeats accepted"
+m1=$(refused message)
+[ $((m1 - m0)) -eq 4 ] || fail "refused{message} grew by $((m1 - m0)), not 4"
+[ "$(hv_detail k1)" = "$k1_peer" ] || fail "k1 lost its session during the floods"
+lab_ping vm5 10.9.0.2 || fail "vm5 -> vm2 after the floods"
 
 # ---------------------------------------------------------------------------
 step "certificate rotation (controller and k1) while vm1 pings vm2"

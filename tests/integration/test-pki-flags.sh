@@ -6,8 +6,11 @@
 #      the option, before anything listens;
 #   3. without them the controller and the agent run and warn once that
 #      they are plain, naming what is exposed (agent port, REST, OVS);
-#   4. with a PKI made by ovs-pki (lab_pki_*) both start, and the controller does not
-#      say it runs plain.
+#   4. plain, bounded before trust: 200 connections each announcing a 4 MiB
+#      frame and sending 1 MiB of it are all closed, and the controller's
+#      RSS (/proc) stays under 64 MiB above its idle size;
+#   5. with a PKI made by ovs-pki (lab_pki_*) both start, and the controller
+#      does not say it runs plain.
 # Exit 0 = pass.  Cleans up what it made (namespace, daemons by PID).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ip netns add "$ns" || fail "netns"
-ip -n "$ns" link set lo up
+ip -n "$ns" link set lo up || fail "lo"
 
 lab_pki_init "$dir" || fail "pki"
 lab_pki_cert ctl controller || fail "ctl cert"
@@ -110,6 +113,16 @@ wait_log "$dir/agent.log" "running plain" || fail "agent: no plain warning"
 grep "running plain" "$dir/agent.log" | grep -q "tcp:127.0.0.1:6650" \
     || fail "agent warning does not name the controller"
 kill "$(cat "$dir/agent.pid")"
+
+step "plain: 200 partial 4 MiB frames before hello"
+ip netns exec "$ns" timeout 60 python3 "$top/tests/integration/agent-flood.py" \
+    partial 127.0.0.1 6650 200 --watch "$(cat "$dir/ctl.pid")" >"$dir/flood.log" 2>&1 \
+    || fail "flood: $(cat "$dir/flood.log")"
+cat "$dir/flood.log"
+grep -q "partial: 200 of 200 connections closed" "$dir/flood.log" \
+    || fail "plain controller kept partial frames"
+growth=$(sed -n 's/^rss: .*growth \(-*[0-9]*\) kB$/\1/p' "$dir/flood.log")
+[ -n "$growth" ] && [ "$growth" -lt 65536 ] || fail "controller grew by $growth kB"
 stop_ctl
 
 step "TLS: starts with an ovs-pki PKI, no plain warning"

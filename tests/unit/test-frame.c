@@ -234,6 +234,158 @@ test_validation(void **state OVS_UNUSED)
     assert_false(nvo_ifname_is_valid(""));
 }
 
+/* Wire helpers for hand-made payloads. */
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* A Message whose body field 'body' (a message) holds 'n' copies of the
+ * length-delimited field 'field' with 'elem' (elem_len bytes) inside.
+ * Returns the payload (caller frees) and its length in '*len'. */
+static uint8_t *
+repeated_payload(uint32_t body, uint32_t field, const uint8_t *elem,
+                 size_t elem_len, size_t n, size_t *len)
+{
+    size_t one = 1 + 5 + elem_len;
+    uint8_t *inner = xmalloc(n * one + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        inner[k++] = (field << 3) | 2;
+        k += put_varint(inner + k, elem_len);
+        memcpy(inner + k, elem, elem_len);
+        k += elem_len;
+    }
+    uint8_t *out = xmalloc(k + 16);
+    size_t m = 0;
+    out[m++] = (body << 3) | 2;
+    m += put_varint(out + m, k);
+    memcpy(out + m, inner, k);
+    free(inner);
+    *len = m + k;
+    return out;
+}
+
+static void
+expect_refused(const uint8_t *p, size_t len,
+               const struct nvo_msg_limits *limits, const char *why)
+{
+    char *err = NULL;
+    Nvo__Message *m = nvo_msg_decode_limited(p, len, limits, &err);
+    assert_null(m);
+    assert_non_null(err);
+    if (!strstr(err, why)) {
+        fail_msg("'%s' lacks '%s'", err, why);
+    }
+    free(err);
+}
+
+static void
+test_precheck_heartbeat(void **state OVS_UNUSED)
+{
+    /* Millions of empty counters: 2 bytes each on the wire, ~50 decoded
+     * (the 190 MiB heartbeat).  Refused before decoding, at any count
+     * above the limit; exactly the limit decodes. */
+    size_t len;
+    uint8_t *p = repeated_payload(NVO__MESSAGE__BODY_HEARTBEAT, 2, NULL, 0,
+                                  NVO_MSG_MAX_COUNTERS + 1, &len);
+    expect_refused(p, len, &nvo_msg_from_agent,
+                   "more than 16384 elements in repeated field 2");
+    free(p);
+    p = repeated_payload(NVO__MESSAGE__BODY_HEARTBEAT, 2, NULL, 0,
+                         2090000, &len);
+    assert_true(len > 4000000 && len <= NVO_FRAME_MAX);
+    expect_refused(p, len, &nvo_msg_from_agent, "more than 16384");
+    free(p);
+    p = repeated_payload(NVO__MESSAGE__BODY_HEARTBEAT, 2, NULL, 0,
+                         NVO_MSG_MAX_COUNTERS, &len);
+    char *err = NULL;
+    Nvo__Message *m = nvo_msg_decode_limited(p, len, &nvo_msg_from_agent,
+                                             &err);
+    assert_non_null(m);
+    assert_int_equal(m->heartbeat->n_counters, NVO_MSG_MAX_COUNTERS);
+    nvo_msg_free(m);
+    free(p);
+
+    /* Drop reasons inside one counter. */
+    uint8_t counter[(1 + 1 + 0) * (NVO_MSG_MAX_DROPS + 1)];
+    for (size_t i = 0; i <= NVO_MSG_MAX_DROPS; i++) {
+        counter[2 * i] = (4 << 3) | 2;
+        counter[2 * i + 1] = 0;
+    }
+    p = repeated_payload(NVO__MESSAGE__BODY_HEARTBEAT, 2, counter,
+                         sizeof counter, 1, &len);
+    expect_refused(p, len, &nvo_msg_from_agent,
+                   "more than 16 elements in repeated field 4");
+    free(p);
+}
+
+static void
+test_precheck_fields(void **state OVS_UNUSED)
+{
+    /* Unknown fields cost memory too: a hello of 300000 unknown varints. */
+    size_t n = 300000, k = 0;
+    uint8_t *inner = xmalloc(2 * n);
+    for (size_t i = 0; i < n; i++) {
+        inner[k++] = (15 << 3) | 0;
+        inner[k++] = 1;
+    }
+    uint8_t *p = xmalloc(k + 16);
+    size_t len = 0;
+    p[len++] = (NVO__MESSAGE__BODY_HELLO << 3) | 2;
+    len += put_varint(p + len, k);
+    memcpy(p + len, inner, k);
+    len += k;
+    free(inner);
+    expect_refused(p, len, &nvo_msg_from_agent, "more than 262144 fields");
+    free(p);
+
+    /* Ack errors. */
+    p = repeated_payload(NVO__MESSAGE__BODY_ACK, 2, NULL, 0,
+                         NVO_MSG_MAX_ERRORS + 1, &len);
+    expect_refused(p, len, &nvo_msg_from_agent, "more than 4096 elements");
+    free(p);
+
+    /* Packed removed VNIs in a delta (agent side). */
+    size_t nv = NVO_MSG_MAX_REMOVED + 1;
+    uint8_t *vnis = xmalloc(nv);
+    memset(vnis, 1, nv);
+    p = repeated_payload(NVO__MESSAGE__BODY_DELTA, 5, vnis, nv, 1, &len);
+    expect_refused(p, len, &nvo_msg_from_controller,
+                   "more than 16384 elements in repeated field 5");
+    free(p);
+    free(vnis);
+
+    /* What a side never receives is refused before decoding. */
+    p = repeated_payload(NVO__MESSAGE__BODY_SNAPSHOT, 5, NULL, 0, 1, &len);
+    expect_refused(p, len, &nvo_msg_from_agent, "message type 2 not accepted");
+    free(p);
+    size_t hlen;
+    uint8_t *hello = encode_hello("hv1", NVO_PROTO_VERSION, &hlen);
+    expect_refused(hello + NVO_FRAME_HDR_LEN, hlen - NVO_FRAME_HDR_LEN,
+                   &nvo_msg_from_controller, "message type 1 not accepted");
+    char *err = NULL;
+    Nvo__Message *m = nvo_msg_decode_limited(hello + NVO_FRAME_HDR_LEN,
+                                             hlen - NVO_FRAME_HDR_LEN,
+                                             &nvo_msg_from_agent, &err);
+    assert_non_null(m);
+    nvo_msg_free(m);
+    free(hello);
+
+    /* Malformed wire data. */
+    static const uint8_t bad[] = { (4 << 3) | 2, 0x80 };
+    expect_refused(bad, sizeof bad, &nvo_msg_from_agent, "bad length");
+    static const uint8_t group[] = { (4 << 3) | 3 };
+    expect_refused(group, sizeof group, &nvo_msg_from_agent,
+                   "unsupported wire type 3");
+}
+
 int
 main(void)
 {
@@ -244,6 +396,8 @@ main(void)
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_precheck_heartbeat),
+        cmocka_unit_test(test_precheck_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
