@@ -18,6 +18,7 @@
 #include "openvswitch/vlog.h"
 #include "byte-order.h"
 #include "flow.h"
+#include "hash.h"
 #include "packets.h"
 #include "simap.h"
 #include "sset.h"
@@ -156,11 +157,32 @@ lookup(struct flows_ctx *ctx, const struct simap *map, const char *name,
     return false;
 }
 
+/* Looks up the tunnel port toward VTEP 'ip' for 'net''s encapsulation. */
+static bool
+tunnel_lookup(struct flows_ctx *ctx, const struct nvo_net_view *net,
+              const char *ip, uint32_t *ofport)
+{
+    char key[NVO_TUNNEL_KEY_SIZE];
+    return lookup(ctx, ctx->in->tunnel_ofports,
+                  nvo_tunnel_key(net->encap, ip, key), ofport);
+}
+
+/* The cookie of the classification flows of the tunnel toward VTEP 'ip':
+ * an IPv4 address fits in the 52 id bits; an IPv6 one does not, and gets
+ * 52 bits of a hash of it (type OVS_COOKIE_TUNNEL6).  The cookie only says
+ * what a flow belongs to; flows are told apart by their match. */
 static uint64_t
-ipv4_id(const char *ip)
+tunnel_cookie(const char *ip)
 {
     struct in_addr a;
-    return inet_pton(AF_INET, ip, &a) == 1 ? ntohl(a.s_addr) : 0;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, ip, &a) == 1) {
+        return ovs_cookie(OVS_COOKIE_TUNNEL, ntohl(a.s_addr));
+    } else if (inet_pton(AF_INET6, ip, &a6) == 1) {
+        return ovs_cookie(OVS_COOKIE_TUNNEL6,
+                          hash_bytes64((const uint64_t *) &a6, sizeof a6, 0));
+    }
+    return ovs_cookie(OVS_COOKIE_TUNNEL, 0);
 }
 
 /* Table 0 and 1 flows of one local VM port. */
@@ -200,7 +222,7 @@ remote_mac_flow(struct flows_ctx *ctx, const struct nvo_net_view *net,
                 const struct nvo_remote_mac *rm)
 {
     uint32_t ofport;
-    if (!lookup(ctx, ctx->in->tunnel_ofports, rm->vtep_ip, &ofport)) {
+    if (!tunnel_lookup(ctx, net, rm->vtep_ip, &ofport)) {
         return;
     }
     struct match m;
@@ -233,7 +255,7 @@ tunnel_classify_flows(struct flows_ctx *ctx, const struct nvo_net_view *net)
     const char *ip;
     SSET_FOR_EACH (ip, &vteps) {
         uint32_t ofport;
-        if (!lookup(ctx, ctx->in->tunnel_ofports, ip, &ofport)) {
+        if (!tunnel_lookup(ctx, net, ip, &ofport)) {
             continue;
         }
         struct match m;
@@ -244,7 +266,7 @@ tunnel_classify_flows(struct flows_ctx *ctx, const struct nvo_net_view *net)
         put_set_field(ctx, MFF_REG0, &one);
         put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
         put_flow(ctx, OVS_TABLE_CLASSIFY, PRIO_MATCH, &m,
-                 ovs_cookie(OVS_COOKIE_TUNNEL, ipv4_id(ip)));
+                 tunnel_cookie(ip));
     }
     sset_destroy(&vteps);
 }
@@ -264,7 +286,7 @@ bum_flows(struct flows_ctx *ctx, const struct nvo_net_view *net,
     bool tun_id_set = false;
     for (size_t i = 0; i < net->n_flood; i++) {
         uint32_t ofport;
-        if (!lookup(ctx, ctx->in->tunnel_ofports, net->flood[i], &ofport)) {
+        if (!tunnel_lookup(ctx, net, net->flood[i], &ofport)) {
             continue;
         }
         if (!tun_id_set) {

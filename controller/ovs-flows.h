@@ -14,7 +14,7 @@
  *
  * Cookies: 0x6e in the top byte marks a flow as nvo's; the next nibble says
  * what it belongs to (OVS_COOKIE_*) and the low 52 bits which one (port id,
- * VNI, or tunnel IPv4 address).  nvo only ever modifies or deletes flows
+ * VNI, tunnel IPv4 address, or a hash of a tunnel IPv6 address).  nvo only ever modifies or deletes flows
  * whose cookie carries the marker.
  *
  * Pure: no I/O, no globals. */
@@ -39,6 +39,8 @@ enum ovs_cookie_type {
     OVS_COOKIE_NETWORK = 2,     /* A network's flooding: VNI. */
     OVS_COOKIE_TUNNEL = 3,      /* A tunnel's classification: IPv4 (host
                                  * byte order). */
+    OVS_COOKIE_TUNNEL6 = 4,     /* The same toward an IPv6 VTEP: 52 bits of
+                                 * a hash of the address. */
 };
 
 /* Table numbers. */
@@ -61,7 +63,8 @@ ovs_cookie_is_nvo(uint64_t cookie)
 struct ovs_flows_input {
     const struct nvo_hv_view *view;
     const struct simap *iface_ofports;  /* VM iface name -> ofport. */
-    const struct simap *tunnel_ofports; /* Remote VTEP IP -> ofport. */
+    const struct simap *tunnel_ofports; /* Tunnel key (desired.h: VTEP IP,
+                                         * "geneve/IP", "gre/IP") -> ofport. */
 };
 
 /* Computes the flows 'in' calls for into 'out' (which is cleared first).

@@ -167,7 +167,7 @@ insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     struct smap ids = SMAP_INITIALIZER(&ids);
     smap_add(&ids, OVS_OWNER_KEY, OVS_OWNER_VALUE);
     if (w->tunnel) {
-        ovsrec_interface_set_type(iface, "vxlan");
+        ovsrec_interface_set_type(iface, w->type);
         struct smap options = SMAP_INITIALIZER(&options);
         smap_add(&options, "remote_ip", w->remote_ip);
         smap_add(&options, "key", "flow");
@@ -194,12 +194,12 @@ fix_tunnel(struct ovs_ovsdb *db, const struct ovsrec_interface *iface,
 {
     const char *rip = smap_get(&iface->options, "remote_ip");
     const char *key = smap_get(&iface->options, "key");
-    if (!strcmp(iface->type, "vxlan") && rip && !strcmp(rip, w->remote_ip)
+    if (!strcmp(iface->type, w->type) && rip && !strcmp(rip, w->remote_ip)
         && key && !strcmp(key, "flow")) {
         return false;
     }
     VLOG_INFO("%s: fixing tunnel port %s", db->name, w->name);
-    ovsrec_interface_set_type(iface, "vxlan");
+    ovsrec_interface_set_type(iface, w->type);
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "remote_ip", w->remote_ip);
     smap_add(&options, "key", "flow");
@@ -231,9 +231,9 @@ update_maps(struct ovs_ovsdb *db, const struct ovsrec_bridge *br,
             const struct ovs_port_want *w = shash_find_data(wants,
                                                             iface->name);
             const char *rip = smap_get(&iface->options, "remote_ip");
-            if (w && w->tunnel && !strcmp(iface->type, "vxlan") && rip
+            if (w && w->tunnel && !strcmp(iface->type, w->type) && rip
                 && !strcmp(rip, w->remote_ip)) {
-                simap_put(&tunnels, w->remote_ip, iface->ofport[0]);
+                simap_put(&tunnels, w->key, iface->ofport[0]);
             }
         }
     }

@@ -48,7 +48,11 @@ create_network(struct rest_call *c)
 
     if (!rest_json_string(c, "name", &rq.name)
         || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)
-        || !rest_json_string(c, "bum", &rq.bum)) {
+        || !rest_json_string(c, "bum", &rq.bum)
+        || !rest_json_string(c, "encap", &rq.encap)
+        || !rest_json_bool(c, "arp_responder", &rq.has_arp_responder,
+                           &rq.arp_responder)
+        || !rest_json_int(c, "mtu", &rq.has_mtu, &rq.mtu)) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);
@@ -63,7 +67,11 @@ patch_network(struct rest_call *c, const struct nvo_network *net)
 
     if (!rest_json_string(c, "bum", &rq.bum)
         || !rest_json_string(c, "name", &rq.name)
-        || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)) {
+        || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)
+        || !rest_json_string(c, "encap", &rq.encap)
+        || !rest_json_bool(c, "arp_responder", &rq.has_arp_responder,
+                           &rq.arp_responder)
+        || !rest_json_int(c, "mtu", &rq.has_mtu, &rq.mtu)) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 200);

@@ -91,7 +91,9 @@ create_port(struct rest_call *c)
         || !rest_json_string(c, "hypervisor", &rq.hypervisor)
         || !rest_json_string(c, "mac", &rq.mac)
         || !rest_json_string(c, "ip", &rq.ip)
-        || !rest_json_string(c, "iface", &rq.iface)) {
+        || !rest_json_string(c, "iface", &rq.iface)
+        || !rest_json_strings(c, "allowed_addresses", NVO_ALLOWED_MAX,
+                              (const char ***) &rq.allowed, &rq.n_allowed)) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);

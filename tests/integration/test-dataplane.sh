@@ -19,6 +19,11 @@
 #   spoofed frames, and frames with r2's MAC as source: none reaches r5 or
 #   r1, k2's bridge learns nothing from r6's port, the agent's counters
 #   (GET /v1/ports/ID) rise.
+# - "arp_responder": false floods requests again; "allowed_addresses" lets
+#   a port send from an allowed prefix, not from others.
+# - Geneve (gnv, VNI 7101: g1-g3) and GRE (gre, VNI 7102: e1-e3) networks
+#   on o1-o3 beside VXLAN red: tunnel ports of each type, ping matrix; a
+#   kernel hypervisor is refused from them (409 encap_unsupported).
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -261,6 +266,71 @@ port_drops $id 120
 [ -n "$c" ] && [ "$c" -ge 120 ] \
     && pass "GET /v1/ports/$id (r6, kernel): dropped_packets $c" \
     || fail "GET /v1/ports/$id (r6, kernel): no or low counter: $j"
+
+step "network \"arp_responder\": false floods requests again"
+st=$(lab_rest_status PATCH "/v1/networks/red?wait=1" '{"arp_responder":false}')
+[ "$st" = 200 ] || fail "PATCH red arp_responder false: $st"
+lab_vm_exec r1 ip neigh flush dev eth0
+cap_start "$(lab_ns o2)" ul0 "$(vxarp 0x0a470002)" off-o2
+out=$(lab_vm_exec r1 arping -c 1 -w 2 -I eth0 10.71.0.2 2>&1)
+n=$(cap_stop off-o2)
+[ "$n" -ge 1 ] && pass "responder off: r1's request reached o2 ($n)" \
+    || fail "responder off: r1's request did not reach o2"
+case $out in
+    *"[02:00:00:71:00:02]"*) pass "responder off: r2 itself answered" ;;
+    *) fail "responder off: no answer: $out" ;;
+esac
+st=$(lab_rest_status PATCH "/v1/networks/red?wait=1" '{"arp_responder":true}')
+[ "$st" = 200 ] || fail "PATCH red arp_responder true: $st"
+
+step "allowed_addresses: a port may also send from an allowed prefix"
+lab_vm_add o3 r7 02:00:00:71:00:07 10.71.0.7/24 || die "r7"
+j=$(lab_rest POST "/v1/ports?wait=1" '{"vm":"r7","network":"red","hypervisor":"o3","mac":"02:00:00:71:00:07","ip":"10.71.0.7","iface":"v-r7","allowed_addresses":["10.71.9.0/24"]}') \
+    || fail "POST r7 with allowed_addresses: $j"
+case $j in *'"allowed_addresses":["10.71.9.0/24"]'*) pass "port shows allowed_addresses" ;;
+    *) fail "port JSON lacks allowed_addresses: $j" ;; esac
+lab_vm_exec r7 ip addr add 10.71.9.7/24 dev eth0
+lab_vm_exec r7 ip addr add 10.71.8.7/24 dev eth0
+lab_vm_exec r1 ip route add 10.71.9.0/24 dev eth0
+lab_vm_exec r1 ip route add 10.71.8.0/24 dev eth0
+lab_vm_exec r7 ping -q -c 3 -i 0.2 -W 1 -I 10.71.9.7 10.71.0.1 >/dev/null 2>&1 \
+    && pass "r7 pings r1 from allowed 10.71.9.7" \
+    || fail "r7 cannot ping r1 from allowed 10.71.9.7"
+lab_vm_exec r7 ping -q -c 3 -i 0.2 -W 1 -I 10.71.8.7 10.71.0.1 >/dev/null 2>&1 \
+    && fail "r7 pings r1 from 10.71.8.7 (not allowed)" \
+    || pass "r7 cannot send from 10.71.8.7 (not allowed)"
+
+step "Geneve and GRE networks beside VXLAN on the same switches"
+lab_rest POST /v1/networks '{"name":"gnv","vni":7101,"encap":"geneve"}' >/dev/null \
+    || fail "POST geneve network"
+lab_rest POST /v1/networks '{"name":"gre","vni":7102,"encap":"gre"}' >/dev/null \
+    || fail "POST gre network"
+case $(lab_rest GET /v1/networks/gnv) in *'"encap":"geneve"'*) pass "GET shows encap geneve" ;;
+    *) fail "GET /v1/networks/gnv: $(lab_rest GET /v1/networks/gnv)" ;; esac
+for n in 1 2 3; do
+    lab_vm_add o$n g$n 02:00:00:73:00:0$n 10.73.0.$n/24 || die "g$n"
+    lab_vm_add o$n e$n 02:00:00:74:00:0$n 10.74.0.$n/24 || die "e$n"
+    lab_start_vm g$n gnv >/dev/null || fail "start g$n"
+    lab_start_vm e$n gre >/dev/null || fail "start e$n"
+done
+ports=$(lab_ovs_vsctl o1 list-ports br-int | tr '\n' ' ')
+for t in "nvgc0000234 geneve" "nvrc0000234 gre" "nvtc0000234 vxlan"; do
+    set -- $t
+    ty=$(lab_ovs_vsctl o1 get Interface "$1" type 2>/dev/null)
+    [ "$ty" = "$2" ] && pass "o1 has $2 tunnel port $1 toward o2" \
+        || fail "o1: tunnel $1 type '$ty', want $2 (ports: $ports)"
+done
+lab_ping_matrix g1 g2 g3 e1 e2 e3 r1 r2 r3 \
+    && pass "ping matrix over Geneve, GRE and VXLAN" || fail "ping matrix over Geneve/GRE"
+lab_vm_add k1 g4 02:00:00:73:00:04 10.73.0.4/24 || die "g4"
+for net in gnv gre; do
+    st=$(lab_rest_status POST /v1/ports "{\"vm\":\"g4\",\"network\":\"$net\",\"hypervisor\":\"k1\",\"mac\":\"02:00:00:73:00:04\",\"iface\":\"v-g4\"}")
+    body=$(lab_rest POST /v1/ports "{\"vm\":\"g4\",\"network\":\"$net\",\"hypervisor\":\"k1\",\"mac\":\"02:00:00:73:00:04\",\"iface\":\"v-g4\"}" 2>&1)
+    case "$st $body" in
+        409*encap_unsupported*) pass "kernel hypervisor refused from $net: 409" ;;
+        *) fail "kernel hypervisor in $net: $st $body" ;;
+    esac
+done
 
 if [ $FAILS = 0 ]; then echo "PASS: test-dataplane"; exit 0; fi
 echo "FAILED: $FAILS check(s)"

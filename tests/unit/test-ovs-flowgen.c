@@ -4,6 +4,7 @@
  * OpenFlow 1.3 encode and decode. */
 #include <config.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,8 @@
 #include "controller/ovs-flows-portsec.h"
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
+#include "controller/ovs-tunnels.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "packets.h"
@@ -239,6 +242,72 @@ test_flow_count(void **state)
     assert_int_equal(with - without, 2 * 4 + 2 * 2 + 2);
 }
 
+/* A Geneve network and a VXLAN one on the same switch, toward the same
+ * VTEP: one tunnel port per (VTEP, encapsulation), each network's flows on
+ * its own. */
+static void
+test_mixed_encaps(void **state)
+{
+    struct fixture *f = *state;
+    nvo_model_set_encap(f->m, f->red, NVO_ENCAP_GENEVE, 10);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, NULL, NULL, NULL,
+                                            NULL, 0);
+    assert_int_equal(v->n_tunnels, 2);
+    assert_string_equal(v->tunnels[0], "192.0.2.12");
+    assert_string_equal(v->tunnels[1], "geneve/192.0.2.12");
+
+    struct shash wants = SHASH_INITIALIZER(&wants);
+    ovs_ports_want_compute(v, &wants);
+    const struct ovs_port_want *w = shash_find_data(&wants, "nvgc000020c");
+    assert_non_null(w);
+    assert_string_equal(w->type, "geneve");
+    assert_string_equal(w->remote_ip, "192.0.2.12");
+    w = shash_find_data(&wants, "nvtc000020c");
+    assert_non_null(w);
+    assert_string_equal(w->type, "vxlan");
+    ovs_ports_want_clear(&wants);
+    shash_destroy(&wants);
+    nvo_hv_view_destroy(v);
+
+    simap_put(&f->tunnels, "geneve/192.0.2.12", 20);
+    char *got = flows(f, OVS_TABLE_DMAC, 100, NULL);
+    /* red (0x64) tunnels to vm12 through the Geneve port, blue (0xc8)
+     * to vm14 through the VXLAN one. */
+    assert_non_null(strstr(got, "reg0=0,metadata=0x64,dl_dst=02:00:00:00:00:12"
+                           " cookie=0x6e1000000000000c actions=set_field:"
+                           "0x64->tun_id,output:20\n"));
+    assert_non_null(strstr(got, "reg0=0,metadata=0xc8,dl_dst=02:00:00:00:00:14"
+                           " cookie=0x6e1000000000000e actions=set_field:"
+                           "0xc8->tun_id,output:10\n"));
+    free(got);
+    got = flows(f, OVS_TABLE_CLASSIFY, 100, NULL);
+    assert_non_null(strstr(got, "tun_id=0x64,in_port=20 "));
+    assert_non_null(strstr(got, "tun_id=0xc8,in_port=10 "));
+    assert_null(strstr(got, "tun_id=0x64,in_port=10 "));
+    free(got);
+}
+
+/* Tunnel port names: IPv4 in hex, IPv6 hashed, both within IFNAMSIZ. */
+static void
+test_tunnel_names(void **state OVS_UNUSED)
+{
+    char name[OVS_TUNNEL_NAME_SIZE];
+    assert_int_equal(ovs_tunnel_name("192.0.2.12", name), 0);
+    assert_string_equal(name, "nvtc000020c");
+    assert_int_equal(ovs_tunnel_name("gre/192.0.2.12", name), 0);
+    assert_string_equal(name, "nvrc000020c");
+    assert_int_equal(ovs_tunnel_name("2001:db8::12", name), 0);
+    assert_int_equal(strlen(name), 15);
+    assert_int_equal(strncmp(name, "nvt6", 4), 0);
+    char other[OVS_TUNNEL_NAME_SIZE];
+    assert_int_equal(ovs_tunnel_name("2001:db8::13", other), 0);
+    assert_string_not_equal(name, other);
+    assert_int_equal(ovs_tunnel_name("geneve/2001:db8::12", other), 0);
+    assert_int_equal(strncmp(other, "nvg6", 4), 0);
+    assert_int_equal(ovs_tunnel_name("bogus/192.0.2.1", name), -EINVAL);
+    assert_int_equal(ovs_tunnel_name("not-an-ip", name), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -250,6 +319,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_port_security, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mixed_encaps, setup, teardown),
+        cmocka_unit_test(test_tunnel_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
