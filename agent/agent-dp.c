@@ -274,6 +274,9 @@ port_drops_cb(void *hb_, int64_t port_id, uint64_t packets)
 void
 agent_dp_counters(struct agent_dp *dp, Nvo__Heartbeat *hb)
 {
+    if (dp->kind != AGENT_DP_OVS) {
+        hb->underlay_mtu = kdp_underlay_mtu(dp->local);
+    }
     if (dp->sec) {
         int error = kdp_sec_port_drops(dp->sec, port_drops_cb, hb);
         if (error) {

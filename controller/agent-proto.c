@@ -68,6 +68,7 @@ encode_net(const struct nvo_net_view *nv)
     n->service_node_ip = xstrdup(nv->service_node_ip
                                  ? nv->service_node_ip : "");
     n->arp_responder = nv->arp_responder;
+    n->mtu = nv->mtu;
     n->n_locals = nv->n_locals;
     n->locals = xmalloc((nv->n_locals ? nv->n_locals : 1)
                         * sizeof *n->locals);

@@ -576,6 +576,8 @@ agent_server_remove(struct agent_server *s, int64_t hv_id)
     free(hv);
 }
 
+static const Nvo__Message *last_heartbeat(const struct as_hv *);
+
 void
 agent_server_status(struct agent_server *s, int64_t hv_id,
                     struct nvo_sb_status *st)
@@ -595,6 +597,8 @@ agent_server_status(struct agent_server *s, int64_t hv_id,
     const struct agent_session *ss = &hv->conn->session;
     st->state = (ss->state == AGENT_S_ACTIVE ? NVO_SB_CONNECTED
                  : NVO_SB_SYNCING);
+    const Nvo__Message *hb = last_heartbeat(hv);
+    st->underlay_mtu = hb ? hb->heartbeat->underlay_mtu : 0;
     if (ss->n_ack_errors) {
         snprintf(st->detail, sizeof st->detail, "agent %s: %"PRIu64
                  " errors, last: %.60s", ss->peer, ss->n_ack_errors,

@@ -186,6 +186,7 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     nv->bum = net->bum;
     nv->arp_responder = net->arp_responder;
     nv->encap = net->encap;
+    nv->mtu = net->mtu;
 
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
@@ -455,6 +456,7 @@ nvo_net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
     }
     if (a->net_id != b->net_id || a->vni != b->vni || a->bum != b->bum
         || a->arp_responder != b->arp_responder || a->encap != b->encap
+        || a->mtu != b->mtu
         || strcmp(a->name, b->name)
         || !nullable_streq(a->service_node_ip, b->service_node_ip)
         || a->n_locals != b->n_locals || a->n_remotes != b->n_remotes

@@ -72,6 +72,7 @@ struct nvo_net_view {
     enum nvo_bum_mode bum;
     bool arp_responder;         /* Answer ARP for known addresses locally. */
     enum nvo_encap encap;       /* Tunnel type toward its VTEPs. */
+    int mtu;                    /* The VMs' MTU; 0: not set. */
     char *service_node_ip;      /* Service-node mode with one alive; else NULL. */
     struct nvo_local_port *locals;
     size_t n_locals;

@@ -392,6 +392,7 @@ ovs_hv_get_status(const struct ovs_hv *hv, struct nvo_sb_status *st)
         snprintf(st->detail, sizeof st->detail, "unusable OVSDB remote");
         return;
     }
+    st->underlay_mtu = ovs_ovsdb_underlay_mtu(hv->db);
     st->state = sb_state(hv->state);
 
     const char *problem = ovs_ovsdb_problem(hv->db);

@@ -47,6 +47,7 @@ add_columns(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_error);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_mtu);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_target);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_connection_mode);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_external_ids);
@@ -410,6 +411,34 @@ const struct simap *
 ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *db)
 {
     return &db->tunnel_ofports;
+}
+
+uint32_t
+ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *db)
+{
+    const struct ovsrec_open_vswitch *ovs
+        = ovsrec_open_vswitch_first(db->loop.idl);
+    int64_t mtu = 0;
+    for (size_t i = 0; ovs && i < ovs->n_bridges; i++) {
+        const struct ovsrec_bridge *br = ovs->bridges[i];
+        if (!strcmp(br->name, OVS_BRIDGE)) {
+            continue;
+        }
+        for (size_t j = 0; j < br->n_ports; j++) {
+            const struct ovsrec_port *port = br->ports[j];
+            for (size_t k = 0; k < port->n_interfaces; k++) {
+                const struct ovsrec_interface *iface = port->interfaces[k];
+                if ((!iface->type[0] || !strcmp(iface->type, "system")
+                     || !strcmp(iface->type, "internal")
+                     || !strcmp(iface->type, "dpdk"))
+                    && iface->n_mtu && iface->mtu[0] > 0
+                    && (!mtu || iface->mtu[0] < mtu)) {
+                    mtu = iface->mtu[0];
+                }
+            }
+        }
+    }
+    return mtu;
 }
 
 const char *

@@ -108,6 +108,17 @@ rest_networks(struct rest_call *c)
     } else if (rest_method_is(c, "DELETE")) {
         delete_network(c, net);
     } else {
-        rest_reply_json(c, 200, rest_network_json(net));
+        json_t *j = rest_network_json(net);
+        if (net->mtu) {
+            /* Whether every member's underlay carries the VMs' MTU. */
+            struct nvo_mtu_check mc;
+            nvo_ctl_mtu_check(c->ctl, net, &mc);
+            json_object_set_new(j, "mtu_check", json_pack(
+                "{s:i,s:b,s:s,s:s}", "required_underlay_mtu", mc.required,
+                "ok", mc.ok, "too_small", ds_cstr(&mc.too_small),
+                "unknown", ds_cstr(&mc.unknown)));
+            nvo_mtu_check_destroy(&mc);
+        }
+        rest_reply_json(c, 200, j);
     }
 }

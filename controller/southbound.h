@@ -41,6 +41,7 @@ struct nvo_sb_status {
     int64_t confirmed_at_ms;    /* Loop time (uv_now) of the last
                                  * confirmation, 0 if none (set by ctl). */
     int64_t n_flows;            /* OVS: nvo flows installed, -1 if unknown. */
+    uint32_t underlay_mtu;      /* MTU where its tunnels leave; 0: unknown. */
 };
 
 struct nvo_hv_view;

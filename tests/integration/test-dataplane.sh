@@ -24,6 +24,9 @@
 # - Geneve (gnv, VNI 7101: g1-g3) and GRE (gre, VNI 7102: e1-e3) networks
 #   on o1-o3 beside VXLAN red: tunnel ports of each type, ping matrix; a
 #   kernel hypervisor is refused from them (409 encap_unsupported).
+# - "mtu": with k2's underlay at 1400, red's mtu 1400 (1450 with VXLAN)
+#   is reported not carried (GET /v1/networks/red mtu_check, /metrics),
+#   kernel VTEPs size their VXLAN device from it; fixed when k2 is back.
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -331,6 +334,40 @@ for net in gnv gre; do
         *) fail "kernel hypervisor in $net: $st $body" ;;
     esac
 done
+
+step "network \"mtu\": the underlay of every member is checked"
+lab_hv_exec k2 ip link set ul0 mtu 1400
+st=$(lab_rest_status PATCH "/v1/networks/red?wait=1" '{"mtu":1400}')
+[ "$st" = 200 ] || fail "PATCH red mtu 1400: $st"
+mtu_check() {
+    lab_rest GET /v1/networks/red | python3 -c 'import json, sys
+c = json.load(sys.stdin).get("mtu_check", {})
+print(c.get("ok"), c.get("required_underlay_mtu"), c.get("too_small"), "|", c.get("unknown"))'
+}
+i=0
+until [ "$(mtu_check)" = "False 1450 k2 (1400) | " ]; do
+    i=$((i + 1)); [ $i -gt 50 ] && break
+    sleep 0.2
+done
+mc=$(mtu_check)
+[ "$mc" = "False 1450 k2 (1400) | " ] \
+    && pass "mtu 1400 needs 1450: k2's underlay (1400) is too small, the others carry it" \
+    || fail "mtu check with k2 at 1400: '$mc'"
+lab_rest GET /metrics | grep -q '^nvo_network_mtu_ok{network="red"} 0$' \
+    && pass "/metrics: nvo_network_mtu_ok{network=\"red\"} 0" \
+    || fail "/metrics lacks nvo_network_mtu_ok for red: $(lab_rest GET /metrics | grep mtu_ok)"
+lab_hv_exec k1 ip link show dev nvx7001 | grep -q "mtu 1400 " \
+    && pass "k1's VXLAN device follows the network's mtu (1400)" \
+    || fail "k1's nvx7001: $(lab_hv_exec k1 ip link show dev nvx7001)"
+lab_hv_exec k2 ip link set ul0 mtu 1600
+i=0
+until [ "$(mtu_check)" = "True 1450  | " ]; do
+    i=$((i + 1)); [ $i -gt 50 ] && break
+    sleep 0.2
+done
+mc=$(mtu_check)
+[ "$mc" = "True 1450  | " ] && pass "k2's underlay back at 1600: red's mtu fits everywhere" \
+    || fail "mtu check with k2 at 1600: '$mc'"
 
 if [ $FAILS = 0 ]; then echo "PASS: test-dataplane"; exit 0; fi
 echo "FAILED: $FAILS check(s)"
