@@ -44,7 +44,8 @@ usage(void)
 {
     printf("\
 nvo-agent: nvo's agent on kernel hypervisors and service nodes\n\
-usage: nvo-agent --controller=tcp:IP:PORT|ssl:IP:PORT --name=NAME --tunnel-ip=IP\n\
+usage: nvo-agent --controller=tcp:IP:PORT|ssl:IP:PORT --name=NAME\n\
+                 --tunnel-ip=IP\n\
                  [--dataplane=kernel|ovs|auto] [--role=hypervisor|service-node]\n\
                  [OPTIONS]\n\
 \n\

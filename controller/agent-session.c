@@ -164,9 +164,9 @@ send_snapshot(struct agent_session *s, const struct nvo_hv_view *view)
     s->sync_seq = s->seq;
     push_inflight(s, s->seq, view->revision);
     s->state = AGENT_S_SYNCING;
-    VLOG_INFO("%s: agent %s: sending snapshot seq %"PRIu64" (revision "
-              "%"PRId64", %zu networks)", s->peer, s->name, s->seq,
-              view->revision, view->n_nets);
+    VLOG_INFO_RL(&hello_rl, "%s: agent %s: sending snapshot seq %"PRIu64
+                 " (revision %"PRId64", %zu networks)", s->peer, s->name,
+                 s->seq, view->revision, view->n_nets);
     send_msg(s, agent_proto_snapshot(view, s->seq));
 }
 
@@ -287,9 +287,9 @@ handle_hello(struct agent_session *s, const Nvo__Hello *h)
     s->dataplane = h->dataplane;
     s->role = h->role;
     s->hello_revision = h->last_revision;
-    VLOG_INFO_RL(&hello_rl, "%s: hello from agent %s (nvo-agent %s, tunnel IP %s, last "
-              "revision %"PRId64")", s->peer, s->name, s->software_version,
-              s->tunnel_ip, s->hello_revision);
+    VLOG_INFO_RL(&hello_rl, "%s: hello from agent %s (nvo-agent %s, tunnel "
+                 "IP %s, last revision %"PRId64")", s->peer, s->name,
+                 s->software_version, s->tunnel_ip, s->hello_revision);
     s->ops->hello(s->aux, h);
     if (s->state == AGENT_S_HELLO_WAIT) {
         agent_session_wait(s, "hypervisor not registered");
@@ -331,8 +331,8 @@ handle_ack(struct agent_session *s, const Nvo__Ack *ack)
     }
     if (s->state == AGENT_S_SYNCING && s->acked >= s->sync_seq) {
         s->state = AGENT_S_ACTIVE;
-        VLOG_INFO("%s: agent %s in sync at seq %"PRIu64, s->peer, s->name,
-                  s->acked);
+        VLOG_INFO_RL(&hello_rl, "%s: agent %s in sync at seq %"PRIu64,
+                     s->peer, s->name, s->acked);
     }
     for (size_t i = 0; i < s->n_inflight; i++) {
         if (s->inflight[i].revision == revision) {

@@ -204,6 +204,14 @@ ovs_hv_destroy(struct ovs_hv *hv)
 }
 
 void
+ovs_hv_resync(struct ovs_hv *hv)
+{
+    if (hv->ofc) {
+        ovs_ofctrl_resync(hv->ofc);
+    }
+}
+
+void
 ovs_hv_set_view(struct ovs_hv *hv, struct nvo_hv_view *view)
 {
     bool reconnect = !nullable_string_is_equal(view->ovsdb,

@@ -26,6 +26,10 @@ void ovs_hv_destroy(struct ovs_hv *);
  * changed. */
 void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);
 
+/* Re-dumps the switch's nvo flows and repairs the difference (see
+ * ovs_ofctrl_resync()). */
+void ovs_hv_resync(struct ovs_hv *);
+
 void ovs_hv_run(struct ovs_hv *);
 void ovs_hv_wait(struct ovs_hv *);
 

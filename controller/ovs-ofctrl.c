@@ -15,6 +15,7 @@
  *       bundle, log (rate-limited) --> S_BACKOFF
  *   S_BACKOFF --(backoff expired: 1 s doubling to 8 s)--> re-dump
  *       --> S_DUMPING
+ *   S_SYNCED --(ovs_ofctrl_resync(): audit repair)--> re-dump --> S_DUMPING
  *   any --(connection lost or reconnected)--> S_DISCONNECTED
  *
  * Independently of these states, while connected, a flow-stats request for
@@ -594,6 +595,15 @@ ovs_ofctrl_retry_now(struct ovs_ofctrl *ofc)
      * rconn is waiting out a backoff. */
     if (!strcmp(rconn_get_state(ofc->rconn), "BACKOFF")) {
         rconn_connect(ofc->rconn, ofc->target, ofc->name);
+    }
+}
+
+void
+ovs_ofctrl_resync(struct ovs_ofctrl *ofc)
+{
+    if (ofc->state == S_SYNCED && rconn_is_connected(ofc->rconn)) {
+        VLOG_INFO("%s: resync requested: dumping flows again", ofc->name);
+        send_dump(ofc);
     }
 }
 

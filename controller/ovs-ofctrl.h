@@ -43,6 +43,12 @@ bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
  * backoff (1 s, then more) would otherwise delay the first sync. */
 void ovs_ofctrl_retry_now(struct ovs_ofctrl *);
 
+/* In sync: forgets what it believes the switch holds, dumps nvo's flows
+ * again and sends the difference to the desired set (S_SYNCED -->
+ * S_DUMPING), repairing flows someone else changed or deleted.  Elsewhere
+ * a no-op: a reconciliation is under way already. */
+void ovs_ofctrl_resync(struct ovs_ofctrl *);
+
 /* The tag of the latest desired set the switch is known to hold (its
  * bundle committed and a barrier after it answered), or 0 if none since
  * the last (re)connection. */

@@ -36,6 +36,7 @@ struct sb_op {
     struct ovs_list node;       /* In ovs_sb.mailbox. */
     int64_t hv_id;
     struct nvo_hv_view *view;   /* Owned; NULL: remove 'hv_id'. */
+    bool resync;                /* With view NULL: resync, not remove. */
 };
 
 struct sb_confirm {
@@ -130,7 +131,11 @@ sb_take_mail(struct ovs_sb *sb)
     struct sb_op *op;
     LIST_FOR_EACH_POP (op, node, &mail) {
         struct sb_hv *h = sb_hv_find(sb, op->hv_id);
-        if (op->view) {
+        if (op->resync) {
+            if (h) {
+                ovs_hv_resync(h->hv);
+            }
+        } else if (op->view) {
             if (h) {
                 ovs_hv_set_view(h->hv, op->view);
             } else {
@@ -297,11 +302,13 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
 }
 
 static void
-sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view)
+sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view,
+        bool resync)
 {
     struct sb_op *op = xmalloc(sizeof *op);
     op->hv_id = hv_id;
     op->view = view;
+    op->resync = resync;
     ovs_mutex_lock(&sb->mutex);
     ovs_list_push_back(&sb->mailbox, &op->node);
     ovs_mutex_unlock(&sb->mutex);
@@ -311,13 +318,19 @@ sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view)
 void
 ovs_sb_set(struct ovs_sb *sb, struct nvo_hv_view *view)
 {
-    sb_post(sb, view->hv_id, view);
+    sb_post(sb, view->hv_id, view, false);
+}
+
+void
+ovs_sb_resync(struct ovs_sb *sb, int64_t hv_id)
+{
+    sb_post(sb, hv_id, NULL, true);
 }
 
 void
 ovs_sb_remove(struct ovs_sb *sb, int64_t hv_id)
 {
-    sb_post(sb, hv_id, NULL);
+    sb_post(sb, hv_id, NULL, false);
 
     /* Its status goes now, so GET no longer shows it. */
     ovs_mutex_lock(&sb->mutex);
@@ -440,6 +453,12 @@ ovs_sb_class_port_drops(struct nvo_sb *sb, int64_t port_id,
 }
 
 static void
+ovs_sb_class_resync(struct nvo_sb *sb, int64_t hv_id)
+{
+    ovs_sb_resync(ovs_sb_cast(sb), hv_id);
+}
+
+static void
 ovs_sb_class_destroy(struct nvo_sb *sb)
 {
     ovs_sb_destroy(ovs_sb_cast(sb));
@@ -451,6 +470,7 @@ static const struct nvo_sb_class ovs_sb_class = {
     .remove = ovs_sb_class_remove,
     .status = ovs_sb_class_status,
     .port_drops = ovs_sb_class_port_drops,
+    .resync = ovs_sb_class_resync,
     .destroy = ovs_sb_class_destroy,
 };
 

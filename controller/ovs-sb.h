@@ -23,6 +23,11 @@ struct ovs_sb *ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm,
  * view->ovsdb if new or changed).  Takes ownership of 'view'. */
 void ovs_sb_set(struct ovs_sb *, struct nvo_hv_view *view);
 
+/* Has hypervisor 'hv_id' re-read what its switch holds and repair any
+ * difference with its desired state (a drift audit's repair): flows are
+ * dumped again and diffed, as after a reconnection.  Asynchronous. */
+void ovs_sb_resync(struct ovs_sb *, int64_t hv_id);
+
 /* Forgets hypervisor 'hv_id' and closes its connections. */
 void ovs_sb_remove(struct ovs_sb *, int64_t hv_id);
 

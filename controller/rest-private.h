@@ -8,6 +8,8 @@
  *   rest-ports.c        /v1/ports
  *   rest-tools.c        operator endpoints: routing of the ones below
  *   rest-status.c       /v1/status
+ *   rest-audit.c        /v1/audit (drift audit; ovs-audit.c per switch)
+ *   rest-trace.c        /v1/trace (a frame's path per the desired state)
  *   metrics.c           /metrics counters and Prometheus text
  *
  * Handlers answer GETs from the model and hand writes to the service layer
@@ -96,6 +98,13 @@ bool rest_check_method(struct rest_call *c, const char *allow);
  * (then it has answered). */
 bool rest_tools_route(struct rest_call *c, const char *path);
 void rest_status(struct rest_call *c);
+void rest_audit_get(struct rest_call *c);
+void rest_audit_repair(struct rest_call *c);
+void rest_trace(struct rest_call *c);
+/* The hypervisor whose tunnel IP is 'ip', or NULL (borrowed). */
+struct nvo_model;
+const struct nvo_hypervisor *rest_hv_by_tunnel_ip(const struct nvo_model *,
+                                                  const char *ip);
 
 /* Resource handlers: route on method and c->item. */
 void rest_networks(struct rest_call *c);

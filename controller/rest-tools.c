@@ -3,6 +3,9 @@
  *
  *   GET /v1/status         rest-status.c
  *   GET /v1/openapi.json   doc/openapi.json, compiled in (rest-embed.h)
+ *   GET /v1/audit          rest-audit.c: drift of every hypervisor
+ *   POST /v1/audit/repair  the same, then resync those that drifted
+ *   GET /v1/trace          rest-trace.c: a frame's path
  *   GET /                  controller/topology.html, compiled in: the
  *                          read-only topology page (polls /v1/status and
  *                          /v1/ports; no external assets)
@@ -12,6 +15,7 @@
 
 #include <string.h>
 
+#include "controller/model.h"
 #include "controller/rest-embed.h"
 
 struct tools_route {
@@ -38,7 +42,22 @@ static const struct tools_route tools_routes[] = {
     { "/", "GET", serve_topology },
     { "/v1/status", "GET", rest_status },
     { "/v1/openapi.json", "GET", serve_openapi },
+    { "/v1/audit", "GET", rest_audit_get },
+    { "/v1/audit/repair", "POST", rest_audit_repair },
+    { "/v1/trace", "GET", rest_trace },
 };
+
+const struct nvo_hypervisor *
+rest_hv_by_tunnel_ip(const struct nvo_model *m, const char *ip)
+{
+    const struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
+        if (!strcmp(hv->tunnel_ip, ip)) {
+            return hv;
+        }
+    }
+    return NULL;
+}
 
 bool
 rest_tools_route(struct rest_call *c, const char *path)

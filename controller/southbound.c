@@ -1,6 +1,7 @@
 #include <config.h>
 #include "controller/southbound.h"
 
+#include <errno.h>
 #include <string.h>
 
 const char *
@@ -40,6 +41,16 @@ bool
 nvo_sb_port_drops(struct nvo_sb *sb, int64_t port_id, uint64_t *packets)
 {
     return sb && sb->class->port_drops(sb, port_id, packets);
+}
+
+int
+nvo_sb_resync(struct nvo_sb *sb, int64_t hv_id)
+{
+    if (!sb->class->resync) {
+        return -EOPNOTSUPP;
+    }
+    sb->class->resync(sb, hv_id);
+    return 0;
 }
 
 void

@@ -66,6 +66,11 @@ struct nvo_sb_class {
      * hypervisor reported that port. */
     bool (*port_drops)(struct nvo_sb *, int64_t port_id, uint64_t *packets);
 
+    /* Optional (NULL: unsupported): has hypervisor 'hv_id' re-read what it
+     * holds and repair any difference with its desired state (a drift
+     * audit's repair).  Asynchronous. */
+    void (*resync)(struct nvo_sb *, int64_t hv_id);
+
     /* Closes every connection (hypervisors keep forwarding with what they
      * have) and frees the southbound, possibly once the loop has closed
      * its handles.  Makes no callback afterwards. */
@@ -86,5 +91,7 @@ void nvo_sb_destroy(struct nvo_sb *sb);
 /* False for a NULL 'sb'. */
 bool nvo_sb_port_drops(struct nvo_sb *sb, int64_t port_id,
                        uint64_t *packets);
+/* Returns -EOPNOTSUPP if 'sb''s class cannot resync, else 0. */
+int nvo_sb_resync(struct nvo_sb *sb, int64_t hv_id);
 
 #endif /* controller/southbound.h */

@@ -2,7 +2,10 @@
 # topology page, audit, trace) served beside the REST API.
 controller_libnvoctl_a_SOURCES += \
 	controller/rest-tools.c controller/rest-embed.h \
-	controller/rest-status.c
+	controller/rest-status.c \
+	controller/rest-audit.c \
+	controller/rest-trace.c \
+	controller/ovs-audit.c controller/ovs-audit.h
 
 # Documents served from the binary (controller/gen-embed.sh): the OpenAPI
 # description of the REST API (GET /v1/openapi.json) and the topology page

@@ -194,7 +194,8 @@ nvo_tls_ctx_refresh(struct nvo_tls_ctx *tc)
     SSL_CTX_free(tc->ctx);
     tc->ctx = ctx;
     tc->generation++;
-    VLOG_INFO("PKI files changed: new connections use %s", tc->pki.certificate);
+    VLOG_INFO("PKI files changed: new connections use %s",
+              tc->pki.certificate);
     return true;
 }
 

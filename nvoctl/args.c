@@ -43,8 +43,8 @@ static const struct nvoctl_cmd cmds[] = {
     { "audit", NULL, NVOCTL_AUDIT, 0, 0, false,
       NVOCTL_OPT_REPAIR | NVOCTL_OPT_WAIT, "audit [--repair [--wait]]" },
     { "trace", NULL, NVOCTL_TRACE, 0, 0, false,
-      NVOCTL_OPT_FROM | NVOCTL_OPT_TO | NVOCTL_OPT_CHECK,
-      "trace --from=VM --to=MAC|IP [--check]" },
+      NVOCTL_OPT_FROM | NVOCTL_OPT_TO | NVOCTL_OPT_CHECK | NVOCTL_OPT_SRC_MAC,
+      "trace --from=VM|PORT-ID --to=MAC|IP [--src-mac=MAC] [--check]" },
 };
 
 const struct nvoctl_cmd *
@@ -57,7 +57,7 @@ nvoctl_cmds(size_t *n)
 enum opt_id {
     O_URL, O_TOKEN, O_CA_CERT, O_FORMAT, O_WAIT, O_TIMEOUT, O_HELP,
     O_VERSION, O_NETWORK, O_HYPERVISOR, O_BUM, O_ROLE, O_OVSDB, O_IP,
-    O_FROM, O_TO, O_CHECK, O_REPAIR,
+    O_FROM, O_TO, O_CHECK, O_REPAIR, O_SRC_MAC,
 };
 
 struct opt {
@@ -85,6 +85,7 @@ static const struct opt opts[] = {
     { "to", O_TO, true },
     { "check", O_CHECK, false },
     { "repair", O_REPAIR, false },
+    { "src-mac", O_SRC_MAC, true },
 };
 
 static char *
@@ -161,6 +162,7 @@ set_opt(struct nvoctl_args *a, const struct opt *o, const char *val,
     case O_TO: a->to = val; a->seen |= NVOCTL_OPT_TO; break;
     case O_CHECK: a->check = true; a->seen |= NVOCTL_OPT_CHECK; break;
     case O_REPAIR: a->repair = true; a->seen |= NVOCTL_OPT_REPAIR; break;
+    case O_SRC_MAC: a->src_mac = val; a->seen |= NVOCTL_OPT_SRC_MAC; break;
     }
     return 0;
 }
@@ -171,7 +173,7 @@ opt_bit_name(unsigned int bit)
 {
     static const char *const names[] = {
         "--network", "--hypervisor", "--bum", "--role", "--ovsdb", "--ip",
-        "--from", "--to", "--check", "--repair", "--wait",
+        "--from", "--to", "--check", "--repair", "--wait", "--src-mac",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (bit == 1u << i) {

@@ -44,7 +44,7 @@ struct nvoctl_args {
     bool help, version;
     /* Command options (each command says which it takes). */
     const char *network, *hypervisor, *bum, *role, *ovsdb, *ip;
-    const char *from, *to;
+    const char *from, *to, *src_mac;
     bool check, repair;
     unsigned int seen;          /* NVOCTL_OPT_* bits given. */
 
@@ -69,6 +69,7 @@ enum {
     NVOCTL_OPT_CHECK = 1 << 8,
     NVOCTL_OPT_REPAIR = 1 << 9,
     NVOCTL_OPT_WAIT = 1 << 10,
+    NVOCTL_OPT_SRC_MAC = 1 << 11,
 };
 
 /* What a command does, looked up by its words. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nvoctl/args.h"
 #include "nvoctl/http.h"
@@ -28,9 +29,7 @@ usage(FILE *f)
     fprintf(f, "usage: nvoctl [OPTIONS] COMMAND [ARGS...]\n"
             "The operator's tool for nvo-controller (REST only).\n\nCommands:\n");
     for (size_t i = 0; i < n; i++) {
-        if (cmds[i].id != NVOCTL_AUDIT && cmds[i].id != NVOCTL_TRACE) {
-            fprintf(f, "  %s\n", cmds[i].synopsis);
-        }
+        fprintf(f, "  %s\n", cmds[i].synopsis);
     }
     fprintf(f,
 "\nOPTIONS\n"
@@ -48,7 +47,7 @@ usage(FILE *f)
 "\nEXIT STATUS\n"
 "  0 done   1 the controller answered an error   2 usage\n"
 "  3 could not talk to the controller   4 --wait: committed but not\n"
-"  confirmed in time\n");
+"  confirmed in time   5 audit found drift / trace --check differs\n");
 }
 
 static int
@@ -538,6 +537,330 @@ cmd_status(struct ctx *c)
     return 0;
 }
 
+/* What an audit item belongs to: "VM r1 in red", "network red", "tunnel
+ * to hv2", "pipeline".  Caller frees. */
+static char *
+audit_owner(const json_t *it)
+{
+    const char *vm = json_string_value(json_object_get(it, "vm"));
+    const char *net = json_string_value(json_object_get(it, "network"));
+    const char *thv = json_string_value(json_object_get(it,
+                                                        "tunnel_to_hypervisor"));
+    const char *tip = json_string_value(json_object_get(it, "tunnel_to"));
+    const char *owner = json_string_value(json_object_get(it, "owner"));
+    json_t *pid = json_object_get(it, "port_id");
+    const char *kind = json_string_value(json_object_get(it, "kind"));
+    if (vm) {
+        return xasprintf_("VM %s in %s (port %" JSON_INTEGER_FORMAT ")", vm,
+                          net ? net : "?", json_integer_value(pid));
+    } else if (pid) {
+        return xasprintf_("port %" JSON_INTEGER_FORMAT " (gone)",
+                          json_integer_value(pid));
+    } else if (net) {
+        return xasprintf_("network %s", net);
+    } else if (thv || tip) {
+        return xasprintf_("tunnel to %s", thv ? thv : tip);
+    } else if (owner) {
+        return xasprintf_("%s", owner);
+    }
+    return xasprintf_("%s", kind && !strcmp(kind, "foreign")
+                            ? "not nvo's (left alone)" : "-");
+}
+
+/* Prints an audit answer; returns whether it found drift. */
+static bool
+print_audit(struct ctx *c, const json_t *audit)
+{
+    const json_t *hvs = json_object_get(audit, "hypervisors");
+    size_t i, n_audited = 0, n_drift = 0;
+    const json_t *h;
+    json_array_foreach (hvs, i, h) {
+        const char *name = json_string_value(json_object_get(h, "name"));
+        const char *dp = json_string_value(json_object_get(h, "dataplane"));
+        if (!json_is_true(json_object_get(h, "audited"))) {
+            fprintf(c->out, "%s (%s): not audited: %s\n", name, dp,
+                    json_string_value(json_object_get(h, "reason")));
+            continue;
+        }
+        n_audited++;
+        bool drift = json_is_true(json_object_get(h, "drift"));
+        n_drift += drift;
+        json_t *fl = json_object_get(h, "flows");
+        fprintf(c->out, "%s (%s): %s: %" JSON_INTEGER_FORMAT " nvo flows "
+                "desired, %" JSON_INTEGER_FORMAT " held, %"
+                JSON_INTEGER_FORMAT " foreign; %" JSON_INTEGER_FORMAT
+                " missing, %" JSON_INTEGER_FORMAT " extra, %"
+                JSON_INTEGER_FORMAT " different%s%s\n",
+                name, dp, drift ? "DRIFT" : "in sync",
+                json_integer_value(json_object_get(fl, "desired")),
+                json_integer_value(json_object_get(fl, "actual")),
+                json_integer_value(json_object_get(fl, "foreign")),
+                json_integer_value(json_object_get(h, "missing")),
+                json_integer_value(json_object_get(h, "extra")),
+                json_integer_value(json_object_get(h, "different")),
+                json_object_get(h, "repair") ? "; " : "",
+                json_object_get(h, "repair")
+                ? json_string_value(json_object_get(h, "repair")) : "");
+        const json_t *items = json_object_get(h, "items");
+        if (!json_array_size(items)) {
+            continue;
+        }
+        static const char *const headers[] = {
+            "  KIND", "WHAT", "BELONGS TO", "DETAIL",
+        };
+        struct nvoctl_table t;
+        nvoctl_table_init(&t, 4, headers, NULL);
+        size_t k;
+        const json_t *it;
+        json_array_foreach (items, k, it) {
+            char *kind = xasprintf_("  %s", json_string_value(
+                                        json_object_get(it, "kind")));
+            char *owner = audit_owner(it);
+            const char *what = json_string_value(json_object_get(it, "what"));
+            const char *detail = json_string_value(json_object_get(
+                it, !strcmp(what, "port") ? "port" : "flow"));
+            const char *actual = json_string_value(json_object_get(it,
+                                                                   "actual"));
+            char *d = actual ? xasprintf_("%s (switch has: %s)", detail,
+                                          actual)
+                             : xasprintf_("%s", detail);
+            const char *cells[] = { kind, what, owner, d };
+            nvoctl_table_add_row(&t, cells);
+            free(kind);
+            free(owner);
+            free(d);
+        }
+        nvoctl_table_render(&t, c->out);
+        nvoctl_table_destroy(&t);
+    }
+    fprintf(c->out, "audit at revision %" JSON_INTEGER_FORMAT ": %zu of %zu "
+            "audited hypervisors drifted\n",
+            json_integer_value(json_object_get(audit, "revision")), n_drift,
+            n_audited);
+    return n_drift > 0;
+}
+
+static bool
+audit_has_drift(const json_t *audit)
+{
+    return json_is_true(json_object_get(audit, "drift"));
+}
+
+static int
+cmd_audit(struct ctx *c)
+{
+    struct nvoctl_reply r;
+    int error = call(c, c->a->repair ? "POST" : "GET",
+                     c->a->repair ? "/v1/audit/repair" : "/v1/audit", NULL,
+                     &r);
+    if (error) {
+        return error;
+    }
+    bool drift = audit_has_drift(r.json);
+    if (c->a->format == NVOCTL_FORMAT_JSON && !c->a->wait) {
+        print_json(c, r.json);
+    } else if (c->a->format != NVOCTL_FORMAT_JSON) {
+        print_audit(c, r.json);
+    }
+    nvoctl_reply_free(&r);
+    if (!c->a->repair) {
+        return drift ? NVOCTL_EXIT_DRIFT : 0;
+    }
+    if (!drift || !c->a->wait) {
+        return 0;
+    }
+    /* --repair --wait: audit again until the resyncs are done. */
+    for (long i = 0; i < c->a->timeout_s * 4; i++) {
+        struct timespec ts = { 0, 250 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        error = call(c, "GET", "/v1/audit", NULL, &r);
+        if (error) {
+            return error;
+        }
+        drift = audit_has_drift(r.json);
+        if (!drift || i + 1 == c->a->timeout_s * 4) {
+            if (c->a->format == NVOCTL_FORMAT_JSON) {
+                print_json(c, r.json);
+            } else {
+                fprintf(c->out, "\nafter the repair:\n");
+                print_audit(c, r.json);
+            }
+            nvoctl_reply_free(&r);
+            break;
+        }
+        nvoctl_reply_free(&r);
+    }
+    return drift ? NVOCTL_EXIT_DRIFT : 0;
+}
+
+/* True if audit item 'it' (of a hypervisor on the path) concerns the
+ * traced frame: its source or destination VM, its network, or a tunnel. */
+static bool
+item_on_path(const json_t *it, const json_t *trace)
+{
+    const json_t *from = json_object_get(trace, "from");
+    const json_t *dst = json_object_get(trace, "destination");
+    const char *vm = json_string_value(json_object_get(it, "vm"));
+    const char *net = json_string_value(json_object_get(it, "network"));
+    const char *kind = json_string_value(json_object_get(it, "kind"));
+    if (!kind || !strcmp(kind, "foreign")) {
+        return false;
+    }
+    if (vm && (!strcmp(vm, json_string_value(json_object_get(from, "vm")))
+               || (dst && !strcmp(vm, json_string_value(
+                                      json_object_get(dst, "vm")))))) {
+        return true;
+    }
+    if (net && !vm && !strcmp(net, json_string_value(
+                                  json_object_get(from, "network")))) {
+        return true;
+    }
+    return json_object_get(it, "tunnel_to") != NULL
+           || json_object_get(it, "owner") != NULL;
+}
+
+/* --check: compares the path's hypervisors' actual flows (the controller's
+ * audit, a dump of every switch) with the desired ones.  Returns 0 if they
+ * hold every flow of the path, NVOCTL_EXIT_DRIFT if not. */
+static int
+trace_check(struct ctx *c, const json_t *trace, json_t *out)
+{
+    struct nvoctl_reply r;
+    int error = call(c, "GET", "/v1/audit", NULL, &r);
+    if (error) {
+        return error;
+    }
+    json_t *hops = json_object_get(trace, "hops");
+    json_t *found = json_array();
+    json_t *unchecked = json_array();
+    size_t i, k;
+    json_t *h, *a, *it;
+    json_array_foreach (json_object_get(r.json, "hypervisors"), i, a) {
+        const char *name = json_string_value(json_object_get(a, "name"));
+        bool on_path = false;
+        json_array_foreach (hops, k, h) {
+            const char *hn = json_string_value(json_object_get(h,
+                                                               "hypervisor"));
+            on_path |= hn && !strcmp(hn, name);
+        }
+        if (!on_path) {
+            continue;
+        }
+        if (!json_is_true(json_object_get(a, "audited"))) {
+            json_array_append_new(unchecked, json_pack(
+                                      "{s:s,s:O}", "hypervisor", name,
+                                      "reason", json_object_get(a, "reason")));
+            continue;
+        }
+        json_array_foreach (json_object_get(a, "items"), k, it) {
+            if (item_on_path(it, trace)) {
+                json_t *x = json_deep_copy(it);
+                json_object_set_new(x, "hypervisor", json_string(name));
+                json_array_append_new(found, x);
+            }
+        }
+    }
+    nvoctl_reply_free(&r);
+    int rc = json_array_size(found) ? NVOCTL_EXIT_DRIFT : 0;
+    json_object_set_new(out, "check", json_pack(
+                            "{s:b,s:o,s:o}", "switches_agree", !rc,
+                            "differences", found, "not_checked", unchecked));
+    return rc;
+}
+
+static int
+cmd_trace(struct ctx *c)
+{
+    char *from = escape(c->a->from), *to = escape(c->a->to);
+    char *smac = c->a->src_mac ? escape(c->a->src_mac) : NULL;
+    char *path = xasprintf_("/v1/trace?from=%s&to=%s%s%s", from, to,
+                            smac ? "&src_mac=" : "", smac ? smac : "");
+    free(from);
+    free(to);
+    free(smac);
+    struct nvoctl_reply r;
+    int error = call(c, "GET", path, NULL, &r);
+    free(path);
+    if (error) {
+        return error;
+    }
+    int rc = 0;
+    if (c->a->check) {
+        rc = trace_check(c, r.json, r.json);
+        if (rc && rc != NVOCTL_EXIT_DRIFT) {
+            nvoctl_reply_free(&r);
+            return rc;
+        }
+    }
+    if (c->a->format == NVOCTL_FORMAT_JSON) {
+        print_json(c, r.json);
+        nvoctl_reply_free(&r);
+        return rc;
+    }
+    const json_t *f = json_object_get(r.json, "from");
+    fprintf(c->out, "frame from VM %s (port %" JSON_INTEGER_FORMAT ", %s) on "
+            "%s (%s), network %s (VNI %" JSON_INTEGER_FORMAT ") to %s\n\n",
+            json_string_value(json_object_get(f, "vm")),
+            json_integer_value(json_object_get(f, "port_id")),
+            json_string_value(json_object_get(f, "src_mac")),
+            json_string_value(json_object_get(f, "hypervisor")),
+            json_string_value(json_object_get(f, "dataplane")),
+            json_string_value(json_object_get(f, "network")),
+            json_integer_value(json_object_get(f, "vni")),
+            json_string_value(json_object_get(r.json, "to")));
+    static const struct nvoctl_column cols[] = {
+        { "HYPERVISOR", "hypervisor", false }, { "TABLE", "table", true },
+        { "STAGE", "stage", false }, { "MATCH", "match", false },
+        { "ACTION", "action", false },
+    };
+    nvoctl_table_print_json(c->out, cols, ARRAY_N(cols),
+                            json_object_get(r.json, "hops"));
+    fprintf(c->out, "\nverdict: %s",
+            json_string_value(json_object_get(r.json, "verdict")));
+    size_t i;
+    json_t *d;
+    json_array_foreach (json_object_get(r.json, "delivered_to"), i, d) {
+        fprintf(c->out, "%s VM %s on %s (%s)", i ? "," : " to",
+                json_string_value(json_object_get(d, "vm")),
+                json_string_value(json_object_get(d, "hypervisor")),
+                json_string_value(json_object_get(d, "iface")));
+    }
+    fputc('\n', c->out);
+    const char *reason = json_string_value(json_object_get(r.json, "reason"));
+    if (reason) {
+        fprintf(c->out, "why: %s\n", reason);
+    }
+    json_t *chk = json_object_get(r.json, "check");
+    if (chk) {
+        json_t *diffs = json_object_get(chk, "differences");
+        if (!json_array_size(diffs)) {
+            fprintf(c->out, "check: the switches on the path hold every "
+                    "flow of it\n");
+        } else {
+            fprintf(c->out, "check: the switches DIFFER from the desired "
+                    "state on this path:\n");
+            json_array_foreach (diffs, i, d) {
+                char *owner = audit_owner(d);
+                fprintf(c->out, "  %s: %s %s (%s): %s\n",
+                        json_string_value(json_object_get(d, "hypervisor")),
+                        json_string_value(json_object_get(d, "kind")),
+                        json_string_value(json_object_get(d, "what")), owner,
+                        json_string_value(json_object_get(
+                            d, json_object_get(d, "flow") ? "flow"
+                                                          : "port")));
+                free(owner);
+            }
+        }
+        json_array_foreach (json_object_get(chk, "not_checked"), i, d) {
+            fprintf(c->out, "check: %s not checked: %s\n",
+                    json_string_value(json_object_get(d, "hypervisor")),
+                    json_string_value(json_object_get(d, "reason")));
+        }
+    }
+    nvoctl_reply_free(&r);
+    return rc;
+}
+
 static int
 run(struct ctx *c)
 {
@@ -554,7 +877,9 @@ run(struct ctx *c)
     case NVOCTL_STATUS:
         return cmd_status(c);
     case NVOCTL_AUDIT:
+        return cmd_audit(c);
     case NVOCTL_TRACE:
+        return cmd_trace(c);
     default:
         /* Parsed already (nvoctl/args.c), served by a later controller. */
         return fail(NVOCTL_EXIT_USAGE, "'%s' is not available in this "

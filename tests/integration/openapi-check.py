@@ -198,6 +198,12 @@ if status == 200:
               ip="10.0.0.3", iface="v-vm3")
     check("POST", "/v1/ports?wait=1", p3, want=201)
 st, sdata = check("GET", "/v1/status", want=200)
+check("GET", "/v1/audit", want=200)
+check("POST", "/v1/audit/repair", want=200)
+check("GET", "/v1/trace?from=vm1&to=ff:ff:ff:ff:ff:ff", want=200)
+check("GET", "/v1/trace?from=vm1&to=10.0.0.3", want=200)
+check("GET", "/v1/trace?from=vm1", want=400)
+check("GET", "/v1/trace?from=nosuch&to=10.0.0.3", want=404)
 check("DELETE", "/v1/networks/red", want=409)
 hvnew = {"name": "hvx", "tunnel_ip": "192.0.2.99", "dataplane": "kernel"}
 check_request("HypervisorCreate", hvnew)

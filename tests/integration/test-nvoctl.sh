@@ -6,25 +6,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/deploy/lab-lib.sh"
-
-P=tn$$
-dir=$(mktemp -d /tmp/nvo-test-nvoctl.XXXXXX)
-trap 'lab_cleanup' EXIT
-trap 'exit 1' INT TERM
-
-fails=0
-check() {
-    if (eval "$2") >"$dir/check.out" 2>&1; then
-        echo "ok: $1"
-    else
-        echo "FAIL: $1"; sed 's/^/    /' "$dir/check.out" | head -20
-        fails=$((fails + 1))
-    fi
-}
-die() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-
-lab_init "$P" "$dir" || die lab_init
+. "$top/tests/integration/tools-lib.sh"
+tools_setup tn$$ nvoctl
 [ -x "$LAB_NVOCTL_BIN" ] || die "nvoctl not built"
 lab_underlay_up || die underlay
 lab_controller_start || die controller
@@ -152,5 +135,4 @@ i=0; while [ ! -s "$dir/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); 
 check "NVO_TOKEN is sent as Authorization: Bearer" \
     "ip netns exec $LAB_CTL_NS env NVO_TOKEN=s3cr3t $LAB_NVOCTL_BIN --url=http://127.0.0.1:18099 network list >/dev/null && [ \"\$(cat $dir/auth)\" = 'Bearer s3cr3t' ]"
 
-echo "nvoctl: $fails failure(s)"
-[ $fails -eq 0 ]
+tools_done nvoctl

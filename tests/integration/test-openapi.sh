@@ -7,18 +7,9 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/deploy/lab-lib.sh"
-
-P=to$$
-dir=$(mktemp -d /tmp/nvo-test-openapi.XXXXXX)
-trap 'lab_cleanup' EXIT
-trap 'exit 1' INT TERM
-die() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-# Debian's python3, whose modules build-aux/install-deps.sh installs.
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+. "$top/tests/integration/tools-lib.sh"
+tools_setup to$$ openapi
 "$PY" -c 'import jsonschema' || die "python3-jsonschema missing (build-aux/install-deps.sh)"
-
-lab_init "$P" "$dir" || die lab_init
 lab_underlay_up || die underlay
 lab_controller_start || die controller
 lab_ovs_hv_add hv1 192.0.2.11 || die hv1

@@ -9,21 +9,12 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/deploy/lab-lib.sh"
-
-P=tp$$
-dir=$(mktemp -d /tmp/nvo-test-topology.XXXXXX)
+. "$top/tests/integration/tools-lib.sh"
+tools_setup tp$$ topology
 out=$top/tests/integration/test-topology-page.out
-trap 'lab_cleanup' EXIT
-trap 'exit 1' INT TERM
-die() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-# Debian's python3, whose modules build-aux/install-deps.sh installs.
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 command -v chromium >/dev/null || die "chromium missing (build-aux/install-deps.sh)"
 "$PY" -c 'import websocket' || die "python3-websocket missing (build-aux/install-deps.sh)"
 mkdir -p "$out" && rm -f "$out/topology.png"
-
-lab_init "$P" "$dir" || die lab_init
 lab_underlay_up || die underlay
 lab_controller_start || die controller
 hvs="hv1 hv2 hv3"

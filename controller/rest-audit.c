@@ -1,0 +1,373 @@
+/* rest-audit.c - the drift audit: what every connected hypervisor really
+ * holds against its desired state (nvoctl audit).
+ *
+ *   GET  /v1/audit          200 {"revision","drift","hypervisors":[...]}
+ *   POST /v1/audit/repair   200 the same, after asking the southbound to
+ *                           resync every hypervisor that drifted
+ *
+ * OVS hypervisors are audited in libuv's worker threads, one switch each
+ * (controller/ovs-audit.c: own OpenFlow connection, port descriptions and
+ * every flow, diffed against the flows computed from the view the core
+ * last pushed).  The answer names each item by network, VM and port (from
+ * the flow's cookie), on the main thread, once every switch answered.
+ * Hypervisors not connected are listed as not audited, with the reason;
+ * kernel hypervisors likewise (their agents do not report state yet).
+ *
+ * Life of one audit (struct rest_audit, heap; the request's pool holds only
+ * a handle whose dispose callback detaches the request):
+ *   started --(every job's after_work ran)--> answered (if the request is
+ *   still there) --> freed.  A request that goes away first is never
+ *   answered; the jobs still finish and free the audit. */
+#include <config.h>
+#include "controller/rest-private.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/ctl.h"
+#include "controller/desired.h"
+#include "controller/model.h"
+#include "controller/ovs-audit.h"
+#include "controller/ovs-flows.h"
+#include "controller/ovs-hv.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(rest_audit);
+
+/* How long one switch may take to accept the audit's connection. */
+#define NVO_AUDIT_CONNECT_TIMEOUT_MS 5000
+
+struct rest_audit;
+struct audit_handle;
+
+struct audit_job {
+    uv_work_t work;
+    struct rest_audit *audit;
+    int64_t hv_id;
+    char *target;               /* OpenFlow target. */
+    struct nvo_hv_view *view;   /* Owned clone (worker reads it). */
+    struct ovs_audit_result result;
+};
+
+struct rest_audit {
+    struct nvo_rest *rest;
+    struct nvo_ctl *ctl;
+    h2o_req_t *req;             /* NULL once the client went away. */
+    struct audit_handle *handle;/* In req's pool; NULL once disposed. */
+    bool repair;
+    struct audit_job *jobs;
+    size_t n_jobs, n_done;
+    json_t *skipped;            /* Hypervisors not audited, by id:
+                                 * {"<id>": reason}. */
+};
+
+/* In the request's pool. */
+struct audit_handle {
+    struct rest_audit *audit;   /* NULL once the audit is freed. */
+};
+
+static void
+handle_dispose(void *h_)
+{
+    struct audit_handle *h = h_;
+    if (h->audit) {
+        h->audit->req = NULL;
+        h->audit->handle = NULL;
+    }
+}
+
+static void
+audit_free(struct rest_audit *a)
+{
+    if (a->handle) {
+        a->handle->audit = NULL;
+    }
+    for (size_t i = 0; i < a->n_jobs; i++) {
+        free(a->jobs[i].target);
+        nvo_hv_view_destroy(a->jobs[i].view);
+        ovs_audit_result_destroy(&a->jobs[i].result);
+    }
+    free(a->jobs);
+    json_decref(a->skipped);
+    free(a);
+}
+
+static void
+work_cb(uv_work_t *w)
+{
+    struct audit_job *j = w->data;
+    ovs_audit_switch(j->target, j->view, NVO_AUDIT_CONNECT_TIMEOUT_MS,
+                     &j->result);
+}
+
+/* Names what cookie 'cookie' belongs to, into 'o'. */
+static void
+name_cookie(const struct nvo_model *m, uint64_t cookie, json_t *o)
+{
+    char hex[32];
+    snprintf(hex, sizeof hex, "0x%016"PRIx64, cookie);
+    json_object_set_new(o, "cookie", json_pack("s", hex));
+    if (!ovs_cookie_is_nvo(cookie)) {
+        return;
+    }
+    uint64_t id = cookie & OVS_COOKIE_ID_MASK;
+    switch ((cookie >> 52) & 0xf) {
+    case OVS_COOKIE_PIPELINE:
+        json_object_set_new(o, "owner", json_pack("s", "pipeline"));
+        break;
+    case OVS_COOKIE_PORT: {
+        const struct nvo_port *p = nvo_model_port_by_id(m, id);
+        json_object_set_new(o, "port_id", json_pack("I", (json_int_t) id));
+        if (p) {
+            json_object_set_new(o, "vm", json_pack("s", p->vm));
+            json_object_set_new(o, "network",
+                                json_pack("s", p->network->name));
+            json_object_set_new(o, "hypervisor_of_port",
+                                json_pack("s", p->hypervisor->name));
+        }
+        break;
+    }
+    case OVS_COOKIE_NETWORK: {
+        const struct nvo_network *net;
+        json_object_set_new(o, "vni", json_pack("I", (json_int_t) id));
+        HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
+            if (net->vni == id) {
+                json_object_set_new(o, "network", json_pack("s", net->name));
+                break;
+            }
+        }
+        break;
+    }
+    case OVS_COOKIE_TUNNEL: {
+        struct in_addr a = { .s_addr = htonl((uint32_t) id) };
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &a, ip, sizeof ip);
+        json_object_set_new(o, "tunnel_to", json_pack("s", ip));
+        const struct nvo_hypervisor *hv = rest_hv_by_tunnel_ip(m, ip);
+        if (hv) {
+            json_object_set_new(o, "tunnel_to_hypervisor",
+                                json_pack("s", hv->name));
+        }
+        break;
+    }
+    }
+}
+
+static json_t *
+item_json(const struct nvo_model *m, const struct ovs_audit_item *it)
+{
+    json_t *o = json_pack("{s:s,s:s}",
+                          "kind", ovs_audit_kind_to_string(it->kind),
+                          "what", it->is_port ? "port" : "flow");
+    if (it->is_port) {
+        json_object_set_new(o, "port", json_pack("s", it->text));
+        if (it->port_id) {
+            const struct nvo_port *p = nvo_model_port_by_id(m, it->port_id);
+            json_object_set_new(o, "port_id",
+                                json_pack("I", (json_int_t) it->port_id));
+            if (p) {
+                json_object_set_new(o, "vm", json_pack("s", p->vm));
+                json_object_set_new(o, "network",
+                                    json_pack("s", p->network->name));
+            }
+        }
+        if (it->remote_ip) {
+            json_object_set_new(o, "tunnel_to",
+                                json_pack("s", it->remote_ip));
+        }
+        return o;
+    }
+    json_object_set_new(o, "table", json_pack("i", it->table_id));
+    json_object_set_new(o, "flow", json_pack("s", it->text));
+    if (it->actual) {
+        json_object_set_new(o, "actual", json_pack("s", it->actual));
+    }
+    name_cookie(m, it->cookie, o);
+    return o;
+}
+
+static json_t *
+job_json(struct rest_audit *a, const struct audit_job *j, bool *drift)
+{
+    const struct nvo_model *m = a->ctl->model;
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_id(m, j->hv_id);
+    const struct ovs_audit_result *r = &j->result;
+    json_t *o = json_pack("{s:s,s:s,s:I}",
+                          "name", hv ? hv->name : j->view->name,
+                          "dataplane", "ovs",
+                          "revision", (json_int_t) j->view->revision);
+    if (r->error) {
+        json_object_set_new(o, "audited", json_pack("b", false));
+        json_object_set_new(o, "reason", json_pack("s", r->error_msg));
+        return o;
+    }
+    size_t n[4] = { 0, 0, 0, 0 };
+    json_t *items = json_pack("[]");
+    for (size_t i = 0; i < r->n_items; i++) {
+        n[r->items[i].kind]++;
+        json_array_append_new(items, item_json(m, &r->items[i]));
+    }
+    bool drifted = n[OVS_AUDIT_MISSING] || n[OVS_AUDIT_EXTRA]
+                   || n[OVS_AUDIT_DIFFERENT];
+    *drift |= drifted;
+    json_object_set_new(o, "audited", json_pack("b", true));
+    json_object_set_new(o, "drift", json_pack("b", drifted));
+    json_object_set_new(o, "flows", json_pack(
+                            "{s:I,s:I,s:I}",
+                            "desired", (json_int_t) r->n_desired,
+                            "actual", (json_int_t) r->n_actual,
+                            "foreign", (json_int_t) r->n_foreign));
+    json_object_set_new(o, "missing",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_MISSING]));
+    json_object_set_new(o, "extra",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_EXTRA]));
+    json_object_set_new(o, "different",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_DIFFERENT]));
+    json_object_set_new(o, "foreign",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_FOREIGN]));
+    json_object_set_new(o, "items", items);
+    struct nvo_sb *sb = a->ctl->sbs[NVO_DP_OVS];
+    if (drifted && a->repair && sb && !nvo_sb_resync(sb, j->hv_id)) {
+        json_object_set_new(o, "repair", json_pack("s", "resync requested"));
+        VLOG_INFO("audit: %s drifted (%zu missing, %zu extra, %zu "
+                  "different): resync requested", hv ? hv->name : "?",
+                  n[OVS_AUDIT_MISSING], n[OVS_AUDIT_EXTRA],
+                  n[OVS_AUDIT_DIFFERENT]);
+    }
+    return o;
+}
+
+static int
+compare_hv_json(const void *a_, const void *b_)
+{
+    json_t *const *a = a_, *const *b = b_;
+    return strcmp(json_string_value(json_object_get(*a, "name")),
+                  json_string_value(json_object_get(*b, "name")));
+}
+
+/* Answers (if the request is still there) and frees 'a'. */
+static void
+audit_finish(struct rest_audit *a)
+{
+    if (a->req) {
+        bool drift = false;
+        size_t n = a->n_jobs + json_object_size(a->skipped);
+        json_t **v = xmalloc((n + 1) * sizeof *v);
+        size_t k = 0;
+        for (size_t i = 0; i < a->n_jobs; i++) {
+            v[k++] = job_json(a, &a->jobs[i], &drift);
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach (a->skipped, key, val) {
+            json_incref(val);
+            v[k++] = val;
+        }
+        qsort(v, k, sizeof *v, compare_hv_json);
+        json_t *arr = json_pack("[]");
+        for (size_t i = 0; i < k; i++) {
+            json_array_append_new(arr, v[i]);
+        }
+        free(v);
+        struct rest_call c = { .rest = a->rest, .ctl = a->ctl,
+                               .req = a->req };
+        rest_reply_json(&c, 200, json_pack(
+                            "{s:I,s:b,s:b,s:o}",
+                            "revision", (json_int_t) a->ctl->model->revision,
+                            "drift", drift, "repair", a->repair,
+                            "hypervisors", arr));
+    }
+    audit_free(a);
+}
+
+static void
+after_work_cb(uv_work_t *w, int status OVS_UNUSED)
+{
+    struct audit_job *j = w->data;
+    struct rest_audit *a = j->audit;
+    if (++a->n_done == a->n_jobs) {
+        audit_finish(a);
+    }
+}
+
+static void
+skip(struct rest_audit *a, const struct nvo_hypervisor *hv, const char *why)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%"PRId64, hv->id);
+    json_object_set_new(a->skipped, key, json_pack(
+                            "{s:s,s:s,s:b,s:s}", "name", hv->name,
+                            "dataplane",
+                            nvo_dataplane_to_string(hv->dataplane),
+                            "audited", false, "reason", why));
+}
+
+static void
+start_audit(struct rest_call *c, bool repair)
+{
+    struct nvo_ctl *ctl = c->ctl;
+    const struct nvo_model *m = ctl->model;
+    struct rest_audit *a = xzalloc(sizeof *a);
+    a->rest = c->rest;
+    a->ctl = ctl;
+    a->req = c->req;
+    a->repair = repair;
+    a->skipped = json_pack("{}");
+    a->jobs = xcalloc(hmap_count(&m->hvs_by_id) + 1, sizeof *a->jobs);
+
+    const struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
+        struct nvo_sb_status st;
+        int64_t required;
+        nvo_ctl_hv_status(ctl, hv->id, &st, &required);
+        const struct nvo_hv_view *view = nvo_ctl_hv_view(ctl, hv->id);
+        char *target = NULL, *listen = NULL;
+        if (hv->dataplane != NVO_DP_OVS) {
+            skip(a, hv, "kernel hypervisor: the agent does not report its "
+                 "kernel state yet");
+        } else if (st.state != NVO_SB_CONNECTED
+                   && st.state != NVO_SB_SYNCING) {
+            skip(a, hv, nvo_sb_state_to_string(st.state));
+        } else if (!view || ovs_hv_of_targets(hv->ovsdb, &target, &listen)) {
+            skip(a, hv, "no OpenFlow target known");
+        } else {
+            struct audit_job *j = &a->jobs[a->n_jobs++];
+            j->audit = a;
+            j->hv_id = hv->id;
+            j->target = target;
+            target = NULL;
+            j->view = nvo_hv_view_clone(view);
+            j->work.data = j;
+        }
+        free(target);
+        free(listen);
+    }
+
+    if (!a->n_jobs) {
+        audit_finish(a);
+        return;
+    }
+    struct audit_handle *h = h2o_mem_alloc_shared(&c->req->pool, sizeof *h,
+                                                  handle_dispose);
+    h->audit = a;
+    a->handle = h;
+    /* Jobs start only now that every slot is filled ('jobs' never moves). */
+    size_t n = a->n_jobs;
+    for (size_t i = 0; i < n; i++) {
+        uv_queue_work(ctl->loop, &a->jobs[i].work, work_cb, after_work_cb);
+    }
+}
+
+void
+rest_audit_get(struct rest_call *c)
+{
+    start_audit(c, false);
+}
+
+void
+rest_audit_repair(struct rest_call *c)
+{
+    start_audit(c, true);
+}

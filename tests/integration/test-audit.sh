@@ -1,0 +1,75 @@
+#!/bin/sh
+# test-audit.sh - the drift audit (GET /v1/audit, nvoctl audit) by
+# tampering with real switches: on hv1 an nvo flow deleted
+# (ovs-ofctl del-flows), one added with nvo's cookie, one changed, and a
+# foreign flow with another cookie.  The audit must report each, named by
+# network and VM, leave hv2 clean, report the foreign flow as foreign;
+# `nvoctl audit --repair --wait` must restore hv1 and never touch the
+# foreign flow.  Kernel hypervisors are reported as not audited.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/deploy/lab-lib.sh"
+. "$top/tests/integration/tools-lib.sh"
+tools_setup ta$$ audit
+lab_underlay_up || die underlay
+lab_controller_start || die controller
+lab_ovs_hv_add hv1 192.0.2.11 || die hv1
+lab_ovs_hv_add hv2 192.0.2.12 || die hv2
+lab_vm_add hv1 vm1 02:00:00:00:00:01 10.0.0.1/24 || die vm1
+lab_vm_add hv2 vm2 02:00:00:00:00:02 10.0.0.2/24 || die vm2
+kernel=no
+if [ -x "$LAB_AGENT_BIN" ]; then
+    lab_kernel_hv_add hv3 192.0.2.13 || die hv3
+    lab_vm_add hv3 vm3 02:00:00:00:00:03 10.0.0.3/24 || die vm3
+    kernel=yes
+fi
+lab_register_network red 5001 || die red
+for h in hv1 hv2 $( [ $kernel = yes ] && echo hv3); do lab_register_hv $h || die "register $h"; done
+lab_start_vm vm1 red >/dev/null || die "start vm1"
+id2=$(lab_start_vm vm2 red) || die "start vm2"
+[ $kernel = yes ] && { lab_start_vm vm3 red >/dev/null || die "start vm3"; }
+
+n() { lab_nvoctl "$@"; }
+j() { "$PY" -c "import json,sys; a=json.load(open('$dir/a.json')); h={x['name']:x for x in a['hypervisors']}; $1"; }
+
+check "audit of an untouched lab: exit 0, hv1 and hv2 in sync" \
+    "n audit >$dir/a.txt && grep -q '^hv1 (ovs): in sync' $dir/a.txt && grep -q '^hv2 (ovs): in sync' $dir/a.txt"
+if [ $kernel = yes ]; then
+    check "kernel hypervisor hv3 is listed as not audited, with the reason" \
+        "grep -q '^hv3 (kernel): not audited: ' $dir/a.txt"
+fi
+
+# Tamper with hv1.
+cookie2=$(printf '0x6e1%013x' "$id2")
+lab_ovs_ofctl hv1 del-flows "table=1,cookie=$cookie2/-1" || die "del-flows"
+lab_ovs_ofctl hv1 add-flow "table=1,priority=100,cookie=0x6e100000000fffff,metadata=0x1389,dl_dst=02:00:00:00:99:99,actions=drop" || die "add-flow nvo cookie"
+lab_ovs_ofctl hv1 add-flow "table=0,priority=10,cookie=0x1234,dl_type=0x88cc,actions=drop" || die "add-flow foreign"
+lab_ovs_ofctl hv1 mod-flows --strict "table=2,priority=100,reg0=0x1,metadata=0x1389,actions=drop" || die "mod-flows"
+
+n --format=json audit >"$dir/a.json"; rc=$?
+check "audit after tampering exits 5 (drift)" "[ $rc -eq 5 ]"
+check "hv1 drifted, hv2 did not" "j \"assert h['hv1']['drift'] and not h['hv2']['drift'], a\""
+check "the deleted flow is missing, named network red / VM vm2" \
+    "j \"assert any(i['kind']=='missing' and i['what']=='flow' and i.get('vm')=='vm2' and i.get('network')=='red' for i in h['hv1']['items']), h['hv1']['items']\""
+check "the flow added with nvo's cookie is extra" \
+    "j \"assert any(i['kind']=='extra' and i['cookie']=='0x6e100000000fffff' for i in h['hv1']['items']), h['hv1']['items']\""
+check "the changed BUM flow is different, named network red" \
+    "j \"assert any(i['kind']=='different' and i.get('network')=='red' and 'drop' in i['actual'] for i in h['hv1']['items']), h['hv1']['items']\""
+check "the foreign flow is reported as foreign, not as drift" \
+    "j \"it=[i for i in h['hv1']['items'] if i['kind']=='foreign']; assert len(it)==1 and it[0]['cookie']=='0x0000000000001234', it; assert h['hv1']['foreign']==1\""
+check "the table output names them" \
+    "n audit >$dir/a.txt; grep -q '^hv1 (ovs): DRIFT' $dir/a.txt && grep -Eq 'missing +flow +VM vm2 in red' $dir/a.txt && grep -Eq 'foreign +flow +not nvo' $dir/a.txt"
+
+n audit --repair --wait >"$dir/r.txt"; rc=$?
+check "audit --repair --wait: exit 0 and clean afterwards" \
+    "[ $rc -eq 0 ] && grep -q 'after the repair' $dir/r.txt && grep -q 'audit at revision [0-9]*: 0 of' $dir/r.txt"
+check "hv1 holds vm2's DMAC flow again" \
+    "lab_ovs_ofctl hv1 dump-flows table=1 | grep -q 'cookie=$cookie2'"
+check "the extra nvo flow is gone" \
+    "! lab_ovs_ofctl hv1 dump-flows | grep -q 'cookie=0x6e100000000fffff'"
+check "the foreign flow is untouched" \
+    "lab_ovs_ofctl hv1 dump-flows | grep -q 'cookie=0x1234,.*priority=10'"
+check "a plain audit is clean again (exit 0)" "n audit >/dev/null"
+check "vm1 reaches vm2" "lab_ping vm1 10.0.0.2"
+
+tools_done audit
