@@ -204,6 +204,29 @@ encap_unsupported(const struct nvo_network *net,
     return false;
 }
 
+/* True (with '*e' set) if 'hv''s tunnel IP is of another address family
+ * than those of the hypervisors already in 'net' (VTEPs of one network
+ * must reach each other: IPv4 and IPv6 underlays do not mix). */
+static bool
+family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
+             const struct nvo_port *self, struct svc_error *e)
+{
+    bool v6 = strchr(hv->tunnel_ip, ':') != NULL;
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        if (p != self && (strchr(p->hypervisor->tunnel_ip, ':') != NULL) != v6) {
+            svc_error_set(e, NVO_SVC_CONFLICT, "mixed_underlay",
+                          "network %s runs over an IPv%d underlay (%s has "
+                          "%s); %s's tunnel IP %s is IPv%d", net->name,
+                          v6 ? 4 : 6, p->hypervisor->name,
+                          p->hypervisor->tunnel_ip, hv->name, hv->tunnel_ip,
+                          v6 ? 6 : 4);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A store conflict on 'op': runs the pre-check again against the model,
  * which now holds the writes committed before 'op', to name the clash. */
 static bool
@@ -741,7 +764,8 @@ nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
     }
     if (mac_clashes(net, &v.mac, &e)
         || iface_clashes(hv, rq->iface, NULL, &e)
-        || encap_unsupported(net, hv, &e)) {
+        || encap_unsupported(net, hv, &e)
+        || family_mixed(net, hv, NULL, &e)) {
         free(v.allowed);
         return clashed(cb, aux, &e);
     }
@@ -785,7 +809,8 @@ nvo_svc_port_move(struct nvo_svc *s, int64_t id, const char *hv_name,
         iface = p->iface;
     }
     if (iface_clashes(hv, iface, p, &e)
-        || encap_unsupported(p->network, hv, &e)) {
+        || encap_unsupported(p->network, hv, &e)
+        || family_mixed(p->network, hv, p, &e)) {
         return clashed(cb, aux, &e);
     }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_MOVE_PORT, wait, cb,

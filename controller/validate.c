@@ -140,14 +140,22 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
     if (!r->tunnel_ip) {
         return "missing field 'tunnel_ip'";
     }
-    if (nvo_ipv4_parse(r->tunnel_ip, &ip)) {
-        return "'tunnel_ip' is not an IPv4 address";
+    struct in6_addr ip6;
+    if (!nvo_ipv4_parse(r->tunnel_ip, &ip)) {
+        uint32_t h = ntohl(ip.s_addr);
+        if (!h || h == UINT32_MAX || (h >> 28) == 0xe) {
+            return "'tunnel_ip' must be a unicast IPv4 or IPv6 address";
+        }
+        inet_ntop(AF_INET, &ip, out->tunnel_ip, sizeof out->tunnel_ip);
+    } else if (inet_pton(AF_INET6, r->tunnel_ip, &ip6) == 1) {
+        if (IN6_IS_ADDR_UNSPECIFIED(&ip6) || IN6_IS_ADDR_MULTICAST(&ip6)
+            || IN6_IS_ADDR_LOOPBACK(&ip6) || IN6_IS_ADDR_V4MAPPED(&ip6)) {
+            return "'tunnel_ip' must be a unicast IPv4 or IPv6 address";
+        }
+        inet_ntop(AF_INET6, &ip6, out->tunnel_ip, sizeof out->tunnel_ip);
+    } else {
+        return "'tunnel_ip' is not an IPv4 or IPv6 address";
     }
-    uint32_t h = ntohl(ip.s_addr);
-    if (!h || h == UINT32_MAX || (h >> 28) == 0xe) {
-        return "'tunnel_ip' must be a unicast IPv4 address";
-    }
-    inet_ntop(AF_INET, &ip, out->tunnel_ip, sizeof out->tunnel_ip);
     if (!r->dataplane) {
         return "missing field 'dataplane'";
     }
@@ -161,6 +169,10 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
     if (out->role == NVO_ROLE_SERVICE_NODE
         && out->dataplane != NVO_DP_KERNEL) {
         return "a service node must use dataplane \"kernel\"";
+    }
+    if (out->dataplane != NVO_DP_OVS && strchr(out->tunnel_ip, ':')) {
+        return "an IPv6 'tunnel_ip' needs dataplane \"ovs\" (the kernel "
+               "dataplane tunnels over IPv4 only so far)";
     }
     if (out->dataplane == NVO_DP_OVS) {
         if (!r->ovsdb) {

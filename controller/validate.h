@@ -62,13 +62,13 @@ const char *nvo_validate_net(const struct nvo_net_req *,
 /* POST /v1/hypervisors. */
 struct nvo_hv_req {
     const char *name;
-    const char *tunnel_ip;      /* Unicast IPv4. */
+    const char *tunnel_ip;      /* Unicast IPv4, or IPv6 (OVS only). */
     const char *dataplane;      /* "ovs" | "kernel". */
     const char *role;           /* NULL: "hypervisor". */
     const char *ovsdb;          /* Required for "ovs", forbidden otherwise. */
 };
 struct nvo_hv_valid {
-    char tunnel_ip[INET_ADDRSTRLEN];  /* Canonical dotted quad. */
+    char tunnel_ip[INET6_ADDRSTRLEN]; /* Canonical IPv4 or IPv6 form. */
     enum nvo_dataplane dataplane;
     enum nvo_role role;
 };

@@ -27,6 +27,10 @@
 # - "mtu": with k2's underlay at 1400, red's mtu 1400 (1450 with VXLAN)
 #   is reported not carried (GET /v1/networks/red mtu_check, /metrics),
 #   kernel VTEPs size their VXLAN device from it; fixed when k2 is back.
+# - IPv6 underlay: OVS hypervisors o4, o5 with IPv6 tunnel IPs: ping over
+#   VXLAN in IPv6 (tcpdump), an IPv4 hypervisor refused from that network
+#   (409 mixed_underlay); a kernel hypervisor with an IPv6 tunnel IP is
+#   refused (400: the kernel dataplane tunnels over IPv4 only so far).
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -368,6 +372,53 @@ done
 mc=$(mtu_check)
 [ "$mc" = "True 1450  | " ] && pass "k2's underlay back at 1600: red's mtu fits everywhere" \
     || fail "mtu check with k2 at 1600: '$mc'"
+
+step "IPv6 underlay: OVS hypervisors o4, o5 tunnel over IPv6"
+v6on() {
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+        net.ipv6.conf.default.disable_ipv6=0
+    for i in $(ip -n "$1" -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//'); do
+        ip netns exec "$1" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=0" 2>/dev/null
+    done
+}
+lab_ovs_hv_add o4 192.0.2.54 || die "o4"
+lab_ovs_hv_add o5 192.0.2.55 || die "o5"
+v6on "$(lab_ns ul)"
+for o in o4 o5; do v6on "$(lab_ns $o)"; done
+ip -n "$(lab_ns o4)" addr add 2001:db8::54/64 dev br-phy nodad
+ip -n "$(lab_ns o5)" addr add 2001:db8::55/64 dev br-phy nodad
+lab_ovs_appctl o4 tnl/neigh/set br-phy 2001:db8::55 \
+    "$(lab_hv_exec o5 cat /sys/class/net/br-phy/address)" >/dev/null
+lab_ovs_appctl o5 tnl/neigh/set br-phy 2001:db8::54 \
+    "$(lab_hv_exec o4 cat /sys/class/net/br-phy/address)" >/dev/null
+lab_rest POST /v1/networks '{"name":"v6","vni":7201}' >/dev/null || fail "network v6"
+for o in o4 o5; do
+    lab_rest POST /v1/hypervisors "{\"name\":\"$o\",\"tunnel_ip\":\"2001:db8::5${o#o}\",\"dataplane\":\"ovs\",\"ovsdb\":\"tcp:$(lab_node_get $o ip):6640\"}" >/dev/null \
+        || fail "register $o with an IPv6 tunnel IP"
+done
+lab_vm_add o4 s1 02:00:00:75:00:01 10.75.0.1/24 || die "s1"
+lab_vm_add o5 s2 02:00:00:75:00:02 10.75.0.2/24 || die "s2"
+lab_start_vm s1 v6 >/dev/null || fail "start s1"
+lab_start_vm s2 v6 >/dev/null || fail "start s2"
+cap_start "$(lab_ns o5)" ul0 "ip6 and udp dst port 4789" v6-o5
+lab_ping s1 10.75.0.2 5 && pass "s1 (o4) pings s2 (o5) over the IPv6 underlay" \
+    || fail "s1 cannot ping s2 over IPv6"
+n=$(cap_stop v6-o5)
+[ "$n" -ge 1 ] && pass "o5 received $n VXLAN-over-IPv6 packets" \
+    || fail "no VXLAN over IPv6 reached o5"
+lab_ovs_vsctl o4 --columns=options list Interface | grep -q 'remote_ip="2001:db8::55"' \
+    && pass "o4's tunnel port has remote_ip 2001:db8::55" \
+    || fail "o4 has no IPv6 tunnel port"
+lab_vm_add k1 s3 02:00:00:75:00:03 10.75.0.3/24 || die "s3"
+st=$(lab_rest_status POST /v1/ports '{"vm":"s3","network":"v6","hypervisor":"k1","mac":"02:00:00:75:00:03","iface":"v-s3"}')
+body=$(lab_rest POST /v1/ports '{"vm":"s3","network":"v6","hypervisor":"k1","mac":"02:00:00:75:00:03","iface":"v-s3"}' 2>&1)
+case "$st $body" in
+    409*mixed_underlay*) pass "an IPv4 hypervisor refused from the IPv6 network: 409" ;;
+    *) fail "IPv4 hypervisor in the IPv6 network: $st $body" ;;
+esac
+st=$(lab_rest_status POST /v1/hypervisors '{"name":"k6","tunnel_ip":"2001:db8::66","dataplane":"kernel"}')
+[ "$st" = 400 ] && pass "kernel hypervisor with an IPv6 tunnel IP: 400 (not supported yet)" \
+    || fail "kernel hypervisor with an IPv6 tunnel IP: $st"
 
 if [ $FAILS = 0 ]; then echo "PASS: test-dataplane"; exit 0; fi
 echo "FAILED: $FAILS check(s)"

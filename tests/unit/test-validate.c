@@ -213,7 +213,9 @@ test_hv(void **state OVS_UNUSED)
     r.tunnel_ip = "192.0.2.300";
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "tunnel_ip"));
     r.tunnel_ip = "2001:db8::1";
-    assert_non_null(nvo_validate_hv(&r, &v));
+    assert_non_null(strstr(nvo_validate_hv(&r, &v), "IPv6"));
+    r.tunnel_ip = "ff02::1";
+    assert_non_null(strstr(nvo_validate_hv(&r, &v), "unicast"));
     r.tunnel_ip = "0.0.0.0";
     assert_non_null(nvo_validate_hv(&r, &v));
     r.tunnel_ip = "255.255.255.255";
@@ -224,6 +226,16 @@ test_hv(void **state OVS_UNUSED)
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "missing"));
     r.tunnel_ip = "198.51.100.7";
     assert_null(nvo_validate_hv(&r, &v));
+
+    /* IPv6 underlays: OVS hypervisors, canonicalised. */
+    struct nvo_hv_req o = { "hv6", "2001:DB8:0::12", "ovs", NULL,
+                            "tcp:192.0.2.1:6640" };
+    assert_null(nvo_validate_hv(&o, &v));
+    assert_string_equal(v.tunnel_ip, "2001:db8::12");
+    o.tunnel_ip = "::";
+    assert_non_null(nvo_validate_hv(&o, &v));
+    o.tunnel_ip = "::1";
+    assert_non_null(nvo_validate_hv(&o, &v));
     r.name = "";
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "name"));
 }
