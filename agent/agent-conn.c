@@ -192,7 +192,9 @@ send_heartbeat(struct agent_conn *c)
     Nvo__Heartbeat *hb = xmalloc(sizeof *hb);
     nvo__heartbeat__init(hb);
     hb->seq = c->view->seq;
-    if (c->ops->counters) {
+    /* Counters only once in sync: until then the controller ignores them
+     * and allows only small frames. */
+    if (c->ops->counters && c->state == AC_SYNCED) {
         c->ops->counters(c->aux, hb);
     }
     send_msg(c, new_msg(NVO__MESSAGE__BODY_HEARTBEAT, hb));

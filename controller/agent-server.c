@@ -23,8 +23,10 @@
  * within the hello timeout (the agent timeout, at most
  * AS_HELLO_DEADLINE_MS), and at most AS_MAX_UNAUTH such connections exist
  * at once (more are closed on accept).  An accepted agent waiting for its
- * registration may send AS_WAITING_FRAME_MAX; one holding its hypervisor's
- * view NVO_FRAME_MAX.  Whatever the state, messages are checked on the
+ * registration keeps the small frame limit (it has nothing big to say:
+ * agents send counters only once in sync), and at most AS_MAX_WAITING
+ * wait at once (more are refused, fatally, and retry later); one holding
+ * its hypervisor's view may send NVO_FRAME_MAX.  Whatever the state, messages are checked on the
  * wire before decoding (nvo_msg_from_agent in lib/proto-msg.h), so decoded
  * memory stays within a few times the frame; output that piles up unread
  * beyond AS_MAX_QUEUED drops the agent. */
@@ -63,8 +65,8 @@ static struct vlog_rate_limit close_rl = VLOG_RATE_LIMIT_INIT(20, 100);
 
 /* Limits before trust (see the top of this file). */
 #define AS_HELLO_FRAME_MAX (16u << 10)
-#define AS_WAITING_FRAME_MAX (64u << 10)
 #define AS_MAX_UNAUTH 128
+#define AS_MAX_WAITING 1024
 #define AS_HELLO_DEADLINE_MS 10000
 
 struct as_hv {
@@ -86,6 +88,7 @@ struct as_conn {
     struct as_hv *hv;           /* Registry entry it serves, or NULL. */
     bool closing;               /* Channel closing. */
     bool unauth;                /* Counted in agent_server.n_unauth. */
+    bool waiting;               /* Counted in agent_server.n_waiting. */
 };
 
 struct agent_server {
@@ -102,6 +105,7 @@ struct agent_server {
     struct ovs_list conns;      /* Contains struct as_conn. */
     int n_handles;              /* Open libuv handles (listener, timer). */
     size_t n_unauth;            /* Connections before an accepted hello. */
+    size_t n_waiting;           /* Accepted, hypervisor not registered. */
     struct agent_server_stats stats;
     bool destroying;
 };
@@ -171,18 +175,37 @@ handle_closed(uv_handle_t *h)
 
 /* ---- connections -------------------------------------------------------- */
 
-/* Keeps n_unauth and the frame limit in step with 'c''s session state. */
+/* Keeps n_unauth, n_waiting and the frame limit in step with 'c''s
+ * session state; refuses 'c' if too many agents wait already. */
 static void
 conn_update_limits(struct as_conn *c)
 {
+    struct agent_server *s = c->server;
     enum agent_session_state st = c->session.state;
     if (c->unauth && st != AGENT_S_HELLO_WAIT) {
         c->unauth = false;
-        c->server->n_unauth--;
+        s->n_unauth--;
     }
-    c->reader.max = (st == AGENT_S_HELLO_WAIT ? AS_HELLO_FRAME_MAX
-                     : st == AGENT_S_REGISTERING ? AS_WAITING_FRAME_MAX
-                     : NVO_FRAME_MAX);
+    if (c->waiting && st != AGENT_S_REGISTERING) {
+        c->waiting = false;
+        s->n_waiting--;
+    } else if (!c->waiting && st == AGENT_S_REGISTERING) {
+        if (s->n_waiting >= AS_MAX_WAITING) {
+            VLOG_WARN_RL(&rl, "%s: %d agents wait for registration already; "
+                         "refusing %s", c->session.peer, AS_MAX_WAITING,
+                         c->session.name);
+            s->stats.refused_over_cap++;
+            agent_session_close(&c->session,
+                                NVO__ERROR__CODE__UNKNOWN_HYPERVISOR,
+                                "too many agents wait for registration; "
+                                "retry later");
+            return;
+        }
+        c->waiting = true;
+        s->n_waiting++;
+    }
+    c->reader.max = agent_session_is_attached(&c->session) ? NVO_FRAME_MAX
+                    : AS_HELLO_FRAME_MAX;
 }
 
 static void
@@ -192,6 +215,9 @@ conn_released(void *aux)
     struct agent_server *s = c->server;
     if (c->unauth) {
         s->n_unauth--;
+    }
+    if (c->waiting) {
+        s->n_waiting--;
     }
     ovs_list_remove(&c->node);
     agent_session_destroy(&c->session);

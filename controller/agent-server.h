@@ -66,7 +66,9 @@ void agent_server_foreach_counters(struct agent_server *,
 struct agent_server_stats {
     uint64_t unauthenticated;   /* Connections now before an accepted hello
                                  * (TLS handshake included). */
-    uint64_t refused_over_cap;  /* Closed on accept: too many of those. */
+    uint64_t refused_over_cap;  /* Closed on accept: too many of those; or
+                                 * refused: too many agents waiting for
+                                 * their registration. */
     uint64_t refused_handshake; /* TLS handshake or peer verification
                                  * failed. */
     uint64_t refused_certificate; /* Hello for a hypervisor the verified

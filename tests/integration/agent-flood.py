@@ -13,10 +13,16 @@ tests/integration/test-agent-tls.sh (memory bounded before and after trust).
       heartbeat of ~2 million empty counters (a 4 MiB frame); ROUNDS
       times.  Prints how many rounds the controller cut off.
 
-  --watch PID (either mode): samples PID's VmRSS (/proc) every 50 ms from
+  agent-flood.py waiting HOST PORT N
+      N plain connections each saying a valid hello for an unregistered
+      hypervisor w0..wN-1, then sending 12 KiB of a 16 KiB frame; after
+      5 s prints how many the controller closed.
+
+  --watch PID (any mode): samples PID's VmRSS (/proc) every 50 ms from
   before the first connection until the end, and prints
   "rss: idle N kB, peak M kB, growth G kB".
 """
+import resource
 import socket
 import ssl
 import struct
@@ -160,6 +166,35 @@ def main():
                 closed += 1
         print("partial: %d of %d connections closed by the controller "
               "(%d at connect or handshake)" % (closed, n, failed))
+    elif mode == "waiting":
+        n = int(args[3])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, n + 64), hard))
+        socks = []
+        part = struct.pack(">I", 16000) + b"\0" * 12000
+        for i in range(n):
+            s = connect(host, port, opts)
+            s.sendall(hello("w%d" % i, "192.0.2.200") + part)
+            socks.append(s)
+        deadline = time.time() + 5
+        open_ = set(range(n))
+        while open_ and time.time() < deadline:
+            for i in list(open_):
+                s = socks[i]
+                s.settimeout(0)
+                try:
+                    while True:
+                        d = s.recv(65536)
+                        if not d:
+                            open_.discard(i)
+                            break
+                except (BlockingIOError, socket.timeout, ssl.SSLWantReadError):
+                    pass
+                except OSError:
+                    open_.discard(i)
+            time.sleep(0.1)
+        print("waiting: %d of %d connections closed by the controller"
+              % (n - len(open_), n))
     elif mode == "heartbeat":
         name, tunnel_ip, rounds = args[3], args[4], int(args[5])
         inner = b"\x12\x00" * 2090000
