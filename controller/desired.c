@@ -48,16 +48,14 @@ static int
 compare_locals(const void *a_, const void *b_)
 {
     const struct nvo_local_port *a = a_, *b = b_;
-    int c = memcmp(&a->mac, &b->mac, sizeof a->mac);
-    return c ? c : (a->port_id > b->port_id) - (a->port_id < b->port_id);
+    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
 }
 
 static int
 compare_remotes(const void *a_, const void *b_)
 {
     const struct nvo_remote_mac *a = a_, *b = b_;
-    int c = memcmp(&a->mac, &b->mac, sizeof a->mac);
-    return c ? c : (a->port_id > b->port_id) - (a->port_id < b->port_id);
+    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
 }
 
 static int
@@ -434,8 +432,8 @@ nullable_streq(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-static bool
-strings_equal(char **a, size_t na, char **b, size_t nb)
+bool
+nvo_strings_equal(char **a, size_t na, char **b, size_t nb)
 {
     if (na != nb) {
         return false;
@@ -448,36 +446,62 @@ strings_equal(char **a, size_t na, char **b, size_t nb)
     return true;
 }
 
+int
+nvo_port_order(struct eth_addr mac_a, int64_t id_a, struct eth_addr mac_b,
+               int64_t id_b)
+{
+    int c = memcmp(&mac_a, &mac_b, sizeof mac_a);
+    return c ? c : (id_a > id_b) - (id_a < id_b);
+}
+
+bool
+nvo_net_view_attrs_equal(const struct nvo_net_view *a,
+                         const struct nvo_net_view *b)
+{
+    return (a->net_id == b->net_id && a->vni == b->vni && a->bum == b->bum
+            && a->arp_responder == b->arp_responder && a->encap == b->encap
+            && a->mtu == b->mtu
+            && !strcmp(a->name, b->name)
+            && nullable_streq(a->service_node_ip, b->service_node_ip));
+}
+
+bool
+nvo_local_port_equal(const struct nvo_local_port *x,
+                     const struct nvo_local_port *y)
+{
+    return (x->port_id == y->port_id && eth_addr_equals(x->mac, y->mac)
+            && !strcmp(x->iface, y->iface) && !strcmp(x->vm, y->vm)
+            && nullable_streq(x->ip, y->ip)
+            && nvo_strings_equal(x->allowed, x->n_allowed, y->allowed,
+                                 y->n_allowed));
+}
+
+bool
+nvo_remote_mac_equal(const struct nvo_remote_mac *x,
+                     const struct nvo_remote_mac *y)
+{
+    return (x->port_id == y->port_id && eth_addr_equals(x->mac, y->mac)
+            && !strcmp(x->vtep_ip, y->vtep_ip) && nullable_streq(x->ip, y->ip));
+}
+
 bool
 nvo_net_view_equal(const struct nvo_net_view *a, const struct nvo_net_view *b)
 {
     if (a == b) {
         return true;
     }
-    if (a->net_id != b->net_id || a->vni != b->vni || a->bum != b->bum
-        || a->arp_responder != b->arp_responder || a->encap != b->encap
-        || a->mtu != b->mtu
-        || strcmp(a->name, b->name)
-        || !nullable_streq(a->service_node_ip, b->service_node_ip)
+    if (!nvo_net_view_attrs_equal(a, b)
         || a->n_locals != b->n_locals || a->n_remotes != b->n_remotes
-        || !strings_equal(a->flood, a->n_flood, b->flood, b->n_flood)) {
+        || !nvo_strings_equal(a->flood, a->n_flood, b->flood, b->n_flood)) {
         return false;
     }
     for (size_t i = 0; i < a->n_locals; i++) {
-        const struct nvo_local_port *x = &a->locals[i], *y = &b->locals[i];
-        if (x->port_id != y->port_id || !eth_addr_equals(x->mac, y->mac)
-            || strcmp(x->iface, y->iface) || strcmp(x->vm, y->vm)
-            || !nullable_streq(x->ip, y->ip)
-            || !strings_equal(x->allowed, x->n_allowed, y->allowed,
-                              y->n_allowed)) {
+        if (!nvo_local_port_equal(&a->locals[i], &b->locals[i])) {
             return false;
         }
     }
     for (size_t i = 0; i < a->n_remotes; i++) {
-        const struct nvo_remote_mac *x = &a->remotes[i], *y = &b->remotes[i];
-        if (x->port_id != y->port_id || !eth_addr_equals(x->mac, y->mac)
-            || strcmp(x->vtep_ip, y->vtep_ip)
-            || !nullable_streq(x->ip, y->ip)) {
+        if (!nvo_remote_mac_equal(&a->remotes[i], &b->remotes[i])) {
             return false;
         }
     }
@@ -494,8 +518,8 @@ nvo_hv_view_equal(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
         || strcmp(a->tunnel_ip, b->tunnel_ip)
         || a->dataplane != b->dataplane || a->role != b->role
         || !nullable_streq(a->ovsdb, b->ovsdb) || a->n_nets != b->n_nets
-        || !strings_equal(a->tunnels, a->n_tunnels, b->tunnels,
-                          b->n_tunnels)) {
+        || !nvo_strings_equal(a->tunnels, a->n_tunnels, b->tunnels,
+                              b->n_tunnels)) {
         return false;
     }
     for (size_t i = 0; i < a->n_nets; i++) {

@@ -179,6 +179,26 @@ bool nvo_hv_view_equal(const struct nvo_hv_view *a,
 bool nvo_net_view_equal(const struct nvo_net_view *a,
                         const struct nvo_net_view *b);
 
+/* The pieces of nvo_net_view_equal(), for incremental consumers (the OVS
+ * flow engine, controller/ovs-flowinc.c): a field added to a port or a
+ * network view must be compared here, so that a change of it recomputes
+ * what depends on it.
+ *
+ * nvo_net_view_attrs_equal(): the network-wide attributes (id, name, VNI,
+ * bum mode, service node), not its port lists or flood list. */
+bool nvo_net_view_attrs_equal(const struct nvo_net_view *a,
+                              const struct nvo_net_view *b);
+bool nvo_local_port_equal(const struct nvo_local_port *a,
+                          const struct nvo_local_port *b);
+bool nvo_remote_mac_equal(const struct nvo_remote_mac *a,
+                          const struct nvo_remote_mac *b);
+
+/* Orders ports by MAC then port id: the order of locals[] and remotes[]. */
+int nvo_port_order(struct eth_addr mac_a, int64_t id_a,
+                   struct eth_addr mac_b, int64_t id_b);
+
+/* True if the sorted string arrays 'a' and 'b' are equal. */
+bool nvo_strings_equal(char **a, size_t na, char **b, size_t nb);
 /* Copy that shares the networks: the hypervisor-level fields and arrays
  * are copied, each network view is referenced (not copied).  Since network
  * views are immutable, the copy is independent of 'v' and may go to another

@@ -7,6 +7,7 @@
 #include "controller/agent-server.h"
 #include "controller/ctl.h"
 #include "controller/model.h"
+#include "controller/ovs-sb.h"
 #include "controller/service.h"
 #include "controller/southbound.h"
 #include "controller/store.h"
@@ -201,6 +202,12 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
     ds_put_format(out, "# HELP nvo_southbound_pushes_total Views handed to "
                   "southbounds.\n# TYPE nvo_southbound_pushes_total counter\n"
                   "nvo_southbound_pushes_total %"PRIu64"\n", ctl->n_pushes);
+    ds_put_format(out, "# HELP nvo_ovs_flow_selfcheck_failures_total Times "
+                  "an OVS hypervisor's incremental flows differed from a "
+                  "full computation (a bug; repaired when found).\n"
+                  "# TYPE nvo_ovs_flow_selfcheck_failures_total counter\n"
+                  "nvo_ovs_flow_selfcheck_failures_total %"PRIu64"\n",
+                  ovs_sb_self_check_failures(ctl->sbs[NVO_DP_OVS]));
     render_service_nodes(ctl, out);
     render_agent_port(ctl, out);
 

@@ -1,11 +1,9 @@
 #include <config.h>
 #include "controller/ovs-flows-arp.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "controller/desired.h"
-#include "controller/ovs-flowgen.h"
 #include "controller/ovs-flows.h"
 #include "byte-order.h"
 #include "openvswitch/match.h"
@@ -13,40 +11,33 @@
 #include "openvswitch/ofpbuf.h"
 #include "flow.h"
 #include "packets.h"
-#include "simap.h"
 #include "util.h"
 
-/* One known address of the network. */
-struct arp_entry {
-    ovs_be32 ip;
-    struct eth_addr mac;
-    int64_t port_id;
-    const char *local_iface;    /* Owner's interface if local, else NULL. */
-    bool dup;                   /* Another port claims the same address. */
-};
-
-static int
-compare_entries(const void *a_, const void *b_)
+/* True if 'ip' (parsed into '*a') is an IPv4 address that port 'port_id'
+ * answers for in 'net': no port with a lower id claims it too. */
+static bool
+answers_for(const struct nvo_net_view *net, int64_t port_id, const char *ip,
+            ovs_be32 *a)
 {
-    const struct arp_entry *a = a_, *b = b_;
-    uint32_t x = ntohl(a->ip), y = ntohl(b->ip);
-    if (x != y) {
-        return x < y ? -1 : 1;
+    ovs_be32 other;
+    if (!net->arp_responder || !ip || !ip_parse(ip, a) || !*a) {
+        return false;
     }
-    return (a->port_id > b->port_id) - (a->port_id < b->port_id);
-}
-
-static void
-add_entry(struct arp_entry *v, size_t *n, const char *ip,
-          struct eth_addr mac, int64_t port_id, const char *local_iface)
-{
-    ovs_be32 a;
-    if (ip && ip_parse(ip, &a) && a != htonl(0)) {
-        v[(*n)++] = (struct arp_entry) {
-            .ip = a, .mac = mac, .port_id = port_id,
-            .local_iface = local_iface,
-        };
+    for (size_t i = 0; i < net->n_locals; i++) {
+        const struct nvo_local_port *lp = &net->locals[i];
+        if (lp->port_id < port_id && lp->ip && ip_parse(lp->ip, &other)
+            && other == *a) {
+            return false;
+        }
     }
+    for (size_t i = 0; i < net->n_remotes; i++) {
+        const struct nvo_remote_mac *rm = &net->remotes[i];
+        if (rm->port_id < port_id && rm->ip && ip_parse(rm->ip, &other)
+            && other == *a) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void
@@ -60,73 +51,59 @@ match_request(struct match *m, uint32_t vni, ovs_be32 tpa)
     match_set_nw_dst(m, tpa);
 }
 
-size_t
-ovs_flows_arp_responder(const struct nvo_net_view *net,
-                        const struct simap *iface_ofports,
-                        const struct ovs_flowgen_sink *sink)
+/* The reply flow for address 'ip' of the port with 'mac' and 'cookie'. */
+static void
+reply_flow(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+           ovs_be32 ip, struct eth_addr mac, uint64_t cookie)
 {
-    if (!net->arp_responder) {
-        return 0;
-    }
-    size_t n = 0, n_flows = 0;
-    struct arp_entry *v = xmalloc((net->n_locals + net->n_remotes + 1)
-                                  * sizeof *v);
-    for (size_t i = 0; i < net->n_locals; i++) {
-        const struct nvo_local_port *lp = &net->locals[i];
-        add_entry(v, &n, lp->ip, lp->mac, lp->port_id, lp->iface);
-    }
-    for (size_t i = 0; i < net->n_remotes; i++) {
-        const struct nvo_remote_mac *rm = &net->remotes[i];
-        add_entry(v, &n, rm->ip, rm->mac, rm->port_id, NULL);
-    }
-    qsort(v, n, sizeof *v, compare_entries);
-    for (size_t i = 1; i < n; i++) {
-        if (v[i].ip == v[i - 1].ip) {
-            v[i].dup = v[i - 1].dup = true;
-        }
-    }
-
-    uint64_t stub[256 / 8];
-    struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
-    for (size_t i = 0; i < n; i++) {
-        const struct arp_entry *e = &v[i];
-        uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, e->port_id);
-        struct match m;
-
-        if (e->dup) {
-            continue;
-        }
-        if (e->local_iface) {
-            const struct simap_node *sn = iface_ofports
-                ? simap_find(iface_ofports, e->local_iface) : NULL;
-            if (!sn || sn->data <= 0 || sn->data >= OFPP_MAX) {
-                continue;
-            }
-            /* The owner asking for its own address: flood as before. */
-            match_request(&m, net->vni, e->ip);
-            match_set_in_port(&m, u16_to_ofp(sn->data));
-            ofpact_put_GOTO_TABLE(&acts)->table_id = OVS_TABLE_BUM;
-            ovs_flowgen_emit(sink, OVS_TABLE_DMAC, OVS_PRIO_ARP_OWN, &m,
-                             cookie, &acts);
-            n_flows++;
-        }
-
-        match_request(&m, net->vni, e->ip);
-        match_set_reg(&m, 0, 0);
-        ovs_flowgen_move(&acts, MFF_ETH_SRC, MFF_ETH_DST);
-        ovs_flowgen_set_field(&acts, MFF_ETH_SRC, &e->mac);
-        ovs_be16 reply = htons(ARP_OP_REPLY);
-        ovs_flowgen_set_field(&acts, MFF_ARP_OP, &reply);
-        ovs_flowgen_move(&acts, MFF_ARP_SHA, MFF_ARP_THA);
-        ovs_flowgen_set_field(&acts, MFF_ARP_SHA, &e->mac);
-        ovs_flowgen_move(&acts, MFF_ARP_SPA, MFF_ARP_TPA);
-        ovs_flowgen_set_field(&acts, MFF_ARP_SPA, &e->ip);
-        ofpact_put_OUTPUT(&acts)->port = OFPP_IN_PORT;
-        ovs_flowgen_emit(sink, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, &m,
-                         cookie, &acts);
-        n_flows++;
-    }
-    ofpbuf_uninit(&acts);
-    free(v);
-    return n_flows;
+    struct match m;
+    match_request(&m, net->vni, ip);
+    match_set_reg(&m, 0, 0);
+    ovs_flows_put_move(ctx, MFF_ETH_SRC, MFF_ETH_DST);
+    ovs_flows_put_set_field(ctx, MFF_ETH_SRC, &mac);
+    ovs_be16 reply = htons(ARP_OP_REPLY);
+    ovs_flows_put_set_field(ctx, MFF_ARP_OP, &reply);
+    ovs_flows_put_move(ctx, MFF_ARP_SHA, MFF_ARP_THA);
+    ovs_flows_put_set_field(ctx, MFF_ARP_SHA, &mac);
+    ovs_flows_put_move(ctx, MFF_ARP_SPA, MFF_ARP_TPA);
+    ovs_flows_put_set_field(ctx, MFF_ARP_SPA, &ip);
+    ofpact_put_OUTPUT(ctx->ofpacts)->port = OFPP_IN_PORT;
+    ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, &m, cookie);
 }
+
+/* ovs_flowgen local_port: answer for a local VM's address, except to the
+ * VM itself. */
+static void
+arp_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+               const struct nvo_local_port *lp, uint32_t ofport)
+{
+    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
+    ovs_be32 ip;
+    if (!answers_for(net, lp->port_id, lp->ip, &ip)) {
+        return;
+    }
+    struct match m;
+    match_request(&m, net->vni, ip);
+    match_set_in_port(&m, u16_to_ofp(ofport));
+    ofpact_put_GOTO_TABLE(ctx->ofpacts)->table_id = OVS_TABLE_BUM;
+    ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_ARP_OWN, &m, cookie);
+    reply_flow(ctx, net, ip, lp->mac, cookie);
+}
+
+/* ovs_flowgen remote_port: answer for a remote VM's address. */
+static void
+arp_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+                const struct nvo_remote_mac *rm)
+{
+    ovs_be32 ip;
+    if (answers_for(net, rm->port_id, rm->ip, &ip)) {
+        reply_flow(ctx, net, ip, rm->mac,
+                   ovs_cookie(OVS_COOKIE_PORT, rm->port_id));
+    }
+}
+
+const struct ovs_flowgen ovs_flowgen_arp = {
+    .name = "arp",
+    .local_port = arp_local_port,
+    .remote_port = arp_remote_port,
+};

@@ -1,9 +1,10 @@
 /* ovs-flows-arp.h - the ARP responder: flows that answer, on the sender's
  * own hypervisor, an ARP request for a VM address the controller knows.
  *
- * For every IPv4 address X that exactly one port of network N has as its
- * "ip" (local or remote), in table DMAC (broadcast ARP requests reach it
- * before they would fall through to the BUM table):
+ * ovs_flowgen_arp (ovs-flows.h) makes, for every IPv4 address X that a
+ * port of network N has as its "ip" (the port's local_port or remote_port
+ * unit), in table DMAC (broadcast ARP requests reach it before they would
+ * fall through to the BUM table):
  *
  *   prio 210  in_port=<X's own port, if local>,metadata=N,arp,arp_op=1,
  *             dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=X
@@ -17,32 +18,18 @@
  *                arp_spa:=X, output:in_port
  *
  * Only requests from local VMs (reg0=0) are answered; requests for unknown
- * addresses, replies and gratuitous ARPs take the BUM table as before.  An
- * address two ports of one network claim is not answered (flooded, the
- * owners answer).  Tenants are separate by metadata (the VNI), so
- * overlapping addresses get their own answers.  Cookies are those of the
- * port owning X, so the flows follow that port's life.
+ * addresses, replies and gratuitous ARPs take the BUM table as before.
+ * When several ports of one network claim an address, the one with the
+ * lowest id answers (so no two units make the same flow).  Tenants are
+ * separate by metadata (the VNI), so overlapping addresses get their own
+ * answers.  Cookies are those of the port owning X, so the flows follow
+ * that port's life.  Nothing for a network with "arp_responder": false.
  *
  * Pure: no I/O, no globals. */
 #ifndef NVO_OVS_FLOWS_ARP_H
 #define NVO_OVS_FLOWS_ARP_H 1
 
-#include <stddef.h>
-
-struct nvo_net_view;
-struct ovs_flowgen_sink;
-struct simap;
-
 #define OVS_PRIO_ARP_REPLY 200
 #define OVS_PRIO_ARP_OWN   210
-
-/* Emits the ARP responder flows of 'net' into 'sink' (nothing if
- * net->arp_responder is false).  'iface_ofports' maps local VM interfaces
- * to ofports; an address whose local owner has no ofport yet is left out
- * (the pipeline reports the missing ofport).  Returns the number of flows
- * emitted. */
-size_t ovs_flows_arp_responder(const struct nvo_net_view *net,
-                               const struct simap *iface_ofports,
-                               const struct ovs_flowgen_sink *sink);
 
 #endif /* controller/ovs-flows-arp.h */

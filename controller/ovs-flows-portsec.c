@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "controller/desired.h"
-#include "controller/ovs-flowgen.h"
 #include "controller/ovs-flows.h"
 #include "byte-order.h"
 #include "openvswitch/match.h"
@@ -46,26 +45,26 @@ ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp)
     return false;
 }
 
-static size_t
-allow_flows(uint32_t vni, const struct nvo_local_port *lp, uint32_t ofport,
-            const char *addr, const struct ovs_flowgen_sink *sink,
-            struct ofpbuf *acts)
+static void
+allow_flows(struct ovs_flows_ctx *ctx, uint32_t vni,
+            const struct nvo_local_port *lp, uint32_t ofport,
+            const char *addr)
 {
     uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
     ovs_be32 ip, mask;
     struct match m;
 
     if (!parse_v4(addr, &ip, &mask)) {
-        return 0;
+        return;
     }
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
     match_set_dl_src(&m, lp->mac);
     match_set_dl_type(&m, htons(ETH_TYPE_IP));
     match_set_nw_src_masked(&m, ip, mask);
-    ovs_flowgen_metadata_goto(acts, vni, OVS_TABLE_DMAC);
-    ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
-                     cookie, acts);
+    ovs_flows_put_metadata_goto(ctx, vni, OVS_TABLE_DMAC);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                  cookie);
 
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
@@ -73,24 +72,22 @@ allow_flows(uint32_t vni, const struct nvo_local_port *lp, uint32_t ofport,
     match_set_dl_type(&m, htons(ETH_TYPE_ARP));
     match_set_arp_sha(&m, lp->mac);
     match_set_nw_src_masked(&m, ip, mask);
-    ovs_flowgen_metadata_goto(acts, vni, OVS_TABLE_DMAC);
-    ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
-                     cookie, acts);
-    return 2;
+    ovs_flows_put_metadata_goto(ctx, vni, OVS_TABLE_DMAC);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                  cookie);
 }
 
-size_t
-ovs_flows_portsec(uint32_t vni, const struct nvo_local_port *lp,
-                  uint32_t ofport, const struct ovs_flowgen_sink *sink)
+/* ovs_flowgen local_port: the port-security flows of 'lp'. */
+static void
+portsec_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+                   const struct nvo_local_port *lp, uint32_t ofport)
 {
     if (!ovs_portsec_enforces_ipv4(lp)) {
-        return 0;
+        return;
     }
-    uint64_t stub[256 / 8];
-    struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
-    size_t n = allow_flows(vni, lp, ofport, lp->ip, sink, &acts);
+    allow_flows(ctx, net->vni, lp, ofport, lp->ip);
     for (size_t i = 0; i < lp->n_allowed; i++) {
-        n += allow_flows(vni, lp, ofport, lp->allowed[i], sink, &acts);
+        allow_flows(ctx, net->vni, lp, ofport, lp->allowed[i]);
     }
 
     /* Everything else IPv4 or ARP from this port with its MAC: dropped,
@@ -103,10 +100,12 @@ ovs_flows_portsec(uint32_t vni, const struct nvo_local_port *lp,
         match_set_in_port(&m, u16_to_ofp(ofport));
         match_set_dl_src(&m, lp->mac);
         match_set_dl_type(&m, htons(types[i]));
-        ovs_flowgen_emit(sink, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_DROP, &m,
-                         cookie, &acts);
-        n++;
+        ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_DROP, &m,
+                      cookie);
     }
-    ofpbuf_uninit(&acts);
-    return n;
 }
+
+const struct ovs_flowgen ovs_flowgen_portsec = {
+    .name = "portsec",
+    .local_port = portsec_local_port,
+};

@@ -3,7 +3,8 @@
  * Table CLASSIFY already admits a VM port's frames only with the VM's own
  * source MAC (prio 100, anything else hits the port's prio 50 drop).  For a
  * port with IPv4 addresses (its "ip" and the IPv4 entries of
- * "allowed_addresses", each an address or a prefix), this module adds, per
+ * "allowed_addresses", each an address or a prefix), this generator
+ * (ovs_flowgen_portsec, a local_port generator of ovs-flows.h) adds, per
  * port with ofport P, MAC M, VNI N:
  *
  *   prio 110  in_port=P,dl_src=M,ip,nw_src=A          -> metadata:=N, goto DMAC
@@ -25,11 +26,8 @@
 #define NVO_OVS_FLOWS_PORTSEC_H 1
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 struct nvo_local_port;
-struct ovs_flowgen_sink;
 
 #define OVS_PRIO_PORTSEC_ALLOW 110
 #define OVS_PRIO_PORTSEC_DROP  105
@@ -37,11 +35,5 @@ struct ovs_flowgen_sink;
 
 /* True if 'lp' has at least one IPv4 address to enforce. */
 bool ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp);
-
-/* Emits the port-security flows of local port 'lp' (in network 'vni', at
- * 'ofport') into 'sink'; nothing if it has no IPv4 address.  Returns the
- * number of flows emitted. */
-size_t ovs_flows_portsec(uint32_t vni, const struct nvo_local_port *lp,
-                         uint32_t ofport, const struct ovs_flowgen_sink *sink);
 
 #endif /* controller/ovs-flows-portsec.h */

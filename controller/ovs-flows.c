@@ -3,11 +3,9 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "controller/desired.h"
-#include "controller/ovs-flowgen.h"
-#include "controller/ovs-flows-arp.h"
-#include "controller/ovs-flows-portsec.h"
 #include "controller/ovs-flowset.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
@@ -26,13 +24,6 @@
 
 VLOG_DEFINE_THIS_MODULE(ovs_flows);
 
-/* Priorities. */
-enum {
-    PRIO_MATCH = 100,           /* A specific port, MAC or network. */
-    PRIO_GUARD = 50,            /* Drops within a table. */
-    PRIO_DEFAULT = 0,           /* Table miss. */
-};
-
 uint64_t
 ovs_cookie(enum ovs_cookie_type type, uint64_t id)
 {
@@ -40,26 +31,45 @@ ovs_cookie(enum ovs_cookie_type type, uint64_t id)
            | (id & OVS_COOKIE_ID_MASK);
 }
 
-/* What one computation needs. */
-struct flows_ctx {
-    const struct ovs_flows_input *in;
-    struct ovs_flowset *out;
-    struct sset *missing;
-    bool complete;
-    struct ofpbuf ofpacts;      /* Scratch. */
-    struct ovs_flowgen_sink sink;   /* sink_put() into 'out'. */
+static const struct ovs_flowgen *const flowgens[] = {
+    &ovs_flowgen_l2,
+    &ovs_flowgen_portsec,
+    &ovs_flowgen_arp,
 };
 
-/* Adds a flow to ctx->out in the form the switch reports it: through an
- * OpenFlow 1.3 flow_mod encode and decode, as ovs-vswitchd receives it.
- * (ovs_flowgen_put_fn: the sink every generator writes into; 'ctx_' is the
- * struct flows_ctx.) */
-static void
-sink_put(void *ctx_, uint8_t table_id, uint16_t priority,
-         const struct match *match, uint64_t cookie,
-         const struct ofpact *ofpacts, size_t ofpacts_len)
+const struct ovs_flowgen *const *
+ovs_flowgens(size_t *n)
 {
-    struct flows_ctx *ctx = ctx_;
+    *n = ARRAY_SIZE(flowgens);
+    return flowgens;
+}
+
+void
+ovs_flows_ctx_init(struct ovs_flows_ctx *ctx, const struct ovs_flows_input *in,
+                   struct ovs_flowset *out, struct sset *missing)
+{
+    ctx->in = in;
+    ctx->out = out;
+    ctx->missing = missing;
+    ctx->complete = true;
+    ctx->ofpacts = ofpbuf_new(256);
+}
+
+void
+ovs_flows_ctx_destroy(struct ovs_flows_ctx *ctx)
+{
+    if (ctx) {
+        ofpbuf_delete(ctx->ofpacts);
+        ctx->ofpacts = NULL;
+    }
+}
+
+/* Adds a flow to ctx->out in the form the switch reports it: through an
+ * OpenFlow 1.3 flow_mod encode and decode, as ovs-vswitchd receives it. */
+void
+ovs_flows_put(struct ovs_flows_ctx *ctx, uint8_t table_id, uint16_t priority,
+              const struct match *match, uint64_t cookie)
+{
     struct ofputil_flow_mod fm = {
         .priority = priority,
         .new_cookie = htonll(cookie),
@@ -68,8 +78,8 @@ sink_put(void *ctx_, uint8_t table_id, uint16_t priority,
         .buffer_id = UINT32_MAX,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
-        .ofpacts = CONST_CAST(struct ofpact *, ofpacts),
-        .ofpacts_len = ofpacts_len,
+        .ofpacts = ctx->ofpacts->data,
+        .ofpacts_len = ctx->ofpacts->size,
     };
     minimatch_init(&fm.match, match);
     struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
@@ -94,55 +104,68 @@ sink_put(void *ctx_, uint8_t table_id, uint16_t priority,
     }
     ofpbuf_uninit(&acts);
     ofpbuf_delete(msg);
+    ofpbuf_clear(ctx->ofpacts);
 }
 
-/* Adds the flow whose actions are in ctx->ofpacts (then cleared). */
-static void
-put_flow(struct flows_ctx *ctx, uint8_t table_id, uint16_t priority,
-         const struct match *match, uint64_t cookie)
+void
+ovs_flows_put_output(struct ovs_flows_ctx *ctx, uint32_t ofport)
 {
-    sink_put(ctx, table_id, priority, match, cookie, ctx->ofpacts.data,
-             ctx->ofpacts.size);
-    ofpbuf_clear(&ctx->ofpacts);
+    ofpact_put_OUTPUT(ctx->ofpacts)->port = u16_to_ofp(ofport);
 }
 
-static void
-put_output(struct flows_ctx *ctx, uint32_t ofport)
-{
-    ofpact_put_OUTPUT(&ctx->ofpacts)->port = u16_to_ofp(ofport);
-}
-
-static void
-put_set_field(struct flows_ctx *ctx, enum mf_field_id id, const void *value)
+void
+ovs_flows_put_set_field(struct ovs_flows_ctx *ctx, enum mf_field_id id,
+                        const void *value)
 {
     const struct mf_field *field = mf_from_id(id);
     /* Zero-filled first, so no padding byte is left undefined. */
-    struct ofpact_set_field *sf = ofpact_put_set_field(&ctx->ofpacts, field,
+    struct ofpact_set_field *sf = ofpact_put_set_field(ctx->ofpacts, field,
                                                        NULL, NULL);
     memcpy(sf->value, value, field->n_bytes);
     memset(ofpact_set_field_mask(sf), 0xff, field->n_bytes);
 }
 
-static void
-put_set_tun_id(struct flows_ctx *ctx, uint32_t vni)
+void
+ovs_flows_put_move(struct ovs_flows_ctx *ctx, enum mf_field_id src,
+                   enum mf_field_id dst)
+{
+    struct ofpact_reg_move *move = ofpact_put_REG_MOVE(ctx->ofpacts);
+    move->src.field = mf_from_id(src);
+    move->src.ofs = 0;
+    move->src.n_bits = move->src.field->n_bits;
+    move->dst.field = mf_from_id(dst);
+    move->dst.ofs = 0;
+    move->dst.n_bits = move->dst.field->n_bits;
+}
+
+void
+ovs_flows_put_set_tun_id(struct ovs_flows_ctx *ctx, uint32_t vni)
 {
     ovs_be64 tun_id = htonll(vni);
-    put_set_field(ctx, MFF_TUN_ID, &tun_id);
+    ovs_flows_put_set_field(ctx, MFF_TUN_ID, &tun_id);
+}
+
+void
+ovs_flows_put_set_reg0(struct ovs_flows_ctx *ctx, uint32_t value)
+{
+    ovs_be32 v = htonl(value);
+    ovs_flows_put_set_field(ctx, MFF_REG0, &v);
 }
 
 /* Instructions after the apply-actions (OpenFlow 1.3 order, pitfall 2):
  * write-metadata, then goto-table. */
-static void
-put_metadata_goto(struct flows_ctx *ctx, uint32_t vni, uint8_t table)
+void
+ovs_flows_put_metadata_goto(struct ovs_flows_ctx *ctx, uint32_t vni,
+                            uint8_t table)
 {
-    struct ofpact_metadata *md = ofpact_put_WRITE_METADATA(&ctx->ofpacts);
+    struct ofpact_metadata *md = ofpact_put_WRITE_METADATA(ctx->ofpacts);
     md->metadata = htonll(vni);
     md->mask = OVS_BE64_MAX;
-    ofpact_put_GOTO_TABLE(&ctx->ofpacts)->table_id = table;
+    ofpact_put_GOTO_TABLE(ctx->ofpacts)->table_id = table;
 }
 
 static bool
-lookup(struct flows_ctx *ctx, const struct simap *map, const char *name,
+lookup(struct ovs_flows_ctx *ctx, const struct simap *map, const char *name,
        uint32_t *ofport)
 {
     const struct simap_node *n = map ? simap_find(map, name) : NULL;
@@ -157,14 +180,43 @@ lookup(struct flows_ctx *ctx, const struct simap *map, const char *name,
     return false;
 }
 
-/* Looks up the tunnel port toward VTEP 'ip' for 'net''s encapsulation. */
-static bool
-tunnel_lookup(struct flows_ctx *ctx, const struct nvo_net_view *net,
-              const char *ip, uint32_t *ofport)
+bool
+ovs_flows_tunnel_ofport(struct ovs_flows_ctx *ctx,
+                        const struct nvo_net_view *net, const char *vtep_ip,
+                        uint32_t *ofport)
 {
     char key[NVO_TUNNEL_KEY_SIZE];
     return lookup(ctx, ctx->in->tunnel_ofports,
-                  nvo_tunnel_key(net->encap, ip, key), ofport);
+                  nvo_tunnel_key(net->encap, vtep_ip, key), ofport);
+}
+
+bool
+ovs_flows_iface_ofport(struct ovs_flows_ctx *ctx, const char *iface,
+                       uint32_t *ofport)
+{
+    return lookup(ctx, ctx->in->iface_ofports, iface, ofport);
+}
+
+static int
+compare_const_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_, *const *b = b_;
+    return strcmp(*a, *b);
+}
+
+const char **
+ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n)
+{
+    const char **v = xmalloc((net->n_vteps + 1) * sizeof *v);
+    size_t k = net->n_vteps;
+    memcpy(v, net->vteps, k * sizeof *v);
+    const char *sn = net->service_node_ip;
+    if (sn && !bsearch(&sn, v, k, sizeof *v, compare_const_strings)) {
+        v[k++] = sn;
+        qsort(v, k, sizeof *v, compare_const_strings);
+    }
+    *n = k;
+    return v;
 }
 
 /* The cookie of the classification flows of the tunnel toward VTEP 'ip':
@@ -185,10 +237,12 @@ tunnel_cookie(const char *ip)
     return ovs_cookie(OVS_COOKIE_TUNNEL, 0);
 }
 
+/* The L2 pipeline. */
+
 /* Table 0 and 1 flows of one local VM port. */
 static void
-local_port_flows(struct flows_ctx *ctx, const struct nvo_net_view *net,
-                 const struct nvo_local_port *lp, uint32_t ofport)
+l2_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+              const struct nvo_local_port *lp, uint32_t ofport)
 {
     uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
     struct match m;
@@ -197,32 +251,29 @@ local_port_flows(struct flows_ctx *ctx, const struct nvo_net_view *net,
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
     match_set_dl_src(&m, lp->mac);
-    put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
-    put_flow(ctx, OVS_TABLE_CLASSIFY, PRIO_MATCH, &m, cookie);
+    ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_MATCH, &m, cookie);
 
     /* Any other source MAC from that port: dropped (counted here). */
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
-    put_flow(ctx, OVS_TABLE_CLASSIFY, PRIO_GUARD, &m, cookie);
-
-    /* Port security: IPv4 and ARP only from the VM's own addresses. */
-    ovs_flows_portsec(net->vni, lp, ofport, &ctx->sink);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_GUARD, &m, cookie);
 
     /* DMAC: frames to the VM. */
     match_init_catchall(&m);
     match_set_metadata(&m, htonll(net->vni));
     match_set_dl_dst(&m, lp->mac);
-    put_output(ctx, ofport);
-    put_flow(ctx, OVS_TABLE_DMAC, PRIO_MATCH, &m, cookie);
+    ovs_flows_put_output(ctx, ofport);
+    ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_MATCH, &m, cookie);
 }
 
 /* Table 1 flow of a remote VM port. */
 static void
-remote_mac_flow(struct flows_ctx *ctx, const struct nvo_net_view *net,
-                const struct nvo_remote_mac *rm)
+l2_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+               const struct nvo_remote_mac *rm)
 {
     uint32_t ofport;
-    if (!tunnel_lookup(ctx, net, rm->vtep_ip, &ofport)) {
+    if (!ovs_flows_tunnel_ofport(ctx, net, rm->vtep_ip, &ofport)) {
         return;
     }
     struct match m;
@@ -230,94 +281,82 @@ remote_mac_flow(struct flows_ctx *ctx, const struct nvo_net_view *net,
     match_set_reg(&m, 0, 0);    /* From a local VM: never tunnel to tunnel. */
     match_set_metadata(&m, htonll(net->vni));
     match_set_dl_dst(&m, rm->mac);
-    put_set_tun_id(ctx, net->vni);
-    put_output(ctx, ofport);
-    put_flow(ctx, OVS_TABLE_DMAC, PRIO_MATCH, &m,
-             ovs_cookie(OVS_COOKIE_PORT, rm->port_id));
+    ovs_flows_put_set_tun_id(ctx, net->vni);
+    ovs_flows_put_output(ctx, ofport);
+    ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_MATCH, &m,
+                  ovs_cookie(OVS_COOKIE_PORT, rm->port_id));
 }
 
-/* Table 0 flows for the tunnels a network's frames may arrive on: from
- * every VTEP of its remote MACs and of its flood list. */
+/* Table 0 flow for a network's frames arriving from 'ip'. */
 static void
-tunnel_classify_flows(struct flows_ctx *ctx, const struct nvo_net_view *net)
+l2_tunnel(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+          const char *ip)
 {
-    struct sset vteps = SSET_INITIALIZER(&vteps);
-    for (size_t i = 0; i < net->n_remotes; i++) {
-        sset_add(&vteps, net->remotes[i].vtep_ip);
+    uint32_t ofport;
+    if (!ovs_flows_tunnel_ofport(ctx, net, ip, &ofport)) {
+        return;
     }
-    for (size_t i = 0; i < net->n_flood; i++) {
-        sset_add(&vteps, net->flood[i]);
-    }
-    if (net->service_node_ip) {
-        sset_add(&vteps, net->service_node_ip);
-    }
-
-    const char *ip;
-    SSET_FOR_EACH (ip, &vteps) {
-        uint32_t ofport;
-        if (!tunnel_lookup(ctx, net, ip, &ofport)) {
-            continue;
-        }
-        struct match m;
-        match_init_catchall(&m);
-        match_set_in_port(&m, u16_to_ofp(ofport));
-        match_set_tun_id(&m, htonll(net->vni));
-        uint32_t one = htonl(1);
-        put_set_field(ctx, MFF_REG0, &one);
-        put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
-        put_flow(ctx, OVS_TABLE_CLASSIFY, PRIO_MATCH, &m,
-                 tunnel_cookie(ip));
-    }
-    sset_destroy(&vteps);
+    struct match m;
+    match_init_catchall(&m);
+    match_set_in_port(&m, u16_to_ofp(ofport));
+    match_set_tun_id(&m, htonll(net->vni));
+    ovs_flows_put_set_reg0(ctx, 1);
+    ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_MATCH, &m,
+                  tunnel_cookie(ip));
 }
 
 /* Table 2 flows of a network; 'ofports' are its local ports' ofports. */
 static void
-bum_flows(struct flows_ctx *ctx, const struct nvo_net_view *net,
-          const uint32_t *ofports, size_t n_ofports)
+l2_network(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+           const uint32_t *ofports, size_t n_ofports)
 {
     uint64_t cookie = ovs_cookie(OVS_COOKIE_NETWORK, net->vni);
     struct match m;
 
+    if (!n_ofports && !net->n_flood) {
+        return;
+    }
+
     /* From a local VM: local ports, then one copy per flood VTEP. */
     for (size_t i = 0; i < n_ofports; i++) {
-        put_output(ctx, ofports[i]);
+        ovs_flows_put_output(ctx, ofports[i]);
     }
     bool tun_id_set = false;
     for (size_t i = 0; i < net->n_flood; i++) {
         uint32_t ofport;
-        if (!tunnel_lookup(ctx, net, net->flood[i], &ofport)) {
+        if (!ovs_flows_tunnel_ofport(ctx, net, net->flood[i], &ofport)) {
             continue;
         }
         if (!tun_id_set) {
-            put_set_tun_id(ctx, net->vni);
+            ovs_flows_put_set_tun_id(ctx, net->vni);
             tun_id_set = true;
         }
-        put_output(ctx, ofport);
+        ovs_flows_put_output(ctx, ofport);
     }
     match_init_catchall(&m);
     match_set_reg(&m, 0, 0);
     match_set_metadata(&m, htonll(net->vni));
-    put_flow(ctx, OVS_TABLE_BUM, PRIO_MATCH, &m, cookie);
+    ovs_flows_put(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie);
 
     /* From a tunnel: local ports only, so nothing loops. */
     for (size_t i = 0; i < n_ofports; i++) {
-        put_output(ctx, ofports[i]);
+        ovs_flows_put_output(ctx, ofports[i]);
     }
     match_init_catchall(&m);
     match_set_reg(&m, 0, 1);
     match_set_metadata(&m, htonll(net->vni));
-    put_flow(ctx, OVS_TABLE_BUM, PRIO_MATCH, &m, cookie);
+    ovs_flows_put(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie);
 }
 
 static void
-pipeline_flows(struct flows_ctx *ctx)
+l2_pipeline(struct ovs_flows_ctx *ctx)
 {
     uint64_t cookie = ovs_cookie(OVS_COOKIE_PIPELINE, 0);
     struct match m;
 
     match_init_catchall(&m);
-    put_flow(ctx, OVS_TABLE_CLASSIFY, PRIO_DEFAULT, &m, cookie);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_DEFAULT, &m, cookie);
 
     /* Unicast from a tunnel to a MAC that is not local: drop, never
      * flood it. */
@@ -325,31 +364,40 @@ pipeline_flows(struct flows_ctx *ctx)
     match_set_reg(&m, 0, 1);
     static const struct eth_addr group_bit = ETH_ADDR_C(01,00,00,00,00,00);
     match_set_dl_dst_masked(&m, eth_addr_zero, group_bit);
-    put_flow(ctx, OVS_TABLE_DMAC, PRIO_GUARD, &m, cookie);
+    ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_GUARD, &m, cookie);
 
     match_init_catchall(&m);
-    ofpact_put_GOTO_TABLE(&ctx->ofpacts)->table_id = OVS_TABLE_BUM;
-    put_flow(ctx, OVS_TABLE_DMAC, PRIO_DEFAULT, &m, cookie);
+    ofpact_put_GOTO_TABLE(ctx->ofpacts)->table_id = OVS_TABLE_BUM;
+    ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_DEFAULT, &m, cookie);
 
     match_init_catchall(&m);
-    put_flow(ctx, OVS_TABLE_BUM, PRIO_DEFAULT, &m, cookie);
+    ovs_flows_put(ctx, OVS_TABLE_BUM, OVS_PRIO_DEFAULT, &m, cookie);
 }
+
+const struct ovs_flowgen ovs_flowgen_l2 = {
+    .name = "l2",
+    .pipeline = l2_pipeline,
+    .local_port = l2_local_port,
+    .remote_port = l2_remote_port,
+    .tunnel = l2_tunnel,
+    .network = l2_network,
+};
 
 bool
 ovs_flows_compute(const struct ovs_flows_input *in, struct ovs_flowset *out,
                   struct sset *missing)
 {
-    struct flows_ctx ctx = {
-        .in = in,
-        .out = out,
-        .missing = missing,
-        .complete = true,
-    };
-    ofpbuf_init(&ctx.ofpacts, 256);
-    ctx.sink = (struct ovs_flowgen_sink) { .put = sink_put, .aux = &ctx };
-    ovs_flowset_clear(out);
+    struct ovs_flows_ctx ctx;
+    size_t n_gens;
+    const struct ovs_flowgen *const *gens = ovs_flowgens(&n_gens);
 
-    pipeline_flows(&ctx);
+    ovs_flowset_clear(out);
+    ovs_flows_ctx_init(&ctx, in, out, missing);
+    for (size_t g = 0; g < n_gens; g++) {
+        if (gens[g]->pipeline) {
+            gens[g]->pipeline(&ctx);
+        }
+    }
     const struct nvo_hv_view *v = in->view;
     for (size_t i = 0; i < v->n_nets; i++) {
         const struct nvo_net_view *net = v->nets[i];
@@ -359,21 +407,40 @@ ovs_flows_compute(const struct ovs_flows_input *in, struct ovs_flowset *out,
         for (size_t j = 0; j < net->n_locals; j++) {
             const struct nvo_local_port *lp = &net->locals[j];
             uint32_t ofport;
-            if (lookup(&ctx, in->iface_ofports, lp->iface, &ofport)) {
-                local_port_flows(&ctx, net, lp, ofport);
+            if (ovs_flows_iface_ofport(&ctx, lp->iface, &ofport)) {
+                for (size_t g = 0; g < n_gens; g++) {
+                    if (gens[g]->local_port) {
+                        gens[g]->local_port(&ctx, net, lp, ofport);
+                    }
+                }
                 ofports[n_ofports++] = ofport;
             }
         }
         for (size_t j = 0; j < net->n_remotes; j++) {
-            remote_mac_flow(&ctx, net, &net->remotes[j]);
+            for (size_t g = 0; g < n_gens; g++) {
+                if (gens[g]->remote_port) {
+                    gens[g]->remote_port(&ctx, net, &net->remotes[j]);
+                }
+            }
         }
-        tunnel_classify_flows(&ctx, net);
-        ovs_flows_arp_responder(net, in->iface_ofports, &ctx.sink);
-        if (n_ofports || net->n_flood) {
-            bum_flows(&ctx, net, ofports, n_ofports);
+        size_t n_vteps;
+        const char **vteps = ovs_flows_net_vteps(net, &n_vteps);
+        for (size_t j = 0; j < n_vteps; j++) {
+            for (size_t g = 0; g < n_gens; g++) {
+                if (gens[g]->tunnel) {
+                    gens[g]->tunnel(&ctx, net, vteps[j]);
+                }
+            }
+        }
+        free(vteps);
+        for (size_t g = 0; g < n_gens; g++) {
+            if (gens[g]->network) {
+                gens[g]->network(&ctx, net, ofports, n_ofports);
+            }
         }
         free(ofports);
     }
-    ofpbuf_uninit(&ctx.ofpacts);
-    return ctx.complete;
+    bool complete = ctx.complete;
+    ovs_flows_ctx_destroy(&ctx);
+    return complete;
 }

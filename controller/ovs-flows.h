@@ -22,7 +22,10 @@
 #define NVO_OVS_FLOWS_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "openvswitch/meta-flow.h"
 
 struct nvo_hv_view;
 struct ovs_flowset;
@@ -67,7 +70,10 @@ struct ovs_flows_input {
                                          * "geneve/IP", "gre/IP") -> ofport. */
 };
 
-/* Computes the flows 'in' calls for into 'out' (which is cleared first).
+/* Computes the flows 'in' calls for into 'out' (which is cleared first):
+ * the full computation, every generator over every port, tunnel and
+ * network of the view.  The incremental engine (ovs-flowinc.h) must always
+ * arrive at the same set; this is what it is checked against.
  * Flows that need an ofport not in the maps are left out; their iface
  * names or VTEP IPs are added to 'missing' (if nonnull).  Returns true if
  * nothing was missing.  The flows are in the canonical form the switch
@@ -75,5 +81,126 @@ struct ovs_flows_input {
  * they compare equal to a dump. */
 bool ovs_flows_compute(const struct ovs_flows_input *in,
                        struct ovs_flowset *out, struct sset *missing);
+
+/* Flow generators: pluggable pieces of the pipeline.
+ *
+ * Each generator makes flows as a pure function of one input unit plus the
+ * ofport maps, so the incremental engine can recompute exactly the units a
+ * change touches:
+ *
+ *   pipeline(ctx)                   table defaults; computed once.
+ *   local_port(ctx, net, lp, ofp)   one local VM port 'lp' of 'net' at
+ *                                   ofport 'ofp'.  Recomputed when the port
+ *                                   (nvo_local_port_equal()), its ofport or
+ *                                   the network's attributes
+ *                                   (nvo_net_view_attrs_equal()) change.
+ *   remote_port(ctx, net, rm)       one remote VM port; looks up its
+ *                                   tunnel with ovs_flows_tunnel_ofport().
+ *                                   Recomputed when the port, its tunnel's
+ *                                   ofport or the network's attributes
+ *                                   change.
+ *   tunnel(ctx, net, vtep)          'net' as seen from remote VTEP 'vtep'
+ *                                   (every VTEP of its remotes and flood
+ *                                   list, and its service node).
+ *                                   Recomputed when that VTEP's tunnel
+ *                                   ofport or the network's attributes
+ *                                   change.
+ *   network(ctx, net, ofps, n)      the network as a whole; 'ofps' are its
+ *                                   local ports' ofports (locals[] order,
+ *                                   those known).  Recomputed when its
+ *                                   attributes, its locals, their ofports,
+ *                                   its flood list or their tunnels'
+ *                                   ofports change.
+ *
+ * Any member may be NULL.  A generator may only read what it is given
+ * (plus the maps through the lookup functions below): if it needs more,
+ * add that to the view and to the equality functions of desired.h.
+ * Flows of two generators, or of two units, must never have the same
+ * (table, priority, match). */
+struct ovs_flows_ctx;
+struct nvo_net_view;
+struct nvo_local_port;
+struct nvo_remote_mac;
+struct match;
+struct ofpbuf;
+
+struct ovs_flowgen {
+    const char *name;
+    void (*pipeline)(struct ovs_flows_ctx *);
+    void (*local_port)(struct ovs_flows_ctx *, const struct nvo_net_view *,
+                       const struct nvo_local_port *, uint32_t ofport);
+    void (*remote_port)(struct ovs_flows_ctx *, const struct nvo_net_view *,
+                        const struct nvo_remote_mac *);
+    void (*tunnel)(struct ovs_flows_ctx *, const struct nvo_net_view *,
+                   const char *vtep_ip);
+    void (*network)(struct ovs_flows_ctx *, const struct nvo_net_view *,
+                    const uint32_t *local_ofports, size_t n_local_ofports);
+};
+
+/* The generators, in the order they run; '*n' gets their number.  To add
+ * one: define a 'const struct ovs_flowgen' in its own file and list it in
+ * ovs-flows.c. */
+const struct ovs_flowgen *const *ovs_flowgens(size_t *n);
+
+/* The L2 pipeline of the table above (classify, DMAC, BUM). */
+extern const struct ovs_flowgen ovs_flowgen_l2;
+/* Port security (ovs-flows-portsec.c) and the ARP responder
+ * (ovs-flows-arp.c). */
+extern const struct ovs_flowgen ovs_flowgen_portsec;
+extern const struct ovs_flowgen ovs_flowgen_arp;
+
+/* Generator context: where flows go and how ofports are found.
+ * ovs_flows_ctx_init() starts one writing into 'out' (flows are added;
+ * a key already present is replaced), looking ofports up in 'in''s maps. */
+struct ovs_flows_ctx {
+    const struct ovs_flows_input *in;
+    struct ovs_flowset *out;
+    struct sset *missing;       /* May be NULL. */
+    bool complete;              /* Nothing missing so far. */
+    struct ofpbuf *ofpacts;     /* Actions of the next ovs_flows_put(). */
+};
+void ovs_flows_ctx_init(struct ovs_flows_ctx *, const struct ovs_flows_input *,
+                        struct ovs_flowset *out, struct sset *missing);
+void ovs_flows_ctx_destroy(struct ovs_flows_ctx *);
+
+/* Adds a flow with the actions accumulated in ctx->ofpacts (then cleared),
+ * in the canonical form the switch reports. */
+void ovs_flows_put(struct ovs_flows_ctx *, uint8_t table_id,
+                   uint16_t priority, const struct match *, uint64_t cookie);
+
+/* Action helpers (append to ctx->ofpacts). */
+void ovs_flows_put_output(struct ovs_flows_ctx *, uint32_t ofport);
+void ovs_flows_put_set_tun_id(struct ovs_flows_ctx *, uint32_t vni);
+void ovs_flows_put_set_reg0(struct ovs_flows_ctx *, uint32_t value);
+void ovs_flows_put_metadata_goto(struct ovs_flows_ctx *, uint32_t vni,
+                                 uint8_t table);
+/* set_field (full mask) of 'value' (field-sized, network byte order) to
+ * 'id'; move of a whole field 'src' to 'dst' of the same width. */
+void ovs_flows_put_set_field(struct ovs_flows_ctx *, enum mf_field_id id,
+                             const void *value);
+void ovs_flows_put_move(struct ovs_flows_ctx *, enum mf_field_id src,
+                        enum mf_field_id dst);
+
+/* Looks up the ofport of the tunnel toward 'vtep_ip' with 'net''s
+ * encapsulation (tunnel key, desired.h).  If unknown, records the key as
+ * missing and returns false. */
+bool ovs_flows_tunnel_ofport(struct ovs_flows_ctx *,
+                             const struct nvo_net_view *net,
+                             const char *vtep_ip, uint32_t *ofport);
+/* The same for a VM interface. */
+bool ovs_flows_iface_ofport(struct ovs_flows_ctx *, const char *iface,
+                            uint32_t *ofport);
+
+/* Every VTEP 'net''s frames may arrive from: its vteps[] plus its service
+ * node, sorted and unique.  Returns a new array of borrowed strings
+ * (caller frees the array), its size in '*n'. */
+const char **ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n);
+
+/* Priorities. */
+enum {
+    OVS_PRIO_MATCH = 100,       /* A specific port, MAC or network. */
+    OVS_PRIO_GUARD = 50,        /* Drops within a table. */
+    OVS_PRIO_DEFAULT = 0,       /* Table miss. */
+};
 
 #endif /* controller/ovs-flows.h */

@@ -34,6 +34,29 @@ ovs_flow_free(struct ovs_flow *f)
 }
 
 void
+ovs_flow_destroy(struct ovs_flow *f)
+{
+    if (f) {
+        ovs_flow_free(f);
+    }
+}
+
+struct ovs_flow *
+ovs_flow_clone(const struct ovs_flow *f)
+{
+    struct ovs_flow *c = xzalloc(sizeof *c);
+    c->table_id = f->table_id;
+    c->priority = f->priority;
+    minimatch_clone(&c->match, &f->match);
+    c->cookie = f->cookie;
+    c->ofpacts = f->ofpacts_len ? xmemdup(f->ofpacts, f->ofpacts_len) : NULL;
+    c->ofpacts_len = f->ofpacts_len;
+    c->wire = f->wire_len ? xmemdup(f->wire, f->wire_len) : NULL;
+    c->wire_len = f->wire_len;
+    return c;
+}
+
+void
 ovs_flowset_clear(struct ovs_flowset *fs)
 {
     struct ovs_flow *f;
@@ -136,6 +159,37 @@ ovs_flowset_remove(struct ovs_flowset *fs, struct ovs_flow *f)
 }
 
 void
+ovs_flowset_detach(struct ovs_flowset *fs, struct ovs_flow *f)
+{
+    hmap_remove(&fs->flows, &f->node);
+}
+
+void
+ovs_flowset_insert(struct ovs_flowset *fs, struct ovs_flow *f)
+{
+    struct ovs_flow *old = ovs_flowset_find(fs, f->table_id, f->priority,
+                                            &f->match);
+    if (old) {
+        ovs_flowset_remove(fs, old);
+    }
+    hmap_insert(&fs->flows, &f->node,
+                ovs_flow_key_hash(f->table_id, f->priority, &f->match));
+}
+
+void
+ovs_flowset_add_key(struct ovs_flowset *fs, const struct ovs_flow *f)
+{
+    if (!ovs_flowset_find(fs, f->table_id, f->priority, &f->match)) {
+        struct ovs_flow *k = xzalloc(sizeof *k);
+        k->table_id = f->table_id;
+        k->priority = f->priority;
+        minimatch_clone(&k->match, &f->match);
+        hmap_insert(&fs->flows, &k->node,
+                    ovs_flow_key_hash(k->table_id, k->priority, &k->match));
+    }
+}
+
+void
 ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src)
 {
     const struct ovs_flow *f;
@@ -147,7 +201,7 @@ ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src)
     }
 }
 
-static bool
+bool
 ovs_flow_value_equal(const struct ovs_flow *a, const struct ovs_flow *b)
 {
     return a->cookie == b->cookie
@@ -223,6 +277,40 @@ ovs_flowset_diff(const struct ovs_flowset *desired,
         if (!i || i->cookie != f->cookie) {
             /* OpenFlow 1.3 cannot change a cookie with a modify: an add
              * replaces the flow. */
+            changes_push(out, OVS_FLOW_ADD, f);
+        } else if (!ovs_flow_value_equal(i, f)) {
+            changes_push(out, OVS_FLOW_MODIFY, f);
+        }
+    }
+}
+
+void
+ovs_flowset_diff_keys(const struct ovs_flowset *desired,
+                      const struct ovs_flowset *installed,
+                      const struct ovs_flowset *keys,
+                      struct ovs_flow_changes *out)
+{
+    memset(out, 0, sizeof *out);
+
+    /* Deletions first, as ovs_flowset_diff() does. */
+    const struct ovs_flow *k;
+    HMAP_FOR_EACH (k, node, &keys->flows) {
+        const struct ovs_flow *i = ovs_flowset_find(installed, k->table_id,
+                                                    k->priority, &k->match);
+        if (i && !ovs_flowset_find(desired, k->table_id, k->priority,
+                                   &k->match)) {
+            changes_push(out, OVS_FLOW_DELETE, i);
+        }
+    }
+    HMAP_FOR_EACH (k, node, &keys->flows) {
+        const struct ovs_flow *f = ovs_flowset_find(desired, k->table_id,
+                                                    k->priority, &k->match);
+        if (!f) {
+            continue;
+        }
+        const struct ovs_flow *i = ovs_flowset_find(installed, k->table_id,
+                                                    k->priority, &k->match);
+        if (!i || i->cookie != f->cookie) {
             changes_push(out, OVS_FLOW_ADD, f);
         } else if (!ovs_flow_value_equal(i, f)) {
             changes_push(out, OVS_FLOW_MODIFY, f);

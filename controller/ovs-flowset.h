@@ -32,6 +32,9 @@ struct ovs_flow {
     void *wire;                 /* Owned: 'ofpacts' as OpenFlow 1.3
                                  * instructions, to compare actions. */
     size_t wire_len;
+    const void *owner;          /* For the set's user (the incremental
+                                 * engine: which unit made it); not part
+                                 * of the key or the value. */
 };
 
 struct ovs_flowset {
@@ -60,6 +63,27 @@ struct ovs_flow *ovs_flowset_find(const struct ovs_flowset *,
 
 /* Removes 'flow' from the set and frees it. */
 void ovs_flowset_remove(struct ovs_flowset *, struct ovs_flow *flow);
+
+/* Removes 'flow' from the set without freeing it: the caller owns it. */
+void ovs_flowset_detach(struct ovs_flowset *, struct ovs_flow *flow);
+
+/* Inserts 'flow' (taking it), replacing and freeing a flow with the same
+ * key, if any. */
+void ovs_flowset_insert(struct ovs_flowset *, struct ovs_flow *flow);
+
+/* Adds a copy of 'flow''s key only (no actions), unless the key is there
+ * already: for sets of keys (e.g. "changed since the last bundle"). */
+void ovs_flowset_add_key(struct ovs_flowset *, const struct ovs_flow *flow);
+
+/* Returns a deep copy of 'flow' (owner NULL), not in any set.  Caller owns
+ * it (ovs_flow_destroy()). */
+struct ovs_flow *ovs_flow_clone(const struct ovs_flow *flow);
+
+/* Frees a flow that is in no set.  Accepts NULL. */
+void ovs_flow_destroy(struct ovs_flow *flow);
+
+/* True if 'a' and 'b' have the same value (cookie, actions). */
+bool ovs_flow_value_equal(const struct ovs_flow *a, const struct ovs_flow *b);
 
 /* Deep-copies 'src' into 'dst' (which must be empty). */
 void ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src);
@@ -98,6 +122,15 @@ void ovs_flowset_diff(const struct ovs_flowset *desired,
                       const struct ovs_flowset *installed,
                       struct ovs_flow_changes *out);
 void ovs_flow_changes_destroy(struct ovs_flow_changes *);
+
+/* Like ovs_flowset_diff(), but only for the keys in 'keys' (a set made
+ * with ovs_flowset_add_key()): the changes that turn 'installed' into
+ * 'desired' if they differ only in those keys.  Costs the size of 'keys',
+ * not of the sets. */
+void ovs_flowset_diff_keys(const struct ovs_flowset *desired,
+                           const struct ovs_flowset *installed,
+                           const struct ovs_flowset *keys,
+                           struct ovs_flow_changes *out);
 
 /* Applies 'changes' (a diff of 'desired' against 'installed') to
  * 'installed', so that it equals 'desired'. */

@@ -25,11 +25,13 @@
 #include "controller/ovs-hv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/desired.h"
+#include "controller/ovs-flowinc.h"
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
 #include "controller/ovs-ofctrl.h"
@@ -85,16 +87,22 @@ struct ovs_hv {
     struct shash wants;         /* struct ovs_port_want, from 'view'. */
     bool wants_changed;
 
-    bool flows_dirty;           /* View changed: recompute flows. */
+    struct ovs_flowinc *flows;  /* Owned: the desired flows, kept
+                                 * incrementally. */
+    bool flows_dirty;           /* View changed: update flows. */
     unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
     uint64_t next_seq;
     bool complete;              /* Last computed flows lacked nothing. */
     char missing[96];           /* What they lacked, if anything. */
     int64_t complete_rev;       /* View revision of those flows. */
     uint64_t complete_seq;      /* Their ofctrl tag. */
+    long long int next_check;   /* Next self-check (time_msec()). */
+    uint64_t n_check_failures;  /* Self-checks that found a difference. */
 
     int64_t confirmed;
     int64_t to_report;          /* Confirmed, not yet taken. */
+    bool status_changed;        /* State or confirmation changed since
+                                 * ovs_hv_take_status_change(). */
 };
 
 int
@@ -155,6 +163,8 @@ hv_connect(struct ovs_hv *hv)
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
     hv->flows_dirty = true;
+    hv->flows_db_seqno = UINT_MAX;  /* A new session: new ofport maps. */
+    ovs_flowinc_reset(hv->flows);
     hv->wants_changed = true;
     free(listen);
 }
@@ -168,14 +178,52 @@ hv_disconnect(struct ovs_hv *hv)
     hv->db = NULL;
 }
 
-static void
-hv_set_wants(struct ovs_hv *hv)
+/* True if 'a' and 'b' want the same ports on br-int: the same tunnels and
+ * the same local interfaces.  Networks shared by both views are skipped at
+ * once (network views are immutable). */
+static bool
+same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
 {
+    if (!a || a->n_nets != b->n_nets
+        || !nvo_strings_equal(a->tunnels, a->n_tunnels, b->tunnels,
+                              b->n_tunnels)) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_nets; i++) {
+        const struct nvo_net_view *x = a->nets[i], *y = b->nets[i];
+        if (x == y) {
+            continue;
+        }
+        if (x->n_locals != y->n_locals) {
+            return false;
+        }
+        for (size_t j = 0; j < x->n_locals; j++) {
+            if (x->locals[j].port_id != y->locals[j].port_id
+                || strcmp(x->locals[j].iface, y->locals[j].iface)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Makes 'view' (taken) the view; 'old' is the previous one (or NULL), which
+ * the caller frees. */
+static void
+hv_set_wants(struct ovs_hv *hv, const struct nvo_hv_view *old)
+{
+    hv->flows_dirty = true;
+    if (same_port_wants(old, hv->view)) {
+        return;
+    }
     ovs_ports_want_clear(&hv->wants);
     ovs_ports_want_compute(hv->view, &hv->wants);
     hv->wants_changed = true;
-    hv->flows_dirty = true;
 }
+
+/* How often the incremental flows are checked against a full
+ * computation. */
+#define HV_SELF_CHECK_MS (5 * 60 * 1000)
 
 struct ovs_hv *
 ovs_hv_create(struct nvo_hv_view *view)
@@ -183,8 +231,11 @@ ovs_hv_create(struct nvo_hv_view *view)
     struct ovs_hv *hv = xzalloc(sizeof *hv);
     hv->hv_id = view->hv_id;
     hv->view = view;
+    hv->flows = ovs_flowinc_create();
+    hv->next_check = time_msec() + HV_SELF_CHECK_MS;
+    hv->status_changed = true;
     shash_init(&hv->wants);
-    hv_set_wants(hv);
+    hv_set_wants(hv, NULL);
     hv_connect(hv);
     return hv;
 }
@@ -196,6 +247,7 @@ ovs_hv_destroy(struct ovs_hv *hv)
         hv_disconnect(hv);
         ovs_ports_want_clear(&hv->wants);
         shash_destroy(&hv->wants);
+        ovs_flowinc_destroy(hv->flows);
         nvo_hv_view_destroy(hv->view);
         free(hv->ovsdb_remote);
         free(hv->of_connect);
@@ -216,9 +268,10 @@ ovs_hv_set_view(struct ovs_hv *hv, struct nvo_hv_view *view)
 {
     bool reconnect = !nullable_string_is_equal(view->ovsdb,
                                                hv->ovsdb_remote);
-    nvo_hv_view_destroy(hv->view);
+    struct nvo_hv_view *old = hv->view;
     hv->view = view;
-    hv_set_wants(hv);
+    hv_set_wants(hv, old);
+    nvo_hv_view_destroy(old);
     if (reconnect) {
         hv_disconnect(hv);
         hv_connect(hv);
@@ -231,36 +284,71 @@ ovs_hv_id(const struct ovs_hv *hv)
     return hv->hv_id;
 }
 
+/* Brings the desired flows up to date with the view and the ofports,
+ * incrementally, and hands what changed to the OpenFlow connection. */
 static void
-compute_flows(struct ovs_hv *hv)
+compute_flows(struct ovs_hv *hv, bool maps_changed)
 {
     struct ovs_flows_input in = {
         .view = hv->view,
         .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
         .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
     };
-    struct ovs_flowset flows;
-    struct sset missing = SSET_INITIALIZER(&missing);
+    struct ovs_flowset changed;
 
-    ovs_flowset_init(&flows);
-    hv->complete = ovs_flows_compute(&in, &flows, &missing);
-    ovs_ofctrl_set_desired(hv->ofc, &flows, ++hv->next_seq);
-    ovs_flowset_destroy(&flows);
+    ovs_flowinc_update(hv->flows, &in, maps_changed);
+    ovs_flowset_init(&changed);
+    ovs_flowinc_take_changes(hv->flows, &changed);
+    ovs_ofctrl_set_desired(hv->ofc, ovs_flowinc_table(hv->flows), &changed,
+                           ++hv->next_seq);
+    ovs_flowset_destroy(&changed);
+    hv->complete = ovs_flowinc_is_complete(hv->flows);
     hv->complete_rev = hv->view->revision;
     hv->complete_seq = ovs_ofctrl_desired_seq(hv->ofc);
 
     hv->missing[0] = '\0';
-    if (!sset_is_empty(&missing)) {
+    if (!hv->complete) {
         struct ds s = DS_EMPTY_INITIALIZER;
-        const char *name;
-        ds_put_cstr(&s, "waiting for the ofport of");
-        SSET_FOR_EACH (name, &missing) {
-            ds_put_format(&s, " %s", name);
-        }
+        ds_put_cstr(&s, "waiting for the ofport of ");
+        ovs_flowinc_format_missing(hv->flows, &s);
         ovs_strlcpy(hv->missing, ds_cstr(&s), sizeof hv->missing);
         ds_destroy(&s);
     }
-    sset_destroy(&missing);
+}
+
+/* Compares the incremental flows with a full computation of the same
+ * input.  A difference is a bug: logged, counted, and repaired by a full
+ * recomputation. */
+static void
+self_check(struct ovs_hv *hv)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct ovs_flows_input in = {
+        .view = hv->view,
+        .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
+        .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
+    };
+    struct ovs_flowset full;
+
+    ovs_flowset_init(&full);
+    ovs_flows_compute(&in, &full, NULL);
+    if (!ovs_flowset_equal(&full, ovs_flowinc_table(hv->flows))) {
+        hv->n_check_failures++;
+        VLOG_ERR_RL(&rl, "%s: incremental flows (%"PRIuSIZE") differ from "
+                    "a full computation (%"PRIuSIZE"); recomputing all",
+                    hv->view->name,
+                    ovs_flowset_count(ovs_flowinc_table(hv->flows)),
+                    ovs_flowset_count(&full));
+        ovs_flowinc_reset(hv->flows);
+        compute_flows(hv, true);
+    }
+    ovs_flowset_destroy(&full);
+}
+
+uint64_t
+ovs_hv_self_check_failures(const struct ovs_hv *hv)
+{
+    return hv->n_check_failures;
 }
 
 static enum hv_state
@@ -321,9 +409,15 @@ ovs_hv_run(struct ovs_hv *hv)
     unsigned int db_seqno = ovs_ovsdb_seqno(hv->db);
     if (ovs_ovsdb_has_ever_connected(hv->db)
         && (hv->flows_dirty || db_seqno != hv->flows_db_seqno)) {
+        bool maps_changed = db_seqno != hv->flows_db_seqno;
         hv->flows_dirty = false;
         hv->flows_db_seqno = db_seqno;
-        compute_flows(hv);
+        compute_flows(hv, maps_changed);
+    }
+    if (ovs_ovsdb_has_ever_connected(hv->db)
+        && time_msec() >= hv->next_check) {
+        hv->next_check = time_msec() + HV_SELF_CHECK_MS;
+        self_check(hv);
     }
     of_fast_retry(hv);
     ovs_ofctrl_run(hv->ofc);
@@ -333,21 +427,36 @@ ovs_hv_run(struct ovs_hv *hv)
         && ovs_ovsdb_in_sync(hv->db) && hv->complete_rev > hv->confirmed) {
         hv->confirmed = hv->complete_rev;
         hv->to_report = hv->confirmed;
+        hv->status_changed = true;
         VLOG_DBG("%s: confirmed revision %"PRId64, hv->view->name,
                  hv->confirmed);
     }
 
     enum hv_state state = derive_state(hv);
     if (state != hv->state) {
-        VLOG_INFO("%s: %s -> %s", hv->view->name, hv_state_name(hv->state),
-                  hv_state_name(state));
+        /* Syncing and back happens on every change of the view: worth a
+         * line only when debugging, at hundreds of hypervisors. */
+        bool routine = ((hv->state == HV_SYNCING && state == HV_IN_SYNC)
+                        || (hv->state == HV_IN_SYNC && state == HV_SYNCING));
+        VLOG(routine ? VLL_DBG : VLL_INFO, "%s: %s -> %s", hv->view->name,
+             hv_state_name(hv->state), hv_state_name(state));
         hv->state = state;
+        hv->status_changed = true;
     }
+}
+
+bool
+ovs_hv_take_status_change(struct ovs_hv *hv)
+{
+    bool changed = hv->status_changed;
+    hv->status_changed = false;
+    return changed;
 }
 
 void
 ovs_hv_wait(struct ovs_hv *hv)
 {
+    poll_timer_wait_until(hv->next_check);
     if (hv->db) {
         ovs_ovsdb_wait(hv->db);
         ovs_ofctrl_wait(hv->ofc);

@@ -39,6 +39,14 @@ int64_t ovs_hv_id(const struct ovs_hv *);
  * 0 if none. */
 int64_t ovs_hv_take_confirmation(struct ovs_hv *);
 
+/* How many periodic self-checks found the incremental flows different
+ * from a full computation (each one is a bug, repaired when found). */
+uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);
+
+/* True if the state or the confirmed revision changed since the last call
+ * (the status's other details may change at any time). */
+bool ovs_hv_take_status_change(struct ovs_hv *);
+
 /* Fills '*st' with the hypervisor's state. */
 void ovs_hv_get_status(const struct ovs_hv *, struct nvo_sb_status *st);
 

@@ -4,12 +4,16 @@
  *
  *   S_DISCONNECTED --(rconn connected)--> send flow-stats request for
  *       cookie 0x6e../0xff.., all tables --> S_DUMPING
- *   S_DUMPING --(last reply part)--> installed := dumped --> S_SYNCED
- *   S_SYNCED --(desired != installed)--> send bundle open, one bundle add
- *       per flow mod of the diff, barrier --> S_ADDING
+ *   S_DUMPING --(last reply part)--> installed := dumped, next diff is
+ *       of the whole sets --> S_SYNCED
+ *   S_SYNCED --(desired != installed, in the changed keys)--> send one
+ *       bundle add per flow mod of the diff (the first opens the bundle),
+ *       barrier --> S_ADDING
+ *   S_SYNCED --(a diff of a single flow mod)--> send it alone (one flow mod
+ *       is atomic by itself), barrier --> S_COMMITTING
  *   S_SYNCED --(desired == installed)--> installed_seq := desired_seq
  *   S_ADDING --(barrier reply)--> send bundle commit, barrier --> S_COMMITTING
- *   S_COMMITTING --(barrier reply)--> installed := pending,
+ *   S_COMMITTING --(barrier reply)--> installed += the bundle's changes,
  *       installed_seq := pending_seq --> S_SYNCED
  *   S_ADDING, S_COMMITTING, S_DUMPING --(OpenFlow error)--> discard the
  *       bundle, log (rate-limited) --> S_BACKOFF
@@ -25,7 +29,9 @@
  *
  * The bundle is ordered and atomic: either all of the diff applies or none
  * of it.  Adds are validated before the commit (the barrier after them
- * flushes out any error), so a bad flow never commits half a diff. */
+ * flushes out any error), so a bad flow never commits half a diff.  Most
+ * changes on a hypervisor that is not the VM's own are one flow (the VM's
+ * MAC): those go without a bundle, in one round trip and two messages. */
 #include <config.h>
 #include "controller/ovs-ofctrl.h"
 
@@ -97,11 +103,16 @@ struct ovs_ofctrl {
     unsigned int conn_seqno;    /* rconn's connection seqno, as handled. */
     enum ofctrl_state state;
 
-    struct ovs_flowset desired;
+    const struct ovs_flowset *desired;  /* Borrowed; NULL until set. */
+    struct ovs_flowset changed; /* Keys changed since the last diff. */
+    bool full_diff;             /* Next diff: of the whole sets. */
     uint64_t desired_seq;
     struct ovs_flowset installed;
     uint64_t installed_seq;
-    struct ovs_flowset pending; /* Desired set the bundle in flight makes. */
+    /* The bundle in flight: copies of the flows it adds or modifies, and
+     * the keys it deletes. */
+    struct ovs_flowset pending_put;
+    struct ovs_flowset pending_del;
     uint64_t pending_seq;
     size_t pending_n_mods;
 
@@ -130,9 +141,11 @@ ovs_ofctrl_create(const char *target, const char *name)
     ofc->rconn = rconn_create(5, 8, DSCP_DEFAULT, 1u << OFP13_VERSION);
     rconn_connect(ofc->rconn, target, name);
     ofc->conn_seqno = rconn_get_connection_seqno(ofc->rconn);
-    ovs_flowset_init(&ofc->desired);
+    ovs_flowset_init(&ofc->changed);
     ovs_flowset_init(&ofc->installed);
-    ovs_flowset_init(&ofc->pending);
+    ovs_flowset_init(&ofc->pending_put);
+    ovs_flowset_init(&ofc->pending_del);
+    ofc->full_diff = true;
     ofc->backoff_ms = BACKOFF_MIN_MS;
     hmap_init(&ofc->drops);
     hmap_init(&ofc->drops_next);
@@ -153,9 +166,10 @@ ovs_ofctrl_destroy(struct ovs_ofctrl *ofc)
 {
     if (ofc) {
         rconn_destroy(ofc->rconn);
-        ovs_flowset_destroy(&ofc->desired);
+        ovs_flowset_destroy(&ofc->changed);
         ovs_flowset_destroy(&ofc->installed);
-        ovs_flowset_destroy(&ofc->pending);
+        ovs_flowset_destroy(&ofc->pending_put);
+        ovs_flowset_destroy(&ofc->pending_del);
         drops_clear(&ofc->drops);
         hmap_destroy(&ofc->drops);
         drops_clear(&ofc->drops_next);
@@ -177,17 +191,49 @@ set_state(struct ovs_ofctrl *ofc, enum ofctrl_state s)
 }
 
 bool
-ovs_ofctrl_set_desired(struct ovs_ofctrl *ofc, struct ovs_flowset *flows,
-                       uint64_t seq)
+ovs_ofctrl_set_desired(struct ovs_ofctrl *ofc,
+                       const struct ovs_flowset *desired,
+                       struct ovs_flowset *changed, uint64_t seq)
 {
-    if (ovs_flowset_equal(flows, &ofc->desired)) {
-        ovs_flowset_clear(flows);
+    if (desired == ofc->desired && !ovs_flowset_count(changed)) {
         return false;
     }
-    ovs_flowset_swap(&ofc->desired, flows);
-    ovs_flowset_clear(flows);
+    if (desired != ofc->desired) {
+        ofc->desired = desired;
+        ofc->full_diff = true;
+    }
+    if (ofc->full_diff) {
+        ovs_flowset_clear(changed);
+    } else if (!ovs_flowset_count(&ofc->changed)) {
+        ovs_flowset_swap(&ofc->changed, changed);
+    } else {
+        struct ovs_flow *f;
+        HMAP_FOR_EACH_POP (f, node, &changed->flows) {
+            if (ovs_flowset_find(&ofc->changed, f->table_id, f->priority,
+                                 &f->match)) {
+                ovs_flow_destroy(f);
+            } else {
+                ovs_flowset_insert(&ofc->changed, f);
+            }
+        }
+    }
     ofc->desired_seq = seq;
     return true;
+}
+
+static void
+pending_clear(struct ovs_ofctrl *ofc)
+{
+    ovs_flowset_clear(&ofc->pending_put);
+    ovs_flowset_clear(&ofc->pending_del);
+}
+
+/* After a dump: the installed set is new, diff everything once. */
+static void
+need_full_diff(struct ovs_ofctrl *ofc)
+{
+    ofc->full_diff = true;
+    ovs_flowset_clear(&ofc->changed);
 }
 
 /* Sends 'msg' (taking it); returns its xid. */
@@ -224,13 +270,15 @@ enter_backoff(struct ovs_ofctrl *ofc)
     ofc->stats.n_failures++;
     ofc->backoff_until = time_msec() + ofc->backoff_ms;
     ofc->backoff_ms = MIN(ofc->backoff_ms * 2, BACKOFF_MAX_MS);
-    ovs_flowset_clear(&ofc->pending);
+    pending_clear(ofc);
     set_state(ofc, S_BACKOFF);
 }
 
-/* Encodes change 'c' as a flow_mod wrapped in a bundle add, and sends it. */
+/* Encodes change 'c' as a flow_mod, wrapped in a bundle add if 'bundle',
+ * and sends it. */
 static void
-send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c)
+send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
+            bool bundle)
 {
     const struct ovs_flow *f = c->flow;
     struct ofputil_flow_mod fm = {
@@ -263,6 +311,10 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c)
         break;
     }
     struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+    if (!bundle) {
+        send_msg(ofc, inner);
+        return;
+    }
     struct ofputil_bundle_add_msg bam = {
         .bundle_id = ofc->bundle_id,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
@@ -287,17 +339,24 @@ send_bundle_ctrl(struct ovs_ofctrl *ofc, uint16_t type)
 static void
 maybe_send_diff(struct ovs_ofctrl *ofc)
 {
-    if (ofc->installed_seq == ofc->desired_seq) {
+    if (ofc->installed_seq == ofc->desired_seq || !ofc->desired) {
         return;
     }
     bool first = ofc->first_diff;
     ofc->first_diff = false;
     struct ovs_flow_changes changes;
-    ovs_flowset_diff(&ofc->desired, &ofc->installed, &changes);
+    if (ofc->full_diff) {
+        ovs_flowset_diff(ofc->desired, &ofc->installed, &changes);
+    } else {
+        ovs_flowset_diff_keys(ofc->desired, &ofc->installed, &ofc->changed,
+                              &changes);
+    }
+    ofc->full_diff = false;
+    ovs_flowset_clear(&ofc->changed);
     if (!changes.n) {
         if (first) {
             VLOG_INFO("%s: switch already holds the desired %"PRIuSIZE
-                      " flows", ofc->name, ovs_flowset_count(&ofc->desired));
+                      " flows", ofc->name, ovs_flowset_count(ofc->desired));
         }
         ofc->installed_seq = ofc->desired_seq;
         ovs_flow_changes_destroy(&changes);
@@ -321,19 +380,28 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
         }
     }
 
+    bool bundle = changes.n > 1;
     ofc->bundle_id++;
-    send_bundle_ctrl(ofc, OFPBCT_OPEN_REQUEST);
     for (size_t i = 0; i < changes.n; i++) {
-        send_change(ofc, &changes.changes[i]);
+        send_change(ofc, &changes.changes[i], bundle);
     }
     ofc->xid = send_msg(ofc, ofputil_encode_barrier_request(OFP13_VERSION));
     ofc->pending_n_mods = changes.n;
-    ovs_flow_changes_destroy(&changes);
 
-    ovs_flowset_clear(&ofc->pending);
-    ovs_flowset_clone(&ofc->pending, &ofc->desired);
+    /* What the installed set becomes once the bundle commits: copies,
+     * since 'desired' may change meanwhile. */
+    pending_clear(ofc);
+    for (size_t i = 0; i < changes.n; i++) {
+        const struct ovs_flow *f = changes.changes[i].flow;
+        if (changes.changes[i].type == OVS_FLOW_DELETE) {
+            ovs_flowset_add_key(&ofc->pending_del, f);
+        } else {
+            ovs_flowset_insert(&ofc->pending_put, ovs_flow_clone(f));
+        }
+    }
+    ovs_flow_changes_destroy(&changes);
     ofc->pending_seq = ofc->desired_seq;
-    set_state(ofc, S_ADDING);
+    set_state(ofc, bundle ? S_ADDING : S_COMMITTING);
 }
 
 /* Calls 'fn' for every flow in flow-stats reply 'oh' (bad entries end the
@@ -383,6 +451,7 @@ handle_stats_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         VLOG_INFO("%s: OpenFlow connected, switch holds %"PRIuSIZE" nvo "
                   "flows", ofc->name, ovs_flowset_count(&ofc->installed));
         ofc->first_diff = true;
+        need_full_diff(ofc);
         set_state(ofc, S_SYNCED);
     }
 }
@@ -457,8 +526,19 @@ handle_barrier_reply(struct ovs_ofctrl *ofc)
                             ofputil_encode_barrier_request(OFP13_VERSION));
         set_state(ofc, S_COMMITTING);
     } else if (ofc->state == S_COMMITTING) {
-        ovs_flowset_swap(&ofc->installed, &ofc->pending);
-        ovs_flowset_clear(&ofc->pending);
+        struct ovs_flow *f;
+        HMAP_FOR_EACH_POP (f, node, &ofc->pending_del.flows) {
+            struct ovs_flow *i = ovs_flowset_find(&ofc->installed,
+                                                  f->table_id, f->priority,
+                                                  &f->match);
+            if (i) {
+                ovs_flowset_remove(&ofc->installed, i);
+            }
+            ovs_flow_destroy(f);
+        }
+        HMAP_FOR_EACH_POP (f, node, &ofc->pending_put.flows) {
+            ovs_flowset_insert(&ofc->installed, f);
+        }
         ofc->installed_seq = ofc->pending_seq;
         ofc->stats.n_bundles++;
         ofc->stats.n_flow_mods += ofc->pending_n_mods;
@@ -528,7 +608,7 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
     if (seqno != ofc->conn_seqno) {
         ofc->conn_seqno = seqno;
         ovs_flowset_clear(&ofc->installed);
-        ovs_flowset_clear(&ofc->pending);
+        pending_clear(ofc);
         ofc->installed_seq = 0;
         ofc->stats_xid = 0;
         ofc->next_stats = 0;

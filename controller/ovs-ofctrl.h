@@ -5,7 +5,7 @@
  * (those whose cookie carries nvo's marker), diffs them against the desired
  * set and sends only the difference, atomically, in an OpenFlow bundle
  * followed by a barrier.  Afterwards it keeps the installed set in memory
- * and sends only diffs.  An unchanged flow is never re-added, so its
+ * and diffs only the keys the caller says changed.  An unchanged flow is never re-added, so its
  * counters and duration survive controller restarts and reconnections.
  *
  * Runs on the OVS southbound thread's poll loop. */
@@ -26,11 +26,17 @@ struct ovs_ofctrl *ovs_ofctrl_create(const char *target, const char *name);
 /* Disconnects, leaving the switch's flows in place.  Accepts NULL. */
 void ovs_ofctrl_destroy(struct ovs_ofctrl *);
 
-/* Makes '*flows' the desired set, tagged 'seq' (increasing), taking its
- * contents ('*flows' is left empty).  Returns false if the set is the same
- * as the current desired one (whose tag is then kept). */
-bool ovs_ofctrl_set_desired(struct ovs_ofctrl *, struct ovs_flowset *flows,
-                            uint64_t seq);
+/* Makes 'desired' the desired set, tagged 'seq' (increasing).  'desired' is
+ * borrowed: the caller keeps it valid and changes it only between calls
+ * (ovs-flowinc's table).  'changed' holds the keys of every flow that was
+ * added, modified or removed in 'desired' since the previous call; they
+ * are taken ('changed' is left empty) and only they are diffed against the
+ * installed set, so a change costs its own size.  After every
+ * (re)connection the whole set is diffed once.  Returns false, keeping the
+ * current tag, if nothing changed. */
+bool ovs_ofctrl_set_desired(struct ovs_ofctrl *,
+                            const struct ovs_flowset *desired,
+                            struct ovs_flowset *changed, uint64_t seq);
 
 void ovs_ofctrl_run(struct ovs_ofctrl *);
 void ovs_ofctrl_wait(struct ovs_ofctrl *);

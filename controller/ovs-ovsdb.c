@@ -332,6 +332,18 @@ void
 ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
               bool wants_changed)
 {
+    /* Fast path, taken on most wake-ups of a southbound with many
+     * hypervisors: nothing to reconcile and no transaction in flight, so
+     * only process what the server sent (no transaction to create and
+     * commit empty). */
+    if (!wants_changed && !db->need_reconcile && !db->loop.committing_txn) {
+        ovsdb_idl_run(db->loop.idl);
+        log_connection(db);
+        if (ovsdb_idl_get_seqno(db->loop.idl) == db->seqno) {
+            return;
+        }
+    }
+
     struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&db->loop);
     log_connection(db);
 

@@ -14,6 +14,7 @@
 #include <config.h>
 #include "controller/ovs-sb.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ovs_sb);
@@ -56,7 +58,14 @@ struct sb_status {
     struct hmap_node node;      /* In ovs_sb.status, by hv_id. */
     int64_t hv_id;
     struct nvo_sb_status st;
+    long long int next_refresh; /* Refresh the details then at the latest. */
+    bool stale;                 /* A refresh was skipped since the last. */
 };
+
+/* Status details (counts, what a hypervisor waits for) are refreshed at
+ * most this often; state and confirmations at once.  Formatting every
+ * hypervisor's status on every wake-up cost O(hypervisors) per message. */
+#define SB_STATUS_REFRESH_MS 100
 
 /* The main thread's uv_async_t, freed in its close callback (after
  * ovs_sb_destroy() returned). */
@@ -79,12 +88,15 @@ struct ovs_sb {
     struct ovs_list confirms;   /* Contains struct sb_confirm. */
     struct hmap status;         /* Contains struct sb_status. */
     struct hmap drops;          /* Contains struct sb_drops. */
+    uint64_t n_check_failures;  /* Sum of the hypervisors' self-check
+                                 * failures (ever, also of removed ones). */
     bool exiting;
 
     struct latch latch;         /* Wakes the OVS thread. */
 
     /* OVS thread only. */
     struct hmap hvs;            /* Contains struct sb_hv. */
+    uint64_t removed_check_failures;
 };
 
 struct sb_hv {
@@ -145,6 +157,7 @@ sb_take_mail(struct ovs_sb *sb)
             }
         } else if (h) {
             hmap_remove(&sb->hvs, &h->node);
+            sb->removed_check_failures += ovs_hv_self_check_failures(h->hv);
             ovs_hv_destroy(h->hv);
             free(h);
         }
@@ -172,15 +185,20 @@ sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
     hmap_insert(&sb->drops, &d->node, hash);
 }
 
-/* OVS thread: publishes confirmations and status to the main thread. */
-static void
+/* OVS thread: publishes confirmations and status to the main thread.
+ * Returns when a status skipped now must be refreshed, or LLONG_MAX. */
+static long long int
 sb_publish(struct ovs_sb *sb)
 {
+    long long int stale_until = LLONG_MAX;
     bool wake = false;
+    uint64_t n_check_failures = sb->removed_check_failures;
+    long long int now = time_msec();
 
     ovs_mutex_lock(&sb->mutex);
     struct sb_hv *h;
     HMAP_FOR_EACH (h, node, &sb->hvs) {
+        n_check_failures += ovs_hv_self_check_failures(h->hv);
         int64_t hv_id = ovs_hv_id(h->hv);
         int64_t rev = ovs_hv_take_confirmation(h->hv);
         if (rev) {
@@ -196,13 +214,45 @@ sb_publish(struct ovs_sb *sb)
             s->hv_id = hv_id;
             hmap_insert(&sb->status, &s->node, hash_uint64(hv_id));
         }
-        ovs_hv_get_status(h->hv, &s->st);
+        if (ovs_hv_take_status_change(h->hv) || now >= s->next_refresh) {
+            ovs_hv_get_status(h->hv, &s->st);
+            s->next_refresh = now + SB_STATUS_REFRESH_MS;
+            s->stale = false;
+        } else {
+            s->stale = true;
+        }
+        if (s->stale) {
+            stale_until = MIN(stale_until, s->next_refresh);
+        }
         ovs_hv_port_drops(h->hv, sb_record_drops, sb);
     }
+    sb->n_check_failures = n_check_failures;
     ovs_mutex_unlock(&sb->mutex);
 
     if (wake) {
         uv_async_send(&sb->async->async);
+    }
+    return stale_until;
+}
+
+/* Wake-up coalescing.  Every wake-up runs every hypervisor (the IDL and
+ * rconn cannot tell whose socket woke the loop), a few microseconds each
+ * even when idle, so replies from many switches handled one wake-up each
+ * cost O(hypervisors) apiece.  Instead, a pass lasts at least
+ * SB_COALESCE_US_PER_HV per hypervisor (at most SB_COALESCE_MAX_US): what
+ * arrives meanwhile is handled by the next pass, together.  That bounds
+ * the delay it adds to about what one pass costs anyway. */
+#define SB_COALESCE_US_PER_HV 20
+#define SB_COALESCE_MAX_US 1000
+
+static void
+sb_coalesce(const struct ovs_sb *sb, long long int pass_start_us)
+{
+    long long int period = MIN(hmap_count(&sb->hvs) * SB_COALESCE_US_PER_HV,
+                               SB_COALESCE_MAX_US);
+    long long int elapsed = time_usec() - pass_start_us;
+    if (elapsed >= 0 && elapsed < period) {
+        xnanosleep((period - elapsed) * 1000);
     }
 }
 
@@ -212,6 +262,7 @@ sb_thread_main(void *sb_)
     struct ovs_sb *sb = sb_;
 
     for (;;) {
+        long long int pass_start_us = time_usec();
         latch_poll(&sb->latch);
         ovs_mutex_lock(&sb->mutex);
         bool exiting = sb->exiting;
@@ -225,12 +276,16 @@ sb_thread_main(void *sb_)
         HMAP_FOR_EACH (h, node, &sb->hvs) {
             ovs_hv_run(h->hv);
         }
-        sb_publish(sb);
+        long long int stale_until = sb_publish(sb);
 
         HMAP_FOR_EACH (h, node, &sb->hvs) {
             ovs_hv_wait(h->hv);
         }
+        if (stale_until != LLONG_MAX) {
+            poll_timer_wait_until(stale_until);
+        }
         latch_wait(&sb->latch);
+        sb_coalesce(sb, pass_start_us);
         poll_block();
     }
 
@@ -462,6 +517,19 @@ static void
 ovs_sb_class_destroy(struct nvo_sb *sb)
 {
     ovs_sb_destroy(ovs_sb_cast(sb));
+}
+
+uint64_t
+ovs_sb_self_check_failures(struct nvo_sb *sb_)
+{
+    if (!sb_ || sb_->class != &ovs_sb_class) {
+        return 0;
+    }
+    struct ovs_sb *sb = ovs_sb_cast(sb_);
+    ovs_mutex_lock(&sb->mutex);
+    uint64_t n = sb->n_check_failures;
+    ovs_mutex_unlock(&sb->mutex);
+    return n;
 }
 
 static const struct nvo_sb_class ovs_sb_class = {

@@ -14,6 +14,7 @@
 
 struct nvo_hv_view;
 struct ovs_sb;
+struct nvo_sb;
 
 /* Starts the southbound thread.  Caller owns the result (ovs_sb_destroy()). */
 struct ovs_sb *ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm,
@@ -38,6 +39,11 @@ void ovs_sb_status(struct ovs_sb *, int64_t hv_id, struct nvo_sb_status *st);
  * the MAC guard) counted on its switch, as last polled (every 2 s), and
  * returns true; false if no switch reported that port yet. */
 bool ovs_sb_port_drops(struct ovs_sb *, int64_t port_id, uint64_t *packets);
+
+/* How many times a hypervisor's incremental flows were found different
+ * from a full computation (ovs-hv.c's self-check; each is a bug).  0 for
+ * NULL or a southbound that is not the OVS one. */
+uint64_t ovs_sb_self_check_failures(struct nvo_sb *);
 
 /* Stops the thread, closes every connection (leaving the switches' flows
  * and ports in place), frees everything.  Accepts NULL.  Call before the

@@ -39,7 +39,9 @@
 #   ctl/          controller log and pidfile; agent/NAME/ likewise per agent
 #
 # Settings (environment, read by lab_init):
-#   LAB_NET        underlay subnet, a /24 (default 192.0.2.0/24)
+#   LAB_NET        underlay subnet, a /24 (default 192.0.2.0/24), or a /16
+#                  for labs of more than 250 nodes (e.g. 198.18.0.0/16, the
+#                  benchmarking range)
 #   LAB_UL_MTU     underlay MTU (default 1600: VXLAN adds 50 bytes)
 #   LAB_VM_MTU     VM MTU (default 1500 if the underlay allows it, else
 #                  underlay MTU - 50)
@@ -95,10 +97,12 @@ lab_init() {
     LAB_PREFIX=$1
     LAB_DIR=$2
     LAB_NET=${LAB_NET:-192.0.2.0/24}
-    LAB_NET_BASE=${LAB_NET%.*/*}
-    case ${LAB_NET#*/} in
-        24) ;;
-        *) lab__err "LAB_NET must be a /24 (got $LAB_NET)"; return 1 ;;
+    LAB_NET_LEN=${LAB_NET#*/}
+    case $LAB_NET_LEN in
+        24) LAB_NET_BASE=${LAB_NET%.*/*}; LAB_CTL_IP=$LAB_NET_BASE.1 ;;
+        16) LAB_NET_BASE=${LAB_NET%.*.*/*}; LAB_CTL_IP=$LAB_NET_BASE.0.1 ;;
+        *) lab__err "LAB_NET must be a /24 or a /16 (got $LAB_NET)"
+           return 1 ;;
     esac
     LAB_UL_MTU=${LAB_UL_MTU:-1600}
     if [ -z "${LAB_VM_MTU:-}" ]; then
@@ -107,7 +111,6 @@ lab_init() {
     fi
     LAB_TOP=$(lab__find_top)
     LAB_REST_PORT=${LAB_REST_PORT:-8080}
-    LAB_CTL_IP=$LAB_NET_BASE.1
     if [ -n "${NVO_BIN_DIR:-}" ]; then
         LAB_CONTROLLER_BIN=$NVO_BIN_DIR/nvo-controller
         LAB_AGENT_BIN=$NVO_BIN_DIR/nvo-agent
@@ -121,9 +124,9 @@ lab_init() {
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
-    export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_UL_MTU LAB_VM_MTU \
-        LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN LAB_AGENT_BIN \
-        LAB_NVOCTL_BIN LAB_CTL_NS
+    export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_NET_LEN LAB_UL_MTU \
+        LAB_VM_MTU LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN \
+        LAB_AGENT_BIN LAB_NVOCTL_BIN LAB_CTL_NS
 }
 
 lab__need_init() {
@@ -363,7 +366,7 @@ lab_controller_start() {
         lab__netns_add controller || return 1
         lab__quiet_ns "$LAB_CTL_NS"
         lab__veth_to_underlay controller || return 1
-        lab__do ip -n "$LAB_CTL_NS" addr add "$LAB_CTL_IP/24" dev ul0 \
+        lab__do ip -n "$LAB_CTL_NS" addr add "$LAB_CTL_IP/$LAB_NET_LEN" dev ul0 \
             || return 1
         lab__set "$LAB_DIR/node/controller" kind ctl
         lab__set "$LAB_DIR/node/controller" ip "$LAB_CTL_IP"
@@ -595,7 +598,7 @@ lab__ovs_ip_up() {
         sleep 0.05
     done
     ip -n "$_ns" link set br-phy mtu "$LAB_UL_MTU" up || return 1
-    ip -n "$_ns" addr replace "$_ip/24" dev br-phy || return 1
+    ip -n "$_ns" addr replace "$_ip/$LAB_NET_LEN" dev br-phy || return 1
     ip netns exec "$_ns" ethtool -K br-phy tx off >/dev/null 2>&1
     touch "$(lab__hvdir "$1")/ip-up"
 }
@@ -661,7 +664,7 @@ lab_kernel_hv_add() {
     lab__set "$LAB_DIR/node/$_n" ip "$_ip"
     lab__set "$LAB_DIR/node/$_n" role "${3:-hypervisor}"
     lab__veth_to_underlay "$_n" || return 1
-    lab__do ip -n "$_ns" addr add "$_ip/24" dev ul0 || return 1
+    lab__do ip -n "$_ns" addr add "$_ip/$LAB_NET_LEN" dev ul0 || return 1
     if [ ! -x "$LAB_AGENT_BIN" ]; then
         echo "lab: warning: $LAB_AGENT_BIN not built; $_n runs no agent" >&2
         return 0

@@ -1,0 +1,661 @@
+#!/bin/sh
+# bench-scale.sh - issue 8's figures, each printed beside its reference
+# measured in the same run (real ovsdb-server/ovs-vswitchd in namespaces).
+#
+#   start   VM start one at a time, POST /v1/ports?wait=1, at each size of
+#           BENCH_SCALE_HVS OVS hypervisors, in one network and in 50:
+#           p50/p95/p99 of the answer, controller CPU per VM start (from
+#           /proc/PID/task/*/schedstat), and "programmed everywhere": when
+#           the VM's flow appeared on every switch of its network, from
+#           `ovs-ofctl monitor` on each br-int, with the number of answers
+#           that came before that (early returns).  Reference: the floor,
+#           one flow_mod + barrier to all N switches in parallel from one
+#           process (bench/bench-floor), in the same lab.
+#   ovn     the same VM starts with OVN (Debian's ovn-central + ovn-host,
+#           one ovn-controller per hypervisor namespace; VIF plugged with
+#           external_ids:iface-id first, then `ovn-nbctl --wait=hv lsp-add`)
+#           at each size of BENCH_SCALE_OVN_HVS; flows watched alike.
+#   cold    one switch connecting to a 10,000-flow view beside
+#           `ovs-ofctl --bundle add-flows` of the same flows (bench-ovs.sh).
+#   resync  a controller restart with BENCH_SCALE_RESYNC_HVS connected
+#           hypervisors and BENCH_SCALE_RESYNC_PORTS ports: time to "all
+#           confirmed", flows changed on the switches (ovs-ofctl monitor),
+#           packets lost by a ping across it.
+#   memory  BENCH_SCALE_MEM="PORTS HVS NETS" (default 100000 1000 1000) in
+#           an SQLite file made by bench/bench-scale-gen.sh, no switches:
+#           controller start-up time and RSS.
+#
+# Usage: bench/bench-scale.sh [install | --smoke]
+#   install  installs ovn-central and ovn-host (Debian) for the ovn part and
+#            stops the services the packages start.
+#   --smoke  small sizes, well under a minute (CI).
+# Settings (environment): BENCH_SCALE_PARTS, BENCH_SCALE_HVS ("4 32 128
+# 256"), BENCH_SCALE_NETS ("1 50"), BENCH_SCALE_VMS (96; at least one per
+# hypervisor), BENCH_SCALE_OVN_HVS ("4 32"), BENCH_SCALE_RESYNC_HVS (256),
+# BENCH_SCALE_RESYNC_PORTS (10000), BENCH_SCALE_MEM, BENCH_SCALE_MB_PER_HV
+# (30: memory each simulated hypervisor is given before a size is run).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+[ "$(id -u)" = 0 ] || { echo "bench-scale: needs root"; exit 1; }
+
+if [ "${1:-}" = install ]; then
+    # Like build-aux/install-deps.sh: no system-wide daemons from the
+    # packages (policy-rc.d), this benchmark runs its own in namespaces.
+    export DEBIAN_FRONTEND=noninteractive
+    if ! dpkg-query -W -f='${Status}' ovn-central ovn-host 2>/dev/null \
+         | grep -q "ok installed.*ok installed"; then
+        apt-get update -qq
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        apt-get install -y -qq --no-install-recommends ovn-central ovn-host
+        rc=$?
+        rm -f /usr/sbin/policy-rc.d
+        [ $rc = 0 ] || exit 1
+    fi
+    # Should any service have started anyway, stop and disable it.
+    for s in ovn-host ovn-central ovn-controller ovn-northd; do
+        if command -v systemctl >/dev/null 2>&1 \
+           && systemctl is-system-running >/dev/null 2>&1; then
+            systemctl stop "$s" >/dev/null 2>&1
+            systemctl disable "$s" >/dev/null 2>&1
+        elif [ -x "/etc/init.d/$s" ]; then
+            "/etc/init.d/$s" stop >/dev/null 2>&1
+        fi
+    done
+    echo "bench-scale: ovn-central and ovn-host installed, services stopped"
+    exit 0
+fi
+
+. "$top/deploy/lab-lib.sh"
+. "$top/bench/bench-lib.sh"
+
+PARTS=${BENCH_SCALE_PARTS:-start ovn cold resync memory}
+HVS=${BENCH_SCALE_HVS:-4 32 128 256}
+NETS=${BENCH_SCALE_NETS:-1 50}
+VMS=${BENCH_SCALE_VMS:-96}
+OVN_HVS=${BENCH_SCALE_OVN_HVS:-4 32}
+RESYNC_HVS=${BENCH_SCALE_RESYNC_HVS:-256}
+RESYNC_PORTS=${BENCH_SCALE_RESYNC_PORTS:-10000}
+MEM=${BENCH_SCALE_MEM:-100000 1000 1000}
+MB_PER_HV=${BENCH_SCALE_MB_PER_HV:-30}
+COLD_FLOWS=${BENCH_SCALE_COLD_FLOWS:-10000}
+FLOOR_ROUNDS=${BENCH_SCALE_FLOOR_ROUNDS:-100}
+if [ "${1:-}" = --smoke ]; then
+    PARTS=${BENCH_SCALE_PARTS:-start cold resync memory}
+    HVS=3 NETS="1 2" VMS=6 OVN_HVS=3 RESYNC_HVS=3 RESYNC_PORTS=30
+    MEM="2000 20 20" COLD_FLOWS=200 FLOOR_ROUNDS=10
+fi
+FLOOR=${BENCH_SCALE_FLOOR:-$top/bench/bench-floor}
+
+die() { echo "bench-scale: $*" >&2; exit 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+res=$(mktemp /tmp/nvo-bench-scale.XXXXXX)
+cleanup() { lab_cleanup 2>/dev/null; rm -f "$res"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# put KEY VALUE / get KEY: figures kept for the summary.
+put() { echo "$1 $2" >>"$res"; }
+get() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$res"; }
+
+# mem_ok N: whether N more simulated hypervisors fit in free memory; says
+# why not.
+mem_ok() {
+    local need avail
+    need=$(( $1 * MB_PER_HV + 300 ))
+    avail=$(free -m | awk '/^Mem:/ { print $7 }')
+    if [ "$avail" -lt "$need" ]; then
+        echo "  SKIPPED: $1 hypervisors need about $need MB; $avail MB available"
+        return 1
+    fi
+    return 0
+}
+
+# hv_ip I: the underlay address of hypervisor I (1-based).
+hv_ip() {
+    if [ "$LAB_NET_LEN" = 16 ]; then
+        echo "$LAB_NET_BASE.$(( $1 / 200 + 1 )).$(( $1 % 200 + 10 ))"
+    else
+        echo "$LAB_NET_BASE.$(( $1 + 10 ))"
+    fi
+}
+
+# lab_for N PREFIX: a lab for N hypervisors (a /16 underlay above 200).
+lab_for() {
+    local dir
+    dir=$(mktemp -d /tmp/nvo-bench-scale.XXXXXX)
+    if [ "$1" -gt 200 ]; then LAB_NET=198.18.0.0/16; else LAB_NET=192.0.2.0/24; fi
+    export LAB_NET
+    lab_init "$2" "$dir" || die lab_init
+    lab_underlay_up || die underlay
+}
+
+# hvs_up N: N OVS hypervisors h1..hN, four at a time.
+hvs_up() {
+    local i j
+    i=1
+    while [ "$i" -le "$1" ]; do
+        j=$i
+        while [ "$j" -le "$1" ] && [ "$j" -lt $((i + 4)) ]; do
+            lab_ovs_hv_add "h$j" "$(hv_ip "$j")" >/dev/null 2>&1 &
+            j=$((j + 1))
+        done
+        wait
+        i=$j
+    done
+    i=1
+    while [ "$i" -le "$1" ]; do
+        [ -f "$(lab__hvdir "h$i")/ip-up" ] || die "hypervisor h$i did not come up"
+        i=$((i + 1))
+    done
+}
+
+# ctl_cpu_ns PID...: CPU time (ns) of every thread of the processes.
+ctl_cpu_ns() {
+    local p
+    for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done \
+        | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# monitors_start N LABEL: `ovs-ofctl monitor` on every br-int, events with
+# millisecond stamps into $LAB_DIR/mon-LABEL/hI.log.
+monitors_start() {
+    local i d
+    mkdir -p "$LAB_DIR/mon-$2"
+    i=1
+    while [ "$i" -le "$1" ]; do
+        d=$(lab__hvdir "h$i")
+        # The monitors are the measuring instruments: they run at the
+        # priority the benchmark was started with, not below it.
+        OVS_RUNDIR=$d nice -n -10 ovs-ofctl -O OpenFlow13 --timestamp monitor \
+            "unix:$d/br-int.mgmt" 'watch:!initial' \
+            >/dev/null 2>"$LAB_DIR/mon-$2/h$i.log" &
+        lab_record_pid $! >/dev/null
+        echo $! >>"$LAB_DIR/mon-$2/pids"
+        i=$((i + 1))
+    done
+    sleep 1
+}
+
+monitors_stop() {
+    local p
+    sleep 0.5
+    for p in $(cat "$LAB_DIR/mon-$1/pids"); do kill "$p" 2>/dev/null; done
+    for p in $(cat "$LAB_DIR/mon-$1/pids"); do wait "$p" 2>/dev/null; done
+}
+
+# analyze MONDIR REQS KIND: per VM start (REQS lines "KEY SENT_MS
+# ANSWERED_MS HVS", HVS the comma-separated switches that must show it),
+# when the flows for KEY (nvo: a port-id cookie; OVN: the MAC) appeared on
+# every one of them, from SENT_MS.  ANSWERED_MS is taken once the client
+# has exited, so no earlier than the answer: a flow that appeared after it
+# is an early return.  Prints "p50 p95 p99 early missing".
+analyze() {
+    python3 - "$@" <<'EOP'
+import datetime, os, re, sys
+mondir, reqs, kind = sys.argv[1:4]
+stamp = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}): ')
+first = {}          # (hv, key) -> ms of the first ADDED event
+for name in os.listdir(mondir):
+    if not name.endswith('.log'):
+        continue
+    hv = name[:-4]
+    t = None
+    for line in open(os.path.join(mondir, name), errors='replace'):
+        m = stamp.match(line)
+        if m:
+            d = datetime.datetime.strptime(m.group(1), '%Y-%m-%d %H:%M:%S.%f')
+            t = d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+            continue
+        if 'event=ADDED' not in line and 'event=MODIFIED' not in line:
+            continue
+        if kind == 'nvo':
+            m = re.search(r'cookie=(0x[0-9a-f]+)', line)
+            keys = [m.group(1)] if m else []
+        else:
+            keys = re.findall(r'(?:dl_dst|dl_src|eth_dst|eth_src)=([0-9a-f:]{17})', line)
+        for k in keys:
+            first.setdefault((hv, k), t)
+lat, early, missing, worst, late5 = [], 0, 0, 0, 0
+for line in open(reqs):
+    key, t0, t1, hvs = line.split()
+    t0, t1 = float(t0), float(t1)
+    times = [first.get((hv, key)) for hv in hvs.split(',')]
+    if None in times:
+        missing += 1
+        early += 1
+        continue
+    done = max(times)
+    lat.append(max(done - t0, 0))
+    if done > t1:
+        early += 1
+        worst = max(worst, done - t1)
+        # OVS sends flow-monitor events when its main loop flushes them,
+        # which may be after the barrier reply of the same change: a few
+        # milliseconds on a loaded machine.  Beyond 5 ms, no such excuse.
+        if done > t1 + 5:
+            late5 += 1
+def pct(v, p):
+    if not v:
+        return float('nan')
+    v = sorted(v)
+    return v[max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))]
+print('%.1f %.1f %.1f %d %d %.0f %d' % (pct(lat, 50), pct(lat, 95),
+                                       pct(lat, 99), early, missing, worst,
+                                       late5))
+EOP
+}
+
+# pcts FILE: "p50 p95 p99" of the numbers in FILE.
+pcts() {
+    sort -n "$1" | awk '{ a[NR] = $1 }
+        function p(q,  i) { i = int(q / 100 * NR + 0.999999); if (i < 1) i = 1;
+                            return a[i] }
+        END { printf "%.1f %.1f %.1f\n", p(50), p(95), p(99) }'
+}
+
+# ---------------------------------------------------------------------------
+# start: nvo, and the floor.
+
+# start_shape N SHAPE NNETS V: V VM starts, one at a time, VM j on h((j-1)%N+1)
+# in network n((j-1)%NNETS+1).
+start_shape() {
+    local n=$1 shape=$2 nnets=$3 v=$4 j hv net mac t0 out code total id
+    local reqs lat cpu0 cpu1 pid body ok
+    reqs=$LAB_DIR/reqs-$shape lat=$LAB_DIR/lat-$shape
+    : >"$reqs"; : >"$lat"
+    pid=$(lab_controller_pid)
+    monitors_start "$n" "$shape"
+    rm -f "$LAB_DIR"/members-*
+    ok=0
+    cpu0=$(ctl_cpu_ns "$pid")
+    j=1
+    while [ "$j" -le "$v" ]; do
+        hv=$(( (j - 1) % n + 1 ))
+        net=$(( (j - 1) % nnets + 1 ))
+        mac=$(printf '02:5c:%02x:%02x:%02x:%02x' "$nnets" $((j >> 16 & 255)) \
+              $((j >> 8 & 255)) $((j & 255)))
+        grep -qx "h$hv" "$LAB_DIR/members-$net" 2>/dev/null \
+            || echo "h$hv" >>"$LAB_DIR/members-$net"
+        t0=$(now_ms)
+        out=$(ip netns exec "$LAB_CTL_NS" curl -sS -m 60 \
+              -o "$LAB_DIR/body" -w '%{http_code} %{time_total}' \
+              -H 'Content-Type: application/json' -X POST \
+              -d "{\"vm\":\"$shape$j\",\"network\":\"n$net\",\"hypervisor\":\"h$hv\",\"mac\":\"$mac\",\"iface\":\"$shape$j\"}" \
+              "http://127.0.0.1:$LAB_REST_PORT/v1/ports?wait=1")
+        t1=$(now_ms)
+        code=${out% *} total=$(echo "${out#* }" | awk '{ printf "%.1f", $1 * 1000 }')
+        if [ "$code" = 201 ]; then
+            ok=$((ok + 1))
+            echo "$total" >>"$lat"
+            id=$(sed -n 's/.*"id": *\([0-9]*\).*/\1/p' "$LAB_DIR/body")
+            echo "$(printf '0x6e1%013x' "$id") $((t1 - ${total%.*})) $t1 $(paste -sd, "$LAB_DIR/members-$net")" >>"$reqs"
+        fi
+        j=$((j + 1))
+    done
+    cpu1=$(ctl_cpu_ns "$pid")
+    monitors_stop "$shape"
+    set -- $(pcts "$lat")
+    echo "  nvo POST /v1/ports?wait=1: $ok/$v confirmed: p50 $1 ms, p95 $2 ms, p99 $3 ms"
+    put "nvo_p99_${n}_$nnets" "$3"
+    set -- $(analyze "$LAB_DIR/mon-$shape" "$reqs" nvo)
+    echo "  programmed everywhere (ovs-ofctl monitor on all $n br-int): p50 $1 ms, p95 $2 ms, p99 $3 ms; early returns: $4 of $ok, $7 of them by more than 5 ms (never seen on a switch: $5; latest flow after its answer: +$6 ms)"
+    put "nvo_early_${n}_$nnets" "$4"
+    cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$v" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }')
+    echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat)"
+    put "nvo_cpu_${n}_$nnets" "$cpu"
+}
+
+bench_start() {
+    local n=$1 v i j shape nnets targets cfg
+    v=$VMS; [ "$v" -lt "$n" ] && v=$n
+    echo "VM start, $n OVS hypervisors ($(uptime | sed 's/.*load/load/')):"
+    mem_ok "$n" || return 0
+    lab_for "$n" "bs$$-$n"
+    lab_controller_start --wait-timeout=60000 >/dev/null || die controller
+    t0=$(now_ms)
+    hvs_up "$n"
+    echo "  $n hypervisors up in $(( $(now_ms) - t0 )) ms"
+
+    # Networks, hypervisors; VM interfaces (veths left in the hypervisor
+    # namespaces; nvo attaches them).
+    cfg=$LAB_DIR/setup.cfg
+    : >"$cfg"
+    maxnets=$(echo "$NETS" | tr ' ' '\n' | sort -n | tail -1)
+    i=1
+    while [ "$i" -le "$maxnets" ]; do
+        curl_entry POST /v1/networks \
+            "{\"name\":\"n$i\",\"vni\":$((5000 + i)),\"bum\":\"head-end\"}" >>"$cfg"
+        i=$((i + 1))
+    done
+    i=1
+    while [ "$i" -le "$n" ]; do
+        curl_entry POST "/v1/hypervisors" \
+            "{\"name\":\"h$i\",\"tunnel_ip\":\"$(hv_ip "$i")\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"tcp:$(hv_ip "$i"):6640\"}" >>"$cfg"
+        i=$((i + 1))
+    done
+    rest_batch "$cfg" | grep -qv '^20[01] ' && die "setup requests failed"
+    for nnets in $NETS; do
+        j=1
+        while [ "$j" -le "$v" ]; do
+            echo "h$(( (j - 1) % n + 1 )) s$nnets-$j"
+            j=$((j + 1))
+        done
+    done | awk -v d="$LAB_DIR" '{ f = d "/veth-" $1;
+        print "link add " $2 " type veth peer name p" $2 > f;
+        print "link set " $2 " up" > f; print "link set p" $2 " up" > f }'
+    i=1
+    while [ "$i" -le "$n" ]; do
+        ip -n "${LAB_PREFIX}h$i" -batch "$LAB_DIR/veth-h$i" || die "veths on h$i"
+        i=$((i + 1))
+    done
+    # Every hypervisor confirmed (connected) before measuring.
+    t0=$(now_ms)
+    until [ "$(lab_rest GET /v1/hypervisors 2>/dev/null | grep -o '"state": *"connected"' | wc -l)" -ge "$n" ]; do
+        [ $(( $(now_ms) - t0 )) -gt 300000 ] && die "hypervisors never connected"
+        sleep 0.5
+    done
+
+    for nnets in $NETS; do
+        echo " $v VMs in $nnets network(s), one at a time:"
+        start_shape "$n" "s$nnets-" "$nnets" "$v"
+    done
+
+    # The floor, on the same switches.
+    targets=
+    i=1
+    while [ "$i" -le "$n" ]; do
+        targets="$targets unix:$(lab__hvdir "h$i")/br-int.mgmt"
+        i=$((i + 1))
+    done
+    out=$("$FLOOR" "$FLOOR_ROUNDS" $targets) || die "bench-floor failed"
+    echo "  reference, $out"
+    put "floor_p99_$n" "$(echo "$out" | sed 's/.*p99 \([0-9.]*\) ms.*/\1/')"
+    lab_cleanup >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------
+# ovn: the peer.
+
+bench_ovn() {
+    local n=$1 v d ip i j mac t0 t1 lsp hvs nb sb cpu0 cpu1 pids
+    v=$VMS; [ "$v" -lt "$n" ] && v=$n
+    echo "OVN, $n hypervisors, $v VMs in one logical switch ($(uptime | sed 's/.*load/load/')):"
+    if ! command -v ovn-northd >/dev/null 2>&1; then
+        echo "  SKIPPED: OVN not installed (run bench/bench-scale.sh install)"
+        return 0
+    fi
+    mem_ok "$((n * 3 / 2))" || return 0
+    lab_for "$n" "bv$$-$n"
+    hvs_up "$n"
+
+    # Central: NB and SB ovsdb-servers and ovn-northd in namespace ${P}ovn.
+    lab__netns_add ovn || die "ovn namespace"
+    lab__veth_to_underlay ovn || die "ovn underlay"
+    ip -n "${LAB_PREFIX}ovn" addr add "$LAB_CTL_IP/$LAB_NET_LEN" dev ul0
+    d=$LAB_DIR/ovn
+    mkdir -p "$d"
+    ovsdb-tool create "$d/nb.db" /usr/share/ovn/ovn-nb.ovsschema || die nb
+    ovsdb-tool create "$d/sb.db" /usr/share/ovn/ovn-sb.ovsschema || die sb
+    for db in nb sb; do
+        port=6641; [ $db = sb ] && port=6642
+        ip netns exec "${LAB_PREFIX}ovn" ovsdb-server "$d/$db.db" \
+            --remote="punix:$d/$db.sock" --remote="ptcp:$port:$LAB_CTL_IP" \
+            --pidfile="$d/$db.pid" --unixctl="$d/$db.ctl" \
+            --log-file="$d/$db.log" --detach --no-chdir -vconsole:off \
+            2>/dev/null || die "$db server"
+        lab__record_pid "$d/$db.pid"
+    done
+    ovn-nbctl --db="unix:$d/nb.sock" init
+    ovn-sbctl --db="unix:$d/sb.sock" init
+    ip netns exec "${LAB_PREFIX}ovn" ovn-northd --ovnnb-db="unix:$d/nb.sock" \
+        --ovnsb-db="unix:$d/sb.sock" --pidfile="$d/northd.pid" \
+        --unixctl="$d/northd.ctl" --log-file="$d/northd.log" --detach \
+        --no-chdir -vconsole:off 2>/dev/null || die northd
+    lab__record_pid "$d/northd.pid"
+
+    # One ovn-controller per hypervisor (Geneve over the userspace datapath).
+    i=1
+    while [ "$i" -le "$n" ]; do
+        ip=$(hv_ip "$i") hd=$(lab__hvdir "h$i")
+        lab_ovs_vsctl "h$i" set Open_vSwitch . \
+            external_ids:ovn-remote="tcp:$LAB_CTL_IP:6642" \
+            external_ids:ovn-encap-type=geneve external_ids:ovn-encap-ip="$ip" \
+            external_ids:ovn-bridge-datapath-type=netdev || die "h$i ovn config"
+        OVN_RUNDIR=$hd lab__ovs_env "h$i" ip netns exec "${LAB_PREFIX}h$i" \
+            ovn-controller \
+            "unix:$hd/db.sock" --pidfile="$hd/ovn-controller.pid" \
+            --log-file="$hd/ovn-controller.log" --detach --no-chdir \
+            -vconsole:off 2>/dev/null || die "ovn-controller h$i"
+        lab__record_pid "$hd/ovn-controller.pid"
+        i=$((i + 1))
+    done
+    t0=$(now_ms)
+    until [ "$(ovn-sbctl --db="unix:$d/sb.sock" --bare --columns=name list Chassis | grep -c .)" -ge "$n" ]; do
+        [ $(( $(now_ms) - t0 )) -gt 120000 ] && die "OVN chassis never registered"
+        sleep 0.5
+    done
+    nb=$(OVN_RUNDIR=$d ovn-nbctl --db="unix:$d/nb.sock" --pidfile="$d/nbctl.pid" \
+         --log-file="$d/nbctl.log" --detach --no-chdir -vconsole:off 2>/dev/null) \
+        || die "nbctl daemon"
+    lab__record_pid "$d/nbctl.pid"
+    export OVN_NB_DAEMON=$nb
+    ovn-nbctl --wait=hv ls-add ls1 || die ls-add
+
+    # VIFs plugged first, with their iface-id.
+    j=1
+    while [ "$j" -le "$v" ]; do
+        i=$(( (j - 1) % n + 1 ))
+        ip -n "${LAB_PREFIX}h$i" link add "o$j" type veth peer name "po$j"
+        ip -n "${LAB_PREFIX}h$i" link set "o$j" up
+        lab_ovs_vsctl "h$i" add-port br-int "o$j" -- set Interface "o$j" \
+            external_ids:iface-id="lsp$j" || die "plug o$j"
+        j=$((j + 1))
+    done
+
+    reqs=$LAB_DIR/reqs-ovn lat=$LAB_DIR/lat-ovn
+    : >"$reqs"; : >"$lat"
+    monitors_start "$n" ovn
+    pids="$(cat "$d/northd.pid") $(cat "$d/nb.pid") $(cat "$d/sb.pid")"
+    cpu0=$(ctl_cpu_ns $pids)
+    members=
+    j=1
+    while [ "$j" -le "$v" ]; do
+        i=$(( (j - 1) % n + 1 ))
+        case ",$members," in *",h$i,"*) ;; *) members=${members:+$members,}h$i ;; esac
+        mac=$(printf '02:0e:00:%02x:%02x:%02x' $((j >> 16 & 255)) \
+              $((j >> 8 & 255)) $((j & 255)))
+        t0=$(date +%s%N)
+        ovn-nbctl --wait=hv lsp-add ls1 "lsp$j" -- lsp-set-addresses "lsp$j" "$mac" \
+            || die "lsp-add lsp$j"
+        t1=$(date +%s%N)
+        total=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+        echo "$total" >>"$lat"
+        echo "$mac $((t0 / 1000000)) $((t1 / 1000000)) $members" >>"$reqs"
+        j=$((j + 1))
+    done
+    cpu1=$(ctl_cpu_ns $pids)
+    monitors_stop ovn
+    set -- $(pcts "$lat")
+    echo "  OVN ovn-nbctl --wait=hv lsp-add (timed around the command): p50 $1 ms, p95 $2 ms, p99 $3 ms"
+    put "ovn_p99_$n" "$3"
+    set -- $(analyze "$LAB_DIR/mon-ovn" "$reqs" ovn)
+    echo "  OVN programmed everywhere (flows matching the VM's MAC on all $n br-int): p50 $1 ms, p95 $2 ms, p99 $3 ms; returned before the flows were everywhere: $4 of $v, $7 of them by more than 5 ms (never seen: $5; latest flow after its answer: +$6 ms)"
+    echo "  OVN central CPU per VM start (ovn-northd + NB + SB): $(awk -v a="$cpu0" -v b="$cpu1" -v n="$v" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms"
+    unset OVN_NB_DAEMON
+    lab_cleanup >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------
+# cold: bench-ovs.sh's cold connect.
+
+bench_cold() {
+    echo "cold connect, one switch, $COLD_FLOWS flows ($(uptime | sed 's/.*load/load/')):"
+    BENCH_OVS_PARTS=cold BENCH_OVS_FLOWS=$COLD_FLOWS sh "$top/bench/bench-ovs.sh" \
+        | grep -v '^cold connect' | tee "$LAB_DIR.cold" 2>/dev/null \
+        || true
+}
+
+# ---------------------------------------------------------------------------
+# resync: controller restart with everything connected.
+
+bench_resync() {
+    local n=$RESYNC_HVS p=$RESYNC_PORTS nnets per i j k net hv cfg t0 t1 rev
+    echo "resync: controller restart, $n hypervisors, $p ports ($(uptime | sed 's/.*load/load/')):"
+    mem_ok "$n" || return 0
+    lab_for "$n" "br$$"
+    lab_controller_start --wait-timeout=60000 >/dev/null || die controller
+    hvs_up "$n"
+
+    # Tenant-like placement: network k spans 16 neighbouring hypervisors;
+    # about 100 ports per network.  The ports' interfaces are OVS internal
+    # ports made beforehand (nvo uses an interface already on br-int).
+    nnets=$(( (p + 99) / 100 ))
+    cfg=$LAB_DIR/setup.cfg
+    : >"$cfg"
+    i=1
+    while [ "$i" -le "$nnets" ]; do
+        curl_entry POST /v1/networks "{\"name\":\"n$i\",\"vni\":$((5000 + i))}" >>"$cfg"
+        i=$((i + 1))
+    done
+    i=1
+    while [ "$i" -le "$n" ]; do
+        curl_entry POST /v1/hypervisors \
+            "{\"name\":\"h$i\",\"tunnel_ip\":\"$(hv_ip "$i")\",\"dataplane\":\"ovs\",\"role\":\"hypervisor\",\"ovsdb\":\"tcp:$(hv_ip "$i"):6640\"}" >>"$cfg"
+        i=$((i + 1))
+    done
+    rest_batch "$cfg" | grep -qv '^20[01] ' && die "setup requests failed"
+    : >"$cfg"
+    k=0
+    while [ "$k" -lt "$p" ]; do
+        net=$(( k / 100 + 1 ))
+        hv=$(( ((net - 1) * 16 + k % 16) % n + 1 ))
+        echo "h$hv r$k" >>"$LAB_DIR/ifaces"
+        curl_entry POST /v1/ports "{\"vm\":\"r$k\",\"network\":\"n$net\",\"hypervisor\":\"h$hv\",\"mac\":\"$(printf '02:7e:00:%02x:%02x:%02x' $((k >> 16 & 255)) $((k >> 8 & 255)) $((k & 255)))\",\"iface\":\"r$k\"}" >>"$cfg"
+        k=$((k + 1))
+    done
+    i=1
+    while [ "$i" -le "$n" ]; do
+        args=$(awk -v h="h$i" '$1 == h { printf " -- add-port br-int %s -- set Interface %s type=internal", $2, $2 }' "$LAB_DIR/ifaces")
+        [ -n "$args" ] && { lab_ovs_vsctl "h$i" $args || die "internal ports on h$i"; }
+        i=$((i + 1))
+    done
+    # Two real VMs in network n1, pinging across the restart.
+    hv=$(awk '$2 == "r0" { print $1 }' "$LAB_DIR/ifaces")
+    lab_vm_add h1 va 02:7f:00:00:00:01 10.9.0.1/24 >/dev/null || die "vm va"
+    lab_vm_add h2 vb 02:7f:00:00:00:02 10.9.0.2/24 >/dev/null || die "vm vb"
+    t0=$(now_ms)
+    rest_batch "$cfg" >"$LAB_DIR/ports.out"
+    [ "$(grep -c '^201 ' "$LAB_DIR/ports.out")" -eq "$p" ] || die "port creation failed"
+    lab_start_vm va n1 >/dev/null || die "start va"
+    lab_start_vm vb n1 >/dev/null || die "start vb"
+    until all_confirmed "$n"; do
+        [ $(( $(now_ms) - t0 )) -gt 900000 ] && die "never all confirmed"
+        sleep 1
+    done
+    echo "  $p ports created and confirmed on $n hypervisors in $(( $(now_ms) - t0 )) ms"
+    echo "  flows on h1: $(lab_ovs_ofctl h1 dump-flows | grep -c cookie=0x6e); all switches: $(i=1; s=0; while [ $i -le "$n" ]; do s=$((s + $(lab_ovs_ofctl "h$i" dump-flows | grep -c cookie=0x6e))); i=$((i + 1)); done; echo $s)"
+
+    # Straight to ping (ip netns exec execs it): SIGINT makes it print its
+    # summary; a shell function in the background would ignore SIGINT.
+    ip netns exec "${LAB_PREFIX}va" ping -i 0.01 -w 900 10.9.0.2 \
+        >"$LAB_DIR/ping.out" 2>&1 &
+    ping_pid=$!
+    lab_record_pid "$ping_pid" >/dev/null
+    monitors_start "$n" resync
+    sleep 1
+    lab_controller_stop || die "controller stop"
+    t0=$(now_ms)
+    lab_controller_start --wait-timeout=60000 >/dev/null || die "controller restart"
+    until all_confirmed "$n"; do
+        [ $(( $(now_ms) - t0 )) -gt 600000 ] && die "never all confirmed after restart"
+        sleep 0.1
+    done
+    t1=$(now_ms)
+    sleep 2
+    kill -INT "$ping_pid"; wait "$ping_pid" 2>/dev/null
+    monitors_stop resync
+    changed=$(cat "$LAB_DIR"/mon-resync/*.log | grep -c 'event=')
+    echo "  restart -> all $n hypervisors confirmed: $((t1 - t0)) ms (controller start included)"
+    echo "  flows changed on the switches during the resync (ovs-ofctl monitor): $changed (target 0)"
+    echo "  ping va -> vb across the restart: $(grep -o '[0-9]* packets transmitted, [0-9]* received, [0-9.]*% packet loss' "$LAB_DIR/ping.out")"
+    lab_cleanup >/dev/null 2>&1
+}
+
+# all_confirmed N: every hypervisor connected and confirmed the store's
+# revision.
+all_confirmed() {
+    lab_rest GET /v1/hypervisors 2>/dev/null | python3 -c '
+import json, sys
+hvs = json.load(sys.stdin)
+n = int(sys.argv[1])
+ok = [h for h in hvs if h.get("state") == "connected"
+      and h.get("confirmed_revision", 0) >= h.get("required_revision", 0)]
+sys.exit(0 if len(ok) >= n else 1)' "$1"
+}
+
+# ---------------------------------------------------------------------------
+# memory: a big store, no switches.
+
+bench_memory() {
+    local ports hvs nets dir pid t0 t1 t2 rss hwm
+    set -- $MEM
+    ports=$1 hvs=$2 nets=$3
+    echo "memory: $ports ports over $hvs hypervisors in $nets networks, no switches ($(uptime | sed 's/.*load/load/')):"
+    lab_for 1 "bm$$"
+    mkdir -p "$LAB_DIR/ctl"
+    t0=$(now_ms)
+    sh "$top/bench/bench-scale-gen.sh" "$LAB_DIR/ctl/nvo.db" "$ports" "$hvs" "$nets" \
+        "unix:$LAB_DIR/nowhere" || die generator
+    echo "  SQLite file: $(du -m "$LAB_DIR/ctl/nvo.db" | cut -f1) MB, made in $(( $(now_ms) - t0 )) ms by bench/bench-scale-gen.sh"
+    t0=$(date +%s%N)
+    lab_controller_start >/dev/null || die controller
+    t1=$(date +%s%N)
+    pid=$(lab_controller_pid)
+    # The start-up is over once the OVS southbound holds every view.
+    sleep 3
+    rss=$(awk '/^VmRSS/ { print int($2 / 1024) }' /proc/"$pid"/status)
+    hwm=$(awk '/^VmHWM/ { print int($2 / 1024) }' /proc/"$pid"/status)
+    echo "  controller start-up (exec -> /healthz answered, views computed): $(( (t1 - t0) / 1000000 )) ms (target <= 2000 ms)"
+    echo "  controller RSS: $rss MB, peak $hwm MB (target <= 200 MB)"
+    put mem_rss "$rss"
+    lab_cleanup >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------
+
+[ -x "$FLOOR" ] || die "$FLOOR not built (make)"
+echo "bench-scale on $(nproc) cores, $(free -m | awk '/^Mem:/ { print $7 }') MB available, $(uptime | sed 's/.*load/load/')"
+for part in $PARTS; do
+    case $part in
+        start) for n in $HVS; do bench_start "$n"; done ;;
+        ovn) for n in $OVN_HVS; do bench_ovn "$n"; done ;;
+        cold) bench_cold ;;
+        resync) bench_resync ;;
+        memory) bench_memory ;;
+        *) die "unknown part $part" ;;
+    esac
+done
+
+# Targets, from the figures above.
+# verdict A le|ge B: "met", "MISSED", or "n/a" when a figure is missing.
+verdict() {
+    awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
+        if (a == "" || b == "") { print "n/a"; exit }
+        ok = op == "le" ? a + 0 <= b + 0 : a + 0 >= b + 0
+        print ok ? "met" : "MISSED" }'
+}
+mul() { awk -v a="$1" -v k="$2" 'BEGIN { if (a != "") print a * k }'; }
+p4=$(get nvo_p99_4_1) p32=$(get nvo_p99_32_1) p256=$(get nvo_p99_256_1)
+c32=$(get nvo_cpu_32_1) c256=$(get nvo_cpu_256_1) o32=$(get ovn_p99_32)
+p4x3=$(mul "$p4" 3) p32x4=$(mul "$p32" 4)
+early=$(awk '$1 ~ /^nvo_early/ { s += $2 } END { print s + 0 }' "$res")
+echo "targets:"
+echo "  p99 at 32 <= 3x p99 at 4: ${p32:-n/a} ms vs 3 x ${p4:-n/a} ms: $(verdict "$p32" le "$p4x3")"
+echo "  controller CPU per VM start <= 1 ms at 32: ${c32:-n/a} ms: $(verdict "$c32" le 1)"
+echo "  controller CPU per VM start <= 2 ms at 256: ${c256:-n/a} ms: $(verdict "$c256" le 2)"
+echo "  p99 <= 50 ms at 256: ${p256:-n/a} ms: $(verdict "$p256" le 50)"
+echo "  p99 at 32 at least 4x better than OVN: nvo ${p32:-n/a} ms, OVN ${o32:-n/a} ms: $(verdict "$o32" ge "$p32x4")"
+echo "  early returns, all nvo runs: $early (target 0)"

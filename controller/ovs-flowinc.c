@@ -1,0 +1,754 @@
+/* ovs-flowinc.c - incremental flow computation (see ovs-flowinc.h).
+ *
+ * A unit is one call of the generators: the pipeline, a local port, a
+ * remote port, one (network, VTEP) tunnel, or a network.  Units live in
+ * 'units', keyed by (type, VNI, port id, VTEP); each points at the table
+ * flows it made (flows carry their unit in 'owner').
+ *
+ * An update collects the units to recompute or remove, then applies them
+ * in two passes: first every affected unit's old flows that it no longer
+ * makes (or makes differently) leave the table, then the new ones enter.
+ * So a key that passes from one unit to another in the same update (a VM
+ * stopped and another started on the same interface) never looks like a
+ * conflict. */
+#include <config.h>
+#include "controller/ovs-flowinc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/desired.h"
+#include "controller/ovs-flows.h"
+#include "controller/ovs-flowset.h"
+#include "hash.h"
+#include "hmapx.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/vlog.h"
+#include "simap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_flowinc);
+
+enum unit_type {
+    U_PIPELINE,
+    U_LOCAL,
+    U_REMOTE,
+    U_TUNNEL,
+    U_NETWORK,
+};
+
+struct unit {
+    struct hmap_node node;      /* In ovs_flowinc.units. */
+    enum unit_type type;
+    uint32_t vni;
+    int64_t port_id;            /* U_LOCAL, U_REMOTE. */
+    char *vtep;                 /* U_TUNNEL; else NULL. */
+    struct ovs_flow **flows;    /* Table flows it made (owner == unit). */
+    size_t n_flows;
+    char *missing;              /* Lacking ofports, space-separated, or
+                                 * NULL. */
+    size_t job;                 /* 1 + index of its job in this update, or
+                                 * 0 if none. */
+};
+
+/* A unit to recompute (with its new flows) or to remove. */
+struct job {
+    struct unit *unit;
+    bool remove;
+    struct ovs_flowset flows;   /* New flows, not yet in the table. */
+};
+
+struct ovs_flowinc {
+    struct ovs_flowset table;   /* Desired flows. */
+    struct ovs_flowset changed; /* Keys changed since the last take. */
+    struct hmap units;          /* Contains struct unit. */
+    struct hmapx missing;       /* Units with 'missing' set. */
+
+    /* The input of the last update. */
+    bool valid;                 /* False: next update computes all. */
+    struct nvo_net_view **nets; /* References, sorted by VNI. */
+    size_t n_nets;
+    struct simap ifaces;
+    struct simap tunnels;
+
+    /* One update's work.  Each job is allocated on its own: it holds an
+     * hmap, which must not move. */
+    struct job **jobs;
+    size_t n_jobs, allocated_jobs;
+
+    struct ovs_flowinc_stats stats;
+};
+
+struct ovs_flowinc *
+ovs_flowinc_create(void)
+{
+    struct ovs_flowinc *e = xzalloc(sizeof *e);
+    ovs_flowset_init(&e->table);
+    ovs_flowset_init(&e->changed);
+    hmap_init(&e->units);
+    hmapx_init(&e->missing);
+    simap_init(&e->ifaces);
+    simap_init(&e->tunnels);
+    return e;
+}
+
+static void
+forget_input(struct ovs_flowinc *e)
+{
+    for (size_t i = 0; i < e->n_nets; i++) {
+        nvo_net_view_unref(e->nets[i]);
+    }
+    free(e->nets);
+    e->nets = NULL;
+    e->n_nets = 0;
+}
+
+void
+ovs_flowinc_destroy(struct ovs_flowinc *e)
+{
+    if (!e) {
+        return;
+    }
+    struct unit *u;
+    HMAP_FOR_EACH_POP (u, node, &e->units) {
+        free(u->flows);
+        free(u->vtep);
+        free(u->missing);
+        free(u);
+    }
+    hmap_destroy(&e->units);
+    hmapx_destroy(&e->missing);
+    ovs_flowset_destroy(&e->table);
+    ovs_flowset_destroy(&e->changed);
+    forget_input(e);
+    simap_destroy(&e->ifaces);
+    simap_destroy(&e->tunnels);
+    free(e->jobs);
+    free(e);
+}
+
+static uint32_t
+unit_hash(enum unit_type type, uint32_t vni, int64_t port_id,
+          const char *vtep)
+{
+    uint32_t h = hash_2words(type, vni);
+    h = hash_uint64_basis(port_id, h);
+    return vtep ? hash_string(vtep, h) : h;
+}
+
+static struct unit *
+unit_find(const struct ovs_flowinc *e, enum unit_type type, uint32_t vni,
+          int64_t port_id, const char *vtep)
+{
+    struct unit *u;
+    HMAP_FOR_EACH_WITH_HASH (u, node, unit_hash(type, vni, port_id, vtep),
+                             &e->units) {
+        if (u->type == type && u->vni == vni && u->port_id == port_id
+            && nullable_string_is_equal(u->vtep, vtep)) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
+static struct unit *
+unit_get(struct ovs_flowinc *e, enum unit_type type, uint32_t vni,
+         int64_t port_id, const char *vtep)
+{
+    struct unit *u = unit_find(e, type, vni, port_id, vtep);
+    if (!u) {
+        u = xzalloc(sizeof *u);
+        u->type = type;
+        u->vni = vni;
+        u->port_id = port_id;
+        u->vtep = nullable_xstrdup(vtep);
+        hmap_insert(&e->units, &u->node,
+                    unit_hash(type, vni, port_id, vtep));
+    }
+    return u;
+}
+
+/* Returns the job for 'u' in this update, adding it if needed.  A unit
+ * has at most one job; a recomputation overrides a removal (a port that
+ * left one place of a sorted array and entered another). */
+static struct job *
+job_add(struct ovs_flowinc *e, struct unit *u, bool remove)
+{
+    if (u->job) {
+        struct job *j = e->jobs[u->job - 1];
+        if (!remove) {
+            ovs_flowset_clear(&j->flows);
+            j->remove = false;
+        }
+        return j;
+    }
+    if (e->n_jobs >= e->allocated_jobs) {
+        e->jobs = x2nrealloc(e->jobs, &e->allocated_jobs, sizeof *e->jobs);
+    }
+    struct job *j = xmalloc(sizeof *j);
+    e->jobs[e->n_jobs++] = j;
+    j->unit = u;
+    j->remove = remove;
+    ovs_flowset_init(&j->flows);
+    u->job = e->n_jobs;
+    return j;
+}
+
+static void
+set_missing(struct ovs_flowinc *e, struct unit *u, const struct sset *names)
+{
+    free(u->missing);
+    u->missing = NULL;
+    if (sset_is_empty(names)) {
+        hmapx_find_and_delete(&e->missing, u);
+        return;
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const char *name;
+    SSET_FOR_EACH (name, names) {
+        ds_put_format(&s, "%s%s", s.length ? " " : "", name);
+    }
+    u->missing = ds_steal_cstr(&s);
+    hmapx_add(&e->missing, u);
+}
+
+/* Runs the generators of 'u' (whose inputs are 'net' and one of 'lp',
+ * 'rm', 'vtep') into a new job. */
+static void
+recompute(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+          struct unit *u, const struct nvo_net_view *net,
+          const struct nvo_local_port *lp, const struct nvo_remote_mac *rm,
+          const char *vtep)
+{
+    struct job *j = job_add(e, u, false);
+    struct sset missing = SSET_INITIALIZER(&missing);
+    struct ovs_flows_ctx ctx;
+    size_t n_gens;
+    const struct ovs_flowgen *const *gens = ovs_flowgens(&n_gens);
+
+    ovs_flows_ctx_init(&ctx, in, &j->flows, &missing);
+    switch (u->type) {
+    case U_PIPELINE:
+        for (size_t g = 0; g < n_gens; g++) {
+            if (gens[g]->pipeline) {
+                gens[g]->pipeline(&ctx);
+            }
+        }
+        break;
+    case U_LOCAL: {
+        uint32_t ofport;
+        if (ovs_flows_iface_ofport(&ctx, lp->iface, &ofport)) {
+            for (size_t g = 0; g < n_gens; g++) {
+                if (gens[g]->local_port) {
+                    gens[g]->local_port(&ctx, net, lp, ofport);
+                }
+            }
+        }
+        break;
+    }
+    case U_REMOTE:
+        for (size_t g = 0; g < n_gens; g++) {
+            if (gens[g]->remote_port) {
+                gens[g]->remote_port(&ctx, net, rm);
+            }
+        }
+        break;
+    case U_TUNNEL:
+        for (size_t g = 0; g < n_gens; g++) {
+            if (gens[g]->tunnel) {
+                gens[g]->tunnel(&ctx, net, vtep);
+            }
+        }
+        break;
+    case U_NETWORK: {
+        uint32_t *ofports = xmalloc((net->n_locals + 1) * sizeof *ofports);
+        size_t n = 0;
+        for (size_t i = 0; i < net->n_locals; i++) {
+            if (ovs_flows_iface_ofport(&ctx, net->locals[i].iface,
+                                       &ofports[n])) {
+                n++;
+            }
+        }
+        for (size_t g = 0; g < n_gens; g++) {
+            if (gens[g]->network) {
+                gens[g]->network(&ctx, net, ofports, n);
+            }
+        }
+        free(ofports);
+        break;
+    }
+    }
+    ovs_flows_ctx_destroy(&ctx);
+    set_missing(e, u, &missing);
+    sset_destroy(&missing);
+    e->stats.n_recomputed++;
+}
+
+static void
+remove_unit(struct ovs_flowinc *e, enum unit_type type, uint32_t vni,
+            int64_t port_id, const char *vtep)
+{
+    struct unit *u = unit_find(e, type, vni, port_id, vtep);
+    if (u) {
+        job_add(e, u, true);
+    }
+}
+
+static void
+mark_changed(struct ovs_flowinc *e, const struct ovs_flow *f)
+{
+    ovs_flowset_add_key(&e->changed, f);
+}
+
+/* Pass 1: takes out of the table every flow of 'j''s unit that it no
+ * longer makes the same way. */
+static void
+job_release(struct ovs_flowinc *e, struct job *j)
+{
+    struct unit *u = j->unit;
+    size_t n_kept = 0;
+
+    for (size_t i = 0; i < u->n_flows; i++) {
+        struct ovs_flow *f = u->flows[i];
+        struct ovs_flow *n = (j->remove ? NULL
+                              : ovs_flowset_find(&j->flows, f->table_id,
+                                                 f->priority, &f->match));
+        if (n && ovs_flow_value_equal(f, n)) {
+            /* Unchanged: keep the table's copy. */
+            ovs_flowset_remove(&j->flows, n);
+            u->flows[n_kept++] = f;
+        } else {
+            mark_changed(e, f);
+            ovs_flowset_remove(&e->table, f);
+        }
+    }
+    u->n_flows = n_kept;
+}
+
+/* Pass 2: puts 'j''s new flows into the table. */
+static void
+job_install(struct ovs_flowinc *e, struct job *j)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct unit *u = j->unit;
+
+    u->job = 0;
+    if (j->remove) {
+        ovs_flowset_destroy(&j->flows);
+        hmapx_find_and_delete(&e->missing, u);
+        hmap_remove(&e->units, &u->node);
+        free(u->flows);
+        free(u->vtep);
+        free(u->missing);
+        free(u);
+        return;
+    }
+    size_t n_new = ovs_flowset_count(&j->flows);
+    if (n_new) {
+        u->flows = xrealloc(u->flows,
+                            (u->n_flows + n_new) * sizeof *u->flows);
+    }
+    struct ovs_flow *f;
+    HMAP_FOR_EACH_POP (f, node, &j->flows.flows) {
+        if (ovs_flowset_find(&e->table, f->table_id, f->priority,
+                             &f->match)) {
+            /* Two units make the same key: the first one keeps it. */
+            e->stats.n_conflicts++;
+            VLOG_WARN_RL(&rl, "two flow units make the same flow; keeping "
+                         "the first");
+            ovs_flow_destroy(f);
+            continue;
+        }
+        f->owner = u;
+        ovs_flowset_insert(&e->table, f);
+        mark_changed(e, f);
+        u->flows[u->n_flows++] = f;
+    }
+    ovs_flowset_destroy(&j->flows);
+}
+
+static void
+run_jobs(struct ovs_flowinc *e)
+{
+    for (size_t i = 0; i < e->n_jobs; i++) {
+        job_release(e, e->jobs[i]);
+    }
+    for (size_t i = 0; i < e->n_jobs; i++) {
+        job_install(e, e->jobs[i]);
+        free(e->jobs[i]);
+    }
+    e->n_jobs = 0;
+}
+
+/* Every unit of a network that appeared. */
+static void
+net_add(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+        const struct nvo_net_view *net)
+{
+    for (size_t i = 0; i < net->n_locals; i++) {
+        const struct nvo_local_port *lp = &net->locals[i];
+        recompute(e, in, unit_get(e, U_LOCAL, net->vni, lp->port_id, NULL),
+                  net, lp, NULL, NULL);
+    }
+    for (size_t i = 0; i < net->n_remotes; i++) {
+        const struct nvo_remote_mac *rm = &net->remotes[i];
+        recompute(e, in, unit_get(e, U_REMOTE, net->vni, rm->port_id, NULL),
+                  net, NULL, rm, NULL);
+    }
+    size_t n;
+    const char **vteps = ovs_flows_net_vteps(net, &n);
+    for (size_t i = 0; i < n; i++) {
+        recompute(e, in, unit_get(e, U_TUNNEL, net->vni, 0, vteps[i]),
+                  net, NULL, NULL, vteps[i]);
+    }
+    free(vteps);
+    recompute(e, in, unit_get(e, U_NETWORK, net->vni, 0, NULL), net,
+              NULL, NULL, NULL);
+}
+
+/* Every unit of a network that disappeared. */
+static void
+net_remove(struct ovs_flowinc *e, const struct nvo_net_view *net)
+{
+    for (size_t i = 0; i < net->n_locals; i++) {
+        remove_unit(e, U_LOCAL, net->vni, net->locals[i].port_id, NULL);
+    }
+    for (size_t i = 0; i < net->n_remotes; i++) {
+        remove_unit(e, U_REMOTE, net->vni, net->remotes[i].port_id, NULL);
+    }
+    size_t n;
+    const char **vteps = ovs_flows_net_vteps(net, &n);
+    for (size_t i = 0; i < n; i++) {
+        remove_unit(e, U_TUNNEL, net->vni, 0, vteps[i]);
+    }
+    free(vteps);
+    remove_unit(e, U_NETWORK, net->vni, 0, NULL);
+}
+
+/* True if the ofport of the tunnel toward 'vtep' with 'net''s
+ * encapsulation is in 'tunnels' (tunnel keys whose ofport changed). */
+static bool
+tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
+               const char *vtep)
+{
+    char key[NVO_TUNNEL_KEY_SIZE];
+    return sset_contains(tunnels, nvo_tunnel_key(net->encap, vtep, key));
+}
+
+static bool
+any_tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
+                   char **vteps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (tunnel_changed(tunnels, net, vteps[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A network in both the old and the new input: recomputes what changed.
+ * 'ifaces' and 'tunnels' are the names whose ofport changed. */
+static void
+net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+           const struct nvo_net_view *old, const struct nvo_net_view *new,
+           const struct sset *ifaces, const struct sset *tunnels)
+{
+    bool same = old == new;
+    if (same && sset_is_empty(ifaces) && sset_is_empty(tunnels)) {
+        return;
+    }
+    bool attrs = same || nvo_net_view_attrs_equal(old, new);
+    bool net_dirty = !attrs;
+    uint32_t vni = new->vni;
+
+    /* Locals: one merge walk over two arrays sorted alike. */
+    size_t i = 0, j = 0;
+    while (i < old->n_locals || j < new->n_locals) {
+        const struct nvo_local_port *a = i < old->n_locals
+                                         ? &old->locals[i] : NULL;
+        const struct nvo_local_port *b = j < new->n_locals
+                                         ? &new->locals[j] : NULL;
+        int cmp = !a ? 1 : !b ? -1 : nvo_port_order(a->mac, a->port_id,
+                                                     b->mac, b->port_id);
+        if (cmp < 0) {
+            remove_unit(e, U_LOCAL, vni, a->port_id, NULL);
+            net_dirty = true;
+            i++;
+        } else if (cmp > 0) {
+            recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
+                      new, b, NULL, NULL);
+            net_dirty = true;
+            j++;
+        } else {
+            if (!attrs || (!same && !nvo_local_port_equal(a, b))
+                || sset_contains(ifaces, b->iface)) {
+                recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
+                          new, b, NULL, NULL);
+                net_dirty = true;
+            }
+            i++;
+            j++;
+        }
+    }
+
+    /* Remotes, alike. */
+    i = j = 0;
+    while (i < old->n_remotes || j < new->n_remotes) {
+        const struct nvo_remote_mac *a = i < old->n_remotes
+                                         ? &old->remotes[i] : NULL;
+        const struct nvo_remote_mac *b = j < new->n_remotes
+                                         ? &new->remotes[j] : NULL;
+        int cmp = !a ? 1 : !b ? -1 : nvo_port_order(a->mac, a->port_id,
+                                                     b->mac, b->port_id);
+        if (cmp < 0) {
+            remove_unit(e, U_REMOTE, vni, a->port_id, NULL);
+            i++;
+        } else if (cmp > 0) {
+            recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id, NULL),
+                      new, NULL, b, NULL);
+            j++;
+        } else {
+            if (!attrs || (!same && !nvo_remote_mac_equal(a, b))
+                || tunnel_changed(tunnels, new, b->vtep_ip)) {
+                recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
+                                          NULL), new, NULL, b, NULL);
+            }
+            i++;
+            j++;
+        }
+    }
+
+    /* Tunnels: sorted VTEP lists. */
+    size_t n_old, n_new;
+    const char **ov = ovs_flows_net_vteps(old, &n_old);
+    const char **nv = ovs_flows_net_vteps(new, &n_new);
+    i = j = 0;
+    while (i < n_old || j < n_new) {
+        int cmp = i >= n_old ? 1 : j >= n_new ? -1 : strcmp(ov[i], nv[j]);
+        if (cmp < 0) {
+            remove_unit(e, U_TUNNEL, vni, 0, ov[i]);
+            i++;
+        } else if (cmp > 0) {
+            recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
+                      NULL, NULL, nv[j]);
+            j++;
+        } else {
+            if (!attrs || tunnel_changed(tunnels, new, nv[j])) {
+                recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
+                          NULL, NULL, nv[j]);
+            }
+            i++;
+            j++;
+        }
+    }
+    free(ov);
+    free(nv);
+
+    /* The network as a whole. */
+    if (net_dirty
+        || (!same && !nvo_strings_equal(old->flood, old->n_flood,
+                                        new->flood, new->n_flood))
+        || any_tunnel_changed(tunnels, new, new->flood, new->n_flood)) {
+        recompute(e, in, unit_get(e, U_NETWORK, vni, 0, NULL), new, NULL,
+                  NULL, NULL);
+    }
+}
+
+/* Adds to 'out' every name whose value differs between 'a' and 'b'. */
+static void
+simap_changes(const struct simap *a, const struct simap *b, struct sset *out)
+{
+    const struct simap_node *n;
+    SIMAP_FOR_EACH (n, a) {
+        const struct simap_node *m = simap_find(b, n->name);
+        if (!m || m->data != n->data) {
+            sset_add(out, n->name);
+        }
+    }
+    SIMAP_FOR_EACH (n, b) {
+        if (!simap_find(a, n->name)) {
+            sset_add(out, n->name);
+        }
+    }
+}
+
+static void
+simap_copy(struct simap *dst, const struct simap *src)
+{
+    simap_clear(dst);
+    const struct simap_node *n;
+    SIMAP_FOR_EACH (n, src) {
+        simap_put(dst, n->name, n->data);
+    }
+}
+
+/* Makes 'dst' equal to 'src', given the names whose values differ. */
+static void
+simap_apply(struct simap *dst, const struct simap *src,
+            const struct sset *changed)
+{
+    const char *name;
+    SSET_FOR_EACH (name, changed) {
+        const struct simap_node *n = simap_find(src, name);
+        if (n) {
+            simap_put(dst, name, n->data);
+        } else {
+            struct simap_node *old = simap_find(dst, name);
+            if (old) {
+                simap_delete(dst, old);
+            }
+        }
+    }
+}
+
+static int
+compare_nets(const void *a_, const void *b_)
+{
+    const struct nvo_net_view *const *a = a_, *const *b = b_;
+    return ((*a)->vni > (*b)->vni) - ((*a)->vni < (*b)->vni);
+}
+
+void
+ovs_flowinc_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+                   bool maps_changed)
+{
+    const struct nvo_hv_view *v = in->view;
+    static const struct simap empty = SIMAP_INITIALIZER(&empty);
+    const struct simap *in_ifaces = in->iface_ofports ? in->iface_ofports
+                                    : &empty;
+    const struct simap *in_tunnels = in->tunnel_ofports ? in->tunnel_ofports
+                                     : &empty;
+
+    /* The view's networks, sorted by VNI (they are, by contract; sort a
+     * copy anyway, the merge below depends on it). */
+    struct nvo_net_view **nets = xmalloc((v->n_nets + 1) * sizeof *nets);
+    for (size_t i = 0; i < v->n_nets; i++) {
+        nets[i] = nvo_net_view_ref(v->nets[i]);
+    }
+    qsort(nets, v->n_nets, sizeof *nets, compare_nets);
+
+    if (!e->valid) {
+        /* Everything from scratch: remove every unit, then compute every
+         * unit (the two passes leave unchanged flows alone). */
+        struct unit *u;
+        HMAP_FOR_EACH (u, node, &e->units) {
+            job_add(e, u, true);
+        }
+        run_jobs(e);
+        recompute(e, in, unit_get(e, U_PIPELINE, 0, 0, NULL), NULL, NULL,
+                  NULL, NULL);
+        for (size_t i = 0; i < v->n_nets; i++) {
+            net_add(e, in, nets[i]);
+        }
+    } else {
+        struct sset ifaces = SSET_INITIALIZER(&ifaces);
+        struct sset tunnels = SSET_INITIALIZER(&tunnels);
+        if (maps_changed) {
+            simap_changes(&e->ifaces, in_ifaces, &ifaces);
+            simap_changes(&e->tunnels, in_tunnels, &tunnels);
+        }
+        size_t i = 0, j = 0;
+        while (i < e->n_nets || j < v->n_nets) {
+            const struct nvo_net_view *a = i < e->n_nets ? e->nets[i] : NULL;
+            const struct nvo_net_view *b = j < v->n_nets ? nets[j] : NULL;
+            int cmp = !a ? 1 : !b ? -1 : (a->vni > b->vni) - (a->vni < b->vni);
+            if (cmp < 0) {
+                net_remove(e, a);
+                i++;
+            } else if (cmp > 0) {
+                net_add(e, in, b);
+                j++;
+            } else {
+                net_update(e, in, a, b, &ifaces, &tunnels);
+                i++;
+                j++;
+            }
+        }
+        run_jobs(e);
+        simap_apply(&e->ifaces, in_ifaces, &ifaces);
+        simap_apply(&e->tunnels, in_tunnels, &tunnels);
+        sset_destroy(&ifaces);
+        sset_destroy(&tunnels);
+    }
+    run_jobs(e);
+
+    bool was_valid = e->valid;
+    forget_input(e);
+    e->nets = nets;
+    e->n_nets = v->n_nets;
+    if (!was_valid) {
+        simap_copy(&e->ifaces, in_ifaces);
+        simap_copy(&e->tunnels, in_tunnels);
+    }
+    e->valid = true;
+}
+
+void
+ovs_flowinc_reset(struct ovs_flowinc *e)
+{
+    e->valid = false;
+}
+
+const struct ovs_flowset *
+ovs_flowinc_table(const struct ovs_flowinc *e)
+{
+    return &e->table;
+}
+
+void
+ovs_flowinc_take_changes(struct ovs_flowinc *e, struct ovs_flowset *keys)
+{
+    if (!ovs_flowset_count(keys)) {
+        ovs_flowset_swap(keys, &e->changed);
+        return;
+    }
+    struct ovs_flow *f;
+    HMAP_FOR_EACH_POP (f, node, &e->changed.flows) {
+        if (ovs_flowset_find(keys, f->table_id, f->priority, &f->match)) {
+            ovs_flow_destroy(f);
+        } else {
+            ovs_flowset_insert(keys, f);
+        }
+    }
+}
+
+bool
+ovs_flowinc_is_complete(const struct ovs_flowinc *e)
+{
+    return hmapx_is_empty(&e->missing);
+}
+
+void
+ovs_flowinc_format_missing(const struct ovs_flowinc *e, struct ds *s)
+{
+    struct sset names = SSET_INITIALIZER(&names);
+    const struct hmapx_node *node;
+    HMAPX_FOR_EACH (node, &e->missing) {
+        const struct unit *u = node->data;
+        /* Unit strings are space-separated names. */
+        char *copy = xstrdup(u->missing);
+        char *save = NULL;
+        for (char *t = strtok_r(copy, " ", &save); t;
+             t = strtok_r(NULL, " ", &save)) {
+            sset_add(&names, t);
+        }
+        free(copy);
+    }
+    const char **sorted = sset_sort(&names);
+    for (size_t i = 0; sorted[i]; i++) {
+        ds_put_format(s, "%s%s", i ? " " : "", sorted[i]);
+    }
+    free(sorted);
+    sset_destroy(&names);
+}
+
+void
+ovs_flowinc_get_stats(const struct ovs_flowinc *e,
+                      struct ovs_flowinc_stats *st)
+{
+    *st = e->stats;
+    st->n_units = hmap_count(&e->units);
+}
