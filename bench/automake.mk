@@ -5,6 +5,7 @@ include bench/rest.mk
 include bench/ovs.mk
 include bench/agent.mk
 include bench/svcnode.mk
+include bench/tools.mk
 include bench/scale.mk
 bench: all
 	@set -e; for b in $(NVO_BENCHES); do echo "=== $$b"; sh $(srcdir)/$$b; done

@@ -10,3 +10,4 @@ EXTRA_DIST += tests/integration/test-nvoctl.sh \
 	tests/integration/test-topology-page.sh tests/integration/cdp-page.py \
 	tests/integration/test-audit.sh tests/integration/test-trace.sh \
 	tests/integration/tools-lib.sh
+EXTRA_DIST += tests/package/test-debian.sh
