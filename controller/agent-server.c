@@ -97,6 +97,7 @@ struct agent_server {
     uv_tcp_t listener;
     uv_timer_t timer;
     nvo_sb_confirm_cb *confirm;
+    nvo_sb_failed_cb *failed;   /* May be NULL. */
     nvo_sb_liveness_cb *liveness;
     void *aux;
     struct agent_session_cfg cfg;
@@ -301,6 +302,15 @@ session_confirm(void *aux, int64_t revision)
     }
 }
 
+static void
+session_failed(void *aux, int64_t revision, const char *error)
+{
+    struct as_conn *c = aux;
+    if (c->hv && !c->server->destroying && c->server->failed) {
+        c->server->failed(c->server->aux, c->hv->hv_id, revision, error);
+    }
+}
+
 /* Closes every other connection that said hello as 'name'. */
 static void
 replace_others(struct agent_server *s, struct as_conn *c, const char *name)
@@ -380,6 +390,7 @@ static const struct agent_session_ops session_ops = {
     .send = session_send,
     .hello = session_hello,
     .confirm = session_confirm,
+    .failed = session_failed,
     .closed = session_closed,
 };
 
@@ -499,6 +510,12 @@ agent_server_set_tls(struct agent_server *s, const struct nvo_pki *pki,
     nvo_tls_ctx_destroy(s->tls);
     s->tls = tls;
     return 0;
+}
+
+void
+agent_server_set_failed_cb(struct agent_server *s, nvo_sb_failed_cb *failed)
+{
+    s->failed = failed;
 }
 
 void

@@ -41,6 +41,11 @@ void agent_server_remove(struct agent_server *, int64_t hv_id);
 void agent_server_status(struct agent_server *, int64_t hv_id,
                          struct nvo_sb_status *st);
 
+/* Has 'failed' (with the server's 'aux') called when an agent acks a view
+ * with item errors: that revision is then not confirmed until a clean ack
+ * (the agent retries).  Without it such acks are only logged. */
+void agent_server_set_failed_cb(struct agent_server *, nvo_sb_failed_cb *);
+
 /* Sets the heartbeat interval and the silence after which an agent is
  * dropped (defaults 3000 / 10000 ms). */
 void agent_server_set_timers(struct agent_server *, uint64_t interval_ms,

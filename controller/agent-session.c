@@ -60,6 +60,7 @@ agent_session_init(struct agent_session *s,
 {
     memset(s, 0, sizeof *s);
     s->state = AGENT_S_HELLO_WAIT;
+    s->failed_revision = -1;
     s->ops = ops;
     s->aux = aux;
     if (cfg) {
@@ -304,17 +305,31 @@ handle_ack(struct agent_session *s, const Nvo__Ack *ack)
                        ", acked %"PRIu64")", ack->seq, s->seq, s->acked);
         return;
     }
+    char first[sizeof s->last_error] = "";
     for (size_t i = 0; i < ack->n_errors; i++) {
         const Nvo__ItemError *e = ack->errors[i];
         s->n_ack_errors++;
         snprintf(s->last_error, sizeof s->last_error, "VNI %"PRIu32" %s: %s",
                  e->vni, e->item, e->message);
+        if (!i) {
+            memcpy(first, s->last_error, sizeof first);
+        }
         VLOG_WARN_RL(&rl, "%s: agent %s: seq %"PRIu64": VNI %"PRIu32" %s: "
                      "%s", s->peer, s->name, ack->seq, e->vni, e->item,
                      e->message);
     }
     if (ack->seq == s->acked) {
-        return;                 /* Duplicate: nothing new. */
+        /* The agent re-applied the same view (it retries after errors):
+         * clean now, the view it failed to apply is confirmed. */
+        if (s->apply_failed && !ack->n_errors) {
+            s->apply_failed = false;
+            VLOG_INFO("%s: agent %s applied seq %"PRIu64" cleanly on retry",
+                      s->peer, s->name, ack->seq);
+            if (s->failed_revision >= 0) {
+                s->ops->confirm(s->aux, s->failed_revision);
+            }
+        }
+        return;
     }
     s->acked = ack->seq;
     /* Drop acked in-flight entries, remembering the acked one's revision. */
@@ -334,12 +349,23 @@ handle_ack(struct agent_session *s, const Nvo__Ack *ack)
         VLOG_INFO_RL(&hello_rl, "%s: agent %s in sync at seq %"PRIu64,
                      s->peer, s->name, s->acked);
     }
+    /* Confirmed means applied: a view the agent acked with errors is not
+     * confirmed (the waiters hear why) until a clean ack. */
+    s->apply_failed = ack->n_errors > 0;
+    s->failed_revision = s->apply_failed ? revision : -1;
     for (size_t i = 0; i < s->n_inflight; i++) {
         if (s->inflight[i].revision == revision) {
             return;             /* A later message completes 'revision'. */
         }
     }
-    if (revision >= 0) {
+    if (revision < 0) {
+        return;
+    }
+    if (s->apply_failed) {
+        if (s->ops->failed) {
+            s->ops->failed(s->aux, revision, first);
+        }
+    } else {
         s->ops->confirm(s->aux, revision);
     }
 }

@@ -38,6 +38,11 @@ struct agent_session_ops {
      * before should still be flushed; then the owner closes the socket and
      * destroys the session (not from inside this callback). */
     void (*closed)(void *aux, const char *reason);
+    /* The agent could not apply the view of store 'revision' (its ack
+     * carried item errors; 'error', borrowed, is the first).  The agent
+     * retries: a clean ack of that view or a newer one confirms.  May be
+     * NULL. */
+    void (*failed)(void *aux, int64_t revision, const char *error);
 };
 
 struct agent_session_cfg {
@@ -79,6 +84,8 @@ struct agent_session {
     uint64_t created_ms, last_rx_ms, last_tx_ms;
     uint64_t n_ack_errors;      /* Item errors reported in acks. */
     char last_error[96];        /* Latest item error, "" if none. */
+    bool apply_failed;          /* The last acked view had item errors. */
+    int64_t failed_revision;    /* Its revision (-1: none known). */
     Nvo__Message *last_heartbeat; /* Latest received Heartbeat (counters). */
     uint64_t n_bad_messages;    /* Refused: undecodable or invalid. */
 };

@@ -20,10 +20,13 @@ struct nvo_ctl_hv {
     int64_t hv_id;
     enum nvo_dataplane dp;      /* Whose southbound serves it. */
     bool alive;                 /* Agent connected (service nodes). */
+    bool seen;                  /* 'alive' was reported since start-up. */
     struct nvo_hv_view *pushed; /* Last view handed to the southbound. */
     int64_t required;           /* Revision it must confirm. */
     int64_t equiv;              /* Latest revision whose view == pushed. */
     int64_t confirmed;          /* Latest revision it holds. */
+    int64_t failed;             /* Latest revision it failed to apply. */
+    char *failed_error;         /* Why (owned); NULL if none. */
     uint64_t confirmed_at;      /* uv_now() of the last confirmation. */
 };
 
@@ -70,9 +73,10 @@ nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop)
     hmap_init(&ctl->hvs);
     ovs_list_init(&ctl->waiters);
     ctl->wait_timeout_ms = NVO_CTL_WAIT_TIMEOUT_MS;
+    ctl->sn_grace_ms = NVO_CTL_SN_GRACE_MS;
 }
 
-static void waiter_finish(struct nvo_ctl_waiter *, bool ok);
+static void waiter_finish(struct nvo_ctl_waiter *, bool ok, const char *error);
 
 void
 nvo_ctl_destroy(struct nvo_ctl *ctl)
@@ -82,7 +86,12 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
     }
     struct nvo_ctl_waiter *w;
     LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
-        waiter_finish(w, false);
+        waiter_finish(w, false, NULL);
+    }
+    if (ctl->sn_grace) {
+        uv_timer_stop(ctl->sn_grace);
+        uv_close((uv_handle_t *) ctl->sn_grace, (uv_close_cb) free);
+        ctl->sn_grace = NULL;
     }
     /* The store first: no write completes into a half-destroyed core. */
     nvo_store_close(ctl->store);
@@ -97,6 +106,7 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
     struct nvo_ctl_hv *h;
     HMAP_FOR_EACH_POP (h, node, &ctl->hvs) {
         nvo_hv_view_destroy(h->pushed);
+        free(h->failed_error);
         free(h);
     }
     hmap_destroy(&ctl->hvs);
@@ -109,7 +119,7 @@ nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl_)
 {
     struct nvo_ctl *ctl = ctl_;
     struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
-    return h && h->alive;
+    return h && h->seen ? h->alive : ctl->sn_presumed_alive;
 }
 
 static int
@@ -179,12 +189,48 @@ waiter_free(struct nvo_ctl_waiter *w)
 }
 
 static void
-waiter_finish(struct nvo_ctl_waiter *w, bool ok)
+waiter_finish(struct nvo_ctl_waiter *w, bool ok, const char *error)
 {
     nvo_ctl_wait_cb *cb = w->cb;
     void *aux = w->aux;
     waiter_free(w);
-    cb(aux, ok);
+    cb(aux, ok, error);
+}
+
+/* If a hypervisor of 'w' reported it could not apply 'w->revision' (and
+ * holds no later one), returns a message naming it (caller frees). */
+static char *
+waiter_failure(const struct nvo_ctl_waiter *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        const struct nvo_ctl_hv *h = ctl_hv_find(w->ctl, w->hv_ids[i]);
+        if (h && h->failed_error && h->failed >= w->revision
+            && h->confirmed < w->revision && h->required >= w->revision) {
+            const struct nvo_hypervisor *hv
+                = nvo_model_hv_by_id(w->ctl->model, h->hv_id);
+            return xasprintf("hypervisor %s could not apply revision "
+                             "%"PRId64": %s", hv ? hv->name : "?",
+                             h->failed, h->failed_error);
+        }
+    }
+    return NULL;
+}
+
+/* Finishes 'w' if it is done or failed; returns true if it did. */
+static bool
+waiter_check(struct nvo_ctl_waiter *w)
+{
+    if (waiter_done(w)) {
+        waiter_finish(w, true, NULL);
+        return true;
+    }
+    char *error = waiter_failure(w);
+    if (error) {
+        waiter_finish(w, false, error);
+        free(error);
+        return true;
+    }
+    return false;
 }
 
 static void
@@ -192,16 +238,14 @@ check_waiters(struct nvo_ctl *ctl)
 {
     struct nvo_ctl_waiter *w;
     LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
-        if (waiter_done(w)) {
-            waiter_finish(w, true);
-        }
+        waiter_check(w);
     }
 }
 
 static void
 waiter_timeout(uv_timer_t *timer)
 {
-    waiter_finish(timer->data, false);
+    waiter_finish(timer->data, false, NULL);
 }
 
 struct nvo_ctl_waiter *
@@ -216,8 +260,7 @@ nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
     w->cb = cb;
     w->aux = aux;
     ovs_list_push_back(&ctl->waiters, &w->node);
-    if (waiter_done(w)) {
-        waiter_finish(w, true);
+    if (waiter_check(w)) {
         return NULL;
     }
     w->timer = xmalloc(sizeof *w->timer);
@@ -268,9 +311,44 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     }
 }
 
+/* The start-up grace ended: service nodes whose agent did not come back
+ * are dead from now on. */
+static void
+sn_grace_end(uv_timer_t *t)
+{
+    struct nvo_ctl *ctl = t->data;
+    bool changed = false;
+
+    ctl->sn_presumed_alive = false;
+    uv_close((uv_handle_t *) ctl->sn_grace, (uv_close_cb) free);
+    ctl->sn_grace = NULL;
+
+    struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
+        struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+        if (hv->role == NVO_ROLE_SERVICE_NODE && !(h && h->seen)) {
+            VLOG_INFO("service node %s did not connect within %"PRIu64" ms "
+                      "of start-up; re-placing its networks", hv->name,
+                      ctl->sn_grace_ms);
+            changed = true;
+        }
+    }
+    if (changed) {
+        nvo_ctl_replace_service_nodes(ctl, NULL, 0, ctl->model->revision);
+    }
+}
+
 void
 nvo_ctl_publish_all(struct nvo_ctl *ctl)
 {
+    if (ctl->sn_grace_ms && ctl->loop && !ctl->sn_grace) {
+        ctl->sn_presumed_alive = true;
+        ctl->sn_grace = xmalloc(sizeof *ctl->sn_grace);
+        uv_timer_init(ctl->loop, ctl->sn_grace);
+        ctl->sn_grace->data = ctl;
+        uv_timer_start(ctl->sn_grace, sn_grace_end, ctl->sn_grace_ms, 0);
+    }
+
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision);
@@ -346,6 +424,18 @@ nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, enum nvo_dataplane dp)
     check_waiters(ctl);
 }
 
+/* A southbound reported the view of 'revision' (held or failed): every
+ * later revision whose view is the same is in the same state.  Returns the
+ * latest such revision. */
+static int64_t
+same_view_revision(const struct nvo_ctl_hv *h, int64_t revision)
+{
+    if (h->pushed && revision >= h->pushed->revision) {
+        return MAX(revision, h->equiv);
+    }
+    return revision;
+}
+
 void
 nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
 {
@@ -354,18 +444,41 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
     if (!h) {
         return;
     }
-    /* The southbound holds the view of 'revision'; every later revision whose
-     * view is the same is held too. */
-    int64_t held = revision;
-    if (h->pushed && revision >= h->pushed->revision) {
-        held = MAX(revision, h->equiv);
-    }
+    int64_t held = same_view_revision(h, revision);
     h->confirmed_at = uv_now(ctl->loop);
     if (held > h->confirmed) {
         h->confirmed = held;
         VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
                  hv_id, held);
     }
+    if (h->failed_error && h->confirmed >= h->failed) {
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             hv_id);
+        VLOG_INFO("hypervisor %s applied revision %"PRId64,
+                  hv ? hv->name : "?", h->confirmed);
+        free(h->failed_error);
+        h->failed_error = NULL;
+    }
+    check_waiters(ctl);
+}
+
+void
+nvo_ctl_failed(void *ctl_, int64_t hv_id, int64_t revision,
+               const char *error)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct nvo_ctl *ctl = ctl_;
+    struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    if (!h) {
+        return;
+    }
+    int64_t held = same_view_revision(h, revision);
+    const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model, hv_id);
+    VLOG_WARN_RL(&rl, "hypervisor %s could not apply revision %"PRId64": %s",
+                 hv ? hv->name : "?", held, error);
+    h->failed = MAX(h->failed, held);
+    free(h->failed_error);
+    h->failed_error = xstrdup(error && error[0] ? error : "unknown error");
     check_waiters(ctl);
 }
 
@@ -375,10 +488,12 @@ nvo_ctl_liveness(void *ctl_, int64_t hv_id, bool alive)
     struct nvo_ctl *ctl = ctl_;
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv_id);
     const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model, hv_id);
-    if (h->alive == alive) {
+    bool was = h->seen ? h->alive : ctl->sn_presumed_alive;
+    h->seen = true;
+    h->alive = alive;
+    if (was == alive) {
         return;
     }
-    h->alive = alive;
     if (!hv || hv->role != NVO_ROLE_SERVICE_NODE) {
         return;
     }
@@ -424,6 +539,10 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
     }
     st->confirmed_revision = h ? h->confirmed : 0;
     st->confirmed_at_ms = h ? h->confirmed_at : 0;
+    if (h && h->failed_error && h->failed > h->confirmed) {
+        snprintf(st->apply_error, sizeof st->apply_error,
+                 "revision %"PRId64": %s", h->failed, h->failed_error);
+    }
     if (!h || h->dp != NVO_DP_OVS) {
         st->n_flows = -1;
     }

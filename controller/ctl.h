@@ -66,7 +66,19 @@ struct nvo_ctl {
     struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
     uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
     uint64_t n_pushes;          /* Views handed to southbounds. */
+
+    /* Service nodes whose agent has not (re)connected since start-up are
+     * presumed alive for 'sn_grace_ms' (nvo_ctl_publish_all() starts it):
+     * a controller restart must not move BUM replication (and tear down
+     * tunnels) only because the agents have not reconnected yet. */
+    bool sn_presumed_alive;
+    uint64_t sn_grace_ms;       /* Default NVO_CTL_SN_GRACE_MS. */
+    uv_timer_t *sn_grace;       /* Owned; freed in its close callback. */
 };
+
+/* Default start-up grace for service nodes (ms): the default agent
+ * timeout, within which a live agent reconnects. */
+#define NVO_CTL_SN_GRACE_MS 10000
 
 /* Default ?wait=1 timeout (ms); overridable with --wait-timeout. */
 #define NVO_CTL_WAIT_TIMEOUT_MS 10000
@@ -80,7 +92,8 @@ void nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop);
  * Accepts NULL. */
 void nvo_ctl_destroy(struct nvo_ctl *ctl);
 
-/* Pushes every hypervisor's view (at start-up). */
+/* Pushes every hypervisor's view (at start-up) and starts the service
+ * nodes' start-up grace (see 'sn_presumed_alive'), if 'sn_grace_ms'. */
 void nvo_ctl_publish_all(struct nvo_ctl *ctl);
 
 /* 'n_nets' for nvo_ctl_publish() when any network may have changed. */
@@ -121,6 +134,10 @@ void nvo_ctl_replace_service_nodes(struct nvo_ctl *ctl, const int64_t *hv_ids,
 /* Southbound callbacks (nvo_sb_confirm_cb / nvo_sb_liveness_cb); 'aux' is
  * the ctl. */
 void nvo_ctl_confirmed(void *ctl, int64_t hv_id, int64_t revision);
+/* nvo_sb_failed_cb: fails the waiters of 'revision' on 'hv_id' with
+ * 'error' and shows it in the hypervisor's status until it confirms. */
+void nvo_ctl_failed(void *ctl, int64_t hv_id, int64_t revision,
+                    const char *error);
 void nvo_ctl_liveness(void *ctl, int64_t hv_id, bool alive);
 
 /* Status of hypervisor 'hv_id' as GET /v1/hypervisors shows it: the
@@ -135,11 +152,14 @@ struct nvo_hv_view;
 const struct nvo_hv_view *nvo_ctl_hv_view(const struct nvo_ctl *ctl,
                                           int64_t hv_id);
 
-/* Calls 'cb(aux, true)' once every hypervisor in 'hv_ids' has confirmed
- * 'revision' (at once if they all have), or 'cb(aux, false)' after
- * 'timeout_ms'.  Returns a handle for nvo_ctl_wait_cancel() (which is valid
- * until 'cb' has been called), or NULL if 'cb' was already called. */
-typedef void nvo_ctl_wait_cb(void *aux, bool ok);
+/* Calls 'cb(aux, true, NULL)' once every hypervisor in 'hv_ids' has
+ * confirmed 'revision' (at once if they all have), 'cb(aux, false, ERROR)'
+ * as soon as one of them reports it could not apply it (ERROR, borrowed for
+ * the call, names the hypervisor and what failed), or 'cb(aux, false,
+ * NULL)' after 'timeout_ms'.  Returns a handle for nvo_ctl_wait_cancel()
+ * (which is valid until 'cb' has been called), or NULL if 'cb' was
+ * already called. */
+typedef void nvo_ctl_wait_cb(void *aux, bool ok, const char *error);
 struct nvo_ctl_waiter *nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids,
                                     size_t n, int64_t revision,
                                     uint64_t timeout_ms,

@@ -64,7 +64,9 @@ Options:\n\
   --agent-heartbeat=MS  heartbeat period toward agents (default: 3000)\n\
   --agent-timeout=MS    declare an agent dead after this long without a\n\
                         frame from it; its service-node networks move to\n\
-                        other nodes (default: 10000)\n\
+                        other nodes (default: 10000).  After a start,\n\
+                        service nodes keep their networks this long for\n\
+                        their agents to reconnect\n\
   --log-file=FILE       also log to FILE (default: stderr only)\n\
   --pidfile=FILE        write the process ID to FILE\n\
   --detach              run in the background once listening\n\
@@ -232,6 +234,8 @@ main(int argc, char *argv[])
     if (error) {
         VLOG_ERR("%s", errmsg);
         fprintf(stderr, "nvo-controller: %s\n", errmsg);
+        free(errmsg);
+        free(o.db);
         return EXIT_FAILURE;
     }
     s.ctl.model = nvo_model_create();
@@ -253,6 +257,8 @@ main(int argc, char *argv[])
                 "%s\n", o.agents, nvo_strerror(error));
         return EXIT_FAILURE;
     }
+    /* Confirmed means applied: acks with item errors fail the waiters. */
+    agent_server_set_failed_cb(s.ctl.agents, nvo_ctl_failed);
     if (nvo_pki_enabled(&o.pki)
         && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
         VLOG_ERR("agents: %s", errmsg);
@@ -264,6 +270,10 @@ main(int argc, char *argv[])
                                 o.agent_hb_ms ? o.agent_hb_ms : 3000,
                                 o.agent_timeout_ms ? o.agent_timeout_ms
                                                    : 10000);
+    }
+    if (o.agent_timeout_ms) {
+        /* A live agent reconnects within its timeout. */
+        s.ctl.sn_grace_ms = o.agent_timeout_ms;
     }
     nvo_pki_configure_ovs(&o.pki);
     s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs_sb_create(loop,

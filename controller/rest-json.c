@@ -140,6 +140,9 @@ rest_hv_json(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
     if (st.detail[0]) {
         json_object_set_new(o, "detail", json_pack("s", st.detail));
     }
+    if (st.apply_error[0]) {
+        json_object_set_new(o, "error", json_pack("s", st.apply_error));
+    }
     return o;
 }
 

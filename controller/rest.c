@@ -202,6 +202,7 @@ svc_status_to_http(enum nvo_svc_status status)
     case NVO_SVC_CONFLICT: return 409;
     case NVO_SVC_UNAVAILABLE: return 503;
     case NVO_SVC_TIMEOUT: return 504;
+    case NVO_SVC_APPLY_FAILED: return 502;
     case NVO_SVC_FAILED: return 500;
     }
     return 500;

@@ -468,7 +468,7 @@ call_free(struct nvo_svc_call *call)
 }
 
 static void
-wait_done(void *call_, bool ok)
+wait_done(void *call_, bool ok, const char *error)
 {
     struct nvo_svc_call *call = call_;
     struct nvo_svc *s = call->svc;
@@ -480,6 +480,12 @@ wait_done(void *call_, bool ok)
             .revision = call->revision,
         };
         call->cb(call->aux, &r);
+    } else if (error) {
+        struct svc_error e = { .message = NULL };
+        svc_error_set(&e, NVO_SVC_APPLY_FAILED, "apply_failed",
+                      "committed at revision %"PRId64" but %s", call->revision,
+                      error);
+        report_error(call->cb, call->aux, &e, call->revision);
     } else {
         struct svc_error e = { .message = NULL };
         svc_error_set(&e, NVO_SVC_TIMEOUT, "timeout", "committed at revision "

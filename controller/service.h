@@ -58,6 +58,8 @@ enum nvo_svc_status {
     NVO_SVC_CONFLICT,           /* Clashes with the current state (409). */
     NVO_SVC_UNAVAILABLE,        /* The store takes no writes now (503). */
     NVO_SVC_TIMEOUT,            /* Committed, not confirmed in time (504). */
+    NVO_SVC_APPLY_FAILED,       /* Committed; a hypervisor could not apply
+                                 * it (502; it keeps retrying). */
     NVO_SVC_FAILED,             /* The store failed (500). */
 };
 

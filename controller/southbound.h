@@ -23,6 +23,12 @@ typedef void nvo_sb_confirm_cb(void *aux, int64_t hv_id, int64_t revision);
  * (agents: heartbeat-timeout; used to fail service nodes over). */
 typedef void nvo_sb_liveness_cb(void *aux, int64_t hv_id, bool alive);
 
+/* Called on the main thread when hypervisor 'hv_id' could not apply the
+ * view of 'revision' ('error', borrowed, says what failed).  The
+ * southbound keeps retrying and confirms once it applied cleanly. */
+typedef void nvo_sb_failed_cb(void *aux, int64_t hv_id, int64_t revision,
+                              const char *error);
+
 enum nvo_sb_state {
     NVO_SB_UNKNOWN,             /* Never seen. */
     NVO_SB_CONNECTING,          /* Trying to reach it / waiting for it. */
@@ -42,6 +48,9 @@ struct nvo_sb_status {
                                  * confirmation, 0 if none (set by ctl). */
     int64_t n_flows;            /* OVS: nvo flows installed, -1 if unknown. */
     uint32_t underlay_mtu;      /* MTU where its tunnels leave; 0: unknown. */
+    char apply_error[128];      /* Why the required revision is not
+                                 * applied ("" if it is or if unknown;
+                                 * set by ctl). */
 };
 
 struct nvo_hv_view;

@@ -55,6 +55,9 @@
 #                  runs with its certificate and every agent connects with
 #                  ssl: and a certificate naming it (made on demand)
 #   LAB_VERBOSE    1: log every step on stderr
+#   NVO_TEST_LOG_DIR  if set, lab_cleanup first copies every log of the lab
+#                  (*.log under LAB_DIR) to NVO_TEST_LOG_DIR/LAB_PREFIX/, so
+#                  tests/run-sanitized.sh can scan them after the lab is gone
 #
 # Every function returns 0 on success and non-zero (with a message on
 # stderr) on failure; none relies on the caller's set -e.
@@ -912,12 +915,28 @@ lab_ping_matrix() {
 # ---------------------------------------------------------------------------
 # Cleanup.
 
+# lab__keep_logs: copies the lab's logs to $NVO_TEST_LOG_DIR/$LAB_PREFIX/
+# (relative paths kept) if NVO_TEST_LOG_DIR is set.
+lab__keep_logs() {
+    local _f _to
+    [ -n "${NVO_TEST_LOG_DIR:-}" ] && [ -d "$LAB_DIR" ] || return 0
+    _to=$NVO_TEST_LOG_DIR/$LAB_PREFIX
+    (cd "$LAB_DIR" && find . -name '*.log' -type f) | while read -r _f; do
+        mkdir -p "$_to/$(dirname "$_f")" && cp "$LAB_DIR/$_f" "$_to/$_f"
+    done
+    return 0
+}
+
 # lab_cleanup: kills every recorded daemon, deletes every namespace the lab
 # created, removes LAB_DIR.  Idempotent; safe on a partial setup.
 lab_cleanup() {
     local _all _st _i _live _ns _pc _pid _still
     [ -n "${LAB_PREFIX:-}" ] && [ -n "${LAB_DIR:-}" ] || return 0
     if [ -f "$LAB_DIR/pids" ]; then
+        # The controller first, so that it does not log the switches and
+        # agents going away as faults (tests/run-sanitized.sh reads the
+        # logs); then everything else at once.
+        lab_controller_stop 2>/dev/null
         _live=
         while read -r _pid _st _; do
             if [ -n "$_pid" ] && lab__pid_alive "$_pid" "$_st"; then
@@ -940,6 +959,7 @@ lab_cleanup() {
             sleep 0.1
         done
     fi
+    lab__keep_logs
     _all=$(ip netns list 2>/dev/null | sed 's/ .*//')
     for _ns in $( (cat "$LAB_DIR/netns" 2>/dev/null
                    echo "${LAB_PREFIX}ul"; echo "$LAB_CTL_NS") | sort -u); do

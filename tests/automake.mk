@@ -8,7 +8,11 @@
 # the same sources are linked with tests/fuzz/replay.c, which runs every file
 # of the target's corpus (tests/fuzz/corpus/NAME/) through the target, so
 # make check replays the corpus.
-EXTRA_DIST += tests/run-all.sh
+EXTRA_DIST += tests/run-all.sh tests/run-sanitized.sh tests/sanitized-tests \
+	tests/integration/test-ctl-restart-sn.sh \
+	tests/integration/test-apply-errors.sh tests/chaos/chaos.sh \
+	tests/chaos/chaos.py tests/chaos/chaos-lab.sh tests/soak/soak.sh \
+	tests/log-allow.txt
 include tests/core.mk
 include tests/rest.mk
 include tests/ovs.mk

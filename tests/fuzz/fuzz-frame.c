@@ -8,16 +8,65 @@
  * agent/agent-conn.c sock_recv()), whose payloads go to
  * nvo_msg_decode_limited() with nvo_msg_from_agent (controller side, via
  * agent_session_receive()) or nvo_msg_from_controller (agent side), both
- * called here on every frame. */
+ * called here on every frame.  Every message that decodes and validates
+ * must re-encode into one frame whose payload decodes and validates again
+ * and re-encodes to the same bytes (a fixed point): aborts otherwise. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/frame.h"
 #include "lib/proto-msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Encodes 'm' (decoded from a payload of 'len' bytes) and checks the frame:
+ * it exists, its header announces its payload, the payload decodes and
+ * validates, and encoding that again gives the same bytes. */
+static void
+check_reencodes(const Nvo__Message *m, size_t len)
+{
+    size_t flen, flen2;
+    int error = 0, error2 = 0;
+    uint8_t *f = nvo_msg_encode(m, &flen, &error);
+    if (!f) {
+        /* A payload that fit in one frame re-encodes no larger. */
+        if (len + NVO_FRAME_HDR_LEN <= NVO_FRAME_MAX || error != -EMSGSIZE) {
+            abort();
+        }
+        return;
+    }
+    if (flen < NVO_FRAME_HDR_LEN) {
+        abort();
+    }
+
+    struct nvo_frame_reader r;
+    const uint8_t *payload;
+    size_t plen;
+    nvo_frame_reader_init(&r, NVO_FRAME_MAX);
+    if (nvo_frame_reader_feed(&r, f, flen)
+        || nvo_frame_reader_next(&r, &payload, &plen) <= 0
+        || plen != flen - NVO_FRAME_HDR_LEN) {
+        abort();
+    }
+    char *err = NULL;
+    Nvo__Message *m2 = nvo_msg_decode(payload, plen, &err);
+    if (!m2) {
+        abort();
+    }
+    uint8_t *f2 = nvo_msg_encode(m2, &flen2, &error2);
+    if (!f2 || flen2 != flen || memcmp(f, f2, flen)) {
+        abort();
+    }
+    free(f2);
+    nvo_msg_free(m2);
+    nvo_frame_reader_destroy(&r);
+    free(f);
+}
+
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,10 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *err = NULL;
             Nvo__Message *m = nvo_msg_decode(payload, len, &err);
             if (m) {
-                /* Whatever validates must re-encode. */
-                size_t flen;
-                int error;
-                free(nvo_msg_encode(m, &flen, &error));
+                check_reencodes(m, len);
             }
             free(err);
             nvo_msg_free(m);

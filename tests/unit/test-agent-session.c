@@ -31,6 +31,9 @@ struct ctx {
     size_t n_sent;
     int64_t confirmed[16];
     size_t n_confirmed;
+    int64_t failed[16];         /* Revisions reported failed. */
+    size_t n_failed;
+    char failed_error[128];
     int n_hello, n_closed;
     bool registered;            /* hello callback attaches if true. */
     char closed_reason[128];
@@ -93,8 +96,16 @@ ops_closed(void *aux, const char *reason)
     snprintf(c->closed_reason, sizeof c->closed_reason, "%s", reason);
 }
 
+static void
+ops_failed(void *aux, int64_t revision, const char *error)
+{
+    struct ctx *c = aux;
+    c->failed[c->n_failed++] = revision;
+    snprintf(c->failed_error, sizeof c->failed_error, "%s", error);
+}
+
 static const struct agent_session_ops ops = {
-    ops_send, ops_hello, ops_confirm, ops_closed,
+    ops_send, ops_hello, ops_confirm, ops_closed, ops_failed,
 };
 
 static struct eth_addr
@@ -183,6 +194,26 @@ feed_ack(struct ctx *c, uint64_t seq)
     Nvo__Message m = NVO__MESSAGE__INIT;
     Nvo__Ack a = NVO__ACK__INIT;
     a.seq = seq;
+    m.body_case = NVO__MESSAGE__BODY_ACK;
+    m.ack = &a;
+    feed(c, &m, 1000);
+}
+
+/* An ack of 'seq' carrying one item error. */
+static void
+feed_ack_error(struct ctx *c, uint64_t seq, const char *item,
+               const char *message)
+{
+    Nvo__Message m = NVO__MESSAGE__INIT;
+    Nvo__Ack a = NVO__ACK__INIT;
+    Nvo__ItemError e = NVO__ITEM_ERROR__INIT;
+    Nvo__ItemError *errors[] = { &e };
+    e.vni = 100;
+    e.item = (char *) item;
+    e.message = (char *) message;
+    a.seq = seq;
+    a.n_errors = 1;
+    a.errors = errors;
     m.body_case = NVO__MESSAGE__BODY_ACK;
     m.ack = &a;
     feed(c, &m, 1000);
@@ -380,6 +411,34 @@ test_same_revision_confirmed_by_last(void **state)
     assert_int_equal(c->confirmed[1], 9);
 }
 
+/* Confirmed means applied: an ack with item errors reports the revision
+ * failed, not confirmed; the agent's clean re-ack of the same seq (its
+ * retry) confirms it. */
+static void
+test_ack_with_errors_is_not_a_confirmation(void **state)
+{
+    struct ctx *c = *state;
+    hello_k1(c);
+    feed_ack_error(c, 1, "add port vma", "No such device");
+    assert_int_equal(c->n_confirmed, 0);
+    assert_int_equal(c->n_failed, 1);
+    assert_int_equal(c->failed[0], 8);
+    assert_string_equal(c->failed_error,
+                        "VNI 100 add port vma: No such device");
+    /* Still failing on retry: nothing new. */
+    feed_ack_error(c, 1, "add port vma", "No such device");
+    assert_int_equal(c->n_confirmed, 0);
+    assert_int_equal(c->n_failed, 1);
+    /* Applied on retry. */
+    feed_ack(c, 1);
+    assert_int_equal(c->n_confirmed, 1);
+    assert_int_equal(c->confirmed[0], 8);
+    /* A duplicate clean ack confirms nothing more. */
+    feed_ack(c, 1);
+    assert_int_equal(c->n_confirmed, 1);
+    assert_int_equal(c->n_closed, 0);
+}
+
 static void
 test_heartbeats_and_timeout(void **state)
 {
@@ -555,6 +614,7 @@ main(void)
         T(test_delta_and_out_of_order_ack),
         T(test_ack_going_back_closes),
         T(test_same_revision_confirmed_by_last),
+        T(test_ack_with_errors_is_not_a_confirmation),
         T(test_heartbeats_and_timeout),
         T(test_hello_timeout),
         T(test_ack_errors_recorded),

@@ -20,6 +20,7 @@ struct fixture {
     struct nvo_hypervisor *a, *b;
     int calls;
     bool last_ok;
+    char last_error[256];
 };
 
 static struct eth_addr
@@ -59,11 +60,12 @@ teardown(void **state)
 }
 
 static void
-wait_cb(void *aux, bool ok)
+wait_cb(void *aux, bool ok, const char *error)
 {
     struct fixture *f = aux;
     f->calls++;
     f->last_ok = ok;
+    snprintf(f->last_error, sizeof f->last_error, "%s", error ? error : "");
 }
 
 /* Adds a port on 'hv' at the next revision and publishes to both. */
@@ -105,6 +107,47 @@ test_wait_confirmed(void **state)
     assert_true(f->last_ok);
     nvo_ctl_hv_status(&f->ctl, f->b->id, &st, &required);
     assert_int_equal(st.confirmed_revision, rev);
+}
+
+/* Confirmed means applied: a hypervisor that reports it could not apply
+ * the revision fails the waiter at once, naming itself and the error, and
+ * shows the error until it confirms. */
+static void
+test_wait_apply_failed(void **state)
+{
+    struct fixture *f = *state;
+    int64_t rev = add_port(f, 10, f->b);
+    int64_t ids[] = { f->a->id, f->b->id };
+    struct nvo_sb_status st;
+    int64_t required;
+
+    assert_non_null(nvo_ctl_wait(&f->ctl, ids, 2, rev, 5000, wait_cb, f));
+    nvo_ctl_confirmed(&f->ctl, f->a->id, rev);
+    assert_int_equal(f->calls, 0);
+    nvo_ctl_failed(&f->ctl, f->b->id, rev,
+                   "VNI 100 add port vma: No such device");
+    assert_int_equal(f->calls, 1);
+    assert_false(f->last_ok);
+    assert_string_equal(f->last_error, "hypervisor b could not apply "
+                        "revision 4: VNI 100 add port vma: No such device");
+    nvo_ctl_hv_status(&f->ctl, f->b->id, &st, &required);
+    assert_int_equal(st.confirmed_revision, 0);
+    assert_string_equal(st.apply_error,
+                        "revision 4: VNI 100 add port vma: No such device");
+
+    /* A new waiter on the same revision fails at once too. */
+    assert_null(nvo_ctl_wait(&f->ctl, ids, 2, rev, 5000, wait_cb, f));
+    assert_int_equal(f->calls, 2);
+    assert_false(f->last_ok);
+
+    /* The retry applied it: confirmed, the error is gone. */
+    nvo_ctl_confirmed(&f->ctl, f->b->id, rev);
+    nvo_ctl_hv_status(&f->ctl, f->b->id, &st, &required);
+    assert_int_equal(st.confirmed_revision, rev);
+    assert_string_equal(st.apply_error, "");
+    assert_null(nvo_ctl_wait(&f->ctl, ids, 2, rev, 5000, wait_cb, f));
+    assert_int_equal(f->calls, 3);
+    assert_true(f->last_ok);
 }
 
 static void
@@ -215,6 +258,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_wait_confirmed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_apply_failed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unchanged_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_cancel_and_forget, setup,
                                         teardown),
