@@ -10,3 +10,4 @@ include bench/scale.mk
 bench: all
 	@set -e; for b in $(NVO_BENCHES); do echo "=== $$b"; sh $(srcdir)/$$b; done
 .PHONY: bench
+include bench/cluster.mk

@@ -1,9 +1,11 @@
 #include <config.h>
 #include "controller/ctl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/cluster.h"
 #include "controller/desired.h"
 #include "controller/model.h"
 #include "controller/service.h"
@@ -28,6 +30,8 @@ struct nvo_ctl_hv {
     int64_t failed;             /* Latest revision it failed to apply. */
     char *failed_error;         /* Why (owned); NULL if none. */
     uint64_t confirmed_at;      /* uv_now() of the last confirmation. */
+    bool owned;                 /* This controller programs it (always,
+                                 * but in cluster mode, doc/cluster.md). */
 };
 
 struct nvo_ctl_waiter {
@@ -93,6 +97,9 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
         uv_close((uv_handle_t *) ctl->sn_grace, (uv_close_cb) free);
         ctl->sn_grace = NULL;
     }
+    /* Leave the cluster first: peers take the hypervisors over. */
+    nvo_cluster_destroy(ctl->cluster);
+    ctl->cluster = NULL;
     /* The store first: no write completes into a half-destroyed core. */
     nvo_store_close(ctl->store);
     ctl->store = NULL;
@@ -154,6 +161,14 @@ static bool
 hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
 {
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
+    if (ctl->cluster && h && !h->owned && h->dp == NVO_DP_OVS) {
+        /* Another controller programs it and records what it confirmed
+         * in the cluster (as OVN's Chassis_Private.nb_cfg). */
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             hv_id);
+        return !hv || nvo_cluster_confirmed(ctl->cluster, hv->name)
+                      >= revision;
+    }
     /* A hypervisor the core never pushed to (deleted, or not affected) has
      * nothing to confirm. */
     return !h || h->confirmed >= revision || h->required < revision;
@@ -281,11 +296,60 @@ nvo_ctl_wait_cancel(struct nvo_ctl_waiter *w)
 /* Recomputes and, if changed, pushes hypervisor 'hv''s view; 'revision' is
  * what it must then confirm.  Only networks in 'net_ids' are recomputed
  * (all if 'n_nets' is NVO_CTL_ALL_NETS). */
+/* In cluster mode, records what hypervisor 'hv' (which this controller
+ * owns) confirmed, for ?wait=1 on every controller. */
+static void
+record_confirmed(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
+                 const char *hv_name)
+{
+    if (ctl->cluster && h->owned && h->dp == NVO_DP_OVS && h->confirmed) {
+        nvo_cluster_set_confirmed(ctl->cluster, hv_name, h->confirmed);
+    }
+}
+
+/* Whether this controller programs 'hv': always, but in cluster mode only
+ * the OVS hypervisors it owns (kernel hypervisors: whichever controller
+ * their agent is connected to). */
+static bool
+ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
+{
+    return !ctl->cluster || hv->dataplane != NVO_DP_OVS
+           || nvo_cluster_owns(ctl->cluster, hv->name, NULL);
+}
+
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
             const int64_t *net_ids, size_t n_nets, int64_t revision)
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
+    bool owned = ctl_owns(ctl, hv);
+    if (!owned) {
+        h->dp = hv->dataplane;
+        h->required = revision;
+        if (h->owned) {
+            /* Lost it to another controller: stop programming it (its
+             * flows and ports stay on the switch). */
+            VLOG_INFO("hypervisor %s: no longer ours", hv->name);
+            h->owned = false;
+            if (ctl->sbs[h->dp]) {
+                nvo_sb_remove(ctl->sbs[h->dp], hv->id);
+            }
+        }
+        nvo_hv_view_destroy(h->pushed);
+        h->pushed = NULL;
+        return;
+    }
+    if (!h->owned) {
+        /* Gained (or single controller): a full view; the southbound
+         * resyncs against what the switch holds. */
+        if (ctl->cluster && hv->dataplane == NVO_DP_OVS) {
+            VLOG_INFO("hypervisor %s: ours now", hv->name);
+        }
+        h->owned = true;
+        nvo_hv_view_destroy(h->pushed);
+        h->pushed = NULL;
+        h->confirmed = 0;
+    }
     struct nvo_hv_view *v = desired_compute(ctl->model, hv, nvo_ctl_sn_alive,
                                             ctl, h->pushed, net_ids, n_nets);
     v->revision = revision;
@@ -296,6 +360,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
         h->equiv = revision;
         if (h->confirmed >= h->pushed->revision) {
             h->confirmed = revision;
+            record_confirmed(ctl, h, hv->name);
         }
         return;
     }
@@ -448,6 +513,11 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
     h->confirmed_at = uv_now(ctl->loop);
     if (held > h->confirmed) {
         h->confirmed = held;
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             hv_id);
+        if (hv) {
+            record_confirmed(ctl, h, hv->name);
+        }
         VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
                  hv_id, held);
     }
@@ -547,6 +617,19 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
         st->n_flows = -1;
     }
     *required = h ? h->required : 0;
+    if (ctl->cluster && h && !h->owned && h->dp == NVO_DP_OVS) {
+        /* Another controller programs it: what it recorded. */
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             hv_id);
+        if (hv) {
+            st->confirmed_revision = nvo_cluster_confirmed(ctl->cluster,
+                                                           hv->name);
+            char *owner = nvo_cluster_owner(ctl->cluster, hv->name);
+            snprintf(st->detail, sizeof st->detail, "programmed by %s",
+                     owner ? owner : "no controller yet");
+            free(owner);
+        }
+    }
 }
 
 bool
@@ -619,4 +702,34 @@ nvo_mtu_check_destroy(struct nvo_mtu_check *c)
         ds_destroy(&c->too_small);
         ds_destroy(&c->unknown);
     }
+}
+
+void
+nvo_ctl_cluster_changed(void *ctl_)
+{
+    struct nvo_ctl *ctl = ctl_;
+    struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
+        if (hv->dataplane != NVO_DP_OVS) {
+            continue;
+        }
+        const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+        if (!h || h->owned != ctl_owns(ctl, hv)) {
+            publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS,
+                        ctl->model->revision);
+        }
+    }
+    /* Owners' recorded confirmations may complete waiters. */
+    check_waiters(ctl);
+}
+
+char *
+nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
+{
+    if (!ctl->cluster) {
+        return NULL;
+    }
+    return hv->dataplane == NVO_DP_OVS
+           ? nvo_cluster_owner(ctl->cluster, hv->name)
+           : xstrdup(nvo_cluster_name(ctl->cluster));
 }

@@ -52,8 +52,13 @@ struct agent_server;
 /* One southbound per dataplane (enum nvo_dataplane). */
 #define NVO_CTL_N_DATAPLANES (NVO_DP_KERNEL + 1)
 
+struct nvo_cluster;
+
 struct nvo_ctl {
     uv_loop_t *loop;
+    /* Owned; NULL but in cluster mode (doc/cluster.md): which OVS
+     * hypervisors this controller programs. */
+    struct nvo_cluster *cluster;
     struct nvo_store *store;    /* Owned. */
     struct nvo_model *model;    /* Owned. */
     struct nvo_svc *svc;        /* Owned: the write path (service.h). */
@@ -192,5 +197,14 @@ void nvo_mtu_check_destroy(struct nvo_mtu_check *c);
 
 /* True if service node 'hv' is alive (desired_sn_alive_fn for the ctl). */
 bool nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl);
+
+/* Cluster mode: ownership or owners' confirmations changed
+ * (nvo_cluster_changed_cb; 'ctl' is the ctl).  Starts programming the
+ * hypervisors this controller gained, stops those it lost. */
+void nvo_ctl_cluster_changed(void *ctl);
+
+/* The name of the controller that programs 'hv' (caller frees), or NULL
+ * outside cluster mode or while nobody owns it. */
+char *nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv);
 
 #endif /* controller/ctl.h */

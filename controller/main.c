@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "controller/agent-server.h"
+#include "controller/cluster.h"
 #include "controller/ctl.h"
 #include "controller/model.h"
 #include "controller/ovs-sb.h"
 #include "controller/rest.h"
 #include "controller/service.h"
 #include "controller/store.h"
+#include "controller/store-ovsdb.h"
 #include "lib/daemon.h"
 #include "lib/errors.h"
 #include "lib/pki.h"
@@ -31,6 +34,8 @@ VLOG_DEFINE_THIS_MODULE(main);
 
 struct options {
     char *db;
+    const char *export_to;      /* --export-to=ovsdb:..., or NULL. */
+    char *name;                 /* --name, default the host name. */
     const char *rest;
     const char *agents;
     const char *log_file;
@@ -57,6 +62,12 @@ vSwitch ones over OVSDB and OpenFlow 1.3, kernel ones through nvo-agent.\n\
 Options:\n\
   --db=FILE             SQLite database (default: $NVO_STATE_DIR/nvo.db,\n\
                         NVO_STATE_DIR defaulting to %s)\n\
+  --db=ovsdb:REMOTE[,REMOTE...]\n\
+                        cluster mode: the store in a Raft-clustered OVSDB\n\
+                        database (schema/nvo.ovsschema), each REMOTE\n\
+                        tcp:IP:PORT or ssl:IP:PORT (doc/cluster.md)\n\
+  --name=NAME           this controller's name in a cluster (default: the\n\
+                        host name)\n\
   --rest=ADDR:PORT      REST API listen address (default: %s)\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
@@ -67,6 +78,10 @@ Options:\n\
                         other nodes (default: 10000).  After a start,\n\
                         service nodes keep their networks this long for\n\
                         their agents to reconnect\n\
+  --export-to=ovsdb:REMOTE[,REMOTE...]\n\
+                        copy the SQLite store (--db=FILE) into a new,\n\
+                        empty Raft-clustered OVSDB database running\n\
+                        schema/nvo.ovsschema (doc/cluster.md), then exit\n\
   --log-file=FILE       also log to FILE (default: stderr only)\n\
   --pidfile=FILE        write the process ID to FILE\n\
   --detach              run in the background once listening\n\
@@ -92,7 +107,8 @@ static void
 parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
-           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT };
+           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT,
+           OPT_EXPORT_TO, OPT_NAME };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"rest", required_argument, NULL, OPT_REST},
@@ -100,6 +116,8 @@ parse_options(int argc, char *argv[], struct options *o)
         {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
         {"agent-heartbeat", required_argument, NULL, OPT_AGENT_HB},
         {"agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT},
+        {"export-to", required_argument, NULL, OPT_EXPORT_TO},
+        {"name", required_argument, NULL, OPT_NAME},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -123,6 +141,8 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_DB: free(o->db); o->db = xstrdup(optarg); break;
         case OPT_REST: o->rest = optarg; break;
         case OPT_AGENTS: o->agents = optarg; break;
+        case OPT_EXPORT_TO: o->export_to = optarg; break;
+        case OPT_NAME: free(o->name); o->name = xstrdup(optarg); break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_DETACH: o->detach = true; break;
@@ -165,6 +185,30 @@ parse_options(int argc, char *argv[], struct options *o)
                 argv[optind]);
         exit(EXIT_FAILURE);
     }
+    if (o->db && !strncmp(o->db, NVO_STORE_OVSDB_PREFIX,
+                          strlen(NVO_STORE_OVSDB_PREFIX))) {
+        char *remotes = NULL;
+        if (nvo_store_ovsdb_parse(o->db, &remotes, &errmsg)) {
+            fprintf(stderr, "nvo-controller: --db: %s\n", errmsg);
+            exit(EXIT_FAILURE);
+        }
+        free(remotes);
+        if (o->export_to) {
+            fprintf(stderr, "nvo-controller: --export-to copies an SQLite "
+                    "store: give --db=FILE\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    if (!o->name) {
+        char host[256];
+        o->name = xstrdup(gethostname(host, sizeof host) || !*host
+                          ? "nvo-controller" : host);
+    }
+    if (!*o->name || strlen(o->name) > 64) {
+        fprintf(stderr, "nvo-controller: --name must have 1 to 64 "
+                "characters\n");
+        exit(EXIT_FAILURE);
+    }
     if (!o->db) {
         const char *dir = getenv("NVO_STATE_DIR");
         dir = dir && *dir ? dir : DEFAULT_STATE_DIR;
@@ -175,6 +219,52 @@ parse_options(int argc, char *argv[], struct options *o)
         }
         o->db = xasprintf("%s/nvo.db", dir);
     }
+}
+
+/* How long --export-to waits for a cluster majority. */
+#define EXPORT_TIMEOUT_MS 30000
+
+/* --export-to: copies the SQLite store at o->db into the cluster at
+ * o->export_to; returns the exit status. */
+static int
+export_store(const struct options *o)
+{
+    char *remotes = NULL, *errmsg = NULL;
+    struct nvo_store *store = NULL;
+    struct nvo_model *m = NULL;
+    int error;
+
+    error = nvo_store_ovsdb_parse(o->export_to, &remotes, &errmsg);
+    if (!error) {
+        error = nvo_store_open(o->db, NULL, &store, &errmsg);
+    }
+    if (!error) {
+        m = nvo_model_create();
+        error = nvo_store_load(store, m);
+        if (error) {
+            errmsg = xasprintf("%s: cannot load: %s", o->db,
+                               nvo_strerror(error));
+        }
+    }
+    if (!error) {
+        error = nvo_store_ovsdb_export(m, remotes, EXPORT_TIMEOUT_MS,
+                                       &errmsg);
+    }
+    if (error) {
+        VLOG_ERR("export: %s", errmsg);
+        fprintf(stderr, "nvo-controller: %s\n", errmsg);
+    } else {
+        printf("nvo-controller: exported %s (revision %"PRId64": %"PRIuSIZE
+               " networks, %"PRIuSIZE" hypervisors, %"PRIuSIZE" ports) "
+               "to %s\n", o->db, m->revision,
+               hmap_count(&m->networks_by_id), hmap_count(&m->hvs_by_id),
+               hmap_count(&m->ports_by_id), remotes);
+    }
+    nvo_model_destroy(m);
+    nvo_store_close(store);
+    free(remotes);
+    free(errmsg);
+    return error ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* Says once, at start, which channels run without authentication. */
@@ -222,6 +312,14 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (o.export_to) {
+        nvo_pki_configure_ovs(&o.pki);      /* For ssl: remotes. */
+        int status = export_store(&o);
+        nvo_pki_destroy(&o.pki);
+        free(o.db);
+        free(o.name);
+        return status;
+    }
     if (o.detach) {
         nvo_daemon_detach();
     }
@@ -230,6 +328,7 @@ main(int argc, char *argv[])
     nvo_ctl_init(&s.ctl, loop);
     s.ctl.wait_timeout_ms = o.wait_timeout_ms;
 
+    nvo_pki_configure_ovs(&o.pki);      /* For ssl: remotes. */
     error = nvo_store_open(o.db, loop, &s.ctl.store, &errmsg);
     if (error) {
         VLOG_ERR("%s", errmsg);
@@ -245,6 +344,13 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     VLOG_INFO("%s: store at revision %"PRId64, o.db, s.ctl.model->revision);
+    if (!strncmp(o.db, NVO_STORE_OVSDB_PREFIX, strlen(NVO_STORE_OVSDB_PREFIX))) {
+        /* Cluster mode: share the OVS hypervisors with the other
+         * controllers (doc/cluster.md). */
+        s.ctl.cluster = nvo_cluster_create(
+            loop, o.db + strlen(NVO_STORE_OVSDB_PREFIX), o.name, o.rest,
+            o.agents, nvo_ctl_cluster_changed, &s.ctl);
+    }
     s.ctl.svc = nvo_svc_create(&s.ctl);
 
     s.ctl.agents = agent_server_create(loop, o.agents, nvo_ctl_confirmed,
@@ -275,7 +381,6 @@ main(int argc, char *argv[])
         /* A live agent reconnects within its timeout. */
         s.ctl.sn_grace_ms = o.agent_timeout_ms;
     }
-    nvo_pki_configure_ovs(&o.pki);
     s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs_sb_create(loop,
                                                        nvo_ctl_confirmed,
                                                        &s.ctl));
@@ -298,8 +403,8 @@ main(int argc, char *argv[])
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     uv_signal_init(loop, &s.sigint);
     uv_signal_start(&s.sigint, on_signal, SIGINT);
-    VLOG_INFO("nvo-controller %s: REST on %s, agents on %s", NVO_VERSION,
-              o.rest, o.agents);
+    VLOG_INFO("nvo-controller %s (%s): REST on %s, agents on %s",
+              NVO_VERSION, o.name, o.rest, o.agents);
     warn_plain(&o);
     nvo_daemon_ready();
 
@@ -312,6 +417,7 @@ main(int argc, char *argv[])
     nvo_daemon_uv_close_all(loop);
     nvo_daemon_pidfile_remove();
     free(o.db);
+    free(o.name);
     nvo_pki_destroy(&o.pki);
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;

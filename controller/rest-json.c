@@ -143,6 +143,12 @@ rest_hv_json(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
     if (st.apply_error[0]) {
         json_object_set_new(o, "error", json_pack("s", st.apply_error));
     }
+    /* Cluster mode: which controller programs it (doc/cluster.md). */
+    char *owner = nvo_ctl_hv_owner(ctl, hv);
+    if (owner) {
+        json_object_set_new(o, "controller", json_pack("s", owner));
+        free(owner);
+    }
     return o;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/store-ovsdb.h"
 #include "controller/store-sqlite.h"
 #include "util.h"
 
@@ -82,6 +83,10 @@ int
 nvo_store_open(const char *db, uv_loop_t *loop, struct nvo_store **storep,
                char **errmsg)
 {
+    if (!strncmp(db, NVO_STORE_OVSDB_PREFIX,
+                 strlen(NVO_STORE_OVSDB_PREFIX))) {
+        return nvo_store_ovsdb_open(db, loop, storep, errmsg);
+    }
     if (!strncmp(db, "sqlite:", 7)) {
         db += 7;
     }

@@ -37,6 +37,9 @@
 #   hv/NAME/      an OVS hypervisor's run dir: conf.db, db.sock,
 #                 ovsdb-server.ctl, ovs-vswitchd.ctl, br-int.mgmt, logs
 #   ctl/          controller log and pidfile; agent/NAME/ likewise per agent
+#   dbN/          Raft member N of the cluster-mode OVSDB (lab_raft_up):
+#                 nvo.db, ovsdb-server.{ctl,pid,log}; raft-n says how many
+#   ctlN/         cluster-mode controller N (lab_ctl_start): log, pidfile
 #
 # Settings (environment, read by lab_init):
 #   LAB_NET        underlay subnet, a /24 (default 192.0.2.0/24), or a /16
@@ -127,9 +130,10 @@ lab_init() {
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
+    LAB_RAFT_N=$(cat "$LAB_DIR/raft-n" 2>/dev/null || echo 0)
     export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_NET_LEN LAB_UL_MTU \
         LAB_VM_MTU LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN \
-        LAB_AGENT_BIN LAB_NVOCTL_BIN LAB_CTL_NS
+        LAB_AGENT_BIN LAB_NVOCTL_BIN LAB_CTL_NS LAB_RAFT_N
 }
 
 lab__need_init() {
@@ -385,27 +389,36 @@ lab_controller_start() {
         # shellcheck disable=SC2046
         set -- $(lab_pki_ctl_args) "$@"
     fi
-    rm -f "$LAB_DIR/ctl/nvo-controller.pid"
-    lab__do ip netns exec "$LAB_CTL_NS" "$LAB_CONTROLLER_BIN" \
+    lab__controller_run "$LAB_CTL_NS" "$LAB_DIR/ctl" "$@" || return 1
+    lab__log "controller up (pid $(cat "$LAB_DIR/ctl/nvo-controller.pid"))"
+}
+
+# lab__controller_run NS DIR [ARGS...]: nvo-controller detached in
+# namespace NS (REST on 127.0.0.1:$LAB_REST_PORT, agents on 6650), log and
+# pidfile in DIR; records its PID and waits for GET /healthz.
+lab__controller_run() {
+    local _d _i _ns
+    _ns=$1 _d=$2; shift 2
+    rm -f "$_d/nvo-controller.pid"
+    lab__do ip netns exec "$_ns" "$LAB_CONTROLLER_BIN" \
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
-        --log-file="$LAB_DIR/ctl/nvo-controller.log" \
-        --pidfile="$LAB_DIR/ctl/nvo-controller.pid" --detach "$@" \
-        2>"$LAB_DIR/ctl/nvo-controller.stderr" \
-        || { cat "$LAB_DIR/ctl/nvo-controller.stderr" >&2
-             tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2 2>/dev/null
+        --log-file="$_d/nvo-controller.log" \
+        --pidfile="$_d/nvo-controller.pid" --detach "$@" \
+        2>"$_d/nvo-controller.stderr" \
+        || { cat "$_d/nvo-controller.stderr" >&2
+             tail -n 20 "$_d/nvo-controller.log" >&2 2>/dev/null
              return 1; }
-    lab__record_pid "$LAB_DIR/ctl/nvo-controller.pid" || return 1
+    lab__record_pid "$_d/nvo-controller.pid" || return 1
     _i=0
-    until [ "$(lab_rest_status GET /healthz)" = 200 ]; do
+    until [ "$(LAB_CTL_NS=$_ns lab_rest_status GET /healthz)" = 200 ]; do
         _i=$((_i + 1))
         if [ $_i -gt 100 ]; then
-            lab__err "controller: no answer on /healthz after 10 s"
-            tail -n 20 "$LAB_DIR/ctl/nvo-controller.log" >&2
+            lab__err "controller in $_ns: no answer on /healthz after 10 s"
+            tail -n 20 "$_d/nvo-controller.log" >&2
             return 1
         fi
         sleep 0.1
     done
-    lab__log "controller up (pid $(cat "$LAB_DIR/ctl/nvo-controller.pid"))"
 }
 
 # lab_controller_stop [SIGNAL]: stops nvo-controller (default SIGTERM,
@@ -910,6 +923,184 @@ lab_ping_matrix() {
         echo
     done
     return $_bad
+}
+
+# ---------------------------------------------------------------------------
+# Raft-clustered OVSDB for cluster mode (doc/cluster.md): member N runs
+# ovsdb-server in namespace ${P}dbN at $LAB_NET_BASE.(200+N) with nvo's
+# schema, Raft between members on port 6643, clients on tcp:IP:6641.
+#   dbN/  a member's run dir: nvo.db, ovsdb-server.{ctl,pid,log}
+
+lab__raftdir() { echo "$LAB_DIR/db$1"; }
+lab_raft_ip() { lab__infra_ip $((200 + $1)); }
+# lab__infra_ip N: address N of the underlay's infrastructure range (the
+# last /24 of a /16 underlay, so hypervisors keep the rest).
+lab__infra_ip() {
+    if [ "${LAB_NET_LEN:-24}" = 16 ]; then echo "$LAB_NET_BASE.255.$1"
+    else echo "$LAB_NET_BASE.$1"; fi
+}
+
+# lab_raft_remotes: prints the client remotes of every member, comma
+# separated (what --db=ovsdb: takes).
+lab_raft_remotes() {
+    local _i _r
+    _r=
+    for _i in $(seq 1 "${LAB_RAFT_N:-0}"); do
+        _r="${_r:+$_r,}tcp:$(lab_raft_ip "$_i"):6641"
+    done
+    echo "$_r"
+}
+
+# lab_raft_appctl N ARGS...: ovs-appctl to member N's ovsdb-server.
+lab_raft_appctl() {
+    local _d
+    _d=$(lab__raftdir "$1"); shift
+    OVS_RUNDIR=$_d ovs-appctl -t "$_d/ovsdb-server.ctl" "$@"
+}
+
+# lab_raft_role N: prints member N's Raft role (leader, follower,
+# candidate), or nothing if it does not answer.
+lab_raft_role() {
+    lab_raft_appctl "$1" cluster/status NVO 2>/dev/null \
+        | sed -n 's/^Role: //p'
+}
+
+# lab_raft_leader: prints the number of the member that is leader, if any.
+lab_raft_leader() {
+    local _i
+    for _i in $(seq 1 "${LAB_RAFT_N:-0}"); do
+        [ "$(lab_raft_role "$_i")" = leader ] && { echo "$_i"; return 0; }
+    done
+    return 1
+}
+
+# lab_raft_start N: (re)starts member N's ovsdb-server on its existing
+# database file.
+lab_raft_start() {
+    local _d _ip
+    _d=$(lab__raftdir "$1") _ip=$(lab_raft_ip "$1")
+    rm -f "$_d/ovsdb-server.pid"
+    lab__do ip netns exec "${LAB_PREFIX}db$1" ovsdb-server "$_d/nvo.db" \
+        --remote="ptcp:6641:$_ip" --unixctl="$_d/ovsdb-server.ctl" \
+        --pidfile="$_d/ovsdb-server.pid" --log-file="$_d/ovsdb-server.log" \
+        --detach --no-chdir -vconsole:err 2>"$_d/ovsdb-server.stderr" \
+        || { cat "$_d/ovsdb-server.stderr" >&2; return 1; }
+    lab__record_pid "$_d/ovsdb-server.pid"
+}
+
+# lab_raft_stop N [SIGNAL]: stops member N's ovsdb-server (default TERM;
+# KILL to crash it).  Its database file stays: lab_raft_start brings it
+# back into the cluster.
+lab_raft_stop() {
+    lab__stop_pidfile "$(lab__raftdir "$1")/ovsdb-server.pid" "${2:-TERM}"
+}
+
+# lab_raft_pid N: prints member N's ovsdb-server PID.
+lab_raft_pid() { cat "$(lab__raftdir "$1")/ovsdb-server.pid"; }
+
+# lab_raft_up [N]: a Raft cluster of N members (default 3) running
+# $LAB_NVO_SCHEMA (default the source tree's schema/nvo.ovsschema): member
+# 1 creates the cluster, the others join it.  Waits until every member
+# says it is a cluster member with a leader elected.
+lab_raft_up() {
+    local _d _i _ip _n _ok _t
+    lab__need_init || return 1
+    _n=${1:-3}
+    LAB_RAFT_N=$_n; export LAB_RAFT_N
+    echo "$_n" >"$LAB_DIR/raft-n"
+    _t=${LAB_NVO_SCHEMA:-$LAB_TOP/schema/nvo.ovsschema}
+    [ -r "$_t" ] || { lab__err "no schema $_t"; return 1; }
+    for _i in $(seq 1 "$_n"); do
+        _d=$(lab__raftdir "$_i") _ip=$(lab_raft_ip "$_i")
+        lab__netns_add "db$_i" || return 1
+        lab__quiet_ns "${LAB_PREFIX}db$_i"
+        lab__veth_to_underlay "db$_i" || return 1
+        lab__do ip -n "${LAB_PREFIX}db$_i" addr add "$_ip/$LAB_NET_LEN" dev ul0 \
+            || return 1
+        lab__set "$LAB_DIR/node/db$_i" kind db
+        lab__set "$LAB_DIR/node/db$_i" ip "$_ip"
+        mkdir -p "$_d" || return 1
+        if [ "$_i" = 1 ]; then
+            lab__do ovsdb-tool create-cluster "$_d/nvo.db" "$_t" \
+                "tcp:$_ip:6643" || return 1
+        else
+            lab__do ovsdb-tool join-cluster "$_d/nvo.db" NVO \
+                "tcp:$_ip:6643" "tcp:$(lab_raft_ip 1):6643" || return 1
+        fi
+        lab_raft_start "$_i" || return 1
+    done
+    _i=0
+    until _ok=yes
+          for _d in $(seq 1 "$_n"); do
+              lab_raft_appctl "$_d" cluster/status NVO 2>/dev/null \
+                  | grep -q '^Status: cluster member' || _ok=no
+          done
+          [ $_ok = yes ] && lab_raft_leader >/dev/null; do
+        _i=$((_i + 1))
+        [ $_i -gt 200 ] && { lab__err "Raft cluster did not form in 20 s"; return 1; }
+        sleep 0.1
+    done
+    lab__log "Raft cluster of $_n up, leader member $(lab_raft_leader)"
+}
+
+# Cluster-mode controllers: controller N runs in namespace ${P}ctlN at
+# $LAB_NET_BASE.(190+N) with --db=ovsdb:$(lab_raft_remotes) --name=ctlN,
+# REST on 127.0.0.1:$LAB_REST_PORT and agents on 6650 there; state in
+# $LAB_DIR/ctlN/.  REST to it: LAB_CTL_NS=$(lab_ctl_ns N) lab_rest ...
+
+lab_ctl_ip() { lab__infra_ip $((190 + $1)); }
+lab_ctl_ns() { echo "${LAB_PREFIX}ctl$1"; }
+
+# lab_ctl_start N [EXTRA-ARGS...]: starts cluster controller N (creating
+# its namespace the first time); waits for GET /healthz.
+lab_ctl_start() {
+    local _d _n _ns
+    lab__need_init || return 1
+    _n=$1; shift
+    _d=$LAB_DIR/ctl$_n _ns=$(lab_ctl_ns "$_n")
+    [ "${LAB_RAFT_N:-0}" -gt 0 ] || { lab__err "lab_raft_up first"; return 1; }
+    if [ ! -f "$LAB_DIR/node/ctl$_n" ]; then
+        lab__netns_add "ctl$_n" || return 1
+        lab__quiet_ns "$_ns"
+        lab__veth_to_underlay "ctl$_n" || return 1
+        lab__do ip -n "$_ns" addr add "$(lab_ctl_ip "$_n")/$LAB_NET_LEN" dev ul0 \
+            || return 1
+        lab__set "$LAB_DIR/node/ctl$_n" kind ctl
+        lab__set "$LAB_DIR/node/ctl$_n" ip "$(lab_ctl_ip "$_n")"
+    fi
+    mkdir -p "$_d"
+    lab__controller_run "$_ns" "$_d" --db="ovsdb:$(lab_raft_remotes)" \
+        --name="ctl$_n" "$@"
+}
+
+# lab_ctl_stop N [SIGNAL]: stops cluster controller N (default SIGTERM;
+# KILL to crash it).  Its namespace stays.
+lab_ctl_stop() {
+    lab__stop_pidfile "$LAB_DIR/ctl$1/nvo-controller.pid" "${2:-TERM}"
+}
+
+lab_ctl_pid() { cat "$LAB_DIR/ctl$1/nvo-controller.pid"; }
+
+# lab_ctl_rest N METHOD PATH [JSON]: lab_rest against controller N.
+lab_ctl_rest() {
+    local _n
+    _n=$1; shift
+    LAB_CTL_NS=$(lab_ctl_ns "$_n") lab_rest "$@"
+}
+
+# lab_ctl_rest_status N METHOD PATH [JSON]: lab_rest_status against N.
+lab_ctl_rest_status() {
+    local _n
+    _n=$1; shift
+    LAB_CTL_NS=$(lab_ctl_ns "$_n") lab_rest_status "$@"
+}
+
+# lab_raft_client NODE ARGS...: ovsdb-client ARGS in NODE's namespace
+# (e.g. lab_raft_client db1 dump tcp:IP:6641 NVO).
+lab_raft_client() {
+    local _n
+    _n=$1; shift
+    ip netns exec "$LAB_PREFIX$_n" ovsdb-client -vconsole:warn --timeout=20 "$@"
 }
 
 # ---------------------------------------------------------------------------

@@ -10,12 +10,20 @@ usage() {
 usage: lab.sh COMMAND [ARGS]      (as root)
 
 Commands:
-  up                 build if needed (build-aux/build.sh), stand up the lab,
+  up [--controllers=N]
+                     build if needed (build-aux/build.sh), stand up the lab,
                      play the orchestrator through REST, print a ping matrix
-                     and hv1's OpenFlow table
+                     and hv1's OpenFlow table.  With N > 1: cluster mode
+                     (doc/cluster.md): a 3-member ovsdb-server Raft cluster
+                     (db1-db3, 192.0.2.201-203) and N controllers ctl1..ctlN
+                     (192.0.2.191...) sharing the OVS hypervisors
   down               tear everything down (VM ports deleted through REST
                      first, then daemons stopped, namespaces deleted)
-  status             what runs, and `nvoctl status` (the controller's view)
+  status             what runs, and `nvoctl status` (the controller's view);
+                     in cluster mode also which controller owns which
+                     hypervisor and each Raft member's role
+  kill-controller N  cluster mode: kill -9 controller N
+  start-controller N cluster mode: start controller N again
   nvoctl ARGS...     run nvoctl against the lab's controller, e.g.
                      lab.sh nvoctl port list   (nvoctl --help)
   rest METHOD PATH [JSON]
@@ -36,7 +44,9 @@ Environment:
   LAB_NO_BUILD=1  do not run build-aux/build.sh
   LAB_VERBOSE=1   log every step
 The controller keeps its embedded SQLite default (/var/lib/nvo/nvo.db,
-or $NVO_STATE_DIR/nvo.db).
+or $NVO_STATE_DIR/nvo.db); cluster mode keeps everything in the lab's
+Raft cluster.  nvoctl, rest and the agents talk to the first controller
+that runs.
 EOF
 }
 
@@ -74,7 +84,27 @@ vm_mac() { echo "$1" | cut -d: -f3-8; }
 vm_cidr() { echo "$1" | cut -d: -f9; }
 vm_net() { echo "$1" | cut -d: -f10; }
 
-is_up() { [ -f "$DIR/up" ] && ip netns list | grep -q "^${PREFIX}controller\\b"; }
+is_up() { [ -f "$DIR/up" ] && ip netns list | grep -q "^${PREFIX}\(controller\|ctl1\)\\b"; }
+
+# Cluster mode: how many controllers (0: the single SQLite controller).
+n_controllers() { cat "$DIR/controllers" 2>/dev/null || echo 0; }
+
+# use_cluster: in cluster mode, points nvoctl/rest (LAB_CTL_NS) and agents
+# (LAB_CTL_IP) at the first controller that runs.
+use_cluster() {
+    n=$(n_controllers)
+    [ "$n" -gt 0 ] || return 0
+    for i in $(seq 1 "$n"); do
+        pid=$(lab_ctl_pid "$i" 2>/dev/null) || continue
+        if kill -0 "$pid" 2>/dev/null; then
+            LAB_CTL_NS=$(lab_ctl_ns "$i") LAB_CTL_IP=$(lab_ctl_ip "$i")
+            export LAB_CTL_NS LAB_CTL_IP
+            return 0
+        fi
+    done
+    LAB_CTL_NS=$(lab_ctl_ns 1) LAB_CTL_IP=$(lab_ctl_ip 1)
+    export LAB_CTL_NS LAB_CTL_IP
+}
 
 with_kernel() {
     case ${LAB_KERNEL:-auto} in
@@ -129,6 +159,18 @@ start_vm() {
 }
 
 cmd_up() {
+    ctls=0
+    for a in "$@"; do
+        case $a in
+            --controllers=*) ctls=${a#--controllers=} ;;
+            *) die "up: unknown option $a" ;;
+        esac
+    done
+    case $ctls in
+        ''|*[!0-9]*) die "--controllers wants a number" ;;
+    esac
+    [ "$ctls" -le 1 ] && ctls=0
+    [ "$ctls" -le 9 ] || die "--controllers: at most 9"
     need_root
     if is_up; then
         echo "lab.sh: the lab is already up (lab.sh status; lab.sh down to remove it)"
@@ -151,8 +193,19 @@ cmd_up() {
 
     echo "== underlay $LAB_NET (namespace ${PREFIX}ul, bridge br-ul, MTU $LAB_UL_MTU)"
     lab_underlay_up || die "underlay"
-    echo "== nvo-controller at $LAB_CTL_IP (namespace $LAB_CTL_NS; REST 127.0.0.1:$LAB_REST_PORT there)"
-    lab_controller_start || die "controller (log: $DIR/ctl/nvo-controller.log)"
+    if [ "$ctls" -gt 0 ]; then
+        echo "$ctls" >"$DIR/controllers"
+        echo "== Raft cluster: ovsdb-server db1-db3 at $(lab_raft_ip 1)-$(lab_raft_ip 3), schema/nvo.ovsschema"
+        lab_raft_up 3 || die "Raft cluster (logs: $DIR/db*/ovsdb-server.log)"
+        for i in $(seq 1 "$ctls"); do
+            echo "== nvo-controller ctl$i at $(lab_ctl_ip "$i") (namespace $(lab_ctl_ns "$i"); REST 127.0.0.1:$LAB_REST_PORT there)"
+            lab_ctl_start "$i" || die "controller ctl$i (log: $DIR/ctl$i/nvo-controller.log)"
+        done
+        use_cluster
+    else
+        echo "== nvo-controller at $LAB_CTL_IP (namespace $LAB_CTL_NS; REST 127.0.0.1:$LAB_REST_PORT there)"
+        lab_controller_start || die "controller (log: $DIR/ctl/nvo-controller.log)"
+    fi
     forget_lab_objects
     for h in $OVS_HVS; do
         echo "== OVS hypervisor ${h%%:*} at ${h#*:}"
@@ -221,6 +274,7 @@ cmd_down() {
         return 0
     fi
     lab_init "$PREFIX" "$DIR" || die "lab_init"
+    use_cluster
     if lab_nvoctl --timeout=5 status >/dev/null 2>&1; then
         forget_lab_objects
     fi
@@ -242,28 +296,72 @@ cmd_status() {
         if lab__pid_alive "$pid" "$st"; then s=running; else s=gone; fi
         echo "  $pid $comm in $(ip netns identify "$pid" 2>/dev/null) $s"
     done <"$DIR/pids"
+    use_cluster
+    if [ "$(n_controllers)" -gt 0 ]; then
+        echo
+        echo "Raft members:"
+        for i in $(seq 1 "${LAB_RAFT_N:-0}"); do
+            echo "  db$i $(lab_raft_ip "$i") $(lab_raft_role "$i" || true)"
+        done
+        echo "controllers:"
+        for i in $(seq 1 "$(n_controllers)"); do
+            if [ "$(lab_ctl_rest_status "$i" GET /healthz 2>/dev/null)" = 200 ]; then
+                s=up
+            else
+                s=down
+            fi
+            echo "  ctl$i $(lab_ctl_ip "$i") $s"
+        done
+        echo "owners (as $LAB_CTL_NS sees them):"
+        lab_rest GET /v1/hypervisors 2>/dev/null | python3 -c '
+import json, sys
+for h in json.load(sys.stdin):
+    print("  %-6s %-7s controller=%-6s confirmed=%s" % (h["name"],
+          h["dataplane"], h.get("controller") or "-",
+          h.get("confirmed_revision")))'
+    fi
     echo
     echo "nvoctl status:"
     lab_nvoctl status || echo "controller: not answering"
+}
+
+cmd_controller() {   # cmd_controller kill|start N
+    need_root
+    [ -d "$DIR" ] || die "no lab (lab.sh up)"
+    lab_init "$PREFIX" "$DIR" || exit 1
+    [ "$(n_controllers)" -gt 0 ] || die "not a cluster lab (lab.sh up --controllers=3)"
+    case $2 in
+        ''|*[!0-9]*) die "usage: lab.sh $1-controller N" ;;
+    esac
+    [ "$2" -ge 1 ] && [ "$2" -le "$(n_controllers)" ] \
+        || die "no controller $2 (1..$(n_controllers))"
+    if [ "$1" = kill ]; then
+        lab_ctl_stop "$2" KILL && echo "lab.sh: ctl$2 killed (-9)"
+    else
+        lab_ctl_start "$2" && echo "lab.sh: ctl$2 started"
+    fi
 }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 cmd=$1; shift
 case $cmd in
     -h|--help|help) usage ;;
-    up) cmd_up ;;
+    up) cmd_up "$@" ;;
+    kill-controller) cmd_controller kill "${1:-}" ;;
+    start-controller) cmd_controller start "${1:-}" ;;
     down) cmd_down ;;
     status) need_root; cmd_status ;;
     nvoctl)
         need_root
         [ -d "$DIR" ] || die "no lab (lab.sh up)"
         lab_init "$PREFIX" "$DIR" || exit 1
+        use_cluster
         lab_nvoctl "$@"; exit $? ;;
     rest)
         need_root
         [ $# -ge 2 ] || die "usage: lab.sh rest METHOD PATH [JSON]"
         [ -d "$DIR" ] || die "no lab (lab.sh up)"
-        lab_init "$PREFIX" "$DIR" && lab_rest "$@"; rc=$?
+        lab_init "$PREFIX" "$DIR" && use_cluster && lab_rest "$@"; rc=$?
         echo; exit $rc ;;
     flows)
         need_root

@@ -20,3 +20,4 @@ include tests/agent.mk
 include tests/svcnode.mk
 include tests/nvoctl.mk
 include tests/security.mk
+include tests/cluster.mk

@@ -1,5 +1,6 @@
 # tests/core.mk: unit tests of the controller core (model, desired, ctl).
-NVO_UNIT_LDADD = controller/libnvoctl.a proto/libnvoproto.a lib/libnvo.a \
+NVO_UNIT_LDADD = controller/libnvoctl.a schema/libnvoidl.a \
+	proto/libnvoproto.a lib/libnvo.a \
 	$(H2O_LIBS) $(UV_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) \
 	$(PROTOBUF_C_LIBS) $(OVS_LIBS) $(CMOCKA_LIBS)
 NVO_UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS) $(CMOCKA_CFLAGS)

@@ -22,6 +22,19 @@ die() {
 check() {
     if (eval "$2") >/dev/null 2>&1; then ok "$1"; else bad "$1"; fi
 }
+# poll_check DESCRIPTION SHELL-CODE [SECONDS]: like check, for a condition
+# that becomes true: passes once SHELL-CODE exits 0, fails after SECONDS
+# (default 10).
+poll_check() {
+    local _i
+    _i=0
+    until (eval "$2") >/dev/null 2>&1; do
+        _i=$((_i + 1))
+        [ $_i -ge $((${3:-10} * 5)) ] && { bad "$1 (not within ${3:-10} s)"; return; }
+        sleep 0.2
+    done
+    ok "$1"
+}
 ovs_test_done() {
     [ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
     echo "all checks passed"

@@ -1,0 +1,78 @@
+/* cluster.h - controller membership and hypervisor ownership in cluster
+ * mode (doc/cluster.md, "Membership and leases", "Ownership").
+ *
+ * Each controller keeps a Controller row (--name) in the clustered
+ * database and renews it every NVO_CLUSTER_HEARTBEAT_MS; its lease runs
+ * NVO_CLUSTER_LEASE_MS from the moment it sent the last heartbeat that
+ * committed.  Peers count it dead after NVO_CLUSTER_DEAD_MS without a new
+ * heartbeat.  Every hypervisor is owned by one controller
+ * (Hypervisor_Private.owner), the live controller that rendezvous hashing
+ * picks; ownership moves by transactions that verify what they replace,
+ * and taking from a dead owner fences it.  A controller programs a
+ * hypervisor only while it owns it and its lease is valid:
+ * nvo_cluster_owns() says so, on the main thread, at the moment it is
+ * called.
+ *
+ * Runs its own OVSDB session on its own thread (OVS's poll loop); the
+ * functions below are for the libuv main thread, where 'changed' is called
+ * whenever ownership, owners or confirmed revisions changed. */
+#ifndef NVO_CLUSTER_H
+#define NVO_CLUSTER_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define NVO_CLUSTER_HEARTBEAT_MS 250
+#define NVO_CLUSTER_LEASE_MS 2500
+#define NVO_CLUSTER_DEAD_MS 3500
+
+struct nvo_cluster;
+
+/* Called on the main thread after ownership or confirmations changed. */
+typedef void nvo_cluster_changed_cb(void *aux);
+
+/* Joins the cluster at 'remotes' as controller 'name', advertising 'rest'
+ * and 'agents' (may be NULL).  Caller owns the result
+ * (nvo_cluster_destroy()). */
+struct nvo_cluster *nvo_cluster_create(uv_loop_t *loop, const char *remotes,
+                                       const char *name, const char *rest,
+                                       const char *agents,
+                                       nvo_cluster_changed_cb *changed,
+                                       void *aux);
+
+/* Leaves: stops renewing (peers take its hypervisors once it is dead to
+ * them), closes the session.  Accepts NULL. */
+void nvo_cluster_destroy(struct nvo_cluster *);
+
+/* This controller's name. */
+const char *nvo_cluster_name(const struct nvo_cluster *);
+
+/* True if this controller owns hypervisor 'hv' now (and its lease is
+ * valid); '*epoch' (if nonnull) is then its fencing epoch. */
+bool nvo_cluster_owns(struct nvo_cluster *, const char *hv, int64_t *epoch);
+
+/* The owner of 'hv' as the replica says (caller frees), NULL if none. */
+char *nvo_cluster_owner(struct nvo_cluster *, const char *hv);
+
+/* The revision hypervisor 'hv' confirmed, as its owner recorded it. */
+int64_t nvo_cluster_confirmed(struct nvo_cluster *, const char *hv);
+
+/* Records that 'hv', which this controller owns, confirmed 'revision'
+ * (written to Hypervisor_Private.confirmed soon, batched). */
+void nvo_cluster_set_confirmed(struct nvo_cluster *, const char *hv,
+                               int64_t revision);
+
+/* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
+ * the largest weight, so a controller that joins takes about 1/N of the
+ * hypervisors and one that leaves gives away only its own.  Pure. */
+uint32_t nvo_cluster_weight(const char *controller, const char *hv);
+/* True if controller 'a' wins 'hv' over 'b' (ties by name). */
+bool nvo_cluster_prefers(const char *a, const char *b, const char *hv);
+
+/* Number of live controllers, this one included, and whether this one's
+ * lease is valid (for /metrics and logs). */
+void nvo_cluster_get_status(struct nvo_cluster *, int *n_live,
+                            bool *lease_valid);
+
+#endif /* controller/cluster.h */

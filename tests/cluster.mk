@@ -1,0 +1,13 @@
+# tests/cluster.mk: cluster mode (Raft-clustered OVSDB store,
+# doc/cluster.md).  Integration: tests/integration/test-cluster-*.sh.
+check_PROGRAMS += tests/unit/test-store-ovsdb tests/unit/test-cluster
+TESTS += tests/unit/test-store-ovsdb tests/unit/test-cluster
+tests_unit_test_cluster_SOURCES = tests/unit/test-cluster.c
+tests_unit_test_cluster_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
+tests_unit_test_cluster_LDADD = $(NVO_UNIT_LDADD)
+tests_unit_test_store_ovsdb_SOURCES = tests/unit/test-store-ovsdb.c
+tests_unit_test_store_ovsdb_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
+tests_unit_test_store_ovsdb_LDADD = $(NVO_UNIT_LDADD)
+EXTRA_DIST += tests/integration/test-cluster-raft.sh \
+	tests/integration/test-cluster-store.sh \
+	tests/integration/test-cluster-failover.sh

@@ -1,0 +1,169 @@
+#!/bin/sh
+# test-cluster-store.sh - nvo-controller on the clustered store
+# (--db=ovsdb:...) against a real 3-member ovsdb-server Raft cluster in
+# namespaces:
+#  - REST create/read/delete and the usual errors (409 on a duplicate name
+#    or VNI, 409 deleting a network with ports, 404), rows get ids
+#  - two controllers on one cluster: a write on one appears on the other;
+#    writes on both at once all commit, with distinct revisions; the same
+#    name created on both at once gives one 201 and one 409
+#  - a restarted controller loads everything back from the cluster
+#  - the Raft leader killed -9 during a stream of writes: every
+#    acknowledged write is there afterwards
+#  - two of three members down: a write answers 503 with a JSON error
+#    within seconds, reads still answer; members back: writes work again
+# Hypervisors registered as "kernel" run no agent (nothing to program);
+# OVS hypervisors on the cluster: test-cluster-failover.sh.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/ovs-test-lib.sh"
+command -v ovsdb-tool >/dev/null || { echo "SKIP: no ovsdb-tool"; exit 77; }
+[ -x "$top/controller/nvo-controller" ] || { echo "SKIP: not built"; exit 77; }
+
+ovs_test_init cs
+die() {
+    echo "FAIL: $*"
+    for n in 1 2; do
+        [ -f "$LAB_DIR/ctl$n/nvo-controller.log" ] \
+            && { echo "--- ctl$n"; tail -20 "$LAB_DIR/ctl$n/nvo-controller.log"; }
+    done
+    exit 1
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+lab_underlay_up || die underlay
+lab_raft_up 3 || die "raft cluster"
+lab_ctl_start 1 --wait-timeout=3000 || die "controller 1"
+ok "controller 1 up on the cluster"
+
+# --- REST on the clustered store -------------------------------------------
+lab_ctl_rest 1 POST /v1/networks '{"name":"red","vni":5001,"bum":"head-end"}' >"$LAB_DIR/red.json" \
+    || die "POST network"
+check "a created network has an id and a revision" \
+    "json 'd[\"id\"] > 0 and d[\"revision\"] > 0' <'$LAB_DIR/red.json' | grep -qx True"
+check "duplicate VNI: 409" \
+    "[ \$(lab_ctl_rest_status 1 POST /v1/networks '{\"name\":\"blue\",\"vni\":5001,\"bum\":\"head-end\"}') = 409 ]"
+check "duplicate name: 409" \
+    "[ \$(lab_ctl_rest_status 1 POST /v1/networks '{\"name\":\"red\",\"vni\":5009,\"bum\":\"head-end\"}') = 409 ]"
+lab_ctl_rest 1 POST /v1/hypervisors '{"name":"k1","tunnel_ip":"192.0.2.51","dataplane":"kernel","role":"hypervisor"}' >/dev/null || die "POST hv"
+lab_ctl_rest 1 POST /v1/ports '{"vm":"a","network":"red","hypervisor":"k1","mac":"02:00:00:00:00:0a","iface":"v-a"}' >"$LAB_DIR/a.json" || die "POST port"
+a=$(json 'd["id"]' <"$LAB_DIR/a.json")
+check "a network with ports: 409" \
+    "[ \$(lab_ctl_rest_status 1 DELETE /v1/networks/red) = 409 ]"
+check "unknown port: 404" "[ \$(lab_ctl_rest_status 1 GET /v1/ports/999999) = 404 ]"
+check "GET the port" "lab_ctl_rest 1 GET /v1/ports/$a | grep -q '\"vm\":\"a\"'"
+
+# --- two controllers ---------------------------------------------------------
+lab_ctl_start 2 --wait-timeout=3000 || die "controller 2"
+check "controller 2 loaded what controller 1 wrote" \
+    "lab_ctl_rest 2 GET /v1/ports/$a | grep -q '\"vm\":\"a\"'"
+lab_ctl_rest 2 POST /v1/networks '{"name":"blue","vni":5002,"bum":"head-end"}' >/dev/null || die "POST on 2"
+poll_check "a write on controller 2 appears on controller 1" \
+    "lab_ctl_rest 1 GET /v1/networks/blue | grep -q 5002"
+
+# Concurrent writes on both: 20 ports each, at once.
+burst() {   # burst N PREFIX: 20 ports created through controller N
+    local _i
+    for _i in $(seq 10 29); do
+        ip netns exec "$(lab_ctl_ns "$1")" curl -s -o /dev/null -w '%{http_code}\n' \
+            -XPOST -H 'Content-Type: application/json' \
+            --data-binary "{\"vm\":\"$2$_i\",\"network\":\"blue\",\"hypervisor\":\"k1\",\"mac\":\"02:00:00:00:$2:$_i\",\"iface\":\"v$2$_i\"}" \
+            "http://127.0.0.1:$LAB_REST_PORT/v1/ports"
+    done >"$LAB_DIR/burst$1"
+}
+burst 1 11 & p1=$!
+burst 2 22 & p2=$!
+wait $p1 $p2
+check "40 concurrent creates on two controllers: all 201" \
+    "[ \$(grep -c '^201\$' '$LAB_DIR/burst1' '$LAB_DIR/burst2' | awk -F: '{s += \$2} END {print s}') = 40 ]"
+poll_check "both controllers see all 41 ports" \
+    "[ \$(lab_ctl_rest 1 GET /v1/ports | json 'len(d)') = 41 ] && [ \$(lab_ctl_rest 2 GET /v1/ports | json 'len(d)') = 41 ]"
+check "every port has its own id and revision" \
+    "lab_ctl_rest 1 GET /v1/ports | json 'len(set(p[\"id\"] for p in d)) == 41 and len(set(p[\"revision\"] for p in d)) == 41' | grep -qx True"
+check "both controllers hold the same ports" \
+    "[ \"\$(lab_ctl_rest 1 GET /v1/ports)\" = \"\$(lab_ctl_rest 2 GET /v1/ports)\" ]"
+# The same name on both at once.
+for n in 1 2; do
+    ip netns exec "$(lab_ctl_ns $n)" curl -s -o /dev/null -w '%{http_code}\n' \
+        -XPOST -H 'Content-Type: application/json' \
+        --data-binary '{"name":"green","vni":5003,"bum":"head-end"}' \
+        "http://127.0.0.1:$LAB_REST_PORT/v1/networks" >"$LAB_DIR/same$n" &
+done
+wait
+same=$(cat "$LAB_DIR/same1" "$LAB_DIR/same2" | sort | tr '\n' ' ')
+check "one name created on two controllers at once: one 201, one 409 ($same)" \
+    "[ '$same' = '201 409 ' ]"
+
+# --- restart -----------------------------------------------------------------
+lab_ctl_stop 2 || die "stop 2"
+lab_ctl_start 2 --wait-timeout=3000 || die "restart 2"
+check "a restarted controller loads everything" \
+    "[ \$(lab_ctl_rest 2 GET /v1/ports | json 'len(d)') = 41 ]"
+
+# --- leader killed during writes --------------------------------------------
+: >"$LAB_DIR/acked"
+stream() {
+    local _i _st
+    for _i in $(seq 30 69); do
+        _st=$(ip netns exec "$(lab_ctl_ns 1)" curl -s -m 20 -o /dev/null -w '%{http_code}' \
+            -XPOST -H 'Content-Type: application/json' \
+            --data-binary "{\"vm\":\"s$_i\",\"network\":\"blue\",\"hypervisor\":\"k1\",\"mac\":\"02:00:00:00:33:$_i\",\"iface\":\"vs$_i\"}" \
+            "http://127.0.0.1:$LAB_REST_PORT/v1/ports")
+        echo "s$_i $_st" >>"$LAB_DIR/acked"
+    done
+}
+stream & sp=$!
+sleep 0.3
+leader=$(lab_raft_leader) || die "no leader"
+lab_raft_stop "$leader" KILL || die "kill leader"
+wait $sp
+lab_raft_start "$leader" || die "restart db$leader"
+n_ok=$(grep -c ' 201$' "$LAB_DIR/acked")
+ok "leader db$leader killed during 40 writes: $n_ok answered 201, others: $(grep -v ' 201$' "$LAB_DIR/acked" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')"
+acked_in() {   # acked_in: every acknowledged write is in the JSON on stdin
+    python3 -c '
+import json, sys
+have = {p["vm"] for p in json.load(sys.stdin)}
+acked = [l.split()[0] for l in open(sys.argv[1]) if l.split()[1] == "201"]
+missing = [v for v in acked if v not in have]
+print("missing:", missing)
+sys.exit(0 if acked and not missing else 1)' "$LAB_DIR/acked"
+}
+lab_raft_client "ctl1" -f json dump "$(lab_raft_remotes)" NVO Port \
+    | python3 -c '
+import json, sys
+t = json.loads([l for l in sys.stdin if l.startswith("{")][0])
+i = t["headings"].index("vm")
+json.dump([{"vm": r[i]} for r in t["data"]], sys.stdout)' >"$LAB_DIR/ports.cluster"
+check "every acknowledged write is in the cluster" \
+    "acked_in <'$LAB_DIR/ports.cluster'"
+poll_check "every acknowledged write reached controller 2" \
+    "lab_ctl_rest 2 GET /v1/ports | acked_in"
+check "most writes went through the leader change" "[ $n_ok -ge 30 ]"
+
+# --- majority lost -------------------------------------------------------------
+i=0
+until [ "$(lab_raft_appctl "$leader" cluster/status NVO 2>/dev/null | sed -n 's/^Status: //p')" = "cluster member" ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && die "db$leader did not rejoin"; sleep 0.1
+done
+a1=$(lab_raft_leader) || die "no leader"
+a2=$(( a1 % 3 + 1 ))
+lab_raft_stop "$a1" KILL; lab_raft_stop "$a2" KILL
+t0=$(date +%s%N)
+st=$(lab_ctl_rest_status 1 POST /v1/networks '{"name":"gray","vni":5004,"bum":"head-end"}')
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "no majority: a write answers 503 (in $ms ms)" "[ '$st' = 503 ] && [ $ms -lt 10000 ]"
+check "the 503 is a JSON error" \
+    "python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[\"error\"]; sys.exit(0 if e[\"code\"] and e[\"message\"] else 1)' '$LAB_DIR/rest.body'"
+check "no majority: reads still answer" \
+    "[ \$(lab_ctl_rest 1 GET /v1/ports | json 'len(d)') -ge 41 ]"
+lab_raft_start "$a1"; lab_raft_start "$a2"
+# The session backs off (up to 8 s) while no member is usable.
+t0=$(date +%s%N)
+poll_check "majority back: writes work again" \
+    "[ \$(lab_ctl_rest_status 1 POST /v1/networks '{\"name\":\"gray\",\"vni\":5004,\"bum\":\"head-end\"}') = 201 ]" 30
+ok "first write after the majority returned: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+poll_check "and reach the other controller" \
+    "lab_ctl_rest 2 GET /v1/networks/gray | grep -q 5004"
+
+ovs_test_done
