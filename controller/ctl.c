@@ -729,7 +729,16 @@ nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
     if (!ctl->cluster) {
         return NULL;
     }
-    return hv->dataplane == NVO_DP_OVS
-           ? nvo_cluster_owner(ctl->cluster, hv->name)
-           : xstrdup(nvo_cluster_name(ctl->cluster));
+    if (hv->dataplane == NVO_DP_OVS) {
+        return nvo_cluster_owner(ctl->cluster, hv->name);
+    }
+    /* A kernel hypervisor is programmed by the controller its agent is
+     * connected to: this one, if the agent is here. */
+    struct nvo_sb_status st;
+    memset(&st, 0, sizeof st);
+    if (ctl->sbs[NVO_DP_KERNEL]) {
+        nvo_sb_status(ctl->sbs[NVO_DP_KERNEL], hv->id, &st);
+    }
+    return st.state == NVO_SB_CONNECTED || st.state == NVO_SB_SYNCING
+           ? xstrdup(nvo_cluster_name(ctl->cluster)) : NULL;
 }

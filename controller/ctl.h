@@ -204,7 +204,8 @@ bool nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl);
 void nvo_ctl_cluster_changed(void *ctl);
 
 /* The name of the controller that programs 'hv' (caller frees), or NULL
- * outside cluster mode or while nobody owns it. */
+ * outside cluster mode or while nobody owns it (a kernel hypervisor: this
+ * controller's name if its agent is connected here, else NULL). */
 char *nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv);
 
 #endif /* controller/ctl.h */
