@@ -9,6 +9,7 @@
 #include "agent/agent-conn.h"
 #include "agent/agent-view.h"
 #include "agent/kdp.h"
+#include "agent/kdp-sec.h"
 #include "agent/kdp-state.h"
 #include "lib/errors.h"
 #include "openvswitch/vlog.h"
@@ -27,6 +28,7 @@ struct agent_dp {
     enum agent_dp_kind kind;
     struct in_addr local;
     struct kdp *kdp;            /* Kernel. */
+    struct kdp_sec *sec;        /* Kernel: port security, ARP suppression. */
     struct svcnode *sn;         /* Service node. */
     uint32_t *sn_vnis;          /* VNIs given to 'sn', sorted. */
     size_t n_sn_vnis;
@@ -56,6 +58,14 @@ agent_dp_create(uv_loop_t *loop OVS_UNUSED, enum agent_dp_kind kind,
         dp->kdp = kdp_open(&error);
         if (!dp->kdp) {
             *errmsg = xasprintf("netlink: %s", nvo_strerror(error));
+            free(dp);
+            return NULL;
+        }
+        dp->sec = kdp_sec_create(&error);
+        if (!dp->sec) {
+            *errmsg = xasprintf("netlink (netfilter): %s",
+                                nvo_strerror(error));
+            kdp_close(dp->kdp);
             free(dp);
             return NULL;
         }
@@ -91,6 +101,17 @@ kdp_error(void *aux, const struct kdp_op *op, int error)
 }
 
 static void
+sec_error(void *aux, uint32_t vni, const char *what, int error)
+{
+    struct kdp_err_ctx *ctx = aux;
+    VLOG_WARN_RL(&rl, "VNI %"PRIu32": port security %s: %s", vni, what,
+                 nvo_strerror(error));
+    if (ctx->n++ < MAX_ACK_ERRORS) {
+        agent_ack_add_error(ctx->ack, vni, what, error, nvo_strerror(error));
+    }
+}
+
+static void
 apply_kernel(struct agent_dp *dp, const struct agent_view *view,
              Nvo__Ack *ack)
 {
@@ -101,7 +122,6 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
 
     kdp_state_desired(nets, n_nets, dp->local, kdp_vxlan_mtu(dp->local),
                       &desired, &skipped);
-    free(nets);
     if (skipped) {
         agent_ack_add_error(ack, 0, "ipv6", -EAFNOSUPPORT,
                             "IPv6 VTEPs are not supported by the kernel "
@@ -112,6 +132,7 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
         VLOG_WARN_RL(&rl, "netlink dump: %s", nvo_strerror(error));
         agent_ack_add_error(ack, 0, "dump", error, nvo_strerror(error));
         dp->retry = true;
+        free(nets);
         kdp_state_destroy(&desired);
         kdp_state_destroy(&actual);
         return;
@@ -120,6 +141,12 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
     struct kdp_err_ctx ctx = { ack, 0 };
     int n_failed = ops.n ? kdp_apply(dp->kdp, dp->local, &ops, kdp_error,
                                      &ctx) : 0;
+    if (n_failed >= 0) {
+        /* Once the bridges hold their ports: their security, and ARP
+         * suppression (again in full after any kernel change). */
+        n_failed += kdp_sec_apply(dp->sec, nets, n_nets, ops.n > 0,
+                                  sec_error, &ctx);
+    }
     if (n_failed < 0) {
         agent_ack_add_error(ack, 0, "netlink", n_failed,
                             nvo_strerror(n_failed));
@@ -134,6 +161,7 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
                   n_failed, desired.n_nets);
     }
     dp->retry = n_failed != 0;
+    free(nets);
     kdp_ops_destroy(&ops);
     kdp_state_destroy(&desired);
     kdp_state_destroy(&actual);
@@ -231,9 +259,31 @@ agent_dp_apply(struct agent_dp *dp, const struct agent_view *view,
     }
 }
 
+static void
+port_drops_cb(void *hb_, int64_t port_id, uint64_t packets)
+{
+    Nvo__Heartbeat *hb = hb_;
+    Nvo__PortCounters *pc = xmalloc(sizeof *pc);
+    nvo__port_counters__init(pc);
+    pc->port_id = port_id;
+    pc->dropped = packets;
+    hb->ports = xrealloc(hb->ports, (hb->n_ports + 1) * sizeof *hb->ports);
+    hb->ports[hb->n_ports++] = pc;
+}
+
 void
 agent_dp_counters(struct agent_dp *dp, Nvo__Heartbeat *hb)
 {
+    if (dp->kind != AGENT_DP_OVS) {
+        hb->underlay_mtu = kdp_underlay_mtu(dp->local);
+    }
+    if (dp->sec) {
+        int error = kdp_sec_port_drops(dp->sec, port_drops_cb, hb);
+        if (error) {
+            VLOG_WARN_RL(&rl, "reading port security counters: %s",
+                         nvo_strerror(error));
+        }
+    }
     if (dp->sn) {
         /* VNI 0 in the message stands for "no served VNI". */
         svcnode_foreach_counters(dp->sn, counter_cb, hb);
@@ -251,6 +301,7 @@ agent_dp_destroy(struct agent_dp *dp)
 {
     if (dp) {
         kdp_close(dp->kdp);
+        kdp_sec_destroy(dp->sec);
         svcnode_destroy(dp->sn);
         free(dp->sn_vnis);
         free(dp);

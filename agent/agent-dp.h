@@ -28,7 +28,8 @@ struct agent_dp *agent_dp_create(uv_loop_t *, enum agent_dp_kind,
 void agent_dp_apply(struct agent_dp *, const struct agent_view *view,
                     Nvo__Ack *ack);
 
-/* Adds per-VNI counters (service node) to 'hb'. */
+/* Adds per-VNI counters (service node) and per-port port-security drops
+ * (kernel) to 'hb'. */
 void agent_dp_counters(struct agent_dp *, Nvo__Heartbeat *hb);
 
 /* True if the last apply left failed items worth retrying. */

@@ -180,7 +180,7 @@ kdp_state_desired(Nvo__Network *const *nets, size_t n, struct in_addr local,
         const Nvo__Network *net = nets[i];
         struct kdp_net *kn = kdp_state_net(out, net->vni, true);
         kn->has_vxlan = kn->vxlan_ok = kn->has_bridge = kn->bridge_up = true;
-        kn->mtu = mtu;
+        kn->mtu = nets[i]->mtu ? nets[i]->mtu : mtu;
         for (size_t j = 0; j < net->n_remotes; j++) {
             const Nvo__RemoteMac *rm = net->remotes[j];
             struct in_addr dst;

@@ -593,11 +593,18 @@ kdp_apply(struct kdp *k, struct in_addr local, const struct kdp_ops *ops,
 uint32_t
 kdp_vxlan_mtu(struct in_addr local)
 {
+    uint32_t mtu = kdp_underlay_mtu(local);
+    return !mtu ? 1450 : mtu >= 1550 ? 1500 : mtu - 50;
+}
+
+uint32_t
+kdp_underlay_mtu(struct in_addr local)
+{
     struct ifaddrs *ifa_list, *ifa;
-    uint32_t mtu = 1450;
+    uint32_t mtu = 0;
 
     if (getifaddrs(&ifa_list)) {
-        return mtu;
+        return 0;
     }
     for (ifa = ifa_list; ifa; ifa = ifa->ifa_next) {
         if (ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET
@@ -607,8 +614,8 @@ kdp_vxlan_mtu(struct in_addr local)
             int fd = socket(AF_INET, SOCK_DGRAM, 0);
             memset(&ifr, 0, sizeof ifr);
             ovs_strzcpy(ifr.ifr_name, ifa->ifa_name, sizeof ifr.ifr_name);
-            if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr)) {
-                mtu = ifr.ifr_mtu >= 1550 ? 1500 : ifr.ifr_mtu - 50;
+            if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0) {
+                mtu = ifr.ifr_mtu;
             }
             if (fd >= 0) {
                 close(fd);

@@ -40,4 +40,7 @@ int kdp_apply(struct kdp *, struct in_addr local, const struct kdp_ops *ops,
  * no interface holds 'local'. */
 uint32_t kdp_vxlan_mtu(struct in_addr local);
 
+/* The MTU of the interface that holds 'local', or 0 if none does. */
+uint32_t kdp_underlay_mtu(struct in_addr local);
+
 #endif /* agent/kdp.h */

@@ -7,5 +7,5 @@ bench_bench_agent_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	$(MNL_CFLAGS)
 bench_bench_agent_LDADD = agent/libnvoagent.a controller/libnvoctl.a \
 	proto/libnvoproto.a lib/libnvo.a \
-	$(H2O_LIBS) $(UV_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) $(MNL_LIBS) \
+	$(H2O_LIBS) $(UV_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) $(NFTNL_LIBS) $(MNL_LIBS) \
 	$(PROTOBUF_C_LIBS) $(OVS_LIBS)

@@ -4,9 +4,10 @@
 set -eu
 pkgs="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
       libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev sqlite3
-      libcmocka-dev libjansson-dev libh2o-dev libmnl-dev libssl-dev
+      libcmocka-dev libjansson-dev libh2o-dev libmnl-dev libnftnl-dev libssl-dev
       libcap-ng-dev openvswitch-source openvswitch-switch iproute2
-      iputils-ping iputils-arping ethtool tcpdump curl wrk python3 procps psmisc
+      iputils-ping iputils-arping ethtool tcpdump curl wrk iperf3 python3 procps
+      psmisc
       libcurl4-openssl-dev python3-jsonschema python3-websocket chromium"
 missing=
 for p in $pkgs; do

@@ -67,6 +67,8 @@ encode_net(const struct nvo_net_view *nv)
               : NVO__BUM_MODE__BUM_HEAD_END);
     n->service_node_ip = xstrdup(nv->service_node_ip
                                  ? nv->service_node_ip : "");
+    n->arp_responder = nv->arp_responder;
+    n->mtu = nv->mtu;
     n->n_locals = nv->n_locals;
     n->locals = xmalloc((nv->n_locals ? nv->n_locals : 1)
                         * sizeof *n->locals);
@@ -78,6 +80,12 @@ encode_net(const struct nvo_net_view *nv)
         p->iface = xstrdup(lp->iface);
         p->vm = xstrdup(lp->vm);
         p->port_id = lp->port_id;
+        p->ip = xstrdup(lp->ip ? lp->ip : "");
+        p->n_allowed = lp->n_allowed;
+        p->allowed = xmalloc((lp->n_allowed + 1) * sizeof *p->allowed);
+        for (size_t j = 0; j < lp->n_allowed; j++) {
+            p->allowed[j] = xstrdup(lp->allowed[j]);
+        }
         n->locals[i] = p;
     }
     n->n_remotes = nv->n_remotes;
@@ -90,6 +98,7 @@ encode_net(const struct nvo_net_view *nv)
         r->mac = mac_bytes(rm->mac);
         r->vtep_ip = xstrdup(rm->vtep_ip);
         r->port_id = rm->port_id;
+        r->ip = xstrdup(rm->ip ? rm->ip : "");
         n->remotes[i] = r;
     }
     n->n_flood = nv->n_flood;

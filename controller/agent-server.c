@@ -619,6 +619,8 @@ agent_server_remove(struct agent_server *s, int64_t hv_id)
     free(hv);
 }
 
+static const Nvo__Message *last_heartbeat(const struct as_hv *);
+
 void
 agent_server_status(struct agent_server *s, int64_t hv_id,
                     struct nvo_sb_status *st)
@@ -638,6 +640,8 @@ agent_server_status(struct agent_server *s, int64_t hv_id,
     const struct agent_session *ss = &hv->conn->session;
     st->state = (ss->state == AGENT_S_ACTIVE ? NVO_SB_CONNECTED
                  : NVO_SB_SYNCING);
+    const Nvo__Message *hb = last_heartbeat(hv);
+    st->underlay_mtu = hb ? hb->heartbeat->underlay_mtu : 0;
     if (ss->n_ack_errors) {
         snprintf(st->detail, sizeof st->detail, "agent %s: %"PRIu64
                  " errors, last: %.60s", ss->peer, ss->n_ack_errors,
@@ -646,6 +650,15 @@ agent_server_status(struct agent_server *s, int64_t hv_id,
         snprintf(st->detail, sizeof st->detail, "agent %s (nvo-agent %s)",
                  ss->peer, ss->software_version ? ss->software_version : "?");
     }
+}
+
+/* The latest heartbeat of 'hv''s connected agent, or NULL.  Borrowed. */
+static const Nvo__Message *
+last_heartbeat(const struct as_hv *hv)
+{
+    const Nvo__Message *m = hv->conn ? hv->conn->session.last_heartbeat
+                                     : NULL;
+    return m && m->body_case == NVO__MESSAGE__BODY_HEARTBEAT ? m : NULL;
 }
 
 void
@@ -662,15 +675,34 @@ agent_server_foreach_counters(struct agent_server *s,
 {
     const struct as_hv *hv;
     HMAP_FOR_EACH (hv, node, &s->hvs) {
-        const Nvo__Message *m = hv->conn ? hv->conn->session.last_heartbeat
-                                         : NULL;
-        if (!m || m->body_case != NVO__MESSAGE__BODY_HEARTBEAT) {
+        const Nvo__Message *m = last_heartbeat(hv);
+        if (!m) {
             continue;
         }
         for (size_t i = 0; i < m->heartbeat->n_counters; i++) {
             cb(hv->hv_id, m->heartbeat->counters[i], aux);
         }
     }
+}
+
+bool
+agent_server_port_drops(struct agent_server *s, int64_t port_id,
+                        uint64_t *packets)
+{
+    const struct as_hv *hv;
+    HMAP_FOR_EACH (hv, node, &s->hvs) {
+        const Nvo__Message *m = last_heartbeat(hv);
+        if (!m) {
+            continue;
+        }
+        for (size_t i = 0; i < m->heartbeat->n_ports; i++) {
+            if (m->heartbeat->ports[i]->port_id == port_id) {
+                *packets = m->heartbeat->ports[i]->dropped;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 void
@@ -721,6 +753,13 @@ agent_server_class_status(struct nvo_sb *sb, int64_t hv_id,
     agent_server_status(agent_server_cast(sb), hv_id, st);
 }
 
+static bool
+agent_server_class_port_drops(struct nvo_sb *sb, int64_t port_id,
+                              uint64_t *packets)
+{
+    return agent_server_port_drops(agent_server_cast(sb), port_id, packets);
+}
+
 static void
 agent_server_class_destroy(struct nvo_sb *sb)
 {
@@ -732,6 +771,7 @@ static const struct nvo_sb_class agent_server_class = {
     .set = agent_server_class_set,
     .remove = agent_server_class_remove,
     .status = agent_server_class_status,
+    .port_drops = agent_server_class_port_drops,
     .destroy = agent_server_class_destroy,
 };
 

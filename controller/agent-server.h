@@ -51,6 +51,12 @@ void agent_server_set_failed_cb(struct agent_server *, nvo_sb_failed_cb *);
 void agent_server_set_timers(struct agent_server *, uint64_t interval_ms,
                              uint64_t timeout_ms);
 
+/* Sets '*packets' to the port-security drops of VM port 'port_id' in the
+ * latest heartbeat of the agent that reported it, and returns true; false
+ * if no connected agent reports that port. */
+bool agent_server_port_drops(struct agent_server *, int64_t port_id,
+                             uint64_t *packets);
+
 /* Service-node counters from the latest heartbeat of each connected agent:
  * calls 'cb' once per (hypervisor, VNI) with the message's counters
  * (borrowed, valid during the call). */

@@ -646,11 +646,76 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
     }
 }
 
+bool
+nvo_ctl_port_drops(struct nvo_ctl *ctl, const struct nvo_port *port,
+                   uint64_t *packets)
+{
+    enum nvo_dataplane dp = port->hypervisor->dataplane;
+    return (dp < NVO_CTL_N_DATAPLANES
+            && nvo_sb_port_drops(ctl->sbs[dp], port->id, packets));
+}
+
 const struct nvo_hv_view *
 nvo_ctl_hv_view(const struct nvo_ctl *ctl, int64_t hv_id)
 {
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
     return h ? h->pushed : NULL;
+}
+
+/* Bytes an encapsulation adds to a VM's frame (outer Ethernet + IPv4 +
+ * UDP + VXLAN/Geneve header, or + GRE with key). */
+static int
+encap_overhead(enum nvo_encap encap)
+{
+    return encap == NVO_ENCAP_GRE ? 14 + 20 + 8 : 14 + 20 + 8 + 8;
+}
+
+void
+nvo_ctl_mtu_check(struct nvo_ctl *ctl, const struct nvo_network *net,
+                  struct nvo_mtu_check *c)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0, n_unique;
+
+    memset(c, 0, sizeof *c);
+    ds_init(&c->too_small);
+    ds_init(&c->unknown);
+    c->required = net->mtu + encap_overhead(net->encap);
+    c->ok = true;
+    nvo_ctl_network_hvs(ctl, net, &ids, &n, &cap);
+    int64_t *u = unique_ids(ids, n, &n_unique);
+    for (size_t i = 0; i < n_unique; i++) {
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             u[i]);
+        if (!hv) {
+            continue;
+        }
+        struct nvo_sb_status st;
+        int64_t required;
+        nvo_ctl_hv_status(ctl, hv->id, &st, &required);
+        int need = c->required + (strchr(hv->tunnel_ip, ':') ? 20 : 0);
+        if (!st.underlay_mtu) {
+            ds_put_format(&c->unknown, "%s%s", c->unknown.length ? " " : "",
+                          hv->name);
+            c->ok = false;
+        } else if ((int) st.underlay_mtu < need) {
+            ds_put_format(&c->too_small, "%s%s (%"PRIu32")",
+                          c->too_small.length ? " " : "", hv->name,
+                          st.underlay_mtu);
+            c->ok = false;
+        }
+    }
+    free(u);
+    free(ids);
+}
+
+void
+nvo_mtu_check_destroy(struct nvo_mtu_check *c)
+{
+    if (c) {
+        ds_destroy(&c->too_small);
+        ds_destroy(&c->unknown);
+    }
 }
 
 void

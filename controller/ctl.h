@@ -39,6 +39,7 @@
 #include <uv.h>
 
 #include "controller/southbound.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 
@@ -176,6 +177,29 @@ struct nvo_ctl_waiter *nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids,
                                     nvo_ctl_wait_cb *cb, void *aux);
 /* Drops a waiter without calling its callback (its client went away). */
 void nvo_ctl_wait_cancel(struct nvo_ctl_waiter *);
+
+/* Sets '*packets' to the frames port security dropped on 'port''s
+ * interface, as its hypervisor last reported (OVS: the port's drop flows;
+ * kernel: the agent's counters), and returns true; false if unknown. */
+struct nvo_port;
+bool nvo_ctl_port_drops(struct nvo_ctl *ctl, const struct nvo_port *port,
+                        uint64_t *packets);
+
+/* Whether every member of 'net' (hypervisors with a port in it and its
+ * service node) can carry frames of its "mtu" plus the encapsulation's
+ * overhead (VXLAN and Geneve 50 bytes, GRE 42, +20 over IPv6) over its
+ * underlay, as the hypervisors report their underlay MTU.  Only meaningful
+ * for a network with "mtu" set. */
+struct nvo_mtu_check {
+    int required;               /* Underlay MTU needed over IPv4. */
+    bool ok;                    /* Every member known and large enough. */
+    struct ds too_small;        /* "NAME (MTU)" entries, space-separated. */
+    struct ds unknown;          /* Names of members not reporting it. */
+};
+/* Fills '*c' (initialized by the call; free with nvo_mtu_check_destroy()). */
+void nvo_ctl_mtu_check(struct nvo_ctl *ctl, const struct nvo_network *net,
+                       struct nvo_mtu_check *c);
+void nvo_mtu_check_destroy(struct nvo_mtu_check *c);
 
 /* True if service node 'hv' is alive (desired_sn_alive_fn for the ctl). */
 bool nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl);

@@ -1,6 +1,8 @@
 #include <config.h>
 #include "controller/desired.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +19,9 @@ desired_service_node(const struct nvo_model *m, const struct nvo_network *net,
     const struct nvo_hypervisor *best = NULL, *hv;
     uint32_t best_score = 0;
 
-    if (net->bum != NVO_BUM_SERVICE_NODE || !alive) {
-        return NULL;
+    if (net->bum != NVO_BUM_SERVICE_NODE || !alive
+        || net->encap != NVO_ENCAP_VXLAN) {
+        return NULL;            /* Service nodes replicate VXLAN only. */
     }
     HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
         if (hv->role != NVO_ROLE_SERVICE_NODE || !alive(hv, aux)) {
@@ -152,10 +155,13 @@ nvo_net_view_unref(struct nvo_net_view *nv)
     for (size_t j = 0; j < nv->n_locals; j++) {
         free(nv->locals[j].vm);
         free(nv->locals[j].iface);
+        free(nv->locals[j].ip);
+        free_strings(nv->locals[j].allowed, nv->locals[j].n_allowed);
     }
     free(nv->locals);
     for (size_t j = 0; j < nv->n_remotes; j++) {
         free(nv->remotes[j].vtep_ip);
+        free(nv->remotes[j].ip);
     }
     free(nv->remotes);
     free_strings(nv->flood, nv->n_flood);
@@ -176,6 +182,9 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     nv->name = xstrdup(net->name);
     nv->vni = net->vni;
     nv->bum = net->bum;
+    nv->arp_responder = net->arp_responder;
+    nv->encap = net->encap;
+    nv->mtu = net->mtu;
 
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
@@ -197,11 +206,21 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
                 lp->mac = p->mac;
                 lp->vm = xstrdup(p->vm);
                 lp->iface = xstrdup(p->iface);
+                lp->ip = nullable_xstrdup(p->ip);
+                lp->n_allowed = p->n_allowed;
+                lp->allowed = xmalloc((p->n_allowed + 1)
+                                      * sizeof *lp->allowed);
+                for (size_t i = 0; i < p->n_allowed; i++) {
+                    lp->allowed[i] = xstrdup(p->allowed[i]);
+                }
+                qsort(lp->allowed, lp->n_allowed, sizeof *lp->allowed,
+                      compare_strings);
             } else {
                 struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
                 rm->port_id = p->id;
                 rm->mac = p->mac;
                 rm->vtep_ip = xstrdup(p->hypervisor->tunnel_ip);
+                rm->ip = nullable_xstrdup(p->ip);
                 if (!sn && strcmp(p->hypervisor->tunnel_ip, hv->tunnel_ip)) {
                     sset_add(&flood, p->hypervisor->tunnel_ip);
                 }
@@ -324,32 +343,56 @@ compute_changed_nets(const struct nvo_model *m,
     free(ids);
 }
 
-/* Sets 'v->tunnels' to the union of its networks' VTEPs, without its own
- * tunnel IP. */
+const char *
+nvo_tunnel_key(enum nvo_encap encap, const char *ip, char *buf)
+{
+    if (encap == NVO_ENCAP_VXLAN) {
+        snprintf(buf, NVO_TUNNEL_KEY_SIZE, "%s", ip);
+    } else {
+        snprintf(buf, NVO_TUNNEL_KEY_SIZE, "%s/%s",
+                 nvo_encap_to_string(encap), ip);
+    }
+    return buf;
+}
+
+int
+nvo_tunnel_key_parse(const char *key, enum nvo_encap *encap,
+                     const char **ip)
+{
+    const char *slash = strchr(key, '/');
+    if (!slash) {
+        *encap = NVO_ENCAP_VXLAN;
+        *ip = key;
+        return 0;
+    }
+    char name[16];
+    size_t len = slash - key;
+    if (len >= sizeof name) {
+        return -EINVAL;
+    }
+    memcpy(name, key, len);
+    name[len] = '\0';
+    *ip = slash + 1;
+    return nvo_encap_from_string(name, encap);
+}
+
+/* Sets 'v->tunnels' to the union of its networks' tunnel keys, without its
+ * own tunnel IP. */
 static void
 compute_tunnels(struct nvo_hv_view *v)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < v->n_nets; i++) {
-        n += v->nets[i]->n_vteps;
-    }
-    const char **all = xmalloc((n + 1) * sizeof *all);
-    n = 0;
+    struct sset keys = SSET_INITIALIZER(&keys);
     for (size_t i = 0; i < v->n_nets; i++) {
         const struct nvo_net_view *nv = v->nets[i];
         for (size_t j = 0; j < nv->n_vteps; j++) {
             if (strcmp(nv->vteps[j], v->tunnel_ip)) {
-                all[n++] = nv->vteps[j];
+                char key[NVO_TUNNEL_KEY_SIZE];
+                sset_add(&keys, nvo_tunnel_key(nv->encap, nv->vteps[j], key));
             }
         }
     }
-    n = sort_unique_strings(all, n);
-    v->tunnels = xmalloc((n + 1) * sizeof *v->tunnels);
-    for (size_t i = 0; i < n; i++) {
-        v->tunnels[i] = xstrdup(all[i]);
-    }
-    v->n_tunnels = n;
-    free(all);
+    v->tunnels = sset_to_sorted_array(&keys, &v->n_tunnels);
+    sset_destroy(&keys);
 }
 
 struct nvo_hv_view *
@@ -416,6 +459,8 @@ nvo_net_view_attrs_equal(const struct nvo_net_view *a,
                          const struct nvo_net_view *b)
 {
     return (a->net_id == b->net_id && a->vni == b->vni && a->bum == b->bum
+            && a->arp_responder == b->arp_responder && a->encap == b->encap
+            && a->mtu == b->mtu
             && !strcmp(a->name, b->name)
             && nullable_streq(a->service_node_ip, b->service_node_ip));
 }
@@ -425,7 +470,10 @@ nvo_local_port_equal(const struct nvo_local_port *x,
                      const struct nvo_local_port *y)
 {
     return (x->port_id == y->port_id && eth_addr_equals(x->mac, y->mac)
-            && !strcmp(x->iface, y->iface) && !strcmp(x->vm, y->vm));
+            && !strcmp(x->iface, y->iface) && !strcmp(x->vm, y->vm)
+            && nullable_streq(x->ip, y->ip)
+            && nvo_strings_equal(x->allowed, x->n_allowed, y->allowed,
+                                 y->n_allowed));
 }
 
 bool
@@ -433,7 +481,7 @@ nvo_remote_mac_equal(const struct nvo_remote_mac *x,
                      const struct nvo_remote_mac *y)
 {
     return (x->port_id == y->port_id && eth_addr_equals(x->mac, y->mac)
-            && !strcmp(x->vtep_ip, y->vtep_ip));
+            && !strcmp(x->vtep_ip, y->vtep_ip) && nullable_streq(x->ip, y->ip));
 }
 
 bool

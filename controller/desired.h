@@ -17,16 +17,22 @@
  * Semantics (the same for OVS and kernel hypervisors):
  *  - nets[]: every network with at least one port on this hypervisor
  *    (for a service node: every network it serves), sorted by VNI.
- *  - locals[]: this hypervisor's VM ports in that network.
+ *  - locals[]: this hypervisor's VM ports in that network, with their
+ *    addresses (port security, ARP responder).
  *  - remotes[]: every other VM port of the network, with the tunnel IP of
- *    the hypervisor it runs on (unicast: DMAC -> VTEP).
+ *    the hypervisor it runs on (unicast: DMAC -> VTEP) and its address.
+ *  - arp_responder: answer ARP requests for the known addresses locally.
  *  - flood[]: where BUM frames from a local VM go besides local ports:
  *    head-end: every other hypervisor with a port in the network;
  *    service-node: the network's service node only (if none is alive,
  *    head-end is used so broadcasts still work).  For a service node's own
  *    view, flood[] is the replication list: every hypervisor of the network.
- *  - tunnels[]: the sorted set of every remote VTEP IP named in remotes[]
- *    or flood[] of any network: one tunnel port each on OVS.
+ *  - tunnels[]: the sorted set of tunnel keys (nvo_tunnel_key(): the VTEP
+ *    IP for VXLAN, "geneve/IP" or "gre/IP" otherwise) of every remote VTEP
+ *    named in remotes[] or flood[] of any network, with that network's
+ *    encapsulation: one tunnel port each on OVS.
+ *  - service nodes replicate VXLAN only: a Geneve or GRE network floods
+ *    head-end whatever its "bum".
  * All arrays are sorted (nets by VNI, locals and remotes by MAC, IP lists
  * by string), so two views compare with nvo_hv_view_equal(). */
 #ifndef NVO_DESIRED_H
@@ -44,12 +50,16 @@ struct nvo_local_port {
     struct eth_addr mac;
     char *vm;
     char *iface;
+    char *ip;                   /* The VM's address ("ip"), or NULL. */
+    char **allowed;             /* "allowed_addresses" (IP[/len]), sorted. */
+    size_t n_allowed;
 };
 
 struct nvo_remote_mac {
     int64_t port_id;
     struct eth_addr mac;
     char *vtep_ip;              /* Tunnel IP of the hypervisor it is on. */
+    char *ip;                   /* The VM's address ("ip"), or NULL. */
 };
 
 /* One network as one hypervisor sees it.  Immutable after
@@ -60,6 +70,9 @@ struct nvo_net_view {
     char *name;
     uint32_t vni;
     enum nvo_bum_mode bum;
+    bool arp_responder;         /* Answer ARP for known addresses locally. */
+    enum nvo_encap encap;       /* Tunnel type toward its VTEPs. */
+    int mtu;                    /* The VMs' MTU; 0: not set. */
     char *service_node_ip;      /* Service-node mode with one alive; else NULL. */
     struct nvo_local_port *locals;
     size_t n_locals;
@@ -88,6 +101,16 @@ struct nvo_hv_view {
     char **tunnels;             /* Remote VTEP IPs, sorted, unique. */
     size_t n_tunnels;
 };
+
+/* The tunnel key of VTEP 'ip' with encapsulation 'encap' (see tunnels[]
+ * above) into 'buf' (at least NVO_TUNNEL_KEY_SIZE bytes); returns 'buf'. */
+#define NVO_TUNNEL_KEY_SIZE 64
+const char *nvo_tunnel_key(enum nvo_encap encap, const char *ip, char *buf);
+
+/* Parses tunnel key 'key' into its encapsulation and the VTEP IP (a
+ * pointer into 'key').  Returns 0, or -EINVAL. */
+int nvo_tunnel_key_parse(const char *key, enum nvo_encap *encap,
+                         const char **ip);
 
 /* Tells whether service node 'hv' is alive (its agent is connected). */
 typedef bool desired_sn_alive_fn(const struct nvo_hypervisor *hv, void *aux);

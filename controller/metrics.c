@@ -210,4 +210,18 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   ovs_sb_self_check_failures(ctl->sbs[NVO_DP_OVS]));
     render_service_nodes(ctl, out);
     render_agent_port(ctl, out);
+
+    ds_put_cstr(out, "# HELP nvo_network_mtu_ok 1 if every member of a "
+                "network with an \"mtu\" carries it over its underlay.\n"
+                "# TYPE nvo_network_mtu_ok gauge\n");
+    const struct nvo_network *net;
+    HMAP_FOR_EACH (net, id_node, &model->networks_by_id) {
+        if (net->mtu) {
+            struct nvo_mtu_check mc;
+            nvo_ctl_mtu_check(ctl, net, &mc);
+            ds_put_format(out, "nvo_network_mtu_ok{network=\"%s\"} %d\n",
+                          net->name, mc.ok);
+            nvo_mtu_check_destroy(&mc);
+        }
+    }
 }

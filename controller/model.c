@@ -11,6 +11,7 @@
 static const char *const bum_names[] = { "head-end", "service-node" };
 static const char *const dp_names[] = { "ovs", "kernel" };
 static const char *const role_names[] = { "hypervisor", "service-node" };
+static const char *const encap_names[] = { "vxlan", "geneve", "gre" };
 
 static int
 lookup_name(const char *const *names, size_t n, const char *s, int *out)
@@ -34,6 +35,22 @@ int
 nvo_bum_mode_from_string(const char *s, enum nvo_bum_mode *out)
 {
     int v, error = lookup_name(bum_names, ARRAY_SIZE(bum_names), s, &v);
+    if (!error) {
+        *out = v;
+    }
+    return error;
+}
+
+const char *
+nvo_encap_to_string(enum nvo_encap e)
+{
+    return e < ARRAY_SIZE(encap_names) ? encap_names[e] : "?";
+}
+
+int
+nvo_encap_from_string(const char *s, enum nvo_encap *out)
+{
+    int v, error = lookup_name(encap_names, ARRAY_SIZE(encap_names), s, &v);
     if (!error) {
         *out = v;
     }
@@ -187,6 +204,7 @@ nvo_model_add_network(struct nvo_model *m, int64_t id, const char *name,
     net->name = xstrdup(name);
     net->vni = vni;
     net->bum = bum;
+    net->arp_responder = true;
     net->revision = revision;
     ovs_list_init(&net->ports);
     hmap_insert(&m->networks_by_id, &net->id_node, hash_id(id));
@@ -293,8 +311,69 @@ nvo_model_remove_port(struct nvo_model *m, struct nvo_port *p)
     p->hypervisor->n_ports--;
     free(p->vm);
     free(p->ip);
+    for (size_t i = 0; i < p->n_allowed; i++) {
+        free(p->allowed[i]);
+    }
+    free(p->allowed);
     free(p->iface);
     free(p);
+}
+
+void
+nvo_model_set_port_allowed(struct nvo_model *m OVS_UNUSED,
+                           struct nvo_port *p, char *const *allowed, size_t n)
+{
+    for (size_t i = 0; i < p->n_allowed; i++) {
+        free(p->allowed[i]);
+    }
+    free(p->allowed);
+    p->allowed = n ? xmalloc(n * sizeof *p->allowed) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        p->allowed[i] = xstrdup(allowed[i]);
+    }
+    p->n_allowed = n;
+}
+
+void
+nvo_model_set_port_allowed_str(struct nvo_model *m, struct nvo_port *p,
+                               const char *allowed)
+{
+    char *copy = xstrdup(allowed ? allowed : "");
+    char **v = xmalloc((strlen(copy) / 2 + 2) * sizeof *v);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, " ", &save); t;
+         t = strtok_r(NULL, " ", &save)) {
+        v[n++] = t;
+    }
+    nvo_model_set_port_allowed(m, p, v, n);
+    free(v);
+    free(copy);
+}
+
+void
+nvo_model_set_mtu(struct nvo_model *m OVS_UNUSED, struct nvo_network *net,
+                  int mtu, int64_t revision)
+{
+    net->mtu = mtu;
+    net->revision = revision;
+}
+
+void
+nvo_model_set_encap(struct nvo_model *m OVS_UNUSED, struct nvo_network *net,
+                    enum nvo_encap encap, int64_t revision)
+{
+    net->encap = encap;
+    net->revision = revision;
+}
+
+void
+nvo_model_set_arp_responder(struct nvo_model *m OVS_UNUSED,
+                            struct nvo_network *net, bool on,
+                            int64_t revision)
+{
+    net->arp_responder = on;
+    net->revision = revision;
 }
 
 bool

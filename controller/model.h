@@ -25,6 +25,12 @@ enum nvo_bum_mode {
     NVO_BUM_SERVICE_NODE,       /* "service-node": one copy to a service node. */
 };
 
+enum nvo_encap {
+    NVO_ENCAP_VXLAN,            /* "vxlan" (the default; kernel VTEPs too). */
+    NVO_ENCAP_GENEVE,           /* "geneve" (OVS hypervisors only). */
+    NVO_ENCAP_GRE,              /* "gre" (OVS hypervisors only). */
+};
+
 enum nvo_dataplane {
     NVO_DP_OVS,                 /* "ovs": programmed over OVSDB + OpenFlow. */
     NVO_DP_KERNEL,              /* "kernel": programmed by nvo-agent. */
@@ -42,6 +48,8 @@ int nvo_bum_mode_from_string(const char *, enum nvo_bum_mode *out);
 const char *nvo_dataplane_to_string(enum nvo_dataplane);
 int nvo_dataplane_from_string(const char *, enum nvo_dataplane *out);
 const char *nvo_role_to_string(enum nvo_role);
+const char *nvo_encap_to_string(enum nvo_encap);
+int nvo_encap_from_string(const char *, enum nvo_encap *out);
 int nvo_role_from_string(const char *, enum nvo_role *out);
 
 struct nvo_network {
@@ -51,6 +59,9 @@ struct nvo_network {
     char *name;
     uint32_t vni;               /* 1..16777215, unique. */
     enum nvo_bum_mode bum;
+    bool arp_responder;         /* "arp_responder" (default true). */
+    enum nvo_encap encap;       /* "encap" (default vxlan). */
+    int mtu;                    /* "mtu" of its VMs; 0: not set. */
     int64_t revision;           /* Store revision of its last change. */
     struct ovs_list ports;      /* Contains struct nvo_port.net_node. */
     size_t n_ports;
@@ -80,6 +91,8 @@ struct nvo_port {
     struct nvo_hypervisor *hypervisor;
     struct eth_addr mac;
     char *ip;                   /* May be NULL. */
+    char **allowed;             /* "allowed_addresses": IP[/len] each. */
+    size_t n_allowed;
     char *iface;                /* VM interface name on the hypervisor. */
     int64_t revision;           /* Store revision of its last change. */
 };
@@ -126,6 +139,28 @@ struct nvo_port *nvo_model_add_port(struct nvo_model *, int64_t id,
 void nvo_model_move_port(struct nvo_model *, struct nvo_port *port,
                          struct nvo_hypervisor *hv, const char *iface,
                          int64_t revision);
+
+/* Replaces 'port''s allowed addresses with copies of the 'n' strings of
+ * 'allowed' (each "IP" or "IP/LEN", already validated). */
+void nvo_model_set_port_allowed(struct nvo_model *, struct nvo_port *port,
+                                char *const *allowed, size_t n);
+
+/* Replaces 'port''s allowed addresses with the space-separated entries of
+ * 'allowed' (NULL or "" for none). */
+void nvo_model_set_port_allowed_str(struct nvo_model *, struct nvo_port *port,
+                                    const char *allowed);
+
+/* Sets 'net''s VM MTU (0: not set). */
+void nvo_model_set_mtu(struct nvo_model *, struct nvo_network *net, int mtu,
+                       int64_t revision);
+
+/* Sets whether 'net' answers ARP locally. */
+void nvo_model_set_arp_responder(struct nvo_model *, struct nvo_network *net,
+                                 bool on, int64_t revision);
+
+/* Sets 'net''s encapsulation. */
+void nvo_model_set_encap(struct nvo_model *, struct nvo_network *net,
+                         enum nvo_encap, int64_t revision);
 
 /* Changes 'net''s BUM mode. */
 void nvo_model_set_bum(struct nvo_model *, struct nvo_network *net,

@@ -427,14 +427,22 @@ net_remove(struct ovs_flowinc *e, const struct nvo_net_view *net)
     remove_unit(e, U_NETWORK, net->vni, 0, NULL);
 }
 
+/* True if the ofport of the tunnel toward 'vtep' with 'net''s
+ * encapsulation is in 'tunnels' (tunnel keys whose ofport changed). */
 static bool
-any_in(char **names, size_t n, const struct sset *set)
+tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
+               const char *vtep)
 {
-    if (sset_is_empty(set)) {
-        return false;
-    }
+    char key[NVO_TUNNEL_KEY_SIZE];
+    return sset_contains(tunnels, nvo_tunnel_key(net->encap, vtep, key));
+}
+
+static bool
+any_tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
+                   char **vteps, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
-        if (sset_contains(set, names[i])) {
+        if (tunnel_changed(tunnels, net, vteps[i])) {
             return true;
         }
     }
@@ -504,7 +512,7 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
             j++;
         } else {
             if (!attrs || (!same && !nvo_remote_mac_equal(a, b))
-                || sset_contains(tunnels, b->vtep_ip)) {
+                || tunnel_changed(tunnels, new, b->vtep_ip)) {
                 recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
                                           NULL), new, NULL, b, NULL);
             }
@@ -528,7 +536,7 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
                       NULL, NULL, nv[j]);
             j++;
         } else {
-            if (!attrs || sset_contains(tunnels, nv[j])) {
+            if (!attrs || tunnel_changed(tunnels, new, nv[j])) {
                 recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
                           NULL, NULL, nv[j]);
             }
@@ -543,7 +551,7 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
     if (net_dirty
         || (!same && !nvo_strings_equal(old->flood, old->n_flood,
                                         new->flood, new->n_flood))
-        || any_in(new->flood, new->n_flood, tunnels)) {
+        || any_tunnel_changed(tunnels, new, new->flood, new->n_flood)) {
         recompute(e, in, unit_get(e, U_NETWORK, vni, 0, NULL), new, NULL,
                   NULL, NULL);
     }

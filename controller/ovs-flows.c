@@ -16,6 +16,7 @@
 #include "openvswitch/vlog.h"
 #include "byte-order.h"
 #include "flow.h"
+#include "hash.h"
 #include "packets.h"
 #include "simap.h"
 #include "sset.h"
@@ -32,6 +33,8 @@ ovs_cookie(enum ovs_cookie_type type, uint64_t id)
 
 static const struct ovs_flowgen *const flowgens[] = {
     &ovs_flowgen_l2,
+    &ovs_flowgen_portsec,
+    &ovs_flowgen_arp,
 };
 
 const struct ovs_flowgen *const *
@@ -110,9 +113,9 @@ ovs_flows_put_output(struct ovs_flows_ctx *ctx, uint32_t ofport)
     ofpact_put_OUTPUT(ctx->ofpacts)->port = u16_to_ofp(ofport);
 }
 
-static void
-put_set_field(struct ovs_flows_ctx *ctx, enum mf_field_id id,
-              const void *value)
+void
+ovs_flows_put_set_field(struct ovs_flows_ctx *ctx, enum mf_field_id id,
+                        const void *value)
 {
     const struct mf_field *field = mf_from_id(id);
     /* Zero-filled first, so no padding byte is left undefined. */
@@ -123,17 +126,30 @@ put_set_field(struct ovs_flows_ctx *ctx, enum mf_field_id id,
 }
 
 void
+ovs_flows_put_move(struct ovs_flows_ctx *ctx, enum mf_field_id src,
+                   enum mf_field_id dst)
+{
+    struct ofpact_reg_move *move = ofpact_put_REG_MOVE(ctx->ofpacts);
+    move->src.field = mf_from_id(src);
+    move->src.ofs = 0;
+    move->src.n_bits = move->src.field->n_bits;
+    move->dst.field = mf_from_id(dst);
+    move->dst.ofs = 0;
+    move->dst.n_bits = move->dst.field->n_bits;
+}
+
+void
 ovs_flows_put_set_tun_id(struct ovs_flows_ctx *ctx, uint32_t vni)
 {
     ovs_be64 tun_id = htonll(vni);
-    put_set_field(ctx, MFF_TUN_ID, &tun_id);
+    ovs_flows_put_set_field(ctx, MFF_TUN_ID, &tun_id);
 }
 
 void
 ovs_flows_put_set_reg0(struct ovs_flows_ctx *ctx, uint32_t value)
 {
     ovs_be32 v = htonl(value);
-    put_set_field(ctx, MFF_REG0, &v);
+    ovs_flows_put_set_field(ctx, MFF_REG0, &v);
 }
 
 /* Instructions after the apply-actions (OpenFlow 1.3 order, pitfall 2):
@@ -165,10 +181,13 @@ lookup(struct ovs_flows_ctx *ctx, const struct simap *map, const char *name,
 }
 
 bool
-ovs_flows_tunnel_ofport(struct ovs_flows_ctx *ctx, const char *vtep_ip,
+ovs_flows_tunnel_ofport(struct ovs_flows_ctx *ctx,
+                        const struct nvo_net_view *net, const char *vtep_ip,
                         uint32_t *ofport)
 {
-    return lookup(ctx, ctx->in->tunnel_ofports, vtep_ip, ofport);
+    char key[NVO_TUNNEL_KEY_SIZE];
+    return lookup(ctx, ctx->in->tunnel_ofports,
+                  nvo_tunnel_key(net->encap, vtep_ip, key), ofport);
 }
 
 bool
@@ -200,11 +219,22 @@ ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n)
     return v;
 }
 
+/* The cookie of the classification flows of the tunnel toward VTEP 'ip':
+ * an IPv4 address fits in the 52 id bits; an IPv6 one does not, and gets
+ * 52 bits of a hash of it (type OVS_COOKIE_TUNNEL6).  The cookie only says
+ * what a flow belongs to; flows are told apart by their match. */
 static uint64_t
-ipv4_id(const char *ip)
+tunnel_cookie(const char *ip)
 {
     struct in_addr a;
-    return inet_pton(AF_INET, ip, &a) == 1 ? ntohl(a.s_addr) : 0;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, ip, &a) == 1) {
+        return ovs_cookie(OVS_COOKIE_TUNNEL, ntohl(a.s_addr));
+    } else if (inet_pton(AF_INET6, ip, &a6) == 1) {
+        return ovs_cookie(OVS_COOKIE_TUNNEL6,
+                          hash_bytes64((const uint64_t *) &a6, sizeof a6, 0));
+    }
+    return ovs_cookie(OVS_COOKIE_TUNNEL, 0);
 }
 
 /* The L2 pipeline. */
@@ -243,7 +273,7 @@ l2_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
                const struct nvo_remote_mac *rm)
 {
     uint32_t ofport;
-    if (!ovs_flows_tunnel_ofport(ctx, rm->vtep_ip, &ofport)) {
+    if (!ovs_flows_tunnel_ofport(ctx, net, rm->vtep_ip, &ofport)) {
         return;
     }
     struct match m;
@@ -263,7 +293,7 @@ l2_tunnel(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
           const char *ip)
 {
     uint32_t ofport;
-    if (!ovs_flows_tunnel_ofport(ctx, ip, &ofport)) {
+    if (!ovs_flows_tunnel_ofport(ctx, net, ip, &ofport)) {
         return;
     }
     struct match m;
@@ -273,7 +303,7 @@ l2_tunnel(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     ovs_flows_put_set_reg0(ctx, 1);
     ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
     ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_MATCH, &m,
-                  ovs_cookie(OVS_COOKIE_TUNNEL, ipv4_id(ip)));
+                  tunnel_cookie(ip));
 }
 
 /* Table 2 flows of a network; 'ofports' are its local ports' ofports. */
@@ -295,7 +325,7 @@ l2_network(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     bool tun_id_set = false;
     for (size_t i = 0; i < net->n_flood; i++) {
         uint32_t ofport;
-        if (!ovs_flows_tunnel_ofport(ctx, net->flood[i], &ofport)) {
+        if (!ovs_flows_tunnel_ofport(ctx, net, net->flood[i], &ofport)) {
             continue;
         }
         if (!tun_id_set) {

@@ -14,7 +14,7 @@
  *
  * Cookies: 0x6e in the top byte marks a flow as nvo's; the next nibble says
  * what it belongs to (OVS_COOKIE_*) and the low 52 bits which one (port id,
- * VNI, or tunnel IPv4 address).  nvo only ever modifies or deletes flows
+ * VNI, tunnel IPv4 address, or a hash of a tunnel IPv6 address).  nvo only ever modifies or deletes flows
  * whose cookie carries the marker.
  *
  * Pure: no I/O, no globals. */
@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "openvswitch/meta-flow.h"
 
 struct nvo_hv_view;
 struct ovs_flowset;
@@ -40,6 +42,8 @@ enum ovs_cookie_type {
     OVS_COOKIE_NETWORK = 2,     /* A network's flooding: VNI. */
     OVS_COOKIE_TUNNEL = 3,      /* A tunnel's classification: IPv4 (host
                                  * byte order). */
+    OVS_COOKIE_TUNNEL6 = 4,     /* The same toward an IPv6 VTEP: 52 bits of
+                                 * a hash of the address. */
 };
 
 /* Table numbers. */
@@ -62,7 +66,8 @@ ovs_cookie_is_nvo(uint64_t cookie)
 struct ovs_flows_input {
     const struct nvo_hv_view *view;
     const struct simap *iface_ofports;  /* VM iface name -> ofport. */
-    const struct simap *tunnel_ofports; /* Remote VTEP IP -> ofport. */
+    const struct simap *tunnel_ofports; /* Tunnel key (desired.h: VTEP IP,
+                                         * "geneve/IP", "gre/IP") -> ofport. */
 };
 
 /* Computes the flows 'in' calls for into 'out' (which is cleared first):
@@ -139,6 +144,10 @@ const struct ovs_flowgen *const *ovs_flowgens(size_t *n);
 
 /* The L2 pipeline of the table above (classify, DMAC, BUM). */
 extern const struct ovs_flowgen ovs_flowgen_l2;
+/* Port security (ovs-flows-portsec.c) and the ARP responder
+ * (ovs-flows-arp.c). */
+extern const struct ovs_flowgen ovs_flowgen_portsec;
+extern const struct ovs_flowgen ovs_flowgen_arp;
 
 /* Generator context: where flows go and how ofports are found.
  * ovs_flows_ctx_init() starts one writing into 'out' (flows are added;
@@ -165,11 +174,19 @@ void ovs_flows_put_set_tun_id(struct ovs_flows_ctx *, uint32_t vni);
 void ovs_flows_put_set_reg0(struct ovs_flows_ctx *, uint32_t value);
 void ovs_flows_put_metadata_goto(struct ovs_flows_ctx *, uint32_t vni,
                                  uint8_t table);
+/* set_field (full mask) of 'value' (field-sized, network byte order) to
+ * 'id'; move of a whole field 'src' to 'dst' of the same width. */
+void ovs_flows_put_set_field(struct ovs_flows_ctx *, enum mf_field_id id,
+                             const void *value);
+void ovs_flows_put_move(struct ovs_flows_ctx *, enum mf_field_id src,
+                        enum mf_field_id dst);
 
-/* Looks up the tunnel ofport of 'vtep_ip'.  If unknown, records it as
+/* Looks up the ofport of the tunnel toward 'vtep_ip' with 'net''s
+ * encapsulation (tunnel key, desired.h).  If unknown, records the key as
  * missing and returns false. */
-bool ovs_flows_tunnel_ofport(struct ovs_flows_ctx *, const char *vtep_ip,
-                             uint32_t *ofport);
+bool ovs_flows_tunnel_ofport(struct ovs_flows_ctx *,
+                             const struct nvo_net_view *net,
+                             const char *vtep_ip, uint32_t *ofport);
 /* The same for a VM interface. */
 bool ovs_flows_iface_ofport(struct ovs_flows_ctx *, const char *iface,
                             uint32_t *ofport);

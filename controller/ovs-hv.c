@@ -510,6 +510,15 @@ sb_state(enum hv_state s)
 }
 
 void
+ovs_hv_port_drops(const struct ovs_hv *hv, ovs_ofctrl_drops_cb *cb,
+                  void *aux)
+{
+    if (hv->ofc) {
+        ovs_ofctrl_port_drops(hv->ofc, cb, aux);
+    }
+}
+
+void
 ovs_hv_get_status(const struct ovs_hv *hv, struct nvo_sb_status *st)
 {
     memset(st, 0, sizeof *st);
@@ -525,6 +534,7 @@ ovs_hv_get_status(const struct ovs_hv *hv, struct nvo_sb_status *st)
         snprintf(st->detail, sizeof st->detail, "unusable OVSDB remote");
         return;
     }
+    st->underlay_mtu = ovs_ovsdb_underlay_mtu(hv->db);
     st->state = sb_state(hv->state);
 
     const char *problem = ovs_ovsdb_problem(hv->db);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "controller/ovs-ofctrl.h"
 #include "controller/southbound.h"
 
 struct nvo_hv_view;
@@ -55,6 +56,11 @@ bool ovs_hv_take_status_change(struct ovs_hv *);
 
 /* Fills '*st' with the hypervisor's state. */
 void ovs_hv_get_status(const struct ovs_hv *, struct nvo_sb_status *st);
+
+/* Reports the latest per-port drop counters of its switch through 'cb'
+ * (see ovs_ofctrl_port_drops()). */
+void ovs_hv_port_drops(const struct ovs_hv *, ovs_ofctrl_drops_cb *cb,
+                       void *aux);
 
 /* Derives the OpenFlow targets from an OVSDB remote: for "tcp:HOST:PORT",
  * nvo connects to "tcp:HOST:PORT+13" (6640 -> 6653) and makes br-int listen

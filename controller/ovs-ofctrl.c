@@ -22,6 +22,11 @@
  *   S_SYNCED --(ovs_ofctrl_resync(): audit repair)--> re-dump --> S_DUMPING
  *   any --(connection lost or reconnected)--> S_DISCONNECTED
  *
+ * Independently of these states, while connected, a flow-stats request for
+ * the VM ports' drop flows in table 0 (port security and the MAC guard)
+ * goes out every STATS_INTERVAL_MS under its own xid; its replies refresh
+ * the per-port drop counters (ovs_ofctrl_port_drops()).
+ *
  * The bundle is ordered and atomic: either all of the diff applies or none
  * of it.  Adds are validated before the commit (the barrier after them
  * flushes out any error), so a bad flow never commits half a diff.  Most
@@ -36,6 +41,7 @@
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
 #include "byte-order.h"
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
@@ -81,6 +87,14 @@ state_name(enum ofctrl_state s)
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 8000
+#define STATS_INTERVAL_MS 2000
+
+/* Packets the drop flows of one VM port counted. */
+struct port_drops {
+    struct hmap_node node;      /* By hash_uint64(port_id). */
+    int64_t port_id;
+    uint64_t packets;
+};
 
 struct ovs_ofctrl {
     char *name;
@@ -109,6 +123,12 @@ struct ovs_ofctrl {
     long long int backoff_until;
     int backoff_ms;
 
+    ovs_be32 stats_xid;         /* Awaited drop-counter reply, or 0. */
+    long long int next_stats;   /* When to ask again. */
+    struct hmap drops;          /* Contains struct port_drops: last full
+                                 * reply. */
+    struct hmap drops_next;     /* Being filled from a multipart reply. */
+
     struct ovs_ofctrl_stats stats;
 };
 
@@ -127,7 +147,18 @@ ovs_ofctrl_create(const char *target, const char *name)
     ovs_flowset_init(&ofc->pending_del);
     ofc->full_diff = true;
     ofc->backoff_ms = BACKOFF_MIN_MS;
+    hmap_init(&ofc->drops);
+    hmap_init(&ofc->drops_next);
     return ofc;
+}
+
+static void
+drops_clear(struct hmap *h)
+{
+    struct port_drops *d;
+    HMAP_FOR_EACH_POP (d, node, h) {
+        free(d);
+    }
 }
 
 void
@@ -139,6 +170,10 @@ ovs_ofctrl_destroy(struct ovs_ofctrl *ofc)
         ovs_flowset_destroy(&ofc->installed);
         ovs_flowset_destroy(&ofc->pending_put);
         ovs_flowset_destroy(&ofc->pending_del);
+        drops_clear(&ofc->drops);
+        hmap_destroy(&ofc->drops);
+        drops_clear(&ofc->drops_next);
+        hmap_destroy(&ofc->drops_next);
         free(ofc->name);
         free(ofc->target);
         free(ofc);
@@ -369,8 +404,12 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     set_state(ofc, bundle ? S_ADDING : S_COMMITTING);
 }
 
+/* Calls 'fn' for every flow in flow-stats reply 'oh' (bad entries end the
+ * walk, logged). */
 static void
-handle_stats_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
+for_each_flow_stat(struct ovs_ofctrl *ofc, const struct ofp_header *oh,
+                   void (*fn)(struct ovs_ofctrl *,
+                              const struct ofputil_flow_stats *))
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
@@ -388,21 +427,93 @@ handle_stats_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
             }
             break;
         }
-        uint64_t cookie = ntohll(fs.cookie);
-        if (ovs_cookie_is_nvo(cookie)) {
-            ovs_flowset_add(&ofc->installed, fs.table_id, fs.priority,
-                            &fs.match, cookie, fs.ofpacts, fs.ofpacts_len,
-                            NULL);
-        }
+        fn(ofc, &fs);
     }
     ofpbuf_uninit(&ofpacts);
+}
 
+static void
+add_dumped_flow(struct ovs_ofctrl *ofc, const struct ofputil_flow_stats *fs)
+{
+    uint64_t cookie = ntohll(fs->cookie);
+    if (ovs_cookie_is_nvo(cookie)) {
+        ovs_flowset_add(&ofc->installed, fs->table_id, fs->priority,
+                        &fs->match, cookie, fs->ofpacts, fs->ofpacts_len,
+                        NULL);
+    }
+}
+
+static void
+handle_stats_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
+{
+    for_each_flow_stat(ofc, oh, add_dumped_flow);
     if (!ofpmp_more(oh)) {
         VLOG_INFO("%s: OpenFlow connected, switch holds %"PRIuSIZE" nvo "
                   "flows", ofc->name, ovs_flowset_count(&ofc->installed));
         ofc->first_diff = true;
         need_full_diff(ofc);
         set_state(ofc, S_SYNCED);
+    }
+}
+
+/* Asks for the drop flows of every VM port (table 0, port cookies). */
+static void
+send_stats_request(struct ovs_ofctrl *ofc)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .cookie = htonll(ovs_cookie(OVS_COOKIE_PORT, 0)),
+        .cookie_mask = htonll(~OVS_COOKIE_ID_MASK),
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .table_id = OVS_TABLE_CLASSIFY,
+    };
+    match_init_catchall(&fsr.match);
+    drops_clear(&ofc->drops_next);
+    ofc->stats_xid = send_msg(ofc, ofputil_encode_flow_stats_request(
+                                  &fsr, OFPUTIL_P_OF13_OXM));
+    ofc->next_stats = time_msec() + STATS_INTERVAL_MS;
+}
+
+static void
+add_drops(struct ovs_ofctrl *ofc, const struct ofputil_flow_stats *fs)
+{
+    if (fs->ofpacts_len || fs->packet_count == UINT64_MAX) {
+        return;                 /* Not a drop flow, or no count. */
+    }
+    int64_t port_id = ntohll(fs->cookie) & OVS_COOKIE_ID_MASK;
+    uint32_t hash = hash_uint64(port_id);
+    struct port_drops *d;
+    HMAP_FOR_EACH_WITH_HASH (d, node, hash, &ofc->drops_next) {
+        if (d->port_id == port_id) {
+            d->packets += fs->packet_count;
+            return;
+        }
+    }
+    d = xzalloc(sizeof *d);
+    d->port_id = port_id;
+    d->packets = fs->packet_count;
+    hmap_insert(&ofc->drops_next, &d->node, hash);
+}
+
+static void
+handle_drops_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
+{
+    for_each_flow_stat(ofc, oh, add_drops);
+    if (!ofpmp_more(oh)) {
+        drops_clear(&ofc->drops);
+        hmap_swap(&ofc->drops, &ofc->drops_next);
+        ofc->stats_xid = 0;
+    }
+}
+
+void
+ovs_ofctrl_port_drops(const struct ovs_ofctrl *ofc,
+                      ovs_ofctrl_drops_cb *cb, void *aux)
+{
+    const struct port_drops *d;
+    HMAP_FOR_EACH (d, node, &ofc->drops) {
+        cb(aux, d->port_id, d->packets);
     }
 }
 
@@ -470,6 +581,8 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
     case OFPTYPE_FLOW_STATS_REPLY:
         if (ofc->state == S_DUMPING && oh->xid == ofc->xid) {
             handle_stats_reply(ofc, oh);
+        } else if (ofc->stats_xid && oh->xid == ofc->stats_xid) {
+            handle_drops_reply(ofc, oh);
         }
         break;
     case OFPTYPE_BARRIER_REPLY:
@@ -497,6 +610,8 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
         ovs_flowset_clear(&ofc->installed);
         pending_clear(ofc);
         ofc->installed_seq = 0;
+        ofc->stats_xid = 0;
+        ofc->next_stats = 0;
         if (ofc->state != S_DISCONNECTED) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
             VLOG_WARN_RL(&rl, "%s: OpenFlow connection lost", ofc->name);
@@ -534,6 +649,10 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
     if (ofc->state == S_SYNCED) {
         maybe_send_diff(ofc);
     }
+    if (ofc->state != S_DISCONNECTED && time_msec() >= ofc->next_stats) {
+        /* A reply that never came (xid still set) is given up here. */
+        send_stats_request(ofc);
+    }
 }
 
 void
@@ -543,6 +662,9 @@ ovs_ofctrl_wait(struct ovs_ofctrl *ofc)
     rconn_recv_wait(ofc->rconn);
     if (ofc->state == S_BACKOFF) {
         poll_timer_wait_until(ofc->backoff_until);
+    }
+    if (ofc->state != S_DISCONNECTED) {
+        poll_timer_wait_until(ofc->next_stats);
     }
 }
 

@@ -72,6 +72,14 @@ uint64_t ovs_ofctrl_desired_seq(const struct ovs_ofctrl *);
  * Static. */
 const char *ovs_ofctrl_state(const struct ovs_ofctrl *);
 
+/* Calls 'cb' for every VM port whose drop flows (port security and the MAC
+ * guard, table 0) the switch reported in its latest answer (refreshed
+ * every 2 s while connected): 'packets' is their sum. */
+typedef void ovs_ofctrl_drops_cb(void *aux, int64_t port_id,
+                                 uint64_t packets);
+void ovs_ofctrl_port_drops(const struct ovs_ofctrl *, ovs_ofctrl_drops_cb *,
+                           void *aux);
+
 /* Counters, for logs and tests. */
 struct ovs_ofctrl_stats {
     uint64_t n_bundles;         /* Bundles committed. */

@@ -47,6 +47,7 @@ add_columns(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_error);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_mtu);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_target);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_connection_mode);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_external_ids);
@@ -167,7 +168,7 @@ insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     struct smap ids = SMAP_INITIALIZER(&ids);
     smap_add(&ids, OVS_OWNER_KEY, OVS_OWNER_VALUE);
     if (w->tunnel) {
-        ovsrec_interface_set_type(iface, "vxlan");
+        ovsrec_interface_set_type(iface, w->type);
         struct smap options = SMAP_INITIALIZER(&options);
         smap_add(&options, "remote_ip", w->remote_ip);
         smap_add(&options, "key", "flow");
@@ -194,12 +195,12 @@ fix_tunnel(struct ovs_ovsdb *db, const struct ovsrec_interface *iface,
 {
     const char *rip = smap_get(&iface->options, "remote_ip");
     const char *key = smap_get(&iface->options, "key");
-    if (!strcmp(iface->type, "vxlan") && rip && !strcmp(rip, w->remote_ip)
+    if (!strcmp(iface->type, w->type) && rip && !strcmp(rip, w->remote_ip)
         && key && !strcmp(key, "flow")) {
         return false;
     }
     VLOG_INFO("%s: fixing tunnel port %s", db->name, w->name);
-    ovsrec_interface_set_type(iface, "vxlan");
+    ovsrec_interface_set_type(iface, w->type);
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "remote_ip", w->remote_ip);
     smap_add(&options, "key", "flow");
@@ -231,9 +232,9 @@ update_maps(struct ovs_ovsdb *db, const struct ovsrec_bridge *br,
             const struct ovs_port_want *w = shash_find_data(wants,
                                                             iface->name);
             const char *rip = smap_get(&iface->options, "remote_ip");
-            if (w && w->tunnel && !strcmp(iface->type, "vxlan") && rip
+            if (w && w->tunnel && !strcmp(iface->type, w->type) && rip
                 && !strcmp(rip, w->remote_ip)) {
-                simap_put(&tunnels, w->remote_ip, iface->ofport[0]);
+                simap_put(&tunnels, w->key, iface->ofport[0]);
             }
         }
     }
@@ -429,6 +430,34 @@ const struct simap *
 ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *db)
 {
     return &db->tunnel_ofports;
+}
+
+uint32_t
+ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *db)
+{
+    const struct ovsrec_open_vswitch *ovs
+        = ovsrec_open_vswitch_first(db->loop.idl);
+    int64_t mtu = 0;
+    for (size_t i = 0; ovs && i < ovs->n_bridges; i++) {
+        const struct ovsrec_bridge *br = ovs->bridges[i];
+        if (!strcmp(br->name, OVS_BRIDGE)) {
+            continue;
+        }
+        for (size_t j = 0; j < br->n_ports; j++) {
+            const struct ovsrec_port *port = br->ports[j];
+            for (size_t k = 0; k < port->n_interfaces; k++) {
+                const struct ovsrec_interface *iface = port->interfaces[k];
+                if ((!iface->type[0] || !strcmp(iface->type, "system")
+                     || !strcmp(iface->type, "internal")
+                     || !strcmp(iface->type, "dpdk"))
+                    && iface->n_mtu && iface->mtu[0] > 0
+                    && (!mtu || iface->mtu[0] < mtu)) {
+                    mtu = iface->mtu[0];
+                }
+            }
+        }
+    }
+    return mtu;
 }
 
 const char *

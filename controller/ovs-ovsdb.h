@@ -60,6 +60,12 @@ unsigned int ovs_ovsdb_seqno(const struct ovs_ovsdb *);
 const struct simap *ovs_ovsdb_iface_ofports(const struct ovs_ovsdb *);
 const struct simap *ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *);
 
+/* The underlay MTU as OVSDB shows it: the smallest MTU of the physical
+ * (system, internal, dpdk) interfaces on the bridges other than br-int,
+ * where the tunnels leave (br-phy and its uplink in the usual layout); 0 if
+ * unknown. */
+uint32_t ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *);
+
 /* A human-readable description of what keeps br-int from being as wanted
  * (e.g. "no bridge br-int", a failed interface), or "" if nothing.
  * Borrowed. */

@@ -49,6 +49,13 @@ struct sb_confirm {
     int64_t revision;
 };
 
+/* One VM port's drop counter, as its switch last reported it. */
+struct sb_drops {
+    struct hmap_node node;      /* In ovs_sb.drops, by port_id. */
+    int64_t port_id;
+    uint64_t packets;
+};
+
 struct sb_status {
     struct hmap_node node;      /* In ovs_sb.status, by hv_id. */
     int64_t hv_id;
@@ -82,6 +89,7 @@ struct ovs_sb {
     struct ovs_list mailbox;    /* Contains struct sb_op. */
     struct ovs_list confirms;   /* Contains struct sb_confirm. */
     struct hmap status;         /* Contains struct sb_status. */
+    struct hmap drops;          /* Contains struct sb_drops. */
     uint64_t n_check_failures;  /* Sum of the hypervisors' self-check
                                  * failures (ever, also of removed ones). */
     bool exiting;
@@ -180,6 +188,26 @@ sb_take_mail(struct ovs_sb *sb)
     }
 }
 
+/* ovs_ofctrl_drops_cb: records one port's counter in sb->drops (under
+ * sb->mutex, held by the caller). */
+static void
+sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
+{
+    struct ovs_sb *sb = sb_;
+    uint32_t hash = hash_uint64(port_id);
+    struct sb_drops *d;
+    HMAP_FOR_EACH_WITH_HASH (d, node, hash, &sb->drops) {
+        if (d->port_id == port_id) {
+            d->packets = packets;
+            return;
+        }
+    }
+    d = xmalloc(sizeof *d);
+    d->port_id = port_id;
+    d->packets = packets;
+    hmap_insert(&sb->drops, &d->node, hash);
+}
+
 /* OVS thread: publishes confirmations and status to the main thread.
  * Returns when a status skipped now must be refreshed, or LLONG_MAX. */
 static long long int
@@ -219,6 +247,7 @@ sb_publish(struct ovs_sb *sb)
         if (s->stale) {
             stale_until = MIN(stale_until, s->next_refresh);
         }
+        ovs_hv_port_drops(h->hv, sb_record_drops, sb);
     }
     sb->n_check_failures = n_check_failures;
     ovs_mutex_unlock(&sb->mutex);
@@ -392,6 +421,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     ovs_list_init(&sb->mailbox);
     ovs_list_init(&sb->confirms);
     hmap_init(&sb->status);
+    hmap_init(&sb->drops);
     hmap_init(&sb->hvs);
     latch_init(&sb->latch);
     sb->thread = ovs_thread_create("ovs_sb", sb_thread_main, sb);
@@ -466,6 +496,25 @@ ovs_sb_status(struct ovs_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
     ovs_mutex_unlock(&sb->mutex);
 }
 
+bool
+ovs_sb_port_drops(struct ovs_sb *sb, int64_t port_id, uint64_t *packets)
+{
+    bool found = false;
+    if (!sb) {
+        return false;
+    }
+    ovs_mutex_lock(&sb->mutex);
+    struct sb_drops *d;
+    HMAP_FOR_EACH_WITH_HASH (d, node, hash_uint64(port_id), &sb->drops) {
+        if (d->port_id == port_id) {
+            *packets = d->packets;
+            found = true;
+            break;
+        }
+    }
+    ovs_mutex_unlock(&sb->mutex);
+    return found;
+}
 
 void
 ovs_sb_destroy(struct ovs_sb *sb)
@@ -496,6 +545,11 @@ ovs_sb_destroy(struct ovs_sb *sb)
         free(s);
     }
     hmap_destroy(&sb->status);
+    struct sb_drops *d;
+    HMAP_FOR_EACH_POP (d, node, &sb->drops) {
+        free(d);
+    }
+    hmap_destroy(&sb->drops);
     hmap_destroy(&sb->hvs);
     latch_destroy(&sb->latch);
     ovs_mutex_destroy(&sb->mutex);
@@ -531,6 +585,13 @@ ovs_sb_class_status(struct nvo_sb *sb, int64_t hv_id,
     ovs_sb_status(ovs_sb_cast(sb), hv_id, st);
 }
 
+static bool
+ovs_sb_class_port_drops(struct nvo_sb *sb, int64_t port_id,
+                        uint64_t *packets)
+{
+    return ovs_sb_port_drops(ovs_sb_cast(sb), port_id, packets);
+}
+
 static void
 ovs_sb_class_resync(struct nvo_sb *sb, int64_t hv_id)
 {
@@ -561,6 +622,7 @@ static const struct nvo_sb_class ovs_sb_class = {
     .set = ovs_sb_class_set,
     .remove = ovs_sb_class_remove,
     .status = ovs_sb_class_status,
+    .port_drops = ovs_sb_class_port_drops,
     .resync = ovs_sb_class_resync,
     .destroy = ovs_sb_class_destroy,
 };

@@ -42,6 +42,11 @@ void ovs_sb_remove(struct ovs_sb *, int64_t hv_id);
 /* Fills '*st' for 'hv_id'. */
 void ovs_sb_status(struct ovs_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
+/* Sets '*packets' to what VM port 'port_id''s drop flows (port security and
+ * the MAC guard) counted on its switch, as last polled (every 2 s), and
+ * returns true; false if no switch reported that port yet. */
+bool ovs_sb_port_drops(struct ovs_sb *, int64_t port_id, uint64_t *packets);
+
 /* How many times a hypervisor's incremental flows were found different
  * from a full computation (ovs-hv.c's self-check; each is a bug).  0 for
  * NULL or a southbound that is not the OVS one. */

@@ -7,23 +7,44 @@
 #include <stdlib.h>
 
 #include "controller/desired.h"
+#include "hash.h"
 #include "openvswitch/shash.h"
 #include "util.h"
 
 int
-ovs_tunnel_name(const char *ip, char name[OVS_TUNNEL_NAME_SIZE])
+ovs_tunnel_name(const char *key, char name[OVS_TUNNEL_NAME_SIZE])
 {
+    static const char *const prefixes[] = {
+        [NVO_ENCAP_VXLAN] = "nvt",
+        [NVO_ENCAP_GENEVE] = "nvg",
+        [NVO_ENCAP_GRE] = "nvr",
+    };
+    enum nvo_encap encap;
+    const char *ip;
     struct in_addr a;
-    if (!ip || inet_pton(AF_INET, ip, &a) != 1) {
+    struct in6_addr a6;
+
+    if (!key || nvo_tunnel_key_parse(key, &encap, &ip)
+        || encap >= ARRAY_SIZE(prefixes)) {
         return -EINVAL;
     }
-    snprintf(name, OVS_TUNNEL_NAME_SIZE, "nvt%08x", ntohl(a.s_addr));
+    if (inet_pton(AF_INET, ip, &a) == 1) {
+        snprintf(name, OVS_TUNNEL_NAME_SIZE, "%s%08x", prefixes[encap],
+                 ntohl(a.s_addr));
+    } else if (inet_pton(AF_INET6, ip, &a6) == 1) {
+        /* 128 bits do not fit in a name: 44 bits of a hash do. */
+        uint64_t h = hash_bytes64((const uint64_t *) &a6, sizeof a6, 0);
+        snprintf(name, OVS_TUNNEL_NAME_SIZE, "%s6%011"PRIx64, prefixes[encap],
+                 h & UINT64_C(0xfffffffffff));
+    } else {
+        return -EINVAL;
+    }
     return 0;
 }
 
 static void
 want_add(struct shash *out, const char *name, bool tunnel,
-         const char *remote_ip, int64_t port_id)
+         const char *key, int64_t port_id)
 {
     if (shash_find(out, name)) {
         return;                 /* First one wins; names are unique. */
@@ -31,7 +52,14 @@ want_add(struct shash *out, const char *name, bool tunnel,
     struct ovs_port_want *w = xzalloc(sizeof *w);
     w->name = xstrdup(name);
     w->tunnel = tunnel;
-    w->remote_ip = remote_ip ? xstrdup(remote_ip) : NULL;
+    if (key) {
+        enum nvo_encap encap;
+        const char *ip;
+        nvo_tunnel_key_parse(key, &encap, &ip);
+        w->key = xstrdup(key);
+        w->remote_ip = xstrdup(ip);
+        w->type = nvo_encap_to_string(encap);
+    }
     w->port_id = port_id;
     shash_add(out, name, w);
 }
@@ -62,6 +90,7 @@ ovs_ports_want_clear(struct shash *wants)
         struct ovs_port_want *w = node->data;
         free(w->name);
         free(w->remote_ip);
+        free(w->key);
         free(w);
         shash_delete(wants, node);
     }

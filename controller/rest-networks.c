@@ -48,7 +48,11 @@ create_network(struct rest_call *c)
 
     if (!rest_json_string(c, "name", &rq.name)
         || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)
-        || !rest_json_string(c, "bum", &rq.bum)) {
+        || !rest_json_string(c, "bum", &rq.bum)
+        || !rest_json_string(c, "encap", &rq.encap)
+        || !rest_json_bool(c, "arp_responder", &rq.has_arp_responder,
+                           &rq.arp_responder)
+        || !rest_json_int(c, "mtu", &rq.has_mtu, &rq.mtu)) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);
@@ -63,7 +67,11 @@ patch_network(struct rest_call *c, const struct nvo_network *net)
 
     if (!rest_json_string(c, "bum", &rq.bum)
         || !rest_json_string(c, "name", &rq.name)
-        || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)) {
+        || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)
+        || !rest_json_string(c, "encap", &rq.encap)
+        || !rest_json_bool(c, "arp_responder", &rq.has_arp_responder,
+                           &rq.arp_responder)
+        || !rest_json_int(c, "mtu", &rq.has_mtu, &rq.mtu)) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 200);
@@ -100,6 +108,17 @@ rest_networks(struct rest_call *c)
     } else if (rest_method_is(c, "DELETE")) {
         delete_network(c, net);
     } else {
-        rest_reply_json(c, 200, rest_network_json(net));
+        json_t *j = rest_network_json(net);
+        if (net->mtu) {
+            /* Whether every member's underlay carries the VMs' MTU. */
+            struct nvo_mtu_check mc;
+            nvo_ctl_mtu_check(c->ctl, net, &mc);
+            json_object_set_new(j, "mtu_check", json_pack(
+                "{s:i,s:b,s:s,s:s}", "required_underlay_mtu", mc.required,
+                "ok", mc.ok, "too_small", ds_cstr(&mc.too_small),
+                "unknown", ds_cstr(&mc.unknown)));
+            nvo_mtu_check_destroy(&mc);
+        }
+        rest_reply_json(c, 200, j);
     }
 }

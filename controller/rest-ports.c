@@ -91,7 +91,9 @@ create_port(struct rest_call *c)
         || !rest_json_string(c, "hypervisor", &rq.hypervisor)
         || !rest_json_string(c, "mac", &rq.mac)
         || !rest_json_string(c, "ip", &rq.ip)
-        || !rest_json_string(c, "iface", &rq.iface)) {
+        || !rest_json_string(c, "iface", &rq.iface)
+        || !rest_json_strings(c, "allowed_addresses", NVO_ALLOWED_MAX,
+                              (const char ***) &rq.allowed, &rq.n_allowed)) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);
@@ -155,6 +157,15 @@ rest_ports(struct rest_call *c)
     } else if (rest_method_is(c, "DELETE")) {
         delete_port(c, p);
     } else {
-        rest_reply_json(c, 200, rest_port_json(p));
+        json_t *j = rest_port_json(p);
+        uint64_t drops;
+        if (nvo_ctl_port_drops(c->ctl, p, &drops)) {
+            /* Frames port security dropped on the VM's port (spoofed
+             * source MAC, IPv4 or ARP sender). */
+            json_object_set_new(j, "security",
+                                json_pack("{s:I}", "dropped_packets",
+                                          (json_int_t) drops));
+        }
+        rest_reply_json(c, 200, j);
     }
 }

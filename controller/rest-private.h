@@ -132,6 +132,13 @@ void rest_ports(struct rest_call *c);
  * (borrowed from c->body) or leaves it NULL / unset when absent; returns
  * false, having answered 400, when present with the wrong type. */
 bool rest_json_string(struct rest_call *c, const char *key, const char **out);
+/* Like rest_json_string() for a boolean ('*has' false if absent or null)
+ * and for an array of at most 'max' strings ('*out' allocated from the
+ * request's pool, the strings borrowed from the body). */
+bool rest_json_bool(struct rest_call *c, const char *key, bool *has,
+                    bool *out);
+bool rest_json_strings(struct rest_call *c, const char *key, size_t max,
+                       const char ***out, size_t *n);
 bool rest_json_int(struct rest_call *c, const char *key, bool *has,
                    int64_t *out);
 

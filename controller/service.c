@@ -187,6 +187,46 @@ iface_clashes(const struct nvo_hypervisor *hv, const char *iface,
     return false;
 }
 
+/* True (with '*e' set) if 'hv' cannot carry 'net''s encapsulation: kernel
+ * hypervisors tunnel VXLAN only (this kernel has no GRE or Geneve
+ * modules, and nvo-agent programs VXLAN devices). */
+static bool
+encap_unsupported(const struct nvo_network *net,
+                  const struct nvo_hypervisor *hv, struct svc_error *e)
+{
+    if (net->encap != NVO_ENCAP_VXLAN && hv->dataplane != NVO_DP_OVS) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "encap_unsupported",
+                      "network %s uses %s: only OVS hypervisors carry it, "
+                      "and %s is a kernel hypervisor (VXLAN only)",
+                      net->name, nvo_encap_to_string(net->encap), hv->name);
+        return true;
+    }
+    return false;
+}
+
+/* True (with '*e' set) if 'hv''s tunnel IP is of another address family
+ * than those of the hypervisors already in 'net' (VTEPs of one network
+ * must reach each other: IPv4 and IPv6 underlays do not mix). */
+static bool
+family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
+             const struct nvo_port *self, struct svc_error *e)
+{
+    bool v6 = strchr(hv->tunnel_ip, ':') != NULL;
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        if (p != self && (strchr(p->hypervisor->tunnel_ip, ':') != NULL) != v6) {
+            svc_error_set(e, NVO_SVC_CONFLICT, "mixed_underlay",
+                          "network %s runs over an IPv%d underlay (%s has "
+                          "%s); %s's tunnel IP %s is IPv%d", net->name,
+                          v6 ? 4 : 6, p->hypervisor->name,
+                          p->hypervisor->tunnel_ip, hv->name, hv->tunnel_ip,
+                          v6 ? 6 : 4);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A store conflict on 'op': runs the pre-check again against the model,
  * which now holds the writes committed before 'op', to name the clash. */
 static bool
@@ -214,7 +254,7 @@ explain_conflict(const struct nvo_model *m, const struct nvo_store_op *op,
         return hv && iface_clashes(hv, op->port.iface,
                                    nvo_model_port_by_id(m, op->id), e);
     }
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
     case NVO_STORE_DEL_NETWORK:
     case NVO_STORE_DEL_HV:
     case NVO_STORE_DEL_PORT:
@@ -292,6 +332,9 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
     case NVO_STORE_ADD_NETWORK:
         net = nvo_model_add_network(m, id, op->net.name, op->net.vni,
                                     op->net.bum, revision);
+        nvo_model_set_encap(m, net, op->net.encap, revision);
+        nvo_model_set_arp_responder(m, net, op->net.arp_responder, revision);
+        nvo_model_set_mtu(m, net, op->net.mtu, revision);
         m->revision = revision;
         /* No ports yet: only service nodes may care (nvo_ctl_publish()
          * always re-evaluates them). */
@@ -299,7 +342,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         r->network = net;
         return true;
 
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
         net = nvo_model_network_by_id(m, id);
         if (!net) {
             break;
@@ -308,6 +351,8 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
          * and after. */
         ids_add_network(ctl, ids, net);
         nvo_model_set_bum(m, net, op->net.bum, revision);
+        nvo_model_set_arp_responder(m, net, op->net.arp_responder, revision);
+        nvo_model_set_mtu(m, net, op->net.mtu, revision);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
         nvo_ctl_publish(ctl, ids->ids, ids->n, &id, 1, revision);
@@ -367,6 +412,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         ids_add_network(ctl, ids, net);
         p = nvo_model_add_port(m, id, op->port.vm, net, hv, mac, op->port.ip,
                                op->port.iface, revision);
+        nvo_model_set_port_allowed_str(m, p, op->port.allowed);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
         nvo_ctl_publish(ctl, ids->ids, ids->n, &net->id, 1, revision);
@@ -584,6 +630,9 @@ nvo_svc_network_create(struct nvo_svc *s, const struct nvo_net_req *rq,
     call->write.op.net.name = xstrdup(rq->name);
     call->write.op.net.vni = v.vni;
     call->write.op.net.bum = v.bum;
+    call->write.op.net.encap = v.encap;
+    call->write.op.net.arp_responder = v.arp_responder;
+    call->write.op.net.mtu = v.mtu;
     return submit(call);
 }
 
@@ -601,23 +650,33 @@ nvo_svc_network_patch(struct nvo_svc *s, const char *name,
                             "no network named %s", name);
     }
     if ((rq->name && strcmp(rq->name, net->name))
-        || (rq->has_vni && rq->vni != net->vni)) {
+        || (rq->has_vni && rq->vni != net->vni)
+        || (rq->encap && strcmp(rq->encap, nvo_encap_to_string(net->encap)))) {
         return check_failed(cb, aux, NVO_SVC_INVALID, "immutable",
-                            "only 'bum' can be changed; create a new "
-                            "network instead");
+                            "only 'bum', 'arp_responder' and 'mtu' can be "
+                            "changed; create a new network instead");
     }
-    if (!rq->bum) {
+    if (!rq->bum && !rq->has_arp_responder && !rq->has_mtu) {
         return check_failed(cb, aux, NVO_SVC_INVALID, "invalid",
-                            "missing field 'bum'");
+                            "give 'bum', 'arp_responder' and/or 'mtu'");
     }
-    if (nvo_bum_mode_from_string(rq->bum, &bum)) {
+    bum = net->bum;
+    if (rq->bum && nvo_bum_mode_from_string(rq->bum, &bum)) {
         return check_failed(cb, aux, NVO_SVC_INVALID, "invalid",
                             "'bum' must be \"head-end\" or \"service-node\"");
     }
-    struct nvo_svc_call *call = call_new(s, NVO_STORE_SET_NETWORK_BUM, wait,
+    if (rq->has_mtu && (rq->mtu < NVO_MTU_MIN || rq->mtu > NVO_MTU_MAX)) {
+        return check_failed(cb, aux, NVO_SVC_INVALID, "invalid",
+                            "'mtu' must be from 576 to 9000");
+    }
+    struct nvo_svc_call *call = call_new(s, NVO_STORE_SET_NETWORK, wait,
                                          cb, aux);
     call->write.op.id = net->id;
     call->write.op.net.bum = bum;
+    call->write.op.net.arp_responder = (rq->has_arp_responder
+                                        ? rq->arp_responder
+                                        : net->arp_responder);
+    call->write.op.net.mtu = rq->has_mtu ? rq->mtu : net->mtu;
     return submit(call);
 }
 
@@ -699,16 +758,21 @@ nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
     }
     const struct nvo_network *net = nvo_model_network_by_name(m, rq->network);
     if (!net) {
+        free(v.allowed);
         return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
                             "no network named %s", rq->network);
     }
     const struct nvo_hypervisor *hv = nvo_model_hv_by_name(m, rq->hypervisor);
     if (!hv) {
+        free(v.allowed);
         return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
                             "no hypervisor named %s", rq->hypervisor);
     }
     if (mac_clashes(net, &v.mac, &e)
-        || iface_clashes(hv, rq->iface, NULL, &e)) {
+        || iface_clashes(hv, rq->iface, NULL, &e)
+        || encap_unsupported(net, hv, &e)
+        || family_mixed(net, hv, NULL, &e)) {
+        free(v.allowed);
         return clashed(cb, aux, &e);
     }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_ADD_PORT, wait, cb,
@@ -719,6 +783,7 @@ nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
     call->write.op.port.mac = xstrdup(v.mac_s);
     call->write.op.port.ip = nullable_xstrdup(rq->ip);
     call->write.op.port.iface = xstrdup(rq->iface);
+    call->write.op.port.allowed = v.allowed;
     return submit(call);
 }
 
@@ -749,7 +814,9 @@ nvo_svc_port_move(struct nvo_svc *s, int64_t id, const char *hv_name,
     if (!iface) {
         iface = p->iface;
     }
-    if (iface_clashes(hv, iface, p, &e)) {
+    if (iface_clashes(hv, iface, p, &e)
+        || encap_unsupported(p->network, hv, &e)
+        || family_mixed(p->network, hv, p, &e)) {
         return clashed(cb, aux, &e);
     }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_MOVE_PORT, wait, cb,

@@ -98,13 +98,19 @@ struct nvo_svc_call *nvo_svc_network_create(struct nvo_svc *,
                                             bool wait, nvo_svc_cb *,
                                             void *aux);
 
-/* PATCH of network 'name': only 'bum' may change; 'name'/'vni' present
- * with other values are refused ("immutable"). */
+/* PATCH of network 'name': 'bum', 'arp_responder' and 'mtu' may change
+ * (at least one given); 'name'/'vni'/'encap' present with other values are
+ * refused ("immutable"). */
 struct nvo_net_patch {
     const char *name;           /* NULL: absent. */
     bool has_vni;
     int64_t vni;
-    const char *bum;            /* Required. */
+    const char *encap;          /* NULL: absent. */
+    const char *bum;            /* NULL: unchanged. */
+    bool has_arp_responder;
+    bool arp_responder;
+    bool has_mtu;
+    int64_t mtu;
 };
 struct nvo_svc_call *nvo_svc_network_patch(struct nvo_svc *,
                                            const char *name,

@@ -37,6 +37,12 @@ nvo_sb_status(struct nvo_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
     sb->class->status(sb, hv_id, st);
 }
 
+bool
+nvo_sb_port_drops(struct nvo_sb *sb, int64_t port_id, uint64_t *packets)
+{
+    return sb && sb->class->port_drops(sb, port_id, packets);
+}
+
 int
 nvo_sb_resync(struct nvo_sb *sb, int64_t hv_id)
 {

@@ -47,6 +47,7 @@ struct nvo_sb_status {
     int64_t confirmed_at_ms;    /* Loop time (uv_now) of the last
                                  * confirmation, 0 if none (set by ctl). */
     int64_t n_flows;            /* OVS: nvo flows installed, -1 if unknown. */
+    uint32_t underlay_mtu;      /* MTU where its tunnels leave; 0: unknown. */
     char apply_error[128];      /* Why the required revision is not
                                  * applied ("" if it is or if unknown;
                                  * set by ctl). */
@@ -68,6 +69,11 @@ struct nvo_sb_class {
 
     /* Fills '*st' for 'hv_id' (zeroed, NVO_SB_UNKNOWN if never seen). */
     void (*status)(struct nvo_sb *, int64_t hv_id, struct nvo_sb_status *st);
+
+    /* Sets '*packets' to what port security dropped on VM port 'port_id'
+     * as its hypervisor last reported, and returns true; false if no
+     * hypervisor reported that port. */
+    bool (*port_drops)(struct nvo_sb *, int64_t port_id, uint64_t *packets);
 
     /* Optional (NULL: unsupported): has hypervisor 'hv_id' re-read what it
      * holds and repair any difference with its desired state (a drift
@@ -91,6 +97,9 @@ void nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id);
 void nvo_sb_status(struct nvo_sb *sb, int64_t hv_id,
                    struct nvo_sb_status *st);
 void nvo_sb_destroy(struct nvo_sb *sb);
+/* False for a NULL 'sb'. */
+bool nvo_sb_port_drops(struct nvo_sb *sb, int64_t port_id,
+                       uint64_t *packets);
 /* Returns -EOPNOTSUPP if 'sb''s class cannot resync, else 0. */
 int nvo_sb_resync(struct nvo_sb *sb, int64_t hv_id);
 

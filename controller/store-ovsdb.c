@@ -512,7 +512,7 @@ new_id(struct store_ovsdb *s, enum nvo_store_op_type type, int64_t revision)
 /* --- Ops <-> rows and journal data. --------------------------------------- */
 
 static const enum nvo_store_op_type all_op_types[] = {
-    NVO_STORE_ADD_NETWORK, NVO_STORE_SET_NETWORK_BUM, NVO_STORE_DEL_NETWORK,
+    NVO_STORE_ADD_NETWORK, NVO_STORE_SET_NETWORK, NVO_STORE_DEL_NETWORK,
     NVO_STORE_ADD_HV, NVO_STORE_DEL_HV, NVO_STORE_ADD_PORT,
     NVO_STORE_MOVE_PORT, NVO_STORE_DEL_PORT,
 };
@@ -558,7 +558,7 @@ op_to_data(const struct nvo_store_op *op, struct smap *data)
         smap_add(data, "name", op->net.name);
         journal_add_int(data, "vni", op->net.vni);
         /* Fall through. */
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
         smap_add(data, "bum", nvo_bum_mode_to_string(op->net.bum));
         break;
     case NVO_STORE_ADD_HV:
@@ -606,11 +606,13 @@ op_from_journal(const struct nvorec_journal *j, struct nvo_store_op *op)
         op->net.name = journal_dup(d, "name");
         op->net.vni = journal_get_int(d, "vni");
         /* Fall through. */
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
         if (nvo_bum_mode_from_string(smap_get_def(d, "bum", ""),
                                      &op->net.bum)) {
             goto bad;
         }
+        /* The clustered schema has no dataplane options yet: defaults. */
+        op->net.arp_responder = true;
         break;
     case NVO_STORE_ADD_HV:
         op->hv.name = journal_dup(d, "name");
@@ -668,7 +670,7 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
         nvorec_network_set_revision(r, revision);
         return 0;
     }
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
         net = net_find(s, op->id);
         if (!net) {
             goto no_network;

@@ -48,17 +48,18 @@ static const char *const stmt_sql[ST_N] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO w",
     [ST_RELEASE] = "RELEASE w",
     [ST_BUMP] = "UPDATE store_revision SET revision = :rev WHERE id = 1",
-    [ST_ADD_NETWORK] = "INSERT INTO networks (name, vni, bum, revision) "
-                       "VALUES (?1, ?2, ?3, :rev)",
-    [ST_SET_BUM] = "UPDATE networks SET bum = ?2, revision = :rev "
-                   "WHERE id = ?1",
+    [ST_ADD_NETWORK] = "INSERT INTO networks (name, vni, bum, encap, "
+                       "arp_responder, mtu, revision) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, :rev)",
+    [ST_SET_BUM] = "UPDATE networks SET bum = ?2, arp_responder = ?3, "
+                   "mtu = ?4, revision = :rev WHERE id = ?1",
     [ST_DEL_NETWORK] = "DELETE FROM networks WHERE id = ?1 AND :rev > 0",
     [ST_ADD_HV] = "INSERT INTO hypervisors (name, tunnel_ip, dataplane, role, "
                   "ovsdb, revision) VALUES (?1, ?2, ?3, ?4, ?5, :rev)",
     [ST_DEL_HV] = "DELETE FROM hypervisors WHERE id = ?1 AND :rev > 0",
     [ST_ADD_PORT] = "INSERT INTO ports (vm, network_id, hypervisor_id, mac, "
-                    "ip, iface, revision) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, :rev)",
+                    "ip, iface, allowed_addresses, revision) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, :rev)",
     [ST_MOVE_PORT] = "UPDATE ports SET hypervisor_id = ?2, iface = ?3, "
                      "revision = :rev WHERE id = ?1",
     [ST_DEL_PORT] = "DELETE FROM ports WHERE id = ?1 AND :rev > 0",
@@ -324,17 +325,25 @@ static int
 load_networks(struct sqlite_store *s, struct nvo_model *m)
 {
     sqlite3_stmt *stmt;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT id, name, vni, bum, revision "
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id, name, vni, bum, revision, "
+                                "encap, arp_responder, mtu "
                                 "FROM networks ORDER BY id", -1, &stmt, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         enum nvo_bum_mode bum;
-        if (nvo_bum_mode_from_string(col_text(stmt, 3), &bum)) {
+        enum nvo_encap encap;
+        if (nvo_bum_mode_from_string(col_text(stmt, 3), &bum)
+            || nvo_encap_from_string(col_text(stmt, 5), &encap)) {
             rc = SQLITE_CORRUPT;
             break;
         }
-        nvo_model_add_network(m, sqlite3_column_int64(stmt, 0),
-                              col_text(stmt, 1), sqlite3_column_int64(stmt, 2),
-                              bum, sqlite3_column_int64(stmt, 4));
+        int64_t rev = sqlite3_column_int64(stmt, 4);
+        struct nvo_network *net = nvo_model_add_network(
+            m, sqlite3_column_int64(stmt, 0), col_text(stmt, 1),
+            sqlite3_column_int64(stmt, 2), bum, rev);
+        nvo_model_set_encap(m, net, encap, rev);
+        nvo_model_set_arp_responder(m, net, sqlite3_column_int(stmt, 6),
+                                    rev);
+        nvo_model_set_mtu(m, net, sqlite3_column_int(stmt, 7), rev);
         rc = SQLITE_OK;
     }
     sqlite3_finalize(stmt);
@@ -371,7 +380,8 @@ load_ports(struct sqlite_store *s, struct nvo_model *m)
 {
     sqlite3_stmt *stmt;
     int rc = sqlite3_prepare_v2(s->db, "SELECT id, vm, network_id, "
-                                "hypervisor_id, mac, ip, iface, revision "
+                                "hypervisor_id, mac, ip, iface, revision, "
+                                "allowed_addresses "
                                 "FROM ports ORDER BY id", -1, &stmt, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct nvo_network *net = nvo_model_network_by_id(
@@ -383,9 +393,11 @@ load_ports(struct sqlite_store *s, struct nvo_model *m)
             rc = SQLITE_CORRUPT;
             break;
         }
-        nvo_model_add_port(m, sqlite3_column_int64(stmt, 0), col_text(stmt, 1),
-                           net, hv, mac, col_text(stmt, 5), col_text(stmt, 6),
-                           sqlite3_column_int64(stmt, 7));
+        struct nvo_port *p = nvo_model_add_port(
+            m, sqlite3_column_int64(stmt, 0), col_text(stmt, 1), net, hv, mac,
+            col_text(stmt, 5), col_text(stmt, 6),
+            sqlite3_column_int64(stmt, 7));
+        nvo_model_set_port_allowed_str(m, p, col_text(stmt, 8));
         rc = SQLITE_OK;
     }
     sqlite3_finalize(stmt);
@@ -478,7 +490,7 @@ apply_op(struct sqlite_store *s, struct nvo_store_op *op, int64_t rev,
 
     switch (op->type) {
     case NVO_STORE_ADD_NETWORK: st = ST_ADD_NETWORK; break;
-    case NVO_STORE_SET_NETWORK_BUM: st = ST_SET_BUM; break;
+    case NVO_STORE_SET_NETWORK: st = ST_SET_BUM; break;
     case NVO_STORE_DEL_NETWORK: st = ST_DEL_NETWORK; break;
     case NVO_STORE_ADD_HV: st = ST_ADD_HV; break;
     case NVO_STORE_DEL_HV: st = ST_DEL_HV; break;
@@ -495,10 +507,19 @@ apply_op(struct sqlite_store *s, struct nvo_store_op *op, int64_t rev,
         bind_text(stmt, 1, op->net.name);
         sqlite3_bind_int64(stmt, 2, op->net.vni);
         bind_text(stmt, 3, nvo_bum_mode_to_string(op->net.bum));
+        bind_text(stmt, 4, nvo_encap_to_string(op->net.encap));
+        sqlite3_bind_int(stmt, 5, op->net.arp_responder);
+        if (op->net.mtu) {
+            sqlite3_bind_int(stmt, 6, op->net.mtu);
+        }
         break;
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
         sqlite3_bind_int64(stmt, 1, op->id);
         bind_text(stmt, 2, nvo_bum_mode_to_string(op->net.bum));
+        sqlite3_bind_int(stmt, 3, op->net.arp_responder);
+        if (op->net.mtu) {
+            sqlite3_bind_int(stmt, 4, op->net.mtu);
+        }
         break;
     case NVO_STORE_DEL_NETWORK:
     case NVO_STORE_DEL_HV:
@@ -519,6 +540,7 @@ apply_op(struct sqlite_store *s, struct nvo_store_op *op, int64_t rev,
         bind_text(stmt, 4, op->port.mac);
         bind_text(stmt, 5, op->port.ip);
         bind_text(stmt, 6, op->port.iface);
+        bind_text(stmt, 7, op->port.allowed);
         break;
     case NVO_STORE_MOVE_PORT:
         sqlite3_bind_int64(stmt, 1, op->id);
@@ -783,6 +805,7 @@ nvo_store_sqlite_add_network(struct nvo_store *s, const char *name,
     w.op.net.name = nullable_xstrdup(name);
     w.op.net.vni = vni;
     w.op.net.bum = bum;
+    w.op.net.arp_responder = true;
     return sync_write(s, &w, id, revision);
 }
 
@@ -791,9 +814,10 @@ nvo_store_sqlite_set_network_bum(struct nvo_store *s, int64_t id,
                                  enum nvo_bum_mode bum, int64_t *revision)
 {
     struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_SET_NETWORK_BUM, sync_write_cb, NULL);
+    nvo_store_write_init(&w, NVO_STORE_SET_NETWORK, sync_write_cb, NULL);
     w.op.id = id;
     w.op.net.bum = bum;
+    w.op.net.arp_responder = true;
     return sync_write(s, &w, NULL, revision);
 }
 

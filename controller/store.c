@@ -14,7 +14,7 @@ nvo_store_op_type_to_string(enum nvo_store_op_type type)
 {
     switch (type) {
     case NVO_STORE_ADD_NETWORK: return "add-network";
-    case NVO_STORE_SET_NETWORK_BUM: return "set-network-bum";
+    case NVO_STORE_SET_NETWORK: return "set-network";
     case NVO_STORE_DEL_NETWORK: return "delete-network";
     case NVO_STORE_ADD_HV: return "add-hypervisor";
     case NVO_STORE_DEL_HV: return "delete-hypervisor";
@@ -33,7 +33,7 @@ nvo_store_op_destroy(struct nvo_store_op *op)
     }
     switch (op->type) {
     case NVO_STORE_ADD_NETWORK:
-    case NVO_STORE_SET_NETWORK_BUM:
+    case NVO_STORE_SET_NETWORK:
     case NVO_STORE_DEL_NETWORK:
         free(op->net.name);
         op->net.name = NULL;
@@ -51,6 +51,8 @@ nvo_store_op_destroy(struct nvo_store_op *op)
         free(op->port.vm);
         free(op->port.mac);
         free(op->port.ip);
+        free(op->port.allowed);
+        op->port.allowed = NULL;
         free(op->port.iface);
         op->port.vm = op->port.mac = op->port.ip = op->port.iface = NULL;
         break;

@@ -91,7 +91,7 @@
  * frees them). */
 enum nvo_store_op_type {
     NVO_STORE_ADD_NETWORK,      /* net: name, vni, bum -> id. */
-    NVO_STORE_SET_NETWORK_BUM,  /* id; net.bum. */
+    NVO_STORE_SET_NETWORK,      /* id; net.bum, arp_responder, mtu. */
     NVO_STORE_DEL_NETWORK,      /* id (-ENOTEMPTY while it has ports). */
     NVO_STORE_ADD_HV,           /* hv: every field -> id. */
     NVO_STORE_DEL_HV,           /* id (-ENOTEMPTY while it has ports). */
@@ -100,7 +100,7 @@ enum nvo_store_op_type {
     NVO_STORE_DEL_PORT,         /* id. */
 };
 
-/* Returns "add-network", "set-network-bum", ... (for logs). */
+/* Returns "add-network", "set-network", ... (for logs). */
 const char *nvo_store_op_type_to_string(enum nvo_store_op_type);
 
 struct nvo_store_op {
@@ -111,6 +111,9 @@ struct nvo_store_op {
             char *name;
             uint32_t vni;
             enum nvo_bum_mode bum;
+            enum nvo_encap encap;   /* ADD only. */
+            bool arp_responder;
+            int mtu;                /* 0: not set. */
         } net;
         struct {
             char *name;
@@ -125,6 +128,8 @@ struct nvo_store_op {
             int64_t hv_id;      /* ADD and MOVE. */
             char *mac;          /* ADD only; "xx:xx:xx:xx:xx:xx" lower. */
             char *ip;           /* ADD only; may be NULL. */
+            char *allowed;      /* ADD only; space-separated "IP[/LEN]",
+                                 * may be NULL. */
             char *iface;        /* ADD and MOVE. */
         } port;
     };

@@ -2,9 +2,11 @@
 #include "controller/validate.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/addr.h"
+#include "openvswitch/dynamic-string.h"
 #include "util.h"
 
 bool
@@ -83,7 +85,45 @@ nvo_validate_net(const struct nvo_net_req *r, struct nvo_net_valid *out)
     if (r->bum && nvo_bum_mode_from_string(r->bum, &out->bum)) {
         return "'bum' must be \"head-end\" or \"service-node\"";
     }
+    out->encap = NVO_ENCAP_VXLAN;
+    if (r->encap && nvo_encap_from_string(r->encap, &out->encap)) {
+        return "'encap' must be \"vxlan\", \"geneve\" or \"gre\"";
+    }
+    out->arp_responder = !r->has_arp_responder || r->arp_responder;
+    out->mtu = 0;
+    if (r->has_mtu) {
+        if (r->mtu < NVO_MTU_MIN || r->mtu > NVO_MTU_MAX) {
+            return "'mtu' must be from 576 to 9000";
+        }
+        out->mtu = r->mtu;
+    }
     return NULL;
+}
+
+bool
+nvo_valid_ip_prefix(const char *s)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (!s || strlen(s) >= sizeof buf) {
+        return false;
+    }
+    strcpy(buf, s);
+    char *slash = strchr(buf, '/');
+    long len = -1;
+    if (slash) {
+        char *end;
+        *slash = '\0';
+        len = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || len < 0) {
+            return false;
+        }
+    }
+    struct in_addr a;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, buf, &a) == 1) {
+        return len <= 32;
+    }
+    return inet_pton(AF_INET6, buf, &a6) == 1 && len <= 128;
 }
 
 const char *
@@ -100,14 +140,22 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
     if (!r->tunnel_ip) {
         return "missing field 'tunnel_ip'";
     }
-    if (nvo_ipv4_parse(r->tunnel_ip, &ip)) {
-        return "'tunnel_ip' is not an IPv4 address";
+    struct in6_addr ip6;
+    if (!nvo_ipv4_parse(r->tunnel_ip, &ip)) {
+        uint32_t h = ntohl(ip.s_addr);
+        if (!h || h == UINT32_MAX || (h >> 28) == 0xe) {
+            return "'tunnel_ip' must be a unicast IPv4 or IPv6 address";
+        }
+        inet_ntop(AF_INET, &ip, out->tunnel_ip, sizeof out->tunnel_ip);
+    } else if (inet_pton(AF_INET6, r->tunnel_ip, &ip6) == 1) {
+        if (IN6_IS_ADDR_UNSPECIFIED(&ip6) || IN6_IS_ADDR_MULTICAST(&ip6)
+            || IN6_IS_ADDR_LOOPBACK(&ip6) || IN6_IS_ADDR_V4MAPPED(&ip6)) {
+            return "'tunnel_ip' must be a unicast IPv4 or IPv6 address";
+        }
+        inet_ntop(AF_INET6, &ip6, out->tunnel_ip, sizeof out->tunnel_ip);
+    } else {
+        return "'tunnel_ip' is not an IPv4 or IPv6 address";
     }
-    uint32_t h = ntohl(ip.s_addr);
-    if (!h || h == UINT32_MAX || (h >> 28) == 0xe) {
-        return "'tunnel_ip' must be a unicast IPv4 address";
-    }
-    inet_ntop(AF_INET, &ip, out->tunnel_ip, sizeof out->tunnel_ip);
     if (!r->dataplane) {
         return "missing field 'dataplane'";
     }
@@ -121,6 +169,10 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
     if (out->role == NVO_ROLE_SERVICE_NODE
         && out->dataplane != NVO_DP_KERNEL) {
         return "a service node must use dataplane \"kernel\"";
+    }
+    if (out->dataplane != NVO_DP_OVS && strchr(out->tunnel_ip, ':')) {
+        return "an IPv6 'tunnel_ip' needs dataplane \"ovs\" (the kernel "
+               "dataplane tunnels over IPv4 only so far)";
     }
     if (out->dataplane == NVO_DP_OVS) {
         if (!r->ovsdb) {
@@ -140,6 +192,7 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
 const char *
 nvo_validate_port(const struct nvo_port_req *r, struct nvo_port_valid *out)
 {
+    out->allowed = NULL;
     if (!r->vm) {
         return "missing field 'vm'";
     }
@@ -172,6 +225,22 @@ nvo_validate_port(const struct nvo_port_req *r, struct nvo_port_valid *out)
     if (!nvo_valid_ifname(r->iface)) {
         return "'iface' must be a Linux interface name (1 to 15 characters, "
                "no '/', ':' or whitespace)";
+    }
+    if (r->n_allowed > NVO_ALLOWED_MAX) {
+        return "'allowed_addresses' holds at most 16 entries";
+    }
+    for (size_t i = 0; i < r->n_allowed; i++) {
+        if (!nvo_valid_ip_prefix(r->allowed[i])) {
+            return "'allowed_addresses' entries must be \"IP\" or "
+                   "\"IP/LEN\" (IPv4 or IPv6)";
+        }
+    }
+    if (r->n_allowed) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < r->n_allowed; i++) {
+            ds_put_format(&s, "%s%s", i ? " " : "", r->allowed[i]);
+        }
+        out->allowed = ds_steal_cstr(&s);
     }
     return NULL;
 }

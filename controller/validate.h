@@ -39,24 +39,36 @@ struct nvo_net_req {
     bool has_vni;
     int64_t vni;
     const char *bum;            /* NULL: "head-end". */
+    const char *encap;          /* NULL: "vxlan". */
+    bool has_arp_responder;     /* Absent: true. */
+    bool arp_responder;
+    bool has_mtu;
+    int64_t mtu;
 };
 struct nvo_net_valid {
     uint32_t vni;
     enum nvo_bum_mode bum;
+    enum nvo_encap encap;
+    bool arp_responder;
+    int mtu;                    /* 0: not set. */
 };
+
+#define NVO_MTU_MIN 576
+#define NVO_MTU_MAX 9000
+#define NVO_ALLOWED_MAX 16      /* Entries of "allowed_addresses". */
 const char *nvo_validate_net(const struct nvo_net_req *,
                              struct nvo_net_valid *out);
 
 /* POST /v1/hypervisors. */
 struct nvo_hv_req {
     const char *name;
-    const char *tunnel_ip;      /* Unicast IPv4. */
+    const char *tunnel_ip;      /* Unicast IPv4, or IPv6 (OVS only). */
     const char *dataplane;      /* "ovs" | "kernel". */
     const char *role;           /* NULL: "hypervisor". */
     const char *ovsdb;          /* Required for "ovs", forbidden otherwise. */
 };
 struct nvo_hv_valid {
-    char tunnel_ip[INET_ADDRSTRLEN];  /* Canonical dotted quad. */
+    char tunnel_ip[INET6_ADDRSTRLEN]; /* Canonical IPv4 or IPv6 form. */
     enum nvo_dataplane dataplane;
     enum nvo_role role;
 };
@@ -72,13 +84,19 @@ struct nvo_port_req {
     const char *mac;
     const char *ip;             /* Optional, IPv4 or IPv6. */
     const char *iface;
+    const char *const *allowed; /* "allowed_addresses": IP[/LEN] each. */
+    size_t n_allowed;
 };
 struct nvo_port_valid {
     struct eth_addr mac;
     char mac_s[18];             /* Canonical lower-case form. */
+    char *allowed;              /* Space-separated, or NULL; caller frees. */
 };
 const char *nvo_validate_port(const struct nvo_port_req *,
                               struct nvo_port_valid *out);
+
+/* True if 's' is "IP" or "IP/LEN" (IPv4 or IPv6, LEN within the family). */
+bool nvo_valid_ip_prefix(const char *s);
 
 /* PATCH /v1/ports/{id}: at least one of the two; each valid if present. */
 const char *nvo_validate_port_move(const char *hypervisor, const char *iface);

@@ -4,7 +4,7 @@ NVO_AGENT_UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	$(MNL_CFLAGS) $(CMOCKA_CFLAGS)
 NVO_AGENT_UNIT_LDADD = agent/libnvoagent.a controller/libnvoctl.a \
 	proto/libnvoproto.a lib/libnvo.a \
-	$(H2O_LIBS) $(UV_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) $(MNL_LIBS) \
+	$(H2O_LIBS) $(UV_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) $(NFTNL_LIBS) $(MNL_LIBS) \
 	$(PROTOBUF_C_LIBS) $(OVS_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test-frame tests/unit/test-agent-session \

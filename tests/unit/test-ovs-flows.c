@@ -323,7 +323,8 @@ test_tunnel_name(void **state OVS_UNUSED)
     assert_int_equal(ovs_tunnel_name("255.255.255.255", name), 0);
     assert_string_equal(name, "nvtffffffff");
     assert_true(strlen(name) <= 15);
-    assert_int_equal(ovs_tunnel_name("2001:db8::1", name), -EINVAL);
+    assert_int_equal(ovs_tunnel_name("2001:db8::1", name), 0);
+    assert_int_equal(strncmp(name, "nvt6", 4), 0);
     assert_int_equal(ovs_tunnel_name("bogus", name), -EINVAL);
     assert_int_equal(ovs_tunnel_name(NULL, name), -EINVAL);
 }

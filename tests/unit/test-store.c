@@ -255,14 +255,19 @@ test_reload(void **state)
     nvo_model_destroy(m);
 }
 
+/* The real migrations plus one more, version n + 1, running 'sql2'. */
 static const struct nvo_migration *
 migrations_plus(const char *sql2)
 {
-    static struct nvo_migration m[2];
-    m[0] = nvo_schema_migrations[0];
-    m[1].version = 2;
-    m[1].name = "002-test.sql";
-    m[1].sql = sql2;
+    static struct nvo_migration m[16];
+    size_t n = nvo_schema_n_migrations;
+    assert_true(n < ARRAY_SIZE(m));
+    for (size_t i = 0; i < n; i++) {
+        m[i] = nvo_schema_migrations[i];
+    }
+    m[n].version = n + 1;
+    m[n].name = "NNN-test.sql";
+    m[n].sql = sql2;
     return m;
 }
 
@@ -273,9 +278,8 @@ test_migrations(void **state)
     struct nvo_store *s;
     char *errmsg;
     int64_t id, rev;
+    size_t n = nvo_schema_n_migrations;
 
-    /* Needs nvo_schema_n_migrations == 1 to build the list below. */
-    assert_int_equal(nvo_schema_n_migrations, 1);
     assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 1, NVO_BUM_HEAD_END,
                                            &id, &rev), 0);
     nvo_store_close(f->s);
@@ -284,30 +288,37 @@ test_migrations(void **state)
     /* A failing migration leaves the database as it was. */
     assert_int_equal(nvo_store_sqlite_open_with(f->path, NULL, migrations_plus(
                          "ALTER TABLE networks ADD COLUMN note TEXT; "
-                         "SELECT * FROM no_such_table;"), 2, &s, &errmsg),
+                         "SELECT * FROM no_such_table;"), n + 1, &s, &errmsg),
                      -EIO);
     assert_null(s);
-    assert_non_null(strstr(errmsg, "002-test.sql"));
+    assert_non_null(strstr(errmsg, "NNN-test.sql"));
     free(errmsg);
 
     /* A pending migration is applied, data kept. */
     assert_int_equal(nvo_store_sqlite_open_with(f->path, NULL, migrations_plus(
                          "ALTER TABLE networks ADD COLUMN note TEXT;"),
-                         2, &s, &errmsg), 0);
-    assert_int_equal(nvo_store_sqlite_schema_version(s), 2);
+                         n + 1, &s, &errmsg), 0);
+    assert_int_equal(nvo_store_sqlite_schema_version(s), n + 1);
     assert_int_equal(nvo_store_revision(s), 1);
     struct nvo_model *m = nvo_model_create();
     assert_int_equal(nvo_store_load(s, m), 0);
-    assert_non_null(nvo_model_network_by_name(m, "n1"));
+    const struct nvo_network *net = nvo_model_network_by_name(m, "n1");
+    assert_non_null(net);
+    /* Rows from before 002-dataplane.sql get its defaults. */
+    assert_int_equal(net->encap, NVO_ENCAP_VXLAN);
+    assert_true(net->arp_responder);
+    assert_int_equal(net->mtu, 0);
     nvo_model_destroy(m);
     nvo_store_close(s);
 
-    /* This binary knows only migration 1: a version-2 database is refused
+    /* This binary knows only migrations 1..n: a newer database is refused
      * with a clear message. */
     assert_int_equal(nvo_store_open(f->path, NULL, &s, &errmsg), -EPROTO);
     assert_null(s);
     assert_non_null(strstr(errmsg, "newer"));
-    assert_non_null(strstr(errmsg, "version 2"));
+    char *want = xasprintf("version %"PRIuSIZE, n + 1);
+    assert_non_null(strstr(errmsg, want));
+    free(want);
     free(errmsg);
 }
 

@@ -107,6 +107,65 @@ test_net(void **state OVS_UNUSED)
     assert_non_null(nvo_validate_net(&r, &v));
 }
 
+/* Dataplane options: encap, arp_responder (default true), mtu. */
+static void
+test_net_dataplane(void **state OVS_UNUSED)
+{
+    struct nvo_net_valid v;
+    struct nvo_net_req r = { .name = "net1", .has_vni = true, .vni = 5 };
+
+    assert_null(nvo_validate_net(&r, &v));
+    assert_int_equal(v.encap, NVO_ENCAP_VXLAN);
+    assert_true(v.arp_responder);
+    assert_int_equal(v.mtu, 0);
+    r.encap = "geneve";
+    r.has_arp_responder = true;
+    r.arp_responder = false;
+    r.has_mtu = true;
+    r.mtu = 1400;
+    assert_null(nvo_validate_net(&r, &v));
+    assert_int_equal(v.encap, NVO_ENCAP_GENEVE);
+    assert_false(v.arp_responder);
+    assert_int_equal(v.mtu, 1400);
+    r.encap = "gre";
+    assert_null(nvo_validate_net(&r, &v));
+    assert_int_equal(v.encap, NVO_ENCAP_GRE);
+    r.encap = "stt";
+    assert_non_null(strstr(nvo_validate_net(&r, &v), "encap"));
+    r.encap = NULL;
+    r.mtu = 575;
+    assert_non_null(strstr(nvo_validate_net(&r, &v), "mtu"));
+    r.mtu = 9001;
+    assert_non_null(strstr(nvo_validate_net(&r, &v), "mtu"));
+}
+
+/* allowed_addresses: IPv4/IPv6 addresses or prefixes, at most 16. */
+static void
+test_port_allowed(void **state OVS_UNUSED)
+{
+    struct nvo_port_valid v;
+    const char *ok[] = { "10.0.0.0/24", "192.0.2.7", "2001:db8::/64" };
+    struct nvo_port_req r = {
+        .vm = "vm1", .network = "n", .hypervisor = "h",
+        .mac = "02:00:00:00:00:01", .iface = "tap1",
+        .allowed = ok, .n_allowed = 3,
+    };
+    assert_null(nvo_validate_port(&r, &v));
+    assert_string_equal(v.allowed, "10.0.0.0/24 192.0.2.7 2001:db8::/64");
+    free(v.allowed);
+    const char *bad[] = { "10.0.0.0/33" };
+    r.allowed = bad;
+    r.n_allowed = 1;
+    assert_non_null(strstr(nvo_validate_port(&r, &v), "allowed"));
+    assert_null(v.allowed);
+    bad[0] = "example.com";
+    assert_non_null(nvo_validate_port(&r, &v));
+    bad[0] = "2001:db8::/129";
+    assert_non_null(nvo_validate_port(&r, &v));
+    r.n_allowed = NVO_ALLOWED_MAX + 1;
+    assert_non_null(nvo_validate_port(&r, &v));
+}
+
 static void
 test_hv(void **state OVS_UNUSED)
 {
@@ -156,7 +215,9 @@ test_hv(void **state OVS_UNUSED)
     r.tunnel_ip = "192.0.2.300";
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "tunnel_ip"));
     r.tunnel_ip = "2001:db8::1";
-    assert_non_null(nvo_validate_hv(&r, &v));
+    assert_non_null(strstr(nvo_validate_hv(&r, &v), "IPv6"));
+    r.tunnel_ip = "ff02::1";
+    assert_non_null(strstr(nvo_validate_hv(&r, &v), "unicast"));
     r.tunnel_ip = "0.0.0.0";
     assert_non_null(nvo_validate_hv(&r, &v));
     r.tunnel_ip = "255.255.255.255";
@@ -167,6 +228,16 @@ test_hv(void **state OVS_UNUSED)
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "missing"));
     r.tunnel_ip = "198.51.100.7";
     assert_null(nvo_validate_hv(&r, &v));
+
+    /* IPv6 underlays: OVS hypervisors, canonicalised. */
+    struct nvo_hv_req o = { "hv6", "2001:DB8:0::12", "ovs", NULL,
+                            "tcp:192.0.2.1:6640" };
+    assert_null(nvo_validate_hv(&o, &v));
+    assert_string_equal(v.tunnel_ip, "2001:db8::12");
+    o.tunnel_ip = "::";
+    assert_non_null(nvo_validate_hv(&o, &v));
+    o.tunnel_ip = "::1";
+    assert_non_null(nvo_validate_hv(&o, &v));
     r.name = "";
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "name"));
 }
@@ -229,6 +300,8 @@ main(void)
         cmocka_unit_test(test_vni),
         cmocka_unit_test(test_mac),
         cmocka_unit_test(test_net),
+        cmocka_unit_test(test_net_dataplane),
+        cmocka_unit_test(test_port_allowed),
         cmocka_unit_test(test_hv),
         cmocka_unit_test(test_port),
         cmocka_unit_test(test_port_move),

@@ -1,0 +1,111 @@
+#include <config.h>
+#include "controller/ovs-flows-portsec.h"
+
+#include <stdlib.h>
+
+#include "controller/desired.h"
+#include "controller/ovs-flows.h"
+#include "byte-order.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "flow.h"
+#include "packets.h"
+#include "util.h"
+
+/* Parses 's' ("A.B.C.D" or "A.B.C.D/LEN") into 'ip'/'mask'.  False if it is
+ * not IPv4 (IPv6 entries are not this module's business). */
+static bool
+parse_v4(const char *s, ovs_be32 *ip, ovs_be32 *mask)
+{
+    if (!s) {
+        return false;
+    }
+    char *error = ip_parse_masked(s, ip, mask);
+    if (error) {
+        free(error);
+        return false;
+    }
+    *ip &= *mask;
+    return true;
+}
+
+bool
+ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp)
+{
+    ovs_be32 ip, mask;
+    if (parse_v4(lp->ip, &ip, &mask)) {
+        return true;
+    }
+    for (size_t i = 0; i < lp->n_allowed; i++) {
+        if (parse_v4(lp->allowed[i], &ip, &mask)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+allow_flows(struct ovs_flows_ctx *ctx, uint32_t vni,
+            const struct nvo_local_port *lp, uint32_t ofport,
+            const char *addr)
+{
+    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
+    ovs_be32 ip, mask;
+    struct match m;
+
+    if (!parse_v4(addr, &ip, &mask)) {
+        return;
+    }
+    match_init_catchall(&m);
+    match_set_in_port(&m, u16_to_ofp(ofport));
+    match_set_dl_src(&m, lp->mac);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_src_masked(&m, ip, mask);
+    ovs_flows_put_metadata_goto(ctx, vni, OVS_TABLE_DMAC);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                  cookie);
+
+    match_init_catchall(&m);
+    match_set_in_port(&m, u16_to_ofp(ofport));
+    match_set_dl_src(&m, lp->mac);
+    match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+    match_set_arp_sha(&m, lp->mac);
+    match_set_nw_src_masked(&m, ip, mask);
+    ovs_flows_put_metadata_goto(ctx, vni, OVS_TABLE_DMAC);
+    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                  cookie);
+}
+
+/* ovs_flowgen local_port: the port-security flows of 'lp'. */
+static void
+portsec_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+                   const struct nvo_local_port *lp, uint32_t ofport)
+{
+    if (!ovs_portsec_enforces_ipv4(lp)) {
+        return;
+    }
+    allow_flows(ctx, net->vni, lp, ofport, lp->ip);
+    for (size_t i = 0; i < lp->n_allowed; i++) {
+        allow_flows(ctx, net->vni, lp, ofport, lp->allowed[i]);
+    }
+
+    /* Everything else IPv4 or ARP from this port with its MAC: dropped,
+     * counted.  (Another source MAC meets the MAC guard at priority 50.) */
+    static const uint16_t types[] = { ETH_TYPE_IP, ETH_TYPE_ARP };
+    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+        struct match m;
+        match_init_catchall(&m);
+        match_set_in_port(&m, u16_to_ofp(ofport));
+        match_set_dl_src(&m, lp->mac);
+        match_set_dl_type(&m, htons(types[i]));
+        ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_DROP, &m,
+                      cookie);
+    }
+}
+
+const struct ovs_flowgen ovs_flowgen_portsec = {
+    .name = "portsec",
+    .local_port = portsec_local_port,
+};

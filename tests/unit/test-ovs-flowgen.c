@@ -1,0 +1,329 @@
+/* Unit tests: the ARP responder (controller/ovs-flows-arp.c) and port
+ * security (controller/ovs-flows-portsec.c) generators, through the whole
+ * pipeline (ovs_flows_compute()), so every flow also went through an
+ * OpenFlow 1.3 encode and decode. */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "controller/desired.h"
+#include "controller/model.h"
+#include "controller/ovs-flows-arp.h"
+#include "controller/ovs-flows-portsec.h"
+#include "controller/ovs-flows.h"
+#include "controller/ovs-flowset.h"
+#include "controller/ovs-tunnels.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "packets.h"
+#include "simap.h"
+#include "svec.h"
+#include "util.h"
+
+struct fixture {
+    struct nvo_model *m;
+    struct nvo_network *red, *blue;
+    struct nvo_hypervisor *a, *b;
+    struct simap ifaces, tunnels;
+};
+
+static struct eth_addr
+mac(uint8_t last)
+{
+    return (struct eth_addr) { .ea = { 0x02, 0, 0, 0, 0, last } };
+}
+
+/* Hypervisor a: red (VNI 100) vm10 10.0.0.10 and vm11 (no ip) local, vm12
+ * 10.0.0.12 on b; blue (VNI 200) vm13 10.0.0.10 local (the same address as
+ * vm10, another tenant), vm14 10.0.0.14 on b. */
+static int
+setup(void **state)
+{
+    struct fixture *f = xzalloc(sizeof *f);
+    f->m = nvo_model_create();
+    f->red = nvo_model_add_network(f->m, 1, "red", 100, NVO_BUM_HEAD_END, 1);
+    f->blue = nvo_model_add_network(f->m, 2, "blue", 200, NVO_BUM_HEAD_END,
+                                    2);
+    f->a = nvo_model_add_hv(f->m, 1, "a", "192.0.2.11", NVO_DP_OVS,
+                            NVO_ROLE_HYPERVISOR, "tcp:192.0.2.11:6640", 3);
+    f->b = nvo_model_add_hv(f->m, 2, "b", "192.0.2.12", NVO_DP_OVS,
+                            NVO_ROLE_HYPERVISOR, "tcp:192.0.2.12:6640", 4);
+    nvo_model_add_port(f->m, 10, "vm10", f->red, f->a, mac(0x10),
+                       "10.0.0.10", "v-vm10", 5);
+    nvo_model_add_port(f->m, 11, "vm11", f->red, f->a, mac(0x11), NULL,
+                       "v-vm11", 6);
+    nvo_model_add_port(f->m, 12, "vm12", f->red, f->b, mac(0x12),
+                       "10.0.0.12", "v-vm12", 7);
+    nvo_model_add_port(f->m, 13, "vm13", f->blue, f->a, mac(0x13),
+                       "10.0.0.10", "v-vm13", 8);
+    nvo_model_add_port(f->m, 14, "vm14", f->blue, f->b, mac(0x14),
+                       "10.0.0.14", "v-vm14", 9);
+    f->m->revision = 9;
+    simap_init(&f->ifaces);
+    simap_put(&f->ifaces, "v-vm10", 1);
+    simap_put(&f->ifaces, "v-vm11", 2);
+    simap_put(&f->ifaces, "v-vm13", 3);
+    simap_init(&f->tunnels);
+    simap_put(&f->tunnels, "192.0.2.12", 10);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    nvo_model_destroy(f->m);
+    simap_destroy(&f->ifaces);
+    simap_destroy(&f->tunnels);
+    free(f);
+    return 0;
+}
+
+/* a's flows in 'table' at priorities >= 'min_prio', formatted and sorted,
+ * one per line.  Caller frees. */
+static char *
+flows(struct fixture *f, int table, int min_prio, size_t *total)
+{
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, NULL, NULL, NULL,
+                                            NULL, 0);
+    struct ovs_flows_input in = {
+        .view = v,
+        .iface_ofports = &f->ifaces,
+        .tunnel_ofports = &f->tunnels,
+    };
+    struct ovs_flowset fs;
+    ovs_flowset_init(&fs);
+    assert_true(ovs_flows_compute(&in, &fs, NULL));
+    if (total) {
+        *total = ovs_flowset_count(&fs);
+    }
+    struct svec lines;
+    svec_init(&lines);
+    const struct ovs_flow *flow;
+    HMAP_FOR_EACH (flow, node, &fs.flows) {
+        if (flow->table_id == table && flow->priority >= min_prio) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            ovs_flow_format(flow, &s);
+            svec_add_nocopy(&lines, ds_steal_cstr(&s));
+        }
+    }
+    svec_sort(&lines);
+    struct ds all = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&all, "%s\n", lines.names[i]);
+    }
+    svec_destroy(&lines);
+    ovs_flowset_destroy(&fs);
+    nvo_hv_view_destroy(v);
+    return ds_steal_cstr(&all);
+}
+
+static void
+expect(const char *got, const char *expected)
+{
+    if (strcmp(got, expected)) {
+        fprintf(stderr, "got:\n%sexpected:\n%s", got, expected);
+    }
+    assert_string_equal(got, expected);
+}
+
+/* Each known address of a network is answered in place: reply built from
+ * the request, sent back out the port it came in on; the owner asking
+ * for its own address is flooded; blue's 10.0.0.10 (another tenant, same
+ * address as red's vm10) gets its own answer with vm13's MAC. */
+static void
+test_arp_responder(void **state)
+{
+    struct fixture *f = *state;
+    char *got = flows(f, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, NULL);
+#define REPLY(MD, IP, MAC, COOKIE) \
+    "table=1, priority=200, arp,reg0=0,metadata=" MD \
+    ",dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=" IP ",arp_op=1 cookie=" COOKIE \
+    " actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:" MAC \
+    "->eth_src,set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]," \
+    "set_field:" MAC "->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]," \
+    "set_field:" IP "->arp_spa,IN_PORT\n"
+    expect(got,
+REPLY("0x64", "10.0.0.10", "02:00:00:00:00:10", "0x6e1000000000000a")
+REPLY("0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
+REPLY("0xc8", "10.0.0.10", "02:00:00:00:00:13", "0x6e1000000000000d")
+REPLY("0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
+"table=1, priority=210, arp,metadata=0x64,in_port=1,dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=10.0.0.10,arp_op=1 cookie=0x6e1000000000000a actions=goto_table:2\n"
+"table=1, priority=210, arp,metadata=0xc8,in_port=3,dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=10.0.0.10,arp_op=1 cookie=0x6e1000000000000d actions=goto_table:2\n");
+    free(got);
+}
+
+/* "arp_responder": false: no responder flows for that network only. */
+static void
+test_arp_responder_off(void **state)
+{
+    struct fixture *f = *state;
+    nvo_model_set_arp_responder(f->m, f->red, false, 10);
+    char *got = flows(f, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, NULL);
+    assert_null(strstr(got, "metadata=0x64"));
+    assert_non_null(strstr(got, "metadata=0xc8"));
+    free(got);
+}
+
+/* Two ports of one network claiming one address: the lower id answers,
+ * once. */
+static void
+test_arp_responder_duplicate(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_port *p = nvo_model_port_by_id(f->m, 12);
+    free(p->ip);
+    p->ip = xstrdup("10.0.0.10");
+    char *got = flows(f, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, NULL);
+    assert_non_null(strstr(got, "metadata=0x64,dl_dst=ff:ff:ff:ff:ff:ff,"
+                           "arp_tpa=10.0.0.10,arp_op=1 cookie="
+                           "0x6e1000000000000a"));
+    assert_null(strstr(got, "cookie=0x6e1000000000000c"));
+    assert_null(strstr(got, "arp_tpa=10.0.0.12"));
+    free(got);
+}
+
+/* vm10 (10.0.0.10 plus 192.168.7.0/24 allowed): IPv4 and ARP only from
+ * those addresses with its MAC, everything else IPv4 or ARP from its port
+ * dropped; vm11 (no ip): the MAC check only. */
+static void
+test_port_security(void **state)
+{
+    struct fixture *f = *state;
+    char *const allowed[] = { "192.168.7.0/24", "2001:db8::1" };
+    nvo_model_set_port_allowed(f->m, nvo_model_port_by_id(f->m, 10),
+                               allowed, 2);
+    char *got = flows(f, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_MAC, NULL);
+    expect(got,
+"table=0, priority=100, in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=100, in_port=2,dl_src=02:00:00:00:00:11 cookie=0x6e1000000000000b actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=100, in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=100, tun_id=0x64,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
+"table=0, priority=100, tun_id=0xc8,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=105, arp,in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=drop\n"
+"table=0, priority=105, arp,in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=drop\n"
+"table=0, priority=105, ip,in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=drop\n"
+"table=0, priority=105, ip,in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=drop\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=10.0.0.10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=192.168.7.0/24 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, ip,in_port=3,dl_src=02:00:00:00:00:13,nw_src=10.0.0.10 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=50, in_port=1 cookie=0x6e1000000000000a actions=drop\n"
+"table=0, priority=50, in_port=2 cookie=0x6e1000000000000b actions=drop\n"
+"table=0, priority=50, in_port=3 cookie=0x6e1000000000000d actions=drop\n");
+    free(got);
+}
+
+/* Adding ARP responder and port security must not double a hypervisor's
+ * table: count with and without addresses. */
+static void
+test_flow_count(void **state)
+{
+    struct fixture *f = *state;
+    size_t with, without;
+    free(flows(f, 0, 0, &with));
+    struct nvo_port *p;
+    HMAP_FOR_EACH (p, id_node, &f->m->ports_by_id) {
+        free(p->ip);
+        p->ip = NULL;
+    }
+    free(flows(f, 0, 0, &without));
+    /* Local vm10, vm13 with addresses: 4 port-security flows and 2 responder
+     * flows each; remote vm12, vm14: 1 responder flow each. */
+    assert_int_equal(with - without, 2 * 4 + 2 * 2 + 2);
+}
+
+/* A Geneve network and a VXLAN one on the same switch, toward the same
+ * VTEP: one tunnel port per (VTEP, encapsulation), each network's flows on
+ * its own. */
+static void
+test_mixed_encaps(void **state)
+{
+    struct fixture *f = *state;
+    nvo_model_set_encap(f->m, f->red, NVO_ENCAP_GENEVE, 10);
+    struct nvo_hv_view *v = desired_compute(f->m, f->a, NULL, NULL, NULL,
+                                            NULL, 0);
+    assert_int_equal(v->n_tunnels, 2);
+    assert_string_equal(v->tunnels[0], "192.0.2.12");
+    assert_string_equal(v->tunnels[1], "geneve/192.0.2.12");
+
+    struct shash wants = SHASH_INITIALIZER(&wants);
+    ovs_ports_want_compute(v, &wants);
+    const struct ovs_port_want *w = shash_find_data(&wants, "nvgc000020c");
+    assert_non_null(w);
+    assert_string_equal(w->type, "geneve");
+    assert_string_equal(w->remote_ip, "192.0.2.12");
+    w = shash_find_data(&wants, "nvtc000020c");
+    assert_non_null(w);
+    assert_string_equal(w->type, "vxlan");
+    ovs_ports_want_clear(&wants);
+    shash_destroy(&wants);
+    nvo_hv_view_destroy(v);
+
+    simap_put(&f->tunnels, "geneve/192.0.2.12", 20);
+    char *got = flows(f, OVS_TABLE_DMAC, 100, NULL);
+    /* red (0x64) tunnels to vm12 through the Geneve port, blue (0xc8)
+     * to vm14 through the VXLAN one. */
+    assert_non_null(strstr(got, "reg0=0,metadata=0x64,dl_dst=02:00:00:00:00:12"
+                           " cookie=0x6e1000000000000c actions=set_field:"
+                           "0x64->tun_id,output:20\n"));
+    assert_non_null(strstr(got, "reg0=0,metadata=0xc8,dl_dst=02:00:00:00:00:14"
+                           " cookie=0x6e1000000000000e actions=set_field:"
+                           "0xc8->tun_id,output:10\n"));
+    free(got);
+    got = flows(f, OVS_TABLE_CLASSIFY, 100, NULL);
+    assert_non_null(strstr(got, "tun_id=0x64,in_port=20 "));
+    assert_non_null(strstr(got, "tun_id=0xc8,in_port=10 "));
+    assert_null(strstr(got, "tun_id=0x64,in_port=10 "));
+    free(got);
+}
+
+/* Tunnel port names: IPv4 in hex, IPv6 hashed, both within IFNAMSIZ. */
+static void
+test_tunnel_names(void **state OVS_UNUSED)
+{
+    char name[OVS_TUNNEL_NAME_SIZE];
+    assert_int_equal(ovs_tunnel_name("192.0.2.12", name), 0);
+    assert_string_equal(name, "nvtc000020c");
+    assert_int_equal(ovs_tunnel_name("gre/192.0.2.12", name), 0);
+    assert_string_equal(name, "nvrc000020c");
+    assert_int_equal(ovs_tunnel_name("2001:db8::12", name), 0);
+    assert_int_equal(strlen(name), 15);
+    assert_int_equal(strncmp(name, "nvt6", 4), 0);
+    char other[OVS_TUNNEL_NAME_SIZE];
+    assert_int_equal(ovs_tunnel_name("2001:db8::13", other), 0);
+    assert_string_not_equal(name, other);
+    assert_int_equal(ovs_tunnel_name("geneve/2001:db8::12", other), 0);
+    assert_int_equal(strncmp(other, "nvg6", 4), 0);
+    assert_int_equal(ovs_tunnel_name("bogus/192.0.2.1", name), -EINVAL);
+    assert_int_equal(ovs_tunnel_name("not-an-ip", name), -EINVAL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_arp_responder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arp_responder_off, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_arp_responder_duplicate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_port_security, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mixed_encaps, setup, teardown),
+        cmocka_unit_test(test_tunnel_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
