@@ -189,8 +189,13 @@ until lab_raft_leader >/dev/null; do
     sleep 0.1
 done
 ok "db$a and db$b restarted: db$(lab_raft_leader) leads"
-poll_check "every committed write is there, the uncommitted one is not" \
-    "client -f json dump '$remotes' NVO NVO_Global | tee -a '$LAB_DIR/final.dump' | grep -q ',$((rev + 1))\\]'" 30
+# The write sent with two members down timed out on the client, so its
+# outcome is unknown: the surviving member may hold it and commit it once a
+# leader is back (Raft; nvo answers such a write 503 and says the outcome
+# is unknown).  What must hold: the committed write is there, and the
+# timed-out one at most once.
+poll_check "every committed write is there; the timed-out one at most once" \
+    "client -f json dump '$remotes' NVO NVO_Global | tee -a '$LAB_DIR/final.dump' | grep -Eq ',($((rev + 1))|$((rev + 2)))\\]'" 30
 
 [ "$fails" -eq 0 ] || cat "$LAB_DIR/final.dump" 2>/dev/null
 ovs_test_done
