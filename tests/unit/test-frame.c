@@ -259,8 +259,10 @@ repeated_payload(uint32_t body, uint32_t field, const uint8_t *elem,
     for (size_t i = 0; i < n; i++) {
         inner[k++] = (field << 3) | 2;
         k += put_varint(inner + k, elem_len);
-        memcpy(inner + k, elem, elem_len);
-        k += elem_len;
+        if (elem_len) {         /* memcpy(dst, NULL, 0) is undefined. */
+            memcpy(inner + k, elem, elem_len);
+            k += elem_len;
+        }
     }
     uint8_t *out = xmalloc(k + 16);
     size_t m = 0;
