@@ -358,6 +358,7 @@ main(int argc, char *argv[])
         fprintf(stderr, "nvo-controller: %s\n", errmsg);
         free(errmsg);
         free(o.db);
+        free(o.name);
         return EXIT_FAILURE;
     }
     s.ctl.model = nvo_model_create();
