@@ -254,9 +254,9 @@ class Writer(threading.Thread):
                 self.resync(k, attempted)
             elif method == "DELETE":
                 self.ids.pop(k, None)
-        elif st is None or st >= 500:
-            # Not acknowledged (controller killed, disk full): either way
-            # allowed, as long as nothing acknowledged is lost.
+        elif st is None or st in (503, 507):
+            # Not acknowledged (controller killed; 507 disk full): either
+            # way allowed, as long as nothing acknowledged is lost.
             self.resync(k, attempted)
         else:
             self.anomalies.append("%s %s: %s %s" % (method, path, st, j))
