@@ -22,6 +22,7 @@ tests_unit_test_addr_LDADD = $(NVO_UNIT_LDADD)
 # replayer runs the corpus in make check.
 NVO_FUZZ_REST_LDADD = controller/libnvoctl.a lib/libnvo.a $(JANSSON_LIBS) \
 	$(OVS_LIBS)
+EXTRA_DIST += tests/integration/test-daemon.sh tests/integration/ctl-test-lib.sh
 EXTRA_DIST += tests/fuzz/corpus/rest tests/fuzz/fuzz-rest-corpus.sh
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-rest-body
