@@ -21,6 +21,7 @@
 #include "lib/daemon.h"
 #include "lib/errors.h"
 #include "lib/pki.h"
+#include "lib/valid.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -190,6 +191,10 @@ parse_options(int argc, char *argv[], struct options *o)
     }
     if (!o->conn.name || !*o->conn.name) {
         die_usage("--name=NAME is required");
+    }
+    if (!nvo_valid_name(o->conn.name)) {
+        die_usage("--name must be 1 to %d characters of A-Z a-z 0-9 . _ - "
+                  "(the hypervisor's name in the REST API)", NVO_NAME_MAX);
     }
     if (!o->conn.tunnel_ip || !nvo_ip_is_valid(o->conn.tunnel_ip)) {
         die_usage("--tunnel-ip=IP is required (an IP address)");

@@ -4,7 +4,8 @@ lib_libnvo_a_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 lib_libnvo_a_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/daemon.c lib/daemon.h \
-	lib/errors.c lib/errors.h
+	lib/errors.c lib/errors.h \
+	lib/valid.c lib/valid.h
 # agent protocol framing (agent issue)
 lib_libnvo_a_SOURCES += lib/frame.c lib/frame.h
 # PKI options of both daemons (security issue)
