@@ -38,3 +38,6 @@ tests_fuzz_fuzz_rest_body_replay_SOURCES = tests/fuzz/fuzz-rest-body.c \
 	tests/fuzz/replay.c
 tests_fuzz_fuzz_rest_body_replay_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_rest_body_replay_LDADD = $(NVO_FUZZ_REST_LDADD)
+# One JSON library per name in the controller (lib/ovs-json.syms).
+TESTS += tests/check-json-symbols.sh
+EXTRA_DIST += tests/check-json-symbols.sh
