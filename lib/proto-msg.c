@@ -411,7 +411,7 @@ validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
         return fail(errmsg, "state report: VNI %"PRIu32": FDB MAC is %zu "
                     "bytes", vni, f->mac.len);
     }
-    if (bridge ? f->dst[0] || !nvo_ifname_is_valid(f->port)
+    if (bridge ? f->dst[0] || !nvo_valid_ifname(f->port)
                : f->port[0] || f->on_vxlan || nvo_ipv4_parse(f->dst, &a)) {
         return fail(errmsg, "state report: VNI %"PRIu32": bad %s FDB entry",
                     vni, bridge ? "bridge" : "VXLAN");
@@ -422,12 +422,12 @@ validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
 static int
 validate_report(const Nvo__StateReport *r, char **errmsg)
 {
-    if (r->error > 0 || !text_is_valid(r->message, 1024)) {
+    if (r->error > 0 || !nvo_valid_text(r->message, 1024)) {
         return fail(errmsg, "state report: bad error");
     }
     for (size_t i = 0; i < r->n_networks; i++) {
         const Nvo__KernelNetwork *n = r->networks[i];
-        if (!n->vni || n->vni > NVO_VNI_MAX
+        if (!nvo_valid_vni(n->vni)
             || (i && n->vni <= r->networks[i - 1]->vni)) {
             return fail(errmsg, "state report: VNI %"PRIu32" out of range "
                         "or order", n->vni);
@@ -437,7 +437,7 @@ validate_report(const Nvo__StateReport *r, char **errmsg)
                         n->vni, n->mtu);
         }
         for (size_t j = 0; j < n->n_ports; j++) {
-            if (!nvo_ifname_is_valid(n->ports[j])) {
+            if (!nvo_valid_ifname(n->ports[j])) {
                 return fail(errmsg, "state report: VNI %"PRIu32": bad port "
                             "name", n->vni);
             }
