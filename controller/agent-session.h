@@ -125,6 +125,12 @@ void agent_session_tick(struct agent_session *s, uint64_t now_ms);
 void agent_session_close(struct agent_session *s, Nvo__Error__Code code,
                          const char *reason);
 
+/* Cluster mode: another controller owns the agent's hypervisor.  Sends a
+ * fatal Error NOT_OWNER carrying 'redirect' (the owner's agent address
+ * "IP:PORT", or NULL if unknown) and closes, like agent_session_close(). */
+void agent_session_redirect(struct agent_session *s, const char *redirect,
+                            const char *reason);
+
 /* True if the agent holds (SYNCING or ACTIVE) a view: it counts as alive. */
 bool agent_session_is_attached(const struct agent_session *s);
 

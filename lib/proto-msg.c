@@ -487,6 +487,9 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
         if (!text_is_valid(msg->error->message, 1024)) {
             return fail(errmsg, "error: bad message text");
         }
+        if (!text_is_valid(msg->error->redirect, 256)) {
+            return fail(errmsg, "error: bad redirect");
+        }
         return 0;
     case NVO__MESSAGE__BODY__NOT_SET:
     default:
