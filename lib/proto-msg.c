@@ -441,7 +441,7 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
         if (!nvo_valid_text(msg->error->message, 1024)) {
             return fail(errmsg, "error: bad message text");
         }
-        if (!text_is_valid(msg->error->redirect, 256)) {
+        if (!nvo_valid_text(msg->error->redirect, 256)) {
             return fail(errmsg, "error: bad redirect");
         }
         return 0;
