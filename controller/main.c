@@ -408,6 +408,7 @@ main(int argc, char *argv[])
     }
     nvo_pki_configure_ovs(&o.pki);
     struct ovs_sb *ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    ovs_sb_set_failed_cb(ovs, nvo_ctl_failed);
     ovs_sb_set_pki(ovs, &o.pki);
     s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);

@@ -105,8 +105,10 @@ status_reason(int status)
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
 }
@@ -227,6 +229,7 @@ svc_status_to_http(enum nvo_svc_status status)
     case NVO_SVC_UNAVAILABLE: return 503;
     case NVO_SVC_TIMEOUT: return 504;
     case NVO_SVC_APPLY_FAILED: return 502;
+    case NVO_SVC_STORAGE_FULL: return 507;
     case NVO_SVC_FAILED: return 500;
     }
     return 500;

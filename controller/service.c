@@ -290,6 +290,11 @@ store_error(const struct nvo_svc *s, const struct nvo_store_write *w,
         svc_error_set(e, NVO_SVC_UNAVAILABLE, "unavailable", "the store "
                       "cannot take writes now: %s", msg);
         break;
+    case -ENOSPC:
+        svc_error_set(e, NVO_SVC_STORAGE_FULL, "storage_full", "the disk "
+                      "of the store is full (%s): nothing was written; retry "
+                      "once there is space again", msg);
+        break;
     default:
         svc_error_set(e, NVO_SVC_FAILED, "store_error", "the store failed: "
                       "%s", msg);
