@@ -70,7 +70,8 @@ Options:\n\
   --rest=ADDR:PORT      REST API listen address (default: %s)\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
   --rest-token-file=FILE  require \"Authorization: Bearer TOKEN\" on every\n\
-                        REST request but GET /healthz; FILE has lines\n\
+                        REST request but GET /healthz and GET / (the\n\
+                        page; it asks for a token); FILE has lines\n\
                         \"TOKEN ROLE\", ROLE admin or reader (GET only);\n\
                         re-read on SIGHUP\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
