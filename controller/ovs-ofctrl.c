@@ -128,6 +128,7 @@ struct ovs_ofctrl {
     struct hmap drops;          /* Contains struct port_drops: last full
                                  * reply. */
     struct hmap drops_next;     /* Being filled from a multipart reply. */
+    uint64_t drops_seq;         /* Full replies taken into 'drops'. */
 
     struct ovs_ofctrl_stats stats;
 };
@@ -504,6 +505,7 @@ handle_drops_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         drops_clear(&ofc->drops);
         hmap_swap(&ofc->drops, &ofc->drops_next);
         ofc->stats_xid = 0;
+        ofc->drops_seq++;
     }
 }
 
@@ -515,6 +517,12 @@ ovs_ofctrl_port_drops(const struct ovs_ofctrl *ofc,
     HMAP_FOR_EACH (d, node, &ofc->drops) {
         cb(aux, d->port_id, d->packets);
     }
+}
+
+uint64_t
+ovs_ofctrl_drops_seq(const struct ovs_ofctrl *ofc)
+{
+    return ofc->drops_seq;
 }
 
 static void
