@@ -115,6 +115,8 @@ struct ovs_ofctrl {
     struct ovs_flowset pending_del;
     uint64_t pending_seq;
     size_t pending_n_mods;
+    long long int pending_start;    /* time_msec() it went out. */
+    bool pending_first;         /* First diff after a dump: log it. */
 
     ovs_be32 xid;               /* Awaited reply: dump or barrier. */
     bool first_diff;            /* No diff sent since the last dump. */
@@ -402,6 +404,8 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     }
     ovs_flow_changes_destroy(&changes);
     ofc->pending_seq = ofc->desired_seq;
+    ofc->pending_start = time_msec();
+    ofc->pending_first = first;
     set_state(ofc, bundle ? S_ADDING : S_COMMITTING);
 }
 
@@ -529,6 +533,10 @@ static void
 handle_barrier_reply(struct ovs_ofctrl *ofc)
 {
     if (ofc->state == S_ADDING) {
+        VLOG(ofc->pending_first ? VLL_INFO : VLL_DBG,
+             "%s: %"PRIuSIZE" bundle adds acknowledged in %lld ms, "
+             "committing", ofc->name, ofc->pending_n_mods,
+             time_msec() - ofc->pending_start);
         send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
         ofc->xid = send_msg(ofc,
                             ofputil_encode_barrier_request(OFP13_VERSION));
@@ -551,8 +559,9 @@ handle_barrier_reply(struct ovs_ofctrl *ofc)
         ofc->stats.n_bundles++;
         ofc->stats.n_flow_mods += ofc->pending_n_mods;
         ofc->backoff_ms = BACKOFF_MIN_MS;
-        VLOG_DBG("%s: bundle of %"PRIuSIZE" flow mods committed", ofc->name,
-                 ofc->pending_n_mods);
+        VLOG(ofc->pending_first ? VLL_INFO : VLL_DBG,
+             "%s: %"PRIuSIZE" flow mods committed in %lld ms", ofc->name,
+             ofc->pending_n_mods, time_msec() - ofc->pending_start);
         set_state(ofc, S_SYNCED);
     }
 }
