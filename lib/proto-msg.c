@@ -1,7 +1,6 @@
 #include <config.h>
 #include "lib/proto-msg.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -79,17 +78,29 @@ static const struct wire_field heartbeat_fields[] = {
 };
 static const struct wire_schema heartbeat_schema
     = WIRE_SCHEMA(heartbeat_fields);
+static const struct wire_field knet_fields[] = {
+    { 8, NVO_MSG_MAX_REPORT_PORTS, NULL },              /* ports */
+    { 9, NVO_MSG_MAX_REPORT_FDB, &leaf_schema },        /* fdb */
+    { 10, NVO_MSG_MAX_REPORT_FDB, &leaf_schema },       /* bridge_fdb */
+    { 11, NVO_MSG_MAX_REPORT_NEIGHBOURS, &leaf_schema },/* neighbours */
+};
+static const struct wire_schema knet_schema = WIRE_SCHEMA(knet_fields);
+static const struct wire_field report_fields[] = {
+    { 4, NVO_MSG_MAX_REPORT_NETWORKS, &knet_schema },
+};
+static const struct wire_schema report_schema = WIRE_SCHEMA(report_fields);
 
 #define ACCEPT(CASE) (1u << NVO__MESSAGE__BODY_##CASE)
 
 const struct nvo_msg_limits nvo_msg_from_agent = {
-    .accept = ACCEPT(HELLO) | ACCEPT(ACK) | ACCEPT(HEARTBEAT) | ACCEPT(ERROR),
+    .accept = (ACCEPT(HELLO) | ACCEPT(ACK) | ACCEPT(HEARTBEAT) | ACCEPT(ERROR)
+               | ACCEPT(STATE_REPORT)),
     .max_fields = 1u << 18,
 };
 
 const struct nvo_msg_limits nvo_msg_from_controller = {
     .accept = (ACCEPT(SNAPSHOT) | ACCEPT(DELTA) | ACCEPT(HEARTBEAT)
-               | ACCEPT(ERROR)),
+               | ACCEPT(ERROR) | ACCEPT(STATE_REQUEST)),
     .max_fields = NVO_FRAME_MAX,
 };
 
@@ -170,7 +181,7 @@ wire_walk(struct wire_walk *w, const uint8_t *p, const uint8_t *end,
         const struct wire_schema *sub = NULL;
         if (!schema) {
             /* Top level: the oneof body. */
-            if (number >= 1 && number <= 6) {
+            if (number >= 1 && number <= NVO__MESSAGE__BODY_STATE_REPORT) {
                 if (!(accept & (1u << number))) {
                     return fail(w->errmsg, "message type %"PRIu32" not "
                                 "accepted here", number);
@@ -183,7 +194,9 @@ wire_walk(struct wire_walk *w, const uint8_t *p, const uint8_t *end,
                        : number == NVO__MESSAGE__BODY_DELTA ? &delta_schema
                        : number == NVO__MESSAGE__BODY_ACK ? &ack_schema
                        : number == NVO__MESSAGE__BODY_HEARTBEAT
-                       ? &heartbeat_schema : &leaf_schema);
+                       ? &heartbeat_schema
+                       : number == NVO__MESSAGE__BODY_STATE_REPORT
+                       ? &report_schema : &leaf_schema);
             }
         } else {
             for (size_t i = 0; i < schema->n_fields; i++) {
@@ -285,54 +298,11 @@ nvo_msg_type_name(const Nvo__Message *msg)
     case NVO__MESSAGE__BODY_ACK: return "ack";
     case NVO__MESSAGE__BODY_HEARTBEAT: return "heartbeat";
     case NVO__MESSAGE__BODY_ERROR: return "error";
+    case NVO__MESSAGE__BODY_STATE_REQUEST: return "state request";
+    case NVO__MESSAGE__BODY_STATE_REPORT: return "state report";
     case NVO__MESSAGE__BODY__NOT_SET:
     default: return "empty";
     }
-}
-
-bool
-nvo_ifname_is_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (!n || n > 15 || !strcmp(s, ".") || !strcmp(s, "..")) {
-        return false;
-    }
-    for (const char *p = s; *p; p++) {
-        if (*p == '/' || *p == ':' || !isgraph((unsigned char) *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool
-name_is_valid(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (!n || n > max) {
-        return false;
-    }
-    for (const char *p = s; *p; p++) {
-        if (!isalnum((unsigned char) *p) && !strchr("._-", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Printable ASCII, at most 'max' bytes (may be empty). */
-static bool
-text_is_valid(const char *s, size_t max)
-{
-    if (strlen(s) > max) {
-        return false;
-    }
-    for (const char *p = s; *p; p++) {
-        if (!isprint((unsigned char) *p)) {
-            return false;
-        }
-    }
-    return true;
 }
 
 static int
@@ -351,7 +321,7 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
     if (!net->vni || net->vni > NVO_VNI_MAX) {
         return fail(errmsg, "network VNI %"PRIu32" out of range", net->vni);
     }
-    if (!text_is_valid(net->name, 256)) {
+    if (!nvo_valid_name(net->name)) {
         return fail(errmsg, "VNI %"PRIu32": bad name", net->vni);
     }
     if (net->bum != NVO__BUM_MODE__BUM_HEAD_END
@@ -368,11 +338,11 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
             return fail(errmsg, "VNI %"PRIu32": local port MAC is %zu bytes",
                         net->vni, lp->mac.len);
         }
-        if (!nvo_ifname_is_valid(lp->iface)) {
+        if (!nvo_valid_ifname(lp->iface)) {
             return fail(errmsg, "VNI %"PRIu32": bad interface name",
                         net->vni);
         }
-        if (!text_is_valid(lp->vm, 256)) {
+        if (!nvo_valid_name(lp->vm)) {
             return fail(errmsg, "VNI %"PRIu32": bad VM name", net->vni);
         }
     }
@@ -412,8 +382,8 @@ validate_hello(const Nvo__Hello *h, char **errmsg)
 {
     /* The version is checked by the session, so that it can answer with a
      * clear refusal; everything else must be sane. */
-    if (!name_is_valid(h->name, 128)) {
-        return fail(errmsg, "hello: bad hypervisor name");
+    if (!nvo_valid_name(h->name)) {
+        return fail(errmsg, "hello: the hypervisor name must be 1 to %d characters of A-Z a-z 0-9 . _ -", NVO_NAME_MAX);
     }
     if (!nvo_ip_is_valid(h->tunnel_ip)) {
         return fail(errmsg, "hello: bad tunnel IP");
@@ -426,8 +396,69 @@ validate_hello(const Nvo__Hello *h, char **errmsg)
         && h->role != NVO__ROLE__ROLE_SERVICE_NODE) {
         return fail(errmsg, "hello: unknown role %d", h->role);
     }
-    if (!text_is_valid(h->software_version, 64)) {
+    if (!nvo_valid_text(h->software_version, 64)) {
         return fail(errmsg, "hello: bad software version");
+    }
+    return 0;
+}
+
+static int
+validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
+             char **errmsg)
+{
+    struct in_addr a;
+    if (f->mac.len != NVO_MAC_LEN) {
+        return fail(errmsg, "state report: VNI %"PRIu32": FDB MAC is %zu "
+                    "bytes", vni, f->mac.len);
+    }
+    if (bridge ? f->dst[0] || !nvo_valid_ifname(f->port)
+               : f->port[0] || f->on_vxlan || nvo_ipv4_parse(f->dst, &a)) {
+        return fail(errmsg, "state report: VNI %"PRIu32": bad %s FDB entry",
+                    vni, bridge ? "bridge" : "VXLAN");
+    }
+    return 0;
+}
+
+static int
+validate_report(const Nvo__StateReport *r, char **errmsg)
+{
+    if (r->error > 0 || !nvo_valid_text(r->message, 1024)) {
+        return fail(errmsg, "state report: bad error");
+    }
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const Nvo__KernelNetwork *n = r->networks[i];
+        if (!nvo_valid_vni(n->vni)
+            || (i && n->vni <= r->networks[i - 1]->vni)) {
+            return fail(errmsg, "state report: VNI %"PRIu32" out of range "
+                        "or order", n->vni);
+        }
+        if (n->mtu > 65535) {
+            return fail(errmsg, "state report: VNI %"PRIu32": MTU %"PRIu32,
+                        n->vni, n->mtu);
+        }
+        for (size_t j = 0; j < n->n_ports; j++) {
+            if (!nvo_valid_ifname(n->ports[j])) {
+                return fail(errmsg, "state report: VNI %"PRIu32": bad port "
+                            "name", n->vni);
+            }
+        }
+        for (size_t j = 0; j < n->n_fdb + n->n_bridge_fdb; j++) {
+            bool bridge = j >= n->n_fdb;
+            int error = validate_fdb(bridge ? n->bridge_fdb[j - n->n_fdb]
+                                            : n->fdb[j], bridge, n->vni,
+                                     errmsg);
+            if (error) {
+                return error;
+            }
+        }
+        for (size_t j = 0; j < n->n_neighbours; j++) {
+            const Nvo__KernelNeighbour *nb = n->neighbours[j];
+            struct in_addr a;
+            if (nb->mac.len != NVO_MAC_LEN || nvo_ipv4_parse(nb->ip, &a)) {
+                return fail(errmsg, "state report: VNI %"PRIu32": bad "
+                            "neighbour", n->vni);
+            }
+        }
     }
     return 0;
 }
@@ -464,8 +495,8 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
     case NVO__MESSAGE__BODY_ACK:
         for (size_t i = 0; i < msg->ack->n_errors; i++) {
             const Nvo__ItemError *e = msg->ack->errors[i];
-            if (!text_is_valid(e->item, 256)
-                || !text_is_valid(e->message, 1024)) {
+            if (!nvo_valid_text(e->item, 256)
+                || !nvo_valid_text(e->message, 1024)) {
                 return fail(errmsg, "ack: bad error text");
             }
         }
@@ -477,17 +508,21 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
                 return fail(errmsg, "heartbeat: counter VNI out of range");
             }
             for (size_t j = 0; j < c->n_dropped; j++) {
-                if (!text_is_valid(c->dropped[j]->reason, 64)) {
+                if (!nvo_valid_text(c->dropped[j]->reason, 64)) {
                     return fail(errmsg, "heartbeat: bad drop reason");
                 }
             }
         }
         return 0;
     case NVO__MESSAGE__BODY_ERROR:
-        if (!text_is_valid(msg->error->message, 1024)) {
+        if (!nvo_valid_text(msg->error->message, 1024)) {
             return fail(errmsg, "error: bad message text");
         }
         return 0;
+    case NVO__MESSAGE__BODY_STATE_REQUEST:
+        return 0;
+    case NVO__MESSAGE__BODY_STATE_REPORT:
+        return validate_report(msg->state_report, errmsg);
     case NVO__MESSAGE__BODY__NOT_SET:
     default:
         return fail(errmsg, "message without a body");
