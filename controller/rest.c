@@ -456,9 +456,11 @@ rest_check_method(struct rest_call *c, const char *allow)
 static void
 serve_healthz(struct rest_call *c)
 {
-    rest_reply_json(c, 200, json_pack("{s:s,s:I}", "status", "ok",
+    rest_reply_json(c, 200, json_pack("{s:s,s:I,s:s}", "status", "ok",
                                       "revision",
-                                      (json_int_t) c->ctl->model->revision));
+                                      (json_int_t) c->ctl->model->revision,
+                                      "auth", c->rest->auth ? "token"
+                                                            : "none"));
 }
 
 static void
@@ -531,8 +533,10 @@ route(struct rest_call *c, const char *path)
 static bool answer_refused(struct rest_call *, const char *path);
 static const char *error_code(int status);
 
-/* With a token file, every request but GET /healthz needs a token whose
- * role allows its method; answers 401 or 403 and returns false if not. */
+/* With a token file, every request but GET /healthz and GET / (the
+ * topology page: static, it fetches the data with the token it asks for)
+ * needs a token whose role allows its method; answers 401 or 403 and
+ * returns false if not. */
 static bool
 authorized(struct rest_call *c, const char *path)
 {
@@ -540,7 +544,8 @@ authorized(struct rest_call *c, const char *path)
     h2o_req_t *req = c->req;
 
     if (!r->auth
-        || (!strcmp(path, "/healthz") && rest_method_is(c, "GET"))) {
+        || ((!strcmp(path, "/healthz") || !strcmp(path, "/"))
+            && rest_method_is(c, "GET"))) {
         return true;
     }
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
