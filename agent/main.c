@@ -21,6 +21,7 @@
 #include "lib/daemon.h"
 #include "lib/errors.h"
 #include "lib/pki.h"
+#include "lib/valid.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -33,8 +34,6 @@ struct options {
     const char *dataplane;      /* "kernel", "ovs", "auto". */
     const char *ovsdb;
     const char *log_file;
-    const char *pidfile;
-    bool detach;
     bool verbose;
     struct nvo_pki pki;
 };
@@ -82,13 +81,12 @@ Options:\n\
   --heartbeat-timeout=MS     reconnect after controller silence (default: 10000)\n\
   --backoff-max=MS           longest reconnection delay (default: 30000)\n\
   --log-file=FILE            also log to FILE (default: stderr only)\n\
-  --pidfile=FILE             write the process ID to FILE\n\
-  --detach                   run in the background once started\n\
   -v, --verbose              log debug messages\n\
   -h, --help                 show this help and exit\n\
   -V, --version              show the version and exit\n\
 \n",
            DEFAULT_OVSDB);
+    nvo_daemon_usage(stdout);
     nvo_pki_usage(stdout);
     printf("\
 With ssl: the agent verifies the controller's certificate against\n\
@@ -120,7 +118,7 @@ parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_CONTROLLER = 256, OPT_NAME, OPT_TUNNEL_IP, OPT_DATAPLANE,
            OPT_ROLE, OPT_OVSDB, OPT_HB_INTERVAL, OPT_HB_TIMEOUT,
-           OPT_BACKOFF_MAX, OPT_LOG_FILE, OPT_PIDFILE, OPT_DETACH };
+           OPT_BACKOFF_MAX, OPT_LOG_FILE };
     static const struct option long_options[] = {
         {"controller", required_argument, NULL, OPT_CONTROLLER},
         {"name", required_argument, NULL, OPT_NAME},
@@ -132,12 +130,11 @@ parse_options(int argc, char *argv[], struct options *o)
         {"heartbeat-timeout", required_argument, NULL, OPT_HB_TIMEOUT},
         {"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
-        {"pidfile", required_argument, NULL, OPT_PIDFILE},
-        {"detach", no_argument, NULL, OPT_DETACH},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         NVO_PKI_LONG_OPTIONS,
+        NVO_DAEMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *role = "hypervisor";
@@ -167,10 +164,11 @@ parse_options(int argc, char *argv[], struct options *o)
             o->conn.backoff_max_ms = nvo_daemon_parse_ms("--backoff-max", optarg);
             break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
-        case OPT_PIDFILE: o->pidfile = optarg; break;
-        case OPT_DETACH: o->detach = true; break;
         NVO_PKI_OPTION_CASES:
             nvo_pki_handle_option(&o->pki, c, optarg);
+            break;
+        NVO_DAEMON_OPTION_CASES:
+            nvo_daemon_handle_option(c, optarg);
             break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
@@ -193,6 +191,10 @@ parse_options(int argc, char *argv[], struct options *o)
     }
     if (!o->conn.name || !*o->conn.name) {
         die_usage("--name=NAME is required");
+    }
+    if (!nvo_valid_name(o->conn.name)) {
+        die_usage("--name must be 1 to %d characters of A-Z a-z 0-9 . _ - "
+                  "(the hypervisor's name in the REST API)", NVO_NAME_MAX);
     }
     if (!o->conn.tunnel_ip || !nvo_ip_is_valid(o->conn.tunnel_ip)) {
         die_usage("--tunnel-ip=IP is required (an IP address)");
@@ -340,9 +342,9 @@ main(int argc, char *argv[])
     a.o.conn.dataplane = (kind == AGENT_DP_OVS ? NVO__DATAPLANE__DATAPLANE_OVS
                           : NVO__DATAPLANE__DATAPLANE_KERNEL);
 
-    if (a.o.detach) {
-        nvo_daemon_detach();
-    }
+    /* Forks for --detach/--monitor, switches --user (keeping the network
+     * capabilities) and takes the pidfile: before the loop exists. */
+    daemonize_start(true);
     uv_loop_t *loop = uv_default_loop();
     char *errmsg = NULL;
     a.dp = agent_dp_create(loop, kind, a.o.conn.tunnel_ip, &errmsg);
@@ -357,12 +359,6 @@ main(int argc, char *argv[])
     if (!a.conn) {
         fprintf(stderr, "nvo-agent: %s: %s\n", a.o.conn.controller,
                 nvo_strerror(error));
-        return EXIT_FAILURE;
-    }
-    error = nvo_daemon_pidfile_write(a.o.pidfile);
-    if (error) {
-        fprintf(stderr, "nvo-agent: cannot write pidfile %s: %s\n",
-                a.o.pidfile, nvo_strerror(error));
         return EXIT_FAILURE;
     }
     uv_signal_init(loop, &a.sigterm);
@@ -385,7 +381,7 @@ main(int argc, char *argv[])
                   a.o.conn.controller, nvo_pki_enabled(&a.o.pki)
                   ? "; the PKI options are unused: use ssl:" : "");
     }
-    nvo_daemon_ready();
+    daemonize_complete();
 
     uv_run(loop, UV_RUN_DEFAULT);
 
@@ -397,7 +393,6 @@ main(int argc, char *argv[])
     nvo_daemon_uv_close_all(loop);
     agent_view_destroy(&a.view);
     nvo_pki_destroy(&a.o.pki);
-    nvo_daemon_pidfile_remove();
     VLOG_INFO("exited cleanly");
     return EXIT_SUCCESS;
 }

@@ -40,8 +40,6 @@ struct options {
     const char *agents;
     const char *rest_token_file;
     const char *log_file;
-    const char *pidfile;
-    bool detach;
     bool verbose;
     uint64_t wait_timeout_ms;
     uint64_t agent_hb_ms;       /* 0: agent-server default. */
@@ -88,14 +86,13 @@ Options:\n\
                         empty Raft-clustered OVSDB database running\n\
                         schema/nvo.ovsschema (doc/cluster.md), then exit\n\
   --log-file=FILE       also log to FILE (default: stderr only)\n\
-  --pidfile=FILE        write the process ID to FILE\n\
-  --detach              run in the background once listening\n\
   -v, --verbose         log debug messages\n\
   -h, --help            show this help and exit\n\
   -V, --version         show the version and exit\n\
 \n",
            DEFAULT_STATE_DIR, DEFAULT_REST, DEFAULT_AGENTS,
            NVO_CTL_WAIT_TIMEOUT_MS);
+    nvo_daemon_usage(stdout);
     nvo_pki_usage(stdout);
     printf("\
 With the PKI options the agent port speaks only mutual TLS (an agent's\n\
@@ -112,8 +109,8 @@ forwarding with what they were given.  SIGHUP re-reads the token file.\n");
 static void
 parse_options(int argc, char *argv[], struct options *o)
 {
-    enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_PIDFILE,
-           OPT_DETACH, OPT_WAIT_TIMEOUT, OPT_AGENT_HB, OPT_AGENT_TIMEOUT,
+    enum { OPT_DB = 256, OPT_REST, OPT_AGENTS, OPT_LOG_FILE, OPT_WAIT_TIMEOUT,
+           OPT_AGENT_HB, OPT_AGENT_TIMEOUT,
            OPT_REST_TOKEN_FILE, OPT_EXPORT_TO, OPT_NAME };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
@@ -126,12 +123,11 @@ parse_options(int argc, char *argv[], struct options *o)
         {"export-to", required_argument, NULL, OPT_EXPORT_TO},
         {"name", required_argument, NULL, OPT_NAME},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
-        {"pidfile", required_argument, NULL, OPT_PIDFILE},
-        {"detach", no_argument, NULL, OPT_DETACH},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         NVO_PKI_LONG_OPTIONS,
+        NVO_DAEMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
 
@@ -152,8 +148,6 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_EXPORT_TO: o->export_to = optarg; break;
         case OPT_NAME: free(o->name); o->name = xstrdup(optarg); break;
         case OPT_LOG_FILE: o->log_file = optarg; break;
-        case OPT_PIDFILE: o->pidfile = optarg; break;
-        case OPT_DETACH: o->detach = true; break;
         case OPT_WAIT_TIMEOUT:
             o->wait_timeout_ms = nvo_daemon_parse_ms("--wait-timeout", optarg);
             break;
@@ -165,6 +159,9 @@ parse_options(int argc, char *argv[], struct options *o)
             break;
         NVO_PKI_OPTION_CASES:
             nvo_pki_handle_option(&o->pki, c, optarg);
+            break;
+        NVO_DAEMON_OPTION_CASES:
+            nvo_daemon_handle_option(c, optarg);
             break;
         case 'v': o->verbose = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
@@ -343,9 +340,9 @@ main(int argc, char *argv[])
         free(o.name);
         return status;
     }
-    if (o.detach) {
-        nvo_daemon_detach();
-    }
+    /* Forks for --detach/--monitor and takes the pidfile: before the loop
+     * and any thread exist. */
+    daemonize_start(false);
 
     uv_loop_t *loop = uv_default_loop();
     nvo_ctl_init(&s.ctl, loop);
@@ -437,12 +434,6 @@ main(int argc, char *argv[])
     }
     nvo_ctl_publish_all(&s.ctl);
 
-    error = nvo_daemon_pidfile_write(o.pidfile);
-    if (error) {
-        fprintf(stderr, "nvo-controller: cannot write pidfile %s: %s\n",
-                o.pidfile, nvo_strerror(error));
-        return EXIT_FAILURE;
-    }
     uv_signal_init(loop, &s.sigterm);
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     uv_signal_init(loop, &s.sigint);
@@ -453,7 +444,7 @@ main(int argc, char *argv[])
     VLOG_INFO("nvo-controller %s (%s): REST on %s, agents on %s",
               NVO_VERSION, o.name, o.rest, o.agents);
     warn_plain(&o);
-    nvo_daemon_ready();
+    daemonize_complete();
 
     uv_run(loop, UV_RUN_DEFAULT);
 
@@ -463,7 +454,6 @@ main(int argc, char *argv[])
     uv_signal_stop(&s.sigint);
     uv_signal_stop(&s.sighup);
     nvo_daemon_uv_close_all(loop);
-    nvo_daemon_pidfile_remove();
     free(o.db);
     free(o.name);
     nvo_pki_destroy(&o.pki);

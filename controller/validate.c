@@ -1,51 +1,12 @@
 #include <config.h>
 #include "controller/validate.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/addr.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
-
-bool
-nvo_valid_name(const char *s)
-{
-    size_t len = s ? strlen(s) : 0;
-    if (!len || len > NVO_NAME_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-') {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool
-nvo_valid_ifname(const char *s)
-{
-    size_t len = s ? strlen(s) : 0;
-    if (!len || len > NVO_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, "..")) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        if (c == '/' || c == ':' || isspace(c) || c < 0x21 || c > 0x7e) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool
-nvo_valid_vni(int64_t vni)
-{
-    return vni >= 1 && vni <= NVO_VNI_MAX;
-}
 
 const char *
 nvo_valid_vm_mac(const char *s, struct eth_addr *mac)

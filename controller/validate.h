@@ -14,20 +14,7 @@
 #include <stdint.h>
 
 #include "controller/model.h"
-
-#define NVO_NAME_MAX 64         /* Names: 1..64 of [A-Za-z0-9._-]. */
-#define NVO_IFNAME_MAX 15       /* Linux IFNAMSIZ - 1. */
-#define NVO_VNI_MAX 16777215
-
-/* True if 's' is a valid network, hypervisor or VM name. */
-bool nvo_valid_name(const char *s);
-
-/* True if 's' is a valid Linux interface name: 1..15 characters, no '/',
- * ':' or whitespace, not "." or "..". */
-bool nvo_valid_ifname(const char *s);
-
-/* True if 'vni' is a valid VXLAN network identifier (1..16777215). */
-bool nvo_valid_vni(int64_t vni);
+#include "lib/valid.h"          /* The name, interface and VNI rules. */
 
 /* Parses 's' as a VM's own MAC address into 'mac'.  Returns NULL or a
  * message (malformed, multicast or broadcast, all-zero). */

@@ -2,24 +2,12 @@
 #include "lib/daemon.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "openvswitch/vlog.h"
 #include "util.h"
 
-VLOG_DEFINE_THIS_MODULE(daemon);
-
-static int ready_fd = -1;        /* Child's end of the readiness pipe. */
-static char *pidfile_path;
-static bool have_log_file;
 
 int
 nvo_daemon_log_init(const char *argv0, const char *log_file, bool verbose)
@@ -32,117 +20,50 @@ nvo_daemon_log_init(const char *argv0, const char *log_file, bool verbose)
         if (error) {
             return -error;
         }
-        have_log_file = true;
     }
     return 0;
 }
 
 void
-nvo_daemon_detach(void)
+nvo_daemon_handle_option(int opt, const char *arg)
 {
-    int fds[2];
-    pid_t pid;
-
-    if (pipe(fds)) {
-        ovs_fatal(errno, "pipe");
+    switch (opt) {
+    case NVO_OPT_PIDFILE: {
+        char *abs = abs_file_name(NULL, arg);
+        set_pidfile(abs);
+        free(abs);
+        break;
     }
-    pid = fork();
-    if (pid < 0) {
-        ovs_fatal(errno, "fork");
-    } else if (pid > 0) {
-        char c;
-        ssize_t n;
-
-        close(fds[1]);
-        do {
-            n = read(fds[0], &c, 1);
-        } while (n < 0 && errno == EINTR);
-        if (n == 1) {
-            _exit(0);
-        }
-        /* The child died before it was ready; pass its status on. */
-        int status = 0;
-        waitpid(pid, &status, 0);
-        _exit(WIFEXITED(status) && WEXITSTATUS(status)
-              ? WEXITSTATUS(status) : 1);
+    case NVO_OPT_DETACH:
+        set_detach();
+        break;
+    case NVO_OPT_MONITOR:
+        daemon_set_monitor();
+        break;
+    case NVO_OPT_USER:
+        daemon_set_new_user(arg);
+        break;
+    default:
+        OVS_NOT_REACHED();
     }
-    close(fds[0]);
-    ready_fd = fds[1];
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-        dup2(null, STDIN_FILENO);
-        dup2(null, STDOUT_FILENO);
-        if (have_log_file) {
-            dup2(null, STDERR_FILENO);
-        }
-        if (null > STDERR_FILENO) {
-            close(null);
-        }
-    }
+    set_no_chdir();
 }
 
 void
-nvo_daemon_ready(void)
+nvo_daemon_usage(FILE *stream)
 {
-    if (ready_fd >= 0) {
-        ssize_t n = write(ready_fd, "", 1);
-        (void) n;
-        close(ready_fd);
-        ready_fd = -1;
-    }
-}
-
-int
-nvo_daemon_pidfile_write(const char *path)
-{
-    char buf[32];
-    FILE *f;
-
-    if (!path) {
-        return 0;
-    }
-    f = fopen(path, "r");
-    if (f) {
-        long other = 0;
-        if (fscanf(f, "%ld", &other) == 1 && other > 0 && other != getpid()
-            && kill(other, 0) == 0) {
-            fclose(f);
-            VLOG_ERR("%s: pidfile names running process %ld", path, other);
-            return -EEXIST;
-        }
-        fclose(f);
-    }
-
-    char *tmp = xasprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int error = -errno;
-        free(tmp);
-        return error;
-    }
-    int len = snprintf(buf, sizeof buf, "%ld\n", (long) getpid());
-    if (write(fd, buf, len) != len || fsync(fd) || close(fd)
-        || rename(tmp, path)) {
-        int error = -errno;
-        unlink(tmp);
-        free(tmp);
-        return error;
-    }
-    free(tmp);
-    free(pidfile_path);
-    pidfile_path = xstrdup(path);
-    return 0;
-}
-
-void
-nvo_daemon_pidfile_remove(void)
-{
-    if (pidfile_path) {
-        unlink(pidfile_path);
-        free(pidfile_path);
-        pidfile_path = NULL;
-    }
+    fputs("\
+Daemon options (libopenvswitch's, as ovsdb-server and ovs-vswitchd take):\n\
+  --pidfile=FILE        write the process ID to FILE, held under a lock\n\
+                        while running and removed at exit; refuses to start\n\
+                        while another live process holds it\n\
+  --detach              run in the background once started (the command\n\
+                        returns 0 only when the daemon is ready)\n\
+  --monitor             keep a monitor process that restarts the daemon\n\
+                        if it crashes (SIGSEGV, SIGABRT, ...)\n\
+  --user=USER[:GROUP]   run as USER once started (the agent keeps\n\
+                        CAP_NET_ADMIN and CAP_NET_RAW)\n\
+\n", stream);
 }
 
 static void

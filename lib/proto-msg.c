@@ -1,7 +1,6 @@
 #include <config.h>
 #include "lib/proto-msg.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -290,51 +289,6 @@ nvo_msg_type_name(const Nvo__Message *msg)
     }
 }
 
-bool
-nvo_ifname_is_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (!n || n > 15 || !strcmp(s, ".") || !strcmp(s, "..")) {
-        return false;
-    }
-    for (const char *p = s; *p; p++) {
-        if (*p == '/' || *p == ':' || !isgraph((unsigned char) *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool
-name_is_valid(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (!n || n > max) {
-        return false;
-    }
-    for (const char *p = s; *p; p++) {
-        if (!isalnum((unsigned char) *p) && !strchr("._-", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Printable ASCII, at most 'max' bytes (may be empty). */
-static bool
-text_is_valid(const char *s, size_t max)
-{
-    if (strlen(s) > max) {
-        return false;
-    }
-    for (const char *p = s; *p; p++) {
-        if (!isprint((unsigned char) *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static int
 fail(char **errmsg, const char *format, ...)
 {
@@ -351,7 +305,7 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
     if (!net->vni || net->vni > NVO_VNI_MAX) {
         return fail(errmsg, "network VNI %"PRIu32" out of range", net->vni);
     }
-    if (!text_is_valid(net->name, 256)) {
+    if (!nvo_valid_name(net->name)) {
         return fail(errmsg, "VNI %"PRIu32": bad name", net->vni);
     }
     if (net->bum != NVO__BUM_MODE__BUM_HEAD_END
@@ -368,11 +322,11 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
             return fail(errmsg, "VNI %"PRIu32": local port MAC is %zu bytes",
                         net->vni, lp->mac.len);
         }
-        if (!nvo_ifname_is_valid(lp->iface)) {
+        if (!nvo_valid_ifname(lp->iface)) {
             return fail(errmsg, "VNI %"PRIu32": bad interface name",
                         net->vni);
         }
-        if (!text_is_valid(lp->vm, 256)) {
+        if (!nvo_valid_name(lp->vm)) {
             return fail(errmsg, "VNI %"PRIu32": bad VM name", net->vni);
         }
     }
@@ -412,8 +366,8 @@ validate_hello(const Nvo__Hello *h, char **errmsg)
 {
     /* The version is checked by the session, so that it can answer with a
      * clear refusal; everything else must be sane. */
-    if (!name_is_valid(h->name, 128)) {
-        return fail(errmsg, "hello: bad hypervisor name");
+    if (!nvo_valid_name(h->name)) {
+        return fail(errmsg, "hello: the hypervisor name must be 1 to %d characters of A-Z a-z 0-9 . _ -", NVO_NAME_MAX);
     }
     if (!nvo_ip_is_valid(h->tunnel_ip)) {
         return fail(errmsg, "hello: bad tunnel IP");
@@ -426,7 +380,7 @@ validate_hello(const Nvo__Hello *h, char **errmsg)
         && h->role != NVO__ROLE__ROLE_SERVICE_NODE) {
         return fail(errmsg, "hello: unknown role %d", h->role);
     }
-    if (!text_is_valid(h->software_version, 64)) {
+    if (!nvo_valid_text(h->software_version, 64)) {
         return fail(errmsg, "hello: bad software version");
     }
     return 0;
@@ -464,8 +418,8 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
     case NVO__MESSAGE__BODY_ACK:
         for (size_t i = 0; i < msg->ack->n_errors; i++) {
             const Nvo__ItemError *e = msg->ack->errors[i];
-            if (!text_is_valid(e->item, 256)
-                || !text_is_valid(e->message, 1024)) {
+            if (!nvo_valid_text(e->item, 256)
+                || !nvo_valid_text(e->message, 1024)) {
                 return fail(errmsg, "ack: bad error text");
             }
         }
@@ -477,14 +431,14 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
                 return fail(errmsg, "heartbeat: counter VNI out of range");
             }
             for (size_t j = 0; j < c->n_dropped; j++) {
-                if (!text_is_valid(c->dropped[j]->reason, 64)) {
+                if (!nvo_valid_text(c->dropped[j]->reason, 64)) {
                     return fail(errmsg, "heartbeat: bad drop reason");
                 }
             }
         }
         return 0;
     case NVO__MESSAGE__BODY_ERROR:
-        if (!text_is_valid(msg->error->message, 1024)) {
+        if (!nvo_valid_text(msg->error->message, 1024)) {
             return fail(errmsg, "error: bad message text");
         }
         return 0;

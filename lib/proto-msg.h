@@ -10,12 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/valid.h"          /* The name, interface and VNI rules. */
 #include "proto/nvo.pb-c.h"
 
 /* Protocol version spoken by this build; a Hello with another is refused. */
 #define NVO_PROTO_VERSION 1
 
-#define NVO_VNI_MAX 16777215u
 
 /* Encodes 'msg' as one frame (header + payload).  Returns the frame (caller
  * frees with free()) and sets '*len'; NULL with -EMSGSIZE in '*errp' if it
@@ -79,9 +79,5 @@ int nvo_msg_validate_network(const Nvo__Network *net, char **errmsg);
 
 /* "hello", "snapshot", ... for logs. */
 const char *nvo_msg_type_name(const Nvo__Message *);
-
-/* True if 's' is a usable Linux interface name (1..15 bytes, no '/', ':',
- * whitespace, not "." or ".."). */
-bool nvo_ifname_is_valid(const char *s);
 
 #endif /* lib/proto-msg.h */

@@ -22,6 +22,7 @@ tests_unit_test_addr_LDADD = $(NVO_UNIT_LDADD)
 # replayer runs the corpus in make check.
 NVO_FUZZ_REST_LDADD = controller/libnvoctl.a lib/libnvo.a $(JANSSON_LIBS) \
 	$(OVS_LIBS)
+EXTRA_DIST += tests/integration/test-daemon.sh tests/integration/ctl-test-lib.sh
 EXTRA_DIST += tests/fuzz/corpus/rest tests/fuzz/fuzz-rest-corpus.sh
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-rest-body
@@ -37,3 +38,6 @@ tests_fuzz_fuzz_rest_body_replay_SOURCES = tests/fuzz/fuzz-rest-body.c \
 	tests/fuzz/replay.c
 tests_fuzz_fuzz_rest_body_replay_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_rest_body_replay_LDADD = $(NVO_FUZZ_REST_LDADD)
+# One JSON library per name in the controller (lib/ovs-json.syms).
+TESTS += tests/check-json-symbols.sh
+EXTRA_DIST += tests/check-json-symbols.sh

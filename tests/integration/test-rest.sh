@@ -14,59 +14,11 @@
 # Needs curl and python3 (JSON field extraction, free ports, SQLite).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-ctl="$top/controller/nvo-controller"
-[ -x "$ctl" ] || { echo "SKIP: $ctl not built"; exit 77; }
-
-tmp=$(mktemp -d /tmp/nvo-test-rest.XXXXXX)
-pid=
-bgpids=
-cleanup() {
-    for p in $bgpids; do kill "$p" 2>/dev/null; done
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    # For tests/run-sanitized.sh's log check (deploy/lab-lib.sh does the
-    # same for the labs).
-    if [ -n "${NVO_TEST_LOG_DIR:-}" ] && [ -f "$tmp/log" ]; then
-        mkdir -p "$NVO_TEST_LOG_DIR/rest/ctl"
-        cp "$tmp/log" "$NVO_TEST_LOG_DIR/rest/ctl/nvo-controller.log"
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-n_checks=0
-fail() {
-    echo "FAIL: $*"
-    [ -f "$tmp/body" ] && echo "last body: $(cat "$tmp/body")"
-    [ -f "$tmp/log" ] && { echo "--- controller log"; tail -20 "$tmp/log"; }
-    exit 1
-}
-ok() {
-    n_checks=$((n_checks + 1))
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-rport=$(free_port)
-aport=$(free_port)
-base="http://127.0.0.1:$rport"
+. "$top/tests/integration/ctl-test-lib.sh"
+ctl_test_init rest
 
 start() {
-    "$ctl" --db="$tmp/nvo.db" --rest="127.0.0.1:$rport" \
-        --agents="127.0.0.1:$aport" --pidfile="$tmp/pid" \
-        --log-file="$tmp/log" --wait-timeout=500 "$@" 2>>"$tmp/stderr" &
-    pid=$!
-    i=0
-    until curl -s -o /dev/null "$base/healthz"; do
-        i=$((i + 1))
-        [ $i -lt 100 ] || fail "controller did not come up"
-        kill -0 "$pid" 2>/dev/null || fail "controller exited: $(cat "$tmp/stderr")"
-        sleep 0.05
-    done
+    ctl_start --pidfile="$tmp/pid" --wait-timeout=500 "$@"
 }
 
 # req METHOD PATH [BODY [CONTENT-TYPE]]: sets $status; body in $tmp/body,

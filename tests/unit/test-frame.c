@@ -202,12 +202,22 @@ test_validation(void **state OVS_UNUSED)
     s.networks = nets;
     s.n_networks = 1;
     net.vni = 100;
+    net.name = (char *) "net1";
     net.remotes = rms;
     net.n_remotes = 1;
     rm.mac.data = mac;
     rm.mac.len = 6;
     rm.vtep_ip = (char *) "192.0.2.2";
     assert_int_equal(nvo_msg_validate(&m, &err), 0);
+
+    /* Network names follow the REST rule (lib/valid.h). */
+    net.name = (char *) "";
+    assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
+    free(err);
+    net.name = (char *) "net 1";
+    assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
+    free(err);
+    net.name = (char *) "net1";
 
     rm.vtep_ip = (char *) "192.0.2.300";
     assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
@@ -228,10 +238,45 @@ test_validation(void **state OVS_UNUSED)
     assert_int_equal(nvo_msg_validate(&m, &err), -EPROTO);
     free(err);
 
-    assert_true(nvo_ifname_is_valid("tap0"));
-    assert_false(nvo_ifname_is_valid("a/b"));
-    assert_false(nvo_ifname_is_valid("0123456789abcdef"));
-    assert_false(nvo_ifname_is_valid(""));
+    assert_true(nvo_valid_ifname("tap0"));
+    assert_false(nvo_valid_ifname("a/b"));
+    assert_false(nvo_valid_ifname("0123456789abcdef"));
+    assert_false(nvo_valid_ifname(""));
+}
+
+/* A hello decodes with the REST contract's name rule: a name of
+ * NVO_NAME_MAX characters (what POST /v1/hypervisors accepts) passes, one
+ * more, or a character REST refuses, does not. */
+static void
+test_hello_name_limit(void **state OVS_UNUSED)
+{
+    char name[NVO_NAME_MAX + 2];
+    const char *bad[] = { name, "", "hv 1", "hv/1", "h\xc3\xa9" };
+
+    memset(name, 'h', NVO_NAME_MAX);
+    name[NVO_NAME_MAX] = '\0';
+    for (int i = 0; i < 1 + (int) ARRAY_SIZE(bad); i++) {
+        const char *n = i ? bad[i - 1] : name;
+        if (i == 1) {
+            name[NVO_NAME_MAX] = 'h';       /* 65 characters. */
+            name[NVO_NAME_MAX + 1] = '\0';
+        }
+        size_t len;
+        uint8_t *frame = encode_hello(n, NVO_PROTO_VERSION, &len);
+        char *err = NULL;
+        Nvo__Message *m = nvo_msg_decode(frame + NVO_FRAME_HDR_LEN,
+                                         len - NVO_FRAME_HDR_LEN, &err);
+        if (!i) {
+            assert_non_null(m);
+            assert_int_equal(strlen(m->hello->name), NVO_NAME_MAX);
+        } else {
+            assert_null(m);
+            assert_non_null(strstr(err, "hypervisor name must be 1 to 64"));
+        }
+        nvo_msg_free(m);
+        free(err);
+        free(frame);
+    }
 }
 
 /* Wire helpers for hand-made payloads. */
@@ -393,6 +438,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_hello_name_limit),
         cmocka_unit_test(test_reader_reassembly),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_oversized),
