@@ -934,10 +934,6 @@ kdp_sec_apply(struct kdp_sec *s, Nvo__Network *const *nets, size_t n,
         cb(aux, 0, "nftables", error);
         n_failed++;
     }
-    for (size_t i = 0; i < n_ports; i++) {
-        free(ports[i].addrs);
-    }
-    free(ports);
 
     struct sec_dump neighs = { 0, NULL, 0, 0 }, fdbs = { 0, NULL, 0, 0 };
     error = neigh_dump(s, AF_INET, &neighs);
@@ -948,10 +944,16 @@ kdp_sec_apply(struct kdp_sec *s, Nvo__Network *const *nets, size_t n,
         cb(aux, 0, "neighbour dump", error);
         n_failed++;
     } else {
+        /* apply_bridge() also removes any static entry on a locked VM port
+         * but the VM's own MAC (a MAC the VM could otherwise send from). */
         for (size_t i = 0; i < n; i++) {
             n_failed += apply_bridge(s, nets[i], &neighs, &fdbs, cb, aux);
         }
     }
+    for (size_t i = 0; i < n_ports; i++) {
+        free(ports[i].addrs);
+    }
+    free(ports);
     free(neighs.v);
     free(fdbs.v);
 

@@ -30,7 +30,8 @@
 # - IPv6 underlay: OVS hypervisors o4, o5 and kernel hypervisors k3, k4
 #   with IPv6 tunnel IPs in one network (v6, VNI 7201): ping matrix over
 #   VXLAN in IPv6 (tcpdump on a kernel and an OVS underlay), the kernel
-#   VTEPs' VXLAN device local and FDB destinations IPv6; an IPv4 hypervisor
+#   VTEPs' VXLAN device local and FDB destinations IPv6, the drift audit
+#   finds them in sync; an IPv4 hypervisor
 #   refused from that network and an IPv6 one from red (409
 #   mixed_underlay); service nodes stay IPv4 (a service node with an IPv6
 #   tunnel IP: 400; the network switched to "bum": "service-node": 409).
@@ -469,6 +470,15 @@ refused() {
         *) fail "$3: $st $body" ;;
     esac
 }
+# The drift audit reads the IPv6 kernel VTEPs as the controller wants them.
+i=0
+until lab_nvoctl audit >"$TMP/audit.txt" 2>&1; grep -q '^k3 (kernel): in sync' "$TMP/audit.txt" \
+        && grep -q '^k4 (kernel): in sync' "$TMP/audit.txt"; do
+    i=$((i + 1)); [ $i -gt 20 ] && break
+    sleep 0.5
+done
+[ $i -le 20 ] && pass "audit: k3 and k4 (kernel, IPv6 underlay) in sync" \
+    || fail "audit of k3/k4: $(grep -A3 '^k[34] ' "$TMP/audit.txt")"
 lab_vm_add k1 s3 02:00:00:75:00:03 10.75.0.3/24 || die "s3"
 refused 409 mixed_underlay "an IPv4 hypervisor into the IPv6 network" \
     POST /v1/ports '{"vm":"s3","network":"v6","hypervisor":"k1","mac":"02:00:00:75:00:03","iface":"v-s3"}'
