@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/agent-server.h"
 #include "controller/cluster.h"
 #include "controller/desired.h"
 #include "controller/model.h"
@@ -32,6 +33,9 @@ struct nvo_ctl_hv {
     uint64_t confirmed_at;      /* uv_now() of the last confirmation. */
     bool owned;                 /* This controller programs it (always,
                                  * but in cluster mode, doc/cluster.md). */
+    bool sharded;               /* Cluster mode: programmed only by its
+                                 * owner (OVS and kernel hypervisors, not
+                                 * service nodes). */
 };
 
 struct nvo_ctl_waiter {
@@ -161,7 +165,7 @@ static bool
 hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
 {
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
-    if (ctl->cluster && h && !h->owned && h->dp == NVO_DP_OVS) {
+    if (ctl->cluster && h && !h->owned && h->sharded) {
         /* Another controller programs it and records what it confirmed
          * in the cluster (as OVN's Chassis_Private.nb_cfg). */
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
@@ -302,18 +306,26 @@ static void
 record_confirmed(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
                  const char *hv_name)
 {
-    if (ctl->cluster && h->owned && h->dp == NVO_DP_OVS && h->confirmed) {
+    if (ctl->cluster && h->owned && h->sharded && h->confirmed) {
         nvo_cluster_set_confirmed(ctl->cluster, hv_name, h->confirmed);
     }
 }
 
+/* Cluster mode: hypervisors (OVS and kernel) are sharded between the
+ * controllers; service nodes are served by whichever controller their
+ * agent connects to (cluster.c says the same). */
+static bool
+hv_sharded(const struct nvo_hypervisor *hv)
+{
+    return hv->dataplane == NVO_DP_OVS || hv->role == NVO_ROLE_HYPERVISOR;
+}
+
 /* Whether this controller programs 'hv': always, but in cluster mode only
- * the OVS hypervisors it owns (kernel hypervisors: whichever controller
- * their agent is connected to). */
+ * the hypervisors it owns. */
 static bool
 ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
 {
-    return !ctl->cluster || hv->dataplane != NVO_DP_OVS
+    return !ctl->cluster || !hv_sharded(hv)
            || nvo_cluster_owns(ctl->cluster, hv->name, NULL);
 }
 
@@ -323,6 +335,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
     bool owned = ctl_owns(ctl, hv);
+    h->sharded = ctl->cluster && hv_sharded(hv);
     if (!owned) {
         h->dp = hv->dataplane;
         h->required = revision;
@@ -332,7 +345,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
             VLOG_INFO("hypervisor %s: no longer ours", hv->name);
             h->owned = false;
             if (ctl->sbs[h->dp]) {
-                nvo_sb_remove(ctl->sbs[h->dp], hv->id);
+                nvo_sb_release(ctl->sbs[h->dp], hv->id);
             }
         }
         nvo_hv_view_destroy(h->pushed);
@@ -342,7 +355,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     if (!h->owned) {
         /* Gained (or single controller): a full view; the southbound
          * resyncs against what the switch holds. */
-        if (ctl->cluster && hv->dataplane == NVO_DP_OVS) {
+        if (h->sharded) {
             VLOG_INFO("hypervisor %s: ours now", hv->name);
         }
         h->owned = true;
@@ -631,7 +644,7 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
         st->n_flows = -1;
     }
     *required = h ? h->required : 0;
-    if (ctl->cluster && h && !h->owned && h->dp == NVO_DP_OVS) {
+    if (ctl->cluster && h && !h->owned && h->sharded) {
         /* Another controller programs it: what it recorded. */
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              hv_id);
@@ -724,7 +737,7 @@ nvo_ctl_cluster_changed(void *ctl_)
     struct nvo_ctl *ctl = ctl_;
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        if (hv->dataplane != NVO_DP_OVS) {
+        if (!hv_sharded(hv)) {
             continue;
         }
         const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
@@ -733,8 +746,19 @@ nvo_ctl_cluster_changed(void *ctl_)
                         ctl->model->revision);
         }
     }
+    /* Agents waiting here whose hypervisor has an owner elsewhere now. */
+    if (ctl->agents) {
+        agent_server_recheck(ctl->agents);
+    }
     /* Owners' recorded confirmations may complete waiters. */
     check_waiters(ctl);
+}
+
+char *
+nvo_ctl_agent_redirect(void *ctl_, const char *name)
+{
+    struct nvo_ctl *ctl = ctl_;
+    return ctl->cluster ? nvo_cluster_redirect(ctl->cluster, name) : NULL;
 }
 
 char *
@@ -743,11 +767,11 @@ nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
     if (!ctl->cluster) {
         return NULL;
     }
-    if (hv->dataplane == NVO_DP_OVS) {
+    if (hv_sharded(hv)) {
         return nvo_cluster_owner(ctl->cluster, hv->name);
     }
-    /* A kernel hypervisor is programmed by the controller its agent is
-     * connected to: this one, if the agent is here. */
+    /* A service node is served by the controller its agent is connected
+     * to: this one, if the agent is here. */
     struct nvo_sb_status st;
     memset(&st, 0, sizeof st);
     if (ctl->sbs[NVO_DP_KERNEL]) {

@@ -70,7 +70,8 @@ Options:\n\
   --rest=ADDR:PORT      REST API listen address (default: %s)\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
   --rest-token-file=FILE  require \"Authorization: Bearer TOKEN\" on every\n\
-                        REST request but GET /healthz; FILE has lines\n\
+                        REST request but GET /healthz and GET / (the\n\
+                        page; it asks for a token); FILE has lines\n\
                         \"TOKEN ROLE\", ROLE admin or reader (GET only);\n\
                         re-read on SIGHUP\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
@@ -386,6 +387,10 @@ main(int argc, char *argv[])
     }
     /* Confirmed means applied: acks with item errors fail the waiters. */
     agent_server_set_failed_cb(s.ctl.agents, nvo_ctl_failed);
+    if (s.ctl.cluster) {
+        /* Agents end up at their hypervisor's owner. */
+        agent_server_set_redirect_cb(s.ctl.agents, nvo_ctl_agent_redirect);
+    }
     if (nvo_pki_enabled(&o.pki)
         && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
         VLOG_ERR("agents: %s", errmsg);
@@ -404,6 +409,7 @@ main(int argc, char *argv[])
     }
     nvo_pki_configure_ovs(&o.pki);
     struct ovs_sb *ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    ovs_sb_set_failed_cb(ovs, nvo_ctl_failed);
     ovs_sb_set_pki(ovs, &o.pki);
     s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);
