@@ -331,7 +331,8 @@ ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
 
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
-            const int64_t *net_ids, size_t n_nets, int64_t revision)
+            const int64_t *net_ids, size_t n_nets, int64_t revision,
+            struct desired_cache *cache)
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
     bool owned = ctl_owns(ctl, hv);
@@ -363,8 +364,10 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
         h->pushed = NULL;
         h->confirmed = 0;
     }
-    struct nvo_hv_view *v = desired_compute(ctl->model, hv, nvo_ctl_sn_alive,
-                                            ctl, h->pushed, net_ids, n_nets);
+    struct nvo_hv_view *v = desired_compute_cached(ctl->model, hv,
+                                                   nvo_ctl_sn_alive, ctl,
+                                                   h->pushed, net_ids, n_nets,
+                                                   cache);
     v->revision = revision;
     int64_t epoch = 0;
     if (h->sharded && nvo_cluster_owns(ctl->cluster, hv->name, &epoch)) {
@@ -445,10 +448,13 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
         uv_timer_start(ctl->sn_grace, sn_grace_end, ctl->sn_grace_ms, 0);
     }
 
+    struct desired_cache *cache = desired_cache_create();
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision);
+        publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision,
+                    cache);
     }
+    desired_cache_destroy(cache);
     check_waiters(ctl);
 }
 
@@ -456,12 +462,13 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
  * which nodes are alive, so every service node is re-evaluated on writes. */
 static void
 publish_service_nodes(struct nvo_ctl *ctl, const int64_t *net_ids,
-                      size_t n_nets, int64_t revision)
+                      size_t n_nets, int64_t revision,
+                      struct desired_cache *cache)
 {
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         if (hv->role == NVO_ROLE_SERVICE_NODE) {
-            publish_one(ctl, hv, net_ids, n_nets, revision);
+            publish_one(ctl, hv, net_ids, n_nets, revision, cache);
         }
     }
 }
@@ -470,17 +477,19 @@ void
 nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
                 const int64_t *net_ids, size_t n_nets, int64_t revision)
 {
+    struct desired_cache *cache = desired_cache_create();
     size_t n_unique;
     int64_t *ids = unique_ids(hv_ids, n, &n_unique);
     for (size_t i = 0; i < n_unique; i++) {
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              ids[i]);
         if (hv && hv->role != NVO_ROLE_SERVICE_NODE) {
-            publish_one(ctl, hv, net_ids, n_nets, revision);
+            publish_one(ctl, hv, net_ids, n_nets, revision, cache);
         }
     }
     free(ids);
-    publish_service_nodes(ctl, net_ids, n_nets, revision);
+    publish_service_nodes(ctl, net_ids, n_nets, revision, cache);
+    desired_cache_destroy(cache);
     check_waiters(ctl);
 }
 
@@ -747,7 +756,7 @@ nvo_ctl_cluster_changed(void *ctl_)
         const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
         if (!h || h->owned != ctl_owns(ctl, hv)) {
             publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS,
-                        ctl->model->revision);
+                        ctl->model->revision, NULL);
         }
     }
     /* Agents waiting here whose hypervisor has an owner elsewhere now. */
