@@ -295,6 +295,15 @@ print('%d %d %d %d %.1f %.1f' % (before, after, undecided, total, p50, low))
 EOP
 }
 
+# switch_targets N: the OpenFlow targets of h1..hN's br-int.
+switch_targets() {
+    local i=1
+    while [ "$i" -le "$1" ]; do
+        printf ' unix:%s/br-int.mgmt' "$(lab__hvdir "h$i")"
+        i=$((i + 1))
+    done
+}
+
 # pcts FILE: "p50 p95 p99" of the numbers in FILE.
 pcts() {
     sort -n "$1" | awk '{ a[NR] = $1 }
@@ -351,12 +360,7 @@ start_shape() {
     cpu1=$(ctl_cpu_ns "$pid")
     # The switches' own clocks: when each VM port flow was installed, from
     # its age in one flow-stats dump per switch.
-    targets=
-    i=1
-    while [ "$i" -le "$n" ]; do
-        targets="$targets unix:$(lab__hvdir "h$i")/br-int.mgmt"
-        i=$((i + 1))
-    done
+    targets=$(switch_targets "$n")
     "$FLOOR" ages $targets >"$LAB_DIR/ages-$shape" || echo "  (flow ages: dump failed)"
     monitors_stop "$shape"
     set -- $(pcts "$lat")
@@ -429,12 +433,7 @@ bench_start() {
     done
 
     # The floor, on the same switches.
-    targets=
-    i=1
-    while [ "$i" -le "$n" ]; do
-        targets="$targets unix:$(lab__hvdir "h$i")/br-int.mgmt"
-        i=$((i + 1))
-    done
+    targets=$(switch_targets "$n")
     out=$("$FLOOR" "$FLOOR_ROUNDS" $targets) || die "bench-floor failed"
     echo "  reference, $out"
     put "floor_p99_$n" "$(echo "$out" | sed 's/.*p99 \([0-9.]*\) ms.*/\1/')"
