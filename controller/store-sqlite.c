@@ -13,7 +13,7 @@
 
 #include "controller/model.h"
 #include "controller/store.h"
-#include "lib/addr.h"
+#include "packets.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -389,7 +389,7 @@ load_ports(struct sqlite_store *s, struct nvo_model *m)
         struct nvo_hypervisor *hv = nvo_model_hv_by_id(
             m, sqlite3_column_int64(stmt, 3));
         struct eth_addr mac;
-        if (!net || !hv || nvo_mac_parse(col_text(stmt, 4), mac.ea)) {
+        if (!net || !hv || !eth_addr_from_string(col_text(stmt, 4), &mac)) {
             rc = SQLITE_CORRUPT;
             break;
         }

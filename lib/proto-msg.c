@@ -9,6 +9,7 @@
 
 #include "lib/addr.h"
 #include "lib/frame.h"
+#include "packets.h"
 #include "util.h"
 
 uint8_t *
@@ -318,7 +319,7 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
     }
     for (size_t i = 0; i < net->n_locals; i++) {
         const Nvo__LocalPort *lp = net->locals[i];
-        if (lp->mac.len != NVO_MAC_LEN) {
+        if (lp->mac.len != ETH_ADDR_LEN) {
             return fail(errmsg, "VNI %"PRIu32": local port MAC is %zu bytes",
                         net->vni, lp->mac.len);
         }
@@ -332,7 +333,7 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
     }
     for (size_t i = 0; i < net->n_remotes; i++) {
         const Nvo__RemoteMac *rm = net->remotes[i];
-        if (rm->mac.len != NVO_MAC_LEN) {
+        if (rm->mac.len != ETH_ADDR_LEN) {
             return fail(errmsg, "VNI %"PRIu32": remote MAC is %zu bytes",
                         net->vni, rm->mac.len);
         }
