@@ -183,6 +183,7 @@ send_hello(struct agent_conn *c)
     h->role = c->cfg.role;
     h->software_version = xstrdup(NVO_VERSION);
     h->last_revision = c->view->valid ? c->view->revision : 0;
+    h->reports_state = c->ops->report != NULL;
     send_msg(c, new_msg(NVO__MESSAGE__BODY_HELLO, h));
 }
 
@@ -221,6 +222,30 @@ agent_conn_reapply(struct agent_conn *c)
     }
 }
 
+/* Answers StateRequest 'id': what the dataplane holds, or why not (a
+ * report too large for one frame is replaced by an error). */
+static void
+send_report(struct agent_conn *c, uint64_t id)
+{
+    Nvo__StateReport *rep = xmalloc(sizeof *rep);
+    nvo__state_report__init(rep);
+    rep->id = id;
+    if (c->ops->report) {
+        c->ops->report(c->aux, rep);
+    } else {
+        rep->error = -EOPNOTSUPP;
+    }
+    if (nvo__state_report__get_packed_size(rep) > NVO_FRAME_MAX - 64) {
+        nvo__state_report__free_unpacked(rep, NULL);
+        rep = xmalloc(sizeof *rep);
+        nvo__state_report__init(rep);
+        rep->id = id;
+        rep->error = -EMSGSIZE;
+        rep->message = xstrdup("state larger than one frame");
+    }
+    send_msg(c, new_msg(NVO__MESSAGE__BODY_STATE_REPORT, rep));
+}
+
 /* Handles one message.  Returns true if the view changed. */
 static bool
 handle_msg(struct agent_conn *c, Nvo__Message *msg)
@@ -251,6 +276,9 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
         }
         return true;
     case NVO__MESSAGE__BODY_HEARTBEAT:
+        return false;
+    case NVO__MESSAGE__BODY_STATE_REQUEST:
+        send_report(c, msg->state_request->id);
         return false;
     case NVO__MESSAGE__BODY_ERROR: {
         const Nvo__Error *e = msg->error;

@@ -35,6 +35,9 @@ struct agent_conn_ops {
     void (*apply)(void *aux, const struct agent_view *view, Nvo__Ack *ack);
     /* Fills 'hb''s counters (may do nothing). */
     void (*counters)(void *aux, Nvo__Heartbeat *hb);
+    /* Fills 'rep' with what the dataplane holds (StateRequest).  May be
+     * NULL: the hello then says the agent does not report. */
+    void (*report)(void *aux, Nvo__StateReport *rep);
 };
 
 /* Starts connecting to cfg->controller.  'view' (borrowed) persists across

@@ -9,6 +9,7 @@
 #include "agent/agent-conn.h"
 #include "agent/agent-view.h"
 #include "agent/kdp.h"
+#include "agent/kdp-report.h"
 #include "agent/kdp-sec.h"
 #include "agent/kdp-state.h"
 #include "lib/errors.h"
@@ -29,6 +30,7 @@ struct agent_dp {
     struct in_addr local;
     struct kdp *kdp;            /* Kernel. */
     struct kdp_sec *sec;        /* Kernel: port security, ARP suppression. */
+    uint64_t n_snapshots;       /* View's n_snapshots at the last apply. */
     struct svcnode *sn;         /* Service node. */
     uint32_t *sn_vnis;          /* VNIs given to 'sn', sorted. */
     size_t n_sn_vnis;
@@ -144,8 +146,9 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
     if (n_failed >= 0) {
         /* Once the bridges hold their ports: their security, and ARP
          * suppression (again in full after any kernel change). */
-        n_failed += kdp_sec_apply(dp->sec, nets, n_nets, ops.n > 0,
-                                  sec_error, &ctx);
+        bool full = ops.n > 0 || view->n_snapshots != dp->n_snapshots;
+        n_failed += kdp_sec_apply(dp->sec, nets, n_nets, full, sec_error,
+                                  &ctx);
     }
     if (n_failed < 0) {
         agent_ack_add_error(ack, 0, "netlink", n_failed,
@@ -161,6 +164,7 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
                   n_failed, desired.n_nets);
     }
     dp->retry = n_failed != 0;
+    dp->n_snapshots = view->n_snapshots;
     free(nets);
     kdp_ops_destroy(&ops);
     kdp_state_destroy(&desired);
@@ -287,6 +291,22 @@ agent_dp_counters(struct agent_dp *dp, Nvo__Heartbeat *hb)
     if (dp->sn) {
         /* VNI 0 in the message stands for "no served VNI". */
         svcnode_foreach_counters(dp->sn, counter_cb, hb);
+    }
+}
+
+void
+agent_dp_report(struct agent_dp *dp, Nvo__StateReport *rep)
+{
+    int error = -EOPNOTSUPP;
+    if (dp->kind == AGENT_DP_KERNEL) {
+        error = kdp_report_fill(dp->kdp, dp->local, rep);
+    }
+    if (error) {
+        VLOG_WARN_RL(&rl, "state report: %s", nvo_strerror(error));
+        rep->error = error;
+        rep->message = xstrdup(dp->kind == AGENT_DP_KERNEL
+                               ? nvo_strerror(error)
+                               : "this dataplane does not report its state");
     }
 }
 

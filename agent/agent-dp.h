@@ -32,6 +32,11 @@ void agent_dp_apply(struct agent_dp *, const struct agent_view *view,
  * (kernel) to 'hb'. */
 void agent_dp_counters(struct agent_dp *, Nvo__Heartbeat *hb);
 
+/* Fills 'rep' with what the dataplane actually holds (kernel only; other
+ * dataplanes set rep->error to -EOPNOTSUPP).  The entries it adds belong
+ * to 'rep'. */
+void agent_dp_report(struct agent_dp *, Nvo__StateReport *rep);
+
 /* True if the last apply left failed items worth retrying. */
 bool agent_dp_needs_retry(const struct agent_dp *);
 

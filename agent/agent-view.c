@@ -71,6 +71,7 @@ agent_view_apply_snapshot(struct agent_view *v, Nvo__Snapshot *snap)
     v->seq = snap->seq;
     v->revision = snap->revision;
     v->valid = true;
+    v->n_snapshots++;
 }
 
 int

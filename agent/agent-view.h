@@ -17,6 +17,9 @@ struct agent_view {
     int64_t revision;           /* Store revision it reflects. */
     bool valid;                 /* A snapshot was applied (this session or
                                  * an earlier one). */
+    uint64_t n_snapshots;       /* Snapshots applied so far: a new one asks
+                                 * the dataplane for a full re-apply (a
+                                 * resync after an audit found drift). */
 };
 
 struct agent_view_net {

@@ -9,6 +9,7 @@ agent_libnvoagent_a_SOURCES = \
 	agent/agent-view.c agent/agent-view.h \
 	agent/kdp.c agent/kdp.h \
 	agent/kdp-sec.c agent/kdp-sec.h \
+	agent/kdp-report.c agent/kdp-report.h \
 	agent/kdp-state.c agent/kdp-state.h
 agent_libnvoagent_a_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS) $(MNL_CFLAGS) \
 	$(NFTNL_CFLAGS) $(PROTOBUF_C_CFLAGS)

@@ -349,6 +349,8 @@ neigh_dump_cb(const struct nlmsghdr *nlh, void *aux)
     const struct nlattr *a;
     struct sec_entry e = { .ifindex = ndm->ndm_ifindex };
     bool has_mac = false, has_ip = false, has_dst = false;
+    /* Dumps mark a bridge's entries with NDA_MASTER, not NTF_MASTER. */
+    bool master = (ndm->ndm_flags & NTF_MASTER) != 0;
 
     if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != d->family) {
         return MNL_CB_OK;
@@ -364,12 +366,13 @@ neigh_dump_cb(const struct nlmsghdr *nlh, void *aux)
                 memcpy(&e.ip, mnl_attr_get_payload(a), 4);
                 has_ip = true;
             }
+        } else if (type == NDA_MASTER) {
+            master = true;
         }
     }
     if (d->family == AF_INET
         ? !(has_ip && (ndm->ndm_state & NUD_PERMANENT))
-        : !(has_mac && !has_dst && (ndm->ndm_flags & NTF_MASTER)
-            && ndm->ndm_state == NUD_NOARP)) {
+        : !(has_mac && !has_dst && master && ndm->ndm_state == NUD_NOARP)) {
         return MNL_CB_OK;
     }
     if (d->n >= d->allocated) {
@@ -887,10 +890,6 @@ kdp_sec_apply(struct kdp_sec *s, Nvo__Network *const *nets, size_t n,
         cb(aux, 0, "nftables", error);
         n_failed++;
     }
-    for (size_t i = 0; i < n_ports; i++) {
-        free(ports[i].addrs);
-    }
-    free(ports);
 
     struct sec_dump neighs = { 0, NULL, 0, 0 }, fdbs = { 0, NULL, 0, 0 };
     error = neigh_dump(s, AF_INET, &neighs);
@@ -901,11 +900,25 @@ kdp_sec_apply(struct kdp_sec *s, Nvo__Network *const *nets, size_t n,
         cb(aux, 0, "neighbour dump", error);
         n_failed++;
     } else {
+        /* A locked port passes the source MACs with a static entry on it:
+         * only the VM's own may be there. */
+        for (size_t i = 0; i < fdbs.n; i++) {
+            for (size_t j = 0; j < n_ports; j++) {
+                if (fdbs.v[i].ifindex == ports[j].ifindex
+                    && memcmp(fdbs.v[i].mac, ports[j].mac, 6)) {
+                    master_fdb(s, ports[j].ifindex, fdbs.v[i].mac, false);
+                }
+            }
+        }
         for (size_t i = 0; i < n; i++) {
             n_failed += apply_suppression(s, nets[i], &neighs, &fdbs, cb,
                                           aux);
         }
     }
+    for (size_t i = 0; i < n_ports; i++) {
+        free(ports[i].addrs);
+    }
+    free(ports);
     free(neighs.v);
     free(fdbs.v);
 

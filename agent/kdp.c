@@ -216,6 +216,24 @@ do_dump(struct kdp *k, struct nlmsghdr *nlh, mnl_cb_t cb, void *aux)
     }
 }
 
+int
+kdp_dump_all(struct kdp *k, uint16_t type, uint8_t family, kdp_dump_cb *cb,
+             void *aux)
+{
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(k->buf);
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = ++k->seq;
+    if (type == RTM_GETLINK) {
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = family;
+    } else {
+        struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
+        ndm->ndm_family = family;
+    }
+    return do_dump(k, nlh, cb, aux);
+}
+
 struct neigh_dump {
     struct kdp_state *actual;
     const int *vxlan_ifindex;   /* Indexed like actual->nets. */

@@ -25,6 +25,15 @@ void kdp_close(struct kdp *);
  * marked vxlan_stale.  Returns 0 or a negative errno. */
 int kdp_dump(struct kdp *, struct in_addr local, struct kdp_state *actual);
 
+/* Dumps every object of netlink request 'type' (RTM_GETLINK or
+ * RTM_GETNEIGH) of address 'family' and runs 'cb' (a libmnl callback) over
+ * each message.  For readers of state beyond kdp_dump() (kdp-report.c).
+ * Returns 0 or a negative errno. */
+struct nlmsghdr;
+typedef int kdp_dump_cb(const struct nlmsghdr *, void *aux);
+int kdp_dump_all(struct kdp *, uint16_t type, uint8_t family,
+                 kdp_dump_cb *cb, void *aux);
+
 /* Called for each operation that failed, with a negative errno. */
 typedef void kdp_error_cb(void *aux, const struct kdp_op *op, int error);
 

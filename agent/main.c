@@ -261,9 +261,17 @@ agent_counters(void *aux, Nvo__Heartbeat *hb)
     agent_dp_counters(a->dp, hb);
 }
 
+static void
+agent_report(void *aux, Nvo__StateReport *rep)
+{
+    struct agent *a = aux;
+    agent_dp_report(a->dp, rep);
+}
+
 static const struct agent_conn_ops conn_ops = {
     .apply = agent_apply,
     .counters = agent_counters,
+    .report = agent_report,
 };
 
 static void

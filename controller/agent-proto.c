@@ -191,3 +191,15 @@ agent_proto_heartbeat(uint64_t seq)
     m->heartbeat = h;
     return m;
 }
+
+Nvo__Message *
+agent_proto_state_request(uint64_t id)
+{
+    Nvo__Message *m = new_message();
+    Nvo__StateRequest *r = xmalloc(sizeof *r);
+    nvo__state_request__init(r);
+    r->id = id;
+    m->body_case = NVO__MESSAGE__BODY_STATE_REQUEST;
+    m->state_request = r;
+    return m;
+}

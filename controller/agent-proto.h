@@ -50,4 +50,7 @@ Nvo__Message *agent_proto_error(Nvo__Error__Code code, bool fatal,
 /* Builds a Heartbeat carrying 'seq'.  Caller owns it (nvo_msg_free()). */
 Nvo__Message *agent_proto_heartbeat(uint64_t seq);
 
+/* Builds a StateRequest with 'id'.  Caller owns it (nvo_msg_free()). */
+Nvo__Message *agent_proto_state_request(uint64_t id);
+
 #endif /* controller/agent-proto.h */

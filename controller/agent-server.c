@@ -91,6 +91,16 @@ struct as_conn {
     bool waiting;               /* Counted in agent_server.n_waiting. */
 };
 
+/* A StateRequest waiting for its report. */
+struct as_request {
+    struct ovs_list node;       /* In agent_server.requests. */
+    uint64_t id;
+    struct as_conn *conn;       /* Asked; NULL once it went away. */
+    uint64_t deadline_ms;
+    agent_server_report_cb *cb;
+    void *aux;
+};
+
 struct agent_server {
     struct nvo_sb up;           /* The southbound interface. */
     uv_loop_t *loop;
@@ -108,11 +118,16 @@ struct agent_server {
     size_t n_unauth;            /* Connections before an accepted hello. */
     size_t n_waiting;           /* Accepted, hypervisor not registered. */
     struct agent_server_stats stats;
+    struct ovs_list requests;   /* Contains struct as_request. */
+    uint64_t next_request_id;
     bool destroying;
 };
 
 static const struct agent_session_ops session_ops;
 static const struct nvo_sb_class agent_server_class;
+static const Nvo__Message *last_heartbeat(const struct as_hv *);
+static void requests_fail(struct agent_server *, const struct as_conn *,
+                          int error, const char *why);
 
 static struct as_hv *
 hv_find(const struct agent_server *s, int64_t hv_id)
@@ -220,6 +235,7 @@ conn_released(void *aux)
     if (c->waiting) {
         s->n_waiting--;
     }
+    requests_fail(s, c, -ENOTCONN, "the agent disconnected");
     ovs_list_remove(&c->node);
     agent_session_destroy(&c->session);
     nvo_frame_reader_destroy(&c->reader);
@@ -277,10 +293,54 @@ conn_detach(struct as_conn *c, const char *reason)
     }
 }
 
+/* Answers and frees 'r' with an error. */
+static void
+request_fail(struct as_request *r, int error, const char *why)
+{
+    ovs_list_remove(&r->node);
+    r->cb(r->aux, NULL, -1, error, why);
+    free(r);
+}
+
+/* Fails the requests waiting on 'c' (NULL: all of them). */
+static void
+requests_fail(struct agent_server *s, const struct as_conn *c, int error,
+              const char *why)
+{
+    struct as_request *r;
+    LIST_FOR_EACH_SAFE (r, node, &s->requests) {
+        if (!c || r->conn == c) {
+            request_fail(r, error, why);
+        }
+    }
+}
+
+static void
+session_report(void *aux, const Nvo__StateReport *rep)
+{
+    struct as_conn *c = aux;
+    struct agent_server *s = c->server;
+    struct as_request *r;
+    LIST_FOR_EACH (r, node, &s->requests) {
+        if (r->conn == c && r->id == rep->id) {
+            const Nvo__Message *hb = c->hv ? last_heartbeat(c->hv) : NULL;
+            int mtu = (hb && hb->heartbeat->underlay_mtu
+                       ? (int) MIN(hb->heartbeat->underlay_mtu, 65535) : -1);
+            ovs_list_remove(&r->node);
+            r->cb(r->aux, rep, mtu, 0, NULL);
+            free(r);
+            return;
+        }
+    }
+    VLOG_WARN_RL(&rl, "%s: agent %s: state report %"PRIu64" nobody asked "
+                 "for (late?)", c->session.peer, c->session.name, rep->id);
+}
+
 static void
 session_closed(void *aux, const char *reason)
 {
     struct as_conn *c = aux;
+    requests_fail(c->server, c, -ENOTCONN, "the agent disconnected");
     c->server->stats.refused_message += c->session.n_bad_messages;
     if (c->session.name) {
         VLOG_INFO_RL(&close_rl, "%s: agent %s disconnected: %s",
@@ -392,6 +452,7 @@ static const struct agent_session_ops session_ops = {
     .confirm = session_confirm,
     .failed = session_failed,
     .closed = session_closed,
+    .report = session_report,
 };
 
 static void
@@ -496,6 +557,45 @@ on_timer(uv_timer_t *t)
             agent_session_tick(&c->session, now);
         }
     }
+    struct as_request *r;
+    LIST_FOR_EACH_SAFE (r, node, &s->requests) {
+        if (now >= r->deadline_ms) {
+            request_fail(r, -ETIMEDOUT, "the agent did not report in time");
+        }
+    }
+}
+
+int
+agent_server_request_state(struct agent_server *s, int64_t hv_id,
+                           uint64_t timeout_ms, agent_server_report_cb *cb,
+                           void *aux)
+{
+    struct as_hv *hv = hv_find(s, hv_id);
+    if (!hv || !hv->conn || hv->conn->closing) {
+        return -ENOTCONN;
+    }
+    uint64_t id = ++s->next_request_id;
+    int error = agent_session_request_state(&hv->conn->session, id);
+    if (error) {
+        return error;
+    }
+    struct as_request *r = xzalloc(sizeof *r);
+    r->id = id;
+    r->conn = hv->conn;
+    r->deadline_ms = uv_now(s->loop) + timeout_ms;
+    r->cb = cb;
+    r->aux = aux;
+    ovs_list_push_back(&s->requests, &r->node);
+    return 0;
+}
+
+void
+agent_server_resync(struct agent_server *s, int64_t hv_id)
+{
+    struct as_hv *hv = hv_find(s, hv_id);
+    if (hv && hv->conn && !hv->conn->closing) {
+        agent_session_resync(&hv->conn->session);
+    }
 }
 
 int
@@ -548,6 +648,7 @@ agent_server_create(uv_loop_t *loop, const char *addr,
     s->aux = aux;
     hmap_init(&s->hvs);
     ovs_list_init(&s->conns);
+    ovs_list_init(&s->requests);
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
     s->n_handles++;
@@ -618,8 +719,6 @@ agent_server_remove(struct agent_server *s, int64_t hv_id)
     nvo_hv_view_destroy(hv->view);
     free(hv);
 }
-
-static const Nvo__Message *last_heartbeat(const struct as_hv *);
 
 void
 agent_server_status(struct agent_server *s, int64_t hv_id,
@@ -712,6 +811,7 @@ agent_server_destroy(struct agent_server *s)
         return;
     }
     s->destroying = true;
+    requests_fail(s, NULL, -ECANCELED, "the controller is stopping");
     uv_timer_stop(&s->timer);
     uv_close((uv_handle_t *) &s->timer, handle_closed);
     uv_close((uv_handle_t *) &s->listener, handle_closed);
@@ -761,6 +861,12 @@ agent_server_class_port_drops(struct nvo_sb *sb, int64_t port_id,
 }
 
 static void
+agent_server_class_resync(struct nvo_sb *sb, int64_t hv_id)
+{
+    agent_server_resync(agent_server_cast(sb), hv_id);
+}
+
+static void
 agent_server_class_destroy(struct nvo_sb *sb)
 {
     agent_server_destroy(agent_server_cast(sb));
@@ -772,6 +878,7 @@ static const struct nvo_sb_class agent_server_class = {
     .remove = agent_server_class_remove,
     .status = agent_server_class_status,
     .port_drops = agent_server_class_port_drops,
+    .resync = agent_server_class_resync,
     .destroy = agent_server_class_destroy,
 };
 

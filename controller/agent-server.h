@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "proto/nvo.pb-c.h"
+
 #include "controller/southbound.h"
 
 struct nvo_hv_view;
@@ -66,6 +68,28 @@ typedef void agent_server_counters_cb(int64_t hv_id,
                                       void *aux);
 void agent_server_foreach_counters(struct agent_server *,
                                    agent_server_counters_cb *, void *aux);
+
+/* The answer to agent_server_request_state(), exactly once: 'rep' (borrowed
+ * for the call) with the underlay MTU of the agent's last heartbeat (-1 if
+ * not known), or rep == NULL and why: 'error' -ENOTCONN (the agent went
+ * away), -ETIMEDOUT (no answer in time) or -ECANCELED (server destroyed),
+ * with 'why' (borrowed) in words. */
+typedef void agent_server_report_cb(void *aux, const Nvo__StateReport *rep,
+                                    int underlay_mtu, int error,
+                                    const char *why);
+
+/* Asks the agent of hypervisor 'hv_id' what its dataplane holds (the drift
+ * audit); 'cb' answers later, never from inside this call, within about
+ * 'timeout_ms'.  Returns 0, or -ENOTCONN (no agent holds a view) or
+ * -EOPNOTSUPP (its agent does not report), and then 'cb' is never
+ * called. */
+int agent_server_request_state(struct agent_server *, int64_t hv_id,
+                               uint64_t timeout_ms,
+                               agent_server_report_cb *cb, void *aux);
+
+/* Sends the agent of 'hv_id', if attached, its whole view again, which it
+ * re-applies in full (audit repair). */
+void agent_server_resync(struct agent_server *, int64_t hv_id);
 
 /* What the agent port refused and why, for GET /metrics. */
 struct agent_server_stats {

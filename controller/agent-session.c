@@ -10,6 +10,7 @@
  *   REGISTERING --view set (hypervisor registered)--> SYNCING (Snapshot sent)
  *   SYNCING     --Ack of the snapshot's seq--------> ACTIVE (confirm)
  *   SYNCING, ACTIVE --view changed-----------------> same state (Delta sent)
+ *   SYNCING, ACTIVE --agent_session_resync()-------> SYNCING (Snapshot sent)
  *   ACTIVE      --Ack------------------------------> ACTIVE (confirm)
  *   any         --undecodable/unexpected frame, out-of-order ack, second
  *                 Hello, heartbeat timeout, fatal Error from the agent,
@@ -24,6 +25,7 @@
 #include <config.h>
 #include "controller/agent-session.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +290,7 @@ handle_hello(struct agent_session *s, const Nvo__Hello *h)
     s->dataplane = h->dataplane;
     s->role = h->role;
     s->hello_revision = h->last_revision;
+    s->reports_state = h->reports_state;
     VLOG_INFO_RL(&hello_rl, "%s: hello from agent %s (nvo-agent %s, tunnel "
                  "IP %s, last revision %"PRId64")", s->peer, s->name,
                  s->software_version, s->tunnel_ip, s->hello_revision);
@@ -413,6 +416,13 @@ agent_session_receive(struct agent_session *s, const uint8_t *payload,
         s->last_heartbeat = msg;
         msg = NULL;
         break;
+    case NVO__MESSAGE__BODY_STATE_REPORT:
+        if (!agent_session_is_attached(s)) {
+            protocol_error(s, "state report before snapshot");
+        } else if (s->ops->report) {
+            s->ops->report(s->aux, msg->state_report);
+        }
+        break;
     case NVO__MESSAGE__BODY_ERROR:
         VLOG_WARN_RL(&rl, "%s: agent %s reports error %d: %s", s->peer,
                      s->name ? s->name : "?", msg->error->code,
@@ -424,12 +434,36 @@ agent_session_receive(struct agent_session *s, const uint8_t *payload,
         break;
     case NVO__MESSAGE__BODY_SNAPSHOT:
     case NVO__MESSAGE__BODY_DELTA:
+    case NVO__MESSAGE__BODY_STATE_REQUEST:
     case NVO__MESSAGE__BODY__NOT_SET:
     default:
         protocol_error(s, "unexpected %s from agent", nvo_msg_type_name(msg));
         break;
     }
     nvo_msg_free(msg);
+}
+
+int
+agent_session_request_state(struct agent_session *s, uint64_t id)
+{
+    if (!agent_session_is_attached(s)) {
+        return -ENOTCONN;
+    } else if (!s->reports_state) {
+        return -EOPNOTSUPP;
+    }
+    send_msg(s, agent_proto_state_request(id));
+    return 0;
+}
+
+void
+agent_session_resync(struct agent_session *s)
+{
+    if (agent_session_is_attached(s)) {
+        struct nvo_hv_view *view = nvo_hv_view_clone(s->sent);
+        VLOG_INFO("%s: agent %s: resync requested", s->peer, s->name);
+        send_snapshot(s, view);
+        nvo_hv_view_destroy(view);
+    }
 }
 
 void

@@ -43,6 +43,9 @@ struct agent_session_ops {
      * retries: a clean ack of that view or a newer one confirms.  May be
      * NULL. */
     void (*failed)(void *aux, int64_t revision, const char *error);
+    /* The agent answered a StateRequest ('rep' borrowed, validated).  May
+     * be NULL: reports are then dropped. */
+    void (*report)(void *aux, const Nvo__StateReport *rep);
 };
 
 struct agent_session_cfg {
@@ -73,6 +76,7 @@ struct agent_session {
     Nvo__Dataplane dataplane;
     Nvo__Role role;
     int64_t hello_revision;
+    bool reports_state;         /* Answers StateRequest. */
 
     struct nvo_hv_view *sent;   /* Clone of the last view sent; owned. */
     uint64_t seq;               /* Last Snapshot/Delta seq sent. */
@@ -124,6 +128,15 @@ void agent_session_tick(struct agent_session *s, uint64_t now_ms);
  * is NVO__ERROR__CODE__UNSPECIFIED, then calls ops->closed(reason). */
 void agent_session_close(struct agent_session *s, Nvo__Error__Code code,
                          const char *reason);
+
+/* Asks the agent what its dataplane holds (a StateReport with 'id' comes
+ * back through ops->report).  Returns 0, -ENOTCONN if no view is attached
+ * yet, or -EOPNOTSUPP if the agent's hello did not offer reports. */
+int agent_session_request_state(struct agent_session *s, uint64_t id);
+
+/* Sends the agent its whole view again (a Snapshot, -> SYNCING): the agent
+ * re-applies all of it, repairing what drifted.  No-op unless attached. */
+void agent_session_resync(struct agent_session *s);
 
 /* True if the agent holds (SYNCING or ACTIVE) a view: it counts as alive. */
 bool agent_session_is_attached(const struct agent_session *s);

@@ -10,13 +10,18 @@
  * every flow, diffed against the flows computed from the view the core
  * last pushed).  The answer names each item by network, VM and port (from
  * the flow's cookie), on the main thread, once every switch answered.
- * Hypervisors not connected are listed as not audited, with the reason;
- * kernel hypervisors likewise (their agents do not report state yet).
+ * Kernel hypervisors are asked through their agents (a StateRequest; the
+ * agent answers with what the kernel holds, agent/kdp-report.h) and the
+ * report is diffed against the same view (controller/agent-audit.c).
+ * Hypervisors not connected, service nodes (nothing in the kernel to
+ * audit) and agents too old to report are listed as not audited, with the
+ * reason.  Repair: the southbound's resync (OVS: flows dumped and fixed;
+ * agents: the whole view sent again and re-applied).
  *
  * Life of one audit (struct rest_audit, heap; the request's pool holds only
  * a handle whose dispose callback detaches the request):
- *   started --(every job's after_work ran)--> answered (if the request is
- *   still there) --> freed.  A request that goes away first is never
+ *   started --(every job's after_work ran and every agent answered or
+ *   failed)--> answered (if the request is still there) --> freed.  A request that goes away first is never
  *   answered; the jobs still finish and free the audit. */
 #include <config.h>
 #include "controller/rest-private.h"
@@ -25,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/agent-audit.h"
+#include "controller/agent-server.h"
 #include "controller/ctl.h"
 #include "controller/desired.h"
 #include "controller/model.h"
@@ -38,6 +45,8 @@ VLOG_DEFINE_THIS_MODULE(rest_audit);
 
 /* How long one switch may take to accept the audit's connection. */
 #define NVO_AUDIT_CONNECT_TIMEOUT_MS 5000
+/* How long one agent may take to report. */
+#define NVO_AUDIT_AGENT_TIMEOUT_MS 5000
 
 struct rest_audit;
 struct audit_handle;
@@ -51,14 +60,24 @@ struct audit_job {
     struct ovs_audit_result result;
 };
 
+/* One kernel hypervisor, asked through its agent. */
+struct agent_job {
+    struct rest_audit *audit;
+    int64_t hv_id;
+    struct nvo_hv_view *view;   /* Owned clone: what it must hold. */
+    char *error_msg;            /* Not audited: why.  Owned. */
+    struct agent_audit_result result;
+};
+
 struct rest_audit {
     struct nvo_rest *rest;
     struct nvo_ctl *ctl;
     h2o_req_t *req;             /* NULL once the client went away. */
     struct audit_handle *handle;/* In req's pool; NULL once disposed. */
     bool repair;
-    struct audit_job *jobs;
-    size_t n_jobs, n_done;
+    struct audit_job *jobs;     /* OVS hypervisors. */
+    struct agent_job *kjobs;    /* Kernel hypervisors. */
+    size_t n_jobs, n_kjobs, n_done;
     json_t *skipped;            /* Hypervisors not audited, by id:
                                  * {"<id>": reason}. */
 };
@@ -90,6 +109,12 @@ audit_free(struct rest_audit *a)
         ovs_audit_result_destroy(&a->jobs[i].result);
     }
     free(a->jobs);
+    for (size_t i = 0; i < a->n_kjobs; i++) {
+        nvo_hv_view_destroy(a->kjobs[i].view);
+        free(a->kjobs[i].error_msg);
+        agent_audit_result_destroy(&a->kjobs[i].result);
+    }
+    free(a->kjobs);
     json_decref(a->skipped);
     free(a);
 }
@@ -100,6 +125,21 @@ work_cb(uv_work_t *w)
     struct audit_job *j = w->data;
     ovs_audit_switch(j->target, j->view, NVO_AUDIT_CONNECT_TIMEOUT_MS,
                      &j->result);
+}
+
+/* Names VM port 'port_id' into 'o': its id, and if it still exists its
+ * VM, network and hypervisor. */
+static void
+name_port(const struct nvo_model *m, int64_t port_id, json_t *o)
+{
+    const struct nvo_port *p = nvo_model_port_by_id(m, port_id);
+    json_object_set_new(o, "port_id", json_pack("I", (json_int_t) port_id));
+    if (p) {
+        json_object_set_new(o, "vm", json_pack("s", p->vm));
+        json_object_set_new(o, "network", json_pack("s", p->network->name));
+        json_object_set_new(o, "hypervisor_of_port",
+                            json_pack("s", p->hypervisor->name));
+    }
 }
 
 /* Names what cookie 'cookie' belongs to, into 'o'. */
@@ -117,18 +157,9 @@ name_cookie(const struct nvo_model *m, uint64_t cookie, json_t *o)
     case OVS_COOKIE_PIPELINE:
         json_object_set_new(o, "owner", json_pack("s", "pipeline"));
         break;
-    case OVS_COOKIE_PORT: {
-        const struct nvo_port *p = nvo_model_port_by_id(m, id);
-        json_object_set_new(o, "port_id", json_pack("I", (json_int_t) id));
-        if (p) {
-            json_object_set_new(o, "vm", json_pack("s", p->vm));
-            json_object_set_new(o, "network",
-                                json_pack("s", p->network->name));
-            json_object_set_new(o, "hypervisor_of_port",
-                                json_pack("s", p->hypervisor->name));
-        }
+    case OVS_COOKIE_PORT:
+        name_port(m, id, o);
         break;
-    }
     case OVS_COOKIE_NETWORK: {
         const struct nvo_network *net;
         json_object_set_new(o, "vni", json_pack("I", (json_int_t) id));
@@ -164,14 +195,7 @@ item_json(const struct nvo_model *m, const struct ovs_audit_item *it)
     if (it->is_port) {
         json_object_set_new(o, "port", json_pack("s", it->text));
         if (it->port_id) {
-            const struct nvo_port *p = nvo_model_port_by_id(m, it->port_id);
-            json_object_set_new(o, "port_id",
-                                json_pack("I", (json_int_t) it->port_id));
-            if (p) {
-                json_object_set_new(o, "vm", json_pack("s", p->vm));
-                json_object_set_new(o, "network",
-                                    json_pack("s", p->network->name));
-            }
+            name_port(m, it->port_id, o);
         }
         if (it->remote_ip) {
             json_object_set_new(o, "tunnel_to",
@@ -186,6 +210,22 @@ item_json(const struct nvo_model *m, const struct ovs_audit_item *it)
     }
     name_cookie(m, it->cookie, o);
     return o;
+}
+
+/* Adds the counts of items by kind 'n' (indexed by enum ovs_audit_kind)
+ * and 'items' (stolen) to hypervisor 'o'. */
+static void
+put_counts(json_t *o, const size_t n[4], json_t *items)
+{
+    json_object_set_new(o, "missing",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_MISSING]));
+    json_object_set_new(o, "extra",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_EXTRA]));
+    json_object_set_new(o, "different",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_DIFFERENT]));
+    json_object_set_new(o, "foreign",
+                        json_pack("I", (json_int_t) n[OVS_AUDIT_FOREIGN]));
+    json_object_set_new(o, "items", items);
 }
 
 static json_t *
@@ -219,20 +259,94 @@ job_json(struct rest_audit *a, const struct audit_job *j, bool *drift)
                             "desired", (json_int_t) r->n_desired,
                             "actual", (json_int_t) r->n_actual,
                             "foreign", (json_int_t) r->n_foreign));
-    json_object_set_new(o, "missing",
-                        json_pack("I", (json_int_t) n[OVS_AUDIT_MISSING]));
-    json_object_set_new(o, "extra",
-                        json_pack("I", (json_int_t) n[OVS_AUDIT_EXTRA]));
-    json_object_set_new(o, "different",
-                        json_pack("I", (json_int_t) n[OVS_AUDIT_DIFFERENT]));
-    json_object_set_new(o, "foreign",
-                        json_pack("I", (json_int_t) n[OVS_AUDIT_FOREIGN]));
-    json_object_set_new(o, "items", items);
+    put_counts(o, n, items);
     struct nvo_sb *sb = a->ctl->sbs[NVO_DP_OVS];
     if (drifted && a->repair && sb && !nvo_sb_resync(sb, j->hv_id)) {
         json_object_set_new(o, "repair", json_pack("s", "resync requested"));
         VLOG_INFO("audit: %s drifted (%zu missing, %zu extra, %zu "
                   "different): resync requested", hv ? hv->name : "?",
+                  n[OVS_AUDIT_MISSING], n[OVS_AUDIT_EXTRA],
+                  n[OVS_AUDIT_DIFFERENT]);
+    }
+    return o;
+}
+
+/* The name of the network with 'vni' (in 'view', else the model), or
+ * NULL.  Borrowed. */
+static const char *
+network_name(const struct nvo_model *m, const struct nvo_hv_view *view,
+             uint32_t vni)
+{
+    for (size_t i = 0; i < view->n_nets; i++) {
+        if (view->nets[i]->vni == vni) {
+            return view->nets[i]->name;
+        }
+    }
+    const struct nvo_network *net;
+    HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
+        if (net->vni == vni) {
+            return net->name;
+        }
+    }
+    return NULL;
+}
+
+static json_t *
+kernel_item_json(const struct nvo_model *m, const struct nvo_hv_view *view,
+                 const struct agent_audit_item *it)
+{
+    json_t *o = json_pack("{s:s,s:s,s:I,s:s}",
+                          "kind", ovs_audit_kind_to_string(it->kind),
+                          "what", agent_audit_what_to_string(it->what),
+                          "vni", (json_int_t) it->vni, "entry", it->entry);
+    const char *net = network_name(m, view, it->vni);
+    if (net) {
+        json_object_set_new(o, "network", json_pack("s", net));
+    }
+    if (it->actual) {
+        json_object_set_new(o, "actual", json_pack("s", it->actual));
+    }
+    if (it->port_id) {
+        name_port(m, it->port_id, o);
+    }
+    return o;
+}
+
+static json_t *
+kjob_json(struct rest_audit *a, const struct agent_job *j, bool *drift)
+{
+    const struct nvo_model *m = a->ctl->model;
+    const struct agent_audit_result *r = &j->result;
+    json_t *o = json_pack("{s:s,s:s,s:I}", "name", j->view->name,
+                          "dataplane", "kernel",
+                          "revision", (json_int_t) j->view->revision);
+    if (j->error_msg) {
+        json_object_set_new(o, "audited", json_pack("b", false));
+        json_object_set_new(o, "reason", json_pack("s", j->error_msg));
+        return o;
+    }
+    size_t n[4] = { 0, 0, 0, 0 };
+    json_t *items = json_pack("[]");
+    for (size_t i = 0; i < r->n_items; i++) {
+        n[r->items[i].kind]++;
+        json_array_append_new(items, kernel_item_json(m, j->view,
+                                                      &r->items[i]));
+    }
+    bool drifted = r->n_items > 0;
+    *drift |= drifted;
+    json_object_set_new(o, "audited", json_pack("b", true));
+    json_object_set_new(o, "drift", json_pack("b", drifted));
+    json_object_set_new(o, "kernel", json_pack(
+                            "{s:I,s:I,s:I}",
+                            "networks", (json_int_t) j->view->n_nets,
+                            "desired", (json_int_t) r->n_desired,
+                            "actual", (json_int_t) r->n_actual));
+    put_counts(o, n, items);
+    struct nvo_sb *sb = a->ctl->sbs[NVO_DP_KERNEL];
+    if (drifted && a->repair && sb && !nvo_sb_resync(sb, j->hv_id)) {
+        json_object_set_new(o, "repair", json_pack("s", "resync requested"));
+        VLOG_INFO("audit: %s drifted (%zu missing, %zu extra, %zu "
+                  "different kernel items): resync requested", j->view->name,
                   n[OVS_AUDIT_MISSING], n[OVS_AUDIT_EXTRA],
                   n[OVS_AUDIT_DIFFERENT]);
     }
@@ -253,11 +367,14 @@ audit_finish(struct rest_audit *a)
 {
     if (a->req) {
         bool drift = false;
-        size_t n = a->n_jobs + json_object_size(a->skipped);
+        size_t n = a->n_jobs + a->n_kjobs + json_object_size(a->skipped);
         json_t **v = xmalloc((n + 1) * sizeof *v);
         size_t k = 0;
         for (size_t i = 0; i < a->n_jobs; i++) {
             v[k++] = job_json(a, &a->jobs[i], &drift);
+        }
+        for (size_t i = 0; i < a->n_kjobs; i++) {
+            v[k++] = kjob_json(a, &a->kjobs[i], &drift);
         }
         const char *key;
         json_t *val;
@@ -287,7 +404,27 @@ after_work_cb(uv_work_t *w, int status OVS_UNUSED)
 {
     struct audit_job *j = w->data;
     struct rest_audit *a = j->audit;
-    if (++a->n_done == a->n_jobs) {
+    if (++a->n_done == a->n_jobs + a->n_kjobs) {
+        audit_finish(a);
+    }
+}
+
+static void
+agent_report_cb(void *kj_, const Nvo__StateReport *rep, int underlay_mtu,
+                int error OVS_UNUSED, const char *why)
+{
+    struct agent_job *kj = kj_;
+    struct rest_audit *a = kj->audit;
+    if (!rep) {
+        kj->error_msg = xstrdup(why);
+    } else if (rep->error) {
+        kj->error_msg = xasprintf("the agent could not read its state: %s",
+                                  rep->message[0] ? rep->message
+                                                  : "unknown error");
+    } else {
+        agent_audit_diff(kj->view, rep, underlay_mtu, &kj->result);
+    }
+    if (++a->n_done == a->n_jobs + a->n_kjobs) {
         audit_finish(a);
     }
 }
@@ -304,6 +441,39 @@ skip(struct rest_audit *a, const struct nvo_hypervisor *hv, const char *why)
                             "audited", false, "reason", why));
 }
 
+/* Asks kernel hypervisor 'hv''s agent for its state, or says why not. */
+static void
+start_agent(struct rest_audit *a, const struct nvo_hypervisor *hv,
+            const struct nvo_hv_view *view, const struct nvo_sb_status *st)
+{
+    if (hv->role == NVO_ROLE_SERVICE_NODE) {
+        skip(a, hv, "service node: it replicates in user space and holds "
+             "no kernel state");
+        return;
+    } else if (st->state != NVO_SB_CONNECTED && st->state != NVO_SB_SYNCING) {
+        skip(a, hv, nvo_sb_state_to_string(st->state));
+        return;
+    } else if (!view || !a->ctl->agents) {
+        skip(a, hv, "no desired state known");
+        return;
+    }
+    struct agent_job *kj = &a->kjobs[a->n_kjobs];
+    kj->audit = a;
+    kj->hv_id = hv->id;
+    int error = agent_server_request_state(a->ctl->agents, hv->id,
+                                           NVO_AUDIT_AGENT_TIMEOUT_MS,
+                                           agent_report_cb, kj);
+    if (error) {
+        skip(a, hv, error == -EOPNOTSUPP
+                    ? "its nvo-agent does not report its state (older "
+                      "version)"
+                    : "no agent connected here");
+        return;
+    }
+    kj->view = nvo_hv_view_clone(view);
+    a->n_kjobs++;
+}
+
 static void
 start_audit(struct rest_call *c, bool repair)
 {
@@ -316,6 +486,7 @@ start_audit(struct rest_call *c, bool repair)
     a->repair = repair;
     a->skipped = json_pack("{}");
     a->jobs = xcalloc(hmap_count(&m->hvs_by_id) + 1, sizeof *a->jobs);
+    a->kjobs = xcalloc(hmap_count(&m->hvs_by_id) + 1, sizeof *a->kjobs);
 
     const struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
@@ -325,8 +496,7 @@ start_audit(struct rest_call *c, bool repair)
         const struct nvo_hv_view *view = nvo_ctl_hv_view(ctl, hv->id);
         char *target = NULL, *listen = NULL;
         if (hv->dataplane != NVO_DP_OVS) {
-            skip(a, hv, "kernel hypervisor: the agent does not report its "
-                 "kernel state yet");
+            start_agent(a, hv, view, &st);
         } else if (st.state != NVO_SB_CONNECTED
                    && st.state != NVO_SB_SYNCING) {
             skip(a, hv, nvo_sb_state_to_string(st.state));
@@ -345,7 +515,7 @@ start_audit(struct rest_call *c, bool repair)
         free(listen);
     }
 
-    if (!a->n_jobs) {
+    if (!a->n_jobs && !a->n_kjobs) {
         audit_finish(a);
         return;
     }

@@ -5,7 +5,8 @@ controller_libnvoctl_a_SOURCES += \
 	controller/rest-status.c \
 	controller/rest-audit.c \
 	controller/rest-trace.c \
-	controller/ovs-audit.c controller/ovs-audit.h
+	controller/ovs-audit.c controller/ovs-audit.h \
+	controller/agent-audit.c controller/agent-audit.h
 
 # Documents served from the binary (controller/gen-embed.sh): the OpenAPI
 # description of the REST API (GET /v1/openapi.json) and the topology page

@@ -79,17 +79,29 @@ static const struct wire_field heartbeat_fields[] = {
 };
 static const struct wire_schema heartbeat_schema
     = WIRE_SCHEMA(heartbeat_fields);
+static const struct wire_field knet_fields[] = {
+    { 8, NVO_MSG_MAX_REPORT_PORTS, NULL },              /* ports */
+    { 9, NVO_MSG_MAX_REPORT_FDB, &leaf_schema },        /* fdb */
+    { 10, NVO_MSG_MAX_REPORT_FDB, &leaf_schema },       /* bridge_fdb */
+    { 11, NVO_MSG_MAX_REPORT_NEIGHBOURS, &leaf_schema },/* neighbours */
+};
+static const struct wire_schema knet_schema = WIRE_SCHEMA(knet_fields);
+static const struct wire_field report_fields[] = {
+    { 4, NVO_MSG_MAX_REPORT_NETWORKS, &knet_schema },
+};
+static const struct wire_schema report_schema = WIRE_SCHEMA(report_fields);
 
 #define ACCEPT(CASE) (1u << NVO__MESSAGE__BODY_##CASE)
 
 const struct nvo_msg_limits nvo_msg_from_agent = {
-    .accept = ACCEPT(HELLO) | ACCEPT(ACK) | ACCEPT(HEARTBEAT) | ACCEPT(ERROR),
+    .accept = (ACCEPT(HELLO) | ACCEPT(ACK) | ACCEPT(HEARTBEAT) | ACCEPT(ERROR)
+               | ACCEPT(STATE_REPORT)),
     .max_fields = 1u << 18,
 };
 
 const struct nvo_msg_limits nvo_msg_from_controller = {
     .accept = (ACCEPT(SNAPSHOT) | ACCEPT(DELTA) | ACCEPT(HEARTBEAT)
-               | ACCEPT(ERROR)),
+               | ACCEPT(ERROR) | ACCEPT(STATE_REQUEST)),
     .max_fields = NVO_FRAME_MAX,
 };
 
@@ -170,7 +182,7 @@ wire_walk(struct wire_walk *w, const uint8_t *p, const uint8_t *end,
         const struct wire_schema *sub = NULL;
         if (!schema) {
             /* Top level: the oneof body. */
-            if (number >= 1 && number <= 6) {
+            if (number >= 1 && number <= NVO__MESSAGE__BODY_STATE_REPORT) {
                 if (!(accept & (1u << number))) {
                     return fail(w->errmsg, "message type %"PRIu32" not "
                                 "accepted here", number);
@@ -183,7 +195,9 @@ wire_walk(struct wire_walk *w, const uint8_t *p, const uint8_t *end,
                        : number == NVO__MESSAGE__BODY_DELTA ? &delta_schema
                        : number == NVO__MESSAGE__BODY_ACK ? &ack_schema
                        : number == NVO__MESSAGE__BODY_HEARTBEAT
-                       ? &heartbeat_schema : &leaf_schema);
+                       ? &heartbeat_schema
+                       : number == NVO__MESSAGE__BODY_STATE_REPORT
+                       ? &report_schema : &leaf_schema);
             }
         } else {
             for (size_t i = 0; i < schema->n_fields; i++) {
@@ -285,6 +299,8 @@ nvo_msg_type_name(const Nvo__Message *msg)
     case NVO__MESSAGE__BODY_ACK: return "ack";
     case NVO__MESSAGE__BODY_HEARTBEAT: return "heartbeat";
     case NVO__MESSAGE__BODY_ERROR: return "error";
+    case NVO__MESSAGE__BODY_STATE_REQUEST: return "state request";
+    case NVO__MESSAGE__BODY_STATE_REPORT: return "state report";
     case NVO__MESSAGE__BODY__NOT_SET:
     default: return "empty";
     }
@@ -387,6 +403,67 @@ validate_hello(const Nvo__Hello *h, char **errmsg)
     return 0;
 }
 
+static int
+validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
+             char **errmsg)
+{
+    struct in_addr a;
+    if (f->mac.len != NVO_MAC_LEN) {
+        return fail(errmsg, "state report: VNI %"PRIu32": FDB MAC is %zu "
+                    "bytes", vni, f->mac.len);
+    }
+    if (bridge ? f->dst[0] || !nvo_valid_ifname(f->port)
+               : f->port[0] || f->on_vxlan || nvo_ipv4_parse(f->dst, &a)) {
+        return fail(errmsg, "state report: VNI %"PRIu32": bad %s FDB entry",
+                    vni, bridge ? "bridge" : "VXLAN");
+    }
+    return 0;
+}
+
+static int
+validate_report(const Nvo__StateReport *r, char **errmsg)
+{
+    if (r->error > 0 || !nvo_valid_text(r->message, 1024)) {
+        return fail(errmsg, "state report: bad error");
+    }
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const Nvo__KernelNetwork *n = r->networks[i];
+        if (!nvo_valid_vni(n->vni)
+            || (i && n->vni <= r->networks[i - 1]->vni)) {
+            return fail(errmsg, "state report: VNI %"PRIu32" out of range "
+                        "or order", n->vni);
+        }
+        if (n->mtu > 65535) {
+            return fail(errmsg, "state report: VNI %"PRIu32": MTU %"PRIu32,
+                        n->vni, n->mtu);
+        }
+        for (size_t j = 0; j < n->n_ports; j++) {
+            if (!nvo_valid_ifname(n->ports[j])) {
+                return fail(errmsg, "state report: VNI %"PRIu32": bad port "
+                            "name", n->vni);
+            }
+        }
+        for (size_t j = 0; j < n->n_fdb + n->n_bridge_fdb; j++) {
+            bool bridge = j >= n->n_fdb;
+            int error = validate_fdb(bridge ? n->bridge_fdb[j - n->n_fdb]
+                                            : n->fdb[j], bridge, n->vni,
+                                     errmsg);
+            if (error) {
+                return error;
+            }
+        }
+        for (size_t j = 0; j < n->n_neighbours; j++) {
+            const Nvo__KernelNeighbour *nb = n->neighbours[j];
+            struct in_addr a;
+            if (nb->mac.len != NVO_MAC_LEN || nvo_ipv4_parse(nb->ip, &a)) {
+                return fail(errmsg, "state report: VNI %"PRIu32": bad "
+                            "neighbour", n->vni);
+            }
+        }
+    }
+    return 0;
+}
+
 int
 nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
 {
@@ -443,6 +520,10 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
             return fail(errmsg, "error: bad message text");
         }
         return 0;
+    case NVO__MESSAGE__BODY_STATE_REQUEST:
+        return 0;
+    case NVO__MESSAGE__BODY_STATE_REPORT:
+        return validate_report(msg->state_report, errmsg);
     case NVO__MESSAGE__BODY__NOT_SET:
     default:
         return fail(errmsg, "message without a body");

@@ -41,11 +41,11 @@ struct nvo_msg_limits {
     size_t max_fields;
 };
 
-/* The controller receiving from an agent: hello, ack, heartbeat, error;
- * 2^18 fields (a few MB decoded at most). */
+/* The controller receiving from an agent: hello, ack, heartbeat, error,
+ * state report; 2^18 fields (a few MB decoded at most). */
 extern const struct nvo_msg_limits nvo_msg_from_agent;
 /* An agent receiving from the controller: snapshot, delta, heartbeat,
- * error; bounded by the frame size. */
+ * error, state request; bounded by the frame size. */
 extern const struct nvo_msg_limits nvo_msg_from_controller;
 
 #define NVO_MSG_MAX_NETWORKS 16384  /* Per snapshot or delta. */
@@ -56,6 +56,13 @@ extern const struct nvo_msg_limits nvo_msg_from_controller;
 #define NVO_MSG_MAX_ERRORS 4096     /* Item errors per ack. */
 #define NVO_MSG_MAX_COUNTERS 16384  /* VNI counters per heartbeat. */
 #define NVO_MSG_MAX_DROPS 16        /* Drop reasons per VNI counter. */
+/* A state report: networks, and per network bridge ports, FDB entries
+ * (VXLAN device's; the bridge's static ones) and neighbours. */
+#define NVO_MSG_MAX_REPORT_NETWORKS NVO_MSG_MAX_NETWORKS
+#define NVO_MSG_MAX_REPORT_PORTS NVO_MSG_MAX_LOCALS
+#define NVO_MSG_MAX_REPORT_FDB (NVO_MSG_MAX_REMOTES + NVO_MSG_MAX_FLOOD)
+#define NVO_MSG_MAX_REPORT_NEIGHBOURS (NVO_MSG_MAX_REMOTES \
+                                       + NVO_MSG_MAX_LOCALS)
 
 /* Checks 'payload' against 'limits' without decoding it.  Returns 0, or
  * -EPROTO with '*errmsg' set (caller frees). */

@@ -558,6 +558,9 @@ audit_owner(const json_t *it)
                           json_integer_value(pid));
     } else if (net) {
         return xasprintf_("network %s", net);
+    } else if (json_object_get(it, "vni")) {
+        return xasprintf_("VNI %" JSON_INTEGER_FORMAT,
+                          json_integer_value(json_object_get(it, "vni")));
     } else if (thv || tip) {
         return xasprintf_("tunnel to %s", thv ? thv : tip);
     } else if (owner) {
@@ -586,21 +589,37 @@ print_audit(struct ctx *c, const json_t *audit)
         bool drift = json_is_true(json_object_get(h, "drift"));
         n_drift += drift;
         json_t *fl = json_object_get(h, "flows");
-        fprintf(c->out, "%s (%s): %s: %" JSON_INTEGER_FORMAT " nvo flows "
-                "desired, %" JSON_INTEGER_FORMAT " held, %"
-                JSON_INTEGER_FORMAT " foreign; %" JSON_INTEGER_FORMAT
+        json_t *kn = json_object_get(h, "kernel");
+        char *held = (kn
+                      ? xasprintf_("%" JSON_INTEGER_FORMAT " networks, %"
+                                   JSON_INTEGER_FORMAT " kernel entries "
+                                   "desired, %" JSON_INTEGER_FORMAT " held",
+                                   json_integer_value(json_object_get(
+                                                          kn, "networks")),
+                                   json_integer_value(json_object_get(
+                                                          kn, "desired")),
+                                   json_integer_value(json_object_get(
+                                                          kn, "actual")))
+                      : xasprintf_("%" JSON_INTEGER_FORMAT " nvo flows "
+                                   "desired, %" JSON_INTEGER_FORMAT " held, %"
+                                   JSON_INTEGER_FORMAT " foreign",
+                                   json_integer_value(json_object_get(
+                                                          fl, "desired")),
+                                   json_integer_value(json_object_get(
+                                                          fl, "actual")),
+                                   json_integer_value(json_object_get(
+                                                          fl, "foreign"))));
+        fprintf(c->out, "%s (%s): %s: %s; %" JSON_INTEGER_FORMAT
                 " missing, %" JSON_INTEGER_FORMAT " extra, %"
                 JSON_INTEGER_FORMAT " different%s%s\n",
-                name, dp, drift ? "DRIFT" : "in sync",
-                json_integer_value(json_object_get(fl, "desired")),
-                json_integer_value(json_object_get(fl, "actual")),
-                json_integer_value(json_object_get(fl, "foreign")),
+                name, dp, drift ? "DRIFT" : "in sync", held,
                 json_integer_value(json_object_get(h, "missing")),
                 json_integer_value(json_object_get(h, "extra")),
                 json_integer_value(json_object_get(h, "different")),
                 json_object_get(h, "repair") ? "; " : "",
                 json_object_get(h, "repair")
                 ? json_string_value(json_object_get(h, "repair")) : "");
+        free(held);
         const json_t *items = json_object_get(h, "items");
         if (!json_array_size(items)) {
             continue;
@@ -618,11 +637,12 @@ print_audit(struct ctx *c, const json_t *audit)
             char *owner = audit_owner(it);
             const char *what = json_string_value(json_object_get(it, "what"));
             const char *detail = json_string_value(json_object_get(
-                it, !strcmp(what, "port") ? "port" : "flow"));
+                it, (json_object_get(it, "entry") ? "entry"
+                     : !strcmp(what, "port") ? "port" : "flow")));
             const char *actual = json_string_value(json_object_get(it,
                                                                    "actual"));
-            char *d = actual ? xasprintf_("%s (switch has: %s)", detail,
-                                          actual)
+            char *d = actual ? xasprintf_("%s (%s has: %s)", detail,
+                                          kn ? "kernel" : "switch", actual)
                              : xasprintf_("%s", detail);
             const char *cells[] = { kind, what, owner, d };
             nvoctl_table_add_row(&t, cells);

@@ -5,7 +5,10 @@
 # foreign flow with another cookie.  The audit must report each, named by
 # network and VM, leave hv2 clean, report the foreign flow as foreign;
 # `nvoctl audit --repair --wait` must restore hv1 and never touch the
-# foreign flow.  Kernel hypervisors are reported as not audited.
+# foreign flow.  On the kernel hypervisor hv3 (its agent reports what the
+# kernel holds): `bridge fdb del` of a remote MAC on the VXLAN device and
+# of the port-security entry of vm3, and an extra `bridge fdb add`; each
+# must be reported by network (and VM), and the repair must restore them.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/deploy/lab-lib.sh"
@@ -35,8 +38,16 @@ j() { "$PY" -c "import json,sys; a=json.load(open('$dir/a.json')); h={x['name']:
 check "audit of an untouched lab: exit 0, hv1 and hv2 in sync" \
     "n audit >$dir/a.txt && grep -q '^hv1 (ovs): in sync' $dir/a.txt && grep -q '^hv2 (ovs): in sync' $dir/a.txt"
 if [ $kernel = yes ]; then
-    check "kernel hypervisor hv3 is listed as not audited, with the reason" \
-        "grep -q '^hv3 (kernel): not audited: ' $dir/a.txt"
+    check "kernel hypervisor hv3 is audited and in sync" \
+        "grep -q '^hv3 (kernel): in sync: 1 networks, [1-9][0-9]* kernel entries desired' $dir/a.txt"
+    # Tamper with hv3's kernel: a remote MAC (vm1 behind hv1) deleted from
+    # the VXLAN device, vm3's port-security entry deleted, a stranger added.
+    kx() { ip netns exec "$(lab_ns hv3)" "$@"; }
+    kx bridge fdb del 02:00:00:00:00:01 dev nvx5001 dst 192.0.2.11 || die "fdb del"
+    kx bridge fdb del 02:00:00:00:00:03 dev "$(lab_vm_iface vm3)" master static || die "fdb del master"
+    kx bridge fdb append 02:00:00:00:99:98 dev nvx5001 dst 192.0.2.99 || die "fdb add"
+    # A second MAC vm3 could send from past port security.
+    kx bridge fdb add 02:00:00:00:99:97 dev "$(lab_vm_iface vm3)" master static || die "fdb add master"
 fi
 
 # Tamper with hv1.
@@ -49,6 +60,17 @@ lab_ovs_ofctl hv1 mod-flows --strict "table=2,priority=100,reg0=0x1,metadata=0x1
 n --format=json audit >"$dir/a.json"; rc=$?
 check "audit after tampering exits 5 (drift)" "[ $rc -eq 5 ]"
 check "hv1 drifted, hv2 did not" "j \"assert h['hv1']['drift'] and not h['hv2']['drift'], a\""
+if [ $kernel = yes ]; then
+    check "hv3: vm1's FDB entry is missing, named network red / VM vm1" \
+        "j \"assert any(i['kind']=='missing' and i['what']=='fdb' and i.get('vm')=='vm1' and i.get('network')=='red' and i['entry']=='02:00:00:00:00:01 dst 192.0.2.11' for i in h['hv3']['items']), h['hv3']\""
+    check "hv3: vm3's port-security entry is missing, named VM vm3" \
+        "j \"assert any(i['kind']=='missing' and i['what']=='bridge-fdb' and i.get('vm')=='vm3' for i in h['hv3']['items']), h['hv3']\""
+    check "hv3: the added FDB entry is extra, in network red" \
+        "j \"assert any(i['kind']=='extra' and i['what']=='fdb' and i.get('network')=='red' and i['entry']=='02:00:00:00:99:98 dst 192.0.2.99' for i in h['hv3']['items']), h['hv3']\""
+    check "hv3: the MAC added on vm3's locked port is an extra bridge-fdb entry" \
+        "j \"assert any(i['kind']=='extra' and i['what']=='bridge-fdb' and i['entry']=='02:00:00:00:99:97 on $(lab_vm_iface vm3)' for i in h['hv3']['items']), h['hv3']\""
+    check "hv3: exactly those four items" "j \"assert h['hv3']['drift'] and len(h['hv3']['items'])==4, h['hv3']\""
+fi
 check "the deleted flow is missing, named network red / VM vm2" \
     "j \"assert any(i['kind']=='missing' and i['what']=='flow' and i.get('vm')=='vm2' and i.get('network')=='red' for i in h['hv1']['items']), h['hv1']['items']\""
 check "the flow added with nvo's cookie is extra" \
@@ -59,6 +81,10 @@ check "the foreign flow is reported as foreign, not as drift" \
     "j \"it=[i for i in h['hv1']['items'] if i['kind']=='foreign']; assert len(it)==1 and it[0]['cookie']=='0x0000000000001234', it; assert h['hv1']['foreign']==1\""
 check "the table output names them" \
     "n audit >$dir/a.txt; grep -q '^hv1 (ovs): DRIFT' $dir/a.txt && grep -Eq 'missing +flow +VM vm2 in red' $dir/a.txt && grep -Eq 'foreign +flow +not nvo' $dir/a.txt"
+if [ $kernel = yes ]; then
+    check "the table output names hv3's items" \
+        "grep -q '^hv3 (kernel): DRIFT' $dir/a.txt && grep -Eq 'missing +fdb +VM vm1 in red .*02:00:00:00:00:01 dst 192.0.2.11' $dir/a.txt && grep -Eq 'extra +fdb +network red +02:00:00:00:99:98' $dir/a.txt"
+fi
 
 n audit --repair --wait >"$dir/r.txt"; rc=$?
 check "audit --repair --wait: exit 0 and clean afterwards" \
@@ -70,6 +96,15 @@ check "the extra nvo flow is gone" \
 check "the foreign flow is untouched" \
     "lab_ovs_ofctl hv1 dump-flows | grep -q 'cookie=0x1234,.*priority=10'"
 check "a plain audit is clean again (exit 0)" "n audit >/dev/null"
+if [ $kernel = yes ]; then
+    check "hv3's kernel holds vm1's FDB entry again" \
+        "kx bridge fdb show dev nvx5001 | grep -q '^02:00:00:00:00:01 dst 192.0.2.11'"
+    check "hv3's kernel holds vm3's port-security entry again" \
+        "kx bridge fdb show dev $(lab_vm_iface vm3) | grep -q '^02:00:00:00:00:03 master nvb5001 static'"
+    check "hv3's extra FDB entries are gone" \
+        "! kx bridge fdb show | grep -Eq '02:00:00:00:99:9[78]'"
+    check "vm3 reaches vm1" "lab_ping vm3 10.0.0.1"
+fi
 check "vm1 reaches vm2" "lab_ping vm1 10.0.0.2"
 
 tools_done audit

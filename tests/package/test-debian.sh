@@ -80,7 +80,8 @@ for f in /usr/bin/nvo-controller /usr/bin/nvo-agent /usr/bin/nvoctl \
          /lib/systemd/system/nvo-agent.service \
          /etc/default/nvo-controller /etc/default/nvo-agent \
          /usr/share/man/man8/nvo-controller.8.gz /usr/share/man/man8/nvo-agent.8.gz \
-         /usr/share/man/man8/nvoctl.8.gz /usr/share/bash-completion/completions/nvoctl; do
+         /usr/share/man/man8/nvoctl.8.gz /usr/share/bash-completion/completions/nvoctl \
+         /usr/share/nvo/nvo.ovsschema; do
     check "installed $f" "[ -e $f ]"
 done
 check "user nvo exists" "getent passwd nvo"

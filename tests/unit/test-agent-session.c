@@ -1,6 +1,7 @@
 /* Unit tests: controller/agent-session.c (the per-agent state machine,
- * driven with frames and a clock, no sockets) and controller/agent-proto.c
- * (the view delta). */
+ * driven with frames and a clock, no sockets), controller/agent-proto.c
+ * (the view delta) and controller/agent-audit.c (a state report against
+ * the view). */
 #include <config.h>
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "controller/agent-audit.h"
 #include "controller/agent-proto.h"
 #include "controller/agent-session.h"
 #include "controller/desired.h"
@@ -37,6 +39,9 @@ struct ctx {
     int n_hello, n_closed;
     bool registered;            /* hello callback attaches if true. */
     char closed_reason[128];
+    int n_reports;
+    uint64_t report_id;
+    size_t report_networks;
 };
 
 static struct ctx *cur;
@@ -104,8 +109,17 @@ ops_failed(void *aux, int64_t revision, const char *error)
     snprintf(c->failed_error, sizeof c->failed_error, "%s", error);
 }
 
+static void
+ops_report(void *aux, const Nvo__StateReport *rep)
+{
+    struct ctx *c = aux;
+    c->n_reports++;
+    c->report_id = rep->id;
+    c->report_networks = rep->n_networks;
+}
+
 static const struct agent_session_ops ops = {
-    ops_send, ops_hello, ops_confirm, ops_closed, ops_failed,
+    ops_send, ops_hello, ops_confirm, ops_closed, ops_failed, ops_report,
 };
 
 static struct eth_addr
@@ -172,11 +186,12 @@ feed(struct ctx *c, const Nvo__Message *m, uint64_t now)
 }
 
 static void
-feed_hello(struct ctx *c, const char *name, const char *ip, uint32_t version,
-           Nvo__Role role)
+feed_hello_reports(struct ctx *c, const char *name, const char *ip,
+                   uint32_t version, Nvo__Role role, bool reports)
 {
     Nvo__Message m = NVO__MESSAGE__INIT;
     Nvo__Hello h = NVO__HELLO__INIT;
+    h.reports_state = reports;
     h.protocol_version = version;
     h.name = (char *) name;
     h.tunnel_ip = (char *) ip;
@@ -186,6 +201,13 @@ feed_hello(struct ctx *c, const char *name, const char *ip, uint32_t version,
     m.body_case = NVO__MESSAGE__BODY_HELLO;
     m.hello = &h;
     feed(c, &m, 1000);
+}
+
+static void
+feed_hello(struct ctx *c, const char *name, const char *ip, uint32_t version,
+           Nvo__Role role)
+{
+    feed_hello_reports(c, name, ip, version, role, false);
 }
 
 static void
@@ -599,6 +621,214 @@ test_big_snapshot_fits(void **state OVS_UNUSED)
     nvo_model_destroy(m);
 }
 
+
+/* ---- state reports (the drift audit) ------------------------------------ */
+
+static void
+test_state_request_needs_offer(void **state)
+{
+    struct ctx *c = *state;
+    assert_int_equal(agent_session_request_state(&c->s, 1), -ENOTCONN);
+    hello_k1(c);                /* Its hello does not offer reports. */
+    assert_int_equal(agent_session_request_state(&c->s, 1), -EOPNOTSUPP);
+    assert_int_equal(c->n_sent, 1);     /* The snapshot only. */
+}
+
+static void
+feed_report(struct ctx *c, uint64_t id, uint32_t vni)
+{
+    Nvo__Message m = NVO__MESSAGE__INIT;
+    Nvo__StateReport r = NVO__STATE_REPORT__INIT;
+    Nvo__KernelNetwork n = NVO__KERNEL_NETWORK__INIT;
+    Nvo__KernelNetwork *nets[] = { &n };
+    n.vni = vni;
+    r.id = id;
+    r.n_networks = 1;
+    r.networks = nets;
+    m.body_case = NVO__MESSAGE__BODY_STATE_REPORT;
+    m.state_report = &r;
+    feed(c, &m, 1000);
+}
+
+static void
+test_state_request_report_resync(void **state)
+{
+    struct ctx *c = *state;
+    feed_hello_reports(c, "k1", "192.0.2.1", NVO_PROTO_VERSION,
+                       NVO__ROLE__ROLE_HYPERVISOR, true);
+    feed_ack(c, 1);
+    assert_int_equal(c->s.state, AGENT_S_ACTIVE);
+    assert_int_equal(agent_session_request_state(&c->s, 42), 0);
+    assert_int_equal(c->n_sent, 2);
+    assert_int_equal(c->sent[1]->body_case,
+                     NVO__MESSAGE__BODY_STATE_REQUEST);
+    assert_int_equal(c->sent[1]->state_request->id, 42);
+
+    feed_report(c, 42, 100);
+    assert_int_equal(c->n_reports, 1);
+    assert_int_equal(c->report_id, 42);
+    assert_int_equal(c->report_networks, 1);
+    assert_int_equal(c->n_closed, 0);
+
+    /* Resync: the whole view again as a snapshot with the next seq. */
+    agent_session_resync(&c->s);
+    assert_int_equal(c->n_sent, 3);
+    assert_int_equal(c->sent[2]->body_case, NVO__MESSAGE__BODY_SNAPSHOT);
+    assert_int_equal(c->sent[2]->snapshot->seq, 2);
+    assert_int_equal(c->sent[2]->snapshot->n_networks, 1);
+    assert_int_equal(c->s.state, AGENT_S_SYNCING);
+    feed_ack(c, 2);
+    assert_int_equal(c->s.state, AGENT_S_ACTIVE);
+}
+
+static void
+test_report_before_snapshot_closes(void **state)
+{
+    struct ctx *c = *state;
+    c->registered = false;
+    feed_hello_reports(c, "k1", "192.0.2.1", NVO_PROTO_VERSION,
+                       NVO__ROLE__ROLE_HYPERVISOR, true);
+    assert_int_equal(c->s.state, AGENT_S_REGISTERING);
+    feed_report(c, 1, 100);
+    assert_int_equal(c->s.state, AGENT_S_CLOSED);
+    assert_int_equal(c->n_reports, 0);
+}
+
+/* A report of what k1 holds for red (VNI 100), right in every respect;
+ * tests then spoil parts of it.  Static storage, reset by each call. */
+struct k1_report {
+    Nvo__StateReport r;
+    Nvo__KernelNetwork n, *nets[1];
+    Nvo__KernelFdb fdb[4], *fdbp[5];
+    Nvo__KernelFdb bfdb[3], *bfdbp[3];
+    uint8_t macs[4][6];
+    char *ports[1];
+};
+
+static void
+k1_report_init(struct k1_report *k)
+{
+    static const uint8_t m[4][6] = {
+        { 2, 0, 0, 0, 0, 1 }, { 2, 0, 0, 0, 0, 2 }, { 2, 0, 0, 0, 0, 3 },
+        { 0, 0, 0, 0, 0, 0 },
+    };
+    static const char *const dst[4] = {
+        "192.0.2.2", "192.0.2.3", "192.0.2.2", "192.0.2.3",
+    };
+    static const int fmac[4] = { 1, 2, 3, 3 };
+    memset(k, 0, sizeof *k);
+    memcpy(k->macs, m, sizeof m);
+    nvo__state_report__init(&k->r);
+    nvo__kernel_network__init(&k->n);
+    k->n.vni = 100;
+    k->n.vxlan = k->n.vxlan_right = k->n.vxlan_up = true;
+    k->n.mtu = 1500;
+    k->n.bridge = k->n.bridge_up = true;
+    k->ports[0] = (char *) "tap1";
+    k->n.ports = k->ports;
+    k->n.n_ports = 1;
+    for (int i = 0; i < 4; i++) {      /* vm2, vm3, flood to both. */
+        nvo__kernel_fdb__init(&k->fdb[i]);
+        k->fdb[i].mac.data = k->macs[fmac[i]];
+        k->fdb[i].mac.len = 6;
+        k->fdb[i].dst = (char *) dst[i];
+        k->fdbp[i] = &k->fdb[i];
+    }
+    k->n.fdb = k->fdbp;
+    k->n.n_fdb = 4;
+    /* Port security (vm1 on tap1), ARP suppression (vm2, vm3). */
+    for (int i = 0; i < 3; i++) {
+        nvo__kernel_fdb__init(&k->bfdb[i]);
+        k->bfdb[i].mac.data = k->macs[i];
+        k->bfdb[i].mac.len = 6;
+        k->bfdb[i].port = (char *) (i ? "nvx100" : "tap1");
+        k->bfdb[i].on_vxlan = i > 0;
+        k->bfdbp[i] = &k->bfdb[i];
+    }
+    k->n.bridge_fdb = k->bfdbp;
+    k->n.n_bridge_fdb = 3;
+    k->n.neigh_suppress = true;
+    k->nets[0] = &k->n;
+    k->r.networks = k->nets;
+    k->r.n_networks = 1;
+}
+
+static const struct agent_audit_item *
+find_item(const struct agent_audit_result *r, enum ovs_audit_kind kind,
+          enum agent_audit_what what, const char *entry)
+{
+    for (size_t i = 0; i < r->n_items; i++) {
+        if (r->items[i].kind == kind && r->items[i].what == what
+            && !strcmp(r->items[i].entry, entry)) {
+            return &r->items[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+test_agent_audit_diff(void **state)
+{
+    struct ctx *c = *state;
+    struct nvo_hv_view *v = view_of(c, c->k1);
+    struct k1_report k;
+    struct agent_audit_result r;
+
+    /* In sync; the underlay MTU 1600 gives VXLAN MTU 1500. */
+    k1_report_init(&k);
+    agent_audit_diff(v, &k.r, 1600, &r);
+    assert_int_equal(r.n_items, 0);
+    assert_int_equal(r.n_desired, 8);   /* 1 port, 4 FDB, 3 bridge FDB. */
+    assert_int_equal(r.n_actual, 8);
+    agent_audit_result_destroy(&r);
+
+    /* vm2's entry gone, a stranger's added, MTU and bridge changed. */
+    k1_report_init(&k);
+    static const uint8_t stranger[6] = { 2, 0, 0, 0, 0x99, 0x99 };
+    k.fdb[0].mac.data = (uint8_t *) stranger;
+    k.fdb[0].dst = (char *) "192.0.2.99";
+    k.n.mtu = 1400;
+    k.n.bridge_up = false;
+    k.n.neigh_suppress = false;
+    agent_audit_diff(v, &k.r, 1600, &r);
+    const struct agent_audit_item *it;
+    it = find_item(&r, OVS_AUDIT_MISSING, AGENT_AUDIT_FDB,
+                   "02:00:00:00:00:02 dst 192.0.2.2");
+    assert_non_null(it);
+    assert_int_equal(it->port_id, 2);
+    assert_int_equal(it->vni, 100);
+    assert_non_null(find_item(&r, OVS_AUDIT_EXTRA, AGENT_AUDIT_FDB,
+                              "02:00:00:00:99:99 dst 192.0.2.99"));
+    it = find_item(&r, OVS_AUDIT_DIFFERENT, AGENT_AUDIT_MTU,
+                   "VXLAN device MTU: 1500");
+    assert_non_null(it);
+    assert_string_equal(it->actual, "VXLAN device MTU: 1400");
+    assert_non_null(find_item(&r, OVS_AUDIT_DIFFERENT, AGENT_AUDIT_BRIDGE,
+                              "bridge: up"));
+    assert_non_null(find_item(&r, OVS_AUDIT_DIFFERENT,
+                              AGENT_AUDIT_NEIGH_SUPPRESS, "VXLAN port: on"));
+    assert_int_equal(r.n_items, 5);
+    agent_audit_result_destroy(&r);
+
+    /* Underlay MTU unknown: a network without "mtu" is not checked.  The
+     * network missing altogether is one item; an unknown VNI is extra. */
+    k1_report_init(&k);
+    k.n.mtu = 1234;
+    agent_audit_diff(v, &k.r, -1, &r);
+    assert_int_equal(r.n_items, 0);
+    agent_audit_result_destroy(&r);
+    k.n.vni = 7;
+    agent_audit_diff(v, &k.r, -1, &r);
+    assert_non_null(find_item(&r, OVS_AUDIT_EXTRA, AGENT_AUDIT_NETWORK,
+                              "VNI 7: devices of a network this hypervisor "
+                              "should not have"));
+    assert_non_null(find_item(&r, OVS_AUDIT_MISSING, AGENT_AUDIT_NETWORK,
+                              "VNI 100: no VXLAN device, no bridge"));
+    assert_int_equal(r.n_items, 2);
+    agent_audit_result_destroy(&r);
+    nvo_hv_view_destroy(v);
+}
+
 int
 main(void)
 {
@@ -619,6 +849,10 @@ main(void)
         T(test_hello_timeout),
         T(test_ack_errors_recorded),
         T(test_delta_compute),
+        T(test_state_request_needs_offer),
+        T(test_state_request_report_resync),
+        T(test_report_before_snapshot_closes),
+        T(test_agent_audit_diff),
         cmocka_unit_test(test_big_snapshot_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
