@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "controller/desired.h"
-#include "lib/addr.h"
+#include "packets.h"
 #include "util.h"
 
 const char *
@@ -74,8 +74,7 @@ compare_entries(const void *a_, const void *b_)
 static char *
 mac_str(const uint8_t *mac)
 {
-    char buf[NVO_MAC_STRLEN];
-    return xstrdup(nvo_mac_format(mac, buf));
+    return xasprintf(ETH_ADDR_FMT, ETH_ADDR_BYTES_ARGS(mac));
 }
 
 /* The VXLAN MTU the agent derives for a network without "mtu" (agent/kdp.h
@@ -122,7 +121,7 @@ desired_entries(const struct nvo_net_view *nv, struct in_addr local,
     for (size_t i = 0; i < nv->n_remotes; i++) {
         const struct nvo_remote_mac *rm = &nv->remotes[i];
         char *mac = mac_str(rm->mac.ea);
-        if (!nvo_ipv4_parse(rm->vtep_ip, &a) && a.s_addr != local.s_addr) {
+        if (ip_parse(rm->vtep_ip, &a.s_addr) && a.s_addr != local.s_addr) {
             put(e, AGENT_AUDIT_FDB, rm->port_id,
                 xasprintf("%s dst %s", mac, rm->vtep_ip), NULL);
         }
@@ -133,7 +132,7 @@ desired_entries(const struct nvo_net_view *nv, struct in_addr local,
         free(mac);
     }
     for (size_t i = 0; i < nv->n_flood; i++) {
-        if (!nvo_ipv4_parse(nv->flood[i], &a) && a.s_addr != local.s_addr) {
+        if (ip_parse(nv->flood[i], &a.s_addr) && a.s_addr != local.s_addr) {
             char *mac = mac_str(zero);
             put(e, AGENT_AUDIT_FDB, 0,
                 xasprintf("%s dst %s", mac, nv->flood[i]), NULL);
@@ -151,7 +150,7 @@ desired_entries(const struct nvo_net_view *nv, struct in_addr local,
                                       : &nv->remotes[i - nv->n_locals].mac);
         int64_t port_id = (is_l ? nv->locals[i].port_id
                            : nv->remotes[i - nv->n_locals].port_id);
-        if (!ip || nvo_ipv4_parse(ip, &a) || !a.s_addr) {
+        if (!ip || !ip_parse(ip, &a.s_addr) || !a.s_addr) {
             continue;
         }
         bool dup = false;
@@ -299,7 +298,9 @@ agent_audit_diff(const struct nvo_hv_view *view, const Nvo__StateReport *rep,
     struct in_addr local = { 0 };
 
     memset(r, 0, sizeof *r);
-    nvo_ipv4_parse(view->tunnel_ip, &local);
+    if (view->tunnel_ip && !ip_parse(view->tunnel_ip, &local.s_addr)) {
+        local.s_addr = 0;
+    }
     size_t i = 0, j = 0;        /* Both sorted by VNI. */
     while (i < view->n_nets || j < rep->n_networks) {
         const struct nvo_net_view *nv = i < view->n_nets ? view->nets[i]

@@ -408,12 +408,12 @@ validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
              char **errmsg)
 {
     struct in_addr a;
-    if (f->mac.len != NVO_MAC_LEN) {
+    if (f->mac.len != ETH_ADDR_LEN) {
         return fail(errmsg, "state report: VNI %"PRIu32": FDB MAC is %zu "
                     "bytes", vni, f->mac.len);
     }
     if (bridge ? f->dst[0] || !nvo_valid_ifname(f->port)
-               : f->port[0] || f->on_vxlan || nvo_ipv4_parse(f->dst, &a)) {
+               : f->port[0] || f->on_vxlan || !ip_parse(f->dst, &a.s_addr)) {
         return fail(errmsg, "state report: VNI %"PRIu32": bad %s FDB entry",
                     vni, bridge ? "bridge" : "VXLAN");
     }
@@ -455,7 +455,7 @@ validate_report(const Nvo__StateReport *r, char **errmsg)
         for (size_t j = 0; j < n->n_neighbours; j++) {
             const Nvo__KernelNeighbour *nb = n->neighbours[j];
             struct in_addr a;
-            if (nb->mac.len != NVO_MAC_LEN || nvo_ipv4_parse(nb->ip, &a)) {
+            if (nb->mac.len != ETH_ADDR_LEN || !ip_parse(nb->ip, &a.s_addr)) {
                 return fail(errmsg, "state report: VNI %"PRIu32": bad "
                             "neighbour", n->vni);
             }
