@@ -17,9 +17,15 @@
  *                once with the new certificate)
  *   any        --agent_conn_destroy()---------------> STOPPED
  *
- * The backoff delay starts at backoff_min, doubles per failed attempt up to
- * backoff_max, and is jittered to [delay/2, delay] so agents restarted
- * together do not reconnect in lockstep.  Nothing is flushed on disconnect:
+ * The backoff is libopenvswitch's reconnect FSM (lib/reconnect.h), told of
+ * every attempt, connection, frame received and disconnection: the delay
+ * starts at backoff_min, doubles per failed attempt up to backoff_max, and
+ * falls back to backoff_min after a connection that stayed up longer than
+ * the delay.  The timers stay libuv's and the connect timeout ours (the
+ * heartbeat timeout, which covers the TLS handshake), so reconnect_run() is
+ * not consulted: the FSM gives the delay, reconnect_timeout(), which is
+ * jittered to [delay/2, delay] so agents restarted together do not
+ * reconnect in lockstep.  Nothing is flushed on disconnect:
  * the view and the dataplane stay as they are; the next Snapshot is applied
  * as a diff. */
 #include <config.h>
@@ -27,6 +33,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,6 +47,7 @@
 #include "lib/proto-msg.h"
 #include "lib/tls-ctx.h"
 #include "openvswitch/vlog.h"
+#include "reconnect.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(agent_conn);
@@ -77,7 +85,7 @@ struct agent_conn {
     struct ac_sock *sock;
     uv_timer_t tick, retry;
     int n_handles;
-    unsigned int attempts;
+    struct reconnect *fsm;      /* Owned: libopenvswitch's backoff. */
     uint64_t last_rx_ms, last_tx_ms;
     uint64_t connect_ms;        /* When the current attempt started. */
 };
@@ -261,9 +269,6 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
                   msg->snapshot->seq, msg->snapshot->revision,
                   msg->snapshot->n_networks);
         agent_view_apply_snapshot(c->view, msg->snapshot);
-        if (c->state != AC_SYNCED) {
-            c->attempts = 0;
-        }
         set_state(c, AC_SYNCED);
         return true;
     case NVO__MESSAGE__BODY_DELTA:
@@ -317,6 +322,7 @@ sock_recv(void *aux, const uint8_t *data, size_t n)
     }
     struct agent_conn *c = s->conn;
     c->last_rx_ms = uv_now(c->loop);
+    reconnect_activity(c->fsm, c->last_rx_ms);
     bool changed = false;
     int error = nvo_frame_reader_feed(&s->reader, data, n);
     while (!error && !s->dead) {
@@ -384,6 +390,7 @@ sock_connected(void *aux)
               nvo_channel_peer_cert(s->ch, cert, sizeof cert),
               c->tls ? ")" : "");
     c->last_rx_ms = c->last_tx_ms = uv_now(c->loop);
+    reconnect_connected(c->fsm, c->last_rx_ms);
     c->view->seq = 0;           /* Deltas need this session's snapshot. */
     set_state(c, AC_HELLO_SENT);
     send_hello(c);
@@ -404,6 +411,7 @@ ac_connect(struct agent_conn *c)
     nvo_frame_reader_init(&s->reader, NVO_FRAME_MAX);
     set_state(c, AC_CONNECTING);
     c->connect_ms = uv_now(c->loop);
+    reconnect_connecting(c->fsm, c->connect_ms);
     int error;
     s->ch = nvo_channel_connect(c->loop, (struct sockaddr *) &c->addr,
                                 c->tls, &sock_ops, s, &error);
@@ -433,14 +441,14 @@ ac_disconnect(struct agent_conn *c, const char *reason)
     }
     sock_close(c->sock);
     c->sock = NULL;
-    uint64_t delay = c->cfg.backoff_min_ms;
-    for (unsigned int i = 0; i < c->attempts && delay < c->cfg.backoff_max_ms;
-         i++) {
-        delay *= 2;
+    long long int now = uv_now(c->loop);
+    if (c->state == AC_CONNECTING) {
+        reconnect_connect_failed(c->fsm, now, 0);
+    } else {
+        reconnect_disconnected(c->fsm, now, 0);
     }
-    delay = MIN(delay, c->cfg.backoff_max_ms);
+    uint64_t delay = MAX(0, reconnect_timeout(c->fsm, now));
     delay = delay / 2 + random() % (delay / 2 + 1);
-    c->attempts++;
     VLOG_WARN_RL(&rl, "controller %s: %s; retrying in %"PRIu64" ms "
                  "(dataplane left as it is)", c->controller, reason, delay);
     set_state(c, AC_BACKOFF);
@@ -457,8 +465,9 @@ tick_cb(uv_timer_t *t)
     }
     if (c->tls && nvo_tls_ctx_refresh(c->tls) && c->state != AC_BACKOFF) {
         /* Rotated: prove the new certificate now, not at the next
-         * disconnection.  The dataplane is left as it is meanwhile. */
-        c->attempts = 0;
+         * disconnection (one try free of backoff).  The dataplane is left
+         * as it is meanwhile. */
+        reconnect_set_backoff_free_tries(c->fsm, 2);
         ac_disconnect(c, "PKI files changed; reconnecting with them");
         return;
     }
@@ -527,6 +536,13 @@ agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
         c->cfg.backoff_max_ms = MAX(30000, c->cfg.backoff_min_ms);
     }
     c->addr = ss;
+    c->fsm = reconnect_create(uv_now(loop));
+    reconnect_set_name(c->fsm, c->controller);
+    reconnect_set_quiet(c->fsm, true);      /* ac_disconnect() logs. */
+    reconnect_set_backoff(c->fsm, MIN(c->cfg.backoff_min_ms, INT_MAX),
+                          MIN(c->cfg.backoff_max_ms, INT_MAX));
+    reconnect_set_probe_interval(c->fsm, 0);    /* Heartbeats are ours. */
+    reconnect_enable(c->fsm, uv_now(loop));
     c->view = view;
     c->ops = ops;
     c->aux = aux;
@@ -546,6 +562,7 @@ timer_closed(uv_handle_t *h)
 {
     struct agent_conn *c = h->data;
     if (!--c->n_handles) {
+        reconnect_destroy(c->fsm);
         free(c->controller);
         free(c->name);
         free(c->tunnel_ip);
