@@ -70,7 +70,8 @@ Options:\n\
   --rest=ADDR:PORT      REST API listen address (default: %s)\n\
   --agents=ADDR:PORT    agent protocol listen address (default: %s)\n\
   --rest-token-file=FILE  require \"Authorization: Bearer TOKEN\" on every\n\
-                        REST request but GET /healthz; FILE has lines\n\
+                        REST request but GET /healthz and GET / (the\n\
+                        page; it asks for a token); FILE has lines\n\
                         \"TOKEN ROLE\", ROLE admin or reader (GET only);\n\
                         re-read on SIGHUP\n\
   --wait-timeout=MS     how long ?wait=1 waits for confirmation before\n\
@@ -404,6 +405,7 @@ main(int argc, char *argv[])
     }
     nvo_pki_configure_ovs(&o.pki);
     struct ovs_sb *ovs = ovs_sb_create(loop, nvo_ctl_confirmed, &s.ctl);
+    ovs_sb_set_failed_cb(ovs, nvo_ctl_failed);
     ovs_sb_set_pki(ovs, &o.pki);
     s.ctl.sbs[NVO_DP_OVS] = ovs_sb_as_sb(ovs);
     s.rest = nvo_rest_create(&s.ctl, o.rest, &error);

@@ -183,6 +183,18 @@ nvo_model_hv_by_name(const struct nvo_model *m, const char *name)
     return NULL;
 }
 
+struct nvo_hypervisor *
+nvo_model_hv_by_tunnel_ip(const struct nvo_model *m, const char *ip)
+{
+    struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
+        if (!strcmp(hv->tunnel_ip, ip)) {
+            return hv;
+        }
+    }
+    return NULL;
+}
+
 struct nvo_port *
 nvo_model_port_by_id(const struct nvo_model *m, int64_t id)
 {

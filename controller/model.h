@@ -116,6 +116,10 @@ struct nvo_network *nvo_model_network_by_name(const struct nvo_model *,
 struct nvo_hypervisor *nvo_model_hv_by_id(const struct nvo_model *, int64_t);
 struct nvo_hypervisor *nvo_model_hv_by_name(const struct nvo_model *,
                                             const char *);
+/* The hypervisor whose tunnel IP is 'ip' (as registered), or NULL.  A
+ * linear search: for per-request use, not per port. */
+struct nvo_hypervisor *nvo_model_hv_by_tunnel_ip(const struct nvo_model *,
+                                                 const char *ip);
 struct nvo_port *nvo_model_port_by_id(const struct nvo_model *, int64_t);
 
 /* Adds objects.  String arguments are copied.  The caller has already

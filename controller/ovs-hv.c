@@ -20,7 +20,13 @@
  *
  * Both sessions reconnect with backoff by themselves (IDL, rconn).  The
  * state is derived from the sessions on every run, and each change is
- * logged. */
+ * logged.
+ *
+ * When the switch refuses part of a view (an OpenFlow error answering the
+ * flow mods, a failed OVSDB transaction, an interface ovs-vswitchd cannot
+ * add), the view's revision is reported failed with the switch's reason
+ * (ovs_hv_take_failure()), at once, so that waiters need not time out;
+ * both sessions keep retrying, and the first confirmation supersedes it. */
 #include <config.h>
 #include "controller/ovs-hv.h"
 
@@ -103,6 +109,14 @@ struct ovs_hv {
 
     int64_t confirmed;
     int64_t to_report;          /* Confirmed, not yet taken. */
+
+    uint64_t n_of_errors;       /* ofctrl's n_apply_errors, as seen. */
+    uint64_t n_db_errors;       /* ovs_ovsdb_apply_error()'s count, seen. */
+    uint64_t of_failed_bundles; /* ofctrl's n_bundles at its last error. */
+    bool of_failing;            /* No commit since that OpenFlow error. */
+    int64_t failed_rev;         /* Revision last reported failed. */
+    int64_t fail_to_report;     /* Failed revision not yet taken, or 0. */
+    char fail_error[160];       /* Why. */
     bool status_changed;        /* State or confirmation changed since
                                  * ovs_hv_take_status_change(). */
 };
@@ -404,6 +418,46 @@ of_fast_retry(struct ovs_hv *hv)
     poll_timer_wait_until(hv->of_next_retry);
 }
 
+/* Notes a refusal by the switch of the current view (see the comment at
+ * the top) for ovs_hv_take_failure(): once per refusal, and once per view
+ * revision while one persists. */
+static void
+check_refusal(struct ovs_hv *hv)
+{
+    struct ovs_ofctrl_stats fs;
+    memset(&fs, 0, sizeof fs);
+    if (hv->ofc) {
+        ovs_ofctrl_get_stats(hv->ofc, &fs);
+    }
+    uint64_t n_db;
+    const char *db_error = ovs_ovsdb_apply_error(hv->db, &n_db);
+
+    /* An OpenFlow refusal holds until the next commit succeeds. */
+    bool fresh = false;
+    if (fs.n_apply_errors != hv->n_of_errors) {
+        hv->n_of_errors = fs.n_apply_errors;
+        hv->of_failed_bundles = fs.n_bundles;
+        hv->of_failing = true;
+        fresh = true;
+    } else if (fs.n_bundles != hv->of_failed_bundles) {
+        hv->of_failing = false;
+    }
+    if (n_db != hv->n_db_errors) {
+        hv->n_db_errors = n_db;
+        fresh = true;
+    }
+    if (hv->confirmed >= hv->view->revision) {
+        hv->of_failing = false;
+        return;
+    }
+    const char *error = hv->of_failing ? fs.apply_error : db_error;
+    if (error[0] && (fresh || hv->failed_rev < hv->view->revision)) {
+        hv->failed_rev = hv->view->revision;
+        hv->fail_to_report = hv->view->revision;
+        snprintf(hv->fail_error, sizeof hv->fail_error, "%s", error);
+    }
+}
+
 void
 ovs_hv_run(struct ovs_hv *hv)
 {
@@ -441,6 +495,7 @@ ovs_hv_run(struct ovs_hv *hv)
         VLOG_DBG("%s: confirmed revision %"PRId64, hv->view->name,
                  hv->confirmed);
     }
+    check_refusal(hv);
 
     enum hv_state state = derive_state(hv);
     if (state != hv->state) {
@@ -462,6 +517,7 @@ ovs_hv_is_busy(const struct ovs_hv *hv)
         return false;           /* Unusable remote: nothing to run. */
     }
     return (hv->flows_dirty || hv->wants_changed || hv->to_report
+            || hv->fail_to_report
             || hv->status_changed
             || hv->confirmed < hv->view->revision
             || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
@@ -492,6 +548,15 @@ ovs_hv_take_confirmation(struct ovs_hv *hv)
 {
     int64_t rev = hv->to_report;
     hv->to_report = 0;
+    return rev;
+}
+
+int64_t
+ovs_hv_take_failure(struct ovs_hv *hv, char **error)
+{
+    int64_t rev = hv->fail_to_report;
+    hv->fail_to_report = 0;
+    *error = rev ? xstrdup(hv->fail_error) : NULL;
     return rev;
 }
 

@@ -39,6 +39,11 @@ int64_t ovs_hv_id(const struct ovs_hv *);
  * 0 if none. */
 int64_t ovs_hv_take_confirmation(struct ovs_hv *);
 
+/* Returns the revision the switch newly refused (an OpenFlow error, a failed
+ * OVSDB transaction, an interface it cannot add) since the last call and
+ * sets '*error' to why (caller frees), or returns 0 and sets it to NULL. */
+int64_t ovs_hv_take_failure(struct ovs_hv *, char **error);
+
 /* How many periodic self-checks found the incremental flows different
  * from a full computation (each one is a bug, repaired when found). */
 uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);

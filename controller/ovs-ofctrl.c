@@ -35,6 +35,7 @@
 #include <config.h>
 #include "controller/ovs-ofctrl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -557,6 +558,16 @@ handle_error(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
 
     VLOG_WARN_RL(&rl, "%s: OpenFlow error while %s: %s", ofc->name,
                  state_name(ofc->state), ofperr_to_string(error));
+    if ((ofc->state == S_ADDING || ofc->state == S_COMMITTING)
+        && oh->xid != ofc->stats_xid) {
+        /* The switch refused a change: the caller reports it as the
+         * reason the desired set is not applied (and it is retried after
+         * the backoff). */
+        ofc->stats.n_apply_errors++;
+        snprintf(ofc->stats.apply_error, sizeof ofc->stats.apply_error,
+                 "OpenFlow error %s: %s", ofperr_get_name(error),
+                 ofperr_get_description(error));
+    }
     if (ofc->state == S_ADDING) {
         /* Nothing is committed yet: drop the bundle and start over from a
          * fresh dump after a backoff. */

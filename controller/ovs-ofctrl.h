@@ -85,6 +85,10 @@ struct ovs_ofctrl_stats {
     uint64_t n_bundles;         /* Bundles committed. */
     uint64_t n_flow_mods;       /* Flow mods in them. */
     uint64_t n_failures;        /* Bundles that failed. */
+    uint64_t n_apply_errors;    /* OpenFlow errors the switch answered the
+                                 * changes sent to it with (a flow mod or
+                                 * bundle it refused). */
+    char apply_error[128];      /* The latest of them, "" if none. */
     size_t n_installed;         /* Flows in the installed set. */
 };
 void ovs_ofctrl_get_stats(const struct ovs_ofctrl *, struct ovs_ofctrl_stats *);

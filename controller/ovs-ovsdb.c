@@ -28,6 +28,9 @@ struct ovs_ovsdb {
     struct simap iface_ofports;
     struct simap tunnel_ofports;
     char problem[128];
+    char refusal[128];          /* A wanted interface OVS refuses, or "". */
+    char txn_error[128];        /* Of the last transaction if it failed. */
+    uint64_t n_apply_errors;    /* Failed transactions and new refusals. */
 };
 
 static void
@@ -225,6 +228,12 @@ update_maps(struct ovs_ovsdb *db, const struct ovsrec_bridge *br,
                     set_problem(db, "interface %s has no ofport%s%s",
                                 iface->name, iface->error ? ": " : "",
                                 iface->error ? iface->error : "");
+                    if (iface->error && !db->refusal[0]) {
+                        /* ovs-vswitchd could not open or add it. */
+                        snprintf(db->refusal, sizeof db->refusal,
+                                 "interface %s: %s", iface->name,
+                                 iface->error);
+                    }
                 }
                 continue;
             }
@@ -297,6 +306,10 @@ reconcile_ports(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
             VLOG_WARN_RL(&rl, "%s: interface %s is on another bridge, not "
                          "moving it to "OVS_BRIDGE, db->name, w->name);
             set_problem(db, "interface %s is on another bridge", w->name);
+            if (!db->refusal[0]) {
+                snprintf(db->refusal, sizeof db->refusal, "interface %s is "
+                         "on another bridge", w->name);
+            }
             continue;
         }
         if (txn) {
@@ -354,7 +367,10 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
     }
 
     if (db->need_reconcile && ovsdb_idl_has_ever_connected(db->loop.idl)) {
+        char old_refusal[sizeof db->refusal];
+        memcpy(old_refusal, db->refusal, sizeof old_refusal);
         db->problem[0] = '\0';
+        db->refusal[0] = '\0';
         const struct ovsrec_bridge *br = find_bridge(db->loop.idl);
         if (!br) {
             set_problem(db, "no bridge "OVS_BRIDGE);
@@ -370,14 +386,36 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
             db->changed = true;
         }
         update_maps(db, br, wants);
+        if (db->refusal[0] && strcmp(db->refusal, old_refusal)) {
+            db->n_apply_errors++;
+        }
     }
+
+    /* The server's error for a transaction it refused (a constraint, a
+     * bad value), read before the loop frees the transaction.  Those are
+     * reported (ovs_ovsdb_apply_error()); TXN_TRY_AGAIN (the database
+     * changed meanwhile) is routine. */
+    struct ovsdb_idl_txn *sent = db->loop.committing_txn;
+    bool refused = sent && ovsdb_idl_txn_commit(sent) == TXN_ERROR;
+    if (refused) {
+        snprintf(db->txn_error, sizeof db->txn_error,
+                 "OVSDB transaction failed: %s",
+                 ovsdb_idl_txn_get_error(sent));
+        db->n_apply_errors++;
+    }
+    bool had_txn = sent || db->loop.open_txn;
 
     /* Commits 'txn' if there is one, or goes on with the one in flight.
      * 0 means a transaction failed: reconcile again. */
-    if (!ovsdb_idl_loop_commit_and_wait(&db->loop)) {
+    int retval = ovsdb_idl_loop_commit_and_wait(&db->loop);
+    if (!retval) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-        VLOG_WARN_RL(&rl, "%s: OVSDB transaction failed, retrying", db->name);
+        VLOG_WARN_RL(&rl, "%s: OVSDB transaction failed, retrying%s%s",
+                     db->name, refused ? ": " : "",
+                     refused ? db->txn_error : "");
         db->need_reconcile = true;
+    } else if (retval == 1 && had_txn) {
+        db->txn_error[0] = '\0';
     }
 }
 
@@ -464,4 +502,11 @@ const char *
 ovs_ovsdb_problem(const struct ovs_ovsdb *db)
 {
     return db->problem;
+}
+
+const char *
+ovs_ovsdb_apply_error(const struct ovs_ovsdb *db, uint64_t *n_errors)
+{
+    *n_errors = db->n_apply_errors;
+    return db->txn_error[0] ? db->txn_error : db->refusal;
 }

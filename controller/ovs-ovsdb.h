@@ -71,4 +71,14 @@ uint32_t ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *);
  * Borrowed. */
 const char *ovs_ovsdb_problem(const struct ovs_ovsdb *);
 
+/* Why the wanted ports cannot be applied, as the switch says: the error of
+ * the last transaction if the server refused it, else a wanted interface
+ * ovs-vswitchd could not open or add (its "error" column) or that is on
+ * another bridge; "" if none.  Owned by 'db', valid until the next
+ * ovs_ovsdb_run().  '*n_errors' is set to how many such failures there were
+ * (each refused transaction, each new refusal), so a caller can tell a new
+ * one. */
+const char *ovs_ovsdb_apply_error(const struct ovs_ovsdb *,
+                                  uint64_t *n_errors);
+
 #endif /* controller/ovs-ovsdb.h */

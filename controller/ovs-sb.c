@@ -7,6 +7,7 @@
  *   main thread (libuv)                 OVS thread (poll_block)
  *   ovs_sb_set/remove --mailbox+latch-->  ovs_hv_set_view/destroy
  *   confirm callback  <--queue+uv_async--  ovs_hv_take_confirmation
+ *   failed callback   <--queue+uv_async--  ovs_hv_take_failure
  *   ovs_sb_status     <--status map-------  ovs_hv_get_status
  *
  * The mailbox, the confirmation queue and the status map are each guarded
@@ -43,10 +44,12 @@ struct sb_op {
     bool resync;                /* With view NULL: resync, not remove. */
 };
 
+/* A confirmation, or with 'error' a failure, of 'revision'. */
 struct sb_confirm {
     struct ovs_list node;       /* In ovs_sb.confirms. */
     int64_t hv_id;
     int64_t revision;
+    char *error;                /* Owned; NULL for a confirmation. */
 };
 
 /* One VM port's drop counter, as its switch last reported it. */
@@ -81,6 +84,7 @@ struct ovs_sb {
     /* Main thread only. */
     struct sb_async *async;
     nvo_sb_confirm_cb *confirm;
+    nvo_sb_failed_cb *failed;   /* May be NULL. */
     void *aux;
     pthread_t thread;
 
@@ -228,6 +232,17 @@ sb_publish(struct ovs_sb *sb)
             struct sb_confirm *c = xmalloc(sizeof *c);
             c->hv_id = hv_id;
             c->revision = rev;
+            c->error = NULL;
+            ovs_list_push_back(&sb->confirms, &c->node);
+            wake = true;
+        }
+        char *error;
+        rev = ovs_hv_take_failure(h->hv, &error);
+        if (rev) {
+            struct sb_confirm *c = xmalloc(sizeof *c);
+            c->hv_id = hv_id;
+            c->revision = rev;
+            c->error = error;
             ovs_list_push_back(&sb->confirms, &c->node);
             wake = true;
         }
@@ -369,7 +384,7 @@ sb_thread_main(void *sb_)
     return NULL;
 }
 
-/* Main thread: hands confirmations to the core. */
+/* Main thread: hands confirmations and failures to the core. */
 static void
 sb_async_cb(uv_async_t *async)
 {
@@ -386,9 +401,14 @@ sb_async_cb(uv_async_t *async)
 
     struct sb_confirm *c;
     LIST_FOR_EACH_POP (c, node, &confirms) {
-        if (sb->confirm) {
+        if (c->error) {
+            if (sb->failed) {
+                sb->failed(sb->aux, c->hv_id, c->revision, c->error);
+            }
+        } else if (sb->confirm) {
             sb->confirm(sb->aux, c->hv_id, c->revision);
         }
+        free(c->error);
         free(c);
     }
 }
@@ -440,6 +460,12 @@ sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view,
     ovs_list_push_back(&sb->mailbox, &op->node);
     ovs_mutex_unlock(&sb->mutex);
     latch_set(&sb->latch);
+}
+
+void
+ovs_sb_set_failed_cb(struct ovs_sb *sb, nvo_sb_failed_cb *failed)
+{
+    sb->failed = failed;
 }
 
 void
@@ -538,6 +564,7 @@ ovs_sb_destroy(struct ovs_sb *sb)
     }
     struct sb_confirm *c;
     LIST_FOR_EACH_POP (c, node, &sb->confirms) {
+        free(c->error);
         free(c);
     }
     struct sb_status *s;

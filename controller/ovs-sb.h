@@ -20,6 +20,12 @@ struct nvo_sb;
 struct ovs_sb *ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm,
                              void *aux);
 
+/* Has the southbound call 'failed' (with the 'aux' given to
+ * ovs_sb_create(), on the main thread) when a switch refuses a view: an
+ * OpenFlow error answering its flow mods, a failed OVSDB transaction, an
+ * interface ovs-vswitchd cannot add.  Call before the first ovs_sb_set(). */
+void ovs_sb_set_failed_cb(struct ovs_sb *, nvo_sb_failed_cb *failed);
+
 struct nvo_pki;
 
 /* Uses 'pki' (copied) for ssl: OVSDB and OpenFlow remotes: the OVS thread

@@ -176,7 +176,7 @@ name_cookie(const struct nvo_model *m, uint64_t cookie, json_t *o)
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &a, ip, sizeof ip);
         json_object_set_new(o, "tunnel_to", json_pack("s", ip));
-        const struct nvo_hypervisor *hv = rest_hv_by_tunnel_ip(m, ip);
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_tunnel_ip(m, ip);
         if (hv) {
             json_object_set_new(o, "tunnel_to_hypervisor",
                                 json_pack("s", hv->name));

@@ -116,10 +116,6 @@ void rest_status(struct rest_call *c);
 void rest_audit_get(struct rest_call *c);
 void rest_audit_repair(struct rest_call *c);
 void rest_trace(struct rest_call *c);
-/* The hypervisor whose tunnel IP is 'ip', or NULL (borrowed). */
-struct nvo_model;
-const struct nvo_hypervisor *rest_hv_by_tunnel_ip(const struct nvo_model *,
-                                                  const char *ip);
 
 /* Resource handlers: route on method and c->item. */
 void rest_networks(struct rest_call *c);

@@ -47,18 +47,6 @@ static const struct tools_route tools_routes[] = {
     { "/v1/trace", "GET", rest_trace },
 };
 
-const struct nvo_hypervisor *
-rest_hv_by_tunnel_ip(const struct nvo_model *m, const char *ip)
-{
-    const struct nvo_hypervisor *hv;
-    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
-        if (!strcmp(hv->tunnel_ip, ip)) {
-            return hv;
-        }
-    }
-    return NULL;
-}
-
 bool
 rest_tools_route(struct rest_call *c, const char *path)
 {

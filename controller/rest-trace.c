@@ -173,7 +173,7 @@ static const struct nvo_hypervisor *
 trace_tunnel(struct trace *t, const struct nvo_hypervisor *from,
              const char *ip, uint32_t vni)
 {
-    const struct nvo_hypervisor *to = rest_hv_by_tunnel_ip(t->m, ip);
+    const struct nvo_hypervisor *to = nvo_model_hv_by_tunnel_ip(t->m, ip);
     char *match = xasprintf("VXLAN VNI %"PRIu32" %s -> %s", vni,
                             from->tunnel_ip, ip);
     hop(t, NULL, -1, "underlay", match, "to %s", to ? to->name : ip);
@@ -258,7 +258,7 @@ trace_flood(struct trace *t, const struct nvo_port *src,
         }
     }
     for (size_t i = 0; nv && i < nv->n_flood; i++) {
-        const struct nvo_hypervisor *to = rest_hv_by_tunnel_ip(t->m, nv->flood[i]);
+        const struct nvo_hypervisor *to = nvo_model_hv_by_tunnel_ip(t->m, nv->flood[i]);
         ds_put_format(&vteps, "%s%s (%s)", vteps.length ? ", " : "",
                       to ? to->name : "?", nv->flood[i]);
     }
@@ -283,7 +283,7 @@ trace_flood(struct trace *t, const struct nvo_port *src,
             struct ds r = DS_EMPTY_INITIALIZER;
             for (size_t k = 0; sv && k < sv->n_flood; k++) {
                 if (strcmp(sv->flood[k], hv->tunnel_ip)) {
-                    const struct nvo_hypervisor *x = rest_hv_by_tunnel_ip(t->m,
+                    const struct nvo_hypervisor *x = nvo_model_hv_by_tunnel_ip(t->m,
                                                               sv->flood[k]);
                     ds_put_format(&r, "%s%s", r.length ? ", " : "",
                                   x ? x->name : sv->flood[k]);
@@ -494,7 +494,7 @@ rest_trace(struct rest_call *c)
             } else {
                 char name[OVS_TUNNEL_NAME_SIZE] = "?";
                 ovs_tunnel_name(vtep, name);
-                const struct nvo_hypervisor *rhv = rest_hv_by_tunnel_ip(m, vtep);
+                const struct nvo_hypervisor *rhv = nvo_model_hv_by_tunnel_ip(m, vtep);
                 char *match;
                 if (hv->dataplane == NVO_DP_OVS) {
                     match = xasprintf("reg0=0,metadata=0x%"PRIx32",dl_dst=%s",

@@ -105,8 +105,10 @@ status_reason(int status)
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
 }
@@ -238,6 +240,7 @@ svc_status_to_http(enum nvo_svc_status status)
     case NVO_SVC_UNAVAILABLE: return 503;
     case NVO_SVC_TIMEOUT: return 504;
     case NVO_SVC_APPLY_FAILED: return 502;
+    case NVO_SVC_STORAGE_FULL: return 507;
     case NVO_SVC_FAILED: return 500;
     }
     return 500;
@@ -457,9 +460,11 @@ rest_check_method(struct rest_call *c, const char *allow)
 static void
 serve_healthz(struct rest_call *c)
 {
-    rest_reply_json(c, 200, json_pack("{s:s,s:I}", "status", "ok",
+    rest_reply_json(c, 200, json_pack("{s:s,s:I,s:s}", "status", "ok",
                                       "revision",
-                                      (json_int_t) c->ctl->model->revision));
+                                      (json_int_t) c->ctl->model->revision,
+                                      "auth", c->rest->auth ? "token"
+                                                            : "none"));
 }
 
 static void
@@ -532,8 +537,10 @@ route(struct rest_call *c, const char *path)
 static bool answer_refused(struct rest_call *, const char *path);
 static const char *error_code(int status);
 
-/* With a token file, every request but GET /healthz needs a token whose
- * role allows its method; answers 401 or 403 and returns false if not. */
+/* With a token file, every request but GET /healthz and GET / (the
+ * topology page: static, it fetches the data with the token it asks for)
+ * needs a token whose role allows its method; answers 401 or 403 and
+ * returns false if not. */
 static bool
 authorized(struct rest_call *c, const char *path)
 {
@@ -541,7 +548,8 @@ authorized(struct rest_call *c, const char *path)
     h2o_req_t *req = c->req;
 
     if (!r->auth
-        || (!strcmp(path, "/healthz") && rest_method_is(c, "GET"))) {
+        || ((!strcmp(path, "/healthz") || !strcmp(path, "/"))
+            && rest_method_is(c, "GET"))) {
         return true;
     }
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);

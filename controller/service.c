@@ -123,18 +123,6 @@ network_clashes(const struct nvo_model *m, const char *name, uint32_t vni,
     return false;
 }
 
-static const struct nvo_hypervisor *
-hv_by_tunnel_ip(const struct nvo_model *m, const char *ip)
-{
-    const struct nvo_hypervisor *hv;
-    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
-        if (!strcmp(hv->tunnel_ip, ip)) {
-            return hv;
-        }
-    }
-    return NULL;
-}
-
 static bool
 hv_clashes(const struct nvo_model *m, const char *name, const char *ip,
            struct svc_error *e)
@@ -144,7 +132,7 @@ hv_clashes(const struct nvo_model *m, const char *name, const char *ip,
                       "hypervisor %s already exists", name);
         return true;
     }
-    const struct nvo_hypervisor *other = hv_by_tunnel_ip(m, ip);
+    const struct nvo_hypervisor *other = nvo_model_hv_by_tunnel_ip(m, ip);
     if (other) {
         svc_error_set(e, NVO_SVC_CONFLICT, "tunnel_ip_in_use", "tunnel IP %s "
                       "is already used by hypervisor %s", ip, other->name);
@@ -289,6 +277,11 @@ store_error(const struct nvo_svc *s, const struct nvo_store_write *w,
     case -EAGAIN:
         svc_error_set(e, NVO_SVC_UNAVAILABLE, "unavailable", "the store "
                       "cannot take writes now: %s", msg);
+        break;
+    case -ENOSPC:
+        svc_error_set(e, NVO_SVC_STORAGE_FULL, "storage_full", "the disk "
+                      "of the store is full (%s): nothing was written; retry "
+                      "once there is space again", msg);
         break;
     default:
         svc_error_set(e, NVO_SVC_FAILED, "store_error", "the store failed: "

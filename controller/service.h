@@ -60,6 +60,8 @@ enum nvo_svc_status {
     NVO_SVC_TIMEOUT,            /* Committed, not confirmed in time (504). */
     NVO_SVC_APPLY_FAILED,       /* Committed; a hypervisor could not apply
                                  * it (502; it keeps retrying). */
+    NVO_SVC_STORAGE_FULL,       /* The store's disk is full: nothing was
+                                 * written (507). */
     NVO_SVC_FAILED,             /* The store failed (500). */
 };
 

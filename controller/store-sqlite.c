@@ -87,6 +87,10 @@ struct sqlite_store {
     uv_cond_t cond;             /* Signalled when 'worker_done'. */
     bool worker_done;
     uint64_t n_batches, n_writes;
+
+    /* Whichever thread owns the connection (as 'batch'). */
+    bool disk_full;             /* The last write failed with SQLITE_FULL. */
+    uint64_t n_full;            /* Writes refused since it did. */
 };
 
 static const struct nvo_store_class sqlite_class;
@@ -426,7 +430,8 @@ sqlite_load(struct nvo_store *store, struct nvo_model *m)
 
 /* Maps SQLite result 'rc' of a failed write to a negative errno and writes
  * the message into 'msg' ('size' bytes).  'fk_error' is what a foreign key
- * failure means here.  Thread-safe (runs on the pool thread). */
+ * failure means here.  Runs on whichever thread owns the connection (the
+ * pool thread for batches): it also keeps 's->disk_full'. */
 static int
 store_error(struct sqlite_store *s, int rc, int fk_error, char *msg,
             size_t size)
@@ -442,6 +447,22 @@ store_error(struct sqlite_store *s, int rc, int fk_error, char *msg,
     case SQLITE_CONSTRAINT_CHECK:
     case SQLITE_CONSTRAINT_NOTNULL:
         return -EINVAL;
+    case SQLITE_FULL: {
+        /* The disk (or the file system holding the database) is full:
+         * nothing of the write is committed, and the next one succeeds
+         * once there is space again.  Said once, then once a minute. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        s->n_full++;
+        if (!s->disk_full) {
+            s->disk_full = true;
+            VLOG_WARN("%s: disk full (%s): refusing writes until there "
+                      "is space again", s->path, msg);
+        } else {
+            VLOG_WARN_RL(&rl, "%s: disk still full: %"PRIu64" writes "
+                         "refused so far", s->path, s->n_full);
+        }
+        return -ENOSPC;
+    }
     default: {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
         VLOG_ERR_RL(&rl, "%s: write failed: %s", s->path, msg);
@@ -572,18 +593,20 @@ apply_op(struct sqlite_store *s, struct nvo_store_op *op, int64_t rev,
     return error;
 }
 
-/* Fails every write in 'writes' that has not failed yet with -EIO and
- * 'msg' (the transaction is gone). */
+/* Fails every write in 'writes' that has not failed yet with 'error' (a
+ * negative errno: -ENOSPC for a full disk, else -EIO) and 'msg' (the
+ * transaction is gone). */
 static void
-fail_all(struct ovs_list *writes, const char *msg)
+fail_all(struct ovs_list *writes, int error, const char *msg)
 {
     struct nvo_store_write *w;
     LIST_FOR_EACH (w, node, writes) {
         if (!w->error) {
-            w->error = -EIO;
+            w->error = error == -ENOSPC ? error : -EIO;
             w->revision = 0;
             free(w->errmsg);
-            w->errmsg = xasprintf("the store failed: %s", msg);
+            w->errmsg = (w->error == -ENOSPC ? xstrdup(msg)
+                         : xasprintf("the store failed: %s", msg));
         }
     }
 }
@@ -601,9 +624,9 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
 
     int rc = step_once(s, ST_BEGIN);
     if (rc != SQLITE_DONE) {
-        store_error(s, sqlite3_extended_errcode(s->db), -EIO, msg,
-                    sizeof msg);
-        fail_all(writes, msg);
+        int error = store_error(s, sqlite3_extended_errcode(s->db), -EIO,
+                                msg, sizeof msg);
+        fail_all(writes, error, msg);
         return base;
     }
     LIST_FOR_EACH (w, node, writes) {
@@ -622,7 +645,7 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
             }
             w->error = error ? error : -EIO;
             w->errmsg = xstrdup(msg);
-            fail_all(writes, msg);
+            fail_all(writes, w->error, msg);
             return base;
         }
         if (error) {
@@ -637,13 +660,19 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
     }
     rc = step_once(s, ST_COMMIT);
     if (rc != SQLITE_DONE) {
-        store_error(s, sqlite3_extended_errcode(s->db), -EIO, msg,
-                    sizeof msg);
+        int error = store_error(s, sqlite3_extended_errcode(s->db), -EIO,
+                                msg, sizeof msg);
         if (!sqlite3_get_autocommit(s->db)) {
             step_once(s, ST_ROLLBACK);
         }
-        fail_all(writes, msg);
+        fail_all(writes, error, msg);
         return base;
+    }
+    if (s->disk_full && rev > base) {
+        VLOG_INFO("%s: writes succeed again (%"PRIu64" refused while the "
+                  "disk was full)", s->path, s->n_full);
+        s->disk_full = false;
+        s->n_full = 0;
     }
     return rev;
 }

@@ -226,7 +226,8 @@ cmd_up() {
     fi
     if [ -n "${LAB_PKI:-}" ]; then
         echo "   TLS on every channel: PKI (ovs-pki) in $LAB_PKI; REST at" \
-             "https://ctl:$LAB_REST_PORT with the token in $LAB_PKI/rest-token"
+             "https://ctl:$LAB_REST_PORT with the token in $LAB_PKI/rest-token" \
+             "(the topology page at / asks for it)"
     else
         echo "   plain (LAB_TLS=0): no authentication on any channel"
     fi

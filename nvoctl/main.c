@@ -166,7 +166,18 @@ add_sets(struct ctx *c, json_t *obj)
     return 0;
 }
 
-/* Columns of each collection. */
+/* What nvoctl shows of each collection: its path, the columns of its
+ * table (list), the fields a record (show, add) starts with, and the
+ * filter of /v1/ports that lists one object's ports (NULL: none). */
+struct collection {
+    const char *path;
+    const struct nvoctl_column *cols;
+    size_t n_cols;
+    const char *const *first;
+    size_t n_first;
+    const char *port_filter;
+};
+
 static const struct nvoctl_column network_cols[] = {
     { "NAME", "name", false }, { "VNI", "vni", true },
     { "BUM", "bum", false }, { "PORTS", "ports", true },
@@ -191,77 +202,64 @@ static const char *const port_first[] = { "id", "vm", "network",
                                           "hypervisor", "mac", "ip",
                                           "iface" };
 
-static int
-list(struct ctx *c, const char *path, const struct nvoctl_column *cols,
-     size_t n_cols)
-{
-    struct nvoctl_reply r;
-    int error = call(c, "GET", path, NULL, &r);
-    if (error) {
-        return error;
-    }
-    if (c->a->format == NVOCTL_FORMAT_JSON) {
-        print_json(c, r.json);
-    } else {
-        nvoctl_table_print_json(c->out, cols, n_cols, r.json);
-    }
-    nvoctl_reply_free(&r);
-    return 0;
-}
+static const struct collection networks = {
+    "/v1/networks", network_cols, ARRAY_N(network_cols),
+    network_first, ARRAY_N(network_first), "network",
+};
+static const struct collection hypervisors = {
+    "/v1/hypervisors", hv_cols, ARRAY_N(hv_cols),
+    hv_first, ARRAY_N(hv_first), "hypervisor",
+};
+static const struct collection ports = {
+    "/v1/ports", port_cols, ARRAY_N(port_cols),
+    port_first, ARRAY_N(port_first), NULL,
+};
 
-/* Shows one object; 'ports_query' (may be NULL) lists its ports below. */
+/* How fetch_render() shows an answer without --format=json. */
+enum render {
+    RENDER_TABLE,               /* An array, as coll's table. */
+    RENDER_TABLE_IF_ANY,        /* The same, after a blank line; nothing
+                                 * for an empty array. */
+    RENDER_RECORD,              /* One object, coll's fields first. */
+};
+
+/* Calls 'method' 'path' with 'body' (may be NULL) and prints the answer:
+ * JSON with --format=json, else as 'how' says. */
 static int
-show(struct ctx *c, const char *path, const char *const first[],
-     size_t n_first, const char *ports_query)
+fetch_render(struct ctx *c, const char *method, const char *path,
+             const json_t *body, const struct collection *coll,
+             enum render how)
 {
     struct nvoctl_reply r;
-    int error = call(c, "GET", path, NULL, &r);
+    int error = call(c, method, path, body, &r);
     if (error) {
         return error;
     }
     if (c->a->format == NVOCTL_FORMAT_JSON) {
         print_json(c, r.json);
-        nvoctl_reply_free(&r);
-        return 0;
-    }
-    nvoctl_record_print(c->out, r.json, first, n_first);
-    nvoctl_reply_free(&r);
-    if (ports_query) {
-        error = call(c, "GET", ports_query, NULL, &r);
-        if (error) {
-            return error;
-        }
-        if (json_array_size(r.json)) {
+    } else if (how == RENDER_RECORD) {
+        nvoctl_record_print(c->out, r.json, coll->first, coll->n_first);
+    } else if (how == RENDER_TABLE || json_array_size(r.json)) {
+        if (how == RENDER_TABLE_IF_ANY) {
             fputc('\n', c->out);
-            nvoctl_table_print_json(c->out, port_cols, ARRAY_N(port_cols),
-                                    r.json);
         }
-        nvoctl_reply_free(&r);
+        nvoctl_table_print_json(c->out, coll->cols, coll->n_cols, r.json);
     }
+    nvoctl_reply_free(&r);
     return 0;
 }
 
 /* POSTs or PATCHes 'body' (stolen) and shows the answer. */
 static int
 write_obj(struct ctx *c, const char *method, const char *path, json_t *body,
-          const char *const first[], size_t n_first)
+          const struct collection *coll)
 {
     add_sets(c, body);
     char *p = write_path(c, path);
-    struct nvoctl_reply r;
-    int error = call(c, method, p, body, &r);
+    int error = fetch_render(c, method, p, body, coll, RENDER_RECORD);
     json_decref(body);
     free(p);
-    if (error) {
-        return error;
-    }
-    if (c->a->format == NVOCTL_FORMAT_JSON) {
-        print_json(c, r.json);
-    } else {
-        nvoctl_record_print(c->out, r.json, first, n_first);
-    }
-    nvoctl_reply_free(&r);
-    return 0;
+    return error;
 }
 
 static int
@@ -331,7 +329,7 @@ cmd_port(struct ctx *c)
                           net ? "network=" : "", net ? net : "",
                           net && hv ? "&" : "", hv ? "hypervisor=" : "");
         char *full = xasprintf_("%s%s", path, hv ? hv : "");
-        error = list(c, full, port_cols, ARRAY_N(port_cols));
+        error = fetch_render(c, "GET", full, NULL, &ports, RENDER_TABLE);
         free(full);
         free(path);
         free(net);
@@ -346,8 +344,7 @@ cmd_port(struct ctx *c)
         if (a->ip) {
             json_object_set_new(body, "ip", json_string(a->ip));
         }
-        return write_obj(c, "POST", "/v1/ports", body, port_first,
-                         ARRAY_N(port_first));
+        return write_obj(c, "POST", "/v1/ports", body, &ports);
     }
     default:
         break;
@@ -360,7 +357,7 @@ cmd_port(struct ctx *c)
     path = xasprintf_("/v1/ports/%lld", id);
     switch (a->cmd->id) {
     case NVOCTL_PORT_SHOW:
-        error = show(c, path, port_first, ARRAY_N(port_first), NULL);
+        error = fetch_render(c, "GET", path, NULL, &ports, RENDER_RECORD);
         break;
     case NVOCTL_PORT_DEL:
         error = del(c, path);
@@ -370,8 +367,7 @@ cmd_port(struct ctx *c)
         if (a->n_pos > 2) {
             json_object_set_new(body, "iface", json_string(a->pos[2]));
         }
-        error = write_obj(c, "PATCH", path, body, port_first,
-                          ARRAY_N(port_first));
+        error = write_obj(c, "PATCH", path, body, &ports);
         break;
     }
     default:
@@ -382,18 +378,29 @@ cmd_port(struct ctx *c)
     return error;
 }
 
-/* "show" (with the object's ports) or "del" of the object named by the
- * first argument in /v1/COLLECTION; ports are filtered by ?FILTER=NAME. */
+/* "list", "show" (with the object's ports) or "del" of the object named
+ * by the first argument in 'coll': what the three collections share. */
 static int
-show_or_del(struct ctx *c, const char *collection, const char *filter,
-            bool is_show, const char *const first[], size_t n_first)
+list_show_del(struct ctx *c, const struct collection *coll, bool is_list,
+              bool is_show)
 {
+    if (is_list) {
+        return fetch_render(c, "GET", coll->path, NULL, coll, RENDER_TABLE);
+    }
     char *name = escape(c->a->pos[0]);
-    char *path = xasprintf_("/v1/%s/%s", collection, name);
-    char *ports = xasprintf_("/v1/ports?%s=%s", filter, name);
-    int error = is_show ? show(c, path, first, n_first, ports)
-                        : del(c, path);
-    free(ports);
+    char *path = xasprintf_("%s/%s", coll->path, name);
+    int error;
+    if (!is_show) {
+        error = del(c, path);
+    } else {
+        error = fetch_render(c, "GET", path, NULL, coll, RENDER_RECORD);
+        if (!error && c->a->format != NVOCTL_FORMAT_JSON) {
+            char *q = xasprintf_("/v1/ports?%s=%s", coll->port_filter, name);
+            error = fetch_render(c, "GET", q, NULL, &ports,
+                                 RENDER_TABLE_IF_ANY);
+            free(q);
+        }
+    }
     free(path);
     free(name);
     return error;
@@ -403,9 +410,6 @@ static int
 cmd_network(struct ctx *c)
 {
     const struct nvoctl_args *a = c->a;
-    if (a->cmd->id == NVOCTL_NETWORK_LIST) {
-        return list(c, "/v1/networks", network_cols, ARRAY_N(network_cols));
-    }
     if (a->cmd->id == NVOCTL_NETWORK_ADD) {
         char *end;
         long long vni = strtoll(a->pos[1], &end, 10);
@@ -418,21 +422,16 @@ cmd_network(struct ctx *c)
         if (a->bum) {
             json_object_set_new(body, "bum", json_string(a->bum));
         }
-        return write_obj(c, "POST", "/v1/networks", body, network_first,
-                         ARRAY_N(network_first));
+        return write_obj(c, "POST", networks.path, body, &networks);
     }
-    return show_or_del(c, "networks", "network",
-                       a->cmd->id == NVOCTL_NETWORK_SHOW, network_first,
-                       ARRAY_N(network_first));
+    return list_show_del(c, &networks, a->cmd->id == NVOCTL_NETWORK_LIST,
+                         a->cmd->id == NVOCTL_NETWORK_SHOW);
 }
 
 static int
 cmd_hypervisor(struct ctx *c)
 {
     const struct nvoctl_args *a = c->a;
-    if (a->cmd->id == NVOCTL_HV_LIST) {
-        return list(c, "/v1/hypervisors", hv_cols, ARRAY_N(hv_cols));
-    }
     if (a->cmd->id == NVOCTL_HV_ADD) {
         json_t *body = json_pack("{s:s,s:s,s:s}", "name", a->pos[0],
                                  "tunnel_ip", a->pos[1],
@@ -443,12 +442,10 @@ cmd_hypervisor(struct ctx *c)
         if (a->ovsdb) {
             json_object_set_new(body, "ovsdb", json_string(a->ovsdb));
         }
-        return write_obj(c, "POST", "/v1/hypervisors", body, hv_first,
-                         ARRAY_N(hv_first));
+        return write_obj(c, "POST", hypervisors.path, body, &hypervisors);
     }
-    return show_or_del(c, "hypervisors", "hypervisor",
-                       a->cmd->id == NVOCTL_HV_SHOW, hv_first,
-                       ARRAY_N(hv_first));
+    return list_show_del(c, &hypervisors, a->cmd->id == NVOCTL_HV_LIST,
+                         a->cmd->id == NVOCTL_HV_SHOW);
 }
 
 /* "12.3s", "4m05s", "2h10m", "-" for a negative age in milliseconds. */

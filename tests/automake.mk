@@ -10,7 +10,9 @@
 # make check replays the corpus.
 EXTRA_DIST += tests/run-all.sh tests/run-sanitized.sh tests/sanitized-tests \
 	tests/integration/test-ctl-restart-sn.sh \
-	tests/integration/test-apply-errors.sh tests/chaos/chaos.sh \
+	tests/integration/test-apply-errors.sh \
+	tests/integration/test-ovs-apply-errors.sh \
+	tests/integration/test-disk-full.sh tests/chaos/chaos.sh \
 	tests/chaos/chaos.py tests/chaos/chaos-lab.sh tests/soak/soak.sh \
 	tests/log-allow.txt
 include tests/core.mk

@@ -4,13 +4,18 @@
 nvo-controller's topology page.
 
   cdp-page.py --devtools=PORT --url=URL --out=DIR --hvs=a,b --vms=x,y
-              [--new-vm=NAME -- CMD...]
+              [--token=TOKEN] [--new-vm=NAME -- CMD...]
 
+With --token (the controller requires REST tokens): the page must first
+ask for a token (and nothing else, no failed request), take TOKEN typed
+into its form, and after a reload still have it (sessionStorage); at the
+end a refused token must bring the form back saying so.
 Loads URL; passes if the page renders (body[data-loaded]) with no console
 error, no uncaught exception and no failed request; every hypervisor in
 --hvs is drawn (svg g[data-hv]) and listed, every VM in --vms is shown
 (tr[data-vm]); then runs CMD (e.g. nvoctl --wait port add ...) and passes
-if --new-vm appears without a reload.  Saves DIR/topology.png (1440x900)."""
+if --new-vm appears without a reload.  Saves DIR/topology.png (1440x900)
+and, with --token, DIR/token-prompt.png."""
 import argparse
 import base64
 import json
@@ -28,6 +33,7 @@ ap.add_argument("--out", required=True)
 ap.add_argument("--hvs", default="")
 ap.add_argument("--vms", default="")
 ap.add_argument("--new-vm", default="")
+ap.add_argument("--token", default="")
 ap.add_argument("cmd", nargs="*")
 args = ap.parse_args()
 
@@ -112,6 +118,19 @@ send("Emulation.setDeviceMetricsOverride", width=1440, height=900,
      deviceScaleFactor=1, mobile=False)
 t0 = time.time()
 send("Page.navigate", url=args.url)
+if args.token:
+    asked = poll(lambda: js("document.body && document.body.getAttribute('data-auth')") == "needed", 30)
+    ok("the page asks for a REST token", asked)
+    ok("it says why", "requires a REST token" in (js("document.getElementById('authmsg').textContent") or ""),
+       js("document.getElementById('authmsg').textContent"))
+    ok("the topology is hidden until then", js("document.getElementById('main').hidden") is True)
+    send("Runtime.evaluate", expression="1")
+    ok("no failed request or console error while asking", not problems(), problems())
+    prompt = send("Page.captureScreenshot", format="png")
+    with open(args.out.rstrip("/") + "/token-prompt.png", "wb") as f:
+        f.write(base64.b64decode(prompt["data"]))
+    js("document.getElementById('authtoken').value = %s;"
+       "document.getElementById('authform').requestSubmit(); true" % json.dumps(args.token))
 loaded = poll(lambda: js("document.body && document.body.getAttribute('data-loaded')") == "1", 30)
 ok("the page loads and renders the controller's state (%.1f s)" % (time.time() - t0), loaded)
 # Let a couple of refreshes run, so errors of the polling show up too.
@@ -139,18 +158,35 @@ ok("every hypervisor shows a connection state", len(states) == len(rows) and all
 if args.new_vm:
     ok("VM %s is not shown before it starts" % args.new_vm, args.new_vm not in vms)
     r = subprocess.run(args.cmd, capture_output=True, text=True)
-    ok("started VM %s (%s)" % (args.new_vm, " ".join(args.cmd[:3])), r.returncode == 0,
+    shown = [a for a in args.cmd if not a.startswith("--token")]   # No secrets.
+    ok("started VM %s (%s)" % (args.new_vm, " ".join(shown[-6:])), r.returncode == 0,
        r.stderr.strip())
     appeared = poll(lambda: args.new_vm in (js(
         "Array.from(document.querySelectorAll('#nets tr[data-vm]')).map(e => e.dataset.vm)") or []), 20)
     ok("the page shows VM %s without a reload" % args.new_vm, appeared)
     ok("still no console error after the update", not problems(), problems())
 
+if args.token:
+    send("Page.reload")
+    again = poll(lambda: js("document.body && document.body.getAttribute('data-loaded')") == "1"
+                 and js("document.body.getAttribute('data-auth')") == "token", 30)
+    ok("after a reload the page uses the token kept in the tab", again)
+    send("Runtime.evaluate", expression="1")
+    ok("no console error after the reload", not problems(), problems())
+
 shot = send("Page.captureScreenshot", format="png")
 path = args.out.rstrip("/") + "/topology.png"
 with open(path, "wb") as f:
     f.write(base64.b64decode(shot["data"]))
 print("screenshot: " + path)
+if args.token:
+    # Last (its 401 is expected): a refused token brings the form back.
+    js("sessionStorage.setItem('nvo-token', 'not-a-valid-token-0000'); location.reload(); true")
+    refused = poll(lambda: js("document.body && document.body.getAttribute('data-auth')") == "needed"
+                   and "refused" in (js("document.getElementById('authmsg').textContent") or ""), 30)
+    ok("a refused token brings the form back, saying it was refused", refused,
+       js("document.getElementById('authmsg') && document.getElementById('authmsg').textContent"))
+    ok("and forgets it", js("sessionStorage.getItem('nvo-token')") is None)
 ws.close()
 print("cdp-page: %d failure(s)" % fails)
 sys.exit(1 if fails else 0)

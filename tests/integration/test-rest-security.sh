@@ -160,6 +160,12 @@ ok
 # auth_checks: 401/403/2xx by role over $scheme.
 auth_checks() {
     expect 200 - GET /healthz
+    grep -q '"auth": *"token"' "$tmp/body" || fail "/healthz does not say auth token: $(cat "$tmp/body")"
+    ok
+    # The topology page is static and asks for a token itself.
+    expect 200 - GET /
+    grep -q 'REST token needed' "$tmp/body" || fail "GET / is not the page"
+    ok
     expect 401 - GET /v1/networks
     jerror unauthorized
     grep -qi '^www-authenticate: Bearer' "$tmp/headers" || fail "401 without WWW-Authenticate: Bearer"

@@ -6,11 +6,15 @@
 # error, draw every hypervisor and tunnel, show every VM, and show a VM
 # started after load without a reload.  The screenshot goes to
 # tests/integration/test-topology-page.out/topology.png.
+# The lab runs as deploy/lab.sh does by default: TLS everywhere, REST over
+# HTTPS with tokens; the page must ask for the token, take it from its
+# form and keep it across a reload (cdp-page.py --token).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/deploy/lab-lib.sh"
 . "$top/tests/integration/tools-lib.sh"
 tools_setup tp$$ topology
+lab_pki_init || die "PKI"
 out=$top/tests/integration/test-topology-page.out
 command -v chromium >/dev/null || die "chromium missing (build-aux/install-deps.sh)"
 "$PY" -c 'import websocket' || die "python3-websocket missing (build-aux/install-deps.sh)"
@@ -40,14 +44,19 @@ for v in $vms; do
 done
 
 # Chromium in the controller's namespace reaches REST on its loopback.
+# The lab CA is not in Chromium's store: certificate errors are ignored
+# (the page, not TLS, is under test here; test-rest-security tests TLS).
 lab_bg controller chromium --headless=new --no-sandbox --disable-gpu \
+    --ignore-certificate-errors \
     --disable-dev-shm-usage --no-first-run --mute-audio \
     --user-data-dir="$dir/chrome" --remote-debugging-port=9333 \
     --remote-allow-origins='*' about:blank >/dev/null || die chromium
 
 list() { echo "$*" | tr ' ' ,; }
 ip netns exec "$LAB_CTL_NS" "$PY" "$top/tests/integration/cdp-page.py" \
-    --devtools=9333 --url="http://127.0.0.1:$LAB_REST_PORT/" --out="$out" \
+    --devtools=9333 --url="$(lab__rest_base)/" --out="$out" \
+    --token="$(cat "$LAB_PKI/rest-token")" \
     --hvs="$(list $hvs)" --vms="$(list $vms)" --new-vm=b3 -- \
-    "$LAB_NVOCTL_BIN" --url="http://127.0.0.1:$LAB_REST_PORT" --wait \
+    "$LAB_NVOCTL_BIN" --url="$(lab__rest_base)" --token="$(cat "$LAB_PKI/rest-token")" \
+    --ca-cert="$LAB_PKI/pki/controllerca/cacert.pem" --wait \
     port add b3 blue hv3 02:00:00:00:02:03 v-b3 --ip=10.0.0.3

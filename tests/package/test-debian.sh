@@ -95,7 +95,9 @@ check "nvoctl --version runs" "nvoctl --version"
 unit_run() {
     _u=/lib/systemd/system/$1.service
     _user=$(sed -n 's/^User=//p' "$_u")
-    _exec=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$_u" | sed 's/^ExecStart=//; s/\\$//' | tr '\n' ' ')
+    # ExecStart= and its continuation lines (ending in a backslash) only.
+    _exec=$(awk '/^ExecStart=/ { f = 1; sub(/^ExecStart=/, "") }
+                 f { c = sub(/\\$/, ""); printf "%s ", $0; if (!c) exit }' "$_u")
     _envs=$(sed -n 's/^Environment=//p' "$_u")
     _envf=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$_u")
     # systemd's ${VAR} and $VAR expansions match the shell's here.

@@ -1,0 +1,104 @@
+#!/bin/sh
+# test-ovs-apply-errors.sh - confirmed means applied (OVS hypervisors): when
+# the switch refuses part of a change, ?wait=1 answers at once 502
+# apply_failed naming the hypervisor and the switch's reason (not 504 after
+# the wait timeout), GET /v1/hypervisors/NAME shows it, and the controller
+# keeps retrying until the switch takes it, which confirms the revision:
+#  - an OpenFlow error: br-int's flow tables limited to the flows they hold
+#    (Flow_Table flow_limit, overflow_policy=refuse), so the flow mods of a
+#    new VM port fail with OFPFMFC_TABLE_FULL; the limits lifted, the
+#    retry (ofctrl's backoff) commits them;
+#  - an interface ovs-vswitchd cannot add: a VM port whose interface does
+#    not exist (its OVSDB "error" column); the interface created, OVS adds
+#    it and the revision confirms.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/ovs-test-lib.sh"
+
+ovs_test_init toae
+# A wait timeout well above what an immediate answer takes: a 504 would
+# come only after 8 s.
+OVS_TEST_CTL_ARGS=--wait-timeout=8000
+ovs_test_two_hvs                        # red: vm1 (hv1), vm2 (hv2)
+wait_synced hv1 || die "hv1 not synced"
+wait_synced hv2 || die "hv2 not synced"
+
+# err_has BODY WORDS...: the JSON error is apply_failed and its message
+# contains every WORD.
+err_has() {
+    local _body=$1
+    shift
+    echo "$_body" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["error"]
+sys.exit(not (e["code"] == "apply_failed"
+              and all(w in e["message"] for w in sys.argv[1:])))' "$@"
+}
+# refused_post WHAT JSON: POST /v1/ports?wait=1 that the switch refuses;
+# checks it answers 502 at once; leaves the body in $out.
+refused_post() {
+    local _ms _st _t0
+    _t0=$(date +%s%N)
+    _st=$(lab_rest_status POST "/v1/ports?wait=1" "$2")
+    _ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
+    out=$(cat "$LAB_DIR/rest.body")
+    echo "POST $1: $_st in $_ms ms: $out"
+    check "?wait=1 answers 502" "[ '$_st' = 502 ]"
+    check "at once, not after the wait timeout (< 5000 ms)" "[ $_ms -lt 5000 ]"
+}
+hv_error_has() {
+    lab_rest GET "/v1/hypervisors/$1" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+sys.exit(not (sys.argv[1] in h.get("error", "")
+              and h["confirmed_revision"] < h["required_revision"]))' "$2"
+}
+
+# --- An OpenFlow error: every table nvo uses on hv1 is full. ----------
+tables=$(lab_ovs_ofctl hv1 dump-flows | sed -n 's/.*table=\([0-9]*\),.*/\1/p' | sort -un)
+[ -n "$tables" ] || die "no flows on hv1"
+set --
+for t in $tables; do
+    n=$(lab_ovs_ofctl hv1 dump-flows "table=$t" | grep -c 'table=')
+    set -- "$@" -- --id=@ft$t create Flow_Table flow_limit=$n \
+        overflow_policy=refuse -- set Bridge br-int flow_tables:$t=@ft$t
+done
+lab_ovs_vsctl hv1 "$@" || die "cannot limit hv1's flow tables"
+echo "hv1's tables $(echo $tables) limited to the flows they hold"
+
+lab_vm_add hv1 vm3 02:00:00:00:01:03 10.0.0.3/24 || die vm3
+refused_post "vm3 with hv1's tables full" \
+    '{"vm":"vm3","network":"red","hypervisor":"hv1","mac":"02:00:00:00:01:03","iface":"v-vm3"}'
+check "the error is apply_failed and names hv1 and the OpenFlow error" \
+    "err_has '$out' 'hypervisor hv1' OFPFMFC_TABLE_FULL"
+check "the port is committed all the same" "[ -n \"\$(lab_port_id vm3 red)\" ]"
+check "GET /v1/hypervisors/hv1 shows the error" \
+    "hv_error_has hv1 OFPFMFC_TABLE_FULL"
+check "hv1 is not reported synced" "! hv_synced hv1"
+check "hv2 (no limit) is synced" "wait_synced hv2 10"
+
+lab_ovs_vsctl hv1 clear Bridge br-int flow_tables || die "cannot lift the limits"
+check "hv1 confirms once its tables take the flows (ofctrl retry)" \
+    "wait_synced hv1 20"
+check "the error is gone from GET /v1/hypervisors/hv1" \
+    "! lab_rest GET /v1/hypervisors/hv1 | grep -q '\"error\"'"
+check "vm3 (hv1) pings vm2 (hv2)" "lab_ping vm3 10.0.0.2 5"
+
+# --- An interface ovs-vswitchd cannot add. ------------------------------
+refused_post "vm4 whose interface does not exist" \
+    '{"vm":"vm4","network":"red","hypervisor":"hv1","mac":"02:00:00:00:01:04","iface":"v-vm4"}'
+check "the error names hv1, the interface and OVS's reason" \
+    "err_has '$out' 'hypervisor hv1' v-vm4 'No such device'"
+check "GET /v1/hypervisors/hv1 shows the error" \
+    "hv_error_has hv1 'No such device'"
+
+lab_vm_add hv1 vm4 02:00:00:00:01:04 10.0.0.4/24 || die vm4
+check "hv1 confirms once the interface exists" "wait_synced hv1 20"
+check "the error is gone from GET /v1/hypervisors/hv1" \
+    "! lab_rest GET /v1/hypervisors/hv1 | grep -q '\"error\"'"
+check "vm4 (hv1) pings vm2 (hv2)" "lab_ping vm4 10.0.0.2 5"
+st=$(lab_rest_status POST "/v1/ports?wait=1" \
+    '{"vm":"vm5","network":"red","hypervisor":"hv2","mac":"02:00:00:00:01:05","iface":"v-vm2x"}')
+check "a later write to hv2 is not failed by hv1's past" \
+    "[ '$st' = 502 ] && grep -q 'hypervisor hv2' '$LAB_DIR/rest.body' && ! grep -q 'hypervisor hv1' '$LAB_DIR/rest.body'"
+ovs_test_done
