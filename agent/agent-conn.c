@@ -8,6 +8,11 @@
  *   CONNECTING --failed, or no handshake within the
  *                heartbeat timeout------------------> BACKOFF (delay x2)
  *   HELLO_SENT --Error UNKNOWN_HYPERVISOR (not fatal)-> WAITING
+ *   connected  --Error NOT_OWNER (cluster: another controller owns this
+ *                hypervisor)------------------------> BACKOFF (short: the
+ *                                                      owner it names if in
+ *                                                      our list, else the
+ *                                                      next controller)
  *   HELLO_SENT, WAITING --Snapshot------------------> SYNCED (apply, ack;
  *                                                      backoff reset)
  *   SYNCED     --Delta based on our seq-------------> SYNCED (apply, ack)
@@ -17,13 +22,21 @@
  *                once with the new certificate)
  *   any        --agent_conn_destroy()---------------> STOPPED
  *
+ * With several controllers (a cluster), every reconnection goes to the next
+ * one of the list.  A redirect is followed after at most AC_REDIRECT_MS,
+ * unless redirects keep coming (more than two rounds' worth without a
+ * snapshot), which then back off like failures.
+ *
  * The backoff is libopenvswitch's reconnect FSM (lib/reconnect.h), told of
- * every attempt, connection, frame received and disconnection: the delay
- * starts at backoff_min, doubles per failed attempt up to backoff_max, and
- * falls back to backoff_min after a connection that stayed up longer than
- * the delay.  The timers stay libuv's and the connect timeout ours (the
- * heartbeat timeout, which covers the TLS handshake), so reconnect_run() is
- * not consulted: the FSM gives the delay, reconnect_timeout(), which is
+ * every attempt, connection, frame received and disconnection, one FSM for
+ * the whole list as OVS's own multi-remote jsonrpc sessions do: after each
+ * snapshot (and at start) a round of the list is free of backoff
+ * (reconnect_set_backoff_free_tries()); past it the delay starts at
+ * backoff_min, doubles per failed attempt up to backoff_max, and falls back
+ * to backoff_min after a connection that stayed up longer than the delay.
+ * The timers stay libuv's and the connect timeout ours (the heartbeat
+ * timeout, which covers the TLS handshake), so reconnect_run() is not
+ * consulted: the FSM gives the delay, reconnect_timeout(), which is
  * jittered to [delay/2, delay] so agents restarted together do not
  * reconnect in lockstep.  Nothing is flushed on disconnect:
  * the view and the dataplane stay as they are; the next Snapshot is applied
@@ -36,6 +49,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "agent/agent-view.h"
@@ -53,6 +67,15 @@
 VLOG_DEFINE_THIS_MODULE(agent_conn);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* Longest delay before following a redirect. */
+#define AC_REDIRECT_MS 100
+
+/* One controller of the --controller list. */
+struct ac_target {
+    char *name;                 /* "tcp:IP:PORT" or "ssl:IP:PORT". */
+    struct sockaddr_storage addr;
+};
 
 enum ac_state {
     AC_BACKOFF,
@@ -74,8 +97,14 @@ struct ac_sock {
 struct agent_conn {
     uv_loop_t *loop;
     struct agent_conn_cfg cfg;
-    char *controller, *name, *tunnel_ip;   /* Owned copies of cfg's. */
-    struct sockaddr_storage addr;
+    char *list, *name, *tunnel_ip;  /* Owned copies of cfg's. */
+    struct ac_target *targets;  /* The controllers, in --controller order. */
+    size_t n_targets;
+    size_t cur;                 /* Index in 'targets' of this attempt. */
+    const char *controller;     /* targets[cur].name. */
+    int redirect_to;            /* Next attempt's target after a redirect,
+                                 * -1: the next one; -2: no redirect. */
+    unsigned int n_redirects;   /* Since the last snapshot. */
     struct nvo_tls_ctx *tls;    /* Owned; NULL for tcp:. */
     struct agent_view *view;
     const struct agent_conn_ops *ops;
@@ -230,6 +259,58 @@ agent_conn_reapply(struct agent_conn *c)
     }
 }
 
+/* Index in c->targets of the controller whose agent address is 'redirect'
+ * ("IP:PORT"), or -1. */
+static int
+target_find(const struct agent_conn *c, const char *redirect)
+{
+    struct sockaddr_storage ss;
+    if (!redirect[0] || nvo_sockaddr_parse(redirect, NULL, &ss)) {
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_targets; i++) {
+        const struct sockaddr_storage *t = &c->targets[i].addr;
+        if (t->ss_family != ss.ss_family) {
+            continue;
+        }
+        if (ss.ss_family == AF_INET) {
+            const struct sockaddr_in *a = (const void *) t, *b = (void *) &ss;
+            if (a->sin_port == b->sin_port
+                && a->sin_addr.s_addr == b->sin_addr.s_addr) {
+                return i;
+            }
+        } else if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *a = (const void *) t, *b = (void *) &ss;
+            if (a->sin6_port == b->sin6_port
+                && !memcmp(&a->sin6_addr, &b->sin6_addr,
+                           sizeof a->sin6_addr)) {
+                return i;
+            }
+        }
+    }
+    return -1;
+}
+
+/* NOT_OWNER: reconnects to the owner it names if that is one of our
+ * controllers (a controller cannot send us anywhere else), else to the
+ * next one of the list. */
+static void
+follow_redirect(struct agent_conn *c, const Nvo__Error *e)
+{
+    int i = target_find(c, e->redirect);
+    if (i >= 0) {
+        VLOG_INFO_RL(&rl, "controller %s: %s; going to %s", c->controller,
+                     e->message, c->targets[i].name);
+    } else {
+        VLOG_INFO_RL(&rl, "controller %s: %s%s%s%s; trying the next "
+                     "controller", c->controller, e->message,
+                     e->redirect[0] ? " (" : "", e->redirect,
+                     e->redirect[0] ? " is not in --controller)" : "");
+    }
+    c->redirect_to = i;
+    ac_disconnect(c, "redirected");
+}
+
 /* Answers StateRequest 'id': what the dataplane holds, or why not (a
  * report too large for one frame is replaced by an error). */
 static void
@@ -269,6 +350,11 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
                   msg->snapshot->seq, msg->snapshot->revision,
                   msg->snapshot->n_networks);
         agent_view_apply_snapshot(c->view, msg->snapshot);
+        if (c->state != AC_SYNCED) {
+            /* In sync: the next disconnection starts a free round. */
+            c->n_redirects = 0;
+            reconnect_set_backoff_free_tries(c->fsm, c->n_targets);
+        }
         set_state(c, AC_SYNCED);
         return true;
     case NVO__MESSAGE__BODY_DELTA:
@@ -292,6 +378,10 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
             if (c->state == AC_HELLO_SENT) {
                 set_state(c, AC_WAITING);
             }
+            return false;
+        }
+        if (e->code == NVO__ERROR__CODE__NOT_OWNER) {
+            follow_redirect(c, e);
             return false;
         }
         VLOG_WARN_RL(&rl, "controller %s error %d: %s (controller protocol "
@@ -413,7 +503,9 @@ ac_connect(struct agent_conn *c)
     c->connect_ms = uv_now(c->loop);
     reconnect_connecting(c->fsm, c->connect_ms);
     int error;
-    s->ch = nvo_channel_connect(c->loop, (struct sockaddr *) &c->addr,
+    c->controller = c->targets[c->cur].name;
+    s->ch = nvo_channel_connect(c->loop,
+                                (struct sockaddr *) &c->targets[c->cur].addr,
                                 c->tls, &sock_ops, s, &error);
     if (!s->ch) {
         nvo_frame_reader_destroy(&s->reader);
@@ -442,15 +534,34 @@ ac_disconnect(struct agent_conn *c, const char *reason)
     sock_close(c->sock);
     c->sock = NULL;
     long long int now = uv_now(c->loop);
+    int redirect_to = c->redirect_to;
+    c->redirect_to = -2;
+    const char *from = c->controller;
+    c->cur = (redirect_to >= 0 ? redirect_to
+              : (c->cur + 1) % c->n_targets);
+    bool quick = redirect_to != -2 && c->n_redirects++ < 2 * c->n_targets + 2;
+    if (quick) {
+        /* Following a redirect costs no backoff. */
+        reconnect_set_backoff_free_tries(c->fsm, 2);
+    }
     if (c->state == AC_CONNECTING) {
         reconnect_connect_failed(c->fsm, now, 0);
     } else {
         reconnect_disconnected(c->fsm, now, 0);
     }
-    uint64_t delay = MAX(0, reconnect_timeout(c->fsm, now));
-    delay = delay / 2 + random() % (delay / 2 + 1);
-    VLOG_WARN_RL(&rl, "controller %s: %s; retrying in %"PRIu64" ms "
-                 "(dataplane left as it is)", c->controller, reason, delay);
+    uint64_t delay;
+    if (quick) {
+        delay = random() % (AC_REDIRECT_MS + 1);
+    } else {
+        delay = MAX(0, reconnect_timeout(c->fsm, now));
+        delay = delay / 2 + random() % (delay / 2 + 1);
+    }
+    VLOG_WARN_RL(&rl, "controller %s: %s; %s in %"PRIu64" ms "
+                 "(dataplane left as it is)", from, reason,
+                 c->n_targets > 1 ? "trying the next" : "retrying", delay);
+    if (c->n_targets > 1) {
+        VLOG_INFO_RL(&rl, "next controller: %s", c->targets[c->cur].name);
+    }
     set_state(c, AC_BACKOFF);
     uv_timer_start(&c->retry, retry_cb, delay, 0);
 }
@@ -489,26 +600,105 @@ tick_cb(uv_timer_t *t)
     }
 }
 
+/* Parses 'list' (agent_conn_cfg's 'controller') into '*targetsp' (caller
+ * frees each name and the array).  Returns 0 or -EINVAL with '*errmsg'. */
+static int
+parse_targets(const char *list, struct ac_target **targetsp, size_t *np,
+              bool *sslp, char **errmsg)
+{
+    struct ac_target *t = NULL;
+    size_t n = 0;
+    bool ssl = !strncmp(list, "ssl:", 4);
+    char *copy = xstrdup(list), *save = NULL;
+    int error = 0;
+    *errmsg = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        struct sockaddr_storage ss;
+        if (strncmp(tok, ssl ? "ssl:" : "tcp:", 4)) {
+            *errmsg = xasprintf("%s: every controller must be %s", tok,
+                                ssl ? "ssl:IP:PORT" : "tcp:IP:PORT");
+        } else if (nvo_sockaddr_parse(tok + 4, NULL, &ss)) {
+            *errmsg = xasprintf("%s: bad address", tok);
+        } else if (n >= 64) {
+            *errmsg = xstrdup("more than 64 controllers");
+        }
+        if (*errmsg) {
+            error = -EINVAL;
+            break;
+        }
+        t = xrealloc(t, (n + 1) * sizeof *t);
+        t[n].name = xstrdup(tok);
+        t[n].addr = ss;
+        n++;
+    }
+    free(copy);
+    if (!error && !n) {
+        *errmsg = xstrdup("no controller given");
+        error = -EINVAL;
+    }
+    if (error) {
+        for (size_t i = 0; i < n; i++) {
+            free(t[i].name);
+        }
+        free(t);
+        return error;
+    }
+    *targetsp = t;
+    *np = n;
+    *sslp = ssl;
+    return 0;
+}
+
+int
+agent_conn_check_controllers(const char *list, bool *ssl, char **errmsg)
+{
+    struct ac_target *t;
+    size_t n;
+    int error = parse_targets(list, &t, &n, ssl, errmsg);
+    if (!error) {
+        for (size_t i = 0; i < n; i++) {
+            free(t[i].name);
+        }
+        free(t);
+    }
+    return error;
+}
+
 struct agent_conn *
 agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
                   struct agent_view *view, const struct agent_conn_ops *ops,
                   void *aux, int *errp)
 {
-    struct sockaddr_storage ss;
-    bool ssl = !strncmp(cfg->controller, "ssl:", 4);
-    if ((strncmp(cfg->controller, "tcp:", 4) && !ssl)
-        || nvo_sockaddr_parse(cfg->controller + 4, NULL, &ss)
+    struct ac_target *targets;
+    size_t n_targets;
+    bool ssl;
+    char *errmsg;
+    if (parse_targets(cfg->controller, &targets, &n_targets, &ssl, &errmsg)
         || (ssl && (!cfg->pki || !nvo_pki_enabled(cfg->pki)))) {
+        if (errmsg) {
+            VLOG_ERR("--controller: %s", errmsg);
+            free(errmsg);
+        } else {
+            for (size_t i = 0; i < n_targets; i++) {
+                free(targets[i].name);
+            }
+            free(targets);
+        }
         *errp = -EINVAL;
         return NULL;
     }
     struct nvo_tls_ctx *tls = NULL;
     if (ssl) {
-        char *errmsg = NULL;
+        errmsg = NULL;
         tls = nvo_tls_ctx_create(cfg->pki, NVO_TLS_CLIENT, &errmsg);
         if (!tls) {
             VLOG_ERR("%s: %s", cfg->controller, errmsg);
             free(errmsg);
+            for (size_t i = 0; i < n_targets; i++) {
+                free(targets[i].name);
+            }
+            free(targets);
             *errp = -EINVAL;
             return NULL;
         }
@@ -517,10 +707,14 @@ agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
     c->tls = tls;
     c->loop = loop;
     c->cfg = *cfg;
-    c->controller = xstrdup(cfg->controller);
+    c->list = xstrdup(cfg->controller);
+    c->targets = targets;
+    c->n_targets = n_targets;
+    c->controller = targets[0].name;
+    c->redirect_to = -2;
     c->name = xstrdup(cfg->name);
     c->tunnel_ip = xstrdup(cfg->tunnel_ip);
-    c->cfg.controller = c->controller;
+    c->cfg.controller = c->list;
     c->cfg.name = c->name;
     c->cfg.tunnel_ip = c->tunnel_ip;
     if (!c->cfg.hb_interval_ms) {
@@ -535,13 +729,13 @@ agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
     if (c->cfg.backoff_max_ms < c->cfg.backoff_min_ms) {
         c->cfg.backoff_max_ms = MAX(30000, c->cfg.backoff_min_ms);
     }
-    c->addr = ss;
     c->fsm = reconnect_create(uv_now(loop));
-    reconnect_set_name(c->fsm, c->controller);
+    reconnect_set_name(c->fsm, c->list);
     reconnect_set_quiet(c->fsm, true);      /* ac_disconnect() logs. */
     reconnect_set_backoff(c->fsm, MIN(c->cfg.backoff_min_ms, INT_MAX),
                           MIN(c->cfg.backoff_max_ms, INT_MAX));
     reconnect_set_probe_interval(c->fsm, 0);    /* Heartbeats are ours. */
+    reconnect_set_backoff_free_tries(c->fsm, c->n_targets);
     reconnect_enable(c->fsm, uv_now(loop));
     c->view = view;
     c->ops = ops;
@@ -563,7 +757,11 @@ timer_closed(uv_handle_t *h)
     struct agent_conn *c = h->data;
     if (!--c->n_handles) {
         reconnect_destroy(c->fsm);
-        free(c->controller);
+        for (size_t i = 0; i < c->n_targets; i++) {
+            free(c->targets[i].name);
+        }
+        free(c->targets);
+        free(c->list);
         free(c->name);
         free(c->tunnel_ip);
         nvo_tls_ctx_destroy(c->tls);

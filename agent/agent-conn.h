@@ -1,10 +1,13 @@
 /* agent-conn.h - nvo-agent's connection to the controller: connects,
  * says hello, applies snapshots and deltas to an agent_view, acks them,
  * exchanges heartbeats, and reconnects with exponential backoff and jitter.
+ * Given a cluster's controllers, it tries them in turn and follows a
+ * controller's redirect to the one that owns its hypervisor.
  * While disconnected it touches nothing: the dataplane keeps forwarding. */
 #ifndef NVO_AGENT_CONN_H
 #define NVO_AGENT_CONN_H 1
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -15,7 +18,10 @@ struct agent_conn;
 struct nvo_pki;
 
 struct agent_conn_cfg {
-    const char *controller;     /* "tcp:IP:PORT" or "ssl:IP:PORT". */
+    const char *controller;     /* "tcp:IP:PORT" or "ssl:IP:PORT", or a
+                                 * comma-separated list of them (a
+                                 * cluster's controllers), all tcp: or all
+                                 * ssl:. */
     const struct nvo_pki *pki;  /* Needed for ssl: (borrowed during
                                  * agent_conn_create() only). */
     const char *name;
@@ -40,7 +46,11 @@ struct agent_conn_ops {
     void (*report)(void *aux, Nvo__StateReport *rep);
 };
 
-/* Starts connecting to cfg->controller.  'view' (borrowed) persists across
+/* Checks a --controller value (see agent_conn_cfg): returns 0 and sets
+ * '*ssl', or -EINVAL with '*errmsg' (caller frees) saying what is wrong. */
+int agent_conn_check_controllers(const char *list, bool *ssl, char **errmsg);
+
+/* Starts connecting to the first controller of cfg->controller.  'view' (borrowed) persists across
  * reconnections.  Returns NULL with '*errp' on a bad address, ssl: without
  * a PKI, or PKI files OpenSSL cannot use (logged).  Caller owns
  * the result (agent_conn_destroy()). */

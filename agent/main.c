@@ -45,7 +45,7 @@ usage(void)
 {
     printf("\
 nvo-agent: nvo's agent on kernel hypervisors and service nodes\n\
-usage: nvo-agent --controller=tcp:IP:PORT|ssl:IP:PORT --name=NAME\n\
+usage: nvo-agent --controller=tcp:IP:PORT[,tcp:IP:PORT...] --name=NAME\n\
                  --tunnel-ip=IP\n\
                  [--dataplane=kernel|ovs|auto] [--role=hypervisor|service-node]\n\
                  [OPTIONS]\n\
@@ -68,11 +68,16 @@ With --role=service-node it runs the BUM replicator on --tunnel-ip:4789\n\
 instead, replicating each network's broadcasts to its other VTEPs.\n\
 \n\
 If the controller is unreachable the dataplane keeps forwarding as it was;\n\
-the agent reconnects with exponential backoff and jitter.\n\
+the agent reconnects with exponential backoff and jitter.  Given several\n\
+controllers (a cluster, doc/cluster.md) it tries them in turn, and a\n\
+controller that does not own this hypervisor redirects it to the one that\n\
+does (followed only to an address of this list).\n\
 \n\
 Options:\n\
   --controller=tcp:IP:PORT   controller's agent address (required);\n\
-  --controller=ssl:IP:PORT   ssl: for mutual TLS (needs the PKI options)\n\
+  --controller=ssl:IP:PORT   ssl: for mutual TLS (needs the PKI options);\n\
+                             a comma-separated list (all tcp: or all ssl:)\n\
+                             for every controller of a cluster\n\
   --name=NAME                hypervisor name (required)\n\
   --tunnel-ip=IP             this host's underlay VTEP address (required)\n\
   --dataplane=kernel|ovs|auto  (default: auto)\n\
@@ -187,9 +192,10 @@ parse_options(int argc, char *argv[], struct options *o)
                                 && strncmp(o->conn.controller, "ssl:", 4))) {
         die_usage("--controller=tcp:IP:PORT or ssl:IP:PORT is required");
     }
-    struct sockaddr_storage ss;
-    if (nvo_sockaddr_parse(o->conn.controller + 4, NULL, &ss)) {
-        die_usage("--controller: bad address %s", o->conn.controller);
+    bool ssl;
+    char *why;
+    if (agent_conn_check_controllers(o->conn.controller, &ssl, &why)) {
+        die_usage("--controller: %s", why);
     }
     if (!o->conn.name || !*o->conn.name) {
         die_usage("--name=NAME is required");
@@ -218,8 +224,7 @@ parse_options(int argc, char *argv[], struct options *o)
         free(errmsg);
         exit(EXIT_FAILURE);
     }
-    if (!strncmp(o->conn.controller, "ssl:", 4)
-        && !nvo_pki_enabled(&o->pki)) {
+    if (ssl && !nvo_pki_enabled(&o->pki)) {
         die_usage("--controller=ssl: needs --private-key, --certificate "
                   "and --ca-cert");
     }

@@ -109,6 +109,7 @@ struct agent_server {
     nvo_sb_confirm_cb *confirm;
     nvo_sb_failed_cb *failed;   /* May be NULL. */
     nvo_sb_liveness_cb *liveness;
+    agent_server_redirect_cb *redirect;     /* May be NULL. */
     void *aux;
     struct agent_session_cfg cfg;
     struct nvo_tls_ctx *tls;    /* Owned; NULL: plain TCP. */
@@ -407,6 +408,24 @@ conn_attach(struct agent_server *s, struct as_conn *c, struct as_hv *hv)
     hv_update_liveness(s, hv);
 }
 
+/* Cluster mode: if another controller owns hypervisor 'name', sends 'c'
+ * there and returns true. */
+static bool
+conn_redirect(struct agent_server *s, struct as_conn *c, const char *name)
+{
+    char *addr = s->redirect ? s->redirect(s->aux, name) : NULL;
+    if (!addr) {
+        return false;
+    }
+    char *why = xasprintf("another controller (agents at %s) programs "
+                          "hypervisor %s", addr, name);
+    s->stats.redirected++;
+    agent_session_redirect(&c->session, addr, why);
+    free(why);
+    free(addr);
+    return true;
+}
+
 static void
 session_hello(void *aux, const Nvo__Hello *hello)
 {
@@ -430,10 +449,13 @@ session_hello(void *aux, const Nvo__Hello *hello)
                      "%s", c->session.peer, hello->name,
                      nvo_channel_peer_cert(c->ch, cert, sizeof cert));
     }
+    struct as_hv *hv = hv_find_by_name(s, hello->name);
+    if (!hv && conn_redirect(s, c, hello->name)) {
+        return;
+    }
     /* Authenticated (TLS: the certificate names it) or plain: it may
      * replace an earlier connection of this hypervisor. */
     replace_others(s, c, hello->name);
-    struct as_hv *hv = hv_find_by_name(s, hello->name);
     if (hv) {
         conn_attach(s, c, hv);
     } else {
@@ -441,6 +463,9 @@ session_hello(void *aux, const Nvo__Hello *hello)
                            hello->dataplane == NVO__DATAPLANE__DATAPLANE_OVS
                            ? "not a registered kernel hypervisor (OVS "
                              "hypervisors are programmed over OVSDB)"
+                           : s->redirect
+                           ? "hypervisor not registered, or its owner not "
+                             "known yet; waiting"
                            : "hypervisor not registered (POST "
                              "/v1/hypervisors); waiting");
     }
@@ -702,22 +727,61 @@ agent_server_set(struct agent_server *s, struct nvo_hv_view *view)
 }
 
 void
-agent_server_remove(struct agent_server *s, int64_t hv_id)
+agent_server_set_redirect_cb(struct agent_server *s,
+                             agent_server_redirect_cb *redirect)
+{
+    s->redirect = redirect;
+}
+
+void
+agent_server_recheck(struct agent_server *s)
+{
+    struct as_conn *c, *next;
+    LIST_FOR_EACH_SAFE (c, next, node, &s->conns) {
+        if (!c->closing && c->session.state == AGENT_S_REGISTERING
+            && c->session.name && !hv_find_by_name(s, c->session.name)) {
+            conn_redirect(s, c, c->session.name);
+        }
+    }
+}
+
+/* Forgets 'hv_id': its agent, if any, is told why and disconnected; with
+ * 'released' (another controller programs it now) it is sent to the owner
+ * (or, owner not known yet, to the next controller of its list), else it
+ * is told its hypervisor was deleted. */
+static void
+hv_forget(struct agent_server *s, int64_t hv_id, bool released)
 {
     struct as_hv *hv = hv_find(s, hv_id);
     if (!hv) {
         return;
     }
-    if (hv->conn) {
-        struct as_conn *c = hv->conn;
+    struct as_conn *c = hv->conn;
+    if (c) {
         c->hv = NULL;
         hv->conn = NULL;
+    }
+    if (c && released) {
+        hv_update_liveness(s, hv);
+        char *addr = s->redirect ? s->redirect(s->aux, hv->view->name)
+                                 : NULL;
+        s->stats.redirected++;
+        agent_session_redirect(&c->session, addr, "another controller "
+                               "programs this hypervisor now");
+        free(addr);
+    } else if (c) {
         agent_session_close(&c->session, NVO__ERROR__CODE__REMOVED,
                             "hypervisor deleted");
     }
     hmap_remove(&s->hvs, &hv->node);
     nvo_hv_view_destroy(hv->view);
     free(hv);
+}
+
+void
+agent_server_remove(struct agent_server *s, int64_t hv_id)
+{
+    hv_forget(s, hv_id, false);
 }
 
 void
@@ -847,6 +911,12 @@ agent_server_class_remove(struct nvo_sb *sb, int64_t hv_id)
 }
 
 static void
+agent_server_class_release(struct nvo_sb *sb, int64_t hv_id)
+{
+    hv_forget(agent_server_cast(sb), hv_id, true);
+}
+
+static void
 agent_server_class_status(struct nvo_sb *sb, int64_t hv_id,
                           struct nvo_sb_status *st)
 {
@@ -876,6 +946,7 @@ static const struct nvo_sb_class agent_server_class = {
     .name = "agent",
     .set = agent_server_class_set,
     .remove = agent_server_class_remove,
+    .release = agent_server_class_release,
     .status = agent_server_class_status,
     .port_drops = agent_server_class_port_drops,
     .resync = agent_server_class_resync,

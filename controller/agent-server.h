@@ -48,6 +48,22 @@ void agent_server_status(struct agent_server *, int64_t hv_id,
  * (the agent retries).  Without it such acks are only logged. */
 void agent_server_set_failed_cb(struct agent_server *, nvo_sb_failed_cb *);
 
+/* Cluster mode: returns the agent address ("IP:PORT", caller frees) of the
+ * controller that owns hypervisor 'name' when that is another controller,
+ * else NULL.  Called with the server's 'aux'. */
+typedef char *agent_server_redirect_cb(void *aux, const char *name);
+
+/* Cluster mode: an agent whose hypervisor another controller owns is sent
+ * there (Error NOT_OWNER with the owner's address); one whose hypervisor
+ * has no owner reachable yet waits, as for a registration, and
+ * agent_server_recheck() sends it on once there is one. */
+void agent_server_set_redirect_cb(struct agent_server *,
+                                  agent_server_redirect_cb *);
+
+/* Cluster mode: redirects every waiting agent whose hypervisor now has an
+ * owner elsewhere (call after ownership changed). */
+void agent_server_recheck(struct agent_server *);
+
 /* Sets the heartbeat interval and the silence after which an agent is
  * dropped (defaults 3000 / 10000 ms). */
 void agent_server_set_timers(struct agent_server *, uint64_t interval_ms,
@@ -105,6 +121,8 @@ struct agent_server_stats {
     uint64_t refused_frame;     /* Frame above the limit of its state. */
     uint64_t refused_message;   /* Message refused on the wire, undecodable
                                  * or invalid. */
+    uint64_t redirected;        /* Cluster mode: agents sent to the
+                                 * controller that owns their hypervisor. */
 };
 
 void agent_server_get_stats(const struct agent_server *,

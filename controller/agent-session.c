@@ -125,15 +125,20 @@ send_msg(struct agent_session *s, Nvo__Message *msg)
     s->ops->send(s->aux, frame, len);
 }
 
-void
-agent_session_close(struct agent_session *s, Nvo__Error__Code code,
-                    const char *reason)
+/* Sends a fatal Error 'code' (none for UNSPECIFIED) with 'redirect' (may
+ * be NULL) and closes. */
+static void
+session_close(struct agent_session *s, Nvo__Error__Code code,
+              const char *reason, const char *redirect)
 {
     if (s->state == AGENT_S_CLOSED) {
         return;
     }
     if (code != NVO__ERROR__CODE__UNSPECIFIED) {
         Nvo__Message *m = agent_proto_error(code, true, reason);
+        if (redirect) {
+            m->error->redirect = xstrdup(redirect);
+        }
         size_t len;
         int error;
         uint8_t *frame = nvo_msg_encode(m, &len, &error);
@@ -144,6 +149,22 @@ agent_session_close(struct agent_session *s, Nvo__Error__Code code,
     }
     s->state = AGENT_S_CLOSED;
     s->ops->closed(s->aux, reason);
+}
+
+void
+agent_session_close(struct agent_session *s, Nvo__Error__Code code,
+                    const char *reason)
+{
+    session_close(s, code, reason, NULL);
+}
+
+void
+agent_session_redirect(struct agent_session *s, const char *redirect,
+                       const char *reason)
+{
+    VLOG_INFO_RL(&rl, "%s: agent %s: %s", s->peer, s->name ? s->name : "?",
+                 reason);
+    session_close(s, NVO__ERROR__CODE__NOT_OWNER, reason, redirect);
 }
 
 static void

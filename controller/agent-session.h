@@ -129,6 +129,12 @@ void agent_session_tick(struct agent_session *s, uint64_t now_ms);
 void agent_session_close(struct agent_session *s, Nvo__Error__Code code,
                          const char *reason);
 
+/* Cluster mode: another controller owns the agent's hypervisor.  Sends a
+ * fatal Error NOT_OWNER carrying 'redirect' (the owner's agent address
+ * "IP:PORT", or NULL if unknown) and closes, like agent_session_close(). */
+void agent_session_redirect(struct agent_session *s, const char *redirect,
+                            const char *reason);
+
 /* Asks the agent what its dataplane holds (a StateReport with 'id' comes
  * back through ops->report).  Returns 0, -ENOTCONN if no view is attached
  * yet, or -EOPNOTSUPP if the agent's hello did not offer reports. */

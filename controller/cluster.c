@@ -47,6 +47,9 @@ struct cl_hv {
     struct hmap_node node;      /* In nvo_cluster.map, by name. */
     char *name;
     char *owner;                /* NULL if none. */
+    char *redirect;             /* The owner's agent address "IP:PORT" if
+                                 * the owner is another controller whose
+                                 * heartbeat is fresh, else NULL. */
     int64_t epoch;
     int64_t confirmed;
     bool mine;                  /* Owned by this controller, not releasing. */
@@ -198,6 +201,39 @@ update_peers(struct nvo_cluster *c, long long int now)
     }
 }
 
+/* Hypervisors are sharded between the controllers: OVS ones and kernel
+ * ones (whose agents the owner serves).  Service nodes are not: every
+ * controller serves the ones whose agents connect to it (their liveness
+ * drives every controller's BUM replication lists). */
+static bool
+hv_is_sharded(const struct nvorec_hypervisor *h)
+{
+    return !strcmp(h->dataplane, "ovs") || !strcmp(h->role, "hypervisor");
+}
+
+/* An agent is redirected to a peer only while the peer's heartbeat is this
+ * fresh: one that has just died keeps the agent waiting here instead of
+ * bouncing it to a closed port until a survivor takes the hypervisor. */
+#define CL_FRESH_MS (4 * NVO_CLUSTER_HEARTBEAT_MS)
+
+/* The address agents reach 'owner' at, if it is a peer with a fresh
+ * heartbeat and a specific agent address; else NULL.  Borrowed. */
+static const char *
+peer_redirect(struct nvo_cluster *c, const char *owner, long long int now)
+{
+    const struct cl_peer *p = peer_find(c, owner);
+    if (!p || !p->present || p->fenced || now - p->seen_at >= CL_FRESH_MS) {
+        return NULL;
+    }
+    const struct nvorec_controller *r = controller_row(c, owner);
+    if (!r || !r->agents || !r->agents[0]
+        || !strncmp(r->agents, "0.0.0.0:", 8)
+        || !strncmp(r->agents, "[::]:", 5)) {
+        return NULL;
+    }
+    return r->agents;
+}
+
 static bool
 peer_live(const struct cl_peer *p, long long int now)
 {
@@ -221,6 +257,15 @@ desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
     return best;
 }
 
+static void
+cl_hv_free(struct cl_hv *e)
+{
+    free(e->name);
+    free(e->owner);
+    free(e->redirect);
+    free(e);
+}
+
 /* Cluster thread: rebuilds the main thread's map from the replica. */
 static void
 publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
@@ -228,7 +273,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     struct hmap map = HMAP_INITIALIZER(&map);
     const struct nvorec_hypervisor *h;
     NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-        if (strcmp(h->dataplane, "ovs")) {
+        if (!hv_is_sharded(h)) {
             continue;
         }
         const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
@@ -236,6 +281,10 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
         e->name = xstrdup(h->name);
         if (hp) {
             e->owner = hp->owner ? xstrdup(hp->owner) : NULL;
+            if (hp->owner && strcmp(hp->owner, c->name)) {
+                e->redirect = nullable_xstrdup(peer_redirect(c, hp->owner,
+                                                             now));
+            }
             e->epoch = hp->epoch;
             e->confirmed = hp->confirmed;
             e->mine = lease_valid && hp->owner
@@ -257,9 +306,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
 
     struct cl_hv *e;
     HMAP_FOR_EACH_POP (e, node, &map) {
-        free(e->name);
-        free(e->owner);
-        free(e);
+        cl_hv_free(e);
     }
     hmap_destroy(&map);
     if (c->async) {
@@ -359,7 +406,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
     if (lease_valid && c->registered) {
         const struct nvorec_hypervisor *h;
         NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-            if (!strcmp(h->dataplane, "ovs")) {
+            if (hv_is_sharded(h)) {
                 plan_hv(c, txn, h, now);
             }
         }
@@ -580,6 +627,7 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     ovsdb_idl_add_table(c->idl, &nvorec_table_hypervisor);
     ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_name);
     ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_dataplane);
+    ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_role);
     ovsdb_idl_set_leader_only(c->idl, false);
 
     if (loop) {
@@ -608,9 +656,7 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     }
     struct cl_hv *e;
     HMAP_FOR_EACH_POP (e, node, &c->map) {
-        free(e->name);
-        free(e->owner);
-        free(e);
+        cl_hv_free(e);
     }
     hmap_destroy(&c->map);
     struct cl_confirm *cf;
@@ -677,6 +723,16 @@ nvo_cluster_owner(struct nvo_cluster *c, const char *hv)
     char *owner = e && e->owner ? xstrdup(e->owner) : NULL;
     ovs_mutex_unlock(&c->mutex);
     return owner;
+}
+
+char *
+nvo_cluster_redirect(struct nvo_cluster *c, const char *hv)
+{
+    ovs_mutex_lock(&c->mutex);
+    const struct cl_hv *e = map_find(c, hv);
+    char *redirect = e && !e->mine ? nullable_xstrdup(e->redirect) : NULL;
+    ovs_mutex_unlock(&c->mutex);
+    return redirect;
 }
 
 int64_t

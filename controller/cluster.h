@@ -55,6 +55,12 @@ bool nvo_cluster_owns(struct nvo_cluster *, const char *hv, int64_t *epoch);
 /* The owner of 'hv' as the replica says (caller frees), NULL if none. */
 char *nvo_cluster_owner(struct nvo_cluster *, const char *hv);
 
+/* Where the agent of hypervisor 'hv' should go: the owner's agent address
+ * ("IP:PORT", caller frees) if another controller owns 'hv' and its
+ * heartbeat is fresh, else NULL (no owner yet, this one, or an owner that
+ * may have died: the agent then waits here). */
+char *nvo_cluster_redirect(struct nvo_cluster *, const char *hv);
+
 /* The revision hypervisor 'hv' confirmed, as its owner recorded it. */
 int64_t nvo_cluster_confirmed(struct nvo_cluster *, const char *hv);
 

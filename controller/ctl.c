@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/agent-server.h"
 #include "controller/cluster.h"
 #include "controller/desired.h"
 #include "controller/model.h"
@@ -32,6 +33,9 @@ struct nvo_ctl_hv {
     uint64_t confirmed_at;      /* uv_now() of the last confirmation. */
     bool owned;                 /* This controller programs it (always,
                                  * but in cluster mode, doc/cluster.md). */
+    bool sharded;               /* Cluster mode: programmed only by its
+                                 * owner (OVS and kernel hypervisors, not
+                                 * service nodes). */
 };
 
 struct nvo_ctl_waiter {
@@ -161,7 +165,7 @@ static bool
 hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
 {
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
-    if (ctl->cluster && h && !h->owned && h->dp == NVO_DP_OVS) {
+    if (ctl->cluster && h && !h->owned && h->sharded) {
         /* Another controller programs it and records what it confirmed
          * in the cluster (as OVN's Chassis_Private.nb_cfg). */
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
@@ -302,27 +306,37 @@ static void
 record_confirmed(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
                  const char *hv_name)
 {
-    if (ctl->cluster && h->owned && h->dp == NVO_DP_OVS && h->confirmed) {
+    if (ctl->cluster && h->owned && h->sharded && h->confirmed) {
         nvo_cluster_set_confirmed(ctl->cluster, hv_name, h->confirmed);
     }
 }
 
+/* Cluster mode: hypervisors (OVS and kernel) are sharded between the
+ * controllers; service nodes are served by whichever controller their
+ * agent connects to (cluster.c says the same). */
+static bool
+hv_sharded(const struct nvo_hypervisor *hv)
+{
+    return hv->dataplane == NVO_DP_OVS || hv->role == NVO_ROLE_HYPERVISOR;
+}
+
 /* Whether this controller programs 'hv': always, but in cluster mode only
- * the OVS hypervisors it owns (kernel hypervisors: whichever controller
- * their agent is connected to). */
+ * the hypervisors it owns. */
 static bool
 ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
 {
-    return !ctl->cluster || hv->dataplane != NVO_DP_OVS
+    return !ctl->cluster || !hv_sharded(hv)
            || nvo_cluster_owns(ctl->cluster, hv->name, NULL);
 }
 
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
-            const int64_t *net_ids, size_t n_nets, int64_t revision)
+            const int64_t *net_ids, size_t n_nets, int64_t revision,
+            struct desired_cache *cache)
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
     bool owned = ctl_owns(ctl, hv);
+    h->sharded = ctl->cluster && hv_sharded(hv);
     if (!owned) {
         h->dp = hv->dataplane;
         h->required = revision;
@@ -332,7 +346,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
             VLOG_INFO("hypervisor %s: no longer ours", hv->name);
             h->owned = false;
             if (ctl->sbs[h->dp]) {
-                nvo_sb_remove(ctl->sbs[h->dp], hv->id);
+                nvo_sb_release(ctl->sbs[h->dp], hv->id);
             }
         }
         nvo_hv_view_destroy(h->pushed);
@@ -342,7 +356,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
     if (!h->owned) {
         /* Gained (or single controller): a full view; the southbound
          * resyncs against what the switch holds. */
-        if (ctl->cluster && hv->dataplane == NVO_DP_OVS) {
+        if (h->sharded) {
             VLOG_INFO("hypervisor %s: ours now", hv->name);
         }
         h->owned = true;
@@ -350,8 +364,10 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
         h->pushed = NULL;
         h->confirmed = 0;
     }
-    struct nvo_hv_view *v = desired_compute(ctl->model, hv, nvo_ctl_sn_alive,
-                                            ctl, h->pushed, net_ids, n_nets);
+    struct nvo_hv_view *v = desired_compute_cached(ctl->model, hv,
+                                                   nvo_ctl_sn_alive, ctl,
+                                                   h->pushed, net_ids, n_nets,
+                                                   cache);
     v->revision = revision;
     h->dp = hv->dataplane;
     h->required = revision;
@@ -428,10 +444,13 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
         uv_timer_start(ctl->sn_grace, sn_grace_end, ctl->sn_grace_ms, 0);
     }
 
+    struct desired_cache *cache = desired_cache_create();
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision);
+        publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision,
+                    cache);
     }
+    desired_cache_destroy(cache);
     check_waiters(ctl);
 }
 
@@ -439,12 +458,13 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
  * which nodes are alive, so every service node is re-evaluated on writes. */
 static void
 publish_service_nodes(struct nvo_ctl *ctl, const int64_t *net_ids,
-                      size_t n_nets, int64_t revision)
+                      size_t n_nets, int64_t revision,
+                      struct desired_cache *cache)
 {
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         if (hv->role == NVO_ROLE_SERVICE_NODE) {
-            publish_one(ctl, hv, net_ids, n_nets, revision);
+            publish_one(ctl, hv, net_ids, n_nets, revision, cache);
         }
     }
 }
@@ -453,17 +473,19 @@ void
 nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
                 const int64_t *net_ids, size_t n_nets, int64_t revision)
 {
+    struct desired_cache *cache = desired_cache_create();
     size_t n_unique;
     int64_t *ids = unique_ids(hv_ids, n, &n_unique);
     for (size_t i = 0; i < n_unique; i++) {
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              ids[i]);
         if (hv && hv->role != NVO_ROLE_SERVICE_NODE) {
-            publish_one(ctl, hv, net_ids, n_nets, revision);
+            publish_one(ctl, hv, net_ids, n_nets, revision, cache);
         }
     }
     free(ids);
-    publish_service_nodes(ctl, net_ids, n_nets, revision);
+    publish_service_nodes(ctl, net_ids, n_nets, revision, cache);
+    desired_cache_destroy(cache);
     check_waiters(ctl);
 }
 
@@ -631,7 +653,7 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
         st->n_flows = -1;
     }
     *required = h ? h->required : 0;
-    if (ctl->cluster && h && !h->owned && h->dp == NVO_DP_OVS) {
+    if (ctl->cluster && h && !h->owned && h->sharded) {
         /* Another controller programs it: what it recorded. */
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              hv_id);
@@ -724,17 +746,28 @@ nvo_ctl_cluster_changed(void *ctl_)
     struct nvo_ctl *ctl = ctl_;
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        if (hv->dataplane != NVO_DP_OVS) {
+        if (!hv_sharded(hv)) {
             continue;
         }
         const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
         if (!h || h->owned != ctl_owns(ctl, hv)) {
             publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS,
-                        ctl->model->revision);
+                        ctl->model->revision, NULL);
         }
+    }
+    /* Agents waiting here whose hypervisor has an owner elsewhere now. */
+    if (ctl->agents) {
+        agent_server_recheck(ctl->agents);
     }
     /* Owners' recorded confirmations may complete waiters. */
     check_waiters(ctl);
+}
+
+char *
+nvo_ctl_agent_redirect(void *ctl_, const char *name)
+{
+    struct nvo_ctl *ctl = ctl_;
+    return ctl->cluster ? nvo_cluster_redirect(ctl->cluster, name) : NULL;
 }
 
 char *
@@ -743,11 +776,11 @@ nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
     if (!ctl->cluster) {
         return NULL;
     }
-    if (hv->dataplane == NVO_DP_OVS) {
+    if (hv_sharded(hv)) {
         return nvo_cluster_owner(ctl->cluster, hv->name);
     }
-    /* A kernel hypervisor is programmed by the controller its agent is
-     * connected to: this one, if the agent is here. */
+    /* A service node is served by the controller its agent is connected
+     * to: this one, if the agent is here. */
     struct nvo_sb_status st;
     memset(&st, 0, sizeof st);
     if (ctl->sbs[NVO_DP_KERNEL]) {

@@ -66,7 +66,8 @@ struct nvo_ctl {
      * [NVO_DP_OVS] the OVS southbound, [NVO_DP_KERNEL] the agent server. */
     struct nvo_sb *sbs[NVO_CTL_N_DATAPLANES];
     struct agent_server *agents;/* Borrowed from sbs[NVO_DP_KERNEL] for
-                                 * service-node counters (/metrics). */
+                                 * service-node counters (/metrics) and,
+                                 * in cluster mode, agent redirects. */
     struct hmap hvs;            /* Contains struct nvo_ctl_hv, by hv_id. */
     struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
     uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
@@ -208,6 +209,11 @@ bool nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl);
  * (nvo_cluster_changed_cb; 'ctl' is the ctl).  Starts programming the
  * hypervisors this controller gained, stops those it lost. */
 void nvo_ctl_cluster_changed(void *ctl);
+
+/* Cluster mode (agent_server_redirect_cb): the agent address of the
+ * controller that owns hypervisor 'name', if another one does (caller
+ * frees), else NULL. */
+char *nvo_ctl_agent_redirect(void *ctl, const char *name);
 
 /* The name of the controller that programs 'hv' (caller frees), or NULL
  * outside cluster mode or while nobody owns it (a kernel hypervisor: this

@@ -45,20 +45,6 @@ compare_strings(const void *a_, const void *b_)
 }
 
 static int
-compare_locals(const void *a_, const void *b_)
-{
-    const struct nvo_local_port *a = a_, *b = b_;
-    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
-}
-
-static int
-compare_remotes(const void *a_, const void *b_)
-{
-    const struct nvo_remote_mac *a = a_, *b = b_;
-    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
-}
-
-static int
 compare_nets(const void *a_, const void *b_)
 {
     const struct nvo_net_view *const *a = a_, *const *b = b_;
@@ -102,6 +88,8 @@ sset_to_sorted_array(struct sset *set, size_t *n)
     sset_clear(set);
     return array;
 }
+
+static void base_unref(struct desired_net_base *);
 
 struct nvo_net_view *
 nvo_net_view_create(void)
@@ -152,6 +140,16 @@ nvo_net_view_unref(struct nvo_net_view *nv)
     }
     free(nv->name);
     free(nv->service_node_ip);
+    if (nv->base) {
+        /* The strings are the base's. */
+        free(nv->locals);
+        free(nv->remotes);
+        free(nv->flood);
+        free(nv->vteps);
+        base_unref(nv->base);
+        free(nv);
+        return;
+    }
     for (size_t j = 0; j < nv->n_locals; j++) {
         free(nv->locals[j].vm);
         free(nv->locals[j].iface);
@@ -169,15 +167,187 @@ nvo_net_view_unref(struct nvo_net_view *nv)
     free(nv);
 }
 
-struct nvo_net_view *
-desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
-                    const struct nvo_network *net, desired_sn_alive_fn *alive,
-                    void *aux)
+/* One network's ports, gathered once and shared (read-only, reference
+ * counted) by every hypervisor's view of it: see 'base' in desired.h. */
+struct base_port {
+    int64_t port_id;
+    int64_t hv_id;
+    struct eth_addr mac;
+    char *vm;
+    char *iface;
+    char *ip;
+    char **allowed;             /* Sorted. */
+    size_t n_allowed;
+    size_t tip;                 /* Its hypervisor's tunnel IP: an index
+                                 * into 'tips'. */
+};
+
+struct desired_net_base {
+    struct ovs_refcount ref;
+    struct hmap_node node;      /* In desired_cache.bases, by net_id. */
+    int64_t net_id;
+    struct base_port *ports;    /* Sorted like locals[] and remotes[]. */
+    size_t n_ports;
+    char **tips;                /* Tunnel IPs of the ports' hypervisors,
+                                 * sorted, unique. */
+    size_t n_tips;
+};
+
+struct desired_cache {
+    struct hmap bases;          /* Contains struct desired_net_base, each
+                                 * with one reference held by the cache. */
+};
+
+static int
+compare_base_ports(const void *a_, const void *b_)
 {
-    struct nvo_net_view *nv = nvo_net_view_create();
-    struct sset flood = SSET_INITIALIZER(&flood);
+    const struct base_port *a = a_, *b = b_;
+    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
+}
+
+static int
+compare_key_string(const void *key_, const void *elem_)
+{
+    const char *key = key_;
+    const char *const *elem = elem_;
+    return strcmp(key, *elem);
+}
+
+/* Gathers 'net''s ports.  Caller owns the result (one reference). */
+static struct desired_net_base *
+base_create(const struct nvo_network *net)
+{
+    struct desired_net_base *b = xzalloc(sizeof *b);
+    struct sset tips = SSET_INITIALIZER(&tips);
+    const char **port_tips;
     const struct nvo_port *p;
 
+    ovs_refcount_init(&b->ref);
+    b->net_id = net->id;
+    b->ports = xmalloc((net->n_ports + 1) * sizeof *b->ports);
+    port_tips = xmalloc((net->n_ports + 1) * sizeof *port_tips);
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        struct base_port *bp = &b->ports[b->n_ports];
+        port_tips[b->n_ports++] = p->hypervisor->tunnel_ip;
+        bp->port_id = p->id;
+        bp->hv_id = p->hypervisor->id;
+        bp->mac = p->mac;
+        bp->vm = xstrdup(p->vm);
+        bp->iface = xstrdup(p->iface);
+        bp->ip = nullable_xstrdup(p->ip);
+        bp->n_allowed = p->n_allowed;
+        bp->allowed = xmalloc((p->n_allowed + 1) * sizeof *bp->allowed);
+        for (size_t i = 0; i < p->n_allowed; i++) {
+            bp->allowed[i] = xstrdup(p->allowed[i]);
+        }
+        qsort(bp->allowed, bp->n_allowed, sizeof *bp->allowed,
+              compare_strings);
+        sset_add(&tips, p->hypervisor->tunnel_ip);
+    }
+    b->tips = sset_to_sorted_array(&tips, &b->n_tips);
+    sset_destroy(&tips);
+    for (size_t i = 0; i < b->n_ports; i++) {
+        char **t = bsearch(port_tips[i], b->tips, b->n_tips, sizeof *b->tips,
+                           compare_key_string);
+        b->ports[i].tip = t - b->tips;
+    }
+    free(port_tips);
+    qsort(b->ports, b->n_ports, sizeof *b->ports, compare_base_ports);
+    return b;
+}
+
+static void
+base_unref(struct desired_net_base *b)
+{
+    if (!b || ovs_refcount_unref(&b->ref) != 1) {
+        return;
+    }
+    for (size_t i = 0; i < b->n_ports; i++) {
+        struct base_port *bp = &b->ports[i];
+        free(bp->vm);
+        free(bp->iface);
+        free(bp->ip);
+        free_strings(bp->allowed, bp->n_allowed);
+    }
+    free(b->ports);
+    free_strings(b->tips, b->n_tips);
+    free(b);
+}
+
+struct desired_cache *
+desired_cache_create(void)
+{
+    struct desired_cache *c = xmalloc(sizeof *c);
+    hmap_init(&c->bases);
+    return c;
+}
+
+void
+desired_cache_destroy(struct desired_cache *c)
+{
+    if (c) {
+        struct desired_net_base *b;
+        HMAP_FOR_EACH_POP (b, node, &c->bases) {
+            base_unref(b);
+        }
+        hmap_destroy(&c->bases);
+        free(c);
+    }
+}
+
+/* 'net''s ports, from 'cache' if it has them (then put there).  Caller
+ * owns the result (one reference).  'cache' may be NULL. */
+static struct desired_net_base *
+base_get(struct desired_cache *cache, const struct nvo_network *net)
+{
+    uint32_t hash = hash_uint64(net->id);
+    struct desired_net_base *b;
+
+    if (cache) {
+        HMAP_FOR_EACH_WITH_HASH (b, node, hash, &cache->bases) {
+            if (b->net_id == net->id) {
+                ovs_refcount_ref(&b->ref);
+                return b;
+            }
+        }
+    }
+    b = base_create(net);
+    if (cache) {
+        hmap_insert(&cache->bases, &b->node, hash);
+        ovs_refcount_ref(&b->ref);
+    }
+    return b;
+}
+
+/* Inserts 's' into the sorted array of 'n' strings 'v' (room for one
+ * more) unless it is there; returns the new count. */
+static size_t
+insert_sorted_unique(const char **v, size_t n, const char *s)
+{
+    size_t i = 0;
+    while (i < n && strcmp(v[i], s) < 0) {
+        i++;
+    }
+    if (i < n && !strcmp(v[i], s)) {
+        return n;
+    }
+    memmove(&v[i + 1], &v[i], (n - i) * sizeof *v);
+    v[i] = s;
+    return n + 1;
+}
+
+/* Computes network 'net' as 'hv' sees it, from the shared ports 'base'
+ * (taking its reference): the arrays are the view's, the strings
+ * borrowed. */
+static struct nvo_net_view *
+compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+            const struct nvo_network *net, desired_sn_alive_fn *alive,
+            void *aux, struct desired_net_base *b)
+{
+    struct nvo_net_view *nv = nvo_net_view_create();
+    bool *remote_tip = xcalloc(b->n_tips + 1, sizeof *remote_tip);
+
+    nv->base = b;
     nv->net_id = net->id;
     nv->name = xstrdup(net->name);
     nv->vni = net->vni;
@@ -189,55 +359,69 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
 
-    if (hv->role == NVO_ROLE_SERVICE_NODE && sn == hv) {
-        /* Replication list: every hypervisor of the network. */
-        LIST_FOR_EACH (p, net_node, &net->ports) {
-            if (p->hypervisor != hv) {
-                sset_add(&flood, p->hypervisor->tunnel_ip);
+    /* Which tunnel IPs have a port on another hypervisor. */
+    bool sn_self = hv->role == NVO_ROLE_SERVICE_NODE && sn == hv;
+    if (sn_self) {
+        for (size_t i = 0; i < b->n_ports; i++) {
+            if (b->ports[i].hv_id != hv->id) {
+                remote_tip[b->ports[i].tip] = true;
             }
         }
     } else {
-        nv->locals = xmalloc((net->n_ports + 1) * sizeof *nv->locals);
-        nv->remotes = xmalloc((net->n_ports + 1) * sizeof *nv->remotes);
-        LIST_FOR_EACH (p, net_node, &net->ports) {
-            if (p->hypervisor == hv) {
+        nv->locals = xmalloc((b->n_ports + 1) * sizeof *nv->locals);
+        nv->remotes = xmalloc((b->n_ports + 1) * sizeof *nv->remotes);
+        for (size_t i = 0; i < b->n_ports; i++) {
+            const struct base_port *bp = &b->ports[i];
+            if (bp->hv_id == hv->id) {
                 struct nvo_local_port *lp = &nv->locals[nv->n_locals++];
-                lp->port_id = p->id;
-                lp->mac = p->mac;
-                lp->vm = xstrdup(p->vm);
-                lp->iface = xstrdup(p->iface);
-                lp->ip = nullable_xstrdup(p->ip);
-                lp->n_allowed = p->n_allowed;
-                lp->allowed = xmalloc((p->n_allowed + 1)
-                                      * sizeof *lp->allowed);
-                for (size_t i = 0; i < p->n_allowed; i++) {
-                    lp->allowed[i] = xstrdup(p->allowed[i]);
-                }
-                qsort(lp->allowed, lp->n_allowed, sizeof *lp->allowed,
-                      compare_strings);
+                lp->port_id = bp->port_id;
+                lp->mac = bp->mac;
+                lp->vm = bp->vm;
+                lp->iface = bp->iface;
+                lp->ip = bp->ip;
+                lp->allowed = bp->allowed;
+                lp->n_allowed = bp->n_allowed;
             } else {
                 struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
-                rm->port_id = p->id;
-                rm->mac = p->mac;
-                rm->vtep_ip = xstrdup(p->hypervisor->tunnel_ip);
-                rm->ip = nullable_xstrdup(p->ip);
-                if (!sn && strcmp(p->hypervisor->tunnel_ip, hv->tunnel_ip)) {
-                    sset_add(&flood, p->hypervisor->tunnel_ip);
-                }
+                rm->port_id = bp->port_id;
+                rm->mac = bp->mac;
+                rm->vtep_ip = b->tips[bp->tip];
+                rm->ip = bp->ip;
+                remote_tip[bp->tip] = true;
             }
         }
-        if (sn) {
-            sset_add(&flood, sn->tunnel_ip);
-        }
-        qsort(nv->locals, nv->n_locals, sizeof *nv->locals, compare_locals);
-        qsort(nv->remotes, nv->n_remotes, sizeof *nv->remotes,
-              compare_remotes);
     }
 
-    nv->flood = sset_to_sorted_array(&flood, &nv->n_flood);
-    sset_destroy(&flood);
-    nvo_net_view_finish(nv);
+    /* flood[]: a service node's replication list is every other
+     * hypervisor's tunnel IP; head-end floods to the tunnel IPs of the
+     * remote ports but its own; otherwise to the service node.  vteps[]:
+     * those of the remote ports, and flood[]. */
+    nv->flood = xmalloc((b->n_tips + 1) * sizeof *nv->flood);
+    nv->vteps = xmalloc((b->n_tips + 2) * sizeof *nv->vteps);
+    for (size_t i = 0; i < b->n_tips; i++) {
+        if (!remote_tip[i]) {
+            continue;
+        }
+        nv->vteps[nv->n_vteps++] = b->tips[i];
+        if (sn_self || (!sn && strcmp(b->tips[i], hv->tunnel_ip))) {
+            nv->flood[nv->n_flood++] = b->tips[i];
+        }
+    }
+    if (sn && !sn_self) {
+        nv->flood[nv->n_flood++] = nv->service_node_ip;
+        nv->n_vteps = insert_sorted_unique(nv->vteps, nv->n_vteps,
+                                           nv->service_node_ip);
+    }
+    free(remote_tip);
     return nv;
+}
+
+struct nvo_net_view *
+desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+                    const struct nvo_network *net, desired_sn_alive_fn *alive,
+                    void *aux)
+{
+    return compute_net(m, hv, net, alive, aux, base_get(NULL, net));
 }
 
 /* True if 'hv' must see 'net': it has a port in it, or it is the service
@@ -272,7 +456,8 @@ net_array_push(struct net_array *a, struct nvo_net_view *nv)
 /* Every network of 'hv', computed from scratch. */
 static void
 compute_all_nets(const struct nvo_model *m, const struct nvo_hypervisor *hv,
-                 desired_sn_alive_fn *alive, void *aux, struct net_array *out)
+                 desired_sn_alive_fn *alive, void *aux,
+                 struct desired_cache *cache, struct net_array *out)
 {
     struct hmapx seen = HMAPX_INITIALIZER(&seen);
     const struct nvo_port *p;
@@ -281,8 +466,8 @@ compute_all_nets(const struct nvo_model *m, const struct nvo_hypervisor *hv,
      * those it serves. */
     LIST_FOR_EACH (p, hv_node, &hv->ports) {
         if (hmapx_add(&seen, p->network)) {
-            net_array_push(out, desired_compute_net(m, hv, p->network,
-                                                    alive, aux));
+            net_array_push(out, compute_net(m, hv, p->network, alive, aux,
+                                            base_get(cache, p->network)));
         }
     }
     if (hv->role == NVO_ROLE_SERVICE_NODE) {
@@ -290,8 +475,8 @@ compute_all_nets(const struct nvo_model *m, const struct nvo_hypervisor *hv,
         HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
             if (desired_service_node(m, net, alive, aux) == hv
                 && hmapx_add(&seen, CONST_CAST(struct nvo_network *, net))) {
-                net_array_push(out, desired_compute_net(m, hv, net,
-                                                        alive, aux));
+                net_array_push(out, compute_net(m, hv, net, alive, aux,
+                                                base_get(cache, net)));
             }
         }
     }
@@ -313,7 +498,7 @@ compute_changed_nets(const struct nvo_model *m,
                      desired_sn_alive_fn *alive, void *aux,
                      const struct nvo_hv_view *prev,
                      const int64_t *changed_ids, size_t n_changed,
-                     struct net_array *out)
+                     struct desired_cache *cache, struct net_array *out)
 {
     int64_t *ids = xmalloc((n_changed + 1) * sizeof *ids);
     size_t n_ids = 0;
@@ -337,7 +522,8 @@ compute_changed_nets(const struct nvo_model *m,
     for (size_t i = 0; i < n_ids; i++) {
         const struct nvo_network *net = nvo_model_network_by_id(m, ids[i]);
         if (net && hv_sees_net(m, hv, net, alive, aux)) {
-            net_array_push(out, desired_compute_net(m, hv, net, alive, aux));
+            net_array_push(out, compute_net(m, hv, net, alive, aux,
+                                            base_get(cache, net)));
         }
     }
     free(ids);
@@ -396,10 +582,12 @@ compute_tunnels(struct nvo_hv_view *v)
 }
 
 struct nvo_hv_view *
-desired_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
-                desired_sn_alive_fn *alive, void *aux,
-                const struct nvo_hv_view *prev,
-                const int64_t *changed_net_ids, size_t n_changed)
+desired_compute_cached(const struct nvo_model *m,
+                       const struct nvo_hypervisor *hv,
+                       desired_sn_alive_fn *alive, void *aux,
+                       const struct nvo_hv_view *prev,
+                       const int64_t *changed_net_ids, size_t n_changed,
+                       struct desired_cache *cache)
 {
     struct nvo_hv_view *v = xzalloc(sizeof *v);
     struct net_array nets = { NULL, 0, 0 };
@@ -413,10 +601,10 @@ desired_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     v->revision = m->revision;
 
     if (!prev || n_changed == DESIRED_ALL_CHANGED || prev->hv_id != hv->id) {
-        compute_all_nets(m, hv, alive, aux, &nets);
+        compute_all_nets(m, hv, alive, aux, cache, &nets);
     } else {
         compute_changed_nets(m, hv, alive, aux, prev, changed_net_ids,
-                             n_changed, &nets);
+                             n_changed, cache, &nets);
     }
     v->nets = nets.nets ? nets.nets : xmalloc(sizeof *v->nets);
     v->n_nets = nets.n;
@@ -424,6 +612,16 @@ desired_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
 
     compute_tunnels(v);
     return v;
+}
+
+struct nvo_hv_view *
+desired_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+                desired_sn_alive_fn *alive, void *aux,
+                const struct nvo_hv_view *prev,
+                const int64_t *changed_net_ids, size_t n_changed)
+{
+    return desired_compute_cached(m, hv, alive, aux, prev, changed_net_ids,
+                                  n_changed, NULL);
 }
 
 static bool

@@ -62,10 +62,19 @@ struct nvo_remote_mac {
     char *ip;                   /* The VM's address ("ip"), or NULL. */
 };
 
+struct desired_net_base;
+
 /* One network as one hypervisor sees it.  Immutable after
  * nvo_net_view_finish(); shared by reference (see above). */
 struct nvo_net_view {
     struct ovs_refcount ref;
+    /* Views desired_compute() makes: the network's ports computed once for
+     * every hypervisor (one reference held).  The strings (and 'allowed'
+     * arrays) of locals[] and remotes[] and the strings of flood[] are then
+     * borrowed from it (or, for a service node's address, from
+     * 'service_node_ip'); only the arrays themselves are the view's.  NULL
+     * in views built by hand: then the view owns every string. */
+    struct desired_net_base *base;
     int64_t net_id;
     char *name;
     uint32_t vni;
@@ -131,6 +140,15 @@ struct nvo_net_view *desired_compute_net(const struct nvo_model *,
                                          desired_sn_alive_fn *alive,
                                          void *aux);
 
+/* A cache of per-network computations for one round of desired_compute()
+ * calls over one unchanged model (e.g. one write's publishing): each
+ * network's ports are gathered, copied and sorted once, and every
+ * hypervisor's view of the network shares them, so a round costs the size
+ * of the networks plus, per hypervisor, an array copy.  Owned by the
+ * caller; the views it helped make outlive it. */
+struct desired_cache *desired_cache_create(void);
+void desired_cache_destroy(struct desired_cache *);   /* Accepts NULL. */
+
 /* "Every network may have changed" for desired_compute(). */
 #define DESIRED_ALL_CHANGED SIZE_MAX
 
@@ -152,6 +170,17 @@ struct nvo_hv_view *desired_compute(const struct nvo_model *,
                                     const struct nvo_hv_view *prev,
                                     const int64_t *changed_net_ids,
                                     size_t n_changed);
+
+/* desired_compute() with 'cache' (may be NULL: then nothing is shared
+ * between calls); the model must not change while 'cache' is in use. */
+struct nvo_hv_view *desired_compute_cached(const struct nvo_model *,
+                                           const struct nvo_hypervisor *hv,
+                                           desired_sn_alive_fn *alive,
+                                           void *aux,
+                                           const struct nvo_hv_view *prev,
+                                           const int64_t *changed_net_ids,
+                                           size_t n_changed,
+                                           struct desired_cache *cache);
 
 /* Returns a new, zeroed network view holding one reference, for code that
  * builds views by hand.  Fill in its fields with malloc()ed arrays and

@@ -387,6 +387,10 @@ main(int argc, char *argv[])
     }
     /* Confirmed means applied: acks with item errors fail the waiters. */
     agent_server_set_failed_cb(s.ctl.agents, nvo_ctl_failed);
+    if (s.ctl.cluster) {
+        /* Agents end up at their hypervisor's owner. */
+        agent_server_set_redirect_cb(s.ctl.agents, nvo_ctl_agent_redirect);
+    }
     if (nvo_pki_enabled(&o.pki)
         && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
         VLOG_ERR("agents: %s", errmsg);

@@ -128,6 +128,10 @@ render_agent_port(struct nvo_ctl *ctl, struct ds *out)
         ds_put_format(out, "nvo_agent_refused_total{reason=\"%s\"} %"PRIu64
                       "\n", r[i].reason, r[i].n);
     }
+    ds_put_format(out, "# HELP nvo_agent_redirected_total Agents sent to the "
+                  "cluster controller that owns their hypervisor.\n"
+                  "# TYPE nvo_agent_redirected_total counter\n"
+                  "nvo_agent_redirected_total %"PRIu64"\n", st.redirected);
 }
 
 void

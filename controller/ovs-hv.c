@@ -119,6 +119,9 @@ struct ovs_hv {
     char fail_error[160];       /* Why. */
     bool status_changed;        /* State or confirmation changed since
                                  * ovs_hv_take_status_change(). */
+    uint64_t drops_seq;         /* ovs_ofctrl_drops_seq() last seen. */
+    bool drops_changed;         /* It changed since
+                                 * ovs_hv_take_drops_change(). */
 };
 
 int
@@ -184,6 +187,7 @@ hv_connect(struct ovs_hv *hv)
               hv->of_connect);
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
+    hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
     hv->flows_dirty = true;
@@ -485,6 +489,11 @@ ovs_hv_run(struct ovs_hv *hv)
     }
     of_fast_retry(hv);
     ovs_ofctrl_run(hv->ofc);
+    uint64_t drops_seq = ovs_ofctrl_drops_seq(hv->ofc);
+    if (drops_seq != hv->drops_seq) {
+        hv->drops_seq = drops_seq;
+        hv->drops_changed = true;
+    }
 
     uint64_t installed = ovs_ofctrl_installed_seq(hv->ofc);
     if (hv->complete && installed && installed >= hv->complete_seq
@@ -523,6 +532,14 @@ ovs_hv_is_busy(const struct ovs_hv *hv)
             || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
             || !ovs_ovsdb_is_idle(hv->db) || !ovs_ofctrl_is_idle(hv->ofc)
             || time_msec() >= hv->next_check);
+}
+
+bool
+ovs_hv_take_drops_change(struct ovs_hv *hv)
+{
+    bool changed = hv->drops_changed;
+    hv->drops_changed = false;
+    return changed;
 }
 
 bool

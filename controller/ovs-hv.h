@@ -67,6 +67,10 @@ void ovs_hv_get_status(const struct ovs_hv *, struct nvo_sb_status *st);
 void ovs_hv_port_drops(const struct ovs_hv *, ovs_ofctrl_drops_cb *cb,
                        void *aux);
 
+/* True if the switch reported new drop counters since the last call (then
+ * ovs_hv_port_drops() has news); clears the flag. */
+bool ovs_hv_take_drops_change(struct ovs_hv *);
+
 /* Derives the OpenFlow targets from an OVSDB remote: for "tcp:HOST:PORT",
  * nvo connects to "tcp:HOST:PORT+13" (6640 -> 6653) and makes br-int listen
  * on the passive target "ptcp:PORT+13"; for "ssl:HOST:PORT" it connects to

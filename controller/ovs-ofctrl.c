@@ -116,6 +116,8 @@ struct ovs_ofctrl {
     struct ovs_flowset pending_del;
     uint64_t pending_seq;
     size_t pending_n_mods;
+    long long int pending_start;    /* time_msec() it went out. */
+    bool pending_first;         /* First diff after a dump: log it. */
 
     ovs_be32 xid;               /* Awaited reply: dump or barrier. */
     bool first_diff;            /* No diff sent since the last dump. */
@@ -129,6 +131,7 @@ struct ovs_ofctrl {
     struct hmap drops;          /* Contains struct port_drops: last full
                                  * reply. */
     struct hmap drops_next;     /* Being filled from a multipart reply. */
+    uint64_t drops_seq;         /* Full replies taken into 'drops'. */
 
     struct ovs_ofctrl_stats stats;
 };
@@ -402,6 +405,8 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     }
     ovs_flow_changes_destroy(&changes);
     ofc->pending_seq = ofc->desired_seq;
+    ofc->pending_start = time_msec();
+    ofc->pending_first = first;
     set_state(ofc, bundle ? S_ADDING : S_COMMITTING);
 }
 
@@ -505,6 +510,7 @@ handle_drops_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         drops_clear(&ofc->drops);
         hmap_swap(&ofc->drops, &ofc->drops_next);
         ofc->stats_xid = 0;
+        ofc->drops_seq++;
     }
 }
 
@@ -518,10 +524,20 @@ ovs_ofctrl_port_drops(const struct ovs_ofctrl *ofc,
     }
 }
 
+uint64_t
+ovs_ofctrl_drops_seq(const struct ovs_ofctrl *ofc)
+{
+    return ofc->drops_seq;
+}
+
 static void
 handle_barrier_reply(struct ovs_ofctrl *ofc)
 {
     if (ofc->state == S_ADDING) {
+        VLOG(ofc->pending_first ? VLL_INFO : VLL_DBG,
+             "%s: %"PRIuSIZE" bundle adds acknowledged in %lld ms, "
+             "committing", ofc->name, ofc->pending_n_mods,
+             time_msec() - ofc->pending_start);
         send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
         ofc->xid = send_msg(ofc,
                             ofputil_encode_barrier_request(OFP13_VERSION));
@@ -544,8 +560,9 @@ handle_barrier_reply(struct ovs_ofctrl *ofc)
         ofc->stats.n_bundles++;
         ofc->stats.n_flow_mods += ofc->pending_n_mods;
         ofc->backoff_ms = BACKOFF_MIN_MS;
-        VLOG_DBG("%s: bundle of %"PRIuSIZE" flow mods committed", ofc->name,
-                 ofc->pending_n_mods);
+        VLOG(ofc->pending_first ? VLL_INFO : VLL_DBG,
+             "%s: %"PRIuSIZE" flow mods committed in %lld ms", ofc->name,
+             ofc->pending_n_mods, time_msec() - ofc->pending_start);
         set_state(ofc, S_SYNCED);
     }
 }

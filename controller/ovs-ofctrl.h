@@ -80,6 +80,10 @@ typedef void ovs_ofctrl_drops_cb(void *aux, int64_t port_id,
 void ovs_ofctrl_port_drops(const struct ovs_ofctrl *, ovs_ofctrl_drops_cb *,
                            void *aux);
 
+/* Counts the drop-counter answers taken in: ovs_ofctrl_port_drops() has
+ * news only when this changed. */
+uint64_t ovs_ofctrl_drops_seq(const struct ovs_ofctrl *);
+
 /* Counters, for logs and tests. */
 struct ovs_ofctrl_stats {
     uint64_t n_bundles;         /* Bundles committed. */

@@ -112,6 +112,10 @@ struct sb_hv {
     struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
     struct ovs_hv *hv;
     long long int next_run;     /* Quiet: run again then at the latest. */
+    bool ran;                   /* Ran since its last sb_publish(). */
+    bool stale;                 /* Its published status details are older
+                                 * than what it would say now... */
+    long long int next_refresh; /* ...and may be refreshed then. */
 };
 
 /* Quiet hypervisors (ovs_hv_is_busy() false) run only every SB_QUIET_MS,
@@ -226,6 +230,15 @@ sb_publish(struct ovs_sb *sb)
     struct sb_hv *h;
     HMAP_FOR_EACH (h, node, &sb->hvs) {
         n_check_failures += ovs_hv_self_check_failures(h->hv);
+        /* A hypervisor that did not run has nothing new to say, unless
+         * details it skipped are due now. */
+        if (!h->ran && !(h->stale && now >= h->next_refresh)) {
+            if (h->stale) {
+                stale_until = MIN(stale_until, h->next_refresh);
+            }
+            continue;
+        }
+        h->ran = false;
         int64_t hv_id = ovs_hv_id(h->hv);
         int64_t rev = ovs_hv_take_confirmation(h->hv);
         if (rev) {
@@ -262,7 +275,11 @@ sb_publish(struct ovs_sb *sb)
         if (s->stale) {
             stale_until = MIN(stale_until, s->next_refresh);
         }
-        ovs_hv_port_drops(h->hv, sb_record_drops, sb);
+        h->stale = s->stale;
+        h->next_refresh = s->next_refresh;
+        if (ovs_hv_take_drops_change(h->hv)) {
+            ovs_hv_port_drops(h->hv, sb_record_drops, sb);
+        }
     }
     sb->n_check_failures = n_check_failures;
     ovs_mutex_unlock(&sb->mutex);
@@ -357,6 +374,7 @@ sb_thread_main(void *sb_)
             if (now >= h->next_run || ovs_hv_is_busy(h->hv)) {
                 ovs_hv_run(h->hv);
                 h->next_run = tick;
+                h->ran = true;
             }
         }
         long long int wake_at = sb_publish(sb);

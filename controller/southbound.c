@@ -30,6 +30,16 @@ nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id)
 }
 
 void
+nvo_sb_release(struct nvo_sb *sb, int64_t hv_id)
+{
+    if (sb->class->release) {
+        sb->class->release(sb, hv_id);
+    } else {
+        sb->class->remove(sb, hv_id);
+    }
+}
+
+void
 nvo_sb_status(struct nvo_sb *sb, int64_t hv_id, struct nvo_sb_status *st)
 {
     memset(st, 0, sizeof *st);

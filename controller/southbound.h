@@ -67,6 +67,12 @@ struct nvo_sb_class {
      * its dataplane as it is, and stops reporting it. */
     void (*remove)(struct nvo_sb *, int64_t hv_id);
 
+    /* Optional (NULL: as 'remove'): stops serving hypervisor 'hv_id'
+     * because another controller of a cluster programs it now.  Like
+     * 'remove', but the hypervisor still exists: an agent is told where
+     * to reconnect rather than that its hypervisor is gone. */
+    void (*release)(struct nvo_sb *, int64_t hv_id);
+
     /* Fills '*st' for 'hv_id' (zeroed, NVO_SB_UNKNOWN if never seen). */
     void (*status)(struct nvo_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
@@ -94,6 +100,7 @@ struct nvo_sb {
  * nvo_sb_destroy() accepts NULL. */
 void nvo_sb_set(struct nvo_sb *sb, struct nvo_hv_view *view);
 void nvo_sb_remove(struct nvo_sb *sb, int64_t hv_id);
+void nvo_sb_release(struct nvo_sb *sb, int64_t hv_id);
 void nvo_sb_status(struct nvo_sb *sb, int64_t hv_id,
                    struct nvo_sb_status *st);
 void nvo_sb_destroy(struct nvo_sb *sb);

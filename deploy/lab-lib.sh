@@ -816,17 +816,22 @@ lab_kernel_hv_add() {
 }
 
 # lab_agent_start NAME: starts NAME's nvo-agent (detached) in its namespace;
-# with LAB_PKI over ssl: with a certificate naming it.
+# with LAB_PKI over ssl: with a certificate naming it.  Its controllers:
+# LAB_CTL_IPS (a cluster's, space-separated) if set, else LAB_CTL_IP.
 lab_agent_start() {
-    local _d _n _c _p
+    local _d _n _c _p _s _i
     _n=$1 _d=$LAB_DIR/agent/$1
     mkdir -p "$_d"
     rm -f "$_d/nvo-agent.pid"
-    _c=tcp:$LAB_CTL_IP:6650 _p=
+    _s=tcp _p=
     if [ -n "${LAB_PKI:-}" ]; then
         lab__pki_need "$_n" switch || return 1
-        _c=ssl:$LAB_CTL_IP:6650 _p=$(lab_pki_agent_args "$_n")
+        _s=ssl _p=$(lab_pki_agent_args "$_n")
     fi
+    _c=
+    for _i in ${LAB_CTL_IPS:-$LAB_CTL_IP}; do
+        _c=${_c:+$_c,}$_s:$_i:6650
+    done
     # shellcheck disable=SC2086
     lab__do ip netns exec "$LAB_PREFIX$_n" "$LAB_AGENT_BIN" \
         --controller="$_c" $_p --name="$_n" \
@@ -1196,8 +1201,16 @@ lab_ctl_start() {
         lab__set "$LAB_DIR/node/ctl$_n" ip "$(lab_ctl_ip "$_n")"
     fi
     mkdir -p "$_d"
+    # Its own address for agents: what it redirects agents to.
     lab__controller_run "$_ns" "$_d" --db="ovsdb:$(lab_raft_remotes)" \
-        --name="ctl$_n" "$@"
+        --name="ctl$_n" --agents="$(lab_ctl_ip "$_n"):6650" "$@"
+}
+
+# lab_ctl_ips N: the addresses of cluster controllers 1..N (for
+# LAB_CTL_IPS).
+lab_ctl_ips() {
+    local _i
+    for _i in $(seq 1 "$1"); do printf '%s ' "$(lab_ctl_ip "$_i")"; done
 }
 
 # lab_ctl_stop N [SIGNAL]: stops cluster controller N (default SIGTERM;

@@ -50,8 +50,9 @@ Environment:
                   rest and lab.sh nvoctl send it); 0: everything plain
 The controller keeps its embedded SQLite default (/var/lib/nvo/nvo.db,
 or $NVO_STATE_DIR/nvo.db); cluster mode keeps everything in the lab's
-Raft cluster.  nvoctl, rest and the agents talk to the first controller
-that runs.
+Raft cluster.  nvoctl and rest talk to the first controller that runs;
+the agents are given every controller and are served by their
+hypervisor's owner.
 EOF
 }
 
@@ -100,11 +101,13 @@ is_up() { [ -f "$DIR/up" ] && ip netns list | grep -q "^${PREFIX}\(controller\|c
 # Cluster mode: how many controllers (0: the single SQLite controller).
 n_controllers() { cat "$DIR/controllers" 2>/dev/null || echo 0; }
 
-# use_cluster: in cluster mode, points nvoctl/rest (LAB_CTL_NS) and agents
-# (LAB_CTL_IP) at the first controller that runs.
+# use_cluster: in cluster mode, points nvoctl/rest (LAB_CTL_NS) at the
+# first controller that runs, and agents at every controller (LAB_CTL_IPS).
 use_cluster() {
     n=$(n_controllers)
     [ "$n" -gt 0 ] || return 0
+    LAB_CTL_IPS=$(lab_ctl_ips "$n")
+    export LAB_CTL_IPS
     for i in $(seq 1 "$n"); do
         pid=$(lab_ctl_pid "$i" 2>/dev/null) || continue
         if kill -0 "$pid" 2>/dev/null; then

@@ -519,6 +519,9 @@ nvo_msg_validate(const Nvo__Message *msg, char **errmsg)
         if (!nvo_valid_text(msg->error->message, 1024)) {
             return fail(errmsg, "error: bad message text");
         }
+        if (!nvo_valid_text(msg->error->redirect, 256)) {
+            return fail(errmsg, "error: bad redirect");
+        }
         return 0;
     case NVO__MESSAGE__BODY_STATE_REQUEST:
         return 0;

@@ -418,6 +418,164 @@ mutate(struct fixture *f, struct nvo_hypervisor **hvs, uint32_t *seed,
     return true;
 }
 
+/* Reference for desired_compute(): the views computed the plain way, each
+ * hypervisor's networks on their own with their own copies (as
+ * desired_compute() did before it shared each network's ports between
+ * hypervisors), built through the public view API. */
+static int
+cmp_str(const void *a_, const void *b_)
+{
+    const char *const *a = a_, *const *b = b_;
+    return strcmp(*a, *b);
+}
+
+static int
+cmp_local(const void *a_, const void *b_)
+{
+    const struct nvo_local_port *a = a_, *b = b_;
+    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
+}
+
+static int
+cmp_remote(const void *a_, const void *b_)
+{
+    const struct nvo_remote_mac *a = a_, *b = b_;
+    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
+}
+
+static int
+cmp_net(const void *a_, const void *b_)
+{
+    const struct nvo_net_view *const *a = a_, *const *b = b_;
+    return ((*a)->vni > (*b)->vni) - ((*a)->vni < (*b)->vni);
+}
+
+/* Adds 's' to the sorted, unique array 'v' of '*n' strings (room for
+ * it). */
+static void
+ref_add(char **v, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (!strcmp(v[i], s)) {
+            return;
+        }
+    }
+    v[(*n)++] = xstrdup(s);
+    qsort(v, *n, sizeof *v, cmp_str);
+}
+
+static struct nvo_net_view *
+ref_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+        const struct nvo_network *net, struct fixture *f)
+{
+    struct nvo_net_view *nv = nvo_net_view_create();
+    const struct nvo_port *p;
+    size_t room = net->n_ports + 2;
+
+    nv->net_id = net->id;
+    nv->name = xstrdup(net->name);
+    nv->vni = net->vni;
+    nv->bum = net->bum;
+    nv->arp_responder = net->arp_responder;
+    nv->encap = net->encap;
+    nv->mtu = net->mtu;
+    const struct nvo_hypervisor *sn = desired_service_node(m, net, alive_fn,
+                                                           f);
+    nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
+    nv->flood = xmalloc(room * sizeof *nv->flood);
+    nv->locals = xzalloc(room * sizeof *nv->locals);
+    nv->remotes = xzalloc(room * sizeof *nv->remotes);
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        if (hv->role == NVO_ROLE_SERVICE_NODE && sn == hv) {
+            if (p->hypervisor != hv) {
+                ref_add(nv->flood, &nv->n_flood, p->hypervisor->tunnel_ip);
+            }
+        } else if (p->hypervisor == hv) {
+            struct nvo_local_port *lp = &nv->locals[nv->n_locals++];
+            lp->port_id = p->id;
+            lp->mac = p->mac;
+            lp->vm = xstrdup(p->vm);
+            lp->iface = xstrdup(p->iface);
+            lp->ip = nullable_xstrdup(p->ip);
+            lp->allowed = xmalloc((p->n_allowed + 1) * sizeof *lp->allowed);
+            for (size_t i = 0; i < p->n_allowed; i++) {
+                ref_add(lp->allowed, &lp->n_allowed, p->allowed[i]);
+            }
+        } else {
+            struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
+            rm->port_id = p->id;
+            rm->mac = p->mac;
+            rm->vtep_ip = xstrdup(p->hypervisor->tunnel_ip);
+            rm->ip = nullable_xstrdup(p->ip);
+            if (!sn && strcmp(p->hypervisor->tunnel_ip, hv->tunnel_ip)) {
+                ref_add(nv->flood, &nv->n_flood, p->hypervisor->tunnel_ip);
+            }
+        }
+    }
+    if (sn && sn != hv) {
+        ref_add(nv->flood, &nv->n_flood, sn->tunnel_ip);
+    } else if (sn && hv->role != NVO_ROLE_SERVICE_NODE) {
+        ref_add(nv->flood, &nv->n_flood, sn->tunnel_ip);
+    }
+    qsort(nv->locals, nv->n_locals, sizeof *nv->locals, cmp_local);
+    qsort(nv->remotes, nv->n_remotes, sizeof *nv->remotes, cmp_remote);
+    nvo_net_view_finish(nv);
+    return nv;
+}
+
+static struct nvo_hv_view *
+ref_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+            struct fixture *f)
+{
+    struct nvo_hv_view *v = xzalloc(sizeof *v);
+    const struct nvo_network *net;
+    size_t n_keys = 0;
+
+    v->hv_id = hv->id;
+    v->name = xstrdup(hv->name);
+    v->tunnel_ip = xstrdup(hv->tunnel_ip);
+    v->dataplane = hv->dataplane;
+    v->role = hv->role;
+    v->ovsdb = nullable_xstrdup(hv->ovsdb);
+    v->revision = m->revision;
+    v->nets = xmalloc((hmap_count(&m->networks_by_id) + 1) * sizeof *v->nets);
+    HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
+        if (nvo_model_hv_in_network(hv, net)
+            || (hv->role == NVO_ROLE_SERVICE_NODE
+                && desired_service_node(m, net, alive_fn, f) == hv)) {
+            v->nets[v->n_nets++] = ref_net(m, hv, net, f);
+            n_keys += v->nets[v->n_nets - 1]->n_vteps;
+        }
+    }
+    qsort(v->nets, v->n_nets, sizeof *v->nets, cmp_net);
+    v->tunnels = xmalloc((n_keys + 1) * sizeof *v->tunnels);
+    for (size_t i = 0; i < v->n_nets; i++) {
+        const struct nvo_net_view *nv = v->nets[i];
+        for (size_t j = 0; j < nv->n_vteps; j++) {
+            if (strcmp(nv->vteps[j], v->tunnel_ip)) {
+                char key[NVO_TUNNEL_KEY_SIZE];
+                ref_add(v->tunnels, &v->n_tunnels,
+                        nvo_tunnel_key(nv->encap, nv->vteps[j], key));
+            }
+        }
+    }
+    return v;
+}
+
+/* 'a' equals 'b' (nvo_hv_view_equal()), and so do their vteps[]. */
+static void
+assert_views_same(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
+{
+    assert_true(nvo_hv_view_equal(a, b));
+    for (size_t i = 0; i < a->n_nets; i++) {
+        const struct nvo_net_view *x = a->nets[i], *y = b->nets[i];
+        assert_int_equal(x->n_vteps, y->n_vteps);
+        for (size_t j = 0; j < x->n_vteps; j++) {
+            assert_string_equal(x->vteps[j], y->vteps[j]);
+        }
+    }
+}
+
 /* Incremental recomputation (previous view + changed network) gives the
  * same views as a full one, over a series of random mutations, and shares
  * every network it did not recompute. */
@@ -439,14 +597,20 @@ test_incremental_equals_full(void **state)
     for (int step = 0; step < 600; step++) {
         int64_t changed;
         bool one = mutate(f, hvs, &seed, &next_id, &changed);
+        /* One cache for the round, as the controller publishes. */
+        struct desired_cache *cache = step % 3 ? desired_cache_create()
+                                      : NULL;
         for (int i = 0; i < N_TEST_HVS; i++) {
-            struct nvo_hv_view *inc = desired_compute(
+            struct nvo_hv_view *inc = desired_compute_cached(
                 f->m, hvs[i], alive_fn, f, prev[i], &changed,
-                one ? 1 : DESIRED_ALL_CHANGED);
+                one ? 1 : DESIRED_ALL_CHANGED, cache);
             struct nvo_hv_view *full = desired_compute(f->m, hvs[i],
                                                        alive_fn, f, NULL,
                                                        NULL, 0);
-            assert_true(nvo_hv_view_equal(inc, full));
+            struct nvo_hv_view *ref = ref_compute(f->m, hvs[i], f);
+            assert_views_same(inc, full);
+            assert_views_same(inc, ref);
+            nvo_hv_view_destroy(ref);
             assert_int_equal(inc->revision, full->revision);
             if (one) {
                 n_incremental++;
@@ -465,6 +629,7 @@ test_incremental_equals_full(void **state)
             nvo_hv_view_destroy(prev[i]);
             prev[i] = inc;
         }
+        desired_cache_destroy(cache);
     }
     assert_true(n_incremental > 1000);
     assert_true(n_shared > 1000);
