@@ -32,8 +32,10 @@
  *   are not flooded over VXLAN either; remote hypervisors learn addresses
  *   from the controller instead.  "arp_responder": false keeps them.
  *
- * Entries nvo put there and no longer wants (neighbours, master FDB
- * entries on the VXLAN port) are removed.  Everything is idempotent: the
+ * Entries nvo put there and no longer wants are removed: neighbours, and
+ * every static master FDB entry in its bridges that is neither a local
+ * VM's MAC on that VM's port nor (with suppression) a remote MAC on the
+ * VXLAN port (a VM deleted, moved away or given another MAC).  Everything is idempotent: the
  * agent applies the whole configuration when it changed. */
 #ifndef NVO_KDP_SEC_H
 #define NVO_KDP_SEC_H 1

@@ -348,9 +348,16 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
     if (!hp) {
         hp = nvorec_hypervisor_private_insert(txn);
         nvorec_hypervisor_private_set_hypervisor(hp, h->name);
+        /* Epochs are the switch's OpenFlow primary election generation
+         * (fencing, doc/cluster.md), which the switch remembers as long as
+         * it runs: a hypervisor deleted and registered again must not
+         * start below its old epochs, so a new row starts at the wall
+         * clock in ms and each take adds one. */
+        int64_t epoch = MAX(1, time_wall_msec());
         nvorec_hypervisor_private_set_owner(hp, c->name);
-        nvorec_hypervisor_private_set_epoch(hp, 1);
-        VLOG_INFO("hypervisor %s: taking it (epoch 1)", h->name);
+        nvorec_hypervisor_private_set_epoch(hp, epoch);
+        VLOG_INFO("hypervisor %s: taking it (epoch %"PRId64")", h->name,
+                  epoch);
         return true;
     }
     if (owner) {

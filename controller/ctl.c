@@ -369,6 +369,10 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
                                                    h->pushed, net_ids, n_nets,
                                                    cache);
     v->revision = revision;
+    int64_t epoch = 0;
+    if (h->sharded && nvo_cluster_owns(ctl->cluster, hv->name, &epoch)) {
+        v->fence = epoch;
+    }
     h->dp = hv->dataplane;
     h->required = revision;
     if (h->pushed && nvo_hv_view_equal(h->pushed, v)) {

@@ -105,6 +105,10 @@ struct nvo_hv_view {
     enum nvo_role role;
     char *ovsdb;                /* May be NULL. */
     int64_t revision;           /* Store revision this view reflects. */
+    uint64_t fence;             /* Cluster mode: the owner's epoch, sent
+                                 * as the OpenFlow primary election
+                                 * generation_id (doc/cluster.md); 0: no
+                                 * role request (one controller). */
     struct nvo_net_view **nets; /* Each holds a reference; sorted by VNI. */
     size_t n_nets;
     char **tunnels;             /* Remote VTEP IPs, sorted, unique. */

@@ -188,6 +188,7 @@ hv_connect(struct ovs_hv *hv)
               hv->of_connect);
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
+    ovs_ofctrl_set_generation(hv->ofc, v->fence);
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
@@ -301,6 +302,9 @@ ovs_hv_set_view(struct ovs_hv *hv, struct nvo_hv_view *view)
     hv->view = view;
     hv_set_wants(hv, old);
     nvo_hv_view_destroy(old);
+    if (hv->ofc) {
+        ovs_ofctrl_set_generation(hv->ofc, view->fence);
+    }
     if (reconnect) {
         hv_disconnect(hv);
         hv_connect(hv);

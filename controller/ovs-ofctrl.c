@@ -22,6 +22,14 @@
  *   S_SYNCED --(ovs_ofctrl_resync(): audit repair)--> re-dump --> S_DUMPING
  *   any --(connection lost or reconnected)--> S_DISCONNECTED
  *
+ * Fencing (cluster mode, ovs_ofctrl_set_generation()): a role request for
+ * primary with the owner's election generation goes out on every new
+ * connection before the dump, and again whenever the generation changes;
+ * the switch processes messages in order, so every flow mod after it is
+ * from the primary or refused.  A role status saying another controller
+ * took the primary role, or a STALE refusal, is counted and logged; the
+ * flow mods that follow are refused by the switch (errors -> S_BACKOFF).
+ *
  * Independently of these states, while connected, a flow-stats request for
  * the VM ports' drop flows in table 0 (port security and the MAC guard)
  * goes out every STATS_INTERVAL_MS under its own xid; its replies refresh
@@ -44,7 +52,9 @@
 #include "byte-order.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openflow/openflow.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-connection.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
@@ -120,6 +130,7 @@ struct ovs_ofctrl {
     bool pending_first;         /* First diff after a dump: log it. */
 
     ovs_be32 xid;               /* Awaited reply: dump or barrier. */
+    uint64_t generation;        /* Primary election id; 0: no role. */
     bool first_diff;            /* No diff sent since the last dump. */
     uint32_t bundle_id;
 
@@ -567,11 +578,64 @@ handle_barrier_reply(struct ovs_ofctrl *ofc)
     }
 }
 
+/* Asks for the primary role with election id ofc->generation. */
+static void
+send_role_request(struct ovs_ofctrl *ofc)
+{
+    struct ofpbuf *msg = ofpraw_alloc(OFPRAW_OFPT12_ROLE_REQUEST,
+                                      OFP13_VERSION, 0);
+    struct ofp12_role_request *rr = ofpbuf_put_zeros(msg, sizeof *rr);
+    rr->role = htonl(OFPCR12_ROLE_PRIMARY);
+    rr->generation_id = htonll(ofc->generation);
+    send_msg(ofc, msg);
+}
+
+void
+ovs_ofctrl_set_generation(struct ovs_ofctrl *ofc, uint64_t generation)
+{
+    if (generation == ofc->generation) {
+        return;
+    }
+    ofc->generation = generation;
+    if (generation && ofc->state != S_DISCONNECTED
+        && rconn_is_connected(ofc->rconn)) {
+        send_role_request(ofc);
+    }
+}
+
+/* A role reply or status: logs what the switch made of us. */
+static void
+handle_role(struct ovs_ofctrl *ofc, const struct ofp_header *oh,
+            enum ofptype type)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    if (type == OFPTYPE_ROLE_REPLY) {
+        struct ofputil_role_request rr;
+        if (!ofputil_decode_role_message(oh, &rr)) {
+            VLOG_DBG("%s: primary, election generation %"PRIu64, ofc->name,
+                     rr.generation_id);
+        }
+        return;
+    }
+    struct ofputil_role_status rs;
+    if (!ofputil_decode_role_status(oh, &rs)
+        && rs.role == OFPCR12_ROLE_SECONDARY) {
+        ofc->stats.n_demoted++;
+        VLOG_WARN_RL(&rl, "%s: another controller took the switch (primary "
+                     "election generation %"PRIu64" > ours, %"PRIu64"); "
+                     "its flow mods are refused to us", ofc->name,
+                     rs.generation_id, ofc->generation);
+    }
+}
+
 static void
 handle_error(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     enum ofperr error = ofperr_decode_msg(oh, NULL);
+    if (error == OFPERR_OFPRRFC_STALE) {
+        ofc->stats.n_demoted++;
+    }
 
     VLOG_WARN_RL(&rl, "%s: OpenFlow error while %s: %s", ofc->name,
                  state_name(ofc->state), ofperr_to_string(error));
@@ -621,6 +685,10 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
     case OFPTYPE_ERROR:
         handle_error(ofc, oh);
         break;
+    case OFPTYPE_ROLE_REPLY:
+    case OFPTYPE_ROLE_STATUS:
+        handle_role(ofc, oh, type);
+        break;
     default:
         /* Port status, bundle replies, echo replies: nothing to do. */
         break;
@@ -652,6 +720,9 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
     }
     if (ofc->state == S_DISCONNECTED) {
         ofc->backoff_ms = BACKOFF_MIN_MS;
+        if (ofc->generation) {
+            send_role_request(ofc);
+        }
         send_dump(ofc);
     }
 

@@ -60,6 +60,14 @@ void ovs_ofctrl_retry_now(struct ovs_ofctrl *);
  * a no-op: a reconciliation is under way already. */
 void ovs_ofctrl_resync(struct ovs_ofctrl *);
 
+/* Fencing (cluster mode): on every connection, and now if connected, asks
+ * the switch for the OpenFlow primary role with election 'generation'
+ * before anything else, so that the switch demotes every other
+ * controller's connection to secondary (their flow mods refused) and
+ * refuses a later primary request with a smaller generation (STALE).
+ * 0 (the default): no role request. */
+void ovs_ofctrl_set_generation(struct ovs_ofctrl *, uint64_t generation);
+
 /* The tag of the latest desired set the switch is known to hold (its
  * bundle committed and a barrier after it answered), or 0 if none since
  * the last (re)connection. */
@@ -94,6 +102,10 @@ struct ovs_ofctrl_stats {
                                  * bundle it refused). */
     char apply_error[128];      /* The latest of them, "" if none. */
     size_t n_installed;         /* Flows in the installed set. */
+    uint64_t n_demoted;         /* Times the switch made us secondary
+                                 * (another controller asked for primary
+                                 * with a newer generation) or refused our
+                                 * primary request as stale. */
 };
 void ovs_ofctrl_get_stats(const struct ovs_ofctrl *, struct ovs_ofctrl_stats *);
 

@@ -405,4 +405,22 @@ else
     bad "hv4's agent is at '$(agent_ctl)', hv4's owner is $(owner_of 1 hv4)"
 fi
 
+# --- fencing at the switch ----------------------------------------------------
+# Every owner holds its switch as OpenFlow primary with election generation
+# = its epoch (Hypervisor_Private.epoch, bumped by every take): the switch
+# refuses primary to an older epoch (OFPRRFC_STALE), as it does to a stale
+# owner after a partition, whose connection it demoted to secondary (flow
+# mods refused) when the new owner asked for primary.  (The switch shows
+# no role for connections to its passive listener in its Controller row.)
+epoch_of() {
+    lab_raft_client db1 transact "tcp:$(lab_raft_ip 1):6641" \
+        "[\"NVO\",{\"op\":\"select\",\"table\":\"Hypervisor_Private\",\"where\":[[\"hypervisor\",\"==\",\"$1\"]],\"columns\":[\"epoch\"]}]" \
+        | json 'd[0]["rows"][0]["epoch"]'
+}
+for h in hv1 hv2 hv3; do
+    e=$(epoch_of "$h")
+    stale=$(ip netns exec "$LAB_PREFIX$h" python3 "$top/tests/integration/of-role.py" 127.0.0.1 6653 $((e - 1)))
+    check "$h: a primary request with an older epoch ($((e - 1)) < $e) is refused: $stale" "[ '$stale' = stale ]"
+done
+
 ovs_test_done
