@@ -3,6 +3,7 @@
 #include "controller/store-ovsdb.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,7 +292,9 @@ out:
  * thread of its own, like the OVS southbound:
  *
  *   main thread (libuv)                    IDL thread (poll_block)
- *   submit ------ mailbox + latch ------->  queue; one transaction at a time
+ *   submit ------ mailbox + latch ------->  queue; one transaction at a time,
+ *                                           holding every queued write that
+ *                                           can join it (group commit)
  *   load -------- snapshot request ------>  copies the replica into the model
  *        <------- condition variable -----
  *   write->cb, change_cb <-- events + uv_async --  in journal (revision) order
@@ -299,11 +302,12 @@ out:
  * The mailbox, the event list and the snapshot hand-off are guarded by
  * 'mutex'; the IDL is the IDL thread's only.
  *
- * A write is one transaction: it verifies NVO_Global.revision (so every
- * placement write in the cluster is serialized against the replica it was
- * built from), sets it to R + 1, changes its row and inserts the Journal
- * row of revision R + 1 (origin, sequence number, the op), deleting the
- * row JOURNAL_KEEP revisions older.  The journal is the change feed: IDL
+ * A transaction verifies NVO_Global.revision (so every placement write in
+ * the cluster is serialized against the replica it was built from) and
+ * carries up to BATCH_MAX writes: the i-th gets revision R + i, changes its
+ * row and inserts the Journal row of revision R + i (origin, sequence
+ * number, the op), deleting the row JOURNAL_KEEP revisions older;
+ * NVO_Global.revision becomes R + n.  The journal is the change feed: IDL
  * updates may merge several transactions, but every journal row inserted
  * shows up, so the IDL thread replays revisions one by one: a row of its
  * own (origin and sequence number of a write it sent) completes that write;
@@ -316,7 +320,8 @@ out:
  *   IN_TXN --committed---------------------> COMMITTED
  *   IN_TXN --verify failed (TRY_AGAIN)-----> QUEUED (rebuilt once the
  *                                            replica changed)
- *   IN_TXN --constraint / error------------> failed (completed)
+ *   IN_TXN --constraint, in a batch--------> QUEUED (each retried alone)
+ *   IN_TXN --constraint / error, alone-----> failed (completed)
  *   IN_TXN, COMMITTED --its journal row seen--> completed (revision)
  *   QUEUED, IN_TXN --deadline--------------> failed -EAGAIN (503); an IN_TXN
  *                                            one may still commit: its
@@ -326,6 +331,7 @@ out:
 
 #define JOURNAL_KEEP 10000          /* Journal rows kept. */
 #define COMMIT_TIMEOUT_MS 5000      /* A write fails (-EAGAIN) after this. */
+#define BATCH_MAX 64                /* Writes per transaction. */
 #define LOAD_TIMEOUT_MS 30000       /* Load fails after this. */
 
 enum ow_state { OW_QUEUED, OW_IN_TXN, OW_COMMITTED };
@@ -396,6 +402,8 @@ struct store_ovsdb {
     int64_t txn_base;           /* NVO_Global.revision the txn verified. */
     unsigned int retry_seqno;   /* After TRY_AGAIN: rebuild once the IDL's
                                  * seqno differs.  0: no wait. */
+    size_t solo;                /* Writes still to commit one per
+                                 * transaction (after a batch failed). */
     int64_t seen;               /* Journal replayed up to this revision. */
     bool synced;                /* 'seen' is set (a snapshot was taken). */
     uint64_t next_seq;
@@ -791,40 +799,55 @@ txn_error_to_errno(const char *error, enum nvo_store_op_type type)
     return -EIO;
 }
 
-/* IDL thread: starts a transaction for the first queued write, if any and
- * if the replica is ready.  Returns true if it failed that write instead
- * (the caller tries the next one). */
+/* The row a write changes, to keep two changes of one row out of one
+ * transaction. */
+struct ow_key {
+    enum nvo_store_op_type type;    /* Of the first op that touched it. */
+    int64_t id;
+};
+
 static bool
-start_txn(struct store_ovsdb *s)
+ow_key_conflicts(const struct ow_key *a, const struct nvo_store_op *op)
 {
-    if (s->txn || ovs_list_is_empty(&s->queued) || !s->synced
-        || !ovsdb_idl_is_connected(s->idl)
-        || (s->retry_seqno && s->retry_seqno == ovsdb_idl_get_seqno(s->idl))) {
+    bool a_net = a->type == NVO_STORE_SET_NETWORK;
+    bool op_net = op->type == NVO_STORE_SET_NETWORK;
+    return a->id == op->id && a_net == op_net;
+}
+
+/* Whether write 'op' may join a transaction that already holds the writes
+ * whose rows are 'keys[0..n-1]': not a deletion that must see every port
+ * (network, hypervisor), and no second change of a row. */
+static bool
+ow_batchable(const struct nvo_store_op *op, const struct ow_key *keys,
+             size_t n)
+{
+    switch (op->type) {
+    case NVO_STORE_DEL_NETWORK:
+    case NVO_STORE_DEL_HV:
         return false;
-    }
-    s->retry_seqno = 0;
-
-    const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(s->idl);
-    int64_t revision = (g ? g->revision : 0) + 1;
-    s->txn_base = revision - 1;
-    if (g) {
-        nvorec_nvo_global_verify_revision(g);
-    } else {
-        g = nvorec_nvo_global_insert(txn);
-    }
-    nvorec_nvo_global_set_revision(g, revision);
-
-    struct ow *o = CONTAINER_OF(ovs_list_front(&s->queued), struct ow, node);
-    char *errmsg = NULL;
-    int error = build_op(s, txn, o, revision, &errmsg);
-    if (error) {
-        ovsdb_idl_txn_destroy(txn);
-        ow_complete(s, o, error, 0, errmsg);
-        free(errmsg);
+    case NVO_STORE_ADD_NETWORK:
+    case NVO_STORE_ADD_HV:
+    case NVO_STORE_ADD_PORT:
+        return true;
+    case NVO_STORE_SET_NETWORK:
+    case NVO_STORE_MOVE_PORT:
+    case NVO_STORE_DEL_PORT:
+        for (size_t i = 0; i < n; i++) {
+            if (ow_key_conflicts(&keys[i], op)) {
+                return false;
+            }
+        }
         return true;
     }
+    return false;
+}
 
+/* Adds write 'o''s journal row of 'revision' to 'txn' (and deletes the one
+ * JOURNAL_KEEP revisions older). */
+static void
+add_journal_row(struct store_ovsdb *s, struct ovsdb_idl_txn *txn,
+                const struct ow *o, int64_t revision)
+{
     const struct nvorec_journal *j = nvorec_journal_insert(txn);
     struct smap data = SMAP_INITIALIZER(&data);
     op_to_data(&o->w->op, &data);
@@ -840,72 +863,148 @@ start_txn(struct store_ovsdb *s)
     if (old) {
         nvorec_journal_delete(old);
     }
+}
 
-    ovs_list_remove(&o->node);
-    o->state = OW_IN_TXN;
-    ovs_list_push_back(&s->inflight, &o->node);
+/* IDL thread: starts a transaction for the queued writes, if any and if
+ * the replica is ready: group commit, like the SQLite backend.  Up to
+ * BATCH_MAX consecutive writes share one transaction, each with its own
+ * revision (R+1, R+2, ...) and journal row, so each is answered when its
+ * own journal row comes back, i.e. after the transaction committed.  A
+ * batch stops before a write that cannot join it (ow_batchable()) or that
+ * cannot be built from the replica (it then goes first in the next one).
+ * After a batch failed as a whole (a constraint one of its writes broke),
+ * its writes are retried one per transaction ('solo'), so each gets its
+ * own answer.  Returns true if it failed the first write instead (the
+ * caller tries again). */
+static bool
+start_txn(struct store_ovsdb *s)
+{
+    if (s->txn || ovs_list_is_empty(&s->queued) || !s->synced
+        || !ovsdb_idl_is_connected(s->idl)
+        || (s->retry_seqno && s->retry_seqno == ovsdb_idl_get_seqno(s->idl))) {
+        return false;
+    }
+    s->retry_seqno = 0;
+
+    const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(s->idl);
+    int64_t base = g ? g->revision : 0;
+    int64_t revision = base;
+    s->txn_base = base;
+    if (g) {
+        nvorec_nvo_global_verify_revision(g);
+    } else {
+        g = nvorec_nvo_global_insert(txn);
+    }
+
+    struct ow_key keys[BATCH_MAX];
+    size_t n = 0, limit = s->solo ? 1 : BATCH_MAX;
+    long long int deadline = LLONG_MAX;
+    struct ow *o;
+    LIST_FOR_EACH_SAFE (o, node, &s->queued) {
+        if (n >= limit || (n && !ow_batchable(&o->w->op, keys, n))) {
+            break;
+        }
+        char *errmsg = NULL;
+        int error = build_op(s, txn, o, revision + 1, &errmsg);
+        if (error && !n) {
+            ovsdb_idl_txn_destroy(txn);
+            ow_complete(s, o, error, 0, errmsg);
+            free(errmsg);
+            return true;
+        } else if (error) {
+            free(errmsg);           /* Answered from its own transaction. */
+            break;
+        }
+        revision++;
+        add_journal_row(s, txn, o, revision);
+        keys[n].type = o->w->op.type;
+        keys[n].id = o->w->op.id;
+        n++;
+        deadline = MIN(deadline, o->deadline);
+        ovs_list_remove(&o->node);
+        o->state = OW_IN_TXN;
+        ovs_list_push_back(&s->inflight, &o->node);
+        if (o->w->op.type == NVO_STORE_DEL_NETWORK
+            || o->w->op.type == NVO_STORE_DEL_HV) {
+            break;                  /* Alone: see ow_batchable(). */
+        }
+    }
+    nvorec_nvo_global_set_revision(g, revision);
+    if (s->solo) {
+        s->solo--;
+    }
     s->txn = txn;
-    s->txn_deadline = o->deadline;
+    s->txn_deadline = deadline;
     ovs_mutex_lock(&s->mutex);
     s->n_commits++;
     ovs_mutex_unlock(&s->mutex);
     return false;
 }
 
+/* IDL thread: puts the writes of the transaction that just failed back at
+ * the head of the queue, in their order.  Returns how many. */
+static size_t
+requeue_inflight(struct store_ovsdb *s)
+{
+    size_t n = 0;
+    struct ow *o;
+    LIST_FOR_EACH_REVERSE_SAFE (o, node, &s->inflight) {
+        if (o->state == OW_IN_TXN) {
+            ovs_list_remove(&o->node);
+            o->state = OW_QUEUED;
+            ovs_list_push_front(&s->queued, &o->node);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* IDL thread: the transaction in flight finished with 'status'. */
 static void
 finish_txn(struct store_ovsdb *s, enum ovsdb_idl_txn_status status)
 {
-    struct ow *o, *next;
     const char *error = ovsdb_idl_txn_get_error(s->txn);
+    size_t n_batch = 0;
+    struct ow *o;
+    LIST_FOR_EACH (o, node, &s->inflight) {
+        n_batch += o->state == OW_IN_TXN;
+    }
 
-    LIST_FOR_EACH_SAFE (o, next, node, &s->inflight) {
-        if (o->state != OW_IN_TXN) {
-            continue;
-        }
-        switch (status) {
-        case TXN_SUCCESS:
-            o->state = OW_COMMITTED;        /* Its journal row completes it. */
-            break;
-        case TXN_TRY_AGAIN: {
-            /* Another controller wrote first (or the connection dropped):
-             * rebuild from the replica once it changed (at once if it
-             * already holds the other write). */
-            const struct nvorec_nvo_global *g
-                = nvorec_nvo_global_first(s->idl);
-            ovs_list_remove(&o->node);
-            o->state = OW_QUEUED;
-            ovs_list_push_front(&s->queued, &o->node);
-            s->retry_seqno = g && g->revision != s->txn_base
-                             ? 0 : ovsdb_idl_get_seqno(s->idl);
-            break;
-        }
-        case TXN_ERROR: {
-            if (error && strstr(error, "NVO_Global")) {
-                /* Two controllers created the revision row of an empty
-                 * database at once: retry on the one that won. */
-                ovs_list_remove(&o->node);
-                o->state = OW_QUEUED;
-                ovs_list_push_front(&s->queued, &o->node);
-                s->retry_seqno = ovsdb_idl_get_seqno(s->idl);
-                break;
+    if (status == TXN_TRY_AGAIN) {
+        /* Another controller wrote first (or the connection dropped):
+         * rebuild from the replica once it changed (at once if it already
+         * holds the other write). */
+        const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
+        requeue_inflight(s);
+        s->retry_seqno = g && g->revision != s->txn_base
+                         ? 0 : ovsdb_idl_get_seqno(s->idl);
+    } else if (status == TXN_ERROR && error && strstr(error, "NVO_Global")) {
+        /* Two controllers created the revision row of an empty database
+         * at once: retry on the one that won. */
+        requeue_inflight(s);
+        s->retry_seqno = ovsdb_idl_get_seqno(s->idl);
+    } else if (status == TXN_ERROR && n_batch > 1) {
+        /* One write of the batch broke a constraint, which fails them
+         * all: retry each in a transaction of its own. */
+        s->solo = requeue_inflight(s);
+    } else {
+        LIST_FOR_EACH_SAFE (o, node, &s->inflight) {
+            if (o->state != OW_IN_TXN) {
+                continue;
             }
-            int err = txn_error_to_errno(error, o->w->op.type);
-            ow_complete(s, o, err, 0, error ? error : "transaction failed");
-            break;
-        }
-        case TXN_UNCOMMITTED:
-        case TXN_UNCHANGED:
-        case TXN_INCOMPLETE:
-        case TXN_ABORTED:
-        case TXN_NOT_LOCKED:
-        default: {
-            char *msg = xasprintf("transaction %s",
-                                  ovsdb_idl_txn_status_to_string(status));
-            ow_complete(s, o, -EIO, 0, msg);
-            free(msg);
-            break;
-        }
+            if (status == TXN_SUCCESS) {
+                o->state = OW_COMMITTED;    /* Its journal row completes it. */
+            } else if (status == TXN_ERROR) {
+                int err = txn_error_to_errno(error, o->w->op.type);
+                ow_complete(s, o, err, 0,
+                            error ? error : "transaction failed");
+            } else {
+                char *msg = xasprintf("transaction %s",
+                                      ovsdb_idl_txn_status_to_string(status));
+                ow_complete(s, o, -EIO, 0, msg);
+                free(msg);
+            }
         }
     }
     ovsdb_idl_txn_destroy(s->txn);
