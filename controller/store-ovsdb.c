@@ -161,6 +161,28 @@ ref_destroy(struct hmap *map)
     hmap_destroy(map);
 }
 
+/* Network row 'r''s encapsulation (vxlan if unreadable). */
+static enum nvo_encap
+net_row_encap(const struct nvorec_network *r)
+{
+    enum nvo_encap encap = NVO_ENCAP_VXLAN;
+    if (r->encap) {
+        nvo_encap_from_string(r->encap, &encap);
+    }
+    return encap;
+}
+
+/* Sets network row 'r''s dataplane options. */
+static void
+set_net_options(const struct nvorec_network *r, enum nvo_encap encap,
+                bool arp_responder, int mtu)
+{
+    int64_t mtu64 = mtu;
+    nvorec_network_set_encap(r, nvo_encap_to_string(encap));
+    nvorec_network_set_arp_responder(r, &arp_responder, 1);
+    nvorec_network_set_mtu(r, mtu ? &mtu64 : NULL, mtu ? 1 : 0);
+}
+
 /* Adds to 'txn' one row per object of 'm'. */
 static void
 export_rows(const struct nvo_model *m, struct ovsdb_idl_txn *txn)
@@ -178,6 +200,7 @@ export_rows(const struct nvo_model *m, struct ovsdb_idl_txn *txn)
         nvorec_network_set_name(r, net->name);
         nvorec_network_set_vni(r, net->vni);
         nvorec_network_set_bum(r, nvo_bum_mode_to_string(net->bum));
+        set_net_options(r, net->encap, net->arp_responder, net->mtu);
         nvorec_network_set_revision(r, net->revision);
         ref_add(&nets, net->id, r);
     }
@@ -207,6 +230,13 @@ export_rows(const struct nvo_model *m, struct ovsdb_idl_txn *txn)
         nvorec_port_set_mac(r, mac_s);
         nvorec_port_set_ip(r, p->ip);
         nvorec_port_set_iface(r, p->iface);
+        struct ds allowed = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < p->n_allowed; i++) {
+            ds_put_format(&allowed, "%s%s", i ? " " : "", p->allowed[i]);
+        }
+        nvorec_port_set_allowed_addresses(r, p->n_allowed
+                                             ? ds_cstr(&allowed) : NULL);
+        ds_destroy(&allowed);
         nvorec_port_set_revision(r, p->revision);
     }
     ref_destroy(&nets);
@@ -534,6 +564,10 @@ op_type_from_string(const char *s, enum nvo_store_op_type *type)
             return 0;
         }
     }
+    if (!strcmp(s, "set-network-bum")) {
+        *type = NVO_STORE_SET_NETWORK;      /* Its name before 1.2.0. */
+        return 0;
+    }
     return -EINVAL;
 }
 
@@ -565,9 +599,13 @@ op_to_data(const struct nvo_store_op *op, struct smap *data)
     case NVO_STORE_ADD_NETWORK:
         smap_add(data, "name", op->net.name);
         journal_add_int(data, "vni", op->net.vni);
+        smap_add(data, "encap", nvo_encap_to_string(op->net.encap));
         /* Fall through. */
     case NVO_STORE_SET_NETWORK:
         smap_add(data, "bum", nvo_bum_mode_to_string(op->net.bum));
+        smap_add(data, "arp_responder",
+                 op->net.arp_responder ? "true" : "false");
+        journal_add_int(data, "mtu", op->net.mtu);
         break;
     case NVO_STORE_ADD_HV:
         smap_add(data, "name", op->hv.name);
@@ -585,6 +623,9 @@ op_to_data(const struct nvo_store_op *op, struct smap *data)
         smap_add(data, "mac", op->port.mac);
         if (op->port.ip) {
             smap_add(data, "ip", op->port.ip);
+        }
+        if (op->port.allowed) {
+            smap_add(data, "allowed", op->port.allowed);
         }
         /* Fall through. */
     case NVO_STORE_MOVE_PORT:
@@ -613,14 +654,18 @@ op_from_journal(const struct nvorec_journal *j, struct nvo_store_op *op)
     case NVO_STORE_ADD_NETWORK:
         op->net.name = journal_dup(d, "name");
         op->net.vni = journal_get_int(d, "vni");
+        if (nvo_encap_from_string(smap_get_def(d, "encap", "vxlan"),
+                                  &op->net.encap)) {
+            goto bad;
+        }
         /* Fall through. */
     case NVO_STORE_SET_NETWORK:
         if (nvo_bum_mode_from_string(smap_get_def(d, "bum", ""),
                                      &op->net.bum)) {
             goto bad;
         }
-        /* The clustered schema has no dataplane options yet: defaults. */
-        op->net.arp_responder = true;
+        op->net.arp_responder = smap_get_bool(d, "arp_responder", true);
+        op->net.mtu = journal_get_int(d, "mtu");
         break;
     case NVO_STORE_ADD_HV:
         op->hv.name = journal_dup(d, "name");
@@ -638,6 +683,7 @@ op_from_journal(const struct nvorec_journal *j, struct nvo_store_op *op)
         op->port.net_id = journal_get_int(d, "net_id");
         op->port.mac = journal_dup(d, "mac");
         op->port.ip = journal_dup(d, "ip");
+        op->port.allowed = journal_dup(d, "allowed");
         /* Fall through. */
     case NVO_STORE_MOVE_PORT:
         op->port.hv_id = journal_get_int(d, "hv_id");
@@ -675,6 +721,8 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
         nvorec_network_set_name(r, op->net.name);
         nvorec_network_set_vni(r, op->net.vni);
         nvorec_network_set_bum(r, nvo_bum_mode_to_string(op->net.bum));
+        set_net_options(r, op->net.encap, op->net.arp_responder,
+                        op->net.mtu);
         nvorec_network_set_revision(r, revision);
         return 0;
     }
@@ -684,6 +732,8 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
             goto no_network;
         }
         nvorec_network_set_bum(net, nvo_bum_mode_to_string(op->net.bum));
+        set_net_options(net, net_row_encap(net), op->net.arp_responder,
+                        op->net.mtu);
         nvorec_network_set_revision(net, revision);
         return 0;
     case NVO_STORE_DEL_NETWORK:
@@ -745,6 +795,7 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
         nvorec_port_set_mac(r, op->port.mac);
         nvorec_port_set_ip(r, op->port.ip);
         nvorec_port_set_iface(r, op->port.iface);
+        nvorec_port_set_allowed_addresses(r, op->port.allowed);
         nvorec_port_set_revision(r, revision);
         return 0;
     }
@@ -1104,8 +1155,14 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
     NVOREC_NETWORK_FOR_EACH (rn, s->idl) {
         enum nvo_bum_mode bum = NVO_BUM_HEAD_END;
         nvo_bum_mode_from_string(rn->bum, &bum);
-        nvo_model_add_network(m, rn->id, rn->name, rn->vni, bum,
-                              rn->revision);
+        struct nvo_network *net = nvo_model_add_network(
+            m, rn->id, rn->name, rn->vni, bum, rn->revision);
+        nvo_model_set_encap(m, net, net_row_encap(rn), rn->revision);
+        /* Absent (a database from before the column): the default. */
+        nvo_model_set_arp_responder(m, net, (!rn->n_arp_responder
+                                             || *rn->arp_responder),
+                                    rn->revision);
+        nvo_model_set_mtu(m, net, rn->n_mtu ? *rn->mtu : 0, rn->revision);
     }
     NVOREC_HYPERVISOR_FOR_EACH (rh, s->idl) {
         enum nvo_dataplane dp = NVO_DP_KERNEL;
@@ -1125,8 +1182,10 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
             VLOG_WARN("port %"PRId64" is inconsistent; skipped", rp->id);
             continue;
         }
-        nvo_model_add_port(m, rp->id, rp->vm, net, hv, mac, rp->ip,
-                           rp->iface, rp->revision);
+        struct nvo_port *p = nvo_model_add_port(m, rp->id, rp->vm, net, hv,
+                                                mac, rp->ip, rp->iface,
+                                                rp->revision);
+        nvo_model_set_port_allowed_str(m, p, rp->allowed_addresses);
     }
     m->revision = g ? g->revision : 0;
     s->seen = m->revision;
