@@ -27,7 +27,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 struct agent_dp {
     enum agent_dp_kind kind;
-    struct in_addr local;
+    struct in6_addr local;      /* Tunnel IP; IPv4: mapped. */
     struct kdp *kdp;            /* Kernel. */
     struct kdp_sec *sec;        /* Kernel: port security, ARP suppression. */
     uint64_t n_snapshots;       /* View's n_snapshots at the last apply. */
@@ -49,9 +49,12 @@ agent_dp_create(uv_loop_t *loop OVS_UNUSED, enum agent_dp_kind kind,
 {
     struct agent_dp *dp = xzalloc(sizeof *dp);
     dp->kind = kind;
-    if (inet_pton(AF_INET, tunnel_ip, &dp->local) != 1) {
-        *errmsg = xasprintf("%s: the kernel dataplane needs an IPv4 tunnel "
-                            "IP", tunnel_ip);
+    if (kdp_addr_parse(tunnel_ip, &dp->local)
+        || (kind == AGENT_DP_SVCNODE && !kdp_addr_is_v4(&dp->local))) {
+        *errmsg = xasprintf("%s: %s", tunnel_ip,
+                            kind == AGENT_DP_SVCNODE
+                            ? "a service node needs an IPv4 tunnel IP"
+                            : "not an IPv4 or IPv6 tunnel IP");
         free(dp);
         return NULL;
     }
@@ -122,14 +125,17 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
     size_t n_nets, skipped;
     Nvo__Network **nets = agent_view_sorted(view, &n_nets);
 
-    kdp_state_desired(nets, n_nets, dp->local, kdp_vxlan_mtu(dp->local),
+    kdp_state_desired(nets, n_nets, &dp->local, kdp_vxlan_mtu(&dp->local),
                       &desired, &skipped);
     if (skipped) {
-        agent_ack_add_error(ack, 0, "ipv6", -EAFNOSUPPORT,
-                            "IPv6 VTEPs are not supported by the kernel "
-                            "dataplane; entries skipped");
+        agent_ack_add_error(ack, 0, "address family", -EAFNOSUPPORT,
+                            kdp_addr_is_v4(&dp->local)
+                            ? "VTEPs with IPv6 tunnel IPs skipped: this "
+                              "hypervisor's tunnel IP is IPv4"
+                            : "VTEPs with IPv4 tunnel IPs skipped: this "
+                              "hypervisor's tunnel IP is IPv6");
     }
-    int error = kdp_dump(dp->kdp, dp->local, &actual);
+    int error = kdp_dump(dp->kdp, &dp->local, &actual);
     if (error) {
         VLOG_WARN_RL(&rl, "netlink dump: %s", nvo_strerror(error));
         agent_ack_add_error(ack, 0, "dump", error, nvo_strerror(error));
@@ -141,7 +147,7 @@ apply_kernel(struct agent_dp *dp, const struct agent_view *view,
     }
     kdp_diff(&desired, &actual, &ops);
     struct kdp_err_ctx ctx = { ack, 0 };
-    int n_failed = ops.n ? kdp_apply(dp->kdp, dp->local, &ops, kdp_error,
+    int n_failed = ops.n ? kdp_apply(dp->kdp, &dp->local, &ops, kdp_error,
                                      &ctx) : 0;
     if (n_failed >= 0) {
         /* Once the bridges hold their ports: their security, and ARP
@@ -279,7 +285,7 @@ void
 agent_dp_counters(struct agent_dp *dp, Nvo__Heartbeat *hb)
 {
     if (dp->kind != AGENT_DP_OVS) {
-        hb->underlay_mtu = kdp_underlay_mtu(dp->local);
+        hb->underlay_mtu = kdp_underlay_mtu(&dp->local);
     }
     if (dp->sec) {
         int error = kdp_sec_port_drops(dp->sec, port_drops_cb, hb);
@@ -299,7 +305,7 @@ agent_dp_report(struct agent_dp *dp, Nvo__StateReport *rep)
 {
     int error = -EOPNOTSUPP;
     if (dp->kind == AGENT_DP_KERNEL) {
-        error = kdp_report_fill(dp->kdp, dp->local, rep);
+        error = kdp_report_fill(dp->kdp, &dp->local, rep);
     }
     if (error) {
         VLOG_WARN_RL(&rl, "state report: %s", nvo_strerror(error));

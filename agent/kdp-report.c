@@ -244,12 +244,11 @@ report_devices(const struct kdp_state *actual, Nvo__StateReport *rep)
         }
         n->fdb = xcalloc(kn->n_fdb + 1, sizeof *n->fdb);
         for (size_t j = 0; j < kn->n_fdb; j++) {
-            char s[INET_ADDRSTRLEN];
+            char s[INET6_ADDRSTRLEN];
             Nvo__KernelFdb *f = xmalloc(sizeof *f);
             nvo__kernel_fdb__init(f);
             set_mac(&f->mac, kn->fdb[j].mac);
-            f->dst = xstrdup(inet_ntop(AF_INET, &kn->fdb[j].dst, s,
-                                       sizeof s));
+            f->dst = xstrdup(kdp_addr_format(&kn->fdb[j].dst, s));
             n->fdb[n->n_fdb++] = f;
         }
         rep->networks[rep->n_networks++] = n;
@@ -257,7 +256,8 @@ report_devices(const struct kdp_state *actual, Nvo__StateReport *rep)
 }
 
 int
-kdp_report_fill(struct kdp *kdp, struct in_addr local, Nvo__StateReport *rep)
+kdp_report_fill(struct kdp *kdp, const struct in6_addr *local,
+                Nvo__StateReport *rep)
 {
     struct kdp_state actual;
     int error = kdp_dump(kdp, local, &actual);

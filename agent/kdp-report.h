@@ -19,12 +19,13 @@
 struct kdp;
 
 /* Fills 'rep' (initialized by the caller; its id untouched) with the state
- * of the devices of tunnel IP 'local', dumping them through 'kdp'.  The
+ * of the devices of tunnel IP 'local' (IPv4-mapped or IPv6, as
+ * kdp-state.h keeps addresses), dumping them through 'kdp'.  The
  * entries it adds are malloc()ed and freed with the message
  * (nvo__state_report__free_unpacked() with the default allocator, or
  * nvo_msg_free() of its Message).  Returns 0 or a negative errno (then
  * 'rep' holds what was read before the failure). */
-int kdp_report_fill(struct kdp *, struct in_addr local,
+int kdp_report_fill(struct kdp *, const struct in6_addr *local,
                     Nvo__StateReport *rep);
 
 #endif /* agent/kdp-report.h */

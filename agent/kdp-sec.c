@@ -139,6 +139,7 @@ struct sec_port {
     uint8_t mac[6];
     struct sec_addr *addrs;
     size_t n_addrs;
+    bool has_v6;                /* An IPv6 entry among "ip", allowed. */
 };
 
 /* Parses "A.B.C.D" or "A.B.C.D/LEN".  False for anything else (IPv6). */
@@ -183,12 +184,12 @@ port_from_proto(const Nvo__LocalPort *lp, uint32_t vni, struct sec_port *p)
         memcpy(p->mac, lp->mac.data, 6);
     }
     p->addrs = xmalloc((lp->n_allowed + 1) * sizeof *p->addrs);
-    if (parse_v4(lp->ip, &p->addrs[p->n_addrs])) {
-        p->n_addrs++;
-    }
-    for (size_t i = 0; i < lp->n_allowed; i++) {
-        if (parse_v4(lp->allowed[i], &p->addrs[p->n_addrs])) {
+    for (size_t i = 0; i <= lp->n_allowed; i++) {
+        const char *a = i < lp->n_allowed ? lp->allowed[i] : lp->ip;
+        if (parse_v4(a, &p->addrs[p->n_addrs])) {
             p->n_addrs++;
+        } else if (a && strchr(a, ':')) {
+            p->has_v6 = true;
         }
     }
 }
@@ -289,23 +290,43 @@ set_brport(struct kdp_sec *s, int ifindex, const uint16_t *attrs,
     return rt_request(s, nlh);
 }
 
-/* Adds (replacing) or deletes a static FDB entry for 'mac' in the bridge
- * that port 'ifindex' belongs to ("bridge fdb add MAC dev PORT master
- * static"). */
+/* Adds (creating or replacing) or deletes one neighbour-table entry: the
+ * family, interface, state and flags come from 'tmpl', then 'dst'
+ * ('dst_len' bytes; none if 0) and 'mac' (none if NULL).  Both kinds nvo
+ * owns here go through it: bridge FDB entries (AF_BRIDGE, NTF_MASTER) and
+ * IP neighbours.  Returns 0 or a negative errno. */
 static int
-master_fdb(struct kdp_sec *s, int ifindex, const uint8_t mac[6], bool add)
+neigh_request(struct kdp_sec *s, const struct ndmsg *tmpl, const void *dst,
+              size_t dst_len, const uint8_t *mac, bool add)
 {
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(s->buf);
     nlh->nlmsg_type = add ? RTM_NEWNEIGH : RTM_DELNEIGH;
     nlh->nlmsg_flags = NLM_F_REQUEST
                        | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
     struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
-    ndm->ndm_family = AF_BRIDGE;
-    ndm->ndm_ifindex = ifindex;
-    ndm->ndm_flags = NTF_MASTER;
-    ndm->ndm_state = NUD_NOARP;
-    mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+    *ndm = *tmpl;
+    if (dst_len) {
+        mnl_attr_put(nlh, NDA_DST, dst_len, dst);
+    }
+    if (mac) {
+        mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+    }
     return rt_request(s, nlh);
+}
+
+/* Adds (replacing) or deletes a static FDB entry for 'mac' in the bridge
+ * that port 'ifindex' belongs to ("bridge fdb add MAC dev PORT master
+ * static"). */
+static int
+master_fdb(struct kdp_sec *s, int ifindex, const uint8_t mac[6], bool add)
+{
+    const struct ndmsg ndm = {
+        .ndm_family = AF_BRIDGE,
+        .ndm_ifindex = ifindex,
+        .ndm_flags = NTF_MASTER,
+        .ndm_state = NUD_NOARP,
+    };
+    return neigh_request(s, &ndm, NULL, 0, mac, add);
 }
 
 /* Adds (replacing) or deletes a permanent IPv4 neighbour on 'ifindex'. */
@@ -313,24 +334,18 @@ static int
 neighbour(struct kdp_sec *s, int ifindex, uint32_t ip, const uint8_t *mac,
           bool add)
 {
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(s->buf);
-    nlh->nlmsg_type = add ? RTM_NEWNEIGH : RTM_DELNEIGH;
-    nlh->nlmsg_flags = NLM_F_REQUEST
-                       | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-    struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
-    ndm->ndm_family = AF_INET;
-    ndm->ndm_ifindex = ifindex;
-    ndm->ndm_state = NUD_PERMANENT;
-    mnl_attr_put(nlh, NDA_DST, 4, &ip);
-    if (mac) {
-        mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
-    }
-    return rt_request(s, nlh);
+    const struct ndmsg ndm = {
+        .ndm_family = AF_INET,
+        .ndm_ifindex = ifindex,
+        .ndm_state = NUD_PERMANENT,
+    };
+    return neigh_request(s, &ndm, &ip, sizeof ip, mac, add);
 }
 
 /* What a neighbour dump found that nvo may own. */
 struct sec_entry {
     int ifindex;
+    int master;                 /* AF_BRIDGE entries: the bridge. */
     uint32_t ip;                /* AF_INET entries. */
     uint8_t mac[6];
 };
@@ -349,8 +364,6 @@ neigh_dump_cb(const struct nlmsghdr *nlh, void *aux)
     const struct nlattr *a;
     struct sec_entry e = { .ifindex = ndm->ndm_ifindex };
     bool has_mac = false, has_ip = false, has_dst = false;
-    /* Dumps mark a bridge's entries with NDA_MASTER, not NTF_MASTER. */
-    bool master = (ndm->ndm_flags & NTF_MASTER) != 0;
 
     if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != d->family) {
         return MNL_CB_OK;
@@ -360,19 +373,25 @@ neigh_dump_cb(const struct nlmsghdr *nlh, void *aux)
         if (type == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
             memcpy(e.mac, mnl_attr_get_payload(a), 6);
             has_mac = true;
+        } else if (type == NDA_MASTER
+                   && mnl_attr_get_payload_len(a) == 4) {
+            e.master = mnl_attr_get_u32(a);
         } else if (type == NDA_DST) {
             has_dst = true;
             if (mnl_attr_get_payload_len(a) == 4) {
                 memcpy(&e.ip, mnl_attr_get_payload(a), 4);
                 has_ip = true;
             }
-        } else if (type == NDA_MASTER) {
-            master = true;
         }
     }
     if (d->family == AF_INET
         ? !(has_ip && (ndm->ndm_state & NUD_PERMANENT))
-        : !(has_mac && !has_dst && master && ndm->ndm_state == NUD_NOARP)) {
+        /* The bridge's own entries carry NDA_MASTER (the dump sets no
+         * NTF_MASTER flag); static ones are NUD_NOARP, learned ones
+         * REACHABLE or STALE, the bridge's addresses PERMANENT. */
+        : !(has_mac && !has_dst && e.master
+            && !(ndm->ndm_flags & NTF_SELF)
+            && ndm->ndm_state == NUD_NOARP)) {
         return MNL_CB_OK;
     }
     if (d->n >= d->allocated) {
@@ -520,17 +539,26 @@ port_rules(struct mnl_nlmsg_batch *b, uint32_t *seq, const struct sec_port *p)
                         NFT_CMP_EQ);
         put_verdict(r, false, NF_ACCEPT);
     }
-    /* IPv4 and ARP with any other address, and VLAN-tagged frames (whose
-     * inner addresses these rules would not see). */
-    static const uint16_t types[] = { ETH_P_IP, ETH_P_ARP, ETH_P_8021Q,
-                                      ETH_P_8021AD };
-    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
-        if (i < 2 && !p->n_addrs) {
-            continue;
+    if (p->n_addrs) {
+        /* IPv6 passes on the MAC check if the port has IPv6 entries; all
+         * else (IPv4 and ARP with any other address, other ethertypes,
+         * VLAN-tagged frames) is dropped, as on OVS hypervisors. */
+        if (p->has_v6) {
+            r = rules[n++] = new_rule(p);
+            put_ethertype(r, ETH_P_IPV6);
+            put_verdict(r, false, NF_ACCEPT);
         }
         r = rules[n++] = new_rule(p);
-        put_ethertype(r, types[i]);
         put_verdict(r, true, NF_DROP);
+    } else {
+        /* The MAC only; VLAN-tagged frames (whose inner source the bridge
+         * would not check) dropped. */
+        static const uint16_t types[] = { ETH_P_8021Q, ETH_P_8021AD };
+        for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+            r = rules[n++] = new_rule(p);
+            put_ethertype(r, types[i]);
+            put_verdict(r, true, NF_DROP);
+        }
     }
 
     for (size_t i = 0; i < n; i++) {
@@ -747,11 +775,13 @@ mac_of(const ProtobufCBinaryData *b)
     return b->len == 6 ? b->data : NULL;
 }
 
-/* ARP suppression of one network: neigh_suppress on its VXLAN port,
- * neighbours for its addresses, master FDB entries for its remote MACs;
- * stale ones removed ('neighs' and 'fdbs': what the kernel holds). */
+/* One network's bridge: ARP suppression (neigh_suppress on its VXLAN port,
+ * neighbours for its addresses, master FDB entries for its remote MACs)
+ * and the removal of every stale neighbour and static master FDB entry
+ * ('neighs' and 'fdbs': what the kernel holds).  Returns the number of
+ * failed items. */
 static int
-apply_suppression(struct kdp_sec *s, const Nvo__Network *net,
+apply_bridge(struct kdp_sec *s, const Nvo__Network *net,
                   const struct sec_dump *neighs, const struct sec_dump *fdbs,
                   kdp_sec_error_cb *cb, void *aux)
 {
@@ -820,18 +850,42 @@ apply_suppression(struct kdp_sec *s, const Nvo__Network *net,
     }
     free(want);
 
-    /* Remote MACs behind the VXLAN port. */
+    /* Static master FDB entries in the network's bridge: each local VM's
+     * MAC on its port (kdp_sec_apply() added them) and, with suppression,
+     * each remote MAC on the VXLAN port.  Any other static entry in the
+     * bridge is a stale one of nvo's: a VM deleted, moved away or given
+     * another MAC. */
+    int *local_idx = xmalloc((net->n_locals + 1) * sizeof *local_idx);
+    for (size_t j = 0; j < net->n_locals; j++) {
+        const char *iface = net->locals[j]->iface;
+        local_idx[j] = iface ? if_nametoindex(iface) : 0;
+    }
     for (size_t i = 0; i < fdbs->n; i++) {
         const struct sec_entry *e = &fdbs->v[i];
         bool wanted = false;
-        for (size_t j = 0; e->ifindex == vx_idx && j < net->n_remotes; j++) {
-            const uint8_t *mac = mac_of(&net->remotes[j]->mac);
-            wanted |= on && mac && !memcmp(mac, e->mac, 6);
+        if (e->master != br_idx) {
+            continue;
+        } else if (e->ifindex == vx_idx) {
+            for (size_t j = 0; on && !wanted && j < net->n_remotes; j++) {
+                const uint8_t *mac = mac_of(&net->remotes[j]->mac);
+                wanted = mac && !memcmp(mac, e->mac, 6);
+            }
+        } else {
+            for (size_t j = 0; !wanted && j < net->n_locals; j++) {
+                const uint8_t *mac = mac_of(&net->locals[j]->mac);
+                wanted = (local_idx[j] == e->ifindex
+                          && mac && !memcmp(mac, e->mac, 6));
+            }
         }
-        if (e->ifindex == vx_idx && !wanted) {
-            master_fdb(s, vx_idx, e->mac, false);
+        if (!wanted) {
+            error = master_fdb(s, e->ifindex, e->mac, false);
+            if (error && error != -ENOENT) {
+                cb(aux, net->vni, "fdb master removal", error);
+                n_failed++;
+            }
         }
     }
+    free(local_idx);
     for (size_t j = 0; on && j < net->n_remotes; j++) {
         const uint8_t *mac = mac_of(&net->remotes[j]->mac);
         if (mac) {
@@ -900,19 +954,10 @@ kdp_sec_apply(struct kdp_sec *s, Nvo__Network *const *nets, size_t n,
         cb(aux, 0, "neighbour dump", error);
         n_failed++;
     } else {
-        /* A locked port passes the source MACs with a static entry on it:
-         * only the VM's own may be there. */
-        for (size_t i = 0; i < fdbs.n; i++) {
-            for (size_t j = 0; j < n_ports; j++) {
-                if (fdbs.v[i].ifindex == ports[j].ifindex
-                    && memcmp(fdbs.v[i].mac, ports[j].mac, 6)) {
-                    master_fdb(s, ports[j].ifindex, fdbs.v[i].mac, false);
-                }
-            }
-        }
+        /* apply_bridge() also removes any static entry on a locked VM port
+         * but the VM's own MAC (a MAC the VM could otherwise send from). */
         for (size_t i = 0; i < n; i++) {
-            n_failed += apply_suppression(s, nets[i], &neighs, &fdbs, cb,
-                                          aux);
+            n_failed += apply_bridge(s, nets[i], &neighs, &fdbs, cb, aux);
         }
     }
     for (size_t i = 0; i < n_ports; i++) {

@@ -10,11 +10,16 @@
  *   - nftables rules (netlink, libnftnl) in table "bridge nvo", chain
  *     "portsec" (hook prerouting, priority -200), per port:
  *       iifname P ether saddr != MAC                  counter drop
+ *     then for a port with IPv4 addresses ("ip" and the IPv4 entries of
+ *     "allowed_addresses", addresses or prefixes):
  *       iifname P ip saddr A                          accept   (each A)
  *       iifname P arp sha MAC arp spa A               accept   (each A)
- *       iifname P ether type { ip, arp, 802.1Q }      counter drop
- *     the middle ones only for a port with IPv4 addresses ("ip" and the
- *     IPv4 entries of "allowed_addresses", addresses or prefixes).  The
+ *       iifname P ether type ip6                      accept   (if it has
+ *                                                      IPv6 entries)
+ *       iifname P                                     counter drop
+ *     (as on OVS hypervisors: nothing else leaves such a port), and for a
+ *     port without:
+ *       iifname P ether type { 802.1Q, 802.1ad }      counter drop.  The
  *     counters are the port's drop counters (reported in heartbeats); they
  *     survive rebuilds of the chain (the agent adds what it read before).
  *
@@ -32,8 +37,10 @@
  *   are not flooded over VXLAN either; remote hypervisors learn addresses
  *   from the controller instead.  "arp_responder": false keeps them.
  *
- * Entries nvo put there and no longer wants (neighbours, master FDB
- * entries on the VXLAN port) are removed.  Everything is idempotent: the
+ * Entries nvo put there and no longer wants are removed: neighbours, and
+ * every static master FDB entry in its bridges that is neither a local
+ * VM's MAC on that VM's port nor (with suppression) a remote MAC on the
+ * VXLAN port (a VM deleted, moved away or given another MAC).  Everything is idempotent: the
  * agent applies the whole configuration when it changed. */
 #ifndef NVO_KDP_SEC_H
 #define NVO_KDP_SEC_H 1

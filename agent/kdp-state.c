@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "packets.h"
 #include "util.h"
 
 void
@@ -58,13 +59,14 @@ kdp_state_net(struct kdp_state *s, uint32_t vni, bool create)
 }
 
 void
-kdp_net_add_fdb(struct kdp_net *n, const uint8_t mac[6], struct in_addr dst)
+kdp_net_add_fdb(struct kdp_net *n, const uint8_t mac[6],
+                const struct in6_addr *dst)
 {
     if (n->n_fdb >= n->allocated_fdb) {
         n->fdb = x2nrealloc(n->fdb, &n->allocated_fdb, sizeof *n->fdb);
     }
     memcpy(n->fdb[n->n_fdb].mac, mac, 6);
-    n->fdb[n->n_fdb].dst = dst;
+    n->fdb[n->n_fdb].dst = *dst;
     n->n_fdb++;
 }
 
@@ -86,8 +88,7 @@ fdb_cmp(const struct kdp_fdb *a, const struct kdp_fdb *b)
     if (c) {
         return c;
     }
-    uint32_t x = ntohl(a->dst.s_addr), y = ntohl(b->dst.s_addr);
-    return (x > y) - (x < y);
+    return memcmp(&a->dst, &b->dst, sizeof a->dst);
 }
 
 static int
@@ -167,15 +168,54 @@ kdp_name_parse(const char *name, const char *prefix, uint32_t *vni)
     return 0;
 }
 
+int
+kdp_addr_parse(const char *ip, struct in6_addr *a)
+{
+    ovs_be32 ip4;
+    if (ip && ip_parse(ip, &ip4)) {
+        *a = in6_addr_mapped_ipv4(ip4);
+        return 0;
+    }
+    return ip && ipv6_parse(ip, a) ? 0 : -EINVAL;
+}
+
+bool
+kdp_addr_is_v4(const struct in6_addr *a)
+{
+    return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+const char *
+kdp_addr_format(const struct in6_addr *a, char buf[INET6_ADDRSTRLEN])
+{
+    if (kdp_addr_is_v4(a)) {
+        ovs_be32 ip4 = in6_addr_get_mapped_ipv4(a);
+        inet_ntop(AF_INET, &ip4, buf, INET6_ADDRSTRLEN);
+    } else {
+        inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+    }
+    return buf;
+}
+
+/* Parses 'ip' into '*a' if it is a VTEP address of the same family as
+ * 'local' and not 'local' itself. */
+static bool
+peer_parse(const char *ip, const struct in6_addr *local, struct in6_addr *a)
+{
+    return (!kdp_addr_parse(ip, a)
+            && kdp_addr_is_v4(a) == kdp_addr_is_v4(local));
+}
+
 void
-kdp_state_desired(Nvo__Network *const *nets, size_t n, struct in_addr local,
-                  uint32_t mtu, struct kdp_state *out, size_t *n_skipped)
+kdp_state_desired(Nvo__Network *const *nets, size_t n,
+                  const struct in6_addr *local, uint32_t mtu,
+                  struct kdp_state *out, size_t *n_skipped)
 {
     static const uint8_t zero_mac[6];
     size_t skipped = 0;
 
     kdp_state_init(out);
-    out->local = local;
+    out->local = *local;
     for (size_t i = 0; i < n; i++) {
         const Nvo__Network *net = nets[i];
         struct kdp_net *kn = kdp_state_net(out, net->vni, true);
@@ -183,22 +223,22 @@ kdp_state_desired(Nvo__Network *const *nets, size_t n, struct in_addr local,
         kn->mtu = nets[i]->mtu ? nets[i]->mtu : mtu;
         for (size_t j = 0; j < net->n_remotes; j++) {
             const Nvo__RemoteMac *rm = net->remotes[j];
-            struct in_addr dst;
-            if (rm->mac.len != 6 || inet_pton(AF_INET, rm->vtep_ip, &dst) != 1
-                || dst.s_addr == local.s_addr) {
+            struct in6_addr dst;
+            if (rm->mac.len != 6 || !peer_parse(rm->vtep_ip, local, &dst)
+                || ipv6_addr_equals(&dst, local)) {
                 skipped++;
                 continue;
             }
-            kdp_net_add_fdb(kn, rm->mac.data, dst);
+            kdp_net_add_fdb(kn, rm->mac.data, &dst);
         }
         for (size_t j = 0; j < net->n_flood; j++) {
-            struct in_addr dst;
-            if (inet_pton(AF_INET, net->flood[j], &dst) != 1) {
+            struct in6_addr dst;
+            if (!peer_parse(net->flood[j], local, &dst)) {
                 skipped++;
                 continue;
             }
-            if (dst.s_addr != local.s_addr) {
-                kdp_net_add_fdb(kn, zero_mac, dst);
+            if (!ipv6_addr_equals(&dst, local)) {
+                kdp_net_add_fdb(kn, zero_mac, &dst);
             }
         }
         for (size_t j = 0; j < net->n_locals; j++) {
@@ -371,9 +411,9 @@ kdp_ops_destroy(struct kdp_ops *ops)
 void
 kdp_op_format(const struct kdp_op *op, char *buf, size_t size)
 {
-    char ip[INET_ADDRSTRLEN];
+    char ip[INET6_ADDRSTRLEN];
     const uint8_t *m = op->fdb.mac;
-    inet_ntop(AF_INET, &op->fdb.dst, ip, sizeof ip);
+    kdp_addr_format(&op->fdb.dst, ip);
     switch (op->type) {
     case KDP_OP_RELEASE_PORT:
         snprintf(buf, size, "release port %s", op->ifname);

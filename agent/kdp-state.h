@@ -2,9 +2,10 @@
  * what the controller wants and what the kernel holds.  Pure: no netlink.
  *
  * Per network (VNI) nvo owns, recognised by name:
- *   KDP_VXLAN_PREFIX<vni>  a VXLAN device: VNI, local = tunnel IP, dstport
- *                          4789, nolearning, no UDP checksum (OVS userspace
- *                          VXLAN interoperates), enslaved to the bridge;
+ *   KDP_VXLAN_PREFIX<vni>  a VXLAN device: VNI, local = tunnel IP (IPv4 or
+ *                          IPv6), dstport 4789, nolearning, no UDP
+ *                          checksum (OVS userspace VXLAN interoperates),
+ *                          enslaved to the bridge;
  *   KDP_BRIDGE_PREFIX<vni> a bridge holding it and the VMs' interfaces;
  *   on the VXLAN device, static FDB entries MAC -> remote VTEP, and
  *   all-zero-MAC entries, one per flood VTEP (head-end replication or the
@@ -27,7 +28,7 @@
 
 struct kdp_fdb {
     uint8_t mac[6];
-    struct in_addr dst;
+    struct in6_addr dst;        /* IPv4: IPv4-mapped. */
 };
 
 struct kdp_net {
@@ -49,7 +50,7 @@ struct kdp_net {
 struct kdp_state {
     struct kdp_net *nets;
     size_t n_nets, allocated_nets;
-    struct in_addr local;       /* Tunnel IP (desired). */
+    struct in6_addr local;      /* Tunnel IP (desired); IPv4: mapped. */
 };
 
 void kdp_state_init(struct kdp_state *);
@@ -58,7 +59,7 @@ void kdp_state_destroy(struct kdp_state *);
  * returned pointer is invalidated by the next creation.  Borrowed. */
 struct kdp_net *kdp_state_net(struct kdp_state *, uint32_t vni, bool create);
 void kdp_net_add_fdb(struct kdp_net *, const uint8_t mac[6],
-                     struct in_addr dst);
+                     const struct in6_addr *dst);
 void kdp_net_add_port(struct kdp_net *, const char *ifname);
 /* Sorts and de-duplicates every array (after adding in any order). */
 void kdp_state_normalize(struct kdp_state *);
@@ -69,12 +70,22 @@ void kdp_vxlan_name(uint32_t vni, char name[KDP_IFNAMSIZ]);
 void kdp_bridge_name(uint32_t vni, char name[KDP_IFNAMSIZ]);
 int kdp_name_parse(const char *name, const char *prefix, uint32_t *vni);
 
+/* Parses IPv4 'ip' (into an IPv4-mapped address) or IPv6 'ip' into '*a'.
+ * Returns 0, or -EINVAL for anything else. */
+int kdp_addr_parse(const char *ip, struct in6_addr *a);
+/* Formats 'a' as kdp_addr_parse() reads it (dotted quad for IPv4-mapped)
+ * into 'buf'.  Returns 'buf'. */
+const char *kdp_addr_format(const struct in6_addr *a,
+                            char buf[INET6_ADDRSTRLEN]);
+/* True if 'a' is IPv4 (IPv4-mapped). */
+bool kdp_addr_is_v4(const struct in6_addr *a);
+
 /* Computes the desired kernel state for 'n' networks (borrowed protobuf
  * entries) with local tunnel IP 'local' and VXLAN MTU 'mtu'.  Entries that
- * cannot be expressed (an IPv6 VTEP) are skipped and counted in
- * '*n_skipped' (may be NULL). */
+ * cannot be expressed (a VTEP of the other address family, or no address)
+ * are skipped and counted in '*n_skipped' (may be NULL). */
 void kdp_state_desired(Nvo__Network *const *nets, size_t n,
-                       struct in_addr local, uint32_t mtu,
+                       const struct in6_addr *local, uint32_t mtu,
                        struct kdp_state *out, size_t *n_skipped);
 
 enum kdp_op_type {
@@ -112,7 +123,7 @@ void kdp_diff(const struct kdp_state *desired, const struct kdp_state *actual,
 void kdp_ops_destroy(struct kdp_ops *);
 
 /* Formats 'op' for logs and errors ("add fdb 52:54:00:00:00:01 dst
- * 192.0.2.2"). */
+ * 192.0.2.2", or an IPv6 dst). */
 void kdp_op_format(const struct kdp_op *, char *buf, size_t size);
 
 #endif /* agent/kdp-state.h */

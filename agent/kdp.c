@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(kdp);
@@ -89,7 +90,7 @@ struct kdp_link {
     char kind[16];
     bool has_vxlan;
     uint32_t vxlan_id;
-    struct in_addr vxlan_local;
+    struct in6_addr vxlan_local;    /* IPv4: mapped. */
     uint16_t vxlan_port;        /* Network order. */
     int vxlan_learning;         /* -1: absent. */
     int vxlan_csum;             /* -1: absent. */
@@ -99,6 +100,22 @@ struct link_dump {
     struct kdp_link *links;
     size_t n, allocated;
 };
+
+/* Reads address attribute 'a', 4 bytes (IPv4, into an IPv4-mapped
+ * address) or 16 (IPv6), into '*addr'.  Returns 0 or -EINVAL. */
+static int
+addr_from_attr(const struct nlattr *a, struct in6_addr *addr)
+{
+    uint16_t len = mnl_attr_get_payload_len(a);
+    if (len == 4) {
+        *addr = in6_addr_mapped_ipv4(mnl_attr_get_u32(a));
+    } else if (len == sizeof *addr) {
+        memcpy(addr, mnl_attr_get_payload(a), len);
+    } else {
+        return -EINVAL;
+    }
+    return 0;
+}
 
 static void
 parse_vxlan_data(const struct nlattr *data, struct kdp_link *l)
@@ -114,9 +131,8 @@ parse_vxlan_data(const struct nlattr *data, struct kdp_link *l)
             }
             break;
         case IFLA_VXLAN_LOCAL:
-            if (mnl_attr_get_payload_len(a) == 4) {
-                memcpy(&l->vxlan_local, mnl_attr_get_payload(a), 4);
-            }
+        case IFLA_VXLAN_LOCAL6:
+            addr_from_attr(a, &l->vxlan_local);
             break;
         case IFLA_VXLAN_PORT:
             if (!mnl_attr_validate(a, MNL_TYPE_U16)) {
@@ -246,7 +262,7 @@ neigh_cb(const struct nlmsghdr *nlh, void *aux)
     const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
     const struct nlattr *a;
     const uint8_t *mac = NULL;
-    struct in_addr dst;
+    struct in6_addr dst;
     bool has_dst = false;
 
     if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != AF_BRIDGE) {
@@ -256,10 +272,8 @@ neigh_cb(const struct nlmsghdr *nlh, void *aux)
         if (mnl_attr_get_type(a) == NDA_LLADDR
             && mnl_attr_get_payload_len(a) == 6) {
             mac = mnl_attr_get_payload(a);
-        } else if (mnl_attr_get_type(a) == NDA_DST
-                   && mnl_attr_get_payload_len(a) == 4) {
-            memcpy(&dst, mnl_attr_get_payload(a), 4);
-            has_dst = true;
+        } else if (mnl_attr_get_type(a) == NDA_DST) {
+            has_dst = !addr_from_attr(a, &dst);
         }
     }
     if (!mac || !has_dst) {
@@ -267,7 +281,7 @@ neigh_cb(const struct nlmsghdr *nlh, void *aux)
     }
     for (size_t i = 0; i < d->actual->n_nets; i++) {
         if (d->vxlan_ifindex[i] == ndm->ndm_ifindex) {
-            kdp_net_add_fdb(&d->actual->nets[i], mac, dst);
+            kdp_net_add_fdb(&d->actual->nets[i], mac, &dst);
             break;
         }
     }
@@ -275,14 +289,15 @@ neigh_cb(const struct nlmsghdr *nlh, void *aux)
 }
 
 int
-kdp_dump(struct kdp *k, struct in_addr local, struct kdp_state *actual)
+kdp_dump(struct kdp *k, const struct in6_addr *local,
+         struct kdp_state *actual)
 {
     struct link_dump ld = { NULL, 0, 0 };
     struct nlmsghdr *nlh;
     int error;
 
     kdp_state_init(actual);
-    actual->local = local;
+    actual->local = *local;
 
     nlh = mnl_nlmsg_put_header(k->buf);
     nlh->nlmsg_type = RTM_GETLINK;
@@ -318,7 +333,7 @@ kdp_dump(struct kdp *k, struct in_addr local, struct kdp_state *actual)
         if (!kdp_name_parse(l->name, KDP_VXLAN_PREFIX, &vni)) {
             struct kdp_net *n = kdp_state_net(actual, vni, true);
             bool right = (l->has_vxlan && l->vxlan_id == vni
-                          && l->vxlan_local.s_addr == local.s_addr
+                          && ipv6_addr_equals(&l->vxlan_local, local)
                           && l->vxlan_port == htons(KDP_VXLAN_PORT)
                           && l->vxlan_learning == 0
                           && l->vxlan_csum <= 0);
@@ -394,6 +409,19 @@ put_link(char *buf, uint16_t type, uint16_t flags, int ifindex,
     return nlh;
 }
 
+/* Puts 'a' as attribute 'type4' (4 bytes) if it is IPv4, else as 'type6'
+ * (16 bytes). */
+static void
+put_addr(struct nlmsghdr *nlh, uint16_t type4, uint16_t type6,
+         const struct in6_addr *a)
+{
+    if (kdp_addr_is_v4(a)) {
+        mnl_attr_put_u32(nlh, type4, in6_addr_get_mapped_ipv4(a));
+    } else {
+        mnl_attr_put(nlh, type6, sizeof *a, a);
+    }
+}
+
 static struct nlmsghdr *
 put_fdb(char *buf, uint16_t type, uint16_t flags, int ifindex,
         const struct kdp_fdb *f)
@@ -407,7 +435,7 @@ put_fdb(char *buf, uint16_t type, uint16_t flags, int ifindex,
     ndm->ndm_flags = NTF_SELF;
     ndm->ndm_state = NUD_PERMANENT | NUD_NOARP;
     mnl_attr_put(nlh, NDA_LLADDR, 6, f->mac);
-    mnl_attr_put(nlh, NDA_DST, 4, &f->dst);
+    put_addr(nlh, NDA_DST, NDA_DST, &f->dst);
     return nlh;
 }
 
@@ -420,7 +448,7 @@ ifindex_of(const char *name)
 /* Builds the request for 'op' at 'buf'.  Returns NULL with '*errp' set if
  * it cannot be built (a device it needs is missing). */
 static struct nlmsghdr *
-build_op(char *buf, const struct kdp_op *op, struct in_addr local,
+build_op(char *buf, const struct kdp_op *op, const struct in6_addr *local,
          int vxlan_ifindex, int *errp)
 {
     char vx[KDP_IFNAMSIZ], br[KDP_IFNAMSIZ];
@@ -487,7 +515,7 @@ build_op(char *buf, const struct kdp_op *op, struct in_addr local,
         mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
         struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
         mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, op->vni);
-        mnl_attr_put(nlh, IFLA_VXLAN_LOCAL, 4, &local);
+        put_addr(nlh, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, local);
         mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(KDP_VXLAN_PORT));
         mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
         /* OVS's userspace VXLAN drops frames with bad checksums that veth
@@ -548,8 +576,8 @@ collect_acks(struct kdp *k, uint32_t first, size_t n, const size_t *map,
 }
 
 int
-kdp_apply(struct kdp *k, struct in_addr local, const struct kdp_ops *ops,
-          kdp_error_cb *cb, void *aux)
+kdp_apply(struct kdp *k, const struct in6_addr *local,
+          const struct kdp_ops *ops, kdp_error_cb *cb, void *aux)
 {
     size_t *map = xmalloc((ops->n ? ops->n : 1) * sizeof *map);
     int n_failed = 0;
@@ -609,14 +637,17 @@ kdp_apply(struct kdp *k, struct in_addr local, const struct kdp_ops *ops,
 }
 
 uint32_t
-kdp_vxlan_mtu(struct in_addr local)
+kdp_vxlan_mtu(const struct in6_addr *local)
 {
+    /* Outer Ethernet, IP, UDP and VXLAN headers. */
+    uint32_t overhead = 14 + (kdp_addr_is_v4(local) ? 20 : 40) + 8 + 8;
     uint32_t mtu = kdp_underlay_mtu(local);
-    return !mtu ? 1450 : mtu >= 1550 ? 1500 : mtu - 50;
+    return (!mtu ? 1500 - overhead
+            : mtu >= 1500 + overhead ? 1500 : mtu - overhead);
 }
 
 uint32_t
-kdp_underlay_mtu(struct in_addr local)
+kdp_underlay_mtu(const struct in6_addr *local)
 {
     struct ifaddrs *ifa_list, *ifa;
     uint32_t mtu = 0;
@@ -625,9 +656,21 @@ kdp_underlay_mtu(struct in_addr local)
         return 0;
     }
     for (ifa = ifa_list; ifa; ifa = ifa->ifa_next) {
-        if (ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET
-            && ((struct sockaddr_in *) ifa->ifa_addr)->sin_addr.s_addr
-               == local.s_addr) {
+        const struct sockaddr *sa = ifa->ifa_addr;
+        bool match = false;
+        if (!sa) {
+            continue;
+        } else if (sa->sa_family == AF_INET && kdp_addr_is_v4(local)) {
+            const struct sockaddr_in *sin = ALIGNED_CAST(
+                const struct sockaddr_in *, sa);
+            match = (sin->sin_addr.s_addr
+                     == in6_addr_get_mapped_ipv4(local));
+        } else if (sa->sa_family == AF_INET6) {
+            const struct sockaddr_in6 *sin6 = ALIGNED_CAST(
+                const struct sockaddr_in6 *, sa);
+            match = ipv6_addr_equals(&sin6->sin6_addr, local);
+        }
+        if (match) {
             struct ifreq ifr;
             int fd = socket(AF_INET, SOCK_DGRAM, 0);
             memset(&ifr, 0, sizeof ifr);

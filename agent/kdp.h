@@ -21,9 +21,11 @@ void kdp_close(struct kdp *);
 
 /* Fills 'actual' (initialized by this call) with our devices, their FDB
  * entries and the interfaces in our bridges.  A VXLAN device whose
- * attributes differ from what we would create with local IP 'local' is
- * marked vxlan_stale.  Returns 0 or a negative errno. */
-int kdp_dump(struct kdp *, struct in_addr local, struct kdp_state *actual);
+ * attributes differ from what we would create with local IP 'local'
+ * (IPv4-mapped or IPv6) is marked vxlan_stale.  Returns 0 or a negative
+ * errno. */
+int kdp_dump(struct kdp *, const struct in6_addr *local,
+             struct kdp_state *actual);
 
 /* Dumps every object of netlink request 'type' (RTM_GETLINK or
  * RTM_GETNEIGH) of address 'family' and runs 'cb' (a libmnl callback) over
@@ -41,15 +43,16 @@ typedef void kdp_error_cb(void *aux, const struct kdp_op *op, int error);
  * operations (an interface missing, a name taken) are reported through
  * 'cb' and do not stop the others.  Returns the number of failed
  * operations, or a negative errno if netlink itself failed. */
-int kdp_apply(struct kdp *, struct in_addr local, const struct kdp_ops *ops,
-              kdp_error_cb *cb, void *aux);
+int kdp_apply(struct kdp *, const struct in6_addr *local,
+              const struct kdp_ops *ops, kdp_error_cb *cb, void *aux);
 
-/* The VXLAN MTU for tunnel IP 'local': 1500 if the underlay interface that
- * holds 'local' has an MTU of at least 1550, else its MTU minus 50; 1450 if
- * no interface holds 'local'. */
-uint32_t kdp_vxlan_mtu(struct in_addr local);
+/* The VXLAN MTU for tunnel IP 'local' (IPv4-mapped or IPv6), whose
+ * encapsulation adds 50 bytes over IPv4 and 70 over IPv6: 1500 if the
+ * underlay interface that holds 'local' carries 1500 plus that, else its
+ * MTU minus that; 1500 minus that if no interface holds 'local'. */
+uint32_t kdp_vxlan_mtu(const struct in6_addr *local);
 
 /* The MTU of the interface that holds 'local', or 0 if none does. */
-uint32_t kdp_underlay_mtu(struct in_addr local);
+uint32_t kdp_underlay_mtu(const struct in6_addr *local);
 
 #endif /* agent/kdp.h */

@@ -79,14 +79,14 @@ entry(int i, struct kdp_fdb *f)
     memcpy(f->mac, mac, 6);
     char ip[32];
     snprintf(ip, sizeof ip, "198.51.100.%d", 1 + i % 100);
-    inet_pton(AF_INET, ip, &f->dst);
+    kdp_addr_parse(ip, &f->dst);
 }
 
 static int
 bench_fdb(int n)
 {
-    struct in_addr local;
-    inet_pton(AF_INET, "198.51.100.254", &local);
+    struct in6_addr local;
+    kdp_addr_parse("198.51.100.254", &local);
     int error;
     struct kdp *k = kdp_open(&error);
     if (!k) {
@@ -102,7 +102,7 @@ bench_fdb(int n)
     int failed = 0;
     ops.ops = setup;
     ops.n = 3;
-    kdp_apply(k, local, &ops, report, &failed);
+    kdp_apply(k, &local, &ops, report, &failed);
 
     ops.ops = xmalloc(n * sizeof *ops.ops);
     ops.n = n;
@@ -113,10 +113,10 @@ bench_fdb(int n)
         entry(i, &ops.ops[i].fdb);
     }
     double t0 = now_ms();
-    kdp_apply(k, local, &ops, report, &failed);
+    kdp_apply(k, &local, &ops, report, &failed);
     double t1 = now_ms();
     struct kdp_state actual;
-    kdp_dump(k, local, &actual);
+    kdp_dump(k, &local, &actual);
     double t2 = now_ms();
     size_t got = actual.n_nets ? actual.nets[0].n_fdb : 0;
     kdp_state_destroy(&actual);
@@ -124,7 +124,7 @@ bench_fdb(int n)
         ops.ops[i].type = KDP_OP_DEL_FDB;
     }
     double t3 = now_ms();
-    kdp_apply(k, local, &ops, report, &failed);
+    kdp_apply(k, &local, &ops, report, &failed);
     double t4 = now_ms();
     if (got != (size_t) n || failed) {
         fprintf(stderr, "bench-agent: dumped %zu of %d entries, %d failed\n",

@@ -8,10 +8,19 @@
  * Each round adds one flow (table 250, a distinct destination MAC, drop,
  * cookie 0xf1007) to every switch, then waits for every barrier reply; the
  * flows are deleted (by cookie) at the end.  nvo never touches them: their
- * cookie lacks its marker. */
+ * cookie lacks its marker.
+ *
+ * Usage: bench-floor ages TARGET...
+ * The switches' own account of when nvo's VM port flows (cookie
+ * 0x6e1.../0xfff...) were installed: one flow-stats request per switch,
+ * and per flow "I COOKIE EARLIEST LATEST", I the target's position
+ * (1-based), EARLIEST and LATEST the wall-clock bounds (ms since the epoch,
+ * microsecond digits) of its installation: the time of the request and of
+ * the first reply, each minus the flow's age (its duration). */
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,11 +143,81 @@ out:
     return error;
 }
 
+/* Prints the installation window of every VM port flow of 'target' (the
+ * I-th).  Returns 0 or an errno value. */
+static int
+print_ages(int i, const char *target)
+{
+    struct vconn *vconn;
+    int error = vconn_open_block(target, 1u << OFP13_VERSION, 0, 10000,
+                                 &vconn);
+    if (error) {
+        return error;
+    }
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .cookie = htonll(UINT64_C(0x6e10000000000000)),
+        .cookie_mask = htonll(UINT64_C(0xfff0000000000000)),
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .table_id = OFPTT_ALL,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofpbuf *request = ofputil_encode_flow_stats_request(
+        &fsr, OFPUTIL_P_OF13_OXM);
+    ovs_be32 xid = ((struct ofp_header *) request->data)->xid;
+    long long int sent = time_wall_usec(), first = 0;
+    error = vconn_send_block(vconn, request);
+    for (bool more = true; !error && more; ) {
+        struct ofpbuf *reply;
+        error = vconn_recv_block(vconn, &reply);
+        if (error) {
+            break;
+        }
+        const struct ofp_header *oh = reply->data;
+        enum ofptype type;
+        if (oh->xid == xid && !ofptype_decode(&type, oh)
+            && type == OFPTYPE_FLOW_STATS_REPLY) {
+            first = first ? first : time_wall_usec();
+            struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+            uint64_t stub[1024 / 8];
+            struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+            struct ofputil_flow_stats fs;
+            while (!ofputil_decode_flow_stats_reply(&fs, &b, false,
+                                                    &ofpacts)) {
+                long long int age = (fs.duration_sec * 1000000LL
+                                     + fs.duration_nsec / 1000);
+                printf("%d 0x%016"PRIx64" %.3f %.3f\n", i,
+                       ntohll(fs.cookie), (sent - age) / 1000.0,
+                       (first - age) / 1000.0);
+            }
+            ofpbuf_uninit(&ofpacts);
+            more = ofpmp_more(oh);
+        } else if (oh->xid == xid) {
+            error = EPROTO;
+        }
+        ofpbuf_delete(reply);
+    }
+    vconn_close(vconn);
+    return error;
+}
+
 int
 main(int argc, char *argv[])
 {
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
+    if (argc >= 3 && !strcmp(argv[1], "ages")) {
+        for (int i = 2; i < argc; i++) {
+            int error = print_ages(i - 1, argv[i]);
+            if (error) {
+                fprintf(stderr, "bench-floor: %s: %s\n", argv[i],
+                        ovs_strerror(error));
+                return 1;
+            }
+        }
+        return 0;
+    }
     if (argc < 3) {
         fprintf(stderr, "usage: %s ROUNDS TARGET...\n", argv[0]);
         return 2;

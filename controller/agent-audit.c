@@ -79,30 +79,46 @@ mac_str(const uint8_t *mac)
 }
 
 /* The VXLAN MTU the agent derives for a network without "mtu" (agent/kdp.h
- * kdp_vxlan_mtu()), or -1 if the underlay's is not known. */
+ * kdp_vxlan_mtu(): 50 bytes of encapsulation over IPv4, 70 over IPv6), or
+ * -1 if the underlay's is not known. */
 static int
-derived_mtu(int underlay_mtu)
+derived_mtu(int underlay_mtu, bool v6)
 {
+    int overhead = v6 ? 70 : 50;
     return (underlay_mtu < 0 ? -1
-            : !underlay_mtu ? 1450
-            : underlay_mtu >= 1550 ? 1500
-            : underlay_mtu - 50);
+            : !underlay_mtu ? 1500 - overhead
+            : underlay_mtu >= 1500 + overhead ? 1500
+            : underlay_mtu - overhead);
+}
+
+static bool
+is_v6(const char *ip)
+{
+    return strchr(ip, ':') != NULL;
+}
+
+/* True if the agent programs 'vtep' as a peer of tunnel IP 'local': an
+ * address of the same family that is not 'local' (both canonical). */
+static bool
+peer_of(const char *vtep, const char *local)
+{
+    return (vtep && nvo_ip_is_valid(vtep) && is_v6(vtep) == is_v6(local)
+            && strcmp(vtep, local));
 }
 
 /* The desired entries of network 'nv' on a hypervisor with tunnel IP
  * 'local'; the VXLAN device's MTU and flags only if 'vxlan_attrs' (no use
  * naming them when the device itself is missing). */
 static void
-desired_entries(const struct nvo_net_view *nv, struct in_addr local,
+desired_entries(const struct nvo_net_view *nv, const char *local,
                 int underlay_mtu, bool vxlan_attrs, struct entries *e)
 {
     static const uint8_t zero[6];
-    struct in_addr a;
 
     put(e, AGENT_AUDIT_VXLAN, 0, xstrdup("VXLAN device"),
         xstrdup("up in the bridge"));
     put(e, AGENT_AUDIT_BRIDGE, 0, xstrdup("bridge"), xstrdup("up"));
-    int mtu = nv->mtu ? nv->mtu : derived_mtu(underlay_mtu);
+    int mtu = nv->mtu ? nv->mtu : derived_mtu(underlay_mtu, is_v6(local));
     if (vxlan_attrs && mtu > 0) {
         put(e, AGENT_AUDIT_MTU, 0, xstrdup("VXLAN device MTU"),
             xasprintf("%d", mtu));
@@ -122,7 +138,7 @@ desired_entries(const struct nvo_net_view *nv, struct in_addr local,
     for (size_t i = 0; i < nv->n_remotes; i++) {
         const struct nvo_remote_mac *rm = &nv->remotes[i];
         char *mac = mac_str(rm->mac.ea);
-        if (!nvo_ipv4_parse(rm->vtep_ip, &a) && a.s_addr != local.s_addr) {
+        if (peer_of(rm->vtep_ip, local)) {
             put(e, AGENT_AUDIT_FDB, rm->port_id,
                 xasprintf("%s dst %s", mac, rm->vtep_ip), NULL);
         }
@@ -133,7 +149,7 @@ desired_entries(const struct nvo_net_view *nv, struct in_addr local,
         free(mac);
     }
     for (size_t i = 0; i < nv->n_flood; i++) {
-        if (!nvo_ipv4_parse(nv->flood[i], &a) && a.s_addr != local.s_addr) {
+        if (peer_of(nv->flood[i], local)) {
             char *mac = mac_str(zero);
             put(e, AGENT_AUDIT_FDB, 0,
                 xasprintf("%s dst %s", mac, nv->flood[i]), NULL);
@@ -151,6 +167,7 @@ desired_entries(const struct nvo_net_view *nv, struct in_addr local,
                                       : &nv->remotes[i - nv->n_locals].mac);
         int64_t port_id = (is_l ? nv->locals[i].port_id
                            : nv->remotes[i - nv->n_locals].port_id);
+        struct in_addr a;
         if (!ip || nvo_ipv4_parse(ip, &a) || !a.s_addr) {
             continue;
         }
@@ -188,7 +205,7 @@ actual_entries(const Nvo__KernelNetwork *kn, int underlay_mtu,
             xstrdup(!kn->vxlan_right ? "other attributes"
                     : kn->vxlan_up ? "up in the bridge"
                     : "down or not in the bridge"));
-        if (mtu_set || derived_mtu(underlay_mtu) > 0) {
+        if (mtu_set || derived_mtu(underlay_mtu, false) > 0) {
             put(e, AGENT_AUDIT_MTU, 0, xstrdup("VXLAN device MTU"),
                 xasprintf("%"PRIu32, kn->mtu));
         }
@@ -296,10 +313,9 @@ agent_audit_diff(const struct nvo_hv_view *view, const Nvo__StateReport *rep,
                  int underlay_mtu, struct agent_audit_result *r)
 {
     struct entries want = { NULL, 0, 0 }, have = { NULL, 0, 0 };
-    struct in_addr local = { 0 };
+    const char *local = view->tunnel_ip ? view->tunnel_ip : "";
 
     memset(r, 0, sizeof *r);
-    nvo_ipv4_parse(view->tunnel_ip, &local);
     size_t i = 0, j = 0;        /* Both sorted by VNI. */
     while (i < view->n_nets || j < rep->n_networks) {
         const struct nvo_net_view *nv = i < view->n_nets ? view->nets[i]

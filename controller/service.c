@@ -215,6 +215,24 @@ family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
     return false;
 }
 
+/* True (with '*e' set) if 'net' floods through a service node (bum
+ * 'bum') and 'hv''s tunnel IP is IPv6: service nodes replicate over IPv4
+ * only (agent/svcnode.h), so such a hypervisor would flood into nothing. */
+static bool
+bum_unsupported(const struct nvo_network *net, enum nvo_bum_mode bum,
+                const struct nvo_hypervisor *hv, struct svc_error *e)
+{
+    if (bum == NVO_BUM_SERVICE_NODE && strchr(hv->tunnel_ip, ':')) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "service_node_ipv4",
+                      "network %s floods through a service node, and "
+                      "service nodes replicate over IPv4 only; %s's tunnel "
+                      "IP %s is IPv6 (use \"bum\": \"head-end\")",
+                      net->name, hv->name, hv->tunnel_ip);
+        return true;
+    }
+    return false;
+}
+
 /* A store conflict on 'op': runs the pre-check again against the model,
  * which now holds the writes committed before 'op', to name the clash. */
 static bool
@@ -662,6 +680,13 @@ nvo_svc_network_patch(struct nvo_svc *s, const char *name,
         return check_failed(cb, aux, NVO_SVC_INVALID, "invalid",
                             "'mtu' must be from 576 to 9000");
     }
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        struct svc_error e = { .message = NULL };
+        if (rq->bum && bum_unsupported(net, bum, p->hypervisor, &e)) {
+            return clashed(cb, aux, &e);
+        }
+    }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_SET_NETWORK, wait,
                                          cb, aux);
     call->write.op.id = net->id;
@@ -764,7 +789,8 @@ nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
     if (mac_clashes(net, &v.mac, &e)
         || iface_clashes(hv, rq->iface, NULL, &e)
         || encap_unsupported(net, hv, &e)
-        || family_mixed(net, hv, NULL, &e)) {
+        || family_mixed(net, hv, NULL, &e)
+        || bum_unsupported(net, net->bum, hv, &e)) {
         free(v.allowed);
         return clashed(cb, aux, &e);
     }
@@ -809,7 +835,8 @@ nvo_svc_port_move(struct nvo_svc *s, int64_t id, const char *hv_name,
     }
     if (iface_clashes(hv, iface, p, &e)
         || encap_unsupported(p->network, hv, &e)
-        || family_mixed(p->network, hv, p, &e)) {
+        || family_mixed(p->network, hv, p, &e)
+        || bum_unsupported(p->network, p->network->bum, hv, &e)) {
         return clashed(cb, aux, &e);
     }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_MOVE_PORT, wait, cb,

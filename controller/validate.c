@@ -131,9 +131,9 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
         && out->dataplane != NVO_DP_KERNEL) {
         return "a service node must use dataplane \"kernel\"";
     }
-    if (out->dataplane != NVO_DP_OVS && strchr(out->tunnel_ip, ':')) {
-        return "an IPv6 'tunnel_ip' needs dataplane \"ovs\" (the kernel "
-               "dataplane tunnels over IPv4 only so far)";
+    if (out->role == NVO_ROLE_SERVICE_NODE && strchr(out->tunnel_ip, ':')) {
+        return "a service node needs an IPv4 'tunnel_ip' (it replicates "
+               "over IPv4 only)";
     }
     if (out->dataplane == NVO_DP_OVS) {
         if (!r->ovsdb) {

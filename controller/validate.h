@@ -49,7 +49,8 @@ const char *nvo_validate_net(const struct nvo_net_req *,
 /* POST /v1/hypervisors. */
 struct nvo_hv_req {
     const char *name;
-    const char *tunnel_ip;      /* Unicast IPv4, or IPv6 (OVS only). */
+    const char *tunnel_ip;      /* Unicast IPv4 or IPv6 (not for service
+                                 * nodes: IPv4 only). */
     const char *dataplane;      /* "ovs" | "kernel". */
     const char *role;           /* NULL: "hypervisor". */
     const char *ovsdb;          /* Required for "ovs", forbidden otherwise. */

@@ -406,13 +406,13 @@ static int
 validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
              char **errmsg)
 {
-    struct in_addr a;
     if (f->mac.len != NVO_MAC_LEN) {
         return fail(errmsg, "state report: VNI %"PRIu32": FDB MAC is %zu "
                     "bytes", vni, f->mac.len);
     }
+    /* A VXLAN entry's destination is an IPv4 or IPv6 VTEP. */
     if (bridge ? f->dst[0] || !nvo_valid_ifname(f->port)
-               : f->port[0] || f->on_vxlan || nvo_ipv4_parse(f->dst, &a)) {
+               : f->port[0] || f->on_vxlan || !nvo_ip_is_valid(f->dst)) {
         return fail(errmsg, "state report: VNI %"PRIu32": bad %s FDB entry",
                     vni, bridge ? "bridge" : "VXLAN");
     }

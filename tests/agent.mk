@@ -43,4 +43,5 @@ tests_fuzz_fuzz_frame_replay_LDADD = proto/libnvoproto.a lib/libnvo.a \
 endif
 EXTRA_DIST += tests/fuzz/fuzz-frame-corpus.sh
 
-EXTRA_DIST += tests/integration/test-agent-kernel.sh
+EXTRA_DIST += tests/integration/test-agent-kernel.sh \
+	tests/integration/test-kdp-churn.sh

@@ -27,10 +27,14 @@
 # - "mtu": with k2's underlay at 1400, red's mtu 1400 (1450 with VXLAN)
 #   is reported not carried (GET /v1/networks/red mtu_check, /metrics),
 #   kernel VTEPs size their VXLAN device from it; fixed when k2 is back.
-# - IPv6 underlay: OVS hypervisors o4, o5 with IPv6 tunnel IPs: ping over
-#   VXLAN in IPv6 (tcpdump), an IPv4 hypervisor refused from that network
-#   (409 mixed_underlay); a kernel hypervisor with an IPv6 tunnel IP is
-#   refused (400: the kernel dataplane tunnels over IPv4 only so far).
+# - IPv6 underlay: OVS hypervisors o4, o5 and kernel hypervisors k3, k4
+#   with IPv6 tunnel IPs in one network (v6, VNI 7201): ping matrix over
+#   VXLAN in IPv6 (tcpdump on a kernel and an OVS underlay), the kernel
+#   VTEPs' VXLAN device local and FDB destinations IPv6, the drift audit
+#   finds them in sync; an IPv4 hypervisor
+#   refused from that network and an IPv6 one from red (409
+#   mixed_underlay); service nodes stay IPv4 (a service node with an IPv6
+#   tunnel IP: 400; the network switched to "bum": "service-node": 409).
 # Exit 0 = pass, 77 = skipped.  lab_cleanup on EXIT removes everything.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -377,7 +381,7 @@ mc=$(mtu_check)
 [ "$mc" = "True 1450  | " ] && pass "k2's underlay back at 1600: red's mtu fits everywhere" \
     || fail "mtu check with k2 at 1600: '$mc'"
 
-step "IPv6 underlay: OVS hypervisors o4, o5 tunnel over IPv6"
+step "IPv6 underlay: OVS (o4, o5) and kernel (k3, k4) hypervisors tunnel over IPv6"
 v6on() {
     ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
         net.ipv6.conf.default.disable_ipv6=0
@@ -387,47 +391,109 @@ v6on() {
 }
 lab_ovs_hv_add o4 192.0.2.54 || die "o4"
 lab_ovs_hv_add o5 192.0.2.55 || die "o5"
+lab_kernel_hv_add k3 192.0.2.63 || die "k3"
+lab_kernel_hv_add k4 192.0.2.64 || die "k4"
 v6on "$(lab_ns ul)"
-for o in o4 o5; do v6on "$(lab_ns $o)"; done
-ip -n "$(lab_ns o4)" addr add 2001:db8::54/64 dev br-phy nodad
-ip -n "$(lab_ns o5)" addr add 2001:db8::55/64 dev br-phy nodad
-lab_ovs_appctl o4 tnl/neigh/set br-phy 2001:db8::55 \
-    "$(lab_hv_exec o5 cat /sys/class/net/br-phy/address)" >/dev/null
-lab_ovs_appctl o5 tnl/neigh/set br-phy 2001:db8::54 \
-    "$(lab_hv_exec o4 cat /sys/class/net/br-phy/address)" >/dev/null
+for o in o4 o5; do
+    v6on "$(lab_ns $o)"
+    ip -n "$(lab_ns $o)" addr add 2001:db8::5${o#o}/64 dev br-phy nodad
+done
+# The kernel hypervisors' agents keep reaching the controller over IPv4
+# and tunnel from their IPv6 address (restarted with it).
+for k in k3 k4; do
+    v6on "$(lab_ns $k)"
+    ip -n "$(lab_ns $k)" addr add 2001:db8::6${k#k}/64 dev ul0 nodad
+    lab_agent_kill $k
+    lab__set "$LAB_DIR/node/$k" ip 2001:db8::6${k#k}
+    lab_agent_start $k || die "agent $k over IPv6"
+done
+# Pre-seed the OVS hypervisors' neighbours (LAB-NOTES pitfall 6).
+for o in o4 o5; do
+    for p in o4 o5 k3 k4; do
+        [ $o = $p ] && continue
+        case $p in
+            o*) mac=$(lab_hv_exec $p cat /sys/class/net/br-phy/address)
+                ip6=2001:db8::5${p#o} ;;
+            k*) mac=$(lab_hv_exec $p cat /sys/class/net/ul0/address)
+                ip6=2001:db8::6${p#k} ;;
+        esac
+        lab_ovs_appctl $o tnl/neigh/set br-phy "$ip6" "$mac" >/dev/null
+    done
+done
 lab_rest POST /v1/networks '{"name":"v6","vni":7201}' >/dev/null || fail "network v6"
 for o in o4 o5; do
     lab_rest POST /v1/hypervisors "{\"name\":\"$o\",\"tunnel_ip\":\"2001:db8::5${o#o}\",\"dataplane\":\"ovs\",\"ovsdb\":\"tcp:$(lab_node_get $o ip):6640\"}" >/dev/null \
         || fail "register $o with an IPv6 tunnel IP"
 done
+for k in k3 k4; do
+    lab_register_hv $k || fail "register kernel $k with an IPv6 tunnel IP"
+done
 lab_vm_add o4 s1 02:00:00:75:00:01 10.75.0.1/24 || die "s1"
 lab_vm_add o5 s2 02:00:00:75:00:02 10.75.0.2/24 || die "s2"
-lab_start_vm s1 v6 >/dev/null || fail "start s1"
-lab_start_vm s2 v6 >/dev/null || fail "start s2"
+lab_vm_add k3 s4 02:00:00:75:00:04 10.75.0.4/24 || die "s4"
+lab_vm_add k4 s5 02:00:00:75:00:05 10.75.0.5/24 || die "s5"
+for vm in s1 s2 s4 s5; do
+    lab_start_vm $vm v6 >/dev/null || fail "start $vm in v6"
+done
 cap_start "$(lab_ns o5)" ul0 "ip6 and udp dst port 4789" v6-o5
-lab_ping s1 10.75.0.2 5 && pass "s1 (o4) pings s2 (o5) over the IPv6 underlay" \
-    || fail "s1 cannot ping s2 over IPv6"
-n=$(cap_stop v6-o5)
-[ "$n" -ge 1 ] && pass "o5 received $n VXLAN-over-IPv6 packets" \
-    || fail "no VXLAN over IPv6 reached o5"
-lab_ovs_vsctl o4 --columns=options list Interface | grep -q 'remote_ip="2001:db8::55"' \
-    && pass "o4's tunnel port has remote_ip 2001:db8::55" \
-    || fail "o4 has no IPv6 tunnel port"
-lab_vm_add k1 s3 02:00:00:75:00:03 10.75.0.3/24 || die "s3"
-st=$(lab_rest_status POST /v1/ports '{"vm":"s3","network":"v6","hypervisor":"k1","mac":"02:00:00:75:00:03","iface":"v-s3"}')
-body=$(lab_rest POST /v1/ports '{"vm":"s3","network":"v6","hypervisor":"k1","mac":"02:00:00:75:00:03","iface":"v-s3"}' 2>&1)
-case "$st $body" in
-    409*mixed_underlay*) pass "an IPv4 hypervisor refused from the IPv6 network: 409" ;;
-    *) fail "IPv4 hypervisor in the IPv6 network: $st $body" ;;
+cap_start "$(lab_ns k3)" ul0 "ip6 and udp dst port 4789" v6-k3
+lab_ping_matrix s1 s2 s4 s5 \
+    && pass "ping matrix over the IPv6 underlay: o4, o5 (OVS), k3, k4 (kernel)" \
+    || fail "ping matrix over the IPv6 underlay"
+n=$(cap_stop v6-o5) nk=$(cap_stop v6-k3)
+[ "$n" -ge 1 ] && [ "$nk" -ge 1 ] \
+    && pass "VXLAN over IPv6 reached o5 ($n packets) and k3 ($nk)" \
+    || fail "VXLAN over IPv6: o5 saw $n, k3 saw $nk"
+lab_ovs_vsctl o4 --columns=options list Interface | grep -q 'remote_ip="2001:db8::63"' \
+    && pass "o4 has a tunnel port to k3's IPv6 address" \
+    || fail "o4 has no tunnel port to 2001:db8::63"
+vx=$(lab_hv_exec k3 ip -d link show nvx7201)
+case $vx in
+    *"local 2001:db8::63"*) pass "k3's VXLAN device tunnels from 2001:db8::63" ;;
+    *) fail "k3's VXLAN device: $vx" ;;
 esac
-st=$(lab_rest_status POST /v1/hypervisors '{"name":"k6","tunnel_ip":"2001:db8::66","dataplane":"kernel"}')
-[ "$st" = 400 ] && pass "kernel hypervisor with an IPv6 tunnel IP: 400 (not supported yet)" \
-    || fail "kernel hypervisor with an IPv6 tunnel IP: $st"
+fdb=$(lab_hv_exec k3 bridge fdb show dev nvx7201)
+for want in "02:00:00:75:00:01 dst 2001:db8::54" "02:00:00:75:00:05 dst 2001:db8::64" \
+        "00:00:00:00:00:00 dst 2001:db8::55"; do
+    case $fdb in
+        *"$want"*) pass "k3's FDB: $want" ;;
+        *) fail "k3's FDB lacks '$want': $fdb" ;;
+    esac
+done
+# refused STATUS CODE WHAT METHOD PATH JSON: the request is answered
+# STATUS with error code CODE.
+refused() {
+    st=$(lab_rest_status "$4" "$5" "$6")
+    body=$(cat "$LAB_DIR/rest.body" 2>/dev/null)
+    case "$st $body" in
+        "$1"*"$2"*) pass "$3: $1 $2" ;;
+        *) fail "$3: $st $body" ;;
+    esac
+}
+# The drift audit reads the IPv6 kernel VTEPs as the controller wants them.
+i=0
+until lab_nvoctl audit >"$TMP/audit.txt" 2>&1; grep -q '^k3 (kernel): in sync' "$TMP/audit.txt" \
+        && grep -q '^k4 (kernel): in sync' "$TMP/audit.txt"; do
+    i=$((i + 1)); [ $i -gt 20 ] && break
+    sleep 0.5
+done
+[ $i -le 20 ] && pass "audit: k3 and k4 (kernel, IPv6 underlay) in sync" \
+    || fail "audit of k3/k4: $(grep -A3 '^k[34] ' "$TMP/audit.txt")"
+lab_vm_add k1 s3 02:00:00:75:00:03 10.75.0.3/24 || die "s3"
+refused 409 mixed_underlay "an IPv4 hypervisor into the IPv6 network" \
+    POST /v1/ports '{"vm":"s3","network":"v6","hypervisor":"k1","mac":"02:00:00:75:00:03","iface":"v-s3"}'
+lab_vm_add k3 s6 02:00:00:75:00:06 10.71.0.66/24 || die "s6"
+refused 409 mixed_underlay "an IPv6 kernel hypervisor into the IPv4 network" \
+    POST /v1/ports '{"vm":"s6","network":"red","hypervisor":"k3","mac":"02:00:00:75:00:06","iface":"v-s6"}'
+refused 400 tunnel_ip "a service node with an IPv6 tunnel IP (IPv4 only)" \
+    POST /v1/hypervisors '{"name":"sn6","tunnel_ip":"2001:db8::99","dataplane":"kernel","role":"service-node"}'
+refused 409 service_node_ipv4 "the IPv6 network switched to service-node flooding" \
+    PATCH /v1/networks/v6 '{"bum":"service-node"}'
 
 if [ $FAILS = 0 ]; then echo "PASS: test-dataplane"; exit 0; fi
 echo "FAILED: $FAILS check(s)"
 tail -n 8 "$LAB_DIR/ctl/nvo-controller.log" | sed 's/^/  ctl: /'
-for n in k1 k2; do
+for n in k1 k2 k3 k4; do
     tail -n 8 "$LAB_DIR/agent/$n/nvo-agent.log" 2>/dev/null | sed "s/^/  $n: /"
 done
 exit 1

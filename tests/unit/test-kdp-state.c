@@ -16,13 +16,17 @@
 #include "agent/kdp-state.h"
 #include "util.h"
 
-static struct in_addr
+/* An IPv4 (mapped) or IPv6 address, as the kernel dataplane keeps them. */
+static struct in6_addr
 ip(const char *s)
 {
-    struct in_addr a;
-    assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+    struct in6_addr a;
+    assert_int_equal(kdp_addr_parse(s, &a), 0);
     return a;
 }
+
+/* The same, as a pointer to a temporary. */
+#define IP(S) (&(struct in6_addr[1]) { ip(S) }[0])
 
 /* Builds a heap-allocated network as the unpacker would. */
 static Nvo__Network *
@@ -114,7 +118,7 @@ test_desired(void **state OVS_UNUSED)
     net_add_flood(n, "192.0.2.1");            /* Ourselves: skipped. */
     struct kdp_state d;
     size_t skipped;
-    kdp_state_desired(&n, 1, ip("192.0.2.1"), 1500, &d, &skipped);
+    kdp_state_desired(&n, 1, IP("192.0.2.1"), 1500, &d, &skipped);
     assert_int_equal(skipped, 1);
     assert_int_equal(d.n_nets, 1);
     const struct kdp_net *kn = &d.nets[0];
@@ -124,12 +128,53 @@ test_desired(void **state OVS_UNUSED)
     /* Sorted: the zero MAC first, then by MAC. */
     static const uint8_t zero[6];
     assert_memory_equal(kn->fdb[0].mac, zero, 6);
-    assert_int_equal(kn->fdb[0].dst.s_addr, ip("192.0.2.2").s_addr);
+    assert_memory_equal(&kn->fdb[0].dst, IP("192.0.2.2"),
+                        sizeof kn->fdb[0].dst);
     assert_memory_equal(kn->fdb[1].mac, zero, 6);
     assert_int_equal(kn->fdb[2].mac[5], 2);
     assert_int_equal(kn->fdb[3].mac[5], 3);
     assert_int_equal(kn->n_ports, 1);
     assert_string_equal(kn->ports[0], "tap1");
+    kdp_state_destroy(&d);
+    nvo__network__free_unpacked(n, NULL);
+}
+
+/* An IPv6 tunnel IP: IPv6 VTEPs kept, IPv4 ones skipped (and the reverse
+ * above); addresses compared as addresses, formatted as written. */
+static void
+test_desired_ipv6(void **state OVS_UNUSED)
+{
+    Nvo__Network *n = net_new(100);
+    net_add_remote(n, 2, "2001:db8::2");
+    net_add_remote(n, 3, "192.0.2.3");        /* Skipped: IPv4. */
+    net_add_remote(n, 4, "2001:db8:0::1");    /* Ourselves: skipped. */
+    net_add_remote(n, 5, "bogus");            /* Skipped. */
+    net_add_flood(n, "2001:DB8::2");
+    net_add_flood(n, "2001:db8::1");          /* Ourselves. */
+    struct kdp_state d;
+    size_t skipped;
+    kdp_state_desired(&n, 1, IP("2001:db8::1"), 1430, &d, &skipped);
+    assert_int_equal(skipped, 3);
+    const struct kdp_net *kn = &d.nets[0];
+    assert_int_equal(kn->mtu, 1430);
+    assert_int_equal(kn->n_fdb, 2);
+    assert_memory_equal(&kn->fdb[0].dst, IP("2001:db8::2"),
+                        sizeof kn->fdb[0].dst);
+    assert_memory_equal(&kn->fdb[1].dst, IP("2001:db8::2"),
+                        sizeof kn->fdb[1].dst);
+    assert_int_equal(kn->fdb[1].mac[5], 2);
+    assert_true(!kdp_addr_is_v4(&kn->fdb[0].dst));
+    assert_true(kdp_addr_is_v4(IP("192.0.2.1")));
+
+    char buf[96];
+    struct kdp_op op = { .type = KDP_OP_DEL_FDB, .vni = 100 };
+    op.fdb = kn->fdb[1];
+    kdp_op_format(&op, buf, sizeof buf);
+    assert_string_equal(buf, "del fdb 02:00:00:00:00:02 dst 2001:db8::2");
+
+    struct in6_addr a;
+    assert_int_equal(kdp_addr_parse("192.0.2.300", &a), -EINVAL);
+    assert_int_equal(kdp_addr_parse(NULL, &a), -EINVAL);
     kdp_state_destroy(&d);
     nvo__network__free_unpacked(n, NULL);
 }
@@ -143,7 +188,7 @@ test_diff_from_empty(void **state OVS_UNUSED)
     net_add_remote(nets[0], 2, "192.0.2.2");
     net_add_flood(nets[0], "192.0.2.2");
     struct kdp_state d, a;
-    kdp_state_desired(nets, 2, ip("192.0.2.1"), 1500, &d, NULL);
+    kdp_state_desired(nets, 2, IP("192.0.2.1"), 1500, &d, NULL);
     kdp_state_init(&a);
     struct kdp_ops ops = { NULL, 0, 0 };
     kdp_diff(&d, &a, &ops);
@@ -188,17 +233,17 @@ test_diff_incremental(void **state OVS_UNUSED)
     net_add_local(n, 5, "tap5");
     net_add_remote(n, 2, "192.0.2.4");
     net_add_flood(n, "192.0.2.4");
-    kdp_state_desired(&n, 1, ip("192.0.2.1"), 1500, &d, NULL);
+    kdp_state_desired(&n, 1, IP("192.0.2.1"), 1500, &d, NULL);
 
     kdp_state_init(&a);
     struct kdp_net *k = kdp_state_net(&a, 100, true);
     k->has_vxlan = k->vxlan_ok = k->has_bridge = k->bridge_up = true;
     k->mtu = 1500;
-    kdp_net_add_fdb(k, m2, ip("192.0.2.2"));
-    kdp_net_add_fdb(k, m3, ip("192.0.2.3"));
+    kdp_net_add_fdb(k, m2, IP("192.0.2.2"));
+    kdp_net_add_fdb(k, m3, IP("192.0.2.3"));
     static const uint8_t zero[6];
-    kdp_net_add_fdb(k, zero, ip("192.0.2.2"));
-    kdp_net_add_fdb(k, zero, ip("192.0.2.3"));
+    kdp_net_add_fdb(k, zero, IP("192.0.2.2"));
+    kdp_net_add_fdb(k, zero, IP("192.0.2.3"));
     kdp_net_add_port(k, "tap1");
     kdp_net_add_port(k, "tap7");
     k = kdp_state_net(&a, 300, true);
@@ -239,7 +284,7 @@ test_diff_stale_and_fix(void **state OVS_UNUSED)
     struct kdp_ops ops = { NULL, 0, 0 };
     Nvo__Network *n = net_new(100);
     net_add_remote(n, 2, "192.0.2.2");
-    kdp_state_desired(&n, 1, ip("192.0.2.1"), 1500, &d, NULL);
+    kdp_state_desired(&n, 1, IP("192.0.2.1"), 1500, &d, NULL);
 
     kdp_state_init(&a);
     struct kdp_net *k = kdp_state_net(&a, 100, true);
@@ -340,6 +385,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_desired),
+        cmocka_unit_test(test_desired_ipv6),
         cmocka_unit_test(test_diff_from_empty),
         cmocka_unit_test(test_diff_incremental),
         cmocka_unit_test(test_diff_stale_and_fix),

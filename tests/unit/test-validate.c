@@ -214,8 +214,12 @@ test_hv(void **state OVS_UNUSED)
     /* Tunnel IPs: unicast IPv4, canonicalised. */
     r.tunnel_ip = "192.0.2.300";
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "tunnel_ip"));
-    r.tunnel_ip = "2001:db8::1";
-    assert_non_null(strstr(nvo_validate_hv(&r, &v), "IPv6"));
+    r.tunnel_ip = "2001:DB8::1";          /* Kernel over IPv6. */
+    assert_null(nvo_validate_hv(&r, &v));
+    assert_string_equal(v.tunnel_ip, "2001:db8::1");
+    r.role = "service-node";               /* Service nodes: IPv4 only. */
+    assert_non_null(strstr(nvo_validate_hv(&r, &v), "IPv4"));
+    r.role = NULL;
     r.tunnel_ip = "ff02::1";
     assert_non_null(strstr(nvo_validate_hv(&r, &v), "unicast"));
     r.tunnel_ip = "0.0.0.0";
