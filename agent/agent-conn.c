@@ -23,22 +23,14 @@
  *   any        --agent_conn_destroy()---------------> STOPPED
  *
  * With several controllers (a cluster), every reconnection goes to the next
- * one of the list.  A redirect is followed after at most AC_REDIRECT_MS,
- * unless redirects keep coming (more than two rounds' worth without a
- * snapshot), which then back off like failures.
+ * one of the list, and the delay doubles per round of the whole list
+ * rather than per attempt.  A redirect is followed after at most
+ * AC_REDIRECT_MS, unless redirects keep coming (more than two rounds' worth
+ * without a snapshot), which then back off like failures.
  *
- * The backoff is libopenvswitch's reconnect FSM (lib/reconnect.h), told of
- * every attempt, connection, frame received and disconnection, one FSM for
- * the whole list as OVS's own multi-remote jsonrpc sessions do: after each
- * snapshot (and at start) a round of the list is free of backoff
- * (reconnect_set_backoff_free_tries()); past it the delay starts at
- * backoff_min, doubles per failed attempt up to backoff_max, and falls back
- * to backoff_min after a connection that stayed up longer than the delay.
- * The timers stay libuv's and the connect timeout ours (the heartbeat
- * timeout, which covers the TLS handshake), so reconnect_run() is not
- * consulted: the FSM gives the delay, reconnect_timeout(), which is
- * jittered to [delay/2, delay] so agents restarted together do not
- * reconnect in lockstep.  Nothing is flushed on disconnect:
+ * The backoff delay starts at backoff_min, doubles per failed attempt up to
+ * backoff_max, and is jittered to [delay/2, delay] so agents restarted
+ * together do not reconnect in lockstep.  Nothing is flushed on disconnect:
  * the view and the dataplane stay as they are; the next Snapshot is applied
  * as a diff. */
 #include <config.h>
@@ -46,7 +38,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -61,7 +52,6 @@
 #include "lib/proto-msg.h"
 #include "lib/tls-ctx.h"
 #include "openvswitch/vlog.h"
-#include "reconnect.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(agent_conn);
@@ -114,7 +104,7 @@ struct agent_conn {
     struct ac_sock *sock;
     uv_timer_t tick, retry;
     int n_handles;
-    struct reconnect *fsm;      /* Owned: libopenvswitch's backoff. */
+    unsigned int attempts;
     uint64_t last_rx_ms, last_tx_ms;
     uint64_t connect_ms;        /* When the current attempt started. */
 };
@@ -373,9 +363,8 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
                   msg->snapshot->n_networks);
         agent_view_apply_snapshot(c->view, msg->snapshot);
         if (c->state != AC_SYNCED) {
-            /* In sync: the next disconnection starts a free round. */
+            c->attempts = 0;
             c->n_redirects = 0;
-            reconnect_set_backoff_free_tries(c->fsm, c->n_targets);
         }
         set_state(c, AC_SYNCED);
         return true;
@@ -434,7 +423,6 @@ sock_recv(void *aux, const uint8_t *data, size_t n)
     }
     struct agent_conn *c = s->conn;
     c->last_rx_ms = uv_now(c->loop);
-    reconnect_activity(c->fsm, c->last_rx_ms);
     bool changed = false;
     int error = nvo_frame_reader_feed(&s->reader, data, n);
     while (!error && !s->dead) {
@@ -502,7 +490,6 @@ sock_connected(void *aux)
               nvo_channel_peer_cert(s->ch, cert, sizeof cert),
               c->tls ? ")" : "");
     c->last_rx_ms = c->last_tx_ms = uv_now(c->loop);
-    reconnect_connected(c->fsm, c->last_rx_ms);
     c->view->seq = 0;           /* Deltas need this session's snapshot. */
     set_state(c, AC_HELLO_SENT);
     send_hello(c);
@@ -523,7 +510,6 @@ ac_connect(struct agent_conn *c)
     nvo_frame_reader_init(&s->reader, NVO_FRAME_MAX);
     set_state(c, AC_CONNECTING);
     c->connect_ms = uv_now(c->loop);
-    reconnect_connecting(c->fsm, c->connect_ms);
     int error;
     c->controller = c->targets[c->cur].name;
     s->ch = nvo_channel_connect(c->loop,
@@ -555,28 +541,24 @@ ac_disconnect(struct agent_conn *c, const char *reason)
     }
     sock_close(c->sock);
     c->sock = NULL;
-    long long int now = uv_now(c->loop);
     int redirect_to = c->redirect_to;
     c->redirect_to = -2;
     const char *from = c->controller;
     c->cur = (redirect_to >= 0 ? redirect_to
               : (c->cur + 1) % c->n_targets);
-    bool quick = redirect_to != -2 && c->n_redirects++ < 2 * c->n_targets + 2;
-    if (quick) {
-        /* Following a redirect costs no backoff. */
-        reconnect_set_backoff_free_tries(c->fsm, 2);
-    }
-    if (c->state == AC_CONNECTING) {
-        reconnect_connect_failed(c->fsm, now, 0);
-    } else {
-        reconnect_disconnected(c->fsm, now, 0);
-    }
     uint64_t delay;
-    if (quick) {
+    if (redirect_to != -2 && c->n_redirects++ < 2 * c->n_targets + 2) {
         delay = random() % (AC_REDIRECT_MS + 1);
     } else {
-        delay = MAX(0, reconnect_timeout(c->fsm, now));
+        /* Doubles per round of the whole list. */
+        delay = c->cfg.backoff_min_ms;
+        for (unsigned int i = 0; i < c->attempts / c->n_targets
+                                 && delay < c->cfg.backoff_max_ms; i++) {
+            delay *= 2;
+        }
+        delay = MIN(delay, c->cfg.backoff_max_ms);
         delay = delay / 2 + random() % (delay / 2 + 1);
+        c->attempts++;
     }
     VLOG_WARN_RL(&rl, "controller %s: %s; %s in %"PRIu64" ms "
                  "(dataplane left as it is)", from, reason,
@@ -598,9 +580,8 @@ tick_cb(uv_timer_t *t)
     }
     if (c->tls && nvo_tls_ctx_refresh(c->tls) && c->state != AC_BACKOFF) {
         /* Rotated: prove the new certificate now, not at the next
-         * disconnection (one try free of backoff).  The dataplane is left
-         * as it is meanwhile. */
-        reconnect_set_backoff_free_tries(c->fsm, 2);
+         * disconnection.  The dataplane is left as it is meanwhile. */
+        c->attempts = 0;
         ac_disconnect(c, "PKI files changed; reconnecting with them");
         return;
     }
@@ -751,14 +732,6 @@ agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
     if (c->cfg.backoff_max_ms < c->cfg.backoff_min_ms) {
         c->cfg.backoff_max_ms = MAX(30000, c->cfg.backoff_min_ms);
     }
-    c->fsm = reconnect_create(uv_now(loop));
-    reconnect_set_name(c->fsm, c->list);
-    reconnect_set_quiet(c->fsm, true);      /* ac_disconnect() logs. */
-    reconnect_set_backoff(c->fsm, MIN(c->cfg.backoff_min_ms, INT_MAX),
-                          MIN(c->cfg.backoff_max_ms, INT_MAX));
-    reconnect_set_probe_interval(c->fsm, 0);    /* Heartbeats are ours. */
-    reconnect_set_backoff_free_tries(c->fsm, c->n_targets);
-    reconnect_enable(c->fsm, uv_now(loop));
     c->view = view;
     c->ops = ops;
     c->aux = aux;
@@ -778,7 +751,6 @@ timer_closed(uv_handle_t *h)
 {
     struct agent_conn *c = h->data;
     if (!--c->n_handles) {
-        reconnect_destroy(c->fsm);
         for (size_t i = 0; i < c->n_targets; i++) {
             free(c->targets[i].name);
         }

@@ -20,19 +20,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
-command -v ovsdb-tool >/dev/null || { echo "SKIP: no ovsdb-tool"; exit 77; }
-[ -x "$top/controller/nvo-controller" ] || { echo "SKIP: not built"; exit 77; }
-
-ovs_test_init cs
-die() {
-    echo "FAIL: $*"
-    for n in 1 2; do
-        [ -f "$LAB_DIR/ctl$n/nvo-controller.log" ] \
-            && { echo "--- ctl$n"; tail -20 "$LAB_DIR/ctl$n/nvo-controller.log"; }
-    done
-    exit 1
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+cluster_test_init cs
 
 lab_underlay_up || die underlay
 lab_raft_up 3 || die "raft cluster"
