@@ -811,14 +811,16 @@ def port_events():
 
 
 def port_bit_names(bit, names):
-    """The ports (by name, from {ofport: name}) whose port security bit
+    """The VM ports (by name, from {ofport: name}) whose port security bit
     (1 << ofport % 32) is 'bit', as "a|b"; the value itself if 'bit' is not
-    one bit."""
+    one bit.  Tunnel ports (nvt*) never carry one: a tunnel whose ofport
+    shares the bit is left out, or it would make a difference."""
     if bit <= 0 or bit & (bit - 1):
         return "0x%x" % bit
     b = bit.bit_length() - 1
     return "|".join(sorted(n for o, n in names.items()
-                           if o.isdigit() and int(o) % 32 == b)) or "0x%x" % bit
+                           if o.isdigit() and int(o) % 32 == b
+                           and not n.startswith("nvt"))) or "0x%x" % bit
 
 
 def near_event(events, t, hvs):
