@@ -139,6 +139,7 @@ struct sec_port {
     uint8_t mac[6];
     struct sec_addr *addrs;
     size_t n_addrs;
+    bool has_v6;                /* An IPv6 entry among "ip", allowed. */
 };
 
 /* Parses "A.B.C.D" or "A.B.C.D/LEN".  False for anything else (IPv6). */
@@ -183,12 +184,12 @@ port_from_proto(const Nvo__LocalPort *lp, uint32_t vni, struct sec_port *p)
         memcpy(p->mac, lp->mac.data, 6);
     }
     p->addrs = xmalloc((lp->n_allowed + 1) * sizeof *p->addrs);
-    if (parse_v4(lp->ip, &p->addrs[p->n_addrs])) {
-        p->n_addrs++;
-    }
-    for (size_t i = 0; i < lp->n_allowed; i++) {
-        if (parse_v4(lp->allowed[i], &p->addrs[p->n_addrs])) {
+    for (size_t i = 0; i <= lp->n_allowed; i++) {
+        const char *a = i < lp->n_allowed ? lp->allowed[i] : lp->ip;
+        if (parse_v4(a, &p->addrs[p->n_addrs])) {
             p->n_addrs++;
+        } else if (a && strchr(a, ':')) {
+            p->has_v6 = true;
         }
     }
 }
@@ -538,17 +539,26 @@ port_rules(struct mnl_nlmsg_batch *b, uint32_t *seq, const struct sec_port *p)
                         NFT_CMP_EQ);
         put_verdict(r, false, NF_ACCEPT);
     }
-    /* IPv4 and ARP with any other address, and VLAN-tagged frames (whose
-     * inner addresses these rules would not see). */
-    static const uint16_t types[] = { ETH_P_IP, ETH_P_ARP, ETH_P_8021Q,
-                                      ETH_P_8021AD };
-    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
-        if (i < 2 && !p->n_addrs) {
-            continue;
+    if (p->n_addrs) {
+        /* IPv6 passes on the MAC check if the port has IPv6 entries; all
+         * else (IPv4 and ARP with any other address, other ethertypes,
+         * VLAN-tagged frames) is dropped, as on OVS hypervisors. */
+        if (p->has_v6) {
+            r = rules[n++] = new_rule(p);
+            put_ethertype(r, ETH_P_IPV6);
+            put_verdict(r, false, NF_ACCEPT);
         }
         r = rules[n++] = new_rule(p);
-        put_ethertype(r, types[i]);
         put_verdict(r, true, NF_DROP);
+    } else {
+        /* The MAC only; VLAN-tagged frames (whose inner source the bridge
+         * would not check) dropped. */
+        static const uint16_t types[] = { ETH_P_8021Q, ETH_P_8021AD };
+        for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+            r = rules[n++] = new_rule(p);
+            put_ethertype(r, types[i]);
+            put_verdict(r, true, NF_DROP);
+        }
     }
 
     for (size_t i = 0; i < n; i++) {

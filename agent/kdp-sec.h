@@ -10,11 +10,16 @@
  *   - nftables rules (netlink, libnftnl) in table "bridge nvo", chain
  *     "portsec" (hook prerouting, priority -200), per port:
  *       iifname P ether saddr != MAC                  counter drop
+ *     then for a port with IPv4 addresses ("ip" and the IPv4 entries of
+ *     "allowed_addresses", addresses or prefixes):
  *       iifname P ip saddr A                          accept   (each A)
  *       iifname P arp sha MAC arp spa A               accept   (each A)
- *       iifname P ether type { ip, arp, 802.1Q }      counter drop
- *     the middle ones only for a port with IPv4 addresses ("ip" and the
- *     IPv4 entries of "allowed_addresses", addresses or prefixes).  The
+ *       iifname P ether type ip6                      accept   (if it has
+ *                                                      IPv6 entries)
+ *       iifname P                                     counter drop
+ *     (as on OVS hypervisors: nothing else leaves such a port), and for a
+ *     port without:
+ *       iifname P ether type { 802.1Q, 802.1ad }      counter drop.  The
  *     counters are the port's drop counters (reported in heartbeats); they
  *     survive rebuilds of the chain (the agent adds what it read before).
  *

@@ -3,33 +3,32 @@
  *
  * ovs_flowgen_arp (ovs-flows.h) makes, for every IPv4 address X that a
  * port of network N has as its "ip" (the port's local_port or remote_port
- * unit), in table DMAC (broadcast ARP requests reach it before they would
- * fall through to the BUM table):
+ * unit), one flow in table DMAC (broadcast ARP requests reach it before
+ * they would fall through to the BUM table):
  *
- *   prio 210  in_port=<X's own port, if local>,metadata=N,arp,arp_op=1,
+ *   prio 200  reg0=0,reg1=0/B,metadata=N,arp,arp_op=1,
  *             dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=X
- *             -> goto_table:BUM   (a VM asking for its own address: a
- *                                  gratuitous ARP or an RFC 5227 probe, is
- *                                  flooded as before)
- *   prio 200  reg0=0,metadata=N,arp,arp_op=1,dl_dst=ff:ff:ff:ff:ff:ff,
- *             arp_tpa=X
  *             -> eth_dst:=eth_src, eth_src:=MAC(X), arp_op:=2,
  *                arp_tha:=arp_sha, arp_sha:=MAC(X), arp_tpa:=arp_spa,
  *                arp_spa:=X, output:in_port
  *
- * Only requests from local VMs (reg0=0) are answered; requests for unknown
- * addresses, replies and gratuitous ARPs take the BUM table as before.
- * When several ports of one network claim an address, the one with the
- * lowest id answers (so no two units make the same flow).  Tenants are
- * separate by metadata (the VNI), so overlapping addresses get their own
- * answers.  Cookies are those of the port owning X, so the flows follow
- * that port's life.  Nothing for a network with "arp_responder": false.
+ * B is the owner's port bit when X's owner is local (ovs-flows-portsec.h:
+ * port security marks an ARP packet with its port's bit, and admits ARP
+ * from the owner only with its own addresses), so the owner's own request
+ * for X (a gratuitous ARP) is not answered and floods as before; no reg1
+ * match for a remote owner.  Only requests from local VMs (reg0=0) are
+ * answered; requests for unknown addresses, replies and gratuitous ARPs
+ * take the BUM table as before.  When several ports of one network claim
+ * an address, the one with the lowest id answers (so no two units make
+ * the same flow).  Tenants are separate by metadata (the VNI), so
+ * overlapping addresses get their own answers.  Cookies are those of the
+ * port owning X, so the flows follow that port's life.  Nothing for a
+ * network with "arp_responder": false.
  *
  * Pure: no I/O, no globals. */
 #ifndef NVO_OVS_FLOWS_ARP_H
 #define NVO_OVS_FLOWS_ARP_H 1
 
 #define OVS_PRIO_ARP_REPLY 200
-#define OVS_PRIO_ARP_OWN   210
 
 #endif /* controller/ovs-flows-arp.h */

@@ -45,6 +45,28 @@ ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp)
     return false;
 }
 
+uint32_t
+ovs_portsec_port_bit(uint32_t ofport)
+{
+    return UINT32_C(1) << (ofport % 32);
+}
+
+/* True if 'lp' has an IPv6 entry in "ip" or "allowed_addresses". */
+static bool
+has_ipv6(const struct nvo_local_port *lp)
+{
+    for (size_t i = 0; i <= lp->n_allowed; i++) {
+        const char *s = i < lp->n_allowed ? lp->allowed[i] : lp->ip;
+        struct in6_addr a, mask;
+        char *error = s ? ipv6_parse_masked(s, &a, &mask) : NULL;
+        if (s && !error) {
+            return true;
+        }
+        free(error);
+    }
+    return false;
+}
+
 static void
 allow_flows(struct ovs_flows_ctx *ctx, uint32_t vni,
             const struct nvo_local_port *lp, uint32_t ofport,
@@ -72,6 +94,8 @@ allow_flows(struct ovs_flows_ctx *ctx, uint32_t vni,
     match_set_dl_type(&m, htons(ETH_TYPE_ARP));
     match_set_arp_sha(&m, lp->mac);
     match_set_nw_src_masked(&m, ip, mask);
+    ovs_be32 bit = htonl(ovs_portsec_port_bit(ofport));
+    ovs_flows_put_set_field(ctx, MFF_REG1, &bit);
     ovs_flows_put_metadata_goto(ctx, vni, OVS_TABLE_DMAC);
     ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
                   cookie);
@@ -89,20 +113,18 @@ portsec_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     for (size_t i = 0; i < lp->n_allowed; i++) {
         allow_flows(ctx, net->vni, lp, ofport, lp->allowed[i]);
     }
-
-    /* Everything else IPv4 or ARP from this port with its MAC: dropped,
-     * counted.  (Another source MAC meets the MAC guard at priority 50.) */
-    static const uint16_t types[] = { ETH_TYPE_IP, ETH_TYPE_ARP };
-    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
-    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+    if (has_ipv6(lp)) {
         struct match m;
         match_init_catchall(&m);
         match_set_in_port(&m, u16_to_ofp(ofport));
         match_set_dl_src(&m, lp->mac);
-        match_set_dl_type(&m, htons(types[i]));
-        ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_DROP, &m,
-                      cookie);
+        match_set_dl_type(&m, htons(ETH_TYPE_IPV6));
+        ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
+        ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
+                      ovs_cookie(OVS_COOKIE_PORT, lp->port_id));
     }
+    /* Everything else from the port meets its MAC guard (prio 50): dropped
+     * and counted. */
 }
 
 const struct ovs_flowgen ovs_flowgen_portsec = {

@@ -1,27 +1,36 @@
 /* ovs-flows-portsec.h - port security: what a local VM may send.
  *
- * Table CLASSIFY already admits a VM port's frames only with the VM's own
- * source MAC (prio 100, anything else hits the port's prio 50 drop).  For a
- * port with IPv4 addresses (its "ip" and the IPv4 entries of
- * "allowed_addresses", each an address or a prefix), this generator
- * (ovs_flowgen_portsec, a local_port generator of ovs-flows.h) adds, per
+ * Table CLASSIFY admits a VM port's frames only with the VM's own source
+ * MAC; anything else from the port hits its prio 50 drop (the MAC guard of
+ * the l2 generator, ovs-flows.c), which counts every violation of the port.
+ * A port without IPv4 addresses gets the l2 generator's classify flow
+ * (in_port=P,dl_src=M, prio 100): the MAC only is enforced.  A port with
+ * IPv4 addresses (its "ip" and the IPv4 entries of "allowed_addresses",
+ * each an address or a prefix) gets no such flow; instead this generator
+ * (ovs_flowgen_portsec, a local_port generator of ovs-flows.h) admits, per
  * port with ofport P, MAC M, VNI N:
  *
  *   prio 110  in_port=P,dl_src=M,ip,nw_src=A          -> metadata:=N, goto DMAC
  *   prio 110  in_port=P,dl_src=M,arp,arp_sha=M,arp_spa=A
- *                                                     -> metadata:=N, goto DMAC
- *             (one pair per allowed address A)
- *   prio 105  in_port=P,dl_src=M,ip                   -> drop (counted)
- *   prio 105  in_port=P,dl_src=M,arp                  -> drop (counted)
+ *                                  -> reg1:=PORT_BIT(P), metadata:=N, goto DMAC
+ *             (one pair per IPv4 address or prefix A)
+ *   prio 110  in_port=P,dl_src=M,ipv6                 -> metadata:=N, goto DMAC
+ *             (only if the port also has IPv6 entries: IPv6 sources are
+ *             not checked)
  *
- * so IPv4 packets and ARP with another sender address (a spoofed source, an
- * ARP reply or gratuitous ARP claiming someone else's address) are dropped
- * on the VM's own port, while other ethertypes (IPv6 among them) still pass
- * on the MAC check alone.  A port without IPv4 addresses gets nothing here:
- * the MAC only is enforced.  All flows carry the port's cookie; the drops of
- * a port (these and its prio 50 MAC guard) are its violation counters.
+ * and nothing else: IPv4 and ARP with another sender address (a spoofed
+ * source, an ARP reply or gratuitous ARP claiming someone else's address)
+ * and every other ethertype fall to the port's MAC guard, dropped and
+ * counted, as OVN drops IP traffic outside a port's addresses.  That makes
+ * 2 flows per address and none per port beyond the l2 generator's (the MAC
+ * guard replaces the classify flow's job).
  *
- * Pure: no I/O, no globals. */
+ * PORT_BIT(P) (ovs_portsec_port_bit()) marks ARP from port P in reg1 with
+ * one bit, so the ARP responder (ovs-flows-arp.h) can leave a VM's request
+ * for its own address unanswered with a single masked match
+ * (reg1=0/PORT_BIT(owner)) instead of a flow per address.
+ *
+ * All flows carry the port's cookie.  Pure: no I/O, no globals. */
 #ifndef NVO_OVS_FLOWS_PORTSEC_H
 #define NVO_OVS_FLOWS_PORTSEC_H 1
 
@@ -29,11 +38,22 @@
 
 struct nvo_local_port;
 
+#include <stdint.h>
+
 #define OVS_PRIO_PORTSEC_ALLOW 110
-#define OVS_PRIO_PORTSEC_DROP  105
 #define OVS_PRIO_PORTSEC_MAC   50   /* The classify table's MAC guard. */
 
-/* True if 'lp' has at least one IPv4 address to enforce. */
+/* The register (reg1) that carries PORT_BIT of an ARP packet's ingress
+ * port. */
+#define OVS_PORTSEC_ARP_REG 1
+
+/* True if 'lp' has at least one IPv4 address to enforce (then the l2
+ * generator makes no classify flow for it). */
 bool ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp);
+
+/* The one-hot mark of the port at 'ofport' in OVS_PORTSEC_ARP_REG: bit
+ * (ofport mod 32).  Two local ports with the same bit only cost a flooded
+ * request (neither is answered for the other's address). */
+uint32_t ovs_portsec_port_bit(uint32_t ofport);
 
 #endif /* controller/ovs-flows-portsec.h */

@@ -7,6 +7,7 @@
 
 #include "controller/desired.h"
 #include "controller/ovs-flowset.h"
+#include "controller/ovs-flows-portsec.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
@@ -247,14 +248,18 @@ l2_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
     struct match m;
 
-    /* Classify: only the VM's own source MAC enters its network. */
-    match_init_catchall(&m);
-    match_set_in_port(&m, u16_to_ofp(ofport));
-    match_set_dl_src(&m, lp->mac);
-    ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
-    ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_MATCH, &m, cookie);
+    /* Classify: only the VM's own source MAC enters its network (a port
+     * with IPv4 addresses is admitted by the port-security generator
+     * instead, ovs-flows-portsec.h). */
+    if (!ovs_portsec_enforces_ipv4(lp)) {
+        match_init_catchall(&m);
+        match_set_in_port(&m, u16_to_ofp(ofport));
+        match_set_dl_src(&m, lp->mac);
+        ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
+        ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_MATCH, &m, cookie);
+    }
 
-    /* Any other source MAC from that port: dropped (counted here). */
+    /* Anything else from that port: dropped (counted here). */
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
     ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_GUARD, &m, cookie);

@@ -2,9 +2,11 @@
  * a hypervisor's view and the ofports OVSDB reports.
  *
  * Tables (doc/ovs-pipeline.md has the full description and an example):
- *   0 classify: VM port with that VM's own source MAC, or tunnel port with
- *     a known tun_id -> metadata := VNI (reg0 := 1 "from a tunnel"),
- *     goto 1; a VM port's other source MACs and everything else: drop.
+ *   0 classify: VM port with that VM's own source MAC (a port with IPv4
+ *     addresses: only what port security admits, ovs-flows-portsec.h), or
+ *     tunnel port with a known tun_id -> metadata := VNI (reg0 := 1 "from
+ *     a tunnel"), goto 1; the rest from a VM port (its MAC guard) and
+ *     everything else: drop.
  *   1 DMAC: local MAC -> its port; remote MAC (frames from local VMs only)
  *     -> tun_id := VNI, output to the tunnel of its VTEP; unicast from a
  *     tunnel to no local MAC: drop; otherwise goto 2.

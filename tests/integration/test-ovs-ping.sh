@@ -20,8 +20,8 @@ check "hv1: BUM flow of VNI 5001 floods to the tunnel" \
     "echo \"\$flows\" | grep -q 'cookie=0x6e20000000001389.*table=2.*reg0=0,metadata=0x1389 actions=output:[0-9]*,set_field:0x1389->tun_id,output:'"
 check "hv1: DMAC flow to vm2 via the tunnel, cookie of vm2's port" \
     "echo \"\$flows\" | grep -q 'cookie=0x6e1.*dl_dst=02:00:00:00:01:02 actions=set_field:0x1389->tun_id,output:'"
-check "hv1: classify vm1 by in_port and its own MAC" \
-    "echo \"\$flows\" | grep -q 'table=0.*priority=100,in_port=[0-9]*,dl_src=02:00:00:00:01:01 actions=write_metadata:0x1389,goto_table:1'"
+check "hv1: classify vm1 by in_port, its own MAC and its address (port security)" \
+    "echo \"\$flows\" | grep -q 'table=0.*priority=110,ip,in_port=[0-9]*,dl_src=02:00:00:00:01:01,nw_src=10.0.0.1 actions=write_metadata:0x1389,goto_table:1'"
 check "hv1: every flow in tables 0-2 is nvo's" \
     "[ -z \"\$(echo \"\$flows\" | grep 'table=' | grep -v 'cookie=0x6e')\" ]"
 

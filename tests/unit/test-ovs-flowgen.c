@@ -137,29 +137,31 @@ expect(const char *got, const char *expected)
     assert_string_equal(got, expected);
 }
 
-/* Each known address of a network is answered in place: reply built from
- * the request, sent back out the port it came in on; the owner asking
- * for its own address is flooded; blue's 10.0.0.10 (another tenant, same
- * address as red's vm10) gets its own answer with vm13's MAC. */
+/* Each known address of a network is answered in place, one flow per
+ * address: reply built from the request, sent back out the port it came in
+ * on; a local owner's own request (its port bit in reg1: vm10 at ofport 1
+ * is 0x2, vm13 at ofport 3 is 0x8) is not answered, so it floods; blue's
+ * 10.0.0.10 (another tenant, same address as red's vm10) gets its own
+ * answer with vm13's MAC. */
 static void
 test_arp_responder(void **state)
 {
     struct fixture *f = *state;
     char *got = flows(f, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, NULL);
-#define REPLY(MD, IP, MAC, COOKIE) \
-    "table=1, priority=200, arp,reg0=0,metadata=" MD \
+#define REPLY(REG1, MD, IP, MAC, COOKIE) \
+    "table=1, priority=200, arp,reg0=0," REG1 "metadata=" MD \
     ",dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=" IP ",arp_op=1 cookie=" COOKIE \
     " actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:" MAC \
     "->eth_src,set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]," \
     "set_field:" MAC "->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]," \
     "set_field:" IP "->arp_spa,IN_PORT\n"
     expect(got,
-REPLY("0x64", "10.0.0.10", "02:00:00:00:00:10", "0x6e1000000000000a")
-REPLY("0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
-REPLY("0xc8", "10.0.0.10", "02:00:00:00:00:13", "0x6e1000000000000d")
-REPLY("0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
-"table=1, priority=210, arp,metadata=0x64,in_port=1,dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=10.0.0.10,arp_op=1 cookie=0x6e1000000000000a actions=goto_table:2\n"
-"table=1, priority=210, arp,metadata=0xc8,in_port=3,dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=10.0.0.10,arp_op=1 cookie=0x6e1000000000000d actions=goto_table:2\n");
+REPLY("", "0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
+REPLY("", "0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
+REPLY("reg1=0/0x2,", "0x64", "10.0.0.10", "02:00:00:00:00:10",
+      "0x6e1000000000000a")
+REPLY("reg1=0/0x8,", "0xc8", "10.0.0.10", "02:00:00:00:00:13",
+      "0x6e1000000000000d"));
     free(got);
 }
 
@@ -193,9 +195,11 @@ test_arp_responder_duplicate(void **state)
     free(got);
 }
 
-/* vm10 (10.0.0.10 plus 192.168.7.0/24 allowed): IPv4 and ARP only from
- * those addresses with its MAC, everything else IPv4 or ARP from its port
- * dropped; vm11 (no ip): the MAC check only. */
+/* vm10 (10.0.0.10 plus 192.168.7.0/24 and 2001:db8::1 allowed): IPv4 and
+ * ARP only from those IPv4 addresses with its MAC (ARP marked with its port
+ * bit), IPv6 with its MAC, and no classify flow: everything else from its
+ * port meets the MAC guard; vm11 (no ip): the classify flow, the MAC check
+ * only. */
 static void
 test_port_security(void **state)
 {
@@ -205,21 +209,16 @@ test_port_security(void **state)
                                allowed, 2);
     char *got = flows(f, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_MAC, NULL);
     expect(got,
-"table=0, priority=100, in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=100, in_port=2,dl_src=02:00:00:00:00:11 cookie=0x6e1000000000000b actions=write_metadata:0x64,goto_table:1\n"
-"table=0, priority=100, in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
 "table=0, priority=100, tun_id=0x64,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
 "table=0, priority=100, tun_id=0xc8,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
-"table=0, priority=105, arp,in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=drop\n"
-"table=0, priority=105, arp,in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=drop\n"
-"table=0, priority=105, ip,in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=drop\n"
-"table=0, priority=105, ip,in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=drop\n"
-"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
-"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
-"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=set_field:0x2->reg1,write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=set_field:0x2->reg1,write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=set_field:0x8->reg1,write_metadata:0xc8,goto_table:1\n"
 "table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=10.0.0.10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=192.168.7.0/24 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=110, ip,in_port=3,dl_src=02:00:00:00:00:13,nw_src=10.0.0.10 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=110, ipv6,in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=50, in_port=1 cookie=0x6e1000000000000a actions=drop\n"
 "table=0, priority=50, in_port=2 cookie=0x6e1000000000000b actions=drop\n"
 "table=0, priority=50, in_port=3 cookie=0x6e1000000000000d actions=drop\n");
@@ -227,7 +226,8 @@ test_port_security(void **state)
 }
 
 /* Adding ARP responder and port security must not double a hypervisor's
- * table: count with and without addresses. */
+ * table: count with and without addresses (ARP responder on in both: with
+ * no addresses it has nothing to answer). */
 static void
 test_flow_count(void **state)
 {
@@ -240,9 +240,14 @@ test_flow_count(void **state)
         p->ip = NULL;
     }
     free(flows(f, 0, 0, &without));
-    /* Local vm10, vm13 with addresses: 4 port-security flows and 2 responder
-     * flows each; remote vm12, vm14: 1 responder flow each. */
-    assert_int_equal(with - without, 2 * 4 + 2 * 2 + 2);
+    /* Without: 21 (4 pipeline, 3 for each of the 3 local ports, 1 for each
+     * of the 2 remote ones, 2 tunnel and 4 flooding flows).  With: local
+     * vm10 and vm13 (one address each) get 2 port-security flows in place
+     * of the classify flow, and each of the 4 addresses 1 responder
+     * flow. */
+    assert_int_equal(without, 21);
+    assert_int_equal(with - without, 2 * (2 - 1) + 4);
+    assert_true(with < 2 * without);
 }
 
 /* A Geneve network and a VXLAN one on the same switch, toward the same
