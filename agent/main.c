@@ -23,6 +23,8 @@
 #include "lib/pki.h"
 #include "lib/valid.h"
 #include "openvswitch/vlog.h"
+#include "socket-util.h"
+#include "stream.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(agent);
@@ -229,40 +231,16 @@ parse_options(int argc, char *argv[], struct options *o)
     o->conn.pki = &o->pki;
 }
 
-/* True if an ovsdb-server accepts connections at 'remote' ("unix:PATH" or
- * "tcp:IP:PORT"). */
+/* True if an ovsdb-server accepts connections at 'remote' (any OVS active
+ * stream: "unix:PATH", "tcp:IP:PORT", ...) within a second. */
 static bool
 ovsdb_answers(const char *remote)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int fd;
-
-    if (!strncmp(remote, "unix:", 5)) {
-        struct sockaddr_un *sun = (struct sockaddr_un *) &ss;
-        memset(sun, 0, sizeof *sun);
-        sun->sun_family = AF_UNIX;
-        if (strlen(remote + 5) >= sizeof sun->sun_path) {
-            return false;
-        }
-        strcpy(sun->sun_path, remote + 5);
-        len = sizeof *sun;
-    } else if (!strncmp(remote, "tcp:", 4)
-               && !nvo_sockaddr_parse(remote + 4, NULL, &ss)) {
-        len = (ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-               : sizeof(struct sockaddr_in6));
-    } else {
-        return false;
-    }
-    fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return false;
-    }
-    struct timeval tv = { .tv_sec = 1 };
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    bool ok = !connect(fd, (struct sockaddr *) &ss, len);
-    close(fd);
-    return ok;
+    struct stream *stream = NULL;
+    int error = stream_open_block(stream_open(remote, &stream, DSCP_DEFAULT),
+                                  1000, &stream);
+    stream_close(stream);
+    return !error;
 }
 
 struct agent {

@@ -34,7 +34,7 @@
 
 #include "agent/svcnode-table.h"
 #include "hash.h"
-#include "lib/addr.h"
+#include "packets.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -151,9 +151,9 @@ svcnode_create(uv_loop_t *loop, const char *tunnel_ip, uint16_t udp_port,
                int *errp)
 {
     struct in_addr ip;
-    int error = nvo_ipv4_parse(tunnel_ip, &ip);
-    if (error) {
-        *errp = error;
+    int error;
+    if (!ip_parse(tunnel_ip, &ip.s_addr)) {
+        *errp = -EINVAL;
         return NULL;
     }
 

@@ -190,7 +190,7 @@ printf '  %-44s %9s %9s  %s\n' "1 controller (reference, same VMs, same run)" "$
 echo "  ping vm1 -> vm5 after the reference starts: $ping_state"
 echo
 echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9 -> every one owned and"
-echo "  confirmed by another controller: $failover_ms ms  (bound: 5000 ms; lease 2.5 s, peers declare dead at 3.5 s)"
+echo "  confirmed by another controller: $failover_ms ms  (bound: 5000 ms; lease 2.5 s, peers declare dead at 3.0 s)"
 echo
 echo "REST POST /v1/ports, 64 connections, $n_rest ports (wrk; kernel hypervisors without agents):"
 printf '  %-44s %9s %9s %9s %7s\n' "" "ports/s" "p50 ms" "p99 ms" "errors"

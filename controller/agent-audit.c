@@ -7,6 +7,7 @@
 
 #include "controller/desired.h"
 #include "lib/addr.h"
+#include "packets.h"
 #include "util.h"
 
 const char *
@@ -74,8 +75,7 @@ compare_entries(const void *a_, const void *b_)
 static char *
 mac_str(const uint8_t *mac)
 {
-    char buf[NVO_MAC_STRLEN];
-    return xstrdup(nvo_mac_format(mac, buf));
+    return xasprintf(ETH_ADDR_FMT, ETH_ADDR_BYTES_ARGS(mac));
 }
 
 /* The VXLAN MTU the agent derives for a network without "mtu" (agent/kdp.h
@@ -168,7 +168,7 @@ desired_entries(const struct nvo_net_view *nv, const char *local,
         int64_t port_id = (is_l ? nv->locals[i].port_id
                            : nv->remotes[i - nv->n_locals].port_id);
         struct in_addr a;
-        if (!ip || nvo_ipv4_parse(ip, &a) || !a.s_addr) {
+        if (!ip || !ip_parse(ip, &a.s_addr) || !a.s_addr) {
             continue;
         }
         bool dup = false;

@@ -25,7 +25,7 @@
 
 #define NVO_CLUSTER_HEARTBEAT_MS 250
 #define NVO_CLUSTER_LEASE_MS 2500
-#define NVO_CLUSTER_DEAD_MS 3500
+#define NVO_CLUSTER_DEAD_MS 3000
 
 struct nvo_cluster;
 

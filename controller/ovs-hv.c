@@ -43,11 +43,13 @@
 #include "controller/ovs-ofctrl.h"
 #include "controller/ovs-ovsdb.h"
 #include "controller/ovs-tunnels.h"
+#include "lib/addr.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "simap.h"
+#include "socket-util.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -129,31 +131,28 @@ ovs_hv_of_targets(const char *ovsdb, char **connect, char **listen)
     if (!ovsdb) {
         return -EINVAL;
     }
-    bool ssl = !strncmp(ovsdb, "ssl:", 4);
-    if (ssl || !strncmp(ovsdb, "tcp:", 4)) {
-        const char *host = ovsdb + 4;
-        const char *colon = strrchr(host, ':');
-        if (!colon || colon == host) {
-            return -EINVAL;
-        }
-        char *end;
-        unsigned long port = strtoul(colon + 1, &end, 10);
+    bool ssl;
+    struct sockaddr_storage ss;
+    if (!nvo_inet_remote_parse(ovsdb, &ssl, &ss)) {
         /* TLS listens one port higher than plain: ovs-vswitchd binds a new
          * listener before it releases the old one, so swapping ptcp:6653
          * for pssl:6653:IP in one transaction fails with EADDRINUSE. */
-        unsigned long of_port = port + (ssl ? 14 : 13);
-        if (*end || !port || of_port > 65535) {
+        unsigned int port = ss_get_port(&ss);
+        unsigned int of_port = port + (ssl ? 14 : 13);
+        if (!port || of_port > 65535) {
             return -EINVAL;
         }
-        int hostlen = colon - host;
+        struct ds host = DS_EMPTY_INITIALIZER;
+        ss_format_address(&ss, &host);      /* IPv6 in brackets. */
         if (ssl) {
             /* Bound to the management address, TLS only. */
-            *connect = xasprintf("ssl:%.*s:%lu", hostlen, host, of_port);
-            *listen = xasprintf("pssl:%lu:%.*s", of_port, hostlen, host);
+            *connect = xasprintf("ssl:%s:%u", ds_cstr(&host), of_port);
+            *listen = xasprintf("pssl:%u:%s", of_port, ds_cstr(&host));
         } else {
-            *connect = xasprintf("tcp:%.*s:%lu", hostlen, host, of_port);
-            *listen = xasprintf("ptcp:%lu", of_port);
+            *connect = xasprintf("tcp:%s:%u", ds_cstr(&host), of_port);
+            *listen = xasprintf("ptcp:%u", of_port);
         }
+        ds_destroy(&host);
         return 0;
     }
     if (!strncmp(ovsdb, "unix:", 5)) {

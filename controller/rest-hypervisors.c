@@ -50,11 +50,7 @@ create_hv(struct rest_call *c)
 {
     struct nvo_hv_req rq;
 
-    if (!rest_json_string(c, "name", &rq.name)
-        || !rest_json_string(c, "tunnel_ip", &rq.tunnel_ip)
-        || !rest_json_string(c, "dataplane", &rq.dataplane)
-        || !rest_json_string(c, "role", &rq.role)
-        || !rest_json_string(c, "ovsdb", &rq.ovsdb)) {
+    if (rest_reply_invalid(c, rest_body_hv(c->body, &rq))) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);

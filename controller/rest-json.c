@@ -1,101 +1,13 @@
-/* rest-json.c - JSON in (body fields) and out (API objects). */
+/* rest-json.c - JSON out: objects as the API shows them (bodies in are
+ * controller/rest-body.c). */
 #include <config.h>
 #include "controller/rest-private.h"
 
 #include "controller/ctl.h"
 #include "controller/model.h"
 #include "controller/southbound.h"
-#include "lib/addr.h"
+#include "packets.h"
 #include "util.h"
-
-bool
-rest_json_string(struct rest_call *c, const char *key, const char **out)
-{
-    json_t *v = json_object_get(c->body, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        return true;
-    }
-    if (!json_is_string(v)) {
-        rest_reply_error(c, 400, "invalid", "'%s' must be a string", key);
-        return false;
-    }
-    const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v)) {
-        rest_reply_error(c, 400, "invalid", "'%s' contains a NUL", key);
-        return false;
-    }
-    *out = s;
-    return true;
-}
-
-bool
-rest_json_int(struct rest_call *c, const char *key, bool *has, int64_t *out)
-{
-    json_t *v = json_object_get(c->body, key);
-    *has = false;
-    if (!v || json_is_null(v)) {
-        return true;
-    }
-    if (!json_is_integer(v)) {
-        rest_reply_error(c, 400, "invalid", "'%s' must be an integer", key);
-        return false;
-    }
-    *has = true;
-    *out = json_integer_value(v);
-    return true;
-}
-
-bool
-rest_json_bool(struct rest_call *c, const char *key, bool *has, bool *out)
-{
-    json_t *v = json_object_get(c->body, key);
-    *has = false;
-    if (!v || json_is_null(v)) {
-        return true;
-    }
-    if (!json_is_boolean(v)) {
-        rest_reply_error(c, 400, "invalid", "'%s' must be true or false",
-                         key);
-        return false;
-    }
-    *has = true;
-    *out = json_is_true(v);
-    return true;
-}
-
-bool
-rest_json_strings(struct rest_call *c, const char *key, size_t max,
-                  const char ***out, size_t *n)
-{
-    json_t *v = json_object_get(c->body, key);
-    *out = NULL;
-    *n = 0;
-    if (!v || json_is_null(v)) {
-        return true;
-    }
-    if (!json_is_array(v) || json_array_size(v) > max) {
-        rest_reply_error(c, 400, "invalid", "'%s' must be an array of at "
-                         "most %"PRIuSIZE" strings", key, max);
-        return false;
-    }
-    const char **s = h2o_mem_alloc_pool(&c->req->pool,
-                                        (json_array_size(v) + 1)
-                                        * sizeof *s);
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        json_t *e = json_array_get(v, i);
-        if (!json_is_string(e)
-            || strlen(json_string_value(e)) != json_string_length(e)) {
-            rest_reply_error(c, 400, "invalid", "'%s' must be an array of "
-                             "strings", key);
-            return false;
-        }
-        s[i] = json_string_value(e);
-    }
-    *out = s;
-    *n = json_array_size(v);
-    return true;
-}
 
 json_t *
 rest_network_json(const struct nvo_network *net)
@@ -155,13 +67,14 @@ rest_hv_json(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
 json_t *
 rest_port_json(const struct nvo_port *p)
 {
-    char mac[NVO_MAC_STRLEN];
+    char mac[ETH_ADDR_STRLEN + 1];
+    snprintf(mac, sizeof mac, ETH_ADDR_FMT, ETH_ADDR_ARGS(p->mac));
     json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s,s:I}",
                      "id", (json_int_t) p->id,
                      "vm", p->vm,
                      "network", p->network->name,
                      "hypervisor", p->hypervisor->name,
-                     "mac", nvo_mac_format(p->mac.ea, mac),
+                     "mac", mac,
                      "ip", p->ip,
                      "iface", p->iface,
                      "revision", (json_int_t) p->revision);

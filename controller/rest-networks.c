@@ -46,13 +46,7 @@ create_network(struct rest_call *c)
 {
     struct nvo_net_req rq;
 
-    if (!rest_json_string(c, "name", &rq.name)
-        || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)
-        || !rest_json_string(c, "bum", &rq.bum)
-        || !rest_json_string(c, "encap", &rq.encap)
-        || !rest_json_bool(c, "arp_responder", &rq.has_arp_responder,
-                           &rq.arp_responder)
-        || !rest_json_int(c, "mtu", &rq.has_mtu, &rq.mtu)) {
+    if (rest_reply_invalid(c, rest_body_net(c->body, &rq))) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);
@@ -65,13 +59,7 @@ patch_network(struct rest_call *c, const struct nvo_network *net)
 {
     struct nvo_net_patch rq;
 
-    if (!rest_json_string(c, "bum", &rq.bum)
-        || !rest_json_string(c, "name", &rq.name)
-        || !rest_json_int(c, "vni", &rq.has_vni, &rq.vni)
-        || !rest_json_string(c, "encap", &rq.encap)
-        || !rest_json_bool(c, "arp_responder", &rq.has_arp_responder,
-                           &rq.arp_responder)
-        || !rest_json_int(c, "mtu", &rq.has_mtu, &rq.mtu)) {
+    if (rest_reply_invalid(c, rest_body_net_patch(c->body, &rq))) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 200);

@@ -86,19 +86,13 @@ create_port(struct rest_call *c)
 {
     struct nvo_port_req rq;
 
-    if (!rest_json_string(c, "vm", &rq.vm)
-        || !rest_json_string(c, "network", &rq.network)
-        || !rest_json_string(c, "hypervisor", &rq.hypervisor)
-        || !rest_json_string(c, "mac", &rq.mac)
-        || !rest_json_string(c, "ip", &rq.ip)
-        || !rest_json_string(c, "iface", &rq.iface)
-        || !rest_json_strings(c, "allowed_addresses", NVO_ALLOWED_MAX,
-                              (const char ***) &rq.allowed, &rq.n_allowed)) {
+    if (rest_reply_invalid(c, rest_body_port(c->body, &rq))) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 201);
     rest_write_started(p, nvo_svc_port_create(c->ctl->svc, &rq, c->wait,
                                               rest_write_cb, p));
+    free((void *) rq.allowed);  /* The service layer copied what it keeps. */
 }
 
 static void
@@ -106,8 +100,8 @@ patch_port(struct rest_call *c, const struct nvo_port *port)
 {
     const char *hv_name, *iface;
 
-    if (!rest_json_string(c, "hypervisor", &hv_name)
-        || !rest_json_string(c, "iface", &iface)) {
+    if (rest_reply_invalid(c, rest_body_port_move(c->body, &hv_name,
+                                                  &iface))) {
         return;
     }
     struct rest_pending *p = rest_write_begin(c, 200);

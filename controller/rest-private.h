@@ -32,6 +32,7 @@
 
 #include "controller/metrics.h"
 #include "controller/rest-auth.h"
+#include "controller/rest-body.h"
 #include "openvswitch/compiler.h"
 #include "openvswitch/list.h"
 
@@ -121,19 +122,9 @@ void rest_networks(struct rest_call *c);
 void rest_hypervisors(struct rest_call *c);
 void rest_ports(struct rest_call *c);
 
-/* rest-json.c: body fields.  Each sets '*out' to the field's value
- * (borrowed from c->body) or leaves it NULL / unset when absent; returns
- * false, having answered 400, when present with the wrong type. */
-bool rest_json_string(struct rest_call *c, const char *key, const char **out);
-/* Like rest_json_string() for a boolean ('*has' false if absent or null)
- * and for an array of at most 'max' strings ('*out' allocated from the
- * request's pool, the strings borrowed from the body). */
-bool rest_json_bool(struct rest_call *c, const char *key, bool *has,
-                    bool *out);
-bool rest_json_strings(struct rest_call *c, const char *key, size_t max,
-                       const char ***out, size_t *n);
-bool rest_json_int(struct rest_call *c, const char *key, bool *has,
-                   int64_t *out);
+/* rest.c: if 'error' (a controller/rest-body.h message, freed here) is
+ * nonnull, answers 400 "invalid" with it and returns true. */
+bool rest_reply_invalid(struct rest_call *c, char *error);
 
 /* rest-json.c: objects as the API shows them (caller owns the result). */
 json_t *rest_network_json(const struct nvo_network *);

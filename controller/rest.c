@@ -203,6 +203,17 @@ rest_reply_error(struct rest_call *c, int status, const char *code,
     va_end(args);
 }
 
+bool
+rest_reply_invalid(struct rest_call *c, char *error)
+{
+    if (error) {
+        rest_reply_error(c, 400, "invalid", "%s", error);
+        free(error);
+        return true;
+    }
+    return false;
+}
+
 static void
 reply_error(struct nvo_rest *r, h2o_req_t *req, int status, const char *code,
             const char *fmt, ...) OVS_PRINTF_FORMAT(5, 6);
@@ -404,18 +415,11 @@ parse_body(struct rest_call *c)
                          "be JSON (Content-Type: application/json)");
         return false;
     }
-    json_error_t err;
-    c->body = json_loadb(req->entity.base ? req->entity.base : "",
-                         req->entity.len, JSON_REJECT_DUPLICATES, &err);
+    char *error;
+    c->body = rest_body_parse(req->entity.base, req->entity.len, &error);
     if (!c->body) {
-        rest_reply_error(c, 400, "malformed_json", "malformed JSON: %s "
-                         "(line %d, column %d)", err.text, err.line,
-                         err.column);
-        return false;
-    }
-    if (!json_is_object(c->body)) {
-        rest_reply_error(c, 400, "malformed_json", "the body must be a JSON "
-                         "object");
+        rest_reply_error(c, 400, "malformed_json", "%s", error);
+        free(error);
         return false;
     }
     return true;

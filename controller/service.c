@@ -11,7 +11,7 @@
 #include "controller/ctl.h"
 #include "controller/model.h"
 #include "controller/store.h"
-#include "lib/addr.h"
+#include "packets.h"
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -250,7 +250,7 @@ explain_conflict(const struct nvo_model *m, const struct nvo_store_op *op,
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(
             m, op->port.hv_id);
         struct eth_addr mac;
-        return ((net && !nvo_mac_parse(op->port.mac, mac.ea)
+        return ((net && eth_addr_from_string(op->port.mac, &mac)
                  && mac_clashes(net, &mac, e))
                 || (hv && iface_clashes(hv, op->port.iface, NULL, e)));
     }
@@ -417,7 +417,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         net = nvo_model_network_by_id(m, op->port.net_id);
         hv = nvo_model_hv_by_id(m, op->port.hv_id);
         struct eth_addr mac;
-        if (!net || !hv || nvo_mac_parse(op->port.mac, mac.ea)) {
+        if (!net || !hv || !eth_addr_from_string(op->port.mac, &mac)) {
             break;
         }
         ids_add_network(ctl, ids, net);

@@ -3,6 +3,7 @@
 #include "controller/store-ovsdb.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,28 @@ ref_destroy(struct hmap *map)
     hmap_destroy(map);
 }
 
+/* Network row 'r''s encapsulation (vxlan if unreadable). */
+static enum nvo_encap
+net_row_encap(const struct nvorec_network *r)
+{
+    enum nvo_encap encap = NVO_ENCAP_VXLAN;
+    if (r->encap) {
+        nvo_encap_from_string(r->encap, &encap);
+    }
+    return encap;
+}
+
+/* Sets network row 'r''s dataplane options. */
+static void
+set_net_options(const struct nvorec_network *r, enum nvo_encap encap,
+                bool arp_responder, int mtu)
+{
+    int64_t mtu64 = mtu;
+    nvorec_network_set_encap(r, nvo_encap_to_string(encap));
+    nvorec_network_set_arp_responder(r, &arp_responder, 1);
+    nvorec_network_set_mtu(r, mtu ? &mtu64 : NULL, mtu ? 1 : 0);
+}
+
 /* Adds to 'txn' one row per object of 'm'. */
 static void
 export_rows(const struct nvo_model *m, struct ovsdb_idl_txn *txn)
@@ -177,6 +200,7 @@ export_rows(const struct nvo_model *m, struct ovsdb_idl_txn *txn)
         nvorec_network_set_name(r, net->name);
         nvorec_network_set_vni(r, net->vni);
         nvorec_network_set_bum(r, nvo_bum_mode_to_string(net->bum));
+        set_net_options(r, net->encap, net->arp_responder, net->mtu);
         nvorec_network_set_revision(r, net->revision);
         ref_add(&nets, net->id, r);
     }
@@ -206,6 +230,13 @@ export_rows(const struct nvo_model *m, struct ovsdb_idl_txn *txn)
         nvorec_port_set_mac(r, mac_s);
         nvorec_port_set_ip(r, p->ip);
         nvorec_port_set_iface(r, p->iface);
+        struct ds allowed = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < p->n_allowed; i++) {
+            ds_put_format(&allowed, "%s%s", i ? " " : "", p->allowed[i]);
+        }
+        nvorec_port_set_allowed_addresses(r, p->n_allowed
+                                             ? ds_cstr(&allowed) : NULL);
+        ds_destroy(&allowed);
         nvorec_port_set_revision(r, p->revision);
     }
     ref_destroy(&nets);
@@ -291,7 +322,9 @@ out:
  * thread of its own, like the OVS southbound:
  *
  *   main thread (libuv)                    IDL thread (poll_block)
- *   submit ------ mailbox + latch ------->  queue; one transaction at a time
+ *   submit ------ mailbox + latch ------->  queue; one transaction at a time,
+ *                                           holding every queued write that
+ *                                           can join it (group commit)
  *   load -------- snapshot request ------>  copies the replica into the model
  *        <------- condition variable -----
  *   write->cb, change_cb <-- events + uv_async --  in journal (revision) order
@@ -299,11 +332,12 @@ out:
  * The mailbox, the event list and the snapshot hand-off are guarded by
  * 'mutex'; the IDL is the IDL thread's only.
  *
- * A write is one transaction: it verifies NVO_Global.revision (so every
- * placement write in the cluster is serialized against the replica it was
- * built from), sets it to R + 1, changes its row and inserts the Journal
- * row of revision R + 1 (origin, sequence number, the op), deleting the
- * row JOURNAL_KEEP revisions older.  The journal is the change feed: IDL
+ * A transaction verifies NVO_Global.revision (so every placement write in
+ * the cluster is serialized against the replica it was built from) and
+ * carries up to BATCH_MAX writes: the i-th gets revision R + i, changes its
+ * row and inserts the Journal row of revision R + i (origin, sequence
+ * number, the op), deleting the row JOURNAL_KEEP revisions older;
+ * NVO_Global.revision becomes R + n.  The journal is the change feed: IDL
  * updates may merge several transactions, but every journal row inserted
  * shows up, so the IDL thread replays revisions one by one: a row of its
  * own (origin and sequence number of a write it sent) completes that write;
@@ -316,7 +350,8 @@ out:
  *   IN_TXN --committed---------------------> COMMITTED
  *   IN_TXN --verify failed (TRY_AGAIN)-----> QUEUED (rebuilt once the
  *                                            replica changed)
- *   IN_TXN --constraint / error------------> failed (completed)
+ *   IN_TXN --constraint, in a batch--------> QUEUED (each retried alone)
+ *   IN_TXN --constraint / error, alone-----> failed (completed)
  *   IN_TXN, COMMITTED --its journal row seen--> completed (revision)
  *   QUEUED, IN_TXN --deadline--------------> failed -EAGAIN (503); an IN_TXN
  *                                            one may still commit: its
@@ -326,6 +361,7 @@ out:
 
 #define JOURNAL_KEEP 10000          /* Journal rows kept. */
 #define COMMIT_TIMEOUT_MS 5000      /* A write fails (-EAGAIN) after this. */
+#define BATCH_MAX 64                /* Writes per transaction. */
 #define LOAD_TIMEOUT_MS 30000       /* Load fails after this. */
 
 enum ow_state { OW_QUEUED, OW_IN_TXN, OW_COMMITTED };
@@ -396,6 +432,8 @@ struct store_ovsdb {
     int64_t txn_base;           /* NVO_Global.revision the txn verified. */
     unsigned int retry_seqno;   /* After TRY_AGAIN: rebuild once the IDL's
                                  * seqno differs.  0: no wait. */
+    size_t solo;                /* Writes still to commit one per
+                                 * transaction (after a batch failed). */
     int64_t seen;               /* Journal replayed up to this revision. */
     bool synced;                /* 'seen' is set (a snapshot was taken). */
     uint64_t next_seq;
@@ -526,6 +564,10 @@ op_type_from_string(const char *s, enum nvo_store_op_type *type)
             return 0;
         }
     }
+    if (!strcmp(s, "set-network-bum")) {
+        *type = NVO_STORE_SET_NETWORK;      /* Its name before 1.2.0. */
+        return 0;
+    }
     return -EINVAL;
 }
 
@@ -557,9 +599,13 @@ op_to_data(const struct nvo_store_op *op, struct smap *data)
     case NVO_STORE_ADD_NETWORK:
         smap_add(data, "name", op->net.name);
         journal_add_int(data, "vni", op->net.vni);
+        smap_add(data, "encap", nvo_encap_to_string(op->net.encap));
         /* Fall through. */
     case NVO_STORE_SET_NETWORK:
         smap_add(data, "bum", nvo_bum_mode_to_string(op->net.bum));
+        smap_add(data, "arp_responder",
+                 op->net.arp_responder ? "true" : "false");
+        journal_add_int(data, "mtu", op->net.mtu);
         break;
     case NVO_STORE_ADD_HV:
         smap_add(data, "name", op->hv.name);
@@ -577,6 +623,9 @@ op_to_data(const struct nvo_store_op *op, struct smap *data)
         smap_add(data, "mac", op->port.mac);
         if (op->port.ip) {
             smap_add(data, "ip", op->port.ip);
+        }
+        if (op->port.allowed) {
+            smap_add(data, "allowed", op->port.allowed);
         }
         /* Fall through. */
     case NVO_STORE_MOVE_PORT:
@@ -605,14 +654,18 @@ op_from_journal(const struct nvorec_journal *j, struct nvo_store_op *op)
     case NVO_STORE_ADD_NETWORK:
         op->net.name = journal_dup(d, "name");
         op->net.vni = journal_get_int(d, "vni");
+        if (nvo_encap_from_string(smap_get_def(d, "encap", "vxlan"),
+                                  &op->net.encap)) {
+            goto bad;
+        }
         /* Fall through. */
     case NVO_STORE_SET_NETWORK:
         if (nvo_bum_mode_from_string(smap_get_def(d, "bum", ""),
                                      &op->net.bum)) {
             goto bad;
         }
-        /* The clustered schema has no dataplane options yet: defaults. */
-        op->net.arp_responder = true;
+        op->net.arp_responder = smap_get_bool(d, "arp_responder", true);
+        op->net.mtu = journal_get_int(d, "mtu");
         break;
     case NVO_STORE_ADD_HV:
         op->hv.name = journal_dup(d, "name");
@@ -630,6 +683,7 @@ op_from_journal(const struct nvorec_journal *j, struct nvo_store_op *op)
         op->port.net_id = journal_get_int(d, "net_id");
         op->port.mac = journal_dup(d, "mac");
         op->port.ip = journal_dup(d, "ip");
+        op->port.allowed = journal_dup(d, "allowed");
         /* Fall through. */
     case NVO_STORE_MOVE_PORT:
         op->port.hv_id = journal_get_int(d, "hv_id");
@@ -667,6 +721,8 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
         nvorec_network_set_name(r, op->net.name);
         nvorec_network_set_vni(r, op->net.vni);
         nvorec_network_set_bum(r, nvo_bum_mode_to_string(op->net.bum));
+        set_net_options(r, op->net.encap, op->net.arp_responder,
+                        op->net.mtu);
         nvorec_network_set_revision(r, revision);
         return 0;
     }
@@ -676,6 +732,8 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
             goto no_network;
         }
         nvorec_network_set_bum(net, nvo_bum_mode_to_string(op->net.bum));
+        set_net_options(net, net_row_encap(net), op->net.arp_responder,
+                        op->net.mtu);
         nvorec_network_set_revision(net, revision);
         return 0;
     case NVO_STORE_DEL_NETWORK:
@@ -737,6 +795,7 @@ build_op(struct store_ovsdb *s, struct ovsdb_idl_txn *txn, struct ow *o,
         nvorec_port_set_mac(r, op->port.mac);
         nvorec_port_set_ip(r, op->port.ip);
         nvorec_port_set_iface(r, op->port.iface);
+        nvorec_port_set_allowed_addresses(r, op->port.allowed);
         nvorec_port_set_revision(r, revision);
         return 0;
     }
@@ -791,40 +850,55 @@ txn_error_to_errno(const char *error, enum nvo_store_op_type type)
     return -EIO;
 }
 
-/* IDL thread: starts a transaction for the first queued write, if any and
- * if the replica is ready.  Returns true if it failed that write instead
- * (the caller tries the next one). */
+/* The row a write changes, to keep two changes of one row out of one
+ * transaction. */
+struct ow_key {
+    enum nvo_store_op_type type;    /* Of the first op that touched it. */
+    int64_t id;
+};
+
 static bool
-start_txn(struct store_ovsdb *s)
+ow_key_conflicts(const struct ow_key *a, const struct nvo_store_op *op)
 {
-    if (s->txn || ovs_list_is_empty(&s->queued) || !s->synced
-        || !ovsdb_idl_is_connected(s->idl)
-        || (s->retry_seqno && s->retry_seqno == ovsdb_idl_get_seqno(s->idl))) {
+    bool a_net = a->type == NVO_STORE_SET_NETWORK;
+    bool op_net = op->type == NVO_STORE_SET_NETWORK;
+    return a->id == op->id && a_net == op_net;
+}
+
+/* Whether write 'op' may join a transaction that already holds the writes
+ * whose rows are 'keys[0..n-1]': not a deletion that must see every port
+ * (network, hypervisor), and no second change of a row. */
+static bool
+ow_batchable(const struct nvo_store_op *op, const struct ow_key *keys,
+             size_t n)
+{
+    switch (op->type) {
+    case NVO_STORE_DEL_NETWORK:
+    case NVO_STORE_DEL_HV:
         return false;
-    }
-    s->retry_seqno = 0;
-
-    const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(s->idl);
-    int64_t revision = (g ? g->revision : 0) + 1;
-    s->txn_base = revision - 1;
-    if (g) {
-        nvorec_nvo_global_verify_revision(g);
-    } else {
-        g = nvorec_nvo_global_insert(txn);
-    }
-    nvorec_nvo_global_set_revision(g, revision);
-
-    struct ow *o = CONTAINER_OF(ovs_list_front(&s->queued), struct ow, node);
-    char *errmsg = NULL;
-    int error = build_op(s, txn, o, revision, &errmsg);
-    if (error) {
-        ovsdb_idl_txn_destroy(txn);
-        ow_complete(s, o, error, 0, errmsg);
-        free(errmsg);
+    case NVO_STORE_ADD_NETWORK:
+    case NVO_STORE_ADD_HV:
+    case NVO_STORE_ADD_PORT:
+        return true;
+    case NVO_STORE_SET_NETWORK:
+    case NVO_STORE_MOVE_PORT:
+    case NVO_STORE_DEL_PORT:
+        for (size_t i = 0; i < n; i++) {
+            if (ow_key_conflicts(&keys[i], op)) {
+                return false;
+            }
+        }
         return true;
     }
+    return false;
+}
 
+/* Adds write 'o''s journal row of 'revision' to 'txn' (and deletes the one
+ * JOURNAL_KEEP revisions older). */
+static void
+add_journal_row(struct store_ovsdb *s, struct ovsdb_idl_txn *txn,
+                const struct ow *o, int64_t revision)
+{
     const struct nvorec_journal *j = nvorec_journal_insert(txn);
     struct smap data = SMAP_INITIALIZER(&data);
     op_to_data(&o->w->op, &data);
@@ -840,72 +914,148 @@ start_txn(struct store_ovsdb *s)
     if (old) {
         nvorec_journal_delete(old);
     }
+}
 
-    ovs_list_remove(&o->node);
-    o->state = OW_IN_TXN;
-    ovs_list_push_back(&s->inflight, &o->node);
+/* IDL thread: starts a transaction for the queued writes, if any and if
+ * the replica is ready: group commit, like the SQLite backend.  Up to
+ * BATCH_MAX consecutive writes share one transaction, each with its own
+ * revision (R+1, R+2, ...) and journal row, so each is answered when its
+ * own journal row comes back, i.e. after the transaction committed.  A
+ * batch stops before a write that cannot join it (ow_batchable()) or that
+ * cannot be built from the replica (it then goes first in the next one).
+ * After a batch failed as a whole (a constraint one of its writes broke),
+ * its writes are retried one per transaction ('solo'), so each gets its
+ * own answer.  Returns true if it failed the first write instead (the
+ * caller tries again). */
+static bool
+start_txn(struct store_ovsdb *s)
+{
+    if (s->txn || ovs_list_is_empty(&s->queued) || !s->synced
+        || !ovsdb_idl_is_connected(s->idl)
+        || (s->retry_seqno && s->retry_seqno == ovsdb_idl_get_seqno(s->idl))) {
+        return false;
+    }
+    s->retry_seqno = 0;
+
+    const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(s->idl);
+    int64_t base = g ? g->revision : 0;
+    int64_t revision = base;
+    s->txn_base = base;
+    if (g) {
+        nvorec_nvo_global_verify_revision(g);
+    } else {
+        g = nvorec_nvo_global_insert(txn);
+    }
+
+    struct ow_key keys[BATCH_MAX];
+    size_t n = 0, limit = s->solo ? 1 : BATCH_MAX;
+    long long int deadline = LLONG_MAX;
+    struct ow *o;
+    LIST_FOR_EACH_SAFE (o, node, &s->queued) {
+        if (n >= limit || (n && !ow_batchable(&o->w->op, keys, n))) {
+            break;
+        }
+        char *errmsg = NULL;
+        int error = build_op(s, txn, o, revision + 1, &errmsg);
+        if (error && !n) {
+            ovsdb_idl_txn_destroy(txn);
+            ow_complete(s, o, error, 0, errmsg);
+            free(errmsg);
+            return true;
+        } else if (error) {
+            free(errmsg);           /* Answered from its own transaction. */
+            break;
+        }
+        revision++;
+        add_journal_row(s, txn, o, revision);
+        keys[n].type = o->w->op.type;
+        keys[n].id = o->w->op.id;
+        n++;
+        deadline = MIN(deadline, o->deadline);
+        ovs_list_remove(&o->node);
+        o->state = OW_IN_TXN;
+        ovs_list_push_back(&s->inflight, &o->node);
+        if (o->w->op.type == NVO_STORE_DEL_NETWORK
+            || o->w->op.type == NVO_STORE_DEL_HV) {
+            break;                  /* Alone: see ow_batchable(). */
+        }
+    }
+    nvorec_nvo_global_set_revision(g, revision);
+    if (s->solo) {
+        s->solo--;
+    }
     s->txn = txn;
-    s->txn_deadline = o->deadline;
+    s->txn_deadline = deadline;
     ovs_mutex_lock(&s->mutex);
     s->n_commits++;
     ovs_mutex_unlock(&s->mutex);
     return false;
 }
 
+/* IDL thread: puts the writes of the transaction that just failed back at
+ * the head of the queue, in their order.  Returns how many. */
+static size_t
+requeue_inflight(struct store_ovsdb *s)
+{
+    size_t n = 0;
+    struct ow *o;
+    LIST_FOR_EACH_REVERSE_SAFE (o, node, &s->inflight) {
+        if (o->state == OW_IN_TXN) {
+            ovs_list_remove(&o->node);
+            o->state = OW_QUEUED;
+            ovs_list_push_front(&s->queued, &o->node);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* IDL thread: the transaction in flight finished with 'status'. */
 static void
 finish_txn(struct store_ovsdb *s, enum ovsdb_idl_txn_status status)
 {
-    struct ow *o, *next;
     const char *error = ovsdb_idl_txn_get_error(s->txn);
+    size_t n_batch = 0;
+    struct ow *o;
+    LIST_FOR_EACH (o, node, &s->inflight) {
+        n_batch += o->state == OW_IN_TXN;
+    }
 
-    LIST_FOR_EACH_SAFE (o, next, node, &s->inflight) {
-        if (o->state != OW_IN_TXN) {
-            continue;
-        }
-        switch (status) {
-        case TXN_SUCCESS:
-            o->state = OW_COMMITTED;        /* Its journal row completes it. */
-            break;
-        case TXN_TRY_AGAIN: {
-            /* Another controller wrote first (or the connection dropped):
-             * rebuild from the replica once it changed (at once if it
-             * already holds the other write). */
-            const struct nvorec_nvo_global *g
-                = nvorec_nvo_global_first(s->idl);
-            ovs_list_remove(&o->node);
-            o->state = OW_QUEUED;
-            ovs_list_push_front(&s->queued, &o->node);
-            s->retry_seqno = g && g->revision != s->txn_base
-                             ? 0 : ovsdb_idl_get_seqno(s->idl);
-            break;
-        }
-        case TXN_ERROR: {
-            if (error && strstr(error, "NVO_Global")) {
-                /* Two controllers created the revision row of an empty
-                 * database at once: retry on the one that won. */
-                ovs_list_remove(&o->node);
-                o->state = OW_QUEUED;
-                ovs_list_push_front(&s->queued, &o->node);
-                s->retry_seqno = ovsdb_idl_get_seqno(s->idl);
-                break;
+    if (status == TXN_TRY_AGAIN) {
+        /* Another controller wrote first (or the connection dropped):
+         * rebuild from the replica once it changed (at once if it already
+         * holds the other write). */
+        const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
+        requeue_inflight(s);
+        s->retry_seqno = g && g->revision != s->txn_base
+                         ? 0 : ovsdb_idl_get_seqno(s->idl);
+    } else if (status == TXN_ERROR && error && strstr(error, "NVO_Global")) {
+        /* Two controllers created the revision row of an empty database
+         * at once: retry on the one that won. */
+        requeue_inflight(s);
+        s->retry_seqno = ovsdb_idl_get_seqno(s->idl);
+    } else if (status == TXN_ERROR && n_batch > 1) {
+        /* One write of the batch broke a constraint, which fails them
+         * all: retry each in a transaction of its own. */
+        s->solo = requeue_inflight(s);
+    } else {
+        LIST_FOR_EACH_SAFE (o, node, &s->inflight) {
+            if (o->state != OW_IN_TXN) {
+                continue;
             }
-            int err = txn_error_to_errno(error, o->w->op.type);
-            ow_complete(s, o, err, 0, error ? error : "transaction failed");
-            break;
-        }
-        case TXN_UNCOMMITTED:
-        case TXN_UNCHANGED:
-        case TXN_INCOMPLETE:
-        case TXN_ABORTED:
-        case TXN_NOT_LOCKED:
-        default: {
-            char *msg = xasprintf("transaction %s",
-                                  ovsdb_idl_txn_status_to_string(status));
-            ow_complete(s, o, -EIO, 0, msg);
-            free(msg);
-            break;
-        }
+            if (status == TXN_SUCCESS) {
+                o->state = OW_COMMITTED;    /* Its journal row completes it. */
+            } else if (status == TXN_ERROR) {
+                int err = txn_error_to_errno(error, o->w->op.type);
+                ow_complete(s, o, err, 0,
+                            error ? error : "transaction failed");
+            } else {
+                char *msg = xasprintf("transaction %s",
+                                      ovsdb_idl_txn_status_to_string(status));
+                ow_complete(s, o, -EIO, 0, msg);
+                free(msg);
+            }
         }
     }
     ovsdb_idl_txn_destroy(s->txn);
@@ -1005,8 +1155,14 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
     NVOREC_NETWORK_FOR_EACH (rn, s->idl) {
         enum nvo_bum_mode bum = NVO_BUM_HEAD_END;
         nvo_bum_mode_from_string(rn->bum, &bum);
-        nvo_model_add_network(m, rn->id, rn->name, rn->vni, bum,
-                              rn->revision);
+        struct nvo_network *net = nvo_model_add_network(
+            m, rn->id, rn->name, rn->vni, bum, rn->revision);
+        nvo_model_set_encap(m, net, net_row_encap(rn), rn->revision);
+        /* Absent (a database from before the column): the default. */
+        nvo_model_set_arp_responder(m, net, (!rn->n_arp_responder
+                                             || *rn->arp_responder),
+                                    rn->revision);
+        nvo_model_set_mtu(m, net, rn->n_mtu ? *rn->mtu : 0, rn->revision);
     }
     NVOREC_HYPERVISOR_FOR_EACH (rh, s->idl) {
         enum nvo_dataplane dp = NVO_DP_KERNEL;
@@ -1026,8 +1182,10 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
             VLOG_WARN("port %"PRId64" is inconsistent; skipped", rp->id);
             continue;
         }
-        nvo_model_add_port(m, rp->id, rp->vm, net, hv, mac, rp->ip,
-                           rp->iface, rp->revision);
+        struct nvo_port *p = nvo_model_add_port(m, rp->id, rp->vm, net, hv,
+                                                mac, rp->ip, rp->iface,
+                                                rp->revision);
+        nvo_model_set_port_allowed_str(m, p, rp->allowed_addresses);
     }
     m->revision = g ? g->revision : 0;
     s->seen = m->revision;

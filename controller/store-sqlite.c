@@ -13,7 +13,7 @@
 
 #include "controller/model.h"
 #include "controller/store.h"
-#include "lib/addr.h"
+#include "packets.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -393,7 +393,7 @@ load_ports(struct sqlite_store *s, struct nvo_model *m)
         struct nvo_hypervisor *hv = nvo_model_hv_by_id(
             m, sqlite3_column_int64(stmt, 3));
         struct eth_addr mac;
-        if (!net || !hv || nvo_mac_parse(col_text(stmt, 4), mac.ea)) {
+        if (!net || !hv || !eth_addr_from_string(col_text(stmt, 4), &mac)) {
             rc = SQLITE_CORRUPT;
             break;
         }
@@ -799,28 +799,31 @@ sync_write_cb(struct nvo_store_write *w OVS_UNUSED)
 {
 }
 
-/* Runs 'w' as a batch of one on the calling thread; returns its error and
- * sets '*id' (if nonnull) and '*revision'.  Uninitializes 'w'. */
+/* Runs 'op' (whose strings it takes) as a batch of one on the calling
+ * thread; returns its error and sets '*id' (if nonnull) and '*revision'. */
 static int
-sync_write(struct nvo_store *store, struct nvo_store_write *w, int64_t *id,
+sync_write(struct nvo_store *store, struct nvo_store_op op, int64_t *id,
            int64_t *revision)
 {
     struct sqlite_store *s = sqlite_store_cast(store);
+    struct nvo_store_write w;
     struct ovs_list one;
 
     ovs_assert(!s->busy);
+    nvo_store_write_init(&w, op.type, sync_write_cb, NULL);
+    w.op = op;
     ovs_list_init(&one);
-    ovs_list_push_back(&one, &w->node);
+    ovs_list_push_back(&one, &w.node);
     s->revision = run_batch(s, &one, s->revision);
-    snprintf(s->errmsg, sizeof s->errmsg, "%s", w->errmsg ? w->errmsg : "");
-    int error = w->error;
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", w.errmsg ? w.errmsg : "");
+    int error = w.error;
     if (!error) {
         if (id) {
-            *id = w->op.id;
+            *id = w.op.id;
         }
-        *revision = w->revision;
+        *revision = w.revision;
     }
-    nvo_store_write_uninit(w);
+    nvo_store_write_uninit(&w);
     return error;
 }
 
@@ -829,35 +832,29 @@ nvo_store_sqlite_add_network(struct nvo_store *s, const char *name,
                              uint32_t vni, enum nvo_bum_mode bum, int64_t *id,
                              int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_ADD_NETWORK, sync_write_cb, NULL);
-    w.op.net.name = nullable_xstrdup(name);
-    w.op.net.vni = vni;
-    w.op.net.bum = bum;
-    w.op.net.arp_responder = true;
-    return sync_write(s, &w, id, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_ADD_NETWORK,
+        .net = { .name = nullable_xstrdup(name), .vni = vni, .bum = bum,
+                 .arp_responder = true },
+    }, id, revision);
 }
 
 int
 nvo_store_sqlite_set_network_bum(struct nvo_store *s, int64_t id,
                                  enum nvo_bum_mode bum, int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_SET_NETWORK, sync_write_cb, NULL);
-    w.op.id = id;
-    w.op.net.bum = bum;
-    w.op.net.arp_responder = true;
-    return sync_write(s, &w, NULL, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_SET_NETWORK, .id = id,
+        .net = { .bum = bum, .arp_responder = true },
+    }, NULL, revision);
 }
 
 int
 nvo_store_sqlite_delete_network(struct nvo_store *s, int64_t id,
                                 int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_DEL_NETWORK, sync_write_cb, NULL);
-    w.op.id = id;
-    return sync_write(s, &w, NULL, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_DEL_NETWORK, .id = id }, NULL, revision);
 }
 
 int
@@ -866,24 +863,20 @@ nvo_store_sqlite_add_hv(struct nvo_store *s, const char *name,
                         enum nvo_role role, const char *ovsdb, int64_t *id,
                         int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_ADD_HV, sync_write_cb, NULL);
-    w.op.hv.name = nullable_xstrdup(name);
-    w.op.hv.tunnel_ip = nullable_xstrdup(tunnel_ip);
-    w.op.hv.dataplane = dp;
-    w.op.hv.role = role;
-    w.op.hv.ovsdb = nullable_xstrdup(ovsdb);
-    return sync_write(s, &w, id, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_ADD_HV,
+        .hv = { .name = nullable_xstrdup(name),
+                .tunnel_ip = nullable_xstrdup(tunnel_ip), .dataplane = dp,
+                .role = role, .ovsdb = nullable_xstrdup(ovsdb) },
+    }, id, revision);
 }
 
 int
 nvo_store_sqlite_delete_hv(struct nvo_store *s, int64_t id,
                            int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_DEL_HV, sync_write_cb, NULL);
-    w.op.id = id;
-    return sync_write(s, &w, NULL, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_DEL_HV, .id = id }, NULL, revision);
 }
 
 int
@@ -892,35 +885,29 @@ nvo_store_sqlite_add_port(struct nvo_store *s, const char *vm,
                           const char *ip, const char *iface, int64_t *id,
                           int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_ADD_PORT, sync_write_cb, NULL);
-    w.op.port.vm = nullable_xstrdup(vm);
-    w.op.port.net_id = net_id;
-    w.op.port.hv_id = hv_id;
-    w.op.port.mac = nullable_xstrdup(mac);
-    w.op.port.ip = nullable_xstrdup(ip);
-    w.op.port.iface = nullable_xstrdup(iface);
-    return sync_write(s, &w, id, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_ADD_PORT,
+        .port = { .vm = nullable_xstrdup(vm), .net_id = net_id,
+                  .hv_id = hv_id, .mac = nullable_xstrdup(mac),
+                  .ip = nullable_xstrdup(ip),
+                  .iface = nullable_xstrdup(iface) },
+    }, id, revision);
 }
 
 int
 nvo_store_sqlite_move_port(struct nvo_store *s, int64_t id, int64_t hv_id,
                            const char *iface, int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_MOVE_PORT, sync_write_cb, NULL);
-    w.op.id = id;
-    w.op.port.hv_id = hv_id;
-    w.op.port.iface = nullable_xstrdup(iface);
-    return sync_write(s, &w, NULL, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_MOVE_PORT, .id = id,
+        .port = { .hv_id = hv_id, .iface = nullable_xstrdup(iface) },
+    }, NULL, revision);
 }
 
 int
 nvo_store_sqlite_delete_port(struct nvo_store *s, int64_t id,
                              int64_t *revision)
 {
-    struct nvo_store_write w;
-    nvo_store_write_init(&w, NVO_STORE_DEL_PORT, sync_write_cb, NULL);
-    w.op.id = id;
-    return sync_write(s, &w, NULL, revision);
+    return sync_write(s, (struct nvo_store_op) {
+        .type = NVO_STORE_DEL_PORT, .id = id }, NULL, revision);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "packets.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
@@ -14,13 +15,13 @@ nvo_valid_vm_mac(const char *s, struct eth_addr *mac)
     if (!s) {
         return "missing field 'mac'";
     }
-    if (nvo_mac_parse(s, mac->ea)) {
+    if (!eth_addr_from_string(s, mac)) {
         return "'mac' is not a MAC address (xx:xx:xx:xx:xx:xx)";
     }
-    if (mac->ea[0] & 1) {
+    if (eth_addr_is_multicast(*mac)) {
         return "'mac' is a multicast or broadcast address";
     }
-    if (!nvo_mac_is_unicast(mac->ea)) {
+    if (eth_addr_is_zero(*mac)) {
         return "'mac' is all zeros";
     }
     return NULL;
@@ -64,33 +65,24 @@ nvo_validate_net(const struct nvo_net_req *r, struct nvo_net_valid *out)
 bool
 nvo_valid_ip_prefix(const char *s)
 {
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (!s || strlen(s) >= sizeof buf) {
+    ovs_be32 ip4;
+    struct in6_addr ip6;
+    unsigned int plen;
+
+    if (!s) {
         return false;
     }
-    strcpy(buf, s);
-    char *slash = strchr(buf, '/');
-    long len = -1;
-    if (slash) {
-        char *end;
-        *slash = '\0';
-        len = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || len < 0) {
-            return false;
-        }
-    }
-    struct in_addr a;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, buf, &a) == 1) {
-        return len <= 32;
-    }
-    return inet_pton(AF_INET6, buf, &a6) == 1 && len <= 128;
+    char *error = (strchr(s, ':')
+                   ? ipv6_parse_cidr(s, &ip6, &plen)
+                   : ip_parse_cidr(s, &ip4, &plen));
+    free(error);
+    return !error;
 }
 
 const char *
 nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
 {
-    struct in_addr ip;
+    ovs_be32 ip;
 
     if (!r->name) {
         return "missing field 'name'";
@@ -102,13 +94,13 @@ nvo_validate_hv(const struct nvo_hv_req *r, struct nvo_hv_valid *out)
         return "missing field 'tunnel_ip'";
     }
     struct in6_addr ip6;
-    if (!nvo_ipv4_parse(r->tunnel_ip, &ip)) {
-        uint32_t h = ntohl(ip.s_addr);
+    if (ip_parse(r->tunnel_ip, &ip)) {
+        uint32_t h = ntohl(ip);
         if (!h || h == UINT32_MAX || (h >> 28) == 0xe) {
             return "'tunnel_ip' must be a unicast IPv4 or IPv6 address";
         }
         inet_ntop(AF_INET, &ip, out->tunnel_ip, sizeof out->tunnel_ip);
-    } else if (inet_pton(AF_INET6, r->tunnel_ip, &ip6) == 1) {
+    } else if (ipv6_parse(r->tunnel_ip, &ip6)) {
         if (IN6_IS_ADDR_UNSPECIFIED(&ip6) || IN6_IS_ADDR_MULTICAST(&ip6)
             || IN6_IS_ADDR_LOOPBACK(&ip6) || IN6_IS_ADDR_V4MAPPED(&ip6)) {
             return "'tunnel_ip' must be a unicast IPv4 or IPv6 address";
@@ -176,7 +168,8 @@ nvo_validate_port(const struct nvo_port_req *r, struct nvo_port_valid *out)
     if (why) {
         return why;
     }
-    nvo_mac_format(out->mac.ea, out->mac_s);
+    snprintf(out->mac_s, sizeof out->mac_s, ETH_ADDR_FMT,
+             ETH_ADDR_ARGS(out->mac));
     if (r->ip && !nvo_ip_is_valid(r->ip)) {
         return "'ip' is not an IPv4 or IPv6 address";
     }

@@ -1,40 +1,34 @@
-/* addr.h - parsing and checking of MAC and IP addresses. */
+/* addr.h - the address forms nvo's command lines, REST API and agent
+ * protocol take, parsed with libopenvswitch: its host/port tokenizer
+ * (IPv6 in brackets), ip_parse()/ipv6_parse(), str_to_int() and
+ * stream_verify_name().  MAC addresses need nothing here: use
+ * eth_addr_from_string(), eth_addr_is_multicast()/eth_addr_is_zero() and
+ * ETH_ADDR_FMT from OVS's packets.h.  Nothing here logs, so a peer's input
+ * may be given. */
 #ifndef NVO_ADDR_H
 #define NVO_ADDR_H 1
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <stddef.h>
-#include <netinet/in.h>
 
-#define NVO_MAC_LEN 6
-#define NVO_MAC_STRLEN 18        /* "xx:xx:xx:xx:xx:xx" plus NUL. */
+struct sockaddr_storage;
 
-/* Parses "xx:xx:xx:xx:xx:xx" (hex digits, either case, exactly six two-digit
- * groups) into 'mac'.  Returns 0 or -EINVAL. */
-int nvo_mac_parse(const char *s, uint8_t mac[NVO_MAC_LEN]);
-
-/* Formats 'mac' in lower case into 'buf' (NVO_MAC_STRLEN bytes); returns buf. */
-char *nvo_mac_format(const uint8_t mac[NVO_MAC_LEN], char buf[NVO_MAC_STRLEN]);
-
-/* True if 'mac' may be a VM's own address: not multicast/broadcast, not zero. */
-bool nvo_mac_is_unicast(const uint8_t mac[NVO_MAC_LEN]);
-
-/* Parses a dotted-quad IPv4 address into 'addr' (network byte order).
- * Returns 0 or -EINVAL. */
-int nvo_ipv4_parse(const char *s, struct in_addr *addr);
-
-/* True if 's' is a valid IPv4 or IPv6 address in textual form. */
+/* True if 's' is an IPv4 or IPv6 address in textual form (no prefix
+ * length, no brackets). */
 bool nvo_ip_is_valid(const char *s);
 
-/* Parses "IP:PORT" or "[IPv6]:PORT" or "PORT" (then 'default_ip' is used) into
- * 'ss'.  Returns 0 or -EINVAL. */
-struct sockaddr_storage;
+/* Parses "IP:PORT", "[IPv6]:PORT" or, if 'default_ip' is nonnull, "PORT"
+ * alone into 'ss'.  Returns 0 or -EINVAL. */
 int nvo_sockaddr_parse(const char *s, const char *default_ip,
                        struct sockaddr_storage *ss);
 
-/* Parses an OVSDB remote of the form "tcp:IP:PORT", "ssl:IP:PORT" or
- * "unix:PATH" as given to POST /v1/hypervisors.  Returns 0 or -EINVAL. */
+/* Parses an active remote "tcp:IP:PORT" or "ssl:IP:PORT" (IPv6 in
+ * brackets) into 'ss', and '*ssl' (if nonnull) to whether it is ssl:.
+ * Returns 0 or -EINVAL. */
+int nvo_inet_remote_parse(const char *remote, bool *ssl,
+                          struct sockaddr_storage *ss);
+
+/* Checks an OVSDB remote as given to POST /v1/hypervisors:
+ * "tcp:IP:PORT", "ssl:IP:PORT" or "unix:/PATH".  Returns 0 or -EINVAL. */
 int nvo_ovsdb_remote_check(const char *s);
 
 #endif /* lib/addr.h */

@@ -23,6 +23,11 @@ $(NVO_OVS_ARCHIVE): $(OVS_BUILD)/lib/.libs/libopenvswitch.a \
 		$(OVS_BUILD)/lib/.libs/libopenvswitch.a $@.tmp && mv $@.tmp $@
 BUILT_SOURCES += $(NVO_OVS_ARCHIVE)
 CLEANFILES += $(NVO_OVS_ARCHIVE)
+# BUILT_SOURCES covers `make`, `make check`; these cover building just the
+# daemons (`make controller/nvo-controller agent/nvo-agent`, as the TSan
+# build does after `make clean`).
+EXTRA_controller_nvo_controller_DEPENDENCIES = $(NVO_OVS_ARCHIVE)
+EXTRA_agent_nvo_agent_DEPENDENCIES = $(NVO_OVS_ARCHIVE)
 EXTRA_DIST += lib/ovs-json.syms lib/ovs-json/openvswitch/json.h
 # Objects built before the rename existed call the old names: rebuild them
 # once the renaming header is new.

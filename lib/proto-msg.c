@@ -9,6 +9,7 @@
 
 #include "lib/addr.h"
 #include "lib/frame.h"
+#include "packets.h"
 #include "util.h"
 
 uint8_t *
@@ -339,7 +340,7 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
     }
     for (size_t i = 0; i < net->n_locals; i++) {
         const Nvo__LocalPort *lp = net->locals[i];
-        if (lp->mac.len != NVO_MAC_LEN) {
+        if (lp->mac.len != ETH_ADDR_LEN) {
             return fail(errmsg, "VNI %"PRIu32": local port MAC is %zu bytes",
                         net->vni, lp->mac.len);
         }
@@ -353,7 +354,7 @@ nvo_msg_validate_network(const Nvo__Network *net, char **errmsg)
     }
     for (size_t i = 0; i < net->n_remotes; i++) {
         const Nvo__RemoteMac *rm = net->remotes[i];
-        if (rm->mac.len != NVO_MAC_LEN) {
+        if (rm->mac.len != ETH_ADDR_LEN) {
             return fail(errmsg, "VNI %"PRIu32": remote MAC is %zu bytes",
                         net->vni, rm->mac.len);
         }
@@ -411,7 +412,7 @@ static int
 validate_fdb(const Nvo__KernelFdb *f, bool bridge, uint32_t vni,
              char **errmsg)
 {
-    if (f->mac.len != NVO_MAC_LEN) {
+    if (f->mac.len != ETH_ADDR_LEN) {
         return fail(errmsg, "state report: VNI %"PRIu32": FDB MAC is %zu "
                     "bytes", vni, f->mac.len);
     }
@@ -459,7 +460,7 @@ validate_report(const Nvo__StateReport *r, char **errmsg)
         for (size_t j = 0; j < n->n_neighbours; j++) {
             const Nvo__KernelNeighbour *nb = n->neighbours[j];
             struct in_addr a;
-            if (nb->mac.len != NVO_MAC_LEN || nvo_ipv4_parse(nb->ip, &a)) {
+            if (nb->mac.len != ETH_ADDR_LEN || !ip_parse(nb->ip, &a.s_addr)) {
                 return fail(errmsg, "state report: VNI %"PRIu32": bad "
                             "neighbour", n->vni);
             }

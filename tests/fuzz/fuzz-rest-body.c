@@ -1,124 +1,127 @@
-/* fuzz-rest-body.c - libFuzzer target for REST request bodies: the bytes a
- * client sends are parsed exactly as controller/rest.c does (jansson,
- * duplicates rejected, an object required), their fields are extracted
- * with the REST layer's typing rules (strings without NULs, integers) and
- * fed to every validator of controller/validate.h.  Anything accepted must
- * come out canonical: a VNI in range, a unicast MAC, a parsable tunnel IP. */
+/* fuzz-rest-body.c - libFuzzer target for REST request bodies, through the
+ * controller's own code: the bytes a client sends go to rest_body_parse()
+ * (what controller/rest.c calls for every POST/PATCH), the object to each
+ * of controller/rest-body.h's request builders (what the handlers call),
+ * and every request built to its validator in controller/validate.h (what
+ * the service layer calls).  Checked on the way:
+ *  - an input is parsed into an object or refused with a message, never
+ *    both or neither;
+ *  - a builder fills its request or answers a message naming a field;
+ *  - what a validator accepts is canonical: a name, a VNI in range, a
+ *    unicast MAC that reads back the same, a tunnel IP that parses, an
+ *    OVSDB remote that parses, an interface name. */
 #include <config.h>
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "controller/rest-body.h"
 #include "controller/validate.h"
 #include "lib/addr.h"
-
-/* libopenvswitch (linked statically) defines functions with some of
- * jansson's names; only the ones below are safe to call here. */
-#pragma GCC poison json_string json_array json_object json_integer json_real json_equal
+#include "lib/valid.h"
+#include "packets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The REST layer's rule: absent or null -> NULL; a string without NUL ->
- * it; anything else -> rejected (returns false). */
-static bool
-get_string(json_t *body, const char *key, const char **out)
+/* A builder's error must name a field in quotes. */
+static void
+check_error(char *error)
 {
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        return true;
+    if (error && !strchr(error, '\'')) {
+        abort();
     }
-    if (!json_is_string(v)
-        || strlen(json_string_value(v)) != json_string_length(v)) {
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
+    free(error);
 }
 
 static void
-check_net(json_t *body)
+check_net(const json_t *body)
 {
-    struct nvo_net_req rq = { 0 };
+    struct nvo_net_req rq;
     struct nvo_net_valid v;
-    json_t *vni = json_object_get(body, "vni");
+    char *error = rest_body_net(body, &rq);
 
-    if (!get_string(body, "name", &rq.name)
-        || !get_string(body, "bum", &rq.bum)) {
-        return;
-    }
-    if (vni && json_is_integer(vni)) {
-        rq.has_vni = true;
-        rq.vni = json_integer_value(vni);
-    }
-    if (!nvo_validate_net(&rq, &v)) {
-        if (!nvo_valid_vni(v.vni) || !nvo_valid_name(rq.name)) {
+    if (!error && !nvo_validate_net(&rq, &v)) {
+        if (!nvo_valid_vni(v.vni) || !nvo_valid_name(rq.name)
+            || (v.mtu && (v.mtu < NVO_MTU_MIN || v.mtu > NVO_MTU_MAX))) {
             abort();
         }
     }
+    check_error(error);
+
+    struct nvo_net_patch patch;
+    check_error(rest_body_net_patch(body, &patch));
 }
 
 static void
-check_hv(json_t *body)
+check_hv(const json_t *body)
 {
-    struct nvo_hv_req rq = { 0 };
+    struct nvo_hv_req rq;
     struct nvo_hv_valid v;
-    struct in_addr a;
+    char *error = rest_body_hv(body, &rq);
 
-    if (!get_string(body, "name", &rq.name)
-        || !get_string(body, "tunnel_ip", &rq.tunnel_ip)
-        || !get_string(body, "dataplane", &rq.dataplane)
-        || !get_string(body, "role", &rq.role)
-        || !get_string(body, "ovsdb", &rq.ovsdb)) {
-        return;
-    }
-    if (!nvo_validate_hv(&rq, &v)) {
-        if (nvo_ipv4_parse(v.tunnel_ip, &a) || !nvo_valid_name(rq.name)
+    if (!error && !nvo_validate_hv(&rq, &v)) {
+        if (!nvo_ip_is_valid(v.tunnel_ip) || !nvo_valid_name(rq.name)
             || (v.dataplane == NVO_DP_OVS
                 && nvo_ovsdb_remote_check(rq.ovsdb))) {
             abort();
         }
     }
+    check_error(error);
 }
 
 static void
-check_port(json_t *body)
+check_port(const json_t *body)
 {
-    struct nvo_port_req rq = { 0 };
+    struct nvo_port_req rq;
     struct nvo_port_valid v;
-    uint8_t mac[NVO_MAC_LEN];
+    char *error = rest_body_port(body, &rq);
 
-    if (!get_string(body, "vm", &rq.vm)
-        || !get_string(body, "network", &rq.network)
-        || !get_string(body, "hypervisor", &rq.hypervisor)
-        || !get_string(body, "mac", &rq.mac)
-        || !get_string(body, "ip", &rq.ip)
-        || !get_string(body, "iface", &rq.iface)) {
-        return;
-    }
-    if (!nvo_validate_port(&rq, &v)) {
-        if (nvo_mac_parse(v.mac_s, mac) || !nvo_mac_is_unicast(mac)
-            || !nvo_valid_ifname(rq.iface)) {
+    if (!error && !nvo_validate_port(&rq, &v)) {
+        struct eth_addr mac;
+        char again[ETH_ADDR_STRLEN + 1];
+
+        if (!eth_addr_from_string(v.mac_s, &mac)
+            || !eth_addr_equals(mac, v.mac)
+            || eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)
+            || !nvo_valid_ifname(rq.iface) || !nvo_valid_name(rq.vm)
+            || (rq.ip && !nvo_ip_is_valid(rq.ip))) {
             abort();
         }
+        snprintf(again, sizeof again, ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
+        if (strcmp(again, v.mac_s)) {
+            abort();
+        }
+        free(v.allowed);
     }
-    nvo_validate_port_move(rq.hypervisor, rq.iface);
+    if (!error) {
+        free((void *) rq.allowed);
+    }
+    check_error(error);
+
+    const char *hv, *iface;
+    error = rest_body_port_move(body, &hv, &iface);
+    if (!error) {
+        nvo_validate_port_move(hv, iface);
+    }
+    check_error(error);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    json_error_t err;
-    json_t *body = json_loadb((const char *) data, size,
-                              JSON_REJECT_DUPLICATES, &err);
-    if (body && json_is_object(body)) {
+    char *error;
+    json_t *body = rest_body_parse((const char *) data, size, &error);
+
+    if (!body == !error || (body && !json_is_object(body))) {
+        abort();
+    }
+    if (body) {
         check_net(body);
         check_hv(body);
         check_port(body);
     }
     json_decref(body);
+    free(error);
     return 0;
 }

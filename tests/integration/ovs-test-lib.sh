@@ -5,6 +5,10 @@
 #   ovs_test_init NAME        # lab_init with a unique prefix, trap cleanup
 #   ovs_test_two_hvs          # underlay, controller, hv1 and hv2, network
 #                             # red (VNI 5001), vm1 on hv1, vm2 on hv2
+#   cluster_test_init NAME    # ovs_test_init for test-cluster-*: skips
+#                             # without ovsdb-tool or a built controller
+#   die MESSAGE               # FAIL, every controller's log tail, exit 1
+#   json EXPR                 # prints EXPR of the JSON on stdin ('d')
 
 top=${top:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/deploy/lab-lib.sh"
@@ -16,8 +20,12 @@ die() {
     echo "FAIL: $*"
     [ -f "$LAB_DIR/ctl/nvo-controller.log" ] \
         && tail -30 "$LAB_DIR/ctl/nvo-controller.log"
+    for _l in "$LAB_DIR"/ctl[0-9]*/nvo-controller.log; do
+        [ -f "$_l" ] && { echo "--- ${_l%/*}"; tail -15 "$_l"; }
+    done
     exit 1
 }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # check DESCRIPTION SHELL-CODE: passes if SHELL-CODE (eval'd) exits 0.
 check() {
     if (eval "$2") >/dev/null 2>&1; then ok "$1"; else bad "$1"; fi
@@ -49,6 +57,12 @@ ovs_test_init() {
     trap 'lab_cleanup' EXIT
     trap 'exit 1' INT TERM
     lab_init "$P" "$OVS_TEST_DIR" || die lab_init
+}
+
+cluster_test_init() {
+    command -v ovsdb-tool >/dev/null || { echo "SKIP: no ovsdb-tool"; exit 77; }
+    [ -x "$top/controller/nvo-controller" ] || { echo "SKIP: not built"; exit 77; }
+    ovs_test_init "$1"
 }
 
 ovs_test_two_hvs() {

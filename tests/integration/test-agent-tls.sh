@@ -99,15 +99,21 @@ LAB_AGENT_BIN=/nonexistent lab_kernel_hv_add ev 192.0.2.66 2>/dev/null || fail "
 k1_peer=$(hv_detail k1)
 echo "k1: $k1_peer"
 echo "$k1_peer" | grep -q "192.0.2.21:" || fail "k1 not served from 192.0.2.21: $k1_peer"
-# attack NAME ARGS...: runs nvo-agent as NAME in ev for 3 s (it retries
-# every <= 1 s meanwhile); its log is $LAB_DIR/attack-NAME.log.
+# attack NAME SEEN ARGS...: runs nvo-agent as NAME in ev until SEEN, a
+# command printing the refusal from a log, prints a line (polled, at most
+# 20 s; no fixed wait that a loaded machine could outlast).  Its log is
+# $LAB_DIR/attack-NAME.log.
 attack() {
-    name=$1; shift
+    name=$1 seen=$2; shift 2
     alog=$LAB_DIR/attack-$name.log
     pid=$(LAB_BG_LOG=$LAB_DIR/attack-$name.out lab_bg ev "$LAB_AGENT_BIN" \
           --tunnel-ip=192.0.2.21 --dataplane=kernel $AGENT_TIMERS \
           --log-file="$alog" "$@") || fail "start attack $name"
-    sleep 3
+    i=0
+    until [ -n "$(eval "$seen" 2>/dev/null)" ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "attack $name: no refusal in 20 s: $(tail -3 "$alog")"
+        sleep 0.1
+    done
     kill "$pid"
     grep -q "snapshot seq" "$alog" && fail "attack $name got k1's snapshot"
     [ "$(hv_detail k1)" = "$k1_peer" ] \
@@ -121,7 +127,8 @@ attack() {
 }
 
 h0=$(refused tls_handshake)
-attack selfsigned --controller=ssl:$LAB_CTL_IP:6650 --name=k1 \
+attack selfsigned 'grep "192.0.2.66:[0-9]*: TLS handshake failed" "$ctl_log"' \
+    --controller=ssl:$LAB_CTL_IP:6650 --name=k1 \
     $(lab_pki_agent_args k1 "$pki/self")
 grep "192.0.2.66:[0-9]*: TLS handshake failed.*before hello" "$ctl_log" \
     | grep -q "self-signed certificate\|unknown ca\|certificate verify failed" \
@@ -129,7 +136,8 @@ grep "192.0.2.66:[0-9]*: TLS handshake failed.*before hello" "$ctl_log" \
 
 h1=$(refused tls_handshake) c0=$(refused certificate)
 [ "$h1" -gt "$h0" ] || fail "self-signed: refused{tls_handshake} $h0 -> $h1"
-attack mallory --controller=ssl:$LAB_CTL_IP:6650 --name=k1 \
+attack mallory 'grep "controller fatal error 8" "$alog"' \
+    --controller=ssl:$LAB_CTL_IP:6650 --name=k1 \
     $(lab_pki_agent_args mallory)
 grep -q "192.0.2.66:[0-9]*: refusing agent: certificate CN \"mallory\" does not name hypervisor k1" \
     "$ctl_log" || fail "mallory: controller did not refuse it"
@@ -139,7 +147,8 @@ grep -q "controller fatal error 8: certificate CN \"mallory\" does not name hype
 c1=$(refused certificate)
 [ "$c1" -gt "$c0" ] || fail "mallory: refused{certificate} $c0 -> $c1"
 l1=$(wc -l <"$ctl_log")
-attack plain --controller=tcp:$LAB_CTL_IP:6650 --name=k1
+attack plain 'tail -n +$((l1 + 1)) "$ctl_log" | grep "192.0.2.66:[0-9]*: TLS handshake failed"' \
+    --controller=tcp:$LAB_CTL_IP:6650 --name=k1
 after=$(tail -n +$((l1 + 1)) "$ctl_log" | grep "192.0.2.66:")
 echo "$after" | grep -q "TLS handshake failed.*before hello" \
     || fail "plain TCP: controller logged no refused handshake: $after"
@@ -147,7 +156,8 @@ echo "$after" | grep -q "hello from" && fail "plain TCP agent's hello was read"
 
 h2=$(refused tls_handshake)
 [ "$h2" -gt "$h1" ] || fail "plain TCP: refused{tls_handshake} $h1 -> $h2"
-attack untrusting --controller=ssl:$LAB_CTL_IP:6650 --name=mallory \
+attack untrusting 'grep "certificate verify failed" "$alog"' \
+    --controller=ssl:$LAB_CTL_IP:6650 --name=mallory \
     --private-key="$pki/mallory-privkey.pem" --certificate="$pki/mallory-cert.pem" \
     --ca-cert="$pki/pki/switchca/cacert.pem"
 grep -q "certificate verify failed" "$LAB_DIR/attack-untrusting.log" \

@@ -18,10 +18,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
-command -v ovsdb-tool >/dev/null || { echo "SKIP: no ovsdb-tool"; exit 77; }
-[ -x "$top/controller/nvo-controller" ] || { echo "SKIP: not built"; exit 77; }
-
-ovs_test_init cr
+cluster_test_init cr
 
 lab_underlay_up || die underlay
 t0=$(date +%s%N)

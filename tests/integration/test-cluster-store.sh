@@ -7,6 +7,9 @@
 #  - two controllers on one cluster: a write on one appears on the other;
 #    writes on both at once all commit, with distinct revisions; the same
 #    name created on both at once gives one 201 and one 409
+#  - the dataplane fields (encap, arp_responder, mtu, allowed_addresses)
+#    written on one controller read the same on the other and after a
+#    restart
 #  - a restarted controller loads everything back from the cluster
 #  - the Raft leader killed -9 during a stream of writes: every
 #    acknowledged write is there afterwards
@@ -17,19 +20,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
-command -v ovsdb-tool >/dev/null || { echo "SKIP: no ovsdb-tool"; exit 77; }
-[ -x "$top/controller/nvo-controller" ] || { echo "SKIP: not built"; exit 77; }
-
-ovs_test_init cs
-die() {
-    echo "FAIL: $*"
-    for n in 1 2; do
-        [ -f "$LAB_DIR/ctl$n/nvo-controller.log" ] \
-            && { echo "--- ctl$n"; tail -20 "$LAB_DIR/ctl$n/nvo-controller.log"; }
-    done
-    exit 1
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+cluster_test_init cs
 
 lab_underlay_up || die underlay
 lab_raft_up 3 || die "raft cluster"
@@ -60,6 +51,34 @@ check "controller 2 loaded what controller 1 wrote" \
 lab_ctl_rest 2 POST /v1/networks '{"name":"blue","vni":5002,"bum":"head-end"}' >/dev/null || die "POST on 2"
 poll_check "a write on controller 2 appears on controller 1" \
     "lab_ctl_rest 1 GET /v1/networks/blue | grep -q 5002"
+
+# Every REST field of networks and ports goes through the cluster.
+lab_ctl_rest 1 POST /v1/networks '{"name":"gold","vni":5005,"encap":"geneve","arp_responder":false,"mtu":1400}' >/dev/null \
+    || die "POST gold"
+lab_ctl_rest 1 PATCH /v1/networks/red '{"arp_responder":false,"mtu":1450}' >/dev/null || die "PATCH red: $(cat "$LAB_DIR/rest.body")"
+lab_ctl_rest 1 POST /v1/ports '{"vm":"b","network":"red","hypervisor":"k1","mac":"02:00:00:00:00:0b","iface":"v-b","ip":"10.0.0.2","allowed_addresses":["10.0.0.0/24","10.0.9.9"]}' >/dev/null \
+    || die "POST port b"
+fields() {   # fields N: the dataplane fields as controller N shows them
+    { lab_ctl_rest "$1" GET /v1/networks/gold; echo; lab_ctl_rest "$1" GET /v1/networks/red; echo
+      lab_ctl_rest "$1" GET /v1/ports; echo; } | python3 -c '
+import json, sys
+out = []
+for l in sys.stdin:
+    if not l.strip():
+        continue
+    d = json.loads(l)
+    for o in d if isinstance(d, list) else [d]:
+        if "vni" in o:
+            out.append("%s:%s/%s/%s" % (o["name"], o["encap"], o["arp_responder"], o.get("mtu")))
+        elif o["vm"] == "b":
+            out.append("b:%s" % ",".join(o.get("allowed_addresses", [])))
+print(" ".join(out))'
+}
+want="gold:geneve/False/1400 red:vxlan/False/1450 b:10.0.0.0/24,10.0.9.9"
+check "dataplane fields as written ($(fields 1))" "[ \"\$(fields 1)\" = '$want' ]"
+poll_check "the same on controller 2 (through the journal)" "[ \"\$(fields 2)\" = '$want' ]"
+lab_ctl_rest 1 DELETE "/v1/ports/$(lab_ctl_rest 1 GET /v1/ports | json '[p["id"] for p in d if p["vm"] == "b"][0]')" >/dev/null \
+    || die "DELETE b"
 
 # Concurrent writes on both: 20 ports each, at once.
 burst() {   # burst N PREFIX: 20 ports created through controller N
@@ -99,6 +118,8 @@ lab_ctl_stop 2 || die "stop 2"
 lab_ctl_start 2 --wait-timeout=3000 || die "restart 2"
 check "a restarted controller loads everything" \
     "[ \$(lab_ctl_rest 2 GET /v1/ports | json 'len(d)') = 41 ]"
+check "and the networks' dataplane fields ($(fields 2 | cut -d' ' -f1-2))" \
+    "[ \"\$(fields 2 | cut -d' ' -f1-2)\" = 'gold:geneve/False/1400 red:vxlan/False/1450' ]"
 
 # --- leader killed during writes --------------------------------------------
 : >"$LAB_DIR/acked"
