@@ -8,7 +8,10 @@
 #           /proc/PID/task/*/schedstat), and "programmed everywhere": when
 #           the VM's flow appeared on every switch of its network, from
 #           `ovs-ofctl monitor` on each br-int, with the number of answers
-#           that came before that (early returns).  Reference: the floor,
+#           that came before that (early returns); and the same by the
+#           switches' own clocks: each VM flow's age in one flow-stats dump
+#           per switch after the series (bench-floor ages) against the
+#           window in which curl got the answer.  Reference: the floor,
 #           one flow_mod + barrier to all N switches in parallel from one
 #           process (bench/bench-floor), in the same lab.
 #   ovn     the same VM starts with OVN (Debian's ovn-central + ovn-host,

@@ -640,10 +640,12 @@ handle_error(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
     VLOG_WARN_RL(&rl, "%s: OpenFlow error while %s: %s", ofc->name,
                  state_name(ofc->state), ofperr_to_string(error));
     if ((ofc->state == S_ADDING || ofc->state == S_COMMITTING)
-        && oh->xid != ofc->stats_xid) {
+        && oh->xid != ofc->stats_xid && error != OFPERR_OFPRRFC_STALE
+        && error != OFPERR_OFPBRC_IS_SECONDARY) {
         /* The switch refused a change: the caller reports it as the
          * reason the desired set is not applied (and it is retried after
-         * the backoff). */
+         * the backoff).  Not when fencing refused it: another controller
+         * owns the switch now, and its confirmation is what counts. */
         ofc->stats.n_apply_errors++;
         snprintf(ofc->stats.apply_error, sizeof ofc->stats.apply_error,
                  "OpenFlow error %s: %s", ofperr_get_name(error),

@@ -150,6 +150,11 @@ wire_walk(struct wire_walk *w, const uint8_t *p, const uint8_t *end,
         }
         uint32_t number = key >> 3;
         unsigned int type = key & 7;
+        if (!number || key >> 32) {
+            /* Protobuf has no field 0 (protobuf-c takes an overlong
+             * encoding of it, then re-encodes what it refuses). */
+            return fail(w->errmsg, "invalid field number");
+        }
         const uint8_t *value = p;
         size_t len = 0;
         switch (type) {

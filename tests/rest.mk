@@ -1,9 +1,11 @@
 # tests/rest.mk: the store, the service layer, request validation and the
 # REST API.
 check_PROGRAMS += tests/unit/test-store tests/unit/test-validate \
+	tests/unit/test-rest-body \
 	tests/unit/test-service tests/unit/test-rest-auth \
 	tests/unit/test-rest-framing tests/fuzz/fuzz-rest-framing-replay
 TESTS += tests/unit/test-store tests/unit/test-validate \
+	tests/unit/test-rest-body \
 	tests/unit/test-service tests/unit/test-rest-auth \
 	tests/unit/test-rest-framing tests/fuzz/fuzz-rest-framing-corpus.sh
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
@@ -14,6 +16,10 @@ tests_unit_test_service_SOURCES = tests/unit/test-service.c
 tests_unit_test_service_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_test_service_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
+tests_unit_test_rest_body_SOURCES = tests/unit/test-rest-body.c
+tests_unit_test_rest_body_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_test_rest_body_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
 tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)

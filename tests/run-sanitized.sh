@@ -61,7 +61,8 @@ if [ $build = yes ]; then
         && make clean >/dev/null \
         && case $mode in
                asan) make -j"$(nproc)" all && make -j"$(nproc)" check TESTS= ;;
-               tsan) make -j"$(nproc)" controller/nvo-controller agent/nvo-agent ;;
+               tsan) make -j"$(nproc)" built-sources \
+                     && make -j"$(nproc)" controller/nvo-controller agent/nvo-agent ;;
            esac >>"sanitized-$mode-build.log" 2>&1 \
         || { tail -30 "sanitized-$mode-build.log"; echo "build failed"; exit 1; }
 fi

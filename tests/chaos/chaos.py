@@ -50,6 +50,9 @@ KINDS = ["controller_kill", "agent_kill", "vswitchd_kill", "ovsdb_kill",
 # Faults after which no packet may be lost: the dataplane does not depend
 # on the controller or an agent being up.
 LOSSLESS = {"controller_kill", "agent_kill"}
+# Faults that do not touch the dataplane: their losses are listed one by
+# one.
+NO_DATAPLANE = LOSSLESS | {"disk_full"}
 # While such a fault is under way (from just before it until 1 s after the
 # lab converged), the write stream goes on, but only on BUSY: no port is
 # added to, moved to or from, or deleted on a QUIET hypervisor, so the
@@ -496,6 +499,17 @@ class Chaos:
                                                names.get(m.group(2),
                                                          m.group(2))),
                           line)
+            # Port security marks a port's ARP with a bit of reg1 derived
+            # from its ofport (ovs_portsec_port_bit(): 1 << ofport % 32):
+            # by name too, or the same flows after a rebuild (new ofports)
+            # would differ.
+            line = re.sub(r"(set_field:)0x([0-9a-f]+)(->reg1)|(reg1=0/)0x"
+                          r"([0-9a-f]+)()",
+                          lambda m: "%sbit(%s)%s" % (
+                              m.group(1) or m.group(4),
+                              port_bit_names(int(m.group(2) or m.group(5),
+                                                 16), names),
+                              m.group(3) or ""), line)
             out.add("flow " + line)
         return out
 
@@ -670,31 +684,37 @@ class Chaos:
         # kinds they are split by path: quiet (between QUIET hypervisors,
         # where nothing but the fault happened: judged) and busy (through
         # BUSY, where ports changed meanwhile: reported).  Each loss of a
-        # lossless kind is listed with the nearest OVS port change on its
-        # path, if one came shortly before.
+        # kind that does not touch the dataplane is listed with the nearest
+        # OVS port change on its path, if one came shortly before, and the
+        # previous fault.
         events = port_events()
         losses, quiet = {}, {}
         for p in pingers:
             for t, seq in p.losses():
                 kind = "between faults"
-                for f in self.faults:
+                prev = None
+                for i, f in enumerate(self.faults):
                     end = (f["t_conv"] or f["t_recover"] + 60) + 1
                     if f["t_inject"] - 0.5 <= t <= end:
                         kind = f["kind"]
+                        prev = self.faults[i - 1] if i else None
                         break
                 losses[kind] = losses.get(kind, 0) + 1
                 if kind in LOSSLESS and p.quiet:
                     quiet[kind] = quiet.get(kind, 0) + 1
-                if kind in LOSSLESS:
+                if kind in NO_DATAPLANE:
                     churn = near_event(events, t,
                                        {VM_HV[p.vm], IP_HV[p.dst]})
                     log("%s -> %s (%s path): icmp_seq %d lost at %s, %.2f s "
-                        "after %s %s%s" % (
+                        "after %s %s%s%s" % (
                             p.vm, p.dst, "quiet" if p.quiet else "busy",
                             seq, time.strftime("%H:%M:%S",
                                                time.localtime(t)),
                             t - f["t_inject"], kind, f["target"],
-                            "; %s %s at %s on %s" % churn if churn else ""))
+                            "; %s %s at %s on %s" % churn if churn else "",
+                            "; %.2f s after the recovery from %s %s" % (
+                                t - prev["t_recover"], prev["kind"],
+                                prev["target"]) if prev else ""))
         print()
         print("chaos: %d faults in %.0f s (seed %d), %d writes "
               "(%s), %d acknowledged; HTTP statuses %s" % (
@@ -788,6 +808,17 @@ def port_events():
                     out.append((t + float(m.group(2)), m.group(3),
                                 m.group(4), hv))
     return sorted(out)
+
+
+def port_bit_names(bit, names):
+    """The ports (by name, from {ofport: name}) whose port security bit
+    (1 << ofport % 32) is 'bit', as "a|b"; the value itself if 'bit' is not
+    one bit."""
+    if bit <= 0 or bit & (bit - 1):
+        return "0x%x" % bit
+    b = bit.bit_length() - 1
+    return "|".join(sorted(n for o, n in names.items()
+                           if o.isdigit() and int(o) % 32 == b)) or "0x%x" % bit
 
 
 def near_event(events, t, hvs):
