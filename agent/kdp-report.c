@@ -126,39 +126,25 @@ set_mac(ProtobufCBinaryData *b, const uint8_t *mac)
      (ARRAY)[(N)++] = (ELEM))
 
 /* AF_BRIDGE neighbours: the bridges' static entries on our ports (what
- * "bridge fdb add MAC dev PORT master static" makes).  The kernel marks
- * a bridge's entries in dumps with NDA_MASTER, not with NTF_MASTER. */
+ * "bridge fdb add MAC dev PORT master static" makes), as kdp-sec.c sees
+ * them. */
 static int
 bridge_fdb_cb(const struct nlmsghdr *nlh, void *aux)
 {
     struct report_dump *d = aux;
-    const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
-    const struct nlattr *a;
-    const uint8_t *mac = NULL;
-    bool has_dst = false, master = (ndm->ndm_flags & NTF_MASTER) != 0;
+    struct kdp_neigh n;
 
-    if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != AF_BRIDGE
-        || ndm->ndm_state != NUD_NOARP) {
+    if (!kdp_neigh_parse(nlh, AF_BRIDGE, &n) || !n.static_master) {
         return MNL_CB_OK;
     }
-    mnl_attr_for_each (a, nlh, sizeof *ndm) {
-        if (mnl_attr_get_type(a) == NDA_LLADDR
-            && mnl_attr_get_payload_len(a) == 6) {
-            mac = mnl_attr_get_payload(a);
-        } else if (mnl_attr_get_type(a) == NDA_DST) {
-            has_dst = true;
-        } else if (mnl_attr_get_type(a) == NDA_MASTER) {
-            master = true;
-        }
-    }
-    const struct brport *p = port_of(d, ndm->ndm_ifindex);
+    const struct brport *p = port_of(d, n.ifindex);
     Nvo__KernelNetwork *net = p ? net_of_vni(d, p->vni) : NULL;
-    if (!mac || has_dst || !master || !net) {
+    if (!net) {
         return MNL_CB_OK;
     }
     Nvo__KernelFdb *f = xmalloc(sizeof *f);
     nvo__kernel_fdb__init(f);
-    set_mac(&f->mac, mac);
+    set_mac(&f->mac, n.mac);
     f->port = xstrdup(p->name);
     uint32_t vni;
     f->on_vxlan = (!kdp_name_parse(p->name, KDP_VXLAN_PREFIX, &vni)
@@ -172,33 +158,21 @@ static int
 neighbour_cb(const struct nlmsghdr *nlh, void *aux)
 {
     struct report_dump *d = aux;
-    const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
-    const struct nlattr *a;
-    const uint8_t *mac = NULL;
-    const void *ip = NULL;
+    struct kdp_neigh n;
 
-    if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != AF_INET
-        || !(ndm->ndm_state & NUD_PERMANENT)) {
+    if (!kdp_neigh_parse(nlh, AF_INET, &n) || !n.permanent_ipv4
+        || !n.has_mac) {
         return MNL_CB_OK;
     }
-    mnl_attr_for_each (a, nlh, sizeof *ndm) {
-        if (mnl_attr_get_type(a) == NDA_LLADDR
-            && mnl_attr_get_payload_len(a) == 6) {
-            mac = mnl_attr_get_payload(a);
-        } else if (mnl_attr_get_type(a) == NDA_DST
-                   && mnl_attr_get_payload_len(a) == 4) {
-            ip = mnl_attr_get_payload(a);
-        }
-    }
-    Nvo__KernelNetwork *net = net_of_bridge(d, ndm->ndm_ifindex);
-    if (!mac || !ip || !net) {
+    Nvo__KernelNetwork *net = net_of_bridge(d, n.ifindex);
+    if (!net) {
         return MNL_CB_OK;
     }
     char s[INET_ADDRSTRLEN];
     Nvo__KernelNeighbour *nb = xmalloc(sizeof *nb);
     nvo__kernel_neighbour__init(nb);
-    nb->ip = xstrdup(inet_ntop(AF_INET, ip, s, sizeof s));
-    set_mac(&nb->mac, mac);
+    nb->ip = xstrdup(inet_ntop(AF_INET, &n.ip, s, sizeof s));
+    set_mac(&nb->mac, n.mac);
     APPEND(net->neighbours, net->n_neighbours, nb);
     return MNL_CB_OK;
 }

@@ -26,6 +26,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "agent/kdp.h"
 #include "agent/kdp-state.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -360,44 +361,19 @@ static int
 neigh_dump_cb(const struct nlmsghdr *nlh, void *aux)
 {
     struct sec_dump *d = aux;
-    const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
-    const struct nlattr *a;
-    struct sec_entry e = { .ifindex = ndm->ndm_ifindex };
-    bool has_mac = false, has_ip = false, has_dst = false;
+    struct kdp_neigh n;
 
-    if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != d->family) {
-        return MNL_CB_OK;
-    }
-    mnl_attr_for_each (a, nlh, sizeof *ndm) {
-        uint16_t type = mnl_attr_get_type(a);
-        if (type == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
-            memcpy(e.mac, mnl_attr_get_payload(a), 6);
-            has_mac = true;
-        } else if (type == NDA_MASTER
-                   && mnl_attr_get_payload_len(a) == 4) {
-            e.master = mnl_attr_get_u32(a);
-        } else if (type == NDA_DST) {
-            has_dst = true;
-            if (mnl_attr_get_payload_len(a) == 4) {
-                memcpy(&e.ip, mnl_attr_get_payload(a), 4);
-                has_ip = true;
-            }
-        }
-    }
-    if (d->family == AF_INET
-        ? !(has_ip && (ndm->ndm_state & NUD_PERMANENT))
-        /* The bridge's own entries carry NDA_MASTER (the dump sets no
-         * NTF_MASTER flag); static ones are NUD_NOARP, learned ones
-         * REACHABLE or STALE, the bridge's addresses PERMANENT. */
-        : !(has_mac && !has_dst && e.master
-            && !(ndm->ndm_flags & NTF_SELF)
-            && ndm->ndm_state == NUD_NOARP)) {
+    if (!kdp_neigh_parse(nlh, d->family, &n)
+        || !(d->family == AF_INET ? n.permanent_ipv4 : n.static_master)) {
         return MNL_CB_OK;
     }
     if (d->n >= d->allocated) {
         d->v = x2nrealloc(d->v, &d->allocated, sizeof *d->v);
     }
-    d->v[d->n++] = e;
+    struct sec_entry *e = &d->v[d->n++];
+    *e = (struct sec_entry) { .ifindex = n.ifindex, .master = n.master,
+                              .ip = n.ip };
+    memcpy(e->mac, n.mac, 6);
     return MNL_CB_OK;
 }
 

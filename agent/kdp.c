@@ -153,6 +153,44 @@ parse_vxlan_data(const struct nlattr *data, struct kdp_link *l)
     }
 }
 
+bool
+kdp_neigh_parse(const struct nlmsghdr *nlh, uint8_t family,
+                struct kdp_neigh *n)
+{
+    const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *a;
+
+    if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != family) {
+        return false;
+    }
+    memset(n, 0, sizeof *n);
+    n->ifindex = ndm->ndm_ifindex;
+    mnl_attr_for_each (a, nlh, sizeof *ndm) {
+        uint16_t type = mnl_attr_get_type(a);
+        if (type == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
+            memcpy(n->mac, mnl_attr_get_payload(a), 6);
+            n->has_mac = true;
+        } else if (type == NDA_MASTER && mnl_attr_get_payload_len(a) == 4) {
+            n->master = mnl_attr_get_u32(a);
+        } else if (type == NDA_DST) {
+            n->has_dst = true;
+            if (mnl_attr_get_payload_len(a) == 4) {
+                memcpy(&n->ip, mnl_attr_get_payload(a), 4);
+                n->has_ip = true;
+            }
+        }
+    }
+    /* The bridge's own entries carry NDA_MASTER (the dump sets no
+     * NTF_MASTER flag); static ones are NUD_NOARP, learned ones REACHABLE
+     * or STALE, the bridge's addresses PERMANENT. */
+    n->static_master = (family == AF_BRIDGE && n->has_mac && !n->has_dst
+                        && n->master && !(ndm->ndm_flags & NTF_SELF)
+                        && ndm->ndm_state == NUD_NOARP);
+    n->permanent_ipv4 = (family == AF_INET && n->has_ip
+                         && (ndm->ndm_state & NUD_PERMANENT));
+    return true;
+}
+
 static int
 link_cb(const struct nlmsghdr *nlh, void *aux)
 {

@@ -7,6 +7,7 @@
 #define NVO_KDP_H 1
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,27 @@ struct nlmsghdr;
 typedef int kdp_dump_cb(const struct nlmsghdr *, void *aux);
 int kdp_dump_all(struct kdp *, uint16_t type, uint8_t family,
                  kdp_dump_cb *cb, void *aux);
+
+/* One RTM_NEWNEIGH message of a neighbour dump, as nvo's readers judge it
+ * (kdp-sec.c reconciles these entries, kdp-report.c reports them: one
+ * parse, so the audit sees exactly what reconciliation manages). */
+struct kdp_neigh {
+    int ifindex;
+    int master;                 /* NDA_MASTER: the bridge, or 0. */
+    bool has_mac, has_dst, has_ip;
+    uint8_t mac[6];             /* NDA_LLADDR, if 'has_mac'. */
+    uint32_t ip;                /* NDA_DST of 4 bytes (network order), if
+                                 * 'has_ip'. */
+    bool static_master;         /* AF_BRIDGE: a bridge's static entry
+                                 * ("bridge fdb add MAC dev PORT master
+                                 * static"). */
+    bool permanent_ipv4;        /* AF_INET: a permanent neighbour. */
+};
+
+/* Parses 'nlh' into '*n'.  Returns false if it is not an RTM_NEWNEIGH of
+ * address 'family'. */
+bool kdp_neigh_parse(const struct nlmsghdr *nlh, uint8_t family,
+                     struct kdp_neigh *n);
 
 /* Called for each operation that failed, with a negative errno. */
 typedef void kdp_error_cb(void *aux, const struct kdp_op *op, int error);
