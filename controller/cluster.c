@@ -660,14 +660,20 @@ cluster_thread(void *c_)
         update_peers(c, now);
 
         unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
-        if (lease_valid != c->map_lease || refenced
+        bool peers_moved = peers_signature(c, now) != c->peers_sig;
+        if (peers_moved) {
+            /* A peer died, came back or moved: plan the takes and releases
+             * at once (or once the tick in flight is done) rather than at
+             * the next heartbeat. */
+            c->next_tick = MIN(c->next_tick, now);
+        }
+        if (lease_valid != c->map_lease || refenced || peers_moved
             || (seqno != c->map_seqno
                 && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
                     != c->hv_seqno
                     || ovsdb_idl_table_get_seqno(
                            c->idl, &nvorec_table_hypervisor_private)
-                       != c->hp_seqno))
-            || peers_signature(c, now) != c->peers_sig) {
+                       != c->hp_seqno))) {
             c->map_lease = lease_valid;
             publish_map(c, lease_valid, now);
         }
@@ -704,8 +710,18 @@ cluster_thread(void *c_)
         if (lease_valid) {
             poll_timer_wait_until(lease_until);
         }
-        /* Peers turn dead by time alone. */
+        /* Peers turn dead, and stale for redirects, by time alone: wake
+         * when the next one does. */
         poll_timer_wait(NVO_CLUSTER_HEARTBEAT_MS);
+        struct cl_peer *p;
+        HMAP_FOR_EACH (p, node, &c->peers) {
+            if (peer_live(p, now)) {
+                poll_timer_wait_until(p->seen_at + NVO_CLUSTER_DEAD_MS);
+            }
+            if (now - p->seen_at < CL_FRESH_MS) {
+                poll_timer_wait_until(p->seen_at + CL_FRESH_MS);
+            }
+        }
         latch_wait(&c->latch);
         poll_block();
     }
