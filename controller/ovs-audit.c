@@ -125,8 +125,8 @@ audit_ports(const struct nvo_hv_view *view, const struct simap *ports,
         it->text = xstrdup(w->name);
         it->port_id = w->port_id;
     }
-    /* Tunnel ports are nvo's by name (ovs_tunnel_port_is_nvo(): the fixed
-     * flow-based set, or a per-VTEP port of an earlier release); VM
+    /* Tunnel ports are nvo's by name (ovs_tunnel_port_is_nvo(): the
+     * flow-based ones, or a per-VTEP port of an earlier release); VM
      * interfaces belong to the VMs, so only missing ones are drift. */
     const struct simap_node *p;
     SIMAP_FOR_EACH (p, ports) {

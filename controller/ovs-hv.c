@@ -208,9 +208,10 @@ hv_disconnect(struct ovs_hv *hv)
 }
 
 /* True if 'a' and 'b' want the same ports on br-int: the same local
- * interfaces (the tunnel ports are the same fixed set for every view, so
- * VTEPs coming and going never touch OVSDB).  Networks shared by both
- * views are skipped at once (network views are immutable). */
+ * interfaces, in networks of the same encapsulations (the tunnel ports
+ * depend on nothing else: VTEPs coming and going never touch OVSDB).
+ * Networks shared by both views are skipped at once (network views are
+ * immutable). */
 static bool
 same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
 {
@@ -222,7 +223,7 @@ same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
         if (x == y) {
             continue;
         }
-        if (x->n_locals != y->n_locals) {
+        if (x->n_locals != y->n_locals || x->encap != y->encap) {
             return false;
         }
         for (size_t j = 0; j < x->n_locals; j++) {

@@ -68,8 +68,11 @@ want_add(struct shash *out, const char *name, const char *type,
 void
 ovs_ports_want_compute(const struct nvo_hv_view *view, struct shash *out)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(port_names); i++) {
-        want_add(out, port_names[i], nvo_encap_to_string(i), 0);
+    for (size_t i = 0; i < view->n_nets; i++) {
+        enum nvo_encap encap = view->nets[i]->encap;
+        if ((size_t) encap < ARRAY_SIZE(port_names)) {
+            want_add(out, port_names[encap], nvo_encap_to_string(encap), 0);
+        }
     }
     for (size_t i = 0; i < view->n_nets; i++) {
         const struct nvo_net_view *net = view->nets[i];

@@ -1,10 +1,13 @@
 /* ovs-tunnels.h - the ports nvo wants on br-int, computed from a view.
  *
  * Two kinds:
- *  - one flow-based tunnel port per encapsulation, the same fixed set on
- *    every switch whatever its view: "nvt-vxlan", "nvt-geneve" and
- *    "nvt-gre", type=vxlan, geneve or gre, options:remote_ip=flow and
- *    options:key=flow.  The flows choose the remote VTEP per packet
+ *  - one flow-based tunnel port per encapsulation its networks use:
+ *    "nvt-vxlan", "nvt-geneve" or "nvt-gre", type=vxlan, geneve or gre,
+ *    options:remote_ip=flow and options:key=flow.  Which ones a switch has
+ *    depends only on the encapsulations of the networks it has VMs in,
+ *    never on the remote VTEPs (a switch without a Geneve network needs no
+ *    Geneve port, and one whose datapath lacks Geneve is not held up by
+ *    it).  The flows choose the remote VTEP per packet
  *    (set_field:IP->tun_dst, or tun_ipv6_dst, before output to the port)
  *    and classify what arrives by tun_src (tun_ipv6_src) and tun_id
  *    (ovs-flows.h), so a VTEP joining or leaving a network is flows only,
@@ -58,8 +61,9 @@ struct ovs_port_want {
 
 /* Fills 'out' (an initialized, empty shash) with the ports 'view' needs:
  * name -> struct ovs_port_want, owned by 'out' (free with
- * ovs_ports_want_clear()): every flow-based tunnel port, and the view's
- * local VM interfaces. */
+ * ovs_ports_want_clear()): the flow-based tunnel port of each
+ * encapsulation of the view's networks, and the view's local VM
+ * interfaces. */
 void ovs_ports_want_compute(const struct nvo_hv_view *view, struct shash *out);
 
 /* Frees every entry of 'wants' and empties it. */

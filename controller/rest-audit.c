@@ -198,7 +198,7 @@ item_json(const struct nvo_model *m, const struct ovs_audit_item *it)
         if (it->port_id) {
             name_port(m, it->port_id, o);
         } else if (ovs_tunnel_port_is_nvo(it->text)) {
-            /* One of the fixed flow-based set, or a per-VTEP port of an
+            /* A flow-based tunnel port, or a per-VTEP port of an
              * earlier release (extra: the repair deletes it). */
             json_object_set_new(o, "owner", json_pack("s", "tunnel port"));
         }

@@ -2,14 +2,13 @@
 # test-ovs-ping.sh - two OVS hypervisors, one network: VMs on different
 # hypervisors ping each other (ARP included) once nvo programmed both; the
 # flows read as documented (doc/ovs-pipeline.md); GET /v1/hypervisors shows
-# "connected" and the confirmed revision; the tunnel ports are nvo's: one
-# flow-based port per encapsulation (remote_ip=flow), the VTEP chosen by
-# the flows.  Then the migration of a switch programmed by an earlier
+# "connected" and the confirmed revision; the tunnel port is nvo's: one
+# flow-based port for the encapsulation in use (remote_ip=flow), none for
+# the others, the VTEP chosen by the flows.  Then the migration of a switch programmed by an earlier
 # release (one tunnel port per remote VTEP): with the controller stopped,
 # hv1 gets back a per-VTEP port, an old-style flow on it and loses the
-# flow-based ports; once the controller is back, the old port is deleted,
-# the fixed set is there again, the audit finds hv1 in sync and the VMs
-# ping.
+# flow-based port; once the controller is back, the old port is deleted,
+# nvt-vxlan is there again, the audit finds hv1 in sync and the VMs ping.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
@@ -36,12 +35,10 @@ check "hv1: every flow in tables 0-2 is nvo's" \
     "[ -z \"\$(echo \"\$flows\" | grep 'table=' | grep -v 'cookie=0x6e')\" ]"
 
 for hv in hv1 hv2; do
-    for t in vxlan geneve gre; do
-        check "$hv: tunnel port nvt-$t: type $t, remote_ip=flow, key=flow, nvo's" \
-            "[ \"\$(lab_ovs_vsctl $hv get Interface nvt-$t type options external_ids:nvo-owner | tr '\n' ' ')\" = '$t {key=flow, remote_ip=flow} nvo ' ]"
-    done
-    check "$hv: br-int holds the 3 tunnel ports and its VM, nothing else" \
-        "[ \"\$(lab_ovs_vsctl $hv list-ports br-int | tr '\n' ' ')\" = 'nvt-geneve nvt-gre nvt-vxlan v-vm${hv#hv} ' ]"
+    check "$hv: tunnel port nvt-vxlan: type vxlan, remote_ip=flow, key=flow, nvo's" \
+        "[ \"\$(lab_ovs_vsctl $hv get Interface nvt-vxlan type options external_ids:nvo-owner | tr '\n' ' ')\" = 'vxlan {key=flow, remote_ip=flow} nvo ' ]"
+    check "$hv: br-int holds the VXLAN tunnel port and its VM, nothing else" \
+        "[ \"\$(lab_ovs_vsctl $hv list-ports br-int | tr '\n' ' ')\" = 'nvt-vxlan v-vm${hv#hv} ' ]"
 done
 check "hv1: br-int has nvo's passive controller ptcp:6653" \
     "lab_ovs_vsctl hv1 get-controller br-int | grep -qx ptcp:6653"
@@ -55,8 +52,7 @@ check "confirmed_revision is the store's revision of the last write" \
 # --- Migration from per-VTEP tunnel ports: hv1 as an earlier release
 # left it.
 lab_controller_stop || die "controller stop"
-lab_ovs_vsctl hv1 -- del-port br-int nvt-vxlan -- del-port br-int nvt-geneve \
-    -- del-port br-int nvt-gre \
+lab_ovs_vsctl hv1 -- del-port br-int nvt-vxlan \
     -- add-port br-int nvtc000020c -- set Interface nvtc000020c type=vxlan \
        options:remote_ip=192.0.2.12 options:key=flow \
        external_ids:nvo-owner=nvo \
@@ -69,8 +65,8 @@ check "hv1 has the per-VTEP port and its flow before the controller is back" \
 lab_controller_start ${OVS_TEST_CTL_ARGS:-} || die "controller restart"
 poll_check "hv1: the per-VTEP port nvtc000020c is deleted" \
     "! lab_ovs_vsctl hv1 list-ports br-int | grep -qx nvtc000020c" 20
-poll_check "hv1: the flow-based ports are back, nothing else" \
-    "[ \"\$(lab_ovs_vsctl hv1 list-ports br-int | tr '\n' ' ')\" = 'nvt-geneve nvt-gre nvt-vxlan v-vm1 ' ]" 20
+poll_check "hv1: the flow-based VXLAN port is back, nothing else" \
+    "[ \"\$(lab_ovs_vsctl hv1 list-ports br-int | tr '\n' ' ')\" = 'nvt-vxlan v-vm1 ' ]" 20
 wait_synced hv1 30 || bad "hv1 not in sync after the migration"
 tun=$(lab_ovs_vsctl hv1 get Interface nvt-vxlan ofport)
 check "hv1: the old-style flow is gone, the new one classifies by tun_src" \
