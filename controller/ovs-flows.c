@@ -227,11 +227,11 @@ ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n)
 static uint64_t
 tunnel_cookie(const char *ip)
 {
-    struct in_addr a;
+    ovs_be32 a;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, ip, &a) == 1) {
-        return ovs_cookie(OVS_COOKIE_TUNNEL, ntohl(a.s_addr));
-    } else if (inet_pton(AF_INET6, ip, &a6) == 1) {
+    if (ip_parse(ip, &a)) {
+        return ovs_cookie(OVS_COOKIE_TUNNEL, ntohl(a));
+    } else if (ipv6_parse(ip, &a6)) {
         return ovs_cookie(OVS_COOKIE_TUNNEL6,
                           hash_bytes64((const uint64_t *) &a6, sizeof a6, 0));
     }
