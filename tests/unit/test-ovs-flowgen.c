@@ -139,8 +139,8 @@ expect(const char *got, const char *expected)
 
 /* Each known address of a network is answered in place, one flow per
  * address: reply built from the request, sent back out the port it came in
- * on; a local owner's own request (its port bit in reg1: vm10 at ofport 1
- * is 0x2, vm13 at ofport 3 is 0x8) is not answered, so it floods; blue's
+ * on; a local owner's own request (vm10 at ofport 1, vm13 at ofport 3) is
+ * not answered: a flow above the reply floods it; blue's
  * 10.0.0.10 (another tenant, same address as red's vm10) gets its own
  * answer with vm13's MAC. */
 static void
@@ -148,20 +148,24 @@ test_arp_responder(void **state)
 {
     struct fixture *f = *state;
     char *got = flows(f, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, NULL);
-#define REPLY(REG1, MD, IP, MAC, COOKIE) \
-    "table=1, priority=200, arp,reg0=0," REG1 "metadata=" MD \
+#define OWN(INPORT, MD, IP, COOKIE) \
+    "table=1, priority=210, arp,reg0=0,metadata=" MD ",in_port=" INPORT \
+    ",dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=" IP ",arp_op=1 cookie=" COOKIE \
+    " actions=goto_table:2\n"
+#define REPLY(MD, IP, MAC, COOKIE) \
+    "table=1, priority=200, arp,reg0=0,metadata=" MD \
     ",dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=" IP ",arp_op=1 cookie=" COOKIE \
     " actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:" MAC \
     "->eth_src,set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]," \
     "set_field:" MAC "->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]," \
     "set_field:" IP "->arp_spa,IN_PORT\n"
     expect(got,
-REPLY("", "0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
-REPLY("", "0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
-REPLY("reg1=0/0x2,", "0x64", "10.0.0.10", "02:00:00:00:00:10",
-      "0x6e1000000000000a")
-REPLY("reg1=0/0x8,", "0xc8", "10.0.0.10", "02:00:00:00:00:13",
-      "0x6e1000000000000d"));
+REPLY("0x64", "10.0.0.10", "02:00:00:00:00:10", "0x6e1000000000000a")
+REPLY("0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
+REPLY("0xc8", "10.0.0.10", "02:00:00:00:00:13", "0x6e1000000000000d")
+REPLY("0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
+OWN("1", "0x64", "10.0.0.10", "0x6e1000000000000a")
+OWN("3", "0xc8", "10.0.0.10", "0x6e1000000000000d"));
     free(got);
 }
 
@@ -196,8 +200,7 @@ test_arp_responder_duplicate(void **state)
 }
 
 /* vm10 (10.0.0.10 plus 192.168.7.0/24 and 2001:db8::1 allowed): IPv4 and
- * ARP only from those IPv4 addresses with its MAC (ARP marked with its port
- * bit), IPv6 with its MAC, and no classify flow: everything else from its
+ * ARP only from those IPv4 addresses with its MAC, IPv6 with its MAC, and no classify flow: everything else from its
  * port meets the MAC guard; vm11 (no ip): the classify flow, the MAC check
  * only. */
 static void
@@ -212,9 +215,9 @@ test_port_security(void **state)
 "table=0, priority=100, in_port=2,dl_src=02:00:00:00:00:11 cookie=0x6e1000000000000b actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=100, tun_id=0x64,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
 "table=0, priority=100, tun_id=0xc8,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
-"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=set_field:0x2->reg1,write_metadata:0x64,goto_table:1\n"
-"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=set_field:0x2->reg1,write_metadata:0x64,goto_table:1\n"
-"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=set_field:0x8->reg1,write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
 "table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=10.0.0.10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=192.168.7.0/24 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=110, ip,in_port=3,dl_src=02:00:00:00:00:13,nw_src=10.0.0.10 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
@@ -243,10 +246,10 @@ test_flow_count(void **state)
     /* Without: 21 (4 pipeline, 3 for each of the 3 local ports, 1 for each
      * of the 2 remote ones, 2 tunnel and 4 flooding flows).  With: local
      * vm10 and vm13 (one address each) get 2 port-security flows in place
-     * of the classify flow, and each of the 4 addresses 1 responder
-     * flow. */
+     * of the classify flow, each of the 4 addresses 1 responder flow,
+     * and the 2 local ones 1 more for the owner's own request. */
     assert_int_equal(without, 21);
-    assert_int_equal(with - without, 2 * (2 - 1) + 4);
+    assert_int_equal(with - without, 2 * (2 - 1) + 4 + 2);
     assert_true(with < 2 * without);
 }
 
