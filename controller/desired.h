@@ -113,6 +113,10 @@ struct nvo_hv_view {
     size_t n_nets;
     char **tunnels;             /* Remote VTEP IPs, sorted, unique. */
     size_t n_tunnels;
+    struct desired_tunnels *tunnels_ref;    /* If nonnull, holds 'tunnels',
+                                             * shared by reference with
+                                             * other views; otherwise
+                                             * 'tunnels' is owned. */
 };
 
 /* The tunnel key of VTEP 'ip' with encapsulation 'encap' (see tunnels[]

@@ -441,6 +441,9 @@ static bool
 any_tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
                    char **vteps, size_t n)
 {
+    if (sset_is_empty(tunnels)) {
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
         if (tunnel_changed(tunnels, net, vteps[i])) {
             return true;
@@ -512,7 +515,8 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
             j++;
         } else {
             if (!attrs || (!same && !nvo_remote_mac_equal(a, b))
-                || tunnel_changed(tunnels, new, b->vtep_ip)) {
+                || (!sset_is_empty(tunnels)
+                    && tunnel_changed(tunnels, new, b->vtep_ip))) {
                 recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
                                           NULL), new, NULL, b, NULL);
             }

@@ -31,7 +31,12 @@ struct ovs_ovsdb {
     char refusal[128];          /* A wanted interface OVS refuses, or "". */
     char txn_error[128];        /* Of the last transaction if it failed. */
     uint64_t n_apply_errors;    /* Failed transactions and new refusals. */
+    bool mtu_valid;             /* 'mtu' is the underlay MTU as of IDL */
+    unsigned int mtu_seqno;     /* seqno 'mtu_seqno'. */
+    uint32_t mtu;
 };
+
+static uint32_t underlay_mtu(const struct ovs_ovsdb *);
 
 static void
 add_columns(struct ovsdb_idl *idl)
@@ -471,7 +476,23 @@ ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *db)
 }
 
 uint32_t
-ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *db)
+ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *db_)
+{
+    /* Asked for every status refresh: walked again only when the IDL's
+     * contents changed. */
+    struct ovs_ovsdb *db = CONST_CAST(struct ovs_ovsdb *, db_);
+    unsigned int seqno = ovsdb_idl_get_seqno(db->loop.idl);
+    if (db->mtu_valid && db->mtu_seqno == seqno) {
+        return db->mtu;
+    }
+    db->mtu_valid = true;
+    db->mtu_seqno = seqno;
+    db->mtu = underlay_mtu(db);
+    return db->mtu;
+}
+
+static uint32_t
+underlay_mtu(const struct ovs_ovsdb *db)
 {
     const struct ovsrec_open_vswitch *ovs
         = ovsrec_open_vswitch_first(db->loop.idl);
