@@ -199,10 +199,10 @@ ovs_flows_put_tunnel_output(struct ovs_flows_ctx *ctx, const char *vtep_ip,
 {
     ovs_be32 a;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, vtep_ip, &a) == 1) {
+    if (ip_parse(vtep_ip, &a)) {
         ovs_flows_put_set_field(ctx, MFF_TUN_DST, &a);
         *v4_set = true;
-    } else if (inet_pton(AF_INET6, vtep_ip, &a6) == 1) {
+    } else if (ipv6_parse(vtep_ip, &a6)) {
         if (*v4_set) {
             /* OVS takes tun_dst over tun_ipv6_dst when both are set. */
             ovs_be32 zero = 0;
@@ -222,9 +222,9 @@ ovs_flows_match_tun_src(struct match *m, const char *vtep_ip)
 {
     ovs_be32 a;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, vtep_ip, &a) == 1) {
+    if (ip_parse(vtep_ip, &a)) {
         match_set_tun_src(m, a);
-    } else if (inet_pton(AF_INET6, vtep_ip, &a6) == 1) {
+    } else if (ipv6_parse(vtep_ip, &a6)) {
         match_set_tun_ipv6_src(m, &a6);
     } else {
         return false;
