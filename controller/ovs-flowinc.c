@@ -427,14 +427,14 @@ net_remove(struct ovs_flowinc *e, const struct nvo_net_view *net)
     remove_unit(e, U_NETWORK, net->vni, 0, NULL);
 }
 
-/* True if the ofport of the tunnel toward 'vtep' with 'net''s
- * encapsulation is in 'tunnels' (tunnel keys whose ofport changed). */
+/* True if the ofport of the tunnel port of 'net''s encapsulation is in
+ * 'tunnels' (encapsulations whose tunnel port's ofport changed).  Every
+ * VTEP of a network goes through that one port: 'vtep' does not matter. */
 static bool
 tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
-               const char *vtep)
+               const char *vtep OVS_UNUSED)
 {
-    char key[NVO_TUNNEL_KEY_SIZE];
-    return sset_contains(tunnels, nvo_tunnel_key(net->encap, vtep, key));
+    return sset_contains(tunnels, nvo_encap_to_string(net->encap));
 }
 
 static bool

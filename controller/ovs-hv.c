@@ -209,15 +209,15 @@ hv_disconnect(struct ovs_hv *hv)
     hv->db = NULL;
 }
 
-/* True if 'a' and 'b' want the same ports on br-int: the same tunnels and
- * the same local interfaces.  Networks shared by both views are skipped at
- * once (network views are immutable). */
+/* True if 'a' and 'b' want the same ports on br-int: the same local
+ * interfaces, in networks of the same encapsulations (the tunnel ports
+ * depend on nothing else: VTEPs coming and going never touch OVSDB).
+ * Networks shared by both views are skipped at once (network views are
+ * immutable). */
 static bool
 same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
 {
-    if (!a || a->n_nets != b->n_nets
-        || !nvo_strings_equal(a->tunnels, a->n_tunnels, b->tunnels,
-                              b->n_tunnels)) {
+    if (!a || a->n_nets != b->n_nets) {
         return false;
     }
     for (size_t i = 0; i < a->n_nets; i++) {
@@ -225,7 +225,7 @@ same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
         if (x == y) {
             continue;
         }
-        if (x->n_locals != y->n_locals) {
+        if (x->n_locals != y->n_locals || x->encap != y->encap) {
             return false;
         }
         for (size_t j = 0; j < x->n_locals; j++) {

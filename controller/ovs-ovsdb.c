@@ -166,6 +166,17 @@ reconcile_controller(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
     return changed;
 }
 
+/* Sets the options of a flow-based tunnel port (ovs-tunnels.h). */
+static void
+set_tunnel_options(const struct ovsrec_interface *iface)
+{
+    struct smap options = SMAP_INITIALIZER(&options);
+    smap_add(&options, "remote_ip", "flow");
+    smap_add(&options, "key", "flow");
+    ovsrec_interface_set_options(iface, &options);
+    smap_destroy(&options);
+}
+
 static void
 insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
             const struct ovs_port_want *w)
@@ -177,11 +188,7 @@ insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     smap_add(&ids, OVS_OWNER_KEY, OVS_OWNER_VALUE);
     if (w->tunnel) {
         ovsrec_interface_set_type(iface, w->type);
-        struct smap options = SMAP_INITIALIZER(&options);
-        smap_add(&options, "remote_ip", w->remote_ip);
-        smap_add(&options, "key", "flow");
-        ovsrec_interface_set_options(iface, &options);
-        smap_destroy(&options);
+        set_tunnel_options(iface);
     } else {
         smap_add_format(&ids, OVS_PORT_ID_KEY, "%"PRId64, w->port_id);
     }
@@ -195,25 +202,29 @@ insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     smap_destroy(&ids);
 }
 
+/* True if tunnel interface 'iface' has the options of a flow-based port
+ * (ovs-tunnels.h): remote_ip=flow, key=flow, nothing else. */
+static bool
+is_flow_tunnel(const struct ovsrec_interface *iface)
+{
+    const char *rip = smap_get(&iface->options, "remote_ip");
+    const char *key = smap_get(&iface->options, "key");
+    return (smap_count(&iface->options) == 2 && rip && !strcmp(rip, "flow")
+            && key && !strcmp(key, "flow"));
+}
+
 /* Fixes an nvo-owned tunnel interface whose type or options drifted.
  * Returns true if it changed something. */
 static bool
 fix_tunnel(struct ovs_ovsdb *db, const struct ovsrec_interface *iface,
            const struct ovs_port_want *w)
 {
-    const char *rip = smap_get(&iface->options, "remote_ip");
-    const char *key = smap_get(&iface->options, "key");
-    if (!strcmp(iface->type, w->type) && rip && !strcmp(rip, w->remote_ip)
-        && key && !strcmp(key, "flow")) {
+    if (!strcmp(iface->type, w->type) && is_flow_tunnel(iface)) {
         return false;
     }
     VLOG_INFO("%s: fixing tunnel port %s", db->name, w->name);
     ovsrec_interface_set_type(iface, w->type);
-    struct smap options = SMAP_INITIALIZER(&options);
-    smap_add(&options, "remote_ip", w->remote_ip);
-    smap_add(&options, "key", "flow");
-    ovsrec_interface_set_options(iface, &options);
-    smap_destroy(&options);
+    set_tunnel_options(iface);
     return true;
 }
 
@@ -245,10 +256,9 @@ update_maps(struct ovs_ovsdb *db, const struct ovsrec_bridge *br,
             simap_put(&ifaces, iface->name, iface->ofport[0]);
             const struct ovs_port_want *w = shash_find_data(wants,
                                                             iface->name);
-            const char *rip = smap_get(&iface->options, "remote_ip");
-            if (w && w->tunnel && !strcmp(iface->type, w->type) && rip
-                && !strcmp(rip, w->remote_ip)) {
-                simap_put(&tunnels, w->key, iface->ofport[0]);
+            if (w && w->tunnel && !strcmp(iface->type, w->type)
+                && is_flow_tunnel(iface)) {
+                simap_put(&tunnels, w->type, iface->ofport[0]);
             }
         }
     }

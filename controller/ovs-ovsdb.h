@@ -56,7 +56,9 @@ bool ovs_ovsdb_in_sync(const struct ovs_ovsdb *);
 unsigned int ovs_ovsdb_seqno(const struct ovs_ovsdb *);
 
 /* br-int's interfaces with a valid ofport: name -> ofport; and the wanted
- * tunnels' ofports: remote IP -> ofport.  Borrowed. */
+ * flow-based tunnel ports' ofports: encapsulation ("vxlan", "geneve",
+ * "gre") -> ofport, for those with the wanted type and options.
+ * Borrowed. */
 const struct simap *ovs_ovsdb_iface_ofports(const struct ovs_ovsdb *);
 const struct simap *ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *);
 
