@@ -190,6 +190,7 @@ hv_connect(struct ovs_hv *hv)
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
     ovs_ofctrl_set_generation(hv->ofc, v->fence);
+    ovs_ovsdb_set_fence(hv->db, v->fence);
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
@@ -306,6 +307,7 @@ ovs_hv_set_view(struct ovs_hv *hv, struct nvo_hv_view *view)
     if (hv->ofc) {
         ovs_ofctrl_set_generation(hv->ofc, view->fence);
     }
+    ovs_ovsdb_set_fence(hv->db, view->fence);
     if (reconnect) {
         hv_disconnect(hv);
         hv_connect(hv);

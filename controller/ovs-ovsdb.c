@@ -30,6 +30,9 @@ struct ovs_ovsdb {
     char problem[128];
     char refusal[128];          /* A wanted interface OVS refuses, or "". */
     char txn_error[128];        /* Of the last transaction if it failed. */
+    int64_t fence;              /* Cluster mode: this owner's epoch, which
+                                 * every transaction verifies on br-int
+                                 * (OVS_EPOCH_KEY); 0: no fencing. */
     uint64_t n_apply_errors;    /* Failed transactions and new refusals. */
     bool mtu_valid;             /* 'mtu' is the underlay MTU as of IDL */
     unsigned int mtu_seqno;     /* seqno 'mtu_seqno'. */
@@ -46,6 +49,7 @@ add_columns(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_controller);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_fail_mode);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_external_ids);
@@ -124,6 +128,54 @@ find_bridge(struct ovsdb_idl *idl)
         }
     }
     return NULL;
+}
+
+/* Cluster mode fencing (doc/cluster.md, "Why there are never two owners",
+ * step 5): br-int's external_ids:nvo-epoch holds the epoch of the latest
+ * owner that wrote to this switch.  Every transaction of an owner of epoch
+ * 'db->fence' verifies br-int's external_ids, so it fails if a newer owner
+ * raised the epoch after this replica was read, and raises it to
+ * 'db->fence' if it is lower.  An owner that finds a higher epoch writes
+ * nothing.  Returns false if this owner is fenced out. */
+static bool
+fence_txn(struct ovs_ovsdb *db, const struct ovsrec_bridge *br)
+{
+    if (db->fence <= 0) {
+        return true;
+    }
+    const char *s = smap_get(&br->external_ids, OVS_EPOCH_KEY);
+    long long int held = 0;
+    if (s && !str_to_llong(s, 10, &held)) {
+        held = 0;               /* Garbage: overwritten below. */
+    }
+    if (held > db->fence) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s: "OVS_BRIDGE" holds epoch %lld, newer than "
+                     "ours (%"PRId64"): another controller owns it; writing "
+                     "nothing", db->name, held, db->fence);
+        set_problem(db, "fenced: the switch holds a newer owner's epoch "
+                    "(%lld > %"PRId64")", held, db->fence);
+        return false;
+    }
+    ovsrec_bridge_verify_external_ids(br);
+    if (held < db->fence) {
+        struct smap ids;
+        smap_clone(&ids, &br->external_ids);
+        smap_replace_nocopy(&ids, OVS_EPOCH_KEY,
+                            xasprintf("%"PRId64, db->fence));
+        ovsrec_bridge_set_external_ids(br, &ids);
+        smap_destroy(&ids);
+    }
+    return true;
+}
+
+void
+ovs_ovsdb_set_fence(struct ovs_ovsdb *db, int64_t epoch)
+{
+    if (db && db->fence != epoch) {
+        db->fence = epoch;
+        db->need_reconcile = true;
+    }
 }
 
 /* Ensures br-int's passive controller target and fail mode.  Returns true if
@@ -390,6 +442,13 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
         if (!br) {
             set_problem(db, "no bridge "OVS_BRIDGE);
             db->changed = true;
+        } else if (txn && ovsdb_idl_is_connected(db->loop.idl)
+                   && !fence_txn(db, br)) {
+            /* Fenced out: a newer owner's epoch is on the switch.  Nothing
+             * to write until that changes (the IDL wakes us) or the view
+             * brings a newer epoch. */
+            db->changed = true;
+            db->need_reconcile = false;
         } else if (txn && ovsdb_idl_is_connected(db->loop.idl)) {
             ovsdb_idl_txn_add_comment(txn, "nvo: reconciling "OVS_BRIDGE);
             db->changed = reconcile_controller(db, txn, br);
