@@ -260,6 +260,10 @@ waiter_finish(struct nvo_ctl_waiter *w, bool ok, const char *error)
 static char *
 waiter_failure(const struct nvo_ctl_waiter *w)
 {
+    if (!w->ctl->n_failed_hvs) {
+        return NULL;            /* The usual case: no scan of w's hvs on
+                                 * every confirmation. */
+    }
     for (size_t i = 0; i < w->n; i++) {
         const struct nvo_ctl_hv *h = ctl_hv_find(w->ctl, w->hv_ids[i]);
         if (h && h->failed_error && h->failed >= w->revision
@@ -570,6 +574,10 @@ nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, enum nvo_dataplane dp)
     if (h) {
         hmap_remove(&ctl->hvs, &h->node);
         nvo_hv_view_destroy(h->pushed);
+        if (h->failed_error) {
+            ctl->n_failed_hvs--;
+            free(h->failed_error);
+        }
         free(h);
     }
     if (ctl->sbs[dp]) {
@@ -617,6 +625,7 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
                   hv ? hv->name : "?", h->confirmed);
         free(h->failed_error);
         h->failed_error = NULL;
+        ctl->n_failed_hvs--;
     }
     check_waiters(ctl);
 }
@@ -636,6 +645,9 @@ nvo_ctl_failed(void *ctl_, int64_t hv_id, int64_t revision,
     VLOG_WARN_RL(&rl, "hypervisor %s could not apply revision %"PRId64": %s",
                  hv ? hv->name : "?", held, error);
     h->failed = MAX(h->failed, held);
+    if (!h->failed_error) {
+        ctl->n_failed_hvs++;
+    }
     free(h->failed_error);
     h->failed_error = xstrdup(error && error[0] ? error : "unknown error");
     check_waiters(ctl);

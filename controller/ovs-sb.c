@@ -137,7 +137,7 @@ struct sb_hv {
  * hypervisor, and of those only the sessions with work (ovs_hv_run()).
  * What a quiet one's switch sends unasked (echo requests, updates made by
  * others) waits that long at most. */
-#define SB_QUIET_MS 100
+#define SB_QUIET_MS 250
 
 static struct sb_hv *
 sb_hv_find(struct ovs_sb *sb, int64_t hv_id)
