@@ -87,7 +87,8 @@ Options:\n\
                              (default: %s)\n\
   --heartbeat-interval=MS    heartbeat period (default: 3000)\n\
   --heartbeat-timeout=MS     reconnect after controller silence (default: 10000)\n\
-  --backoff-max=MS           longest reconnection delay (default: 30000)\n\
+  --backoff-max=MS           longest reconnection delay, at least 1000\n\
+                             (default: 30000)\n\
   --log-file=FILE            also log to FILE (default: stderr only)\n\
   -v, --verbose              log debug messages\n\
   -h, --help                 show this help and exit\n\
