@@ -36,7 +36,10 @@
 # 256"), BENCH_SCALE_NETS ("1 50"), BENCH_SCALE_VMS (96; at least one per
 # hypervisor), BENCH_SCALE_OVN_HVS ("4 32"), BENCH_SCALE_RESYNC_HVS (256),
 # BENCH_SCALE_RESYNC_PORTS (10000), BENCH_SCALE_MEM, BENCH_SCALE_MB_PER_HV
-# (30: memory each simulated hypervisor is given before a size is run).
+# (30: memory each simulated hypervisor is given before a size is run),
+# BENCH_SCALE_PERF (a directory: profile the controller with perf during
+# each series of VM starts, e.g. BENCH_SCALE_PARTS=start BENCH_SCALE_HVS=32
+# BENCH_SCALE_NETS=1 BENCH_SCALE_PERF=/tmp/prof bench/bench-scale.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -160,6 +163,43 @@ ctl_cpu_ns() {
     local p
     for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done \
         | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# sb_metrics: the OVS southbound thread's counters from /metrics: "passes
+# ticks runs mail_s run_s publish_s".
+sb_metrics() {
+    lab_rest GET /metrics 2>/dev/null | awk '
+        /^nvo_ovs_sb_passes_total / { p = $2 }
+        /^nvo_ovs_sb_quiet_ticks_total / { t = $2 }
+        /^nvo_ovs_sb_hypervisor_runs_total / { r = $2 }
+        /^nvo_ovs_sb_seconds_total\{phase="mail"\}/ { m = $2 }
+        /^nvo_ovs_sb_seconds_total\{phase="run"\}/ { u = $2 }
+        /^nvo_ovs_sb_seconds_total\{phase="publish"\}/ { b = $2 }
+        END { print p + 0, t + 0, r + 0, m + 0, u + 0, b + 0 }'
+}
+
+# perf_start PID LABEL / perf_stop: with BENCH_SCALE_PERF=DIR, a CPU
+# profile of the controller (all threads, call graphs) over one series of
+# VM starts, into DIR/perf-LABEL.data (`perf report -i FILE`).  Needs perf
+# (Debian linux-perf).
+perf_start() {
+    perf_pid=
+    [ -n "${BENCH_SCALE_PERF:-}" ] || return 0
+    command -v perf >/dev/null 2>&1 \
+        || { echo "  (no profile: perf not installed)"; return 0; }
+    mkdir -p "$BENCH_SCALE_PERF"
+    perf record -q -F 1000 --call-graph dwarf,16384 -p "$1" -o "$BENCH_SCALE_PERF/perf-$2.data" \
+        >/dev/null 2>&1 &
+    perf_pid=$!
+    lab_record_pid "$perf_pid" >/dev/null
+    sleep 0.5
+}
+
+perf_stop() {
+    [ -n "${perf_pid:-}" ] || return 0
+    kill -INT "$perf_pid" 2>/dev/null
+    wait "$perf_pid" 2>/dev/null
+    perf_pid=
 }
 
 # monitors_start N LABEL: `ovs-ofctl monitor` on every br-int, events with
@@ -329,7 +369,20 @@ start_shape() {
     monitors_start "$n" "$shape"
     rm -f "$LAB_DIR"/members-*
     ok=0
+    steady_from=$(( n * nnets )) cpu_steady0=
+    # What the controller costs with nothing to do, over 3 s: part of
+    # every VM start's CPU below (time-based work: polling, keepalives).
+    perf_start "$pid" "$n-${shape}idle"
+    cpu0=$(ctl_cpu_ns "$pid") t0=$(now_ms)
+    sleep 3
+    cpu1=$(ctl_cpu_ns "$pid") t1=$(now_ms)
+    perf_stop
+    idle=$(awk -v a="$cpu0" -v b="$cpu1" -v t="$((t1 - t0))" \
+               'BEGIN { printf "%.2f", (b - a) / 1e6 / t * 1000 }')
+    sb0=$(sb_metrics)
+    t_series0=$(now_ms)
     cpu0=$(ctl_cpu_ns "$pid")
+    perf_start "$pid" "$n-$shape"
     j=1
     while [ "$j" -le "$v" ]; do
         hv=$(( (j - 1) % n + 1 ))
@@ -358,9 +411,15 @@ start_shape() {
             # The answer came within [start + time_total, t1].
             echo "$(printf '0x6e1%013x' "$id") $(awk -v s="$(cat "$LAB_DIR/tstart")" -v t="${out#* }" 'BEGIN { printf "%.3f", s / 1e6 + t * 1000 }') $t1 $(paste -sd, "$LAB_DIR/members-$net")" >>"$reqs.answered"
         fi
+        # Once every hypervisor runs a VM of every network, VM starts add
+        # no VTEP anywhere: the steady state, measured apart.
+        [ "$j" = "$steady_from" ] && cpu_steady0=$(ctl_cpu_ns "$pid")
         j=$((j + 1))
     done
     cpu1=$(ctl_cpu_ns "$pid")
+    t_series1=$(now_ms)
+    sb1=$(sb_metrics)
+    perf_stop
     # The switches' own clocks: when each VM port flow was installed, from
     # its age in one flow-stats dump per switch.
     targets=$(switch_targets "$n")
@@ -376,8 +435,13 @@ start_shape() {
     echo "  by the switches' own clocks (each VM flow's age in one flow-stats dump per switch after the run, against when curl got the answer): installed everywhere before the answer: $1 of $4, after it: $2, undecided (within the dump's round trip and curl's start-up): $3; the last switch had it p50 $5 ms, min $6 ms before the answer"
     put "nvo_early_sw_${n}_$nnets" "$2"
     cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$v" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }')
-    echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat)"
+    echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat; over $((t_series1 - t_series0)) ms for $v starts; idle beforehand: $idle ms CPU per s)"
     put "nvo_cpu_${n}_$nnets" "$cpu"
+    if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
+        echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
+    fi
+    echo "$sb0 $sb1" | awk -v n="$v" '{ printf "  OVS southbound thread per VM start (/metrics): %.1f passes (%.1f quiet ticks), %.1f hypervisor runs, %.3f ms mail, %.3f ms run, %.3f ms publish\n", ($7 - $1) / n, ($8 - $2) / n, ($9 - $3) / n, ($10 - $4) * 1000 / n, ($11 - $5) * 1000 / n, ($12 - $6) * 1000 / n }'
+
 }
 
 bench_start() {

@@ -8,9 +8,16 @@
  * The cluster thread runs one OVSDB session.  Each tick (every heartbeat
  * period, or sooner when there is work) it commits ONE transaction: its
  * heartbeat (verifying its own row), plus the ownership transitions of
- * doc/cluster.md ("take", "release") and the confirmed revisions of the
- * hypervisors it owns.  The lease is renewed when that transaction commits:
- * it runs NVO_CLUSTER_LEASE_MS from the moment the transaction was sent.
+ * doc/cluster.md ("take", "release").  The lease is renewed when that
+ * transaction commits: it runs NVO_CLUSTER_LEASE_MS from the moment the
+ * transaction was sent.  The confirmed revisions of the hypervisors it owns
+ * go in a transaction of their own, sent the moment there is one to record
+ * (one in flight at a time, beside the tick's), so a ?wait=1 on another
+ * controller never waits behind a heartbeat.
+ *
+ * The main thread's map is rebuilt only when the hypervisor tables or the
+ * peers' states (live, fresh, agent address) change, not on every peer
+ * heartbeat: every lookup is by index, so a rebuild is O(hypervisors).
  *
  * Hypervisor states seen from one controller (the owner column is the
  * truth; 'mine' is what the main thread sees):
@@ -99,6 +106,8 @@ struct nvo_cluster {
 
     /* Cluster thread only. */
     struct ovsdb_idl *idl;
+    struct ovsdb_idl_index *ctl_by_name;  /* Controller by name. */
+    struct ovsdb_idl_index *hp_by_hv;     /* Hypervisor_Private by name. */
     int64_t incarnation;
     bool registered;
     struct hmap peers;          /* Contains struct cl_peer. */
@@ -106,6 +115,12 @@ struct nvo_cluster {
     struct ovsdb_idl_txn *txn;
     long long int txn_sent;
     bool txn_registers;
+    struct ovsdb_idl_txn *ctxn;     /* Confirmations in flight, or NULL. */
+    struct hmap csent;              /* Contains struct cl_confirm: what
+                                     * 'ctxn' records (requeued if it
+                                     * fails). */
+    unsigned int hv_seqno, hp_seqno; /* Table seqnos the map reflects. */
+    uint32_t peers_sig;             /* Peer states the map reflects. */
     long long int next_tick;
     unsigned int retry_seqno;
     unsigned int map_seqno;
@@ -140,25 +155,25 @@ peer_find(struct nvo_cluster *c, const char *name)
 static const struct nvorec_controller *
 controller_row(const struct nvo_cluster *c, const char *name)
 {
-    const struct nvorec_controller *r;
-    NVOREC_CONTROLLER_FOR_EACH (r, c->idl) {
-        if (!strcmp(r->name, name)) {
-            return r;
-        }
-    }
-    return NULL;
+    struct nvorec_controller *key
+        = nvorec_controller_index_init_row(c->ctl_by_name);
+    nvorec_controller_index_set_name(key, name);
+    const struct nvorec_controller *r
+        = nvorec_controller_index_find(c->ctl_by_name, key);
+    nvorec_controller_index_destroy_row(key);
+    return r;
 }
 
 static const struct nvorec_hypervisor_private *
 hp_row(const struct nvo_cluster *c, const char *hv)
 {
-    const struct nvorec_hypervisor_private *r;
-    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (r, c->idl) {
-        if (!strcmp(r->hypervisor, hv)) {
-            return r;
-        }
-    }
-    return NULL;
+    struct nvorec_hypervisor_private *key
+        = nvorec_hypervisor_private_index_init_row(c->hp_by_hv);
+    nvorec_hypervisor_private_index_set_hypervisor(key, hv);
+    const struct nvorec_hypervisor_private *r
+        = nvorec_hypervisor_private_index_find(c->hp_by_hv, key);
+    nvorec_hypervisor_private_index_destroy_row(key);
+    return r;
 }
 
 /* Cluster thread: follows peers' heartbeats. */
@@ -257,6 +272,24 @@ desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
     return best;
 }
 
+/* A hash of what the main thread's map takes from the peers: which are
+ * live, which fresh enough to redirect agents to, and their agent
+ * addresses.  Heartbeats alone leave it unchanged. */
+static uint32_t
+peers_signature(struct nvo_cluster *c, long long int now)
+{
+    uint32_t sig = 0;
+    const struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        const char *redirect = peer_redirect(c, p->name, now);
+        uint32_t h = hash_string(p->name, 0);
+        h = hash_int(peer_live(p, now), h);
+        h = hash_string(redirect ? redirect : "", h);
+        sig += h;               /* Independent of the peers' order. */
+    }
+    return sig + hmap_count(&c->peers);
+}
+
 static void
 cl_hv_free(struct cl_hv *e)
 {
@@ -298,6 +331,10 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     HMAP_FOR_EACH (p, node, &c->peers) {
         n_live += peer_live(p, now);
     }
+    c->hv_seqno = ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor);
+    c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
+                                            &nvorec_table_hypervisor_private);
+    c->peers_sig = peers_signature(c, now);
 
     ovs_mutex_lock(&c->mutex);
     hmap_swap(&map, &c->map);
@@ -417,33 +454,19 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
                 plan_hv(c, txn, h, now);
             }
         }
-        /* Confirmations of the hypervisors this controller owns. */
-        ovs_mutex_lock(&c->mutex);
-        struct cl_confirm *cf;
-        HMAP_FOR_EACH_POP (cf, node, &c->confirms) {
-            const struct nvorec_hypervisor_private *hp = hp_row(c, cf->name);
-            if (hp && hp->owner && !strcmp(hp->owner, c->name)
-                && cf->revision > hp->confirmed) {
-                nvorec_hypervisor_private_set_confirmed(hp, cf->revision);
-            }
-            free(cf->name);
-            free(cf);
-        }
-        ovs_mutex_unlock(&c->mutex);
         /* Rows of hypervisors that are gone. */
+        struct sset names = SSET_INITIALIZER(&names);
+        NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
+            sset_add(&names, h->name);
+        }
         const struct nvorec_hypervisor_private *hp, *next;
         NVOREC_HYPERVISOR_PRIVATE_FOR_EACH_SAFE (hp, next, c->idl) {
-            bool exists = false;
-            NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-                if (!strcmp(h->name, hp->hypervisor)) {
-                    exists = true;
-                    break;
-                }
-            }
-            if (!exists && (!hp->owner || !strcmp(hp->owner, c->name))) {
+            if (!sset_contains(&names, hp->hypervisor)
+                && (!hp->owner || !strcmp(hp->owner, c->name))) {
                 nvorec_hypervisor_private_delete(hp);
             }
         }
+        sset_destroy(&names);
     }
     c->txn = txn;
     c->txn_sent = now;
@@ -507,6 +530,97 @@ confirms_pending(struct nvo_cluster *c)
     return pending;
 }
 
+/* Adds confirmation 'cf' (taking it) to 'map', keeping the larger revision
+ * of the same hypervisor. */
+static void
+confirm_merge(struct hmap *map, struct cl_confirm *cf)
+{
+    struct cl_confirm *old;
+    HMAP_FOR_EACH_WITH_HASH (old, node, hash_string(cf->name, 0), map) {
+        if (!strcmp(old->name, cf->name)) {
+            old->revision = MAX(old->revision, cf->revision);
+            free(cf->name);
+            free(cf);
+            return;
+        }
+    }
+    hmap_insert(map, &cf->node, hash_string(cf->name, 0));
+}
+
+/* Cluster thread: sends the pending confirmations of the hypervisors this
+ * controller owns in one transaction (doc/cluster.md, "?wait=1 on any
+ * controller"). */
+static void
+start_confirms(struct nvo_cluster *c)
+{
+    struct hmap pending = HMAP_INITIALIZER(&pending);
+    ovs_mutex_lock(&c->mutex);
+    hmap_swap(&pending, &c->confirms);
+    ovs_mutex_unlock(&c->mutex);
+
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
+    bool any = false;
+    struct cl_confirm *cf;
+    HMAP_FOR_EACH_POP (cf, node, &pending) {
+        const struct nvorec_hypervisor_private *hp = hp_row(c, cf->name);
+        if (hp && hp->owner && !strcmp(hp->owner, c->name)
+            && cf->revision > hp->confirmed) {
+            nvorec_hypervisor_private_set_confirmed(hp, cf->revision);
+            confirm_merge(&c->csent, cf);
+            any = true;
+        } else {
+            free(cf->name);
+            free(cf);
+        }
+    }
+    hmap_destroy(&pending);
+    if (!any) {
+        ovsdb_idl_txn_destroy(txn);
+        return;
+    }
+    c->ctxn = txn;
+}
+
+/* Cluster thread: the confirmations' transaction finished; unless it
+ * committed, what it carried goes back to be sent again (a row deleted
+ * meanwhile drops out then). */
+static void
+finish_confirms(struct nvo_cluster *c, enum ovsdb_idl_txn_status status)
+{
+    bool ok = status == TXN_SUCCESS || status == TXN_UNCHANGED;
+    if (!ok && status != TXN_TRY_AGAIN) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        const char *error = ovsdb_idl_txn_get_error(c->ctxn);
+        VLOG_WARN_RL(&rl, "confirmation transaction %s%s%s",
+                     ovsdb_idl_txn_status_to_string(status),
+                     error ? ": " : "", error ? error : "");
+    }
+    struct cl_confirm *cf;
+    ovs_mutex_lock(&c->mutex);
+    HMAP_FOR_EACH_POP (cf, node, &c->csent) {
+        if (ok) {
+            free(cf->name);
+            free(cf);
+        } else {
+            confirm_merge(&c->confirms, cf);
+        }
+    }
+    ovs_mutex_unlock(&c->mutex);
+    ovsdb_idl_txn_destroy(c->ctxn);
+    c->ctxn = NULL;
+}
+
+static void
+run_confirms(struct nvo_cluster *c)
+{
+    if (c->ctxn) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->ctxn);
+        if (status != TXN_INCOMPLETE) {
+            finish_confirms(c, status);
+        }
+    }
+}
+
 static void *
 cluster_thread(void *c_)
 {
@@ -530,6 +644,7 @@ cluster_thread(void *c_)
                 finish_tick(c, status);
             }
         }
+        run_confirms(c);
         bool refenced = ovsdb_idl_has_ever_connected(c->idl)
                         && check_fenced(c);
         ovs_mutex_lock(&c->mutex);
@@ -545,18 +660,30 @@ cluster_thread(void *c_)
         update_peers(c, now);
 
         unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
-        if (seqno != c->map_seqno || lease_valid != c->map_lease
-            || refenced) {
-            c->map_seqno = seqno;
+        bool peers_moved = peers_signature(c, now) != c->peers_sig;
+        if (peers_moved) {
+            /* A peer died, came back or moved: plan the takes and releases
+             * at once (or once the tick in flight is done) rather than at
+             * the next heartbeat. */
+            c->next_tick = MIN(c->next_tick, now);
+        }
+        if (lease_valid != c->map_lease || refenced || peers_moved
+            || (seqno != c->map_seqno
+                && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
+                    != c->hv_seqno
+                    || ovsdb_idl_table_get_seqno(
+                           c->idl, &nvorec_table_hypervisor_private)
+                       != c->hp_seqno))) {
             c->map_lease = lease_valid;
             publish_map(c, lease_valid, now);
         }
+        c->map_seqno = seqno;
 
-        if (!c->txn && ovsdb_idl_has_ever_connected(c->idl)
-            && ovsdb_idl_is_connected(c->idl)
+        bool ready = ovsdb_idl_has_ever_connected(c->idl)
+                     && ovsdb_idl_is_connected(c->idl);
+        if (!c->txn && ready
             && (!c->retry_seqno || c->retry_seqno != seqno)
-            && (now >= c->next_tick || c->retry_seqno
-                || (lease_valid && confirms_pending(c)))) {
+            && (now >= c->next_tick || c->retry_seqno)) {
             c->retry_seqno = 0;
             start_tick(c, now, lease_valid);
         }
@@ -566,23 +693,45 @@ cluster_thread(void *c_)
                 finish_tick(c, status);
             }
         }
+        if (!c->ctxn && ready && c->registered && lease_valid
+            && confirms_pending(c)) {
+            start_confirms(c);
+            run_confirms(c);
+        }
 
         ovsdb_idl_wait(c->idl);
         if (c->txn) {
             ovsdb_idl_txn_wait(c->txn);
         }
+        if (c->ctxn) {
+            ovsdb_idl_txn_wait(c->ctxn);
+        }
         poll_timer_wait_until(c->next_tick);
         if (lease_valid) {
             poll_timer_wait_until(lease_until);
         }
-        /* Peers turn dead by time alone. */
+        /* Peers turn dead, and stale for redirects, by time alone: wake
+         * when the next one does. */
         poll_timer_wait(NVO_CLUSTER_HEARTBEAT_MS);
+        struct cl_peer *p;
+        HMAP_FOR_EACH (p, node, &c->peers) {
+            if (peer_live(p, now)) {
+                poll_timer_wait_until(p->seen_at + NVO_CLUSTER_DEAD_MS);
+            }
+            if (now - p->seen_at < CL_FRESH_MS) {
+                poll_timer_wait_until(p->seen_at + CL_FRESH_MS);
+            }
+        }
         latch_wait(&c->latch);
         poll_block();
     }
     if (c->txn) {
         ovsdb_idl_txn_destroy(c->txn);
         c->txn = NULL;
+    }
+    if (c->ctxn) {
+        ovsdb_idl_txn_destroy(c->ctxn);
+        c->ctxn = NULL;
     }
     return NULL;
 }
@@ -617,6 +766,7 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     ovs_mutex_init(&c->mutex);
     hmap_init(&c->map);
     hmap_init(&c->confirms);
+    hmap_init(&c->csent);
     hmap_init(&c->peers);
     sset_init(&c->releasing);
     latch_init(&c->latch);
@@ -635,6 +785,10 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_name);
     ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_dataplane);
     ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_role);
+    c->ctl_by_name = ovsdb_idl_index_create1(c->idl,
+                                             &nvorec_controller_col_name);
+    c->hp_by_hv = ovsdb_idl_index_create1(
+        c->idl, &nvorec_hypervisor_private_col_hypervisor);
     ovsdb_idl_set_leader_only(c->idl, false);
 
     if (loop) {
@@ -672,6 +826,11 @@ nvo_cluster_destroy(struct nvo_cluster *c)
         free(cf);
     }
     hmap_destroy(&c->confirms);
+    HMAP_FOR_EACH_POP (cf, node, &c->csent) {
+        free(cf->name);
+        free(cf);
+    }
+    hmap_destroy(&c->csent);
     struct cl_peer *p;
     HMAP_FOR_EACH_POP (p, node, &c->peers) {
         free(p->name);

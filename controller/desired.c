@@ -577,11 +577,70 @@ nvo_tunnel_key_parse(const char *key, enum nvo_encap *encap,
     return nvo_encap_from_string(name, encap);
 }
 
-/* Sets 'v->tunnels' to the union of its networks' tunnel keys, without its
- * own tunnel IP. */
+/* A tunnels[] array shared by views (immutable, reference counted).  A
+ * write that leaves every network's VTEPs alone (a VM start on a
+ * hypervisor already in the network) gives each hypervisor's new view its
+ * previous view's array: O(networks changed x their VTEPs) compares
+ * instead of formatting, hashing and sorting every tunnel key of every
+ * view. */
+struct desired_tunnels {
+    struct ovs_refcount ref;
+    char **s;                   /* Owned. */
+    size_t n;
+};
+
 static void
-compute_tunnels(struct nvo_hv_view *v)
+tunnels_unref(struct desired_tunnels *t)
 {
+    if (t && refcount_unref(&t->ref) == 1) {
+        free_strings(t->s, t->n);
+        free(t);
+    }
+}
+
+/* True if every network of 'v' has the same encapsulation and VTEPs as in
+ * 'prev', and they have the same networks and tunnel IP: then their
+ * tunnels[] are the same. */
+static bool
+same_tunnel_sources(const struct nvo_hv_view *v,
+                    const struct nvo_hv_view *prev)
+{
+    if (!prev || v->n_nets != prev->n_nets
+        || strcmp(v->tunnel_ip, prev->tunnel_ip)) {
+        return false;
+    }
+    for (size_t i = 0; i < v->n_nets; i++) {
+        const struct nvo_net_view *a = v->nets[i], *b = prev->nets[i];
+        if (a == b) {
+            continue;
+        }
+        if (a->vni != b->vni || a->encap != b->encap
+            || a->n_vteps != b->n_vteps) {
+            return false;
+        }
+        for (size_t j = 0; j < a->n_vteps; j++) {
+            if (a->vteps[j] != b->vteps[j] && strcmp(a->vteps[j],
+                                                     b->vteps[j])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Sets 'v->tunnels' to the union of its networks' tunnel keys, without its
+ * own tunnel IP: 'prev''s (shared), if it has the same (see above). */
+static void
+compute_tunnels(struct nvo_hv_view *v, const struct nvo_hv_view *prev)
+{
+    if (prev && prev->tunnels_ref && same_tunnel_sources(v, prev)) {
+        v->tunnels_ref = prev->tunnels_ref;
+        ovs_refcount_ref(&v->tunnels_ref->ref);
+        v->tunnels = v->tunnels_ref->s;
+        v->n_tunnels = v->tunnels_ref->n;
+        return;
+    }
+
     struct sset keys = SSET_INITIALIZER(&keys);
     for (size_t i = 0; i < v->n_nets; i++) {
         const struct nvo_net_view *nv = v->nets[i];
@@ -592,7 +651,11 @@ compute_tunnels(struct nvo_hv_view *v)
             }
         }
     }
-    v->tunnels = sset_to_sorted_array(&keys, &v->n_tunnels);
+    v->tunnels_ref = xmalloc(sizeof *v->tunnels_ref);
+    ovs_refcount_init(&v->tunnels_ref->ref);
+    v->tunnels_ref->s = sset_to_sorted_array(&keys, &v->tunnels_ref->n);
+    v->tunnels = v->tunnels_ref->s;
+    v->n_tunnels = v->tunnels_ref->n;
     sset_destroy(&keys);
 }
 
@@ -625,7 +688,7 @@ desired_compute_cached(const struct nvo_model *m,
     v->n_nets = nets.n;
     qsort(v->nets, v->n_nets, sizeof *v->nets, compare_nets);
 
-    compute_tunnels(v);
+    compute_tunnels(v, prev && prev->hv_id == hv->id ? prev : NULL);
     return v;
 }
 
@@ -760,7 +823,11 @@ nvo_hv_view_clone(const struct nvo_hv_view *v)
     c->name = xstrdup(v->name);
     c->tunnel_ip = xstrdup(v->tunnel_ip);
     c->ovsdb = nullable_xstrdup(v->ovsdb);
-    c->tunnels = clone_strings(v->tunnels, v->n_tunnels);
+    if (v->tunnels_ref) {
+        ovs_refcount_ref(&v->tunnels_ref->ref);
+    } else {
+        c->tunnels = clone_strings(v->tunnels, v->n_tunnels);
+    }
     c->nets = xmalloc((v->n_nets ? v->n_nets : 1) * sizeof *c->nets);
     for (size_t i = 0; i < v->n_nets; i++) {
         c->nets[i] = nvo_net_view_ref(v->nets[i]);
@@ -795,7 +862,11 @@ nvo_hv_view_destroy(struct nvo_hv_view *v)
         nvo_net_view_unref(v->nets[i]);
     }
     free(v->nets);
-    free_strings(v->tunnels, v->n_tunnels);
+    if (v->tunnels_ref) {
+        tunnels_unref(v->tunnels_ref);
+    } else {
+        free_strings(v->tunnels, v->n_tunnels);
+    }
     free(v->name);
     free(v->tunnel_ip);
     free(v->ovsdb);

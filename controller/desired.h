@@ -30,7 +30,8 @@
  *  - tunnels[]: the sorted set of tunnel keys (nvo_tunnel_key(): the VTEP
  *    IP for VXLAN, "geneve/IP" or "gre/IP" otherwise) of every remote VTEP
  *    named in remotes[] or flood[] of any network, with that network's
- *    encapsulation: one tunnel port each on OVS.
+ *    encapsulation (OVS needs no port per key: its tunnel ports are one
+ *    flow-based port per encapsulation, ovs-tunnels.h).
  *  - service nodes replicate VXLAN only: a Geneve or GRE network floods
  *    head-end whatever its "bum".
  * All arrays are sorted (nets by VNI, locals and remotes by MAC, IP lists
@@ -113,6 +114,10 @@ struct nvo_hv_view {
     size_t n_nets;
     char **tunnels;             /* Remote VTEP IPs, sorted, unique. */
     size_t n_tunnels;
+    struct desired_tunnels *tunnels_ref;    /* If nonnull, holds 'tunnels',
+                                             * shared by reference with
+                                             * other views; otherwise
+                                             * 'tunnels' is owned. */
 };
 
 /* The tunnel key of VTEP 'ip' with encapsulation 'encap' (see tunnels[]

@@ -81,6 +81,37 @@ render_counters(int64_t hv_id, const Nvo__VniCounters *vc, void *aux_)
 }
 
 /* Service nodes' replication counters, from their agents' heartbeats. */
+/* The OVS southbound thread's work by phase (doc/ovs-pipeline.md): what a
+ * VM start costs the controller, and whether it grows with the fleet. */
+static void
+render_ovs_sb(struct nvo_ctl *ctl, struct ds *out)
+{
+    struct ovs_sb_stats st;
+    ovs_sb_get_stats(ctl->sbs[NVO_DP_OVS], &st);
+    ds_put_format(out, "# HELP nvo_ovs_sb_passes_total Wake-ups of the OVS "
+                  "southbound thread's loop.\n"
+                  "# TYPE nvo_ovs_sb_passes_total counter\n"
+                  "nvo_ovs_sb_passes_total %"PRIu64"\n"
+                  "# HELP nvo_ovs_sb_quiet_ticks_total Of those, quiet ticks "
+                  "(every hypervisor run, every 100 ms).\n"
+                  "# TYPE nvo_ovs_sb_quiet_ticks_total counter\n"
+                  "nvo_ovs_sb_quiet_ticks_total %"PRIu64"\n"
+                  "# HELP nvo_ovs_sb_hypervisor_runs_total Hypervisors run "
+                  "by those passes.\n"
+                  "# TYPE nvo_ovs_sb_hypervisor_runs_total counter\n"
+                  "nvo_ovs_sb_hypervisor_runs_total %"PRIu64"\n",
+                  st.n_passes, st.n_ticks, st.n_hv_runs);
+    ds_put_cstr(out, "# HELP nvo_ovs_sb_seconds_total CPU time the OVS "
+                "southbound thread spent per phase: mail "
+                "(taking new views), run (OVSDB, flow computation, "
+                "OpenFlow), publish (confirmations, status).\n"
+                "# TYPE nvo_ovs_sb_seconds_total counter\n");
+    ds_put_format(out, "nvo_ovs_sb_seconds_total{phase=\"mail\"} %.6f\n"
+                  "nvo_ovs_sb_seconds_total{phase=\"run\"} %.6f\n"
+                  "nvo_ovs_sb_seconds_total{phase=\"publish\"} %.6f\n",
+                  st.mail_us / 1e6, st.run_us / 1e6, st.publish_us / 1e6);
+}
+
 static void
 render_service_nodes(struct nvo_ctl *ctl, struct ds *out)
 {
@@ -212,6 +243,7 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                   "# TYPE nvo_ovs_flow_selfcheck_failures_total counter\n"
                   "nvo_ovs_flow_selfcheck_failures_total %"PRIu64"\n",
                   ovs_sb_self_check_failures(ctl->sbs[NVO_DP_OVS]));
+    render_ovs_sb(ctl, out);
     render_service_nodes(ctl, out);
     render_agent_port(ctl, out);
 

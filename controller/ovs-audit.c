@@ -118,19 +118,19 @@ audit_ports(const struct nvo_hv_view *view, const struct simap *ports,
         const struct simap_node *p = simap_find(ports, w->name);
         if (p) {
             simap_put(w->tunnel ? tunnel_ofports : iface_ofports,
-                      w->tunnel ? w->remote_ip : w->name, p->data);
+                      w->tunnel ? w->type : w->name, p->data);
             continue;
         }
         struct ovs_audit_item *it = add_item(r, OVS_AUDIT_MISSING, true);
         it->text = xstrdup(w->name);
         it->port_id = w->port_id;
-        it->remote_ip = w->remote_ip ? xstrdup(w->remote_ip) : NULL;
     }
-    /* Tunnel ports are nvo's by name ("nvtXXXXXXXX"); VM interfaces belong
-     * to the VMs, so only missing ones are drift. */
+    /* Tunnel ports are nvo's by name (ovs_tunnel_port_is_nvo(): the
+     * flow-based ones, or a per-VTEP port of an earlier release); VM
+     * interfaces belong to the VMs, so only missing ones are drift. */
     const struct simap_node *p;
     SIMAP_FOR_EACH (p, ports) {
-        if (!strncmp(p->name, "nvt", 3) && strlen(p->name) == 11
+        if (ovs_tunnel_port_is_nvo(p->name)
             && !shash_find(&wants, p->name)) {
             struct ovs_audit_item *it = add_item(r, OVS_AUDIT_EXTRA, true);
             it->text = xstrdup(p->name);
@@ -254,7 +254,6 @@ ovs_audit_result_destroy(struct ovs_audit_result *r)
     for (size_t i = 0; i < r->n_items; i++) {
         free(r->items[i].text);
         free(r->items[i].actual);
-        free(r->items[i].remote_ip);
     }
     free(r->items);
     free(r->error_msg);

@@ -44,7 +44,6 @@ struct ovs_audit_item {
                                  * cookie=C actions=A", or the port name. */
     char *actual;               /* DIFFERENT: what the switch has. */
     int64_t port_id;            /* Ports: the VM port's id, 0 for tunnels. */
-    char *remote_ip;            /* Tunnel ports: the remote VTEP. */
 };
 
 struct ovs_audit_result {

@@ -427,20 +427,23 @@ net_remove(struct ovs_flowinc *e, const struct nvo_net_view *net)
     remove_unit(e, U_NETWORK, net->vni, 0, NULL);
 }
 
-/* True if the ofport of the tunnel toward 'vtep' with 'net''s
- * encapsulation is in 'tunnels' (tunnel keys whose ofport changed). */
+/* True if the ofport of the tunnel port of 'net''s encapsulation is in
+ * 'tunnels' (encapsulations whose tunnel port's ofport changed).  Every
+ * VTEP of a network goes through that one port: 'vtep' does not matter. */
 static bool
 tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
-               const char *vtep)
+               const char *vtep OVS_UNUSED)
 {
-    char key[NVO_TUNNEL_KEY_SIZE];
-    return sset_contains(tunnels, nvo_tunnel_key(net->encap, vtep, key));
+    return sset_contains(tunnels, nvo_encap_to_string(net->encap));
 }
 
 static bool
 any_tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
                    char **vteps, size_t n)
 {
+    if (sset_is_empty(tunnels)) {
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
         if (tunnel_changed(tunnels, net, vteps[i])) {
             return true;
@@ -512,7 +515,8 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
             j++;
         } else {
             if (!attrs || (!same && !nvo_remote_mac_equal(a, b))
-                || tunnel_changed(tunnels, new, b->vtep_ip)) {
+                || (!sset_is_empty(tunnels)
+                    && tunnel_changed(tunnels, new, b->vtep_ip))) {
                 recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
                                           NULL), new, NULL, b, NULL);
             }

@@ -5,7 +5,6 @@
 
 #include "controller/desired.h"
 #include "controller/ovs-flows.h"
-#include "controller/ovs-flows-portsec.h"
 #include "byte-order.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -52,20 +51,14 @@ match_request(struct match *m, uint32_t vni, ovs_be32 tpa)
     match_set_nw_dst(m, tpa);
 }
 
-/* The reply flow for address 'ip' of the port with 'mac' and 'cookie';
- * 'self_bit' (nonzero for a local owner) is the owner's port bit
- * (ovs-flows-portsec.h), whose own requests are not answered. */
+/* The reply flow for address 'ip' of the port with 'mac' and 'cookie'. */
 static void
 reply_flow(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
-           ovs_be32 ip, struct eth_addr mac, uint32_t self_bit,
-           uint64_t cookie)
+           ovs_be32 ip, struct eth_addr mac, uint64_t cookie)
 {
     struct match m;
     match_request(&m, net->vni, ip);
     match_set_reg(&m, 0, 0);
-    if (self_bit) {
-        match_set_reg_masked(&m, OVS_PORTSEC_ARP_REG, 0, self_bit);
-    }
     ovs_flows_put_move(ctx, MFF_ETH_SRC, MFF_ETH_DST);
     ovs_flows_put_set_field(ctx, MFF_ETH_SRC, &mac);
     ovs_be16 reply = htons(ARP_OP_REPLY);
@@ -79,17 +72,24 @@ reply_flow(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
 }
 
 /* ovs_flowgen local_port: answer for a local VM's address, except to the
- * VM itself (its ARP carries its port bit: port security admits its ARP
- * only with its own addresses, so its request for X is a gratuitous ARP
- * or probe, flooded as before). */
+ * VM itself: its own request for its address (a gratuitous ARP or an
+ * address-conflict probe) takes the BUM table, by a flow above the reply
+ * that matches its port. */
 static void
 arp_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
                const struct nvo_local_port *lp, uint32_t ofport)
 {
+    uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
     ovs_be32 ip;
     if (answers_for(net, lp->port_id, lp->ip, &ip)) {
-        reply_flow(ctx, net, ip, lp->mac, ovs_portsec_port_bit(ofport),
-                   ovs_cookie(OVS_COOKIE_PORT, lp->port_id));
+        reply_flow(ctx, net, ip, lp->mac, cookie);
+
+        struct match m;
+        match_request(&m, net->vni, ip);
+        match_set_reg(&m, 0, 0);
+        match_set_in_port(&m, u16_to_ofp(ofport));
+        ofpact_put_GOTO_TABLE(ctx->ofpacts)->table_id = OVS_TABLE_BUM;
+        ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_ARP_OWN, &m, cookie);
     }
 }
 
@@ -100,7 +100,7 @@ arp_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
 {
     ovs_be32 ip;
     if (answers_for(net, rm->port_id, rm->ip, &ip)) {
-        reply_flow(ctx, net, ip, rm->mac, 0,
+        reply_flow(ctx, net, ip, rm->mac,
                    ovs_cookie(OVS_COOKIE_PORT, rm->port_id));
     }
 }

@@ -45,12 +45,6 @@ ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp)
     return false;
 }
 
-uint32_t
-ovs_portsec_port_bit(uint32_t ofport)
-{
-    return UINT32_C(1) << (ofport % 32);
-}
-
 /* True if 'lp' has an IPv6 entry in "ip" or "allowed_addresses". */
 static bool
 has_ipv6(const struct nvo_local_port *lp)
@@ -94,8 +88,6 @@ allow_flows(struct ovs_flows_ctx *ctx, uint32_t vni,
     match_set_dl_type(&m, htons(ETH_TYPE_ARP));
     match_set_arp_sha(&m, lp->mac);
     match_set_nw_src_masked(&m, ip, mask);
-    ovs_be32 bit = htonl(ovs_portsec_port_bit(ofport));
-    ovs_flows_put_set_field(ctx, MFF_REG1, &bit);
     ovs_flows_put_metadata_goto(ctx, vni, OVS_TABLE_DMAC);
     ovs_flows_put(ctx, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_ALLOW, &m,
                   cookie);

@@ -12,7 +12,7 @@
  *
  *   prio 110  in_port=P,dl_src=M,ip,nw_src=A          -> metadata:=N, goto DMAC
  *   prio 110  in_port=P,dl_src=M,arp,arp_sha=M,arp_spa=A
- *                                  -> reg1:=PORT_BIT(P), metadata:=N, goto DMAC
+ *                                             -> metadata:=N, goto DMAC
  *             (one pair per IPv4 address or prefix A)
  *   prio 110  in_port=P,dl_src=M,ipv6                 -> metadata:=N, goto DMAC
  *             (only if the port also has IPv6 entries: IPv6 sources are
@@ -24,11 +24,6 @@
  * counted, as OVN drops IP traffic outside a port's addresses.  That makes
  * 2 flows per address and none per port beyond the l2 generator's (the MAC
  * guard replaces the classify flow's job).
- *
- * PORT_BIT(P) (ovs_portsec_port_bit()) marks ARP from port P in reg1 with
- * one bit, so the ARP responder (ovs-flows-arp.h) can leave a VM's request
- * for its own address unanswered with a single masked match
- * (reg1=0/PORT_BIT(owner)) instead of a flow per address.
  *
  * All flows carry the port's cookie.  Pure: no I/O, no globals. */
 #ifndef NVO_OVS_FLOWS_PORTSEC_H
@@ -43,17 +38,8 @@ struct nvo_local_port;
 #define OVS_PRIO_PORTSEC_ALLOW 110
 #define OVS_PRIO_PORTSEC_MAC   50   /* The classify table's MAC guard. */
 
-/* The register (reg1) that carries PORT_BIT of an ARP packet's ingress
- * port. */
-#define OVS_PORTSEC_ARP_REG 1
-
 /* True if 'lp' has at least one IPv4 address to enforce (then the l2
  * generator makes no classify flow for it). */
 bool ovs_portsec_enforces_ipv4(const struct nvo_local_port *lp);
-
-/* The one-hot mark of the port at 'ofport' in OVS_PORTSEC_ARP_REG: bit
- * (ofport mod 32).  Two local ports with the same bit only cost a flooded
- * request (neither is answered for the other's address). */
-uint32_t ovs_portsec_port_bit(uint32_t ofport);
 
 #endif /* controller/ovs-flows-portsec.h */

@@ -8,6 +8,7 @@
 #include "controller/desired.h"
 #include "controller/ovs-flowset.h"
 #include "controller/ovs-flows-portsec.h"
+#include "controller/ovs-tunnels.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
@@ -165,11 +166,13 @@ ovs_flows_put_metadata_goto(struct ovs_flows_ctx *ctx, uint32_t vni,
     ofpact_put_GOTO_TABLE(ctx->ofpacts)->table_id = table;
 }
 
+/* Looks 'key' up in 'map'; if it has no valid ofport, records 'name' as
+ * missing. */
 static bool
-lookup(struct ovs_flows_ctx *ctx, const struct simap *map, const char *name,
-       uint32_t *ofport)
+lookup(struct ovs_flows_ctx *ctx, const struct simap *map, const char *key,
+       const char *name, uint32_t *ofport)
 {
-    const struct simap_node *n = map ? simap_find(map, name) : NULL;
+    const struct simap_node *n = map ? simap_find(map, key) : NULL;
     if (n && n->data > 0 && n->data < OFPP_MAX) {
         *ofport = n->data;
         return true;
@@ -183,19 +186,57 @@ lookup(struct ovs_flows_ctx *ctx, const struct simap *map, const char *name,
 
 bool
 ovs_flows_tunnel_ofport(struct ovs_flows_ctx *ctx,
-                        const struct nvo_net_view *net, const char *vtep_ip,
-                        uint32_t *ofport)
+                        const struct nvo_net_view *net, uint32_t *ofport)
 {
-    char key[NVO_TUNNEL_KEY_SIZE];
     return lookup(ctx, ctx->in->tunnel_ofports,
-                  nvo_tunnel_key(net->encap, vtep_ip, key), ofport);
+                  nvo_encap_to_string(net->encap),
+                  ovs_tunnel_port_name(net->encap), ofport);
+}
+
+bool
+ovs_flows_put_tunnel_output(struct ovs_flows_ctx *ctx, const char *vtep_ip,
+                            uint32_t ofport, bool *v4_set)
+{
+    ovs_be32 a;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, vtep_ip, &a) == 1) {
+        ovs_flows_put_set_field(ctx, MFF_TUN_DST, &a);
+        *v4_set = true;
+    } else if (inet_pton(AF_INET6, vtep_ip, &a6) == 1) {
+        if (*v4_set) {
+            /* OVS takes tun_dst over tun_ipv6_dst when both are set. */
+            ovs_be32 zero = 0;
+            ovs_flows_put_set_field(ctx, MFF_TUN_DST, &zero);
+            *v4_set = false;
+        }
+        ovs_flows_put_set_field(ctx, MFF_TUN_IPV6_DST, &a6);
+    } else {
+        return false;
+    }
+    ovs_flows_put_output(ctx, ofport);
+    return true;
+}
+
+bool
+ovs_flows_match_tun_src(struct match *m, const char *vtep_ip)
+{
+    ovs_be32 a;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, vtep_ip, &a) == 1) {
+        match_set_tun_src(m, a);
+    } else if (inet_pton(AF_INET6, vtep_ip, &a6) == 1) {
+        match_set_tun_ipv6_src(m, &a6);
+    } else {
+        return false;
+    }
+    return true;
 }
 
 bool
 ovs_flows_iface_ofport(struct ovs_flows_ctx *ctx, const char *iface,
                        uint32_t *ofport)
 {
-    return lookup(ctx, ctx->in->iface_ofports, iface, ofport);
+    return lookup(ctx, ctx->in->iface_ofports, iface, iface, ofport);
 }
 
 static int
@@ -272,13 +313,20 @@ l2_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_MATCH, &m, cookie);
 }
 
-/* Table 1 flow of a remote VM port. */
+/* Table 1 flow of a remote VM port: its VNI and its VTEP into the tunnel
+ * metadata, out through the flow-based tunnel port. */
 static void
 l2_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
                const struct nvo_remote_mac *rm)
 {
     uint32_t ofport;
-    if (!ovs_flows_tunnel_ofport(ctx, net, rm->vtep_ip, &ofport)) {
+    if (!ovs_flows_tunnel_ofport(ctx, net, &ofport)) {
+        return;
+    }
+    bool v4_set = false;
+    ovs_flows_put_set_tun_id(ctx, net->vni);
+    if (!ovs_flows_put_tunnel_output(ctx, rm->vtep_ip, ofport, &v4_set)) {
+        ofpbuf_clear(ctx->ofpacts);
         return;
     }
     struct match m;
@@ -286,24 +334,28 @@ l2_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     match_set_reg(&m, 0, 0);    /* From a local VM: never tunnel to tunnel. */
     match_set_metadata(&m, htonll(net->vni));
     match_set_dl_dst(&m, rm->mac);
-    ovs_flows_put_set_tun_id(ctx, net->vni);
-    ovs_flows_put_output(ctx, ofport);
     ovs_flows_put(ctx, OVS_TABLE_DMAC, OVS_PRIO_MATCH, &m,
                   ovs_cookie(OVS_COOKIE_PORT, rm->port_id));
 }
 
-/* Table 0 flow for a network's frames arriving from 'ip'. */
+/* Table 0 flow for a network's frames arriving from VTEP 'ip': the
+ * tunnel port of the network's encapsulation, that source address and
+ * the network's VNI.  Frames from any other source are dropped by the
+ * table's default. */
 static void
 l2_tunnel(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
           const char *ip)
 {
     uint32_t ofport;
-    if (!ovs_flows_tunnel_ofport(ctx, net, ip, &ofport)) {
+    if (!ovs_flows_tunnel_ofport(ctx, net, &ofport)) {
         return;
     }
     struct match m;
     match_init_catchall(&m);
     match_set_in_port(&m, u16_to_ofp(ofport));
+    if (!ovs_flows_match_tun_src(&m, ip)) {
+        return;
+    }
     match_set_tun_id(&m, htonll(net->vni));
     ovs_flows_put_set_reg0(ctx, 1);
     ovs_flows_put_metadata_goto(ctx, net->vni, OVS_TABLE_DMAC);
@@ -327,17 +379,14 @@ l2_network(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     for (size_t i = 0; i < n_ofports; i++) {
         ovs_flows_put_output(ctx, ofports[i]);
     }
-    bool tun_id_set = false;
-    for (size_t i = 0; i < net->n_flood; i++) {
-        uint32_t ofport;
-        if (!ovs_flows_tunnel_ofport(ctx, net, net->flood[i], &ofport)) {
-            continue;
+    uint32_t tun_ofport;
+    if (net->n_flood && ovs_flows_tunnel_ofport(ctx, net, &tun_ofport)) {
+        bool v4_set = false;
+        ovs_flows_put_set_tun_id(ctx, net->vni);
+        for (size_t i = 0; i < net->n_flood; i++) {
+            ovs_flows_put_tunnel_output(ctx, net->flood[i], tun_ofport,
+                                        &v4_set);
         }
-        if (!tun_id_set) {
-            ovs_flows_put_set_tun_id(ctx, net->vni);
-            tun_id_set = true;
-        }
-        ovs_flows_put_output(ctx, ofport);
     }
     match_init_catchall(&m);
     match_set_reg(&m, 0, 0);

@@ -4,15 +4,17 @@
  * Tables (doc/ovs-pipeline.md has the full description and an example):
  *   0 classify: VM port with that VM's own source MAC (a port with IPv4
  *     addresses: only what port security admits, ovs-flows-portsec.h), or
- *     tunnel port with a known tun_id -> metadata := VNI (reg0 := 1 "from
- *     a tunnel"), goto 1; the rest from a VM port (its MAC guard) and
+ *     the network's tunnel port with a known VTEP as tun_src (tun_ipv6_src)
+ *     and the network's tun_id -> metadata := VNI (reg0 := 1 "from a
+ *     tunnel"), goto 1; the rest from a VM port (its MAC guard) and
  *     everything else: drop.
  *   1 DMAC: local MAC -> its port; remote MAC (frames from local VMs only)
- *     -> tun_id := VNI, output to the tunnel of its VTEP; unicast from a
- *     tunnel to no local MAC: drop; otherwise goto 2.
+ *     -> tun_id := VNI, tun_dst := its VTEP, output to the flow-based
+ *     tunnel port of the network's encapsulation (ovs-tunnels.h); unicast
+ *     from a tunnel to no local MAC: drop; otherwise goto 2.
  *   2 BUM: from a local VM -> every local port of the VNI (OpenFlow skips
- *     the ingress port) plus one copy per flood VTEP; from a tunnel -> local
- *     ports only.  Default drop.
+ *     the ingress port) plus, per flood VTEP, tun_dst := VTEP and output to
+ *     the tunnel port; from a tunnel -> local ports only.  Default drop.
  *
  * Cookies: 0x6e in the top byte marks a flow as nvo's; the next nibble says
  * what it belongs to (OVS_COOKIE_*) and the low 52 bits which one (port id,
@@ -68,8 +70,9 @@ ovs_cookie_is_nvo(uint64_t cookie)
 struct ovs_flows_input {
     const struct nvo_hv_view *view;
     const struct simap *iface_ofports;  /* VM iface name -> ofport. */
-    const struct simap *tunnel_ofports; /* Tunnel key (desired.h: VTEP IP,
-                                         * "geneve/IP", "gre/IP") -> ofport. */
+    const struct simap *tunnel_ofports; /* Encapsulation ("vxlan", "geneve",
+                                         * "gre") -> ofport of its
+                                         * flow-based tunnel port. */
 };
 
 /* Computes the flows 'in' calls for into 'out' (which is cleared first):
@@ -96,23 +99,24 @@ bool ovs_flows_compute(const struct ovs_flows_input *in,
  *                                   (nvo_local_port_equal()), its ofport or
  *                                   the network's attributes
  *                                   (nvo_net_view_attrs_equal()) change.
- *   remote_port(ctx, net, rm)       one remote VM port; looks up its
- *                                   tunnel with ovs_flows_tunnel_ofport().
- *                                   Recomputed when the port, its tunnel's
- *                                   ofport or the network's attributes
- *                                   change.
+ *   remote_port(ctx, net, rm)       one remote VM port; looks up the
+ *                                   tunnel port with
+ *                                   ovs_flows_tunnel_ofport().
+ *                                   Recomputed when the port, that tunnel
+ *                                   port's ofport or the network's
+ *                                   attributes change.
  *   tunnel(ctx, net, vtep)          'net' as seen from remote VTEP 'vtep'
  *                                   (every VTEP of its remotes and flood
  *                                   list, and its service node).
- *                                   Recomputed when that VTEP's tunnel
+ *                                   Recomputed when the tunnel port's
  *                                   ofport or the network's attributes
  *                                   change.
  *   network(ctx, net, ofps, n)      the network as a whole; 'ofps' are its
  *                                   local ports' ofports (locals[] order,
  *                                   those known).  Recomputed when its
  *                                   attributes, its locals, their ofports,
- *                                   its flood list or their tunnels'
- *                                   ofports change.
+ *                                   its flood list or the tunnel port's
+ *                                   ofport change.
  *
  * Any member may be NULL.  A generator may only read what it is given
  * (plus the maps through the lookup functions below): if it needs more,
@@ -183,12 +187,23 @@ void ovs_flows_put_set_field(struct ovs_flows_ctx *, enum mf_field_id id,
 void ovs_flows_put_move(struct ovs_flows_ctx *, enum mf_field_id src,
                         enum mf_field_id dst);
 
-/* Looks up the ofport of the tunnel toward 'vtep_ip' with 'net''s
- * encapsulation (tunnel key, desired.h).  If unknown, records the key as
+/* Looks up the ofport of the flow-based tunnel port of 'net''s
+ * encapsulation (ovs-tunnels.h).  If unknown, records the port's name as
  * missing and returns false. */
 bool ovs_flows_tunnel_ofport(struct ovs_flows_ctx *,
-                             const struct nvo_net_view *net,
-                             const char *vtep_ip, uint32_t *ofport);
+                             const struct nvo_net_view *net, uint32_t *ofport);
+/* Appends the actions that send a frame to VTEP 'vtep_ip' (IPv4 or IPv6)
+ * through the flow-based tunnel port 'ofport': set_field:IP->tun_dst (or
+ * ->tun_ipv6_dst), output:ofport.  The VNI (tun_id) is the caller's.  OVS
+ * takes tun_dst over tun_ipv6_dst, so an IPv6 destination that follows an
+ * IPv4 one in the same actions first clears tun_dst: '*v4_set' (false
+ * before the first call of an action list) keeps track.  Returns false,
+ * appending nothing, if 'vtep_ip' is no address. */
+bool ovs_flows_put_tunnel_output(struct ovs_flows_ctx *, const char *vtep_ip,
+                                 uint32_t ofport, bool *v4_set);
+/* Makes 'm' match frames tunnelled from VTEP 'vtep_ip': tun_src, or
+ * tun_ipv6_src.  Returns false if 'vtep_ip' is no address. */
+bool ovs_flows_match_tun_src(struct match *m, const char *vtep_ip);
 /* The same for a VM interface. */
 bool ovs_flows_iface_ofport(struct ovs_flows_ctx *, const char *iface,
                             uint32_t *ofport);

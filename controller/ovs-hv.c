@@ -122,6 +122,8 @@ struct ovs_hv {
     uint64_t drops_seq;         /* ovs_ofctrl_drops_seq() last seen. */
     bool drops_changed;         /* It changed since
                                  * ovs_hv_take_drops_change(). */
+    uint64_t n_db_runs;         /* Runs of the OVSDB side... */
+    uint64_t n_of_runs;         /* ...and of the OpenFlow side. */
 };
 
 int
@@ -188,6 +190,7 @@ hv_connect(struct ovs_hv *hv)
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
     ovs_ofctrl_set_generation(hv->ofc, v->fence);
+    ovs_ovsdb_set_fence(hv->db, v->fence);
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
@@ -207,15 +210,15 @@ hv_disconnect(struct ovs_hv *hv)
     hv->db = NULL;
 }
 
-/* True if 'a' and 'b' want the same ports on br-int: the same tunnels and
- * the same local interfaces.  Networks shared by both views are skipped at
- * once (network views are immutable). */
+/* True if 'a' and 'b' want the same ports on br-int: the same local
+ * interfaces, in networks of the same encapsulations (the tunnel ports
+ * depend on nothing else: VTEPs coming and going never touch OVSDB).
+ * Networks shared by both views are skipped at once (network views are
+ * immutable). */
 static bool
 same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
 {
-    if (!a || a->n_nets != b->n_nets
-        || !nvo_strings_equal(a->tunnels, a->n_tunnels, b->tunnels,
-                              b->n_tunnels)) {
+    if (!a || a->n_nets != b->n_nets) {
         return false;
     }
     for (size_t i = 0; i < a->n_nets; i++) {
@@ -223,7 +226,7 @@ same_port_wants(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
         if (x == y) {
             continue;
         }
-        if (x->n_locals != y->n_locals) {
+        if (x->n_locals != y->n_locals || x->encap != y->encap) {
             return false;
         }
         for (size_t j = 0; j < x->n_locals; j++) {
@@ -304,6 +307,7 @@ ovs_hv_set_view(struct ovs_hv *hv, struct nvo_hv_view *view)
     if (hv->ofc) {
         ovs_ofctrl_set_generation(hv->ofc, view->fence);
     }
+    ovs_ovsdb_set_fence(hv->db, view->fence);
     if (reconnect) {
         hv_disconnect(hv);
         hv_connect(hv);
@@ -466,14 +470,37 @@ check_refusal(struct ovs_hv *hv)
     }
 }
 
+/* True if the OVSDB side has work in progress or pending: something to
+ * reconcile or commit, a transaction in flight, the session down, or the
+ * flows waiting for an ofport OVSDB is to report.  Otherwise the IDL is
+ * neither run nor waited on, except on the southbound's quiet tick (its
+ * socket's input, updates made by others, waits that long). */
+static bool
+hv_db_due(const struct ovs_hv *hv)
+{
+    return (hv->wants_changed || !hv->complete
+            || !ovs_ovsdb_is_idle(hv->db) || !ovs_ovsdb_in_sync(hv->db));
+}
+
+/* The same for the OpenFlow side: a diff to send, a reply awaited, the
+ * connection down or a backoff running. */
+static bool
+hv_of_due(const struct ovs_hv *hv)
+{
+    return hv->flows_dirty || !ovs_ofctrl_is_idle(hv->ofc);
+}
+
 void
-ovs_hv_run(struct ovs_hv *hv)
+ovs_hv_run(struct ovs_hv *hv, bool all)
 {
     if (!hv->db) {
         return;
     }
-    ovs_ovsdb_run(hv->db, &hv->wants, hv->wants_changed);
-    hv->wants_changed = false;
+    if (all || hv_db_due(hv)) {
+        ovs_ovsdb_run(hv->db, &hv->wants, hv->wants_changed);
+        hv->wants_changed = false;
+        hv->n_db_runs++;
+    }
 
     /* Flows need the ofports OVSDB reports: computing them before its
      * first contents arrived would delete every port's flows from a switch
@@ -492,7 +519,10 @@ ovs_hv_run(struct ovs_hv *hv)
         self_check(hv);
     }
     of_fast_retry(hv);
-    ovs_ofctrl_run(hv->ofc);
+    if (all || hv_of_due(hv)) {
+        ovs_ofctrl_run(hv->ofc);
+        hv->n_of_runs++;
+    }
     uint64_t drops_seq = ovs_ofctrl_drops_seq(hv->ofc);
     if (drops_seq != hv->drops_seq) {
         hv->drops_seq = drops_seq;
@@ -559,9 +589,23 @@ ovs_hv_wait(struct ovs_hv *hv)
 {
     poll_timer_wait_until(hv->next_check);
     if (hv->db) {
-        ovs_ovsdb_wait(hv->db);
-        ovs_ofctrl_wait(hv->ofc);
+        /* Only the sides ovs_hv_run() would run: a socket nobody reads
+         * would wake the loop again at once. */
+        if (hv_db_due(hv)) {
+            ovs_ovsdb_wait(hv->db);
+        }
+        if (hv_of_due(hv)) {
+            ovs_ofctrl_wait(hv->ofc);
+        }
     }
+}
+
+void
+ovs_hv_get_run_stats(const struct ovs_hv *hv, uint64_t *n_db_runs,
+                     uint64_t *n_of_runs)
+{
+    *n_db_runs = hv->n_db_runs;
+    *n_of_runs = hv->n_of_runs;
 }
 
 int64_t

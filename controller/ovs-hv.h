@@ -30,8 +30,19 @@ void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);
  * ovs_ofctrl_resync()). */
 void ovs_hv_resync(struct ovs_hv *);
 
-void ovs_hv_run(struct ovs_hv *);
+/* Runs the hypervisor: with 'all', both sessions; otherwise only the
+ * OVSDB session if it has work (something to reconcile, a transaction in
+ * flight, ofports awaited) and only the OpenFlow connection if it has (a
+ * diff to send, a reply awaited): a hypervisor waiting for a barrier reply
+ * does not read its OVSDB socket, nor one waiting for OVSDB its OpenFlow
+ * socket.  The southbound passes 'all' on its quiet tick.  ovs_hv_wait()
+ * waits on the same sides. */
+void ovs_hv_run(struct ovs_hv *, bool all);
 void ovs_hv_wait(struct ovs_hv *);
+
+/* How many times ovs_hv_run() ran the OVSDB side and the OpenFlow side. */
+void ovs_hv_get_run_stats(const struct ovs_hv *, uint64_t *n_db_runs,
+                          uint64_t *n_of_runs);
 
 int64_t ovs_hv_id(const struct ovs_hv *);
 

@@ -30,8 +30,16 @@ struct ovs_ovsdb {
     char problem[128];
     char refusal[128];          /* A wanted interface OVS refuses, or "". */
     char txn_error[128];        /* Of the last transaction if it failed. */
+    int64_t fence;              /* Cluster mode: this owner's epoch, which
+                                 * every transaction verifies on br-int
+                                 * (OVS_EPOCH_KEY); 0: no fencing. */
     uint64_t n_apply_errors;    /* Failed transactions and new refusals. */
+    bool mtu_valid;             /* 'mtu' is the underlay MTU as of IDL */
+    unsigned int mtu_seqno;     /* seqno 'mtu_seqno'. */
+    uint32_t mtu;
 };
+
+static uint32_t underlay_mtu(const struct ovs_ovsdb *);
 
 static void
 add_columns(struct ovsdb_idl *idl)
@@ -41,6 +49,7 @@ add_columns(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_controller);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_fail_mode);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_external_ids);
@@ -121,6 +130,54 @@ find_bridge(struct ovsdb_idl *idl)
     return NULL;
 }
 
+/* Cluster mode fencing (doc/cluster.md, "Why there are never two owners",
+ * step 5): br-int's external_ids:nvo-epoch holds the epoch of the latest
+ * owner that wrote to this switch.  Every transaction of an owner of epoch
+ * 'db->fence' verifies br-int's external_ids, so it fails if a newer owner
+ * raised the epoch after this replica was read, and raises it to
+ * 'db->fence' if it is lower.  An owner that finds a higher epoch writes
+ * nothing.  Returns false if this owner is fenced out. */
+static bool
+fence_txn(struct ovs_ovsdb *db, const struct ovsrec_bridge *br)
+{
+    if (db->fence <= 0) {
+        return true;
+    }
+    const char *s = smap_get(&br->external_ids, OVS_EPOCH_KEY);
+    long long int held = 0;
+    if (s && !str_to_llong(s, 10, &held)) {
+        held = 0;               /* Garbage: overwritten below. */
+    }
+    if (held > db->fence) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s: "OVS_BRIDGE" holds epoch %lld, newer than "
+                     "ours (%"PRId64"): another controller owns it; writing "
+                     "nothing", db->name, held, db->fence);
+        set_problem(db, "fenced: the switch holds a newer owner's epoch "
+                    "(%lld > %"PRId64")", held, db->fence);
+        return false;
+    }
+    ovsrec_bridge_verify_external_ids(br);
+    if (held < db->fence) {
+        struct smap ids;
+        smap_clone(&ids, &br->external_ids);
+        smap_replace_nocopy(&ids, OVS_EPOCH_KEY,
+                            xasprintf("%"PRId64, db->fence));
+        ovsrec_bridge_set_external_ids(br, &ids);
+        smap_destroy(&ids);
+    }
+    return true;
+}
+
+void
+ovs_ovsdb_set_fence(struct ovs_ovsdb *db, int64_t epoch)
+{
+    if (db && db->fence != epoch) {
+        db->fence = epoch;
+        db->need_reconcile = true;
+    }
+}
+
 /* Ensures br-int's passive controller target and fail mode.  Returns true if
  * it changed something. */
 static bool
@@ -161,6 +218,17 @@ reconcile_controller(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
     return changed;
 }
 
+/* Sets the options of a flow-based tunnel port (ovs-tunnels.h). */
+static void
+set_tunnel_options(const struct ovsrec_interface *iface)
+{
+    struct smap options = SMAP_INITIALIZER(&options);
+    smap_add(&options, "remote_ip", "flow");
+    smap_add(&options, "key", "flow");
+    ovsrec_interface_set_options(iface, &options);
+    smap_destroy(&options);
+}
+
 static void
 insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
             const struct ovs_port_want *w)
@@ -172,11 +240,7 @@ insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     smap_add(&ids, OVS_OWNER_KEY, OVS_OWNER_VALUE);
     if (w->tunnel) {
         ovsrec_interface_set_type(iface, w->type);
-        struct smap options = SMAP_INITIALIZER(&options);
-        smap_add(&options, "remote_ip", w->remote_ip);
-        smap_add(&options, "key", "flow");
-        ovsrec_interface_set_options(iface, &options);
-        smap_destroy(&options);
+        set_tunnel_options(iface);
     } else {
         smap_add_format(&ids, OVS_PORT_ID_KEY, "%"PRId64, w->port_id);
     }
@@ -190,25 +254,29 @@ insert_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     smap_destroy(&ids);
 }
 
+/* True if tunnel interface 'iface' has the options of a flow-based port
+ * (ovs-tunnels.h): remote_ip=flow, key=flow, nothing else. */
+static bool
+is_flow_tunnel(const struct ovsrec_interface *iface)
+{
+    const char *rip = smap_get(&iface->options, "remote_ip");
+    const char *key = smap_get(&iface->options, "key");
+    return (smap_count(&iface->options) == 2 && rip && !strcmp(rip, "flow")
+            && key && !strcmp(key, "flow"));
+}
+
 /* Fixes an nvo-owned tunnel interface whose type or options drifted.
  * Returns true if it changed something. */
 static bool
 fix_tunnel(struct ovs_ovsdb *db, const struct ovsrec_interface *iface,
            const struct ovs_port_want *w)
 {
-    const char *rip = smap_get(&iface->options, "remote_ip");
-    const char *key = smap_get(&iface->options, "key");
-    if (!strcmp(iface->type, w->type) && rip && !strcmp(rip, w->remote_ip)
-        && key && !strcmp(key, "flow")) {
+    if (!strcmp(iface->type, w->type) && is_flow_tunnel(iface)) {
         return false;
     }
     VLOG_INFO("%s: fixing tunnel port %s", db->name, w->name);
     ovsrec_interface_set_type(iface, w->type);
-    struct smap options = SMAP_INITIALIZER(&options);
-    smap_add(&options, "remote_ip", w->remote_ip);
-    smap_add(&options, "key", "flow");
-    ovsrec_interface_set_options(iface, &options);
-    smap_destroy(&options);
+    set_tunnel_options(iface);
     return true;
 }
 
@@ -240,10 +308,9 @@ update_maps(struct ovs_ovsdb *db, const struct ovsrec_bridge *br,
             simap_put(&ifaces, iface->name, iface->ofport[0]);
             const struct ovs_port_want *w = shash_find_data(wants,
                                                             iface->name);
-            const char *rip = smap_get(&iface->options, "remote_ip");
-            if (w && w->tunnel && !strcmp(iface->type, w->type) && rip
-                && !strcmp(rip, w->remote_ip)) {
-                simap_put(&tunnels, w->key, iface->ofport[0]);
+            if (w && w->tunnel && !strcmp(iface->type, w->type)
+                && is_flow_tunnel(iface)) {
+                simap_put(&tunnels, w->type, iface->ofport[0]);
             }
         }
     }
@@ -375,6 +442,13 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
         if (!br) {
             set_problem(db, "no bridge "OVS_BRIDGE);
             db->changed = true;
+        } else if (txn && ovsdb_idl_is_connected(db->loop.idl)
+                   && !fence_txn(db, br)) {
+            /* Fenced out: a newer owner's epoch is on the switch.  Nothing
+             * to write until that changes (the IDL wakes us) or the view
+             * brings a newer epoch. */
+            db->changed = true;
+            db->need_reconcile = false;
         } else if (txn && ovsdb_idl_is_connected(db->loop.idl)) {
             ovsdb_idl_txn_add_comment(txn, "nvo: reconciling "OVS_BRIDGE);
             db->changed = reconcile_controller(db, txn, br);
@@ -471,7 +545,23 @@ ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *db)
 }
 
 uint32_t
-ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *db)
+ovs_ovsdb_underlay_mtu(const struct ovs_ovsdb *db_)
+{
+    /* Asked for every status refresh: walked again only when the IDL's
+     * contents changed. */
+    struct ovs_ovsdb *db = CONST_CAST(struct ovs_ovsdb *, db_);
+    unsigned int seqno = ovsdb_idl_get_seqno(db->loop.idl);
+    if (db->mtu_valid && db->mtu_seqno == seqno) {
+        return db->mtu;
+    }
+    db->mtu_valid = true;
+    db->mtu_seqno = seqno;
+    db->mtu = underlay_mtu(db);
+    return db->mtu;
+}
+
+static uint32_t
+underlay_mtu(const struct ovs_ovsdb *db)
 {
     const struct ovsrec_open_vswitch *ovs
         = ovsrec_open_vswitch_first(db->loop.idl);

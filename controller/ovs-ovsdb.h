@@ -33,6 +33,13 @@ struct ovs_ovsdb *ovs_ovsdb_create(const char *remote, const char *of_target,
 /* Closes the session.  Leaves everything in the database.  Accepts NULL. */
 void ovs_ovsdb_destroy(struct ovs_ovsdb *);
 
+/* Cluster mode: 'epoch' is this controller's ownership epoch of the
+ * hypervisor (doc/cluster.md); every transaction then verifies and raises
+ * br-int's external_ids:nvo-epoch (OVS_EPOCH_KEY), and none is sent while
+ * the switch holds a newer one.  0 (the default): no fencing. */
+#define OVS_EPOCH_KEY "nvo-epoch"
+void ovs_ovsdb_set_fence(struct ovs_ovsdb *, int64_t epoch);
+
 /* Runs the session and, when it can, reconciles br-int toward 'wants'
  * (name -> struct ovs_port_want).  Set 'wants_changed' when 'wants' differs
  * from the previous call's. */
@@ -56,7 +63,9 @@ bool ovs_ovsdb_in_sync(const struct ovs_ovsdb *);
 unsigned int ovs_ovsdb_seqno(const struct ovs_ovsdb *);
 
 /* br-int's interfaces with a valid ofport: name -> ofport; and the wanted
- * tunnels' ofports: remote IP -> ofport.  Borrowed. */
+ * flow-based tunnel ports' ofports: encapsulation ("vxlan", "geneve",
+ * "gre") -> ofport, for those with the wanted type and options.
+ * Borrowed. */
 const struct simap *ovs_ovsdb_iface_ofports(const struct ovs_ovsdb *);
 const struct simap *ovs_ovsdb_tunnel_ofports(const struct ovs_ovsdb *);
 

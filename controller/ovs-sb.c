@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "controller/desired.h"
 #include "controller/ovs-hv.h"
@@ -105,23 +106,36 @@ struct ovs_sb {
 
     /* OVS thread only. */
     struct hmap hvs;            /* Contains struct sb_hv. */
-    uint64_t removed_check_failures;
+    struct ovs_list busy;       /* Contains struct sb_hv, by busy_node. */
+    size_t n_busy;              /* Length of 'busy'. */
+    struct ovs_list ran;        /* Contains struct sb_hv, by ran_node. */
+    long long int next_tick;    /* Next run of every hypervisor. */
+    uint64_t thread_check_failures; /* Published as n_check_failures. */
+    struct ovs_sb_stats thread_stats;   /* Published as 'stats'. */
+
+    /* Shared, under 'mutex' (published by the OVS thread). */
+    struct ovs_sb_stats stats;
 };
 
 struct sb_hv {
     struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
     struct ovs_hv *hv;
-    long long int next_run;     /* Quiet: run again then at the latest. */
+    struct ovs_list busy_node;  /* In ovs_sb.busy if 'busy'. */
+    bool busy;                  /* ovs_hv_is_busy() after its last run. */
+    struct ovs_list ran_node;   /* In ovs_sb.ran if 'ran'. */
     bool ran;                   /* Ran since its last sb_publish(). */
     bool stale;                 /* Its published status details are older
                                  * than what it would say now... */
     long long int next_refresh; /* ...and may be refreshed then. */
+    uint64_t check_failures;    /* ovs_hv_self_check_failures(), as
+                                 * summed into ovs_sb.n_check_failures. */
 };
 
 /* Quiet hypervisors (ovs_hv_is_busy() false) run only every SB_QUIET_MS,
  * all at once, and their sockets are not polled meanwhile: a wake-up costs
- * the hypervisors with work in progress, not every hypervisor.  What a
- * quiet one's switch sends unasked (echo requests, updates made by
+ * the hypervisors with work in progress (the 'busy' list), not every
+ * hypervisor, and of those only the sessions with work (ovs_hv_run()).
+ * What a quiet one's switch sends unasked (echo requests, updates made by
  * others) waits that long at most. */
 #define SB_QUIET_MS 100
 
@@ -150,6 +164,37 @@ sb_status_find(struct ovs_sb *sb, int64_t hv_id)
     return NULL;
 }
 
+/* OVS thread: puts 'h' on the busy list or takes it off. */
+static void
+sb_hv_set_busy(struct ovs_sb *sb, struct sb_hv *h, bool busy)
+{
+    if (busy != h->busy) {
+        h->busy = busy;
+        if (busy) {
+            ovs_list_push_back(&sb->busy, &h->busy_node);
+            sb->n_busy++;
+        } else {
+            ovs_list_remove(&h->busy_node);
+            sb->n_busy--;
+        }
+    }
+}
+
+/* OVS thread: runs 'h' (see ovs_hv_run() for 'all'). */
+static void
+sb_hv_run(struct ovs_sb *sb, struct sb_hv *h, bool all)
+{
+    ovs_hv_run(h->hv, all);
+    sb->thread_stats.n_hv_runs++;
+    if (!h->ran) {
+        h->ran = true;
+        ovs_list_push_back(&sb->ran, &h->ran_node);
+    }
+    uint64_t n = ovs_hv_self_check_failures(h->hv);
+    sb->thread_check_failures += n - h->check_failures;
+    h->check_failures = n;
+}
+
 /* OVS thread: applies the mailbox's requests. */
 static void
 sb_take_mail(struct ovs_sb *sb)
@@ -167,6 +212,7 @@ sb_take_mail(struct ovs_sb *sb)
         if (op->resync) {
             if (h) {
                 ovs_hv_resync(h->hv);
+                sb_hv_set_busy(sb, h, true);
             }
         } else if (op->view) {
             if (h) {
@@ -176,9 +222,13 @@ sb_take_mail(struct ovs_sb *sb)
                 h->hv = ovs_hv_create(op->view);
                 hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
             }
+            sb_hv_set_busy(sb, h, true);
         } else if (h) {
             hmap_remove(&sb->hvs, &h->node);
-            sb->removed_check_failures += ovs_hv_self_check_failures(h->hv);
+            sb_hv_set_busy(sb, h, false);
+            if (h->ran) {
+                ovs_list_remove(&h->ran_node);
+            }
             ovs_hv_destroy(h->hv);
             free(h);
             /* ovs_sb_remove() dropped its status already, but a
@@ -223,21 +273,14 @@ sb_publish(struct ovs_sb *sb)
 {
     long long int stale_until = LLONG_MAX;
     bool wake = false;
-    uint64_t n_check_failures = sb->removed_check_failures;
     long long int now = time_msec();
 
     ovs_mutex_lock(&sb->mutex);
+    /* Only the hypervisors that ran have anything new to say.  One whose
+     * status details are skipped now ('stale') goes on the busy list, to
+     * run and be published again when they are due. */
     struct sb_hv *h;
-    HMAP_FOR_EACH (h, node, &sb->hvs) {
-        n_check_failures += ovs_hv_self_check_failures(h->hv);
-        /* A hypervisor that did not run has nothing new to say, unless
-         * details it skipped are due now. */
-        if (!h->ran && !(h->stale && now >= h->next_refresh)) {
-            if (h->stale) {
-                stale_until = MIN(stale_until, h->next_refresh);
-            }
-            continue;
-        }
+    LIST_FOR_EACH_POP (h, ran_node, &sb->ran) {
         h->ran = false;
         int64_t hv_id = ovs_hv_id(h->hv);
         int64_t rev = ovs_hv_take_confirmation(h->hv);
@@ -277,11 +320,16 @@ sb_publish(struct ovs_sb *sb)
         }
         h->stale = s->stale;
         h->next_refresh = s->next_refresh;
+        if (h->stale) {
+            sb_hv_set_busy(sb, h, true);    /* Runs, and is published,
+                                             * again by then. */
+        }
         if (ovs_hv_take_drops_change(h->hv)) {
             ovs_hv_port_drops(h->hv, sb_record_drops, sb);
         }
     }
-    sb->n_check_failures = n_check_failures;
+    sb->n_check_failures = sb->thread_check_failures;
+    sb->stats = sb->thread_stats;
     ovs_mutex_unlock(&sb->mutex);
 
     if (wake) {
@@ -290,25 +338,39 @@ sb_publish(struct ovs_sb *sb)
     return stale_until;
 }
 
-/* Wake-up coalescing.  Every wake-up runs every hypervisor (the IDL and
- * rconn cannot tell whose socket woke the loop), a few microseconds each
- * even when idle, so replies from many switches handled one wake-up each
- * cost O(hypervisors) apiece.  Instead, a pass lasts at least
- * SB_COALESCE_US_PER_HV per hypervisor (at most SB_COALESCE_MAX_US): what
- * arrives meanwhile is handled by the next pass, together.  That bounds
- * the delay it adds to about what one pass costs anyway. */
-#define SB_COALESCE_US_PER_HV 20
-#define SB_COALESCE_MAX_US 1000
+/* Wake-up coalescing.  Every wake-up runs every busy hypervisor (the IDL
+ * and rconn cannot tell whose socket woke the loop), a few microseconds
+ * each even with nothing to read, so replies from many switches handled
+ * one wake-up each cost O(busy hypervisors) apiece.  Instead, a pass lasts
+ * at least SB_COALESCE_US_PER_HV per busy hypervisor (at most
+ * SB_COALESCE_MAX_US): what arrives meanwhile is handled by the next pass,
+ * together.  That bounds the delay it adds to about what one pass costs
+ * anyway. */
+#define SB_COALESCE_US_PER_HV 40
+#define SB_COALESCE_MAX_US 2000
 
 static void
 sb_coalesce(const struct ovs_sb *sb, long long int pass_start_us)
 {
-    long long int period = MIN(hmap_count(&sb->hvs) * SB_COALESCE_US_PER_HV,
+    long long int period = MIN(sb->n_busy * SB_COALESCE_US_PER_HV,
                                SB_COALESCE_MAX_US);
     long long int elapsed = time_usec() - pass_start_us;
     if (elapsed >= 0 && elapsed < period) {
         xnanosleep((period - elapsed) * 1000);
     }
+}
+
+/* The OVS thread's CPU time, in microseconds: what the per-phase
+ * counters add up (wall time would count the waits for the CPU of a busy
+ * machine too). */
+static long long int
+sb_cpu_usec(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) {
+        return 0;
+    }
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 static bool
@@ -352,6 +414,7 @@ sb_thread_main(void *sb_)
 
     for (;;) {
         long long int pass_start_us = time_usec();
+        long long int pass_cpu_us = sb_cpu_usec();
         latch_poll(&sb->latch);
         ovs_mutex_lock(&sb->mutex);
         bool exiting = sb->exiting;
@@ -367,29 +430,43 @@ sb_thread_main(void *sb_)
         ovs_mutex_lock(&sb->mutex);
         sb_configure_pki(sb);
         ovs_mutex_unlock(&sb->mutex);
+        long long int mail_done_us = sb_cpu_usec();
         long long int now = time_msec();
-        long long int tick = (now / SB_QUIET_MS + 1) * SB_QUIET_MS;
-        struct sb_hv *h;
-        HMAP_FOR_EACH (h, node, &sb->hvs) {
-            if (now >= h->next_run || ovs_hv_is_busy(h->hv)) {
-                ovs_hv_run(h->hv);
-                h->next_run = tick;
-                h->ran = true;
+        struct sb_hv *h, *next;
+        if (now >= sb->next_tick) {
+            /* The quiet tick: every hypervisor, every session. */
+            sb->next_tick = (now / SB_QUIET_MS + 1) * SB_QUIET_MS;
+            sb->thread_stats.n_ticks++;
+            HMAP_FOR_EACH (h, node, &sb->hvs) {
+                sb_hv_run(sb, h, true);
+                sb_hv_set_busy(sb, h, ovs_hv_is_busy(h->hv));
+            }
+        } else {
+            LIST_FOR_EACH_SAFE (h, next, busy_node, &sb->busy) {
+                sb_hv_run(sb, h, false);
+                sb_hv_set_busy(sb, h, ovs_hv_is_busy(h->hv));
             }
         }
+        long long int run_done_us = sb_cpu_usec();
         long long int wake_at = sb_publish(sb);
+        long long int publish_done_us = sb_cpu_usec();
 
-        HMAP_FOR_EACH (h, node, &sb->hvs) {
-            if (ovs_hv_is_busy(h->hv)) {
-                ovs_hv_wait(h->hv);
-            } else {
-                wake_at = MIN(wake_at, h->next_run);
-            }
+        LIST_FOR_EACH (h, busy_node, &sb->busy) {
+            ovs_hv_wait(h->hv);
+        }
+        if (!hmap_is_empty(&sb->hvs)) {
+            wake_at = MIN(wake_at, sb->next_tick);
         }
         if (wake_at != LLONG_MAX) {
             poll_timer_wait_until(wake_at);
         }
         latch_wait(&sb->latch);
+
+        struct ovs_sb_stats *st = &sb->thread_stats;
+        st->n_passes++;
+        st->mail_us += mail_done_us - pass_cpu_us;
+        st->run_us += run_done_us - mail_done_us;
+        st->publish_us += publish_done_us - run_done_us;
         sb_coalesce(sb, pass_start_us);
         poll_block();
     }
@@ -461,6 +538,8 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     hmap_init(&sb->status);
     hmap_init(&sb->drops);
     hmap_init(&sb->hvs);
+    ovs_list_init(&sb->busy);
+    ovs_list_init(&sb->ran);
     latch_init(&sb->latch);
     sb->thread = ovs_thread_create("ovs_sb", sb_thread_main, sb);
     return sb;
@@ -647,6 +726,19 @@ static void
 ovs_sb_class_destroy(struct nvo_sb *sb)
 {
     ovs_sb_destroy(ovs_sb_cast(sb));
+}
+
+void
+ovs_sb_get_stats(struct nvo_sb *sb_, struct ovs_sb_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!sb_ || sb_->class != &ovs_sb_class) {
+        return;
+    }
+    struct ovs_sb *sb = ovs_sb_cast(sb_);
+    ovs_mutex_lock(&sb->mutex);
+    *st = sb->stats;
+    ovs_mutex_unlock(&sb->mutex);
 }
 
 uint64_t

@@ -58,6 +58,21 @@ bool ovs_sb_port_drops(struct ovs_sb *, int64_t port_id, uint64_t *packets);
  * NULL or a southbound that is not the OVS one. */
 uint64_t ovs_sb_self_check_failures(struct nvo_sb *);
 
+/* What the OVS thread spent its time on, since it started. */
+struct ovs_sb_stats {
+    uint64_t n_passes;          /* Wake-ups of its loop. */
+    uint64_t n_ticks;           /* Of those, quiet ticks (every hypervisor
+                                 * run, every SB_QUIET_MS). */
+    uint64_t n_hv_runs;         /* Hypervisors run, summed over passes. */
+    uint64_t mail_us;           /* CPU time taking views from the core, */
+    uint64_t run_us;            /* ...running hypervisors (OVSDB, flow
+                                 * computation, OpenFlow), */
+    uint64_t publish_us;        /* ...publishing confirmations, status. */
+};
+
+/* Fills '*st'; zeros for NULL or a southbound that is not the OVS one. */
+void ovs_sb_get_stats(struct nvo_sb *, struct ovs_sb_stats *st);
+
 /* Stops the thread, closes every connection (leaving the switches' flows
  * and ports in place), frees everything.  Accepts NULL.  Call before the
  * loop is closed; the async handle is closed with uv_close(). */

@@ -38,6 +38,7 @@
 #include "controller/ovs-audit.h"
 #include "controller/ovs-flows.h"
 #include "controller/ovs-hv.h"
+#include "controller/ovs-tunnels.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -196,10 +197,10 @@ item_json(const struct nvo_model *m, const struct ovs_audit_item *it)
         json_object_set_new(o, "port", json_pack("s", it->text));
         if (it->port_id) {
             name_port(m, it->port_id, o);
-        }
-        if (it->remote_ip) {
-            json_object_set_new(o, "tunnel_to",
-                                json_pack("s", it->remote_ip));
+        } else if (ovs_tunnel_port_is_nvo(it->text)) {
+            /* A flow-based tunnel port, or a per-VTEP port of an
+             * earlier release (extra: the repair deletes it). */
+            json_object_set_new(o, "owner", json_pack("s", "tunnel port"));
         }
         return o;
     }

@@ -168,28 +168,43 @@ trace_local_out(struct trace *t, const struct nvo_hypervisor *hv,
     delivered(t, dst);
 }
 
-/* A frame tunnelled from 'from' to the hypervisor at 'ip'. */
+/* The field an OVS flow matches a tunnel's source address 'ip' with, or
+ * sets its destination in ("tun_src" or "tun_ipv6_src"; "tun_dst" or
+ * "tun_ipv6_dst"). */
+static const char *
+tun_field(const char *ip, bool dst)
+{
+    bool v6 = strchr(ip, ':') != NULL;
+    return dst ? (v6 ? "tun_ipv6_dst" : "tun_dst")
+               : (v6 ? "tun_ipv6_src" : "tun_src");
+}
+
+/* A frame of 'net' tunnelled from 'from' to the hypervisor at 'ip'. */
 static const struct nvo_hypervisor *
 trace_tunnel(struct trace *t, const struct nvo_hypervisor *from,
-             const char *ip, uint32_t vni)
+             const char *ip, const struct nvo_network *net)
 {
     const struct nvo_hypervisor *to = nvo_model_hv_by_tunnel_ip(t->m, ip);
-    char *match = xasprintf("VXLAN VNI %"PRIu32" %s -> %s", vni,
-                            from->tunnel_ip, ip);
+    char *match = xasprintf("%s VNI %"PRIu32" %s -> %s",
+                            net->encap == NVO_ENCAP_VXLAN ? "VXLAN"
+                            : net->encap == NVO_ENCAP_GENEVE ? "Geneve"
+                            : "GRE", net->vni, from->tunnel_ip, ip);
     hop(t, NULL, -1, "underlay", match, "to %s", to ? to->name : ip);
     free(match);
     if (!to) {
         return NULL;
     }
-    char name[OVS_TUNNEL_NAME_SIZE] = "?";
-    ovs_tunnel_name(from->tunnel_ip, name);
     if (to->dataplane == NVO_DP_OVS) {
-        match = xasprintf("in_port=%s,tun_id=0x%"PRIx32, name, vni);
+        match = xasprintf("in_port=%s,%s=%s,tun_id=0x%"PRIx32,
+                          ovs_tunnel_port_name(net->encap),
+                          tun_field(from->tunnel_ip, false), from->tunnel_ip,
+                          net->vni);
         hop(t, to, 0, "classify", match, "set_field:1->reg0 (from a tunnel), "
-            "write_metadata:0x%"PRIx32", goto_table:1", vni);
+            "write_metadata:0x%"PRIx32", goto_table:1", net->vni);
     } else {
-        match = xasprintf("dev nvx%"PRIu32, vni);
-        hop(t, to, -1, "VXLAN device", match, "into bridge nvb%"PRIu32, vni);
+        match = xasprintf("dev nvx%"PRIu32, net->vni);
+        hop(t, to, -1, "VXLAN device", match, "into bridge nvb%"PRIu32,
+            net->vni);
     }
     free(match);
     return to;
@@ -262,6 +277,10 @@ trace_flood(struct trace *t, const struct nvo_port *src,
         ds_put_format(&vteps, "%s%s (%s)", vteps.length ? ", " : "",
                       to ? to->name : "?", nv->flood[i]);
     }
+    if (vteps.length && hv->dataplane == NVO_DP_OVS) {
+        ds_put_format(&vteps, ", each set_field:VTEP->tun_dst, output:%s",
+                      ovs_tunnel_port_name(net->encap));
+    }
     char *match = xasprintf("reg0=0,metadata=0x%"PRIx32, net->vni);
     hop(t, hv, hv->dataplane == NVO_DP_OVS ? 2 : -1, "BUM", match,
         "output:%s; copies to %s%s",
@@ -274,7 +293,7 @@ trace_flood(struct trace *t, const struct nvo_port *src,
 
     for (size_t i = 0; nv && i < nv->n_flood; i++) {
         const struct nvo_hypervisor *to = trace_tunnel(t, hv, nv->flood[i],
-                                                       net->vni);
+                                                       net);
         if (!to) {
             continue;
         }
@@ -298,7 +317,7 @@ trace_flood(struct trace *t, const struct nvo_port *src,
                     continue;
                 }
                 const struct nvo_hypervisor *x = trace_tunnel(
-                    t, to, sv->flood[k], net->vni);
+                    t, to, sv->flood[k], net);
                 if (x) {
                     trace_remote_lookup(t, x, net, dmac, bum);
                 }
@@ -492,15 +511,15 @@ rest_trace(struct rest_call *c)
                 verdict = "dropped";
                 reason = "not programmed yet";
             } else {
-                char name[OVS_TUNNEL_NAME_SIZE] = "?";
-                ovs_tunnel_name(vtep, name);
                 const struct nvo_hypervisor *rhv = nvo_model_hv_by_tunnel_ip(m, vtep);
                 char *match;
                 if (hv->dataplane == NVO_DP_OVS) {
                     match = xasprintf("reg0=0,metadata=0x%"PRIx32",dl_dst=%s",
                                       net->vni, mac);
                     hop(&t, hv, 1, "DMAC", match, "set_field:0x%"PRIx32
-                        "->tun_id, output:%s (tunnel to %s)", net->vni, name,
+                        "->tun_id, set_field:%s->%s, output:%s (tunnel to "
+                        "%s)", net->vni, vtep, tun_field(vtep, true),
+                        ovs_tunnel_port_name(net->encap),
                         rhv ? rhv->name : vtep);
                 } else {
                     match = xasprintf("fdb %s dev nvx%"PRIu32, mac, net->vni);
@@ -508,7 +527,7 @@ rest_trace(struct rest_call *c)
                         vtep, rhv ? rhv->name : "?");
                 }
                 free(match);
-                rhv = trace_tunnel(&t, hv, vtep, net->vni);
+                rhv = trace_tunnel(&t, hv, vtep, net);
                 if (rhv) {
                     trace_remote_lookup(&t, rhv, net, &dmac, false);
                 }

@@ -1512,7 +1512,21 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
     ovs_list_init(&s->inflight);
     latch_init(&s->latch);
 
-    s->idl = ovsdb_idl_create(remotes, &nvorec_idl_class, true, true);
+    /* Placement and its journal only: membership and ownership
+     * (Controller, Hypervisor_Private) belong to cluster.c's session, and
+     * their heartbeats and confirmations would otherwise wake this replica
+     * many times a second. */
+    s->idl = ovsdb_idl_create(remotes, &nvorec_idl_class, false, true);
+    static const struct ovsdb_idl_table_class *const tables[] = {
+        &nvorec_table_nvo_global, &nvorec_table_network,
+        &nvorec_table_hypervisor, &nvorec_table_port, &nvorec_table_journal,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+        ovsdb_idl_add_table(s->idl, tables[i]);
+        for (size_t j = 0; j < tables[i]->n_columns; j++) {
+            ovsdb_idl_add_column(s->idl, &tables[i]->columns[j]);
+        }
+    }
     /* Any member that is part of the cluster serves: a follower forwards
      * transactions to the leader, and when the leader dies the session
      * moves to a follower at once instead of backing off until a new

@@ -63,6 +63,11 @@
 #                  hypervisors added then serve OVSDB on pssl:6640:IP only
 #                  (their certificate in the SSL table, trusting the
 #                  controller CA) and are registered with "ovsdb":"ssl:..."
+#                  In cluster mode (lab_raft_up, lab_ctl_start) the Raft
+#                  members too: Raft between them on ssl:IP:6643, clients
+#                  on pssl:6641:IP, each with a certificate dbN of the
+#                  switch CA trusting both CAs; the controllers then use
+#                  ssl: remotes and run as the single controller does
 #   LAB_TLS        1: lab_init makes the PKI (lab_pki_init in
 #                  $LAB_DIR/pki, or reuses it), so every channel runs TLS
 #                  (default 0: plain unless LAB_PKI is set)
@@ -1103,7 +1108,11 @@ lab_ping_matrix() {
 # ---------------------------------------------------------------------------
 # Raft-clustered OVSDB for cluster mode (doc/cluster.md): member N runs
 # ovsdb-server in namespace ${P}dbN at $LAB_NET_BASE.(200+N) with nvo's
-# schema, Raft between members on port 6643, clients on tcp:IP:6641.
+# schema, Raft between members on port 6643, clients on tcp:IP:6641 --
+# with LAB_PKI both over TLS (ssl:IP:6643, pssl:6641:IP): a member holds a
+# certificate dbN of the switch CA (the controllers verify servers against
+# it, as they verify switches) and trusts both CAs (its Raft peers' and the
+# controllers' and clients' certificates).
 #   dbN/  a member's run dir: nvo.db, ovsdb-server.{ctl,pid,log}
 
 lab__raftdir() { echo "$LAB_DIR/db$1"; }
@@ -1115,15 +1124,28 @@ lab__infra_ip() {
     else echo "$LAB_NET_BASE.$1"; fi
 }
 
+# lab__raft_proto: "ssl" with a PKI, else "tcp".
+lab__raft_proto() { if [ -n "${LAB_PKI:-}" ]; then echo ssl; else echo tcp; fi; }
+
+# lab_raft_remote N: member N's client remote (tcp:IP:6641, or ssl:).
+lab_raft_remote() { echo "$(lab__raft_proto):$(lab_raft_ip "$1"):6641"; }
+
 # lab_raft_remotes: prints the client remotes of every member, comma
 # separated (what --db=ovsdb: takes).
 lab_raft_remotes() {
     local _i _r
     _r=
     for _i in $(seq 1 "${LAB_RAFT_N:-0}"); do
-        _r="${_r:+$_r,}tcp:$(lab_raft_ip "$_i"):6641"
+        _r="${_r:+$_r,}$(lab_raft_remote "$_i")"
     done
     echo "$_r"
+}
+
+# lab__raft_ca: a file holding both CA certificates (what a member trusts).
+lab__raft_ca() {
+    [ -f "$LAB_PKI/raft-cacerts.pem" ] \
+        || cat "$LAB_PKI/pki/switchca/cacert.pem" \
+               "$LAB_PKI/pki/controllerca/cacert.pem" >"$LAB_PKI/raft-cacerts.pem"
 }
 
 # lab_raft_appctl N ARGS...: ovs-appctl to member N's ovsdb-server.
@@ -1152,11 +1174,20 @@ lab_raft_leader() {
 # lab_raft_start N: (re)starts member N's ovsdb-server on its existing
 # database file.
 lab_raft_start() {
-    local _d _ip
-    _d=$(lab__raftdir "$1") _ip=$(lab_raft_ip "$1")
+    local _d _ip _n
+    _n=$1 _d=$(lab__raftdir "$1") _ip=$(lab_raft_ip "$1")
     rm -f "$_d/ovsdb-server.pid"
-    lab__do ip netns exec "${LAB_PREFIX}db$1" ovsdb-server "$_d/nvo.db" \
-        --remote="ptcp:6641:$_ip" --unixctl="$_d/ovsdb-server.ctl" \
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need "db$_n" switch && lab__raft_ca || return 1
+        set -- --remote="pssl:6641:$_ip" \
+            --private-key="$LAB_PKI/db$_n-privkey.pem" \
+            --certificate="$LAB_PKI/db$_n-cert.pem" \
+            --ca-cert="$LAB_PKI/raft-cacerts.pem"
+    else
+        set -- --remote="ptcp:6641:$_ip"
+    fi
+    lab__do ip netns exec "${LAB_PREFIX}db$_n" ovsdb-server "$_d/nvo.db" \
+        "$@" --unixctl="$_d/ovsdb-server.ctl" \
         --pidfile="$_d/ovsdb-server.pid" --log-file="$_d/ovsdb-server.log" \
         --detach --no-chdir -vconsole:err 2>"$_d/ovsdb-server.stderr" \
         || { cat "$_d/ovsdb-server.stderr" >&2; return 1; }
@@ -1197,10 +1228,11 @@ lab_raft_up() {
         mkdir -p "$_d" || return 1
         if [ "$_i" = 1 ]; then
             lab__do ovsdb-tool create-cluster "$_d/nvo.db" "$_t" \
-                "tcp:$_ip:6643" || return 1
+                "$(lab__raft_proto):$_ip:6643" || return 1
         else
             lab__do ovsdb-tool join-cluster "$_d/nvo.db" NVO \
-                "tcp:$_ip:6643" "tcp:$(lab_raft_ip 1):6643" || return 1
+                "$(lab__raft_proto):$_ip:6643" \
+                "$(lab__raft_proto):$(lab_raft_ip 1):6643" || return 1
         fi
         lab_raft_start "$_i" || return 1
     done
@@ -1244,6 +1276,18 @@ lab_ctl_start() {
         lab__set "$LAB_DIR/node/ctl$_n" ip "$(lab_ctl_ip "$_n")"
     fi
     mkdir -p "$_d"
+    if [ -n "${LAB_PKI:-}" ]; then
+        # As the single controller: every controller holds the certificate
+        # "ctl" (agents and switches check the controller CA), REST over
+        # HTTPS at https://ctl:PORT inside its namespace, the lab's token.
+        lab__pki_need ctl controller || return 1
+        lab__pki_rest_token || return 1
+        mkdir -p "/etc/netns/$_ns" \
+            && printf '127.0.0.1 localhost ctl\n' >"/etc/netns/$_ns/hosts" \
+            || return 1
+        # shellcheck disable=SC2046
+        set -- $(lab_pki_ctl_args) --rest-token-file="$LAB_PKI/rest-tokens" "$@"
+    fi
     # Its own address for agents: what it redirects agents to.
     lab__controller_run "$_ns" "$_d" --db="ovsdb:$(lab_raft_remotes)" \
         --name="ctl$_n" --agents="$(lab_ctl_ip "$_n"):6650" "$@"
@@ -1279,10 +1323,16 @@ lab_ctl_rest_status() {
 }
 
 # lab_raft_client NODE ARGS...: ovsdb-client ARGS in NODE's namespace
-# (e.g. lab_raft_client db1 dump tcp:IP:6641 NVO).
+# (e.g. lab_raft_client db1 dump "$(lab_raft_remote 1)" NVO); with a PKI
+# it presents the controllers' certificate "ctl".
 lab_raft_client() {
     local _n
     _n=$1; shift
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need ctl controller || return 1
+        # shellcheck disable=SC2046
+        set -- $(lab_pki_ctl_args) "$@"
+    fi
     ip netns exec "$LAB_PREFIX$_n" ovsdb-client -vconsole:warn --timeout=20 "$@"
 }
 
@@ -1341,10 +1391,13 @@ lab_cleanup() {
             ip netns del "$_ns" 2>/dev/null || lab__err "cannot delete netns $_ns"
         fi
     done
-    case ${LAB_CTL_NS:-} in
-        ''|*/*) ;;
-        *) rm -rf "/etc/netns/$LAB_CTL_NS" ;;
-    esac
+    for _ns in ${LAB_CTL_NS:-} $(for _i in 1 2 3 4 5 6 7 8 9; do
+                                     lab_ctl_ns "$_i"; done); do
+        case $_ns in
+            ''|*/*) ;;
+            *) rm -rf "/etc/netns/$_ns" ;;
+        esac
+    done
     case $LAB_DIR in
         /|'') ;;
         *) rm -rf "$LAB_DIR" ;;

@@ -16,7 +16,9 @@ Commands:
                      and hv1's OpenFlow table.  With N > 1: cluster mode
                      (doc/cluster.md): a 3-member ovsdb-server Raft cluster
                      (db1-db3, 192.0.2.201-203) and N controllers ctl1..ctlN
-                     (192.0.2.191...) sharing the OVS hypervisors
+                     (192.0.2.191...) sharing the OVS hypervisors; with
+                     LAB_TLS=1 the Raft cluster (ssl: between members and
+                     to the controllers) as well as every other channel
   down               tear everything down (VM ports deleted through REST
                      first, then daemons stopped, namespaces deleted)
   status             what runs, and `nvoctl status` (the controller's view);
@@ -185,12 +187,6 @@ cmd_up() {
     esac
     [ "$ctls" -le 1 ] && ctls=0
     [ "$ctls" -le 9 ] || die "--controllers: at most 9"
-    if [ "$ctls" -gt 0 ] && [ "$LAB_TLS" = 1 ]; then
-        # The cluster's controllers are not yet started with the lab's PKI.
-        echo "lab.sh: --controllers: the cluster lab runs plain (LAB_TLS=0)"
-        LAB_TLS=0
-        export LAB_TLS
-    fi
     need_root
     if is_up; then
         echo "lab.sh: the lab is already up (lab.sh status; lab.sh down to remove it)"

@@ -11,4 +11,5 @@ tests_unit_test_store_ovsdb_LDADD = $(NVO_UNIT_LDADD)
 EXTRA_DIST += tests/integration/test-cluster-raft.sh \
 	tests/integration/test-cluster-store.sh \
 	tests/integration/test-cluster-failover.sh \
+	tests/integration/test-cluster-tls.sh \
 	tests/integration/of-role.py

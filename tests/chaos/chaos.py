@@ -501,17 +501,6 @@ class Chaos:
                                                names.get(m.group(2),
                                                          m.group(2))),
                           line)
-            # Port security marks a port's ARP with a bit of reg1 derived
-            # from its ofport (ovs_portsec_port_bit(): 1 << ofport % 32):
-            # by name too, or the same flows after a rebuild (new ofports)
-            # would differ.
-            line = re.sub(r"(set_field:)0x([0-9a-f]+)(->reg1)|(reg1=0/)0x"
-                          r"([0-9a-f]+)()",
-                          lambda m: "%sbit(%s)%s" % (
-                              m.group(1) or m.group(4),
-                              port_bit_names(int(m.group(2) or m.group(5),
-                                                 16), names),
-                              m.group(3) or ""), line)
             out.add("flow " + line)
         return out
 
@@ -810,19 +799,6 @@ def port_events():
                     out.append((t + float(m.group(2)), m.group(3),
                                 m.group(4), hv))
     return sorted(out)
-
-
-def port_bit_names(bit, names):
-    """The VM ports (by name, from {ofport: name}) whose port security bit
-    (1 << ofport % 32) is 'bit', as "a|b"; the value itself if 'bit' is not
-    one bit.  Tunnel ports (nvt*) never carry one: a tunnel whose ofport
-    shares the bit is left out, or it would make a difference."""
-    if bit <= 0 or bit & (bit - 1):
-        return "0x%x" % bit
-    b = bit.bit_length() - 1
-    return "|".join(sorted(n for o, n in names.items()
-                           if o.isdigit() and int(o) % 32 == b
-                           and not n.startswith("nvt"))) or "0x%x" % bit
 
 
 def near_event(events, t, hvs):

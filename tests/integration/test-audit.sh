@@ -107,4 +107,21 @@ if [ $kernel = yes ]; then
 fi
 check "vm1 reaches vm2" "lab_ping vm1 10.0.0.2"
 
+# Tunnel ports: one flow-based port per encapsulation in use (red is
+# VXLAN), never one per VTEP.  Deleted behind nvo's back,
+# the port comes back by itself (OVSDB reconciliation), the flows follow
+# its new ofport, and the audit is clean again.
+check "hv1 holds exactly one nvo tunnel port: nvt-vxlan, remote_ip=flow" \
+    "[ \"\$(lab_ovs_vsctl hv1 --format=csv --data=bare --no-headings --columns=name,type,options find Interface external_ids:nvo-owner=nvo | grep nvt | sort | tr '\n' ' ')\" = 'nvt-vxlan,vxlan,key=flow remote_ip=flow ' ]"
+lab_ovs_vsctl hv1 del-port br-int nvt-vxlan || die "del-port nvt-vxlan"
+i=0
+until lab_ovs_vsctl hv1 list-ports br-int | grep -qx nvt-vxlan \
+      && n audit >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -ge 100 ] && break; sleep 0.2
+done
+check "a deleted tunnel port is re-created and the audit is clean again" \
+    "lab_ovs_vsctl hv1 list-ports br-int | grep -qx nvt-vxlan && n audit >/dev/null"
+check "vm1 reaches vm2 through the re-created tunnel port" \
+    "lab_ping vm1 10.0.0.2"
+
 tools_done audit

@@ -33,7 +33,7 @@ lab_start_vm vm2 blue >/dev/null || die "start vm2"
 for hv in o1 k1 s1; do wait_synced $hv 30 || die "$hv not synced"; done
 lab_ping vm1 10.6.0.2 5 || die "no ping before the restart"
 
-tunnels() {   # nvo's tunnel interfaces on o1: _uuid and remote_ip
+tunnels() {   # nvo's VXLAN tunnel interface on o1: _uuid and options
     lab_ovs_vsctl o1 --format=csv --data=bare --no-headings \
         --columns=_uuid,options find Interface type=vxlan | sort
 }
@@ -41,7 +41,9 @@ flood() { lab_hv_exec k1 bridge fdb show dev nvx6001 | grep '^00:00:00:00:00:00'
 t0=$(tunnels) f0=$(nvo_flows o1) b0=$(flood)
 echo "o1 tunnels before: $t0"
 echo "k1 flooding before: $b0"
-check "o1 has a tunnel to the service node s1" "echo \"\$t0\" | grep -q 192.0.2.31"
+check "o1 has its flow-based VXLAN port" "echo \"\$t0\" | grep -q 'key=flow remote_ip=flow'"
+check "o1 floods to the service node s1 (tun_dst)" \
+    "echo \"\$f0\" | grep -q 'set_field:192.0.2.31->tun_dst,output:'"
 n0=$(grep -c "removing port" "$LAB_DIR/ctl/nvo-controller.log")
 
 lab_controller_stop KILL || die "kill -9 controller"

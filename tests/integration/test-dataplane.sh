@@ -22,14 +22,17 @@
 # - "arp_responder": false floods requests again; "allowed_addresses" lets
 #   a port send from an allowed prefix, not from others.
 # - Geneve (gnv, VNI 7101: g1-g3) and GRE (gre, VNI 7102: e1-e3) networks
-#   on o1-o3 beside VXLAN red: tunnel ports of each type, ping matrix; a
+#   on o1-o3 beside VXLAN red: the flow-based tunnel port of each type
+#   (remote_ip=flow), each network's flows through its own with tun_dst
+#   and classified by tun_src, no per-VTEP port, ping matrix; a
 #   kernel hypervisor is refused from them (409 encap_unsupported).
 # - "mtu": with k2's underlay at 1400, red's mtu 1400 (1450 with VXLAN)
 #   is reported not carried (GET /v1/networks/red mtu_check, /metrics),
 #   kernel VTEPs size their VXLAN device from it; fixed when k2 is back.
 # - IPv6 underlay: OVS hypervisors o4, o5 and kernel hypervisors k3, k4
 #   with IPv6 tunnel IPs in one network (v6, VNI 7201): ping matrix over
-#   VXLAN in IPv6 (tcpdump on a kernel and an OVS underlay), the kernel
+#   VXLAN in IPv6 (tcpdump on a kernel and an OVS underlay), OVS flows with
+#   tun_ipv6_dst and tun_ipv6_src, the kernel
 #   VTEPs' VXLAN device local and FDB destinations IPv6, the drift audit
 #   finds them in sync; an IPv4 hypervisor
 #   refused from that network and an IPv6 one from red (409
@@ -329,12 +332,28 @@ for n in 1 2 3; do
     lab_start_vm e$n gre >/dev/null || fail "start e$n"
 done
 ports=$(lab_ovs_vsctl o1 list-ports br-int | tr '\n' ' ')
-for t in "nvgc0000234 geneve" "nvrc0000234 gre" "nvtc0000234 vxlan"; do
+o1flows=$(lab_ovs_ofctl o1 dump-flows)
+for t in "nvt-geneve geneve 7101 02:00:00:73:00:02" \
+         "nvt-gre gre 7102 02:00:00:74:00:02" \
+         "nvt-vxlan vxlan 7001 02:00:00:71:00:02"; do
     set -- $t
-    ty=$(lab_ovs_vsctl o1 get Interface "$1" type 2>/dev/null)
-    [ "$ty" = "$2" ] && pass "o1 has $2 tunnel port $1 toward o2" \
-        || fail "o1: tunnel $1 type '$ty', want $2 (ports: $ports)"
+    ty=$(lab_ovs_vsctl o1 get Interface "$1" type options 2>/dev/null | tr '\n' ' ')
+    [ "$ty" = "$2 {key=flow, remote_ip=flow} " ] \
+        && pass "o1 has the flow-based $2 tunnel port $1" \
+        || fail "o1: tunnel $1 '$ty', want $2 with remote_ip=flow (ports: $ports)"
+    ofp=$(lab_ovs_vsctl o1 get Interface "$1" ofport)
+    vni=$(printf '0x%x' "$3")
+    echo "$o1flows" | grep -q "metadata=$vni,dl_dst=$4 actions=set_field:$vni->tun_id,set_field:192.0.2.52->tun_dst,output:$ofp\$" \
+        && pass "o1 sends $2 VNI $3 to o2's VM through $1 with tun_dst o2" \
+        || fail "o1: no DMAC flow to $4 through $1 ($ofp) with tun_dst 192.0.2.52"
+    echo "$o1flows" | grep -q "tun_id=$vni,tun_src=192.0.2.52,in_port=$ofp actions=set_field:0x1->reg0" \
+        && pass "o1 classifies $2 VNI $3 from o2 by tun_src on $1" \
+        || fail "o1: no classification of VNI $3 from 192.0.2.52 on $1 ($ofp)"
 done
+case $ports in
+    *nvt[0-9a-f]*|*nvg[0-9a-f]*|*nvr[0-9a-f]*) fail "o1 has a per-VTEP tunnel port: $ports" ;;
+    *) pass "o1 has no per-VTEP tunnel port" ;;
+esac
 lab_ping_matrix g1 g2 g3 e1 e2 e3 r1 r2 r3 \
     && pass "ping matrix over Geneve, GRE and VXLAN" || fail "ping matrix over Geneve/GRE"
 lab_vm_add k1 g4 02:00:00:73:00:04 10.73.0.4/24 || die "g4"
@@ -444,9 +463,14 @@ n=$(cap_stop v6-o5) nk=$(cap_stop v6-k3)
 [ "$n" -ge 1 ] && [ "$nk" -ge 1 ] \
     && pass "VXLAN over IPv6 reached o5 ($n packets) and k3 ($nk)" \
     || fail "VXLAN over IPv6: o5 saw $n, k3 saw $nk"
-lab_ovs_vsctl o4 --columns=options list Interface | grep -q 'remote_ip="2001:db8::63"' \
-    && pass "o4 has a tunnel port to k3's IPv6 address" \
-    || fail "o4 has no tunnel port to 2001:db8::63"
+o4vx=$(lab_ovs_vsctl o4 get Interface nvt-vxlan ofport)
+o4flows=$(lab_ovs_ofctl o4 dump-flows)
+echo "$o4flows" | grep -q "dl_dst=02:00:00:75:00:04 actions=set_field:0x1c21->tun_id,set_field:2001:db8::63->tun_ipv6_dst,output:$o4vx\$" \
+    && pass "o4 sends to k3's VM with tun_ipv6_dst k3 through nvt-vxlan" \
+    || fail "o4: no DMAC flow to s4 with tun_ipv6_dst 2001:db8::63 (nvt-vxlan $o4vx)"
+echo "$o4flows" | grep -q "tun_id=0x1c21,tun_ipv6_src=2001:db8::63,in_port=$o4vx actions=" \
+    && pass "o4 classifies frames from k3 by tun_ipv6_src" \
+    || fail "o4: no classification of VNI 7201 from 2001:db8::63"
 vx=$(lab_hv_exec k3 ip -d link show nvx7201)
 case $vx in
     *"local 2001:db8::63"*) pass "k3's VXLAN device tunnels from 2001:db8::63" ;;

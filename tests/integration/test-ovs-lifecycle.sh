@@ -43,11 +43,11 @@ lab_migrate_vm vm2 hv3 || die "migrate vm2"
 check "vm1 pings vm2 at its new place (hv3)" "lab_ping vm1 10.0.0.2 5"
 check "hv3 delivers to vm2 locally" \
     "lab_ovs_ofctl hv3 dump-flows | grep -q 'dl_dst=02:00:00:00:01:02 actions=output:'"
-check "hv1 tunnels vm2's MAC to hv3 now" \
-    "lab_ovs_ofctl hv1 dump-flows | grep 'dl_dst=02:00:00:00:01:02' | grep -q \"output:\$(lab_ovs_vsctl hv1 get Interface nvtc000020d ofport)\$\""
+check "hv1 tunnels vm2's MAC to hv3 now (tun_dst hv3, nvt-vxlan)" \
+    "lab_ovs_ofctl hv1 dump-flows | grep 'dl_dst=02:00:00:00:01:02' | grep -q \"set_field:192.0.2.13->tun_dst,output:\$(lab_ovs_vsctl hv1 get Interface nvt-vxlan ofport)\$\""
 check "hv2 has no nvo flow left (no VM of its own anymore)" \
     "[ -z \"\$(lab_ovs_ofctl hv2 dump-flows | grep 'cookie=0x6e' | grep -v 'cookie=0x6e00000000000000')\" ]"
-check "hv2's br-int lost vm2's port and its tunnels" \
+check "hv2's br-int lost vm2's port and its tunnel port (no network left)" \
     "[ -z \"\$(lab_ovs_vsctl hv2 list-ports br-int)\" ]"
 
 # --- stop vm5: unreachable, flows gone everywhere.

@@ -39,8 +39,8 @@ tj() {
     "$PY" -c "import json; t=json.load(open('$dir/t.json')); hv=[h['hypervisor'] for h in t['hops']]; $_expr"
 }
 
-check "r1 -> 10.0.0.2 (OVS to OVS): classify, DMAC to the tunnel, r2's port on hv2" \
-    "tj \"assert t['verdict']=='delivered' and [d['vm'] for d in t['delivered_to']]==['r2'], t; assert hv==['hv1','hv1','underlay','hv2','hv2'], hv; assert 'nvtc000020c' in t['hops'][1]['action'], t['hops'][1]\" --from=r1 --to=10.0.0.2"
+check "r1 -> 10.0.0.2 (OVS to OVS): classify, DMAC: set tun_dst hv2 -> nvt-vxlan, hv2 classifies by tun_src, r2's port" \
+    "tj \"assert t['verdict']=='delivered' and [d['vm'] for d in t['delivered_to']]==['r2'], t; assert hv==['hv1','hv1','underlay','hv2','hv2'], hv; assert 'set_field:192.0.2.12->tun_dst, output:nvt-vxlan' in t['hops'][1]['action'], t['hops'][1]; assert t['hops'][3]['match'].startswith('in_port=nvt-vxlan,tun_src=192.0.2.11,tun_id=0x1389'), t['hops'][3]\" --from=r1 --to=10.0.0.2"
 check "the table output shows the tables and the verdict" \
     "n trace --from=r1 --to=10.0.0.2 >$dir/t.txt && grep -Eq '^hv1 +0 +classify +in_port=v-r1' $dir/t.txt && grep -Eq '^hv2 +1 +DMAC .*output:v-r2' $dir/t.txt && grep -q 'verdict: delivered to VM r2 on hv2' $dir/t.txt"
 check "r1 -> r5's MAC (same hypervisor): output to its port, no tunnel" \

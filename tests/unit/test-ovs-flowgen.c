@@ -46,16 +46,16 @@ mac(uint8_t last)
  * 10.0.0.12 on b; blue (VNI 200) vm13 10.0.0.10 local (the same address as
  * vm10, another tenant), vm14 10.0.0.14 on b. */
 static int
-setup(void **state)
+setup_with(void **state, const char *ip_a, const char *ip_b)
 {
     struct fixture *f = xzalloc(sizeof *f);
     f->m = nvo_model_create();
     f->red = nvo_model_add_network(f->m, 1, "red", 100, NVO_BUM_HEAD_END, 1);
     f->blue = nvo_model_add_network(f->m, 2, "blue", 200, NVO_BUM_HEAD_END,
                                     2);
-    f->a = nvo_model_add_hv(f->m, 1, "a", "192.0.2.11", NVO_DP_OVS,
+    f->a = nvo_model_add_hv(f->m, 1, "a", ip_a, NVO_DP_OVS,
                             NVO_ROLE_HYPERVISOR, "tcp:192.0.2.11:6640", 3);
-    f->b = nvo_model_add_hv(f->m, 2, "b", "192.0.2.12", NVO_DP_OVS,
+    f->b = nvo_model_add_hv(f->m, 2, "b", ip_b, NVO_DP_OVS,
                             NVO_ROLE_HYPERVISOR, "tcp:192.0.2.12:6640", 4);
     nvo_model_add_port(f->m, 10, "vm10", f->red, f->a, mac(0x10),
                        "10.0.0.10", "v-vm10", 5);
@@ -73,9 +73,22 @@ setup(void **state)
     simap_put(&f->ifaces, "v-vm11", 2);
     simap_put(&f->ifaces, "v-vm13", 3);
     simap_init(&f->tunnels);
-    simap_put(&f->tunnels, "192.0.2.12", 10);
+    simap_put(&f->tunnels, "vxlan", 10);
     *state = f;
     return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_with(state, "192.0.2.11", "192.0.2.12");
+}
+
+/* The same with an IPv6 underlay. */
+static int
+setup6(void **state)
+{
+    return setup_with(state, "2001:db8::11", "2001:db8::12");
 }
 
 static int
@@ -139,8 +152,8 @@ expect(const char *got, const char *expected)
 
 /* Each known address of a network is answered in place, one flow per
  * address: reply built from the request, sent back out the port it came in
- * on; a local owner's own request (its port bit in reg1: vm10 at ofport 1
- * is 0x2, vm13 at ofport 3 is 0x8) is not answered, so it floods; blue's
+ * on; a local owner's own request (vm10 at ofport 1, vm13 at ofport 3) is
+ * not answered: a flow above the reply floods it; blue's
  * 10.0.0.10 (another tenant, same address as red's vm10) gets its own
  * answer with vm13's MAC. */
 static void
@@ -148,20 +161,24 @@ test_arp_responder(void **state)
 {
     struct fixture *f = *state;
     char *got = flows(f, OVS_TABLE_DMAC, OVS_PRIO_ARP_REPLY, NULL);
-#define REPLY(REG1, MD, IP, MAC, COOKIE) \
-    "table=1, priority=200, arp,reg0=0," REG1 "metadata=" MD \
+#define OWN(INPORT, MD, IP, COOKIE) \
+    "table=1, priority=210, arp,reg0=0,metadata=" MD ",in_port=" INPORT \
+    ",dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=" IP ",arp_op=1 cookie=" COOKIE \
+    " actions=goto_table:2\n"
+#define REPLY(MD, IP, MAC, COOKIE) \
+    "table=1, priority=200, arp,reg0=0,metadata=" MD \
     ",dl_dst=ff:ff:ff:ff:ff:ff,arp_tpa=" IP ",arp_op=1 cookie=" COOKIE \
     " actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:" MAC \
     "->eth_src,set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]," \
     "set_field:" MAC "->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]," \
     "set_field:" IP "->arp_spa,IN_PORT\n"
     expect(got,
-REPLY("", "0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
-REPLY("", "0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
-REPLY("reg1=0/0x2,", "0x64", "10.0.0.10", "02:00:00:00:00:10",
-      "0x6e1000000000000a")
-REPLY("reg1=0/0x8,", "0xc8", "10.0.0.10", "02:00:00:00:00:13",
-      "0x6e1000000000000d"));
+REPLY("0x64", "10.0.0.10", "02:00:00:00:00:10", "0x6e1000000000000a")
+REPLY("0x64", "10.0.0.12", "02:00:00:00:00:12", "0x6e1000000000000c")
+REPLY("0xc8", "10.0.0.10", "02:00:00:00:00:13", "0x6e1000000000000d")
+REPLY("0xc8", "10.0.0.14", "02:00:00:00:00:14", "0x6e1000000000000e")
+OWN("1", "0x64", "10.0.0.10", "0x6e1000000000000a")
+OWN("3", "0xc8", "10.0.0.10", "0x6e1000000000000d"));
     free(got);
 }
 
@@ -196,8 +213,7 @@ test_arp_responder_duplicate(void **state)
 }
 
 /* vm10 (10.0.0.10 plus 192.168.7.0/24 and 2001:db8::1 allowed): IPv4 and
- * ARP only from those IPv4 addresses with its MAC (ARP marked with its port
- * bit), IPv6 with its MAC, and no classify flow: everything else from its
+ * ARP only from those IPv4 addresses with its MAC, IPv6 with its MAC, and no classify flow: everything else from its
  * port meets the MAC guard; vm11 (no ip): the classify flow, the MAC check
  * only. */
 static void
@@ -210,11 +226,11 @@ test_port_security(void **state)
     char *got = flows(f, OVS_TABLE_CLASSIFY, OVS_PRIO_PORTSEC_MAC, NULL);
     expect(got,
 "table=0, priority=100, in_port=2,dl_src=02:00:00:00:00:11 cookie=0x6e1000000000000b actions=write_metadata:0x64,goto_table:1\n"
-"table=0, priority=100, tun_id=0x64,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
-"table=0, priority=100, tun_id=0xc8,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
-"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=set_field:0x2->reg1,write_metadata:0x64,goto_table:1\n"
-"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=set_field:0x2->reg1,write_metadata:0x64,goto_table:1\n"
-"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=set_field:0x8->reg1,write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=100, tun_id=0x64,tun_src=192.0.2.12,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
+"table=0, priority=100, tun_id=0xc8,tun_src=192.0.2.12,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=1,dl_src=02:00:00:00:00:10,arp_spa=192.168.7.0/24,arp_sha=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
+"table=0, priority=110, arp,in_port=3,dl_src=02:00:00:00:00:13,arp_spa=10.0.0.10,arp_sha=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
 "table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=10.0.0.10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=110, ip,in_port=1,dl_src=02:00:00:00:00:10,nw_src=192.168.7.0/24 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=110, ip,in_port=3,dl_src=02:00:00:00:00:13,nw_src=10.0.0.10 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
@@ -243,16 +259,17 @@ test_flow_count(void **state)
     /* Without: 21 (4 pipeline, 3 for each of the 3 local ports, 1 for each
      * of the 2 remote ones, 2 tunnel and 4 flooding flows).  With: local
      * vm10 and vm13 (one address each) get 2 port-security flows in place
-     * of the classify flow, and each of the 4 addresses 1 responder
-     * flow. */
+     * of the classify flow, each of the 4 addresses 1 responder flow,
+     * and the 2 local ones 1 more for the owner's own request. */
     assert_int_equal(without, 21);
-    assert_int_equal(with - without, 2 * (2 - 1) + 4);
+    assert_int_equal(with - without, 2 * (2 - 1) + 4 + 2);
     assert_true(with < 2 * without);
 }
 
 /* A Geneve network and a VXLAN one on the same switch, toward the same
- * VTEP: one tunnel port per (VTEP, encapsulation), each network's flows on
- * its own. */
+ * VTEP: each network's flows go through the flow-based tunnel port of its
+ * encapsulation, with the same VTEP as tun_dst, and classify on that
+ * port. */
 static void
 test_mixed_encaps(void **state)
 {
@@ -264,56 +281,62 @@ test_mixed_encaps(void **state)
     assert_string_equal(v->tunnels[0], "192.0.2.12");
     assert_string_equal(v->tunnels[1], "geneve/192.0.2.12");
 
+    /* One port per encapsulation in use, not one per (VTEP,
+     * encapsulation). */
     struct shash wants = SHASH_INITIALIZER(&wants);
     ovs_ports_want_compute(v, &wants);
-    const struct ovs_port_want *w = shash_find_data(&wants, "nvgc000020c");
+    const struct ovs_port_want *w = shash_find_data(&wants, "nvt-geneve");
     assert_non_null(w);
     assert_string_equal(w->type, "geneve");
-    assert_string_equal(w->remote_ip, "192.0.2.12");
-    w = shash_find_data(&wants, "nvtc000020c");
+    w = shash_find_data(&wants, "nvt-vxlan");
     assert_non_null(w);
     assert_string_equal(w->type, "vxlan");
+    assert_null(shash_find(&wants, "nvt-gre"));     /* No GRE network. */
+    assert_int_equal(shash_count(&wants), 2 + 3);   /* + 3 local VMs. */
     ovs_ports_want_clear(&wants);
     shash_destroy(&wants);
     nvo_hv_view_destroy(v);
 
-    simap_put(&f->tunnels, "geneve/192.0.2.12", 20);
+    simap_put(&f->tunnels, "geneve", 20);
     char *got = flows(f, OVS_TABLE_DMAC, 100, NULL);
     /* red (0x64) tunnels to vm12 through the Geneve port, blue (0xc8)
-     * to vm14 through the VXLAN one. */
+     * to vm14 through the VXLAN one, both to b's address. */
     assert_non_null(strstr(got, "reg0=0,metadata=0x64,dl_dst=02:00:00:00:00:12"
                            " cookie=0x6e1000000000000c actions=set_field:"
-                           "0x64->tun_id,output:20\n"));
+                           "0x64->tun_id,set_field:192.0.2.12->tun_dst,"
+                           "output:20\n"));
     assert_non_null(strstr(got, "reg0=0,metadata=0xc8,dl_dst=02:00:00:00:00:14"
                            " cookie=0x6e1000000000000e actions=set_field:"
-                           "0xc8->tun_id,output:10\n"));
+                           "0xc8->tun_id,set_field:192.0.2.12->tun_dst,"
+                           "output:10\n"));
     free(got);
     got = flows(f, OVS_TABLE_CLASSIFY, 100, NULL);
-    assert_non_null(strstr(got, "tun_id=0x64,in_port=20 "));
-    assert_non_null(strstr(got, "tun_id=0xc8,in_port=10 "));
-    assert_null(strstr(got, "tun_id=0x64,in_port=10 "));
+    assert_non_null(strstr(got, "tun_id=0x64,tun_src=192.0.2.12,in_port=20 "));
+    assert_non_null(strstr(got, "tun_id=0xc8,tun_src=192.0.2.12,in_port=10 "));
+    assert_null(strstr(got, "tun_id=0x64,tun_src=192.0.2.12,in_port=10 "));
     free(got);
 }
 
-/* Tunnel port names: IPv4 in hex, IPv6 hashed, both within IFNAMSIZ. */
+/* An IPv6 underlay: the same port, the VTEP in tun_ipv6_dst and matched
+ * as tun_ipv6_src. */
 static void
-test_tunnel_names(void **state OVS_UNUSED)
+test_ipv6_vteps(void **state)
 {
-    char name[OVS_TUNNEL_NAME_SIZE];
-    assert_int_equal(ovs_tunnel_name("192.0.2.12", name), 0);
-    assert_string_equal(name, "nvtc000020c");
-    assert_int_equal(ovs_tunnel_name("gre/192.0.2.12", name), 0);
-    assert_string_equal(name, "nvrc000020c");
-    assert_int_equal(ovs_tunnel_name("2001:db8::12", name), 0);
-    assert_int_equal(strlen(name), 15);
-    assert_int_equal(strncmp(name, "nvt6", 4), 0);
-    char other[OVS_TUNNEL_NAME_SIZE];
-    assert_int_equal(ovs_tunnel_name("2001:db8::13", other), 0);
-    assert_string_not_equal(name, other);
-    assert_int_equal(ovs_tunnel_name("geneve/2001:db8::12", other), 0);
-    assert_int_equal(strncmp(other, "nvg6", 4), 0);
-    assert_int_equal(ovs_tunnel_name("bogus/192.0.2.1", name), -EINVAL);
-    assert_int_equal(ovs_tunnel_name("not-an-ip", name), -EINVAL);
+    struct fixture *f = *state;
+    char *got = flows(f, OVS_TABLE_DMAC, 100, NULL);
+    assert_non_null(strstr(got, "dl_dst=02:00:00:00:00:12 cookie=0x6e1000000000000c"
+                           " actions=set_field:0x64->tun_id,set_field:"
+                           "2001:db8::12->tun_ipv6_dst,output:10\n"));
+    assert_null(strstr(got, "->tun_dst"));
+    free(got);
+    got = flows(f, OVS_TABLE_CLASSIFY, 100, NULL);
+    assert_non_null(strstr(got, "tun_id=0x64,tun_ipv6_src=2001:db8::12,"
+                           "in_port=10 "));
+    free(got);
+    got = flows(f, OVS_TABLE_BUM, 100, NULL);
+    assert_non_null(strstr(got, "set_field:0x64->tun_id,set_field:"
+                           "2001:db8::12->tun_ipv6_dst,output:10\n"));
+    free(got);
 }
 
 int
@@ -328,7 +351,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_port_security, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixed_encaps, setup, teardown),
-        cmocka_unit_test(test_tunnel_names),
+        cmocka_unit_test_setup_teardown(test_ipv6_vteps, setup6, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,9 +235,11 @@ churn_maps(struct fixture *f, struct hv_state *s)
             sset_add(&ifaces, nv->locals[j].iface);
         }
     }
-    for (size_t i = 0; i < s->view->n_tunnels; i++) {
-        sset_add(&tunnels, s->view->tunnels[i]);
-    }
+    /* The flow-based tunnel ports (ovs-tunnels.h): one per encapsulation,
+     * whatever the view; churn re-creates them now and then. */
+    sset_add(&tunnels, "vxlan");
+    sset_add(&tunnels, "geneve");
+    sset_add(&tunnels, "gre");
     bool changed = churn_map(f, s, &s->ifaces, &ifaces);
     changed |= churn_map(f, s, &s->tunnels, &tunnels);
     sset_destroy(&ifaces);
@@ -379,8 +381,8 @@ test_small_change_small_work(void **state OVS_UNUSED)
     struct nvo_model *m = nvo_model_create();
     struct nvo_network *net = nvo_model_add_network(m, 1, "red", 100,
                                                     NVO_BUM_HEAD_END, 1);
-    struct nvo_hypervisor *hv[40];
-    for (int i = 0; i < 40; i++) {
+    struct nvo_hypervisor *hv[41];     /* hv40: no port until the end. */
+    for (int i = 0; i < 41; i++) {
         char name[16], ip[32];
         snprintf(name, sizeof name, "hv%d", i);
         snprintf(ip, sizeof ip, "192.0.2.%d", 11 + i);
@@ -402,9 +404,7 @@ test_small_change_small_work(void **state OVS_UNUSED)
         snprintf(iface, sizeof iface, "v%d", i);
         simap_put(&ifaces, iface, 1 + i);
     }
-    for (int i = 1; i < 40; i++) {
-        simap_put(&tunnels, hv[i]->tunnel_ip, 1000 + i);
-    }
+    simap_put(&tunnels, "vxlan", 1000);
 
     struct nvo_hv_view *v = desired_compute(m, hv[0], NULL, NULL, NULL,
                                             NULL, 0);
@@ -458,6 +458,28 @@ test_small_change_small_work(void **state OVS_UNUSED)
     assert_true(ovs_flowinc_is_complete(e));
     ovs_flowinc_take_changes(e, &keys);
     assert_int_equal(ovs_flowset_count(&keys), 5);
+    ovs_flowset_clear(&keys);
+
+    /* A VM starts on a hypervisor new to the network, a new VTEP: hv0
+     * gets its remote flow, the classification of frames from it and the
+     * BUM flow from local VMs with one more copy; no port, no map change
+     * (the tunnel port is the same for every VTEP). */
+    nvo_model_add_port(m, 1001, "far", net, hv[40], mac_of(1001), NULL,
+                       "vfar", 5);
+    struct nvo_hv_view *v4 = desired_compute(m, hv[0], NULL, NULL, v3,
+                                             &changed, 1);
+    in.view = v4;
+    ovs_flowinc_get_stats(e, &st0);
+    ovs_flowinc_update(e, &in, false);
+    ovs_flowinc_get_stats(e, &st1);
+    assert_true(ovs_flowinc_is_complete(e));
+    assert_int_equal(st1.n_recomputed - st0.n_recomputed, 3);
+    ovs_flowinc_take_changes(e, &keys);
+    assert_int_equal(ovs_flowset_count(&keys), 3);
+    /* "new", "mine" (3 flows), "far" and its VTEP's classification. */
+    assert_int_equal(ovs_flowset_count(ovs_flowinc_table(e)),
+                     n_flows + 1 + 3 + 1 + 1);
+    nvo_hv_view_destroy(v4);
 
     ovs_flowset_destroy(&keys);
     ovs_flowinc_destroy(e);

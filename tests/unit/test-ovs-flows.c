@@ -20,6 +20,7 @@
 #include "controller/ovs-tunnels.h"
 #include "byte-order.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofpbuf.h"
@@ -86,9 +87,10 @@ setup(void **state)
     simap_put(&f->ifaces, "v-vm11", 2);
     simap_put(&f->ifaces, "v-vm13", 3);
     simap_init(&f->tunnels);
-    simap_put(&f->tunnels, "192.0.2.12", 10);
-    simap_put(&f->tunnels, "192.0.2.13", 11);
-    simap_put(&f->tunnels, "192.0.2.21", 12);
+    /* One flow-based tunnel port per encapsulation, whatever the VTEPs. */
+    simap_put(&f->tunnels, "vxlan", 10);
+    simap_put(&f->tunnels, "geneve", 11);
+    simap_put(&f->tunnels, "gre", 12);
     *state = f;
     return 0;
 }
@@ -102,6 +104,28 @@ teardown(void **state)
     simap_destroy(&f->tunnels);
     free(f);
     return 0;
+}
+
+/* Returns the flows of 'fs' formatted, sorted, one per line.  Caller
+ * frees. */
+static char *
+format_flows(const struct ovs_flowset *fs)
+{
+    struct svec lines;
+    svec_init(&lines);
+    const struct ovs_flow *flow;
+    HMAP_FOR_EACH (flow, node, &fs->flows) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ovs_flow_format(flow, &s);
+        svec_add_nocopy(&lines, ds_steal_cstr(&s));
+    }
+    svec_sort(&lines);
+    struct ds all = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&all, "%s\n", lines.names[i]);
+    }
+    svec_destroy(&lines);
+    return ds_steal_cstr(&all);
 }
 
 /* Computes a's flows and returns them formatted, sorted, one per line.
@@ -123,23 +147,10 @@ flows_of_a(struct fixture *f, bool *complete, struct sset *missing)
         *complete = ok;
     }
 
-    struct svec lines;
-    svec_init(&lines);
-    const struct ovs_flow *flow;
-    HMAP_FOR_EACH (flow, node, &fs.flows) {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ovs_flow_format(flow, &s);
-        svec_add_nocopy(&lines, ds_steal_cstr(&s));
-    }
-    svec_sort(&lines);
-    struct ds all = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(&all, "%s\n", lines.names[i]);
-    }
-    svec_destroy(&lines);
+    char *all = format_flows(&fs);
     ovs_flowset_destroy(&fs);
     nvo_hv_view_destroy(v);
-    return ds_steal_cstr(&all);
+    return all;
 }
 
 static void
@@ -153,9 +164,9 @@ test_flows_two_networks(void **state)
 "table=0, priority=100, in_port=1,dl_src=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=100, in_port=2,dl_src=02:00:00:00:00:11 cookie=0x6e1000000000000b actions=write_metadata:0x64,goto_table:1\n"
 "table=0, priority=100, in_port=3,dl_src=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=write_metadata:0xc8,goto_table:1\n"
-"table=0, priority=100, tun_id=0x64,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
-"table=0, priority=100, tun_id=0xc8,in_port=11 cookie=0x6e300000c000020d actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
-"table=0, priority=100, tun_id=0xc8,in_port=12 cookie=0x6e300000c0000215 actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=100, tun_id=0x64,tun_src=192.0.2.12,in_port=10 cookie=0x6e300000c000020c actions=set_field:0x1->reg0,write_metadata:0x64,goto_table:1\n"
+"table=0, priority=100, tun_id=0xc8,tun_src=192.0.2.13,in_port=10 cookie=0x6e300000c000020d actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
+"table=0, priority=100, tun_id=0xc8,tun_src=192.0.2.21,in_port=10 cookie=0x6e300000c0000215 actions=set_field:0x1->reg0,write_metadata:0xc8,goto_table:1\n"
 "table=0, priority=50, in_port=1 cookie=0x6e1000000000000a actions=drop\n"
 "table=0, priority=50, in_port=2 cookie=0x6e1000000000000b actions=drop\n"
 "table=0, priority=50, in_port=3 cookie=0x6e1000000000000d actions=drop\n"
@@ -163,12 +174,12 @@ test_flows_two_networks(void **state)
 "table=1, priority=100, metadata=0x64,dl_dst=02:00:00:00:00:10 cookie=0x6e1000000000000a actions=output:1\n"
 "table=1, priority=100, metadata=0x64,dl_dst=02:00:00:00:00:11 cookie=0x6e1000000000000b actions=output:2\n"
 "table=1, priority=100, metadata=0xc8,dl_dst=02:00:00:00:00:13 cookie=0x6e1000000000000d actions=output:3\n"
-"table=1, priority=100, reg0=0,metadata=0x64,dl_dst=02:00:00:00:00:12 cookie=0x6e1000000000000c actions=set_field:0x64->tun_id,output:10\n"
-"table=1, priority=100, reg0=0,metadata=0xc8,dl_dst=02:00:00:00:00:14 cookie=0x6e1000000000000e actions=set_field:0xc8->tun_id,output:11\n"
+"table=1, priority=100, reg0=0,metadata=0x64,dl_dst=02:00:00:00:00:12 cookie=0x6e1000000000000c actions=set_field:0x64->tun_id,set_field:192.0.2.12->tun_dst,output:10\n"
+"table=1, priority=100, reg0=0,metadata=0xc8,dl_dst=02:00:00:00:00:14 cookie=0x6e1000000000000e actions=set_field:0xc8->tun_id,set_field:192.0.2.13->tun_dst,output:10\n"
 "table=1, priority=50, reg0=0x1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 cookie=0x6e00000000000000 actions=drop\n"
 "table=2, priority=0 cookie=0x6e00000000000000 actions=drop\n"
-"table=2, priority=100, reg0=0,metadata=0x64 cookie=0x6e20000000000064 actions=output:1,output:2,set_field:0x64->tun_id,output:10\n"
-"table=2, priority=100, reg0=0,metadata=0xc8 cookie=0x6e200000000000c8 actions=output:3,set_field:0xc8->tun_id,output:12\n"
+"table=2, priority=100, reg0=0,metadata=0x64 cookie=0x6e20000000000064 actions=output:1,output:2,set_field:0x64->tun_id,set_field:192.0.2.12->tun_dst,output:10\n"
+"table=2, priority=100, reg0=0,metadata=0xc8 cookie=0x6e200000000000c8 actions=output:3,set_field:0xc8->tun_id,set_field:192.0.2.21->tun_dst,output:10\n"
 "table=2, priority=100, reg0=0x1,metadata=0x64 cookie=0x6e20000000000064 actions=output:1,output:2\n"
 "table=2, priority=100, reg0=0x1,metadata=0xc8 cookie=0x6e200000000000c8 actions=output:3\n";
     if (strcmp(got, expected)) {
@@ -204,11 +215,11 @@ test_flows_service_node_down(void **state)
     char *got = flows_of_a(f, NULL, NULL);
     assert_non_null(strstr(got, "reg0=0,metadata=0xc8 cookie=0x6e200000000000c8"
                            " actions=output:3,set_field:0xc8->tun_id,"
-                           "output:11\n"));
-    assert_null(strstr(got, "output:12"));
+                           "set_field:192.0.2.13->tun_dst,output:10\n"));
+    assert_null(strstr(got, "192.0.2.21->tun_dst"));
     assert_non_null(strstr(got, "reg0=0,metadata=0x64 cookie=0x6e20000000000064"
                            " actions=output:1,output:2,set_field:0x64->tun_id,"
-                           "output:10\n"));
+                           "set_field:192.0.2.12->tun_dst,output:10\n"));
     free(got);
 }
 
@@ -219,15 +230,17 @@ test_flows_missing_ofports(void **state)
     struct fixture *f = *state;
     struct sset missing = SSET_INITIALIZER(&missing);
     simap_find_and_delete(&f->ifaces, "v-vm11");
-    simap_find_and_delete(&f->tunnels, "192.0.2.12");
+    simap_find_and_delete(&f->tunnels, "vxlan");
     bool complete;
     char *got = flows_of_a(f, &complete, &missing);
     assert_false(complete);
     assert_true(sset_contains(&missing, "v-vm11"));
-    assert_true(sset_contains(&missing, "192.0.2.12"));
+    assert_true(sset_contains(&missing, "nvt-vxlan"));
     assert_int_equal(sset_count(&missing), 2);
     assert_null(strstr(got, "02:00:00:00:00:11"));
     assert_null(strstr(got, "02:00:00:00:00:12"));
+    /* Nothing goes to or comes from a VTEP without the tunnel port. */
+    assert_null(strstr(got, "tun_"));
     assert_non_null(strstr(got, "reg0=0,metadata=0x64 cookie=0x6e20000000000064"
                            " actions=output:1\n"));
     sset_destroy(&missing);
@@ -314,19 +327,77 @@ test_cookies(void **state OVS_UNUSED)
     assert_false(ovs_cookie_is_nvo(UINT64_C(0x6f10000000000007)));
 }
 
+/* nvo's tunnel port names: the flow-based set, and the per-VTEP names of
+ * earlier releases (which the reconciliation and the audit must still
+ * recognize as nvo's); nothing else. */
 static void
 test_tunnel_name(void **state OVS_UNUSED)
 {
-    char name[OVS_TUNNEL_NAME_SIZE];
-    assert_int_equal(ovs_tunnel_name("192.0.2.12", name), 0);
-    assert_string_equal(name, "nvtc000020c");
-    assert_int_equal(ovs_tunnel_name("255.255.255.255", name), 0);
-    assert_string_equal(name, "nvtffffffff");
-    assert_true(strlen(name) <= 15);
-    assert_int_equal(ovs_tunnel_name("2001:db8::1", name), 0);
-    assert_int_equal(strncmp(name, "nvt6", 4), 0);
-    assert_int_equal(ovs_tunnel_name("bogus", name), -EINVAL);
-    assert_int_equal(ovs_tunnel_name(NULL, name), -EINVAL);
+    assert_string_equal(ovs_tunnel_port_name(NVO_ENCAP_VXLAN), "nvt-vxlan");
+    assert_string_equal(ovs_tunnel_port_name(NVO_ENCAP_GENEVE), "nvt-geneve");
+    assert_string_equal(ovs_tunnel_port_name(NVO_ENCAP_GRE), "nvt-gre");
+    assert_true(ovs_tunnel_port_is_nvo("nvt-vxlan"));
+    assert_true(ovs_tunnel_port_is_nvo("nvt-gre"));
+    assert_true(ovs_tunnel_port_is_nvo("nvtc000020c"));
+    assert_true(ovs_tunnel_port_is_nvo("nvgc000020c"));
+    assert_true(ovs_tunnel_port_is_nvo("nvrffffffff"));
+    assert_true(ovs_tunnel_port_is_nvo("nvt60123456789a"));
+    assert_false(ovs_tunnel_port_is_nvo("nvt-vxlan2"));
+    assert_false(ovs_tunnel_port_is_nvo("nvxc000020c"));
+    assert_false(ovs_tunnel_port_is_nvo("nvtc000020"));
+    assert_false(ovs_tunnel_port_is_nvo("nvtc000020g"));
+    assert_false(ovs_tunnel_port_is_nvo("nvt70123456789a"));
+    assert_false(ovs_tunnel_port_is_nvo("v-vm10"));
+    assert_false(ovs_tunnel_port_is_nvo(""));
+}
+
+/* The tunnel actions: IPv4 and IPv6 destinations in one action list
+ * (tun_dst is cleared before an IPv6 one, as OVS prefers tun_dst), and
+ * the source match of either family. */
+static void
+test_tunnel_actions(void **state OVS_UNUSED)
+{
+    struct ovs_flows_input in = { .view = NULL };
+    struct ovs_flowset fs;
+    struct ovs_flows_ctx ctx;
+    ovs_flowset_init(&fs);
+    ovs_flows_ctx_init(&ctx, &in, &fs, NULL);
+
+    bool v4_set = false;
+    ovs_flows_put_set_tun_id(&ctx, 5001);
+    assert_true(ovs_flows_put_tunnel_output(&ctx, "192.0.2.12", 7, &v4_set));
+    assert_true(ovs_flows_put_tunnel_output(&ctx, "2001:db8::13", 7,
+                                            &v4_set));
+    assert_true(ovs_flows_put_tunnel_output(&ctx, "2001:db8::14", 7,
+                                            &v4_set));
+    assert_true(ovs_flows_put_tunnel_output(&ctx, "192.0.2.15", 7, &v4_set));
+    assert_false(ovs_flows_put_tunnel_output(&ctx, "bogus", 7, &v4_set));
+    struct match m;
+    match_init_catchall(&m);
+    ovs_flows_put(&ctx, OVS_TABLE_BUM, 1, &m, 1);
+    match_init_catchall(&m);
+    assert_true(ovs_flows_match_tun_src(&m, "2001:db8::13"));
+    ovs_flows_put(&ctx, OVS_TABLE_CLASSIFY, 1, &m, 2);
+    match_init_catchall(&m);
+    assert_true(ovs_flows_match_tun_src(&m, "192.0.2.12"));
+    ovs_flows_put(&ctx, OVS_TABLE_CLASSIFY, 2, &m, 3);
+    assert_false(ovs_flows_match_tun_src(&m, "not-an-ip"));
+    ovs_flows_ctx_destroy(&ctx);
+
+    char *got = format_flows(&fs);
+    assert_string_equal(got, "table=0, priority=1, "
+                        "tun_ipv6_src=2001:db8::13 cookie=0x2 actions=drop\n"
+                        "table=0, priority=2, "
+                        "tun_src=192.0.2.12 cookie=0x3 actions=drop\n"
+                        "table=2, priority=1 cookie=0x1 "
+                        "actions=set_field:0x1389->tun_id,"
+                        "set_field:192.0.2.12->tun_dst,output:7,"
+                        "set_field:0.0.0.0->tun_dst,"
+                        "set_field:2001:db8::13->tun_ipv6_dst,output:7,"
+                        "set_field:2001:db8::14->tun_ipv6_dst,output:7,"
+                        "set_field:192.0.2.15->tun_dst,output:7\n");
+    free(got);
+    ovs_flowset_destroy(&fs);
 }
 
 static void
@@ -338,30 +409,32 @@ test_ports_want(void **state)
     struct shash wants = SHASH_INITIALIZER(&wants);
     ovs_ports_want_compute(v, &wants);
 
-    /* Tunnels to b, c and the service node; red's and blue's VMs. */
-    assert_int_equal(shash_count(&wants), 6);
-    const struct ovs_port_want *w = shash_find_data(&wants, "nvtc000020c");
+    /* One flow-based tunnel port for red's and blue's encapsulation
+     * (VXLAN), whatever the VTEPs (b, c and the service node here); none
+     * for encapsulations no network here uses; red's and blue's VMs. */
+    assert_int_equal(shash_count(&wants), 4);
+    const struct ovs_port_want *w = shash_find_data(&wants, "nvt-vxlan");
     assert_non_null(w);
     assert_true(w->tunnel);
-    assert_string_equal(w->remote_ip, "192.0.2.12");
-    assert_non_null(shash_find(&wants, "nvtc000020d"));
-    assert_non_null(shash_find(&wants, "nvtc0000215"));
+    assert_string_equal(w->type, "vxlan");
+    assert_null(shash_find(&wants, "nvt-geneve"));
+    assert_null(shash_find(&wants, "nvt-gre"));
     w = shash_find_data(&wants, "v-vm13");
     assert_non_null(w);
     assert_false(w->tunnel);
-    assert_null(w->remote_ip);
+    assert_null(w->type);
     assert_int_equal(w->port_id, 13);
     assert_non_null(shash_find(&wants, "v-vm10"));
     assert_non_null(shash_find(&wants, "v-vm11"));
     ovs_ports_want_clear(&wants);
     nvo_hv_view_destroy(v);
 
-    /* Once the service node is gone, no tunnel to it. */
+    /* Once the service node is gone, the same ports: VTEPs are flows. */
     f->sn_alive = false;
     v = desired_compute(f->m, f->a, alive_fn, f, NULL, NULL, 0);
     ovs_ports_want_compute(v, &wants);
-    assert_null(shash_find(&wants, "nvtc0000215"));
-    assert_int_equal(shash_count(&wants), 5);
+    assert_int_equal(shash_count(&wants), 4);
+    assert_non_null(shash_find(&wants, "nvt-vxlan"));
     ovs_ports_want_clear(&wants);
     shash_destroy(&wants);
     nvo_hv_view_destroy(v);
@@ -425,6 +498,7 @@ main(void)
                                         teardown),
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_tunnel_name),
+        cmocka_unit_test(test_tunnel_actions),
         cmocka_unit_test_setup_teardown(test_ports_want, setup, teardown),
         cmocka_unit_test(test_of_targets),
     };
