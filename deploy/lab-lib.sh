@@ -768,23 +768,45 @@ lab__ovs_ip_up() {
 
 # lab__ovs_route_pin NAME: the underlay subnet as a user route of NAME's
 # ovs-vswitchd (ovs/route/add LAB_NET br-phy), the only route it has
-# under --disable-system-route.  By default the userspace datapath mirrors
-# the kernel's routing table and re-reads it on every link change in the
-# namespace (a VM port added or deleted): it flushes its routes, and with
-# them br-phy from the tunnel-termination table, then dumps them again; a
-# revalidation that runs meanwhile turns the VXLAN flows into drops (no
-# route: no tnl_push; no termination: no tnl_pop), and a ping between
-# VMs loses packets (doc/ovs-hypervisor.md).  User routes survive that
-# flush.  ovs-vswitchd accepts the route only once it sees br-phy's
-# address, which it learns asynchronously: retried for up to 10 s.
+# under --disable-system-route, and the prefixes lab_ovs_route_pin added.
+# By default the userspace datapath mirrors the kernel's routing table and
+# re-reads it on every link change in the namespace (a VM port added or
+# deleted): it flushes its routes, and with them br-phy from the
+# tunnel-termination table, then dumps them again; a revalidation that
+# runs meanwhile turns the VXLAN flows into drops (no route: no tnl_push;
+# no termination: no tnl_pop), and a ping between VMs loses packets
+# (doc/ovs-hypervisor.md).  User routes survive that flush.
 lab__ovs_route_pin() {
+    local _p
+    lab__ovs_route_add "$1" "$LAB_NET" || return 1
+    [ -f "$(lab__hvdir "$1")/routes" ] || return 0
+    while read -r _p; do
+        lab__ovs_route_add "$1" $_p || return 1
+    done <"$(lab__hvdir "$1")/routes"
+}
+
+# lab__ovs_route_add NAME PREFIX [GW]: ovs/route/add PREFIX br-phy [GW].
+# ovs-vswitchd accepts the route only once it sees an address of the
+# prefix's family on br-phy, which it learns asynchronously: retried for
+# up to 10 s.
+lab__ovs_route_add() {
     local _i _out
     _i=0
-    until _out=$(lab_ovs_appctl "$1" ovs/route/add "$LAB_NET" br-phy 2>&1); do
+    until _out=$(lab_ovs_appctl "$1" ovs/route/add "$2" br-phy ${3:-} 2>&1); do
         _i=$((_i + 1))
-        [ $_i -gt 200 ] && { lab__err "$1: ovs/route/add $LAB_NET br-phy: $_out"; return 1; }
+        [ $_i -gt 200 ] && { lab__err "$1: ovs/route/add $2 br-phy ${3:-}: $_out"; return 1; }
         sleep 0.05
     done
+}
+
+# lab_ovs_route_pin NAME PREFIX [GW]: one more underlay prefix (e.g. an
+# IPv6 one after adding an address to br-phy) pinned on OVS hypervisor
+# NAME, now and after every ovs-vswitchd restart.  A no-op with
+# LAB_OVS_ROUTES=system (OVS then mirrors the kernel's routes).
+lab_ovs_route_pin() {
+    [ "$LAB_OVS_ROUTES" = pinned ] || return 0
+    echo "$2${3:+ $3}" >>"$(lab__hvdir "$1")/routes"
+    lab__ovs_route_add "$@"
 }
 
 # lab_ovs_restart_vswitchd NAME: stops ovs-vswitchd (SIGTERM) and starts

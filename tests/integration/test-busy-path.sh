@@ -132,4 +132,12 @@ set -- $(lost kernel)
 lk=$1 sk=$2
 check "vm2 -> vm1 (OVS to OVS, churn on hv1): $lo of $so lost" "[ $so -gt 100 ] && [ $lo = 0 ]"
 check "vm2 -> vm3 (OVS to kernel, churn on hv3): $lk of $sk lost" "[ $sk -gt 100 ] && [ $lk = 0 ]"
+
+# A restarted ovs-vswitchd (upgrade, crash) forgets user routes: the lab
+# pins the route again once br-phy has its IP back.
+if [ "$LAB_OVS_ROUTES" = pinned ]; then
+    lab_ovs_restart_vswitchd hv1 || die "restart hv1's ovs-vswitchd"
+    check "hv1: underlay route pinned again after an ovs-vswitchd restart" \
+        "lab_ovs_appctl hv1 ovs/route/show | grep -q '^User: 192.0.2.0/24 dev br-phy'"
+fi
 ovs_test_done
