@@ -6,15 +6,15 @@
  *   CONNECTING --TCP connected (tcp:), or TLS handshake done and the
  *                controller's certificate verified (ssl:)-> HELLO_SENT (Hello)
  *   CONNECTING --failed, or no handshake within the
- *                heartbeat timeout------------------> BACKOFF (delay x2)
+ *                heartbeat timeout------------------> BACKOFF (the FSM's
+ *                                                      delay)
  *   HELLO_SENT --Error UNKNOWN_HYPERVISOR (not fatal)-> WAITING
  *   connected  --Error NOT_OWNER (cluster: another controller owns this
- *                hypervisor)------------------------> BACKOFF (short: the
- *                                                      owner it names if in
+ *                hypervisor)------------------------> BACKOFF (a free try:
+ *                                                      the owner it names if in
  *                                                      our list, else the
  *                                                      next controller)
- *   HELLO_SENT, WAITING --Snapshot------------------> SYNCED (apply, ack;
- *                                                      backoff reset)
+ *   HELLO_SENT, WAITING --Snapshot------------------> SYNCED (apply, ack)
  *   SYNCED     --Delta based on our seq-------------> SYNCED (apply, ack)
  *   connected  --EOF, bad or oversized frame, Delta out of order, fatal
  *                Error, controller silent for the timeout-> BACKOFF
@@ -22,21 +22,28 @@
  *                once with the new certificate)
  *   any        --agent_conn_destroy()---------------> STOPPED
  *
- * With several controllers (a cluster), every reconnection goes to the next
- * one of the list, and the delay doubles per round of the whole list
- * rather than per attempt.  A redirect is followed after at most
- * AC_REDIRECT_MS, unless redirects keep coming (more than two rounds' worth
- * without a snapshot), which then back off like failures.
- *
- * The backoff is computed here, not by libopenvswitch's reconnect FSM:
- * reconnect_set_backoff() raises any minimum (and maximum) below 1000 ms to
- * 1000 ms, while the agent starts at 500 ms and the lab runs
- * --backoff-max=1000; with the FSM, test-cluster-failover measured 5072
- * and 5082 ms to fail hv4 over (limit 5000) against 3901 ms with this.
- *
- * The backoff delay starts at backoff_min, doubles per failed attempt up to
- * backoff_max, and is jittered to [delay/2, delay] so agents restarted
- * together do not reconnect in lockstep.  Nothing is flushed on disconnect:
+ * The backoff is libopenvswitch's reconnect FSM (lib/reconnect.h), told of
+ * every attempt, connection, frame received and disconnection, as
+ * jsonrpc_session and the OVSDB IDL use it:
+ *   - every reconnection goes to the next controller of the list, and one
+ *     try of each controller is free of backoff
+ *     (reconnect_set_backoff_free_tries()): at start, after a session that
+ *     was in sync for at least the minimum backoff, after a redirect and
+ *     after a PKI rotation.  So losing a controller of a cluster costs no
+ *     backoff while the others are tried;
+ *   - after that round the delay starts at the FSM's minimum (1 s, its
+ *     floor) and doubles per failed attempt up to --backoff-max; it falls
+ *     back to the minimum after a connection that stayed active longer
+ *     than the delay (a controller that accepts and drops at once does not
+ *     reset it).
+ * The FSM's delay is jittered to [delay/2, delay], and a backoff-free try
+ * waits [0, AC_FREE_TRY_MS], so agents dropped together do not reconnect in
+ * lockstep.  Redirects keep their tries free only while they do not loop
+ * (AC_REDIRECT_ROUNDS rounds' worth without a snapshot); then they back
+ * off like failures.  The timers stay libuv's, and the connect timeout is the
+ * heartbeat timeout (it covers the TLS handshake) rather than the FSM's, so
+ * reconnect_run() is not consulted; heartbeats are the protocol's own
+ * (the FSM's probes are off).  Nothing is flushed on disconnect:
  * the view and the dataplane stay as they are; the next Snapshot is applied
  * as a diff. */
 #include <config.h>
@@ -44,6 +51,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -58,14 +66,25 @@
 #include "lib/proto-msg.h"
 #include "lib/tls-ctx.h"
 #include "openvswitch/vlog.h"
+#include "reconnect.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(agent_conn);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* Longest delay before following a redirect. */
-#define AC_REDIRECT_MS 100
+/* Longest delay of a backoff-free try (following a redirect, the next
+ * controller after a session that worked). */
+#define AC_FREE_TRY_MS 100
+
+/* Redirects followed without backoff between two snapshots, in rounds of
+ * the list.  When an owner dies, the others keep naming it for a moment
+ * (doc/cluster.md: until its heartbeat is 1 s old), so the agent bounces
+ * between them and the dead one's closed port about ten times a second;
+ * that must not exhaust the budget, or the FSM's backoff (1 s, 2 s, ...)
+ * would delay the failover by seconds.  Two live controllers that keep
+ * naming each other are stopped after ~3 s of this. */
+#define AC_REDIRECT_ROUNDS 8
 
 /* One controller of the --controller list. */
 struct ac_target {
@@ -101,6 +120,7 @@ struct agent_conn {
     int redirect_to;            /* Next attempt's target after a redirect,
                                  * -1: the next one; -2: no redirect. */
     unsigned int n_redirects;   /* Since the last snapshot. */
+    struct reconnect *fsm;      /* Owned: libopenvswitch's backoff. */
     struct nvo_tls_ctx *tls;    /* Owned; NULL for tcp:. */
     struct agent_view *view;
     const struct agent_conn_ops *ops;
@@ -110,9 +130,9 @@ struct agent_conn {
     struct ac_sock *sock;
     uv_timer_t tick, retry;
     int n_handles;
-    unsigned int attempts;
     uint64_t last_rx_ms, last_tx_ms;
     uint64_t connect_ms;        /* When the current attempt started. */
+    uint64_t synced_ms;         /* When this session got its snapshot. */
 };
 
 static void ac_disconnect(struct agent_conn *, const char *reason);
@@ -369,8 +389,8 @@ handle_msg(struct agent_conn *c, Nvo__Message *msg)
                   msg->snapshot->n_networks);
         agent_view_apply_snapshot(c->view, msg->snapshot);
         if (c->state != AC_SYNCED) {
-            c->attempts = 0;
             c->n_redirects = 0;
+            c->synced_ms = uv_now(c->loop);
         }
         set_state(c, AC_SYNCED);
         return true;
@@ -429,6 +449,7 @@ sock_recv(void *aux, const uint8_t *data, size_t n)
     }
     struct agent_conn *c = s->conn;
     c->last_rx_ms = uv_now(c->loop);
+    reconnect_activity(c->fsm, c->last_rx_ms);
     bool changed = false;
     int error = nvo_frame_reader_feed(&s->reader, data, n);
     while (!error && !s->dead) {
@@ -496,6 +517,7 @@ sock_connected(void *aux)
               nvo_channel_peer_cert(s->ch, cert, sizeof cert),
               c->tls ? ")" : "");
     c->last_rx_ms = c->last_tx_ms = uv_now(c->loop);
+    reconnect_connected(c->fsm, c->last_rx_ms);
     c->view->seq = 0;           /* Deltas need this session's snapshot. */
     set_state(c, AC_HELLO_SENT);
     send_hello(c);
@@ -516,6 +538,7 @@ ac_connect(struct agent_conn *c)
     nvo_frame_reader_init(&s->reader, NVO_FRAME_MAX);
     set_state(c, AC_CONNECTING);
     c->connect_ms = uv_now(c->loop);
+    reconnect_connecting(c->fsm, c->connect_ms);
     int error;
     c->controller = c->targets[c->cur].name;
     s->ch = nvo_channel_connect(c->loop,
@@ -539,6 +562,15 @@ retry_cb(uv_timer_t *t)
     }
 }
 
+/* Makes the next try of every controller of the list free of backoff.
+ * Called while connected or connecting: the disconnection that follows
+ * consumes one free try itself. */
+static void
+ac_free_round(struct agent_conn *c)
+{
+    reconnect_set_backoff_free_tries(c->fsm, c->n_targets + 1);
+}
+
 static void
 ac_disconnect(struct agent_conn *c, const char *reason)
 {
@@ -552,20 +584,26 @@ ac_disconnect(struct agent_conn *c, const char *reason)
     const char *from = c->controller;
     c->cur = (redirect_to >= 0 ? redirect_to
               : (c->cur + 1) % c->n_targets);
-    uint64_t delay;
-    if (redirect_to != -2 && c->n_redirects++ < 2 * c->n_targets + 2) {
-        delay = random() % (AC_REDIRECT_MS + 1);
-    } else {
-        /* Doubles per round of the whole list. */
-        delay = c->cfg.backoff_min_ms;
-        for (unsigned int i = 0; i < c->attempts / c->n_targets
-                                 && delay < c->cfg.backoff_max_ms; i++) {
-            delay *= 2;
+    long long int now = uv_now(c->loop);
+    if (redirect_to != -2) {
+        if (c->n_redirects++ < AC_REDIRECT_ROUNDS * (c->n_targets + 1)) {
+            ac_free_round(c);
+        } else {
+            /* Looping: no free try left. */
+            reconnect_set_backoff_free_tries(c->fsm, 0);
         }
-        delay = MIN(delay, c->cfg.backoff_max_ms);
-        delay = delay / 2 + random() % (delay / 2 + 1);
-        c->attempts++;
+    } else if (c->state == AC_SYNCED
+               && now - c->synced_ms >= reconnect_get_min_backoff(c->fsm)) {
+        ac_free_round(c);
     }
+    if (c->state == AC_CONNECTING) {
+        reconnect_connect_failed(c->fsm, now, 0);
+    } else {
+        reconnect_disconnected(c->fsm, now, 0);
+    }
+    uint64_t delay = MAX(0, reconnect_timeout(c->fsm, now));
+    delay = (delay ? delay / 2 + random() % (delay / 2 + 1)
+             : random() % (AC_FREE_TRY_MS + 1));
     VLOG_WARN_RL(&rl, "controller %s: %s; %s in %"PRIu64" ms "
                  "(dataplane left as it is)", from, reason,
                  c->n_targets > 1 ? "trying the next" : "retrying", delay);
@@ -586,8 +624,9 @@ tick_cb(uv_timer_t *t)
     }
     if (c->tls && nvo_tls_ctx_refresh(c->tls) && c->state != AC_BACKOFF) {
         /* Rotated: prove the new certificate now, not at the next
-         * disconnection.  The dataplane is left as it is meanwhile. */
-        c->attempts = 0;
+         * disconnection (a free round).  The dataplane is left as it is
+         * meanwhile. */
+        ac_free_round(c);
         ac_disconnect(c, "PKI files changed; reconnecting with them");
         return;
     }
@@ -732,12 +771,18 @@ agent_conn_create(uv_loop_t *loop, const struct agent_conn_cfg *cfg,
     if (!c->cfg.hb_timeout_ms) {
         c->cfg.hb_timeout_ms = 10000;
     }
-    if (!c->cfg.backoff_min_ms) {
-        c->cfg.backoff_min_ms = 500;
+    if (!c->cfg.backoff_max_ms) {
+        c->cfg.backoff_max_ms = 30000;
     }
-    if (c->cfg.backoff_max_ms < c->cfg.backoff_min_ms) {
-        c->cfg.backoff_max_ms = MAX(30000, c->cfg.backoff_min_ms);
-    }
+    /* The FSM raises a maximum below its 1 s floor to 1 s. */
+    c->fsm = reconnect_create(uv_now(loop));
+    reconnect_set_name(c->fsm, c->list);
+    reconnect_set_quiet(c->fsm, true);      /* ac_disconnect() logs. */
+    reconnect_set_backoff(c->fsm, RECONNECT_DEFAULT_MIN_BACKOFF,
+                          MIN(c->cfg.backoff_max_ms, INT_MAX));
+    reconnect_set_probe_interval(c->fsm, 0);    /* Heartbeats are ours. */
+    reconnect_set_backoff_free_tries(c->fsm, n_targets);
+    reconnect_enable(c->fsm, uv_now(loop));
     c->view = view;
     c->ops = ops;
     c->aux = aux;
@@ -757,6 +802,7 @@ timer_closed(uv_handle_t *h)
 {
     struct agent_conn *c = h->data;
     if (!--c->n_handles) {
+        reconnect_destroy(c->fsm);
         for (size_t i = 0; i < c->n_targets; i++) {
             free(c->targets[i].name);
         }

@@ -1,6 +1,7 @@
 /* agent-conn.h - nvo-agent's connection to the controller: connects,
  * says hello, applies snapshots and deltas to an agent_view, acks them,
- * exchanges heartbeats, and reconnects with exponential backoff and jitter.
+ * exchanges heartbeats, and reconnects with libopenvswitch's reconnect FSM
+ * (exponential backoff, one backoff-free try per controller) and jitter.
  * Given a cluster's controllers, it tries them in turn and follows a
  * controller's redirect to the one that owns its hypervisor.
  * While disconnected it touches nothing: the dataplane keeps forwarding. */
@@ -30,8 +31,8 @@ struct agent_conn_cfg {
     Nvo__Role role;
     uint64_t hb_interval_ms;    /* Default 3000. */
     uint64_t hb_timeout_ms;     /* Default 10000. */
-    uint64_t backoff_min_ms;    /* Default 500. */
-    uint64_t backoff_max_ms;    /* Default 30000. */
+    uint64_t backoff_max_ms;    /* Default 30000; at least 1000 (the
+                                 * reconnect FSM's floor). */
 };
 
 struct agent_conn_ops {

@@ -14,6 +14,7 @@
 #include "agent/kdp-state.h"
 #include "lib/errors.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "util.h"
 
 #include "agent/svcnode.h"
@@ -190,7 +191,7 @@ apply_svcnode(struct agent_dp *dp, const struct agent_view *view,
         struct in_addr *vteps = xmalloc((net->n_flood + 1) * sizeof *vteps);
         size_t n = 0;
         for (size_t j = 0; j < net->n_flood; j++) {
-            if (inet_pton(AF_INET, net->flood[j], &vteps[n]) == 1) {
+            if (ip_parse(net->flood[j], &vteps[n].s_addr)) {
                 n++;
             }
         }

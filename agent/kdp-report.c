@@ -13,6 +13,7 @@
 
 #include "agent/kdp.h"
 #include "agent/kdp-state.h"
+#include "packets.h"
 #include "util.h"
 
 /* One interface enslaved to one of our bridges. */
@@ -189,10 +190,10 @@ static int
 compare_neighbour(const void *a_, const void *b_)
 {
     const Nvo__KernelNeighbour *const *a = a_, *const *b = b_;
-    struct in_addr x, y;
-    inet_pton(AF_INET, (*a)->ip, &x);
-    inet_pton(AF_INET, (*b)->ip, &y);
-    uint32_t hx = ntohl(x.s_addr), hy = ntohl(y.s_addr);
+    ovs_be32 x = 0, y = 0;
+    ip_parse((*a)->ip, &x);
+    ip_parse((*b)->ip, &y);
+    uint32_t hx = ntohl(x), hy = ntohl(y);
     return hx < hy ? -1 : hx > hy;
 }
 

@@ -1,6 +1,10 @@
 #include <config.h>
 #include "agent/kdp-sec.h"
 
+/* Before <linux/netfilter_bridge.h>: its <netinet/if_ether.h> makes
+ * arp_op a macro, which breaks OVS's struct arp_eth_header. */
+#include "packets.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -143,33 +147,20 @@ struct sec_port {
     bool has_v6;                /* An IPv6 entry among "ip", allowed. */
 };
 
-/* Parses "A.B.C.D" or "A.B.C.D/LEN".  False for anything else (IPv6). */
+/* Parses "A.B.C.D" or "A.B.C.D/LEN" (libopenvswitch's ip_parse_cidr()).
+ * False for anything else (IPv6). */
 static bool
 parse_v4(const char *s, struct sec_addr *a)
 {
-    char buf[INET_ADDRSTRLEN + 4];
-    struct in_addr in;
-    int len = 32;
-
-    if (!s || strlen(s) >= sizeof buf) {
+    ovs_be32 ip;
+    unsigned int plen;
+    char *error = s ? ip_parse_cidr(s, &ip, &plen) : xstrdup("none");
+    if (error) {
+        free(error);
         return false;
     }
-    ovs_strzcpy(buf, s, sizeof buf);
-    char *slash = strchr(buf, '/');
-    if (slash) {
-        *slash = '\0';
-        char *end;
-        long l = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || l < 0 || l > 32) {
-            return false;
-        }
-        len = l;
-    }
-    if (inet_pton(AF_INET, buf, &in) != 1) {
-        return false;
-    }
-    a->mask = len ? htonl(UINT32_MAX << (32 - len)) : 0;
-    a->ip = in.s_addr & a->mask;
+    a->mask = be32_prefix_mask(plen);
+    a->ip = ip & a->mask;
     return true;
 }
 
@@ -789,7 +780,7 @@ apply_bridge(struct kdp_sec *s, const Nvo__Network *net,
                                     ? &net->locals[i]->mac
                                     : &net->remotes[i - net->n_locals]->mac);
         struct in_addr a;
-        if (mac && ip && inet_pton(AF_INET, ip, &a) == 1 && a.s_addr) {
+        if (mac && ip && ip_parse(ip, &a.s_addr) && a.s_addr) {
             bool dup = false;
             for (size_t j = 0; j < n_want; j++) {
                 if (want[j].ip == a.s_addr) {

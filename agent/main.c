@@ -68,8 +68,9 @@ With --role=service-node it runs the BUM replicator on --tunnel-ip:4789\n\
 instead, replicating each network's broadcasts to its other VTEPs.\n\
 \n\
 If the controller is unreachable the dataplane keeps forwarding as it was;\n\
-the agent reconnects with exponential backoff and jitter.  Given several\n\
-controllers (a cluster, doc/cluster.md) it tries them in turn, and a\n\
+the agent reconnects with exponential backoff and jitter (libopenvswitch's\n\
+reconnect FSM).  Given several controllers (a cluster, doc/cluster.md) it\n\
+tries them in turn, each once without backoff after a lost session, and a\n\
 controller that does not own this hypervisor redirects it to the one that\n\
 does (followed only to an address of this list).\n\
 \n\
@@ -86,7 +87,8 @@ Options:\n\
                              (default: %s)\n\
   --heartbeat-interval=MS    heartbeat period (default: 3000)\n\
   --heartbeat-timeout=MS     reconnect after controller silence (default: 10000)\n\
-  --backoff-max=MS           longest reconnection delay (default: 30000)\n\
+  --backoff-max=MS           longest reconnection delay, at least 1000\n\
+                             (default: 30000)\n\
   --log-file=FILE            also log to FILE (default: stderr only)\n\
   -v, --verbose              log debug messages\n\
   -h, --help                 show this help and exit\n\

@@ -59,14 +59,16 @@ struct cl_hv {
                                  * heartbeat is fresh, else NULL. */
     int64_t epoch;
     int64_t confirmed;
+    int alive;                  /* Service nodes: 1, 0, -1 (not recorded). */
     bool mine;                  /* Owned by this controller, not releasing. */
 };
 
-/* A confirmation to record. */
+/* A confirmation or a service node's liveness to record. */
 struct cl_confirm {
     struct hmap_node node;      /* In nvo_cluster.confirms, by name. */
     char *name;
-    int64_t revision;
+    int64_t revision;           /* 0: none. */
+    int alive;                  /* 1, 0, -1: none. */
 };
 
 /* A peer controller, as this one observes it. */
@@ -216,15 +218,6 @@ update_peers(struct nvo_cluster *c, long long int now)
     }
 }
 
-/* Hypervisors are sharded between the controllers: OVS ones and kernel
- * ones (whose agents the owner serves).  Service nodes are not: every
- * controller serves the ones whose agents connect to it (their liveness
- * drives every controller's BUM replication lists). */
-static bool
-hv_is_sharded(const struct nvorec_hypervisor *h)
-{
-    return !strcmp(h->dataplane, "ovs") || !strcmp(h->role, "hypervisor");
-}
 
 /* An agent is redirected to a peer only while the peer's heartbeat is this
  * fresh: one that has just died keeps the agent waiting here instead of
@@ -306,12 +299,10 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     struct hmap map = HMAP_INITIALIZER(&map);
     const struct nvorec_hypervisor *h;
     NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-        if (!hv_is_sharded(h)) {
-            continue;
-        }
         const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
         struct cl_hv *e = xzalloc(sizeof *e);
         e->name = xstrdup(h->name);
+        e->alive = -1;
         if (hp) {
             e->owner = hp->owner ? xstrdup(hp->owner) : NULL;
             if (hp->owner && strcmp(hp->owner, c->name)) {
@@ -320,6 +311,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
             }
             e->epoch = hp->epoch;
             e->confirmed = hp->confirmed;
+            e->alive = hp->n_alive ? hp->alive[0] : -1;
             e->mine = lease_valid && hp->owner
                       && !strcmp(hp->owner, c->name)
                       && !sset_contains(&c->releasing, h->name);
@@ -450,9 +442,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
     if (lease_valid && c->registered) {
         const struct nvorec_hypervisor *h;
         NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-            if (hv_is_sharded(h)) {
-                plan_hv(c, txn, h, now);
-            }
+            plan_hv(c, txn, h, now);
         }
         /* Rows of hypervisors that are gone. */
         struct sset names = SSET_INITIALIZER(&names);
@@ -539,6 +529,9 @@ confirm_merge(struct hmap *map, struct cl_confirm *cf)
     HMAP_FOR_EACH_WITH_HASH (old, node, hash_string(cf->name, 0), map) {
         if (!strcmp(old->name, cf->name)) {
             old->revision = MAX(old->revision, cf->revision);
+            if (cf->alive >= 0) {
+                old->alive = cf->alive;     /* The latest word. */
+            }
             free(cf->name);
             free(cf);
             return;
@@ -563,9 +556,18 @@ start_confirms(struct nvo_cluster *c)
     struct cl_confirm *cf;
     HMAP_FOR_EACH_POP (cf, node, &pending) {
         const struct nvorec_hypervisor_private *hp = hp_row(c, cf->name);
+        bool set_rev = cf->revision > (hp ? hp->confirmed : INT64_MAX);
+        bool set_alive = hp && cf->alive >= 0
+                         && (!hp->n_alive || hp->alive[0] != cf->alive);
         if (hp && hp->owner && !strcmp(hp->owner, c->name)
-            && cf->revision > hp->confirmed) {
-            nvorec_hypervisor_private_set_confirmed(hp, cf->revision);
+            && (set_rev || set_alive)) {
+            if (set_rev) {
+                nvorec_hypervisor_private_set_confirmed(hp, cf->revision);
+            }
+            if (set_alive) {
+                bool alive = cf->alive;
+                nvorec_hypervisor_private_set_alive(hp, &alive, 1);
+            }
             confirm_merge(&c->csent, cf);
             any = true;
         } else {
@@ -911,28 +913,43 @@ nvo_cluster_confirmed(struct nvo_cluster *c, const char *hv)
     return confirmed;
 }
 
+/* Queues a confirmation ('revision' > 0) or liveness ('alive' >= 0) of
+ * 'hv' for the cluster thread. */
+static void
+queue_record(struct nvo_cluster *c, const char *hv, int64_t revision,
+             int alive)
+{
+    struct cl_confirm *cf = xmalloc(sizeof *cf);
+    cf->name = xstrdup(hv);
+    cf->revision = revision;
+    cf->alive = alive;
+    ovs_mutex_lock(&c->mutex);
+    confirm_merge(&c->confirms, cf);
+    ovs_mutex_unlock(&c->mutex);
+    latch_set(&c->latch);
+}
+
 void
 nvo_cluster_set_confirmed(struct nvo_cluster *c, const char *hv,
                           int64_t revision)
 {
+    queue_record(c, hv, revision, -1);
+}
+
+void
+nvo_cluster_set_alive(struct nvo_cluster *c, const char *hv, bool alive)
+{
+    queue_record(c, hv, 0, alive);
+}
+
+int
+nvo_cluster_alive(struct nvo_cluster *c, const char *hv)
+{
     ovs_mutex_lock(&c->mutex);
-    struct cl_confirm *cf;
-    bool found = false;
-    HMAP_FOR_EACH_WITH_HASH (cf, node, hash_string(hv, 0), &c->confirms) {
-        if (!strcmp(cf->name, hv)) {
-            cf->revision = MAX(cf->revision, revision);
-            found = true;
-            break;
-        }
-    }
-    if (!found) {
-        cf = xmalloc(sizeof *cf);
-        cf->name = xstrdup(hv);
-        cf->revision = revision;
-        hmap_insert(&c->confirms, &cf->node, hash_string(hv, 0));
-    }
+    const struct cl_hv *e = map_find(c, hv);
+    int alive = e ? e->alive : -1;
     ovs_mutex_unlock(&c->mutex);
-    latch_set(&c->latch);
+    return alive;
 }
 
 void

@@ -69,6 +69,16 @@ int64_t nvo_cluster_confirmed(struct nvo_cluster *, const char *hv);
 void nvo_cluster_set_confirmed(struct nvo_cluster *, const char *hv,
                                int64_t revision);
 
+/* Whether service node 'hv' is alive as its owner recorded it: 1 or 0,
+ * -1 if no owner recorded it yet. */
+int nvo_cluster_alive(struct nvo_cluster *, const char *hv);
+
+/* Records that service node 'hv', which this controller owns, is alive or
+ * not (its agent's session; written to Hypervisor_Private.alive at once),
+ * so every controller places BUM replication on the same live nodes. */
+void nvo_cluster_set_alive(struct nvo_cluster *, const char *hv,
+                           bool alive);
+
 /* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
  * the largest weight, so a controller that joins takes about 1/N of the
  * hypervisors and one that leaves gives away only its own.  Pure. */

@@ -34,8 +34,9 @@ struct nvo_ctl_hv {
     bool owned;                 /* This controller programs it (always,
                                  * but in cluster mode, doc/cluster.md). */
     bool sharded;               /* Cluster mode: programmed only by its
-                                 * owner (OVS and kernel hypervisors, not
-                                 * service nodes). */
+                                 * owner. */
+    int sn_used;                /* Service nodes: the liveness placement
+                                 * last used (1, 0; -1: not yet). */
 };
 
 struct nvo_ctl_waiter {
@@ -68,6 +69,7 @@ ctl_hv_get(struct nvo_ctl *ctl, int64_t hv_id)
     if (!h) {
         h = xzalloc(sizeof *h);
         h->hv_id = hv_id;
+        h->sn_used = -1;
         hmap_insert(&ctl->hvs, &h->node, hash_uint64(hv_id));
     }
     return h;
@@ -125,12 +127,49 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
     ctl->model = NULL;
 }
 
+/* Cluster mode: a service node's liveness is what its owner says.  The
+ * owner itself uses its agent's session once the agent connected to it;
+ * until then (it just took the node over) what the previous owner
+ * recorded, during a grace period (sn_grace), so a failover of the
+ * controller does not move every network off a live node and back. */
+static bool
+ctl_sn_alive_cluster(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
+                     const struct nvo_ctl_hv *h)
+{
+    if (h && h->owned && h->seen) {
+        return h->alive;
+    }
+    int recorded = nvo_cluster_alive(ctl->cluster, hv->name);
+    if (h && h->owned) {
+        return ctl->sn_presumed_alive && recorded != 0;
+    }
+    return recorded < 0 ? ctl->sn_presumed_alive : recorded;
+}
+
 bool
 nvo_ctl_sn_alive(const struct nvo_hypervisor *hv, void *ctl_)
 {
     struct nvo_ctl *ctl = ctl_;
     struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+    if (ctl->cluster) {
+        return ctl_sn_alive_cluster(ctl, hv, h);
+    }
     return h && h->seen ? h->alive : ctl->sn_presumed_alive;
+}
+
+/* Cluster mode: records service node 'hv''s liveness if this controller
+ * owns it and the cluster says otherwise. */
+static void
+record_sn_alive(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
+{
+    const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+    if (ctl->cluster && hv->role == NVO_ROLE_SERVICE_NODE && h && h->owned
+        && (h->seen || !ctl->sn_presumed_alive)) {
+        bool alive = nvo_ctl_sn_alive(hv, ctl);
+        if (nvo_cluster_alive(ctl->cluster, hv->name) != alive) {
+            nvo_cluster_set_alive(ctl->cluster, hv->name, alive);
+        }
+    }
 }
 
 static int
@@ -221,6 +260,10 @@ waiter_finish(struct nvo_ctl_waiter *w, bool ok, const char *error)
 static char *
 waiter_failure(const struct nvo_ctl_waiter *w)
 {
+    if (!w->ctl->n_failed_hvs) {
+        return NULL;            /* The usual case: no scan of w's hvs on
+                                 * every confirmation. */
+    }
     for (size_t i = 0; i < w->n; i++) {
         const struct nvo_ctl_hv *h = ctl_hv_find(w->ctl, w->hv_ids[i]);
         if (h && h->failed_error && h->failed >= w->revision
@@ -311,23 +354,15 @@ record_confirmed(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
     }
 }
 
-/* Cluster mode: hypervisors (OVS and kernel) are sharded between the
- * controllers; service nodes are served by whichever controller their
- * agent connects to (cluster.c says the same). */
-static bool
-hv_sharded(const struct nvo_hypervisor *hv)
-{
-    return hv->dataplane == NVO_DP_OVS || hv->role == NVO_ROLE_HYPERVISOR;
-}
-
 /* Whether this controller programs 'hv': always, but in cluster mode only
- * the hypervisors it owns. */
+ * the hypervisors (OVS, kernel, service nodes) it owns. */
 static bool
 ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
 {
-    return !ctl->cluster || !hv_sharded(hv)
-           || nvo_cluster_owns(ctl->cluster, hv->name, NULL);
+    return !ctl->cluster || nvo_cluster_owns(ctl->cluster, hv->name, NULL);
 }
+
+static void sn_grace_start(struct nvo_ctl *);
 
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
@@ -336,7 +371,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
     bool owned = ctl_owns(ctl, hv);
-    h->sharded = ctl->cluster && hv_sharded(hv);
+    h->sharded = ctl->cluster != NULL;
     if (!owned) {
         h->dp = hv->dataplane;
         h->required = revision;
@@ -360,6 +395,12 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
             VLOG_INFO("hypervisor %s: ours now", hv->name);
         }
         h->owned = true;
+        if (h->sharded && hv->role == NVO_ROLE_SERVICE_NODE) {
+            /* Its agent has to come to us: until it does (or the grace
+             * ends), go by what the previous owner recorded. */
+            h->seen = false;
+            sn_grace_start(ctl);
+        }
         nvo_hv_view_destroy(h->pushed);
         h->pushed = NULL;
         h->confirmed = 0;
@@ -411,11 +452,14 @@ sn_grace_end(uv_timer_t *t)
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
-        if (hv->role == NVO_ROLE_SERVICE_NODE && !(h && h->seen)) {
+        if (hv->role == NVO_ROLE_SERVICE_NODE && !(h && h->seen)
+            && (!ctl->cluster || (h && h->owned))) {
             VLOG_INFO("service node %s did not connect within %"PRIu64" ms "
-                      "of start-up; re-placing its networks", hv->name,
-                      ctl->sn_grace_ms);
+                      "of start-up%s; re-placing its networks", hv->name,
+                      ctl->sn_grace_ms,
+                      ctl->cluster ? " or of this controller taking it" : "");
             changed = true;
+            record_sn_alive(ctl, hv);
         }
     }
     if (changed) {
@@ -437,8 +481,11 @@ nvo_ctl_replace_model(struct nvo_ctl *ctl, struct nvo_model *m)
     nvo_ctl_publish_all(ctl);
 }
 
-void
-nvo_ctl_publish_all(struct nvo_ctl *ctl)
+/* Starts the service nodes' grace period unless it runs: service nodes
+ * whose agent did not connect yet are presumed as they were (alive at
+ * start-up; in cluster mode as their previous owner recorded). */
+static void
+sn_grace_start(struct nvo_ctl *ctl)
 {
     if (ctl->sn_grace_ms && ctl->loop && !ctl->sn_grace) {
         ctl->sn_presumed_alive = true;
@@ -447,6 +494,12 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
         ctl->sn_grace->data = ctl;
         uv_timer_start(ctl->sn_grace, sn_grace_end, ctl->sn_grace_ms, 0);
     }
+}
+
+void
+nvo_ctl_publish_all(struct nvo_ctl *ctl)
+{
+    sn_grace_start(ctl);
 
     struct desired_cache *cache = desired_cache_create();
     struct nvo_hypervisor *hv;
@@ -521,6 +574,10 @@ nvo_ctl_forget_hv(struct nvo_ctl *ctl, int64_t hv_id, enum nvo_dataplane dp)
     if (h) {
         hmap_remove(&ctl->hvs, &h->node);
         nvo_hv_view_destroy(h->pushed);
+        if (h->failed_error) {
+            ctl->n_failed_hvs--;
+            free(h->failed_error);
+        }
         free(h);
     }
     if (ctl->sbs[dp]) {
@@ -568,6 +625,7 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
                   hv ? hv->name : "?", h->confirmed);
         free(h->failed_error);
         h->failed_error = NULL;
+        ctl->n_failed_hvs--;
     }
     check_waiters(ctl);
 }
@@ -587,6 +645,9 @@ nvo_ctl_failed(void *ctl_, int64_t hv_id, int64_t revision,
     VLOG_WARN_RL(&rl, "hypervisor %s could not apply revision %"PRId64": %s",
                  hv ? hv->name : "?", held, error);
     h->failed = MAX(h->failed, held);
+    if (!h->failed_error) {
+        ctl->n_failed_hvs++;
+    }
     free(h->failed_error);
     h->failed_error = xstrdup(error && error[0] ? error : "unknown error");
     check_waiters(ctl);
@@ -598,9 +659,19 @@ nvo_ctl_liveness(void *ctl_, int64_t hv_id, bool alive)
     struct nvo_ctl *ctl = ctl_;
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv_id);
     const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model, hv_id);
-    bool was = h->seen ? h->alive : ctl->sn_presumed_alive;
+    if (ctl->cluster && !h->owned) {
+        /* Released (its agent is being sent to the new owner): the new
+         * owner speaks for it now. */
+        return;
+    }
+    bool was = hv && hv->role == NVO_ROLE_SERVICE_NODE
+               ? nvo_ctl_sn_alive(hv, ctl)
+               : h->seen ? h->alive : ctl->sn_presumed_alive;
     h->seen = true;
     h->alive = alive;
+    if (hv) {
+        record_sn_alive(ctl, hv);
+    }
     if (was == alive) {
         return;
     }
@@ -616,6 +687,16 @@ void
 nvo_ctl_replace_service_nodes(struct nvo_ctl *ctl, const int64_t *hv_ids,
                               size_t n_hvs, int64_t revision)
 {
+    if (ctl->cluster) {
+        /* What the placement below goes by (nvo_ctl_cluster_changed()
+         * re-places when it changes). */
+        struct nvo_hypervisor *sn;
+        HMAP_FOR_EACH (sn, id_node, &ctl->model->hvs_by_id) {
+            if (sn->role == NVO_ROLE_SERVICE_NODE) {
+                ctl_hv_get(ctl, sn->id)->sn_used = nvo_ctl_sn_alive(sn, ctl);
+            }
+        }
+    }
     /* Every hypervisor in a service-node network may get another node. */
     int64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -749,15 +830,28 @@ nvo_ctl_cluster_changed(void *ctl_)
 {
     struct nvo_ctl *ctl = ctl_;
     struct nvo_hypervisor *hv;
+    bool sn_moved = false;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        if (!hv_sharded(hv)) {
-            continue;
-        }
-        const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
+        struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
         if (!h || h->owned != ctl_owns(ctl, hv)) {
             publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS,
                         ctl->model->revision, NULL);
+            h = ctl_hv_find(ctl, hv->id);
         }
+        if (hv->role == NVO_ROLE_SERVICE_NODE && h) {
+            /* A service node's owner recorded it up or down. */
+            int alive = nvo_ctl_sn_alive(hv, ctl);
+            if (h->sn_used >= 0 && h->sn_used != alive) {
+                VLOG_INFO("service node %s is %s (its owner says); "
+                          "re-placing its networks", hv->name,
+                          alive ? "up" : "down");
+                sn_moved = true;
+            }
+            h->sn_used = alive;
+        }
+    }
+    if (sn_moved) {
+        nvo_ctl_replace_service_nodes(ctl, NULL, 0, ctl->model->revision);
     }
     /* Agents waiting here whose hypervisor has an owner elsewhere now. */
     if (ctl->agents) {
@@ -780,16 +874,5 @@ nvo_ctl_hv_owner(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
     if (!ctl->cluster) {
         return NULL;
     }
-    if (hv_sharded(hv)) {
-        return nvo_cluster_owner(ctl->cluster, hv->name);
-    }
-    /* A service node is served by the controller its agent is connected
-     * to: this one, if the agent is here. */
-    struct nvo_sb_status st;
-    memset(&st, 0, sizeof st);
-    if (ctl->sbs[NVO_DP_KERNEL]) {
-        nvo_sb_status(ctl->sbs[NVO_DP_KERNEL], hv->id, &st);
-    }
-    return st.state == NVO_SB_CONNECTED || st.state == NVO_SB_SYNCING
-           ? xstrdup(nvo_cluster_name(ctl->cluster)) : NULL;
+    return nvo_cluster_owner(ctl->cluster, hv->name);
 }

@@ -69,6 +69,7 @@ struct nvo_ctl {
                                  * service-node counters (/metrics) and,
                                  * in cluster mode, agent redirects. */
     struct hmap hvs;            /* Contains struct nvo_ctl_hv, by hv_id. */
+    size_t n_failed_hvs;        /* Of those, with a failed_error. */
     struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
     uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
     uint64_t n_pushes;          /* Views handed to southbounds. */

@@ -93,7 +93,7 @@ render_ovs_sb(struct nvo_ctl *ctl, struct ds *out)
                   "# TYPE nvo_ovs_sb_passes_total counter\n"
                   "nvo_ovs_sb_passes_total %"PRIu64"\n"
                   "# HELP nvo_ovs_sb_quiet_ticks_total Of those, quiet ticks "
-                  "(every hypervisor run, every 100 ms).\n"
+                  "(every hypervisor run, every 250 ms).\n"
                   "# TYPE nvo_ovs_sb_quiet_ticks_total counter\n"
                   "nvo_ovs_sb_quiet_ticks_total %"PRIu64"\n"
                   "# HELP nvo_ovs_sb_hypervisor_runs_total Hypervisors run "

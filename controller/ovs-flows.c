@@ -199,10 +199,10 @@ ovs_flows_put_tunnel_output(struct ovs_flows_ctx *ctx, const char *vtep_ip,
 {
     ovs_be32 a;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, vtep_ip, &a) == 1) {
+    if (ip_parse(vtep_ip, &a)) {
         ovs_flows_put_set_field(ctx, MFF_TUN_DST, &a);
         *v4_set = true;
-    } else if (inet_pton(AF_INET6, vtep_ip, &a6) == 1) {
+    } else if (ipv6_parse(vtep_ip, &a6)) {
         if (*v4_set) {
             /* OVS takes tun_dst over tun_ipv6_dst when both are set. */
             ovs_be32 zero = 0;
@@ -222,9 +222,9 @@ ovs_flows_match_tun_src(struct match *m, const char *vtep_ip)
 {
     ovs_be32 a;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, vtep_ip, &a) == 1) {
+    if (ip_parse(vtep_ip, &a)) {
         match_set_tun_src(m, a);
-    } else if (inet_pton(AF_INET6, vtep_ip, &a6) == 1) {
+    } else if (ipv6_parse(vtep_ip, &a6)) {
         match_set_tun_ipv6_src(m, &a6);
     } else {
         return false;
@@ -268,11 +268,11 @@ ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n)
 static uint64_t
 tunnel_cookie(const char *ip)
 {
-    struct in_addr a;
+    ovs_be32 a;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, ip, &a) == 1) {
-        return ovs_cookie(OVS_COOKIE_TUNNEL, ntohl(a.s_addr));
-    } else if (inet_pton(AF_INET6, ip, &a6) == 1) {
+    if (ip_parse(ip, &a)) {
+        return ovs_cookie(OVS_COOKIE_TUNNEL, ntohl(a));
+    } else if (ipv6_parse(ip, &a6)) {
         return ovs_cookie(OVS_COOKIE_TUNNEL6,
                           hash_bytes64((const uint64_t *) &a6, sizeof a6, 0));
     }

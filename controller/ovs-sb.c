@@ -137,7 +137,7 @@ struct sb_hv {
  * hypervisor, and of those only the sessions with work (ovs_hv_run()).
  * What a quiet one's switch sends unasked (echo requests, updates made by
  * others) waits that long at most. */
-#define SB_QUIET_MS 100
+#define SB_QUIET_MS 250
 
 static struct sb_hv *
 sb_hv_find(struct ovs_sb *sb, int64_t hv_id)
@@ -276,9 +276,8 @@ sb_publish(struct ovs_sb *sb)
     long long int now = time_msec();
 
     ovs_mutex_lock(&sb->mutex);
-    /* Only the hypervisors that ran have anything new to say.  One whose
-     * status details are skipped now ('stale') goes on the busy list, to
-     * run and be published again when they are due. */
+    /* Only the hypervisors that ran have anything new to say; each then
+     * goes on the busy list or off it. */
     struct sb_hv *h;
     LIST_FOR_EACH_POP (h, ran_node, &sb->ran) {
         h->ran = false;
@@ -320,10 +319,11 @@ sb_publish(struct ovs_sb *sb)
         }
         h->stale = s->stale;
         h->next_refresh = s->next_refresh;
-        if (h->stale) {
-            sb_hv_set_busy(sb, h, true);    /* Runs, and is published,
-                                             * again by then. */
-        }
+        /* Busy-ness is decided here, after what the run produced was
+         * taken: a hypervisor that just confirmed is quiet now, not after
+         * one more run.  One with stale details runs, and is published,
+         * again by then. */
+        sb_hv_set_busy(sb, h, h->stale || ovs_hv_is_busy(h->hv));
         if (ovs_hv_take_drops_change(h->hv)) {
             ovs_hv_port_drops(h->hv, sb_record_drops, sb);
         }
@@ -432,19 +432,17 @@ sb_thread_main(void *sb_)
         ovs_mutex_unlock(&sb->mutex);
         long long int mail_done_us = sb_cpu_usec();
         long long int now = time_msec();
-        struct sb_hv *h, *next;
+        struct sb_hv *h;
         if (now >= sb->next_tick) {
             /* The quiet tick: every hypervisor, every session. */
             sb->next_tick = (now / SB_QUIET_MS + 1) * SB_QUIET_MS;
             sb->thread_stats.n_ticks++;
             HMAP_FOR_EACH (h, node, &sb->hvs) {
                 sb_hv_run(sb, h, true);
-                sb_hv_set_busy(sb, h, ovs_hv_is_busy(h->hv));
             }
         } else {
-            LIST_FOR_EACH_SAFE (h, next, busy_node, &sb->busy) {
+            LIST_FOR_EACH (h, busy_node, &sb->busy) {
                 sb_hv_run(sb, h, false);
-                sb_hv_set_busy(sb, h, ovs_hv_is_busy(h->hv));
             }
         }
         long long int run_done_us = sb_cpu_usec();

@@ -8,15 +8,18 @@ NVO_AGENT_UNIT_LDADD = agent/libnvoagent.a controller/libnvoctl.a \
 	$(PROTOBUF_C_LIBS) $(OVS_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test-frame tests/unit/test-agent-session \
-	tests/unit/test-kdp-state
+	tests/unit/test-kdp-state tests/unit/test-agent-conn
 TESTS += tests/unit/test-frame tests/unit/test-agent-session \
-	tests/unit/test-kdp-state
+	tests/unit/test-kdp-state tests/unit/test-agent-conn
 tests_unit_test_frame_SOURCES = tests/unit/test-frame.c
 tests_unit_test_frame_CPPFLAGS = $(NVO_AGENT_UNIT_CPPFLAGS)
 tests_unit_test_frame_LDADD = $(NVO_AGENT_UNIT_LDADD)
 tests_unit_test_agent_session_SOURCES = tests/unit/test-agent-session.c
 tests_unit_test_agent_session_CPPFLAGS = $(NVO_AGENT_UNIT_CPPFLAGS)
 tests_unit_test_agent_session_LDADD = $(NVO_AGENT_UNIT_LDADD)
+tests_unit_test_agent_conn_SOURCES = tests/unit/test-agent-conn.c
+tests_unit_test_agent_conn_CPPFLAGS = $(NVO_AGENT_UNIT_CPPFLAGS)
+tests_unit_test_agent_conn_LDADD = $(NVO_AGENT_UNIT_LDADD)
 tests_unit_test_kdp_state_SOURCES = tests/unit/test-kdp-state.c
 tests_unit_test_kdp_state_CPPFLAGS = $(NVO_AGENT_UNIT_CPPFLAGS)
 tests_unit_test_kdp_state_LDADD = $(NVO_AGENT_UNIT_LDADD)
@@ -32,6 +35,8 @@ tests_fuzz_fuzz_frame_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_frame_LDADD = proto/libnvoproto.a lib/libnvo.a \
 	$(PROTOBUF_C_LIBS) $(OVS_LIBS)
+# $(OVS_LIBS) is a configure substitution automake cannot see into.
+EXTRA_tests_fuzz_fuzz_frame_DEPENDENCIES = $(NVO_OVS_ARCHIVE)
 else
 check_PROGRAMS += tests/fuzz/fuzz-frame-replay
 TESTS += tests/fuzz/fuzz-frame-corpus.sh

@@ -31,6 +31,7 @@ tests_fuzz_fuzz_rest_body_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_rest_body_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_rest_body_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_rest_body_LDADD = $(NVO_FUZZ_REST_LDADD)
+EXTRA_tests_fuzz_fuzz_rest_body_DEPENDENCIES = $(NVO_OVS_ARCHIVE)
 endif
 check_PROGRAMS += tests/fuzz/fuzz-rest-body-replay
 TESTS += tests/fuzz/fuzz-rest-corpus.sh

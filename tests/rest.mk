@@ -43,6 +43,7 @@ tests_fuzz_fuzz_rest_framing_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_rest_framing_LDFLAGS = $(AM_LDFLAGS) \
 	-fsanitize=fuzzer,address
 tests_fuzz_fuzz_rest_framing_LDADD = $(NVO_FUZZ_REST_LDADD)
+EXTRA_tests_fuzz_fuzz_rest_framing_DEPENDENCIES = $(NVO_OVS_ARCHIVE)
 endif
 tests_fuzz_fuzz_rest_framing_replay_SOURCES = tests/fuzz/fuzz-rest-framing.c \
 	tests/fuzz/replay.c

@@ -20,6 +20,7 @@ tests_fuzz_fuzz_vxlan_SOURCES = tests/fuzz/fuzz-vxlan.c \
 tests_fuzz_fuzz_vxlan_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_vxlan_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address
 tests_fuzz_fuzz_vxlan_LDADD = lib/libnvo.a $(OVS_LIBS)
+EXTRA_tests_fuzz_fuzz_vxlan_DEPENDENCIES = $(NVO_OVS_ARCHIVE)
 else
 check_PROGRAMS += tests/fuzz/fuzz-vxlan-replay
 TESTS += tests/fuzz/replay-vxlan.sh

@@ -17,7 +17,9 @@ least the revision it had to confirm at the recovery).  Then checks:
     whatever was there before and not after is stale, the reverse missing;
   - no packet lost during the faults that cannot lose one by design
     (controller and agent restarts), on the quiet paths and on the busy
-    ones, where ports change meanwhile (QUIET, BUSY; see doc/chaos.md).
+    ones, where ports change meanwhile (QUIET, BUSY; see doc/chaos.md);
+  - every disk_full fault refused writes with 507 storage_full (and no 507
+    came otherwise), and writes were acknowledged again after it.
 Reports per fault kind: count, ping loss, time to converge p50/max.
 """
 
@@ -207,6 +209,7 @@ class Writer(threading.Thread):
         self.phantom = []
         self.anomalies = []
         self.statuses = {}
+        self.journal = []               # (time answered, status, code)
         self.paused = threading.Event()
         self.lock = threading.Lock()    # Held for each write.
         self.only = None                # HVs writes may touch; None: all.
@@ -274,6 +277,10 @@ class Writer(threading.Thread):
         st, j = self.rest.request(method, path, body)
         self.count(method)
         self.statuses[st] = self.statuses.get(st, 0) + 1
+        code = None
+        if isinstance(j, dict) and isinstance(j.get("error"), dict):
+            code = j["error"].get("code")
+        self.journal.append((time.time(), st, code))
         if st in self.COMMITTED:
             if st < 300:
                 self.acked += 1
@@ -437,32 +444,65 @@ class Chaos:
             ns_run("ul", "ip", "link", "set", "u-" + target, "up")
         elif kind == "disk_full":
             target = "db"
-            filler = os.path.join(WORK, "dbfs", "filler")
             t0 = time.time()
-            chunk = b"\0" * 65536
+            self.fill_disk()
+            # Held at least 3 s, and until the write stream met the full
+            # disk (a 507), at most 15 s: check() fails a disk_full fault
+            # that saw none.
+            end = t0 + 15
+            while time.time() < end and (
+                    time.time() < t0 + 3
+                    or not any(st == 507 and t >= t0
+                               for t, st, _ in self.writer.journal[-50:])):
+                time.sleep(0.05)
             try:
-                fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-                try:
-                    while True:
-                        os.write(fd, chunk)
-                except OSError:
-                    # ENOSPC: full; smaller writes fill the rest.
-                    try:
-                        while True:
-                            os.write(fd, chunk[:512])
-                    except OSError:
-                        pass
-                os.close(fd)
-            except OSError:
-                pass                  # already full
-            time.sleep(3)
-            try:
-                os.unlink(filler)
+                os.unlink(os.path.join(WORK, "dbfs", "filler"))
             except OSError:
                 pass
         else:
             raise ValueError(kind)
         return target, t0, time.time()
+
+    def fill_disk(self):
+        """Fills the SQLite file system so that the next commit fails.
+        Filling is not enough: in WAL mode SQLite keeps the -wal file at
+        its largest size and writes into it again after each checkpoint
+        (up to 4 MiB with the default 1000-page autocheckpoint), so a
+        churn of updates needs no new block for a long time and a full disk
+        goes unnoticed.  A checkpoint from a second connection truncates
+        the WAL first (PRAGMA wal_checkpoint(TRUNCATE), as SQLite does
+        itself when the last connection closes); the fill then takes its
+        blocks, and the next commit has to append to the WAL."""
+        for _ in range(20):
+            try:
+                db = sqlite3.connect("%s/dbfs/nvo.db" % WORK, timeout=5)
+                busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)") \
+                    .fetchone()[0]
+                db.close()
+                if not busy:
+                    break
+            except sqlite3.Error as e:
+                log("disk_full: checkpoint: %s" % e)
+            time.sleep(0.05)
+        else:
+            log("disk_full: the WAL could not be truncated (busy)")
+        chunk = b"\0" * 65536
+        try:
+            fd = os.open(os.path.join(WORK, "dbfs", "filler"),
+                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            try:
+                while True:
+                    os.write(fd, chunk)
+            except OSError:
+                # ENOSPC: full; smaller writes fill the rest.
+                try:
+                    while True:
+                        os.write(fd, chunk[:512])
+                except OSError:
+                    pass
+            os.close(fd)
+        except OSError:
+            pass                  # already full
 
     # --- dataplane snapshots ----------------------------------------------
     def ovs_state(self, hv):
@@ -579,6 +619,7 @@ class Chaos:
             return 1
         pingers = [Pinger(vm, dst) for vm, dst in PINGS]
         writer = Writer(a.write_interval, random.Random(a.seed + 1))
+        self.writer = writer
         time.sleep(2)            # ARP settled, pings flowing
         writer.start()
         kinds = a.kinds.split(",") if a.kinds else KINDS
@@ -751,6 +792,7 @@ class Chaos:
                     print("warning: %s; not judged (--loss-advisory)" % msg)
                 else:
                     fails.append(msg)
+        fails += self.disk_full_report(writer)
         print("acknowledged writes lost: %d; unacknowledged writes found "
               "applied: %d" % (len(writer.lost),
                                writer.counts.get("unknown_applied", 0)))
@@ -769,6 +811,58 @@ class Chaos:
             print("FAIL: " + f)
         print("chaos: %s" % ("PASS" if not fails else "FAIL"))
         return 1 if fails else 0
+
+    def disk_full_report(self, writer):
+        """Prints what the write stream met during the disk_full faults;
+        returns the failures: a disk_full fault without a 507
+        storage_full, a write refused otherwise than with 507
+        storage_full, no write acknowledged after the space came back, a
+        507 while the disk was not full."""
+        fails = []
+        faults = [f for f in self.faults if f["kind"] == "disk_full"]
+        windows = [(f["t_inject"], f["t_recover"] + 2) for f in faults]
+        for t, st, code in writer.journal:
+            if st == 507 and not any(lo <= t <= hi for lo, hi in windows):
+                fails.append("507 at %s while the disk was not full"
+                             % time.strftime("%H:%M:%S", time.localtime(t)))
+        if not faults:
+            return fails
+        first, back, n507 = [], [], 0
+        for i, f in enumerate(faults):
+            lo, hi = f["t_inject"], f["t_recover"]
+            nxt = [g["t_inject"] for g in self.faults
+                   if g["t_inject"] > hi] + [time.time()]
+            # A write answered up to 2 s after the space came back may have
+            # been refused before.
+            refused = [(t, code) for t, st, code in writer.journal
+                       if st == 507 and lo <= t <= min(hi + 2, min(nxt))]
+            n507 += len(refused)
+            bad = sum(1 for _, code in refused if code != "storage_full")
+            if bad:
+                fails.append("disk_full %d: %d 507s without code "
+                             "storage_full" % (i + 1, bad))
+            if not refused:
+                fails.append("disk_full %d: no write refused with 507 while "
+                             "the disk was full" % (i + 1))
+            else:
+                first.append((refused[0][0] - lo) * 1000)
+            ok = [t for t, st, _ in writer.journal
+                  if st in (200, 201, 204) and hi < t <= min(nxt)]
+            if ok:
+                back.append((ok[0] - hi) * 1000)
+            else:
+                fails.append("disk_full %d: no write acknowledged after the "
+                             "space came back" % (i + 1))
+
+        def p50max(v):
+            return ("%.0f/%.0f" % (statistics.median(v), max(v))
+                    if v else "-")
+        print("disk_full: %d faults, %d writes refused with 507 "
+              "storage_full, the first %s ms (p50/max) after the fault began; "
+              "writes acknowledged again %s ms (p50/max) after the space "
+              "came back" % (len(faults), n507, p50max(first),
+                             p50max(back)))
+        return fails
 
 
 # A loss (the time ping -O reports it: 0.1 s after the request went out)

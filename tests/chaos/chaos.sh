@@ -10,13 +10,16 @@
 #   switch_stop      SIGSTOP of an ovs-vswitchd for 5 s
 #   link_down        a node's underlay link down for 3 s
 #   disk_full        the controller's SQLite file system (a 16 MiB tmpfs)
-#                    full for 3 s
+#                    full (WAL truncated first) for 3 s and until a
+#                    write was refused with 507
 # then checks that every acknowledged write is in the store, that the
 # SQLite file is intact, that every switch and kernel VTEP holds exactly
 # the desired state (no stale or missing flow, tunnel, FDB entry: compared
 # against a rebuild from nothing), that controller and agent restarts lost
 # no ping on the quiet paths (pings between hypervisors whose ports do not
-# change meanwhile: writes go to o3 only during those faults); and reports
+# change meanwhile: writes go to o3 only during those faults), that each
+# disk_full refused writes with 507 storage_full and writes were
+# acknowledged again once the space came back; and reports
 # ping loss and time to converge (p50/max) per kind.  The driver is
 # tests/chaos/chaos.py; the method and the report: doc/chaos.md.
 #
@@ -28,7 +31,7 @@
 # Exit status 0 if every check passed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-case ${1:-} in -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 args=
 for a in "$@"; do

@@ -182,21 +182,43 @@ sleep 1
 t0=$(date +%s%N)
 lab_ctl_stop "$victim" KILL || die "kill ctl$victim"
 # failed_over: every hypervisor ctl$victim owned is owned by another and
-# shows as confirmed (state of its new owner) on a surviving controller.
+# shows as confirmed (state of its new owner) on a surviving controller;
+# prints those that are.
 failed_over() {
     lab_ctl_rest "$first_other" GET /v1/hypervisors | python3 -c '
 import json, sys
 lost = set(sys.argv[1].split())
 hvs = {h["name"]: h for h in json.load(sys.stdin)}
-ok = all(hvs[n].get("controller") not in (None, "ctl" + sys.argv[2])
-         and hvs[n]["confirmed_revision"] >= hvs[n]["required_revision"] > 0
-         for n in lost)
-sys.exit(0 if ok else 1)' "$lost" "$victim"
+done = [n for n in sorted(lost)
+        if hvs[n].get("controller") not in (None, "ctl" + sys.argv[2])
+        and hvs[n]["confirmed_revision"] >= hvs[n]["required_revision"] > 0]
+print(" ".join(done))
+sys.exit(0 if len(done) == len(lost) else 1)' "$lost" "$victim"
 }
-poll 20 failed_over || die "ctl$victim's hypervisors ($lost) not taken over in 20 s: $(owners "$first_other")"
+# failed_over_times: polls failed_over for up to 20 s, noting in fo.times
+# when each hypervisor was first seen taken over ("hv1=3012ms").
+failed_over_times() {
+    local _i _rc _done _h
+    _i=0
+    : >"$LAB_DIR/fo.times"
+    while :; do
+        _done=$(failed_over 2>/dev/null) && _rc=0 || _rc=1
+        for _h in $_done; do
+            grep -q "^$_h=" "$LAB_DIR/fo.times" \
+                || echo "$_h=$(( ($(date +%s%N) - t0) / 1000000 ))ms" >>"$LAB_DIR/fo.times"
+        done
+        [ $_rc = 0 ] && return 0
+        _i=$((_i + 1)); [ $_i -ge 200 ] && return 1; sleep 0.1
+    done
+}
+failed_over_times || die "ctl$victim's hypervisors ($lost) not taken over in 20 s: $(owners "$first_other")"
 failover_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-check "ctl$victim killed -9: its hypervisors ($lost) owned and confirmed by others in $failover_ms ms (<= 5000)" \
+check "ctl$victim killed -9: its hypervisors ($lost) owned and confirmed by others in $failover_ms ms (<= 5000; $(tr '\n' ' ' <"$LAB_DIR/fo.times"))" \
     "[ $failover_ms -le 5000 ]"
+# What hv4's agent did meanwhile (its reconnections and redirects).
+t_kill=$(date -u -d "@$((t0 / 1000000000))" +%H:%M:%S)
+awk -v t="$t_kill" 'substr($0, 12, 8) >= t' "$LAB_DIR/agent/hv4/nvo-agent.log" \
+    | grep -E 'controller|snapshot' | head -n 30 | sed 's/^/  hv4 agent: /'
 if poll 5 "agent_at_owner $first_other"; then
     ok "hv4's agent followed to the new owner ($(agent_ctl))"
 else

@@ -12,8 +12,14 @@
 #  - OVSDB fencing: br-int carries its owner's epoch; with a newer epoch
 #    on the switch (as a newer owner would leave) the owner writes nothing
 #    to that switch's OVSDB and says so; with it gone, it writes again
-#  - the owner of hv1 killed -9: another controller owns and confirms hv1
-#    over TLS, the ping matrix still passes
+#  - a service node is sharded too: its agent ends up at its owner, every
+#    controller places a service-node network on it, BUM works through it
+#  - the owner of the service node (of hv1 without an agent) killed -9:
+#    another controller owns and confirms each of its hypervisors over
+#    TLS, the service node's agent follows it and no survivor re-places
+#    its networks (its liveness is the owner's record in the cluster);
+#    its agent stopped, every survivor takes the network off it; the ping
+#    matrix still passes
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
@@ -50,20 +56,29 @@ lab_ovs_hv_add hv2 192.0.2.12 || die hv2
 lab_vm_add hv1 v1 02:00:00:00:01:01 10.0.0.1/24 || die v1
 lab_vm_add hv2 v2 02:00:00:00:01:02 10.0.0.2/24 || die v2
 vms="v1 v2"
+lab_vm_add hv1 y1 02:00:00:00:03:01 10.0.3.1/24 || die y1
+lab_vm_add hv2 y2 02:00:00:00:03:02 10.0.3.2/24 || die y2
+sn=
 if [ -x "$LAB_AGENT_BIN" ]; then
     lab_kernel_hv_add hv4 192.0.2.14 || die hv4
     lab_vm_add hv4 v4 02:00:00:00:01:04 10.0.0.4/24 || die v4
-    hvs="$hvs hv4" vms="$vms v4"
+    # A service node, sharded like the hypervisors: one owner serves its
+    # agent and records its liveness for every controller.
+    lab_kernel_hv_add sn1 192.0.2.31 service-node || die sn1
+    hvs="$hvs hv4 sn1" vms="$vms v4" sn=sn1
 fi
 lab_register_network red 5001 || die network
+lab_register_network blue 5003 service-node || die "network blue"
 for h in $hvs; do lab_register_hv "$h" || die "register $h"; done
 i=0
-for v in $vms; do
+for v in $vms y1 y2; do
     i=$((i + 1))
-    LAB_CTL_NS=$(lab_ctl_ns "$i") lab_start_vm "$v" red >/dev/null \
-        || die "start $v through ctl$i"
+    net=red
+    case $v in y*) net=blue ;; esac
+    LAB_CTL_NS=$(lab_ctl_ns $(( (i - 1) % 3 + 1 ))) lab_start_vm "$v" $net >/dev/null \
+        || die "start $v through ctl$(( (i - 1) % 3 + 1 ))"
 done
-ok "VMs started with ?wait=1 through $i controllers over HTTPS"
+ok "VMs started with ?wait=1 through all three controllers over HTTPS"
 
 owner_of() {   # owner_of N HV: HV's owner as controller N sees it
     lab_ctl_rest "$1" GET "/v1/hypervisors/$2" | json 'd.get("controller") or ""'
@@ -85,13 +100,32 @@ for h in hv1 hv2; do
         "[ \"\$(lab_ovs_vsctl $h get-controller br-int)\" = pssl:6654:$(lab_node_get $h ip) ] &&
          ip netns exec ${LAB_PREFIX}$h ss -Htn state established '( sport = :6654 )' | grep -q ."
 done
+# agent_at_owner HV: HV's agent holds a connection to HV's owner, which
+# shows it connected.
+agent_at_owner() {
+    local _o
+    _o=$(owner_of 1 "$1")
+    [ -n "$_o" ] || return 1
+    ip netns exec "${LAB_PREFIX}$1" ss -Htn state established '( dport = :6650 )' \
+        | grep -q "192.0.2.19${_o#ctl}:6650" &&
+    [ "$(lab_ctl_rest "${_o#ctl}" GET "/v1/hypervisors/$1" | json 'd["state"]')" = connected ]
+}
+# blue_sn N: network blue's service node as controller N places it.
+blue_sn() {
+    lab_ctl_rest "$1" GET /v1/status | python3 -c '
+import json, sys
+print([n for n in json.load(sys.stdin)["networks"] if n["name"] == "blue"][0]["service_node"])'
+}
 if [ -x "$LAB_AGENT_BIN" ]; then
-    o=$(owner_of 1 hv4)
-    poll_check "hv4's agent (given ssl: to all three) is served by its owner $o" \
-        "ip netns exec ${LAB_PREFIX}hv4 ss -Htn state established '( dport = :6650 )' | grep -q '192.0.2.19${o#ctl}:6650' &&
-         [ \"\$(lab_ctl_rest ${o#ctl} GET /v1/hypervisors/hv4 | json 'd[\"state\"]')\" = connected ]" 15
+    for h in hv4 sn1; do
+        poll_check "$h's agent (given ssl: to all three) is served by its owner" \
+            "agent_at_owner $h" 15
+    done
+    poll_check "every controller places network blue on service node sn1" \
+        "[ \"\$(blue_sn 1)\$(blue_sn 2)\$(blue_sn 3)\" = sn1sn1sn1 ]"
 fi
 check "ping matrix over TLS-programmed switches" "lab_ping_matrix $vms"
+check "ping y1 -> y2 (network blue, placed on service node sn1)" "lab_ping y1 10.0.3.2"
 
 # --- OVSDB fencing (doc/cluster.md, step 5) -----------------------------------
 # epoch_of HV: HV's ownership epoch in the cluster (Hypervisor_Private).
@@ -130,12 +164,36 @@ poll_check "unfenced, hv2's owner attaches x2 and raises the epoch back to $e2" 
     "lab_ovs_vsctl hv2 list-ports br-int | grep -qx $(lab_vm_iface x2) &&
      [ \"\$(switch_epoch hv2)\" = '$e2' ]"
 
-victim=$(owner_of 1 hv1)
-[ -n "$victim" ] || die "hv1 has no owner"
+# The victim: the owner of the service node (of hv1 without an agent).
+victim=$(owner_of 1 "${sn:-hv1}")
+[ -n "$victim" ] || die "${sn:-hv1} has no owner"
 survivor=$(( ${victim#ctl} % 3 + 1 ))
+lost=
+for h in $hvs; do [ "$(owner_of 1 "$h")" = "$victim" ] && lost="$lost $h"; done
 lab_ctl_stop "${victim#ctl}" KILL || die "kill $victim"
-poll_check "after kill -9 of $victim, hv1 is owned and confirmed by another controller" \
-    "confirmed_by_other $survivor hv1 $victim" 15
+for h in $lost; do
+    poll_check "after kill -9 of $victim, its $h is owned and confirmed by another controller" \
+        "confirmed_by_other $survivor $h $victim" 15
+done
+if [ -n "$sn" ]; then
+    poll_check "sn1's agent followed sn1 to its new owner" "agent_at_owner sn1" 15
+    check "the survivors still place network blue on sn1 (it never went down)" \
+        "[ \"\$(blue_sn $survivor)\$(blue_sn $(( survivor % 3 + 1 )))\" = sn1sn1 ]"
+    surv_logs=
+    for n in 1 2 3; do
+        [ "ctl$n" = "$victim" ] || surv_logs="$surv_logs $LAB_DIR/ctl$n/nvo-controller.log"
+    done
+    check "no survivor re-placed sn1's networks across the failover" \
+        "! grep -q 'service node sn1 is down\|service node sn1 did not connect' $surv_logs"
+    # Its agent gone, the owner records it down and every controller
+    # takes network blue off it.
+    lab_agent_kill sn1 KILL || die "kill sn1's agent"
+    for n in 1 2 3; do
+        [ "ctl$n" = "$victim" ] && continue
+        poll_check "ctl$n takes network blue off sn1 once sn1's agent is gone" \
+            "[ \"\$(blue_sn $n)\" = None ]" 20
+    done
+fi
 check "ping matrix after the failover" "lab_ping_matrix $vms"
 
 ovs_test_done
