@@ -552,9 +552,16 @@ sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view,
     op->view = view;
     op->resync = resync;
     ovs_mutex_lock(&sb->mutex);
+    bool was_empty = ovs_list_is_empty(&sb->mailbox);
     ovs_list_push_back(&sb->mailbox, &op->node);
     ovs_mutex_unlock(&sb->mutex);
-    latch_set(&sb->latch);
+    /* One wake-up per batch of mail, not one write() per view (a VM start
+     * posts one view per hypervisor of its network): the thread takes the
+     * whole mailbox after every latch_poll(), so mail that found it
+     * non-empty is taken with the mail that set the latch. */
+    if (was_empty) {
+        latch_set(&sb->latch);
+    }
 }
 
 void
