@@ -71,6 +71,12 @@
 #   LAB_TLS        1: lab_init makes the PKI (lab_pki_init in
 #                  $LAB_DIR/pki, or reuses it), so every channel runs TLS
 #                  (default 0: plain unless LAB_PKI is set)
+#   LAB_OVS_ROUTES pinned (default): ovs-vswitchd runs with
+#                  --disable-system-route and the underlay subnet as a user
+#                  route (ovs/route/add), so VM ports coming and going lose
+#                  no tunnelled packet; system: OVS's default, the kernel's
+#                  routing table mirrored (loses packets on every link
+#                  change in the namespace; for tests that show it)
 #   LAB_VERBOSE    1: log every step on stderr
 #   NVO_TEST_LOG_DIR  if set, lab_cleanup first copies every log of the lab
 #                  (*.log under LAB_DIR) to NVO_TEST_LOG_DIR/LAB_PREFIX/, so
@@ -143,12 +149,18 @@ lab_init() {
     LAB_CTL_NS=${LAB_PREFIX}controller
     LAB_TLS=${LAB_TLS:-0}
     LAB_OVS_SCHEMA=${LAB_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+    LAB_OVS_ROUTES=${LAB_OVS_ROUTES:-pinned}
+    case $LAB_OVS_ROUTES in
+        pinned|system) ;;
+        *) lab__err "LAB_OVS_ROUTES must be pinned or system"; return 1 ;;
+    esac
     mkdir -p "$LAB_DIR/node" "$LAB_DIR/vm" "$LAB_DIR/hv" || return 1
     touch "$LAB_DIR/pids" "$LAB_DIR/netns" || return 1
     LAB_RAFT_N=$(cat "$LAB_DIR/raft-n" 2>/dev/null || echo 0)
     export LAB_PREFIX LAB_DIR LAB_NET LAB_NET_BASE LAB_NET_LEN LAB_UL_MTU \
         LAB_VM_MTU LAB_TOP LAB_REST_PORT LAB_CTL_IP LAB_CONTROLLER_BIN \
-        LAB_AGENT_BIN LAB_NVOCTL_BIN LAB_CTL_NS LAB_RAFT_N LAB_TLS
+        LAB_AGENT_BIN LAB_NVOCTL_BIN LAB_CTL_NS LAB_RAFT_N LAB_TLS \
+        LAB_OVS_ROUTES
     if [ "$LAB_TLS" = 1 ] && [ -z "${LAB_PKI:-}" ]; then
         if [ -d "$LAB_DIR/pki/pki/controllerca" ]; then
             LAB_PKI=$LAB_DIR/pki
@@ -481,12 +493,13 @@ lab_controller_stop() {
 lab_controller_pid() { cat "$LAB_DIR/ctl/nvo-controller.pid"; }
 
 # lab__curl METHOD PATH [JSON]: body to $LAB_DIR/rest.body, prints the
-# HTTP status (000 when nothing answered).  With a PKI over HTTPS,
+# HTTP status (000 when nothing answered).  Callers running lab_rest in
+# parallel set LAB_REST_TAG to a distinct suffix per job (rest.bodyTAG).  With a PKI over HTTPS,
 # checking the controller's certificate, with the lab's admin token.
 lab__curl() {
     local _m _p _d
     _m=$1 _p=$2 _d=${3-}
-    set -- -sS -m "${LAB_REST_TIMEOUT:-30}" -o "$LAB_DIR/rest.body" \
+    set -- -sS -m "${LAB_REST_TIMEOUT:-30}" -o "$LAB_DIR/rest.body${LAB_REST_TAG:-}" \
         -w '%{http_code}' -X "$_m"
     if [ -n "${LAB_PKI:-}" ]; then
         set -- "$@" --cacert "$LAB_PKI/pki/controllerca/cacert.pem" \
@@ -496,7 +509,7 @@ lab__curl() {
         set -- "$@" -H 'Content-Type: application/json' --data-binary "$_d"
     fi
     ip netns exec "$LAB_CTL_NS" curl "$@" "$(lab__rest_base)$_p" \
-        2>"$LAB_DIR/rest.err"
+        2>"$LAB_DIR/rest.err${LAB_REST_TAG:-}"
 }
 
 # lab_rest METHOD PATH [JSON]: prints the response body; returns non-zero
@@ -504,12 +517,13 @@ lab__curl() {
 lab_rest() {
     local _st
     lab__need_init || return 1
-    rm -f "$LAB_DIR/rest.body"
+    rm -f "$LAB_DIR/rest.body${LAB_REST_TAG:-}"
     _st=$(lab__curl "$@")
-    [ -f "$LAB_DIR/rest.body" ] && cat "$LAB_DIR/rest.body"
+    [ -f "$LAB_DIR/rest.body${LAB_REST_TAG:-}" ] \
+        && cat "$LAB_DIR/rest.body${LAB_REST_TAG:-}"
     case $_st in
         2??) return 0 ;;
-        *) echo "lab: $1 $2: HTTP $_st $(cat "$LAB_DIR/rest.err" 2>/dev/null)" >&2
+        *) echo "lab: $1 $2: HTTP $_st $(cat "$LAB_DIR/rest.err${LAB_REST_TAG:-}" 2>/dev/null)" >&2
            return 1 ;;
     esac
 }
@@ -706,14 +720,19 @@ lab_ovs_stop_ovsdb() {
     lab__stop_pidfile "$(lab__hvdir "$1")/ovsdb-server.pid" "${2:-TERM}"
 }
 
+# lab_ovs_start_vswitchd NAME: ovs-vswitchd on NAME's database; with
+# LAB_OVS_ROUTES=pinned (the default) it runs with --disable-system-route
+# and the underlay route is pinned once the IP is up (lab__ovs_route_pin).
 lab_ovs_start_vswitchd() {
     local _d _n
     _n=$1 _d=$(lab__hvdir "$1")
     rm -f "$_d/ovs-vswitchd.pid"
+    set --
+    [ "$LAB_OVS_ROUTES" = pinned ] && set -- --disable-system-route
     lab__do lab__ovs_env "$_n" ip netns exec "$LAB_PREFIX$_n" ovs-vswitchd \
         "unix:$_d/db.sock" --unixctl="$_d/ovs-vswitchd.ctl" \
         --pidfile="$_d/ovs-vswitchd.pid" --log-file="$_d/ovs-vswitchd.log" \
-        --detach --no-chdir -vconsole:err 2>"$_d/ovs-vswitchd.stderr" \
+        --detach --no-chdir -vconsole:err "$@" 2>"$_d/ovs-vswitchd.stderr" \
         || { cat "$_d/ovs-vswitchd.stderr" >&2; return 1; }
     lab__record_pid "$_d/ovs-vswitchd.pid" || return 1
     if [ -f "$_d/ip-up" ]; then
@@ -741,7 +760,53 @@ lab__ovs_ip_up() {
     ip -n "$_ns" link set br-phy mtu "$LAB_UL_MTU" up || return 1
     ip -n "$_ns" addr replace "$_ip/$LAB_NET_LEN" dev br-phy || return 1
     ip netns exec "$_ns" ethtool -K br-phy tx off >/dev/null 2>&1
+    if [ "$LAB_OVS_ROUTES" = pinned ]; then
+        lab__ovs_route_pin "$1" || return 1
+    fi
     touch "$(lab__hvdir "$1")/ip-up"
+}
+
+# lab__ovs_route_pin NAME: the underlay subnet as a user route of NAME's
+# ovs-vswitchd (ovs/route/add LAB_NET br-phy), the only route it has
+# under --disable-system-route, and the prefixes lab_ovs_route_pin added.
+# By default the userspace datapath mirrors the kernel's routing table and
+# re-reads it on every link change in the namespace (a VM port added or
+# deleted): it flushes its routes, and with them br-phy from the
+# tunnel-termination table, then dumps them again; a revalidation that
+# runs meanwhile turns the VXLAN flows into drops (no route: no tnl_push;
+# no termination: no tnl_pop), and a ping between VMs loses packets
+# (doc/ovs-hypervisor.md).  User routes survive that flush.
+lab__ovs_route_pin() {
+    local _p
+    lab__ovs_route_add "$1" "$LAB_NET" || return 1
+    [ -f "$(lab__hvdir "$1")/routes" ] || return 0
+    while read -r _p; do
+        lab__ovs_route_add "$1" $_p || return 1
+    done <"$(lab__hvdir "$1")/routes"
+}
+
+# lab__ovs_route_add NAME PREFIX [GW]: ovs/route/add PREFIX br-phy [GW].
+# ovs-vswitchd accepts the route only once it sees an address of the
+# prefix's family on br-phy, which it learns asynchronously: retried for
+# up to 10 s.
+lab__ovs_route_add() {
+    local _i _out
+    _i=0
+    until _out=$(lab_ovs_appctl "$1" ovs/route/add "$2" br-phy ${3:-} 2>&1); do
+        _i=$((_i + 1))
+        [ $_i -gt 200 ] && { lab__err "$1: ovs/route/add $2 br-phy ${3:-}: $_out"; return 1; }
+        sleep 0.05
+    done
+}
+
+# lab_ovs_route_pin NAME PREFIX [GW]: one more underlay prefix (e.g. an
+# IPv6 one after adding an address to br-phy) pinned on OVS hypervisor
+# NAME, now and after every ovs-vswitchd restart.  A no-op with
+# LAB_OVS_ROUTES=system (OVS then mirrors the kernel's routes).
+lab_ovs_route_pin() {
+    [ "$LAB_OVS_ROUTES" = pinned ] || return 0
+    echo "$2${3:+ $3}" >>"$(lab__hvdir "$1")/routes"
+    lab__ovs_route_add "$@"
 }
 
 # lab_ovs_restart_vswitchd NAME: stops ovs-vswitchd (SIGTERM) and starts

@@ -20,4 +20,5 @@ TESTS += tests/unit/test-ovs-flowgen
 tests_unit_test_ovs_flowgen_SOURCES = tests/unit/test-ovs-flowgen.c
 tests_unit_test_ovs_flowgen_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
 tests_unit_test_ovs_flowgen_LDADD = $(NVO_UNIT_LDADD)
-EXTRA_DIST += tests/integration/test-dataplane.sh tests/integration/dp-frames.py
+EXTRA_DIST += tests/integration/test-dataplane.sh tests/integration/dp-frames.py \
+	tests/integration/test-busy-path.sh

@@ -416,6 +416,7 @@ v6on "$(lab_ns ul)"
 for o in o4 o5; do
     v6on "$(lab_ns $o)"
     ip -n "$(lab_ns $o)" addr add 2001:db8::5${o#o}/64 dev br-phy nodad
+    lab_ovs_route_pin $o 2001:db8::/64 || die "$o: IPv6 underlay route"
 done
 # The kernel hypervisors' agents keep reaching the controller over IPv4
 # and tunnel from their IPv6 address (restarted with it).
