@@ -16,8 +16,9 @@
 # SQLite file is intact, that every switch and kernel VTEP holds exactly
 # the desired state (no stale or missing flow, tunnel, FDB entry: compared
 # against a rebuild from nothing), that controller and agent restarts lost
-# no ping on the quiet paths (pings between hypervisors whose ports do not
-# change meanwhile: writes go to o3 only during those faults), that each
+# no ping, on the quiet paths (pings between hypervisors whose ports do not
+# change meanwhile: writes go to o3 only during those faults) and on the
+# busy ones (through o3), that each
 # disk_full refused writes with 507 storage_full and writes were
 # acknowledged again once the space came back; and reports
 # ping loss and time to converge (p50/max) per kind.  The driver is
@@ -31,7 +32,7 @@
 # Exit status 0 if every check passed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-case ${1:-} in -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 args=
 for a in "$@"; do
