@@ -103,6 +103,8 @@ struct nvo_cluster {
     struct hmap confirms;       /* Contains struct cl_confirm. */
     long long int lease_until;  /* time_msec(); 0: none. */
     int n_live;
+    bool owners_changed;        /* 'map' changed more than 'confirmed'
+                                 * since nvo_cluster_take_owners_changed(). */
     bool exiting;
     struct latch latch;
 
@@ -331,6 +333,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     ovs_mutex_lock(&c->mutex);
     hmap_swap(&map, &c->map);
     c->n_live = n_live;
+    c->owners_changed = true;
     ovs_mutex_unlock(&c->mutex);
 
     struct cl_hv *e;
@@ -341,6 +344,51 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     if (c->async) {
         uv_async_send(&c->async->async);
     }
+}
+
+/* Cluster thread: if the replica's changes since the last tracking reset
+ * touched only Hypervisor_Private.confirmed (the common case: owners
+ * recording what their hypervisors confirmed, several times per write),
+ * copies them into the main thread's map in place and returns true;
+ * otherwise returns false and the map must be rebuilt. */
+static struct cl_hv *map_find(struct nvo_cluster *, const char *hv);
+
+static bool
+update_confirmed(struct nvo_cluster *c)
+{
+    if (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
+        != c->hv_seqno) {
+        return false;
+    }
+    const struct nvorec_hypervisor_private *hp;
+    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH_TRACKED (hp, c->idl) {
+        if (nvorec_hypervisor_private_is_new(hp)
+            || nvorec_hypervisor_private_is_deleted(hp)
+            || nvorec_hypervisor_private_is_updated(
+                   hp, NVOREC_HYPERVISOR_PRIVATE_COL_HYPERVISOR)
+            || nvorec_hypervisor_private_is_updated(
+                   hp, NVOREC_HYPERVISOR_PRIVATE_COL_OWNER)
+            || nvorec_hypervisor_private_is_updated(
+                   hp, NVOREC_HYPERVISOR_PRIVATE_COL_EPOCH)
+            || nvorec_hypervisor_private_is_updated(
+                   hp, NVOREC_HYPERVISOR_PRIVATE_COL_ALIVE)) {
+            return false;
+        }
+    }
+    ovs_mutex_lock(&c->mutex);
+    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH_TRACKED (hp, c->idl) {
+        struct cl_hv *e = map_find(c, hp->hypervisor);
+        if (e) {
+            e->confirmed = hp->confirmed;
+        }
+    }
+    ovs_mutex_unlock(&c->mutex);
+    c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
+                                            &nvorec_table_hypervisor_private);
+    if (c->async) {
+        uv_async_send(&c->async->async);
+    }
+    return true;
 }
 
 /* Cluster thread: adds the ownership transitions for hypervisor 'h' to
@@ -669,16 +717,19 @@ cluster_thread(void *c_)
              * the next heartbeat. */
             c->next_tick = MIN(c->next_tick, now);
         }
+        bool tables_moved
+            = seqno != c->map_seqno
+              && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
+                  != c->hv_seqno
+                  || ovsdb_idl_table_get_seqno(
+                         c->idl, &nvorec_table_hypervisor_private)
+                     != c->hp_seqno);
         if (lease_valid != c->map_lease || refenced || peers_moved
-            || (seqno != c->map_seqno
-                && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
-                    != c->hv_seqno
-                    || ovsdb_idl_table_get_seqno(
-                           c->idl, &nvorec_table_hypervisor_private)
-                       != c->hp_seqno))) {
+            || (tables_moved && !update_confirmed(c))) {
             c->map_lease = lease_valid;
             publish_map(c, lease_valid, now);
         }
+        ovsdb_idl_track_clear(c->idl);
         c->map_seqno = seqno;
 
         bool ready = ovsdb_idl_has_ever_connected(c->idl)
@@ -782,6 +833,8 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     ovsdb_idl_add_table(c->idl, &nvorec_table_hypervisor_private);
     for (size_t i = 0; i < NVOREC_HYPERVISOR_PRIVATE_N_COLUMNS; i++) {
         ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_private_columns[i]);
+        ovsdb_idl_track_add_column(c->idl,
+                                   &nvorec_hypervisor_private_columns[i]);
     }
     ovsdb_idl_add_table(c->idl, &nvorec_table_hypervisor);
     ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_name);
@@ -950,6 +1003,16 @@ nvo_cluster_alive(struct nvo_cluster *c, const char *hv)
     int alive = e ? e->alive : -1;
     ovs_mutex_unlock(&c->mutex);
     return alive;
+}
+
+bool
+nvo_cluster_take_owners_changed(struct nvo_cluster *c)
+{
+    ovs_mutex_lock(&c->mutex);
+    bool changed = c->owners_changed;
+    c->owners_changed = false;
+    ovs_mutex_unlock(&c->mutex);
+    return changed;
 }
 
 void

@@ -69,6 +69,12 @@ int64_t nvo_cluster_confirmed(struct nvo_cluster *, const char *hv);
 void nvo_cluster_set_confirmed(struct nvo_cluster *, const char *hv,
                                int64_t revision);
 
+/* True if ownership, epochs, agent addresses or service-node liveness may
+ * have changed since the last call (not only confirmed revisions); the
+ * changed callback uses it to skip its O(hypervisors) pass.  Main
+ * thread. */
+bool nvo_cluster_take_owners_changed(struct nvo_cluster *);
+
 /* Whether service node 'hv' is alive as its owner recorded it: 1 or 0,
  * -1 if no owner recorded it yet. */
 int nvo_cluster_alive(struct nvo_cluster *, const char *hv);

@@ -829,6 +829,11 @@ void
 nvo_ctl_cluster_changed(void *ctl_)
 {
     struct nvo_ctl *ctl = ctl_;
+    if (!nvo_cluster_take_owners_changed(ctl->cluster)) {
+        /* Only owners' confirmations: they may complete waiters. */
+        check_waiters(ctl);
+        return;
+    }
     struct nvo_hypervisor *hv;
     bool sn_moved = false;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
