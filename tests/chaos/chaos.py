@@ -718,7 +718,8 @@ class Chaos:
         # where ports changed meanwhile); both are judged.  Each loss of a
         # kind that does not touch the dataplane is listed with the nearest
         # OVS port change on its path, if one came shortly before, and the
-        # previous fault.
+        # previous fault; each loss between faults (reported, not judged)
+        # with the nearest port change.
         events = port_events()
         losses, quiet = {}, {}
         for p in pingers:
@@ -747,6 +748,13 @@ class Chaos:
                             "; %.2f s after the recovery from %s %s" % (
                                 t - prev["t_recover"], prev["kind"],
                                 prev["target"]) if prev else ""))
+                elif kind == "between faults":
+                    churn = near_event(events, t,
+                                       {VM_HV[p.vm], IP_HV[p.dst]})
+                    log("%s -> %s: icmp_seq %d lost at %s, between faults%s"
+                        % (p.vm, p.dst, seq,
+                           time.strftime("%H:%M:%S", time.localtime(t)),
+                           "; %s %s at %s on %s" % churn if churn else ""))
         print()
         print("chaos: %d faults in %.0f s (seed %d), %d writes "
               "(%s), %d acknowledged; HTTP statuses %s" % (
