@@ -68,11 +68,15 @@ poll_check "hv1: the per-VTEP port nvtc000020c is deleted" \
 poll_check "hv1: the flow-based VXLAN port is back, nothing else" \
     "[ \"\$(lab_ovs_vsctl hv1 list-ports br-int | tr '\n' ' ')\" = 'nvt-vxlan v-vm1 ' ]" 20
 wait_synced hv1 30 || bad "hv1 not in sync after the migration"
+wait_synced hv2 30 || bad "hv2 not in sync after the restart"
 tun=$(lab_ovs_vsctl hv1 get Interface nvt-vxlan ofport)
 check "hv1: the old-style flow is gone, the new one classifies by tun_src" \
     "! lab_ovs_ofctl hv1 dump-flows | grep -q 'tun_id=0x1389,in_port=' && lab_ovs_ofctl hv1 dump-flows | grep -q 'tun_id=0x1389,tun_src=192.0.2.12,in_port=$tun '"
-check "the audit finds both switches in sync after the migration" \
-    "lab_nvoctl audit | grep -q '^hv1 (ovs): in sync' && lab_nvoctl audit | grep -q '^hv2 (ovs): in sync'"
+poll_check "the audit finds both switches in sync after the migration" \
+    "lab_nvoctl audit >\"\$LAB_DIR/audit.out\" 2>&1; grep -q '^hv1 (ovs): in sync' \"\$LAB_DIR/audit.out\" && grep -q '^hv2 (ovs): in sync' \"\$LAB_DIR/audit.out\"" 20
+grep -q '^hv2 (ovs): in sync' "$LAB_DIR/audit.out" \
+    && grep -q '^hv1 (ovs): in sync' "$LAB_DIR/audit.out" \
+    || cat "$LAB_DIR/audit.out"
 check "vm1 pings vm2 after the migration" "lab_ping vm1 10.0.0.2 5"
 check "vm2 pings vm1 after the migration" "lab_ping vm2 10.0.0.1 3"
 ovs_test_done
