@@ -9,7 +9,10 @@
 #     the barrier after its bundle), and each controller's CPU (utime +
 #     stime from /proc) per VM start.  Reference, same run: the same VM
 #     starts (after stopping them) with one controller left, which then
-#     owns every hypervisor.
+#     owns every hypervisor.  Beside them, each controller's background
+#     CPU (ms/s with no writes: heartbeats, leases, peers' heartbeats)
+#     and what it adds per VM start over the phase's length: a cost the
+#     per-VM-start figure includes but sharding cannot divide.
 #  2. Failover: the controller owning the most hypervisors killed -9;
 #     time until every one of its hypervisors shows another owner and a
 #     confirmed revision >= the required one (GET /v1/hypervisors on a
@@ -20,8 +23,10 @@
 #
 # Environment: NVO_BENCH_HVS (default 32; the issue asks 128: each OVS
 # instance costs about 25 MB and start-up CPU on a shared machine),
-# NVO_BENCH_REST_PORTS (default 2000).  Prints the load average before and
-# after: other users of the machine skew every figure.
+# NVO_BENCH_REST_PORTS (default 2000), NVO_BENCH_IDLE_S (default 10: the
+# window with no writes before each VM-start phase in which each
+# controller's background CPU is measured).  Prints the load average
+# before and after: other users of the machine skew every figure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/deploy/lab-lib.sh"
@@ -92,6 +97,27 @@ vm_stops() {   # vm_stops CONTROLLER
             || die "stop vm$_i"
     done
 }
+# idle_ms N...: each controller's CPU in ms per second over NVO_BENCH_IDLE_S
+# seconds with no write (heartbeats, leases, peers' heartbeats): what it
+# pays for every second a phase lasts, whatever it does; "ctlN:X ...".
+idle_s=${NVO_BENCH_IDLE_S:-10}
+idle_ms() {
+    local _n _out
+    for _n in "$@"; do eval "i0_$_n=\$(cpu_ticks \$(lab_ctl_pid $_n))"; done
+    sleep "$idle_s"
+    _out=
+    for _n in "$@"; do
+        eval "d=\$(( \$(cpu_ticks \$(lab_ctl_pid $_n)) - i0_$_n ))"
+        _out="$_out ctl$_n:$(awk -v d="$d" -v hz="$hz" -v s="$idle_s" 'BEGIN { printf "%.1f", d * 1000 / hz / s }')"
+    done
+    echo "$_out"
+}
+# of_phase "ctlN:X ..." MS: X ms/s over a phase of MS ms, per VM start.
+of_phase() {
+    echo "$1" | tr ' ' '\n' | awk -F: -v ms="$2" -v n="$n_hvs" 'NF == 2 {
+        printf " %s:%.2f", $1, $2 * ms / 1000 / n }'
+}
+
 pct() {   # pct TAG: "p50 p99" in ms
     sort -n "$LAB_DIR/lat.$1" | awk '{ v[NR] = $1 * 1000 } END {
         i50 = int(NR * 0.50 + 0.999); i99 = int(NR * 0.99 + 0.999)
@@ -99,8 +125,11 @@ pct() {   # pct TAG: "p50 p99" in ms
 }
 
 # --- 1. VM starts through three controllers ---------------------------------
+idle3=$(idle_ms 1 2 3)
 for n in 1 2 3; do eval "c0_$n=\$(cpu_ticks \$(lab_ctl_pid $n))"; done
+t0=$(now_ms)
 vm_starts three 1 2 3
+phase3_ms=$(( $(now_ms) - t0 ))
 cpu3=
 for n in 1 2 3; do
     eval "d=\$(( \$(cpu_ticks \$(lab_ctl_pid $n)) - c0_$n ))"
@@ -140,8 +169,11 @@ until [ "$(owned_by "$survivor" | tr ' ' '\n' | grep -vc "=ctl$survivor\$")" = 0
     i=$((i + 1)); [ $i -gt 600 ] && die "ctl$survivor did not take everything"; sleep 0.1
 done
 vm_stops "$survivor"
+idle1=$(idle_ms "$survivor")
 c0=$(cpu_ticks "$(lab_ctl_pid "$survivor")")
+t0=$(now_ms)
 vm_starts one "$survivor"
+phase1_ms=$(( $(now_ms) - t0 ))
 d=$(( $(cpu_ticks "$(lab_ctl_pid "$survivor")") - c0 ))
 cpu1=$(awk -v d="$d" -v hz="$hz" -v n="$n_hvs" 'BEGIN { printf "%.2f", d * 1000 / hz / n }')
 set -- $(pct one); p50_1=$1 p99_1=$2
@@ -187,6 +219,9 @@ echo "VM start (POST /v1/ports?wait=1, one at a time, $n_hvs VMs on $n_hvs OVS h
 printf '  %-44s %9s %9s  %s\n' "" "p50 ms" "p99 ms" "controller CPU ms per VM start"
 printf '  %-44s %9s %9s  %s\n' "3 controllers (REST spread over all three)" "$p50_3" "$p99_3" "$cpu3"
 printf '  %-44s %9s %9s  %s\n' "1 controller (reference, same VMs, same run)" "$p50_1" "$p99_1" "ctl$survivor:$cpu1"
+echo "  of which background (CPU with no writes, ms/s over $idle_s s just before, times the phase's length):"
+printf '  %-44s %19s  %s\n' "3 controllers: ${idle3# } ms/s" "$phase3_ms ms" "$(of_phase "$idle3" "$phase3_ms")"
+printf '  %-44s %19s  %s\n' "1 controller: ${idle1# } ms/s" "$phase1_ms ms" "$(of_phase "$idle1" "$phase1_ms")"
 echo "  ping vm1 -> vm5 after the reference starts: $ping_state"
 echo
 echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9 -> every one owned and"
