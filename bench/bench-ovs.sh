@@ -152,11 +152,16 @@ bench_start() {
 # flow event's time after T0 (ms since the epoch), or -1.
 cold_monitor_start() {
     OVS_RUNDIR=$LAB_DIR/hv/h1 ovs-ofctl -O OpenFlow13 --timestamp monitor \
-        "unix:$LAB_DIR/hv/h1/br-int.mgmt" 'watch:!initial' >/dev/null \
-        2>"$LAB_DIR/cold.mon" &
+        "unix:$LAB_DIR/hv/h1/br-int.mgmt" 'watch:!initial' \
+        >"$LAB_DIR/cold.mon.out" 2>"$LAB_DIR/cold.mon" &
     mon=$!
     lab_record_pid "$mon" >/dev/null
-    sleep 1
+    # Watching once the switch answered the monitor request.
+    local t=$(now_ms)
+    until grep -q 'FLOW_MONITOR reply' "$LAB_DIR/cold.mon.out" 2>/dev/null; do
+        [ $(( $(now_ms) - t )) -gt 10000 ] && die "ovs-ofctl monitor never answered"
+        sleep 0.02
+    done
 }
 cold_monitor_stop() {
     sleep 0.5
@@ -222,7 +227,6 @@ bench_cold() {
     # flow added: that work is part of both figures).
     lab_controller_stop || die "controller stop"
     lab_ovs_start_ovsdb h1 || die "ovsdb start"
-    sleep 1
     : >"$dir/nvo.ms"; : >"$dir/nvo-sw.ms"; : >"$dir/ref.ms"; : >"$dir/ref-sw.ms"
     r=1
     while [ $r -le "$COLD_RUNS" ]; do

@@ -39,7 +39,8 @@
 # Settings (environment): BENCH_SCALE_PARTS, BENCH_SCALE_HVS ("4 32 128
 # 256"), BENCH_SCALE_NETS ("1 50"), BENCH_SCALE_VMS (96; at least one per
 # hypervisor), BENCH_SCALE_OVN_HVS ("4 32"), BENCH_SCALE_RESYNC_HVS (256),
-# BENCH_SCALE_RESYNC_PORTS (10000), BENCH_SCALE_MEM, BENCH_SCALE_MB_PER_HV
+# BENCH_SCALE_RESYNC_PORTS (10000), BENCH_SCALE_COLD_RUNS (3), BENCH_SCALE_MEM,
+# BENCH_SCALE_MB_PER_HV
 # (30: memory each simulated hypervisor is given before a size is run),
 # BENCH_SCALE_PERF (a directory: profile the controller with perf during
 # each series of VM starts, e.g. BENCH_SCALE_PARTS=start BENCH_SCALE_HVS=32
@@ -90,11 +91,12 @@ RESYNC_PORTS=${BENCH_SCALE_RESYNC_PORTS:-10000}
 MEM=${BENCH_SCALE_MEM:-100000 1000 1000}
 MB_PER_HV=${BENCH_SCALE_MB_PER_HV:-30}
 COLD_FLOWS=${BENCH_SCALE_COLD_FLOWS:-10000}
+COLD_RUNS=${BENCH_SCALE_COLD_RUNS:-3}
 FLOOR_ROUNDS=${BENCH_SCALE_FLOOR_ROUNDS:-100}
 if [ "${1:-}" = --smoke ]; then
     PARTS=${BENCH_SCALE_PARTS:-start cold resync memory}
     HVS=3 NETS="1 2" VMS=6 OVN_HVS=3 RESYNC_HVS=3 RESYNC_PORTS=30
-    MEM="2000 20 20" COLD_FLOWS=200 FLOOR_ROUNDS=10
+    MEM="2000 20 20" COLD_FLOWS=200 COLD_RUNS=1 FLOOR_ROUNDS=10
 fi
 FLOOR=${BENCH_SCALE_FLOOR:-$top/bench/bench-floor}
 
@@ -630,6 +632,7 @@ bench_cold() {
     echo "cold connect, one switch, $COLD_FLOWS flows ($(uptime | sed 's/.*load/load/')):"
     # Plain only: TLS beside plain is bench-ovs.sh's own comparison.
     BENCH_OVS_PARTS=cold BENCH_OVS_TLS=0 BENCH_OVS_FLOWS=$COLD_FLOWS \
+        BENCH_OVS_COLD_RUNS=$COLD_RUNS \
         sh "$top/bench/bench-ovs.sh" \
         | grep -v '^cold connect' | tee "$LAB_DIR.cold" 2>/dev/null \
         || true
