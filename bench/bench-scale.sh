@@ -171,6 +171,24 @@ ctl_cpu_ns() {
         | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
+# ctl_cpu_split PID: CPU time (ns) of the process's threads, "MAIN OVS
+# OTHER": the main (libuv) thread, the OVS southbound threads (ovs_sb*),
+# and the rest (libuv's thread pool: SQLite commits, audits).
+ctl_cpu_split() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        echo "${t##*/} $(cat "$t/comm" 2>/dev/null) $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+    done | awk -v pid="$1" 'NF == 3 {
+            if ($1 == pid) m += $3; else if ($2 ~ /^ovs_sb/) o += $3; else r += $3 }
+        END { printf "%.0f %.0f %.0f\n", m, o, r }'
+}
+
+# cpu_split_ms A B N: from two ctl_cpu_split outputs A and B, each part's
+# CPU in ms divided by N.
+cpu_split_ms() {
+    echo "$1 $2" | awk -v n="$3" '{ printf "main thread %.2f ms, OVS southbound thread %.2f ms, other threads %.2f ms", ($4 - $1) / n / 1e6, ($5 - $2) / n / 1e6, ($6 - $3) / n / 1e6 }'
+}
+
 # sb_metrics: the OVS southbound thread's counters from /metrics: "passes
 # ticks runs mail_s run_s publish_s".
 sb_metrics() {
@@ -379,14 +397,18 @@ start_shape() {
     # What the controller costs with nothing to do, over 3 s: part of
     # every VM start's CPU below (time-based work: polling, keepalives).
     perf_start "$pid" "$n-${shape}idle"
+    split0=$(ctl_cpu_split "$pid")
     cpu0=$(ctl_cpu_ns "$pid") t0=$(now_ms)
     sleep 3
     cpu1=$(ctl_cpu_ns "$pid") t1=$(now_ms)
+    idle_split=$(cpu_split_ms "$split0" "$(ctl_cpu_split "$pid")" \
+                 "$(( (t1 - t0) ))e-3")
     perf_stop
     idle=$(awk -v a="$cpu0" -v b="$cpu1" -v t="$((t1 - t0))" \
                'BEGIN { printf "%.2f", (b - a) / 1e6 / t * 1000 }')
     sb0=$(sb_metrics)
     t_series0=$(now_ms)
+    split0=$(ctl_cpu_split "$pid")
     cpu0=$(ctl_cpu_ns "$pid")
     perf_start "$pid" "$n-$shape"
     j=1
@@ -423,6 +445,7 @@ start_shape() {
         j=$((j + 1))
     done
     cpu1=$(ctl_cpu_ns "$pid")
+    split1=$(ctl_cpu_split "$pid")
     t_series1=$(now_ms)
     sb1=$(sb_metrics)
     perf_stop
@@ -443,6 +466,7 @@ start_shape() {
     cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$v" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }')
     echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat; over $((t_series1 - t_series0)) ms for $v starts; idle beforehand: $idle ms CPU per s)"
     put "nvo_cpu_${n}_$nnets" "$cpu"
+    echo "  per thread per VM start: $(cpu_split_ms "$split0" "$split1" "$v"); idle, per s: $(echo "$idle_split" | sed 's/ ms/ ms CPU/g')"
     if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
         echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
     fi
