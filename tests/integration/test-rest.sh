@@ -422,6 +422,11 @@ done
 expect 200 GET /v1/ports
 jcheck "sorted(p['vm'] for p in j if p['vm'].startswith('vm-p')) == ['vm-p0', 'vm-p1', 'vm-p2']"
 
+echo "=== HTTP/1.1 only: no upgrade to HTTP/2"
+v=$(curl -s --http2 -o /dev/null -w '%{http_version} %{http_code}' "$base/healthz")
+[ "$v" = "1.1 200" ] || fail "curl --http2 (Upgrade: h2c) got HTTP $v, expected 1.1 200"
+ok
+
 echo "=== clean stop, with an idle keep-alive client"
 # The client keeps its connection open after one answered GET: SIGTERM
 # must still end the controller at once and cleanly (under
