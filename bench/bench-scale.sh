@@ -659,7 +659,7 @@ bench_cold() {
     BENCH_OVS_PARTS=cold BENCH_OVS_TLS=0 BENCH_OVS_FLOWS=$COLD_FLOWS \
         BENCH_OVS_COLD_RUNS=$COLD_RUNS \
         sh "$top/bench/bench-ovs.sh" \
-        | grep -v '^cold connect' | tee "$LAB_DIR.cold" 2>/dev/null \
+        | grep -v '^cold connect' \
         || true
 }
 
