@@ -19,6 +19,16 @@
 # (--private-key/--certificate/--ca-cert, --rest-token-file; a throw-away
 # CA made with openssl), printed beside the plain figure with the ratio.
 #
+# At 1 connection it also runs with HTTP/1.1 pipelining, 16 requests in
+# flight (p50/p99 per request, from its group's sending to its answer).
+# The answers come in order, each after its own commit: the HTTP server
+# (h2o 2.2.5) reads a connection's next request only once the previous
+# answer is written, so pipelined writes do not share transactions.
+#
+# One slow write must not block reads: during the 64-connection run a
+# second wrk sends GET /v1/networks/net-0 on one connection for a second;
+# its p50/p99 are printed beside the same GETs on the idle controller.
+#
 # Environment: NVO_BENCH_PORTS (default 10000), NVO_BENCH_DIR (default a
 # new directory under /var/tmp: use the disk the real database lives on).
 set -eu
@@ -74,10 +84,31 @@ make_pki() {
 }
 
 curl_args=
-# run_rest CONNECTIONS [tls]: prints "rate p50 p99 writes/txn" for one
-# fresh controller (over HTTPS with a bearer token if "tls").
+# get_probe SECONDS: GET /v1/networks/net-0 on one connection for
+# SECONDS; prints "p50_ms p99_ms requests".
+get_probe() {
+    wrk -t1 -c1 -d"$1"s --latency "$base/v1/networks/net-0" 2>&1 | awk '
+        function ms(v) {
+            if (v ~ /us$/) return v / 1000
+            if (v ~ /ms$/) return v + 0
+            if (v ~ /s$/) return v * 1000
+            return v
+        }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        / requests in / { n = $1 }
+        END { printf "%.2f %.2f %d\n", p50, p99, n }'
+}
+
+# run_rest CONNECTIONS [MODE]: prints "rate p50 p99 writes/txn" for one
+# fresh controller; MODE "tls": over HTTPS with a bearer token, "pipe":
+# 16 pipelined requests per connection, "probe": also GET latency during
+# the writes (into $dir/probe: "idle_p50 idle_p99 n busy_p50 busy_p99 n
+# ports_left").
 run_rest() {
     conns=$1 mode=${2:-plain}
+    depth=1
+    [ "$mode" = pipe ] && depth=16
     rm -f "$dir"/nvo.db*
     rport=$(free_port)
     set --
@@ -116,11 +147,17 @@ run_rest() {
         i=$((i + 1))
     done
 
+    [ "$mode" = probe ] && idle_probe=$(get_probe 1)
     w0=$(metric nvo_store_writes_total)
     c0=$(metric nvo_store_commits_total)
     wrk -t1 -c"$conns" -d600s --timeout 30s -s "$lua" "$base" \
-        -- "$n_ports" "$n_nets" "$n_hvs" >"$dir/wrk.out" 2>&1 &
+        -- "$n_ports" "$n_nets" "$n_hvs" "$depth" >"$dir/wrk.out" 2>&1 &
     wrk_pid=$!
+    if [ "$mode" = probe ]; then
+        until [ "$(ports_rows)" -gt 0 ]; do sleep 0.01; done
+        busy_probe=$(get_probe 1)
+        echo "$idle_probe $busy_probe $((n_ports - $(ports_rows)))" >"$dir/probe"
+    fi
     while kill -0 "$wrk_pid" 2>/dev/null && [ "$(ports_rows)" != "$n_ports" ]; do
         sleep 0.2
     done
@@ -144,25 +181,40 @@ run_rest() {
     awk -v w=$((w1 - w0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.1f\n", c ? w / c : 0 }'
 }
 
-echo "bench-rest: $n_ports ports over $n_nets networks and $n_hvs kernel hypervisors; database in $dir"
+echo "bench-rest: $n_ports ports over $n_nets networks and $n_hvs kernel hypervisors; database in $dir ($(df -h --output=source,fstype "$dir" | tail -1 | tr -s ' '))"
+echo "  $(uptime | sed 's/.*load/load/') at the start"
 set -- $("$sqlite_bench" "$dir" "$n_ports" "$n_nets" "$n_hvs" 2>/dev/null | awk '{print $4}')
 raw=$1 store=$2
-printf '%-34s %10s %10s %10s %8s %10s\n' "" "ports/s" "p50 ms" "p99 ms" "vs raw" "writes/txn"
-printf '%-34s %10s %10s %10s %8s %10s\n' "SQLite raw, 1 txn/row (reference)" "$raw" "-" "-" "1.00" "1"
-printf '%-34s %10s %10s %10s %8s %10s\n' "nvo_store_sqlite_add_port()" "$store" "-" "-" \
-    "$(awk -v a="$store" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')" "1"
+vs_raw() { awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.2f", a / b }'; }
+printf '%-40s %10s %10s %10s %8s %10s\n' "" "ports/s" "p50 ms" "p99 ms" "vs raw" "writes/txn"
+printf '%-40s %10s %10s %10s %8s %10s\n' "SQLite raw, 1 txn/row (reference)" "$raw" "-" "-" "1.00" "1"
+printf '%-40s %10s %10s %10s %8s %10s\n' "nvo_store_sqlite_add_port()" "$store" "-" "-" \
+    "$(vs_raw "$store")" "1"
 make_pki
+row() {
+    printf '%-40s %10s %10s %10s %8s %10s\n' "$1" "$2" "$3" "$4" "$(vs_raw "$2")" "$5"
+}
 for c in 1 16 64; do
-    set -- $(run_rest "$c")
-    printf '%-34s %10s %10s %10s %8s %10s\n' "REST POST /v1/ports, $c conn" "$1" "$2" "$3" \
-        "$(awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')" "$4"
+    if [ "$c" = 64 ]; then
+        set -- $(run_rest "$c" probe)
+    else
+        set -- $(run_rest "$c")
+    fi
+    row "REST POST /v1/ports, $c conn" "$@"
+    if [ "$c" = 1 ]; then
+        set -- $(run_rest 1 pipe)
+        row "  1 conn, 16 pipelined" "$@"
+    fi
     if [ "$c" = 16 ]; then
         plain_rate=$1 plain_p50=$2 plain_p99=$3
         set -- $(run_rest "$c" tls)
-        printf '%-34s %10s %10s %10s %8s %10s\n' "  same over HTTPS + token" "$1" "$2" "$3" \
-            "$(awk -v a="$1" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')" "$4"
+        row "  same over HTTPS + token" "$@"
         echo "  HTTPS+token vs plain at 16 connections: throughput $(awk -v a="$1" -v b="$plain_rate" 'BEGIN { printf "%.2fx", a / b }')," \
              "p50 $(awk -v a="$2" -v b="$plain_p50" 'BEGIN { printf "%.2fx", a / b }')," \
              "p99 $(awk -v a="$3" -v b="$plain_p99" 'BEGIN { printf "%.2fx", a / b }')"
     fi
 done
+set -- $(cat "$dir/probe")
+echo "GET /v1/networks/net-0 (1 conn, 1 s) during the 64-connection POSTs: p50 $4 ms, p99 $5 ms ($6 answered; $7 ports still to write at its end)"
+echo "  the same GETs on the idle controller (reference): p50 $1 ms, p99 $2 ms ($3 answered)"
+echo "  $(uptime | sed 's/.*load/load/') at the end"

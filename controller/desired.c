@@ -577,70 +577,9 @@ nvo_tunnel_key_parse(const char *key, enum nvo_encap *encap,
     return nvo_encap_from_string(name, encap);
 }
 
-/* A tunnels[] array shared by views (immutable, reference counted).  A
- * write that leaves every network's VTEPs alone (a VM start on a
- * hypervisor already in the network) gives each hypervisor's new view its
- * previous view's array: O(networks changed x their VTEPs) compares
- * instead of formatting, hashing and sorting every tunnel key of every
- * view. */
-struct desired_tunnels {
-    struct ovs_refcount ref;
-    char **s;                   /* Owned. */
-    size_t n;
-};
-
-static void
-tunnels_unref(struct desired_tunnels *t)
+char **
+nvo_hv_view_tunnels(const struct nvo_hv_view *v, size_t *n)
 {
-    if (t && refcount_unref(&t->ref) == 1) {
-        free_strings(t->s, t->n);
-        free(t);
-    }
-}
-
-/* True if every network of 'v' has the same encapsulation and VTEPs as in
- * 'prev', and they have the same networks and tunnel IP: then their
- * tunnels[] are the same. */
-static bool
-same_tunnel_sources(const struct nvo_hv_view *v,
-                    const struct nvo_hv_view *prev)
-{
-    if (!prev || v->n_nets != prev->n_nets
-        || strcmp(v->tunnel_ip, prev->tunnel_ip)) {
-        return false;
-    }
-    for (size_t i = 0; i < v->n_nets; i++) {
-        const struct nvo_net_view *a = v->nets[i], *b = prev->nets[i];
-        if (a == b) {
-            continue;
-        }
-        if (a->vni != b->vni || a->encap != b->encap
-            || a->n_vteps != b->n_vteps) {
-            return false;
-        }
-        for (size_t j = 0; j < a->n_vteps; j++) {
-            if (a->vteps[j] != b->vteps[j] && strcmp(a->vteps[j],
-                                                     b->vteps[j])) {
-                return false;
-            }
-        }
-    }
-    return true;
-}
-
-/* Sets 'v->tunnels' to the union of its networks' tunnel keys, without its
- * own tunnel IP: 'prev''s (shared), if it has the same (see above). */
-static void
-compute_tunnels(struct nvo_hv_view *v, const struct nvo_hv_view *prev)
-{
-    if (prev && prev->tunnels_ref && same_tunnel_sources(v, prev)) {
-        v->tunnels_ref = prev->tunnels_ref;
-        ovs_refcount_ref(&v->tunnels_ref->ref);
-        v->tunnels = v->tunnels_ref->s;
-        v->n_tunnels = v->tunnels_ref->n;
-        return;
-    }
-
     struct sset keys = SSET_INITIALIZER(&keys);
     for (size_t i = 0; i < v->n_nets; i++) {
         const struct nvo_net_view *nv = v->nets[i];
@@ -651,12 +590,9 @@ compute_tunnels(struct nvo_hv_view *v, const struct nvo_hv_view *prev)
             }
         }
     }
-    v->tunnels_ref = xmalloc(sizeof *v->tunnels_ref);
-    ovs_refcount_init(&v->tunnels_ref->ref);
-    v->tunnels_ref->s = sset_to_sorted_array(&keys, &v->tunnels_ref->n);
-    v->tunnels = v->tunnels_ref->s;
-    v->n_tunnels = v->tunnels_ref->n;
+    char **array = sset_to_sorted_array(&keys, n);
     sset_destroy(&keys);
+    return array;
 }
 
 struct nvo_hv_view *
@@ -687,8 +623,6 @@ desired_compute_cached(const struct nvo_model *m,
     v->nets = nets.nets ? nets.nets : xmalloc(sizeof *v->nets);
     v->n_nets = nets.n;
     qsort(v->nets, v->n_nets, sizeof *v->nets, compare_nets);
-
-    compute_tunnels(v, prev && prev->hv_id == hv->id ? prev : NULL);
     return v;
 }
 
@@ -793,9 +727,7 @@ nvo_hv_view_equal(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
     if (a->hv_id != b->hv_id || strcmp(a->name, b->name)
         || strcmp(a->tunnel_ip, b->tunnel_ip)
         || a->dataplane != b->dataplane || a->role != b->role
-        || !nullable_streq(a->ovsdb, b->ovsdb) || a->n_nets != b->n_nets
-        || !nvo_strings_equal(a->tunnels, a->n_tunnels, b->tunnels,
-                              b->n_tunnels)) {
+        || !nullable_streq(a->ovsdb, b->ovsdb) || a->n_nets != b->n_nets) {
         return false;
     }
     for (size_t i = 0; i < a->n_nets; i++) {
@@ -806,16 +738,6 @@ nvo_hv_view_equal(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
     return true;
 }
 
-static char **
-clone_strings(char **s, size_t n)
-{
-    char **c = xmalloc((n ? n : 1) * sizeof *c);
-    for (size_t i = 0; i < n; i++) {
-        c[i] = xstrdup(s[i]);
-    }
-    return c;
-}
-
 struct nvo_hv_view *
 nvo_hv_view_clone(const struct nvo_hv_view *v)
 {
@@ -823,11 +745,6 @@ nvo_hv_view_clone(const struct nvo_hv_view *v)
     c->name = xstrdup(v->name);
     c->tunnel_ip = xstrdup(v->tunnel_ip);
     c->ovsdb = nullable_xstrdup(v->ovsdb);
-    if (v->tunnels_ref) {
-        ovs_refcount_ref(&v->tunnels_ref->ref);
-    } else {
-        c->tunnels = clone_strings(v->tunnels, v->n_tunnels);
-    }
     c->nets = xmalloc((v->n_nets ? v->n_nets : 1) * sizeof *c->nets);
     for (size_t i = 0; i < v->n_nets; i++) {
         c->nets[i] = nvo_net_view_ref(v->nets[i]);
@@ -862,11 +779,6 @@ nvo_hv_view_destroy(struct nvo_hv_view *v)
         nvo_net_view_unref(v->nets[i]);
     }
     free(v->nets);
-    if (v->tunnels_ref) {
-        tunnels_unref(v->tunnels_ref);
-    } else {
-        free_strings(v->tunnels, v->n_tunnels);
-    }
     free(v->name);
     free(v->tunnel_ip);
     free(v->ovsdb);

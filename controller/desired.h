@@ -27,11 +27,9 @@
  *    service-node: the network's service node only (if none is alive,
  *    head-end is used so broadcasts still work).  For a service node's own
  *    view, flood[] is the replication list: every hypervisor of the network.
- *  - tunnels[]: the sorted set of tunnel keys (nvo_tunnel_key(): the VTEP
- *    IP for VXLAN, "geneve/IP" or "gre/IP" otherwise) of every remote VTEP
- *    named in remotes[] or flood[] of any network, with that network's
- *    encapsulation (OVS needs no port per key: its tunnel ports are one
- *    flow-based port per encapsulation, ovs-tunnels.h).
+ *  - the tunnel keys of its remote VTEPs are not part of the view: they
+ *    follow from nets[] and the tunnel IP, and only status reads them
+ *    (nvo_hv_view_tunnels(), computed on demand).
  *  - service nodes replicate VXLAN only: a Geneve or GRE network floods
  *    head-end whatever its "bum".
  * All arrays are sorted (nets by VNI, locals and remotes by MAC, IP lists
@@ -112,18 +110,23 @@ struct nvo_hv_view {
                                  * role request (one controller). */
     struct nvo_net_view **nets; /* Each holds a reference; sorted by VNI. */
     size_t n_nets;
-    char **tunnels;             /* Remote VTEP IPs, sorted, unique. */
-    size_t n_tunnels;
-    struct desired_tunnels *tunnels_ref;    /* If nonnull, holds 'tunnels',
-                                             * shared by reference with
-                                             * other views; otherwise
-                                             * 'tunnels' is owned. */
 };
 
 /* The tunnel key of VTEP 'ip' with encapsulation 'encap' (see tunnels[]
  * above) into 'buf' (at least NVO_TUNNEL_KEY_SIZE bytes); returns 'buf'. */
 #define NVO_TUNNEL_KEY_SIZE 64
 const char *nvo_tunnel_key(enum nvo_encap encap, const char *ip, char *buf);
+
+/* The sorted set of tunnel keys (nvo_tunnel_key(): the VTEP IP for VXLAN,
+ * "geneve/IP" or "gre/IP" otherwise) of every remote VTEP named in
+ * remotes[] or flood[] of any network of 'v' (its service node included),
+ * with that network's encapsulation, without 'v''s own tunnel IP.  OVS
+ * needs no port per key (its tunnel ports are one flow-based port per
+ * encapsulation, ovs-tunnels.h): this is what GET /v1/hypervisors counts.
+ * Computed on demand, O(the VTEPs of its networks), so that no write pays
+ * for it on every hypervisor of a network.  Returns a new array of new
+ * strings (caller frees each and the array), its size in '*n'. */
+char **nvo_hv_view_tunnels(const struct nvo_hv_view *v, size_t *n);
 
 /* Parses tunnel key 'key' into its encapsulation and the VTEP IP (a
  * pointer into 'key').  Returns 0, or -EINVAL. */

@@ -104,6 +104,8 @@ nvo_model_create(void)
     hmap_init(&m->hvs_by_id);
     hmap_init(&m->hvs_by_name);
     hmap_init(&m->ports_by_id);
+    hmap_init(&m->ports_by_mac);
+    hmap_init(&m->ports_by_iface);
     return m;
 }
 
@@ -130,6 +132,8 @@ nvo_model_destroy(struct nvo_model *m)
     hmap_destroy(&m->hvs_by_id);
     hmap_destroy(&m->hvs_by_name);
     hmap_destroy(&m->ports_by_id);
+    hmap_destroy(&m->ports_by_mac);
+    hmap_destroy(&m->ports_by_iface);
     free(m);
 }
 
@@ -207,6 +211,46 @@ nvo_model_port_by_id(const struct nvo_model *m, int64_t id)
     return NULL;
 }
 
+static uint32_t
+model_hash_mac(int64_t net_id, struct eth_addr mac)
+{
+    return hash_uint64_basis(eth_addr_to_uint64(mac), hash_id(net_id));
+}
+
+static uint32_t
+model_hash_iface(int64_t hv_id, const char *iface)
+{
+    return hash_string(iface, hash_id(hv_id));
+}
+
+struct nvo_port *
+nvo_model_port_by_mac(const struct nvo_model *m,
+                      const struct nvo_network *net, struct eth_addr mac)
+{
+    struct nvo_port *p;
+    HMAP_FOR_EACH_WITH_HASH (p, mac_node, model_hash_mac(net->id, mac),
+                             &m->ports_by_mac) {
+        if (p->network == net && eth_addr_equals(p->mac, mac)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+struct nvo_port *
+nvo_model_port_by_iface(const struct nvo_model *m,
+                        const struct nvo_hypervisor *hv, const char *iface)
+{
+    struct nvo_port *p;
+    HMAP_FOR_EACH_WITH_HASH (p, iface_node, model_hash_iface(hv->id, iface),
+                             &m->ports_by_iface) {
+        if (p->hypervisor == hv && !strcmp(p->iface, iface)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
 struct nvo_network *
 nvo_model_add_network(struct nvo_model *m, int64_t id, const char *name,
                       uint32_t vni, enum nvo_bum_mode bum, int64_t revision)
@@ -259,6 +303,9 @@ nvo_model_add_port(struct nvo_model *m, int64_t id, const char *vm,
     p->iface = xstrdup(iface);
     p->revision = revision;
     hmap_insert(&m->ports_by_id, &p->id_node, hash_id(id));
+    hmap_insert(&m->ports_by_mac, &p->mac_node, model_hash_mac(net->id, mac));
+    hmap_insert(&m->ports_by_iface, &p->iface_node,
+                model_hash_iface(hv->id, iface));
     ovs_list_push_back(&net->ports, &p->net_node);
     net->n_ports++;
     ovs_list_push_back(&hv->ports, &p->hv_node);
@@ -267,10 +314,11 @@ nvo_model_add_port(struct nvo_model *m, int64_t id, const char *vm,
 }
 
 void
-nvo_model_move_port(struct nvo_model *m OVS_UNUSED, struct nvo_port *p,
+nvo_model_move_port(struct nvo_model *m, struct nvo_port *p,
                     struct nvo_hypervisor *hv, const char *iface,
                     int64_t revision)
 {
+    hmap_remove(&m->ports_by_iface, &p->iface_node);
     ovs_list_remove(&p->hv_node);
     p->hypervisor->n_ports--;
     p->hypervisor = hv;
@@ -280,6 +328,8 @@ nvo_model_move_port(struct nvo_model *m OVS_UNUSED, struct nvo_port *p,
         free(p->iface);
         p->iface = xstrdup(iface);
     }
+    hmap_insert(&m->ports_by_iface, &p->iface_node,
+                model_hash_iface(hv->id, p->iface));
     p->revision = revision;
 }
 
@@ -317,6 +367,8 @@ void
 nvo_model_remove_port(struct nvo_model *m, struct nvo_port *p)
 {
     hmap_remove(&m->ports_by_id, &p->id_node);
+    hmap_remove(&m->ports_by_mac, &p->mac_node);
+    hmap_remove(&m->ports_by_iface, &p->iface_node);
     ovs_list_remove(&p->net_node);
     p->network->n_ports--;
     ovs_list_remove(&p->hv_node);

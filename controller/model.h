@@ -83,6 +83,8 @@ struct nvo_hypervisor {
 
 struct nvo_port {
     struct hmap_node id_node;   /* In nvo_model.ports_by_id. */
+    struct hmap_node mac_node;  /* In nvo_model.ports_by_mac. */
+    struct hmap_node iface_node; /* In nvo_model.ports_by_iface. */
     struct ovs_list net_node;   /* In network->ports. */
     struct ovs_list hv_node;    /* In hypervisor->ports. */
     int64_t id;
@@ -101,6 +103,8 @@ struct nvo_model {
     struct hmap networks_by_id, networks_by_name;
     struct hmap hvs_by_id, hvs_by_name;
     struct hmap ports_by_id;
+    struct hmap ports_by_mac;   /* By (network, MAC): unique in the store. */
+    struct hmap ports_by_iface; /* By (hypervisor, iface): unique too. */
     int64_t revision;           /* Store-wide revision last applied. */
 };
 
@@ -121,6 +125,14 @@ struct nvo_hypervisor *nvo_model_hv_by_name(const struct nvo_model *,
 struct nvo_hypervisor *nvo_model_hv_by_tunnel_ip(const struct nvo_model *,
                                                  const char *ip);
 struct nvo_port *nvo_model_port_by_id(const struct nvo_model *, int64_t);
+/* The port of 'net' with 'mac', and the port on 'hv' whose interface is
+ * 'iface' (hashed: the write path checks them per request). */
+struct nvo_port *nvo_model_port_by_mac(const struct nvo_model *,
+                                       const struct nvo_network *net,
+                                       struct eth_addr mac);
+struct nvo_port *nvo_model_port_by_iface(const struct nvo_model *,
+                                         const struct nvo_hypervisor *hv,
+                                         const char *iface);
 
 /* Adds objects.  String arguments are copied.  The caller has already
  * committed the row to the store (which enforces uniqueness); these do not

@@ -90,6 +90,9 @@ ovs_flows_put(struct ovs_flows_ctx *ctx, uint8_t table_id, uint16_t priority,
     struct ofputil_flow_mod dec;
     uint64_t stub[1024 / 8];
     struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
+    /* The decoded actions are as long as the ones encoded: room for them
+     * at once (see ovs_flows_reserve()). */
+    ofpbuf_prealloc_tailroom(&acts, ctx->ofpacts->size + 64);
     enum ofperr err = ofputil_decode_flow_mod(&dec, msg->data,
                                               OFPUTIL_P_OF13_OXM, NULL, NULL,
                                               &acts, OFPP_MAX, 255);
@@ -109,9 +112,23 @@ ovs_flows_put(struct ovs_flows_ctx *ctx, uint8_t table_id, uint16_t priority,
     ofpbuf_clear(ctx->ofpacts);
 }
 
+/* Makes room for one more action in ctx->ofpacts, doubling it when it
+ * runs short: an ofpbuf grows only by what is appended (and copies its
+ * data each time), so building a flow of N actions (a BUM flow has two per
+ * flood VTEP) would cost O(N^2). */
+static void
+ovs_flows_reserve(struct ovs_flows_ctx *ctx)
+{
+    struct ofpbuf *b = ctx->ofpacts;
+    if (ofpbuf_tailroom(b) < 128) {
+        ofpbuf_prealloc_tailroom(b, MAX(b->allocated, 256));
+    }
+}
+
 void
 ovs_flows_put_output(struct ovs_flows_ctx *ctx, uint32_t ofport)
 {
+    ovs_flows_reserve(ctx);
     ofpact_put_OUTPUT(ctx->ofpacts)->port = u16_to_ofp(ofport);
 }
 
@@ -120,6 +137,7 @@ ovs_flows_put_set_field(struct ovs_flows_ctx *ctx, enum mf_field_id id,
                         const void *value)
 {
     const struct mf_field *field = mf_from_id(id);
+    ovs_flows_reserve(ctx);
     /* Zero-filled first, so no padding byte is left undefined. */
     struct ofpact_set_field *sf = ofpact_put_set_field(ctx->ofpacts, field,
                                                        NULL, NULL);

@@ -130,8 +130,12 @@ ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
 
     /* Actions compare by their wire form: decoded ofpacts may differ in
      * padding bytes. */
+    /* Sized for the whole encoding at once (it is never longer than the
+     * decoded actions plus the instruction headers): an ofpbuf grows by
+     * what is appended, so a flow of N actions would otherwise be copied
+     * about N times (a BUM flow has two per VTEP). */
     struct ofpbuf wire;
-    ofpbuf_init(&wire, 64);
+    ofpbuf_init(&wire, ofpacts_len + 64);
     ofpacts_put_openflow_instructions(ofpacts, ofpacts_len, &wire,
                                       OFP13_VERSION);
     f->wire_len = wire.size;

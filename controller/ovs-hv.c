@@ -18,7 +18,7 @@
  *   HV_DB_LOST --(OVSDB session back)--> HV_OF_CONNECTING or HV_SYNCING
  *   any --(view names another OVSDB remote)--> HV_DB_CONNECTING
  *
- * Both sessions reconnect with backoff by themselves (IDL, rconn).  The
+ * Both sessions reconnect with backoff by themselves (IDL, ovs-ofconn).  The
  * state is derived from the sessions on every run, and each change is
  * logged.
  *
@@ -403,7 +403,7 @@ derive_state(const struct ovs_hv *hv)
 /* The switch opens br-int's passive OpenFlow listener only once it has
  * read the controller target nvo wrote through OVSDB, so the first OpenFlow
  * attempts may be refused.  For a few seconds after OVSDB is in sync, retry
- * every HV_OF_FAST_RETRY_MS instead of waiting out rconn's backoff. */
+ * every HV_OF_FAST_RETRY_MS instead of waiting out the connection's backoff. */
 #define HV_OF_FAST_WINDOW_MS 3000
 #define HV_OF_FAST_RETRY_MS 50
 

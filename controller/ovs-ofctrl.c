@@ -2,7 +2,7 @@
  *
  * States and transitions (like lib/rconn.c):
  *
- *   S_DISCONNECTED --(rconn connected)--> send flow-stats request for
+ *   S_DISCONNECTED --(connected, OpenFlow 1.3 agreed)--> send flow-stats request for
  *       cookie 0x6e../0xff.., all tables --> S_DUMPING
  *   S_DUMPING --(last reply part)--> installed := dumped, next diff is
  *       of the whole sets --> S_SYNCED
@@ -49,6 +49,7 @@
 
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
+#include "controller/ovs-ofconn.h"
 #include "byte-order.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -62,8 +63,6 @@
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
-#include "openvswitch/rconn.h"
-#include "openvswitch/vconn.h"
 #include "openvswitch/vlog.h"
 #include "socket-util.h"
 #include "timeval.h"
@@ -110,8 +109,8 @@ struct port_drops {
 struct ovs_ofctrl {
     char *name;
     char *target;               /* OpenFlow target ("tcp:IP:PORT"). */
-    struct rconn *rconn;
-    unsigned int conn_seqno;    /* rconn's connection seqno, as handled. */
+    struct ovs_ofconn *conn;
+    unsigned int conn_seqno;    /* The connection's seqno, as handled. */
     enum ofctrl_state state;
 
     const struct ovs_flowset *desired;  /* Borrowed; NULL until set. */
@@ -153,9 +152,9 @@ ovs_ofctrl_create(const char *target, const char *name)
     struct ovs_ofctrl *ofc = xzalloc(sizeof *ofc);
     ofc->name = xstrdup(name);
     ofc->target = xstrdup(target);
-    ofc->rconn = rconn_create(5, 8, DSCP_DEFAULT, 1u << OFP13_VERSION);
-    rconn_connect(ofc->rconn, target, name);
-    ofc->conn_seqno = rconn_get_connection_seqno(ofc->rconn);
+    /* Echo probe after 5 s of silence, backoff up to 8 s (as rconn did). */
+    ofc->conn = ovs_ofconn_create(target, name, 5, 8);
+    ofc->conn_seqno = ovs_ofconn_get_seqno(ofc->conn);
     ovs_flowset_init(&ofc->changed);
     ovs_flowset_init(&ofc->installed);
     ovs_flowset_init(&ofc->pending_put);
@@ -180,7 +179,7 @@ void
 ovs_ofctrl_destroy(struct ovs_ofctrl *ofc)
 {
     if (ofc) {
-        rconn_destroy(ofc->rconn);
+        ovs_ofconn_destroy(ofc->conn);
         ovs_flowset_destroy(&ofc->changed);
         ovs_flowset_destroy(&ofc->installed);
         ovs_flowset_destroy(&ofc->pending_put);
@@ -251,12 +250,13 @@ need_full_diff(struct ovs_ofctrl *ofc)
     ovs_flowset_clear(&ofc->changed);
 }
 
-/* Sends 'msg' (taking it); returns its xid. */
+/* Queues 'msg' (taking it); returns its xid.  What a run queues goes out
+ * in one write at its end (ovs_ofconn_flush()). */
 static ovs_be32
 send_msg(struct ovs_ofctrl *ofc, struct ofpbuf *msg)
 {
     ovs_be32 xid = ((const struct ofp_header *) msg->data)->xid;
-    rconn_send(ofc->rconn, msg, NULL);
+    ovs_ofconn_send(ofc->conn, msg);
     return xid;
 }
 
@@ -598,7 +598,7 @@ ovs_ofctrl_set_generation(struct ovs_ofctrl *ofc, uint64_t generation)
     }
     ofc->generation = generation;
     if (generation && ofc->state != S_DISCONNECTED
-        && rconn_is_connected(ofc->rconn)) {
+        && ovs_ofconn_is_connected(ofc->conn)) {
         send_role_request(ofc);
     }
 }
@@ -669,9 +669,6 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         return;
     }
     switch (type) {
-    case OFPTYPE_ECHO_REQUEST:
-        rconn_send(ofc->rconn, ofputil_encode_echo_reply(oh), NULL);
-        break;
     case OFPTYPE_FLOW_STATS_REPLY:
         if (ofc->state == S_DUMPING && oh->xid == ofc->xid) {
             handle_stats_reply(ofc, oh);
@@ -692,7 +689,8 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         handle_role(ofc, oh, type);
         break;
     default:
-        /* Port status, bundle replies, echo replies: nothing to do. */
+        /* Port status, bundle replies, echo replies: nothing to do
+         * (ovs-ofconn answers echo requests). */
         break;
     }
 }
@@ -700,9 +698,9 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
 void
 ovs_ofctrl_run(struct ovs_ofctrl *ofc)
 {
-    rconn_run(ofc->rconn);
+    ovs_ofconn_run(ofc->conn);
 
-    unsigned int seqno = rconn_get_connection_seqno(ofc->rconn);
+    unsigned int seqno = ovs_ofconn_get_seqno(ofc->conn);
     if (seqno != ofc->conn_seqno) {
         ofc->conn_seqno = seqno;
         ovs_flowset_clear(&ofc->installed);
@@ -716,8 +714,7 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
         }
         set_state(ofc, S_DISCONNECTED);
     }
-    if (!rconn_is_connected(ofc->rconn)
-        || rconn_get_version(ofc->rconn) != OFP13_VERSION) {
+    if (!ovs_ofconn_is_connected(ofc->conn)) {
         return;
     }
     if (ofc->state == S_DISCONNECTED) {
@@ -733,13 +730,12 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
             poll_immediate_wake();  /* More later; let others run. */
             break;
         }
-        struct ofpbuf *msg = rconn_recv(ofc->rconn);
-        if (!msg) {
+        const struct ofp_header *oh = ovs_ofconn_recv(ofc->conn);
+        if (!oh) {
             break;
         }
-        handle_msg(ofc, msg->data);
-        ofpbuf_delete(msg);
-        if (rconn_get_connection_seqno(ofc->rconn) != ofc->conn_seqno) {
+        handle_msg(ofc, oh);
+        if (ovs_ofconn_get_seqno(ofc->conn) != ofc->conn_seqno) {
             return;
         }
     }
@@ -754,13 +750,15 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
         /* A reply that never came (xid still set) is given up here. */
         send_stats_request(ofc);
     }
+    /* Everything this run queued (a diff's flow mods or bundle, its
+     * barrier, echo replies), in one write. */
+    ovs_ofconn_flush(ofc->conn);
 }
 
 void
 ovs_ofctrl_wait(struct ovs_ofctrl *ofc)
 {
-    rconn_run_wait(ofc->rconn);
-    rconn_recv_wait(ofc->rconn);
+    ovs_ofconn_wait(ofc->conn);
     if (ofc->state == S_BACKOFF) {
         poll_timer_wait_until(ofc->backoff_until);
     }
@@ -772,17 +770,13 @@ ovs_ofctrl_wait(struct ovs_ofctrl *ofc)
 void
 ovs_ofctrl_retry_now(struct ovs_ofctrl *ofc)
 {
-    /* rconn_connect() starts over with no backoff; only worth it while
-     * rconn is waiting out a backoff. */
-    if (!strcmp(rconn_get_state(ofc->rconn), "BACKOFF")) {
-        rconn_connect(ofc->rconn, ofc->target, ofc->name);
-    }
+    ovs_ofconn_retry_now(ofc->conn);
 }
 
 void
 ovs_ofctrl_resync(struct ovs_ofctrl *ofc)
 {
-    if (ofc->state == S_SYNCED && rconn_is_connected(ofc->rconn)) {
+    if (ofc->state == S_SYNCED && ovs_ofconn_is_connected(ofc->conn)) {
         VLOG_INFO("%s: resync requested: dumping flows again", ofc->name);
         send_dump(ofc);
     }
@@ -791,14 +785,15 @@ ovs_ofctrl_resync(struct ovs_ofctrl *ofc)
 bool
 ovs_ofctrl_is_idle(const struct ovs_ofctrl *ofc)
 {
-    return (rconn_is_connected(ofc->rconn) && ofc->state == S_SYNCED
-            && ofc->installed_seq == ofc->desired_seq);
+    return (ovs_ofconn_is_connected(ofc->conn) && ofc->state == S_SYNCED
+            && ofc->installed_seq == ofc->desired_seq
+            && !ovs_ofconn_backlog(ofc->conn));
 }
 
 bool
 ovs_ofctrl_is_connected(const struct ovs_ofctrl *ofc)
 {
-    return rconn_is_connected(ofc->rconn);
+    return ovs_ofconn_is_connected(ofc->conn);
 }
 
 uint64_t

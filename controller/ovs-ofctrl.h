@@ -50,7 +50,7 @@ bool ovs_ofctrl_is_idle(const struct ovs_ofctrl *);
 
 /* If the OpenFlow connection is backing off after a failed attempt, tries
  * again at once.  For the moments after nvo configured br-int's passive
- * controller target, when the switch may not listen yet: rconn's own
+ * controller target, when the switch may not listen yet: the connection's own
  * backoff (1 s, then more) would otherwise delay the first sync. */
 void ovs_ofctrl_retry_now(struct ovs_ofctrl *);
 

@@ -1,6 +1,6 @@
 /* ovs-sb.c - the OVS southbound thread.
  *
- * libopenvswitch's IDL and rconn are built around its own poll loop
+ * libopenvswitch's IDL and stream/reconnect are built around its own poll loop
  * (*_run(), *_wait(), poll_block()), so all OVS work runs in one dedicated
  * thread on that loop, one struct ovs_hv per hypervisor.
  *
@@ -338,9 +338,9 @@ sb_publish(struct ovs_sb *sb)
     return stale_until;
 }
 
-/* Wake-up coalescing.  Every wake-up runs every busy hypervisor (the IDL
- * and rconn cannot tell whose socket woke the loop), a few microseconds
- * each even with nothing to read, so replies from many switches handled
+/* Wake-up coalescing.  Every wake-up runs every busy hypervisor (the poll
+ * loop cannot tell whose socket woke it), a few microseconds each even
+ * with nothing to read, so replies from many switches handled
  * one wake-up each cost O(busy hypervisors) apiece.  Instead, a pass lasts
  * at least SB_COALESCE_US_PER_HV per busy hypervisor (at most
  * SB_COALESCE_MAX_US): what arrives meanwhile is handled by the next pass,

@@ -1037,6 +1037,11 @@ nvo_rest_create(struct nvo_ctl *ctl, const char *addr, int *errp)
     r->config.server_name = h2o_iovec_init(H2O_STRLIT("nvo-controller"));
     r->config.max_request_entity_size = NVO_REST_H2O_MAX_BODY;
     r->config.http1.req_timeout = NVO_REST_IDLE_TIMEOUT_MS;
+    /* HTTP/1.1 only: h2o would otherwise switch a plain connection to
+     * HTTP/2 on "Upgrade: h2c", whose frames rest-framing.c (an HTTP/1
+     * screen) does not follow, and whose h2o 2.2.5 implementation predates
+     * the HTTP/2 rapid-reset fixes (CVE-2023-44487). */
+    r->config.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host = h2o_config_register_host(
         &r->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);

@@ -142,35 +142,31 @@ hv_clashes(const struct nvo_model *m, const char *name, const char *ip,
 }
 
 static bool
-mac_clashes(const struct nvo_network *net, const struct eth_addr *mac,
-            struct svc_error *e)
+mac_clashes(const struct nvo_model *m, const struct nvo_network *net,
+            const struct eth_addr *mac, struct svc_error *e)
 {
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, net_node, &net->ports) {
-        if (eth_addr_equals(p->mac, *mac)) {
-            svc_error_set(e, NVO_SVC_CONFLICT, "mac_in_use", "MAC "
-                          ETH_ADDR_FMT" is already in network %s (port "
-                          "%"PRId64")", ETH_ADDR_ARGS(*mac), net->name,
-                          p->id);
-            return true;
-        }
+    const struct nvo_port *p = nvo_model_port_by_mac(m, net, *mac);
+    if (p) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "mac_in_use", "MAC "
+                      ETH_ADDR_FMT" is already in network %s (port "
+                      "%"PRId64")", ETH_ADDR_ARGS(*mac), net->name, p->id);
+        return true;
     }
     return false;
 }
 
 /* Interface 'iface' on 'hv' is used by a port other than 'self'. */
 static bool
-iface_clashes(const struct nvo_hypervisor *hv, const char *iface,
-              const struct nvo_port *self, struct svc_error *e)
+iface_clashes(const struct nvo_model *m, const struct nvo_hypervisor *hv,
+              const char *iface, const struct nvo_port *self,
+              struct svc_error *e)
 {
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, hv_node, &hv->ports) {
-        if (p != self && !strcmp(p->iface, iface)) {
-            svc_error_set(e, NVO_SVC_CONFLICT, "iface_in_use", "interface %s "
-                          "on %s is already port %"PRId64, iface, hv->name,
-                          p->id);
-            return true;
-        }
+    const struct nvo_port *p = nvo_model_port_by_iface(m, hv, iface);
+    if (p && p != self) {
+        svc_error_set(e, NVO_SVC_CONFLICT, "iface_in_use", "interface %s "
+                      "on %s is already port %"PRId64, iface, hv->name,
+                      p->id);
+        return true;
     }
     return false;
 }
@@ -251,13 +247,13 @@ explain_conflict(const struct nvo_model *m, const struct nvo_store_op *op,
             m, op->port.hv_id);
         struct eth_addr mac;
         return ((net && eth_addr_from_string(op->port.mac, &mac)
-                 && mac_clashes(net, &mac, e))
-                || (hv && iface_clashes(hv, op->port.iface, NULL, e)));
+                 && mac_clashes(m, net, &mac, e))
+                || (hv && iface_clashes(m, hv, op->port.iface, NULL, e)));
     }
     case NVO_STORE_MOVE_PORT: {
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(
             m, op->port.hv_id);
-        return hv && iface_clashes(hv, op->port.iface,
+        return hv && iface_clashes(m, hv, op->port.iface,
                                    nvo_model_port_by_id(m, op->id), e);
     }
     case NVO_STORE_SET_NETWORK:
@@ -786,8 +782,8 @@ nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
         return check_failed(cb, aux, NVO_SVC_NOT_FOUND, "not_found",
                             "no hypervisor named %s", rq->hypervisor);
     }
-    if (mac_clashes(net, &v.mac, &e)
-        || iface_clashes(hv, rq->iface, NULL, &e)
+    if (mac_clashes(m, net, &v.mac, &e)
+        || iface_clashes(m, hv, rq->iface, NULL, &e)
         || encap_unsupported(net, hv, &e)
         || family_mixed(net, hv, NULL, &e)
         || bum_unsupported(net, net->bum, hv, &e)) {
@@ -833,7 +829,7 @@ nvo_svc_port_move(struct nvo_svc *s, int64_t id, const char *hv_name,
     if (!iface) {
         iface = p->iface;
     }
-    if (iface_clashes(hv, iface, p, &e)
+    if (iface_clashes(m, hv, iface, p, &e)
         || encap_unsupported(p->network, hv, &e)
         || family_mixed(p->network, hv, p, &e)
         || bum_unsupported(p->network, p->network->bum, hv, &e)) {

@@ -10,6 +10,7 @@
 #    programs; at once for a network without ports; client going away
 #  - idle and concurrent clients do not block others
 #  - kill -9 right after a 201, restart: data intact
+#  - HTTP/1.1 pipelining: answers in order, each durable (kill -9)
 #  - a database newer than the binary is refused
 # Needs curl and python3 (JSON field extraction, free ports, SQLite).
 set -u
@@ -371,6 +372,60 @@ jcheck "[h['name'] for h in j] == ['kvm-1', 'kvm-2', 'ovs-1']"
 # New writes continue the revision sequence.
 expect 201 POST /v1/networks '{"name":"net-after","vni":7001}'
 jcheck "j['revision'] == $revk + 1"
+
+echo "=== HTTP/1.1 pipelining: answers in order, each durable"
+# Five requests in one send: three ports, one clashing with the first (409),
+# a GET between them.  The answers must come in request order; kill -9 at
+# once after the last: every port answered 201 is there after a restart.
+python3 -c '
+import json, socket, sys
+def post(vm, mac, iface):
+    b = json.dumps({"vm": vm, "network": "net-a", "hypervisor": "kvm-2",
+                    "mac": mac, "iface": iface}).encode()
+    return (b"POST /v1/ports HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % len(b)) + b
+reqs = [post("vm-p0", "02:00:00:00:0c:00", "tap-p0"),
+        post("vm-p1", "02:00:00:00:0c:01", "tap-p1"),
+        post("vm-px", "02:00:00:00:0c:00", "tap-px"),
+        b"GET /v1/networks/net-a HTTP/1.1\r\nHost: x\r\n\r\n",
+        post("vm-p2", "02:00:00:00:0c:02", "tap-p2")]
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"".join(reqs))
+buf = b""
+out = []
+while len(out) < len(reqs):
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            sys.exit("connection closed after %d answers" % len(out))
+        buf += d
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    n = [int(l.split(":", 1)[1]) for l in lines
+         if l.lower().startswith("content-length:")][0]
+    while len(buf) < n:
+        buf += s.recv(65536)
+    body, buf = json.loads(buf[:n]), buf[n:]
+    what = body.get("vm") or body.get("name") or body["error"]["code"]
+    out.append("%s %s %s" % (lines[0].split()[1], what, body.get("id", "-")))
+print("\n".join(out))' "$rport" >"$tmp/pipe.out" || fail "pipelined client: $(cat "$tmp/pipe.out")"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+[ "$(cut -d' ' -f1,2 "$tmp/pipe.out" | tr '\n' ' ')" = "201 vm-p0 201 vm-p1 409 mac_in_use 200 net-a 201 vm-p2 " ] \
+    || fail "pipelined answers: $(cat "$tmp/pipe.out")"
+ok
+start
+for id in $(awk '$1 == 201 { print $3 }' "$tmp/pipe.out"); do
+    expect 200 GET "/v1/ports/$id"
+done
+expect 200 GET /v1/ports
+jcheck "sorted(p['vm'] for p in j if p['vm'].startswith('vm-p')) == ['vm-p0', 'vm-p1', 'vm-p2']"
+
+echo "=== HTTP/1.1 only: no upgrade to HTTP/2"
+v=$(curl -s --http2 -o /dev/null -w '%{http_version} %{http_code}' "$base/healthz")
+[ "$v" = "1.1 200" ] || fail "curl --http2 (Upgrade: h2c) got HTTP $v, expected 1.1 200"
+ok
 
 echo "=== clean stop, with an idle keep-alive client"
 # The client keeps its connection open after one answered GET: SIGTERM

@@ -13,6 +13,7 @@
 
 #include "controller/desired.h"
 #include "controller/model.h"
+#include "openvswitch/dynamic-string.h"
 #include "packets.h"
 #include "util.h"
 
@@ -77,6 +78,38 @@ teardown(void **state)
     nvo_model_destroy(f->m);
     free(f);
     return 0;
+}
+
+/* The 'n' strings of 'v' space-separated (caller frees); frees 'v' and
+ * its strings. */
+static char *
+join_free(char **v, size_t n)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%s", i ? " " : "", v[i]);
+        free(v[i]);
+    }
+    free(v);
+    return ds_steal_cstr(&s);
+}
+
+/* nvo_hv_view_tunnels() of 'v', space-separated (caller frees). */
+static char *
+tunnels_str(const struct nvo_hv_view *v)
+{
+    size_t n;
+    char **t = nvo_hv_view_tunnels(v, &n);
+    return join_free(t, n);
+}
+
+/* Asserts that 'v''s tunnel keys are 'expected' (space-separated). */
+static void
+assert_tunnels(const struct nvo_hv_view *v, const char *expected)
+{
+    char *s = tunnels_str(v);
+    assert_string_equal(s, expected);
+    free(s);
 }
 
 static void
@@ -146,9 +179,7 @@ test_view_head_end(void **state)
     assert_null(blue->service_node_ip);
     assert_int_equal(blue->n_flood, 1);
     assert_string_equal(blue->flood[0], "192.0.2.13");
-    assert_int_equal(v->n_tunnels, 2);
-    assert_string_equal(v->tunnels[0], "192.0.2.12");
-    assert_string_equal(v->tunnels[1], "192.0.2.13");
+    assert_tunnels(v, "192.0.2.12 192.0.2.13");
     assert_ptr_equal(nvo_hv_view_find_net(v, 200), blue);
     assert_null(nvo_hv_view_find_net(v, 300));
     nvo_hv_view_destroy(v);
@@ -158,7 +189,7 @@ test_view_head_end(void **state)
     assert_int_equal(v->n_nets, 1);
     assert_int_equal(v->nets[0]->n_remotes, 2);
     assert_int_equal(v->nets[0]->n_locals, 1);
-    assert_int_equal(v->n_tunnels, 1);
+    assert_tunnels(v, "192.0.2.11");
     nvo_hv_view_destroy(v);
 }
 
@@ -272,7 +303,7 @@ test_view_equal_clone(void **state)
     struct nvo_hv_view *vb = desired_compute(f->m, f->b, alive_fn, f, NULL,
                                              NULL, 0);
     assert_int_equal(vb->n_nets, 0);
-    assert_int_equal(vb->n_tunnels, 0);
+    assert_tunnels(vb, "");
 
     nvo_hv_view_destroy(v1);
     nvo_hv_view_destroy(v2);
@@ -529,7 +560,6 @@ ref_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
 {
     struct nvo_hv_view *v = xzalloc(sizeof *v);
     const struct nvo_network *net;
-    size_t n_keys = 0;
 
     v->hv_id = hv->id;
     v->name = xstrdup(hv->name);
@@ -544,22 +574,33 @@ ref_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             || (hv->role == NVO_ROLE_SERVICE_NODE
                 && desired_service_node(m, net, alive_fn, f) == hv)) {
             v->nets[v->n_nets++] = ref_net(m, hv, net, f);
-            n_keys += v->nets[v->n_nets - 1]->n_vteps;
         }
     }
     qsort(v->nets, v->n_nets, sizeof *v->nets, cmp_net);
-    v->tunnels = xmalloc((n_keys + 1) * sizeof *v->tunnels);
+    return v;
+}
+
+/* The tunnel keys of 'v' (a view of ref_compute()) by the definition
+ * (desired.h), space-separated (caller frees). */
+static char *
+ref_tunnels_str(const struct nvo_hv_view *v)
+{
+    size_t n_keys = 0, n = 0;
+    for (size_t i = 0; i < v->n_nets; i++) {
+        n_keys += v->nets[i]->n_vteps;
+    }
+    char **keys = xmalloc((n_keys + 1) * sizeof *keys);
     for (size_t i = 0; i < v->n_nets; i++) {
         const struct nvo_net_view *nv = v->nets[i];
         for (size_t j = 0; j < nv->n_vteps; j++) {
             if (strcmp(nv->vteps[j], v->tunnel_ip)) {
                 char key[NVO_TUNNEL_KEY_SIZE];
-                ref_add(v->tunnels, &v->n_tunnels,
-                        nvo_tunnel_key(nv->encap, nv->vteps[j], key));
+                ref_add(keys, &n, nvo_tunnel_key(nv->encap, nv->vteps[j],
+                                                 key));
             }
         }
     }
-    return v;
+    return join_free(keys, n);
 }
 
 /* 'a' equals 'b' (nvo_hv_view_equal()), and so do their vteps[]. */
@@ -567,6 +608,10 @@ static void
 assert_views_same(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
 {
     assert_true(nvo_hv_view_equal(a, b));
+    char *ta = tunnels_str(a), *tb = tunnels_str(b);
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
     for (size_t i = 0; i < a->n_nets; i++) {
         const struct nvo_net_view *x = a->nets[i], *y = b->nets[i];
         assert_int_equal(x->n_vteps, y->n_vteps);
@@ -610,6 +655,10 @@ test_incremental_equals_full(void **state)
             struct nvo_hv_view *ref = ref_compute(f->m, hvs[i], f);
             assert_views_same(inc, full);
             assert_views_same(inc, ref);
+            char *ti = tunnels_str(inc), *tr = ref_tunnels_str(ref);
+            assert_string_equal(ti, tr);
+            free(ti);
+            free(tr);
             nvo_hv_view_destroy(ref);
             assert_int_equal(inc->revision, full->revision);
             if (one) {

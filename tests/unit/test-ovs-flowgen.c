@@ -277,9 +277,15 @@ test_mixed_encaps(void **state)
     nvo_model_set_encap(f->m, f->red, NVO_ENCAP_GENEVE, 10);
     struct nvo_hv_view *v = desired_compute(f->m, f->a, NULL, NULL, NULL,
                                             NULL, 0);
-    assert_int_equal(v->n_tunnels, 2);
-    assert_string_equal(v->tunnels[0], "192.0.2.12");
-    assert_string_equal(v->tunnels[1], "geneve/192.0.2.12");
+    size_t n_tunnels;
+    char **tunnels = nvo_hv_view_tunnels(v, &n_tunnels);
+    assert_int_equal(n_tunnels, 2);
+    assert_string_equal(tunnels[0], "192.0.2.12");
+    assert_string_equal(tunnels[1], "geneve/192.0.2.12");
+    for (size_t i = 0; i < n_tunnels; i++) {
+        free(tunnels[i]);
+    }
+    free(tunnels);
 
     /* One port per encapsulation in use, not one per (VTEP,
      * encapsulation). */

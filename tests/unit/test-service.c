@@ -273,6 +273,23 @@ test_commit_order(void **state)
     const struct nvo_port *p = nvo_model_port_by_id(f->ctl.model, p0);
     assert_string_equal(p->hypervisor->name, "b");
     assert_string_equal(p->iface, "t9");
+    /* The model's (hypervisor, iface) and (network, MAC) indexes followed
+     * the move: the pre-checks (answered at once, nothing submitted) see
+     * b/t9 and p0's MAC taken, and a/t0 free. */
+    assert_null(add_port(f, 6, "b", 6, "t9", false, &o[6]));
+    assert_string_equal(o[6].code, "iface_in_use");
+    assert_null(add_port(f, 7, "a", 1, "t7", false, &o[7]));
+    assert_string_equal(o[7].code, "mac_in_use");
+    assert_non_null(add_port(f, 8, "a", 8, "t0", false, &o[8]));
+    run_until_final(f, &o[8]);
+    assert_int_equal(o[8].status, NVO_SVC_OK);
+    assert_non_null(nvo_svc_port_delete(f->ctl.svc, o[8].object_id, false,
+                                        record, &o[9]));
+    run_until_final(f, &o[9]);
+    assert_int_equal(o[9].status, NVO_SVC_OK);
+    assert_null(nvo_model_port_by_iface(
+                    f->ctl.model, nvo_model_hv_by_name(f->ctl.model, "a"),
+                    "t0"));
 
     /* A network is deleted while a port is created into it: whichever
      * commits first wins, the other fails cleanly. */

@@ -1,0 +1,60 @@
+/* ovs-ofconn.h - one reliable OpenFlow 1.3 connection with batched output.
+ *
+ * What lib/rconn gives (reconnect with backoff, echo probes and an
+ * inactivity timeout, TLS through stream-ssl, version negotiation), with
+ * two differences that matter at hundreds of switches: messages sent
+ * during a run are queued and go out in one write per flush (rconn makes
+ * one send() and so one TCP segment per message), and input is read in
+ * large chunks and split into messages here (vconn reads each message's
+ * header and body with separate recv()s, and tries once more to learn
+ * that nothing is left). */
+#ifndef NVO_OVS_OFCONN_H
+#define NVO_OVS_OFCONN_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ofpbuf;
+struct ofp_header;
+
+/* Creates a connection to 'target' ("tcp:IP:PORT", "ssl:IP:PORT",
+ * "unix:PATH") that connects, and reconnects with backoff (1 s doubling to
+ * 'max_backoff_s'), by itself; an idle connection is probed with an echo
+ * request after 'probe_s' seconds and dropped after as many more.  'name'
+ * is used in logs.  The caller owns the result (ovs_ofconn_destroy()). */
+struct ovs_ofconn *ovs_ofconn_create(const char *target, const char *name,
+                                     int probe_s, int max_backoff_s);
+void ovs_ofconn_destroy(struct ovs_ofconn *);
+
+/* Connects, negotiates, probes, flushes queued output. */
+void ovs_ofconn_run(struct ovs_ofconn *);
+void ovs_ofconn_wait(struct ovs_ofconn *);
+
+/* True once the switch agreed on OpenFlow 1.3 on the current
+ * connection. */
+bool ovs_ofconn_is_connected(const struct ovs_ofconn *);
+
+/* Changes on every connection and every disconnection. */
+unsigned int ovs_ofconn_get_seqno(const struct ovs_ofconn *);
+
+/* Queues 'msg' (taken) for the next flush; while not connected it is
+ * dropped and -ENOTCONN returned, else 0. */
+int ovs_ofconn_send(struct ovs_ofconn *, struct ofpbuf *msg);
+
+/* Writes the queued messages, as many as the socket takes, in one write;
+ * the rest goes out when the socket is writable (ovs_ofconn_wait()). */
+void ovs_ofconn_flush(struct ovs_ofconn *);
+
+/* The next message from the switch, or NULL if none has arrived.  Hello
+ * and echo requests are handled inside.  The message is borrowed: valid
+ * until the next ovs_ofconn_recv(), _run(), _flush() or _destroy() on this
+ * connection (ovs_ofconn_send() may be called while handling it). */
+const struct ofp_header *ovs_ofconn_recv(struct ovs_ofconn *);
+
+/* Bytes queued and not yet written. */
+size_t ovs_ofconn_backlog(const struct ovs_ofconn *);
+
+/* If the connection is waiting out a backoff, tries again now. */
+void ovs_ofconn_retry_now(struct ovs_ofconn *);
+
+#endif /* controller/ovs-ofconn.h */
