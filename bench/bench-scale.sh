@@ -831,7 +831,7 @@ bench_rest() {
     sed 's/^/  /' "$out"
     for c in 1 16 64; do
         put "rest_x_$c" "$(awk -v k="REST POST /v1/ports, $c conn" \
-            'index($0, k) == 1 { print $(NF - 1) }' "$out")"
+            'index($0, k) == 1 { print $(NF - 2) }' "$out")"
     done
     rm -f "$out"
 }

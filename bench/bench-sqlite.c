@@ -4,14 +4,17 @@
  * transaction per row.  Two figures:
  *   raw:   BEGIN IMMEDIATE; INSERT INTO ports ...; COMMIT
  *   store: nvo_store_sqlite_add_port() (the same plus the revision bump)
- * Usage: bench-sqlite DIR N_PORTS N_NETWORKS N_HYPERVISORS
- * Prints "raw PORTS SECONDS RATE" and "store PORTS SECONDS RATE". */
+ * Usage: bench-sqlite DIR N_PORTS N_NETWORKS N_HYPERVISORS [raw]
+ * Prints "raw PORTS SECONDS RATE" and (unless "raw" is given) "store PORTS
+ * SECONDS RATE". */
 #include <config.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,9 +149,10 @@ bench_store(const char *path, int n_ports, int n_nets, int n_hvs)
 int
 main(int argc, char *argv[])
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s DIR N_PORTS N_NETWORKS N_HYPERVISORS\n",
-                argv[0]);
+    bool raw_only = argc == 6 && !strcmp(argv[5], "raw");
+    if (argc != 5 && !raw_only) {
+        fprintf(stderr, "usage: %s DIR N_PORTS N_NETWORKS N_HYPERVISORS "
+                "[raw]\n", argv[0]);
         return EXIT_FAILURE;
     }
     int n_ports = atoi(argv[2]), n_nets = atoi(argv[3]);
@@ -159,7 +163,9 @@ main(int argc, char *argv[])
     }
     char *path = xasprintf("%s/bench-sqlite.db", argv[1]);
     bench_raw(path, n_ports, n_nets, n_hvs);
-    bench_store(path, n_ports, n_nets, n_hvs);
+    if (!raw_only) {
+        bench_store(path, n_ports, n_nets, n_hvs);
+    }
     unlink(path);
     free(path);
     return EXIT_SUCCESS;
