@@ -553,6 +553,18 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
     }
 }
 
+int
+ovs_hv_input_fd(const struct ovs_hv *hv)
+{
+    if (!hv->db || hv_db_due(hv) || hv->flows_dirty
+        || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
+        || hv->to_report || hv->fail_to_report || hv->status_changed
+        || time_msec() >= hv->next_check) {
+        return -1;
+    }
+    return ovs_ofctrl_input_fd(hv->ofc);
+}
+
 bool
 ovs_hv_is_busy(const struct ovs_hv *hv)
 {

@@ -66,6 +66,12 @@ uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);
  * southbound runs it only now and then (ovs-sb.c). */
 bool ovs_hv_is_busy(const struct ovs_hv *);
 
+/* If all a busy hypervisor waits for is an OpenFlow reply (OVSDB side
+ * idle, flows computed, nothing to report, no timer due): the socket it
+ * comes on, so the southbound can skip the run while the socket is not
+ * readable.  Otherwise -1. */
+int ovs_hv_input_fd(const struct ovs_hv *);
+
 /* True if the state or the confirmed revision changed since the last call
  * (the status's other details may change at any time). */
 bool ovs_hv_take_status_change(struct ovs_hv *);

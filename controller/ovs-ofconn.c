@@ -26,6 +26,7 @@
 #include "controller/ovs-ofconn.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@
 #include "reconnect.h"
 #include "socket-util.h"
 #include "stream.h"
+#include "stream-fd.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -71,6 +73,7 @@ struct ovs_ofconn {
     enum ofconn_state state;
     struct reconnect *reconnect;
     struct stream *stream;      /* Non-null unless C_IDLE. */
+    int fd;                     /* The stream's socket if tcp:, else -1. */
     unsigned int seqno;
 
     struct ofpbuf txbuf;        /* Queued output, whole messages. */
@@ -95,6 +98,7 @@ ovs_ofconn_create(const char *target, const char *name, int probe_s,
     c->name = xstrdup(name);
     c->target = xstrdup(target);
     c->state = C_IDLE;
+    c->fd = -1;
     c->reconnect = reconnect_create(now);
     reconnect_set_name(c->reconnect, name);
     /* Its lines would be unlimited, one per attempt: this module logs,
@@ -114,6 +118,7 @@ close_stream(struct ovs_ofconn *c)
 {
     stream_close(c->stream);
     c->stream = NULL;
+    c->fd = -1;
     ofpbuf_clear(&c->txbuf);
     ofpbuf_clear(&c->rxbuf);
     c->rx_taken = 0;
@@ -159,11 +164,37 @@ queue(struct ovs_ofconn *c, struct ofpbuf *msg)
 
 static void rx_hello(struct ovs_ofconn *);
 
+/* Opens the stream.  A tcp: socket is made here, as stream-tcp would
+ * (TCP_NODELAY; stream-fd sets it again once an in-progress connect
+ * completes), rather than by stream_open(), so that its fd is known
+ * (ovs_ofconn_input_fd()). */
+static int
+open_stream(struct ovs_ofconn *c)
+{
+    c->fd = -1;
+    if (strncmp(c->target, "tcp:", 4)) {
+        return stream_open(c->target, &c->stream, DSCP_DEFAULT);
+    }
+    int fd;
+    int error = inet_open_active(SOCK_STREAM, c->target + 4, -1, NULL, &fd,
+                                 DSCP_DEFAULT);
+    if (fd < 0) {
+        return error;
+    }
+    setsockopt_tcp_nodelay(fd);
+    error = new_fd_stream(xstrdup(c->target), fd, error, AF_INET,
+                          &c->stream);
+    if (!error) {
+        c->fd = fd;
+    }
+    return error;
+}
+
 static void
 start_connect(struct ovs_ofconn *c)
 {
     static struct vlog_rate_limit rl = OFCONN_RL;
-    int error = stream_open(c->target, &c->stream, DSCP_DEFAULT);
+    int error = open_stream(c);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: cannot open %s: %s", c->name, c->target,
                      ovs_strerror(error));
@@ -196,6 +227,7 @@ ovs_ofconn_run(struct ovs_ofconn *c)
             reconnect_connect_failed(c->reconnect, time_msec(), error);
             stream_close(c->stream);
             c->stream = NULL;
+            c->fd = -1;
             c->state = C_IDLE;
         }
     }
@@ -431,6 +463,21 @@ ovs_ofconn_recv(struct ovs_ofconn *c)
         return oh;
     }
     return NULL;
+}
+
+int
+ovs_ofconn_input_fd(const struct ovs_ofconn *c)
+{
+    if (c->state != C_ACTIVE || c->txbuf.size) {
+        return -1;
+    }
+    if (c->rxbuf.size >= sizeof(struct ofp_header)) {
+        const struct ofp_header *oh = c->rxbuf.data;
+        if (c->rxbuf.size >= ntohs(oh->length)) {
+            return -1;          /* A whole message is waiting already. */
+        }
+    }
+    return c->fd;
 }
 
 size_t

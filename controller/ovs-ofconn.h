@@ -51,6 +51,13 @@ void ovs_ofconn_flush(struct ovs_ofconn *);
  * connection (ovs_ofconn_send() may be called while handling it). */
 const struct ofp_header *ovs_ofconn_recv(struct ovs_ofconn *);
 
+/* If nothing but input from the switch can give this connection work
+ * (connected, nothing queued, no whole message buffered), the socket to
+ * poll for it; else -1 (also for ssl: and unix: targets, whose socket is
+ * not known).  Lets a caller skip running a connection whose socket is not
+ * readable. */
+int ovs_ofconn_input_fd(const struct ovs_ofconn *);
+
 /* Bytes queued and not yet written. */
 size_t ovs_ofconn_backlog(const struct ovs_ofconn *);
 

@@ -790,6 +790,17 @@ ovs_ofctrl_is_idle(const struct ovs_ofctrl *ofc)
             && !ovs_ofconn_backlog(ofc->conn));
 }
 
+int
+ovs_ofctrl_input_fd(const struct ovs_ofctrl *ofc)
+{
+    bool awaiting = (ofc->state == S_DUMPING || ofc->state == S_ADDING
+                     || ofc->state == S_COMMITTING);
+    if (!awaiting || time_msec() >= ofc->next_stats) {
+        return -1;
+    }
+    return ovs_ofconn_input_fd(ofc->conn);
+}
+
 bool
 ovs_ofctrl_is_connected(const struct ovs_ofctrl *ofc)
 {

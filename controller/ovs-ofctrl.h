@@ -43,6 +43,12 @@ void ovs_ofctrl_wait(struct ovs_ofctrl *);
 
 bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
 
+/* While a reply (dump, barrier) is all this connection waits for, and no
+ * timer of its own is due: the socket whose input is the only thing that
+ * can give ovs_ofctrl_run() work.  Otherwise -1 (also when the socket is
+ * not known: see ovs_ofconn_input_fd()). */
+int ovs_ofctrl_input_fd(const struct ovs_ofctrl *);
+
 /* True if connected, in sync and awaiting no reply: nothing can happen on
  * the connection but what the switch sends unasked (echo requests, port
  * status), which may wait a little. */

@@ -64,6 +64,8 @@ struct ovs_sb_stats {
     uint64_t n_ticks;           /* Of those, quiet ticks (every hypervisor
                                  * run, every SB_QUIET_MS). */
     uint64_t n_hv_runs;         /* Hypervisors run, summed over passes. */
+    uint64_t n_hv_skips;        /* Busy ones not run: they only awaited an
+                                 * OpenFlow reply, not arrived yet. */
     uint64_t mail_us;           /* CPU time taking views from the core, */
     uint64_t run_us;            /* ...running hypervisors (OVSDB, flow
                                  * computation, OpenFlow), */
