@@ -550,12 +550,13 @@ void
 nvo_ctl_network_hvs(struct nvo_ctl *ctl, const struct nvo_network *net,
                     int64_t **ids, size_t *n, size_t *cap)
 {
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, net_node, &net->ports) {
-        if (*n >= *cap) {
-            *ids = x2nrealloc(*ids, cap, sizeof **ids);
-        }
-        (*ids)[(*n)++] = p->hypervisor->id;
+    if (*cap < *n + hmap_count(&net->members) + 1) {
+        *cap = *n + hmap_count(&net->members) + 1;
+        *ids = xrealloc(*ids, *cap * sizeof **ids);
+    }
+    const struct nvo_net_member *mb;
+    HMAP_FOR_EACH (mb, node, &net->members) {
+        (*ids)[(*n)++] = mb->hv->id;
     }
     const struct nvo_hypervisor *sn = desired_service_node(
         ctl->model, net, nvo_ctl_sn_alive, ctl);

@@ -263,6 +263,7 @@ nvo_model_add_network(struct nvo_model *m, int64_t id, const char *name,
     net->arp_responder = true;
     net->revision = revision;
     ovs_list_init(&net->ports);
+    hmap_init(&net->members);
     hmap_insert(&m->networks_by_id, &net->id_node, hash_id(id));
     hmap_insert(&m->networks_by_name, &net->name_node, hash_string(name, 0));
     return net;
@@ -287,6 +288,43 @@ nvo_model_add_hv(struct nvo_model *m, int64_t id, const char *name,
     return hv;
 }
 
+static struct nvo_net_member *
+member_find(const struct nvo_network *net, const struct nvo_hypervisor *hv)
+{
+    struct nvo_net_member *mb;
+    HMAP_FOR_EACH_WITH_HASH (mb, node, hash_id(hv->id), &net->members) {
+        if (mb->hv == hv) {
+            return mb;
+        }
+    }
+    return NULL;
+}
+
+/* One more port of 'hv' in 'net'. */
+static void
+member_ref(struct nvo_network *net, struct nvo_hypervisor *hv)
+{
+    struct nvo_net_member *mb = member_find(net, hv);
+    if (!mb) {
+        mb = xzalloc(sizeof *mb);
+        mb->hv = hv;
+        hmap_insert(&net->members, &mb->node, hash_id(hv->id));
+    }
+    mb->n_ports++;
+}
+
+/* One port of 'hv' fewer in 'net'. */
+static void
+member_unref(struct nvo_network *net, const struct nvo_hypervisor *hv)
+{
+    struct nvo_net_member *mb = member_find(net, hv);
+    ovs_assert(mb && mb->n_ports);
+    if (!--mb->n_ports) {
+        hmap_remove(&net->members, &mb->node);
+        free(mb);
+    }
+}
+
 struct nvo_port *
 nvo_model_add_port(struct nvo_model *m, int64_t id, const char *vm,
                    struct nvo_network *net, struct nvo_hypervisor *hv,
@@ -308,6 +346,7 @@ nvo_model_add_port(struct nvo_model *m, int64_t id, const char *vm,
                 model_hash_iface(hv->id, iface));
     ovs_list_push_back(&net->ports, &p->net_node);
     net->n_ports++;
+    member_ref(net, hv);
     ovs_list_push_back(&hv->ports, &p->hv_node);
     hv->n_ports++;
     return p;
@@ -321,6 +360,8 @@ nvo_model_move_port(struct nvo_model *m, struct nvo_port *p,
     hmap_remove(&m->ports_by_iface, &p->iface_node);
     ovs_list_remove(&p->hv_node);
     p->hypervisor->n_ports--;
+    member_unref(p->network, p->hypervisor);
+    member_ref(p->network, hv);
     p->hypervisor = hv;
     ovs_list_push_back(&hv->ports, &p->hv_node);
     hv->n_ports++;
@@ -345,6 +386,7 @@ void
 nvo_model_remove_network(struct nvo_model *m, struct nvo_network *net)
 {
     ovs_assert(ovs_list_is_empty(&net->ports));
+    hmap_destroy(&net->members);
     hmap_remove(&m->networks_by_id, &net->id_node);
     hmap_remove(&m->networks_by_name, &net->name_node);
     free(net->name);
@@ -371,6 +413,7 @@ nvo_model_remove_port(struct nvo_model *m, struct nvo_port *p)
     hmap_remove(&m->ports_by_iface, &p->iface_node);
     ovs_list_remove(&p->net_node);
     p->network->n_ports--;
+    member_unref(p->network, p->hypervisor);
     ovs_list_remove(&p->hv_node);
     p->hypervisor->n_ports--;
     free(p->vm);
@@ -444,20 +487,5 @@ bool
 nvo_model_hv_in_network(const struct nvo_hypervisor *hv,
                         const struct nvo_network *net)
 {
-    /* Walk the shorter list. */
-    const struct nvo_port *p;
-    if (hv->n_ports <= net->n_ports) {
-        LIST_FOR_EACH (p, hv_node, &hv->ports) {
-            if (p->network == net) {
-                return true;
-            }
-        }
-    } else {
-        LIST_FOR_EACH (p, net_node, &net->ports) {
-            if (p->hypervisor == hv) {
-                return true;
-            }
-        }
-    }
-    return false;
+    return member_find(net, hv) != NULL;
 }

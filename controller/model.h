@@ -65,6 +65,17 @@ struct nvo_network {
     int64_t revision;           /* Store revision of its last change. */
     struct ovs_list ports;      /* Contains struct nvo_port.net_node. */
     size_t n_ports;
+    struct hmap members;        /* Contains struct nvo_net_member: the
+                                 * hypervisors with a port in it, so
+                                 * that a write costs the network's
+                                 * hypervisors, not its ports. */
+};
+
+/* A hypervisor with ports in a network. */
+struct nvo_net_member {
+    struct hmap_node node;      /* In nvo_network.members, by hv id. */
+    struct nvo_hypervisor *hv;
+    size_t n_ports;             /* Its ports in the network (> 0). */
 };
 
 struct nvo_hypervisor {
@@ -187,7 +198,7 @@ void nvo_model_remove_network(struct nvo_model *, struct nvo_network *);
 void nvo_model_remove_hv(struct nvo_model *, struct nvo_hypervisor *);
 void nvo_model_remove_port(struct nvo_model *, struct nvo_port *);
 
-/* True if 'hv' has at least one port in 'net'. */
+/* True if 'hv' has at least one port in 'net' (O(1)). */
 bool nvo_model_hv_in_network(const struct nvo_hypervisor *hv,
                              const struct nvo_network *net);
 

@@ -198,10 +198,7 @@ ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src)
 {
     const struct ovs_flow *f;
     HMAP_FOR_EACH (f, node, &src->flows) {
-        struct minimatch mm;
-        minimatch_clone(&mm, &f->match);
-        ovs_flowset_insert__(dst, f->table_id, f->priority, &mm, f->cookie,
-                             f->ofpacts, f->ofpacts_len, NULL);
+        ovs_flowset_insert(dst, ovs_flow_clone(f));
     }
 }
 
@@ -210,7 +207,7 @@ ovs_flow_value_equal(const struct ovs_flow *a, const struct ovs_flow *b)
 {
     return a->cookie == b->cookie
            && a->wire_len == b->wire_len
-           && !memcmp(a->wire, b->wire, a->wire_len);
+           && (!a->wire_len || !memcmp(a->wire, b->wire, a->wire_len));
 }
 
 bool
@@ -344,10 +341,9 @@ ovs_flowset_apply(struct ovs_flowset *installed,
                 ovs_flowset_remove(installed, g);
             }
         } else {
-            struct minimatch mm;
-            minimatch_clone(&mm, &f->match);
-            ovs_flowset_insert__(installed, f->table_id, f->priority, &mm,
-                                 f->cookie, f->ofpacts, f->ofpacts_len, NULL);
+            /* A copy, wire form included: encoding the actions again
+             * would cost as much as making the flow did. */
+            ovs_flowset_insert(installed, ovs_flow_clone(f));
         }
     }
 }

@@ -124,6 +124,7 @@ test_model_lookups(void **state)
     assert_int_equal(f->a->n_ports, 3);
     assert_true(nvo_model_hv_in_network(f->b, f->red));
     assert_false(nvo_model_hv_in_network(f->b, f->blue));
+    assert_int_equal(hmap_count(&f->red->members), 2);     /* a, b */
 
     struct nvo_port *p = nvo_model_port_by_id(f->m, 12);
     assert_non_null(p);
@@ -132,9 +133,33 @@ test_model_lookups(void **state)
     assert_int_equal(f->c->n_ports, 2);
     assert_string_equal(p->iface, "v-new");
     assert_false(nvo_model_hv_in_network(f->b, f->red));
+    assert_true(nvo_model_hv_in_network(f->c, f->red));
+    assert_int_equal(hmap_count(&f->red->members), 2);     /* a, c */
     nvo_model_remove_port(f->m, p);
     assert_null(nvo_model_port_by_id(f->m, 12));
     assert_int_equal(f->red->n_ports, 2);
+    assert_false(nvo_model_hv_in_network(f->c, f->red));
+    assert_int_equal(hmap_count(&f->red->members), 1);     /* a, twice */
+    const struct nvo_net_member *mb;
+    HMAP_FOR_EACH (mb, node, &f->red->members) {
+        assert_ptr_equal(mb->hv, f->a);
+        assert_int_equal(mb->n_ports, 2);
+    }
+}
+
+/* Whether 'hv' has a port in 'net', by walking the ports: the reference
+ * for nvo_model_hv_in_network() (the model's member index). */
+static bool
+ref_hv_in_network(const struct nvo_hypervisor *hv,
+                  const struct nvo_network *net)
+{
+    const struct nvo_port *p;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        if (p->hypervisor == hv) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void
@@ -570,7 +595,9 @@ ref_compute(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     v->revision = m->revision;
     v->nets = xmalloc((hmap_count(&m->networks_by_id) + 1) * sizeof *v->nets);
     HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
-        if (nvo_model_hv_in_network(hv, net)
+        assert_int_equal(nvo_model_hv_in_network(hv, net),
+                         ref_hv_in_network(hv, net));
+        if (ref_hv_in_network(hv, net)
             || (hv->role == NVO_ROLE_SERVICE_NODE
                 && desired_service_node(m, net, alive_fn, f) == hv)) {
             v->nets[v->n_nets++] = ref_net(m, hv, net, f);
