@@ -104,8 +104,9 @@ teardown(void **state)
 
 /* a's flows in 'table' at priorities >= 'min_prio', formatted and sorted,
  * one per line.  Caller frees. */
-static char *
-flows(struct fixture *f, int table, int min_prio, size_t *total)
+/* Computes a's flows into 'fs' (initialized by the caller). */
+static void
+a_flows(struct fixture *f, struct ovs_flowset *fs)
 {
     struct nvo_hv_view *v = desired_compute(f->m, f->a, NULL, NULL, NULL,
                                             NULL, 0);
@@ -114,9 +115,16 @@ flows(struct fixture *f, int table, int min_prio, size_t *total)
         .iface_ofports = &f->ifaces,
         .tunnel_ofports = &f->tunnels,
     };
+    assert_true(ovs_flows_compute(&in, fs, NULL));
+    nvo_hv_view_destroy(v);
+}
+
+static char *
+flows(struct fixture *f, int table, int min_prio, size_t *total)
+{
     struct ovs_flowset fs;
     ovs_flowset_init(&fs);
-    assert_true(ovs_flows_compute(&in, &fs, NULL));
+    a_flows(f, &fs);
     if (total) {
         *total = ovs_flowset_count(&fs);
     }
@@ -137,7 +145,6 @@ flows(struct fixture *f, int table, int min_prio, size_t *total)
     }
     svec_destroy(&lines);
     ovs_flowset_destroy(&fs);
-    nvo_hv_view_destroy(v);
     return ds_steal_cstr(&all);
 }
 
@@ -345,6 +352,64 @@ test_ipv6_vteps(void **state)
     free(got);
 }
 
+/* A network across many hypervisors: a's BUM flow carries one tun_dst and
+ * one output per other hypervisor (hundreds of actions, built in a buffer
+ * that doubles: ovs-flows.c), and copies of the flows (the installed set
+ * after a bundle, ovs-flowset.c) equal them. */
+static void
+test_large_flood(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 300 };
+    for (int i = 0; i < N; i++) {
+        char name[16], ip[32], iface[16];
+        snprintf(name, sizeof name, "h%d", i);
+        snprintf(ip, sizeof ip, "198.18.%d.%d", i / 200, i % 200 + 10);
+        snprintf(iface, sizeof iface, "v-h%d", i);
+        struct nvo_hypervisor *hv = nvo_model_add_hv(
+            f->m, 100 + i, name, ip, NVO_DP_OVS, NVO_ROLE_HYPERVISOR, NULL,
+            10 + i);
+        struct eth_addr m = { .ea = { 0x02, 0x01, 0, 0, i >> 8, i & 0xff } };
+        nvo_model_add_port(f->m, 100 + i, name, f->red, hv, m, NULL, iface,
+                           10 + i);
+    }
+    f->m->revision = 10 + N;
+
+    char *bum = flows(f, OVS_TABLE_BUM, OVS_PRIO_MATCH, NULL);
+    size_t n_out = 0, n_dst = 0;
+    for (const char *p = bum; (p = strstr(p, "output:10")); p++) {
+        n_out++;
+    }
+    for (const char *p = bum; (p = strstr(p, "->tun_dst")); p++) {
+        n_dst++;
+    }
+    /* red: b and the N others; blue: b. */
+    assert_int_equal(n_out, N + 2);
+    assert_int_equal(n_dst, N + 2);
+    assert_non_null(strstr(bum, "198.18.1.109->tun_dst,output:10"));
+    free(bum);
+
+    struct ovs_flowset desired, copy, installed;
+    ovs_flowset_init(&desired);
+    ovs_flowset_init(&copy);
+    ovs_flowset_init(&installed);
+    a_flows(f, &desired);
+    ovs_flowset_clone(&copy, &desired);
+    assert_true(ovs_flowset_equal(&copy, &desired));
+    struct ovs_flow_changes c;
+    ovs_flowset_diff(&desired, &installed, &c);
+    assert_int_equal(c.n_add, ovs_flowset_count(&desired));
+    ovs_flowset_apply(&installed, &c);
+    ovs_flow_changes_destroy(&c);
+    assert_true(ovs_flowset_equal(&installed, &desired));
+    ovs_flowset_diff(&desired, &installed, &c);
+    assert_int_equal(c.n, 0);
+    ovs_flow_changes_destroy(&c);
+    ovs_flowset_destroy(&desired);
+    ovs_flowset_destroy(&copy);
+    ovs_flowset_destroy(&installed);
+}
+
 int
 main(void)
 {
@@ -358,6 +423,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_flow_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mixed_encaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ipv6_vteps, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_large_flood, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
