@@ -45,6 +45,21 @@ die() { echo "bench-cluster: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# thread_ns PID: "THREAD NS" per thread of PID (its name without the
+# instance number OVS appends, its run time from schedstat in ns).
+thread_ns() {
+    local _t
+    for _t in /proc/"$1"/task/*; do
+        echo "$(sed 's/[0-9]*$//' "$_t/comm" 2>/dev/null) $(cut -d' ' -f1 "$_t/schedstat" 2>/dev/null)"
+    done
+}
+# thread_split BEFORE AFTER: "THREAD:MS ..." per VM start, from two
+# thread_ns snapshots (threads that came and went count as they were seen).
+thread_split() {
+    { sed 's/^/- /' "$1"; sed 's/^/+ /' "$2"; } | awk -v n="$n_hvs" '
+        NF == 3 { d[$2] += ($1 == "+" ? $3 : -$3) }
+        END { for (t in d) if (d[t] > 0) printf " %s:%.2f", t, d[t] / 1e6 / n }'
+}
 hz=$(getconf CLK_TCK)
 
 echo "bench-cluster: $n_hvs OVS hypervisors, 3 controllers, 3 Raft members; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -126,7 +141,10 @@ pct() {   # pct TAG: "p50 p99" in ms
 
 # --- 1. VM starts through three controllers ---------------------------------
 idle3=$(idle_ms 1 2 3)
-for n in 1 2 3; do eval "c0_$n=\$(cpu_ticks \$(lab_ctl_pid $n))"; done
+for n in 1 2 3; do
+    eval "c0_$n=\$(cpu_ticks \$(lab_ctl_pid $n))"
+    thread_ns "$(lab_ctl_pid $n)" >"$LAB_DIR/threads0.$n"
+done
 t0=$(now_ms)
 vm_starts three 1 2 3
 phase3_ms=$(( $(now_ms) - t0 ))
@@ -134,6 +152,8 @@ cpu3=
 for n in 1 2 3; do
     eval "d=\$(( \$(cpu_ticks \$(lab_ctl_pid $n)) - c0_$n ))"
     cpu3="$cpu3 ctl$n:$(awk -v d="$d" -v hz="$hz" -v n="$n_hvs" 'BEGIN { printf "%.2f", d * 1000 / hz / n }')"
+    thread_ns "$(lab_ctl_pid $n)" >"$LAB_DIR/threads1.$n"
+    eval "split3_$n=\$(thread_split \"\$LAB_DIR/threads0.\$n\" \"\$LAB_DIR/threads1.\$n\")"
 done
 set -- $(pct three); p50_3=$1 p99_3=$2
 check_ping() {
@@ -171,10 +191,13 @@ done
 vm_stops "$survivor"
 idle1=$(idle_ms "$survivor")
 c0=$(cpu_ticks "$(lab_ctl_pid "$survivor")")
+thread_ns "$(lab_ctl_pid "$survivor")" >"$LAB_DIR/threads0.one"
 t0=$(now_ms)
 vm_starts one "$survivor"
 phase1_ms=$(( $(now_ms) - t0 ))
 d=$(( $(cpu_ticks "$(lab_ctl_pid "$survivor")") - c0 ))
+thread_ns "$(lab_ctl_pid "$survivor")" >"$LAB_DIR/threads1.one"
+split1=$(thread_split "$LAB_DIR/threads0.one" "$LAB_DIR/threads1.one")
 cpu1=$(awk -v d="$d" -v hz="$hz" -v n="$n_hvs" 'BEGIN { printf "%.2f", d * 1000 / hz / n }')
 set -- $(pct one); p50_1=$1 p99_1=$2
 ping_state=$(check_ping)
@@ -222,6 +245,12 @@ printf '  %-44s %9s %9s  %s\n' "1 controller (reference, same VMs, same run)" "$
 echo "  of which background (CPU with no writes, ms/s over $idle_s s just before, times the phase's length):"
 printf '  %-44s %19s  %s\n' "3 controllers: ${idle3# } ms/s" "$phase3_ms ms" "$(of_phase "$idle3" "$phase3_ms")"
 printf '  %-44s %19s  %s\n' "1 controller: ${idle1# } ms/s" "$phase1_ms ms" "$(of_phase "$idle1" "$phase1_ms")"
+echo "  by thread (ms per VM start, schedstat):"
+for n in 1 2 3; do
+    eval "s=\$split3_$n"
+    printf '  %-44s %s\n' "3 controllers, ctl$n:" "$s"
+done
+printf '  %-44s %s\n' "1 controller, ctl$survivor:" "$split1"
 echo "  ping vm1 -> vm5 after the reference starts: $ping_state"
 echo
 echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9 -> every one owned and"

@@ -126,6 +126,10 @@ struct nvo_cluster {
     unsigned int hv_seqno, hp_seqno; /* Table seqnos the map reflects. */
     uint32_t peers_sig;             /* Peer states the map reflects. */
     long long int next_tick;
+    bool plan_dirty;                /* The next tick plans ownership: the
+                                     * hypervisor tables, owners, peers or
+                                     * the lease changed since the last
+                                     * plan, or it did something. */
     unsigned int retry_seqno;
     unsigned int map_seqno;
     bool map_lease;
@@ -329,6 +333,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
                                             &nvorec_table_hypervisor_private);
     c->peers_sig = peers_signature(c, now);
+    c->plan_dirty = true;
 
     ovs_mutex_lock(&c->mutex);
     hmap_swap(&map, &c->map);
@@ -487,10 +492,15 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
         nvorec_controller_set_agents(me, c->agents);
     }
 
-    if (lease_valid && c->registered) {
+    if (lease_valid && c->registered && c->plan_dirty) {
+        /* Plans only when something ownership depends on changed (every
+         * such change republishes the map, publish_map()) or the last plan
+         * did something: a quiet tick is the heartbeat alone, O(1) instead
+         * of O(hypervisors). */
+        bool planned = false;
         const struct nvorec_hypervisor *h;
         NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-            plan_hv(c, txn, h, now);
+            planned |= plan_hv(c, txn, h, now);
         }
         /* Rows of hypervisors that are gone. */
         struct sset names = SSET_INITIALIZER(&names);
@@ -502,9 +512,11 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
             if (!sset_contains(&names, hp->hypervisor)
                 && (!hp->owner || !strcmp(hp->owner, c->name))) {
                 nvorec_hypervisor_private_delete(hp);
+                planned = true;
             }
         }
         sset_destroy(&names);
+        c->plan_dirty = planned;
     }
     c->txn = txn;
     c->txn_sent = now;
@@ -523,10 +535,13 @@ finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status)
             VLOG_INFO("joined the cluster as %s (incarnation %"PRId64")",
                       c->name, c->incarnation);
             c->registered = true;
+            c->plan_dirty = true;
         }
     } else if (status == TXN_TRY_AGAIN) {
         c->retry_seqno = ovsdb_idl_get_seqno(c->idl);
+        c->plan_dirty = true;
     } else {
+        c->plan_dirty = true;
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
         const char *error = ovsdb_idl_txn_get_error(c->txn);
         VLOG_WARN_RL(&rl, "heartbeat transaction %s%s%s",
@@ -824,6 +839,7 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     sset_init(&c->releasing);
     latch_init(&c->latch);
     c->incarnation = (random_uint64() >> 1) | 1;
+    c->plan_dirty = true;
 
     c->idl = ovsdb_idl_create(remotes, &nvorec_idl_class, false, true);
     ovsdb_idl_add_table(c->idl, &nvorec_table_controller);
@@ -977,9 +993,15 @@ queue_record(struct nvo_cluster *c, const char *hv, int64_t revision,
     cf->revision = revision;
     cf->alive = alive;
     ovs_mutex_lock(&c->mutex);
+    /* The cluster thread takes every pending record when it wakes (or
+     * when the confirmations in flight finish): only the first needs to
+     * wake it. */
+    bool first = hmap_is_empty(&c->confirms);
     confirm_merge(&c->confirms, cf);
     ovs_mutex_unlock(&c->mutex);
-    latch_set(&c->latch);
+    if (first) {
+        latch_set(&c->latch);
+    }
 }
 
 void

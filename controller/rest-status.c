@@ -11,7 +11,11 @@
  * flows installed in br-int; null for kernel ones), "fdb_entries" (the L2
  * entries of its current view: remote MACs plus flood entries; what the
  * agent holds once in sync), "tunnels" (remote VTEPs), "ports" and the
- * "networks" it takes part in.
+ * "networks" it takes part in.  In cluster mode also "controller", the
+ * controller that programs it (doc/cluster.md); for a hypervisor another
+ * controller programs, "state" is "unknown" (this one holds no session to
+ * it), "confirmed_revision" is what its owner recorded in the cluster, and
+ * "in_sync" says that revision is the required one.
  * Per network (by name): "vni", "bum", "ports", "members" (hypervisors with
  * ports in it) and "service_node" (the alive service node serving it, or
  * null). */
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/cluster.h"
 #include "controller/ctl.h"
 #include "controller/desired.h"
 #include "controller/model.h"
@@ -85,7 +90,12 @@ hv_status_json(struct rest_call *c, const struct nvo_hypervisor *hv,
     nvo_ctl_hv_status(ctl, hv->id, &st, &required);
     int64_t lag = required > st.confirmed_revision
                   ? required - st.confirmed_revision : 0;
-    *in_sync = !lag && st.state == NVO_SB_CONNECTED;
+    char *owner = nvo_ctl_hv_owner(ctl, hv);
+    bool elsewhere = owner && ctl->cluster
+                     && strcmp(owner, nvo_cluster_name(ctl->cluster));
+    /* Programmed by another controller: in sync if its owner confirmed the
+     * revision this controller requires of it. */
+    *in_sync = !lag && (elsewhere || st.state == NVO_SB_CONNECTED);
 
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:b}",
                           "name", hv->name,
@@ -132,6 +142,10 @@ hv_status_json(struct rest_call *c, const struct nvo_hypervisor *hv,
     json_object_set_new(o, "tunnels", json_pack("I", (json_int_t) n_tunnels));
     json_object_set_new(o, "ports", json_pack("I", (json_int_t) hv->n_ports));
     json_object_set_new(o, "networks", nets);
+    if (owner) {
+        json_object_set_new(o, "controller", json_pack("s", owner));
+        free(owner);
+    }
     return o;
 }
 

@@ -487,6 +487,8 @@ cmd_status(struct ctx *c)
             json_array_size(nets),
             json_integer_value(json_object_get(r.json, "ports")));
 
+    /* STATE of a hypervisor another cluster controller programs: "at
+     * OWNER" (its CONFIRMED is what that owner recorded). */
     static const char *const hv_headers[] = {
         "HYPERVISOR", "DATAPLANE", "ROLE", "STATE", "CONFIRMED", "LAG",
         "LAST_CONFIRM", "FLOWS", "FDB", "PORTS",
@@ -504,8 +506,14 @@ cmd_status(struct ctx *c)
             "name", "dataplane", "role", "state", "confirmed_revision",
             "lag", NULL, "flows", "fdb_entries", "ports",
         };
+        const char *state = json_string_value(json_object_get(h, "state"));
+        const char *owner = json_string_value(json_object_get(h,
+                                                              "controller"));
         for (size_t k = 0; k < ARRAY_N(keys); k++) {
-            if (keys[k]) {
+            if (keys[k] && !strcmp(keys[k], "state") && owner && state
+                && !strcmp(state, "unknown")) {
+                cells[k] = xasprintf_("at %s", owner);
+            } else if (keys[k]) {
                 cells[k] = nvoctl_cell_text(json_object_get(h, keys[k]));
             } else {
                 char age[32];

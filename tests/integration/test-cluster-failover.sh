@@ -93,6 +93,29 @@ else
     bad "hv4's agent is at '$(agent_ctl)', hv4's owner is $(owner_of 1 hv4)"
 fi
 check "ping matrix" "lab_ping_matrix v1 v2 v3 v4"
+# status_shows_owners N: `nvoctl status` on controller N counts all four
+# hypervisors in sync, and shows each one another controller owns as "at
+# OWNER" with the revision that owner confirmed (the one this controller
+# requires of it).
+status_shows_owners() {
+    local _out _rev _h _o
+    _out=$(LAB_CTL_NS=$(lab_ctl_ns "$1") lab_nvoctl status) || return 1
+    echo "$_out" | head -1 | grep -q '4 hypervisors (4 in sync)' || return 1
+    for _h in hv1 hv2 hv3 hv4; do
+        _o=$(owner_of "$1" "$_h")
+        [ "$_o" = "ctl$1" ] && continue
+        _rev=$(lab_ctl_rest "$1" GET "/v1/hypervisors/$_h" | json 'd["required_revision"]')
+        echo "$_out" | awk -v h="$_h" -v o="$_o" -v r="$_rev" \
+            '$1 == h && $4 == "at" && $5 == o && $6 == r { f = 1 } END { exit !f }' || return 1
+    done
+}
+for n in 1 2 3; do
+    if poll 10 "status_shows_owners $n"; then
+        ok "nvoctl status on ctl$n: 4 of 4 in sync, the others' hypervisors at their owner with its confirmed revision"
+    else
+        bad "nvoctl status on ctl$n: $(LAB_CTL_NS=$(lab_ctl_ns "$n") lab_nvoctl status 2>&1 | head -7 | tr '\n' '|')"
+    fi
+done
 
 # --- quiet failover: kill the owner of hv1 -----------------------------------
 # flows_watch: ovs-ofctl monitor on every switch, flow changes only.
