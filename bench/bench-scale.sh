@@ -43,8 +43,9 @@
 # BENCH_SCALE_MB_PER_HV
 # (30: memory each simulated hypervisor is given before a size is run),
 # BENCH_SCALE_PERF (a directory: profile the controller with perf during
-# each series of VM starts, e.g. BENCH_SCALE_PARTS=start BENCH_SCALE_HVS=32
-# BENCH_SCALE_NETS=1 BENCH_SCALE_PERF=/tmp/prof bench/bench-scale.sh).
+# each series of VM starts and the resync's restart, e.g.
+# BENCH_SCALE_PARTS=start BENCH_SCALE_HVS=32 BENCH_SCALE_NETS=1
+# BENCH_SCALE_PERF=/tmp/prof bench/bench-scale.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -658,7 +659,7 @@ bench_cold() {
     BENCH_OVS_PARTS=cold BENCH_OVS_TLS=0 BENCH_OVS_FLOWS=$COLD_FLOWS \
         BENCH_OVS_COLD_RUNS=$COLD_RUNS \
         sh "$top/bench/bench-ovs.sh" \
-        | grep -v '^cold connect' | tee "$LAB_DIR.cold" 2>/dev/null \
+        | grep -v '^cold connect' \
         || true
 }
 
@@ -737,11 +738,15 @@ bench_resync() {
     lab_controller_stop || die "controller stop"
     t0=$(now_ms)
     lab_controller_start --wait-timeout=60000 >/dev/null || die "controller restart"
+    # With BENCH_SCALE_PERF, the restart is profiled (perf_start's wait
+    # delays the first poll, not the controller).
+    perf_start "$(lab_controller_pid)" "resync-$n"
     until all_confirmed "$n"; do
         [ $(( $(now_ms) - t0 )) -gt 600000 ] && die "never all confirmed after restart"
         sleep 0.1
     done
     t1=$(now_ms)
+    perf_stop
     sleep 2
     kill -INT "$ping_pid"; wait "$ping_pid" 2>/dev/null
     monitors_stop resync
