@@ -774,7 +774,12 @@ cluster_thread(void *c_)
         if (c->ctxn) {
             ovsdb_idl_txn_wait(c->ctxn);
         }
-        poll_timer_wait_until(c->next_tick);
+        if (!c->txn && !c->retry_seqno && ready) {
+            /* Only when a tick can start then: with one in flight (its
+             * completion wakes us), a retry waiting for the replica to
+             * change, or no session, a past 'next_tick' would spin. */
+            poll_timer_wait_until(c->next_tick);
+        }
         if (lease_valid) {
             poll_timer_wait_until(lease_until);
         }
