@@ -144,12 +144,18 @@ ovs_ofconn_destroy(struct ovs_ofconn *c)
 }
 
 /* The connection failed ('error' a positive errno, EOF, or 0 when
- * reconnect itself gave up on it): back off and reconnect. */
+ * reconnect itself gave up on it): back off and reconnect.
+ *
+ * Every caller has already logged why, rate-limited and in this module's
+ * words, so reconnect is told only "closed" (EOF) or "dropped" (0): for a
+ * positive errno it would log its own unconditional, un-rate-limited WARN
+ * ("connection dropped (...)") on a path any switch can trigger. */
 static void
 disconnect(struct ovs_ofconn *c, int error)
 {
     if (c->state != C_IDLE) {
-        reconnect_disconnected(c->reconnect, time_msec(), error);
+        reconnect_disconnected(c->reconnect, time_msec(),
+                               error == EOF ? EOF : 0);
         close_stream(c);
     }
 }
