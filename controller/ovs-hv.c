@@ -48,6 +48,7 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "random.h"
 #include "simap.h"
 #include "socket-util.h"
 #include "sset.h"
@@ -264,7 +265,11 @@ ovs_hv_create(struct nvo_hv_view *view)
     hv->hv_id = view->hv_id;
     hv->view = view;
     hv->flows = ovs_flowinc_create();
-    hv->next_check = time_msec() + HV_SELF_CHECK_MS;
+    /* The first self-check comes at a random point of the first interval:
+     * a controller that starts with a whole fleet would otherwise run
+     * every hypervisor's full computation in the same second, every 5
+     * minutes, and delay every VM start in that second. */
+    hv->next_check = time_msec() + 1 + random_range(HV_SELF_CHECK_MS);
     hv->status_changed = true;
     shash_init(&hv->wants);
     hv_set_wants(hv, NULL);
