@@ -558,13 +558,22 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
     }
 }
 
+/* Work ovs_hv_run() does without either session having input: flows to
+ * compute, a self-check due, a confirmation, failure or status change to
+ * report.  Needs hv->db. */
+static bool
+hv_has_local_work(const struct ovs_hv *hv)
+{
+    return (hv->flows_dirty || hv->to_report || hv->fail_to_report
+            || hv->status_changed
+            || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
+            || time_msec() >= hv->next_check);
+}
+
 int
 ovs_hv_input_fd(const struct ovs_hv *hv)
 {
-    if (!hv->db || hv_db_due(hv) || hv->flows_dirty
-        || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
-        || hv->to_report || hv->fail_to_report || hv->status_changed
-        || time_msec() >= hv->next_check) {
+    if (!hv->db || hv_db_due(hv) || hv_has_local_work(hv)) {
         return -1;
     }
     return ovs_ofctrl_input_fd(hv->ofc);
@@ -576,13 +585,9 @@ ovs_hv_is_busy(const struct ovs_hv *hv)
     if (!hv->db) {
         return false;           /* Unusable remote: nothing to run. */
     }
-    return (hv->flows_dirty || hv->wants_changed || hv->to_report
-            || hv->fail_to_report
-            || hv->status_changed
+    return (hv_has_local_work(hv) || hv->wants_changed
             || hv->confirmed < hv->view->revision
-            || ovs_ovsdb_seqno(hv->db) != hv->flows_db_seqno
-            || !ovs_ovsdb_is_idle(hv->db) || !ovs_ofctrl_is_idle(hv->ofc)
-            || time_msec() >= hv->next_check);
+            || !ovs_ovsdb_is_idle(hv->db) || !ovs_ofctrl_is_idle(hv->ofc));
 }
 
 bool
