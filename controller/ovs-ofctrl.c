@@ -304,8 +304,6 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
         .new_cookie = OVS_BE64_MAX,
-        .ofpacts = f->ofpacts,
-        .ofpacts_len = f->ofpacts_len,
     };
     switch (c->type) {
     case OVS_FLOW_ADD:
@@ -321,11 +319,17 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         fm.command = OFPFC_DELETE_STRICT;
         fm.cookie = htonll(f->cookie);
         fm.cookie_mask = OVS_BE64_MAX;
-        fm.ofpacts = NULL;
-        fm.ofpacts_len = 0;
         break;
     }
+    /* The instructions go last in an OpenFlow 1.3 flow mod, and the flow
+     * carries them encoded already ('wire', ovs-flowset.h): appended as
+     * they are, not encoded from its actions once more (a BUM flow of a
+     * network over 256 hypervisors has 512 actions, and goes to each). */
     struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+    if (c->type != OVS_FLOW_DELETE && f->wire_len) {
+        ofpbuf_put(inner, f->wire, f->wire_len);
+        ofpmsg_update_length(inner);
+    }
     if (!bundle) {
         send_msg(ofc, inner);
         return;
