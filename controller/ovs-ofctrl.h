@@ -88,7 +88,8 @@ const char *ovs_ofctrl_state(const struct ovs_ofctrl *);
 
 /* Calls 'cb' for every VM port whose drop flows (port security and the MAC
  * guard, table 0) the switch reported in its latest answer (refreshed
- * every 2 s while connected): 'packets' is their sum. */
+ * every 2 s while connected and the switch holds drop flows): 'packets'
+ * is their sum. */
 typedef void ovs_ofctrl_drops_cb(void *aux, int64_t port_id,
                                  uint64_t packets);
 void ovs_ofctrl_port_drops(const struct ovs_ofctrl *, ovs_ofctrl_drops_cb *,

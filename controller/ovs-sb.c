@@ -5,7 +5,8 @@
  * thread on that loop, one struct ovs_hv per hypervisor.
  *
  *   main thread (libuv)                 OVS thread (poll_block)
- *   ovs_sb_set/remove --mailbox+latch-->  ovs_hv_set_view/destroy
+ *   ovs_sb_set/remove --outbox, then once per loop iteration
+ *                       mailbox+latch-->  ovs_hv_set_view/destroy
  *   confirm callback  <--queue+uv_async--  ovs_hv_take_confirmation
  *   failed callback   <--queue+uv_async--  ovs_hv_take_failure
  *   ovs_sb_status     <--status map-------  ovs_hv_get_status
@@ -41,7 +42,7 @@ VLOG_DEFINE_THIS_MODULE(ovs_sb);
 
 /* A request from the main thread. */
 struct sb_op {
-    struct ovs_list node;       /* In ovs_sb.mailbox. */
+    struct ovs_list node;       /* In sb_outbox.ops, then ovs_sb.mailbox. */
     int64_t hv_id;
     struct nvo_hv_view *view;   /* Owned; NULL: remove 'hv_id'. */
     bool resync;                /* With view NULL: resync, not remove. */
@@ -81,11 +82,23 @@ struct sb_async {
     uv_async_t async;
 };
 
+/* Main thread: the requests posted since the loop last came round, handed
+ * to the OVS thread together from an idle callback (freed in its close
+ * callback).  A VM start posts one view per hypervisor of its network and
+ * a group-commit batch one set per write: handed over one by one, the
+ * OVS thread woke, took part of them, ran and woke again several times
+ * per write. */
+struct sb_outbox {
+    uv_idle_t idle;
+    struct ovs_list ops;        /* Contains struct sb_op. */
+};
+
 struct ovs_sb {
     struct nvo_sb up;           /* The southbound interface. */
 
     /* Main thread only. */
     struct sb_async *async;
+    struct sb_outbox *outbox;
     nvo_sb_confirm_cb *confirm;
     nvo_sb_failed_cb *failed;   /* May be NULL. */
     void *aux;
@@ -570,6 +583,35 @@ sb_async_closed(uv_handle_t *handle)
     free(CONTAINER_OF(handle, struct sb_async, async));
 }
 
+/* Main thread: hands the outbox to the OVS thread. */
+static void
+sb_outbox_flush(uv_idle_t *idle)
+{
+    struct ovs_sb *sb = idle->data;
+    struct sb_outbox *ob = sb->outbox;
+
+    uv_idle_stop(idle);
+    if (ovs_list_is_empty(&ob->ops)) {
+        return;
+    }
+    ovs_mutex_lock(&sb->mutex);
+    bool was_empty = ovs_list_is_empty(&sb->mailbox);
+    ovs_list_push_back_all(&sb->mailbox, &ob->ops);
+    ovs_mutex_unlock(&sb->mutex);
+    ovs_list_init(&ob->ops);
+    /* The thread takes the whole mailbox after every latch_poll(): mail
+     * that found it non-empty goes with the mail that set the latch. */
+    if (was_empty) {
+        latch_set(&sb->latch);
+    }
+}
+
+static void
+sb_outbox_closed(uv_handle_t *handle)
+{
+    free(CONTAINER_OF(handle, struct sb_outbox, idle));
+}
+
 static const struct nvo_sb_class ovs_sb_class;
 
 struct ovs_sb *
@@ -587,6 +629,10 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     sb->async = xmalloc(sizeof *sb->async);
     uv_async_init(loop, &sb->async->async, sb_async_cb);
     sb->async->async.data = sb;
+    sb->outbox = xmalloc(sizeof *sb->outbox);
+    uv_idle_init(loop, &sb->outbox->idle);
+    sb->outbox->idle.data = sb;
+    ovs_list_init(&sb->outbox->ops);
 
     ovs_mutex_init(&sb->mutex);
     ovs_list_init(&sb->mailbox);
@@ -609,17 +655,11 @@ sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view,
     op->hv_id = hv_id;
     op->view = view;
     op->resync = resync;
-    ovs_mutex_lock(&sb->mutex);
-    bool was_empty = ovs_list_is_empty(&sb->mailbox);
-    ovs_list_push_back(&sb->mailbox, &op->node);
-    ovs_mutex_unlock(&sb->mutex);
-    /* One wake-up per batch of mail, not one write() per view (a VM start
-     * posts one view per hypervisor of its network): the thread takes the
-     * whole mailbox after every latch_poll(), so mail that found it
-     * non-empty is taken with the mail that set the latch. */
-    if (was_empty) {
-        latch_set(&sb->latch);
+    /* One hand-over per turn of the main loop, not one per view. */
+    if (ovs_list_is_empty(&sb->outbox->ops)) {
+        uv_idle_start(&sb->outbox->idle, sb_outbox_flush);
     }
+    ovs_list_push_back(&sb->outbox->ops, &op->node);
 }
 
 void
@@ -718,6 +758,12 @@ ovs_sb_destroy(struct ovs_sb *sb)
     uv_close((uv_handle_t *) &sb->async->async, sb_async_closed);
 
     struct sb_op *op;
+    LIST_FOR_EACH_POP (op, node, &sb->outbox->ops) {
+        nvo_hv_view_destroy(op->view);
+        free(op);
+    }
+    uv_idle_stop(&sb->outbox->idle);
+    uv_close((uv_handle_t *) &sb->outbox->idle, sb_outbox_closed);
     LIST_FOR_EACH_POP (op, node, &sb->mailbox) {
         nvo_hv_view_destroy(op->view);
         free(op);
