@@ -32,8 +32,10 @@
  *
  * Independently of these states, while connected, a flow-stats request for
  * the VM ports' drop flows in table 0 (port security and the MAC guard)
- * goes out every STATS_INTERVAL_MS under its own xid; its replies refresh
- * the per-port drop counters (ovs_ofctrl_port_drops()).  A switch that
+ * goes out under its own xid, every STATS_INTERVAL_MS while the counters
+ * are read (ovs_ofctrl_set_drops_eager()), else every
+ * STATS_SLOW_INTERVAL_MS; its replies refresh the per-port drop counters
+ * (ovs_ofctrl_port_drops()).  A switch that
  * answered without any drop flow (no VM port) is asked again only once a
  * later desired set is installed on it: idle switches cost nothing.
  *
@@ -99,7 +101,12 @@ state_name(enum ofctrl_state s)
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 8000
+/* Drop counters are asked for every STATS_INTERVAL_MS while someone reads
+ * them (ovs_ofctrl_set_drops_eager()), else every STATS_SLOW_INTERVAL_MS:
+ * at hundreds of switches, a flow-stats round trip per switch every 2 s
+ * was most of what an idle controller cost. */
 #define STATS_INTERVAL_MS 2000
+#define STATS_SLOW_INTERVAL_MS 30000
 
 /* Packets the drop flows of one VM port counted. */
 struct port_drops {
@@ -150,6 +157,7 @@ struct ovs_ofctrl {
      * was when that question went out). */
     bool stats_none;            /* The latest full answer had no drop flow. */
     uint64_t stats_seq;         /* 'installed_seq' when last asked. */
+    bool stats_eager;           /* Ask every STATS_INTERVAL_MS. */
 
     struct ovs_ofctrl_stats stats;
 };
@@ -498,7 +506,8 @@ send_stats_request(struct ovs_ofctrl *ofc)
     ofc->stats_xid = send_msg(ofc, ofputil_encode_flow_stats_request(
                                   &fsr, OFPUTIL_P_OF13_OXM));
     ofc->stats_seq = ofc->installed_seq;
-    ofc->next_stats = time_msec() + STATS_INTERVAL_MS;
+    ofc->next_stats = time_msec() + (ofc->stats_eager ? STATS_INTERVAL_MS
+                                     : STATS_SLOW_INTERVAL_MS);
 }
 
 /* Whether the drop counters are worth asking for (when 'next_stats' is
@@ -558,6 +567,20 @@ uint64_t
 ovs_ofctrl_drops_seq(const struct ovs_ofctrl *ofc)
 {
     return ofc->drops_seq;
+}
+
+void
+ovs_ofctrl_set_drops_eager(struct ovs_ofctrl *ofc, bool eager)
+{
+    if (eager && !ofc->stats_eager) {
+        /* Someone reads the counters again: refresh them at the next run,
+         * unless an answer is on its way. */
+        long long int now = time_msec();
+        if (!ofc->stats_xid && ofc->next_stats > now) {
+            ofc->next_stats = now;
+        }
+    }
+    ofc->stats_eager = eager;
 }
 
 static void

@@ -112,6 +112,8 @@ struct ovs_sb {
     struct hmap drops;          /* Contains struct sb_drops. */
     uint64_t n_check_failures;  /* Sum of the hypervisors' self-check
                                  * failures (ever, also of removed ones). */
+    long long int drops_read_until; /* Drop counters are read (eager polls)
+                                     * until then (time_msec()). */
     bool exiting;
     struct nvo_pki pki;         /* TLS files for ssl: remotes, or none. */
     struct timespec key_mtime;  /* OVS thread: 'pki' key and certificate */
@@ -128,6 +130,7 @@ struct ovs_sb {
     struct pollfd *pfds;        /* Readiness of the busy hypervisors that */
     size_t allocated_pfds;      /* only await an OpenFlow reply. */
     uint64_t thread_check_failures; /* Published as n_check_failures. */
+    bool drops_eager;           /* As last applied to every hypervisor. */
     struct ovs_sb_stats thread_stats;   /* Published as 'stats'. */
 
     /* Shared, under 'mutex' (published by the OVS thread). */
@@ -160,8 +163,13 @@ struct sb_hv {
  * (tens of microseconds: both sessions, the drop counters) whether or not
  * a VM starts: at 250 ms that was 2.5 ms of CPU per second at 32
  * hypervisors and ten times that at 256; echo probes (5 s) and drop
- * counters (2 s) need no more than once a second. */
+ * counters (2 s at the most) need no more than once a second. */
 #define SB_QUIET_MS 1000
+
+/* After a read of a drop counter (ovs_sb_port_drops()), the switches are
+ * asked for them every 2 s for this long, then every 30 s again
+ * (ovs_ofctrl_set_drops_eager()). */
+#define SB_DROPS_READ_MS 60000
 
 static struct sb_hv *
 sb_hv_find(struct ovs_sb *sb, int64_t hv_id)
@@ -245,6 +253,7 @@ sb_take_mail(struct ovs_sb *sb)
             } else {
                 h = xzalloc(sizeof *h);
                 h->hv = ovs_hv_create(op->view);
+                ovs_hv_set_drops_eager(h->hv, sb->drops_eager);
                 hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
             }
             sb_hv_set_busy(sb, h, true);
@@ -484,9 +493,19 @@ sb_thread_main(void *sb_)
         latch_poll(&sb->latch);
         ovs_mutex_lock(&sb->mutex);
         bool exiting = sb->exiting;
+        bool drops_eager = time_msec() < sb->drops_read_until;
         ovs_mutex_unlock(&sb->mutex);
         if (exiting) {
             break;
+        }
+        if (drops_eager != sb->drops_eager) {
+            /* Someone reads drop counters, or stopped a while ago (noticed
+             * at the latest on the next quiet tick). */
+            sb->drops_eager = drops_eager;
+            struct sb_hv *h;
+            HMAP_FOR_EACH (h, node, &sb->hvs) {
+                ovs_hv_set_drops_eager(h->hv, drops_eager);
+            }
         }
 
         sb_take_mail(sb);
@@ -729,6 +748,7 @@ ovs_sb_port_drops(struct ovs_sb *sb, int64_t port_id, uint64_t *packets)
     if (!sb) {
         return false;
     }
+    long long int now = time_msec();
     ovs_mutex_lock(&sb->mutex);
     struct sb_drops *d;
     HMAP_FOR_EACH_WITH_HASH (d, node, hash_uint64(port_id), &sb->drops) {
@@ -738,7 +758,12 @@ ovs_sb_port_drops(struct ovs_sb *sb, int64_t port_id, uint64_t *packets)
             break;
         }
     }
+    bool was_eager = now < sb->drops_read_until;
+    sb->drops_read_until = now + SB_DROPS_READ_MS;
     ovs_mutex_unlock(&sb->mutex);
+    if (!was_eager) {
+        latch_set(&sb->latch);  /* Switch to eager polls now. */
+    }
     return found;
 }
 
