@@ -300,6 +300,10 @@ ovs_hv_resync(struct ovs_hv *hv)
     if (hv->ofc) {
         ovs_ofctrl_resync(hv->ofc);
     }
+    /* And reconcile br-int's ports now: an unwanted port with nvo's mark
+     * is the audit's drift too, and a quiet hypervisor's OVSDB updates
+     * otherwise wait for the quiet tick. */
+    hv->wants_changed = true;
 }
 
 void
