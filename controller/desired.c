@@ -470,7 +470,9 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
 
-    /* Which tunnel IPs have a port on another hypervisor. */
+    /* Which tunnel IPs have a port on another hypervisor; 'hv''s own
+     * (its index in tips[], if it has a port here). */
+    size_t own_tip = SIZE_MAX;
     bool sn_self = hv->role == NVO_ROLE_SERVICE_NODE && sn == hv;
     if (sn_self) {
         for (size_t i = 0; i < b->n_ports; i++) {
@@ -490,6 +492,7 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
                 lp->ip = bp->ip;
                 lp->allowed = bp->allowed;
                 lp->n_allowed = bp->n_allowed;
+                own_tip = bp->tip;
             } else {
                 struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
                 rm->port_id = bp->port_id;
@@ -510,7 +513,10 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             continue;
         }
         nv->vteps[nv->n_vteps++] = b->tips[i];
-        if (sn_self || (!sn && strcmp(b->tips[i], hv->tunnel_ip))) {
+        if (sn_self
+            || (!sn && (own_tip != SIZE_MAX
+                        ? i != own_tip
+                        : strcmp(b->tips[i], hv->tunnel_ip) != 0))) {
             nv->flood[nv->n_flood++] = b->tips[i];
         }
     }
