@@ -123,6 +123,7 @@ struct ovs_hv {
     bool status_changed;        /* State or confirmation changed since
                                  * ovs_hv_take_status_change(). */
     uint64_t drops_seq;         /* ovs_ofctrl_drops_seq() last seen. */
+    bool drops_eager;           /* ovs_hv_set_drops_eager(). */
     bool drops_changed;         /* It changed since
                                  * ovs_hv_take_drops_change(). */
     uint64_t n_db_runs;         /* Runs of the OVSDB side... */
@@ -193,6 +194,7 @@ hv_connect(struct ovs_hv *hv)
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
     ovs_ofctrl_set_generation(hv->ofc, v->fence);
+    ovs_ofctrl_set_drops_eager(hv->ofc, hv->drops_eager);
     ovs_ovsdb_set_fence(hv->db, v->fence);
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
@@ -617,6 +619,15 @@ ovs_hv_take_drops_change(struct ovs_hv *hv)
     bool changed = hv->drops_changed;
     hv->drops_changed = false;
     return changed;
+}
+
+void
+ovs_hv_set_drops_eager(struct ovs_hv *hv, bool eager)
+{
+    hv->drops_eager = eager;
+    if (hv->ofc) {
+        ovs_ofctrl_set_drops_eager(hv->ofc, eager);
+    }
 }
 
 bool

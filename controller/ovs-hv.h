@@ -95,6 +95,10 @@ void ovs_hv_port_drops(const struct ovs_hv *, ovs_ofctrl_drops_cb *cb,
  * ovs_hv_port_drops() has news); clears the flag. */
 bool ovs_hv_take_drops_change(struct ovs_hv *);
 
+/* Whether someone reads the drop counters: see
+ * ovs_ofctrl_set_drops_eager().  Kept across reconnections. */
+void ovs_hv_set_drops_eager(struct ovs_hv *, bool eager);
+
 /* Derives the OpenFlow targets from an OVSDB remote: for "tcp:HOST:PORT",
  * nvo connects to "tcp:HOST:PORT+13" (6640 -> 6653) and makes br-int listen
  * on the passive target "ptcp:PORT+13"; for "ssl:HOST:PORT" it connects to
