@@ -363,6 +363,20 @@ svc_publish(struct nvo_svc *s, const int64_t *hv_ids, size_t n,
     }
 }
 
+static void svc_publish_pending(struct nvo_svc *);
+
+/* Networks and hypervisors: published at once (after what the batch
+ * gathered so far), as their answers show what the core holds for them
+ * (e.g. a new hypervisor's required revision).  Only port writes, the
+ * many, wait for the end of their batch. */
+static void
+svc_publish_now(struct nvo_svc *s, const int64_t *hv_ids, size_t n,
+                const int64_t *net_ids, size_t n_nets, int64_t revision)
+{
+    svc_publish_pending(s);
+    nvo_ctl_publish(s->ctl, hv_ids, n, net_ids, n_nets, revision);
+}
+
 /* Publishes what the batch gathered, at its latest revision (each
  * hypervisor then has to confirm that one, which covers every write of
  * the batch that affected it). */
@@ -405,7 +419,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         m->revision = revision;
         /* No ports yet: only service nodes may care (nvo_ctl_publish()
          * always re-evaluates them). */
-        svc_publish(s, NULL, 0, &id, 1, revision);
+        svc_publish_now(s, NULL, 0, &id, 1, revision);
         r->network = net;
         return true;
 
@@ -422,7 +436,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         nvo_model_set_mtu(m, net, op->net.mtu, revision);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
-        svc_publish(s, ids->ids, ids->n, &id, 1, revision);
+        svc_publish_now(s, ids->ids, ids->n, &id, 1, revision);
         r->network = net;
         return true;
 
@@ -434,7 +448,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         ids_add_network(ctl, ids, net);
         nvo_model_remove_network(m, net);
         m->revision = revision;
-        svc_publish(s, ids->ids, ids->n, &id, 1, revision);
+        svc_publish_now(s, ids->ids, ids->n, &id, 1, revision);
         return true;
 
     case NVO_STORE_ADD_HV:
@@ -443,7 +457,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
                               revision);
         m->revision = revision;
         ids_add(ids, id);
-        svc_publish(s, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
+        svc_publish_now(s, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
         r->hv = hv;
         return true;
 
