@@ -92,12 +92,14 @@ struct ovs_hv {
     char *of_connect;
     long long int of_fast_until;    /* Retry OpenFlow quickly until then. */
     long long int of_next_retry;
+    bool of_fast_in_sync;       /* OVSDB was in sync at the last run. */
 
     struct shash wants;         /* struct ovs_port_want, from 'view'. */
     bool wants_changed;
 
     struct ovs_flowinc *flows;  /* Owned: the desired flows, kept
                                  * incrementally. */
+    struct ovs_flows_cache *flows_cache;    /* Borrowed, or NULL. */
     bool flows_dirty;           /* View changed: update flows. */
     unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
     uint64_t next_seq;
@@ -121,6 +123,7 @@ struct ovs_hv {
     bool status_changed;        /* State or confirmation changed since
                                  * ovs_hv_take_status_change(). */
     uint64_t drops_seq;         /* ovs_ofctrl_drops_seq() last seen. */
+    bool drops_eager;           /* ovs_hv_set_drops_eager(). */
     bool drops_changed;         /* It changed since
                                  * ovs_hv_take_drops_change(). */
     uint64_t n_db_runs;         /* Runs of the OVSDB side... */
@@ -191,10 +194,12 @@ hv_connect(struct ovs_hv *hv)
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
     ovs_ofctrl_set_generation(hv->ofc, v->fence);
+    ovs_ofctrl_set_drops_eager(hv->ofc, hv->drops_eager);
     ovs_ovsdb_set_fence(hv->db, v->fence);
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
+    hv->of_fast_in_sync = false;
     hv->flows_dirty = true;
     hv->flows_db_seqno = UINT_MAX;  /* A new session: new ofport maps. */
     ovs_flowinc_reset(hv->flows);
@@ -293,6 +298,12 @@ ovs_hv_destroy(struct ovs_hv *hv)
 }
 
 void
+ovs_hv_set_flows_cache(struct ovs_hv *hv, struct ovs_flows_cache *cache)
+{
+    hv->flows_cache = cache;
+}
+
+void
 ovs_hv_resync(struct ovs_hv *hv)
 {
     if (hv->ofc) {
@@ -338,6 +349,7 @@ compute_flows(struct ovs_hv *hv, bool maps_changed)
         .view = hv->view,
         .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
         .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
+        .cache = hv->flows_cache,
     };
     struct ovs_flowset changed;
 
@@ -375,6 +387,7 @@ self_check(struct ovs_hv *hv)
     };
     struct ovs_flowset full;
 
+    /* Without the cache (in.cache is NULL): the check covers it too. */
     ovs_flowset_init(&full);
     ovs_flows_compute(&in, &full, NULL);
     if (!ovs_flowset_equal(&full, ovs_flowinc_table(hv->flows))) {
@@ -411,24 +424,30 @@ derive_state(const struct ovs_hv *hv)
 
 /* The switch opens br-int's passive OpenFlow listener only once it has
  * read the controller target nvo wrote through OVSDB, so the first OpenFlow
- * attempts may be refused.  For a few seconds after OVSDB is in sync, retry
- * every HV_OF_FAST_RETRY_MS instead of waiting out the connection's backoff. */
+ * attempts may be refused.  For a few seconds after the OVSDB session
+ * comes up, and again after OVSDB gets in sync, retry every
+ * HV_OF_FAST_RETRY_MS instead of waiting out the connection's backoff: the
+ * listener opens as soon as the switch has read the target, before the
+ * transaction's reply may have come back, and a cold connect waits for it
+ * (a refused attempt costs a connect() and its reset). */
 #define HV_OF_FAST_WINDOW_MS 3000
-#define HV_OF_FAST_RETRY_MS 50
+#define HV_OF_FAST_RETRY_MS 10
 
 static void
 of_fast_retry(struct ovs_hv *hv)
 {
     long long int now = time_msec();
 
-    if (!ovs_ovsdb_is_connected(hv->db) || !ovs_ovsdb_in_sync(hv->db)) {
+    if (!ovs_ovsdb_is_connected(hv->db)) {
         hv->of_fast_until = 0;
         return;
     }
-    if (!hv->of_fast_until) {
+    bool in_sync = ovs_ovsdb_in_sync(hv->db);
+    if (!hv->of_fast_until || (in_sync && !hv->of_fast_in_sync)) {
         hv->of_fast_until = now + HV_OF_FAST_WINDOW_MS;
         hv->of_next_retry = now;
     }
+    hv->of_fast_in_sync = in_sync;
     if (ovs_ofctrl_is_connected(hv->ofc) || now >= hv->of_fast_until) {
         return;
     }
@@ -600,6 +619,15 @@ ovs_hv_take_drops_change(struct ovs_hv *hv)
     bool changed = hv->drops_changed;
     hv->drops_changed = false;
     return changed;
+}
+
+void
+ovs_hv_set_drops_eager(struct ovs_hv *hv, bool eager)
+{
+    hv->drops_eager = eager;
+    if (hv->ofc) {
+        ovs_ofctrl_set_drops_eager(hv->ofc, eager);
+    }
 }
 
 bool

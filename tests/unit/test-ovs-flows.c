@@ -123,6 +123,10 @@ flows_of_a(struct fixture *f, bool *complete, struct sset *missing)
     if (complete) {
         *complete = ok;
     }
+    const struct ovs_flow *flow;
+    HMAP_FOR_EACH (flow, node, &fs.flows) {
+        assert_true(ovs_flow_is_canonical(flow));
+    }
 
     char *all = flowset_text(&fs, -1, 0);
     ovs_flowset_destroy(&fs);
