@@ -99,6 +99,7 @@ struct ovs_hv {
 
     struct ovs_flowinc *flows;  /* Owned: the desired flows, kept
                                  * incrementally. */
+    struct ovs_flows_cache *flows_cache;    /* Borrowed, or NULL. */
     bool flows_dirty;           /* View changed: update flows. */
     unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
     uint64_t next_seq;
@@ -297,6 +298,12 @@ ovs_hv_destroy(struct ovs_hv *hv)
 }
 
 void
+ovs_hv_set_flows_cache(struct ovs_hv *hv, struct ovs_flows_cache *cache)
+{
+    hv->flows_cache = cache;
+}
+
+void
 ovs_hv_resync(struct ovs_hv *hv)
 {
     if (hv->ofc) {
@@ -342,6 +349,7 @@ compute_flows(struct ovs_hv *hv, bool maps_changed)
         .view = hv->view,
         .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
         .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
+        .cache = hv->flows_cache,
     };
     struct ovs_flowset changed;
 
@@ -379,6 +387,7 @@ self_check(struct ovs_hv *hv)
     };
     struct ovs_flowset full;
 
+    /* Without the cache (in.cache is NULL): the check covers it too. */
     ovs_flowset_init(&full);
     ovs_flows_compute(&in, &full, NULL);
     if (!ovs_flowset_equal(&full, ovs_flowinc_table(hv->flows))) {

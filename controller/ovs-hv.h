@@ -22,6 +22,12 @@ struct ovs_hv *ovs_hv_create(struct nvo_hv_view *view);
  * Accepts NULL. */
 void ovs_hv_destroy(struct ovs_hv *);
 
+/* Lends 'cache' (or NULL) to the hypervisor's flow computations from now
+ * on (ovs-flows.h: shared by the hypervisors of one thread; it must
+ * outlive them). */
+struct ovs_flows_cache;
+void ovs_hv_set_flows_cache(struct ovs_hv *, struct ovs_flows_cache *);
+
 /* Makes 'view' (taken) the desired state; reconnects if view->ovsdb
  * changed. */
 void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);

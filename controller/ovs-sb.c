@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "controller/desired.h"
+#include "controller/ovs-flows.h"
 #include "controller/ovs-hv.h"
 #include "lib/pki.h"
 #include "fatal-signal.h"
@@ -130,6 +131,7 @@ struct ovs_sb {
     struct pollfd *pfds;        /* Readiness of the busy hypervisors that */
     size_t allocated_pfds;      /* only await an OpenFlow reply. */
     uint64_t thread_check_failures; /* Published as n_check_failures. */
+    struct ovs_flows_cache *flows_cache;    /* Lent to every hypervisor. */
     bool drops_eager;           /* As last applied to every hypervisor. */
     struct ovs_sb_stats thread_stats;   /* Published as 'stats'. */
 
@@ -253,6 +255,7 @@ sb_take_mail(struct ovs_sb *sb)
             } else {
                 h = xzalloc(sizeof *h);
                 h->hv = ovs_hv_create(op->view);
+                ovs_hv_set_flows_cache(h->hv, sb->flows_cache);
                 ovs_hv_set_drops_eager(h->hv, sb->drops_eager);
                 hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
             }
@@ -564,6 +567,8 @@ sb_thread_main(void *sb_)
         ovs_hv_destroy(h->hv);
         free(h);
     }
+    ovs_flows_cache_destroy(sb->flows_cache);
+    sb->flows_cache = NULL;
     return NULL;
 }
 
@@ -662,6 +667,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     ovs_list_init(&sb->busy);
     ovs_list_init(&sb->ran);
     latch_init(&sb->latch);
+    sb->flows_cache = ovs_flows_cache_create();
     sb->thread = ovs_thread_create("ovs_sb", sb_thread_main, sb);
     return sb;
 }
