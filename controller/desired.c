@@ -595,6 +595,53 @@ nvo_hv_view_tunnels(const struct nvo_hv_view *v, size_t *n)
     return array;
 }
 
+/* One tunnel key of nvo_hv_view_n_tunnels(), its strings borrowed. */
+struct tunnel_seen {
+    struct hmap_node node;
+    enum nvo_encap encap;
+    const char *ip;
+};
+
+size_t
+nvo_hv_view_n_tunnels(const struct nvo_hv_view *v)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < v->n_nets; i++) {
+        max += v->nets[i]->n_vteps;
+    }
+    struct tunnel_seen *seen = xmalloc((max + 1) * sizeof *seen);
+    struct hmap keys = HMAP_INITIALIZER(&keys);
+    hmap_reserve(&keys, max);
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_nets; i++) {
+        const struct nvo_net_view *nv = v->nets[i];
+        for (size_t j = 0; j < nv->n_vteps; j++) {
+            const char *ip = nv->vteps[j];
+            if (!strcmp(ip, v->tunnel_ip)) {
+                continue;
+            }
+            uint32_t hash = hash_string(ip, nv->encap);
+            const struct tunnel_seen *t;
+            bool found = false;
+            HMAP_FOR_EACH_WITH_HASH (t, node, hash, &keys) {
+                if (t->encap == nv->encap && !strcmp(t->ip, ip)) {
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                seen[n].encap = nv->encap;
+                seen[n].ip = ip;
+                hmap_insert(&keys, &seen[n].node, hash);
+                n++;
+            }
+        }
+    }
+    hmap_destroy(&keys);
+    free(seen);
+    return n;
+}
+
 struct nvo_hv_view *
 desired_compute_cached(const struct nvo_model *m,
                        const struct nvo_hypervisor *hv,

@@ -122,11 +122,16 @@ const char *nvo_tunnel_key(enum nvo_encap encap, const char *ip, char *buf);
  * remotes[] or flood[] of any network of 'v' (its service node included),
  * with that network's encapsulation, without 'v''s own tunnel IP.  OVS
  * needs no port per key (its tunnel ports are one flow-based port per
- * encapsulation, ovs-tunnels.h): this is what GET /v1/hypervisors counts.
- * Computed on demand, O(the VTEPs of its networks), so that no write pays
- * for it on every hypervisor of a network.  Returns a new array of new
- * strings (caller frees each and the array), its size in '*n'. */
+ * encapsulation, ovs-tunnels.h).  Computed on demand, O(the VTEPs of its
+ * networks), so that no write pays for it on every hypervisor of a
+ * network.  Returns a new array of new strings (caller frees each and the
+ * array), its size in '*n'. */
 char **nvo_hv_view_tunnels(const struct nvo_hv_view *v, size_t *n);
+
+/* The number of tunnel keys nvo_hv_view_tunnels() would return, without
+ * building them (no string formatted, one allocation): what GET /v1/status
+ * shows as each hypervisor's "tunnels". */
+size_t nvo_hv_view_n_tunnels(const struct nvo_hv_view *v);
 
 /* Parses tunnel key 'key' into its encapsulation and the VTEP IP (a
  * pointer into 'key').  Returns 0, or -EINVAL. */

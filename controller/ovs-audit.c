@@ -9,6 +9,7 @@
 #include "controller/desired.h"
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
+#include "controller/ovs-ovsdb.h"
 #include "controller/ovs-tunnels.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-flow.h"
@@ -20,6 +21,7 @@
 #include "openvswitch/vconn.h"
 #include "flow.h"
 #include "simap.h"
+#include "smap.h"
 #include "sset.h"
 #include "util.h"
 
@@ -104,11 +106,20 @@ fetch_ports(struct vconn *vconn, struct simap *ports)
     return error;
 }
 
-/* Port items, and the ofport maps the desired flows need. */
-static void
+/* Port items, and the ofport maps the desired flows need.  A port on the
+ * switch that the view does not want is nvo's drift only if it carries
+ * nvo's mark (the one the reconciliation removes: a VM interface nvo
+ * attached, a per-VTEP tunnel port of an earlier release); one without is
+ * someone else's, whatever its name, and reported as foreign, as the
+ * reconciliation leaves it.  The marks are in OVSDB only, read from
+ * 'view->ovsdb' within 'timeout_ms', and only if there is such a port.
+ * VM interfaces belong to the VMs: a wanted one is used as it is, marked
+ * or not.  Returns 0, or a negative errno if the marks could not be
+ * read (r->error is then set). */
+static int
 audit_ports(const struct nvo_hv_view *view, const struct simap *ports,
-            struct simap *iface_ofports, struct simap *tunnel_ofports,
-            struct ovs_audit_result *r)
+            long long int timeout_ms, struct simap *iface_ofports,
+            struct simap *tunnel_ofports, struct ovs_audit_result *r)
 {
     struct shash wants = SHASH_INITIALIZER(&wants);
     ovs_ports_want_compute(view, &wants);
@@ -125,19 +136,90 @@ audit_ports(const struct nvo_hv_view *view, const struct simap *ports,
         it->text = xstrdup(w->name);
         it->port_id = w->port_id;
     }
-    /* Tunnel ports are nvo's by name (ovs_tunnel_port_is_nvo(): the
-     * flow-based ones, or a per-VTEP port of an earlier release); VM
-     * interfaces belong to the VMs, so only missing ones are drift. */
+
+    struct sset unwanted = SSET_INITIALIZER(&unwanted);
     const struct simap_node *p;
     SIMAP_FOR_EACH (p, ports) {
-        if (ovs_tunnel_port_is_nvo(p->name)
+        if (p->data != ofp_to_u16(OFPP_LOCAL)
             && !shash_find(&wants, p->name)) {
-            struct ovs_audit_item *it = add_item(r, OVS_AUDIT_EXTRA, true);
-            it->text = xstrdup(p->name);
+            sset_add(&unwanted, p->name);
         }
     }
     ovs_ports_want_clear(&wants);
     shash_destroy(&wants);
+
+    int error = 0;
+    if (!sset_is_empty(&unwanted)) {
+        struct smap owned = SMAP_INITIALIZER(&owned);
+        error = (view->ovsdb
+                 ? ovs_ovsdb_read_owned_ports(view->ovsdb, timeout_ms, &owned)
+                 : -EINVAL);
+        if (error) {
+            fail(r, -error, "OVSDB ports");
+        } else {
+            const char *name;
+            SSET_FOR_EACH (name, &unwanted) {
+                const char *id = smap_get(&owned, name);
+                struct ovs_audit_item *it = add_item(
+                    r, id ? OVS_AUDIT_EXTRA : OVS_AUDIT_FOREIGN, true);
+                it->text = xstrdup(name);
+                it->port_id = id && *id ? strtoll(id, NULL, 10) : 0;
+            }
+        }
+        smap_destroy(&owned);
+    }
+    sset_destroy(&unwanted);
+    return error;
+}
+
+/* Flow items: the flows computed from 'view' with the switch's ofports,
+ * against 'actual' (nvo's cookie) and 'foreign' (any other). */
+static void
+audit_flows(const struct nvo_hv_view *view,
+            const struct simap *iface_ofports,
+            const struct simap *tunnel_ofports,
+            const struct ovs_flowset *actual,
+            const struct ovs_flowset *foreign, struct ovs_audit_result *r)
+{
+    struct ovs_flowset desired;
+    ovs_flowset_init(&desired);
+    struct ovs_flows_input in = {
+        .view = view,
+        .iface_ofports = iface_ofports,
+        .tunnel_ofports = tunnel_ofports,
+    };
+    ovs_flows_compute(&in, &desired, NULL);
+    r->n_desired = ovs_flowset_count(&desired);
+    r->n_actual = ovs_flowset_count(actual);
+    r->n_foreign = ovs_flowset_count(foreign);
+
+    struct ovs_flow_changes changes;
+    ovs_flowset_diff(&desired, actual, &changes);
+    for (size_t i = 0; i < changes.n; i++) {
+        const struct ovs_flow_change *c = &changes.changes[i];
+        switch (c->type) {
+        case OVS_FLOW_ADD:
+            add_flow_item(r, OVS_AUDIT_MISSING, c->flow, NULL);
+            break;
+        case OVS_FLOW_DELETE:
+            add_flow_item(r, OVS_AUDIT_EXTRA, c->flow, NULL);
+            break;
+        case OVS_FLOW_MODIFY: {
+            const struct ovs_flow *f = c->flow;
+            const struct ovs_flow *have = ovs_flowset_find(
+                actual, f->table_id, f->priority, &f->match);
+            add_flow_item(r, OVS_AUDIT_DIFFERENT, f, have);
+            break;
+        }
+        }
+    }
+    ovs_flow_changes_destroy(&changes);
+
+    const struct ovs_flow *f;
+    HMAP_FOR_EACH (f, node, &foreign->flows) {
+        add_flow_item(r, OVS_AUDIT_FOREIGN, f, NULL);
+    }
+    ovs_flowset_destroy(&desired);
 }
 
 int
@@ -195,54 +277,17 @@ ovs_audit_switch(const char *target, const struct nvo_hv_view *view,
 
     struct simap iface_ofports = SIMAP_INITIALIZER(&iface_ofports);
     struct simap tunnel_ofports = SIMAP_INITIALIZER(&tunnel_ofports);
-    audit_ports(view, &ports, &iface_ofports, &tunnel_ofports, r);
-
-    struct ovs_flowset desired;
-    ovs_flowset_init(&desired);
-    struct ovs_flows_input in = {
-        .view = view,
-        .iface_ofports = &iface_ofports,
-        .tunnel_ofports = &tunnel_ofports,
-    };
-    ovs_flows_compute(&in, &desired, NULL);
-    r->n_desired = ovs_flowset_count(&desired);
-    r->n_actual = ovs_flowset_count(&actual);
-    r->n_foreign = ovs_flowset_count(&foreign);
-
-    struct ovs_flow_changes changes;
-    ovs_flowset_diff(&desired, &actual, &changes);
-    for (size_t i = 0; i < changes.n; i++) {
-        const struct ovs_flow_change *c = &changes.changes[i];
-        switch (c->type) {
-        case OVS_FLOW_ADD:
-            add_flow_item(r, OVS_AUDIT_MISSING, c->flow, NULL);
-            break;
-        case OVS_FLOW_DELETE:
-            add_flow_item(r, OVS_AUDIT_EXTRA, c->flow, NULL);
-            break;
-        case OVS_FLOW_MODIFY: {
-            const struct ovs_flow *f = c->flow;
-            const struct ovs_flow *have = ovs_flowset_find(
-                &actual, f->table_id, f->priority, &f->match);
-            add_flow_item(r, OVS_AUDIT_DIFFERENT, f, have);
-            break;
-        }
-        }
+    if (!audit_ports(view, &ports, timeout_ms, &iface_ofports,
+                     &tunnel_ofports, r)) {
+        audit_flows(view, &iface_ofports, &tunnel_ofports, &actual,
+                    &foreign, r);
     }
-    ovs_flow_changes_destroy(&changes);
-
-    const struct ovs_flow *f;
-    HMAP_FOR_EACH (f, node, &foreign.flows) {
-        add_flow_item(r, OVS_AUDIT_FOREIGN, f, NULL);
-    }
-
-    ovs_flowset_destroy(&desired);
     ovs_flowset_destroy(&actual);
     ovs_flowset_destroy(&foreign);
     simap_destroy(&iface_ofports);
     simap_destroy(&tunnel_ofports);
     simap_destroy(&ports);
-    return 0;
+    return r->error;
 }
 
 void

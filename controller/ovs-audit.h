@@ -8,9 +8,17 @@
  * flows from the view and the ofports the switch reports
  * (ovs_flows_compute(), the same function the southbound uses), and diffs:
  *   missing    desired, not on the switch (flow or port)
- *   extra      nvo's cookie on the switch, not desired (flow or tunnel port)
+ *   extra      nvo's on the switch, not desired: a flow with nvo's cookie,
+ *              a port with nvo's mark (external_ids:nvo-owner=nvo)
  *   different  same table, priority and match, other actions or cookie
- *   foreign    a flow whose cookie is not nvo's: reported, never touched.
+ *   foreign    a flow whose cookie is not nvo's, or a port nvo neither
+ *              wants nor marked (whatever its name): reported, never
+ *              touched, not drift.
+ * Extra and foreign are therefore what the reconciliation deletes and
+ * leaves alone (ovs-ovsdb.h, ovs-ofctrl.h).  The marks are in OVSDB only:
+ * if the switch has ports the view does not want (other than the bridge's
+ * own), the audit reads them over a short OVSDB session of its own to the
+ * view's 'ovsdb' remote (ovs_ovsdb_read_owned_ports()).
  * It only reads; a repair is the southbound's resync (ovs_sb_resync()).
  *
  * Blocking: meant for a worker thread (uv_queue_work), never the libuv
@@ -43,7 +51,9 @@ struct ovs_audit_item {
     char *text;                 /* Flow as "table=T, priority=P, MATCH
                                  * cookie=C actions=A", or the port name. */
     char *actual;               /* DIFFERENT: what the switch has. */
-    int64_t port_id;            /* Ports: the VM port's id, 0 for tunnels. */
+    int64_t port_id;            /* Ports: the VM port's id (missing: the
+                                 * desired one; extra: its nvo-port-id), 0
+                                 * for tunnels and foreign ports. */
 };
 
 struct ovs_audit_result {
@@ -52,13 +62,15 @@ struct ovs_audit_result {
     struct ovs_audit_item *items;
     size_t n_items, allocated;
     size_t n_desired, n_actual; /* nvo flows desired / held. */
-    size_t n_foreign;           /* Flows with another cookie. */
+    size_t n_foreign;           /* Flows with another cookie (foreign
+                                 * ports are items only). */
 };
 
 /* Audits the switch at OpenFlow 'target' ("tcp:IP:PORT", "ssl:..." or
  * "unix:PATH") against 'view'; fills 'r' (caller frees with
- * ovs_audit_result_destroy()).  Gives up after 'timeout_ms'.  Returns
- * r->error. */
+ * ovs_audit_result_destroy()).  Gives up after 'timeout_ms' connecting
+ * (to the switch, and to its OVSDB if the port marks are needed).
+ * Returns r->error. */
 int ovs_audit_switch(const char *target, const struct nvo_hv_view *view,
                      long long int timeout_ms, struct ovs_audit_result *r);
 

@@ -82,8 +82,8 @@ struct ovs_flows_input {
  * Flows that need an ofport not in the maps are left out; their iface
  * names or VTEP IPs are added to 'missing' (if nonnull).  Returns true if
  * nothing was missing.  The flows are in the canonical form the switch
- * reports them in (each went through an OpenFlow 1.3 encode and decode), so
- * they compare equal to a dump. */
+ * reports them in (the form an OpenFlow 1.3 encode and decode gives,
+ * ovs_flow_is_canonical()), so they compare equal to a dump. */
 bool ovs_flows_compute(const struct ovs_flows_input *in,
                        struct ovs_flowset *out, struct sset *missing);
 
@@ -173,6 +173,13 @@ void ovs_flows_ctx_destroy(struct ovs_flows_ctx *);
  * in the canonical form the switch reports. */
 void ovs_flows_put(struct ovs_flows_ctx *, uint8_t table_id,
                    uint16_t priority, const struct match *, uint64_t cookie);
+
+/* True if 'flow' (key and value) is unchanged by an OpenFlow 1.3 flow_mod
+ * encode and decode: the form ovs_flows_put() must give every flow, which
+ * the unit tests check with this for every flow the generators make.
+ * Costs that round trip. */
+struct ovs_flow;
+bool ovs_flow_is_canonical(const struct ovs_flow *flow);
 
 /* Action helpers (append to ctx->ofpacts). */
 void ovs_flows_put_output(struct ovs_flows_ctx *, uint32_t ofport);

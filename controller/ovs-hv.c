@@ -92,6 +92,7 @@ struct ovs_hv {
     char *of_connect;
     long long int of_fast_until;    /* Retry OpenFlow quickly until then. */
     long long int of_next_retry;
+    bool of_fast_in_sync;       /* OVSDB was in sync at the last run. */
 
     struct shash wants;         /* struct ovs_port_want, from 'view'. */
     bool wants_changed;
@@ -195,6 +196,7 @@ hv_connect(struct ovs_hv *hv)
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
     hv->of_fast_until = 0;
+    hv->of_fast_in_sync = false;
     hv->flows_dirty = true;
     hv->flows_db_seqno = UINT_MAX;  /* A new session: new ofport maps. */
     ovs_flowinc_reset(hv->flows);
@@ -298,6 +300,10 @@ ovs_hv_resync(struct ovs_hv *hv)
     if (hv->ofc) {
         ovs_ofctrl_resync(hv->ofc);
     }
+    /* And reconcile br-int's ports now: an unwanted port with nvo's mark
+     * is the audit's drift too, and a quiet hypervisor's OVSDB updates
+     * otherwise wait for the quiet tick. */
+    hv->wants_changed = true;
 }
 
 void
@@ -407,24 +413,30 @@ derive_state(const struct ovs_hv *hv)
 
 /* The switch opens br-int's passive OpenFlow listener only once it has
  * read the controller target nvo wrote through OVSDB, so the first OpenFlow
- * attempts may be refused.  For a few seconds after OVSDB is in sync, retry
- * every HV_OF_FAST_RETRY_MS instead of waiting out the connection's backoff. */
+ * attempts may be refused.  For a few seconds after the OVSDB session
+ * comes up, and again after OVSDB gets in sync, retry every
+ * HV_OF_FAST_RETRY_MS instead of waiting out the connection's backoff: the
+ * listener opens as soon as the switch has read the target, before the
+ * transaction's reply may have come back, and a cold connect waits for it
+ * (a refused attempt costs a connect() and its reset). */
 #define HV_OF_FAST_WINDOW_MS 3000
-#define HV_OF_FAST_RETRY_MS 50
+#define HV_OF_FAST_RETRY_MS 10
 
 static void
 of_fast_retry(struct ovs_hv *hv)
 {
     long long int now = time_msec();
 
-    if (!ovs_ovsdb_is_connected(hv->db) || !ovs_ovsdb_in_sync(hv->db)) {
+    if (!ovs_ovsdb_is_connected(hv->db)) {
         hv->of_fast_until = 0;
         return;
     }
-    if (!hv->of_fast_until) {
+    bool in_sync = ovs_ovsdb_in_sync(hv->db);
+    if (!hv->of_fast_until || (in_sync && !hv->of_fast_in_sync)) {
         hv->of_fast_until = now + HV_OF_FAST_WINDOW_MS;
         hv->of_next_retry = now;
     }
+    hv->of_fast_in_sync = in_sync;
     if (ovs_ofctrl_is_connected(hv->ofc) || now >= hv->of_fast_until) {
         return;
     }

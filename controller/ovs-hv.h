@@ -27,7 +27,8 @@ void ovs_hv_destroy(struct ovs_hv *);
 void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);
 
 /* Re-dumps the switch's nvo flows and repairs the difference (see
- * ovs_ofctrl_resync()). */
+ * ovs_ofctrl_resync()), and reconciles br-int's ports (ovs_ovsdb_run()):
+ * the drift audit's repair. */
 void ovs_hv_resync(struct ovs_hv *);
 
 /* Runs the hypervisor: with 'all', both sessions; otherwise only the

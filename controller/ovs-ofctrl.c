@@ -98,6 +98,9 @@ state_name(enum ofctrl_state s)
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 8000
 #define STATS_INTERVAL_MS 2000
+/* While a diff is encoded, what is queued is written out whenever it
+ * reaches this size. */
+#define FLUSH_BYTES (64 * 1024)
 
 /* Packets the drop flows of one VM port counted. */
 struct port_drops {
@@ -251,7 +254,8 @@ need_full_diff(struct ovs_ofctrl *ofc)
 }
 
 /* Queues 'msg' (taking it); returns its xid.  What a run queues goes out
- * in one write at its end (ovs_ofconn_flush()). */
+ * in one write at its end (ovs_ofconn_flush()); a large diff also in
+ * FLUSH_BYTES pieces while it is encoded. */
 static ovs_be32
 send_msg(struct ovs_ofctrl *ofc, struct ofpbuf *msg)
 {
@@ -304,8 +308,6 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
         .new_cookie = OVS_BE64_MAX,
-        .ofpacts = f->ofpacts,
-        .ofpacts_len = f->ofpacts_len,
     };
     switch (c->type) {
     case OVS_FLOW_ADD:
@@ -321,11 +323,16 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         fm.command = OFPFC_DELETE_STRICT;
         fm.cookie = htonll(f->cookie);
         fm.cookie_mask = OVS_BE64_MAX;
-        fm.ofpacts = NULL;
-        fm.ofpacts_len = 0;
         break;
     }
+    /* The instructions end an OpenFlow 1.3 flow_mod, and the flow holds
+     * them encoded already (its 'wire'): the flow_mod is encoded without
+     * actions and they are appended, rather than encoded once more. */
     struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+    if (c->type != OVS_FLOW_DELETE && f->wire_len) {
+        ofpbuf_put(inner, f->wire, f->wire_len);
+        ofpmsg_update_length(inner);
+    }
     if (!bundle) {
         send_msg(ofc, inner);
         return;
@@ -399,12 +406,19 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     ofc->bundle_id++;
     for (size_t i = 0; i < changes.n; i++) {
         send_change(ofc, &changes.changes[i], bundle);
+        /* A large diff goes out as it is encoded: the switch starts
+         * validating the first adds while the rest are encoded. */
+        if (ovs_ofconn_backlog(ofc->conn) >= FLUSH_BYTES) {
+            ovs_ofconn_flush(ofc->conn);
+        }
     }
     ofc->xid = send_msg(ofc, ofputil_encode_barrier_request(OFP13_VERSION));
     ofc->pending_n_mods = changes.n;
+    ovs_ofconn_flush(ofc->conn);
 
     /* What the installed set becomes once the bundle commits: copies,
-     * since 'desired' may change meanwhile. */
+     * since 'desired' may change meanwhile (made while the switch works
+     * on the bundle). */
     pending_clear(ofc);
     for (size_t i = 0; i < changes.n; i++) {
         const struct ovs_flow *f = changes.changes[i].flow;

@@ -1,6 +1,7 @@
 #include <config.h>
 #include "controller/ovs-ovsdb.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,11 @@
 #include "lib/vswitch-idl.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "openvswitch/poll-loop.h"
 #include "ovsdb-idl.h"
 #include "smap.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ovs_ovsdb);
@@ -599,4 +602,44 @@ ovs_ovsdb_apply_error(const struct ovs_ovsdb *db, uint64_t *n_errors)
 {
     *n_errors = db->n_apply_errors;
     return db->txn_error[0] ? db->txn_error : db->refusal;
+}
+
+int
+ovs_ovsdb_read_owned_ports(const char *remote, long long int timeout_ms,
+                           struct smap *owned)
+{
+    struct ovsdb_idl *idl = ovsdb_idl_create(remote, &ovsrec_idl_class,
+                                             false, false);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_external_ids);
+    long long int deadline = time_msec() + timeout_ms;
+    int error = 0;
+    for (;;) {
+        ovsdb_idl_run(idl);
+        if (ovsdb_idl_has_ever_connected(idl)) {
+            break;
+        } else if (!ovsdb_idl_is_alive(idl)) {
+            error = ovsdb_idl_get_last_error(idl);
+            error = error > 0 ? error : ECONNREFUSED;
+            break;
+        } else if (time_msec() >= deadline) {
+            error = ETIMEDOUT;
+            break;
+        }
+        ovsdb_idl_wait(idl);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    if (!error) {
+        const struct ovsrec_port *port;
+        OVSREC_PORT_FOR_EACH (port, idl) {
+            if (is_owned(&port->external_ids)) {
+                const char *id = smap_get(&port->external_ids,
+                                          OVS_PORT_ID_KEY);
+                smap_replace(owned, port->name, id ? id : "");
+            }
+        }
+    }
+    ovsdb_idl_destroy(idl);
+    return -error;
 }

@@ -20,6 +20,7 @@
 #include "simap.h"
 
 struct shash;
+struct smap;
 struct ovs_ovsdb;
 
 #define OVS_BRIDGE "br-int"
@@ -89,5 +90,15 @@ const char *ovs_ovsdb_problem(const struct ovs_ovsdb *);
  * one. */
 const char *ovs_ovsdb_apply_error(const struct ovs_ovsdb *,
                                   uint64_t *n_errors);
+
+/* Reads which ports of the database at 'remote' carry nvo's mark
+ * (external_ids:nvo-owner=nvo, what ovs_ovsdb_run() adds and removes),
+ * over a session of its own: fills 'owned' (an initialized smap, owned by
+ * the caller) with each such port's name -> its nvo-port-id ("" for a
+ * tunnel port).  Blocks, for at most 'timeout_ms': meant for worker
+ * threads (the drift audit), never a poll loop's thread.  Returns 0 or a
+ * negative errno. */
+int ovs_ovsdb_read_owned_ports(const char *remote, long long int timeout_ms,
+                               struct smap *owned);
 
 #endif /* controller/ovs-ovsdb.h */

@@ -21,9 +21,12 @@
  *
  * Earlier releases made one tunnel port per remote VTEP and encapsulation
  * ("nvt", "nvg" or "nvr" + 8 hex digits of the IPv4 address, or that
- * prefix + "6" + 11 hex digits of a hash of an IPv6 one).  They are nvo's
- * and not wanted, so the reconciliation deletes them; the audit reports
- * any it still sees as extra (ovs_tunnel_port_is_nvo()).
+ * prefix + "6" + 11 hex digits of a hash of an IPv6 one).  They carry
+ * nvo's mark and are not wanted, so the reconciliation deletes them; the
+ * audit reports any it still sees as extra.  The mark decides, not the
+ * name: a port so named without it is someone else's, never touched, and
+ * foreign to the audit.  ovs_tunnel_port_is_nvo() only names what an
+ * audit item is.
  *
  * Pure: no I/O, no globals. */
 #ifndef NVO_OVS_TUNNELS_H
@@ -46,7 +49,8 @@ struct shash;
 const char *ovs_tunnel_port_name(enum nvo_encap encap);
 
 /* True if 'name' is one of nvo's tunnel port names: a flow-based port, or
- * a per-VTEP port of an earlier release. */
+ * a per-VTEP port of an earlier release.  A name only: whether nvo owns
+ * the port is its mark (OVS_OWNER_KEY). */
 bool ovs_tunnel_port_is_nvo(const char *name);
 
 /* One port nvo wants on br-int. */

@@ -197,9 +197,11 @@ item_json(const struct nvo_model *m, const struct ovs_audit_item *it)
         json_object_set_new(o, "port", json_pack("s", it->text));
         if (it->port_id) {
             name_port(m, it->port_id, o);
-        } else if (ovs_tunnel_port_is_nvo(it->text)) {
+        } else if (it->kind != OVS_AUDIT_FOREIGN
+                   && ovs_tunnel_port_is_nvo(it->text)) {
             /* A flow-based tunnel port, or a per-VTEP port of an
-             * earlier release (extra: the repair deletes it). */
+             * earlier release (extra: nvo's mark is on it, the repair
+             * deletes it).  A foreign one is someone else's. */
             json_object_set_new(o, "owner", json_pack("s", "tunnel port"));
         }
         return o;

@@ -131,14 +131,7 @@ hv_status_json(struct rest_call *c, const struct nvo_hypervisor *hv,
         }
     }
     json_object_set_new(o, "fdb_entries", json_pack("I", fdb));
-    size_t n_tunnels = 0;
-    if (view) {
-        char **tunnels = nvo_hv_view_tunnels(view, &n_tunnels);
-        for (size_t i = 0; i < n_tunnels; i++) {
-            free(tunnels[i]);
-        }
-        free(tunnels);
-    }
+    size_t n_tunnels = view ? nvo_hv_view_n_tunnels(view) : 0;
     json_object_set_new(o, "tunnels", json_pack("I", (json_int_t) n_tunnels));
     json_object_set_new(o, "ports", json_pack("I", (json_int_t) hv->n_ports));
     json_object_set_new(o, "networks", nets);

@@ -442,25 +442,28 @@ lab_controller_start() {
     else
         set -- --db="$LAB_DIR/ctl/nvo.db" "$@"
     fi
-    if [ -n "${LAB_PKI:-}" ]; then
-        lab__pki_need ctl controller || return 1
-        lab__pki_rest_token || return 1
-        mkdir -p "/etc/netns/$LAB_CTL_NS" \
-            && printf '127.0.0.1 localhost ctl\n' >"/etc/netns/$LAB_CTL_NS/hosts" \
-            || return 1
-        # shellcheck disable=SC2046
-        set -- $(lab_pki_ctl_args) --rest-token-file="$LAB_PKI/rest-tokens" "$@"
-    fi
     lab__controller_run "$LAB_CTL_NS" "$LAB_DIR/ctl" "$@" || return 1
     lab__log "controller up (pid $(cat "$LAB_DIR/ctl/nvo-controller.pid"))"
 }
 
 # lab__controller_run NS DIR [ARGS...]: nvo-controller detached in
 # namespace NS (REST on 127.0.0.1:$LAB_REST_PORT, agents on 6650), log and
-# pidfile in DIR; records its PID and waits for GET /healthz.
+# pidfile in DIR; records its PID and waits for GET /healthz.  With a PKI
+# (LAB_PKI), the single controller and every cluster controller alike hold
+# the certificate "ctl" (agents and switches check the controller CA) and
+# answer REST over HTTPS at https://ctl:PORT inside NS (lab__rest_base;
+# NS's own /etc/hosts maps ctl to 127.0.0.1) with the lab's token.
 lab__controller_run() {
     local _d _i _ns
     _ns=$1 _d=$2; shift 2
+    if [ -n "${LAB_PKI:-}" ]; then
+        lab__pki_need ctl controller && lab__pki_rest_token || return 1
+        mkdir -p "/etc/netns/$_ns" \
+            && printf '127.0.0.1 localhost ctl\n' >"/etc/netns/$_ns/hosts" \
+            || return 1
+        # shellcheck disable=SC2046
+        set -- $(lab_pki_ctl_args) --rest-token-file="$LAB_PKI/rest-tokens" "$@"
+    fi
     rm -f "$_d/nvo-controller.pid"
     lab__do ip netns exec "$_ns" "$LAB_CONTROLLER_BIN" \
         --rest="127.0.0.1:$LAB_REST_PORT" --agents=0.0.0.0:6650 \
@@ -1298,18 +1301,6 @@ lab_ctl_start() {
         lab__set "$LAB_DIR/node/ctl$_n" ip "$(lab_ctl_ip "$_n")"
     fi
     mkdir -p "$_d"
-    if [ -n "${LAB_PKI:-}" ]; then
-        # As the single controller: every controller holds the certificate
-        # "ctl" (agents and switches check the controller CA), REST over
-        # HTTPS at https://ctl:PORT inside its namespace, the lab's token.
-        lab__pki_need ctl controller || return 1
-        lab__pki_rest_token || return 1
-        mkdir -p "/etc/netns/$_ns" \
-            && printf '127.0.0.1 localhost ctl\n' >"/etc/netns/$_ns/hosts" \
-            || return 1
-        # shellcheck disable=SC2046
-        set -- $(lab_pki_ctl_args) --rest-token-file="$LAB_PKI/rest-tokens" "$@"
-    fi
     # Its own address for agents: what it redirects agents to.
     lab__controller_run "$_ns" "$_d" --db="ovsdb:$(lab_raft_remotes)" \
         --name="ctl$_n" --agents="$(lab_ctl_ip "$_n"):6650" "$@"

@@ -2,10 +2,11 @@
 # test-audit.sh - the drift audit (GET /v1/audit, nvoctl audit) by
 # tampering with real switches: on hv1 an nvo flow deleted
 # (ovs-ofctl del-flows), one added with nvo's cookie, one changed, and a
-# foreign flow with another cookie.  The audit must report each, named by
-# network and VM, leave hv2 clean, report the foreign flow as foreign;
-# `nvoctl audit --repair --wait` must restore hv1 and never touch the
-# foreign flow.  On the kernel hypervisor hv3 (its agent reports what the
+# foreign flow with another cookie, and a port named like nvo's old
+# per-VTEP tunnel ports but without nvo's mark.  The audit must report
+# each, named by network and VM, leave hv2 clean, report the foreign flow
+# and port as foreign; `nvoctl audit --repair --wait` must restore hv1
+# (clean afterwards) and never touch the foreign flow or port.  On the kernel hypervisor hv3 (its agent reports what the
 # kernel holds): `bridge fdb del` of a remote MAC on the VXLAN device and
 # of the port-security entry of vm3, and an extra `bridge fdb add`; each
 # must be reported by network (and VM), and the repair must restore them.
@@ -56,6 +57,10 @@ lab_ovs_ofctl hv1 del-flows "table=1,cookie=$cookie2/-1" || die "del-flows"
 lab_ovs_ofctl hv1 add-flow "table=1,priority=100,cookie=0x6e100000000fffff,metadata=0x1389,dl_dst=02:00:00:00:99:99,actions=drop" || die "add-flow nvo cookie"
 lab_ovs_ofctl hv1 add-flow "table=0,priority=10,cookie=0x1234,dl_type=0x88cc,actions=drop" || die "add-flow foreign"
 lab_ovs_ofctl hv1 mod-flows --strict "table=2,priority=100,reg0=0x1,metadata=0x1389,actions=drop" || die "mod-flows"
+# A port named like an earlier release's per-VTEP tunnel port, without
+# nvo's mark: someone else's, so foreign, never drift, never deleted.
+lab_ovs_vsctl hv1 add-port br-int nvtc0000263 -- set Interface nvtc0000263 \
+    type=vxlan options:remote_ip=192.0.2.99 options:key=flow || die "add-port nvtc0000263"
 
 n --format=json audit >"$dir/a.json"; rc=$?
 check "audit after tampering exits 5 (drift)" "[ $rc -eq 5 ]"
@@ -78,9 +83,11 @@ check "the flow added with nvo's cookie is extra" \
 check "the changed BUM flow is different, named network red" \
     "j \"assert any(i['kind']=='different' and i.get('network')=='red' and 'drop' in i['actual'] for i in h['hv1']['items']), h['hv1']['items']\""
 check "the foreign flow is reported as foreign, not as drift" \
-    "j \"it=[i for i in h['hv1']['items'] if i['kind']=='foreign']; assert len(it)==1 and it[0]['cookie']=='0x0000000000001234', it; assert h['hv1']['foreign']==1\""
+    "j \"it=[i for i in h['hv1']['items'] if i['kind']=='foreign' and i['what']=='flow']; assert len(it)==1 and it[0]['cookie']=='0x0000000000001234', it\""
+check "the unmarked nvt port is foreign, not extra (only nvo's mark makes a port extra)" \
+    "j \"it=[i for i in h['hv1']['items'] if i['what']=='port']; assert it==[{'kind':'foreign','what':'port','port':'nvtc0000263'}], it; assert h['hv1']['foreign']==2 and h['hv1']['extra']==1, h['hv1']\""
 check "the table output names them" \
-    "n audit >$dir/a.txt; grep -q '^hv1 (ovs): DRIFT' $dir/a.txt && grep -Eq 'missing +flow +VM vm2 in red' $dir/a.txt && grep -Eq 'foreign +flow +not nvo' $dir/a.txt"
+    "n audit >$dir/a.txt; grep -q '^hv1 (ovs): DRIFT' $dir/a.txt && grep -Eq 'missing +flow +VM vm2 in red' $dir/a.txt && grep -Eq 'foreign +flow +not nvo' $dir/a.txt && grep -Eq 'foreign +port +not nvo.* nvtc0000263' $dir/a.txt"
 if [ $kernel = yes ]; then
     check "the table output names hv3's items" \
         "grep -q '^hv3 (kernel): DRIFT' $dir/a.txt && grep -Eq 'missing +fdb +VM vm1 in red .*02:00:00:00:00:01 dst 192.0.2.11' $dir/a.txt && grep -Eq 'extra +fdb +network red +02:00:00:00:99:98' $dir/a.txt"
@@ -93,8 +100,8 @@ check "hv1 holds vm2's DMAC flow again" \
     "lab_ovs_ofctl hv1 dump-flows table=1 | grep -q 'cookie=$cookie2'"
 check "the extra nvo flow is gone" \
     "! lab_ovs_ofctl hv1 dump-flows | grep -q 'cookie=0x6e100000000fffff'"
-check "the foreign flow is untouched" \
-    "lab_ovs_ofctl hv1 dump-flows | grep -q 'cookie=0x1234,.*priority=10'"
+check "the foreign flow and port are untouched" \
+    "lab_ovs_ofctl hv1 dump-flows | grep -q 'cookie=0x1234,.*priority=10' && lab_ovs_vsctl hv1 list-ports br-int | grep -qx nvtc0000263"
 check "a plain audit is clean again (exit 0)" "n audit >/dev/null"
 if [ $kernel = yes ]; then
     check "hv3's kernel holds vm1's FDB entry again" \

@@ -103,13 +103,26 @@ tunnels_str(const struct nvo_hv_view *v)
     return join_free(t, n);
 }
 
-/* Asserts that 'v''s tunnel keys are 'expected' (space-separated). */
+/* The number of words in 'keys' (space-separated). */
+static size_t
+n_words(const char *keys)
+{
+    size_t n = 0;
+    for (const char *p = keys; *p; p++) {
+        n += p == keys || p[-1] == ' ';
+    }
+    return n;
+}
+
+/* Asserts that 'v''s tunnel keys are 'expected' (space-separated), and
+ * that nvo_hv_view_n_tunnels() counts them. */
 static void
 assert_tunnels(const struct nvo_hv_view *v, const char *expected)
 {
     char *s = tunnels_str(v);
     assert_string_equal(s, expected);
     free(s);
+    assert_int_equal(nvo_hv_view_n_tunnels(v), n_words(expected));
 }
 
 static void
@@ -684,6 +697,7 @@ test_incremental_equals_full(void **state)
             assert_views_same(inc, ref);
             char *ti = tunnels_str(inc), *tr = ref_tunnels_str(ref);
             assert_string_equal(ti, tr);
+            assert_int_equal(nvo_hv_view_n_tunnels(inc), n_words(tr));
             free(ti);
             free(tr);
             nvo_hv_view_destroy(ref);

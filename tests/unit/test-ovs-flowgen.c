@@ -1,7 +1,7 @@
 /* Unit tests: the ARP responder (controller/ovs-flows-arp.c) and port
  * security (controller/ovs-flows-portsec.c) generators, through the whole
- * pipeline (ovs_flows_compute()), so every flow also went through an
- * OpenFlow 1.3 encode and decode. */
+ * pipeline (ovs_flows_compute()); every flow is also checked to be
+ * unchanged by an OpenFlow 1.3 encode and decode. */
 #include <config.h>
 
 #include <errno.h>
@@ -21,12 +21,11 @@
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
 #include "controller/ovs-tunnels.h"
+#include "tests/unit/flowset-text.h"
 #include "openvswitch/shash.h"
-#include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "packets.h"
 #include "simap.h"
-#include "svec.h"
 #include "util.h"
 
 struct fixture {
@@ -117,8 +116,17 @@ a_flows(struct fixture *f, struct ovs_flowset *fs)
     };
     assert_true(ovs_flows_compute(&in, fs, NULL));
     nvo_hv_view_destroy(v);
+    /* ovs_flows_put() builds each flow in the form the switch reports it
+     * without an encode and decode: check that form here. */
+    const struct ovs_flow *flow;
+    HMAP_FOR_EACH (flow, node, &fs->flows) {
+        assert_true(ovs_flow_is_canonical(flow));
+    }
 }
 
+/* a's flows in 'table' with a priority of at least 'min_prio', as
+ * flowset_text() gives them; their total count in '*total' if nonnull.
+ * Caller frees. */
 static char *
 flows(struct fixture *f, int table, int min_prio, size_t *total)
 {
@@ -128,24 +136,9 @@ flows(struct fixture *f, int table, int min_prio, size_t *total)
     if (total) {
         *total = ovs_flowset_count(&fs);
     }
-    struct svec lines;
-    svec_init(&lines);
-    const struct ovs_flow *flow;
-    HMAP_FOR_EACH (flow, node, &fs.flows) {
-        if (flow->table_id == table && flow->priority >= min_prio) {
-            struct ds s = DS_EMPTY_INITIALIZER;
-            ovs_flow_format(flow, &s);
-            svec_add_nocopy(&lines, ds_steal_cstr(&s));
-        }
-    }
-    svec_sort(&lines);
-    struct ds all = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(&all, "%s\n", lines.names[i]);
-    }
-    svec_destroy(&lines);
+    char *text = flowset_text(&fs, table, min_prio);
     ovs_flowset_destroy(&fs);
-    return ds_steal_cstr(&all);
+    return text;
 }
 
 static void

@@ -18,8 +18,8 @@
 #include "controller/ovs-flowset.h"
 #include "controller/ovs-hv.h"
 #include "controller/ovs-tunnels.h"
+#include "tests/unit/flowset-text.h"
 #include "byte-order.h"
-#include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
@@ -28,7 +28,6 @@
 #include "packets.h"
 #include "simap.h"
 #include "sset.h"
-#include "svec.h"
 
 struct fixture {
     struct nvo_model *m;
@@ -106,28 +105,6 @@ teardown(void **state)
     return 0;
 }
 
-/* Returns the flows of 'fs' formatted, sorted, one per line.  Caller
- * frees. */
-static char *
-format_flows(const struct ovs_flowset *fs)
-{
-    struct svec lines;
-    svec_init(&lines);
-    const struct ovs_flow *flow;
-    HMAP_FOR_EACH (flow, node, &fs->flows) {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ovs_flow_format(flow, &s);
-        svec_add_nocopy(&lines, ds_steal_cstr(&s));
-    }
-    svec_sort(&lines);
-    struct ds all = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(&all, "%s\n", lines.names[i]);
-    }
-    svec_destroy(&lines);
-    return ds_steal_cstr(&all);
-}
-
 /* Computes a's flows and returns them formatted, sorted, one per line.
  * Caller frees. */
 static char *
@@ -146,8 +123,12 @@ flows_of_a(struct fixture *f, bool *complete, struct sset *missing)
     if (complete) {
         *complete = ok;
     }
+    const struct ovs_flow *flow;
+    HMAP_FOR_EACH (flow, node, &fs.flows) {
+        assert_true(ovs_flow_is_canonical(flow));
+    }
 
-    char *all = format_flows(&fs);
+    char *all = flowset_text(&fs, -1, 0);
     ovs_flowset_destroy(&fs);
     nvo_hv_view_destroy(v);
     return all;
@@ -384,7 +365,7 @@ test_tunnel_actions(void **state OVS_UNUSED)
     assert_false(ovs_flows_match_tun_src(&m, "not-an-ip"));
     ovs_flows_ctx_destroy(&ctx);
 
-    char *got = format_flows(&fs);
+    char *got = flowset_text(&fs, -1, 0);
     assert_string_equal(got, "table=0, priority=1, "
                         "tun_ipv6_src=2001:db8::13 cookie=0x2 actions=drop\n"
                         "table=0, priority=2, "
