@@ -153,18 +153,16 @@ nvo_net_view_unref(struct nvo_net_view *nv)
     if (!nv || refcount_unref(&nv->ref) != 1) {
         return;
     }
-    free(nv->name);
     free(nv->service_node_ip);
     if (nv->base) {
-        /* The strings are the base's. */
+        /* The strings (and 'name') are the base's; the arrays share one
+         * block that starts at 'locals' (compute_net()). */
         free(nv->locals);
-        free(nv->remotes);
-        free(nv->flood);
-        free(nv->vteps);
         base_unref(nv->base);
         free(nv);
         return;
     }
+    free(nv->name);
     for (size_t j = 0; j < nv->n_locals; j++) {
         free(nv->locals[j].vm);
         free(nv->locals[j].iface);
@@ -201,11 +199,16 @@ struct desired_net_base {
     struct ovs_refcount ref;
     struct hmap_node node;      /* In desired_cache.bases, by net_id. */
     int64_t net_id;
+    char *name;                 /* The network's name. */
     struct base_port *ports;    /* Sorted like locals[] and remotes[]. */
     size_t n_ports;
     char **tips;                /* Tunnel IPs of the ports' hypervisors,
                                  * sorted, unique. */
     size_t n_tips;
+    /* One block holding 'ports', 'tips', every 'allowed' array and every
+     * string above: a network's ports cost one allocation, not several
+     * per port (this runs for every write to the network). */
+    void *block;
 };
 
 struct desired_cache {
@@ -213,19 +216,47 @@ struct desired_cache {
                                  * with one reference held by the cache. */
 };
 
+/* A port in sort order (MAC, then id), and its hypervisor. */
+struct base_key {
+    uint64_t mac;
+    int64_t id;
+    const struct nvo_port *port;
+};
+
 static int
-compare_base_ports(const void *a_, const void *b_)
+compare_base_keys(const void *a_, const void *b_)
 {
-    const struct base_port *a = a_, *b = b_;
-    return nvo_port_order(a->mac, a->port_id, b->mac, b->port_id);
+    const struct base_key *a = a_, *b = b_;
+    if (a->mac != b->mac) {
+        return a->mac < b->mac ? -1 : 1;
+    }
+    return (a->id > b->id) - (a->id < b->id);
 }
 
 static int
-compare_key_string(const void *key_, const void *elem_)
+compare_pointers(const void *a_, const void *b_)
 {
-    const char *key = key_;
-    const char *const *elem = elem_;
-    return strcmp(key, *elem);
+    const void *const *a = a_, *const *b = b_;
+    uintptr_t x = (uintptr_t) *a, y = (uintptr_t) *b;
+    return (x > y) - (x < y);
+}
+
+static int
+compare_hv_tips(const void *a_, const void *b_)
+{
+    const struct nvo_hypervisor *const *a = a_, *const *b = b_;
+    return strcmp((*a)->tunnel_ip, (*b)->tunnel_ip);
+}
+
+/* Copies 's' (nonnull) to '*pos' in the block being filled; returns the
+ * copy. */
+static char *
+block_strdup(char **pos, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = memcpy(*pos, s, len);
+    *pos += len;
+    return copy;
 }
 
 /* Gathers 'net''s ports.  Caller owns the result (one reference). */
@@ -233,41 +264,96 @@ static struct desired_net_base *
 base_create(const struct nvo_network *net)
 {
     struct desired_net_base *b = xzalloc(sizeof *b);
-    struct sset tips = SSET_INITIALIZER(&tips);
-    const char **port_tips;
+    size_t n = net->n_ports;
+    struct base_key *keys = xmalloc((n + 1) * sizeof *keys);
+    const struct nvo_hypervisor **hvs = xmalloc((n + 1) * sizeof *hvs);
     const struct nvo_port *p;
+
+    /* The sizes of everything the block holds. */
+    size_t n_ptrs = 0, n_chars = strlen(net->name) + 1, i = 0;
+    LIST_FOR_EACH (p, net_node, &net->ports) {
+        keys[i].mac = eth_addr_to_uint64(p->mac);
+        keys[i].id = p->id;
+        keys[i].port = p;
+        hvs[i++] = p->hypervisor;
+        n_chars += strlen(p->vm) + strlen(p->iface) + 2;
+        n_chars += p->ip ? strlen(p->ip) + 1 : 0;
+        for (size_t j = 0; j < p->n_allowed; j++) {
+            n_chars += strlen(p->allowed[j]) + 1;
+        }
+        n_ptrs += p->n_allowed;
+    }
+    ovs_assert(i == n);
+
+    /* Its hypervisors (distinct ones have distinct tunnel IPs), sorted by
+     * tunnel IP. */
+    qsort(hvs, n, sizeof *hvs, compare_pointers);
+    size_t n_hvs = 0;
+    for (i = 0; i < n; i++) {
+        if (!n_hvs || hvs[n_hvs - 1] != hvs[i]) {
+            hvs[n_hvs++] = hvs[i];
+            n_chars += strlen(hvs[i]->tunnel_ip) + 1;
+        }
+    }
+    n_ptrs += n_hvs;
+
+    b->block = xmalloc(n * sizeof *b->ports + n_ptrs * sizeof(char *)
+                       + n_chars);
+    b->ports = b->block;
+    char **ptrs = (char **) (b->ports + n);
+    char *chars = (char *) (ptrs + n_ptrs);
+
+    /* 'tips', and each port's index into it (looked up by hypervisor in
+     * 'by_ptr', which is sorted by address). */
+    const struct nvo_hypervisor **by_ptr = xmemdup(hvs, (n_hvs + 1)
+                                                   * sizeof *hvs);
+    qsort(hvs, n_hvs, sizeof *hvs, compare_hv_tips);
+    size_t *tip_of = xmalloc((n_hvs + 1) * sizeof *tip_of);
+    b->tips = ptrs;
+    ptrs += n_hvs;
+    b->n_tips = n_hvs;
+    for (i = 0; i < n_hvs; i++) {
+        b->tips[i] = block_strdup(&chars, hvs[i]->tunnel_ip);
+        const struct nvo_hypervisor **slot = bsearch(&hvs[i], by_ptr, n_hvs,
+                                                     sizeof *by_ptr,
+                                                     compare_pointers);
+        tip_of[slot - by_ptr] = i;
+    }
 
     ovs_refcount_init(&b->ref);
     b->net_id = net->id;
-    b->ports = xmalloc((net->n_ports + 1) * sizeof *b->ports);
-    port_tips = xmalloc((net->n_ports + 1) * sizeof *port_tips);
-    LIST_FOR_EACH (p, net_node, &net->ports) {
-        struct base_port *bp = &b->ports[b->n_ports];
-        port_tips[b->n_ports++] = p->hypervisor->tunnel_ip;
+    b->name = block_strdup(&chars, net->name);
+    qsort(keys, n, sizeof *keys, compare_base_keys);
+    for (i = 0; i < n; i++) {
+        struct base_port *bp = &b->ports[i];
+        p = keys[i].port;
+        const struct nvo_hypervisor *hv = p->hypervisor;
+        const struct nvo_hypervisor **slot = bsearch(&hv, by_ptr, n_hvs,
+                                                     sizeof *by_ptr,
+                                                     compare_pointers);
         bp->port_id = p->id;
-        bp->hv_id = p->hypervisor->id;
+        bp->hv_id = hv->id;
         bp->mac = p->mac;
-        bp->vm = xstrdup(p->vm);
-        bp->iface = xstrdup(p->iface);
-        bp->ip = nullable_xstrdup(p->ip);
+        bp->vm = block_strdup(&chars, p->vm);
+        bp->iface = block_strdup(&chars, p->iface);
+        bp->ip = p->ip ? block_strdup(&chars, p->ip) : NULL;
         bp->n_allowed = p->n_allowed;
-        bp->allowed = xmalloc((p->n_allowed + 1) * sizeof *bp->allowed);
-        for (size_t i = 0; i < p->n_allowed; i++) {
-            bp->allowed[i] = xstrdup(p->allowed[i]);
+        bp->allowed = ptrs;
+        ptrs += p->n_allowed;
+        for (size_t j = 0; j < p->n_allowed; j++) {
+            bp->allowed[j] = block_strdup(&chars, p->allowed[j]);
         }
-        qsort(bp->allowed, bp->n_allowed, sizeof *bp->allowed,
-              compare_strings);
-        sset_add(&tips, p->hypervisor->tunnel_ip);
+        if (bp->n_allowed > 1) {
+            qsort(bp->allowed, bp->n_allowed, sizeof *bp->allowed,
+                  compare_strings);
+        }
+        bp->tip = tip_of[slot - by_ptr];
     }
-    b->tips = sset_to_sorted_array(&tips, &b->n_tips);
-    sset_destroy(&tips);
-    for (size_t i = 0; i < b->n_ports; i++) {
-        char **t = bsearch(port_tips[i], b->tips, b->n_tips, sizeof *b->tips,
-                           compare_key_string);
-        b->ports[i].tip = t - b->tips;
-    }
-    free(port_tips);
-    qsort(b->ports, b->n_ports, sizeof *b->ports, compare_base_ports);
+    b->n_ports = n;
+    free(tip_of);
+    free(by_ptr);
+    free(hvs);
+    free(keys);
     return b;
 }
 
@@ -277,15 +363,7 @@ base_unref(struct desired_net_base *b)
     if (!b || refcount_unref(&b->ref) != 1) {
         return;
     }
-    for (size_t i = 0; i < b->n_ports; i++) {
-        struct base_port *bp = &b->ports[i];
-        free(bp->vm);
-        free(bp->iface);
-        free(bp->ip);
-        free_strings(bp->allowed, bp->n_allowed);
-    }
-    free(b->ports);
-    free_strings(b->tips, b->n_tips);
+    free(b->block);
     free(b);
 }
 
@@ -360,11 +438,29 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             void *aux, struct desired_net_base *b)
 {
     struct nvo_net_view *nv = nvo_net_view_create();
-    bool *remote_tip = xcalloc(b->n_tips + 1, sizeof *remote_tip);
+
+    /* One block for locals[], remotes[], flood[], vteps[] and the flags
+     * below (nvo_net_view_unref() frees it through 'locals'). */
+    size_t n_locals = 0;
+    for (size_t i = 0; i < b->n_ports; i++) {
+        n_locals += b->ports[i].hv_id == hv->id;
+    }
+    size_t n_remotes = b->n_ports - n_locals;
+    char *block = xmalloc((n_locals + 1) * sizeof *nv->locals
+                          + (n_remotes + 1) * sizeof *nv->remotes
+                          + (b->n_tips + 1) * sizeof *nv->flood
+                          + (b->n_tips + 2) * sizeof *nv->vteps
+                          + (b->n_tips + 1) * sizeof(bool));
+    nv->locals = (struct nvo_local_port *) block;
+    nv->remotes = (struct nvo_remote_mac *) (nv->locals + n_locals + 1);
+    nv->flood = (char **) (nv->remotes + n_remotes + 1);
+    nv->vteps = (const char **) (nv->flood + b->n_tips + 1);
+    bool *remote_tip = (bool *) (nv->vteps + b->n_tips + 2);
+    memset(remote_tip, 0, (b->n_tips + 1) * sizeof *remote_tip);
 
     nv->base = b;
     nv->net_id = net->id;
-    nv->name = xstrdup(net->name);
+    nv->name = b->name;
     nv->vni = net->vni;
     nv->bum = net->bum;
     nv->arp_responder = net->arp_responder;
@@ -374,7 +470,9 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
 
-    /* Which tunnel IPs have a port on another hypervisor. */
+    /* Which tunnel IPs have a port on another hypervisor; 'hv''s own
+     * (its index in tips[], if it has a port here). */
+    size_t own_tip = SIZE_MAX;
     bool sn_self = hv->role == NVO_ROLE_SERVICE_NODE && sn == hv;
     if (sn_self) {
         for (size_t i = 0; i < b->n_ports; i++) {
@@ -383,8 +481,6 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             }
         }
     } else {
-        nv->locals = xmalloc((b->n_ports + 1) * sizeof *nv->locals);
-        nv->remotes = xmalloc((b->n_ports + 1) * sizeof *nv->remotes);
         for (size_t i = 0; i < b->n_ports; i++) {
             const struct base_port *bp = &b->ports[i];
             if (bp->hv_id == hv->id) {
@@ -396,6 +492,7 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
                 lp->ip = bp->ip;
                 lp->allowed = bp->allowed;
                 lp->n_allowed = bp->n_allowed;
+                own_tip = bp->tip;
             } else {
                 struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
                 rm->port_id = bp->port_id;
@@ -411,14 +508,15 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
      * hypervisor's tunnel IP; head-end floods to the tunnel IPs of the
      * remote ports but its own; otherwise to the service node.  vteps[]:
      * those of the remote ports, and flood[]. */
-    nv->flood = xmalloc((b->n_tips + 1) * sizeof *nv->flood);
-    nv->vteps = xmalloc((b->n_tips + 2) * sizeof *nv->vteps);
     for (size_t i = 0; i < b->n_tips; i++) {
         if (!remote_tip[i]) {
             continue;
         }
         nv->vteps[nv->n_vteps++] = b->tips[i];
-        if (sn_self || (!sn && strcmp(b->tips[i], hv->tunnel_ip))) {
+        if (sn_self
+            || (!sn && (own_tip != SIZE_MAX
+                        ? i != own_tip
+                        : strcmp(b->tips[i], hv->tunnel_ip) != 0))) {
             nv->flood[nv->n_flood++] = b->tips[i];
         }
     }
@@ -427,7 +525,6 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
         nv->n_vteps = insert_sorted_unique(nv->vteps, nv->n_vteps,
                                            nv->service_node_ip);
     }
-    free(remote_tip);
     return nv;
 }
 

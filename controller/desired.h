@@ -68,11 +68,12 @@ struct desired_net_base;
 struct nvo_net_view {
     struct ovs_refcount ref;
     /* Views desired_compute() makes: the network's ports computed once for
-     * every hypervisor (one reference held).  The strings (and 'allowed'
-     * arrays) of locals[] and remotes[] and the strings of flood[] are then
-     * borrowed from it (or, for a service node's address, from
-     * 'service_node_ip'); only the arrays themselves are the view's.  NULL
-     * in views built by hand: then the view owns every string. */
+     * every hypervisor (one reference held).  'name', the strings (and
+     * 'allowed' arrays) of locals[] and remotes[] and the strings of
+     * flood[] are then borrowed from it (or, for a service node's address,
+     * from 'service_node_ip'); only the arrays themselves are the view's,
+     * in one allocation that starts at 'locals'.  NULL in views built by
+     * hand: then the view owns every string and array. */
     struct desired_net_base *base;
     int64_t net_id;
     char *name;

@@ -214,6 +214,35 @@ set_missing(struct ovs_flowinc *e, struct unit *u, const struct sset *names)
     hmapx_add(&e->missing, u);
 }
 
+/* Fills in 'key' for unit 'u' if its flows may be shared between the
+ * hypervisors of a network through in->cache: a remote port or a tunnel
+ * (they depend on the network, the port or VTEP, and the ofport of the
+ * tunnel port alone; the same on every hypervisor), whose tunnel port's
+ * ofport is known. */
+static bool
+memo_key(const struct ovs_flows_input *in, const struct unit *u,
+         const struct nvo_net_view *net, const struct nvo_remote_mac *rm,
+         const char *vtep, struct ovs_flows_memo_key *key)
+{
+    if (!in->cache || !net || !net->base || !in->tunnel_ofports
+        || (u->type != U_REMOTE && u->type != U_TUNNEL)) {
+        return false;
+    }
+    const struct simap_node *n = simap_find(in->tunnel_ofports,
+                                            nvo_encap_to_string(net->encap));
+    if (!n) {
+        return false;
+    }
+    *key = (struct ovs_flows_memo_key) {
+        .net = net,
+        .kind = u->type,
+        .id = rm ? rm->port_id : 0,
+        .vtep = vtep,
+        .ofport = n->data,
+    };
+    return true;
+}
+
 /* Runs the generators of 'u' (whose inputs are 'net' and one of 'lp',
  * 'rm', 'vtep') into a new job. */
 static void
@@ -223,6 +252,26 @@ recompute(struct ovs_flowinc *e, const struct ovs_flows_input *in,
           const char *vtep)
 {
     struct job *j = job_add(e, u, false);
+    struct ovs_flows_memo_key key;
+    bool memo = memo_key(in, u, net, rm, vtep, &key);
+    if (memo) {
+        size_t n;
+        struct ovs_flow *const *flows = ovs_flows_memo_get(in->cache, &key,
+                                                           &n);
+        if (flows) {
+            /* Made for another hypervisor of the network already. */
+            for (size_t i = 0; i < n; i++) {
+                ovs_flowset_insert(&j->flows, ovs_flow_clone(flows[i]));
+            }
+            if (u->missing) {
+                free(u->missing);
+                u->missing = NULL;
+                hmapx_find_and_delete(&e->missing, u);
+            }
+            e->stats.n_recomputed++;
+            return;
+        }
+    }
     struct sset missing = SSET_INITIALIZER(&missing);
     struct ovs_flows_ctx ctx;
     size_t n_gens;
@@ -281,6 +330,9 @@ recompute(struct ovs_flowinc *e, const struct ovs_flows_input *in,
     }
     }
     ovs_flows_ctx_destroy(&ctx);
+    if (memo && sset_is_empty(&missing)) {
+        ovs_flows_memo_put(in->cache, &key, &j->flows);
+    }
     set_missing(e, u, &missing);
     sset_destroy(&missing);
     e->stats.n_recomputed++;
@@ -540,7 +592,8 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
                       NULL, NULL, nv[j]);
             j++;
         } else {
-            if (!attrs || tunnel_changed(tunnels, new, nv[j])) {
+            if (!attrs || (!sset_is_empty(tunnels)
+                           && tunnel_changed(tunnels, new, nv[j]))) {
                 recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
                           NULL, NULL, nv[j]);
             }

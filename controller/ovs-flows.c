@@ -16,6 +16,7 @@
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
+#include "openflow/openflow-1.1.h"
 #include "byte-order.h"
 #include "flow.h"
 #include "hash.h"
@@ -264,6 +265,363 @@ ovs_flows_put_tunnel_output(struct ovs_flows_ctx *ctx, const char *vtep_ip,
     return true;
 }
 
+/* One VTEP's tunnel output (ovs_flows_put_tunnel_output() from a list
+ * without IPv6 before it), in the canonical form of the actions and in
+ * their OpenFlow 1.3 encoding. */
+struct tunnel_output {
+    struct hmap_node node;      /* In ovs_flows_cache.outputs. */
+    char *vtep;
+    uint32_t ofport;
+    struct ofpact *ofpacts;     /* Owned; NULL if 'vtep' is no address. */
+    size_t ofpacts_len;
+    void *wire;                 /* Owned: the actions, encoded. */
+    size_t wire_len;
+};
+
+/* The remembered flows of one network's views of one round. */
+struct memo_net {
+    struct hmap_node node;      /* In ovs_flows_cache.memo, by net_id. */
+    struct nvo_net_view *net;   /* A reference: keeps its base alive, so
+                                 * that no other base takes its address. */
+    struct hmap entries;        /* Contains struct memo_entry. */
+};
+
+struct memo_entry {
+    struct hmap_node node;
+    int kind;
+    int64_t id;
+    char *vtep;                 /* Or NULL. */
+    uint32_t ofport;
+    struct ovs_flow **flows;    /* Owned, in no set. */
+    size_t n;
+};
+
+struct ovs_flows_cache {
+    struct hmap outputs;        /* Contains struct tunnel_output. */
+    struct hmap memo;           /* Contains struct memo_net. */
+    size_t n_memo;              /* Entries in all of them. */
+};
+
+/* More entries than this, and the cache starts over: VTEPs that left are
+ * never looked up again. */
+#define OVS_FLOWS_CACHE_MAX 65536
+
+struct ovs_flows_cache *
+ovs_flows_cache_create(void)
+{
+    struct ovs_flows_cache *c = xzalloc(sizeof *c);
+    hmap_init(&c->outputs);
+    hmap_init(&c->memo);
+    return c;
+}
+
+static void
+memo_net_destroy(struct ovs_flows_cache *c, struct memo_net *mn)
+{
+    struct memo_entry *e;
+    HMAP_FOR_EACH_POP (e, node, &mn->entries) {
+        for (size_t i = 0; i < e->n; i++) {
+            ovs_flow_destroy(e->flows[i]);
+        }
+        free(e->flows);
+        free(e->vtep);
+        free(e);
+        c->n_memo--;
+    }
+    hmap_destroy(&mn->entries);
+    nvo_net_view_unref(mn->net);
+    free(mn);
+}
+
+static void
+memo_clear(struct ovs_flows_cache *c)
+{
+    struct memo_net *mn;
+    HMAP_FOR_EACH_POP (mn, node, &c->memo) {
+        memo_net_destroy(c, mn);
+    }
+}
+
+/* The memo of 'key''s network if it is of the same round and attributes,
+ * else NULL. */
+static struct memo_net *
+memo_net_find(const struct ovs_flows_cache *c,
+              const struct ovs_flows_memo_key *key)
+{
+    const struct nvo_net_view *net = key->net;
+    struct memo_net *mn;
+    HMAP_FOR_EACH_WITH_HASH (mn, node, hash_uint64(net->net_id), &c->memo) {
+        if (mn->net->net_id == net->net_id) {
+            return (mn->net->base == net->base
+                    && nvo_net_view_attrs_equal(mn->net, net) ? mn : NULL);
+        }
+    }
+    return NULL;
+}
+
+static uint32_t
+memo_hash(const struct ovs_flows_memo_key *key)
+{
+    uint32_t h = hash_2words(key->kind, key->ofport);
+    h = hash_uint64_basis(key->id, h);
+    return key->vtep ? hash_string(key->vtep, h) : h;
+}
+
+static struct memo_entry *
+memo_entry_find(const struct memo_net *mn, const struct ovs_flows_memo_key *key,
+                uint32_t hash)
+{
+    struct memo_entry *e;
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash, &mn->entries) {
+        if (e->kind == key->kind && e->id == key->id
+            && e->ofport == key->ofport
+            && nullable_string_is_equal(e->vtep, key->vtep)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+struct ovs_flow *const *
+ovs_flows_memo_get(struct ovs_flows_cache *c,
+                   const struct ovs_flows_memo_key *key, size_t *n)
+{
+    *n = 0;
+    if (!key->net->base) {
+        return NULL;
+    }
+    struct memo_net *mn = memo_net_find(c, key);
+    struct memo_entry *e = mn ? memo_entry_find(mn, key, memo_hash(key))
+                           : NULL;
+    if (!e) {
+        return NULL;
+    }
+    *n = e->n;
+    return e->flows;
+}
+
+void
+ovs_flows_memo_put(struct ovs_flows_cache *c,
+                   const struct ovs_flows_memo_key *key,
+                   const struct ovs_flowset *flows)
+{
+    const struct nvo_net_view *net = key->net;
+    if (!net->base) {
+        return;
+    }
+    if (c->n_memo >= OVS_FLOWS_CACHE_MAX) {
+        memo_clear(c);
+    }
+    struct memo_net *mn = memo_net_find(c, key);
+    if (!mn) {
+        /* A new round of this network's views: the old one's flows will
+         * not be asked for again. */
+        struct memo_net *old;
+        HMAP_FOR_EACH_WITH_HASH (old, node, hash_uint64(net->net_id),
+                                 &c->memo) {
+            if (old->net->net_id == net->net_id) {
+                hmap_remove(&c->memo, &old->node);
+                memo_net_destroy(c, old);
+                break;
+            }
+        }
+        mn = xmalloc(sizeof *mn);
+        mn->net = nvo_net_view_ref(net);
+        hmap_init(&mn->entries);
+        hmap_insert(&c->memo, &mn->node, hash_uint64(net->net_id));
+    }
+    uint32_t hash = memo_hash(key);
+    if (memo_entry_find(mn, key, hash)) {
+        return;
+    }
+    struct memo_entry *e = xmalloc(sizeof *e);
+    e->kind = key->kind;
+    e->id = key->id;
+    e->vtep = nullable_xstrdup(key->vtep);
+    e->ofport = key->ofport;
+    e->n = 0;
+    e->flows = xmalloc((ovs_flowset_count(flows) + 1) * sizeof *e->flows);
+    const struct ovs_flow *f;
+    HMAP_FOR_EACH (f, node, &flows->flows) {
+        e->flows[e->n++] = ovs_flow_clone(f);
+    }
+    hmap_insert(&mn->entries, &e->node, hash);
+    c->n_memo++;
+}
+
+static void
+cache_clear(struct ovs_flows_cache *c)
+{
+    struct tunnel_output *t;
+    HMAP_FOR_EACH_POP (t, node, &c->outputs) {
+        free(t->vtep);
+        free(t->ofpacts);
+        free(t->wire);
+        free(t);
+    }
+}
+
+void
+ovs_flows_cache_destroy(struct ovs_flows_cache *c)
+{
+    if (c) {
+        cache_clear(c);
+        hmap_destroy(&c->outputs);
+        memo_clear(c);
+        hmap_destroy(&c->memo);
+        free(c);
+    }
+}
+
+/* Puts the actions accumulated in 'ctx' into a flow of 'scratch' (empty)
+ * through ovs_flows_put(), and returns that flow, detached: the caller
+ * owns it. */
+static struct ovs_flow *
+canonical_flow(struct ovs_flows_ctx *ctx, struct ovs_flowset *scratch,
+               uint8_t table_id, uint16_t priority, const struct match *m,
+               uint64_t cookie)
+{
+    struct ovs_flowset *out = ctx->out;
+    ctx->out = scratch;
+    ovs_flows_put(ctx, table_id, priority, m, cookie);
+    ctx->out = out;
+    struct hmap_node *node = hmap_first(&scratch->flows);
+    struct ovs_flow *f = node ? CONTAINER_OF(node, struct ovs_flow, node)
+                         : NULL;
+    if (f) {
+        ovs_flowset_detach(scratch, f);
+    }
+    return f;
+}
+
+/* True if 'wire' is one apply-actions instruction and nothing else. */
+static bool
+is_apply_actions(const void *wire, size_t len)
+{
+    const struct ofp11_instruction_actions *ia = wire;
+    return (len >= sizeof *ia && ntohs(ia->type) == OFPIT11_APPLY_ACTIONS
+            && ntohs(ia->len) == len);
+}
+
+/* Returns the cache's entry for the output to 'vtep' through 'ofport',
+ * making it if needed ('ctx' lends its buffers, which must be empty). */
+static const struct tunnel_output *
+cache_get(struct ovs_flows_ctx *ctx, struct ovs_flows_cache *c,
+          const char *vtep, uint32_t ofport)
+{
+    uint32_t hash = hash_string(vtep, ofport);
+    struct tunnel_output *t;
+    HMAP_FOR_EACH_WITH_HASH (t, node, hash, &c->outputs) {
+        if (t->ofport == ofport && !strcmp(t->vtep, vtep)) {
+            return t;
+        }
+    }
+    if (hmap_count(&c->outputs) >= OVS_FLOWS_CACHE_MAX) {
+        cache_clear(c);
+    }
+    t = xzalloc(sizeof *t);
+    t->vtep = xstrdup(vtep);
+    t->ofport = ofport;
+    bool v4_set = false;
+    if (ovs_flows_put_tunnel_output(ctx, vtep, ofport, &v4_set)) {
+        struct ovs_flowset scratch;
+        struct match m;
+        ovs_flowset_init(&scratch);
+        match_init_catchall(&m);
+        struct ovs_flow *f = canonical_flow(ctx, &scratch, 0, 0, &m, 0);
+        if (f && is_apply_actions(f->wire, f->wire_len)) {
+            size_t hdr = sizeof(struct ofp11_instruction_actions);
+            t->ofpacts = f->ofpacts;
+            t->ofpacts_len = f->ofpacts_len;
+            f->ofpacts = NULL;
+            t->wire_len = f->wire_len - hdr;
+            t->wire = xmemdup((const char *) f->wire + hdr, t->wire_len);
+        }
+        ovs_flow_destroy(f);
+        ovs_flowset_destroy(&scratch);
+    }
+    ofpbuf_clear(ctx->ofpacts);
+    hmap_insert(&c->outputs, &t->node, hash);
+    return t;
+}
+
+void
+ovs_flows_put_tunnels(struct ovs_flows_ctx *ctx, uint8_t table_id,
+                      uint16_t priority, const struct match *match,
+                      uint64_t cookie, char *const *vteps, size_t n,
+                      uint32_t ofport)
+{
+    struct ovs_flows_cache *c = ctx->in->cache;
+
+    /* The cached pieces fit only where each action encodes and decodes by
+     * itself: outputs and set_fields before them, and IPv4 VTEPs (an IPv6
+     * one after an IPv4 one needs an action more, see
+     * ovs_flows_put_tunnel_output()). */
+    bool cached = c != NULL && n > 1;
+    const struct ofpact *a;
+    OFPACT_FOR_EACH (a, ctx->ofpacts->data, ctx->ofpacts->size) {
+        if (a->type != OFPACT_OUTPUT && a->type != OFPACT_SET_FIELD) {
+            cached = false;
+        }
+    }
+    for (size_t i = 0; cached && i < n; i++) {
+        cached = !strchr(vteps[i], ':');
+    }
+    struct ovs_flow *f = NULL;
+    if (cached) {
+        /* The actions before the VTEPs' (the tun_id at least), in
+         * canonical form; every VTEP's are then copied behind them. */
+        struct ovs_flowset scratch;
+        ovs_flowset_init(&scratch);
+        f = canonical_flow(ctx, &scratch, table_id, priority, match, cookie);
+        ovs_flowset_destroy(&scratch);
+        if (!f) {
+            return;             /* Logged by ovs_flows_put(). */
+        }
+        if (!is_apply_actions(f->wire, f->wire_len)) {
+            /* No actions before the VTEPs': the long way, from them. */
+            ofpbuf_put(ctx->ofpacts, f->ofpacts, f->ofpacts_len);
+            ovs_flow_destroy(f);
+            f = NULL;
+        }
+    }
+    if (!f) {
+        bool v4_set = false;
+        for (size_t i = 0; i < n; i++) {
+            ovs_flows_put_tunnel_output(ctx, vteps[i], ofport, &v4_set);
+        }
+        ovs_flows_put(ctx, table_id, priority, match, cookie);
+        return;
+    }
+    const struct tunnel_output **outs = xmalloc(n * sizeof *outs);
+    size_t ofpacts_len = f->ofpacts_len, wire_len = f->wire_len;
+    for (size_t i = 0; i < n; i++) {
+        outs[i] = cache_get(ctx, c, vteps[i], ofport);
+        ofpacts_len += outs[i]->ofpacts_len;
+        wire_len += outs[i]->wire_len;
+    }
+    struct ofpact *ofpacts = xmalloc(ofpacts_len);
+    char *wire = xmalloc(wire_len);
+    size_t po = f->ofpacts_len, wo = f->wire_len;
+    memcpy(ofpacts, f->ofpacts, f->ofpacts_len);
+    memcpy(wire, f->wire, f->wire_len);
+    for (size_t i = 0; i < n; i++) {
+        memcpy((char *) ofpacts + po, outs[i]->ofpacts, outs[i]->ofpacts_len);
+        po += outs[i]->ofpacts_len;
+        memcpy(wire + wo, outs[i]->wire, outs[i]->wire_len);
+        wo += outs[i]->wire_len;
+    }
+    free(outs);
+    ((struct ofp11_instruction_actions *) wire)->len = htons(wire_len);
+    free(f->ofpacts);
+    free(f->wire);
+    f->ofpacts = ofpacts;
+    f->ofpacts_len = ofpacts_len;
+    f->wire = wire;
+    f->wire_len = wire_len;
+    ovs_flowset_insert(ctx->out, f);
+}
+
 bool
 ovs_flows_match_tun_src(struct match *m, const char *vtep_ip)
 {
@@ -426,19 +784,17 @@ l2_network(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     for (size_t i = 0; i < n_ofports; i++) {
         ovs_flows_put_output(ctx, ofports[i]);
     }
-    uint32_t tun_ofport;
-    if (net->n_flood && ovs_flows_tunnel_ofport(ctx, net, &tun_ofport)) {
-        bool v4_set = false;
-        ovs_flows_put_set_tun_id(ctx, net->vni);
-        for (size_t i = 0; i < net->n_flood; i++) {
-            ovs_flows_put_tunnel_output(ctx, net->flood[i], tun_ofport,
-                                        &v4_set);
-        }
-    }
     match_init_catchall(&m);
     match_set_reg(&m, 0, 0);
     match_set_metadata(&m, htonll(net->vni));
-    ovs_flows_put(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie);
+    uint32_t tun_ofport;
+    if (net->n_flood && ovs_flows_tunnel_ofport(ctx, net, &tun_ofport)) {
+        ovs_flows_put_set_tun_id(ctx, net->vni);
+        ovs_flows_put_tunnels(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie,
+                              net->flood, net->n_flood, tun_ofport);
+    } else {
+        ovs_flows_put(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie);
+    }
 
     /* From a tunnel: local ports only, so nothing loops. */
     for (size_t i = 0; i < n_ofports; i++) {

@@ -67,13 +67,57 @@ ovs_cookie_is_nvo(uint64_t cookie)
     return (cookie & OVS_COOKIE_MARK_MASK) == OVS_COOKIE_MARK;
 }
 
+struct ovs_flows_cache;
+
 struct ovs_flows_input {
     const struct nvo_hv_view *view;
     const struct simap *iface_ofports;  /* VM iface name -> ofport. */
     const struct simap *tunnel_ofports; /* Encapsulation ("vxlan", "geneve",
                                          * "gre") -> ofport of its
                                          * flow-based tunnel port. */
+    struct ovs_flows_cache *cache;      /* Optional (NULL: none); see
+                                         * ovs_flows_cache_create(). */
 };
+
+/* A cache of the encoded forms of the actions that send a frame to one
+ * VTEP through one tunnel port (ovs_flows_put_tunnel_output()), for
+ * ovs_flows_put_tunnels().  The BUM flow of a network lists every other
+ * hypervisor of the network: when one joins, that flow changes on each of
+ * them, and encoding it anew costs each O(the network); with the cache
+ * each copies the encoded pieces instead, and every piece is encoded once
+ * for all the hypervisors that share the cache.  The flows made are the
+ * same with or without it.  Not thread-safe: one per thread.  Caller owns
+ * it. */
+struct ovs_flows_cache *ovs_flows_cache_create(void);
+/* Accepts NULL. */
+void ovs_flows_cache_destroy(struct ovs_flows_cache *);
+
+/* The cache also remembers the flows of generator calls whose inputs every
+ * hypervisor of a network shares (for the incremental engine: a remote
+ * port's or a remote VTEP's flows are the same on each hypervisor whose
+ * tunnel port has the same ofport), so that a VM start computes its flows
+ * once for the network and copies them to each hypervisor.  A key is
+ * valid only for views of one round (desired.h: views made from the same
+ * network "base" hold the same ports), with the same network attributes
+ * and tunnel port: 'net' must have a base (views built by hand have none:
+ * nothing is remembered for them). */
+struct ovs_flows_memo_key {
+    const struct nvo_net_view *net;
+    int kind;                   /* The caller's: which generator call. */
+    int64_t id;                 /* Port id, or 0. */
+    const char *vtep;           /* VTEP IP, or NULL. */
+    uint32_t ofport;            /* The ofport of 'net''s tunnel port. */
+};
+struct ovs_flow;
+/* Returns the flows remembered under 'key' ('*n' of them; possibly none),
+ * or NULL if nothing is.  Borrowed: valid until the cache changes. */
+struct ovs_flow *const *ovs_flows_memo_get(struct ovs_flows_cache *,
+                                           const struct ovs_flows_memo_key *,
+                                           size_t *n);
+/* Remembers copies of the flows in 'flows' under 'key'. */
+void ovs_flows_memo_put(struct ovs_flows_cache *,
+                        const struct ovs_flows_memo_key *,
+                        const struct ovs_flowset *flows);
 
 /* Computes the flows 'in' calls for into 'out' (which is cleared first):
  * the full computation, every generator over every port, tunnel and
@@ -208,6 +252,16 @@ bool ovs_flows_tunnel_ofport(struct ovs_flows_ctx *,
  * appending nothing, if 'vtep_ip' is no address. */
 bool ovs_flows_put_tunnel_output(struct ovs_flows_ctx *, const char *vtep_ip,
                                  uint32_t ofport, bool *v4_set);
+/* Appends ovs_flows_put_tunnel_output() of each of 'vteps' (in order) to
+ * the actions accumulated in ctx->ofpacts, then adds the flow as
+ * ovs_flows_put() does, with the same result; but with a cache in the
+ * input (and only IPv4 VTEPs, and only output and set_field actions before
+ * them) the VTEPs' actions are copied already encoded from it (see
+ * ovs_flows_cache_create()). */
+void ovs_flows_put_tunnels(struct ovs_flows_ctx *, uint8_t table_id,
+                           uint16_t priority, const struct match *,
+                           uint64_t cookie, char *const *vteps, size_t n,
+                           uint32_t ofport);
 /* Makes 'm' match frames tunnelled from VTEP 'vtep_ip': tun_src, or
  * tun_ipv6_src.  Returns false if 'vtep_ip' is no address. */
 bool ovs_flows_match_tun_src(struct match *m, const char *vtep_ip);

@@ -99,6 +99,7 @@ struct ovs_hv {
 
     struct ovs_flowinc *flows;  /* Owned: the desired flows, kept
                                  * incrementally. */
+    struct ovs_flows_cache *flows_cache;    /* Borrowed, or NULL. */
     bool flows_dirty;           /* View changed: update flows. */
     unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
     uint64_t next_seq;
@@ -122,6 +123,7 @@ struct ovs_hv {
     bool status_changed;        /* State or confirmation changed since
                                  * ovs_hv_take_status_change(). */
     uint64_t drops_seq;         /* ovs_ofctrl_drops_seq() last seen. */
+    bool drops_eager;           /* ovs_hv_set_drops_eager(). */
     bool drops_changed;         /* It changed since
                                  * ovs_hv_take_drops_change(). */
     uint64_t n_db_runs;         /* Runs of the OVSDB side... */
@@ -192,6 +194,7 @@ hv_connect(struct ovs_hv *hv)
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
     ovs_ofctrl_set_generation(hv->ofc, v->fence);
+    ovs_ofctrl_set_drops_eager(hv->ofc, hv->drops_eager);
     ovs_ovsdb_set_fence(hv->db, v->fence);
     hv->drops_seq = 0;
     hv->state = HV_DB_CONNECTING;
@@ -295,6 +298,12 @@ ovs_hv_destroy(struct ovs_hv *hv)
 }
 
 void
+ovs_hv_set_flows_cache(struct ovs_hv *hv, struct ovs_flows_cache *cache)
+{
+    hv->flows_cache = cache;
+}
+
+void
 ovs_hv_resync(struct ovs_hv *hv)
 {
     if (hv->ofc) {
@@ -340,6 +349,7 @@ compute_flows(struct ovs_hv *hv, bool maps_changed)
         .view = hv->view,
         .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
         .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
+        .cache = hv->flows_cache,
     };
     struct ovs_flowset changed;
 
@@ -377,6 +387,7 @@ self_check(struct ovs_hv *hv)
     };
     struct ovs_flowset full;
 
+    /* Without the cache (in.cache is NULL): the check covers it too. */
     ovs_flowset_init(&full);
     ovs_flows_compute(&in, &full, NULL);
     if (!ovs_flowset_equal(&full, ovs_flowinc_table(hv->flows))) {
@@ -608,6 +619,15 @@ ovs_hv_take_drops_change(struct ovs_hv *hv)
     bool changed = hv->drops_changed;
     hv->drops_changed = false;
     return changed;
+}
+
+void
+ovs_hv_set_drops_eager(struct ovs_hv *hv, bool eager)
+{
+    hv->drops_eager = eager;
+    if (hv->ofc) {
+        ovs_ofctrl_set_drops_eager(hv->ofc, eager);
+    }
 }
 
 bool

@@ -22,6 +22,12 @@ struct ovs_hv *ovs_hv_create(struct nvo_hv_view *view);
  * Accepts NULL. */
 void ovs_hv_destroy(struct ovs_hv *);
 
+/* Lends 'cache' (or NULL) to the hypervisor's flow computations from now
+ * on (ovs-flows.h: shared by the hypervisors of one thread; it must
+ * outlive them). */
+struct ovs_flows_cache;
+void ovs_hv_set_flows_cache(struct ovs_hv *, struct ovs_flows_cache *);
+
 /* Makes 'view' (taken) the desired state; reconnects if view->ovsdb
  * changed. */
 void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);
@@ -88,6 +94,10 @@ void ovs_hv_port_drops(const struct ovs_hv *, ovs_ofctrl_drops_cb *cb,
 /* True if the switch reported new drop counters since the last call (then
  * ovs_hv_port_drops() has news); clears the flag. */
 bool ovs_hv_take_drops_change(struct ovs_hv *);
+
+/* Whether someone reads the drop counters: see
+ * ovs_ofctrl_set_drops_eager().  Kept across reconnections. */
+void ovs_hv_set_drops_eager(struct ovs_hv *, bool eager);
 
 /* Derives the OpenFlow targets from an OVSDB remote: for "tcp:HOST:PORT",
  * nvo connects to "tcp:HOST:PORT+13" (6640 -> 6653) and makes br-int listen

@@ -32,8 +32,12 @@
  *
  * Independently of these states, while connected, a flow-stats request for
  * the VM ports' drop flows in table 0 (port security and the MAC guard)
- * goes out every STATS_INTERVAL_MS under its own xid; its replies refresh
- * the per-port drop counters (ovs_ofctrl_port_drops()).
+ * goes out under its own xid, every STATS_INTERVAL_MS while the counters
+ * are read (ovs_ofctrl_set_drops_eager()), else every
+ * STATS_SLOW_INTERVAL_MS; its replies refresh the per-port drop counters
+ * (ovs_ofctrl_port_drops()).  A switch that
+ * answered without any drop flow (no VM port) is asked again only once a
+ * later desired set is installed on it: idle switches cost nothing.
  *
  * The bundle is ordered and atomic: either all of the diff applies or none
  * of it.  Adds are validated before the commit (the barrier after them
@@ -97,7 +101,12 @@ state_name(enum ofctrl_state s)
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 8000
+/* Drop counters are asked for every STATS_INTERVAL_MS while someone reads
+ * them (ovs_ofctrl_set_drops_eager()), else every STATS_SLOW_INTERVAL_MS:
+ * at hundreds of switches, a flow-stats round trip per switch every 2 s
+ * was most of what an idle controller cost. */
 #define STATS_INTERVAL_MS 2000
+#define STATS_SLOW_INTERVAL_MS 30000
 /* While a diff is encoded, what is queued is written out whenever it
  * reaches this size. */
 #define FLUSH_BYTES (64 * 1024)
@@ -145,6 +154,13 @@ struct ovs_ofctrl {
                                  * reply. */
     struct hmap drops_next;     /* Being filled from a multipart reply. */
     uint64_t drops_seq;         /* Full replies taken into 'drops'. */
+    /* A switch holds drop flows only once nvo installed some: after an
+     * answer without any, it is asked again only once a later desired set
+     * was installed ('installed_seq' moved on from 'stats_seq', what it
+     * was when that question went out). */
+    bool stats_none;            /* The latest full answer had no drop flow. */
+    uint64_t stats_seq;         /* 'installed_seq' when last asked. */
+    bool stats_eager;           /* Ask every STATS_INTERVAL_MS. */
 
     struct ovs_ofctrl_stats stats;
 };
@@ -503,7 +519,18 @@ send_stats_request(struct ovs_ofctrl *ofc)
     drops_clear(&ofc->drops_next);
     ofc->stats_xid = send_msg(ofc, ofputil_encode_flow_stats_request(
                                   &fsr, OFPUTIL_P_OF13_OXM));
-    ofc->next_stats = time_msec() + STATS_INTERVAL_MS;
+    ofc->stats_seq = ofc->installed_seq;
+    ofc->next_stats = time_msec() + (ofc->stats_eager ? STATS_INTERVAL_MS
+                                     : STATS_SLOW_INTERVAL_MS);
+}
+
+/* Whether the drop counters are worth asking for (when 'next_stats' is
+ * due): connected, and the switch may hold drop flows. */
+static bool
+stats_wanted(const struct ovs_ofctrl *ofc)
+{
+    return (ofc->state != S_DISCONNECTED
+            && (!ofc->stats_none || ofc->installed_seq != ofc->stats_seq));
 }
 
 static void
@@ -535,6 +562,7 @@ handle_drops_reply(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         drops_clear(&ofc->drops);
         hmap_swap(&ofc->drops, &ofc->drops_next);
         ofc->stats_xid = 0;
+        ofc->stats_none = hmap_is_empty(&ofc->drops);
         ofc->drops_seq++;
     }
 }
@@ -553,6 +581,20 @@ uint64_t
 ovs_ofctrl_drops_seq(const struct ovs_ofctrl *ofc)
 {
     return ofc->drops_seq;
+}
+
+void
+ovs_ofctrl_set_drops_eager(struct ovs_ofctrl *ofc, bool eager)
+{
+    if (eager && !ofc->stats_eager) {
+        /* Someone reads the counters again: refresh them at the next run,
+         * unless an answer is on its way. */
+        long long int now = time_msec();
+        if (!ofc->stats_xid && ofc->next_stats > now) {
+            ofc->next_stats = now;
+        }
+    }
+    ofc->stats_eager = eager;
 }
 
 static void
@@ -722,6 +764,7 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
         ofc->installed_seq = 0;
         ofc->stats_xid = 0;
         ofc->next_stats = 0;
+        ofc->stats_none = false;
         if (ofc->state != S_DISCONNECTED) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
             VLOG_WARN_RL(&rl, "%s: OpenFlow connection lost", ofc->name);
@@ -760,7 +803,7 @@ ovs_ofctrl_run(struct ovs_ofctrl *ofc)
     if (ofc->state == S_SYNCED) {
         maybe_send_diff(ofc);
     }
-    if (ofc->state != S_DISCONNECTED && time_msec() >= ofc->next_stats) {
+    if (stats_wanted(ofc) && time_msec() >= ofc->next_stats) {
         /* A reply that never came (xid still set) is given up here. */
         send_stats_request(ofc);
     }
@@ -776,7 +819,7 @@ ovs_ofctrl_wait(struct ovs_ofctrl *ofc)
     if (ofc->state == S_BACKOFF) {
         poll_timer_wait_until(ofc->backoff_until);
     }
-    if (ofc->state != S_DISCONNECTED) {
+    if (stats_wanted(ofc)) {
         poll_timer_wait_until(ofc->next_stats);
     }
 }
@@ -809,7 +852,7 @@ ovs_ofctrl_input_fd(const struct ovs_ofctrl *ofc)
 {
     bool awaiting = (ofc->state == S_DUMPING || ofc->state == S_ADDING
                      || ofc->state == S_COMMITTING);
-    if (!awaiting || time_msec() >= ofc->next_stats) {
+    if (!awaiting || (stats_wanted(ofc) && time_msec() >= ofc->next_stats)) {
         return -1;
     }
     return ovs_ofconn_input_fd(ofc->conn);

@@ -87,8 +87,9 @@ uint64_t ovs_ofctrl_desired_seq(const struct ovs_ofctrl *);
 const char *ovs_ofctrl_state(const struct ovs_ofctrl *);
 
 /* Calls 'cb' for every VM port whose drop flows (port security and the MAC
- * guard, table 0) the switch reported in its latest answer (refreshed
- * every 2 s while connected): 'packets' is their sum. */
+ * guard, table 0) the switch reported in its latest answer (refreshed,
+ * while connected and the switch holds drop flows, every 2 s in eager
+ * mode and every 30 s otherwise): 'packets' is their sum. */
 typedef void ovs_ofctrl_drops_cb(void *aux, int64_t port_id,
                                  uint64_t packets);
 void ovs_ofctrl_port_drops(const struct ovs_ofctrl *, ovs_ofctrl_drops_cb *,
@@ -97,6 +98,10 @@ void ovs_ofctrl_port_drops(const struct ovs_ofctrl *, ovs_ofctrl_drops_cb *,
 /* Counts the drop-counter answers taken in: ovs_ofctrl_port_drops() has
  * news only when this changed. */
 uint64_t ovs_ofctrl_drops_seq(const struct ovs_ofctrl *);
+
+/* Eager mode (someone reads the drop counters): asks for them every 2 s
+ * instead of every 30 s, and, when it starts, at the next run. */
+void ovs_ofctrl_set_drops_eager(struct ovs_ofctrl *, bool eager);
 
 /* Counters, for logs and tests. */
 struct ovs_ofctrl_stats {

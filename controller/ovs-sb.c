@@ -5,7 +5,8 @@
  * thread on that loop, one struct ovs_hv per hypervisor.
  *
  *   main thread (libuv)                 OVS thread (poll_block)
- *   ovs_sb_set/remove --mailbox+latch-->  ovs_hv_set_view/destroy
+ *   ovs_sb_set/remove --outbox, then once per loop iteration
+ *                       mailbox+latch-->  ovs_hv_set_view/destroy
  *   confirm callback  <--queue+uv_async--  ovs_hv_take_confirmation
  *   failed callback   <--queue+uv_async--  ovs_hv_take_failure
  *   ovs_sb_status     <--status map-------  ovs_hv_get_status
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "controller/desired.h"
+#include "controller/ovs-flows.h"
 #include "controller/ovs-hv.h"
 #include "lib/pki.h"
 #include "fatal-signal.h"
@@ -41,7 +43,7 @@ VLOG_DEFINE_THIS_MODULE(ovs_sb);
 
 /* A request from the main thread. */
 struct sb_op {
-    struct ovs_list node;       /* In ovs_sb.mailbox. */
+    struct ovs_list node;       /* In sb_outbox.ops, then ovs_sb.mailbox. */
     int64_t hv_id;
     struct nvo_hv_view *view;   /* Owned; NULL: remove 'hv_id'. */
     bool resync;                /* With view NULL: resync, not remove. */
@@ -81,11 +83,23 @@ struct sb_async {
     uv_async_t async;
 };
 
+/* Main thread: the requests posted since the loop last came round, handed
+ * to the OVS thread together from an idle callback (freed in its close
+ * callback).  A VM start posts one view per hypervisor of its network and
+ * a group-commit batch one set per write: handed over one by one, the
+ * OVS thread woke, took part of them, ran and woke again several times
+ * per write. */
+struct sb_outbox {
+    uv_idle_t idle;
+    struct ovs_list ops;        /* Contains struct sb_op. */
+};
+
 struct ovs_sb {
     struct nvo_sb up;           /* The southbound interface. */
 
     /* Main thread only. */
     struct sb_async *async;
+    struct sb_outbox *outbox;
     nvo_sb_confirm_cb *confirm;
     nvo_sb_failed_cb *failed;   /* May be NULL. */
     void *aux;
@@ -99,6 +113,8 @@ struct ovs_sb {
     struct hmap drops;          /* Contains struct sb_drops. */
     uint64_t n_check_failures;  /* Sum of the hypervisors' self-check
                                  * failures (ever, also of removed ones). */
+    long long int drops_read_until; /* Drop counters are read (eager polls)
+                                     * until then (time_msec()). */
     bool exiting;
     struct nvo_pki pki;         /* TLS files for ssl: remotes, or none. */
     struct timespec key_mtime;  /* OVS thread: 'pki' key and certificate */
@@ -115,6 +131,8 @@ struct ovs_sb {
     struct pollfd *pfds;        /* Readiness of the busy hypervisors that */
     size_t allocated_pfds;      /* only await an OpenFlow reply. */
     uint64_t thread_check_failures; /* Published as n_check_failures. */
+    struct ovs_flows_cache *flows_cache;    /* Lent to every hypervisor. */
+    bool drops_eager;           /* As last applied to every hypervisor. */
     struct ovs_sb_stats thread_stats;   /* Published as 'stats'. */
 
     /* Shared, under 'mutex' (published by the OVS thread). */
@@ -147,8 +165,13 @@ struct sb_hv {
  * (tens of microseconds: both sessions, the drop counters) whether or not
  * a VM starts: at 250 ms that was 2.5 ms of CPU per second at 32
  * hypervisors and ten times that at 256; echo probes (5 s) and drop
- * counters (2 s) need no more than once a second. */
+ * counters (2 s at the most) need no more than once a second. */
 #define SB_QUIET_MS 1000
+
+/* After a read of a drop counter (ovs_sb_port_drops()), the switches are
+ * asked for them every 2 s for this long, then every 30 s again
+ * (ovs_ofctrl_set_drops_eager()). */
+#define SB_DROPS_READ_MS 60000
 
 static struct sb_hv *
 sb_hv_find(struct ovs_sb *sb, int64_t hv_id)
@@ -232,6 +255,8 @@ sb_take_mail(struct ovs_sb *sb)
             } else {
                 h = xzalloc(sizeof *h);
                 h->hv = ovs_hv_create(op->view);
+                ovs_hv_set_flows_cache(h->hv, sb->flows_cache);
+                ovs_hv_set_drops_eager(h->hv, sb->drops_eager);
                 hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
             }
             sb_hv_set_busy(sb, h, true);
@@ -471,9 +496,19 @@ sb_thread_main(void *sb_)
         latch_poll(&sb->latch);
         ovs_mutex_lock(&sb->mutex);
         bool exiting = sb->exiting;
+        bool drops_eager = time_msec() < sb->drops_read_until;
         ovs_mutex_unlock(&sb->mutex);
         if (exiting) {
             break;
+        }
+        if (drops_eager != sb->drops_eager) {
+            /* Someone reads drop counters, or stopped a while ago (noticed
+             * at the latest on the next quiet tick). */
+            sb->drops_eager = drops_eager;
+            struct sb_hv *h;
+            HMAP_FOR_EACH (h, node, &sb->hvs) {
+                ovs_hv_set_drops_eager(h->hv, drops_eager);
+            }
         }
 
         sb_take_mail(sb);
@@ -532,6 +567,8 @@ sb_thread_main(void *sb_)
         ovs_hv_destroy(h->hv);
         free(h);
     }
+    ovs_flows_cache_destroy(sb->flows_cache);
+    sb->flows_cache = NULL;
     return NULL;
 }
 
@@ -570,6 +607,35 @@ sb_async_closed(uv_handle_t *handle)
     free(CONTAINER_OF(handle, struct sb_async, async));
 }
 
+/* Main thread: hands the outbox to the OVS thread. */
+static void
+sb_outbox_flush(uv_idle_t *idle)
+{
+    struct ovs_sb *sb = idle->data;
+    struct sb_outbox *ob = sb->outbox;
+
+    uv_idle_stop(idle);
+    if (ovs_list_is_empty(&ob->ops)) {
+        return;
+    }
+    ovs_mutex_lock(&sb->mutex);
+    bool was_empty = ovs_list_is_empty(&sb->mailbox);
+    ovs_list_push_back_all(&sb->mailbox, &ob->ops);
+    ovs_mutex_unlock(&sb->mutex);
+    ovs_list_init(&ob->ops);
+    /* The thread takes the whole mailbox after every latch_poll(): mail
+     * that found it non-empty goes with the mail that set the latch. */
+    if (was_empty) {
+        latch_set(&sb->latch);
+    }
+}
+
+static void
+sb_outbox_closed(uv_handle_t *handle)
+{
+    free(CONTAINER_OF(handle, struct sb_outbox, idle));
+}
+
 static const struct nvo_sb_class ovs_sb_class;
 
 struct ovs_sb *
@@ -587,6 +653,10 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     sb->async = xmalloc(sizeof *sb->async);
     uv_async_init(loop, &sb->async->async, sb_async_cb);
     sb->async->async.data = sb;
+    sb->outbox = xmalloc(sizeof *sb->outbox);
+    uv_idle_init(loop, &sb->outbox->idle);
+    sb->outbox->idle.data = sb;
+    ovs_list_init(&sb->outbox->ops);
 
     ovs_mutex_init(&sb->mutex);
     ovs_list_init(&sb->mailbox);
@@ -597,6 +667,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     ovs_list_init(&sb->busy);
     ovs_list_init(&sb->ran);
     latch_init(&sb->latch);
+    sb->flows_cache = ovs_flows_cache_create();
     sb->thread = ovs_thread_create("ovs_sb", sb_thread_main, sb);
     return sb;
 }
@@ -609,17 +680,11 @@ sb_post(struct ovs_sb *sb, int64_t hv_id, struct nvo_hv_view *view,
     op->hv_id = hv_id;
     op->view = view;
     op->resync = resync;
-    ovs_mutex_lock(&sb->mutex);
-    bool was_empty = ovs_list_is_empty(&sb->mailbox);
-    ovs_list_push_back(&sb->mailbox, &op->node);
-    ovs_mutex_unlock(&sb->mutex);
-    /* One wake-up per batch of mail, not one write() per view (a VM start
-     * posts one view per hypervisor of its network): the thread takes the
-     * whole mailbox after every latch_poll(), so mail that found it
-     * non-empty is taken with the mail that set the latch. */
-    if (was_empty) {
-        latch_set(&sb->latch);
+    /* One hand-over per turn of the main loop, not one per view. */
+    if (ovs_list_is_empty(&sb->outbox->ops)) {
+        uv_idle_start(&sb->outbox->idle, sb_outbox_flush);
     }
+    ovs_list_push_back(&sb->outbox->ops, &op->node);
 }
 
 void
@@ -689,6 +754,7 @@ ovs_sb_port_drops(struct ovs_sb *sb, int64_t port_id, uint64_t *packets)
     if (!sb) {
         return false;
     }
+    long long int now = time_msec();
     ovs_mutex_lock(&sb->mutex);
     struct sb_drops *d;
     HMAP_FOR_EACH_WITH_HASH (d, node, hash_uint64(port_id), &sb->drops) {
@@ -698,7 +764,12 @@ ovs_sb_port_drops(struct ovs_sb *sb, int64_t port_id, uint64_t *packets)
             break;
         }
     }
+    bool was_eager = now < sb->drops_read_until;
+    sb->drops_read_until = now + SB_DROPS_READ_MS;
     ovs_mutex_unlock(&sb->mutex);
+    if (!was_eager) {
+        latch_set(&sb->latch);  /* Switch to eager polls now. */
+    }
     return found;
 }
 
@@ -718,6 +789,12 @@ ovs_sb_destroy(struct ovs_sb *sb)
     uv_close((uv_handle_t *) &sb->async->async, sb_async_closed);
 
     struct sb_op *op;
+    LIST_FOR_EACH_POP (op, node, &sb->outbox->ops) {
+        nvo_hv_view_destroy(op->view);
+        free(op);
+    }
+    uv_idle_stop(&sb->outbox->idle);
+    uv_close((uv_handle_t *) &sb->outbox->idle, sb_outbox_closed);
     LIST_FOR_EACH_POP (op, node, &sb->mailbox) {
         nvo_hv_view_destroy(op->view);
         free(op);

@@ -49,8 +49,11 @@ void ovs_sb_remove(struct ovs_sb *, int64_t hv_id);
 void ovs_sb_status(struct ovs_sb *, int64_t hv_id, struct nvo_sb_status *st);
 
 /* Sets '*packets' to what VM port 'port_id''s drop flows (port security and
- * the MAC guard) counted on its switch, as last polled (every 2 s), and
- * returns true; false if no switch reported that port yet. */
+ * the MAC guard) counted on its switch, as last polled, and returns true;
+ * false if no switch reported that port yet.  Switches are polled every
+ * 30 s, and every 2 s for a minute after each call (the first call after
+ * a quiet spell may see a count up to 30 s old; the next ones, fresh
+ * ones). */
 bool ovs_sb_port_drops(struct ovs_sb *, int64_t port_id, uint64_t *packets);
 
 /* How many times a hypervisor's incremental flows were found different

@@ -1196,6 +1196,19 @@ lab_raft_leader() {
     return 1
 }
 
+# lab_raft_wait_leader [SECONDS]: like lab_raft_leader, but waits up to
+# SECONDS (default 30) for one: right after members come back, an election
+# may be running (under load several, one after the other).
+lab_raft_wait_leader() {
+    local _i
+    _i=0
+    until lab_raft_leader; do
+        _i=$((_i + 1))
+        [ $_i -ge $((${1:-30} * 10)) ] && return 1
+        sleep 0.1
+    done
+}
+
 # lab_raft_start N: (re)starts member N's ovsdb-server on its existing
 # database file.
 lab_raft_start() {

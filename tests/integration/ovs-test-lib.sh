@@ -7,8 +7,12 @@
 #                             # red (VNI 5001), vm1 on hv1, vm2 on hv2
 #   cluster_test_init NAME    # ovs_test_init for test-cluster-*: skips
 #                             # without ovsdb-tool or a built controller
-#   die MESSAGE               # FAIL, every controller's log tail, exit 1
+#   die MESSAGE               # FAIL, the daemons' logs kept, exit 1
 #   json EXPR                 # prints EXPR of the JSON on stdin ('d')
+# A test that fails (die, or ovs_test_done after a failed check) prints
+# the last lines of every controller's and Raft member's log and keeps
+# every log of its lab past the cleanup, in $NVO_TEST_LOG_DIR/PREFIX/
+# (default tests/integration/logs/PREFIX/).
 
 top=${top:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/deploy/lab-lib.sh"
@@ -18,12 +22,22 @@ ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 die() {
     echo "FAIL: $*"
-    [ -f "$LAB_DIR/ctl/nvo-controller.log" ] \
-        && tail -30 "$LAB_DIR/ctl/nvo-controller.log"
-    for _l in "$LAB_DIR"/ctl[0-9]*/nvo-controller.log; do
-        [ -f "$_l" ] && { echo "--- ${_l%/*}"; tail -15 "$_l"; }
-    done
+    ovs__keep_logs
     exit 1
+}
+# ovs__keep_logs: after a failure, the tails of the controllers' and Raft
+# members' logs here, and every log of the lab kept by lab_cleanup.
+ovs__keep_logs() {
+    local _l
+    [ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] || return 0
+    for _l in "$LAB_DIR"/ctl/nvo-controller.log \
+              "$LAB_DIR"/ctl[0-9]*/nvo-controller.log \
+              "$LAB_DIR"/db[0-9]*/ovsdb-server.log; do
+        [ -f "$_l" ] && { echo "--- ${_l#"$LAB_DIR"/}"; tail -20 "$_l"; }
+    done
+    NVO_TEST_LOG_DIR=${NVO_TEST_LOG_DIR:-$top/tests/integration/logs}
+    export NVO_TEST_LOG_DIR
+    echo "every log of the lab kept in $NVO_TEST_LOG_DIR/$LAB_PREFIX/"
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # check DESCRIPTION SHELL-CODE: passes if SHELL-CODE (eval'd) exits 0.
@@ -44,7 +58,7 @@ poll_check() {
     ok "$1"
 }
 ovs_test_done() {
-    [ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+    [ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; ovs__keep_logs; exit 1; }
     echo "all checks passed"
     exit 0
 }

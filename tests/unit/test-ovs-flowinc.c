@@ -26,6 +26,8 @@
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
 #include "packets.h"
 #include "simap.h"
 #include "sset.h"
@@ -247,24 +249,46 @@ churn_maps(struct fixture *f, struct hv_state *s)
     return changed;
 }
 
+/* Every flow's wire form is the encoding of its actions (ovs-ofctrl sends
+ * the former; the cache of ovs_flows_put_tunnels() assembles both). */
+static void
+check_wire(const struct ovs_flowset *fs)
+{
+    const struct ovs_flow *f;
+    HMAP_FOR_EACH (f, node, &fs->flows) {
+        struct ofpbuf w;
+        ofpbuf_init(&w, 0);
+        ofpacts_put_openflow_instructions(f->ofpacts, f->ofpacts_len, &w,
+                                          OFP13_VERSION);
+        assert_int_equal(w.size, f->wire_len);
+        assert_memory_equal(w.data, f->wire, w.size);
+        ofpbuf_uninit(&w);
+    }
+}
+
 /* The engine of 's' after an update equals the full computation, and its
  * changed keys bring the "switch" there with the same changes a whole
- * diff would make. */
+ * diff would make.  The engine uses 'cache' (shared by the hypervisors,
+ * or NULL), the full computation none. */
 static void
-check_step(struct hv_state *s, bool maps_changed, size_t *n_changes)
+check_step(struct hv_state *s, struct ovs_flows_cache *cache,
+           bool maps_changed, size_t *n_changes)
 {
     struct ovs_flows_input in = {
         .view = s->view,
         .iface_ofports = &s->ifaces,
         .tunnel_ofports = &s->tunnels,
+        .cache = cache,
     };
     ovs_flowinc_update(s->engine, &in, maps_changed);
 
     struct ovs_flowset full;
     ovs_flowset_init(&full);
+    in.cache = NULL;
     bool complete = ovs_flows_compute(&in, &full, NULL);
     const struct ovs_flowset *table = ovs_flowinc_table(s->engine);
     assert_true(ovs_flowset_equal(&full, table));
+    check_wire(table);
     assert_int_equal(complete, ovs_flowinc_is_complete(s->engine));
 
     struct ovs_flowset keys;
@@ -313,6 +337,9 @@ test_incremental_equals_full(void **state OVS_UNUSED)
     }
     f.alive[f.sn[0]->id] = true;
 
+    /* Every other hypervisor uses the cache (encoded tunnel outputs, and
+     * the flows of units shared between hypervisors). */
+    struct ovs_flows_cache *cache = ovs_flows_cache_create();
     for (int i = 0; i < N_OVS; i++) {
         struct hv_state *s = &hvs[i];
         s->view = desired_compute(f.m, f.ovs[i], alive_fn, &f, NULL, NULL, 0);
@@ -327,31 +354,37 @@ test_incremental_equals_full(void **state OVS_UNUSED)
     for (int step = 0; step < 800; step++) {
         int64_t changed;
         bool one = mutate(&f, &changed);
+        /* One round of views per step, as the controller makes them: the
+         * hypervisors' views of a network share its ports (and the
+         * cache then shares their flows). */
+        struct desired_cache *dc = desired_cache_create();
         for (int i = 0; i < N_OVS; i++) {
             struct hv_state *s = &hvs[i];
-            struct nvo_hv_view *v = desired_compute(
+            struct nvo_hv_view *v = desired_compute_cached(
                 f.m, f.ovs[i], alive_fn, &f, s->view, &changed,
-                one ? 1 : DESIRED_ALL_CHANGED);
+                one ? 1 : DESIRED_ALL_CHANGED, dc);
             nvo_hv_view_destroy(s->view);
             s->view = v;
 
             /* Half the time the maps move in a step of their own, as when
              * OVSDB reports ofports after the view arrived. */
-            check_step(s, false, &n_changes);
+            struct ovs_flows_cache *c = i % 2 ? cache : NULL;
+            check_step(s, c, false, &n_changes);
             bool maps = churn_maps(&f, s);
             if (maps || next_rand(&f.seed) % 2) {
-                check_step(s, maps, &n_changes);
+                check_step(s, c, maps, &n_changes);
             }
             if (next_rand(&f.seed) % 97 == 0) {
                 /* A reconnection: everything again, nothing to send. */
                 size_t before = n_changes;
                 ovs_flowinc_reset(s->engine);
-                check_step(s, true, &n_changes);
+                check_step(s, c, true, &n_changes);
                 assert_int_equal(before, n_changes);
             }
             n_steps++;
             n_table += ovs_flowset_count(ovs_flowinc_table(s->engine));
         }
+        desired_cache_destroy(dc);
     }
 
     /* Incremental means the work is the size of the changes, not of the
@@ -370,6 +403,7 @@ test_incremental_equals_full(void **state OVS_UNUSED)
         ovs_flowinc_destroy(s->engine);
         ovs_flowset_destroy(&s->installed);
     }
+    ovs_flows_cache_destroy(cache);
     nvo_model_destroy(f.m);
 }
 
