@@ -214,15 +214,21 @@ family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
              const struct nvo_port *self, struct svc_error *e)
 {
     bool v6 = strchr(hv->tunnel_ip, ':') != NULL;
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, net_node, &net->ports) {
-        if (p != self && (strchr(p->hypervisor->tunnel_ip, ':') != NULL) != v6) {
+    /* By hypervisor, not by port: a VM start costs the network's
+     * hypervisors, not its ports.  A member counts if it has a port in
+     * 'net' other than 'self'. */
+    const struct nvo_net_member *mb;
+    HMAP_FOR_EACH (mb, node, &net->members) {
+        const struct nvo_hypervisor *other = mb->hv;
+        if (self && other == self->hypervisor && mb->n_ports <= 1) {
+            continue;
+        }
+        if ((strchr(other->tunnel_ip, ':') != NULL) != v6) {
             svc_error_set(e, NVO_SVC_CONFLICT, "mixed_underlay",
                           "network %s runs over an IPv%d underlay (%s has "
                           "%s); %s's tunnel IP %s is IPv%d", net->name,
-                          v6 ? 4 : 6, p->hypervisor->name,
-                          p->hypervisor->tunnel_ip, hv->name, hv->tunnel_ip,
-                          v6 ? 6 : 4);
+                          v6 ? 4 : 6, other->name, other->tunnel_ip,
+                          hv->name, hv->tunnel_ip, v6 ? 6 : 4);
             return true;
         }
     }
