@@ -156,6 +156,9 @@ struct nvo_store_write {
     int error;                  /* 0 or negative errno. */
     int64_t revision;           /* New store revision on success. */
     char *errmsg;               /* Owned by the write; NULL on success. */
+    bool more;                  /* More writes committed with this one
+                                 * follow: their callbacks come next,
+                                 * before anything else runs. */
 
     /* Backend's, between submit and callback. */
     struct ovs_list node;

@@ -368,6 +368,28 @@ test_wait(void **state)
     assert_int_equal(o[1].status, NVO_SVC_TIMEOUT);
     assert_string_equal(o[1].code, "timeout");
     assert_int_equal(hmap_count(&f->ctl.model->ports_by_id), 2);
+
+    /* Two writes of one batch: published once (a's view and b's, not a's
+     * twice), each waiting for its own hypervisors at the batch's
+     * revision. */
+    f->ctl.wait_timeout_ms = 10000;
+    uint64_t pushes = f->ctl.n_pushes;
+    assert_non_null(add_port(f, 2, "a", 3, "t2", true, &o[2]));
+    assert_non_null(add_port(f, 3, "b", 4, "t3", true, &o[3]));
+    while (!o[3].n_calls) {
+        uv_run(&f->loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(o[2].n_calls, 1);
+    assert_int_equal(o[3].revision, o[2].revision + 1);
+    assert_int_equal(f->ctl.n_pushes - pushes, 2);
+    const struct nvo_hypervisor *b = nvo_model_hv_by_name(f->ctl.model, "b");
+    nvo_ctl_confirmed(&f->ctl, a->id, o[3].revision);
+    assert_true(o[2].final);
+    assert_int_equal(o[2].status, NVO_SVC_OK);
+    assert_false(o[3].final);
+    nvo_ctl_confirmed(&f->ctl, b->id, o[3].revision);
+    assert_true(o[3].final);
+    assert_int_equal(o[3].status, NVO_SVC_OK);
 }
 
 /* A cancelled call makes no callback, but its write commits. */
