@@ -690,6 +690,10 @@ write_done__(struct nvo_store_write *w)
         .revision = w->revision,
     };
     if (w->revision <= s->ctl->model->revision) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_INFO_RL(&rl, "store revision %"PRId64" (%s of row %"PRId64
+                     ") is already in the reloaded model", w->revision,
+                     nvo_store_op_type_to_string(w->op.type), w->op.id);
         reloaded(s, &w->op, &ids, &r);
     } else if (!apply(s, &w->op, w->revision, &ids, &r)) {
         struct svc_error e = { .message = NULL };
