@@ -365,8 +365,7 @@ job_release(struct ovs_flowinc *e, struct job *j)
     for (size_t i = 0; i < u->n_flows; i++) {
         struct ovs_flow *f = u->flows[i];
         struct ovs_flow *n = (j->remove ? NULL
-                              : ovs_flowset_find(&j->flows, f->table_id,
-                                                 f->priority, &f->match));
+                              : ovs_flowset_find_flow(&j->flows, f));
         if (n && ovs_flow_value_equal(f, n)) {
             /* Unchanged: keep the table's copy. */
             ovs_flowset_remove(&j->flows, n);
@@ -404,8 +403,7 @@ job_install(struct ovs_flowinc *e, struct job *j)
     }
     struct ovs_flow *f;
     HMAP_FOR_EACH_POP (f, node, &j->flows.flows) {
-        if (ovs_flowset_find(&e->table, f->table_id, f->priority,
-                             &f->match)) {
+        if (ovs_flowset_find_flow(&e->table, f)) {
             /* Two units make the same key: the first one keeps it. */
             e->stats.n_conflicts++;
             VLOG_WARN_RL(&rl, "two flow units make the same flow; keeping "
@@ -764,7 +762,7 @@ ovs_flowinc_take_changes(struct ovs_flowinc *e, struct ovs_flowset *keys)
     }
     struct ovs_flow *f;
     HMAP_FOR_EACH_POP (f, node, &e->changed.flows) {
-        if (ovs_flowset_find(keys, f->table_id, f->priority, &f->match)) {
+        if (ovs_flowset_find_flow(keys, f)) {
             ovs_flow_destroy(f);
         } else {
             ovs_flowset_insert(keys, f);

@@ -47,6 +47,7 @@ ovs_flow_clone(const struct ovs_flow *f)
     struct ovs_flow *c = xzalloc(sizeof *c);
     c->table_id = f->table_id;
     c->priority = f->priority;
+    c->hash = f->hash;
     minimatch_clone(&c->match, &f->match);
     c->cookie = f->cookie;
     c->ofpacts = f->ofpacts_len ? xmemdup(f->ofpacts, f->ofpacts_len) : NULL;
@@ -102,13 +103,33 @@ ovs_flowset_find(const struct ovs_flowset *fs, uint8_t table_id,
     return NULL;
 }
 
+struct ovs_flow *
+ovs_flowset_find_flow(const struct ovs_flowset *fs, const struct ovs_flow *k)
+{
+    struct ovs_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node, k->hash, &fs->flows) {
+        if (f->table_id == k->table_id && f->priority == k->priority
+            && minimatch_equal(&f->match, &k->match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
 static struct ovs_flow *
 ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
                      uint16_t priority, struct minimatch *match,
                      uint64_t cookie, const struct ofpact *ofpacts,
                      size_t ofpacts_len, bool *replaced)
 {
-    struct ovs_flow *f = ovs_flowset_find(fs, table_id, priority, match);
+    uint32_t hash = ovs_flow_key_hash(table_id, priority, match);
+    struct ovs_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node, hash, &fs->flows) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, match)) {
+            break;
+        }
+    }
     if (replaced) {
         *replaced = f != NULL;
     }
@@ -121,8 +142,8 @@ ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
         f->table_id = table_id;
         f->priority = priority;
         f->match = *match;
-        hmap_insert(&fs->flows, &f->node,
-                    ovs_flow_key_hash(table_id, priority, &f->match));
+        f->hash = hash;
+        hmap_insert(&fs->flows, &f->node, hash);
     }
     f->cookie = cookie;
     f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
@@ -171,25 +192,23 @@ ovs_flowset_detach(struct ovs_flowset *fs, struct ovs_flow *f)
 void
 ovs_flowset_insert(struct ovs_flowset *fs, struct ovs_flow *f)
 {
-    struct ovs_flow *old = ovs_flowset_find(fs, f->table_id, f->priority,
-                                            &f->match);
+    struct ovs_flow *old = ovs_flowset_find_flow(fs, f);
     if (old) {
         ovs_flowset_remove(fs, old);
     }
-    hmap_insert(&fs->flows, &f->node,
-                ovs_flow_key_hash(f->table_id, f->priority, &f->match));
+    hmap_insert(&fs->flows, &f->node, f->hash);
 }
 
 void
 ovs_flowset_add_key(struct ovs_flowset *fs, const struct ovs_flow *f)
 {
-    if (!ovs_flowset_find(fs, f->table_id, f->priority, &f->match)) {
+    if (!ovs_flowset_find_flow(fs, f)) {
         struct ovs_flow *k = xzalloc(sizeof *k);
         k->table_id = f->table_id;
         k->priority = f->priority;
+        k->hash = f->hash;
         minimatch_clone(&k->match, &f->match);
-        hmap_insert(&fs->flows, &k->node,
-                    ovs_flow_key_hash(k->table_id, k->priority, &k->match));
+        hmap_insert(&fs->flows, &k->node, k->hash);
     }
 }
 
@@ -218,8 +237,7 @@ ovs_flowset_equal(const struct ovs_flowset *a, const struct ovs_flowset *b)
     }
     const struct ovs_flow *f;
     HMAP_FOR_EACH (f, node, &a->flows) {
-        const struct ovs_flow *g = ovs_flowset_find(b, f->table_id,
-                                                    f->priority, &f->match);
+        const struct ovs_flow *g = ovs_flowset_find_flow(b, f);
         if (!g || !ovs_flow_value_equal(f, g)) {
             return false;
         }
@@ -268,13 +286,12 @@ ovs_flowset_diff(const struct ovs_flowset *desired,
 
     const struct ovs_flow *f;
     HMAP_FOR_EACH (f, node, &installed->flows) {
-        if (!ovs_flowset_find(desired, f->table_id, f->priority, &f->match)) {
+        if (!ovs_flowset_find_flow(desired, f)) {
             changes_push(out, OVS_FLOW_DELETE, f);
         }
     }
     HMAP_FOR_EACH (f, node, &desired->flows) {
-        const struct ovs_flow *i = ovs_flowset_find(installed, f->table_id,
-                                                    f->priority, &f->match);
+        const struct ovs_flow *i = ovs_flowset_find_flow(installed, f);
         if (!i || i->cookie != f->cookie) {
             /* OpenFlow 1.3 cannot change a cookie with a modify: an add
              * replaces the flow. */
@@ -296,21 +313,17 @@ ovs_flowset_diff_keys(const struct ovs_flowset *desired,
     /* Deletions first, as ovs_flowset_diff() does. */
     const struct ovs_flow *k;
     HMAP_FOR_EACH (k, node, &keys->flows) {
-        const struct ovs_flow *i = ovs_flowset_find(installed, k->table_id,
-                                                    k->priority, &k->match);
-        if (i && !ovs_flowset_find(desired, k->table_id, k->priority,
-                                   &k->match)) {
+        const struct ovs_flow *i = ovs_flowset_find_flow(installed, k);
+        if (i && !ovs_flowset_find_flow(desired, k)) {
             changes_push(out, OVS_FLOW_DELETE, i);
         }
     }
     HMAP_FOR_EACH (k, node, &keys->flows) {
-        const struct ovs_flow *f = ovs_flowset_find(desired, k->table_id,
-                                                    k->priority, &k->match);
+        const struct ovs_flow *f = ovs_flowset_find_flow(desired, k);
         if (!f) {
             continue;
         }
-        const struct ovs_flow *i = ovs_flowset_find(installed, k->table_id,
-                                                    k->priority, &k->match);
+        const struct ovs_flow *i = ovs_flowset_find_flow(installed, k);
         if (!i || i->cookie != f->cookie) {
             changes_push(out, OVS_FLOW_ADD, f);
         } else if (!ovs_flow_value_equal(i, f)) {
@@ -335,8 +348,7 @@ ovs_flowset_apply(struct ovs_flowset *installed,
     for (size_t i = 0; i < c->n; i++) {
         const struct ovs_flow *f = c->changes[i].flow;
         if (c->changes[i].type == OVS_FLOW_DELETE) {
-            struct ovs_flow *g = ovs_flowset_find(installed, f->table_id,
-                                                  f->priority, &f->match);
+            struct ovs_flow *g = ovs_flowset_find_flow(installed, f);
             if (g) {
                 ovs_flowset_remove(installed, g);
             }

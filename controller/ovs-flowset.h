@@ -35,6 +35,9 @@ struct ovs_flow {
     const void *owner;          /* For the set's user (the incremental
                                  * engine: which unit made it); not part
                                  * of the key or the value. */
+    uint32_t hash;              /* Of the key, computed once: a flow is
+                                 * looked up in several sets (table,
+                                 * changed keys, installed, pending). */
 };
 
 struct ovs_flowset {
@@ -60,6 +63,11 @@ struct ovs_flow *ovs_flowset_add(struct ovs_flowset *, uint8_t table_id,
 struct ovs_flow *ovs_flowset_find(const struct ovs_flowset *,
                                   uint8_t table_id, uint16_t priority,
                                   const struct minimatch *);
+
+/* Returns the flow of the set with the key of 'flow' (a flow of any
+ * set), or NULL.  Borrowed. */
+struct ovs_flow *ovs_flowset_find_flow(const struct ovs_flowset *,
+                                       const struct ovs_flow *flow);
 
 /* Removes 'flow' from the set and frees it. */
 void ovs_flowset_remove(struct ovs_flowset *, struct ovs_flow *flow);

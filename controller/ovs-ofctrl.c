@@ -242,8 +242,7 @@ ovs_ofctrl_set_desired(struct ovs_ofctrl *ofc,
     } else {
         struct ovs_flow *f;
         HMAP_FOR_EACH_POP (f, node, &changed->flows) {
-            if (ovs_flowset_find(&ofc->changed, f->table_id, f->priority,
-                                 &f->match)) {
+            if (ovs_flowset_find_flow(&ofc->changed, f)) {
                 ovs_flow_destroy(f);
             } else {
                 ovs_flowset_insert(&ofc->changed, f);
@@ -619,9 +618,7 @@ handle_barrier_reply(struct ovs_ofctrl *ofc)
             ovs_flowset_swap(&ofc->installed, &ofc->pending_put);
         }
         HMAP_FOR_EACH_POP (f, node, &ofc->pending_del.flows) {
-            struct ovs_flow *i = ovs_flowset_find(&ofc->installed,
-                                                  f->table_id, f->priority,
-                                                  &f->match);
+            struct ovs_flow *i = ovs_flowset_find_flow(&ofc->installed, f);
             if (i) {
                 ovs_flowset_remove(&ofc->installed, i);
             }

@@ -18,10 +18,32 @@
 
 VLOG_DEFINE_THIS_MODULE(service);
 
+/* Hypervisor ids affected by a write (growing array). */
+struct svc_ids {
+    int64_t *ids;
+    size_t n, cap;
+};
+
+/* What the writes of one group-commit batch publish, gathered while the
+ * store reports them and published once after the last (see
+ * write_done()): one view computation per hypervisor per batch, not per
+ * write. */
+struct svc_pending {
+    bool gathering;             /* Within write_done(). */
+    bool any;                   /* Something to publish. */
+    struct svc_ids hvs;
+    struct svc_ids nets;
+    bool all_nets;
+    int64_t revision;           /* The latest write's. */
+    struct ovs_list waits;      /* struct nvo_svc_call, by 'node', whose
+                                 * ?wait=1 starts once that is published. */
+};
+
 struct nvo_svc {
     struct nvo_ctl *ctl;
     struct ovs_list calls;      /* Contains struct nvo_svc_call. */
     size_t n_committing;
+    struct svc_pending pending;
 };
 
 /* States of a call (see service.h): COMMITTING (its write is in the
@@ -41,12 +63,8 @@ struct nvo_svc_call {
     void *aux;
     struct nvo_ctl_waiter *waiter;  /* WAITING only. */
     int64_t revision;
-};
-
-/* Hypervisor ids affected by a write (growing array). */
-struct svc_ids {
-    int64_t *ids;
-    size_t n, cap;
+    struct svc_ids wait_ids;    /* Until its waiter starts. */
+    struct ovs_list wait_node;  /* In svc_pending.waits until then. */
 };
 
 /* A failed check: kind, code and message (owned). */
@@ -196,15 +214,21 @@ family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
              const struct nvo_port *self, struct svc_error *e)
 {
     bool v6 = strchr(hv->tunnel_ip, ':') != NULL;
-    const struct nvo_port *p;
-    LIST_FOR_EACH (p, net_node, &net->ports) {
-        if (p != self && (strchr(p->hypervisor->tunnel_ip, ':') != NULL) != v6) {
+    /* By hypervisor, not by port: a VM start costs the network's
+     * hypervisors, not its ports.  A member counts if it has a port in
+     * 'net' other than 'self'. */
+    const struct nvo_net_member *mb;
+    HMAP_FOR_EACH (mb, node, &net->members) {
+        const struct nvo_hypervisor *other = mb->hv;
+        if (self && other == self->hypervisor && mb->n_ports <= 1) {
+            continue;
+        }
+        if ((strchr(other->tunnel_ip, ':') != NULL) != v6) {
             svc_error_set(e, NVO_SVC_CONFLICT, "mixed_underlay",
                           "network %s runs over an IPv%d underlay (%s has "
                           "%s); %s's tunnel IP %s is IPv%d", net->name,
-                          v6 ? 4 : 6, p->hypervisor->name,
-                          p->hypervisor->tunnel_ip, hv->name, hv->tunnel_ip,
-                          v6 ? 6 : 4);
+                          v6 ? 4 : 6, other->name, other->tunnel_ip,
+                          hv->name, hv->tunnel_ip, v6 ? 6 : 4);
             return true;
         }
     }
@@ -320,6 +344,62 @@ ids_add_network(struct nvo_ctl *ctl, struct svc_ids *ids,
     nvo_ctl_network_hvs(ctl, net, &ids->ids, &ids->n, &ids->cap);
 }
 
+/* nvo_ctl_publish(), or, within write_done(), its arguments added to what
+ * the batch publishes. */
+static void
+svc_publish(struct nvo_svc *s, const int64_t *hv_ids, size_t n,
+            const int64_t *net_ids, size_t n_nets, int64_t revision)
+{
+    struct svc_pending *pd = &s->pending;
+    if (!pd->gathering) {
+        nvo_ctl_publish(s->ctl, hv_ids, n, net_ids, n_nets, revision);
+        return;
+    }
+    pd->any = true;
+    pd->revision = MAX(pd->revision, revision);
+    for (size_t i = 0; i < n; i++) {
+        ids_add(&pd->hvs, hv_ids[i]);
+    }
+    if (n_nets == NVO_CTL_ALL_NETS) {
+        pd->all_nets = true;
+    } else {
+        for (size_t i = 0; i < n_nets; i++) {
+            ids_add(&pd->nets, net_ids[i]);
+        }
+    }
+}
+
+static void svc_publish_pending(struct nvo_svc *);
+
+/* Networks and hypervisors: published at once (after what the batch
+ * gathered so far), as their answers show what the core holds for them
+ * (e.g. a new hypervisor's required revision).  Only port writes, the
+ * many, wait for the end of their batch. */
+static void
+svc_publish_now(struct nvo_svc *s, const int64_t *hv_ids, size_t n,
+                const int64_t *net_ids, size_t n_nets, int64_t revision)
+{
+    svc_publish_pending(s);
+    nvo_ctl_publish(s->ctl, hv_ids, n, net_ids, n_nets, revision);
+}
+
+/* Publishes what the batch gathered, at its latest revision (each
+ * hypervisor then has to confirm that one, which covers every write of
+ * the batch that affected it). */
+static void
+svc_publish_pending(struct nvo_svc *s)
+{
+    struct svc_pending *pd = &s->pending;
+    if (pd->any) {
+        nvo_ctl_publish(s->ctl, pd->hvs.ids, pd->hvs.n, pd->nets.ids,
+                        pd->all_nets ? NVO_CTL_ALL_NETS : pd->nets.n,
+                        pd->revision);
+    }
+    pd->any = false;
+    pd->all_nets = false;
+    pd->hvs.n = pd->nets.n = 0;
+}
+
 /* Applies the committed 'op' at 'revision' to the model, sets the model's
  * revision and publishes to every affected hypervisor, whose ids it adds
  * to 'ids'.  Points 'r''s object at the changed object.  Returns false if
@@ -345,7 +425,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         m->revision = revision;
         /* No ports yet: only service nodes may care (nvo_ctl_publish()
          * always re-evaluates them). */
-        nvo_ctl_publish(ctl, NULL, 0, &id, 1, revision);
+        svc_publish_now(s, NULL, 0, &id, 1, revision);
         r->network = net;
         return true;
 
@@ -362,7 +442,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         nvo_model_set_mtu(m, net, op->net.mtu, revision);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
-        nvo_ctl_publish(ctl, ids->ids, ids->n, &id, 1, revision);
+        svc_publish_now(s, ids->ids, ids->n, &id, 1, revision);
         r->network = net;
         return true;
 
@@ -374,7 +454,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         ids_add_network(ctl, ids, net);
         nvo_model_remove_network(m, net);
         m->revision = revision;
-        nvo_ctl_publish(ctl, ids->ids, ids->n, &id, 1, revision);
+        svc_publish_now(s, ids->ids, ids->n, &id, 1, revision);
         return true;
 
     case NVO_STORE_ADD_HV:
@@ -383,7 +463,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
                               revision);
         m->revision = revision;
         ids_add(ids, id);
-        nvo_ctl_publish(ctl, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
+        svc_publish_now(s, &id, 1, NULL, NVO_CTL_ALL_NETS, revision);
         r->hv = hv;
         return true;
 
@@ -394,6 +474,8 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         }
         enum nvo_dataplane dp = hv->dataplane;
         bool was_sn = hv->role == NVO_ROLE_SERVICE_NODE;
+        /* What earlier writes of the batch changed goes out first. */
+        svc_publish_pending(s);
         nvo_model_remove_hv(m, hv);
         m->revision = revision;
         nvo_ctl_forget_hv(ctl, id, dp);
@@ -422,7 +504,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         nvo_model_set_port_allowed_str(m, p, op->port.allowed);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
-        nvo_ctl_publish(ctl, ids->ids, ids->n, &net->id, 1, revision);
+        svc_publish(s, ids->ids, ids->n, &net->id, 1, revision);
         r->port = p;
         return true;
     }
@@ -438,7 +520,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         nvo_model_move_port(m, p, hv, op->port.iface, revision);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
-        nvo_ctl_publish(ctl, ids->ids, ids->n, &net->id, 1, revision);
+        svc_publish(s, ids->ids, ids->n, &net->id, 1, revision);
         r->port = p;
         return true;
 
@@ -453,7 +535,7 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         nvo_model_remove_port(m, p);
         m->revision = revision;
         ids_add_network(ctl, ids, net);
-        nvo_ctl_publish(ctl, ids->ids, ids->n, &net_id, 1, revision);
+        svc_publish(s, ids->ids, ids->n, &net_id, 1, revision);
         return true;
     }
     }
@@ -466,10 +548,47 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
     return false;
 }
 
+/* For a committed 'op' that a reloaded model already holds (store.h,
+ * "Load"): points 'r''s object at it if it still exists and, the
+ * hypervisors it affected being unknown now, adds every hypervisor to
+ * 'ids'. */
+static void
+reloaded(struct nvo_svc *s, const struct nvo_store_op *op,
+         struct svc_ids *ids, struct nvo_svc_result *r)
+{
+    struct nvo_model *m = s->ctl->model;
+
+    switch (op->type) {
+    case NVO_STORE_ADD_NETWORK:
+    case NVO_STORE_SET_NETWORK:
+        r->network = nvo_model_network_by_id(m, op->id);
+        break;
+    case NVO_STORE_ADD_HV:
+        r->hv = nvo_model_hv_by_id(m, op->id);
+        break;
+    case NVO_STORE_ADD_PORT:
+    case NVO_STORE_MOVE_PORT:
+        r->port = nvo_model_port_by_id(m, op->id);
+        break;
+    case NVO_STORE_DEL_NETWORK:
+    case NVO_STORE_DEL_HV:
+    case NVO_STORE_DEL_PORT:
+        break;
+    }
+    const struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
+        ids_add(ids, hv->id);
+    }
+}
+
 static void
 call_free(struct nvo_svc_call *call)
 {
     ovs_list_remove(&call->node);
+    if (!ovs_list_is_empty(&call->wait_node)) {
+        ovs_list_remove(&call->wait_node);
+    }
+    free(call->wait_ids.ids);
     nvo_store_write_uninit(&call->write);
     free(call);
 }
@@ -504,9 +623,52 @@ wait_done(void *call_, bool ok, const char *error)
     call_free(call);
 }
 
-/* The store completed 'w' (commit order). */
+/* Starts the ?wait=1 of the calls whose writes were just published. */
+static void
+start_waits(struct nvo_svc *s)
+{
+    struct nvo_svc_call *call;
+    LIST_FOR_EACH_POP (call, wait_node, &s->pending.waits) {
+        ovs_list_init(&call->wait_node);
+        struct svc_ids ids = call->wait_ids;
+        memset(&call->wait_ids, 0, sizeof call->wait_ids);
+        struct nvo_ctl_waiter *waiter = nvo_ctl_wait(
+            s->ctl, ids.ids, ids.n, call->revision, s->ctl->wait_timeout_ms,
+            wait_done, call);
+        if (waiter) {
+            /* Not done yet (else 'call' is gone). */
+            call->waiter = waiter;
+        }
+        free(ids.ids);
+    }
+}
+
+static void write_done__(struct nvo_store_write *);
+
+/* The store completed 'w' (commit order).  While more writes of the same
+ * batch follow ('w->more': their callbacks come next, before anything
+ * else runs), what each publishes is gathered and the ?wait=1 of its call
+ * held back; after the last, the batch is published once and the waits
+ * start.  A waiter therefore never sees a hypervisor before it was handed
+ * the write's revision (or a later one). */
 static void
 write_done(struct nvo_store_write *w)
+{
+    struct nvo_svc_call *call = w->aux;
+    struct nvo_svc *s = call->svc;
+    bool more = w->more;
+
+    s->pending.gathering = true;
+    write_done__(w);            /* May free 'call' and 'w'. */
+    s->pending.gathering = false;
+    if (!more) {
+        svc_publish_pending(s);
+        start_waits(s);
+    }
+}
+
+static void
+write_done__(struct nvo_store_write *w)
 {
     struct nvo_svc_call *call = w->aux;
     struct nvo_svc *s = call->svc;
@@ -527,7 +689,13 @@ write_done(struct nvo_store_write *w)
         .status = NVO_SVC_OK,
         .revision = w->revision,
     };
-    if (!apply(s, &w->op, w->revision, &ids, &r)) {
+    if (w->revision <= s->ctl->model->revision) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_INFO_RL(&rl, "store revision %"PRId64" (%s of row %"PRId64
+                     ") is already in the reloaded model", w->revision,
+                     nvo_store_op_type_to_string(w->op.type), w->op.id);
+        reloaded(s, &w->op, &ids, &r);
+    } else if (!apply(s, &w->op, w->revision, &ids, &r)) {
         struct svc_error e = { .message = NULL };
         svc_error_set(&e, NVO_SVC_FAILED, "store_error", "committed at "
                       "revision %"PRId64" but the controller's model "
@@ -551,15 +719,13 @@ write_done(struct nvo_store_write *w)
         if (!call->cb) {        /* Cancelled in the callback. */
             call_free(call);
         } else {
+            /* The wait starts once the batch is published
+             * (start_waits()). */
             call->state = CALL_WAITING;
             call->revision = w->revision;
-            struct nvo_ctl_waiter *waiter = nvo_ctl_wait(
-                s->ctl, ids.ids, ids.n, w->revision, s->ctl->wait_timeout_ms,
-                wait_done, call);
-            if (waiter) {
-                /* Not done yet (else 'call' is gone). */
-                call->waiter = waiter;
-            }
+            call->wait_ids = ids;
+            memset(&ids, 0, sizeof ids);
+            ovs_list_push_back(&s->pending.waits, &call->wait_node);
         }
     }
     free(ids.ids);
@@ -577,6 +743,7 @@ call_new(struct nvo_svc *s, enum nvo_store_op_type type, bool wait,
     call->wait = wait;
     call->cb = cb;
     call->aux = aux;
+    ovs_list_init(&call->wait_node);
     nvo_store_write_init(&call->write, type, write_done, call);
     ovs_list_push_back(&s->calls, &call->node);
     return call;
@@ -915,6 +1082,7 @@ nvo_svc_create(struct nvo_ctl *ctl)
     struct nvo_svc *s = xzalloc(sizeof *s);
     s->ctl = ctl;
     ovs_list_init(&s->calls);
+    ovs_list_init(&s->pending.waits);
     if (ctl->store) {
         nvo_store_set_change_cb(ctl->store, store_changed, s);
     }
@@ -934,5 +1102,7 @@ nvo_svc_destroy(struct nvo_svc *s)
         }
         call_free(call);
     }
+    free(s->pending.hvs.ids);
+    free(s->pending.nets.ids);
     free(s);
 }

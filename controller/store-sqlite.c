@@ -711,6 +711,7 @@ batch_done(uv_work_t *work, int status OVS_UNUSED)
         struct nvo_store_write *w = CONTAINER_OF(ovs_list_pop_front(&done),
                                                  struct nvo_store_write,
                                                  node);
+        w->more = !ovs_list_is_empty(&done);
         w->cb(w);
     }
     if (!s->busy && !ovs_list_is_empty(&s->queue)) {

@@ -368,6 +368,28 @@ test_wait(void **state)
     assert_int_equal(o[1].status, NVO_SVC_TIMEOUT);
     assert_string_equal(o[1].code, "timeout");
     assert_int_equal(hmap_count(&f->ctl.model->ports_by_id), 2);
+
+    /* Two writes of one batch: published once (a's view and b's, not a's
+     * twice), each waiting for its own hypervisors at the batch's
+     * revision. */
+    f->ctl.wait_timeout_ms = 10000;
+    uint64_t pushes = f->ctl.n_pushes;
+    assert_non_null(add_port(f, 2, "a", 3, "t2", true, &o[2]));
+    assert_non_null(add_port(f, 3, "b", 4, "t3", true, &o[3]));
+    while (!o[3].n_calls) {
+        uv_run(&f->loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(o[2].n_calls, 1);
+    assert_int_equal(o[3].revision, o[2].revision + 1);
+    assert_int_equal(f->ctl.n_pushes - pushes, 2);
+    const struct nvo_hypervisor *b = nvo_model_hv_by_name(f->ctl.model, "b");
+    nvo_ctl_confirmed(&f->ctl, a->id, o[3].revision);
+    assert_true(o[2].final);
+    assert_int_equal(o[2].status, NVO_SVC_OK);
+    assert_false(o[3].final);
+    nvo_ctl_confirmed(&f->ctl, b->id, o[3].revision);
+    assert_true(o[3].final);
+    assert_int_equal(o[3].status, NVO_SVC_OK);
 }
 
 /* A cancelled call makes no callback, but its write commits. */
@@ -476,6 +498,43 @@ test_changes_elsewhere(void **state)
     assert_non_null(nvo_model_network_by_name(f->ctl.model, "red"));
 }
 
+/* A completion that a reload of the model already holds (a clustered
+ * store's replica passed the write's revision without its journal row) is
+ * answered OK with the object as the model holds it, not applied twice. */
+static void
+test_completion_after_reload(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_store *store = f->ctl.store;
+    struct outcome *o = f->out;
+
+    base(f);
+    const struct nvo_network *red = nvo_model_network_by_name(f->ctl.model,
+                                                              "red");
+    const struct nvo_hypervisor *a = nvo_model_hv_by_name(f->ctl.model, "a");
+    assert_non_null(add_port(f, 1, "a", 1, "t1", false, &o[0]));
+
+    /* Before its completion, the model already holds the port (id 1, the
+     * first SQLite gives) at a later revision, as after a reload. */
+    struct nvo_store_op op;
+    memset(&op, 0, sizeof op);
+    op.type = NVO_STORE_ADD_PORT;
+    op.id = 1;
+    op.port.vm = "vm1";
+    op.port.net_id = red->id;
+    op.port.hv_id = a->id;
+    op.port.mac = "02:00:00:00:00:01";
+    op.port.iface = "t1";
+    store->change_cb(store->change_aux, &op, 1, 10);
+
+    run_until_final(f, &o[0]);
+    assert_int_equal(o[0].status, NVO_SVC_OK);
+    assert_int_equal(o[0].revision, 4);
+    assert_int_equal(o[0].object_id, 1);
+    assert_int_equal(hmap_count(&f->ctl.model->ports_by_id), 1);
+    assert_int_equal(f->ctl.model->revision, 10);
+}
+
 int
 main(void)
 {
@@ -490,6 +549,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_close_while_committing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_changes_elsewhere, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_completion_after_reload, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
