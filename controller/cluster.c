@@ -1,19 +1,22 @@
 /* cluster.c - controller membership and hypervisor ownership.
  *
  *   main thread (libuv)                 cluster thread (poll_block)
- *   nvo_cluster_owns/owner/confirmed <-- shared map (under mutex)
- *   nvo_cluster_set_confirmed -------->  pending confirmations
- *   changed callback <-- uv_async ------ map rebuilt
+ *   nvo_cluster_owns/owner/confirmed <-- shared map + owners' records
+ *   nvo_cluster_set_progress/revision -> progress of owned hypervisors
+ *   changed callback <-- uv_async ------ map rebuilt or records changed
  *
  * The cluster thread runs one OVSDB session.  Each tick (every heartbeat
  * period, or sooner when there is work) it commits ONE transaction: its
  * heartbeat (verifying its own row), plus the ownership transitions of
  * doc/cluster.md ("take", "release").  The lease is renewed when that
  * transaction commits: it runs NVO_CLUSTER_LEASE_MS from the moment the
- * transaction was sent.  The confirmed revisions of the hypervisors it owns
- * go in a transaction of their own, sent the moment there is one to record
- * (one in flight at a time, beside the tick's), so a ?wait=1 on another
- * controller never waits behind a heartbeat.
+ * transaction was sent.  What the hypervisors it owns confirmed goes in a
+ * transaction of its own (one in flight at a time, beside the tick's), so
+ * a ?wait=1 on another controller never waits behind a heartbeat: one
+ * compact record per owner (its Controller row's 'confirmed' revision,
+ * which covers every hypervisor it owns, and 'behind', the exceptions),
+ * not one row per hypervisor (doc/cluster.md, "?wait=1 on any
+ * controller", for why it never claims too much).
  *
  * The main thread's map is rebuilt only when the hypervisor tables or the
  * peers' states (live, fresh, agent address) change, not on every peer
@@ -58,17 +61,41 @@ struct cl_hv {
                                  * the owner is another controller whose
                                  * heartbeat is fresh, else NULL. */
     int64_t epoch;
-    int64_t confirmed;
+    int64_t confirmed;          /* Hypervisor_Private.confirmed: what it
+                                 * confirmed as of its last ownership
+                                 * change. */
+    bool covered;               /* The owner's record speaks for it. */
     int alive;                  /* Service nodes: 1, 0, -1 (not recorded). */
     bool mine;                  /* Owned by this controller, not releasing. */
 };
 
-/* A confirmation or a service node's liveness to record. */
-struct cl_confirm {
-    struct hmap_node node;      /* In nvo_cluster.confirms, by name. */
+/* An owner's confirmation record: its Controller row's 'confirmed' and
+ * 'behind' (doc/cluster.md, "?wait=1 on any controller"). */
+struct cl_rec {
+    struct hmap_node node;      /* In nvo_cluster.recs, by name. */
     char *name;
-    int64_t revision;           /* 0: none. */
-    int alive;                  /* 1, 0, -1: none. */
+    int64_t confirmed;
+    char **keys;                /* 'behind': hypervisor names, sorted. */
+    int64_t *values;            /* Their revisions. */
+    size_t n;
+};
+
+/* What the main thread reported of a hypervisor this controller owns. */
+struct cl_prog {
+    struct hmap_node node;      /* In nvo_cluster.progs, by name. */
+    char *name;
+    int64_t epoch;              /* The ownership it was reported under. */
+    int64_t confirmed;          /* Latest revision it confirmed. */
+    int64_t required;           /* Latest revision it must confirm. */
+    bool fresh;                 /* Behind for less than CL_HOLD_MS (it
+                                 * counts in nvo_cluster.n_fresh). */
+};
+
+/* A service node's liveness to record. */
+struct cl_alive {
+    struct hmap_node node;      /* In nvo_cluster.alives, by name. */
+    char *name;
+    bool alive;
 };
 
 /* A peer controller, as this one observes it. */
@@ -100,7 +127,16 @@ struct nvo_cluster {
     /* Shared, under 'mutex'. */
     struct ovs_mutex mutex;
     struct hmap map;            /* Contains struct cl_hv. */
-    struct hmap confirms;       /* Contains struct cl_confirm. */
+    struct hmap recs;           /* Contains struct cl_rec: every owner's
+                                 * record, consistent with 'map' (both
+                                 * change under one lock). */
+    struct hmap progs;          /* Contains struct cl_prog. */
+    int64_t model_rev;          /* nvo_cluster_set_revision(). */
+    bool kicked;                /* The cluster thread was woken to plan the
+                                 * record and has not yet. */
+    size_t n_fresh;             /* Progress entries that are 'fresh'. */
+    long long int fresh_until;  /* Then they are fresh no longer. */
+    struct hmap alives;         /* Contains struct cl_alive. */
     long long int lease_until;  /* time_msec(); 0: none. */
     int n_live;
     bool owners_changed;        /* 'map' changed more than 'confirmed'
@@ -119,10 +155,17 @@ struct nvo_cluster {
     struct ovsdb_idl_txn *txn;
     long long int txn_sent;
     bool txn_registers;
-    struct ovsdb_idl_txn *ctxn;     /* Confirmations in flight, or NULL. */
-    struct hmap csent;              /* Contains struct cl_confirm: what
+    struct ovsdb_idl_txn *ctxn;     /* The record in flight, or NULL. */
+    struct hmap asent;              /* Contains struct cl_alive: what
                                      * 'ctxn' records (requeued if it
                                      * fails). */
+    unsigned int cretry_seqno;      /* Record failed: plan again once the
+                                     * replica moved past this. */
+    bool echo_wait;                 /* The record committed, the replica
+                                     * does not show it yet: */
+    int64_t echo_confirmed;         /* ...these values, */
+    uint32_t echo_behind;           /* ...(a hash), */
+    long long int echo_until;       /* ...or give up waiting then. */
     unsigned int hv_seqno, hp_seqno; /* Table seqnos the map reflects. */
     uint32_t peers_sig;             /* Peer states the map reflects. */
     long long int next_tick;
@@ -182,6 +225,175 @@ hp_row(const struct nvo_cluster *c, const char *hv)
         = nvorec_hypervisor_private_index_find(c->hp_by_hv, key);
     nvorec_hypervisor_private_index_destroy_row(key);
     return r;
+}
+
+int64_t
+nvo_cluster_record_claim(int64_t confirmed, char *const *keys,
+                         const int64_t *values, size_t n, const char *hv)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(hv, keys[mid]);
+        if (!cmp) {
+            return values[mid];
+        } else if (cmp < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return confirmed;
+}
+
+int64_t
+nvo_cluster_progress_claim(int64_t confirmed, int64_t required,
+                           int64_t revision)
+{
+    return confirmed < required ? confirmed : MAX(confirmed, revision);
+}
+
+/* What the replica says 'hp''s hypervisor confirmed: its owner's record if
+ * that covers it, else what the row itself holds. */
+static int64_t
+row_claim(const struct nvo_cluster *c,
+          const struct nvorec_hypervisor_private *hp)
+{
+    if (hp->covered && hp->owner) {
+        const struct nvorec_controller *r = controller_row(c, hp->owner);
+        if (r) {
+            return nvo_cluster_record_claim(r->confirmed, r->key_behind,
+                                            r->value_behind, r->n_behind,
+                                            hp->hypervisor);
+        }
+    }
+    return hp->confirmed;
+}
+
+static uint32_t
+behind_hash(char *const *keys, const int64_t *values, size_t n)
+{
+    uint32_t h = hash_int(n, 0);
+    for (size_t i = 0; i < n; i++) {
+        h = hash_string(keys[i], h);
+        h = hash_uint64_basis(values[i], h);
+    }
+    return h;
+}
+
+/* True if 'r''s 'behind' is exactly 'keys' -> 'values' (n, sorted). */
+static bool
+behind_equal(const struct nvorec_controller *r, const char **keys,
+             const int64_t *values, size_t n)
+{
+    if (r->n_behind != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(r->key_behind[i], keys[i])
+            || r->value_behind[i] != values[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+cl_rec_free(struct cl_rec *r)
+{
+    if (r) {
+        for (size_t i = 0; i < r->n; i++) {
+            free(r->keys[i]);
+        }
+        free(r->keys);
+        free(r->values);
+        free(r->name);
+        free(r);
+    }
+}
+
+static void
+recs_clear(struct hmap *recs)
+{
+    struct cl_rec *r;
+    HMAP_FOR_EACH_POP (r, node, recs) {
+        cl_rec_free(r);
+    }
+}
+
+/* Cluster thread: copies every owner's record from the replica into
+ * 'recs' (empty).  The IDL keeps map columns sorted by key. */
+static void
+recs_build(struct nvo_cluster *c, struct hmap *recs)
+{
+    const struct nvorec_controller *row;
+    NVOREC_CONTROLLER_FOR_EACH (row, c->idl) {
+        struct cl_rec *r = xzalloc(sizeof *r);
+        r->name = xstrdup(row->name);
+        r->confirmed = row->confirmed;
+        r->n = row->n_behind;
+        r->keys = xmalloc((r->n ? r->n : 1) * sizeof *r->keys);
+        r->values = xmalloc((r->n ? r->n : 1) * sizeof *r->values);
+        for (size_t i = 0; i < r->n; i++) {
+            r->keys[i] = xstrdup(row->key_behind[i]);
+            r->values[i] = row->value_behind[i];
+        }
+        hmap_insert(recs, &r->node, hash_string(r->name, 0));
+    }
+}
+
+static const struct cl_rec *
+rec_find(const struct hmap *recs, const char *name)
+{
+    const struct cl_rec *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(name, 0), recs) {
+        if (!strcmp(r->name, name)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static struct cl_prog *
+prog_find(struct hmap *progs, const char *name)
+{
+    struct cl_prog *p;
+    HMAP_FOR_EACH_WITH_HASH (p, node, hash_string(name, 0), progs) {
+        if (!strcmp(p->name, name)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Removes 'p' from c->progs and frees it. */
+static void
+prog_remove(struct nvo_cluster *c, struct cl_prog *p)
+    OVS_REQUIRES(c->mutex)
+{
+    if (p->fresh) {
+        c->n_fresh--;
+    }
+    hmap_remove(&c->progs, &p->node);
+    free(p->name);
+    free(p);
+}
+
+/* Cluster thread: true if the replica's changes since the last tracking
+ * reset touched an owner's record (Controller 'confirmed' or 'behind'). */
+static bool
+records_moved(struct nvo_cluster *c)
+{
+    const struct nvorec_controller *r;
+    NVOREC_CONTROLLER_FOR_EACH_TRACKED (r, c->idl) {
+        if (nvorec_controller_is_new(r) || nvorec_controller_is_deleted(r)
+            || nvorec_controller_is_updated(r,
+                                            NVOREC_CONTROLLER_COL_CONFIRMED)
+            || nvorec_controller_is_updated(r, NVOREC_CONTROLLER_COL_BEHIND)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Cluster thread: follows peers' heartbeats. */
@@ -317,6 +529,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
             }
             e->epoch = hp->epoch;
             e->confirmed = hp->confirmed;
+            e->covered = hp->covered;
             e->alive = hp->n_alive ? hp->alive[0] : -1;
             e->mine = lease_valid && hp->owner
                       && !strcmp(hp->owner, c->name)
@@ -334,9 +547,15 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
                                             &nvorec_table_hypervisor_private);
     c->peers_sig = peers_signature(c, now);
     c->plan_dirty = true;
+    struct hmap recs = HMAP_INITIALIZER(&recs);
+    recs_build(c, &recs);
 
+    /* The map and the records change together: a waiter must never see a
+     * row's 'covered' from one replica state and its owner's record from
+     * another. */
     ovs_mutex_lock(&c->mutex);
     hmap_swap(&map, &c->map);
+    hmap_swap(&recs, &c->recs);
     c->n_live = n_live;
     c->owners_changed = true;
     ovs_mutex_unlock(&c->mutex);
@@ -346,20 +565,23 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
         cl_hv_free(e);
     }
     hmap_destroy(&map);
+    recs_clear(&recs);
+    hmap_destroy(&recs);
     if (c->async) {
         uv_async_send(&c->async->async);
     }
 }
 
 /* Cluster thread: if the replica's changes since the last tracking reset
- * touched only Hypervisor_Private.confirmed (the common case: owners
- * recording what their hypervisors confirmed, several times per write),
- * copies them into the main thread's map in place and returns true;
- * otherwise returns false and the map must be rebuilt. */
+ * touched only owners' records and Hypervisor_Private's 'confirmed' and
+ * 'covered' (the common case: owners recording what their hypervisors
+ * confirmed), copies them into the main thread's map and records in place
+ * and returns true; otherwise returns false and the map must be
+ * rebuilt. */
 static struct cl_hv *map_find(struct nvo_cluster *, const char *hv);
 
 static bool
-update_confirmed(struct nvo_cluster *c)
+update_confirmed(struct nvo_cluster *c, bool recs_moved)
 {
     if (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
         != c->hv_seqno) {
@@ -380,20 +602,49 @@ update_confirmed(struct nvo_cluster *c)
             return false;
         }
     }
+    struct hmap recs = HMAP_INITIALIZER(&recs);
+    if (recs_moved) {
+        recs_build(c, &recs);
+    }
     ovs_mutex_lock(&c->mutex);
     NVOREC_HYPERVISOR_PRIVATE_FOR_EACH_TRACKED (hp, c->idl) {
         struct cl_hv *e = map_find(c, hp->hypervisor);
         if (e) {
             e->confirmed = hp->confirmed;
+            e->covered = hp->covered;
         }
     }
+    if (recs_moved) {
+        hmap_swap(&recs, &c->recs);
+    }
     ovs_mutex_unlock(&c->mutex);
+    recs_clear(&recs);
+    hmap_destroy(&recs);
     c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
                                             &nvorec_table_hypervisor_private);
     if (c->async) {
         uv_async_send(&c->async->async);
     }
     return true;
+}
+
+/* Cluster thread: in a transaction that changes 'hp''s owner, takes the
+ * hypervisor out of its owner's record: the row keeps what the replica
+ * says it confirmed (a revision it did hold) and is no longer covered, so
+ * no owner's record speaks for it until its next owner covers it with
+ * what it confirmed itself (doc/cluster.md, "?wait=1 on any
+ * controller"). */
+static void
+uncover(const struct nvo_cluster *c,
+        const struct nvorec_hypervisor_private *hp)
+{
+    int64_t claim = row_claim(c, hp);
+    if (claim != hp->confirmed) {
+        nvorec_hypervisor_private_set_confirmed(hp, claim);
+    }
+    if (hp->covered) {
+        nvorec_hypervisor_private_set_covered(hp, false);
+    }
 }
 
 /* Cluster thread: adds the ownership transitions for hypervisor 'h' to
@@ -418,6 +669,7 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
             }
             nvorec_hypervisor_private_verify_owner(hp);
             nvorec_hypervisor_private_set_owner(hp, NULL);
+            uncover(c, hp);
             return true;
         }
         sset_find_and_delete(&c->releasing, h->name);
@@ -464,6 +716,7 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
     nvorec_hypervisor_private_verify_owner(hp);
     nvorec_hypervisor_private_set_owner(hp, c->name);
     nvorec_hypervisor_private_set_epoch(hp, hp->epoch + 1);
+    uncover(c, hp);
     return true;
 }
 
@@ -574,83 +827,212 @@ check_fenced(struct nvo_cluster *c)
     return true;
 }
 
-static bool
-confirms_pending(struct nvo_cluster *c)
-{
-    ovs_mutex_lock(&c->mutex);
-    bool pending = !hmap_is_empty(&c->confirms);
-    ovs_mutex_unlock(&c->mutex);
-    return pending;
-}
+/* How long the record waits for the other hypervisors that fell behind
+ * with the same write before it is sent anyway, with them as exceptions:
+ * a write usually costs each owner one record update (each peer one small
+ * row update), and the last hypervisor to confirm sends it at once.  The
+ * main thread does the waiting (nvo_cluster_set_progress() wakes this
+ * thread only when no hypervisor is 'fresh'), so the wait costs nothing. */
+#define CL_HOLD_MS 30
 
-/* Adds confirmation 'cf' (taking it) to 'map', keeping the larger revision
- * of the same hypervisor. */
+/* Adds liveness record 'a' (taking it) to 'map'; the latest word wins. */
 static void
-confirm_merge(struct hmap *map, struct cl_confirm *cf)
+alive_merge(struct hmap *map, struct cl_alive *a)
 {
-    struct cl_confirm *old;
-    HMAP_FOR_EACH_WITH_HASH (old, node, hash_string(cf->name, 0), map) {
-        if (!strcmp(old->name, cf->name)) {
-            old->revision = MAX(old->revision, cf->revision);
-            if (cf->alive >= 0) {
-                old->alive = cf->alive;     /* The latest word. */
-            }
-            free(cf->name);
-            free(cf);
+    struct cl_alive *old;
+    HMAP_FOR_EACH_WITH_HASH (old, node, hash_string(a->name, 0), map) {
+        if (!strcmp(old->name, a->name)) {
+            old->alive = a->alive;
+            free(a->name);
+            free(a);
             return;
         }
     }
-    hmap_insert(map, &cf->node, hash_string(cf->name, 0));
+    hmap_insert(map, &a->node, hash_string(a->name, 0));
 }
 
-/* Cluster thread: sends the pending confirmations of the hypervisors this
- * controller owns in one transaction (doc/cluster.md, "?wait=1 on any
- * controller"). */
 static void
-start_confirms(struct nvo_cluster *c)
+alives_clear(struct hmap *map)
+{
+    struct cl_alive *a;
+    HMAP_FOR_EACH_POP (a, node, map) {
+        free(a->name);
+        free(a);
+    }
+}
+
+/* Cluster thread: adds the pending service-node liveness records of
+ * hypervisors this controller owns to the transaction being built.  Returns true if it added
+ * one. */
+static bool
+add_alives(struct nvo_cluster *c)
 {
     struct hmap pending = HMAP_INITIALIZER(&pending);
     ovs_mutex_lock(&c->mutex);
-    hmap_swap(&pending, &c->confirms);
+    hmap_swap(&pending, &c->alives);
     ovs_mutex_unlock(&c->mutex);
 
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
     bool any = false;
-    struct cl_confirm *cf;
-    HMAP_FOR_EACH_POP (cf, node, &pending) {
-        const struct nvorec_hypervisor_private *hp = hp_row(c, cf->name);
-        bool set_rev = cf->revision > (hp ? hp->confirmed : INT64_MAX);
-        bool set_alive = hp && cf->alive >= 0
-                         && (!hp->n_alive || hp->alive[0] != cf->alive);
+    struct cl_alive *a;
+    HMAP_FOR_EACH_POP (a, node, &pending) {
+        const struct nvorec_hypervisor_private *hp = hp_row(c, a->name);
         if (hp && hp->owner && !strcmp(hp->owner, c->name)
-            && (set_rev || set_alive)) {
-            if (set_rev) {
-                nvorec_hypervisor_private_set_confirmed(hp, cf->revision);
-            }
-            if (set_alive) {
-                bool alive = cf->alive;
-                nvorec_hypervisor_private_set_alive(hp, &alive, 1);
-            }
-            confirm_merge(&c->csent, cf);
+            && (!hp->n_alive || hp->alive[0] != a->alive)) {
+            nvorec_hypervisor_private_set_alive(hp, &a->alive, 1);
+            alive_merge(&c->asent, a);
             any = true;
         } else {
-            free(cf->name);
-            free(cf);
+            free(a->name);
+            free(a);
         }
     }
     hmap_destroy(&pending);
-    if (!any) {
+    return any;
+}
+
+/* One hypervisor the record speaks for after the transaction. */
+struct cl_claim {
+    const char *name;           /* Borrowed from the replica. */
+    int64_t revision;
+};
+
+static int
+compare_claims(const void *a_, const void *b_)
+{
+    const struct cl_claim *a = a_, *b = b_;
+    return strcmp(a->name, b->name);
+}
+
+/* Cluster thread: plans this controller's record from the replica and the
+ * main thread's progress (doc/cluster.md, "?wait=1 on any controller")
+ * and sends it, with pending liveness records, in one transaction, if it
+ * would raise what some hypervisor is known to have confirmed up to a
+ * revision it had to confirm, or liveness changed. */
+static void
+start_record(struct nvo_cluster *c)
+{
+    const struct nvorec_controller *me = controller_row(c, c->name);
+    if (!me) {
+        return;
+    }
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
+    bool alive = add_alives(c);
+
+    /* Every hypervisor this controller owns: what its record will claim,
+     * and whether the main thread knows it under its current epoch (then
+     * it covers the row, if it does not yet). */
+    size_t n_mine = 0, n_cover = 0, cap_mine = 0, cap_cover = 0;
+    struct cl_claim *claims = NULL;
+    const struct nvorec_hypervisor_private **cover = NULL;
+    bool raises = false;
+
+    ovs_mutex_lock(&c->mutex);
+    int64_t revision = c->model_rev;
+    c->kicked = false;
+    const struct nvorec_hypervisor_private *hp;
+    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (hp, c->idl) {
+        if (!hp->owner || strcmp(hp->owner, c->name)) {
+            continue;
+        }
+        int64_t old = (hp->covered
+                       ? nvo_cluster_record_claim(me->confirmed,
+                                                  me->key_behind,
+                                                  me->value_behind,
+                                                  me->n_behind,
+                                                  hp->hypervisor)
+                       : hp->confirmed);
+        int64_t claim = old;
+        bool covered = hp->covered;
+        const struct cl_prog *p = prog_find(&c->progs, hp->hypervisor);
+        if (p && p->epoch == hp->epoch) {
+            claim = MAX(old, nvo_cluster_progress_claim(p->confirmed,
+                                                        p->required,
+                                                        revision));
+            /* What a waiter may wait for: a revision up to 'required'. */
+            raises |= MIN(claim, p->required) > old;
+            if (!covered) {
+                if (n_cover >= cap_cover) {
+                    cover = x2nrealloc(cover, &cap_cover, sizeof *cover);
+                }
+                cover[n_cover++] = hp;
+                covered = true;
+            }
+        }
+        if (covered) {
+            if (n_mine >= cap_mine) {
+                claims = x2nrealloc(claims, &cap_mine, sizeof *claims);
+            }
+            claims[n_mine++] = (struct cl_claim) { hp->hypervisor, claim };
+        }
+    }
+    /* Progress of hypervisors it no longer owns is of no use. */
+    struct cl_prog *p;
+    HMAP_FOR_EACH_SAFE (p, node, &c->progs) {
+        const struct nvorec_hypervisor_private *row = hp_row(c, p->name);
+        if (!row || !row->owner || strcmp(row->owner, c->name)) {
+            prog_remove(c, p);
+        }
+    }
+    ovs_mutex_unlock(&c->mutex);
+
+    if (!alive && !raises) {
+        ovsdb_idl_txn_destroy(txn);
+        free(claims);
+        free(cover);
+        return;
+    }
+
+    /* The record: 'confirmed' covers every hypervisor it speaks for,
+     * 'behind' the ones that hold less.  Rows it starts to speak for are
+     * verified to be still ours under the same epoch. */
+    int64_t confirmed = MAX(me->confirmed, revision);
+    qsort(claims, n_mine, sizeof *claims, compare_claims);
+    const char **keys = xmalloc((n_mine ? n_mine : 1) * sizeof *keys);
+    int64_t *values = xmalloc((n_mine ? n_mine : 1) * sizeof *values);
+    size_t n = 0;
+    for (size_t i = 0; i < n_mine; i++) {
+        if (claims[i].revision < confirmed) {
+            keys[n] = claims[i].name;
+            values[n++] = claims[i].revision;
+        }
+    }
+    uint32_t hash = behind_hash((char **) keys, values, n);
+    bool changed = alive;
+    if (confirmed != me->confirmed) {
+        nvorec_controller_set_confirmed(me, confirmed);
+        changed = true;
+    }
+    if (!behind_equal(me, keys, values, n)) {
+        nvorec_controller_set_behind(me, keys, values, n);
+        changed = true;
+    }
+    for (size_t i = 0; i < n_cover; i++) {
+        nvorec_hypervisor_private_verify_owner(cover[i]);
+        nvorec_hypervisor_private_verify_epoch(cover[i]);
+        nvorec_hypervisor_private_set_covered(cover[i], true);
+        changed = true;
+    }
+    free(keys);
+    free(values);
+    free(claims);
+    free(cover);
+    if (!changed) {
         ovsdb_idl_txn_destroy(txn);
         return;
     }
     c->ctxn = txn;
+    c->echo_confirmed = confirmed;
+    c->echo_behind = hash;
 }
 
-/* Cluster thread: the confirmations' transaction finished; unless it
- * committed, what it carried goes back to be sent again (a row deleted
- * meanwhile drops out then). */
+/* Cluster thread: the record's transaction finished.  Committed: no
+ * record is planned until the replica shows it (planning from a replica
+ * that does not would only send the same again).  Otherwise the liveness
+ * records go back to be sent again, and the record is planned again once
+ * the replica changed. */
 static void
-finish_confirms(struct nvo_cluster *c, enum ovsdb_idl_txn_status status)
+finish_record(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
+              long long int now)
 {
     bool ok = status == TXN_SUCCESS || status == TXN_UNCHANGED;
     if (!ok && status != TXN_TRY_AGAIN) {
@@ -660,30 +1042,72 @@ finish_confirms(struct nvo_cluster *c, enum ovsdb_idl_txn_status status)
                      ovsdb_idl_txn_status_to_string(status),
                      error ? ": " : "", error ? error : "");
     }
-    struct cl_confirm *cf;
     ovs_mutex_lock(&c->mutex);
-    HMAP_FOR_EACH_POP (cf, node, &c->csent) {
-        if (ok) {
-            free(cf->name);
-            free(cf);
-        } else {
-            confirm_merge(&c->confirms, cf);
+    if (ok) {
+        alives_clear(&c->asent);
+    } else {
+        struct cl_alive *a;
+        HMAP_FOR_EACH_POP (a, node, &c->asent) {
+            alive_merge(&c->alives, a);
         }
+        c->kicked = true;
     }
     ovs_mutex_unlock(&c->mutex);
+    if (ok) {
+        c->echo_wait = true;
+        c->echo_until = now + 1000;
+    } else {
+        c->cretry_seqno = ovsdb_idl_get_seqno(c->idl);
+    }
     ovsdb_idl_txn_destroy(c->ctxn);
     c->ctxn = NULL;
 }
 
 static void
-run_confirms(struct nvo_cluster *c)
+run_record(struct nvo_cluster *c, long long int now)
 {
     if (c->ctxn) {
         enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->ctxn);
         if (status != TXN_INCOMPLETE) {
-            finish_confirms(c, status);
+            finish_record(c, status, now);
         }
     }
+}
+
+/* Cluster thread: true if the record should be planned now. */
+static bool
+record_due(struct nvo_cluster *c, long long int now)
+{
+    if (c->echo_wait) {
+        const struct nvorec_controller *me = controller_row(c, c->name);
+        if (now >= c->echo_until
+            || (me && me->confirmed == c->echo_confirmed
+                && behind_hash(me->key_behind, me->value_behind,
+                               me->n_behind) == c->echo_behind)) {
+            c->echo_wait = false;
+        } else {
+            return false;
+        }
+    }
+    if (c->cretry_seqno) {
+        if (c->cretry_seqno == ovsdb_idl_get_seqno(c->idl)) {
+            return false;
+        }
+        c->cretry_seqno = 0;
+    }
+    ovs_mutex_lock(&c->mutex);
+    if (c->n_fresh && now >= c->fresh_until) {
+        /* Those still behind go into 'behind'; the others are recorded. */
+        struct cl_prog *p;
+        HMAP_FOR_EACH (p, node, &c->progs) {
+            p->fresh = false;
+        }
+        c->n_fresh = 0;
+        c->kicked = true;
+    }
+    bool due = c->kicked || !hmap_is_empty(&c->alives);
+    ovs_mutex_unlock(&c->mutex);
+    return due;
 }
 
 static void *
@@ -709,7 +1133,7 @@ cluster_thread(void *c_)
                 finish_tick(c, status);
             }
         }
-        run_confirms(c);
+        run_record(c, now);
         bool refenced = ovsdb_idl_has_ever_connected(c->idl)
                         && check_fenced(c);
         ovs_mutex_lock(&c->mutex);
@@ -739,8 +1163,10 @@ cluster_thread(void *c_)
                   || ovsdb_idl_table_get_seqno(
                          c->idl, &nvorec_table_hypervisor_private)
                      != c->hp_seqno);
+        bool recs_moved = seqno != c->map_seqno && records_moved(c);
         if (lease_valid != c->map_lease || refenced || peers_moved
-            || (tables_moved && !update_confirmed(c))) {
+            || ((tables_moved || recs_moved)
+                && !update_confirmed(c, recs_moved))) {
             c->map_lease = lease_valid;
             publish_map(c, lease_valid, now);
         }
@@ -762,9 +1188,9 @@ cluster_thread(void *c_)
             }
         }
         if (!c->ctxn && ready && c->registered && lease_valid
-            && confirms_pending(c)) {
-            start_confirms(c);
-            run_confirms(c);
+            && record_due(c, now)) {
+            start_record(c);
+            run_record(c, now);
         }
 
         ovsdb_idl_wait(c->idl);
@@ -782,6 +1208,15 @@ cluster_thread(void *c_)
         }
         if (lease_valid) {
             poll_timer_wait_until(lease_until);
+        }
+        if (!c->ctxn && c->echo_wait) {
+            poll_timer_wait_until(c->echo_until);
+        } else if (!c->ctxn) {
+            ovs_mutex_lock(&c->mutex);
+            if (c->n_fresh) {
+                poll_timer_wait_until(c->fresh_until);
+            }
+            ovs_mutex_unlock(&c->mutex);
         }
         /* Peers turn dead, and stale for redirects, by time alone: wake
          * when the next one does. */
@@ -838,8 +1273,10 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     c->aux = aux;
     ovs_mutex_init(&c->mutex);
     hmap_init(&c->map);
-    hmap_init(&c->confirms);
-    hmap_init(&c->csent);
+    hmap_init(&c->recs);
+    hmap_init(&c->progs);
+    hmap_init(&c->alives);
+    hmap_init(&c->asent);
     hmap_init(&c->peers);
     sset_init(&c->releasing);
     latch_init(&c->latch);
@@ -851,6 +1288,9 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     for (size_t i = 0; i < NVOREC_CONTROLLER_N_COLUMNS; i++) {
         ovsdb_idl_add_column(c->idl, &nvorec_controller_columns[i]);
     }
+    /* Owners' records, not heartbeats: records_moved(). */
+    ovsdb_idl_track_add_column(c->idl, &nvorec_controller_col_confirmed);
+    ovsdb_idl_track_add_column(c->idl, &nvorec_controller_col_behind);
     ovsdb_idl_add_table(c->idl, &nvorec_table_hypervisor_private);
     for (size_t i = 0; i < NVOREC_HYPERVISOR_PRIVATE_N_COLUMNS; i++) {
         ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_private_columns[i]);
@@ -896,17 +1336,17 @@ nvo_cluster_destroy(struct nvo_cluster *c)
         cl_hv_free(e);
     }
     hmap_destroy(&c->map);
-    struct cl_confirm *cf;
-    HMAP_FOR_EACH_POP (cf, node, &c->confirms) {
-        free(cf->name);
-        free(cf);
+    recs_clear(&c->recs);
+    hmap_destroy(&c->recs);
+    struct cl_prog *pg;
+    HMAP_FOR_EACH_SAFE (pg, node, &c->progs) {
+        prog_remove(c, pg);
     }
-    hmap_destroy(&c->confirms);
-    HMAP_FOR_EACH_POP (cf, node, &c->csent) {
-        free(cf->name);
-        free(cf);
-    }
-    hmap_destroy(&c->csent);
+    hmap_destroy(&c->progs);
+    alives_clear(&c->alives);
+    hmap_destroy(&c->alives);
+    alives_clear(&c->asent);
+    hmap_destroy(&c->asent);
     struct cl_peer *p;
     HMAP_FOR_EACH_POP (p, node, &c->peers) {
         free(p->name);
@@ -982,44 +1422,117 @@ nvo_cluster_confirmed(struct nvo_cluster *c, const char *hv)
 {
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
-    int64_t confirmed = e ? e->confirmed : 0;
+    int64_t confirmed = 0;
+    if (e) {
+        const struct cl_rec *r = (e->covered && e->owner
+                                  ? rec_find(&c->recs, e->owner) : NULL);
+        confirmed = (r
+                     ? nvo_cluster_record_claim(r->confirmed, r->keys,
+                                                r->values, r->n, hv)
+                     : e->confirmed);
+    }
     ovs_mutex_unlock(&c->mutex);
     return confirmed;
 }
 
-/* Queues a confirmation ('revision' > 0) or liveness ('alive' >= 0) of
- * 'hv' for the cluster thread. */
-static void
-queue_record(struct nvo_cluster *c, const char *hv, int64_t revision,
-             int alive)
+/* Wakes the cluster thread to plan the record, unless it was already. */
+static bool
+kick(struct nvo_cluster *c)
+    OVS_REQUIRES(c->mutex)
 {
-    struct cl_confirm *cf = xmalloc(sizeof *cf);
-    cf->name = xstrdup(hv);
-    cf->revision = revision;
-    cf->alive = alive;
+    if (c->kicked) {
+        return false;
+    }
+    c->kicked = true;
+    return true;
+}
+
+void
+nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
+                         int64_t confirmed, int64_t required)
+{
+    bool wake = false;
+    long long int now = time_msec();
     ovs_mutex_lock(&c->mutex);
-    /* The cluster thread takes every pending record when it wakes (or
-     * when the confirmations in flight finish): only the first needs to
-     * wake it. */
-    bool first = hmap_is_empty(&c->confirms);
-    confirm_merge(&c->confirms, cf);
+    const struct cl_hv *e = map_find(c, hv);
+    struct cl_prog *p = prog_find(&c->progs, hv);
+    if (!e || !e->mine || now >= c->lease_until) {
+        /* Not ours (as nvo_cluster_owns() says): the main thread no
+         * longer follows what it has to confirm, so what it reported
+         * before must not be used. */
+        if (p) {
+            bool was_fresh = p->fresh;
+            prog_remove(c, p);
+            if (was_fresh && !c->n_fresh) {
+                wake = kick(c);     /* Others may wait for it. */
+            }
+        }
+    } else {
+        if (!p || p->epoch != e->epoch) {
+            if (!p) {
+                p = xzalloc(sizeof *p);
+                p->name = xstrdup(hv);
+                hmap_insert(&c->progs, &p->node, hash_string(hv, 0));
+            }
+            p->epoch = e->epoch;
+            p->confirmed = -1;
+            p->required = -1;
+        }
+        bool raised = confirmed > p->confirmed;
+        bool behind = confirmed < required;
+        if (behind && !p->fresh && p->confirmed >= p->required) {
+            /* Fell behind: the record waits for it a little. */
+            p->fresh = true;
+            if (!c->n_fresh++) {
+                c->fresh_until = now + CL_HOLD_MS;
+                wake = true;    /* To wait until then, not to plan. */
+            }
+        } else if (!behind && p->fresh) {
+            p->fresh = false;
+            c->n_fresh--;
+        }
+        p->confirmed = confirmed;
+        p->required = required;
+        /* Only a confirmation can raise what the record claims; while
+         * others that fell behind with it may still answer, the last one
+         * to does. */
+        if (raised && !c->n_fresh) {
+            wake |= kick(c);
+        }
+    }
     ovs_mutex_unlock(&c->mutex);
-    if (first) {
+    if (wake) {
         latch_set(&c->latch);
     }
 }
 
 void
-nvo_cluster_set_confirmed(struct nvo_cluster *c, const char *hv,
-                          int64_t revision)
+nvo_cluster_set_revision(struct nvo_cluster *c, int64_t revision)
 {
-    queue_record(c, hv, revision, -1);
+    /* No wakeup: what a waiter may wait for rises only with a hypervisor's
+     * confirmation (nvo_cluster_set_progress()); the record takes the
+     * revision along when it is next sent. */
+    ovs_mutex_lock(&c->mutex);
+    c->model_rev = MAX(c->model_rev, revision);
+    ovs_mutex_unlock(&c->mutex);
 }
 
 void
 nvo_cluster_set_alive(struct nvo_cluster *c, const char *hv, bool alive)
 {
-    queue_record(c, hv, 0, alive);
+    struct cl_alive *a = xmalloc(sizeof *a);
+    a->name = xstrdup(hv);
+    a->alive = alive;
+    ovs_mutex_lock(&c->mutex);
+    /* The cluster thread takes every pending record when it wakes (or
+     * when the record in flight finishes): only the first needs to wake
+     * it. */
+    bool first = hmap_is_empty(&c->alives);
+    alive_merge(&c->alives, a);
+    ovs_mutex_unlock(&c->mutex);
+    if (first) {
+        latch_set(&c->latch);
+    }
 }
 
 int

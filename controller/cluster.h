@@ -20,6 +20,7 @@
 #define NVO_CLUSTER_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -61,13 +62,23 @@ char *nvo_cluster_owner(struct nvo_cluster *, const char *hv);
  * may have died: the agent then waits here). */
 char *nvo_cluster_redirect(struct nvo_cluster *, const char *hv);
 
-/* The revision hypervisor 'hv' confirmed, as its owner recorded it. */
+/* The revision hypervisor 'hv' confirmed, as its owner recorded it (a
+ * revision it is known to hold, never one it does not). */
 int64_t nvo_cluster_confirmed(struct nvo_cluster *, const char *hv);
 
-/* Records that 'hv', which this controller owns, confirmed 'revision'
- * (written to Hypervisor_Private.confirmed soon, batched). */
-void nvo_cluster_set_confirmed(struct nvo_cluster *, const char *hv,
-                               int64_t revision);
+/* Reports what 'hv', which this controller owns, holds: 'confirmed' is the
+ * latest revision it confirmed, 'required' the latest it has to (the last
+ * one that changed its view).  The cluster thread records it in this
+ * controller's record (doc/cluster.md, "?wait=1 on any controller"),
+ * batched.  Main thread; call it whenever either changes. */
+void nvo_cluster_set_progress(struct nvo_cluster *, const char *hv,
+                              int64_t confirmed, int64_t required);
+
+/* Says that the model reached 'revision' and every hypervisor this
+ * controller owns that the revision changed was given it (its 'required'
+ * reported): a hypervisor that confirmed its 'required' then holds
+ * 'revision'.  Main thread; call it after each publish. */
+void nvo_cluster_set_revision(struct nvo_cluster *, int64_t revision);
 
 /* True if ownership, epochs, agent addresses or service-node liveness may
  * have changed since the last call (not only confirmed revisions); the
@@ -84,6 +95,20 @@ int nvo_cluster_alive(struct nvo_cluster *, const char *hv);
  * so every controller places BUM replication on the same live nodes. */
 void nvo_cluster_set_alive(struct nvo_cluster *, const char *hv,
                            bool alive);
+
+/* An owner's record (its 'confirmed' revision and its 'behind' exceptions,
+ * 'n' names in strcmp() order with their revisions): what it claims
+ * hypervisor 'hv' confirmed.  Pure. */
+int64_t nvo_cluster_record_claim(int64_t confirmed, char *const *keys,
+                                 const int64_t *values, size_t n,
+                                 const char *hv);
+
+/* What an owner may claim for a hypervisor that confirmed 'confirmed' and
+ * has to confirm 'required' once its model reached 'revision': all of
+ * 'revision' if it is not behind (nothing since 'required' changed its
+ * view), else only 'confirmed'.  Pure. */
+int64_t nvo_cluster_progress_claim(int64_t confirmed, int64_t required,
+                                   int64_t revision);
 
 /* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
  * the largest weight, so a controller that joins takes about 1/N of the

@@ -347,14 +347,16 @@ nvo_ctl_wait_cancel(struct nvo_ctl_waiter *w)
 /* Recomputes and, if changed, pushes hypervisor 'hv''s view; 'revision' is
  * what it must then confirm.  Only networks in 'net_ids' are recomputed
  * (all if 'n_nets' is NVO_CTL_ALL_NETS). */
-/* In cluster mode, records what hypervisor 'hv' (which this controller
- * owns) confirmed, for ?wait=1 on every controller. */
+/* In cluster mode, reports what hypervisor 'hv' confirmed and has to, for
+ * ?wait=1 on every controller (the cluster forgets it unless this
+ * controller owns 'hv'). */
 static void
-record_confirmed(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
-                 const char *hv_name)
+record_progress(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
+                const char *hv_name)
 {
-    if (ctl->cluster && h->owned && h->sharded && h->confirmed) {
-        nvo_cluster_set_confirmed(ctl->cluster, hv_name, h->confirmed);
+    if (ctl->cluster && h->sharded) {
+        nvo_cluster_set_progress(ctl->cluster, hv_name, h->confirmed,
+                                 h->required);
     }
 }
 
@@ -390,6 +392,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
         }
         nvo_hv_view_destroy(h->pushed);
         h->pushed = NULL;
+        record_progress(ctl, h, hv->name);
         return;
     }
     if (!h->owned) {
@@ -425,14 +428,15 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
         h->equiv = revision;
         if (h->confirmed >= h->pushed->revision) {
             h->confirmed = revision;
-            record_confirmed(ctl, h, hv->name);
         }
+        record_progress(ctl, h, hv->name);
         return;
     }
     nvo_hv_view_destroy(h->pushed);
     h->pushed = v;
     h->equiv = revision;
     ctl->n_pushes++;
+    record_progress(ctl, h, hv->name);
     /* The clones share the (immutable, atomically refcounted) network
      * views with 'h->pushed'. */
     struct nvo_sb *sb = ctl->sbs[h->dp];
@@ -512,6 +516,9 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
                     cache);
     }
     desired_cache_destroy(cache);
+    if (ctl->cluster) {
+        nvo_cluster_set_revision(ctl->cluster, ctl->model->revision);
+    }
     check_waiters(ctl);
 }
 
@@ -547,6 +554,10 @@ nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
     free(ids);
     publish_service_nodes(ctl, net_ids, n_nets, revision, cache);
     desired_cache_destroy(cache);
+    if (ctl->cluster) {
+        /* Every hypervisor 'revision' changed was given it. */
+        nvo_cluster_set_revision(ctl->cluster, revision);
+    }
     check_waiters(ctl);
 }
 
@@ -618,7 +629,7 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              hv_id);
         if (hv) {
-            record_confirmed(ctl, h, hv->name);
+            record_progress(ctl, h, hv->name);
         }
         VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
                  hv_id, held);
@@ -748,8 +759,11 @@ nvo_ctl_hv_status(struct nvo_ctl *ctl, int64_t hv_id,
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              hv_id);
         if (hv) {
-            st->confirmed_revision = nvo_cluster_confirmed(ctl->cluster,
-                                                           hv->name);
+            /* Its owner's record may speak for a later revision that did
+             * not change it; show what the owner itself shows. */
+            st->confirmed_revision = MIN(nvo_cluster_confirmed(ctl->cluster,
+                                                               hv->name),
+                                         h->required);
             char *owner = nvo_cluster_owner(ctl->cluster, hv->name);
             snprintf(st->detail, sizeof st->detail, "programmed by %s",
                      owner ? owner : "no controller yet");

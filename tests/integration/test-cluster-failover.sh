@@ -49,6 +49,28 @@ for h in 1 2 3 4; do
         || die "start v$h through ctl$(( (h - 1) % 3 + 1 ))"
 done
 ok "four VMs started with ?wait=1 through all three controllers"
+# records_cover REV: owners record compactly (doc/cluster.md, "?wait=1 on
+# any controller"): every Hypervisor_Private row is covered by its
+# owner's Controller record, which claims REV or later for it.
+records_cover() {
+    lab_raft_client db1 transact "tcp:$(lab_raft_ip 1):6641" \
+        '["NVO",{"op":"select","table":"Hypervisor_Private","where":[]},{"op":"select","table":"Controller","where":[]}]' \
+        | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+recs = {r["name"]: r for r in d[1]["rows"]}
+rev = int(sys.argv[1])
+ok = len(d[0]["rows"]) == 4
+for h in d[0]["rows"]:
+    o = recs.get(h["owner"]) if isinstance(h["owner"], str) else None
+    behind = dict(o["behind"][1]) if o else {}
+    ok &= bool(h["covered"]) and o is not None \
+          and behind.get(h["hypervisor"], o["confirmed"]) >= rev
+sys.exit(0 if ok else 1)' "$1"
+}
+last_rev=$(lab_ctl_rest 1 GET /v1/hypervisors | json 'max(h["required_revision"] for h in d)')
+poll_check "every hypervisor covered by its owner's record, which claims revision $last_rev" \
+    "records_cover $last_rev" 10
 
 # owners N: "hv1=ctlA hv2=ctlB hv3=ctlC" as controller N shows them.
 owners() {

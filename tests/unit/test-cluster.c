@@ -1,4 +1,5 @@
-/* Unit tests: controller/cluster.c's placement (rendezvous hashing).  The
+/* Unit tests: controller/cluster.c's placement (rendezvous hashing)
+ * and the claims of owners' confirmation records.  The
  * leases and transactions are covered against a real Raft cluster by
  * tests/integration/test-cluster-failover.sh. */
 #include <config.h>
@@ -37,6 +38,44 @@ hv_name(char *buf, size_t size, int i)
 }
 
 /* Three controllers share the hypervisors about evenly. */
+/* An owner's record: its revision for every hypervisor it speaks for, an
+ * exception's own revision for one that is behind. */
+static void
+test_record_claim(void **state OVS_UNUSED)
+{
+    char *keys[] = { "hv1", "hv10", "hv3", "hv7" };     /* strcmp order. */
+    const int64_t values[] = { 4, 9, 0, 11 };
+
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 4, "hv1"), 4);
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 4, "hv10"),
+                     9);
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 4, "hv3"), 0);
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 4, "hv7"),
+                     11);
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 4, "hv2"),
+                     12);
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 4, "hv8"),
+                     12);
+    assert_int_equal(nvo_cluster_record_claim(12, keys, values, 0, "hv1"),
+                     12);
+}
+
+/* A hypervisor claims the model's revision only when nothing it has to
+ * confirm is outstanding: a write that changed its view and that it has
+ * not confirmed keeps it at what it confirmed. */
+static void
+test_progress_claim(void **state OVS_UNUSED)
+{
+    /* Up to date with revision 5, model at 9: 6..9 did not change it. */
+    assert_int_equal(nvo_cluster_progress_claim(5, 5, 9), 9);
+    /* Revision 8 changed it, it confirmed 5 only. */
+    assert_int_equal(nvo_cluster_progress_claim(5, 8, 9), 5);
+    /* It confirmed a revision the record does not know yet. */
+    assert_int_equal(nvo_cluster_progress_claim(10, 10, 9), 10);
+    /* Gained, resync outstanding. */
+    assert_int_equal(nvo_cluster_progress_claim(0, 9, 9), 0);
+}
+
 static void
 test_balanced(void **state OVS_UNUSED)
 {
@@ -113,6 +152,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_record_claim),
+        cmocka_unit_test(test_progress_claim),
         cmocka_unit_test(test_balanced),
         cmocka_unit_test(test_minimal_movement),
         cmocka_unit_test(test_order_independent),
