@@ -25,6 +25,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "simap.h"
 #include "sset.h"
 #include "util.h"
@@ -502,6 +503,42 @@ any_tunnel_changed(const struct sset *tunnels, const struct nvo_net_view *net,
     return false;
 }
 
+/* The IPv4 addresses whose claims changed in a network with the ARP
+ * responder: the port answering for an address is the one with the lowest
+ * id among those that have it (ovs-flows-arp.c), so a port that gains,
+ * loses or changes an address may change which other port answers. */
+struct claims {
+    ovs_be32 *addrs;
+    size_t n, allocated;
+};
+
+static void
+claims_note(struct claims *c, const char *ip)
+{
+    ovs_be32 a;
+    if (ip && ip_parse(ip, &a)) {
+        if (c->n >= c->allocated) {
+            c->addrs = x2nrealloc(c->addrs, &c->allocated, sizeof *c->addrs);
+        }
+        c->addrs[c->n++] = a;
+    }
+}
+
+static bool
+claims_contain(const struct claims *c, const char *ip)
+{
+    ovs_be32 a;
+    if (!c->n || !ip || !ip_parse(ip, &a)) {
+        return false;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->addrs[i] == a) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A network in both the old and the new input: recomputes what changed.
  * 'ifaces' and 'tunnels' are the names whose ofport changed. */
 static void
@@ -516,6 +553,10 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
     bool attrs = same || nvo_net_view_attrs_equal(old, new);
     bool net_dirty = !attrs;
     uint32_t vni = new->vni;
+    /* Only needed when the network's other units are not recomputed
+     * anyway. */
+    struct claims claims = { .n = 0 };
+    struct claims *cl = attrs && new->arp_responder ? &claims : NULL;
 
     /* Locals: one merge walk over two arrays sorted alike. */
     size_t i = 0, j = 0;
@@ -529,18 +570,28 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
         if (cmp < 0) {
             remove_unit(e, U_LOCAL, vni, a->port_id, NULL);
             net_dirty = true;
+            if (cl) {
+                claims_note(cl, a->ip);
+            }
             i++;
         } else if (cmp > 0) {
             recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
                       new, b, NULL, NULL);
             net_dirty = true;
+            if (cl) {
+                claims_note(cl, b->ip);
+            }
             j++;
         } else {
-            if (!attrs || (!same && !nvo_local_port_equal(a, b))
-                || sset_contains(ifaces, b->iface)) {
+            bool changed = !same && !nvo_local_port_equal(a, b);
+            if (!attrs || changed || sset_contains(ifaces, b->iface)) {
                 recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
                           new, b, NULL, NULL);
                 net_dirty = true;
+            }
+            if (cl && changed && !nullable_string_is_equal(a->ip, b->ip)) {
+                claims_note(cl, a->ip);
+                claims_note(cl, b->ip);
             }
             i++;
             j++;
@@ -558,17 +609,28 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
                                                      b->mac, b->port_id);
         if (cmp < 0) {
             remove_unit(e, U_REMOTE, vni, a->port_id, NULL);
+            if (cl) {
+                claims_note(cl, a->ip);
+            }
             i++;
         } else if (cmp > 0) {
             recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id, NULL),
                       new, NULL, b, NULL);
+            if (cl) {
+                claims_note(cl, b->ip);
+            }
             j++;
         } else {
-            if (!attrs || (!same && !nvo_remote_mac_equal(a, b))
+            bool changed = !same && !nvo_remote_mac_equal(a, b);
+            if (!attrs || changed
                 || (!sset_is_empty(tunnels)
                     && tunnel_changed(tunnels, new, b->vtep_ip))) {
                 recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
                                           NULL), new, NULL, b, NULL);
+            }
+            if (cl && changed && !nullable_string_is_equal(a->ip, b->ip)) {
+                claims_note(cl, a->ip);
+                claims_note(cl, b->ip);
             }
             i++;
             j++;
@@ -601,6 +663,25 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
     }
     free(ov);
     free(nv);
+
+    /* The other ports with an address whose claims changed. */
+    if (claims.n) {
+        for (i = 0; i < new->n_locals; i++) {
+            const struct nvo_local_port *b = &new->locals[i];
+            if (claims_contain(&claims, b->ip)) {
+                recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
+                          new, b, NULL, NULL);
+            }
+        }
+        for (i = 0; i < new->n_remotes; i++) {
+            const struct nvo_remote_mac *b = &new->remotes[i];
+            if (claims_contain(&claims, b->ip)) {
+                recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
+                                          NULL), new, NULL, b, NULL);
+            }
+        }
+    }
+    free(claims.addrs);
 
     /* The network as a whole. */
     if (net_dirty

@@ -103,18 +103,24 @@ nth_network(struct nvo_model *m, uint32_t r)
     return NULL;
 }
 
+/* Half the ports get an address, from a pool small enough that ports of
+ * a network often claim the same one (the ARP responder answers for the
+ * one with the lowest id: starting, stopping or moving one port changes
+ * which other port answers). */
 static void
 add_port(struct fixture *f, struct nvo_network *net,
          struct nvo_hypervisor *hv, int64_t id, struct eth_addr mac,
          const char *iface)
 {
-    char vm[32], ifbuf[32];
+    char vm[32], ifbuf[32], ip[32];
     snprintf(vm, sizeof vm, "vm%"PRId64, id);
     if (!iface) {
         snprintf(ifbuf, sizeof ifbuf, "v%"PRId64, id);
         iface = ifbuf;
     }
-    nvo_model_add_port(f->m, id, vm, net, hv, mac, NULL, iface,
+    uint32_t r = next_rand(&f->seed) % 8;
+    snprintf(ip, sizeof ip, "10.0.0.%"PRIu32, r);
+    nvo_model_add_port(f->m, id, vm, net, hv, mac, r < 4 ? ip : NULL, iface,
                        f->m->revision);
 }
 
