@@ -99,6 +99,9 @@ struct ovs_hv {
 
     struct ovs_flowinc *flows;  /* Owned: the desired flows, kept
                                  * incrementally. */
+    bool flows_fresh;           /* 'flows' computed nothing this session. */
+    struct ovs_flowset *cold;   /* Owned, or NULL: see cold_compute(). */
+    uint64_t cold_seq;          /* Its ofctrl tag. */
     struct ovs_flows_cache *flows_cache;    /* Borrowed, or NULL. */
     bool flows_dirty;           /* View changed: update flows. */
     unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
@@ -203,8 +206,19 @@ hv_connect(struct ovs_hv *hv)
     hv->flows_dirty = true;
     hv->flows_db_seqno = UINT_MAX;  /* A new session: new ofport maps. */
     ovs_flowinc_reset(hv->flows);
+    hv->flows_fresh = true;
     hv->wants_changed = true;
     free(listen);
+}
+
+static void
+cold_free(struct ovs_hv *hv)
+{
+    if (hv->cold) {
+        ovs_flowset_destroy(hv->cold);
+        free(hv->cold);
+        hv->cold = NULL;
+    }
 }
 
 static void
@@ -212,6 +226,7 @@ hv_disconnect(struct ovs_hv *hv)
 {
     ovs_ofctrl_destroy(hv->ofc);
     hv->ofc = NULL;
+    cold_free(hv);
     ovs_ovsdb_destroy(hv->db);
     hv->db = NULL;
 }
@@ -340,11 +355,68 @@ ovs_hv_id(const struct ovs_hv *hv)
     return hv->hv_id;
 }
 
+static void
+set_missing(struct ovs_hv *hv, const struct ds *names)
+{
+    hv->missing[0] = '\0';
+    if (!hv->complete) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "waiting for the ofport of %s", ds_cstr_ro(names));
+        ovs_strlcpy(hv->missing, ds_cstr(&s), sizeof hv->missing);
+        ds_destroy(&s);
+    }
+}
+
+/* A cold start: the first flows of a session, before the switch's OpenFlow
+ * session is up.  The full computation (ovs_flows_compute(), which the
+ * incremental engine must always equal, and about half its cost from
+ * scratch: no units to keep) gives the OpenFlow side the set to send as
+ * soon as the switch is connected and dumped; the engine computes its own
+ * table once that set is committed (ovs_hv_run()), off the way to the
+ * switch's first byte and to the confirmation. */
+static void
+cold_compute(struct ovs_hv *hv)
+{
+    struct ovs_flows_input in = {
+        .view = hv->view,
+        .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
+        .tunnel_ofports = ovs_ovsdb_tunnel_ofports(hv->db),
+    };
+    struct ovs_flowset *fs = xmalloc(sizeof *fs);
+    struct sset missing = SSET_INITIALIZER(&missing);
+    struct ovs_flowset changed;
+
+    ovs_flowset_init(fs);
+    hv->complete = ovs_flows_compute(&in, fs, &missing);
+    ovs_flowset_init(&changed);
+    ovs_ofctrl_set_desired(hv->ofc, fs, &changed, ++hv->next_seq);
+    ovs_flowset_destroy(&changed);
+    cold_free(hv);
+    hv->cold = fs;
+    hv->cold_seq = ovs_ofctrl_desired_seq(hv->ofc);
+    hv->complete_rev = hv->view->revision;
+    hv->complete_seq = hv->cold_seq;
+
+    struct ds names = DS_EMPTY_INITIALIZER;
+    const char **sorted = sset_sort(&missing);
+    for (size_t i = 0; sorted[i]; i++) {
+        ds_put_format(&names, "%s%s", i ? " " : "", sorted[i]);
+    }
+    free(sorted);
+    sset_destroy(&missing);
+    set_missing(hv, &names);
+    ds_destroy(&names);
+}
+
 /* Brings the desired flows up to date with the view and the ofports,
  * incrementally, and hands what changed to the OpenFlow connection. */
 static void
 compute_flows(struct ovs_hv *hv, bool maps_changed)
 {
+    if (hv->flows_fresh && !ovs_ofctrl_is_connected(hv->ofc)) {
+        cold_compute(hv);
+        return;
+    }
     struct ovs_flows_input in = {
         .view = hv->view,
         .iface_ofports = ovs_ovsdb_iface_ofports(hv->db),
@@ -354,23 +426,23 @@ compute_flows(struct ovs_hv *hv, bool maps_changed)
     struct ovs_flowset changed;
 
     ovs_flowinc_update(hv->flows, &in, maps_changed);
+    hv->flows_fresh = false;
     ovs_flowset_init(&changed);
     ovs_flowinc_take_changes(hv->flows, &changed);
     ovs_ofctrl_set_desired(hv->ofc, ovs_flowinc_table(hv->flows), &changed,
                            ++hv->next_seq);
     ovs_flowset_destroy(&changed);
+    cold_free(hv);              /* No longer borrowed by ofctrl. */
     hv->complete = ovs_flowinc_is_complete(hv->flows);
     hv->complete_rev = hv->view->revision;
     hv->complete_seq = ovs_ofctrl_desired_seq(hv->ofc);
 
-    hv->missing[0] = '\0';
+    struct ds names = DS_EMPTY_INITIALIZER;
     if (!hv->complete) {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_cstr(&s, "waiting for the ofport of ");
-        ovs_flowinc_format_missing(hv->flows, &s);
-        ovs_strlcpy(hv->missing, ds_cstr(&s), sizeof hv->missing);
-        ds_destroy(&s);
+        ovs_flowinc_format_missing(hv->flows, &names);
     }
+    set_missing(hv, &names);
+    ds_destroy(&names);
 }
 
 /* Compares the incremental flows with a full computation of the same
@@ -544,7 +616,9 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
     if (ovs_ovsdb_has_ever_connected(hv->db)
         && time_msec() >= hv->next_check) {
         hv->next_check = time_msec() + HV_SELF_CHECK_MS;
-        self_check(hv);
+        if (!hv->cold) {        /* Else the engine has no table yet. */
+            self_check(hv);
+        }
     }
     of_fast_retry(hv);
     if (all || hv_of_due(hv)) {
@@ -565,6 +639,12 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
         hv->status_changed = true;
         VLOG_DBG("%s: confirmed revision %"PRId64, hv->view->name,
                  hv->confirmed);
+    }
+    if (hv->cold && installed >= hv->cold_seq) {
+        /* The cold start's set is committed (and confirmed, if complete):
+         * the next run has the engine compute its table, which replaces
+         * it (the same flows: nothing more goes to the switch). */
+        hv->flows_dirty = true;
     }
     check_refusal(hv);
 

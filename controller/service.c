@@ -548,6 +548,39 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
     return false;
 }
 
+/* For a committed 'op' that a reloaded model already holds (store.h,
+ * "Load"): points 'r''s object at it if it still exists and, the
+ * hypervisors it affected being unknown now, adds every hypervisor to
+ * 'ids'. */
+static void
+reloaded(struct nvo_svc *s, const struct nvo_store_op *op,
+         struct svc_ids *ids, struct nvo_svc_result *r)
+{
+    struct nvo_model *m = s->ctl->model;
+
+    switch (op->type) {
+    case NVO_STORE_ADD_NETWORK:
+    case NVO_STORE_SET_NETWORK:
+        r->network = nvo_model_network_by_id(m, op->id);
+        break;
+    case NVO_STORE_ADD_HV:
+        r->hv = nvo_model_hv_by_id(m, op->id);
+        break;
+    case NVO_STORE_ADD_PORT:
+    case NVO_STORE_MOVE_PORT:
+        r->port = nvo_model_port_by_id(m, op->id);
+        break;
+    case NVO_STORE_DEL_NETWORK:
+    case NVO_STORE_DEL_HV:
+    case NVO_STORE_DEL_PORT:
+        break;
+    }
+    const struct nvo_hypervisor *hv;
+    HMAP_FOR_EACH (hv, id_node, &m->hvs_by_id) {
+        ids_add(ids, hv->id);
+    }
+}
+
 static void
 call_free(struct nvo_svc_call *call)
 {
@@ -656,7 +689,13 @@ write_done__(struct nvo_store_write *w)
         .status = NVO_SVC_OK,
         .revision = w->revision,
     };
-    if (!apply(s, &w->op, w->revision, &ids, &r)) {
+    if (w->revision <= s->ctl->model->revision) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_INFO_RL(&rl, "store revision %"PRId64" (%s of row %"PRId64
+                     ") is already in the reloaded model", w->revision,
+                     nvo_store_op_type_to_string(w->op.type), w->op.id);
+        reloaded(s, &w->op, &ids, &r);
+    } else if (!apply(s, &w->op, w->revision, &ids, &r)) {
         struct svc_error e = { .message = NULL };
         svc_error_set(&e, NVO_SVC_FAILED, "store_error", "committed at "
                       "revision %"PRId64" but the controller's model "

@@ -353,14 +353,34 @@ out:
  *   IN_TXN --constraint, in a batch--------> QUEUED (each retried alone)
  *   IN_TXN --constraint / error, alone-----> failed (completed)
  *   IN_TXN, COMMITTED --its journal row seen--> completed (revision)
+ *   QUEUED --its journal row seen----------> completed (revision): the reply
+ *                                            of a transaction that committed
+ *                                            was lost (TRY_AGAIN on a
+ *                                            reconnect); never built again
+ *   COMMITTED --the replica passed its revision without its row (a journal
+ *                gap or a snapshot: the reloaded model holds it)
+ *                                        --> completed (revision)
+ *   COMMITTED --SEEN_TIMEOUT_MS after the commit, the replica still behind
+ *                (no member with a majority reachable)
+ *                                        --> completed (revision), applied
+ *                                            ahead of revisions not seen yet;
+ *                                            the model is reloaded once the
+ *                                            replica holds it ('forced')
  *   QUEUED, IN_TXN --deadline--------------> failed -EAGAIN (503); an IN_TXN
  *                                            one may still commit: its
  *                                            journal row then arrives as a
  *                                            change
+ *
+ * A committed transaction (TXN_SUCCESS: a majority has it) is durable, so
+ * its writes are never answered with an error; one whose commit is unknown
+ * (the deadline passed first) is never answered with success.
  */
 
 #define JOURNAL_KEEP 10000          /* Journal rows kept. */
 #define COMMIT_TIMEOUT_MS 5000      /* A write fails (-EAGAIN) after this. */
+#define SEEN_TIMEOUT_MS 5000        /* A committed write is answered after
+                                     * this even if the replica has not
+                                     * caught up with it. */
 #define BATCH_MAX 64                /* Writes per transaction. */
 #define LOAD_TIMEOUT_MS 30000       /* Load fails after this. */
 
@@ -372,7 +392,9 @@ struct ow {
     struct nvo_store_write *w;  /* The caller's. */
     enum ow_state state;
     uint64_t seq;               /* This process's sequence number. */
-    long long int deadline;     /* time_msec() */
+    int64_t revision;           /* IN_TXN, COMMITTED: its revision. */
+    long long int deadline;     /* time_msec(); COMMITTED: SEEN_TIMEOUT_MS
+                                 * after the commit. */
 };
 
 enum ev_type {
@@ -388,6 +410,8 @@ struct ev {
     int64_t revision;
     struct nvo_store_write *w;  /* EV_COMPLETE. */
     int error;                  /* EV_COMPLETE. */
+    bool force;                 /* EV_RELOAD: even at a revision already
+                                 * handed to the service. */
     char *errmsg;               /* EV_COMPLETE; owned. */
     struct nvo_store_op op;     /* EV_CHANGE; strings owned. */
 };
@@ -435,6 +459,10 @@ struct store_ovsdb {
     size_t solo;                /* Writes still to commit one per
                                  * transaction (after a batch failed). */
     int64_t seen;               /* Journal replayed up to this revision. */
+    int64_t forced;             /* A committed write answered before the
+                                 * replica held it: reload once the
+                                 * replica reaches this revision.  0:
+                                 * none. */
     bool synced;                /* 'seen' is set (a snapshot was taken). */
     uint64_t next_seq;
 };
@@ -968,6 +996,7 @@ start_txn(struct store_ovsdb *s)
             break;
         }
         revision++;
+        o->revision = revision;
         add_journal_row(s, txn, o, revision);
         keys[n].type = o->w->op.type;
         keys[n].id = o->w->op.id;
@@ -1011,6 +1040,8 @@ requeue_inflight(struct store_ovsdb *s)
     return n;
 }
 
+static void complete_covered(struct store_ovsdb *);
+
 /* IDL thread: the transaction in flight finished with 'status'. */
 static void
 finish_txn(struct store_ovsdb *s, enum ovsdb_idl_txn_status status)
@@ -1045,7 +1076,10 @@ finish_txn(struct store_ovsdb *s, enum ovsdb_idl_txn_status status)
                 continue;
             }
             if (status == TXN_SUCCESS) {
-                o->state = OW_COMMITTED;    /* Its journal row completes it. */
+                /* Durable.  Its journal row completes it, in revision
+                 * order with everyone else's changes. */
+                o->state = OW_COMMITTED;
+                o->deadline = time_msec() + SEEN_TIMEOUT_MS;
             } else if (status == TXN_ERROR) {
                 int err = txn_error_to_errno(error, o->w->op.type);
                 ow_complete(s, o, err, 0,
@@ -1057,6 +1091,8 @@ finish_txn(struct store_ovsdb *s, enum ovsdb_idl_txn_status status)
                 free(msg);
             }
         }
+        /* A reload may already have skipped past their rows. */
+        complete_covered(s);
     }
     ovsdb_idl_txn_destroy(s->txn);
     s->txn = NULL;
@@ -1088,6 +1124,85 @@ expire_writes(struct store_ovsdb *s, long long int now)
                         "the write was not committed");
         }
     }
+    /* Committed (durable) but the replica is not there yet: answer it
+     * now, ahead of the revisions before it, and reload the model once
+     * the replica holds it (replay_journal()). */
+    LIST_FOR_EACH_SAFE (o, node, &s->inflight) {
+        if (o->state == OW_COMMITTED && now >= o->deadline) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "store revision %"PRId64" committed %d ms ago "
+                         "but the replica is at %"PRId64" (%s): answering "
+                         "it, the model reloads once the replica catches "
+                         "up", o->revision, SEEN_TIMEOUT_MS, s->seen,
+                         ovsdb_idl_is_connected(s->idl)
+                         ? "connected" : "reconnecting");
+            if (o->revision > s->seen) {
+                s->forced = MAX(s->forced, o->revision);
+            }
+            ow_complete(s, o, 0, o->revision, NULL);
+        }
+    }
+}
+
+/* IDL thread: the earliest deadline of a committed write, or LLONG_MAX. */
+static long long int
+committed_deadline(const struct store_ovsdb *s)
+{
+    long long int deadline = LLONG_MAX;
+    const struct ow *o;
+    LIST_FOR_EACH (o, node, &s->inflight) {
+        if (o->state == OW_COMMITTED) {
+            deadline = MIN(deadline, o->deadline);
+        }
+    }
+    return deadline;
+}
+
+/* IDL thread: completes the committed writes that the replica holds
+ * although replay_journal() did not see their rows (it skipped them for a
+ * reload, or a snapshot covered them): they are durable, and the model the
+ * main thread reloads holds them. */
+static void
+complete_covered(struct store_ovsdb *s)
+{
+    struct ow *o;
+    LIST_FOR_EACH_SAFE (o, node, &s->inflight) {
+        if (o->state == OW_COMMITTED && o->revision <= s->seen) {
+            ow_complete(s, o, 0, o->revision, NULL);
+        }
+    }
+}
+
+/* IDL thread: asks the main thread to reload the model at 'revision' and
+ * skips the journal to it. */
+static void
+post_reload(struct store_ovsdb *s, int64_t revision, bool force)
+{
+    ovs_mutex_lock(&s->mutex);
+    post_event(s, EV_RELOAD, revision)->force = force;
+    ovs_mutex_unlock(&s->mutex);
+    s->seen = revision;
+    complete_covered(s);
+}
+
+/* IDL thread: this process's write with sequence number 'seq' that still
+ * waits for its journal row (in flight, or queued again after a lost
+ * reply), or NULL. */
+static struct ow *
+find_mine(struct store_ovsdb *s, uint64_t seq)
+{
+    struct ow *o;
+    LIST_FOR_EACH (o, node, &s->inflight) {
+        if (o->seq == seq) {
+            return o;
+        }
+    }
+    LIST_FOR_EACH (o, node, &s->queued) {
+        if (o->seq == seq) {
+            return o;
+        }
+    }
+    return NULL;
 }
 
 /* IDL thread: replays the journal from s->seen to the replica's revision,
@@ -1099,27 +1214,29 @@ replay_journal(struct store_ovsdb *s)
     const struct nvorec_nvo_global *g = nvorec_nvo_global_first(s->idl);
     int64_t revision = g ? g->revision : 0;
 
+    if (s->forced > s->seen) {
+        /* The main thread already applied a write ahead of the revisions
+         * before it: replaying them would skip them.  Reload once the
+         * replica holds that write. */
+        if (revision >= s->forced) {
+            VLOG_INFO("the replica caught up with revision %"PRId64
+                      ": reloading the model", s->forced);
+            s->forced = 0;
+            post_reload(s, revision, true);
+        }
+        return;
+    }
     for (int64_t r = s->seen + 1; r <= revision; r++) {
         const struct nvorec_journal *j = journal_find(s, r);
         if (!j) {
             VLOG_WARN("store revision %"PRId64" is no longer in the journal "
                       "(missed more than %d revisions): reloading the model",
                       r, JOURNAL_KEEP);
-            ovs_mutex_lock(&s->mutex);
-            post_event(s, EV_RELOAD, revision);
-            ovs_mutex_unlock(&s->mutex);
-            s->seen = revision;
+            post_reload(s, revision, false);
             return;
         }
-        struct ow *mine = NULL, *o;
-        if (!strcmp(j->origin, s->origin)) {
-            LIST_FOR_EACH (o, node, &s->inflight) {
-                if (o->seq == (uint64_t) j->seq) {
-                    mine = o;
-                    break;
-                }
-            }
-        }
+        struct ow *mine = (strcmp(j->origin, s->origin) ? NULL
+                           : find_mine(s, j->seq));
         if (mine) {
             mine->w->op.id = j->row_id;
             ow_complete(s, mine, 0, r, NULL);
@@ -1128,10 +1245,7 @@ replay_journal(struct store_ovsdb *s)
             if (op_from_journal(j, &op)) {
                 VLOG_ERR("journal row of revision %"PRId64" (%s) is not "
                          "understood: reloading the model", r, j->op);
-                ovs_mutex_lock(&s->mutex);
-                post_event(s, EV_RELOAD, revision);
-                ovs_mutex_unlock(&s->mutex);
-                s->seen = revision;
+                post_reload(s, revision, false);
                 return;
             }
             ovs_mutex_lock(&s->mutex);
@@ -1189,7 +1303,9 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
     }
     m->revision = g ? g->revision : 0;
     s->seen = m->revision;
+    s->forced = 0;
     s->synced = true;
+    complete_covered(s);
 }
 
 /* IDL thread: serves a pending load request. */
@@ -1305,6 +1421,7 @@ store_ovsdb_thread(void *s_)
                                         struct ow, node);
             poll_timer_wait_until(o->deadline);
         }
+        poll_timer_wait_until(committed_deadline(s));
         latch_wait(&s->latch);
         poll_block();
     }
@@ -1352,7 +1469,8 @@ store_ovsdb_async_cb(uv_async_t *async)
             }
             break;
         case EV_RELOAD:
-            if (ev->revision > s->revision && s->up.change_cb) {
+            if ((ev->revision > s->revision || ev->force)
+                && s->up.change_cb) {
                 s->up.change_cb(s->up.change_aux, NULL, 0, ev->revision);
             }
             break;

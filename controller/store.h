@@ -29,7 +29,8 @@
  * once, from the loop, never from within nvo_store_submit(), with:
  *     write->error     0, or a negative errno (below);
  *     write->revision  on success the new store revision (> every revision
- *                      reported before, by completions or changes);
+ *                      reported before, by completions or changes, unless
+ *                      a reload already holds it: see "Load");
  *     write->op.id     for an insert, the new row's id;
  *     write->errmsg    on failure, a message (owned by the write).
  * Completions come in commit order: the order in which their revisions
@@ -58,7 +59,11 @@
  * Load.  nvo_store_load() fills an empty model with every row and sets its
  * revision, once, before any write is submitted.  It is synchronous: a
  * backend that must first reach a server (OVSDB) runs its own I/O until it
- * has a consistent snapshot, within a bounded time, or fails.
+ * has a consistent snapshot, within a bounded time, or fails.  When the
+ * caller reloads (a change with n == 0, below) while writes are pending,
+ * the snapshot may already hold some of them: their completions then carry
+ * a revision at or below the reloaded model's, and the caller must not
+ * apply them again.
  *
  * Changes made elsewhere.  A backend shared with other writers (a cluster
  * of controllers) reports every committed change it did not make through

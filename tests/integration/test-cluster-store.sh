@@ -11,8 +11,9 @@
 #    written on one controller read the same on the other and after a
 #    restart
 #  - a restarted controller loads everything back from the cluster
-#  - the Raft leader killed -9 during a stream of writes: every
-#    acknowledged write is there afterwards
+#  - the Raft member controller 1 is attached to killed -9 during a stream
+#    of writes: every write is answered (none hangs), every acknowledged
+#    one is there afterwards
 #  - two of three members down: a write answers 503 with a JSON error
 #    within seconds, reads still answer; members back: writes work again
 # Hypervisors registered as "kernel" run no agent (nothing to program);
@@ -121,7 +122,7 @@ check "a restarted controller loads everything" \
 check "and the networks' dataplane fields ($(fields 2 | cut -d' ' -f1-2))" \
     "[ \"\$(fields 2 | cut -d' ' -f1-2)\" = 'gold:geneve/False/1400 red:vxlan/False/1450' ]"
 
-# --- leader killed during writes --------------------------------------------
+# --- attached member killed during writes ------------------------------------
 : >"$LAB_DIR/acked"
 stream() {
     local _i _st
@@ -133,14 +134,28 @@ stream() {
         echo "s$_i $_st" >>"$LAB_DIR/acked"
     done
 }
+# attached: the member most of controller 1's sessions (store, cluster)
+# are connected to: the one whose loss makes its replica reconnect while
+# writes wait for their journal rows.
+attached() {
+    local _ip _i
+    _ip=$(ip netns exec "$(lab_ctl_ns 1)" ss -Htn state established '( dport = :6641 )' \
+        | awk '{sub(/:6641$/, "", $4); print $4}' | sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
+    for _i in 1 2 3; do [ "$(lab_raft_ip $_i)" = "$_ip" ] && echo $_i; done
+}
 stream & sp=$!
 sleep 0.3
-leader=$(lab_raft_wait_leader) || die "no leader within 30 s"
-lab_raft_stop "$leader" KILL || die "kill leader"
+db=$(attached)
+[ -n "$db" ] || die "controller 1 is attached to no member"
+lab_raft_stop "$db" KILL || die "kill db$db"
 wait $sp
-lab_raft_start "$leader" || die "restart db$leader"
+lab_raft_start "$db" || die "restart db$db"
 n_ok=$(grep -c ' 201$' "$LAB_DIR/acked")
-ok "leader db$leader killed during 40 writes: $n_ok answered 201, others: $(grep -v ' 201$' "$LAB_DIR/acked" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')"
+ok "db$db (leader: db$(lab_raft_leader)) killed during 40 writes: $n_ok answered 201, others: $(grep -v ' 201$' "$LAB_DIR/acked" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')"
+# curl gives up after 20 s (000): a write waiting for ever on its journal
+# row would show there; committed ones answer within 5 s of the commit.
+check "every write of the stream was answered (none hung)" \
+    "! grep -q ' 000\$' '$LAB_DIR/acked'"
 acked_in() {   # acked_in: every acknowledged write is in the JSON on stdin
     python3 -c '
 import json, sys
@@ -160,14 +175,14 @@ check "every acknowledged write is in the cluster" \
     "acked_in <'$LAB_DIR/ports.cluster'"
 poll_check "every acknowledged write reached controller 2" \
     "lab_ctl_rest 2 GET /v1/ports | acked_in"
-check "most writes went through the leader change" "[ $n_ok -ge 30 ]"
+check "most writes went through the member's loss" "[ $n_ok -ge 30 ]"
 
 # --- majority lost -------------------------------------------------------------
 # Under load, the member restarted above may set off elections once back
 # (several, one after the other): wait for it, then for a leader.
 i=0
-until [ "$(lab_raft_appctl "$leader" cluster/status NVO 2>/dev/null | sed -n 's/^Status: //p')" = "cluster member" ]; do
-    i=$((i + 1)); [ $i -gt 300 ] && die "db$leader did not rejoin"; sleep 0.1
+until [ "$(lab_raft_appctl "$db" cluster/status NVO 2>/dev/null | sed -n 's/^Status: //p')" = "cluster member" ]; do
+    i=$((i + 1)); [ $i -gt 300 ] && die "db$db did not rejoin"; sleep 0.1
 done
 a1=$(lab_raft_wait_leader) || die "no leader within 30 s"
 a2=$(( a1 % 3 + 1 ))

@@ -498,6 +498,43 @@ test_changes_elsewhere(void **state)
     assert_non_null(nvo_model_network_by_name(f->ctl.model, "red"));
 }
 
+/* A completion that a reload of the model already holds (a clustered
+ * store's replica passed the write's revision without its journal row) is
+ * answered OK with the object as the model holds it, not applied twice. */
+static void
+test_completion_after_reload(void **state)
+{
+    struct fixture *f = *state;
+    struct nvo_store *store = f->ctl.store;
+    struct outcome *o = f->out;
+
+    base(f);
+    const struct nvo_network *red = nvo_model_network_by_name(f->ctl.model,
+                                                              "red");
+    const struct nvo_hypervisor *a = nvo_model_hv_by_name(f->ctl.model, "a");
+    assert_non_null(add_port(f, 1, "a", 1, "t1", false, &o[0]));
+
+    /* Before its completion, the model already holds the port (id 1, the
+     * first SQLite gives) at a later revision, as after a reload. */
+    struct nvo_store_op op;
+    memset(&op, 0, sizeof op);
+    op.type = NVO_STORE_ADD_PORT;
+    op.id = 1;
+    op.port.vm = "vm1";
+    op.port.net_id = red->id;
+    op.port.hv_id = a->id;
+    op.port.mac = "02:00:00:00:00:01";
+    op.port.iface = "t1";
+    store->change_cb(store->change_aux, &op, 1, 10);
+
+    run_until_final(f, &o[0]);
+    assert_int_equal(o[0].status, NVO_SVC_OK);
+    assert_int_equal(o[0].revision, 4);
+    assert_int_equal(o[0].object_id, 1);
+    assert_int_equal(hmap_count(&f->ctl.model->ports_by_id), 1);
+    assert_int_equal(f->ctl.model->revision, 10);
+}
+
 int
 main(void)
 {
@@ -512,6 +549,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_close_while_committing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_changes_elsewhere, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_completion_after_reload, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
