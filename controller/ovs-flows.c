@@ -296,8 +296,25 @@ struct memo_entry {
     size_t n;
 };
 
+/* The tunnel outputs of the last flood list seen for one network and
+ * tunnel ofport: the next hypervisor's list differs from it in about two
+ * VTEPs (each lacks itself), and its strings are the same objects when
+ * both views are of one round, so resolving it costs a pointer comparison
+ * per VTEP instead of a lookup. */
+struct flood_template {
+    struct hmap_node node;      /* In ovs_flows_cache.templates. */
+    int64_t net_id;
+    uint32_t ofport;
+    struct nvo_net_view *net;   /* A reference: keeps 'vteps' alive. */
+    const char **vteps;         /* Owned array; strings of 'net'. */
+    const struct tunnel_output **outs;  /* Owned array; entries of the
+                                         * cache's 'outputs'. */
+    size_t n;
+};
+
 struct ovs_flows_cache {
     struct hmap outputs;        /* Contains struct tunnel_output. */
+    struct hmap templates;      /* Contains struct flood_template. */
     struct hmap memo;           /* Contains struct memo_net. */
     size_t n_memo;              /* Entries in all of them. */
 };
@@ -311,6 +328,7 @@ ovs_flows_cache_create(void)
 {
     struct ovs_flows_cache *c = xzalloc(sizeof *c);
     hmap_init(&c->outputs);
+    hmap_init(&c->templates);
     hmap_init(&c->memo);
     return c;
 }
@@ -450,8 +468,21 @@ ovs_flows_memo_put(struct ovs_flows_cache *c,
 }
 
 static void
+template_destroy(struct flood_template *t)
+{
+    nvo_net_view_unref(t->net);
+    free(t->vteps);
+    free(t->outs);
+    free(t);
+}
+
+static void
 cache_clear(struct ovs_flows_cache *c)
 {
+    struct flood_template *ft;
+    HMAP_FOR_EACH_POP (ft, node, &c->templates) {
+        template_destroy(ft);
+    }
     struct tunnel_output *t;
     HMAP_FOR_EACH_POP (t, node, &c->outputs) {
         free(t->vtep);
@@ -467,6 +498,7 @@ ovs_flows_cache_destroy(struct ovs_flows_cache *c)
     if (c) {
         cache_clear(c);
         hmap_destroy(&c->outputs);
+        hmap_destroy(&c->templates);
         memo_clear(c);
         hmap_destroy(&c->memo);
         free(c);
@@ -516,9 +548,6 @@ cache_get(struct ovs_flows_ctx *ctx, struct ovs_flows_cache *c,
             return t;
         }
     }
-    if (hmap_count(&c->outputs) >= OVS_FLOWS_CACHE_MAX) {
-        cache_clear(c);
-    }
     t = xzalloc(sizeof *t);
     t->vtep = xstrdup(vtep);
     t->ofport = ofport;
@@ -545,11 +574,76 @@ cache_get(struct ovs_flows_ctx *ctx, struct ovs_flows_cache *c,
     return t;
 }
 
+/* Sets 'outs[i]' to the cache's tunnel output toward 'vteps[i]' through
+ * 'ofport', for each of the 'n' VTEPs of 'net' (it owns their strings).
+ * Each comes from the network's template where it has the VTEP (the same
+ * string object, or an equal string), else from the cache. */
+static void
+resolve_outputs(struct ovs_flows_ctx *ctx, struct ovs_flows_cache *c,
+                const struct nvo_net_view *net, char *const *vteps, size_t n,
+                uint32_t ofport, const struct tunnel_output **outs)
+{
+    uint32_t hash = hash_2words(hash_uint64(net->net_id), ofport);
+    struct flood_template *t = NULL, *ft;
+    HMAP_FOR_EACH_WITH_HASH (ft, node, hash, &c->templates) {
+        if (ft->net_id == net->net_id && ft->ofport == ofport) {
+            t = ft;
+            break;
+        }
+    }
+
+    size_t j = 0, misses = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = vteps[i];
+        const struct tunnel_output *o = NULL;
+        /* Both lists are sorted: a merge, which stays correct (only
+         * slower) for any order. */
+        while (t && j < t->n) {
+            if (t->vteps[j] == v) {
+                o = t->outs[j++];
+                break;
+            }
+            int cmp = strcmp(v, t->vteps[j]);
+            if (!cmp) {
+                o = t->outs[j++];
+                misses++;
+                break;
+            } else if (cmp < 0) {
+                break;
+            }
+            j++;
+        }
+        if (!o) {
+            o = cache_get(ctx, c, v, ofport);
+            misses++;
+        }
+        outs[i] = o;
+    }
+
+    /* More than the usual two differences (the template's hypervisor in
+     * this list, this one in the template's): a new round of views, or
+     * another flood list; it becomes the template. */
+    if (misses > 2) {
+        if (t) {
+            hmap_remove(&c->templates, &t->node);
+            template_destroy(t);
+        }
+        t = xmalloc(sizeof *t);
+        t->net_id = net->net_id;
+        t->ofport = ofport;
+        t->net = nvo_net_view_ref(net);
+        t->vteps = xmemdup(vteps, n * sizeof *vteps);
+        t->outs = xmemdup(outs, n * sizeof *outs);
+        t->n = n;
+        hmap_insert(&c->templates, &t->node, hash);
+    }
+}
+
 void
 ovs_flows_put_tunnels(struct ovs_flows_ctx *ctx, uint8_t table_id,
                       uint16_t priority, const struct match *match,
-                      uint64_t cookie, char *const *vteps, size_t n,
-                      uint32_t ofport)
+                      uint64_t cookie, const struct nvo_net_view *net,
+                      char *const *vteps, size_t n, uint32_t ofport)
 {
     struct ovs_flows_cache *c = ctx->in->cache;
 
@@ -593,10 +687,15 @@ ovs_flows_put_tunnels(struct ovs_flows_ctx *ctx, uint8_t table_id,
         ovs_flows_put(ctx, table_id, priority, match, cookie);
         return;
     }
+    /* Cleared, if full, only before the outputs are looked up: they point
+     * into it. */
+    if (hmap_count(&c->outputs) + n > OVS_FLOWS_CACHE_MAX) {
+        cache_clear(c);
+    }
     const struct tunnel_output **outs = xmalloc(n * sizeof *outs);
+    resolve_outputs(ctx, c, net, vteps, n, ofport, outs);
     size_t ofpacts_len = f->ofpacts_len, wire_len = f->wire_len;
     for (size_t i = 0; i < n; i++) {
-        outs[i] = cache_get(ctx, c, vteps[i], ofport);
         ofpacts_len += outs[i]->ofpacts_len;
         wire_len += outs[i]->wire_len;
     }
@@ -791,7 +890,7 @@ l2_network(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
     if (net->n_flood && ovs_flows_tunnel_ofport(ctx, net, &tun_ofport)) {
         ovs_flows_put_set_tun_id(ctx, net->vni);
         ovs_flows_put_tunnels(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie,
-                              net->flood, net->n_flood, tun_ofport);
+                              net, net->flood, net->n_flood, tun_ofport);
     } else {
         ovs_flows_put(ctx, OVS_TABLE_BUM, OVS_PRIO_MATCH, &m, cookie);
     }

@@ -252,7 +252,8 @@ bool ovs_flows_tunnel_ofport(struct ovs_flows_ctx *,
  * appending nothing, if 'vtep_ip' is no address. */
 bool ovs_flows_put_tunnel_output(struct ovs_flows_ctx *, const char *vtep_ip,
                                  uint32_t ofport, bool *v4_set);
-/* Appends ovs_flows_put_tunnel_output() of each of 'vteps' (in order) to
+/* Appends ovs_flows_put_tunnel_output() of each of 'vteps' (in order;
+ * strings owned by 'net', which the cache may reference) to
  * the actions accumulated in ctx->ofpacts, then adds the flow as
  * ovs_flows_put() does, with the same result; but with a cache in the
  * input (and only IPv4 VTEPs, and only output and set_field actions before
@@ -260,8 +261,8 @@ bool ovs_flows_put_tunnel_output(struct ovs_flows_ctx *, const char *vtep_ip,
  * ovs_flows_cache_create()). */
 void ovs_flows_put_tunnels(struct ovs_flows_ctx *, uint8_t table_id,
                            uint16_t priority, const struct match *,
-                           uint64_t cookie, char *const *vteps, size_t n,
-                           uint32_t ofport);
+                           uint64_t cookie, const struct nvo_net_view *net,
+                           char *const *vteps, size_t n, uint32_t ofport);
 /* Makes 'm' match frames tunnelled from VTEP 'vtep_ip': tun_src, or
  * tun_ipv6_src.  Returns false if 'vtep_ip' is no address. */
 bool ovs_flows_match_tun_src(struct match *m, const char *vtep_ip);
