@@ -155,6 +155,7 @@ struct nvo_cluster {
     struct ovsdb_idl_txn *txn;
     long long int txn_sent;
     bool txn_registers;
+    bool txn_record;                /* 'txn' carries the record too. */
     struct ovsdb_idl_txn *ctxn;     /* The record in flight, or NULL. */
     struct hmap asent;              /* Contains struct cl_alive: what
                                      * 'ctxn' records (requeued if it
@@ -720,11 +721,24 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
     return true;
 }
 
-/* Cluster thread: builds and sends this tick's transaction. */
+static bool build_record(struct nvo_cluster *);
+static void record_done(struct nvo_cluster *, struct ovsdb_idl_txn *,
+                        enum ovsdb_idl_txn_status, long long int now);
+
+/* Cluster thread: builds and sends this tick's transaction if it is 'due'
+ * or, with 'with_record', if the record has something to send: the record
+ * then goes in it (one commit instead of two: every commit wakes every
+ * controller's sessions), and the heartbeat is early. */
 static void
-start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
+start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
+           bool due, bool with_record)
 {
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
+    bool record = with_record && build_record(c);
+    if (!due && !record) {
+        ovsdb_idl_txn_destroy(txn);
+        return;
+    }
     const struct nvorec_controller *me = controller_row(c, c->name);
 
     c->txn_registers = !c->registered || !me;
@@ -771,6 +785,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
         sset_destroy(&names);
         c->plan_dirty = planned;
     }
+    c->txn_record = record;
     c->txn = txn;
     c->txn_sent = now;
     c->next_tick = now + NVO_CLUSTER_HEARTBEAT_MS;
@@ -778,8 +793,13 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid)
 
 /* Cluster thread: the tick's transaction finished. */
 static void
-finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status)
+finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
+            long long int now)
 {
+    if (c->txn_record) {
+        record_done(c, c->txn, status, now);
+        c->txn_record = false;
+    }
     if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
         ovs_mutex_lock(&c->mutex);
         c->lease_until = c->txn_sent + NVO_CLUSTER_LEASE_MS;
@@ -905,17 +925,17 @@ compare_claims(const void *a_, const void *b_)
 
 /* Cluster thread: plans this controller's record from the replica and the
  * main thread's progress (doc/cluster.md, "?wait=1 on any controller")
- * and sends it, with pending liveness records, in one transaction, if it
- * would raise what some hypervisor is known to have confirmed up to a
- * revision it had to confirm, or liveness changed. */
-static void
-start_record(struct nvo_cluster *c)
+ * and adds it, with pending liveness records, to the transaction being
+ * built, if it would raise what some hypervisor is known to have
+ * confirmed up to a revision it had to confirm, or liveness changed.
+ * Returns true if it added something. */
+static bool
+build_record(struct nvo_cluster *c)
 {
     const struct nvorec_controller *me = controller_row(c, c->name);
     if (!me) {
-        return;
+        return false;
     }
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
     bool alive = add_alives(c);
 
     /* Every hypervisor this controller owns: what its record will claim,
@@ -944,7 +964,8 @@ start_record(struct nvo_cluster *c)
         int64_t claim = old;
         bool covered = hp->covered;
         const struct cl_prog *p = prog_find(&c->progs, hp->hypervisor);
-        if (p && p->epoch == hp->epoch) {
+        if (p && p->epoch == hp->epoch
+            && !sset_contains(&c->releasing, hp->hypervisor)) {
             claim = MAX(old, nvo_cluster_progress_claim(p->confirmed,
                                                         p->required,
                                                         revision));
@@ -976,10 +997,9 @@ start_record(struct nvo_cluster *c)
     ovs_mutex_unlock(&c->mutex);
 
     if (!alive && !raises) {
-        ovsdb_idl_txn_destroy(txn);
         free(claims);
         free(cover);
-        return;
+        return false;
     }
 
     /* The record: 'confirmed' covers every hypervisor it speaks for,
@@ -1016,13 +1036,21 @@ start_record(struct nvo_cluster *c)
     free(values);
     free(claims);
     free(cover);
-    if (!changed) {
-        ovsdb_idl_txn_destroy(txn);
-        return;
-    }
-    c->ctxn = txn;
     c->echo_confirmed = confirmed;
     c->echo_behind = hash;
+    return changed;
+}
+
+/* Cluster thread: sends the record in a transaction of its own. */
+static void
+start_record(struct nvo_cluster *c)
+{
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
+    if (build_record(c)) {
+        c->ctxn = txn;
+    } else {
+        ovsdb_idl_txn_destroy(txn);
+    }
 }
 
 /* Cluster thread: the record's transaction finished.  Committed: no
@@ -1031,13 +1059,13 @@ start_record(struct nvo_cluster *c)
  * records go back to be sent again, and the record is planned again once
  * the replica changed. */
 static void
-finish_record(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
-              long long int now)
+record_done(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
+            enum ovsdb_idl_txn_status status, long long int now)
 {
     bool ok = status == TXN_SUCCESS || status == TXN_UNCHANGED;
     if (!ok && status != TXN_TRY_AGAIN) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-        const char *error = ovsdb_idl_txn_get_error(c->ctxn);
+        const char *error = ovsdb_idl_txn_get_error(txn);
         VLOG_WARN_RL(&rl, "confirmation transaction %s%s%s",
                      ovsdb_idl_txn_status_to_string(status),
                      error ? ": " : "", error ? error : "");
@@ -1059,6 +1087,13 @@ finish_record(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
     } else {
         c->cretry_seqno = ovsdb_idl_get_seqno(c->idl);
     }
+}
+
+static void
+finish_record(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
+              long long int now)
+{
+    record_done(c, c->ctxn, status, now);
     ovsdb_idl_txn_destroy(c->ctxn);
     c->ctxn = NULL;
 }
@@ -1130,7 +1165,7 @@ cluster_thread(void *c_)
         if (c->txn) {
             enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->txn);
             if (status != TXN_INCOMPLETE) {
-                finish_tick(c, status);
+                finish_tick(c, status, now);
             }
         }
         run_record(c, now);
@@ -1175,20 +1210,26 @@ cluster_thread(void *c_)
 
         bool ready = ovsdb_idl_has_ever_connected(c->idl)
                      && ovsdb_idl_is_connected(c->idl);
+        /* A record due while no tick is in flight goes in a tick sent at
+         * once (its heartbeat early): one commit instead of two. */
+        bool record_now = (!c->ctxn && ready && c->registered
+                           && lease_valid && !c->txn
+                           && record_due(c, now));
         if (!c->txn && ready
             && (!c->retry_seqno || c->retry_seqno != seqno)
-            && (now >= c->next_tick || c->retry_seqno)) {
+            && (now >= c->next_tick || c->retry_seqno || record_now)) {
+            bool due = now >= c->next_tick || c->retry_seqno;
             c->retry_seqno = 0;
-            start_tick(c, now, lease_valid);
+            start_tick(c, now, lease_valid, due, record_now);
         }
         if (c->txn) {
             enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->txn);
             if (status != TXN_INCOMPLETE) {
-                finish_tick(c, status);
+                finish_tick(c, status, now);
             }
         }
-        if (!c->ctxn && ready && c->registered && lease_valid
-            && record_due(c, now)) {
+        if (!c->ctxn && !c->txn_record && ready && c->registered
+            && lease_valid && record_due(c, now)) {
             start_record(c);
             run_record(c, now);
         }

@@ -102,6 +102,8 @@ struct ovs_hv {
     bool flows_fresh;           /* 'flows' computed nothing this session. */
     struct ovs_flowset *cold;   /* Owned, or NULL: see cold_compute(). */
     uint64_t cold_seq;          /* Its ofctrl tag. */
+    long long int cold_catch_up_at; /* When the engine replaces it, once it
+                                     * is committed; 0: not yet. */
     struct ovs_flows_cache *flows_cache;    /* Borrowed, or NULL. */
     bool flows_dirty;           /* View changed: update flows. */
     unsigned int flows_db_seqno;/* ovs_ovsdb_seqno() the flows used. */
@@ -219,6 +221,7 @@ cold_free(struct ovs_hv *hv)
         free(hv->cold);
         hv->cold = NULL;
     }
+    hv->cold_catch_up_at = 0;
 }
 
 static void
@@ -355,6 +358,8 @@ ovs_hv_id(const struct ovs_hv *hv)
     return hv->hv_id;
 }
 
+#define HV_COLD_CATCH_UP_MS 500
+
 static void
 set_missing(struct ovs_hv *hv, const struct ds *names)
 {
@@ -372,8 +377,9 @@ set_missing(struct ovs_hv *hv, const struct ds *names)
  * incremental engine must always equal, and about half its cost from
  * scratch: no units to keep) gives the OpenFlow side the set to send as
  * soon as the switch is connected and dumped; the engine computes its own
- * table once that set is committed (ovs_hv_run()), off the way to the
- * switch's first byte and to the confirmation. */
+ * table HV_COLD_CATCH_UP_MS after that set is committed (ovs_hv_run()),
+ * off the way to the switch's first byte and to the confirmation, and
+ * not while the switch still reports the new flows to its monitors. */
 static void
 cold_compute(struct ovs_hv *hv)
 {
@@ -605,6 +611,9 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
     /* Flows need the ofports OVSDB reports: computing them before its
      * first contents arrived would delete every port's flows from a switch
      * that has them (e.g. right after a controller restart). */
+    if (hv->cold_catch_up_at && time_msec() >= hv->cold_catch_up_at) {
+        hv->flows_dirty = true;
+    }
     unsigned int db_seqno = ovs_ovsdb_seqno(hv->db);
     if (ovs_ovsdb_has_ever_connected(hv->db)
         && (hv->flows_dirty || db_seqno != hv->flows_db_seqno)) {
@@ -640,11 +649,12 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
         VLOG_DBG("%s: confirmed revision %"PRId64, hv->view->name,
                  hv->confirmed);
     }
-    if (hv->cold && installed >= hv->cold_seq) {
+    if (hv->cold && installed >= hv->cold_seq && !hv->cold_catch_up_at) {
         /* The cold start's set is committed (and confirmed, if complete):
-         * the next run has the engine compute its table, which replaces
-         * it (the same flows: nothing more goes to the switch). */
-        hv->flows_dirty = true;
+         * a run from then on (at the latest the southbound's quiet tick)
+         * has the engine compute its table, which replaces it (the same
+         * flows: nothing more goes to the switch). */
+        hv->cold_catch_up_at = time_msec() + HV_COLD_CATCH_UP_MS;
     }
     check_refusal(hv);
 
