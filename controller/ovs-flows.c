@@ -360,6 +360,19 @@ memo_clear(struct ovs_flows_cache *c)
     }
 }
 
+/* The memo of network 'net_id', of whatever round, or NULL. */
+static struct memo_net *
+memo_net_lookup(const struct ovs_flows_cache *c, int64_t net_id)
+{
+    struct memo_net *mn;
+    HMAP_FOR_EACH_WITH_HASH (mn, node, hash_uint64(net_id), &c->memo) {
+        if (mn->net->net_id == net_id) {
+            return mn;
+        }
+    }
+    return NULL;
+}
+
 /* The memo of 'key''s network if it is of the same round and attributes,
  * else NULL. */
 static struct memo_net *
@@ -367,14 +380,9 @@ memo_net_find(const struct ovs_flows_cache *c,
               const struct ovs_flows_memo_key *key)
 {
     const struct nvo_net_view *net = key->net;
-    struct memo_net *mn;
-    HMAP_FOR_EACH_WITH_HASH (mn, node, hash_uint64(net->net_id), &c->memo) {
-        if (mn->net->net_id == net->net_id) {
-            return (mn->net->base == net->base
-                    && nvo_net_view_attrs_equal(mn->net, net) ? mn : NULL);
-        }
-    }
-    return NULL;
+    struct memo_net *mn = memo_net_lookup(c, net->net_id);
+    return (mn && mn->net->base == net->base
+            && nvo_net_view_attrs_equal(mn->net, net) ? mn : NULL);
 }
 
 static uint32_t
@@ -434,14 +442,10 @@ ovs_flows_memo_put(struct ovs_flows_cache *c,
     if (!mn) {
         /* A new round of this network's views: the old one's flows will
          * not be asked for again. */
-        struct memo_net *old;
-        HMAP_FOR_EACH_WITH_HASH (old, node, hash_uint64(net->net_id),
-                                 &c->memo) {
-            if (old->net->net_id == net->net_id) {
-                hmap_remove(&c->memo, &old->node);
-                memo_net_destroy(c, old);
-                break;
-            }
+        struct memo_net *old = memo_net_lookup(c, net->net_id);
+        if (old) {
+            hmap_remove(&c->memo, &old->node);
+            memo_net_destroy(c, old);
         }
         mn = xmalloc(sizeof *mn);
         mn->net = nvo_net_view_ref(net);
