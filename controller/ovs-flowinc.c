@@ -664,20 +664,25 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
     free(ov);
     free(nv);
 
-    /* The other ports with an address whose claims changed. */
+    /* The other ports with an address whose claims changed.  A unit with
+     * a job already was recomputed from 'new' above (a port of 'new' is
+     * never only removed: its recompute, before or after, wins in
+     * job_add()): the port that changed its claim itself, most often. */
     if (claims.n) {
         for (i = 0; i < new->n_locals; i++) {
             const struct nvo_local_port *b = &new->locals[i];
-            if (claims_contain(&claims, b->ip)) {
-                recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
-                          new, b, NULL, NULL);
+            struct unit *u;
+            if (claims_contain(&claims, b->ip)
+                && !(u = unit_get(e, U_LOCAL, vni, b->port_id, NULL))->job) {
+                recompute(e, in, u, new, b, NULL, NULL);
             }
         }
         for (i = 0; i < new->n_remotes; i++) {
             const struct nvo_remote_mac *b = &new->remotes[i];
-            if (claims_contain(&claims, b->ip)) {
-                recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
-                                          NULL), new, NULL, b, NULL);
+            struct unit *u;
+            if (claims_contain(&claims, b->ip)
+                && !(u = unit_get(e, U_REMOTE, vni, b->port_id, NULL))->job) {
+                recompute(e, in, u, new, NULL, b, NULL);
             }
         }
     }
