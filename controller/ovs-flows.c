@@ -317,6 +317,14 @@ struct ovs_flows_cache {
     struct hmap templates;      /* Contains struct flood_template. */
     struct hmap memo;           /* Contains struct memo_net. */
     size_t n_memo;              /* Entries in all of them. */
+    struct hmap deltas;         /* Contains struct delta_slot, one per
+                                 * network at most. */
+};
+
+/* The last ovs_flows_delta of one network. */
+struct delta_slot {
+    struct hmap_node node;      /* In ovs_flows_cache.deltas, by net_id. */
+    struct ovs_flows_delta *delta;  /* Owned. */
 };
 
 /* More entries than this, and the cache starts over: VTEPs that left are
@@ -330,6 +338,7 @@ ovs_flows_cache_create(void)
     hmap_init(&c->outputs);
     hmap_init(&c->templates);
     hmap_init(&c->memo);
+    hmap_init(&c->deltas);
     return c;
 }
 
@@ -505,8 +514,64 @@ ovs_flows_cache_destroy(struct ovs_flows_cache *c)
         hmap_destroy(&c->templates);
         memo_clear(c);
         hmap_destroy(&c->memo);
+        struct delta_slot *slot;
+        HMAP_FOR_EACH_POP (slot, node, &c->deltas) {
+            ovs_flows_delta_destroy(slot->delta);
+            free(slot);
+        }
+        hmap_destroy(&c->deltas);
         free(c);
     }
+}
+
+void
+ovs_flows_delta_destroy(struct ovs_flows_delta *d)
+{
+    if (d) {
+        nvo_net_view_unref(d->old);
+        nvo_net_view_unref(d->new);
+        free(d->keys);
+        free(d->claims);
+        free(d);
+    }
+}
+
+static struct delta_slot *
+delta_slot_find(const struct ovs_flows_cache *c, int64_t net_id)
+{
+    struct delta_slot *slot;
+    HMAP_FOR_EACH_WITH_HASH (slot, node, hash_uint64(net_id), &c->deltas) {
+        if (slot->delta->new->net_id == net_id) {
+            return slot;
+        }
+    }
+    return NULL;
+}
+
+const struct ovs_flows_delta *
+ovs_flows_delta_get(struct ovs_flows_cache *c, const struct nvo_net_view *old,
+                    const struct nvo_net_view *new)
+{
+    const struct delta_slot *slot = delta_slot_find(c, new->net_id);
+    if (slot && slot->delta->old->base == old->base
+        && slot->delta->new->base == new->base) {
+        return slot->delta;
+    }
+    return NULL;
+}
+
+void
+ovs_flows_delta_put(struct ovs_flows_cache *c, struct ovs_flows_delta *d)
+{
+    int64_t net_id = d->new->net_id;
+    struct delta_slot *slot = delta_slot_find(c, net_id);
+    if (slot) {
+        ovs_flows_delta_destroy(slot->delta);
+    } else {
+        slot = xmalloc(sizeof *slot);
+        hmap_insert(&c->deltas, &slot->node, hash_uint64(net_id));
+    }
+    slot->delta = d;
 }
 
 /* Puts the actions accumulated in 'ctx' into a flow of 'scratch' (empty)
