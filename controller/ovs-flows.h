@@ -243,10 +243,22 @@ struct ovs_flows_ctx {
     struct sset *missing;       /* May be NULL. */
     bool complete;              /* Nothing missing so far. */
     struct ofpbuf *ofpacts;     /* Actions of the next ovs_flows_put(). */
+    struct ovs_flows_arp_index *arp;    /* Owned, or NULL: see
+                                         * ovs_flows_arp_owner(). */
 };
 void ovs_flows_ctx_init(struct ovs_flows_ctx *, const struct ovs_flows_input *,
                         struct ovs_flowset *out, struct sset *missing);
 void ovs_flows_ctx_destroy(struct ovs_flows_ctx *);
+
+/* The lowest id of the ports of 'net' (locals[] and remotes[]) whose
+ * address ("ip") is the IPv4 address 'a', or INT64_MAX if none: the port
+ * that answers ARP for it (ovs-flows-arp.c).  The index behind it is made
+ * once per network and computation ('ctx'), or, with the input's cache
+ * and a view with a base, once per round for every hypervisor of the
+ * network (a port of N asking each of the N others was O(N^2) per full
+ * computation: a hypervisor joining, a cold start, a self-check). */
+int64_t ovs_flows_arp_owner(struct ovs_flows_ctx *,
+                            const struct nvo_net_view *net, ovs_be32 a);
 
 /* Adds a flow with the actions accumulated in ctx->ofpacts (then cleared),
  * in the canonical form the switch reports. */
