@@ -25,8 +25,11 @@
 # instance costs about 25 MB and start-up CPU on a shared machine),
 # NVO_BENCH_REST_PORTS (default 2000), NVO_BENCH_IDLE_S (default 10: the
 # window with no writes before each VM-start phase in which each
-# controller's background CPU is measured).  Prints the load average
-# before and after: other users of the machine skew every figure.
+# controller's background CPU is measured), NVO_LAB_PREFIX (namespace
+# prefix, default cb<pid>) and NVO_LAB_DIR (the lab's directory, default a
+# new one under /tmp): set both to run beside another lab or bench.
+# Prints the load average before and after: other users of the machine
+# skew every figure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/deploy/lab-lib.sh"
@@ -38,7 +41,13 @@ lua="$top/bench/bench-rest.lua"
 command -v wrk >/dev/null || { echo "bench-cluster: wrk not installed"; exit 1; }
 [ "$n_hvs" -ge 3 ] && [ "$n_hvs" -le 150 ] || { echo "bench-cluster: 3 <= NVO_BENCH_HVS <= 150"; exit 1; }
 
-lab_init "cb$$" "$(mktemp -d /tmp/nvo-bench-cluster.XXXXXX)" || exit 1
+if [ -n "${NVO_LAB_DIR:-}" ]; then
+    mkdir -p "$NVO_LAB_DIR" || exit 1
+    lab_dir=$NVO_LAB_DIR
+else
+    lab_dir=$(mktemp -d /tmp/nvo-bench-cluster.XXXXXX) || exit 1
+fi
+lab_init "${NVO_LAB_PREFIX:-cb$$}" "$lab_dir" || exit 1
 trap lab_cleanup EXIT
 trap 'exit 1' INT TERM
 die() { echo "bench-cluster: $*" >&2; exit 1; }

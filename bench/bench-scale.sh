@@ -45,7 +45,8 @@
 # BENCH_SCALE_PERF (a directory: profile the controller with perf during
 # each series of VM starts and the resync's restart, e.g.
 # BENCH_SCALE_PARTS=start BENCH_SCALE_HVS=32 BENCH_SCALE_NETS=1
-# BENCH_SCALE_PERF=/tmp/prof bench/bench-scale.sh).
+# BENCH_SCALE_PERF=/tmp/prof bench/bench-scale.sh), BENCH_SCALE_PERF_FREQ
+# (its sampling rate in Hz, default 1000).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -175,10 +176,22 @@ ctl_cpu_ns() {
 # ctl_cpu_split PID: CPU time (ns) of the process's threads, "MAIN OVS
 # OTHER": the main (libuv) thread, the OVS southbound threads (ovs_sb*),
 # and the rest (libuv's thread pool: SQLite commits, audits).
-ctl_cpu_split() {
-    local t
+ctl_cpu_split() { ctl_split "$1" cpu; }
+
+# ctl_wake_split PID: the same threads' voluntary context switches (each a
+# time the thread slept and was woken again).
+ctl_wake_split() { ctl_split "$1" wake; }
+
+# ctl_split PID cpu|wake: ctl_cpu_split or ctl_wake_split.
+ctl_split() {
+    local t v
     for t in /proc/"$1"/task/*; do
-        echo "${t##*/} $(cat "$t/comm" 2>/dev/null) $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+        if [ "$2" = cpu ]; then
+            v=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)
+        else
+            v=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status" 2>/dev/null)
+        fi
+        echo "${t##*/} $(cat "$t/comm" 2>/dev/null) $v"
     done | awk -v pid="$1" 'NF == 3 {
             if ($1 == pid) m += $3; else if ($2 ~ /^ovs_sb/) o += $3; else r += $3 }
         END { printf "%.0f %.0f %.0f\n", m, o, r }'
@@ -213,7 +226,7 @@ perf_start() {
     command -v perf >/dev/null 2>&1 \
         || { echo "  (no profile: perf not installed)"; return 0; }
     mkdir -p "$BENCH_SCALE_PERF"
-    perf record -q -F 1000 --call-graph dwarf,16384 -p "$1" -o "$BENCH_SCALE_PERF/perf-$2.data" \
+    perf record -q -F "${BENCH_SCALE_PERF_FREQ:-1000}" --call-graph dwarf,16384 -p "$1" -o "$BENCH_SCALE_PERF/perf-$2.data" \
         >/dev/null 2>&1 &
     perf_pid=$!
     lab_record_pid "$perf_pid" >/dev/null
@@ -410,6 +423,7 @@ start_shape() {
     sb0=$(sb_metrics)
     t_series0=$(now_ms)
     split0=$(ctl_cpu_split "$pid")
+    wake0=$(ctl_wake_split "$pid")
     cpu0=$(ctl_cpu_ns "$pid")
     perf_start "$pid" "$n-$shape"
     j=1
@@ -447,6 +461,7 @@ start_shape() {
     done
     cpu1=$(ctl_cpu_ns "$pid")
     split1=$(ctl_cpu_split "$pid")
+    wake1=$(ctl_wake_split "$pid")
     t_series1=$(now_ms)
     sb1=$(sb_metrics)
     perf_stop
@@ -468,6 +483,7 @@ start_shape() {
     echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat; over $((t_series1 - t_series0)) ms for $v starts; idle beforehand: $idle ms CPU per s)"
     put "nvo_cpu_${n}_$nnets" "$cpu"
     echo "  per thread per VM start: $(cpu_split_ms "$split0" "$split1" "$v"); idle, per s: $(echo "$idle_split" | sed 's/ ms/ ms CPU/g')"
+    echo "$wake0 $wake1" | awk -v n="$v" '{ printf "  wake-ups (voluntary context switches) per VM start: main thread %.1f, OVS southbound thread %.1f, other threads %.1f\n", ($4 - $1) / n, ($5 - $2) / n, ($6 - $3) / n }'
     if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
         echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
     fi

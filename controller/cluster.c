@@ -440,8 +440,10 @@ update_peers(struct nvo_cluster *c, long long int now)
 
 /* An agent is redirected to a peer only while the peer's heartbeat is this
  * fresh: one that has just died keeps the agent waiting here instead of
- * bouncing it to a closed port until a survivor takes the hypervisor. */
-#define CL_FRESH_MS (4 * NVO_CLUSTER_HEARTBEAT_MS)
+ * bouncing it to a closed port until a survivor takes the hypervisor.
+ * Three periods: a commit delayed by load does not make a live peer look
+ * stale (which would republish the map). */
+#define CL_FRESH_MS (3 * NVO_CLUSTER_HEARTBEAT_MS)
 
 /* The address agents reach 'owner' at, if it is a peer with a fresh
  * heartbeat and a specific agent address; else NULL.  Borrowed. */
