@@ -202,10 +202,19 @@ struct desired_net_base {
     char *name;                 /* The network's name. */
     struct base_port *ports;    /* Sorted like locals[] and remotes[]. */
     size_t n_ports;
+    /* Every port as another hypervisor sees it, in the order of 'ports':
+     * a hypervisor's remotes[] is this without its own ports, copied in
+     * runs (compute_net() costs a copy, not a pass, per hypervisor). */
+    struct nvo_remote_mac *remotes;
     char **tips;                /* Tunnel IPs of the ports' hypervisors,
-                                 * sorted, unique. */
+                                 * sorted, one per hypervisor. */
     size_t n_tips;
-    /* One block holding 'ports', 'tips', every 'allowed' array and every
+    int64_t *tip_hv;            /* The hypervisor of each of 'tips'. */
+    /* The ports of tips[t] are ports[tip_port[k]] for k from
+     * tip_first[t] to tip_first[t + 1] - 1, in ascending order. */
+    size_t *tip_first;
+    size_t *tip_port;
+    /* One block holding the arrays above, every 'allowed' array and every
      * string above: a network's ports cost one allocation, not several
      * per port (this runs for every write to the network). */
     void *block;
@@ -297,10 +306,18 @@ base_create(const struct nvo_network *net)
     }
     n_ptrs += n_hvs;
 
-    b->block = xmalloc(n * sizeof *b->ports + n_ptrs * sizeof(char *)
-                       + n_chars);
+    /* Every array holds 8-byte items: each starts aligned. */
+    b->block = xmalloc(n * sizeof *b->ports + n * sizeof *b->remotes
+                       + n_hvs * sizeof *b->tip_hv
+                       + (n_hvs + 1) * sizeof *b->tip_first
+                       + n * sizeof *b->tip_port
+                       + n_ptrs * sizeof(char *) + n_chars);
     b->ports = b->block;
-    char **ptrs = (char **) (b->ports + n);
+    b->remotes = (struct nvo_remote_mac *) (b->ports + n);
+    b->tip_hv = (int64_t *) (b->remotes + n);
+    b->tip_first = (size_t *) (b->tip_hv + n_hvs);
+    b->tip_port = b->tip_first + n_hvs + 1;
+    char **ptrs = (char **) (b->tip_port + n);
     char *chars = (char *) (ptrs + n_ptrs);
 
     /* 'tips', and each port's index into it (looked up by hypervisor in
@@ -314,11 +331,14 @@ base_create(const struct nvo_network *net)
     b->n_tips = n_hvs;
     for (i = 0; i < n_hvs; i++) {
         b->tips[i] = block_strdup(&chars, hvs[i]->tunnel_ip);
+        b->tip_hv[i] = hvs[i]->id;
+        b->tip_first[i] = 0;
         const struct nvo_hypervisor **slot = bsearch(&hvs[i], by_ptr, n_hvs,
                                                      sizeof *by_ptr,
                                                      compare_pointers);
         tip_of[slot - by_ptr] = i;
     }
+    b->tip_first[n_hvs] = 0;
 
     ovs_refcount_init(&b->ref);
     b->net_id = net->id;
@@ -348,7 +368,30 @@ base_create(const struct nvo_network *net)
                   compare_strings);
         }
         bp->tip = tip_of[slot - by_ptr];
+        b->tip_first[bp->tip]++;
+
+        struct nvo_remote_mac *rm = &b->remotes[i];
+        rm->port_id = bp->port_id;
+        rm->mac = bp->mac;
+        rm->vtep_ip = b->tips[bp->tip];
+        rm->ip = bp->ip;
     }
+    /* 'tip_first' from the counts, then each tip's ports in order. */
+    size_t sum = 0;
+    for (i = 0; i <= n_hvs; i++) {
+        size_t count = b->tip_first[i];
+        b->tip_first[i] = sum;
+        sum += count;
+    }
+    for (i = 0; i < n; i++) {
+        b->tip_port[b->tip_first[b->ports[i].tip]++] = i;
+    }
+    /* The loop above moved each tip_first[t] to the end of tip t's ports,
+     * which is where tip t + 1's start: shift them back. */
+    for (i = n_hvs; i > 0; i--) {
+        b->tip_first[i] = b->tip_first[i - 1];
+    }
+    b->tip_first[0] = 0;
     b->n_ports = n;
     free(tip_of);
     free(by_ptr);
@@ -429,9 +472,36 @@ insert_sorted_unique(const char **v, size_t n, const char *s)
     return n + 1;
 }
 
+/* The index in 'b->tips' of 'hv' (whose ports in the network are those of
+ * that tip), or SIZE_MAX if it has no port in the network. */
+static size_t
+base_find_tip(const struct desired_net_base *b,
+              const struct nvo_hypervisor *hv)
+{
+    size_t lo = 0, hi = b->n_tips;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(b->tips[mid], hv->tunnel_ip) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    /* Tunnel IPs are unique among hypervisors, but a tip is a hypervisor:
+     * look at every tip with this IP. */
+    for (; lo < b->n_tips && !strcmp(b->tips[lo], hv->tunnel_ip); lo++) {
+        if (b->tip_hv[lo] == hv->id) {
+            return lo;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* Computes network 'net' as 'hv' sees it, from the shared ports 'base'
  * (taking its reference): the arrays are the view's, the strings
- * borrowed. */
+ * borrowed.  Caller owns the result (one reference).  Costs O(hv's ports
+ * + the network's hypervisors) steps and one copy of the network's
+ * remotes[], in runs. */
 static struct nvo_net_view *
 compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             const struct nvo_network *net, desired_sn_alive_fn *alive,
@@ -439,24 +509,22 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
 {
     struct nvo_net_view *nv = nvo_net_view_create();
 
-    /* One block for locals[], remotes[], flood[], vteps[] and the flags
-     * below (nvo_net_view_unref() frees it through 'locals'). */
-    size_t n_locals = 0;
-    for (size_t i = 0; i < b->n_ports; i++) {
-        n_locals += b->ports[i].hv_id == hv->id;
-    }
+    /* 'hv''s tip: its ports are its locals, all the others remotes. */
+    size_t hv_tip = base_find_tip(b, hv);
+    size_t n_locals = (hv_tip == SIZE_MAX ? 0
+                       : b->tip_first[hv_tip + 1] - b->tip_first[hv_tip]);
     size_t n_remotes = b->n_ports - n_locals;
+
+    /* One block for locals[], remotes[], flood[] and vteps[]
+     * (nvo_net_view_unref() frees it through 'locals'). */
     char *block = xmalloc((n_locals + 1) * sizeof *nv->locals
                           + (n_remotes + 1) * sizeof *nv->remotes
                           + (b->n_tips + 1) * sizeof *nv->flood
-                          + (b->n_tips + 2) * sizeof *nv->vteps
-                          + (b->n_tips + 1) * sizeof(bool));
+                          + (b->n_tips + 2) * sizeof *nv->vteps);
     nv->locals = (struct nvo_local_port *) block;
     nv->remotes = (struct nvo_remote_mac *) (nv->locals + n_locals + 1);
     nv->flood = (char **) (nv->remotes + n_remotes + 1);
     nv->vteps = (const char **) (nv->flood + b->n_tips + 1);
-    bool *remote_tip = (bool *) (nv->vteps + b->n_tips + 2);
-    memset(remote_tip, 0, (b->n_tips + 1) * sizeof *remote_tip);
 
     nv->base = b;
     nv->net_id = net->id;
@@ -470,54 +538,54 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     const struct nvo_hypervisor *sn = desired_service_node(m, net, alive, aux);
     nv->service_node_ip = sn ? xstrdup(sn->tunnel_ip) : NULL;
 
-    /* Which tunnel IPs have a port on another hypervisor; 'hv''s own
-     * (its index in tips[], if it has a port here). */
-    size_t own_tip = SIZE_MAX;
+    /* A service node's own view has no ports, only flood[].  Otherwise
+     * locals[] are the ports of 'hv''s tip, and remotes[] the base's
+     * remotes between them. */
     bool sn_self = hv->role == NVO_ROLE_SERVICE_NODE && sn == hv;
-    if (sn_self) {
-        for (size_t i = 0; i < b->n_ports; i++) {
-            if (b->ports[i].hv_id != hv->id) {
-                remote_tip[b->ports[i].tip] = true;
-            }
-        }
-    } else {
-        for (size_t i = 0; i < b->n_ports; i++) {
+    if (!sn_self) {
+        size_t from = 0;
+        for (size_t k = 0; k < n_locals; k++) {
+            size_t i = b->tip_port[b->tip_first[hv_tip] + k];
             const struct base_port *bp = &b->ports[i];
-            if (bp->hv_id == hv->id) {
-                struct nvo_local_port *lp = &nv->locals[nv->n_locals++];
-                lp->port_id = bp->port_id;
-                lp->mac = bp->mac;
-                lp->vm = bp->vm;
-                lp->iface = bp->iface;
-                lp->ip = bp->ip;
-                lp->allowed = bp->allowed;
-                lp->n_allowed = bp->n_allowed;
-                own_tip = bp->tip;
-            } else {
-                struct nvo_remote_mac *rm = &nv->remotes[nv->n_remotes++];
-                rm->port_id = bp->port_id;
-                rm->mac = bp->mac;
-                rm->vtep_ip = b->tips[bp->tip];
-                rm->ip = bp->ip;
-                remote_tip[bp->tip] = true;
-            }
+            struct nvo_local_port *lp = &nv->locals[nv->n_locals++];
+            lp->port_id = bp->port_id;
+            lp->mac = bp->mac;
+            lp->vm = bp->vm;
+            lp->iface = bp->iface;
+            lp->ip = bp->ip;
+            lp->allowed = bp->allowed;
+            lp->n_allowed = bp->n_allowed;
+
+            memcpy(&nv->remotes[nv->n_remotes], &b->remotes[from],
+                   (i - from) * sizeof *nv->remotes);
+            nv->n_remotes += i - from;
+            from = i + 1;
         }
+        memcpy(&nv->remotes[nv->n_remotes], &b->remotes[from],
+               (b->n_ports - from) * sizeof *nv->remotes);
+        nv->n_remotes += b->n_ports - from;
     }
 
-    /* flood[]: a service node's replication list is every other
-     * hypervisor's tunnel IP; head-end floods to the tunnel IPs of the
-     * remote ports but its own; otherwise to the service node.  vteps[]:
-     * those of the remote ports, and flood[]. */
-    for (size_t i = 0; i < b->n_tips; i++) {
-        if (!remote_tip[i]) {
-            continue;
-        }
-        nv->vteps[nv->n_vteps++] = b->tips[i];
-        if (sn_self
-            || (!sn && (own_tip != SIZE_MAX
-                        ? i != own_tip
-                        : strcmp(b->tips[i], hv->tunnel_ip) != 0))) {
-            nv->flood[nv->n_flood++] = b->tips[i];
+    /* vteps[]: those of the remote ports, every tip but 'hv''s (each has
+     * a port), and flood[] (below).  flood[]: a service node's
+     * replication list is every other hypervisor's tunnel IP; head-end
+     * floods to the tunnel IPs of the remote ports but its own; otherwise
+     * to the service node. */
+    size_t n_before = hv_tip == SIZE_MAX ? b->n_tips : hv_tip;
+    memcpy(nv->vteps, b->tips, n_before * sizeof *nv->vteps);
+    if (n_before < b->n_tips) {
+        memcpy(&nv->vteps[n_before], &b->tips[n_before + 1],
+               (b->n_tips - n_before - 1) * sizeof *nv->vteps);
+    }
+    nv->n_vteps = b->n_tips - (hv_tip != SIZE_MAX);
+    if (sn_self || (!sn && hv_tip != SIZE_MAX)) {
+        memcpy(nv->flood, nv->vteps, nv->n_vteps * sizeof *nv->flood);
+        nv->n_flood = nv->n_vteps;
+    } else if (!sn) {
+        for (size_t i = 0; i < nv->n_vteps; i++) {
+            if (strcmp(nv->vteps[i], hv->tunnel_ip)) {
+                nv->flood[nv->n_flood++] = CONST_CAST(char *, nv->vteps[i]);
+            }
         }
     }
     if (sn && !sn_self) {
