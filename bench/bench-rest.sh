@@ -24,9 +24,9 @@
 #
 # At 1 connection it also runs with HTTP/1.1 pipelining, 16 requests in
 # flight (p50/p99 per request, from its group's sending to its answer).
-# The answers come in order, each after its own commit: the HTTP server
-# (h2o 2.2.5) reads a connection's next request only once the previous
-# answer is written, so pipelined writes do not share transactions.
+# The answers come in order, each once its own write is durable; the
+# writes behind one waiting for its commit are read ahead
+# (controller/rest-pipeline.h), so they share transactions.
 #
 # One slow write must not block reads: during the 64-connection run a
 # second wrk sends GET /v1/networks/net-0 on one connection for a second;

@@ -2,6 +2,7 @@
  *
  *   rest.c              server: listener, h2o setup, routing, responses,
  *                       ?wait=1 handling
+ *   rest-pipeline.c     pipelined writes read ahead to share commits
  *   rest-json.c         JSON bodies in (field extraction) and out (objects)
  *   rest-networks.c     /v1/networks
  *   rest-hypervisors.c  /v1/hypervisors
@@ -81,6 +82,14 @@ struct rest_call {
     const char *q_hypervisor;   /* ?hypervisor= */
     json_t *body;               /* Parsed object (POST, PATCH), else NULL. */
 };
+
+/* rest.c: handles 'req' (an h2o request or a rest-pipeline.c shadow):
+ * routing, authorization, body checks, handler. */
+void rest_handle(struct nvo_rest *, h2o_req_t *req);
+/* rest.c: sends the whole response of 'req' (copied); counts it for
+ * /metrics.  A shadow's is kept by rest-pipeline.c instead. */
+void rest_send(struct nvo_rest *, h2o_req_t *req, int status,
+               const char *content_type, const char *body, size_t len);
 
 /* Method of 'c'. */
 bool rest_method_is(const struct rest_call *c, const char *method);

@@ -38,6 +38,7 @@
 
 #include "controller/ctl.h"
 #include "controller/rest-framing.h"
+#include "controller/rest-pipeline.h"
 #include "controller/model.h"
 #include "controller/service.h"
 #include "lib/addr.h"
@@ -79,6 +80,7 @@ struct rest_conn {
     h2o_socket_t *sock;         /* NULL until accepted. */
     h2o_socket_cb h2o_read;     /* h2o's read callback, wrapped. */
     struct rest_framing rf;     /* See screen_input(). */
+    struct rest_pipeline pipe;  /* Pipelined writes read ahead. */
     struct timeval connected_at;
 };
 
@@ -113,13 +115,15 @@ status_reason(int status)
     }
 }
 
-/* Sends the whole response; counts it for /metrics. */
-static void
+void
 rest_send(struct nvo_rest *r, h2o_req_t *req, int status,
           const char *content_type, const char *body, size_t len)
 {
     static h2o_generator_t generator = { NULL, NULL };
 
+    if (rest_pipeline_capture(req, status, content_type, body, len)) {
+        return;
+    }
     req->res.status = status;
     req->res.reason = status_reason(status);
     nvo_metrics_count(&r->metrics, req->method.base, req->method.len, status);
@@ -580,15 +584,14 @@ authorized(struct rest_call *c, const char *path)
     return true;
 }
 
-static int
-on_req(h2o_handler_t *self, h2o_req_t *req)
+void
+rest_handle(struct nvo_rest *r, h2o_req_t *req)
 {
-    struct nvo_rest *r = ((struct rest_handler *) self)->rest;
     struct rest_call c = { .rest = r, .ctl = r->ctl, .req = req };
 
     if (req->path_normalized.len > NVO_REST_MAX_PATH) {
         reply_error(r, req, 414, "uri_too_long", "path too long");
-        return 0;
+        return;
     }
     char path[NVO_REST_MAX_PATH + 1];
     memcpy(path, req->path_normalized.base, req->path_normalized.len);
@@ -599,11 +602,37 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
         path[req->path_normalized.len - 1] = '\0';
     }
     if (answer_refused(&c, path) || !authorized(&c, path)) {
-        return 0;
+        return;
     }
     parse_query(&c);
     route(&c, path);
     json_decref(c.body);
+}
+
+static struct rest_conn *req_conn(h2o_req_t *);
+
+/* A request h2o parsed: answered from its shadow if it was read ahead
+ * (rest-pipeline.h), else handled; if its answer is not known yet, the
+ * writes behind it in the input are read ahead. */
+static int
+on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct nvo_rest *r = ((struct rest_handler *) self)->rest;
+    struct rest_conn *rc = req_conn(req);
+    if (!rc) {
+        rest_handle(r, req);
+        return 0;
+    }
+    /* h2o consumes a connection's input request by request: 'req' starts
+     * the buffer. */
+    h2o_buffer_t *in = rc->sock->input;
+    uint64_t at = rc->rf.pos - in->size;
+    if (!rest_pipeline_match(&rc->pipe, req, at)) {
+        rest_handle(r, req);
+    }
+    if (!req->res.status && rc->rf.state != RF_REFUSED) {
+        rest_pipeline_read_ahead(&rc->pipe, in->bytes, in->size, at);
+    }
     return 0;
 }
 
@@ -957,10 +986,7 @@ answer_refused(struct rest_call *c, const char *path)
     if (strcmp(path, REST_REFUSED_PATH)) {
         return false;
     }
-    h2o_socket_t *sock = c->req->conn->callbacks->get_socket
-                         ? c->req->conn->callbacks->get_socket(c->req->conn)
-                         : NULL;
-    struct rest_conn *rc = sock ? sock->on_close.data : NULL;
+    struct rest_conn *rc = req_conn(c->req);
     if (!rc || rc->rf.state != RF_REFUSED) {
         return false;
     }
@@ -971,11 +997,22 @@ answer_refused(struct rest_call *c, const char *path)
     return true;
 }
 
+/* The connection of h2o's request 'req' (NULL for a shadow). */
+static struct rest_conn *
+req_conn(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket
+                         ? req->conn->callbacks->get_socket(req->conn)
+                         : NULL;
+    return sock ? sock->on_close.data : NULL;
+}
+
 static void
 rest_conn_closed(uv_handle_t *handle)
 {
     struct rest_conn *rc = CONTAINER_OF(handle, struct rest_conn, tcp);
     ovs_list_remove(&rc->node);
+    rest_pipeline_destroy(&rc->pipe);
     rest_framing_destroy(&rc->rf);
     free(rc);
 }
@@ -993,6 +1030,7 @@ on_accept(uv_stream_t *listener, int status)
     struct rest_conn *rc = xzalloc(sizeof *rc);
     ovs_list_init(&rc->node);
     rest_framing_init(&rc->rf);
+    rest_pipeline_init(&rc->pipe, r);
     uv_tcp_init(listener->loop, &rc->tcp);
     if (uv_accept(listener, (uv_stream_t *) &rc->tcp)) {
         uv_close((uv_handle_t *) &rc->tcp, rest_conn_closed);

@@ -8,6 +8,7 @@ controller_libnvoctl_a_SOURCES += \
 	controller/rest.c controller/rest.h controller/rest-private.h \
 	controller/rest-auth.c controller/rest-auth.h \
 	controller/rest-framing.c controller/rest-framing.h \
+	controller/rest-pipeline.c controller/rest-pipeline.h \
 	controller/rest-body.c controller/rest-body.h \
 	controller/rest-json.c \
 	controller/rest-networks.c \

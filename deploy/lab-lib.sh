@@ -1181,19 +1181,30 @@ lab_raft_appctl() {
 }
 
 # lab_raft_role N: prints member N's Raft role (leader, follower,
-# candidate), or nothing if it does not answer.
+# candidate), or nothing if it does not answer within 2 s (stopped, or
+# SIGSTOPped: a plain ovs-appctl would wait for ever).
 lab_raft_role() {
-    lab_raft_appctl "$1" cluster/status NVO 2>/dev/null \
+    lab_raft_appctl "$1" --timeout=2 cluster/status NVO 2>/dev/null \
         | sed -n 's/^Role: //p'
 }
 
-# lab_raft_leader: prints the number of the member that is leader, if any.
+# lab_raft_leader: prints the number of the member that is leader, if any:
+# of the members saying "Role: leader", the one with the highest term.  A
+# leader cut off from the others (or stopped, then resumed) still says
+# "leader" until it hears of the newer term; the others may meanwhile have
+# elected one in a higher term, which is the leader.
 lab_raft_leader() {
-    local _i
+    local _i _best _best_term _st _term
+    _best='' _best_term=-1
     for _i in $(seq 1 "${LAB_RAFT_N:-0}"); do
-        [ "$(lab_raft_role "$_i")" = leader ] && { echo "$_i"; return 0; }
+        _st=$(lab_raft_appctl "$_i" --timeout=2 cluster/status NVO 2>/dev/null) \
+            || continue
+        [ "$(echo "$_st" | sed -n 's/^Role: //p')" = leader ] || continue
+        _term=$(echo "$_st" | sed -n 's/^Term: //p')
+        case $_term in ''|*[!0-9]*) continue ;; esac
+        if [ "$_term" -gt "$_best_term" ]; then _best=$_i _best_term=$_term; fi
     done
-    return 1
+    [ -n "$_best" ] && echo "$_best"
 }
 
 # lab_raft_wait_leader [SECONDS]: like lab_raft_leader, but waits up to

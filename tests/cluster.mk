@@ -2,6 +2,9 @@
 # doc/cluster.md).  Integration: tests/integration/test-cluster-*.sh.
 check_PROGRAMS += tests/unit/test-store-ovsdb tests/unit/test-cluster
 TESTS += tests/unit/test-store-ovsdb tests/unit/test-cluster
+# The lab's Raft helpers on canned cluster/status answers.
+TESTS += tests/check-lab-raft.sh
+EXTRA_DIST += tests/check-lab-raft.sh
 tests_unit_test_cluster_SOURCES = tests/unit/test-cluster.c
 tests_unit_test_cluster_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
 tests_unit_test_cluster_LDADD = $(NVO_UNIT_LDADD)
