@@ -999,3 +999,38 @@ nvo_hv_view_destroy(struct nvo_hv_view *v)
     free(v->ovsdb);
     free(v);
 }
+
+bool
+nvo_net_view_base_size(const struct nvo_net_view *nv, size_t *n_ports,
+                       size_t *n_tips)
+{
+    const struct desired_net_base *b = nv->base;
+    *n_ports = b ? b->n_ports : 0;
+    *n_tips = b ? b->n_tips : 0;
+    return b != NULL;
+}
+
+void
+nvo_net_view_base_port(const struct nvo_net_view *nv, size_t i,
+                       struct nvo_net_port *p)
+{
+    const struct desired_net_base *b = nv->base;
+    const struct base_port *bp = &b->ports[i];
+    *p = (struct nvo_net_port) {
+        .port_id = bp->port_id,
+        .hv_id = bp->hv_id,
+        .mac = bp->mac,
+        .vm = bp->vm,
+        .iface = bp->iface,
+        .ip = bp->ip,
+        .allowed = bp->allowed,
+        .n_allowed = bp->n_allowed,
+        .tunnel_ip = b->tips[bp->tip],
+    };
+}
+
+const char *
+nvo_net_view_base_tip(const struct nvo_net_view *nv, size_t i)
+{
+    return nv->base->tips[i];
+}
