@@ -15,4 +15,5 @@ EXTRA_DIST += tests/integration/test-cluster-raft.sh \
 	tests/integration/test-cluster-store.sh \
 	tests/integration/test-cluster-failover.sh \
 	tests/integration/test-cluster-tls.sh \
-	tests/integration/of-role.py
+	tests/integration/of-role.py \
+	tests/integration/ovsdb-hold-proxy.py
