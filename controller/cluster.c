@@ -5,7 +5,11 @@
  *   nvo_cluster_set_progress/revision -> progress of owned hypervisors
  *   changed callback <-- uv_async ------ map rebuilt or records changed
  *
- * The cluster thread runs one OVSDB session.  Each tick (every heartbeat
+ * The "cluster thread" is the store's thread (store-ovsdb.c), which runs
+ * cluster_run() and cluster_wait() at every iteration of its poll loop,
+ * on its OVSDB session: every Raft commit wakes each IDL session (it
+ * follows the log index in _Server), so one session per controller, not
+ * two, halves what every commit costs every controller.  Each tick (every heartbeat
  * period, or sooner when there is work) it commits ONE transaction: its
  * heartbeat (verifying its own row), plus the ownership transitions of
  * doc/cluster.md ("take", "release").  The lease is renewed when that
@@ -38,10 +42,10 @@
 #include <string.h>
 
 #include "hash.h"
-#include "latch.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "controller/store-ovsdb.h"
 #include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "random.h"
@@ -115,14 +119,13 @@ struct cl_async {
 
 struct nvo_cluster {
     char *name;
-    char *remotes;
     char *rest, *agents;
+    struct nvo_store *store;    /* Whose thread and session this runs on. */
 
     /* Main thread only. */
     struct cl_async *async;
     nvo_cluster_changed_cb *changed;
     void *aux;
-    pthread_t thread;
 
     /* Shared, under 'mutex'. */
     struct ovs_mutex mutex;
@@ -141,11 +144,9 @@ struct nvo_cluster {
     int n_live;
     bool owners_changed;        /* 'map' changed more than 'confirmed'
                                  * since nvo_cluster_take_owners_changed(). */
-    bool exiting;
-    struct latch latch;
 
-    /* Cluster thread only. */
-    struct ovsdb_idl *idl;
+    /* Cluster thread (the store's thread, which hosts it) only. */
+    struct ovsdb_idl *idl;      /* The store's session. */
     struct ovsdb_idl_index *ctl_by_name;  /* Controller by name. */
     struct ovsdb_idl_index *hp_by_hv;     /* Hypervisor_Private by name. */
     int64_t incarnation;
@@ -1147,135 +1148,144 @@ record_due(struct nvo_cluster *c, long long int now)
     return due;
 }
 
-static void *
-cluster_thread(void *c_)
+/* The cluster thread's work at each iteration of the store thread's poll
+ * loop, after the store ran the session (nvo_store_ovsdb_set_guest()). */
+static void
+cluster_run(void *c_)
 {
     struct nvo_cluster *c = c_;
+    long long int now = time_msec();
 
-    for (;;) {
-        latch_poll(&c->latch);
-        ovs_mutex_lock(&c->mutex);
-        bool exiting = c->exiting;
-        long long int lease_until = c->lease_until;
-        ovs_mutex_unlock(&c->mutex);
-        if (exiting) {
-            break;
+    if (c->txn) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->txn);
+        if (status != TXN_INCOMPLETE) {
+            finish_tick(c, status, now);
         }
-
-        long long int now = time_msec();
-        ovsdb_idl_run(c->idl);
-        if (c->txn) {
-            enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->txn);
-            if (status != TXN_INCOMPLETE) {
-                finish_tick(c, status, now);
-            }
-        }
-        run_record(c, now);
-        bool refenced = ovsdb_idl_has_ever_connected(c->idl)
-                        && check_fenced(c);
-        ovs_mutex_lock(&c->mutex);
-        lease_until = c->lease_until;
-        ovs_mutex_unlock(&c->mutex);
-        bool lease_valid = now < lease_until;
-        if (!lease_valid && c->map_lease) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%s: lease expired (no heartbeat committed "
-                         "for %d ms): programming nothing until renewed",
-                         c->name, NVO_CLUSTER_LEASE_MS);
-        }
-        update_peers(c, now);
-
-        unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
-        bool peers_moved = peers_signature(c, now) != c->peers_sig;
-        if (peers_moved) {
-            /* A peer died, came back or moved: plan the takes and releases
-             * at once (or once the tick in flight is done) rather than at
-             * the next heartbeat. */
-            c->next_tick = MIN(c->next_tick, now);
-        }
-        bool tables_moved
-            = seqno != c->map_seqno
-              && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
-                  != c->hv_seqno
-                  || ovsdb_idl_table_get_seqno(
-                         c->idl, &nvorec_table_hypervisor_private)
-                     != c->hp_seqno);
-        bool recs_moved = seqno != c->map_seqno && records_moved(c);
-        if (lease_valid != c->map_lease || refenced || peers_moved
-            || ((tables_moved || recs_moved)
-                && !update_confirmed(c, recs_moved))) {
-            c->map_lease = lease_valid;
-            publish_map(c, lease_valid, now);
-        }
-        ovsdb_idl_track_clear(c->idl);
-        c->map_seqno = seqno;
-
-        bool ready = ovsdb_idl_has_ever_connected(c->idl)
-                     && ovsdb_idl_is_connected(c->idl);
-        /* A record due while no tick is in flight goes in a tick sent at
-         * once (its heartbeat early): one commit instead of two. */
-        bool record_now = (!c->ctxn && ready && c->registered
-                           && lease_valid && !c->txn
-                           && record_due(c, now));
-        if (!c->txn && ready
-            && (!c->retry_seqno || c->retry_seqno != seqno)
-            && (now >= c->next_tick || c->retry_seqno || record_now)) {
-            bool due = now >= c->next_tick || c->retry_seqno;
-            c->retry_seqno = 0;
-            start_tick(c, now, lease_valid, due, record_now);
-        }
-        if (c->txn) {
-            enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->txn);
-            if (status != TXN_INCOMPLETE) {
-                finish_tick(c, status, now);
-            }
-        }
-        if (!c->ctxn && !c->txn_record && ready && c->registered
-            && lease_valid && record_due(c, now)) {
-            start_record(c);
-            run_record(c, now);
-        }
-
-        ovsdb_idl_wait(c->idl);
-        if (c->txn) {
-            ovsdb_idl_txn_wait(c->txn);
-        }
-        if (c->ctxn) {
-            ovsdb_idl_txn_wait(c->ctxn);
-        }
-        if (!c->txn && !c->retry_seqno && ready) {
-            /* Only when a tick can start then: with one in flight (its
-             * completion wakes us), a retry waiting for the replica to
-             * change, or no session, a past 'next_tick' would spin. */
-            poll_timer_wait_until(c->next_tick);
-        }
-        if (lease_valid) {
-            poll_timer_wait_until(lease_until);
-        }
-        if (!c->ctxn && c->echo_wait) {
-            poll_timer_wait_until(c->echo_until);
-        } else if (!c->ctxn) {
-            ovs_mutex_lock(&c->mutex);
-            if (c->n_fresh) {
-                poll_timer_wait_until(c->fresh_until);
-            }
-            ovs_mutex_unlock(&c->mutex);
-        }
-        /* Peers turn dead, and stale for redirects, by time alone: wake
-         * when the next one does. */
-        poll_timer_wait(NVO_CLUSTER_HEARTBEAT_MS);
-        struct cl_peer *p;
-        HMAP_FOR_EACH (p, node, &c->peers) {
-            if (peer_live(p, now)) {
-                poll_timer_wait_until(p->seen_at + NVO_CLUSTER_DEAD_MS);
-            }
-            if (now - p->seen_at < CL_FRESH_MS) {
-                poll_timer_wait_until(p->seen_at + CL_FRESH_MS);
-            }
-        }
-        latch_wait(&c->latch);
-        poll_block();
     }
+    run_record(c, now);
+    bool refenced = ovsdb_idl_has_ever_connected(c->idl)
+                    && check_fenced(c);
+    ovs_mutex_lock(&c->mutex);
+    long long int lease_until = c->lease_until;
+    ovs_mutex_unlock(&c->mutex);
+    bool lease_valid = now < lease_until;
+    if (!lease_valid && c->map_lease) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s: lease expired (no heartbeat committed "
+                     "for %d ms): programming nothing until renewed",
+                     c->name, NVO_CLUSTER_LEASE_MS);
+    }
+    update_peers(c, now);
+
+    unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
+    bool peers_moved = peers_signature(c, now) != c->peers_sig;
+    if (peers_moved) {
+        /* A peer died, came back or moved: plan the takes and releases
+         * at once (or once the tick in flight is done) rather than at
+         * the next heartbeat. */
+        c->next_tick = MIN(c->next_tick, now);
+    }
+    bool tables_moved
+        = seqno != c->map_seqno
+          && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
+              != c->hv_seqno
+              || ovsdb_idl_table_get_seqno(
+                     c->idl, &nvorec_table_hypervisor_private)
+                 != c->hp_seqno);
+    bool recs_moved = seqno != c->map_seqno && records_moved(c);
+    if (lease_valid != c->map_lease || refenced || peers_moved
+        || ((tables_moved || recs_moved)
+            && !update_confirmed(c, recs_moved))) {
+        c->map_lease = lease_valid;
+        publish_map(c, lease_valid, now);
+    }
+    ovsdb_idl_track_clear(c->idl);
+    c->map_seqno = seqno;
+
+    bool ready = ovsdb_idl_has_ever_connected(c->idl)
+                 && ovsdb_idl_is_connected(c->idl);
+    /* A record due while no tick is in flight goes in a tick sent at
+     * once (its heartbeat early): one commit instead of two. */
+    bool record_now = (!c->ctxn && ready && c->registered
+                       && lease_valid && !c->txn
+                       && record_due(c, now));
+    if (!c->txn && ready
+        && (!c->retry_seqno || c->retry_seqno != seqno)
+        && (now >= c->next_tick || c->retry_seqno || record_now)) {
+        bool due = now >= c->next_tick || c->retry_seqno;
+        c->retry_seqno = 0;
+        start_tick(c, now, lease_valid, due, record_now);
+    }
+    if (c->txn) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(c->txn);
+        if (status != TXN_INCOMPLETE) {
+            finish_tick(c, status, now);
+        }
+    }
+    if (!c->ctxn && !c->txn_record && ready && c->registered
+        && lease_valid && record_due(c, now)) {
+        start_record(c);
+        run_record(c, now);
+    }
+}
+
+/* Registers the cluster thread's wake-ups before the store thread sleeps
+ * (its session's are the store's). */
+static void
+cluster_wait(void *c_)
+{
+    struct nvo_cluster *c = c_;
+    long long int now = time_msec();
+    ovs_mutex_lock(&c->mutex);
+    long long int lease_until = c->lease_until;
+    ovs_mutex_unlock(&c->mutex);
+    bool lease_valid = now < lease_until;
+    bool ready = ovsdb_idl_has_ever_connected(c->idl)
+                 && ovsdb_idl_is_connected(c->idl);
+    if (c->txn) {
+        ovsdb_idl_txn_wait(c->txn);
+    }
+    if (c->ctxn) {
+        ovsdb_idl_txn_wait(c->ctxn);
+    }
+    if (!c->txn && !c->retry_seqno && ready) {
+        /* Only when a tick can start then: with one in flight (its
+         * completion wakes us), a retry waiting for the replica to
+         * change, or no session, a past 'next_tick' would spin. */
+        poll_timer_wait_until(c->next_tick);
+    }
+    if (lease_valid) {
+        poll_timer_wait_until(lease_until);
+    }
+    if (!c->ctxn && c->echo_wait) {
+        poll_timer_wait_until(c->echo_until);
+    } else if (!c->ctxn) {
+        ovs_mutex_lock(&c->mutex);
+        if (c->n_fresh) {
+            poll_timer_wait_until(c->fresh_until);
+        }
+        ovs_mutex_unlock(&c->mutex);
+    }
+    /* Peers turn dead, and stale for redirects, by time alone: wake
+     * when the next one does. */
+    poll_timer_wait(NVO_CLUSTER_HEARTBEAT_MS);
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (peer_live(p, now)) {
+            poll_timer_wait_until(p->seen_at + NVO_CLUSTER_DEAD_MS);
+        }
+        if (now - p->seen_at < CL_FRESH_MS) {
+            poll_timer_wait_until(p->seen_at + CL_FRESH_MS);
+        }
+    }
+}
+
+/* Called by the store with its thread kept off the session: the
+ * transactions in flight are dropped (nvo_store_ovsdb_clear_guest()). */
+static void
+cluster_fini(void *c_)
+{
+    struct nvo_cluster *c = c_;
     if (c->txn) {
         ovsdb_idl_txn_destroy(c->txn);
         c->txn = NULL;
@@ -1284,7 +1294,6 @@ cluster_thread(void *c_)
         ovsdb_idl_txn_destroy(c->ctxn);
         c->ctxn = NULL;
     }
-    return NULL;
 }
 
 static void
@@ -1303,15 +1312,15 @@ cluster_async_closed(uv_handle_t *handle)
 }
 
 struct nvo_cluster *
-nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
+nvo_cluster_create(uv_loop_t *loop, struct nvo_store *store, const char *name,
                    const char *rest, const char *agents,
                    nvo_cluster_changed_cb *changed, void *aux)
 {
     struct nvo_cluster *c = xzalloc(sizeof *c);
     c->name = xstrdup(name);
-    c->remotes = xstrdup(remotes);
     c->rest = nullable_xstrdup(rest);
     c->agents = nullable_xstrdup(agents);
+    c->store = store;
     c->changed = changed;
     c->aux = aux;
     ovs_mutex_init(&c->mutex);
@@ -1322,40 +1331,20 @@ nvo_cluster_create(uv_loop_t *loop, const char *remotes, const char *name,
     hmap_init(&c->asent);
     hmap_init(&c->peers);
     sset_init(&c->releasing);
-    latch_init(&c->latch);
     c->incarnation = (random_uint64() >> 1) | 1;
     c->plan_dirty = true;
 
-    c->idl = ovsdb_idl_create(remotes, &nvorec_idl_class, false, true);
-    ovsdb_idl_add_table(c->idl, &nvorec_table_controller);
-    for (size_t i = 0; i < NVOREC_CONTROLLER_N_COLUMNS; i++) {
-        ovsdb_idl_add_column(c->idl, &nvorec_controller_columns[i]);
-    }
-    /* Owners' records, not heartbeats: records_moved(). */
-    ovsdb_idl_track_add_column(c->idl, &nvorec_controller_col_confirmed);
-    ovsdb_idl_track_add_column(c->idl, &nvorec_controller_col_behind);
-    ovsdb_idl_add_table(c->idl, &nvorec_table_hypervisor_private);
-    for (size_t i = 0; i < NVOREC_HYPERVISOR_PRIVATE_N_COLUMNS; i++) {
-        ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_private_columns[i]);
-        ovsdb_idl_track_add_column(c->idl,
-                                   &nvorec_hypervisor_private_columns[i]);
-    }
-    ovsdb_idl_add_table(c->idl, &nvorec_table_hypervisor);
-    ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_name);
-    ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_dataplane);
-    ovsdb_idl_add_column(c->idl, &nvorec_hypervisor_col_role);
-    c->ctl_by_name = ovsdb_idl_index_create1(c->idl,
-                                             &nvorec_controller_col_name);
-    c->hp_by_hv = ovsdb_idl_index_create1(
-        c->idl, &nvorec_hypervisor_private_col_hypervisor);
-    ovsdb_idl_set_leader_only(c->idl, false);
+    /* The store's session replicates Controller, Hypervisor_Private and
+     * the hypervisors, and tracks owners' records and ownership columns
+     * for records_moved() and update_confirmed(). */
+    c->idl = nvo_store_ovsdb_idl(store, &c->ctl_by_name, &c->hp_by_hv);
 
     if (loop) {
         c->async = xmalloc(sizeof *c->async);
         uv_async_init(loop, &c->async->async, cluster_async_cb);
         c->async->async.data = c;
     }
-    c->thread = ovs_thread_create("cluster", cluster_thread, c);
+    nvo_store_ovsdb_set_guest(store, cluster_run, cluster_wait, c);
     return c;
 }
 
@@ -1365,11 +1354,7 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     if (!c) {
         return;
     }
-    ovs_mutex_lock(&c->mutex);
-    c->exiting = true;
-    ovs_mutex_unlock(&c->mutex);
-    latch_set(&c->latch);
-    xpthread_join(c->thread, NULL);
+    nvo_store_ovsdb_clear_guest(c->store, cluster_fini);
     if (c->async) {
         c->async->async.data = NULL;
         uv_close((uv_handle_t *) &c->async->async, cluster_async_closed);
@@ -1397,11 +1382,8 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     }
     hmap_destroy(&c->peers);
     sset_destroy(&c->releasing);
-    ovsdb_idl_destroy(c->idl);
-    latch_destroy(&c->latch);
     ovs_mutex_destroy(&c->mutex);
     free(c->name);
-    free(c->remotes);
     free(c->rest);
     free(c->agents);
     free(c);
@@ -1545,7 +1527,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
     }
     ovs_mutex_unlock(&c->mutex);
     if (wake) {
-        latch_set(&c->latch);
+        nvo_store_ovsdb_wake(c->store);
     }
 }
 
@@ -1574,7 +1556,7 @@ nvo_cluster_set_alive(struct nvo_cluster *c, const char *hv, bool alive)
     alive_merge(&c->alives, a);
     ovs_mutex_unlock(&c->mutex);
     if (first) {
-        latch_set(&c->latch);
+        nvo_store_ovsdb_wake(c->store);
     }
 }
 

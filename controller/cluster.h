@@ -13,9 +13,10 @@
  * nvo_cluster_owns() says so, on the main thread, at the moment it is
  * called.
  *
- * Runs its own OVSDB session on its own thread (OVS's poll loop); the
- * functions below are for the libuv main thread, where 'changed' is called
- * whenever ownership, owners or confirmed revisions changed. */
+ * Runs on the store's thread and OVSDB session (store-ovsdb.h: one
+ * session per controller, since every Raft commit wakes every session);
+ * the functions below are for the libuv main thread, where 'changed' is
+ * called whenever ownership, owners or confirmed revisions changed. */
 #ifndef NVO_CLUSTER_H
 #define NVO_CLUSTER_H 1
 
@@ -37,10 +38,14 @@ struct nvo_cluster;
 /* Called on the main thread after ownership or confirmations changed. */
 typedef void nvo_cluster_changed_cb(void *aux);
 
-/* Joins the cluster at 'remotes' as controller 'name', advertising 'rest'
- * and 'agents' (may be NULL).  Caller owns the result
- * (nvo_cluster_destroy()). */
-struct nvo_cluster *nvo_cluster_create(uv_loop_t *loop, const char *remotes,
+/* Joins the cluster whose database 'store' (an "ovsdb:" store,
+ * store-ovsdb.h) holds, as controller 'name', advertising 'rest' and
+ * 'agents' (may be NULL); runs on the store's thread and session, which
+ * must outlive the result.  Caller owns the result
+ * (nvo_cluster_destroy(), before the store is closed). */
+struct nvo_store;
+struct nvo_cluster *nvo_cluster_create(uv_loop_t *loop,
+                                       struct nvo_store *store,
                                        const char *name, const char *rest,
                                        const char *agents,
                                        nvo_cluster_changed_cb *changed,

@@ -626,10 +626,12 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
     h->confirmed_at = uv_now(ctl->loop);
     if (held > h->confirmed) {
         h->confirmed = held;
-        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
-                                                             hv_id);
+        const struct nvo_hypervisor *hv = (ctl->cluster && h->sharded
+                                           ? nvo_model_hv_by_id(ctl->model,
+                                                                hv_id)
+                                           : NULL);
         if (hv) {
-            record_progress(ctl, h, hv->name);
+            record_progress(ctl, h, hv->name);  /* Cluster mode only. */
         }
         VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
                  hv_id, held);

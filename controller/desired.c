@@ -155,9 +155,8 @@ nvo_net_view_unref(struct nvo_net_view *nv)
     }
     free(nv->service_node_ip);
     if (nv->base) {
-        /* The strings (and 'name') are the base's; the arrays share one
-         * block that starts at 'locals' (compute_net()). */
-        free(nv->locals);
+        /* The strings (and 'name') are the base's; the arrays share the
+         * view's own allocation (compute_net()). */
         base_unref(nv->base);
         free(nv);
         return;
@@ -507,21 +506,25 @@ compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             const struct nvo_network *net, desired_sn_alive_fn *alive,
             void *aux, struct desired_net_base *b)
 {
-    struct nvo_net_view *nv = nvo_net_view_create();
-
     /* 'hv''s tip: its ports are its locals, all the others remotes. */
     size_t hv_tip = base_find_tip(b, hv);
     size_t n_locals = (hv_tip == SIZE_MAX ? 0
                        : b->tip_first[hv_tip + 1] - b->tip_first[hv_tip]);
     size_t n_remotes = b->n_ports - n_locals;
 
-    /* One block for locals[], remotes[], flood[] and vteps[]
-     * (nvo_net_view_unref() frees it through 'locals'). */
-    char *block = xmalloc((n_locals + 1) * sizeof *nv->locals
-                          + (n_remotes + 1) * sizeof *nv->remotes
-                          + (b->n_tips + 1) * sizeof *nv->flood
-                          + (b->n_tips + 2) * sizeof *nv->vteps);
-    nv->locals = (struct nvo_local_port *) block;
+    /* One allocation for the view and its locals[], remotes[], flood[]
+     * and vteps[] (every item 8-byte aligned), freed as one by
+     * nvo_net_view_unref(). */
+    struct nvo_net_view *nv = xmalloc(
+        ROUND_UP(sizeof *nv, 8)
+        + (n_locals + 1) * sizeof *nv->locals
+        + (n_remotes + 1) * sizeof *nv->remotes
+        + (b->n_tips + 1) * sizeof *nv->flood
+        + (b->n_tips + 2) * sizeof *nv->vteps);
+    memset(nv, 0, sizeof *nv);
+    ovs_refcount_init(&nv->ref);
+    nv->locals = (struct nvo_local_port *) ((char *) nv
+                                            + ROUND_UP(sizeof *nv, 8));
     nv->remotes = (struct nvo_remote_mac *) (nv->locals + n_locals + 1);
     nv->flood = (char **) (nv->remotes + n_remotes + 1);
     nv->vteps = (const char **) (nv->flood + b->n_tips + 1);
@@ -995,4 +998,39 @@ nvo_hv_view_destroy(struct nvo_hv_view *v)
     free(v->tunnel_ip);
     free(v->ovsdb);
     free(v);
+}
+
+bool
+nvo_net_view_base_size(const struct nvo_net_view *nv, size_t *n_ports,
+                       size_t *n_tips)
+{
+    const struct desired_net_base *b = nv->base;
+    *n_ports = b ? b->n_ports : 0;
+    *n_tips = b ? b->n_tips : 0;
+    return b != NULL;
+}
+
+void
+nvo_net_view_base_port(const struct nvo_net_view *nv, size_t i,
+                       struct nvo_net_port *p)
+{
+    const struct desired_net_base *b = nv->base;
+    const struct base_port *bp = &b->ports[i];
+    *p = (struct nvo_net_port) {
+        .port_id = bp->port_id,
+        .hv_id = bp->hv_id,
+        .mac = bp->mac,
+        .vm = bp->vm,
+        .iface = bp->iface,
+        .ip = bp->ip,
+        .allowed = bp->allowed,
+        .n_allowed = bp->n_allowed,
+        .tunnel_ip = b->tips[bp->tip],
+    };
+}
+
+const char *
+nvo_net_view_base_tip(const struct nvo_net_view *nv, size_t i)
+{
+    return nv->base->tips[i];
 }

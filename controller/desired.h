@@ -246,6 +246,39 @@ int nvo_port_order(struct eth_addr mac_a, int64_t id_a,
 
 /* True if the sorted string arrays 'a' and 'b' are equal. */
 bool nvo_strings_equal(char **a, size_t na, char **b, size_t nb);
+
+/* A network's ports as desired_compute() gathers them once per round for
+ * every hypervisor's view (a view's 'base'): locals[] and remotes[]
+ * together, sorted like them (nvo_port_order()), each with its hypervisor
+ * and that hypervisor's tunnel IP.  A consumer of many hypervisors' views
+ * of one network (the OVS flow engine, controller/ovs-flowinc.c) compares
+ * two rounds of it once, instead of each hypervisor's arrays: every field
+ * of a local or remote port view comes from one of these, so a field added
+ * there must be added here too.  The strings are borrowed from the base,
+ * valid as long as the view is. */
+struct nvo_net_port {
+    int64_t port_id;
+    int64_t hv_id;
+    struct eth_addr mac;
+    const char *vm;
+    const char *iface;
+    const char *ip;             /* Or NULL. */
+    char *const *allowed;       /* Sorted. */
+    size_t n_allowed;
+    const char *tunnel_ip;      /* Its hypervisor's. */
+};
+
+/* The number of ports of 'nv''s base in '*n_ports' and of its distinct
+ * tunnel IPs in '*n_tips'; false (and zeros) if 'nv' has no base (built by
+ * hand). */
+bool nvo_net_view_base_size(const struct nvo_net_view *nv, size_t *n_ports,
+                            size_t *n_tips);
+/* Port 'i' (< '*n_ports' above) of 'nv''s base, into '*p'. */
+void nvo_net_view_base_port(const struct nvo_net_view *nv, size_t i,
+                            struct nvo_net_port *p);
+/* Tunnel IP 'i' (< '*n_tips' above) of 'nv''s base; they are sorted.
+ * Borrowed. */
+const char *nvo_net_view_base_tip(const struct nvo_net_view *nv, size_t i);
 /* Copy that shares the networks: the hypervisor-level fields and arrays
  * are copied, each network view is referenced (not copied).  Since network
  * views are immutable, the copy is independent of 'v' and may go to another

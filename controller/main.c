@@ -370,8 +370,8 @@ main(int argc, char *argv[])
         /* Cluster mode: share the OVS hypervisors with the other
          * controllers (doc/cluster.md). */
         s.ctl.cluster = nvo_cluster_create(
-            loop, o.db + strlen(NVO_STORE_OVSDB_PREFIX), o.name, o.rest,
-            o.agents, nvo_ctl_cluster_changed, &s.ctl);
+            loop, s.ctl.store, o.name, o.rest, o.agents,
+            nvo_ctl_cluster_changed, &s.ctl);
     }
     s.ctl.svc = nvo_svc_create(&s.ctl);
 

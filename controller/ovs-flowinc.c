@@ -14,6 +14,7 @@
 #include <config.h>
 #include "controller/ovs-flowinc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -539,8 +540,262 @@ claims_contain(const struct claims *c, const char *ip)
     return false;
 }
 
+/* One local port in the old and/or the new input ('a', 'b'; either may be
+ * NULL): recomputes or removes its unit as needed, notes the addresses
+ * whose claims it changed in 'cl' (if nonnull), and sets '*net_dirty' if
+ * the network unit (its local ofports) must be recomputed.  'same' and
+ * 'attrs' as in net_update(). */
+static void
+local_step(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+           const struct nvo_net_view *new, const struct nvo_local_port *a,
+           const struct nvo_local_port *b, bool same, bool attrs,
+           const struct sset *ifaces, struct claims *cl, bool *net_dirty)
+{
+    uint32_t vni = new->vni;
+    if (!b) {
+        remove_unit(e, U_LOCAL, vni, a->port_id, NULL);
+        *net_dirty = true;
+        if (cl) {
+            claims_note(cl, a->ip);
+        }
+    } else if (!a) {
+        recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
+                  new, b, NULL, NULL);
+        *net_dirty = true;
+        if (cl) {
+            claims_note(cl, b->ip);
+        }
+    } else {
+        bool changed = !same && !nvo_local_port_equal(a, b);
+        if (!attrs || changed || sset_contains(ifaces, b->iface)) {
+            recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
+                      new, b, NULL, NULL);
+            *net_dirty = true;
+        }
+        if (cl && changed && !nullable_string_is_equal(a->ip, b->ip)) {
+            claims_note(cl, a->ip);
+            claims_note(cl, b->ip);
+        }
+    }
+}
+
+/* The same for one remote port. */
+static void
+remote_step(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+            const struct nvo_net_view *new, const struct nvo_remote_mac *a,
+            const struct nvo_remote_mac *b, bool same, bool attrs,
+            const struct sset *tunnels, struct claims *cl)
+{
+    uint32_t vni = new->vni;
+    if (!b) {
+        remove_unit(e, U_REMOTE, vni, a->port_id, NULL);
+        if (cl) {
+            claims_note(cl, a->ip);
+        }
+    } else if (!a) {
+        recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id, NULL),
+                  new, NULL, b, NULL);
+        if (cl) {
+            claims_note(cl, b->ip);
+        }
+    } else {
+        bool changed = !same && !nvo_remote_mac_equal(a, b);
+        if (!attrs || changed
+            || (!sset_is_empty(tunnels)
+                && tunnel_changed(tunnels, new, b->vtep_ip))) {
+            recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id, NULL),
+                      new, NULL, b, NULL);
+        }
+        if (cl && changed && !nullable_string_is_equal(a->ip, b->ip)) {
+            claims_note(cl, a->ip);
+            claims_note(cl, b->ip);
+        }
+    }
+}
+
+/* Recomputes the local or remote port 'b' of 'new' if its address is in
+ * 'claims' and it has no job yet (see net_update()). */
+static void
+claims_step(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+            const struct nvo_net_view *new, const struct claims *claims,
+            const struct nvo_local_port *lb, const struct nvo_remote_mac *rb)
+{
+    struct unit *u;
+    if (lb && claims_contain(claims, lb->ip)
+        && !(u = unit_get(e, U_LOCAL, new->vni, lb->port_id, NULL))->job) {
+        recompute(e, in, u, new, lb, NULL, NULL);
+    }
+    if (rb && claims_contain(claims, rb->ip)
+        && !(u = unit_get(e, U_REMOTE, new->vni, rb->port_id, NULL))->job) {
+        recompute(e, in, u, new, NULL, rb, NULL);
+    }
+}
+
+/* The entry for port 'k' in 'array' ('n' entries of 'size' bytes sorted by
+ * nvo_port_order(), each with its port id at 'id_ofs' and MAC at
+ * 'mac_ofs'), or NULL. */
+static const void *
+find_port(const void *array, size_t n, size_t size, size_t id_ofs,
+          size_t mac_ofs, const struct ovs_flows_port_key *k)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *p = (const char *) array + mid * size;
+        int64_t id;
+        struct eth_addr mac;
+        memcpy(&id, p + id_ofs, sizeof id);
+        memcpy(&mac, p + mac_ofs, sizeof mac);
+        int cmp = nvo_port_order(k->mac, k->port_id, mac, id);
+        if (!cmp) {
+            return p;
+        } else if (cmp > 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+static const struct nvo_local_port *
+find_local(const struct nvo_net_view *net, const struct ovs_flows_port_key *k)
+{
+    return find_port(net->locals, net->n_locals, sizeof *net->locals,
+                     offsetof(struct nvo_local_port, port_id),
+                     offsetof(struct nvo_local_port, mac), k);
+}
+
+static const struct nvo_remote_mac *
+find_remote(const struct nvo_net_view *net,
+            const struct ovs_flows_port_key *k)
+{
+    return find_port(net->remotes, net->n_remotes, sizeof *net->remotes,
+                     offsetof(struct nvo_remote_mac, port_id),
+                     offsetof(struct nvo_remote_mac, mac), k);
+}
+
+static bool
+net_port_equal(const struct nvo_net_port *a, const struct nvo_net_port *b)
+{
+    return (a->hv_id == b->hv_id && !strcmp(a->vm, b->vm)
+            && !strcmp(a->iface, b->iface)
+            && nullable_string_is_equal(a->ip, b->ip)
+            && nvo_strings_equal(CONST_CAST(char **, a->allowed),
+                                 a->n_allowed,
+                                 CONST_CAST(char **, b->allowed),
+                                 b->n_allowed)
+            && !strcmp(a->tunnel_ip, b->tunnel_ip));
+}
+
+static void
+push_key(struct ovs_flows_port_key **keys, size_t *n, size_t *allocated,
+         const struct nvo_net_port *p)
+{
+    if (*n >= *allocated) {
+        *keys = x2nrealloc(*keys, allocated, sizeof **keys);
+    }
+    (*keys)[(*n)++] = (struct ovs_flows_port_key) { p->mac, p->port_id };
+}
+
+/* Compares the bases of 'old' and 'new' (views of one network, each with a
+ * base): one merge walk over the network's ports, for every hypervisor of
+ * the network.  Caller owns the result. */
+static struct ovs_flows_delta *
+delta_compute(const struct nvo_net_view *old, const struct nvo_net_view *new)
+{
+    struct ovs_flows_delta *d = xzalloc(sizeof *d);
+    size_t n_old, n_new, t_old, t_new, allocated = 0;
+    struct claims noted = { .n = 0 };
+
+    d->old = nvo_net_view_ref(old);
+    d->new = nvo_net_view_ref(new);
+    nvo_net_view_base_size(old, &n_old, &t_old);
+    nvo_net_view_base_size(new, &n_new, &t_new);
+    size_t i = 0, j = 0;
+    while (i < n_old || j < n_new) {
+        struct nvo_net_port a, b;
+        if (i < n_old) {
+            nvo_net_view_base_port(old, i, &a);
+        }
+        if (j < n_new) {
+            nvo_net_view_base_port(new, j, &b);
+        }
+        int cmp = (i >= n_old ? 1 : j >= n_new ? -1
+                   : nvo_port_order(a.mac, a.port_id, b.mac, b.port_id));
+        if (cmp < 0) {
+            claims_note(&noted, a.ip);
+            push_key(&d->keys, &d->n_keys, &allocated, &a);
+            i++;
+        } else if (cmp > 0) {
+            claims_note(&noted, b.ip);
+            push_key(&d->keys, &d->n_keys, &allocated, &b);
+            j++;
+        } else {
+            if (!net_port_equal(&a, &b)) {
+                claims_note(&noted, a.ip);
+                claims_note(&noted, b.ip);
+                push_key(&d->keys, &d->n_keys, &allocated, &b);
+            }
+            i++;
+            j++;
+        }
+    }
+
+    d->tips_changed = t_old != t_new;
+    for (i = 0; i < t_new && !d->tips_changed; i++) {
+        d->tips_changed = strcmp(nvo_net_view_base_tip(old, i),
+                                 nvo_net_view_base_tip(new, i)) != 0;
+    }
+
+    if (noted.n) {
+        allocated = 0;
+        for (j = 0; j < n_new; j++) {
+            struct nvo_net_port b;
+            nvo_net_view_base_port(new, j, &b);
+            if (claims_contain(&noted, b.ip)) {
+                push_key(&d->claims, &d->n_claims, &allocated, &b);
+            }
+        }
+    }
+    free(noted.addrs);
+    return d;
+}
+
+/* The delta from the base of 'old' to that of 'new': the cache's, or
+ * computed (and put in the cache, if there is one; else into '*owned',
+ * which the caller frees). */
+static const struct ovs_flows_delta *
+delta_get(const struct ovs_flows_input *in, const struct nvo_net_view *old,
+          const struct nvo_net_view *new, struct ovs_flows_delta **owned)
+{
+    *owned = NULL;
+    const struct ovs_flows_delta *d = (in->cache
+                                       ? ovs_flows_delta_get(in->cache, old,
+                                                             new)
+                                       : NULL);
+    if (!d) {
+        struct ovs_flows_delta *c = delta_compute(old, new);
+        if (in->cache) {
+            ovs_flows_delta_put(in->cache, c);
+        } else {
+            *owned = c;
+        }
+        d = c;
+    }
+    return d;
+}
+
 /* A network in both the old and the new input: recomputes what changed.
- * 'ifaces' and 'tunnels' are the names whose ofport changed. */
+ * 'ifaces' and 'tunnels' are the names whose ofport changed.
+ *
+ * Two views of a network from desired_compute() (with a base) differ for
+ * this hypervisor only in the ports that changed in the network's base,
+ * and in their VTEP and flood lists only if the network's tunnel IPs
+ * changed (both lists are its tunnel IPs but this hypervisor's, given the
+ * attributes): the delta of the two bases, computed once per round for
+ * every hypervisor (delta_get()), says which, and the ports are looked up
+ * by binary search.  Views built by hand are merged whole. */
 static void
 net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
            const struct nvo_net_view *old, const struct nvo_net_view *new,
@@ -557,141 +812,150 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
      * anyway. */
     struct claims claims = { .n = 0 };
     struct claims *cl = attrs && new->arp_responder ? &claims : NULL;
-
-    /* Locals: one merge walk over two arrays sorted alike. */
-    size_t i = 0, j = 0;
-    while (i < old->n_locals || j < new->n_locals) {
-        const struct nvo_local_port *a = i < old->n_locals
-                                         ? &old->locals[i] : NULL;
-        const struct nvo_local_port *b = j < new->n_locals
-                                         ? &new->locals[j] : NULL;
-        int cmp = !a ? 1 : !b ? -1 : nvo_port_order(a->mac, a->port_id,
-                                                     b->mac, b->port_id);
-        if (cmp < 0) {
-            remove_unit(e, U_LOCAL, vni, a->port_id, NULL);
-            net_dirty = true;
-            if (cl) {
-                claims_note(cl, a->ip);
-            }
-            i++;
-        } else if (cmp > 0) {
-            recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
-                      new, b, NULL, NULL);
-            net_dirty = true;
-            if (cl) {
-                claims_note(cl, b->ip);
-            }
-            j++;
-        } else {
-            bool changed = !same && !nvo_local_port_equal(a, b);
-            if (!attrs || changed || sset_contains(ifaces, b->iface)) {
-                recompute(e, in, unit_get(e, U_LOCAL, vni, b->port_id, NULL),
-                          new, b, NULL, NULL);
-                net_dirty = true;
-            }
-            if (cl && changed && !nullable_string_is_equal(a->ip, b->ip)) {
-                claims_note(cl, a->ip);
-                claims_note(cl, b->ip);
-            }
-            i++;
-            j++;
-        }
+    bool tunnels_moved = (!sset_is_empty(tunnels)
+                          && tunnel_changed(tunnels, new, NULL));
+    struct ovs_flows_delta *owned = NULL;
+    const struct ovs_flows_delta *d = NULL;
+    if (!same && attrs && old->base && new->base) {
+        d = (old->base == new->base ? NULL
+             : delta_get(in, old, new, &owned));
     }
+    /* The VTEP and flood lists may differ. */
+    bool lists_changed = (!same
+                          && (!attrs || !old->base || !new->base
+                              || (d && d->tips_changed)
+                              || old->n_vteps != new->n_vteps
+                              || old->n_flood != new->n_flood));
 
-    /* Remotes, alike. */
-    i = j = 0;
-    while (i < old->n_remotes || j < new->n_remotes) {
-        const struct nvo_remote_mac *a = i < old->n_remotes
-                                         ? &old->remotes[i] : NULL;
-        const struct nvo_remote_mac *b = j < new->n_remotes
-                                         ? &new->remotes[j] : NULL;
-        int cmp = !a ? 1 : !b ? -1 : nvo_port_order(a->mac, a->port_id,
-                                                     b->mac, b->port_id);
-        if (cmp < 0) {
-            remove_unit(e, U_REMOTE, vni, a->port_id, NULL);
-            if (cl) {
-                claims_note(cl, a->ip);
+    if (!same && attrs && old->base && new->base) {
+        /* Only the ports that changed, and those the ofports move. */
+        for (size_t k = 0; d && k < d->n_keys; k++) {
+            const struct ovs_flows_port_key *key = &d->keys[k];
+            const struct nvo_local_port *la = find_local(old, key);
+            const struct nvo_local_port *lb = find_local(new, key);
+            if (la || lb) {
+                local_step(e, in, new, la, lb, false, true, ifaces, cl,
+                           &net_dirty);
             }
-            i++;
-        } else if (cmp > 0) {
-            recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id, NULL),
-                      new, NULL, b, NULL);
-            if (cl) {
-                claims_note(cl, b->ip);
-            }
-            j++;
-        } else {
-            bool changed = !same && !nvo_remote_mac_equal(a, b);
-            if (!attrs || changed
-                || (!sset_is_empty(tunnels)
-                    && tunnel_changed(tunnels, new, b->vtep_ip))) {
-                recompute(e, in, unit_get(e, U_REMOTE, vni, b->port_id,
-                                          NULL), new, NULL, b, NULL);
-            }
-            if (cl && changed && !nullable_string_is_equal(a->ip, b->ip)) {
-                claims_note(cl, a->ip);
-                claims_note(cl, b->ip);
-            }
-            i++;
-            j++;
-        }
-    }
-
-    /* Tunnels: sorted VTEP lists. */
-    size_t n_old, n_new;
-    const char **ov = ovs_flows_net_vteps(old, &n_old);
-    const char **nv = ovs_flows_net_vteps(new, &n_new);
-    i = j = 0;
-    while (i < n_old || j < n_new) {
-        int cmp = i >= n_old ? 1 : j >= n_new ? -1 : strcmp(ov[i], nv[j]);
-        if (cmp < 0) {
-            remove_unit(e, U_TUNNEL, vni, 0, ov[i]);
-            i++;
-        } else if (cmp > 0) {
-            recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
-                      NULL, NULL, nv[j]);
-            j++;
-        } else {
-            if (!attrs || (!sset_is_empty(tunnels)
-                           && tunnel_changed(tunnels, new, nv[j]))) {
-                recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
-                          NULL, NULL, nv[j]);
-            }
-            i++;
-            j++;
-        }
-    }
-    free(ov);
-    free(nv);
-
-    /* The other ports with an address whose claims changed.  A unit with
-     * a job already was recomputed from 'new' above (a port of 'new' is
-     * never only removed: its recompute, before or after, wins in
-     * job_add()): the port that changed its claim itself, most often. */
-    if (claims.n) {
-        for (i = 0; i < new->n_locals; i++) {
-            const struct nvo_local_port *b = &new->locals[i];
-            struct unit *u;
-            if (claims_contain(&claims, b->ip)
-                && !(u = unit_get(e, U_LOCAL, vni, b->port_id, NULL))->job) {
-                recompute(e, in, u, new, b, NULL, NULL);
+            const struct nvo_remote_mac *ra = find_remote(old, key);
+            const struct nvo_remote_mac *rb = find_remote(new, key);
+            if (ra || rb) {
+                remote_step(e, in, new, ra, rb, false, true, tunnels, cl);
             }
         }
-        for (i = 0; i < new->n_remotes; i++) {
-            const struct nvo_remote_mac *b = &new->remotes[i];
-            struct unit *u;
-            if (claims_contain(&claims, b->ip)
-                && !(u = unit_get(e, U_REMOTE, vni, b->port_id, NULL))->job) {
-                recompute(e, in, u, new, NULL, b, NULL);
+        if (!sset_is_empty(ifaces)) {
+            for (size_t i = 0; i < new->n_locals; i++) {
+                const struct nvo_local_port *b = &new->locals[i];
+                struct unit *u;
+                if (sset_contains(ifaces, b->iface)
+                    && !(u = unit_get(e, U_LOCAL, vni, b->port_id,
+                                      NULL))->job) {
+                    recompute(e, in, u, new, b, NULL, NULL);
+                    net_dirty = true;
+                }
             }
+        }
+        if (tunnels_moved) {
+            for (size_t i = 0; i < new->n_remotes; i++) {
+                const struct nvo_remote_mac *b = &new->remotes[i];
+                struct unit *u = unit_get(e, U_REMOTE, vni, b->port_id,
+                                          NULL);
+                if (!u->job) {
+                    recompute(e, in, u, new, NULL, b, NULL);
+                }
+            }
+        }
+        for (size_t k = 0; d && claims.n && k < d->n_claims; k++) {
+            claims_step(e, in, new, &claims, find_local(new, &d->claims[k]),
+                        find_remote(new, &d->claims[k]));
+        }
+    } else {
+        /* Locals: one merge walk over two arrays sorted alike. */
+        size_t i = 0, j = 0;
+        while (i < old->n_locals || j < new->n_locals) {
+            const struct nvo_local_port *a = i < old->n_locals
+                                             ? &old->locals[i] : NULL;
+            const struct nvo_local_port *b = j < new->n_locals
+                                             ? &new->locals[j] : NULL;
+            int cmp = !a ? 1 : !b ? -1 : nvo_port_order(a->mac, a->port_id,
+                                                         b->mac, b->port_id);
+            local_step(e, in, new, cmp > 0 ? NULL : a, cmp < 0 ? NULL : b,
+                       same, attrs, ifaces, cl, &net_dirty);
+            i += cmp <= 0;
+            j += cmp >= 0;
+        }
+
+        /* Remotes, alike (unless only local ofports changed). */
+        i = j = 0;
+        while ((!same || tunnels_moved)
+               && (i < old->n_remotes || j < new->n_remotes)) {
+            const struct nvo_remote_mac *a = i < old->n_remotes
+                                             ? &old->remotes[i] : NULL;
+            const struct nvo_remote_mac *b = j < new->n_remotes
+                                             ? &new->remotes[j] : NULL;
+            int cmp = !a ? 1 : !b ? -1 : nvo_port_order(a->mac, a->port_id,
+                                                         b->mac, b->port_id);
+            remote_step(e, in, new, cmp > 0 ? NULL : a, cmp < 0 ? NULL : b,
+                        same, attrs, tunnels, cl);
+            i += cmp <= 0;
+            j += cmp >= 0;
+        }
+
+        /* The other ports with an address whose claims changed.  A unit
+         * with a job already was recomputed from 'new' above (a port of
+         * 'new' is never only removed: its recompute, before or after,
+         * wins in job_add()): the port that changed its claim itself, most
+         * often. */
+        for (i = 0; claims.n && i < new->n_locals; i++) {
+            claims_step(e, in, new, &claims, &new->locals[i], NULL);
+        }
+        for (i = 0; claims.n && i < new->n_remotes; i++) {
+            claims_step(e, in, new, &claims, NULL, &new->remotes[i]);
         }
     }
     free(claims.addrs);
+    ovs_flows_delta_destroy(owned);
+
+    /* Tunnels: sorted VTEP lists. */
+    if (lists_changed) {
+        size_t n_old, n_new;
+        const char **ov = ovs_flows_net_vteps(old, &n_old);
+        const char **nv = ovs_flows_net_vteps(new, &n_new);
+        size_t i = 0, j = 0;
+        while (i < n_old || j < n_new) {
+            int cmp = i >= n_old ? 1 : j >= n_new ? -1 : strcmp(ov[i], nv[j]);
+            if (cmp < 0) {
+                remove_unit(e, U_TUNNEL, vni, 0, ov[i]);
+                i++;
+            } else if (cmp > 0) {
+                recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]), new,
+                          NULL, NULL, nv[j]);
+                j++;
+            } else {
+                if (!attrs || tunnels_moved) {
+                    recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[j]),
+                              new, NULL, NULL, nv[j]);
+                }
+                i++;
+                j++;
+            }
+        }
+        free(ov);
+        free(nv);
+    } else if (tunnels_moved) {
+        size_t n;
+        const char **nv = ovs_flows_net_vteps(new, &n);
+        for (size_t i = 0; i < n; i++) {
+            recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[i]), new,
+                      NULL, NULL, nv[i]);
+        }
+        free(nv);
+    }
 
     /* The network as a whole. */
     if (net_dirty
-        || (!same && !nvo_strings_equal(old->flood, old->n_flood,
-                                        new->flood, new->n_flood))
+        || (lists_changed && !nvo_strings_equal(old->flood, old->n_flood,
+                                                new->flood, new->n_flood))
         || any_tunnel_changed(tunnels, new, new->flood, new->n_flood)) {
         recompute(e, in, unit_get(e, U_NETWORK, vni, 0, NULL), new, NULL,
                   NULL, NULL);

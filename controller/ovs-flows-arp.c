@@ -16,28 +16,11 @@
 /* True if 'ip' (parsed into '*a') is an IPv4 address that port 'port_id'
  * answers for in 'net': no port with a lower id claims it too. */
 static bool
-answers_for(const struct nvo_net_view *net, int64_t port_id, const char *ip,
-            ovs_be32 *a)
+answers_for(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+            int64_t port_id, const char *ip, ovs_be32 *a)
 {
-    ovs_be32 other;
-    if (!net->arp_responder || !ip || !ip_parse(ip, a) || !*a) {
-        return false;
-    }
-    for (size_t i = 0; i < net->n_locals; i++) {
-        const struct nvo_local_port *lp = &net->locals[i];
-        if (lp->port_id < port_id && lp->ip && ip_parse(lp->ip, &other)
-            && other == *a) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < net->n_remotes; i++) {
-        const struct nvo_remote_mac *rm = &net->remotes[i];
-        if (rm->port_id < port_id && rm->ip && ip_parse(rm->ip, &other)
-            && other == *a) {
-            return false;
-        }
-    }
-    return true;
+    return (net->arp_responder && ip && ip_parse(ip, a) && *a
+            && ovs_flows_arp_owner(ctx, net, *a) >= port_id);
 }
 
 static void
@@ -81,7 +64,7 @@ arp_local_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
 {
     uint64_t cookie = ovs_cookie(OVS_COOKIE_PORT, lp->port_id);
     ovs_be32 ip;
-    if (answers_for(net, lp->port_id, lp->ip, &ip)) {
+    if (answers_for(ctx, net, lp->port_id, lp->ip, &ip)) {
         reply_flow(ctx, net, ip, lp->mac, cookie);
 
         struct match m;
@@ -99,7 +82,7 @@ arp_remote_port(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
                 const struct nvo_remote_mac *rm)
 {
     ovs_be32 ip;
-    if (answers_for(net, rm->port_id, rm->ip, &ip)) {
+    if (answers_for(ctx, net, rm->port_id, rm->ip, &ip)) {
         reply_flow(ctx, net, ip, rm->mac,
                    ovs_cookie(OVS_COOKIE_PORT, rm->port_id));
     }

@@ -47,6 +47,8 @@ ovs_flowgens(size_t *n)
     return flowgens;
 }
 
+static void arp_index_destroy(struct ovs_flows_arp_index *);
+
 void
 ovs_flows_ctx_init(struct ovs_flows_ctx *ctx, const struct ovs_flows_input *in,
                    struct ovs_flowset *out, struct sset *missing)
@@ -56,6 +58,7 @@ ovs_flows_ctx_init(struct ovs_flows_ctx *ctx, const struct ovs_flows_input *in,
     ctx->missing = missing;
     ctx->complete = true;
     ctx->ofpacts = ofpbuf_new(256);
+    ctx->arp = NULL;
 }
 
 void
@@ -64,6 +67,8 @@ ovs_flows_ctx_destroy(struct ovs_flows_ctx *ctx)
     if (ctx) {
         ofpbuf_delete(ctx->ofpacts);
         ctx->ofpacts = NULL;
+        arp_index_destroy(ctx->arp);
+        ctx->arp = NULL;
     }
 }
 
@@ -317,6 +322,30 @@ struct ovs_flows_cache {
     struct hmap templates;      /* Contains struct flood_template. */
     struct hmap memo;           /* Contains struct memo_net. */
     size_t n_memo;              /* Entries in all of them. */
+    struct hmap deltas;         /* Contains struct delta_slot, one per
+                                 * network at most. */
+    struct hmap arps;           /* Contains struct ovs_flows_arp_index, one
+                                 * per network at most. */
+};
+
+/* ovs_flows_arp_owner()'s index of one network view. */
+struct ovs_flows_arp_index {
+    struct hmap_node node;      /* In ovs_flows_cache.arps, by net_id. */
+    struct nvo_net_view *net;   /* A reference (in the cache: keeps its
+                                 * base's address its own). */
+    struct hmap owners;         /* Contains struct arp_owner. */
+};
+
+struct arp_owner {
+    struct hmap_node node;      /* By hash of 'addr'. */
+    ovs_be32 addr;
+    int64_t port_id;            /* The lowest id claiming it. */
+};
+
+/* The last ovs_flows_delta of one network. */
+struct delta_slot {
+    struct hmap_node node;      /* In ovs_flows_cache.deltas, by net_id. */
+    struct ovs_flows_delta *delta;  /* Owned. */
 };
 
 /* More entries than this, and the cache starts over: VTEPs that left are
@@ -330,6 +359,8 @@ ovs_flows_cache_create(void)
     hmap_init(&c->outputs);
     hmap_init(&c->templates);
     hmap_init(&c->memo);
+    hmap_init(&c->deltas);
+    hmap_init(&c->arps);
     return c;
 }
 
@@ -505,8 +536,173 @@ ovs_flows_cache_destroy(struct ovs_flows_cache *c)
         hmap_destroy(&c->templates);
         memo_clear(c);
         hmap_destroy(&c->memo);
+        struct delta_slot *slot;
+        HMAP_FOR_EACH_POP (slot, node, &c->deltas) {
+            ovs_flows_delta_destroy(slot->delta);
+            free(slot);
+        }
+        hmap_destroy(&c->deltas);
+        struct ovs_flows_arp_index *ai;
+        HMAP_FOR_EACH_POP (ai, node, &c->arps) {
+            arp_index_destroy(ai);
+        }
+        hmap_destroy(&c->arps);
         free(c);
     }
+}
+
+static void
+arp_note(struct hmap *owners, const char *ip, int64_t port_id)
+{
+    ovs_be32 a;
+    if (!ip || !ip_parse(ip, &a) || !a) {
+        return;
+    }
+    uint32_t hash = hash_uint64(ntohl(a));
+    struct arp_owner *o;
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash, owners) {
+        if (o->addr == a) {
+            o->port_id = MIN(o->port_id, port_id);
+            return;
+        }
+    }
+    o = xmalloc(sizeof *o);
+    o->addr = a;
+    o->port_id = port_id;
+    hmap_insert(owners, &o->node, hash);
+}
+
+/* The index of 'net''s addresses.  Caller owns the result. */
+static struct ovs_flows_arp_index *
+arp_index_create(const struct nvo_net_view *net)
+{
+    struct ovs_flows_arp_index *ai = xmalloc(sizeof *ai);
+    ai->net = nvo_net_view_ref(net);
+    hmap_init(&ai->owners);
+    for (size_t i = 0; i < net->n_locals; i++) {
+        arp_note(&ai->owners, net->locals[i].ip, net->locals[i].port_id);
+    }
+    for (size_t i = 0; i < net->n_remotes; i++) {
+        arp_note(&ai->owners, net->remotes[i].ip, net->remotes[i].port_id);
+    }
+    return ai;
+}
+
+static void
+arp_index_destroy(struct ovs_flows_arp_index *ai)
+{
+    if (ai) {
+        struct arp_owner *o;
+        HMAP_FOR_EACH_POP (o, node, &ai->owners) {
+            free(o);
+        }
+        hmap_destroy(&ai->owners);
+        nvo_net_view_unref(ai->net);
+        free(ai);
+    }
+}
+
+/* The cache's index for 'net', made if needed, or NULL if 'net' cannot
+ * share one: no base, or not every port of the base in its arrays (a
+ * service node's view has none), so that it would not be the same for
+ * every view of the base. */
+static const struct ovs_flows_arp_index *
+arp_index_cached(struct ovs_flows_cache *c, const struct nvo_net_view *net)
+{
+    size_t n_ports, n_tips;
+    if (!nvo_net_view_base_size(net, &n_ports, &n_tips)
+        || n_ports != net->n_locals + net->n_remotes) {
+        return NULL;
+    }
+    uint32_t hash = hash_uint64(net->net_id);
+    struct ovs_flows_arp_index *ai;
+    HMAP_FOR_EACH_WITH_HASH (ai, node, hash, &c->arps) {
+        if (ai->net->net_id == net->net_id) {
+            if (ai->net->base == net->base) {
+                return ai;
+            }
+            hmap_remove(&c->arps, &ai->node);
+            arp_index_destroy(ai);
+            break;
+        }
+    }
+    ai = arp_index_create(net);
+    hmap_insert(&c->arps, &ai->node, hash);
+    return ai;
+}
+
+int64_t
+ovs_flows_arp_owner(struct ovs_flows_ctx *ctx, const struct nvo_net_view *net,
+                    ovs_be32 a)
+{
+    const struct ovs_flows_arp_index *ai = NULL;
+    if (ctx->in->cache) {
+        ai = arp_index_cached(ctx->in->cache, net);
+    }
+    if (!ai) {
+        if (!ctx->arp || ctx->arp->net != net) {
+            arp_index_destroy(ctx->arp);
+            ctx->arp = arp_index_create(net);
+        }
+        ai = ctx->arp;
+    }
+    const struct arp_owner *o;
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash_uint64(ntohl(a)), &ai->owners) {
+        if (o->addr == a) {
+            return o->port_id;
+        }
+    }
+    return INT64_MAX;
+}
+
+void
+ovs_flows_delta_destroy(struct ovs_flows_delta *d)
+{
+    if (d) {
+        nvo_net_view_unref(d->old);
+        nvo_net_view_unref(d->new);
+        free(d->keys);
+        free(d->claims);
+        free(d);
+    }
+}
+
+static struct delta_slot *
+delta_slot_find(const struct ovs_flows_cache *c, int64_t net_id)
+{
+    struct delta_slot *slot;
+    HMAP_FOR_EACH_WITH_HASH (slot, node, hash_uint64(net_id), &c->deltas) {
+        if (slot->delta->new->net_id == net_id) {
+            return slot;
+        }
+    }
+    return NULL;
+}
+
+const struct ovs_flows_delta *
+ovs_flows_delta_get(struct ovs_flows_cache *c, const struct nvo_net_view *old,
+                    const struct nvo_net_view *new)
+{
+    const struct delta_slot *slot = delta_slot_find(c, new->net_id);
+    if (slot && slot->delta->old->base == old->base
+        && slot->delta->new->base == new->base) {
+        return slot->delta;
+    }
+    return NULL;
+}
+
+void
+ovs_flows_delta_put(struct ovs_flows_cache *c, struct ovs_flows_delta *d)
+{
+    int64_t net_id = d->new->net_id;
+    struct delta_slot *slot = delta_slot_find(c, net_id);
+    if (slot) {
+        ovs_flows_delta_destroy(slot->delta);
+    } else {
+        slot = xmalloc(sizeof *slot);
+        hmap_insert(&c->deltas, &slot->node, hash_uint64(net_id));
+    }
+    slot->delta = d;
 }
 
 /* Puts the actions accumulated in 'ctx' into a flow of 'scratch' (empty)

@@ -119,6 +119,41 @@ void ovs_flows_memo_put(struct ovs_flows_cache *,
                         const struct ovs_flows_memo_key *,
                         const struct ovs_flowset *flows);
 
+/* What changed in a network's ports from one round of views to another
+ * (their bases, nvo_net_view_base_port()), the same for every hypervisor
+ * of the network: the incremental engine (ovs-flowinc.c) computes it once
+ * per round and network, and each hypervisor then looks at those ports
+ * alone instead of walking its whole locals[] and remotes[]. */
+struct ovs_flows_port_key {
+    struct eth_addr mac;
+    int64_t port_id;
+};
+struct ovs_flows_delta {
+    struct nvo_net_view *old, *new;     /* References: their bases stay
+                                         * alive, so no other base takes
+                                         * their addresses meanwhile. */
+    /* Ports added, removed, or changed in any field (their hypervisor and
+     * its tunnel IP included), sorted by nvo_port_order(). */
+    struct ovs_flows_port_key *keys;
+    size_t n_keys;
+    /* Ports of 'new' with an IPv4 address that one of 'keys' had or has
+     * (the ARP responder's claims, ovs-flows-arp.c). */
+    struct ovs_flows_port_key *claims;
+    size_t n_claims;
+    bool tips_changed;          /* The tunnel IPs of the network's
+                                 * hypervisors differ. */
+};
+/* Accepts NULL. */
+void ovs_flows_delta_destroy(struct ovs_flows_delta *);
+/* The delta cached for the network of 'old' and 'new' from the base of
+ * 'old' to that of 'new', or NULL.  Borrowed: valid until the cache
+ * changes. */
+const struct ovs_flows_delta *ovs_flows_delta_get(
+    struct ovs_flows_cache *, const struct nvo_net_view *old,
+    const struct nvo_net_view *new);
+/* Caches 'd' (taken) for its network, replacing what was cached for it. */
+void ovs_flows_delta_put(struct ovs_flows_cache *, struct ovs_flows_delta *d);
+
 /* Computes the flows 'in' calls for into 'out' (which is cleared first):
  * the full computation, every generator over every port, tunnel and
  * network of the view.  The incremental engine (ovs-flowinc.h) must always
@@ -208,10 +243,22 @@ struct ovs_flows_ctx {
     struct sset *missing;       /* May be NULL. */
     bool complete;              /* Nothing missing so far. */
     struct ofpbuf *ofpacts;     /* Actions of the next ovs_flows_put(). */
+    struct ovs_flows_arp_index *arp;    /* Owned, or NULL: see
+                                         * ovs_flows_arp_owner(). */
 };
 void ovs_flows_ctx_init(struct ovs_flows_ctx *, const struct ovs_flows_input *,
                         struct ovs_flowset *out, struct sset *missing);
 void ovs_flows_ctx_destroy(struct ovs_flows_ctx *);
+
+/* The lowest id of the ports of 'net' (locals[] and remotes[]) whose
+ * address ("ip") is the IPv4 address 'a', or INT64_MAX if none: the port
+ * that answers ARP for it (ovs-flows-arp.c).  The index behind it is made
+ * once per network and computation ('ctx'), or, with the input's cache
+ * and a view with a base, once per round for every hypervisor of the
+ * network (a port of N asking each of the N others was O(N^2) per full
+ * computation: a hypervisor joining, a cold start, a self-check). */
+int64_t ovs_flows_arp_owner(struct ovs_flows_ctx *,
+                            const struct nvo_net_view *net, ovs_be32 a);
 
 /* Adds a flow with the actions accumulated in ctx->ofpacts (then cleared),
  * in the canonical form the switch reports. */

@@ -498,11 +498,12 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         if (!net || !hv || !eth_addr_from_string(op->port.mac, &mac)) {
             break;
         }
-        ids_add_network(ctl, ids, net);
         p = nvo_model_add_port(m, id, op->port.vm, net, hv, mac, op->port.ip,
                                op->port.iface, revision);
         nvo_model_set_port_allowed_str(m, p, op->port.allowed);
         m->revision = revision;
+        /* The network's hypervisors after the write: those before and
+         * 'hv' (a port's network does not choose its service node). */
         ids_add_network(ctl, ids, net);
         svc_publish(s, ids->ids, ids->n, &net->id, 1, revision);
         r->port = p;
@@ -531,10 +532,11 @@ apply(struct nvo_svc *s, const struct nvo_store_op *op, int64_t revision,
         }
         net = p->network;
         int64_t net_id = net->id;
+        /* The network's hypervisors before the write: those after, and
+         * the port's if it was its last there. */
         ids_add_network(ctl, ids, net);
         nvo_model_remove_port(m, p);
         m->revision = revision;
-        ids_add_network(ctl, ids, net);
         svc_publish(s, ids->ids, ids->n, &net_id, 1, revision);
         return true;
     }

@@ -445,10 +445,19 @@ struct store_ovsdb {
     uint64_t n_writes, n_commits;
     struct latch latch;         /* Wakes the IDL thread. */
 
+    /* The guest (nvo_store_ovsdb_set_guest()).  The IDL thread holds
+     * 'guest_mutex' while it runs, not while it sleeps, so whoever holds
+     * it may touch the session. */
+    struct ovs_mutex guest_mutex;
+    nvo_store_ovsdb_guest_fn *guest_run OVS_GUARDED;
+    nvo_store_ovsdb_guest_fn *guest_wait OVS_GUARDED;
+    void *guest_aux OVS_GUARDED;
+
     /* IDL thread only. */
     struct ovsdb_idl *idl;
     struct ovsdb_idl_index *net_by_id, *hv_by_id, *port_by_id;
     struct ovsdb_idl_index *journal_by_rev;
+    struct ovsdb_idl_index *ctl_by_name, *hp_by_hv;  /* The guest's. */
     struct ovs_list queued;     /* struct ow, OW_QUEUED. */
     struct ovs_list inflight;   /* struct ow, OW_IN_TXN or OW_COMMITTED. */
     struct ovsdb_idl_txn *txn;
@@ -1370,11 +1379,13 @@ store_ovsdb_thread(void *s_)
     unsigned int seqno = 0;
 
     for (;;) {
+        ovs_mutex_lock(&s->guest_mutex);
         latch_poll(&s->latch);
         ovs_mutex_lock(&s->mutex);
         bool exiting = s->exiting;
         ovs_mutex_unlock(&s->mutex);
         if (exiting) {
+            ovs_mutex_unlock(&s->guest_mutex);
             break;
         }
 
@@ -1410,6 +1421,13 @@ store_ovsdb_thread(void *s_)
         if (wake && s->async) {
             uv_async_send(&s->async->async);
         }
+        if (s->guest_run) {
+            s->guest_run(s->guest_aux);
+            s->guest_wait(s->guest_aux);
+        } else {
+            /* The guest's tracked changes: nobody else reads them. */
+            ovsdb_idl_track_clear(s->idl);
+        }
 
         ovsdb_idl_wait(s->idl);
         if (s->txn) {
@@ -1423,6 +1441,7 @@ store_ovsdb_thread(void *s_)
         }
         poll_timer_wait_until(committed_deadline(s));
         latch_wait(&s->latch);
+        ovs_mutex_unlock(&s->guest_mutex);
         poll_block();
     }
 
@@ -1589,6 +1608,7 @@ store_ovsdb_close(struct nvo_store *s_)
     ovsdb_idl_destroy(s->idl);
     latch_destroy(&s->latch);
     xpthread_cond_destroy(&s->cond);
+    ovs_mutex_destroy(&s->guest_mutex);
     ovs_mutex_destroy(&s->mutex);
     free(s->remotes);
     free(s->origin);
@@ -1623,6 +1643,7 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
     s->origin = xasprintf(UUID_FMT, UUID_ARGS(&uuid));
 
     ovs_mutex_init(&s->mutex);
+    ovs_mutex_init(&s->guest_mutex);
     xpthread_cond_init(&s->cond, NULL);
     ovs_list_init(&s->mailbox);
     ovs_list_init(&s->events);
@@ -1630,20 +1651,28 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
     ovs_list_init(&s->inflight);
     latch_init(&s->latch);
 
-    /* Placement and its journal only: membership and ownership
-     * (Controller, Hypervisor_Private) belong to cluster.c's session, and
-     * their heartbeats and confirmations would otherwise wake this replica
-     * many times a second. */
+    /* Placement and its journal, and for the guest (cluster.c)
+     * membership and ownership: one session per controller, since every
+     * Raft commit wakes every session (nvo_store_ovsdb_set_guest()). */
     s->idl = ovsdb_idl_create(remotes, &nvorec_idl_class, false, true);
     static const struct ovsdb_idl_table_class *const tables[] = {
         &nvorec_table_nvo_global, &nvorec_table_network,
         &nvorec_table_hypervisor, &nvorec_table_port, &nvorec_table_journal,
+        &nvorec_table_controller, &nvorec_table_hypervisor_private,
     };
     for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
         ovsdb_idl_add_table(s->idl, tables[i]);
         for (size_t j = 0; j < tables[i]->n_columns; j++) {
             ovsdb_idl_add_column(s->idl, &tables[i]->columns[j]);
         }
+    }
+    /* What the guest follows by change tracking: owners' records (not
+     * heartbeats) and every ownership column. */
+    ovsdb_idl_track_add_column(s->idl, &nvorec_controller_col_confirmed);
+    ovsdb_idl_track_add_column(s->idl, &nvorec_controller_col_behind);
+    for (size_t i = 0; i < NVOREC_HYPERVISOR_PRIVATE_N_COLUMNS; i++) {
+        ovsdb_idl_track_add_column(s->idl,
+                                   &nvorec_hypervisor_private_columns[i]);
     }
     /* Any member that is part of the cluster serves: a follower forwards
      * transactions to the leader, and when the leader dies the session
@@ -1656,6 +1685,10 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
     s->port_by_id = ovsdb_idl_index_create1(s->idl, &nvorec_port_col_id);
     s->journal_by_rev = ovsdb_idl_index_create1(s->idl,
                                                 &nvorec_journal_col_revision);
+    s->ctl_by_name = ovsdb_idl_index_create1(s->idl,
+                                             &nvorec_controller_col_name);
+    s->hp_by_hv = ovsdb_idl_index_create1(
+        s->idl, &nvorec_hypervisor_private_col_hypervisor);
 
     if (loop) {
         s->async = xmalloc(sizeof *s->async);
@@ -1666,4 +1699,50 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
     s->thread = ovs_thread_create("store_ovsdb", store_ovsdb_thread, s);
     *storep = &s->up;
     return 0;
+}
+
+struct ovsdb_idl *
+nvo_store_ovsdb_idl(const struct nvo_store *s_,
+                    struct ovsdb_idl_index **ctl_by_name,
+                    struct ovsdb_idl_index **hp_by_hv)
+{
+    struct store_ovsdb *s = store_ovsdb_cast(s_);
+    *ctl_by_name = s->ctl_by_name;
+    *hp_by_hv = s->hp_by_hv;
+    return s->idl;
+}
+
+void
+nvo_store_ovsdb_set_guest(struct nvo_store *s_, nvo_store_ovsdb_guest_fn *run,
+                          nvo_store_ovsdb_guest_fn *wait, void *aux)
+{
+    struct store_ovsdb *s = store_ovsdb_cast(s_);
+    ovs_mutex_lock(&s->guest_mutex);
+    ovs_assert(!s->guest_run);
+    s->guest_run = run;
+    s->guest_wait = wait;
+    s->guest_aux = aux;
+    ovs_mutex_unlock(&s->guest_mutex);
+    latch_set(&s->latch);
+}
+
+void
+nvo_store_ovsdb_clear_guest(struct nvo_store *s_,
+                            nvo_store_ovsdb_guest_fn *fini)
+{
+    struct store_ovsdb *s = store_ovsdb_cast(s_);
+    ovs_mutex_lock(&s->guest_mutex);
+    if (fini && s->guest_run) {
+        fini(s->guest_aux);
+    }
+    s->guest_run = NULL;
+    s->guest_wait = NULL;
+    s->guest_aux = NULL;
+    ovs_mutex_unlock(&s->guest_mutex);
+}
+
+void
+nvo_store_ovsdb_wake(struct nvo_store *s_)
+{
+    latch_set(&store_ovsdb_cast(s_)->latch);
 }

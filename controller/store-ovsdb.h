@@ -60,4 +60,38 @@ int nvo_store_ovsdb_export(const struct nvo_model *m, const char *remotes,
 int nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
                          struct nvo_store **storep, char **errmsg);
 
+/* One OVSDB session per controller: the store's session also replicates
+ * what cluster.c needs (Controller, Hypervisor_Private), and cluster.c's
+ * logic runs as the store thread's guest, so that a Raft commit wakes
+ * one session of each controller, not two (each IDL session is woken by
+ * every commit: it follows the Raft log index in _Server).
+ *
+ * The session, for the guest only (on the store's thread): its IDL, and
+ * its indexes of Controller by name and Hypervisor_Private by hypervisor
+ * name.  Borrowed: valid until the store is closed. */
+struct ovsdb_idl;
+struct ovsdb_idl_index;
+struct ovsdb_idl *nvo_store_ovsdb_idl(const struct nvo_store *,
+                                      struct ovsdb_idl_index **ctl_by_name,
+                                      struct ovsdb_idl_index **hp_by_hv);
+
+/* Makes 'run' and 'wait' (with 'aux') run on the store's thread at every
+ * iteration of its poll loop, after the store's own work ('run') and
+ * before it sleeps ('wait': registers its wake-ups with OVS's poll loop).
+ * At most one guest.  Any thread. */
+typedef void nvo_store_ovsdb_guest_fn(void *aux);
+void nvo_store_ovsdb_set_guest(struct nvo_store *,
+                               nvo_store_ovsdb_guest_fn *run,
+                               nvo_store_ovsdb_guest_fn *wait, void *aux);
+
+/* Removes the guest: once it returns the store's thread calls it no more.
+ * Calls 'fini' (with the guest's 'aux'; may be NULL) first, at a moment
+ * the store's thread does not touch the session, so 'fini' may use it
+ * (destroy the guest's transactions).  Any thread but the store's. */
+void nvo_store_ovsdb_clear_guest(struct nvo_store *,
+                                 nvo_store_ovsdb_guest_fn *fini);
+
+/* Wakes the store's thread (for its guest).  Any thread. */
+void nvo_store_ovsdb_wake(struct nvo_store *);
+
 #endif /* controller/store-ovsdb.h */

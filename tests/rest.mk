@@ -3,11 +3,13 @@
 check_PROGRAMS += tests/unit/test-store tests/unit/test-validate \
 	tests/unit/test-rest-body \
 	tests/unit/test-service tests/unit/test-rest-auth \
-	tests/unit/test-rest-framing tests/fuzz/fuzz-rest-framing-replay
+	tests/unit/test-rest-framing tests/unit/test-rest-pipeline \
+	tests/fuzz/fuzz-rest-framing-replay
 TESTS += tests/unit/test-store tests/unit/test-validate \
 	tests/unit/test-rest-body \
 	tests/unit/test-service tests/unit/test-rest-auth \
-	tests/unit/test-rest-framing tests/fuzz/fuzz-rest-framing-corpus.sh
+	tests/unit/test-rest-framing tests/unit/test-rest-pipeline \
+	tests/fuzz/fuzz-rest-framing-corpus.sh
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
@@ -32,6 +34,10 @@ tests_unit_test_rest_framing_SOURCES = tests/unit/test-rest-framing.c
 tests_unit_test_rest_framing_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_test_rest_framing_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
+tests_unit_test_rest_pipeline_SOURCES = tests/unit/test-rest-pipeline.c
+tests_unit_test_rest_pipeline_CPPFLAGS = $(controller_libnvoctl_a_CPPFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_test_rest_pipeline_LDADD = $(NVO_CONTROLLER_LDADD) $(CMOCKA_LIBS)
 # Fuzz target: the framing check in front of h2o (libFuzzer binary with
 # --enable-fuzzing; the corpus replayed in make check).
 EXTRA_DIST += tests/fuzz/corpus/rest-framing \

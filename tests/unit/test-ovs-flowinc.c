@@ -136,7 +136,7 @@ mutate(struct fixture *f, int64_t *changed)
     struct nvo_network *net = nth_network(m, next_rand(seed));
     struct nvo_port *p = nth_port(m, next_rand(seed));
 
-    switch (next_rand(seed) % 10) {
+    switch (next_rand(seed) % 12) {
     case 0: case 1: case 2: case 3: {
         int64_t id = f->next_id++;
         add_port(f, net, hv, id, mac_of(id), NULL);
@@ -198,6 +198,31 @@ mutate(struct fixture *f, int64_t *changed)
         f->alive[sn->id] = !f->alive[sn->id];
         return false;
     }
+    case 10:
+        if (p) {
+            /* Fields only the port's own hypervisor sees. */
+            char allowed[32];
+            snprintf(allowed, sizeof allowed, "10.0.1.%"PRIu32,
+                     next_rand(seed) % 4);
+            *changed = p->network->id;
+            nvo_model_set_port_allowed_str(m, p, (next_rand(seed) % 2
+                                                  ? allowed : NULL));
+            return true;
+        }
+        break;
+    case 11:
+        if (p) {
+            /* An address change: it may change which port answers ARP for
+             * the old address and the new one. */
+            uint32_t r = next_rand(seed) % 6;
+            char ip[32];
+            snprintf(ip, sizeof ip, "10.0.0.%"PRIu32, r);
+            *changed = p->network->id;
+            free(p->ip);
+            p->ip = r < 4 ? xstrdup(ip) : NULL;
+            return true;
+        }
+        break;
     }
     *changed = net->id;
     return true;
