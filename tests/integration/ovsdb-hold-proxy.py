@@ -9,13 +9,15 @@ Usage: ovsdb-hold-proxy.py LISTEN-IP:PORT UPSTREAM-IP:PORT CONTROL-DIR
 Every client connection gets its own upstream connection; bytes pass
 unchanged and in order, except on a connection that monitors the Journal
 table (nvo's store session) while CONTROL-DIR/arm exists: from its first
-"transact" request on, the server's update notifications ("update",
-"update2", "update3") are held back -- everything else, replies and echo
-requests included, still passes -- until CONTROL-DIR/arm is removed; then
-the held updates follow, in their order.  The proxy creates
-CONTROL-DIR/held once a successful reply to a transaction passed while
-holding (a commit answered, its update held) and writes the number of
-updates it held to CONTROL-DIR/released when it lets them go.
+"transact" request that writes the Journal (a placement write; the
+cluster's heartbeats on the same session do not count) on, the server's
+update notifications ("update", "update2", "update3") are held back --
+everything else, replies and echo requests included, still passes --
+until CONTROL-DIR/arm is removed; then the held updates follow, in their
+order.  The proxy creates CONTROL-DIR/held once the reply to that
+transaction passed and says it committed (its update held), and writes
+the number of updates it held to CONTROL-DIR/released when it lets them
+go.
 
 A real ovsdb-server always sends a transaction's update before its reply
 (it flushes its monitors first); this stands for a server or relay that
@@ -39,7 +41,8 @@ class Conn:
         self.ctl = ctl
         self.lock = threading.Lock()
         self.store = False        # Monitors Journal (the store session).
-        self.transacts = set()    # Ids of its "transact" requests.
+        self.writes = set()       # Ids of its transactions holding began
+                                  # with.
         self.holding = False
         self.held = []
 
@@ -67,6 +70,13 @@ def messages(buf):
     return out, buf[i:]
 
 
+def writes_journal(m):
+    """True if transact request 'm' inserts into the Journal table."""
+    return any(isinstance(op, dict) and op.get("table") == "Journal"
+               and op.get("op") == "insert"
+               for op in (m.get("params") or [])[1:])
+
+
 def client_to_server(c):
     """Forwards unchanged; notes the session's kind and transact ids."""
     buf = ""
@@ -81,10 +91,10 @@ def client_to_server(c):
                 if not isinstance(m, dict):
                     continue
                 method = m.get("method")
-                if method == "transact":
-                    c.transacts.add(json.dumps(m.get("id")))
-                    if c.store and c.armed():
-                        c.holding = True
+                if (method == "transact" and c.store and c.armed()
+                        and not c.holding and writes_journal(m)):
+                    c.writes.add(json.dumps(m.get("id")))
+                    c.holding = True
                 elif method in ("monitor", "monitor_cond",
                                 "monitor_cond_since"):
                     p = m.get("params") or []
@@ -124,7 +134,7 @@ def server_to_client(c):
                     continue
                 out.append(text)
                 if (c.holding
-                        and json.dumps(m.get("id")) in c.transacts
+                        and json.dumps(m.get("id")) in c.writes
                         and m.get("error") is None
                         and isinstance(m.get("result"), list)
                         and not any(isinstance(r, dict) and r.get("error")

@@ -137,8 +137,10 @@ check "one name created on two controllers at once: one 201, one 409 ($same)" \
 # ovsdb-server sends a transaction's update before its reply, so nothing
 # real makes a committed write wait for its journal row (doc/cluster.md);
 # the proxy in front of controller 2, armed, holds its store session's
-# updates from its next transaction on, so the commit's reply overtakes
-# them (ovsdb-hold-proxy.py).  What must hold: the write that committed
+# updates from its next placement write on, so the commit's reply
+# overtakes them (ovsdb-hold-proxy.py; the cluster's heartbeats share the
+# session, so controller 2's lease may lapse meanwhile: it owns only k1,
+# which runs no agent).  What must hold: the write that committed
 # answers 201 after 5 s (SEEN_TIMEOUT_MS) and shows at once; a write built
 # from the stale replica meanwhile answers 503, not committed; once the
 # updates come the model is reloaded and equals the database.
