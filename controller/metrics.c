@@ -92,20 +92,22 @@ render_ovs_sb(struct nvo_ctl *ctl, struct ds *out)
                   "southbound thread's loop.\n"
                   "# TYPE nvo_ovs_sb_passes_total counter\n"
                   "nvo_ovs_sb_passes_total %"PRIu64"\n"
-                  "# HELP nvo_ovs_sb_quiet_ticks_total Of those, quiet ticks "
-                  "(every hypervisor run, every second).\n"
-                  "# TYPE nvo_ovs_sb_quiet_ticks_total counter\n"
-                  "nvo_ovs_sb_quiet_ticks_total %"PRIu64"\n"
                   "# HELP nvo_ovs_sb_hypervisor_runs_total Hypervisors run "
                   "by those passes.\n"
                   "# TYPE nvo_ovs_sb_hypervisor_runs_total counter\n"
                   "nvo_ovs_sb_hypervisor_runs_total %"PRIu64"\n"
+                  "# HELP nvo_ovs_sb_quiet_runs_total Of those, runs of quiet "
+                  "hypervisors: a readable OpenFlow socket, a timer due "
+                  "(echo probe, drop counters, OVSDB every second).\n"
+                  "# TYPE nvo_ovs_sb_quiet_runs_total counter\n"
+                  "nvo_ovs_sb_quiet_runs_total %"PRIu64"\n"
                   "# HELP nvo_ovs_sb_hypervisor_skips_total Busy hypervisors "
                   "those passes skipped: they only awaited an OpenFlow "
                   "reply, and their socket was not readable.\n"
                   "# TYPE nvo_ovs_sb_hypervisor_skips_total counter\n"
                   "nvo_ovs_sb_hypervisor_skips_total %"PRIu64"\n",
-                  st.n_passes, st.n_ticks, st.n_hv_runs, st.n_hv_skips);
+                  st.n_passes, st.n_hv_runs, st.n_quiet_runs,
+                  st.n_hv_skips);
     ds_put_cstr(out, "# HELP nvo_ovs_sb_seconds_total CPU time the OVS "
                 "southbound thread spent per phase: mail "
                 "(taking new views), run (OVSDB, flow computation, "

@@ -131,6 +131,7 @@ struct ovs_hv {
     bool drops_eager;           /* ovs_hv_set_drops_eager(). */
     bool drops_changed;         /* It changed since
                                  * ovs_hv_take_drops_change(). */
+    uint64_t n_connects;        /* hv_connect() calls, for ovs_hv_of_fd(). */
     uint64_t n_db_runs;         /* Runs of the OVSDB side... */
     uint64_t n_of_runs;         /* ...and of the OpenFlow side. */
 };
@@ -198,6 +199,7 @@ hv_connect(struct ovs_hv *hv)
               hv->of_connect);
     hv->db = ovs_ovsdb_create(v->ovsdb, listen, v->name);
     hv->ofc = ovs_ofctrl_create(hv->of_connect, v->name);
+    hv->n_connects++;
     ovs_ofctrl_set_generation(hv->ofc, v->fence);
     ovs_ofctrl_set_drops_eager(hv->ofc, hv->drops_eager);
     ovs_ovsdb_set_fence(hv->db, v->fence);
@@ -329,7 +331,7 @@ ovs_hv_resync(struct ovs_hv *hv)
     }
     /* And reconcile br-int's ports now: an unwanted port with nvo's mark
      * is the audit's drift too, and a quiet hypervisor's OVSDB updates
-     * otherwise wait for the quiet tick. */
+     * otherwise wait for their next timed run (ovs-sb.c). */
     hv->wants_changed = true;
 }
 
@@ -579,8 +581,9 @@ check_refusal(struct ovs_hv *hv)
 /* True if the OVSDB side has work in progress or pending: something to
  * reconcile or commit, a transaction in flight, the session down, or the
  * flows waiting for an ofport OVSDB is to report.  Otherwise the IDL is
- * neither run nor waited on, except on the southbound's quiet tick (its
- * socket's input, updates made by others, waits that long). */
+ * neither run nor waited on, except when the southbound runs a quiet
+ * hypervisor's OVSDB side (every second: its socket's input, updates made
+ * by others, waits that long). */
 static bool
 hv_db_due(const struct ovs_hv *hv)
 {
@@ -597,12 +600,12 @@ hv_of_due(const struct ovs_hv *hv)
 }
 
 void
-ovs_hv_run(struct ovs_hv *hv, bool all)
+ovs_hv_run(struct ovs_hv *hv, bool db, bool of)
 {
     if (!hv->db) {
         return;
     }
-    if (all || hv_db_due(hv)) {
+    if (db || hv_db_due(hv)) {
         ovs_ovsdb_run(hv->db, &hv->wants, hv->wants_changed);
         hv->wants_changed = false;
         hv->n_db_runs++;
@@ -630,7 +633,7 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
         }
     }
     of_fast_retry(hv);
-    if (all || hv_of_due(hv)) {
+    if (of || hv_of_due(hv)) {
         ovs_ofctrl_run(hv->ofc);
         hv->n_of_runs++;
     }
@@ -651,7 +654,7 @@ ovs_hv_run(struct ovs_hv *hv, bool all)
     }
     if (hv->cold && installed >= hv->cold_seq && !hv->cold_catch_up_at) {
         /* The cold start's set is committed (and confirmed, if complete):
-         * a run from then on (at the latest the southbound's quiet tick)
+         * a run from then on (ovs_hv_next_wake() says when at the latest)
          * has the engine compute its table, which replaces it (the same
          * flows: nothing more goes to the switch). */
         hv->cold_catch_up_at = time_msec() + HV_COLD_CATCH_UP_MS;
@@ -690,6 +693,26 @@ ovs_hv_input_fd(const struct ovs_hv *hv)
         return -1;
     }
     return ovs_ofctrl_input_fd(hv->ofc);
+}
+
+int
+ovs_hv_of_fd(const struct ovs_hv *hv, uint64_t *id)
+{
+    unsigned int seqno = 0;
+    int fd = hv->ofc ? ovs_ofctrl_fd(hv->ofc, &seqno) : -1;
+    *id = (hv->n_connects << 32) | seqno;
+    return fd;
+}
+
+long long int
+ovs_hv_next_wake(const struct ovs_hv *hv, long long int *of_wake)
+{
+    *of_wake = hv->ofc ? ovs_ofctrl_next_wake(hv->ofc) : LLONG_MAX;
+    long long int wake = hv->next_check;
+    if (hv->cold && hv->cold_catch_up_at) {
+        wake = MIN(wake, hv->cold_catch_up_at);
+    }
+    return wake;
 }
 
 bool

@@ -37,15 +37,28 @@ void ovs_hv_set_view(struct ovs_hv *, struct nvo_hv_view *view);
  * the drift audit's repair. */
 void ovs_hv_resync(struct ovs_hv *);
 
-/* Runs the hypervisor: with 'all', both sessions; otherwise only the
- * OVSDB session if it has work (something to reconcile, a transaction in
- * flight, ofports awaited) and only the OpenFlow connection if it has (a
- * diff to send, a reply awaited): a hypervisor waiting for a barrier reply
- * does not read its OVSDB socket, nor one waiting for OVSDB its OpenFlow
- * socket.  The southbound passes 'all' on its quiet tick.  ovs_hv_wait()
- * waits on the same sides. */
-void ovs_hv_run(struct ovs_hv *, bool all);
+/* Runs the hypervisor: the OVSDB session if 'db' or if it has work
+ * (something to reconcile, a transaction in flight, ofports awaited), the
+ * OpenFlow connection if 'of' or if it has work (a diff to send, a reply
+ * awaited): a hypervisor waiting for a barrier reply does not read its
+ * OVSDB socket, nor one waiting for OVSDB its OpenFlow socket.  The
+ * southbound forces a side of a quiet hypervisor when its socket is
+ * readable or its timers are due (ovs_hv_next_wake()).  ovs_hv_wait()
+ * waits on the sides with work. */
+void ovs_hv_run(struct ovs_hv *, bool db, bool of);
 void ovs_hv_wait(struct ovs_hv *);
+
+/* The OpenFlow connection's socket (ovs_ofctrl_fd()), or -1.  '*id'
+ * changes whenever the socket may be another one: a caller that watches it
+ * (epoll) registers it again then. */
+int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
+
+/* For a quiet hypervisor (ovs_hv_is_busy() false): when ovs_hv_run() must
+ * run it next for its own timers (the self-check, the cold start's catch
+ * up), and in '*of_wake' when it must run its OpenFlow side
+ * (ovs_ofctrl_next_wake()).  time_msec() values, LLONG_MAX for never. */
+long long int ovs_hv_next_wake(const struct ovs_hv *,
+                               long long int *of_wake);
 
 /* How many times ovs_hv_run() ran the OVSDB side and the OpenFlow side. */
 void ovs_hv_get_run_stats(const struct ovs_hv *, uint64_t *n_db_runs,

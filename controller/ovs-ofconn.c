@@ -26,6 +26,7 @@
 #include "controller/ovs-ofconn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,20 @@ ovs_ofconn_input_fd(const struct ovs_ofconn *c)
         }
     }
     return c->fd;
+}
+
+int
+ovs_ofconn_fd(const struct ovs_ofconn *c)
+{
+    return c->state == C_ACTIVE ? c->fd : -1;
+}
+
+long long int
+ovs_ofconn_next_wake(const struct ovs_ofconn *c)
+{
+    long long int now = time_msec();
+    int timeout = reconnect_timeout(c->reconnect, now);
+    return timeout < 0 ? LLONG_MAX : now + timeout;
 }
 
 size_t

@@ -58,6 +58,18 @@ const struct ofp_header *ovs_ofconn_recv(struct ovs_ofconn *);
  * readable. */
 int ovs_ofconn_input_fd(const struct ovs_ofconn *);
 
+/* The socket of the connection, while OpenFlow 1.3 is agreed on it, for
+ * a tcp: target; else -1 (also for ssl: and unix: targets, whose socket is
+ * not known).  With ovs_ofconn_get_seqno(), which changes whenever a
+ * connection comes up or goes, it tells a caller that watches the socket
+ * elsewhere (epoll) when to register it again. */
+int ovs_ofconn_fd(const struct ovs_ofconn *);
+
+/* When ovs_ofconn_run() must run next even if nothing arrives (an echo
+ * request to send, a silent peer to give up on, a backoff that ends), as a
+ * time_msec(); LLONG_MAX if never. */
+long long int ovs_ofconn_next_wake(const struct ovs_ofconn *);
+
 /* Bytes queued and not yet written. */
 size_t ovs_ofconn_backlog(const struct ovs_ofconn *);
 

@@ -862,6 +862,26 @@ ovs_ofctrl_input_fd(const struct ovs_ofctrl *ofc)
     return ovs_ofconn_input_fd(ofc->conn);
 }
 
+int
+ovs_ofctrl_fd(const struct ovs_ofctrl *ofc, unsigned int *seqno)
+{
+    *seqno = ovs_ofconn_get_seqno(ofc->conn);
+    return ovs_ofconn_fd(ofc->conn);
+}
+
+long long int
+ovs_ofctrl_next_wake(const struct ovs_ofctrl *ofc)
+{
+    long long int wake = ovs_ofconn_next_wake(ofc->conn);
+    if (ofc->state == S_BACKOFF) {
+        wake = MIN(wake, ofc->backoff_until);
+    }
+    if (stats_wanted(ofc)) {
+        wake = MIN(wake, ofc->next_stats);
+    }
+    return wake;
+}
+
 bool
 ovs_ofctrl_is_connected(const struct ovs_ofctrl *ofc)
 {

@@ -49,6 +49,14 @@ bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
  * not known: see ovs_ofconn_input_fd()). */
 int ovs_ofctrl_input_fd(const struct ovs_ofctrl *);
 
+/* ovs_ofconn_fd() and ovs_ofconn_get_seqno() of the connection. */
+int ovs_ofctrl_fd(const struct ovs_ofctrl *, unsigned int *seqno);
+
+/* When ovs_ofctrl_run() must run next even if the switch sends nothing
+ * (the connection's timers, the end of a backoff, the next drop counter
+ * poll), as a time_msec(); LLONG_MAX if never. */
+long long int ovs_ofctrl_next_wake(const struct ovs_ofctrl *);
+
 /* True if connected, in sync and awaiting no reply: nothing can happen on
  * the connection but what the switch sends unasked (echo requests, port
  * status), which may wait a little. */

@@ -64,9 +64,9 @@ uint64_t ovs_sb_self_check_failures(struct nvo_sb *);
 /* What the OVS thread spent its time on, since it started. */
 struct ovs_sb_stats {
     uint64_t n_passes;          /* Wake-ups of its loop. */
-    uint64_t n_ticks;           /* Of those, quiet ticks (every hypervisor
-                                 * run, every SB_QUIET_MS). */
     uint64_t n_hv_runs;         /* Hypervisors run, summed over passes. */
+    uint64_t n_quiet_runs;      /* Of those, runs of quiet hypervisors
+                                 * (a readable socket, a timer due). */
     uint64_t n_hv_skips;        /* Busy ones not run: they only awaited an
                                  * OpenFlow reply, not arrived yet. */
     uint64_t mail_us;           /* CPU time taking views from the core, */
