@@ -20,6 +20,9 @@
 #    one is there afterwards
 #  - two of three members down: a write answers 503 with a JSON error
 #    within seconds, reads still answer; members back: writes work again
+#  - the member controller 1 is attached to hung (SIGSTOP): a write answers
+#    503; the controller survives its session's move to another member,
+#    writes again, and its model equals the database
 # Hypervisors registered as "kernel" run no agent (nothing to program);
 # OVS hypervisors on the cluster: test-cluster-failover.sh.
 set -u
@@ -309,5 +312,32 @@ poll_check "majority back: writes work again" \
 ok "first write after the majority returned: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 poll_check "and reach the other controller" \
     "lab_ctl_rest 2 GET /v1/networks/gray | grep -q 5004"
+
+# --- the attached member hung (SIGSTOP) ------------------------------------------
+# A hung member does not reset the connection: controller 1's session waits
+# for the inactivity probe (5 s idle, then 5 s) before it moves on.  A
+# write sent meanwhile answers 503 (its outcome unknown: the member still
+# holds it and may forward it once it runs again).  The controller must
+# survive the reconnect (it crashed there: the timed-out transaction was
+# freed but left among the IDL's outstanding ones), write again, and end
+# with a model equal to the database.
+db=$(attached)
+[ -n "$db" ] || die "controller 1 is attached to no member"
+pid1=$(lab_ctl_pid 1)
+kill -STOP "$(lab_raft_pid "$db")" || die "SIGSTOP db$db"
+set -- $(ip netns exec "$(lab_ctl_ns 1)" curl -s -m 30 -o "$LAB_DIR/rest.body" \
+    -w '%{http_code} %{time_total}' -XPOST -H 'Content-Type: application/json' \
+    --data-binary '{"name":"hung1","vni":5201,"bum":"head-end"}' \
+    "http://127.0.0.1:$LAB_REST_PORT/v1/networks")
+check "db$db hung: a write through it answers 503, outcome unknown ($*)" \
+    "[ '${1:-000}' = 503 ] && grep -q 'may still commit' '$LAB_DIR/rest.body'"
+t0=$(date +%s%N) f0=$fails
+poll_check "controller 1 moves to another member and writes again" \
+    "[ \$(lab_ctl_rest_status 1 POST /v1/networks '{\"name\":\"hung2\",\"vni\":5202,\"bum\":\"head-end\"}') = 201 ]" 30
+[ "$fails" = "$f0" ] && ok "first write after db$db hung: $(( ($(date +%s%N) - t0) / 1000000 )) ms after the 503"
+check "controller 1 survived its session's reconnect" "kill -0 $pid1"
+kill -CONT "$(lab_raft_pid "$db")" || die "SIGCONT db$db"
+poll_check "controller 1's model equals the database (with or without hung1)" \
+    "model_is_db 1" 20
 
 ovs_test_done
