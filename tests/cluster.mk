@@ -15,4 +15,6 @@ EXTRA_DIST += tests/integration/test-cluster-raft.sh \
 	tests/integration/test-cluster-store.sh \
 	tests/integration/test-cluster-failover.sh \
 	tests/integration/test-cluster-tls.sh \
-	tests/integration/of-role.py
+	tests/integration/of-role.py \
+	tests/integration/ovsdb-hold-proxy.py \
+	tests/integration/nvo-1.3.0.ovsschema

@@ -10,6 +10,11 @@
 #  - the schema enforces the SQLite constraints: unique name, VNI, tunnel
 #    IP, (network, MAC), (hypervisor, interface); a network or hypervisor
 #    with ports cannot be deleted (strong references)
+#  - upgrade: the cluster starts on schema 1.3.0 (the export writes into
+#    it); `ovsdb-client convert` to schema/nvo.ovsschema converts every
+#    member, keeps every row, leaves what a 1.3.0 controller recorded
+#    (Hypervisor_Private owner, epoch, confirmed) and uncovered; a current
+#    controller loads the converted store and writes to it
 #  - one member killed with SIGKILL (the leader): another is elected, the
 #    data is all there and writes still commit; the member restarts and
 #    catches up
@@ -22,7 +27,8 @@ cluster_test_init cr
 
 lab_underlay_up || die underlay
 t0=$(date +%s%N)
-lab_raft_up 3 || die "raft cluster"
+# Schema 1.3.0 first ("upgrade" below): schema/nvo.ovsschema of d771345.
+LAB_NVO_SCHEMA=$top/tests/integration/nvo-1.3.0.ovsschema lab_raft_up 3 || die "raft cluster"
 ok "3-member Raft cluster formed in $(( ($(date +%s%N) - t0) / 1000000 )) ms, leader db$(lab_raft_leader)"
 remotes=$(lab_raft_remotes)
 
@@ -115,6 +121,61 @@ else
 fi
 check "the refused export changed nothing" \
     "dump_json | cmp -s - '$LAB_DIR/dump.json'"
+
+# --- upgrade from schema 1.3.0 (doc/cluster.md, "Upgrading") ------------------
+version() {   # version [REMOTE]: the schema version the cluster (or REMOTE) serves
+    client --no-leader-only get-schema-version "${1:-$remotes}" NVO
+}
+want=$(ovsdb-tool schema-version "$top/schema/nvo.ovsschema")
+check "the cluster runs schema 1.3.0" "[ \"\$(version)\" = 1.3.0 ]"
+# What a 1.3.0 controller ("old1") left: its row, and its record of hv1.
+transact '{"op":"insert","table":"Controller","row":{"name":"old1","incarnation":1,"heartbeat":1,"fenced":false}}' \
+    "{\"op\":\"insert\",\"table\":\"Hypervisor_Private\",\"row\":{\"hypervisor\":\"hv1\",\"owner\":\"old1\",\"epoch\":7,\"confirmed\":$rev,\"alive\":true}}" \
+    >"$LAB_DIR/old-rows.out" || die "1.3.0 rows"
+grep -q error "$LAB_DIR/old-rows.out" && die "1.3.0 rows: $(cat "$LAB_DIR/old-rows.out")"
+dump_json >"$LAB_DIR/dump.old.json" || die "dump"
+t0=$(date +%s%N)
+client convert "$remotes" "$top/schema/nvo.ovsschema" || die "ovsdb-client convert"
+ok "ovsdb-client convert 1.3.0 -> $want: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+for i in 1 2 3; do
+    poll_check "member $i serves schema $want" \
+        "[ \"\$(version tcp:$(lab_raft_ip $i):6641)\" = '$want' ]"
+done
+dump_json >"$LAB_DIR/dump.new.json" || die "dump"
+check "the conversion kept every row (uuids and columns of 1.3.0)" \
+    "python3 - '$LAB_DIR' <<'EOF'
+import json, sys
+d = sys.argv[1]
+old = json.load(open(d + '/dump.old.json'))
+new = json.load(open(d + '/dump.new.json'))
+assert sorted(old) == sorted(new), (sorted(old), sorted(new))
+for t in old:
+    o = {r['_uuid'][1]: r for r in old[t]}
+    n = {r['_uuid'][1]: r for r in new[t]}
+    assert sorted(o) == sorted(n), t
+    for u, r in o.items():
+        for c, v in r.items():
+            assert c == '_version' or n[u][c] == v, (t, c, v, n[u][c])
+EOF"
+check "what the 1.3.0 owner recorded stays the row's own, uncovered; no compact record" \
+    "python3 - '$LAB_DIR' '$rev' <<'EOF'
+import json, sys
+db = json.load(open(sys.argv[1] + '/dump.new.json'))
+hp = [r for r in db['Hypervisor_Private'] if r['hypervisor'] == 'hv1'][0]
+assert (hp['owner'], hp['epoch'], hp['confirmed'], hp['covered']) == \\
+    ('old1', 7, int(sys.argv[2]), False), hp
+c = [r for r in db['Controller'] if r['name'] == 'old1'][0]
+assert (c['confirmed'], c['behind']) == (0, ['map', []]), c
+EOF"
+lab_ctl_start 1 --wait-timeout=3000 || die "a controller on the converted cluster"
+check "a current controller loads the converted store" \
+    "[ \$(lab_ctl_rest 1 GET /v1/ports | json 'len(d)') = 2 ]"
+check "and writes to it" \
+    "[ \$(lab_ctl_rest_status 1 POST /v1/networks '{\"name\":\"converted\",\"vni\":5009,\"bum\":\"head-end\"}') = 201 ]"
+lab_ctl_stop 1 || die "stop the controller"
+# What the checks below compare with: the cluster as the controller left it.
+dump_json >"$LAB_DIR/dump.json" || die "dump"
+rev=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["NVO_Global"][0]["revision"])' "$LAB_DIR/dump.json")
 
 # --- constraints -------------------------------------------------------------
 red=$(python3 -c 'import json,sys; print([r["_uuid"][1] for r in json.load(open(sys.argv[1]))["Network"] if r["name"]=="red"][0])' "$LAB_DIR/dump.json")

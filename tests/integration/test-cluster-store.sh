@@ -10,6 +10,10 @@
 #  - the dataplane fields (encap, arp_responder, mtu, allowed_addresses)
 #    written on one controller read the same on the other and after a
 #    restart
+#  - a commit whose update comes late (held back by a proxy): answered 201
+#    after 5 s and shown at once; a write built meanwhile from the stale
+#    replica answers 503 and is not in the cluster; once the updates come
+#    the controller reloads its model, which then equals the database
 #  - a restarted controller loads everything back from the cluster
 #  - the Raft member controller 1 is attached to killed -9 during a stream
 #    of writes: every write is answered (none hangs), every acknowledged
@@ -46,7 +50,20 @@ check "unknown port: 404" "[ \$(lab_ctl_rest_status 1 GET /v1/ports/999999) = 40
 check "GET the port" "lab_ctl_rest 1 GET /v1/ports/$a | grep -q '\"vm\":\"a\"'"
 
 # --- two controllers ---------------------------------------------------------
-lab_ctl_start 2 --wait-timeout=3000 || die "controller 2"
+# Controller 2's sessions go through a proxy (on controller 1's node) to
+# one member; it passes everything unchanged until the fallback section
+# below arms it.
+hp=$LAB_DIR/holdproxy
+mkdir -p "$hp"
+ip netns exec "$(lab_ctl_ns 1)" python3 "$top/tests/integration/ovsdb-hold-proxy.py" \
+    "$(lab_ctl_ip 1):6699" "$(lab_raft_ip "$(lab_raft_leader)"):6641" "$hp" 2>"$hp/stderr" &
+lab_record_pid $! || die "hold proxy: $(cat "$hp/stderr")"
+i=0
+until ip netns exec "$(lab_ctl_ns 1)" ss -Hltn '( sport = :6699 )' | grep -q .; do
+    i=$((i + 1)); [ $i -gt 50 ] && die "hold proxy not listening: $(cat "$hp/stderr")"; sleep 0.1
+done
+lab_ctl_start 2 --wait-timeout=3000 --db="ovsdb:tcp:$(lab_ctl_ip 1):6699" \
+    || die "controller 2 behind the proxy"
 check "controller 2 loaded what controller 1 wrote" \
     "lab_ctl_rest 2 GET /v1/ports/$a | grep -q '\"vm\":\"a\"'"
 lab_ctl_rest 2 POST /v1/networks '{"name":"blue","vni":5002,"bum":"head-end"}' >/dev/null || die "POST on 2"
@@ -103,18 +120,103 @@ check "every port has its own id and revision" \
 check "both controllers hold the same ports" \
     "[ \"\$(lab_ctl_rest 1 GET /v1/ports)\" = \"\$(lab_ctl_rest 2 GET /v1/ports)\" ]"
 # The same name on both at once.
+pids=
 for n in 1 2; do
     ip netns exec "$(lab_ctl_ns $n)" curl -s -o /dev/null -w '%{http_code}\n' \
         -XPOST -H 'Content-Type: application/json' \
         --data-binary '{"name":"green","vni":5003,"bum":"head-end"}' \
         "http://127.0.0.1:$LAB_REST_PORT/v1/networks" >"$LAB_DIR/same$n" &
+    pids="$pids $!"
 done
-wait
+wait $pids   # (not the proxy)
 same=$(cat "$LAB_DIR/same1" "$LAB_DIR/same2" | sort | tr '\n' ' ')
 check "one name created on two controllers at once: one 201, one 409 ($same)" \
     "[ '$same' = '201 409 ' ]"
 
+# --- a commit answered before its update: the store's fallback ----------------
+# ovsdb-server sends a transaction's update before its reply, so nothing
+# real makes a committed write wait for its journal row (doc/cluster.md);
+# the proxy in front of controller 2, armed, holds its store session's
+# updates from its next placement write on, so the commit's reply
+# overtakes them (ovsdb-hold-proxy.py; the cluster's heartbeats share the
+# session, so controller 2's lease may lapse meanwhile: it owns only k1,
+# which runs no agent).  What must hold: the write that committed
+# answers 201 after 5 s (SEEN_TIMEOUT_MS) and shows at once; a write built
+# from the stale replica meanwhile answers 503, not committed; once the
+# updates come the model is reloaded and equals the database.
+post2() {   # post2 NAME VNI: POST a network to controller 2; prints "status ms"
+    ip netns exec "$(lab_ctl_ns 2)" curl -s -m 30 -o "$LAB_DIR/$1.body" \
+        -w '%{http_code} %{time_total}\n' -XPOST -H 'Content-Type: application/json' \
+        --data-binary "{\"name\":\"$1\",\"vni\":$2,\"bum\":\"head-end\"}" \
+        "http://127.0.0.1:$LAB_REST_PORT/v1/networks" \
+        | awk '{ printf "%s %d\n", $1, $2 * 1000 }'
+}
+t_fb=$(date +%s%N)
+touch "$hp/arm"
+post2 fb1 5101 >"$LAB_DIR/fb1.st" & p1=$!
+i=0
+until [ -f "$hp/held" ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && die "fb1's commit reply never passed the proxy"; sleep 0.1
+done
+check "meanwhile another controller writes (controller 2's replica misses it)" \
+    "[ \$(lab_ctl_rest_status 1 POST /v1/networks '{\"name\":\"fb2\",\"vni\":5102,\"bum\":\"head-end\"}') = 201 ]"
+post2 fb3 5103 >"$LAB_DIR/fb3.st" & p3=$!
+wait $p1 $p3
+set -- $(cat "$LAB_DIR/fb1.st")
+check "a write committed but not in the replica answers 201 after 5 s ($*)" \
+    "[ '$1' = 201 ] && [ $2 -ge 4500 ]"
+check "controller 2 logs the fallback" \
+    "grep -q 'committed 5000 ms ago but the replica is at' '$LAB_DIR/ctl2/nvo-controller.log'"
+set -- $(cat "$LAB_DIR/fb3.st")
+check "a write built from the stale replica answers 503 ($*)" "[ '$1' = 503 ]"
+check "the 503 is a JSON error saying it was not committed" \
+    "python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[\"error\"]; sys.exit(0 if e[\"code\"] == \"unavailable\" and \"not committed\" in e[\"message\"] else 1)' '$LAB_DIR/fb3.body'"
+check "controller 2 shows the answered write at once, not yet the unseen one" \
+    "[ \$(lab_ctl_rest_status 2 GET /v1/networks/fb1) = 200 ] && [ \$(lab_ctl_rest_status 2 GET /v1/networks/fb2) = 404 ]"
+rm -f "$hp/arm"
+# db_rows: the cluster's networks, hypervisors and ports as JSON.
+db_rows() {
+    lab_raft_client ctl1 -f json dump "$(lab_raft_remotes)" NVO \
+        | python3 -c '
+import json, sys
+out = {}
+for l in sys.stdin:
+    if l.startswith("{"):
+        t = json.loads(l)
+        out[t["caption"].split()[0]] = [dict(zip(t["headings"], r)) for r in t["data"]]
+json.dump(out, sys.stdout)'
+}
+# model_is_db N: controller N's model (REST) holds exactly the cluster's
+# networks, hypervisors and ports (ids, names, revisions).
+model_is_db() {
+    db_rows >"$LAB_DIR/db.rows" || return 1
+    for k in networks hypervisors ports; do
+        lab_ctl_rest "$1" GET "/v1/$k" >"$LAB_DIR/m.$k" || return 1
+    done
+    python3 -c '
+import json, sys
+d = sys.argv[1]
+db = json.load(open(d + "/db.rows"))
+def rows(table, key):
+    return sorted((r["id"], r[key], r["revision"]) for r in db[table])
+def model(kind, key):
+    return sorted((o["id"], o[key], o["revision"])
+                  for o in json.load(open(d + "/m." + kind)))
+sys.exit(0 if (rows("Network", "name") == model("networks", "name")
+               and rows("Hypervisor", "name") == model("hypervisors", "name")
+               and rows("Port", "vm") == model("ports", "vm")) else 1)' "$LAB_DIR"
+}
+poll_check "the held updates released: controller 2 reloads its model" \
+    "grep -q 'the replica caught up with revision' '$LAB_DIR/ctl2/nvo-controller.log'"
+poll_check "controller 2's model equals the database" "model_is_db 2"
+check "the 201 write is in the database, the 503 one is not" \
+    "db_rows | python3 -c 'import json,sys; n={r[\"name\"] for r in json.load(sys.stdin)[\"Network\"]}; sys.exit(0 if {\"fb1\",\"fb2\"} <= n and \"fb3\" not in n else 1)'"
+set -- $(post2 fb4 5104)
+check "controller 2 writes normally again ($*)" "[ '$1' = 201 ] && [ $2 -lt 3000 ]"
+ok "fallback checks: $(( ($(date +%s%N) - t_fb) / 1000000 )) ms"
+
 # --- restart -----------------------------------------------------------------
+# (From here on controller 2 reaches the cluster directly.)
 lab_ctl_stop 2 || die "stop 2"
 lab_ctl_start 2 --wait-timeout=3000 || die "restart 2"
 check "a restarted controller loads everything" \

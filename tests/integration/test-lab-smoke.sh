@@ -87,8 +87,13 @@ check "lab_bg runs its command inside vm1's namespace" \
 
 pids=$(awk '{print $1}' "$dir/pids")
 lab_cleanup
+# exited: PID is gone or a zombie (exited, its parent has not reaped it yet).
+exited() {
+    _s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -z "$_s" ] || [ "$_s" = Z ]
+}
 for pid in $pids; do
-    check "recorded PID $pid is gone after cleanup" "! kill -0 $pid"
+    check "recorded PID $pid has exited after cleanup" "exited $pid"
 done
 check "no namespace with prefix $P remains" "! ip netns list | grep -Eq '^$P(ul|ctl|hv1|hv2|vm1|vm2)( |\$)'"
 check "state directory removed" "[ ! -e $dir ]"
