@@ -742,10 +742,33 @@ delta_compute(const struct nvo_net_view *old, const struct nvo_net_view *new)
         }
     }
 
-    d->tips_changed = t_old != t_new;
-    for (i = 0; i < t_new && !d->tips_changed; i++) {
-        d->tips_changed = strcmp(nvo_net_view_base_tip(old, i),
-                                 nvo_net_view_base_tip(new, i)) != 0;
+    /* The tunnel IPs in one base and not the other (the arrays are
+     * sorted; a tunnel IP may be there twice, for two hypervisors). */
+    allocated = 0;
+    i = j = 0;
+    while (i < t_old || j < t_new) {
+        const char *a = i < t_old ? nvo_net_view_base_tip(old, i) : NULL;
+        const char *b = j < t_new ? nvo_net_view_base_tip(new, j) : NULL;
+        int cmp = !a ? 1 : !b ? -1 : strcmp(a, b);
+        if (cmp && d->n_tips >= allocated) {
+            d->tips = x2nrealloc(d->tips, &allocated, sizeof *d->tips);
+        }
+        if (cmp < 0) {
+            d->tips[d->n_tips++] = a;
+        } else if (cmp > 0) {
+            d->tips[d->n_tips++] = b;
+        }
+        i += cmp <= 0;
+        j += cmp >= 0;
+    }
+    d->tips_changed = d->n_tips > 0;
+    for (i = 1; i < t_old && !d->tips_dup; i++) {
+        d->tips_dup = !strcmp(nvo_net_view_base_tip(old, i - 1),
+                              nvo_net_view_base_tip(old, i));
+    }
+    for (j = 1; j < t_new && !d->tips_dup; j++) {
+        d->tips_dup = !strcmp(nvo_net_view_base_tip(new, j - 1),
+                              nvo_net_view_base_tip(new, j));
     }
 
     if (noted.n) {
@@ -786,16 +809,66 @@ delta_get(const struct ovs_flows_input *in, const struct nvo_net_view *old,
     return d;
 }
 
+/* The string equal to 's' in the sorted array 'v' of 'n', or NULL. */
+static const char *
+find_string(char *const *v, size_t n, const char *s)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(s, v[mid]);
+        if (!cmp) {
+            return v[mid];
+        } else if (cmp > 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+/* The VTEP and flood lists of 'old' and 'new' (with the same attributes,
+ * each with a base, 'd' their delta, no tunnel IP twice) are the tunnel IPs
+ * of their bases but this hypervisor's own (and the service node's, if
+ * any, the same in both): they differ only in the tunnel IPs that changed
+ * (d->tips), looked up here one by one.  Adds and removes the tunnel units
+ * of the VTEPs that came and went; returns true if the flood list
+ * changed. */
+static bool
+net_update_lists(struct ovs_flowinc *e, const struct ovs_flows_input *in,
+                 const struct nvo_net_view *old,
+                 const struct nvo_net_view *new,
+                 const struct ovs_flows_delta *d)
+{
+    char *const *ov = CONST_CAST(char *const *, old->vteps);
+    char *const *nv = CONST_CAST(char *const *, new->vteps);
+    bool flood_changed = false;
+    for (size_t k = 0; k < d->n_tips; k++) {
+        const char *t = d->tips[k];
+        const char *a = find_string(ov, old->n_vteps, t);
+        const char *b = find_string(nv, new->n_vteps, t);
+        if (a && !b) {
+            remove_unit(e, U_TUNNEL, new->vni, 0, a);
+        } else if (b && !a) {
+            recompute(e, in, unit_get(e, U_TUNNEL, new->vni, 0, b), new,
+                      NULL, NULL, b);
+        }
+        flood_changed |= (!find_string(old->flood, old->n_flood, t)
+                          != !find_string(new->flood, new->n_flood, t));
+    }
+    return flood_changed;
+}
+
 /* A network in both the old and the new input: recomputes what changed.
  * 'ifaces' and 'tunnels' are the names whose ofport changed.
  *
  * Two views of a network from desired_compute() (with a base) differ for
  * this hypervisor only in the ports that changed in the network's base,
- * and in their VTEP and flood lists only if the network's tunnel IPs
- * changed (both lists are its tunnel IPs but this hypervisor's, given the
- * attributes): the delta of the two bases, computed once per round for
- * every hypervisor (delta_get()), says which, and the ports are looked up
- * by binary search.  Views built by hand are merged whole. */
+ * and in their VTEP and flood lists only in the network's tunnel IPs that
+ * changed (net_update_lists()): the delta of the two bases, computed once
+ * per round for every hypervisor (delta_get()), says which, and they are
+ * looked up by binary search.  Views built by hand are merged whole. */
 static void
 net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
            const struct nvo_net_view *old, const struct nvo_net_view *new,
@@ -820,12 +893,14 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
         d = (old->base == new->base ? NULL
              : delta_get(in, old, new, &owned));
     }
-    /* The VTEP and flood lists may differ. */
+    /* The VTEP and flood lists may differ: compared whole, or in the
+     * tunnel IPs that changed (see net_update_lists()). */
     bool lists_changed = (!same
                           && (!attrs || !old->base || !new->base
-                              || (d && d->tips_changed)
-                              || old->n_vteps != new->n_vteps
-                              || old->n_flood != new->n_flood));
+                              || (d ? d->tips_dup
+                                  : (old->n_vteps != new->n_vteps
+                                     || old->n_flood != new->n_flood))));
+    bool flood_changed = false;
 
     if (!same && attrs && old->base && new->base) {
         /* Only the ports that changed, and those the ofports move. */
@@ -914,7 +989,6 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
         }
     }
     free(claims.addrs);
-    ovs_flows_delta_destroy(owned);
 
     /* Tunnels: sorted VTEP lists. */
     if (lists_changed) {
@@ -942,24 +1016,30 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
         }
         free(ov);
         free(nv);
-    } else if (tunnels_moved) {
-        size_t n;
-        const char **nv = ovs_flows_net_vteps(new, &n);
-        for (size_t i = 0; i < n; i++) {
-            recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[i]), new,
-                      NULL, NULL, nv[i]);
+        flood_changed = !nvo_strings_equal(old->flood, old->n_flood,
+                                           new->flood, new->n_flood);
+    } else {
+        if (d && d->tips_changed) {
+            flood_changed = net_update_lists(e, in, old, new, d);
         }
-        free(nv);
+        if (tunnels_moved) {
+            size_t n;
+            const char **nv = ovs_flows_net_vteps(new, &n);
+            for (size_t i = 0; i < n; i++) {
+                recompute(e, in, unit_get(e, U_TUNNEL, vni, 0, nv[i]), new,
+                          NULL, NULL, nv[i]);
+            }
+            free(nv);
+        }
     }
 
     /* The network as a whole. */
-    if (net_dirty
-        || (lists_changed && !nvo_strings_equal(old->flood, old->n_flood,
-                                                new->flood, new->n_flood))
+    if (net_dirty || flood_changed
         || any_tunnel_changed(tunnels, new, new->flood, new->n_flood)) {
         recompute(e, in, unit_get(e, U_NETWORK, vni, 0, NULL), new, NULL,
                   NULL, NULL);
     }
+    ovs_flows_delta_destroy(owned);
 }
 
 /* Adds to 'out' every name whose value differs between 'a' and 'b'. */

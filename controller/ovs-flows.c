@@ -663,6 +663,7 @@ ovs_flows_delta_destroy(struct ovs_flows_delta *d)
         nvo_net_view_unref(d->new);
         free(d->keys);
         free(d->claims);
+        free(d->tips);
         free(d);
     }
 }

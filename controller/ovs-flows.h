@@ -141,7 +141,12 @@ struct ovs_flows_delta {
     struct ovs_flows_port_key *claims;
     size_t n_claims;
     bool tips_changed;          /* The tunnel IPs of the network's
-                                 * hypervisors differ. */
+                                 * hypervisors differ... */
+    const char **tips;          /* ...in these (sorted; strings of the
+                                 * bases)... */
+    size_t n_tips;
+    bool tips_dup;              /* ...unless two hypervisors have the same
+                                 * tunnel IP: then compare whole lists. */
 };
 /* Accepts NULL. */
 void ovs_flows_delta_destroy(struct ovs_flows_delta *);

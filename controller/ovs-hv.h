@@ -13,6 +13,7 @@
 
 struct nvo_hv_view;
 struct ovs_hv;
+struct sockaddr_storage;
 
 /* Creates the hypervisor of 'view' (taking it) and starts connecting to
  * view->ovsdb.  Caller owns the result. */
@@ -52,6 +53,9 @@ void ovs_hv_wait(struct ovs_hv *);
  * changes whenever the socket may be another one: a caller that watches it
  * (epoll) registers it again then. */
 int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
+
+/* ovs_ovsdb_tcp_peer() of its OVSDB session. */
+bool ovs_hv_db_tcp_peer(const struct ovs_hv *, struct sockaddr_storage *);
 
 /* For a quiet hypervisor (ovs_hv_is_busy() false): when ovs_hv_run() must
  * run it next for its own timers (the self-check, the cold start's catch
