@@ -714,6 +714,12 @@ ovs_hv_of_fd(const struct ovs_hv *hv, uint64_t *id)
     return fd;
 }
 
+bool
+ovs_hv_db_tcp_peer(const struct ovs_hv *hv, struct sockaddr_storage *peer)
+{
+    return hv->db && ovs_ovsdb_tcp_peer(hv->db, peer);
+}
+
 long long int
 ovs_hv_next_wake(const struct ovs_hv *hv, long long int *of_wake)
 {

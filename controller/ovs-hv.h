@@ -13,6 +13,7 @@
 
 struct nvo_hv_view;
 struct ovs_hv;
+struct sockaddr_storage;
 
 /* Creates the hypervisor of 'view' (taking it) and starts connecting to
  * view->ovsdb.  Caller owns the result. */
@@ -59,6 +60,9 @@ int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
  * (ovs_ofconn_run()).  A hypervisor sent a new diff is run for that, not
  * for input, and its recv() would find nothing. */
 void ovs_hv_set_of_unreadable(struct ovs_hv *);
+
+/* ovs_ovsdb_tcp_peer() of its OVSDB session. */
+bool ovs_hv_db_tcp_peer(const struct ovs_hv *, struct sockaddr_storage *);
 
 /* For a quiet hypervisor (ovs_hv_is_busy() false): when ovs_hv_run() must
  * run it next for its own timers (the self-check, the cold start's catch

@@ -54,6 +54,7 @@
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
 #include "controller/ovs-ofconn.h"
+#include "controller/ovs-ovsdb.h"
 #include "byte-order.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -171,8 +172,9 @@ ovs_ofctrl_create(const char *target, const char *name)
     struct ovs_ofctrl *ofc = xzalloc(sizeof *ofc);
     ofc->name = xstrdup(name);
     ofc->target = xstrdup(target);
-    /* Echo probe after 5 s of silence, backoff up to 8 s (as rconn did). */
-    ofc->conn = ovs_ofconn_create(target, name, 5, 8);
+    /* Echo probe after OVS_OF_PROBE_S of silence, as the switch's end;
+     * backoff up to 8 s (as rconn did). */
+    ofc->conn = ovs_ofconn_create(target, name, OVS_OF_PROBE_S, 8);
     ofc->conn_seqno = ovs_ofconn_get_seqno(ofc->conn);
     ovs_flowset_init(&ofc->changed);
     ovs_flowset_init(&ofc->installed);

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "controller/ovs-tunnels.h"
+#include "lib/addr.h"
 #include "lib/vswitch-idl.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -33,6 +35,8 @@ struct ovs_ovsdb {
     char problem[128];
     char refusal[128];          /* A wanted interface OVS refuses, or "". */
     char txn_error[128];        /* Of the last transaction if it failed. */
+    bool tcp;                   /* The remote is tcp:IP:PORT, */
+    struct sockaddr_storage peer;   /* this. */
     int64_t fence;              /* Cluster mode: this owner's epoch, which
                                  * every transaction verifies on br-int
                                  * (OVS_EPOCH_KEY); 0: no fencing. */
@@ -66,6 +70,7 @@ add_columns(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_target);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_connection_mode);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_controller_col_inactivity_probe);
 }
 
 struct ovs_ovsdb *
@@ -78,6 +83,8 @@ ovs_ovsdb_create(const char *remote, const char *of_target, const char *name)
                                              false, true);
     add_columns(idl);
     db->loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(idl);
+    bool ssl;
+    db->tcp = !nvo_inet_remote_parse(remote, &ssl, &db->peer) && !ssl;
     db->need_reconcile = true;
     db->changed = true;
     simap_init(&db->iface_ofports);
@@ -181,8 +188,21 @@ ovs_ovsdb_set_fence(struct ovs_ovsdb *db, int64_t epoch)
     }
 }
 
-/* Ensures br-int's passive controller target and fail mode.  Returns true if
- * it changed something. */
+/* Sets the OpenFlow probe interval nvo uses (OVS_OF_PROBE_S) on 'c' if it
+ * has another one.  Returns true if it changed it. */
+static bool
+fix_controller_probe(const struct ovsrec_controller *c)
+{
+    int64_t probe_ms = OVS_OF_PROBE_S * 1000;
+    if (c->n_inactivity_probe == 1 && c->inactivity_probe[0] == probe_ms) {
+        return false;
+    }
+    ovsrec_controller_set_inactivity_probe(c, &probe_ms, 1);
+    return true;
+}
+
+/* Ensures br-int's passive controller target, its probe interval and the
+ * fail mode.  Returns true if it changed something. */
 static bool
 reconcile_controller(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
                      const struct ovsrec_bridge *br)
@@ -194,6 +214,7 @@ reconcile_controller(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
         const struct ovsrec_controller *c = br->controller[i];
         if (db->of_target && !strcmp(c->target, db->of_target)) {
             found = true;
+            changed |= fix_controller_probe(c);
         } else if (is_owned(&c->external_ids)) {
             VLOG_INFO("%s: removing stale controller target %s", db->name,
                       c->target);
@@ -210,6 +231,7 @@ reconcile_controller(struct ovs_ovsdb *db, struct ovsdb_idl_txn *txn,
         const struct smap ids = SMAP_CONST1(&ids, OVS_OWNER_KEY,
                                             OVS_OWNER_VALUE);
         ovsrec_controller_set_external_ids(c, &ids);
+        fix_controller_probe(c);
         ovsrec_bridge_update_controller_addvalue(br, c);
         changed = true;
     }
@@ -506,6 +528,16 @@ bool
 ovs_ovsdb_is_connected(const struct ovs_ovsdb *db)
 {
     return ovsdb_idl_is_connected(db->loop.idl);
+}
+
+bool
+ovs_ovsdb_tcp_peer(const struct ovs_ovsdb *db, struct sockaddr_storage *peer)
+{
+    if (!db->tcp || !ovsdb_idl_is_connected(db->loop.idl)) {
+        return false;
+    }
+    *peer = db->peer;
+    return true;
 }
 
 bool

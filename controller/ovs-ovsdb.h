@@ -5,7 +5,8 @@
  *  - a passive OpenFlow controller target (e.g. "ptcp:6653") marked
  *    external_ids:nvo-owner=nvo, so nvo can reach br-int over TCP without
  *    making OVS flush flows (an active "tcp:" controller would);
- *    connection_mode=out-of-band, fail_mode=secure;
+ *    connection_mode=out-of-band, fail_mode=secure, inactivity_probe
+ *    OVS_OF_PROBE_S;
  *  - the ports of ovs-tunnels.h: adds the missing ones, fixes nvo-owned
  *    tunnels whose options drifted, removes nvo-owned ports no longer
  *    wanted, never touches a port without nvo's mark.
@@ -20,10 +21,22 @@
 #include "simap.h"
 
 struct shash;
+struct sockaddr_storage;
 struct smap;
 struct ovs_ovsdb;
 
 #define OVS_BRIDGE "br-int"
+
+/* The OpenFlow echo probe interval, in seconds, of both ends of br-int's
+ * connection to nvo: the controller target's inactivity_probe, which nvo
+ * writes, and nvo's own (ovs-ofctrl).  Either end sends an echo request
+ * after that long without a message, and drops the connection after as
+ * long again without one.  At 5 s (OVS's default) the echo requests and
+ * replies were most of what an idle controller cost at hundreds of
+ * switches (each one a trip through the management network's whole
+ * delivery path); the OVSDB session, whose server probes every 5 s,
+ * notices a dead hypervisor as soon as before. */
+#define OVS_OF_PROBE_S 15
 
 /* Connects to 'remote' (an OVSDB remote such as "tcp:IP:6640").  The
  * controller target nvo ensures on br-int is 'of_target' (a passive
@@ -49,6 +62,13 @@ void ovs_ovsdb_run(struct ovs_ovsdb *, const struct shash *wants,
 void ovs_ovsdb_wait(struct ovs_ovsdb *);
 
 bool ovs_ovsdb_is_connected(const struct ovs_ovsdb *);
+
+/* If the session is up over tcp:, sets '*peer' to the server's address
+ * and returns true; else false (also for ssl:, whose stream may hold input
+ * its socket no longer shows, and unix:).  libopenvswitch keeps the IDL's
+ * socket inside its session: a caller that wants to wait on it finds it by
+ * this peer address. */
+bool ovs_ovsdb_tcp_peer(const struct ovs_ovsdb *, struct sockaddr_storage *);
 bool ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *);
 
 /* True if connected, with nothing to reconcile and no transaction in

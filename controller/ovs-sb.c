@@ -16,12 +16,14 @@
 #include <config.h>
 #include "controller/ovs-sb.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,10 +37,13 @@
 #include "heap.h"
 #include "latch.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
+#include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -136,6 +141,10 @@ struct ovs_sb {
                                  * socket, where known (sb_hv_watch()). */
     struct epoll_event *events; /* epoll_wait() results, room for */
     size_t allocated_events;    /* this many. */
+    long long int ready_at;     /* The last pass epoll found sockets
+                                 * readable in (sb_wait_ready()). */
+    bool db_scan_wanted;        /* A quiet hypervisor's OVSDB socket is */
+    long long int next_db_scan; /* to be found (sb_find_db_fds()). */
     uint64_t thread_check_failures; /* Published as n_check_failures. */
     struct ovs_flows_cache *flows_cache;    /* Lent to every hypervisor. */
     bool drops_eager;           /* As last applied to every hypervisor. */
@@ -166,6 +175,13 @@ struct sb_hv {
     bool of_ready;              /* epoll found that socket readable in this
                                  * pass: run the OpenFlow side. */
 
+    /* Its OVSDB session's socket as found by sb_find_db_fds() and
+     * registered in ovs_sb.epfd, or -1; that socket's inode, to tell it
+     * from another one with the same number. */
+    int db_fd;
+    ino_t db_ino;
+    bool db_ready;              /* Found readable in this pass. */
+
     /* Quiet hypervisors (not 'busy') wait in ovs_sb.quiet until 'wake',
      * the earliest of these and ovs_hv_next_wake()'s own timers: */
     struct heap_node quiet_node;
@@ -183,22 +199,22 @@ struct sb_hv {
  * hypervisor, and of those only the sessions with work (ovs_hv_run()).  A
  * quiet one runs, one session at a time, only when something happens to
  * it:
- *  - its OpenFlow socket is readable (an echo request, the reply to our
- *    probe, a disconnection): epoll over every such socket says whose;
+ *  - a socket of its own is readable (an echo request, the reply to our
+ *    probe, an update made by others in OVSDB, a disconnection): epoll
+ *    over the OpenFlow sockets and the OVSDB ones found (sb_find_db_fds())
+ *    says whose (see SB_READY_MS);
  *  - its OpenFlow connection's timers fall due (echo probe, drop counter
  *    poll: ovs_hv_next_wake());
- *  - every SB_QUIET_MS, its OVSDB side: the IDL's socket is not known
- *    (libopenvswitch keeps it inside its session), so an update made by
- *    others waits that long at most; likewise the OpenFlow side of an ssl:
- *    or unix: connection;
+ *  - its OVSDB side SB_DB_IDLE_MS after its last run, or every SB_QUIET_MS
+ *    if its socket is not known (ssl:, unix:), as the OpenFlow side of an
+ *    ssl: or unix: connection;
  *  - its own timers (self-check, the cold start's catch-up).
- * They wait in a heap by the earliest of those times, rounded up to a
- * grid of SB_QUIET_MS: at idle the thread wakes once per SB_QUIET_MS for
- * all of them (a wake-up of the thread costs about 100 us: woken one by
- * one, 48 hypervisors cost 6 ms of CPU per second), and what a quiet
- * switch sends unasked is handled by the next pass, that one at the
- * latest.  Until 2026-12-02 that tick ran both sessions of every
- * hypervisor, about 12 to 20 us each whether or not anything happened. */
+ * They wait in a heap by the earliest of those times, rounded up to a grid
+ * of SB_QUIET_MS, so that timers falling due together cost one wake-up (a
+ * wake-up of the thread costs about 100 us: woken one by one, 48
+ * hypervisors cost 6 ms of CPU per second).  Until 2026-12-02 a quiet tick
+ * ran both sessions of every hypervisor every SB_QUIET_MS, about 12 to 20
+ * us each whether or not anything happened. */
 #define SB_QUIET_MS 1000
 
 /* After a read of a drop counter (ovs_sb_port_drops()), the switches are
@@ -251,6 +267,35 @@ sb_hv_set_busy(struct ovs_sb *sb, struct sb_hv *h, bool busy)
     }
 }
 
+/* What an epoll event's data says: a struct sb_hv pointer (aligned) with
+ * which of its sockets is ready in the low bit. */
+#define SB_EV_OF 0
+#define SB_EV_DB 1
+#define SB_EV_MASK 1
+
+/* A quiet hypervisor whose OVSDB socket is watched runs its OVSDB side
+ * when that socket is readable (an update made by others, the server's
+ * echo request every 5 s) and otherwise this long after its last run, for
+ * the IDL's own timers: its echo probe after 5 s of silence, which then
+ * goes out up to that much later (a dead server is noticed after about
+ * 12 s instead of 10). */
+#define SB_DB_IDLE_MS 5000
+
+/* OVS thread: forgets 'h''s OVSDB socket unless it is still the one
+ * found: the session is up and the socket under that number is the same
+ * (it can change only while the IDL runs). */
+static void
+sb_hv_check_db_fd(struct sb_hv *h)
+{
+    struct sockaddr_storage peer;
+    struct stat st;
+    if (h->db_fd >= 0
+        && (!ovs_hv_db_tcp_peer(h->hv, &peer) || fstat(h->db_fd, &st)
+            || st.st_ino != h->db_ino)) {
+        h->db_fd = -1;
+    }
+}
+
 /* OVS thread: runs 'h', forcing its OVSDB side if 'db' and its OpenFlow
  * side if 'of' (ovs_hv_run()); 'quiet' if it is a quiet one. */
 static void
@@ -260,6 +305,7 @@ sb_hv_run(struct ovs_sb *sb, struct sb_hv *h, bool db, bool of, bool quiet)
     long long int now = time_msec();
 
     h->last_run = now;
+    db |= h->db_ready;
     ovs_hv_get_run_stats(h->hv, &db_runs, &of_runs);
     uint64_t id;
     if (!h->of_ready && h->watched_fd >= 0
@@ -272,7 +318,9 @@ sb_hv_run(struct ovs_sb *sb, struct sb_hv *h, bool db, bool of, bool quiet)
     ovs_hv_get_run_stats(h->hv, &db_runs1, &of_runs1);
     if (db || db_runs1 != db_runs) {
         h->db_ran_at = now;
+        sb_hv_check_db_fd(h);
     }
+    h->db_ready = false;
     if (of || of_runs1 != of_runs) {
         h->of_ran_at = now;
     }
@@ -314,6 +362,7 @@ sb_take_mail(struct ovs_sb *sb)
             } else {
                 h = xzalloc(sizeof *h);
                 h->watched_fd = -1;
+                h->db_fd = -1;
                 h->hv = ovs_hv_create(op->view);
                 ovs_hv_set_flows_cache(h->hv, sb->flows_cache);
                 ovs_hv_set_drops_eager(h->hv, sb->drops_eager);
@@ -325,6 +374,12 @@ sb_take_mail(struct ovs_sb *sb)
             sb_hv_set_busy(sb, h, false);
             if (h->in_quiet) {
                 heap_remove(&sb->quiet, &h->quiet_node);
+            }
+            sb_hv_check_db_fd(h);
+            if (h->db_fd >= 0 && sb->epfd >= 0) {
+                /* Its registration must not outlive it (the socket is
+                 * the IDL's, closed with it, but the IDL is not ours). */
+                epoll_ctl(sb->epfd, EPOLL_CTL_DEL, h->db_fd, NULL);
             }
             if (h->ran) {
                 ovs_list_remove(&h->ran_node);
@@ -372,6 +427,21 @@ sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
  * the timers of its sessions (echo probes, drop counters). */
 #define SB_AWAIT_RUN_MS 100
 
+/* OVS thread: registers 'fd' in sb->epfd as 'h''s socket 'side'
+ * (SB_EV_OF or SB_EV_DB), or updates its registration if the file is in
+ * already (a socket leaves by itself when it is closed).  Returns 0 or
+ * -1 with errno set. */
+static int
+sb_epoll_add(struct ovs_sb *sb, int fd, struct sb_hv *h, unsigned int side)
+{
+    struct epoll_event ev = { .events = EPOLLIN,
+                              .data.u64 = (uintptr_t) h | side };
+    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+        return 0;
+    }
+    return errno == EEXIST ? epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev) : -1;
+}
+
 /* OVS thread: keeps 'h''s OpenFlow socket registered in sb->epfd.  A
  * socket leaves the epoll set by itself when it is closed, and a new one
  * (a reconnection) has a new ovs_hv_of_fd() id, so only a change needs a
@@ -388,10 +458,7 @@ sb_hv_watch(struct ovs_sb *sb, struct sb_hv *h)
     if (fd < 0 || sb->epfd < 0) {
         return;
     }
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
-    if (epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)
-        && (errno != EEXIST
-            || epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev))) {
+    if (sb_epoll_add(sb, fd, h, SB_EV_OF)) {
         /* Then it runs every SB_QUIET_MS while quiet, as if unknown. */
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(errno));
@@ -416,8 +483,16 @@ sb_hv_schedule(struct ovs_sb *sb, struct sb_hv *h, long long int now)
     long long int of_wake;
     long long int wake = ovs_hv_next_wake(h->hv, &of_wake);
 
-    /* On the grid: the tick after the one before its last run. */
-    h->db_due = sb_quiet_grid(h->db_ran_at + 1);
+    /* On the grid: the tick after the one before its last run, or with
+     * its socket watched, SB_DB_IDLE_MS after that run. */
+    if (h->db_fd >= 0) {
+        h->db_due = sb_quiet_grid(h->db_ran_at + SB_DB_IDLE_MS);
+    } else {
+        struct sockaddr_storage peer;
+        h->db_due = sb_quiet_grid(h->db_ran_at + 1);
+        sb->db_scan_wanted |= (sb->epfd >= 0
+                               && ovs_hv_db_tcp_peer(h->hv, &peer));
+    }
     h->of_due = (h->watched_fd >= 0 ? of_wake
                  : MIN(of_wake, sb_quiet_grid(h->of_ran_at + 1)));
     wake = MIN(wake, MIN(h->db_due, h->of_due));
@@ -430,6 +505,80 @@ sb_hv_schedule(struct ovs_sb *sb, struct sb_hv *h, long long int now)
         heap_insert(&sb->quiet, &h->quiet_node, priority);
         h->in_quiet = true;
     }
+}
+
+/* "ADDRESS:PORT" of 'ss', into 'key' (cleared first). */
+static void
+sb_addr_key(const struct sockaddr_storage *ss, struct ds *key)
+{
+    ds_clear(key);
+    ss_format_address(ss, key);
+    ds_put_format(key, ":%"PRIu16, ss_get_port(ss));
+}
+
+/* OVS thread: finds the OVSDB sockets of the quiet hypervisors whose
+ * session is up over tcp:, by their peer address among the process's
+ * sockets (libopenvswitch keeps them inside its sessions), and registers
+ * them in sb->epfd.  An address that two sockets share (the drift audit
+ * reads the same server over a session of its own) is left for the next
+ * scan; a hypervisor whose socket is not found runs its OVSDB side every
+ * SB_QUIET_MS as before.  Costs a getpeername() per descriptor of the
+ * process: done at most every SB_QUIET_MS, and only when a session came
+ * up since. */
+static void
+sb_find_db_fds(struct ovs_sb *sb, long long int now)
+{
+    sb->db_scan_wanted = false;
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir) {
+        return;
+    }
+    struct shash peers = SHASH_INITIALIZER(&peers); /* key -> fd + 1, or
+                                                     * 0 if shared. */
+    struct ds key = DS_EMPTY_INITIALIZER;
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        if (*end || end == de->d_name || fd == dirfd(dir)
+            || getpeername(fd, (struct sockaddr *) &ss, &len)
+            || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+            continue;
+        }
+        sb_addr_key(&ss, &key);
+        struct shash_node *node = shash_find(&peers, ds_cstr(&key));
+        if (node) {
+            node->data = NULL;
+        } else {
+            shash_add(&peers, ds_cstr(&key), (void *) (intptr_t) (fd + 1));
+        }
+    }
+    closedir(dir);
+
+    struct sb_hv *h;
+    HMAP_FOR_EACH (h, node, &sb->hvs) {
+        struct sockaddr_storage peer;
+        if (h->busy || h->db_fd >= 0 || !ovs_hv_db_tcp_peer(h->hv, &peer)) {
+            continue;
+        }
+        sb_addr_key(&peer, &key);
+        int fd = (intptr_t) shash_find_data(&peers, ds_cstr(&key)) - 1;
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st)) {
+            sb->db_scan_wanted = true;      /* Look again later. */
+            continue;
+        }
+        if (sb_epoll_add(sb, fd, h, SB_EV_DB)) {
+            continue;
+        }
+        h->db_fd = fd;
+        h->db_ino = st.st_ino;
+        sb_hv_schedule(sb, h, now);
+    }
+    ds_destroy(&key);
+    shash_destroy(&peers);
 }
 
 /* OVS thread: notes the hypervisors whose OpenFlow socket is readable
@@ -450,9 +599,17 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
             n = epoll_wait(sb->epfd, sb->events, sb->allocated_events, 0);
         } while (n < 0 && errno == EINTR);
     }
+    if (n > 0) {
+        sb->ready_at = now;
+    }
     for (int i = 0; i < n; i++) {
-        struct sb_hv *h = sb->events[i].data.ptr;
-        h->of_ready = true;
+        uint64_t data = sb->events[i].data.u64;
+        struct sb_hv *h = (struct sb_hv *) (uintptr_t) (data & ~SB_EV_MASK);
+        if ((data & SB_EV_MASK) == SB_EV_DB) {
+            h->db_ready = true;
+        } else {
+            h->of_ready = true;
+        }
     }
 
     /* Timers first: one that comes due with its socket readable runs
@@ -468,11 +625,43 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
         sb_hv_run(sb, h, now >= h->db_due, now >= h->of_due, true);
     }
     for (int i = 0; i < n; i++) {
-        struct sb_hv *h = sb->events[i].data.ptr;
-        if (h->of_ready && !h->busy) {
-            sb_hv_run(sb, h, now >= h->db_due, true, true);
+        uint64_t data = sb->events[i].data.u64;
+        struct sb_hv *h = (struct sb_hv *) (uintptr_t) (data & ~SB_EV_MASK);
+        if ((h->of_ready || h->db_ready) && !h->busy) {
+            sb_hv_run(sb, h, now >= h->db_due, h->of_ready, true);
         }
     }
+    if (sb->db_scan_wanted && now >= sb->next_db_scan) {
+        sb->next_db_scan = now + SB_QUIET_MS;
+        sb_find_db_fds(sb, now);
+    }
+}
+
+/* What a quiet switch sends unasked (an echo request, an update made by
+ * others in OVSDB) wakes the thread, but at most once per SB_READY_MS: a
+ * wake-up costs about 100 us, and at hundreds of switches their echo
+ * requests alone come a hundred times a second; so they wait that long at
+ * most, and are handled together. */
+#define SB_READY_MS 250
+
+/* OVS thread: waits for sockets in sb->epfd to become readable, at once
+ * or, if a pass handled some less than SB_READY_MS ago and more are
+ * readable already, that long after it.  Returns when to wake up for them
+ * (LLONG_MAX: when they become readable). */
+static long long int
+sb_wait_ready(const struct ovs_sb *sb, long long int now)
+{
+    if (sb->epfd < 0) {
+        return LLONG_MAX;
+    }
+    if (now < sb->ready_at + SB_READY_MS) {
+        struct pollfd pfd = { .fd = sb->epfd, .events = POLLIN };
+        if (poll(&pfd, 1, 0) > 0) {
+            return sb->ready_at + SB_READY_MS;
+        }
+    }
+    poll_fd_wait(sb->epfd, POLLIN);
+    return LLONG_MAX;
 }
 
 /* OVS thread: publishes confirmations and status to the main thread.
@@ -670,7 +859,7 @@ sb_thread_main(void *sb_)
              * would.  One that only awaits an OpenFlow reply whose socket
              * epoll did not find readable is skipped (it runs at least
              * every SB_AWAIT_RUN_MS for its sessions' timers). */
-            bool db = now >= h->db_ran_at + SB_QUIET_MS;
+            bool db = now >= h->db_ran_at + SB_QUIET_MS || h->db_ready;
             bool of = now >= h->of_ran_at + SB_QUIET_MS;
             int fd = ovs_hv_input_fd(h->hv);
             if (!db && !of && !h->of_ready && fd >= 0 && fd == h->watched_fd
@@ -693,6 +882,7 @@ sb_thread_main(void *sb_)
             h = CONTAINER_OF(heap_max(&sb->quiet), struct sb_hv, quiet_node);
             wake_at = MIN(wake_at, h->wake);
         }
+        wake_at = MIN(wake_at, sb_wait_ready(sb, time_msec()));
         if (drops_eager) {
             ovs_mutex_lock(&sb->mutex);
             wake_at = MIN(wake_at, sb->drops_read_until);

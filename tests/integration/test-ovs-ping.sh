@@ -9,6 +9,7 @@
 # hv1 gets back a per-VTEP port, an old-style flow on it and loses the
 # flow-based port; once the controller is back, the old port is deleted,
 # nvt-vxlan is there again, the audit finds hv1 in sync and the VMs ping.
+# Last, a VM port someone else deletes from a quiet switch is put back.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
@@ -88,4 +89,10 @@ poll_check "the audit finds both switches in sync after the migration" \
 audit_clean || cat "$LAB_DIR/audit.json"
 check "vm1 pings vm2 after the migration" "lab_ping vm1 10.0.0.2 5"
 check "vm2 pings vm1 after the migration" "lab_ping vm2 10.0.0.1 3"
+# --- Someone else deletes a VM port of a quiet switch: the controller sees
+# the update at its next pass (within a second at idle) and puts it back.
+lab_ovs_vsctl hv1 del-port br-int v-vm1 || die "del-port v-vm1"
+poll_check "hv1: v-vm1, deleted by someone else, is back within 3 s" \
+    "lab_ovs_vsctl hv1 list-ports br-int | grep -qx v-vm1" 3
+check "vm1 pings vm2 after the repair" "lab_ping vm1 10.0.0.2 5"
 ovs_test_done
