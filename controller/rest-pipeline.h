@@ -27,7 +27,9 @@
  *     again in turn, after the earlier answers, as without read-ahead.
  *     A write that passed its checks may meet an earlier one of the
  *     pipeline in the store, which is the final word (service.h), as for
- *     writes on different connections.
+ *     writes on different connections; the checks the store does not
+ *     enforce count the writes still committing (service.h), so they
+ *     fail at once and the request is handled again in turn.
  *
  * Bounded: at most NVO_REST_PIPELINE_MAX shadows per connection; h2o
  * does not read the socket while a request is being answered, so what

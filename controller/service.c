@@ -206,14 +206,72 @@ encap_unsupported(const struct nvo_network *net,
     return false;
 }
 
-/* True (with '*e' set) if 'hv''s tunnel IP is of another address family
- * than those of the hypervisors already in 'net' (VTEPs of one network
- * must reach each other: IPv4 and IPv6 underlays do not mix). */
-static bool
-family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
-             const struct nvo_port *self, struct svc_error *e)
+/* The checks below that the store cannot enforce (the address family of
+ * a network's members, service nodes' IPv4 only) also count the writes
+ * still committing: the model holds committed writes only, so two writes
+ * in flight (e.g. pipelined on one connection and read ahead,
+ * rest-pipeline.h) would otherwise each pass against it and together
+ * break the rule.  A write that then fails made another one fail its check
+ * needlessly: rare, and a retry passes. */
+
+/* If 'call' is still committing and puts a port into 'net' (a port create
+ * or move), returns the hypervisor it puts it on, with '*port_id' the
+ * moved port's id (0 for a create); else NULL. */
+static const struct nvo_hypervisor *
+inflight_member(const struct nvo_svc *s, const struct nvo_svc_call *call,
+                const struct nvo_network *net, int64_t *port_id)
 {
-    bool v6 = strchr(hv->tunnel_ip, ':') != NULL;
+    const struct nvo_model *m = s->ctl->model;
+    const struct nvo_store_op *op = &call->write.op;
+
+    if (call->state != CALL_COMMITTING) {
+        return NULL;
+    }
+    if (op->type == NVO_STORE_ADD_PORT) {
+        if (op->port.net_id != net->id) {
+            return NULL;
+        }
+        *port_id = 0;
+    } else if (op->type == NVO_STORE_MOVE_PORT) {
+        const struct nvo_port *p = nvo_model_port_by_id(m, op->id);
+        if (!p || p->network != net) {
+            return NULL;
+        }
+        *port_id = op->id;
+    } else {
+        return NULL;
+    }
+    return nvo_model_hv_by_id(m, op->port.hv_id);
+}
+
+static bool
+is_v6(const struct nvo_hypervisor *hv)
+{
+    return strchr(hv->tunnel_ip, ':') != NULL;
+}
+
+static void
+family_error(struct svc_error *e, const struct nvo_network *net,
+             const struct nvo_hypervisor *other,
+             const struct nvo_hypervisor *hv)
+{
+    bool v6 = is_v6(hv);
+    svc_error_set(e, NVO_SVC_CONFLICT, "mixed_underlay",
+                  "network %s runs over an IPv%d underlay (%s has %s); "
+                  "%s's tunnel IP %s is IPv%d", net->name, v6 ? 4 : 6,
+                  other->name, other->tunnel_ip, hv->name, hv->tunnel_ip,
+                  v6 ? 6 : 4);
+}
+
+/* True (with '*e' set) if 'hv''s tunnel IP is of another address family
+ * than those of the hypervisors already in 'net', or joining it in a write
+ * still committing (VTEPs of one network must reach each other: IPv4 and
+ * IPv6 underlays do not mix). */
+static bool
+family_mixed(const struct nvo_svc *s, const struct nvo_network *net,
+             const struct nvo_hypervisor *hv, const struct nvo_port *self,
+             struct svc_error *e)
+{
     /* By hypervisor, not by port: a VM start costs the network's
      * hypervisors, not its ports.  A member counts if it has a port in
      * 'net' other than 'self'. */
@@ -223,12 +281,18 @@ family_mixed(const struct nvo_network *net, const struct nvo_hypervisor *hv,
         if (self && other == self->hypervisor && mb->n_ports <= 1) {
             continue;
         }
-        if ((strchr(other->tunnel_ip, ':') != NULL) != v6) {
-            svc_error_set(e, NVO_SVC_CONFLICT, "mixed_underlay",
-                          "network %s runs over an IPv%d underlay (%s has "
-                          "%s); %s's tunnel IP %s is IPv%d", net->name,
-                          v6 ? 4 : 6, other->name, other->tunnel_ip,
-                          hv->name, hv->tunnel_ip, v6 ? 6 : 4);
+        if (is_v6(other) != is_v6(hv)) {
+            family_error(e, net, other, hv);
+            return true;
+        }
+    }
+    const struct nvo_svc_call *call;
+    LIST_FOR_EACH (call, node, &s->calls) {
+        int64_t id;
+        const struct nvo_hypervisor *other = inflight_member(s, call, net,
+                                                             &id);
+        if (other && !(self && id == self->id) && is_v6(other) != is_v6(hv)) {
+            family_error(e, net, other, hv);
             return true;
         }
     }
@@ -249,6 +313,28 @@ bum_unsupported(const struct nvo_network *net, enum nvo_bum_mode bum,
                       "IP %s is IPv6 (use \"bum\": \"head-end\")",
                       net->name, hv->name, hv->tunnel_ip);
         return true;
+    }
+    return false;
+}
+
+/* True (with '*e' set) if 'hv' cannot join 'net' because of its flooding:
+ * bum_unsupported() with 'net''s mode, or with service-node if a patch of
+ * 'net' still committing sets that. */
+static bool
+bum_unsupported_now(const struct nvo_svc *s, const struct nvo_network *net,
+                    const struct nvo_hypervisor *hv, struct svc_error *e)
+{
+    if (bum_unsupported(net, net->bum, hv, e)) {
+        return true;
+    }
+    const struct nvo_svc_call *call;
+    LIST_FOR_EACH (call, node, &s->calls) {
+        const struct nvo_store_op *op = &call->write.op;
+        if (call->state == CALL_COMMITTING
+            && op->type == NVO_STORE_SET_NETWORK && op->id == net->id
+            && bum_unsupported(net, op->net.bum, hv, e)) {
+            return true;
+        }
     }
     return false;
 }
@@ -852,6 +938,18 @@ nvo_svc_network_patch(struct nvo_svc *s, const char *name,
             return clashed(cb, aux, &e);
         }
     }
+    const struct nvo_svc_call *other;
+    LIST_FOR_EACH (other, node, &s->calls) {
+        int64_t id;
+        const struct nvo_hypervisor *hv = (rq->bum
+                                           ? inflight_member(s, other, net,
+                                                             &id)
+                                           : NULL);
+        struct svc_error e = { .message = NULL };
+        if (hv && bum_unsupported(net, bum, hv, &e)) {
+            return clashed(cb, aux, &e);
+        }
+    }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_SET_NETWORK, wait,
                                          cb, aux);
     call->write.op.id = net->id;
@@ -954,8 +1052,8 @@ nvo_svc_port_create(struct nvo_svc *s, const struct nvo_port_req *rq,
     if (mac_clashes(m, net, &v.mac, &e)
         || iface_clashes(m, hv, rq->iface, NULL, &e)
         || encap_unsupported(net, hv, &e)
-        || family_mixed(net, hv, NULL, &e)
-        || bum_unsupported(net, net->bum, hv, &e)) {
+        || family_mixed(s, net, hv, NULL, &e)
+        || bum_unsupported_now(s, net, hv, &e)) {
         free(v.allowed);
         return clashed(cb, aux, &e);
     }
@@ -1000,8 +1098,8 @@ nvo_svc_port_move(struct nvo_svc *s, int64_t id, const char *hv_name,
     }
     if (iface_clashes(m, hv, iface, p, &e)
         || encap_unsupported(p->network, hv, &e)
-        || family_mixed(p->network, hv, p, &e)
-        || bum_unsupported(p->network, p->network->bum, hv, &e)) {
+        || family_mixed(s, p->network, hv, p, &e)
+        || bum_unsupported_now(s, p->network, hv, &e)) {
         return clashed(cb, aux, &e);
     }
     struct nvo_svc_call *call = call_new(s, NVO_STORE_MOVE_PORT, wait, cb,

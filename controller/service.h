@@ -19,6 +19,10 @@
  * (its constraints are the final word).  A store conflict is then
  * explained by running the pre-check again against the model as it is
  * after the earlier writes, so the answer names the conflicting object.
+ * The checks the store does not enforce (a network's members share one
+ * underlay address family; a service-node network has no IPv6 member)
+ * also count the writes still committing, so no two writes in flight
+ * break them together.
  *
  * Writes made elsewhere (another controller of a cluster) arrive through
  * the store's change callback and take step 3 the same way.
