@@ -54,6 +54,13 @@ void ovs_hv_wait(struct ovs_hv *);
  * (epoll) registers it again then. */
 int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
 
+/* Tells the next ovs_hv_run() (only that one) that the caller found the
+ * socket ovs_hv_of_fd() gives (with the same id) not readable just
+ * before: if the OpenFlow side runs, it reads only what it read before
+ * (ovs_ofconn_run()).  A hypervisor sent a new diff is run for that, not
+ * for input, and its recv() would find nothing. */
+void ovs_hv_set_of_unreadable(struct ovs_hv *);
+
 /* ovs_ovsdb_tcp_peer() of its OVSDB session. */
 bool ovs_hv_db_tcp_peer(const struct ovs_hv *, struct sockaddr_storage *);
 

@@ -214,10 +214,10 @@ start_connect(struct ovs_ofconn *c)
 }
 
 void
-ovs_ofconn_run(struct ovs_ofconn *c)
+ovs_ofconn_run(struct ovs_ofconn *c, bool unreadable)
 {
     static struct vlog_rate_limit rl = OFCONN_RL;
-    c->rx_drained = false;
+    c->rx_drained = unreadable && c->state == C_ACTIVE;
     if (c->stream) {
         stream_run(c->stream);
     }

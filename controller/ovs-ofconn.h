@@ -26,8 +26,12 @@ struct ovs_ofconn *ovs_ofconn_create(const char *target, const char *name,
                                      int probe_s, int max_backoff_s);
 void ovs_ofconn_destroy(struct ovs_ofconn *);
 
-/* Connects, negotiates, probes, flushes queued output. */
-void ovs_ofconn_run(struct ovs_ofconn *);
+/* Connects, negotiates, probes, flushes queued output.  With 'unreadable'
+ * (the caller polled the socket just before, ovs_ofconn_fd(), and found
+ * nothing to read), ovs_ofconn_recv() reads the socket no more until the
+ * next run: it hands out only what was read before, and a run that only
+ * sends costs no recv() that finds nothing. */
+void ovs_ofconn_run(struct ovs_ofconn *, bool unreadable);
 void ovs_ofconn_wait(struct ovs_ofconn *);
 
 /* True once the switch agreed on OpenFlow 1.3 on the current

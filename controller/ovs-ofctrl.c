@@ -758,9 +758,9 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
 }
 
 void
-ovs_ofctrl_run(struct ovs_ofctrl *ofc)
+ovs_ofctrl_run(struct ovs_ofctrl *ofc, bool unreadable)
 {
-    ovs_ofconn_run(ofc->conn);
+    ovs_ofconn_run(ofc->conn, unreadable);
 
     unsigned int seqno = ovs_ofconn_get_seqno(ofc->conn);
     if (seqno != ofc->conn_seqno) {

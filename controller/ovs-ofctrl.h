@@ -38,7 +38,9 @@ bool ovs_ofctrl_set_desired(struct ovs_ofctrl *,
                             const struct ovs_flowset *desired,
                             struct ovs_flowset *changed, uint64_t seq);
 
-void ovs_ofctrl_run(struct ovs_ofctrl *);
+/* Runs the connection and the reconciliation; 'unreadable' as for
+ * ovs_ofconn_run(). */
+void ovs_ofctrl_run(struct ovs_ofctrl *, bool unreadable);
 void ovs_ofctrl_wait(struct ovs_ofctrl *);
 
 bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);

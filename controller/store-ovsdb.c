@@ -1114,7 +1114,10 @@ static void
 expire_writes(struct store_ovsdb *s, long long int now)
 {
     if (s->txn && now >= s->txn_deadline) {
-        ovsdb_idl_txn_abort(s->txn);
+        /* Destroy alone: it makes the IDL forget a transaction it sent.
+         * ovsdb_idl_txn_abort() first would mark it aborted, so that
+         * destroy left it among the IDL's outstanding transactions, freed:
+         * the next reconnect (or its late reply) then used it. */
         ovsdb_idl_txn_destroy(s->txn);
         s->txn = NULL;
         struct ow *o;

@@ -19,6 +19,13 @@ transaction passed and says it committed (its update held), and writes
 the number of updates it held to CONTROL-DIR/released when it lets them
 go.
 
+While CONTROL-DIR/drop exists, the store session's next transaction that
+writes the Journal loses its Journal row instead: the proxy deletes the
+row's insertion from the update that carries it (the rest of the update,
+the new revision included, passes) and writes the number of rows it
+dropped to CONTROL-DIR/dropped.  The replica then passes the revision
+without its row, as when more than 10,000 revisions merge into one update.
+
 A real ovsdb-server always sends a transaction's update before its reply
 (it flushes its monitors first); this stands for a server or relay that
 does not, or a replica that falls behind after the commit."""
@@ -44,10 +51,11 @@ class Conn:
         self.writes = set()       # Ids of its transactions holding began
                                   # with.
         self.holding = False
+        self.dropping = False     # Drop the next Journal row inserted.
         self.held = []
 
-    def armed(self):
-        return os.path.exists(os.path.join(self.ctl, "arm"))
+    def armed(self, what="arm"):
+        return os.path.exists(os.path.join(self.ctl, what))
 
 
 def messages(buf):
@@ -77,6 +85,26 @@ def writes_journal(m):
                for op in (m.get("params") or [])[1:])
 
 
+def drop_journal_inserts(m):
+    """Deletes the Journal rows that update notification 'm' inserts.
+    Returns how many."""
+    p = m.get("params") or []
+    # update: [id, tables]; update2: [id, tables]; update3: [id, txn, tables]
+    tables = p[2] if m["method"] == "update3" and len(p) > 2 else (
+        p[1] if len(p) > 1 else None)
+    rows = tables.get("Journal") if isinstance(tables, dict) else None
+    if not isinstance(rows, dict):
+        return 0
+    gone = [u for u, r in rows.items()
+            if isinstance(r, dict) and ("insert" in r or "initial" in r
+                                        or ("new" in r and "old" not in r))]
+    for u in gone:
+        del rows[u]
+    if not rows:
+        del tables["Journal"]
+    return len(gone)
+
+
 def client_to_server(c):
     """Forwards unchanged; notes the session's kind and transact ids."""
     buf = ""
@@ -95,6 +123,9 @@ def client_to_server(c):
                         and not c.holding and writes_journal(m)):
                     c.writes.add(json.dumps(m.get("id")))
                     c.holding = True
+                elif (method == "transact" and c.store
+                      and c.armed("drop") and writes_journal(m)):
+                    c.dropping = True
                 elif method in ("monitor", "monitor_cond",
                                 "monitor_cond_since"):
                     p = m.get("params") or []
@@ -132,6 +163,13 @@ def server_to_client(c):
                 if c.holding and m.get("method") in UPDATES:
                     c.held.append(text)
                     continue
+                if c.dropping and m.get("method") in UPDATES:
+                    n = drop_journal_inserts(m)
+                    if n:
+                        c.dropping = False
+                        text = json.dumps(m)
+                        with open(os.path.join(c.ctl, "dropped"), "w") as f:
+                            f.write("%d\n" % n)
                 out.append(text)
                 if (c.holding
                         and json.dumps(m.get("id")) in c.writes
