@@ -202,7 +202,7 @@ struct sb_hv {
  *  - a socket of its own is readable (an echo request, the reply to our
  *    probe, an update made by others in OVSDB, a disconnection): epoll
  *    over the OpenFlow sockets and the OVSDB ones found (sb_find_db_fds())
- *    says whose (see SB_READY_MS);
+ *    says whose (see sb_wait_ready());
  *  - its OpenFlow connection's timers fall due (echo probe, drop counter
  *    poll: ovs_hv_next_wake());
  *  - its OVSDB side SB_DB_IDLE_MS after its last run, or every SB_QUIET_MS
@@ -638,27 +638,26 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
 }
 
 /* What a quiet switch sends unasked (an echo request, an update made by
- * others in OVSDB) wakes the thread, but at most once per SB_READY_MS: a
- * wake-up costs about 100 us, and at hundreds of switches their echo
- * requests alone come a hundred times a second; so they wait that long at
- * most, and are handled together. */
-#define SB_READY_MS 250
+ * others in OVSDB) wakes the thread, unless a pass found some since the
+ * last tick of the quiet grid (sb_quiet_grid()): then what comes next
+ * waits for the next tick, where it is handled together with the timers
+ * falling due.  A wake-up costs about 100 us, and at hundreds of
+ * switches their echo requests alone come a hundred times a second: so
+ * the thread wakes about once a second for all of them, and a first one
+ * after a silence at once. */
 
-/* OVS thread: waits for sockets in sb->epfd to become readable, at once
- * or, if a pass handled some less than SB_READY_MS ago and more are
- * readable already, that long after it.  Returns when to wake up for them
- * (LLONG_MAX: when they become readable). */
+/* OVS thread: waits for sockets in sb->epfd to become readable.  Returns
+ * when to wake up for them instead (LLONG_MAX: when they become
+ * readable). */
 static long long int
 sb_wait_ready(const struct ovs_sb *sb, long long int now)
 {
     if (sb->epfd < 0) {
         return LLONG_MAX;
     }
-    if (now < sb->ready_at + SB_READY_MS) {
-        struct pollfd pfd = { .fd = sb->epfd, .events = POLLIN };
-        if (poll(&pfd, 1, 0) > 0) {
-            return sb->ready_at + SB_READY_MS;
-        }
+    long long int tick = sb_quiet_grid(sb->ready_at + 1);
+    if (now < tick) {
+        return tick;
     }
     poll_fd_wait(sb->epfd, POLLIN);
     return LLONG_MAX;
