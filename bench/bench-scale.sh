@@ -204,7 +204,7 @@ cpu_split_ms() {
 }
 
 # sb_metrics: the OVS southbound thread's counters from /metrics: "passes
-# ticks runs mail_s run_s publish_s".
+# ticks runs mail_s run_s publish_s handovers".
 sb_metrics() {
     lab_rest GET /metrics 2>/dev/null | awk '
         /^nvo_ovs_sb_passes_total / { p = $2 }
@@ -213,7 +213,8 @@ sb_metrics() {
         /^nvo_ovs_sb_seconds_total\{phase="mail"\}/ { m = $2 }
         /^nvo_ovs_sb_seconds_total\{phase="run"\}/ { u = $2 }
         /^nvo_ovs_sb_seconds_total\{phase="publish"\}/ { b = $2 }
-        END { print p + 0, t + 0, r + 0, m + 0, u + 0, b + 0 }'
+        /^nvo_ovs_sb_handovers_total / { h = $2 }
+        END { print p + 0, t + 0, r + 0, m + 0, u + 0, b + 0, h + 0 }'
 }
 
 # perf_start PID LABEL / perf_stop: with BENCH_SCALE_PERF=DIR, a CPU
@@ -487,7 +488,7 @@ start_shape() {
     if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
         echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
     fi
-    echo "$sb0 $sb1" | awk -v n="$v" '{ printf "  OVS southbound thread per VM start (/metrics): %.1f passes, %.1f hypervisor runs (%.1f of quiet ones), %.3f ms mail, %.3f ms run, %.3f ms publish\n", ($7 - $1) / n, ($9 - $3) / n, ($8 - $2) / n, ($10 - $4) * 1000 / n, ($11 - $5) * 1000 / n, ($12 - $6) * 1000 / n }'
+    echo "$sb0 $sb1" | awk -v n="$v" '{ printf "  OVS southbound thread per VM start (/metrics): %.1f passes, %.1f hypervisor runs (%.1f of quiet ones), %.3f ms mail, %.3f ms run, %.3f ms publish, %.1f hand-overs of confirmations to the main thread\n", ($8 - $1) / n, ($10 - $3) / n, ($9 - $2) / n, ($11 - $4) * 1000 / n, ($12 - $5) * 1000 / n, ($13 - $6) * 1000 / n, ($14 - $7) / n }'
 
 }
 

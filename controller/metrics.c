@@ -105,9 +105,13 @@ render_ovs_sb(struct nvo_ctl *ctl, struct ds *out)
                   "those passes skipped: they only awaited an OpenFlow "
                   "reply, and their socket was not readable.\n"
                   "# TYPE nvo_ovs_sb_hypervisor_skips_total counter\n"
-                  "nvo_ovs_sb_hypervisor_skips_total %"PRIu64"\n",
+                  "nvo_ovs_sb_hypervisor_skips_total %"PRIu64"\n"
+                  "# HELP nvo_ovs_sb_handovers_total Hand-overs of "
+                  "confirmations to the main thread (each wakes it).\n"
+                  "# TYPE nvo_ovs_sb_handovers_total counter\n"
+                  "nvo_ovs_sb_handovers_total %"PRIu64"\n",
                   st.n_passes, st.n_hv_runs, st.n_quiet_runs,
-                  st.n_hv_skips);
+                  st.n_hv_skips, st.n_handovers);
     ds_put_cstr(out, "# HELP nvo_ovs_sb_seconds_total CPU time the OVS "
                 "southbound thread spent per phase: mail "
                 "(taking new views), run (OVSDB, flow computation, "

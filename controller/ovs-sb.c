@@ -63,6 +63,7 @@ struct sb_confirm {
     int64_t hv_id;
     int64_t revision;
     char *error;                /* Owned; NULL for a confirmation. */
+    long long int taken_at;     /* OVS thread: when taken (time_msec()). */
 };
 
 /* One VM port's drop counter, as its switch last reported it. */
@@ -149,6 +150,8 @@ struct ovs_sb {
     struct ovs_flows_cache *flows_cache;    /* Lent to every hypervisor. */
     bool drops_eager;           /* As last applied to every hypervisor. */
     struct ovs_sb_stats thread_stats;   /* Published as 'stats'. */
+    struct ovs_list held;       /* Contains struct sb_confirm taken but not
+                                 * yet published (see SB_HOLD_MS). */
 
     /* Shared, under 'mutex' (published by the OVS thread). */
     struct ovs_sb_stats stats;
@@ -192,6 +195,14 @@ struct sb_hv {
     long long int of_due;       /* ...the OpenFlow side then. */
     long long int wake;
     bool quiet_run;             /* Its last run was as a quiet one. */
+
+    /* Its round (see SB_HOLD_MS): the revision of the last view it was
+     * given, then (time_msec()); the highest revision it confirmed or
+     * refused; whether its last round took longer than SB_HOLD_MS. */
+    int64_t round_rev;
+    long long int round_at;
+    int64_t done_rev;
+    bool slow;
 };
 
 /* Quiet hypervisors (ovs_hv_is_busy() false) are not on the busy list: a
@@ -357,6 +368,7 @@ sb_take_mail(struct ovs_sb *sb)
                 sb_hv_set_busy(sb, h, true);
             }
         } else if (op->view) {
+            int64_t rev = op->view->revision;
             if (h) {
                 ovs_hv_set_view(h->hv, op->view);
             } else {
@@ -368,6 +380,8 @@ sb_take_mail(struct ovs_sb *sb)
                 ovs_hv_set_drops_eager(h->hv, sb->drops_eager);
                 hmap_insert(&sb->hvs, &h->node, hash_uint64(op->hv_id));
             }
+            h->round_rev = rev;
+            h->round_at = time_msec();
             sb_hv_set_busy(sb, h, true);
         } else if (h) {
             hmap_remove(&sb->hvs, &h->node);
@@ -663,8 +677,93 @@ sb_wait_ready(const struct ovs_sb *sb, long long int now)
     return LLONG_MAX;
 }
 
+/* Confirmations are handed to the main thread once per round, not as they
+ * come.  A VM start gives a view of one new revision to every hypervisor
+ * of its network (a round), and its ?wait=1 answer needs all of them to
+ * confirm it; their barrier replies, and the VM's own hypervisor's OVSDB
+ * transaction before its flows, arrive over several passes, and a
+ * hand-over per pass woke the main thread (a context switch, 20 to 40 us)
+ * five times per VM start in one network of 32 hypervisors.  So a
+ * confirmation (or failure) of revision R is held while a hypervisor given
+ * a view of revision R has not answered yet: the waiter of R could not be
+ * answered before that anyway.  Rounds of other revisions (writes to other
+ * networks at the same time) hold nothing of R's.  A hypervisor counts
+ * only for SB_HOLD_MS after its round began, and one whose last round
+ * took longer (a frozen or slow switch, one disconnected: the waiter
+ * times out, or is answered by a failure) not at all until it answers a
+ * round in time again; a confirmation waits SB_HOLD_MS at most. */
+#define SB_HOLD_MS 50
+
+/* OVS thread: true if a hypervisor of the round of 'rev' (given a view
+ * of that revision) is still expected to answer (see SB_HOLD_MS).  Marks
+ * those that outlasted SB_HOLD_MS 'slow'. */
+static bool
+sb_round_pending(struct ovs_sb *sb, int64_t rev, long long int now)
+{
+    bool pending = false;
+    struct sb_hv *h;
+    LIST_FOR_EACH (h, busy_node, &sb->busy) {
+        if (h->round_rev == rev && h->done_rev < rev && !h->slow) {
+            if (now < h->round_at + SB_HOLD_MS) {
+                pending = true;
+            } else {
+                h->slow = true;
+            }
+        }
+    }
+    return pending;
+}
+
+/* OVS thread: takes what 'h''s run confirmed or refused ('error', taken)
+ * into sb->held. */
+static void
+sb_hold(struct ovs_sb *sb, struct sb_hv *h, int64_t rev, char *error,
+        long long int now)
+{
+    struct sb_confirm *c = xmalloc(sizeof *c);
+    c->hv_id = ovs_hv_id(h->hv);
+    c->revision = rev;
+    c->error = error;
+    c->taken_at = now;
+    ovs_list_push_back(&sb->held, &c->node);
+    if (rev > h->done_rev) {
+        h->done_rev = rev;
+        if (rev >= h->round_rev) {
+            h->slow = now > h->round_at + SB_HOLD_MS;
+        }
+    }
+}
+
+/* OVS thread: moves the held confirmations whose round is over (or that
+ * waited SB_HOLD_MS) to sb->confirms.  Returns true if it moved any;
+ * lowers '*next' to when the others must go at the latest. */
+static bool
+sb_release(struct ovs_sb *sb, long long int now, long long int *next)
+    OVS_REQUIRES(sb->mutex)
+{
+    bool released = false;
+    int64_t rev = 0;            /* The last revision looked up... */
+    bool pending = false;       /* ...and whether its round is pending. */
+    struct sb_confirm *c;
+    LIST_FOR_EACH_SAFE (c, node, &sb->held) {
+        if (c->revision != rev) {
+            rev = c->revision;
+            pending = sb_round_pending(sb, rev, now);
+        }
+        if (pending && now < c->taken_at + SB_HOLD_MS) {
+            *next = MIN(*next, c->taken_at + SB_HOLD_MS);
+        } else {
+            ovs_list_remove(&c->node);
+            ovs_list_push_back(&sb->confirms, &c->node);
+            released = true;
+        }
+    }
+    return released;
+}
+
 /* OVS thread: publishes confirmations and status to the main thread.
- * Returns when a status skipped now must be refreshed, or LLONG_MAX. */
+ * Returns when a status skipped now must be refreshed or confirmations
+ * held now must be published, or LLONG_MAX. */
 static long long int
 sb_publish(struct ovs_sb *sb)
 {
@@ -681,22 +780,12 @@ sb_publish(struct ovs_sb *sb)
         int64_t hv_id = ovs_hv_id(h->hv);
         int64_t rev = ovs_hv_take_confirmation(h->hv);
         if (rev) {
-            struct sb_confirm *c = xmalloc(sizeof *c);
-            c->hv_id = hv_id;
-            c->revision = rev;
-            c->error = NULL;
-            ovs_list_push_back(&sb->confirms, &c->node);
-            wake = true;
+            sb_hold(sb, h, rev, NULL, now);
         }
         char *error;
         rev = ovs_hv_take_failure(h->hv, &error);
         if (rev) {
-            struct sb_confirm *c = xmalloc(sizeof *c);
-            c->hv_id = hv_id;
-            c->revision = rev;
-            c->error = error;
-            ovs_list_push_back(&sb->confirms, &c->node);
-            wake = true;
+            sb_hold(sb, h, rev, error, now);
         }
         struct sb_status *s = sb_status_find(sb, hv_id);
         if (!s) {
@@ -732,6 +821,10 @@ sb_publish(struct ovs_sb *sb)
         if (!h->busy) {
             sb_hv_schedule(sb, h, now);
         }
+    }
+    if (sb_release(sb, now, &stale_until)) {
+        sb->thread_stats.n_handovers++;
+        wake = true;
     }
     sb->n_check_failures = sb->thread_check_failures;
     sb->stats = sb->thread_stats;
@@ -1000,6 +1093,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     ovs_mutex_init(&sb->mutex);
     ovs_list_init(&sb->mailbox);
     ovs_list_init(&sb->confirms);
+    ovs_list_init(&sb->held);
     hmap_init(&sb->status);
     hmap_init(&sb->drops);
     hmap_init(&sb->hvs);
@@ -1146,6 +1240,10 @@ ovs_sb_destroy(struct ovs_sb *sb)
     }
     struct sb_confirm *c;
     LIST_FOR_EACH_POP (c, node, &sb->confirms) {
+        free(c->error);
+        free(c);
+    }
+    LIST_FOR_EACH_POP (c, node, &sb->held) {
         free(c->error);
         free(c);
     }

@@ -73,6 +73,8 @@ struct ovs_sb_stats {
     uint64_t run_us;            /* ...running hypervisors (OVSDB, flow
                                  * computation, OpenFlow), */
     uint64_t publish_us;        /* ...publishing confirmations, status. */
+    uint64_t n_handovers;       /* Confirmations handed to the main thread
+                                 * (uv_async_send(): a wake-up of it). */
 };
 
 /* Fills '*st'; zeros for NULL or a southbound that is not the OVS one. */
