@@ -488,7 +488,7 @@ static long long int
 sb_quiet_grid(long long int when)
 {
     return when >= LLONG_MAX - SB_QUIET_MS ? LLONG_MAX
-           : (when + SB_QUIET_MS - 1) / SB_QUIET_MS * SB_QUIET_MS;
+           : ROUND_UP(when, SB_QUIET_MS);
 }
 
 /* OVS thread: (re)schedules quiet 'h' (see SB_QUIET_MS). */
