@@ -134,8 +134,6 @@ struct ovs_hv {
     uint64_t n_connects;        /* hv_connect() calls, for ovs_hv_of_fd(). */
     uint64_t n_db_runs;         /* Runs of the OVSDB side... */
     uint64_t n_of_runs;         /* ...and of the OpenFlow side. */
-    bool of_unreadable;         /* ovs_hv_set_of_unreadable() before this
-                                 * run. */
 };
 
 int
@@ -602,10 +600,8 @@ hv_of_due(const struct ovs_hv *hv)
 }
 
 void
-ovs_hv_run(struct ovs_hv *hv, bool db, bool of)
+ovs_hv_run(struct ovs_hv *hv, bool db, bool of, bool of_unreadable)
 {
-    bool of_unreadable = hv->of_unreadable;
-    hv->of_unreadable = false;
     if (!hv->db) {
         return;
     }
@@ -697,12 +693,6 @@ ovs_hv_input_fd(const struct ovs_hv *hv)
         return -1;
     }
     return ovs_ofctrl_input_fd(hv->ofc);
-}
-
-void
-ovs_hv_set_of_unreadable(struct ovs_hv *hv)
-{
-    hv->of_unreadable = true;
 }
 
 int

@@ -45,21 +45,20 @@ void ovs_hv_resync(struct ovs_hv *);
  * OVSDB socket, nor one waiting for OVSDB its OpenFlow socket.  The
  * southbound forces a side of a quiet hypervisor when its socket is
  * readable or its timers are due (ovs_hv_next_wake()).  ovs_hv_wait()
- * waits on the sides with work. */
-void ovs_hv_run(struct ovs_hv *, bool db, bool of);
+ * waits on the sides with work.
+ *
+ * 'of_unreadable' says the caller found the socket ovs_hv_of_fd() gives
+ * (with the same id) not readable just before: if the OpenFlow side runs,
+ * it reads only what it read before (ovs_ofconn_run()).  A hypervisor sent
+ * a new diff is run for that, not for input, and its recv() would find
+ * nothing. */
+void ovs_hv_run(struct ovs_hv *, bool db, bool of, bool of_unreadable);
 void ovs_hv_wait(struct ovs_hv *);
 
 /* The OpenFlow connection's socket (ovs_ofctrl_fd()), or -1.  '*id'
  * changes whenever the socket may be another one: a caller that watches it
  * (epoll) registers it again then. */
 int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
-
-/* Tells the next ovs_hv_run() (only that one) that the caller found the
- * socket ovs_hv_of_fd() gives (with the same id) not readable just
- * before: if the OpenFlow side runs, it reads only what it read before
- * (ovs_ofconn_run()).  A hypervisor sent a new diff is run for that, not
- * for input, and its recv() would find nothing. */
-void ovs_hv_set_of_unreadable(struct ovs_hv *);
 
 /* ovs_ovsdb_tcp_peer() of its OVSDB session. */
 bool ovs_hv_db_tcp_peer(const struct ovs_hv *, struct sockaddr_storage *);

@@ -319,14 +319,13 @@ sb_hv_run(struct ovs_sb *sb, struct sb_hv *h, bool db, bool of, bool quiet)
     h->last_run = now;
     db |= h->db_ready;
     ovs_hv_get_run_stats(h->hv, &db_runs, &of_runs);
+    /* epoll found its socket not readable at the start of this pass (and
+     * it is that socket): no recv() that finds nothing. */
     uint64_t id;
-    if (!h->of_ready && h->watched_fd >= 0
-        && ovs_hv_of_fd(h->hv, &id) == h->watched_fd && id == h->watched_id) {
-        /* epoll found its socket not readable at the start of this pass
-         * (and it is that socket): no recv() that finds nothing. */
-        ovs_hv_set_of_unreadable(h->hv);
-    }
-    ovs_hv_run(h->hv, db, of || h->of_ready);
+    bool of_unreadable = (!h->of_ready && h->watched_fd >= 0
+                          && ovs_hv_of_fd(h->hv, &id) == h->watched_fd
+                          && id == h->watched_id);
+    ovs_hv_run(h->hv, db, of || h->of_ready, of_unreadable);
     ovs_hv_get_run_stats(h->hv, &db_runs1, &of_runs1);
     if (db || db_runs1 != db_runs) {
         h->db_ran_at = now;
