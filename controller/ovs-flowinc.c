@@ -809,23 +809,20 @@ delta_get(const struct ovs_flows_input *in, const struct nvo_net_view *old,
     return d;
 }
 
+static int
+compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_;
+    const char *const *b = b_;
+    return strcmp(*a, *b);
+}
+
 /* The string equal to 's' in the sorted array 'v' of 'n', or NULL. */
 static const char *
 find_string(char *const *v, size_t n, const char *s)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(s, v[mid]);
-        if (!cmp) {
-            return v[mid];
-        } else if (cmp > 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return NULL;
+    char *const *p = n ? bsearch(&s, v, n, sizeof *v, compare_strings) : NULL;
+    return p ? *p : NULL;
 }
 
 /* The VTEP and flood lists of 'old' and 'new' (with the same attributes,
