@@ -761,7 +761,6 @@ delta_compute(const struct nvo_net_view *old, const struct nvo_net_view *new)
         i += cmp <= 0;
         j += cmp >= 0;
     }
-    d->tips_changed = d->n_tips > 0;
     for (i = 1; i < t_old && !d->tips_dup; i++) {
         d->tips_dup = !strcmp(nvo_net_view_base_tip(old, i - 1),
                               nvo_net_view_base_tip(old, i));
@@ -1016,7 +1015,7 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
         flood_changed = !nvo_strings_equal(old->flood, old->n_flood,
                                            new->flood, new->n_flood);
     } else {
-        if (d && d->tips_changed) {
+        if (d && d->n_tips) {
             flood_changed = net_update_lists(e, in, old, new, d);
         }
         if (tunnels_moved) {
