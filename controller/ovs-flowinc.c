@@ -761,7 +761,6 @@ delta_compute(const struct nvo_net_view *old, const struct nvo_net_view *new)
         i += cmp <= 0;
         j += cmp >= 0;
     }
-    d->tips_changed = d->n_tips > 0;
     for (i = 1; i < t_old && !d->tips_dup; i++) {
         d->tips_dup = !strcmp(nvo_net_view_base_tip(old, i - 1),
                               nvo_net_view_base_tip(old, i));
@@ -809,23 +808,20 @@ delta_get(const struct ovs_flows_input *in, const struct nvo_net_view *old,
     return d;
 }
 
+static int
+compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_;
+    const char *const *b = b_;
+    return strcmp(*a, *b);
+}
+
 /* The string equal to 's' in the sorted array 'v' of 'n', or NULL. */
 static const char *
 find_string(char *const *v, size_t n, const char *s)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(s, v[mid]);
-        if (!cmp) {
-            return v[mid];
-        } else if (cmp > 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return NULL;
+    char *const *p = n ? bsearch(&s, v, n, sizeof *v, compare_strings) : NULL;
+    return p ? *p : NULL;
 }
 
 /* The VTEP and flood lists of 'old' and 'new' (with the same attributes,
@@ -1019,7 +1015,7 @@ net_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
         flood_changed = !nvo_strings_equal(old->flood, old->n_flood,
                                            new->flood, new->n_flood);
     } else {
-        if (d && d->tips_changed) {
+        if (d && d->n_tips) {
             flood_changed = net_update_lists(e, in, old, new, d);
         }
         if (tunnels_moved) {

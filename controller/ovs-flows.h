@@ -140,10 +140,9 @@ struct ovs_flows_delta {
      * (the ARP responder's claims, ovs-flows-arp.c). */
     struct ovs_flows_port_key *claims;
     size_t n_claims;
-    bool tips_changed;          /* The tunnel IPs of the network's
-                                 * hypervisors differ... */
-    const char **tips;          /* ...in these (sorted; strings of the
-                                 * bases)... */
+    const char **tips;          /* The tunnel IPs of the network's
+                                 * hypervisors that differ (sorted;
+                                 * strings of the bases)... */
     size_t n_tips;
     bool tips_dup;              /* ...unless two hypervisors have the same
                                  * tunnel IP: then compare whole lists. */
