@@ -25,8 +25,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* The heartbeat period: every commit any controller makes wakes both
- * OVSDB sessions of every controller (doc/cluster.md), so heartbeats are
+/* The heartbeat period: every commit any controller makes wakes the
+ * OVSDB session of every controller (doc/cluster.md), so heartbeats are
  * most of each controller's background CPU; 0.5 s still renews the lease
  * five times over its length. */
 #define NVO_CLUSTER_HEARTBEAT_MS 500
