@@ -492,22 +492,17 @@ step_once(struct sqlite_store *s, enum store_stmt st)
     return rc;
 }
 
-/* Runs 'op' (inside the current transaction) as revision 'rev': bumps the
- * store revision and runs the op's statement.  Returns 0 (setting op->id
- * for inserts) or a negative errno with the message in 'msg'. */
+/* Runs 'op' (inside the current transaction) as revision 'rev' (the
+ * store-wide revision is bumped once per batch, by run_batch()).  Returns
+ * 0 (setting op->id for inserts) or a negative errno with the message in
+ * 'msg'. */
 static int
 apply_op(struct sqlite_store *s, struct nvo_store_op *op, int64_t rev,
          char *msg, size_t size)
 {
     enum store_stmt st;
     int fk_error = -ENOENT;
-
-    sqlite3_bind_int64(s->stmts[ST_BUMP], 1, rev);
-    int rc = step_once(s, ST_BUMP);
-    if (rc != SQLITE_DONE) {
-        return store_error(s, sqlite3_extended_errcode(s->db), -EIO, msg,
-                           size);
-    }
+    int rc;
 
     switch (op->type) {
     case NVO_STORE_ADD_NETWORK: st = ST_ADD_NETWORK; break;
@@ -629,10 +624,13 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
         fail_all(writes, error, msg);
         return base;
     }
+    /* A batch of one needs no savepoint: if its write fails, the whole
+     * transaction is rolled back instead. */
+    bool alone = ovs_list_is_short(writes);
     LIST_FOR_EACH (w, node, writes) {
         w->error = 0;
         w->revision = 0;
-        rc = step_once(s, ST_SAVEPOINT);
+        rc = alone ? SQLITE_DONE : step_once(s, ST_SAVEPOINT);
         int error = rc == SQLITE_DONE
                     ? apply_op(s, &w->op, rev + 1, msg, sizeof msg)
                     : store_error(s, sqlite3_extended_errcode(s->db), -EIO,
@@ -649,16 +647,30 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
             return base;
         }
         if (error) {
-            step_once(s, ST_ROLLBACK_TO);
-            step_once(s, ST_RELEASE);
+            if (!alone) {
+                step_once(s, ST_ROLLBACK_TO);
+                step_once(s, ST_RELEASE);
+            }
             w->error = error;
             w->errmsg = xstrdup(msg);
         } else {
-            step_once(s, ST_RELEASE);
+            if (!alone) {
+                step_once(s, ST_RELEASE);
+            }
             w->revision = ++rev;
         }
     }
-    rc = step_once(s, ST_COMMIT);
+    if (rev == base) {
+        /* Every write failed: nothing to commit. */
+        step_once(s, ST_ROLLBACK);
+        return base;
+    }
+    /* The store-wide revision, once for the whole batch. */
+    sqlite3_bind_int64(s->stmts[ST_BUMP], 1, rev);
+    rc = step_once(s, ST_BUMP);
+    if (rc == SQLITE_DONE) {
+        rc = step_once(s, ST_COMMIT);
+    }
     if (rc != SQLITE_DONE) {
         int error = store_error(s, sqlite3_extended_errcode(s->db), -EIO,
                                 msg, sizeof msg);
