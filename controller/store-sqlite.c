@@ -87,6 +87,12 @@ struct sqlite_store {
     uv_cond_t cond;             /* Signalled when 'worker_done'. */
     bool worker_done;
     uint64_t n_batches, n_writes;
+    /* Timing (uv_hrtime() ns), see struct nvo_store_stats: when the queue
+     * last became non-empty, when the batch was handed to the pool, and
+     * (written by the pool thread while 'busy') when it started and ended
+     * there; and the sums. */
+    uint64_t queued_at, handed_at, started_at, ended_at;
+    uint64_t queued_ns, to_thread_ns, commit_ns, to_loop_ns;
 
     /* Whichever thread owns the connection (as 'batch'). */
     bool disk_full;             /* The last write failed with SQLITE_FULL. */
@@ -305,6 +311,10 @@ sqlite_get_stats(const struct nvo_store *store, struct nvo_store_stats *st)
     const struct sqlite_store *s = sqlite_store_cast(store);
     st->n_writes = s->n_writes;
     st->n_commits = s->n_batches;
+    st->queued_ns = s->queued_ns;
+    st->to_thread_ns = s->to_thread_ns;
+    st->commit_ns = s->commit_ns;
+    st->to_loop_ns = s->to_loop_ns;
 }
 
 const char *
@@ -696,7 +706,9 @@ static void
 batch_work(uv_work_t *work)
 {
     struct sqlite_store *s = work->data;
+    s->started_at = uv_hrtime();
     s->batch_rev = run_batch(s, &s->batch, s->revision);
+    s->ended_at = uv_hrtime();
     uv_mutex_lock(&s->mutex);
     s->worker_done = true;
     uv_cond_signal(&s->cond);
@@ -715,6 +727,9 @@ batch_done(uv_work_t *work, int status OVS_UNUSED)
     }
     s->revision = s->batch_rev;
     s->n_batches++;
+    s->to_thread_ns += s->started_at - s->handed_at;
+    s->commit_ns += s->ended_at - s->started_at;
+    s->to_loop_ns += uv_hrtime() - s->ended_at;
     struct ovs_list done;
     ovs_list_move(&done, &s->batch);
     ovs_list_init(&s->batch);
@@ -738,6 +753,9 @@ start_batch(struct sqlite_store *s)
                        && !ovs_list_is_empty(&s->queue); n++) {
         ovs_list_push_back(&s->batch, ovs_list_pop_front(&s->queue));
     }
+    s->handed_at = uv_hrtime();
+    s->queued_ns += s->handed_at - s->queued_at;
+    s->queued_at = s->handed_at;    /* For writes left in the queue. */
     s->busy = true;
     s->worker_done = false;
     s->work.data = s;
@@ -764,6 +782,9 @@ sqlite_submit(struct nvo_store *store, struct nvo_store_write *w)
     struct sqlite_store *s = sqlite_store_cast(store);
     ovs_assert(s->up.loop && !s->closing);
     s->n_writes++;
+    if (ovs_list_is_empty(&s->queue)) {
+        s->queued_at = uv_hrtime();
+    }
     ovs_list_push_back(&s->queue, &w->node);
     if (!s->busy) {
         uv_idle_start(s->idle, idle_cb);
