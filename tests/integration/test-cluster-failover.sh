@@ -260,8 +260,16 @@ failed_over_times || die "ctl$victim's hypervisors ($lost) not taken over in 20 
 failover_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "ctl$victim killed -9: its hypervisors ($lost) owned and confirmed by others in $failover_ms ms (<= 5000; $(tr '\n' ' ' <"$LAB_DIR/fo.times"))" \
     "[ $failover_ms -le 5000 ]"
-# What hv4's agent did meanwhile (its reconnections and redirects).
+# Where the time went (doc/cluster.md, "Failover time"), and the
+# survivors' takes at the first attempt: both fence the dead owner, which
+# must not make one of them fail and wait for a retry.
+python3 "$top/bench/failover-phases.py" "$((t0 / 1000000))" "$((t0 / 1000000))" \
+    "$(date +%s%3N)" "ctl$victim" "$lost" $(for n in $others; do echo "$LAB_DIR/ctl$n/nvo-controller.log"; done)
 t_kill=$(date -u -d "@$((t0 / 1000000000))" +%H:%M:%S)
+retried=$(for n in $others; do awk -v t="$t_kill" 'substr($0, 12, 8) >= t' "$LAB_DIR/ctl$n/nvo-controller.log"; done \
+    | grep -c 'taking [0-9]* hypervisors: try again')
+check "every survivor's take committed at the first attempt ($retried retried)" "[ $retried = 0 ]"
+# What hv4's agent did meanwhile (its reconnections and redirects).
 awk -v t="$t_kill" 'substr($0, 12, 8) >= t' "$LAB_DIR/agent/hv4/nvo-agent.log" \
     | grep -E 'controller|snapshot' | head -n 30 | sed 's/^/  hv4 agent: /'
 if poll 5 "agent_at_owner $first_other"; then
