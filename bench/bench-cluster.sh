@@ -185,41 +185,28 @@ lost=$(owned_by 1 | tr ' ' '\n' | sed -n "s/=ctl$victim\$//p" | tr '\n' ' ')
 n_lost=$(echo $lost | wc -w)
 survivors=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$victim" | tr '\n' ' ')
 survivor=${survivors%% *}
-# failed_over: "OWNED RESYNCED": OWNED is 1 once every hypervisor the victim
-# owned shows another owner and a confirmed revision >= the required one
-# on the first survivor (the old measure: a row the taker has not covered
-# yet shows what the victim recorded, a revision it did hold); RESYNCED is
-# 1 once each one's new owner itself says it confirmed the required
-# revision after its own resync (its confirmation starts from 0 when it
-# takes a hypervisor).
-# Prints a third word once RESYNCED: the last of those confirmations in ms
-# after the kill, from each owner's last_confirmed_ms_ago and the moment
-# its answer came (the poll's own delay left out).
+# failed_over: "OWNED RESYNCED_MS": OWNED is 1 once every hypervisor the
+# victim owned shows another owner and a confirmed revision >= the
+# required one on the first survivor (the old measure: a row the taker has
+# not covered yet shows what the victim recorded, a revision it did hold);
+# RESYNCED_MS, once each one's new owner itself says it confirmed it after
+# its own resync, is when the last did, in ms after the kill (the poll's
+# own delay left out: bench/failover-phases.py --resynced).
 failed_over() {
-    local _s _at
-    _at=
+    local _s _args
+    _args=
     for _s in $survivors; do
-        lab_ctl_rest "$_s" GET /v1/status >"$LAB_DIR/fo.$_s.json" 2>/dev/null || { echo 0 0; return; }
-        _at="$_at $(( $(now_ms) - t0 ))"
+        lab_ctl_rest "$_s" GET /v1/status >"$LAB_DIR/fo.$_s.json" 2>/dev/null || { echo 0; return; }
+        _args="$_args ctl$_s=$LAB_DIR/fo.$_s.json@$(( $(now_ms) - t0 ))"
     done
     python3 -c '
 import json, sys
-lost, victim, survivors, d = set(sys.argv[1].split()), "ctl" + sys.argv[2], sys.argv[3].split(), sys.argv[4]
-at = dict(zip(["ctl" + s for s in survivors], map(int, sys.argv[5].split())))
-views = {"ctl" + s: {h["name"]: h for h in json.load(open("%s/fo.%s.json" % (d, s)))["hypervisors"]}
-         for s in survivors}
-def ok(h):
-    return h["confirmed_revision"] >= h["required_revision"] > 0
-first = views["ctl" + survivors[0]]
-owned = all(first[n].get("controller") not in (None, victim) and ok(first[n]) for n in lost)
-resynced = all(first[n].get("controller") in views
-               and views[first[n]["controller"]][n].get("controller") == first[n]["controller"]
-               and ok(views[first[n]["controller"]][n]) for n in lost)
-last = ""
-if resynced:
-    last = max(at[o] - (views[o][n]["last_confirmed_ms_ago"] or 0)
-               for n in lost for o in [first[n]["controller"]])
-print(int(owned), int(resynced), last)' "$lost" "$victim" "$survivors" "$LAB_DIR" "$_at"
+lost, victim = set(sys.argv[1].split()), "ctl" + sys.argv[2]
+first = {h["name"]: h for h in json.load(open(sys.argv[3]))["hypervisors"]}
+print(int(all(first[n].get("controller") not in (None, victim)
+              and first[n]["confirmed_revision"] >= first[n]["required_revision"] > 0
+              for n in lost)))' "$lost" "$victim" "$LAB_DIR/fo.$survivor.json"
+    python3 "$top/bench/failover-phases.py" --resynced "$lost" $_args
 }
 # Busy loops at the controllers' priority during each failover
 # (NVO_BENCH_HOGS of them): a machine loaded beyond its cores.
@@ -296,8 +283,8 @@ for r in $(seq 1 "$n_failovers"); do
     i=0 t_owned= t_resynced= t_polled=
     while :; do
         set -- $(failed_over)
-        [ "$1" = 1 ] && [ -z "$t_owned" ] && t_owned=$(( $(now_ms) - t0 ))
-        [ "$2" = 1 ] && [ -z "$t_resynced" ] && t_resynced=$3 t_polled=$(( $(now_ms) - t0 ))
+        [ "${1:-}" = 1 ] && [ -z "$t_owned" ] && t_owned=$(( $(now_ms) - t0 ))
+        [ -n "${2:-}" ] && [ -z "$t_resynced" ] && t_resynced=$2 t_polled=$(( $(now_ms) - t0 ))
         [ -n "$t_owned" ] && [ -n "$t_resynced" ] && break
         i=$((i + 1)); [ $i -gt 600 ] && die "no failover in 60 s"; sleep 0.05
     done

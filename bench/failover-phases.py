@@ -3,15 +3,25 @@
 surviving controllers' logs (doc/cluster.md, "Failover time").
 
 Usage: failover-phases.py KILL_MS FROM_MS TO_MS VICTIM "HV ..." LOG...
+       failover-phases.py --resynced "HV ..." CTL=STATUS.json@MS...
 
 KILL_MS is the wall clock (ms since the epoch) of the kill -9, VICTIM the
 dead controller's name, then the hypervisors it owned and the controllers'
 log files.  Also counts, from FROM_MS to TO_MS, live controllers declared
-dead (any but VICTIM) and leases that lapsed: false failovers.  Prints, per phase, the first and last moment (ms after the
+dead (any but VICTIM) and leases that lapsed: false failovers.
+
+--resynced: given each survivor's GET /v1/status answer (CTL is its name,
+MS when the answer came, in ms after the kill), exits 0 and prints when
+the last of the hypervisors was confirmed by its new owner itself (after
+its own resync: an owner's confirmation starts from 0 when it takes a
+hypervisor), in ms after the kill, from the owner's
+last_confirmed_ms_ago: the failover's length without the poll's own
+delay.  Exits 1 if one is not resynced yet.  Prints, per phase, the first and last moment (ms after the
 kill) any survivor reached it for those hypervisors, and how many did.
 Only lines logged after the kill count; the log's timestamps are UTC with
 milliseconds (libopenvswitch's vlog), like KILL_MS."""
 import datetime
+import json
 import re
 import sys
 
@@ -38,7 +48,30 @@ def stamp_ms(line):
     return int(t.timestamp() * 1000)
 
 
+def resynced(lost, answers):
+    views, at = {}, {}
+    for a in answers:
+        ctl, rest = a.split("=", 1)
+        path, ms = rest.rsplit("@", 1)
+        views[ctl] = {h["name"]: h for h in json.load(open(path))["hypervisors"]}
+        at[ctl] = int(ms)
+    last = 0
+    for n in lost:
+        owners = [c for c, v in views.items()
+                  if n in v and v[n].get("controller") == c]
+        if not owners:
+            return 1
+        h = views[owners[0]][n]
+        if not h["confirmed_revision"] >= h["required_revision"] > 0:
+            return 1
+        last = max(last, at[owners[0]] - (h["last_confirmed_ms_ago"] or 0))
+    print(last)
+    return 0
+
+
 def main():
+    if sys.argv[1] == "--resynced":
+        sys.exit(resynced(set(sys.argv[2].split()), sys.argv[3:]))
     kill_ms, from_ms, to_ms = map(int, sys.argv[1:4])
     victim, lost = sys.argv[4], set(sys.argv[5].split())
     false_dead = lapsed = 0
