@@ -22,6 +22,13 @@
 # (--private-key/--certificate/--ca-cert, --rest-token-file; a throw-away
 # CA made with openssl), printed beside the plain figure with the ratio.
 #
+# At 1 connection, one client waits for each answer before sending the
+# next request, so it cannot beat the bare commit loop: the request's time
+# is printed split into the commit (pool thread, fsync included), the
+# hand-overs to and from libuv's pool (nvo_store_seconds_total in
+# /metrics) and the rest (the request's own work and the client's), with
+# the CPU per request of the main thread and of the other threads.
+#
 # At 1 connection it also runs with HTTP/1.1 pipelining, 16 requests in
 # flight (p50/p99 per request, from its group's sending to its answer).
 # The answers come in order, each once its own write is durable; the
@@ -68,6 +75,21 @@ ports_rows() {
 
 metric() {
     curl -s $curl_args "$base/metrics" | sed -n "s/^$1 //p"
+}
+
+# phase_times PID: "queued to_thread commit to_loop main_cpu other_cpu", the
+# store's nvo_store_seconds_total by phase and the CPU seconds of the
+# controller's main thread and of its other threads (schedstat).
+phase_times() {
+    curl -s $curl_args "$base/metrics" | awk '
+        $1 ~ /^nvo_store_seconds_total/ { split($1, a, "\""); t[a[2]] = $2 }
+        END { printf "%s %s %s %s ", t["queued"] + 0, t["to_thread"] + 0,
+              t["commit"] + 0, t["to_loop"] + 0 }'
+    for f in /proc/"$1"/task/*/schedstat; do
+        echo "${f%/schedstat} $(cut -d' ' -f1 "$f")"
+    done | awk -v main="/proc/$1/task/$1" '
+        $1 == main { m = $2 } $1 != main { o += $2 }
+        END { printf "%.6f %.6f\n", m / 1e9, o / 1e9 }'
 }
 
 # make_pki: a CA and a certificate for 127.0.0.1, and a token file.
@@ -153,6 +175,7 @@ run_rest() {
     [ "$mode" = probe ] && idle_probe=$(get_probe 1)
     w0=$(metric nvo_store_writes_total)
     c0=$(metric nvo_store_commits_total)
+    t0=$(phase_times "$pid")
     wrk -t1 -c"$conns" -d600s --timeout 30s -s "$lua" "$base" \
         -- "$n_ports" "$n_nets" "$n_hvs" "$depth" >"$dir/wrk.out" 2>&1 &
     wrk_pid=$!
@@ -171,6 +194,7 @@ run_rest() {
     rows=$(ports_rows)
     w1=$(metric nvo_store_writes_total)
     c1=$(metric nvo_store_commits_total)
+    echo "$((w1 - w0)) $t0 $(phase_times "$pid")" >"$dir/times-$conns-$mode"
     kill "$pid"; wait "$pid" 2>/dev/null || true
     pid=
     result=$(grep '^RESULT' "$dir/wrk.out" || true)
@@ -210,6 +234,23 @@ for c in 1 16 64; do
     fi
     row "REST POST /v1/ports, $c conn" "$@"
     if [ "$c" = 1 ]; then
+        # One client waits for each answer before it sends the next
+        # request: a request costs one commit (its fsync included) plus
+        # everything around it, which a bare commit loop does not do.
+        # Averages per write, in ms, from /metrics and /proc.
+        awk -v rate="$1" -v raw="$raw" '{
+            n = $1
+            for (i = 0; i < 6; i++) d[i] = ($(i + 8) - $(i + 2)) * 1000 / n
+            wall = 1000 / rate
+            rest = wall - d[0] - d[1] - d[2] - d[3]
+            printf "  per request at 1 conn: %.3f ms (raw SQLite: %.3f ms per commit) =" \
+                   " commit %.3f (statements, COMMIT, fsync; pool thread)" \
+                   " + queued %.3f + to the pool %.3f + back to the loop %.3f" \
+                   " + the rest %.3f (request in, checks, model, desired" \
+                   " state, answer out, the client and loopback TCP);" \
+                   " CPU per request: main thread %.3f ms, other threads %.3f ms\n",
+                   wall, 1000 / raw, d[2], d[0], d[1], d[3], rest, d[4], d[5]
+        }' "$dir/times-1-plain"
         raw_now
         set -- $(run_rest 1 pipe)
         row "  1 conn, 16 pipelined" "$@"

@@ -87,6 +87,12 @@ struct sqlite_store {
     uv_cond_t cond;             /* Signalled when 'worker_done'. */
     bool worker_done;
     uint64_t n_batches, n_writes;
+    /* Timing (uv_hrtime() ns), see struct nvo_store_stats: when the queue
+     * last became non-empty, when the batch was handed to the pool, and
+     * (written by the pool thread while 'busy') when it started and ended
+     * there; and the sums. */
+    uint64_t queued_at, handed_at, started_at, ended_at;
+    uint64_t queued_ns, to_thread_ns, commit_ns, to_loop_ns;
 
     /* Whichever thread owns the connection (as 'batch'). */
     bool disk_full;             /* The last write failed with SQLITE_FULL. */
@@ -305,6 +311,10 @@ sqlite_get_stats(const struct nvo_store *store, struct nvo_store_stats *st)
     const struct sqlite_store *s = sqlite_store_cast(store);
     st->n_writes = s->n_writes;
     st->n_commits = s->n_batches;
+    st->queued_ns = s->queued_ns;
+    st->to_thread_ns = s->to_thread_ns;
+    st->commit_ns = s->commit_ns;
+    st->to_loop_ns = s->to_loop_ns;
 }
 
 const char *
@@ -492,22 +502,17 @@ step_once(struct sqlite_store *s, enum store_stmt st)
     return rc;
 }
 
-/* Runs 'op' (inside the current transaction) as revision 'rev': bumps the
- * store revision and runs the op's statement.  Returns 0 (setting op->id
- * for inserts) or a negative errno with the message in 'msg'. */
+/* Runs 'op' (inside the current transaction) as revision 'rev' (the
+ * store-wide revision is bumped once per batch, by run_batch()).  Returns
+ * 0 (setting op->id for inserts) or a negative errno with the message in
+ * 'msg'. */
 static int
 apply_op(struct sqlite_store *s, struct nvo_store_op *op, int64_t rev,
          char *msg, size_t size)
 {
     enum store_stmt st;
     int fk_error = -ENOENT;
-
-    sqlite3_bind_int64(s->stmts[ST_BUMP], 1, rev);
-    int rc = step_once(s, ST_BUMP);
-    if (rc != SQLITE_DONE) {
-        return store_error(s, sqlite3_extended_errcode(s->db), -EIO, msg,
-                           size);
-    }
+    int rc;
 
     switch (op->type) {
     case NVO_STORE_ADD_NETWORK: st = ST_ADD_NETWORK; break;
@@ -629,10 +634,13 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
         fail_all(writes, error, msg);
         return base;
     }
+    /* A batch of one needs no savepoint: if its write fails, the whole
+     * transaction is rolled back instead. */
+    bool alone = ovs_list_is_short(writes);
     LIST_FOR_EACH (w, node, writes) {
         w->error = 0;
         w->revision = 0;
-        rc = step_once(s, ST_SAVEPOINT);
+        rc = alone ? SQLITE_DONE : step_once(s, ST_SAVEPOINT);
         int error = rc == SQLITE_DONE
                     ? apply_op(s, &w->op, rev + 1, msg, sizeof msg)
                     : store_error(s, sqlite3_extended_errcode(s->db), -EIO,
@@ -649,16 +657,30 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
             return base;
         }
         if (error) {
-            step_once(s, ST_ROLLBACK_TO);
-            step_once(s, ST_RELEASE);
+            if (!alone) {
+                step_once(s, ST_ROLLBACK_TO);
+                step_once(s, ST_RELEASE);
+            }
             w->error = error;
             w->errmsg = xstrdup(msg);
         } else {
-            step_once(s, ST_RELEASE);
+            if (!alone) {
+                step_once(s, ST_RELEASE);
+            }
             w->revision = ++rev;
         }
     }
-    rc = step_once(s, ST_COMMIT);
+    if (rev == base) {
+        /* Every write failed: nothing to commit. */
+        step_once(s, ST_ROLLBACK);
+        return base;
+    }
+    /* The store-wide revision, once for the whole batch. */
+    sqlite3_bind_int64(s->stmts[ST_BUMP], 1, rev);
+    rc = step_once(s, ST_BUMP);
+    if (rc == SQLITE_DONE) {
+        rc = step_once(s, ST_COMMIT);
+    }
     if (rc != SQLITE_DONE) {
         int error = store_error(s, sqlite3_extended_errcode(s->db), -EIO,
                                 msg, sizeof msg);
@@ -684,7 +706,9 @@ static void
 batch_work(uv_work_t *work)
 {
     struct sqlite_store *s = work->data;
+    s->started_at = uv_hrtime();
     s->batch_rev = run_batch(s, &s->batch, s->revision);
+    s->ended_at = uv_hrtime();
     uv_mutex_lock(&s->mutex);
     s->worker_done = true;
     uv_cond_signal(&s->cond);
@@ -703,6 +727,9 @@ batch_done(uv_work_t *work, int status OVS_UNUSED)
     }
     s->revision = s->batch_rev;
     s->n_batches++;
+    s->to_thread_ns += s->started_at - s->handed_at;
+    s->commit_ns += s->ended_at - s->started_at;
+    s->to_loop_ns += uv_hrtime() - s->ended_at;
     struct ovs_list done;
     ovs_list_move(&done, &s->batch);
     ovs_list_init(&s->batch);
@@ -726,6 +753,9 @@ start_batch(struct sqlite_store *s)
                        && !ovs_list_is_empty(&s->queue); n++) {
         ovs_list_push_back(&s->batch, ovs_list_pop_front(&s->queue));
     }
+    s->handed_at = uv_hrtime();
+    s->queued_ns += s->handed_at - s->queued_at;
+    s->queued_at = s->handed_at;    /* For writes left in the queue. */
     s->busy = true;
     s->worker_done = false;
     s->work.data = s;
@@ -752,6 +782,9 @@ sqlite_submit(struct nvo_store *store, struct nvo_store_write *w)
     struct sqlite_store *s = sqlite_store_cast(store);
     ovs_assert(s->up.loop && !s->closing);
     s->n_writes++;
+    if (ovs_list_is_empty(&s->queue)) {
+        s->queued_at = uv_hrtime();
+    }
     ovs_list_push_back(&s->queue, &w->node);
     if (!s->busy) {
         uv_idle_start(s->idle, idle_cb);

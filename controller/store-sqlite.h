@@ -21,11 +21,16 @@
  * done -- committed on libuv's thread pool in ONE transaction:
  *
  *     BEGIN IMMEDIATE
- *       SAVEPOINT w; bump revision; the write's statement; RELEASE w
+ *       SAVEPOINT w; the write's statement; RELEASE w
  *         (on failure: ROLLBACK TO w; RELEASE w -- that write changed
  *          nothing, the others go on)
  *       ... once per write, in submission order ...
+ *       bump the store revision (once, to the batch's last)
  *     COMMIT   (one WAL fsync for the whole batch)
+ *
+ * A batch of one write (one client at a time) runs without the savepoint;
+ * if its write fails the transaction is rolled back, as it is whenever
+ * every write of a batch failed.
  *
  * Successful writes get consecutive revisions in submission order.  When
  * the COMMIT returns, the loop calls every write's callback in order, then
