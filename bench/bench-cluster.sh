@@ -32,7 +32,9 @@
 # NVO_BENCH_ONLY_FAILOVER (set: VM starts unmeasured, then the failovers,
 # then stop), NVO_BENCH_LOG_DIR (where to keep the controllers' logs),
 # NVO_BENCH_AB ("DIR_A DIR_B": failovers alternate between two controller
-# builds, all three controllers restarted on each run's),
+# builds, all three controllers restarted on each run's), NVO_BENCH_STALLS
+# ("MS ...": the victim stopped that long first, to count false
+# failovers),
 # NVO_BENCH_REST_PORTS (default 2000), NVO_BENCH_IDLE_S (default 10: the
 # window with no writes before each VM-start phase in which each
 # controller's background CPU is measured), NVO_LAB_PREFIX (namespace
@@ -257,6 +259,28 @@ sys.exit(0 if all(o in views for o in own.values())
          and all(views[o][n]["confirmed_revision"] >= views[o][n]["required_revision"] > 0
                  for n, o in own.items()) else 1)' "$LAB_DIR" "$victim" "$n_lost"
 }
+# NVO_BENCH_STALLS="MS ...": before the failovers, the victim is stopped
+# (SIGSTOP) for each of these in turn, then continued: a controller too
+# busy to run at all.  Within its lease (2.5 s after its last heartbeat
+# was sent) that must change nothing; past the peers' 3.0 s it is a
+# failover.  From the logs: peers declaring it dead and taking its
+# hypervisors, leases lapsing.
+stall_report=
+for ms in ${NVO_BENCH_STALLS:-}; do
+    t_from=$(now_ms)
+    kill -STOP "$(lab_ctl_pid "$victim")"
+    sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    kill -CONT "$(lab_ctl_pid "$victim")"
+    sleep 5
+    stall_report="$stall_report
+  ctl$victim stopped for $ms ms; what followed (a peer declaring it dead and taking its hypervisors is a failover; a lapsed lease, its own):
+$(python3 "$top/bench/failover-phases.py" "$t_from" "$t_from" "$(now_ms)" "ctl$victim" "$lost" \
+        "$LAB_DIR"/ctl[123]/nvo-controller.log | grep -E 'peer declared|take planned|lapsed')"
+    i=0
+    until settled_all; do
+        i=$((i + 1)); [ $i -gt 300 ] && die "not settled after the stall"; sleep 0.1
+    done
+done
 failover_ms= owned_ms= fo_report=
 for r in $(seq 1 "$n_failovers"); do
     if [ "$n_bins" -gt 0 ]; then
@@ -315,6 +339,7 @@ lapsed=$(echo "$fo_report" | sed -n 's/.*declared dead, \([0-9]*\) leases.*/\1/p
     echo "  ms until each was resynced and confirmed by its new owner:$failover_ms"
     echo "  (ms until owned and confirmed as ctl$survivor shows, the measure before 2026-12-02 23:00:$owned_ms)"
     echo "  live controllers declared dead: $false_dead; leases lapsed: $lapsed"
+    [ -n "$stall_report" ] && echo "Stalls (SIGSTOP, then SIGCONT):$stall_report"
     [ "$n_bins" -gt 0 ] && for b in $(seq 0 $((n_bins - 1))); do
         eval "echo \"  binary \$(echo ABCDEFGH | cut -c$((b + 1))):\${fo_$b:-}\""
     done

@@ -105,7 +105,7 @@ def main():
                 found[name].append(t - kill_ms)
                 if d.get("ms"):
                     raft[name].append(int(d["ms"]))
-    print("  phases (ms after the kill: first-last, how many; from the survivors' logs):")
+    print("  phases (ms after the kill or cut: first-last, how many; from the survivors' logs):")
     for name, _, per_hv in PHASES:
         v = sorted(found[name])
         if not v:
