@@ -134,8 +134,13 @@ struct ovs_sb {
 
     /* OVS thread only. */
     struct hmap hvs;            /* Contains struct sb_hv. */
-    struct ovs_list busy;       /* Contains struct sb_hv, by busy_node. */
-    size_t n_busy;              /* Length of 'busy'. */
+    struct ovs_list busy;       /* Contains the busy struct sb_hv that a
+                                 * pass runs, by busy_node. */
+    struct heap awaiting;       /* Contains the busy struct sb_hv that
+                                 * only await an OpenFlow reply, by
+                                 * await_node, earliest 'await_until'
+                                 * first (see sb_hv_classify()). */
+    size_t n_busy;              /* Length of 'busy' + 'awaiting'. */
     struct ovs_list ran;        /* Contains struct sb_hv, by ran_node. */
     struct heap quiet;          /* Contains the quiet struct sb_hv, by
                                  * quiet_node, earliest 'wake' first. */
@@ -161,8 +166,14 @@ struct ovs_sb {
 struct sb_hv {
     struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
     struct ovs_hv *hv;
-    struct ovs_list busy_node;  /* In ovs_sb.busy if 'busy'. */
+    struct ovs_list busy_node;  /* In ovs_sb.busy if 'busy' and not
+                                 * 'awaiting'. */
     bool busy;                  /* ovs_hv_is_busy() after its last run. */
+    struct heap_node await_node;    /* In ovs_sb.awaiting if 'awaiting'. */
+    bool awaiting;              /* Busy, but only awaits a reply on its
+                                 * watched OpenFlow socket: not run... */
+    long long int await_until;  /* ...before then, or that socket (or its
+                                 * watched OVSDB one) is readable. */
     struct ovs_list ran_node;   /* In ovs_sb.ran if 'ran'. */
     bool ran;                   /* Ran since its last sb_publish(). */
     bool stale;                 /* Its published status details are older
@@ -259,7 +270,21 @@ sb_status_find(struct ovs_sb *sb, int64_t hv_id)
     return NULL;
 }
 
-/* OVS thread: puts 'h' on the busy list or takes it off. */
+/* OVS thread: moves awaiting 'h' back to the busy list, which the next
+ * pass runs. */
+static void
+sb_hv_unawait(struct ovs_sb *sb, struct sb_hv *h)
+{
+    if (h->awaiting) {
+        heap_remove(&sb->awaiting, &h->await_node);
+        h->awaiting = false;
+        ovs_list_push_back(&sb->busy, &h->busy_node);
+    }
+}
+
+/* OVS thread: puts 'h' on the busy list or takes it off (or out of
+ * sb->awaiting).  A hypervisor made busy is on the busy list: it has work
+ * for the next pass. */
 static void
 sb_hv_set_busy(struct ovs_sb *sb, struct sb_hv *h, bool busy)
 {
@@ -273,9 +298,16 @@ sb_hv_set_busy(struct ovs_sb *sb, struct sb_hv *h, bool busy)
                 h->in_quiet = false;
             }
         } else {
-            ovs_list_remove(&h->busy_node);
+            if (h->awaiting) {
+                heap_remove(&sb->awaiting, &h->await_node);
+                h->awaiting = false;
+            } else {
+                ovs_list_remove(&h->busy_node);
+            }
             sb->n_busy--;
         }
+    } else if (busy) {
+        sb_hv_unawait(sb, h);
     }
 }
 
@@ -435,11 +467,44 @@ sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
     hmap_insert(&sb->drops, &d->node, hash);
 }
 
-/* A busy hypervisor that only awaits an OpenFlow reply whose socket is not
- * readable is skipped by a pass (ovs_hv_input_fd()): no run, and no recv()
- * that finds nothing.  It still runs at least every SB_AWAIT_RUN_MS, for
- * the timers of its sessions (echo probes, drop counters). */
+/* A busy hypervisor that only awaits an OpenFlow reply (ovs_hv_input_fd())
+ * on its watched socket waits in ovs_sb.awaiting, off the busy list, until
+ * epoll finds that socket (or its watched OVSDB one) readable: a pass
+ * costs the hypervisors with input or work, not every busy one (no run,
+ * no recv() that finds nothing, no poll registration of its socket: the
+ * epoll set is polled instead).  It still runs at least every
+ * SB_AWAIT_RUN_MS, for the timers of its sessions (echo probes, drop
+ * counters), its status refresh, and each side every SB_QUIET_MS as the
+ * busy list's do.  Until 2026-12-02 every pass checked, and every wait
+ * registered, each busy hypervisor: O(switches) per reply that came in. */
 #define SB_AWAIT_RUN_MS 100
+
+/* OVS thread: after busy 'h' ran and was published: puts it in
+ * sb->awaiting if all it waits for is a reply on its watched OpenFlow
+ * socket, else on the busy list. */
+static void
+sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
+{
+    int fd = ovs_hv_input_fd(h->hv);
+    if (fd < 0 || fd != h->watched_fd || sb->epfd < 0) {
+        sb_hv_unawait(sb, h);
+        return;
+    }
+    long long int until = MIN(h->last_run + SB_AWAIT_RUN_MS,
+                              MIN(h->db_ran_at, h->of_ran_at) + SB_QUIET_MS);
+    if (h->stale) {
+        until = MIN(until, h->next_refresh);
+    }
+    h->await_until = until;
+    uint64_t priority = UINT64_MAX - (uint64_t) until;
+    if (h->awaiting) {
+        heap_change(&sb->awaiting, &h->await_node, priority);
+    } else {
+        ovs_list_remove(&h->busy_node);
+        heap_insert(&sb->awaiting, &h->await_node, priority);
+        h->awaiting = true;
+    }
+}
 
 /* OVS thread: registers 'fd' in sb->epfd as 'h''s socket 'side'
  * (SB_EV_OF or SB_EV_DB), or updates its registration if the file is in
@@ -604,7 +669,8 @@ sb_find_db_fds(struct ovs_sb *sb, long long int now)
 
 /* OVS thread: notes the hypervisors whose OpenFlow socket is readable
  * ('of_ready'); runs the quiet ones among them, and those whose time has
- * come. */
+ * come; puts the awaiting ones among them, and those whose time has come,
+ * back on the busy list. */
 static void
 sb_run_quiet(struct ovs_sb *sb, long long int now)
 {
@@ -648,9 +714,21 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
     for (int i = 0; i < n; i++) {
         uint64_t data = sb->events[i].data.u64;
         struct sb_hv *h = (struct sb_hv *) (uintptr_t) (data & ~SB_EV_MASK);
-        if ((h->of_ready || h->db_ready) && !h->busy) {
+        if (!(h->of_ready || h->db_ready)) {
+            continue;
+        } else if (!h->busy) {
             sb_hv_run(sb, h, now >= h->db_due, h->of_ready, true);
+        } else {
+            sb_hv_unawait(sb, h);
         }
+    }
+    while (!heap_is_empty(&sb->awaiting)) {
+        struct sb_hv *h = CONTAINER_OF(heap_max(&sb->awaiting), struct sb_hv,
+                                       await_node);
+        if (h->await_until > now) {
+            break;
+        }
+        sb_hv_unawait(sb, h);
     }
     if (sb->db_scan_wanted && now >= sb->next_db_scan) {
         sb->next_db_scan = now + SB_QUIET_MS;
@@ -667,9 +745,9 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
  * the thread wakes about once a second for all of them, and a first one
  * after a silence at once. */
 
-/* OVS thread: waits for sockets in sb->epfd to become readable.  Returns
- * when to wake up for them instead (LLONG_MAX: when they become
- * readable). */
+/* OVS thread: waits for sockets in sb->epfd to become readable (at once
+ * while hypervisors await a reply there: sb_hv_classify()).  Returns when
+ * to wake up for them instead (LLONG_MAX: when they become readable). */
 static long long int
 sb_wait_ready(const struct ovs_sb *sb, long long int now)
 {
@@ -677,7 +755,7 @@ sb_wait_ready(const struct ovs_sb *sb, long long int now)
         return LLONG_MAX;
     }
     long long int tick = sb_quiet_grid(sb->ready_at + 1);
-    if (now < tick) {
+    if (now < tick && heap_is_empty(&sb->awaiting)) {
         return tick;
     }
     poll_fd_wait(sb->epfd, POLLIN);
@@ -701,6 +779,21 @@ sb_wait_ready(const struct ovs_sb *sb, long long int now)
  * round in time again; a confirmation waits SB_HOLD_MS at most. */
 #define SB_HOLD_MS 50
 
+/* OVS thread: true if busy 'h' was given a view of revision 'rev' and is
+ * still expected to answer it; marks it 'slow' if it outlasted
+ * SB_HOLD_MS. */
+static bool
+sb_hv_round_pending(struct sb_hv *h, int64_t rev, long long int now)
+{
+    if (h->round_rev == rev && h->done_rev < rev && !h->slow) {
+        if (now < h->round_at + SB_HOLD_MS) {
+            return true;
+        }
+        h->slow = true;
+    }
+    return false;
+}
+
 /* OVS thread: true if a hypervisor of the round of 'rev' (given a view
  * of that revision) is still expected to answer (see SB_HOLD_MS).  Marks
  * those that outlasted SB_HOLD_MS 'slow'. */
@@ -710,13 +803,10 @@ sb_round_pending(struct ovs_sb *sb, int64_t rev, long long int now)
     bool pending = false;
     struct sb_hv *h;
     LIST_FOR_EACH (h, busy_node, &sb->busy) {
-        if (h->round_rev == rev && h->done_rev < rev && !h->slow) {
-            if (now < h->round_at + SB_HOLD_MS) {
-                pending = true;
-            } else {
-                h->slow = true;
-            }
-        }
+        pending |= sb_hv_round_pending(h, rev, now);
+    }
+    HEAP_FOR_EACH (h, await_node, &sb->awaiting) {
+        pending |= sb_hv_round_pending(h, rev, now);
     }
     return pending;
 }
@@ -827,6 +917,8 @@ sb_publish(struct ovs_sb *sb)
         sb_hv_watch(sb, h);
         if (!h->busy) {
             sb_hv_schedule(sb, h, now);
+        } else {
+            sb_hv_classify(sb, h);
         }
     }
     if (sb_release(sb, now, &stale_until)) {
@@ -955,19 +1047,13 @@ sb_thread_main(void *sb_)
         struct sb_hv *h;
         LIST_FOR_EACH (h, busy_node, &sb->busy) {
             /* A side without work runs every SB_QUIET_MS as a quiet one's
-             * would.  One that only awaits an OpenFlow reply whose socket
-             * epoll did not find readable is skipped (it runs at least
-             * every SB_AWAIT_RUN_MS for its sessions' timers). */
+             * would.  Those that only await an OpenFlow reply wait in
+             * sb->awaiting (sb_hv_classify()). */
             bool db = now >= h->db_ran_at + SB_QUIET_MS || h->db_ready;
             bool of = now >= h->of_ran_at + SB_QUIET_MS;
-            int fd = ovs_hv_input_fd(h->hv);
-            if (!db && !of && !h->of_ready && fd >= 0 && fd == h->watched_fd
-                && now < h->last_run + SB_AWAIT_RUN_MS) {
-                sb->thread_stats.n_hv_skips++;
-            } else {
-                sb_hv_run(sb, h, db, of, false);
-            }
+            sb_hv_run(sb, h, db, of, false);
         }
+        sb->thread_stats.n_hv_skips += heap_count(&sb->awaiting);
         long long int run_done_us = sb_cpu_usec();
         long long int wake_at = sb_publish(sb);
         long long int publish_done_us = sb_cpu_usec();
@@ -980,6 +1066,11 @@ sb_thread_main(void *sb_)
         if (!heap_is_empty(&sb->quiet)) {
             h = CONTAINER_OF(heap_max(&sb->quiet), struct sb_hv, quiet_node);
             wake_at = MIN(wake_at, h->wake);
+        }
+        if (!heap_is_empty(&sb->awaiting)) {
+            h = CONTAINER_OF(heap_max(&sb->awaiting), struct sb_hv,
+                             await_node);
+            wake_at = MIN(wake_at, h->await_until);
         }
         wake_at = MIN(wake_at, sb_wait_ready(sb, time_msec()));
         if (drops_eager) {
@@ -1105,6 +1196,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     hmap_init(&sb->drops);
     hmap_init(&sb->hvs);
     ovs_list_init(&sb->busy);
+    heap_init(&sb->awaiting);
     ovs_list_init(&sb->ran);
     heap_init(&sb->quiet);
     sb->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1266,6 +1358,7 @@ ovs_sb_destroy(struct ovs_sb *sb)
     hmap_destroy(&sb->drops);
     hmap_destroy(&sb->hvs);
     heap_destroy(&sb->quiet);
+    heap_destroy(&sb->awaiting);
     free(sb->events);
     if (sb->epfd >= 0) {
         close(sb->epfd);
