@@ -196,6 +196,7 @@ parse_options(int argc, char *argv[], struct options *o)
         char *remotes = NULL;
         if (nvo_store_ovsdb_parse(o->db, &remotes, &errmsg)) {
             fprintf(stderr, "nvo-controller: --db: %s\n", errmsg);
+            free(errmsg);
             exit(EXIT_FAILURE);
         }
         free(remotes);
@@ -225,6 +226,15 @@ parse_options(int argc, char *argv[], struct options *o)
         }
         o->db = xasprintf("%s/nvo.db", dir);
     }
+}
+
+/* Frees what parse_options() allocated in 'o'. */
+static void
+options_destroy(struct options *o)
+{
+    free(o->db);
+    free(o->name);
+    nvo_pki_destroy(&o->pki);
 }
 
 /* How long --export-to waits for a cluster majority. */
@@ -321,6 +331,7 @@ main(int argc, char *argv[])
     struct options o;
     struct server s;
     char *errmsg = NULL;
+    int status = EXIT_FAILURE;
     int error;
 
     set_program_name(argv[0]);   /* For messages about bad options. */
@@ -330,15 +341,14 @@ main(int argc, char *argv[])
     if (error) {
         fprintf(stderr, "nvo-controller: cannot open log file %s: %s\n",
                 o.log_file, nvo_strerror(error));
+        options_destroy(&o);
         return EXIT_FAILURE;
     }
     signal(SIGPIPE, SIG_IGN);
     if (o.export_to) {
         nvo_pki_configure_ovs(&o.pki);      /* For ssl: remotes. */
-        int status = export_store(&o);
-        nvo_pki_destroy(&o.pki);
-        free(o.db);
-        free(o.name);
+        status = export_store(&o);
+        options_destroy(&o);
         return status;
     }
     /* Forks for --detach/--monitor and takes the pidfile: before the loop
@@ -347,6 +357,7 @@ main(int argc, char *argv[])
 
     uv_loop_t *loop = uv_default_loop();
     nvo_ctl_init(&s.ctl, loop);
+    s.rest = NULL;
     s.ctl.wait_timeout_ms = o.wait_timeout_ms;
 
     nvo_pki_configure_ovs(&o.pki);      /* For ssl: remotes. */
@@ -354,16 +365,13 @@ main(int argc, char *argv[])
     if (error) {
         VLOG_ERR("%s", errmsg);
         fprintf(stderr, "nvo-controller: %s\n", errmsg);
-        free(errmsg);
-        free(o.db);
-        free(o.name);
-        return EXIT_FAILURE;
+        goto out;
     }
     s.ctl.model = nvo_model_create();
     error = nvo_store_load(s.ctl.store, s.ctl.model);
     if (error) {
         VLOG_ERR("%s: cannot load: %s", o.db, nvo_strerror(error));
-        return EXIT_FAILURE;
+        goto out;
     }
     VLOG_INFO("%s: store at revision %"PRId64, o.db, s.ctl.model->revision);
     if (!strncmp(o.db, NVO_STORE_OVSDB_PREFIX, strlen(NVO_STORE_OVSDB_PREFIX))) {
@@ -383,7 +391,7 @@ main(int argc, char *argv[])
                  nvo_strerror(error));
         fprintf(stderr, "nvo-controller: cannot listen for agents on %s: "
                 "%s\n", o.agents, nvo_strerror(error));
-        return EXIT_FAILURE;
+        goto out;
     }
     /* Confirmed means applied: acks with item errors fail the waiters. */
     agent_server_set_failed_cb(s.ctl.agents, nvo_ctl_failed);
@@ -395,7 +403,7 @@ main(int argc, char *argv[])
         && agent_server_set_tls(s.ctl.agents, &o.pki, &errmsg)) {
         VLOG_ERR("agents: %s", errmsg);
         fprintf(stderr, "nvo-controller: agents: %s\n", errmsg);
-        return EXIT_FAILURE;
+        goto out;
     }
     if (o.agent_hb_ms || o.agent_timeout_ms) {
         agent_server_set_timers(s.ctl.agents,
@@ -417,7 +425,7 @@ main(int argc, char *argv[])
         VLOG_ERR("cannot serve REST on %s: %s", o.rest, nvo_strerror(error));
         fprintf(stderr, "nvo-controller: cannot serve REST on %s: %s\n",
                 o.rest, nvo_strerror(error));
-        return EXIT_FAILURE;
+        goto out;
     }
     if (nvo_pki_enabled(&o.pki)) {
         error = nvo_rest_set_tls(s.rest, o.pki.private_key,
@@ -426,7 +434,7 @@ main(int argc, char *argv[])
             VLOG_ERR("REST over HTTPS: %s", errmsg);
             fprintf(stderr, "nvo-controller: REST over HTTPS: %s\n",
                     errmsg);
-            return EXIT_FAILURE;
+            goto out;
         }
     }
     if (o.rest_token_file) {
@@ -435,7 +443,7 @@ main(int argc, char *argv[])
             VLOG_ERR("--rest-token-file: %s", errmsg);
             fprintf(stderr, "nvo-controller: --rest-token-file: %s\n",
                     errmsg);
-            return EXIT_FAILURE;
+            goto out;
         }
     }
     nvo_ctl_publish_all(&s.ctl);
@@ -453,16 +461,22 @@ main(int argc, char *argv[])
     daemonize_complete();
 
     uv_run(loop, UV_RUN_DEFAULT);
-
-    nvo_rest_destroy(s.rest);
-    nvo_ctl_destroy(&s.ctl);
     uv_signal_stop(&s.sigterm);
     uv_signal_stop(&s.sigint);
     uv_signal_stop(&s.sighup);
+    status = EXIT_SUCCESS;
+
+out:
+    /* Also after a failed start: what was created so far is torn down in
+     * the same order (each destroy function takes a part never created),
+     * so that a refused start reports no leaks either. */
+    nvo_rest_destroy(s.rest);
+    nvo_ctl_destroy(&s.ctl);
     nvo_daemon_uv_close_all(loop);
-    free(o.db);
-    free(o.name);
-    nvo_pki_destroy(&o.pki);
-    VLOG_INFO("exited cleanly");
-    return EXIT_SUCCESS;
+    free(errmsg);
+    options_destroy(&o);
+    if (status == EXIT_SUCCESS) {
+        VLOG_INFO("exited cleanly");
+    }
+    return status;
 }

@@ -8,15 +8,14 @@
  *       of the whole sets --> S_SYNCED
  *   S_SYNCED --(desired != installed, in the changed keys)--> send one
  *       bundle add per flow mod of the diff (the first opens the bundle),
- *       barrier --> S_ADDING
+ *       the bundle commit and a barrier, in one flight --> S_COMMITTING
  *   S_SYNCED --(a diff of a single flow mod)--> send it alone (one flow mod
  *       is atomic by itself), barrier --> S_COMMITTING
  *   S_SYNCED --(desired == installed)--> installed_seq := desired_seq
- *   S_ADDING --(barrier reply)--> send bundle commit, barrier --> S_COMMITTING
  *   S_COMMITTING --(barrier reply)--> installed += the bundle's changes,
  *       installed_seq := pending_seq --> S_SYNCED
- *   S_ADDING, S_COMMITTING, S_DUMPING --(OpenFlow error)--> discard the
- *       bundle, log (rate-limited) --> S_BACKOFF
+ *   S_COMMITTING, S_DUMPING --(OpenFlow error)--> log (rate-limited)
+ *       --> S_BACKOFF
  *   S_BACKOFF --(backoff expired: 1 s doubling to 8 s)--> re-dump
  *       --> S_DUMPING
  *   S_SYNCED --(ovs_ofctrl_resync(): audit repair)--> re-dump --> S_DUMPING
@@ -39,10 +38,22 @@
  * answered without any drop flow (no VM port) is asked again only once a
  * later desired set is installed on it: idle switches cost nothing.
  *
- * The bundle is ordered and atomic: either all of the diff applies or none
- * of it.  Adds are validated before the commit (the barrier after them
- * flushes out any error), so a bad flow never commits half a diff.  Most
- * changes on a hypervisor that is not the VM's own are one flow (the VM's
+ * The bundle is ordered and atomic: the switch applies all of the diff
+ * or none of it, and no packet sees half of it.  The commit follows the
+ * adds without waiting for them to be acknowledged: a change costs one
+ * round trip to each switch.  What the switch checks when it takes a
+ * bundle add is the message's form only (decoding, table id, action
+ * validity: ofproto's handle_bundle_add()), the same for every switch
+ * and every state, and every flow nvo makes passes an OpenFlow 1.3
+ * encode-decode round trip in the unit tests (ovs_flow_is_canonical());
+ * what depends on the switch's state (a full table, an overlap) fails the
+ * commit, which then applies nothing.  Should an add be refused all the
+ * same, its error comes before the barrier reply, the revision is not
+ * confirmed, and the re-dump after the backoff repairs whatever the
+ * commit applied.  (Until 2026-12-02 the commit waited for a barrier
+ * after the adds: two round trips per change, and on every switch of a
+ * network each time a hypervisor joined it.)  Most changes on a
+ * hypervisor that is not the VM's own are one flow (the VM's
  * MAC): those go without a bundle, in one round trip and two messages. */
 #include <config.h>
 #include "controller/ovs-ofctrl.h"
@@ -79,7 +90,6 @@ VLOG_DEFINE_THIS_MODULE(ovs_ofctrl);
     STATE(S_DISCONNECTED, "disconnected")           \
     STATE(S_DUMPING, "dumping flows")               \
     STATE(S_SYNCED, "in sync")                      \
-    STATE(S_ADDING, "sending bundle")               \
     STATE(S_COMMITTING, "committing bundle")        \
     STATE(S_BACKOFF, "backing off after an error")
 
@@ -429,6 +439,9 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
             ovs_ofconn_flush(ofc->conn);
         }
     }
+    if (bundle) {
+        send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
+    }
     ofc->xid = send_msg(ofc, ofputil_encode_barrier_request(OFP13_VERSION));
     ofc->pending_n_mods = changes.n;
     ovs_ofconn_flush(ofc->conn);
@@ -449,7 +462,7 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     ofc->pending_seq = ofc->desired_seq;
     ofc->pending_start = time_msec();
     ofc->pending_first = first;
-    set_state(ofc, bundle ? S_ADDING : S_COMMITTING);
+    set_state(ofc, S_COMMITTING);
 }
 
 /* Calls 'fn' for every flow in flow-stats reply 'oh' (bad entries end the
@@ -601,16 +614,7 @@ ovs_ofctrl_set_drops_eager(struct ovs_ofctrl *ofc, bool eager)
 static void
 handle_barrier_reply(struct ovs_ofctrl *ofc)
 {
-    if (ofc->state == S_ADDING) {
-        VLOG(ofc->pending_first ? VLL_INFO : VLL_DBG,
-             "%s: %"PRIuSIZE" bundle adds acknowledged in %lld ms, "
-             "committing", ofc->name, ofc->pending_n_mods,
-             time_msec() - ofc->pending_start);
-        send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
-        ofc->xid = send_msg(ofc,
-                            ofputil_encode_barrier_request(OFP13_VERSION));
-        set_state(ofc, S_COMMITTING);
-    } else if (ofc->state == S_COMMITTING) {
+    if (ofc->state == S_COMMITTING) {
         struct ovs_flow *f;
         if (!ovs_flowset_count(&ofc->installed)
             && !ovs_flowset_count(&ofc->pending_del)) {
@@ -701,7 +705,7 @@ handle_error(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
 
     VLOG_WARN_RL(&rl, "%s: OpenFlow error while %s: %s", ofc->name,
                  state_name(ofc->state), ofperr_to_string(error));
-    if ((ofc->state == S_ADDING || ofc->state == S_COMMITTING)
+    if (ofc->state == S_COMMITTING
         && oh->xid != ofc->stats_xid && error != OFPERR_OFPRRFC_STALE
         && error != OFPERR_OFPBRC_IS_SECONDARY) {
         /* The switch refused a change: the caller reports it as the
@@ -713,12 +717,9 @@ handle_error(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
                  "OpenFlow error %s: %s", ofperr_get_name(error),
                  ofperr_get_description(error));
     }
-    if (ofc->state == S_ADDING) {
-        /* Nothing is committed yet: drop the bundle and start over from a
-         * fresh dump after a backoff. */
-        send_bundle_ctrl(ofc, OFPBCT_DISCARD_REQUEST);
-        enter_backoff(ofc);
-    } else if (ofc->state == S_COMMITTING || ofc->state == S_DUMPING) {
+    if (ofc->state == S_COMMITTING || ofc->state == S_DUMPING) {
+        /* Start over from a fresh dump after a backoff: it shows what the
+         * switch holds, whatever of the change it applied. */
         enter_backoff(ofc);
     }
 }
@@ -856,7 +857,7 @@ ovs_ofctrl_is_idle(const struct ovs_ofctrl *ofc)
 int
 ovs_ofctrl_input_fd(const struct ovs_ofctrl *ofc)
 {
-    bool awaiting = (ofc->state == S_DUMPING || ofc->state == S_ADDING
+    bool awaiting = (ofc->state == S_DUMPING
                      || ofc->state == S_COMMITTING);
     if (!awaiting || (stats_wanted(ofc) && time_msec() >= ofc->next_stats)) {
         return -1;

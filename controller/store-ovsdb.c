@@ -474,6 +474,8 @@ struct store_ovsdb {
                                  * none. */
     bool synced;                /* 'seen' is set (a snapshot was taken). */
     uint64_t next_seq;
+    int64_t max_id[3];          /* new_id()'s start: the largest network,
+                                 * hypervisor, port id it last found. */
 };
 
 static const struct nvo_store_class store_ovsdb_class;
@@ -559,29 +561,65 @@ journal_find(struct store_ovsdb *s, int64_t revision)
     return r;
 }
 
+/* The largest id among the rows of 'index' (an id index; column 'id_col')
+ * at or above key row 'from', or, if there is none, among all of them (0
+ * if the table is empty).  Visits only the rows from 'from' on. */
+static int64_t
+index_max_id(struct ovsdb_idl_index *index, const struct ovsdb_idl_row *from,
+             const struct ovsdb_idl_column *id_col)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        bool found = false;
+        int64_t max = 0;
+        for (struct ovsdb_idl_cursor cursor
+                 = ovsdb_idl_cursor_first_ge(index, pass ? NULL : from);
+             cursor.position; ovsdb_idl_cursor_next(&cursor)) {
+            const struct ovsdb_datum *d
+                = ovsdb_idl_read(ovsdb_idl_cursor_data(&cursor), id_col);
+            max = d->n ? d->keys[0].integer : 0;
+            found = true;
+        }
+        if (found || pass) {
+            return max;
+        }
+    }
+    OVS_NOT_REACHED();
+}
+
 /* The id a row inserted at 'revision' gets: the revision, or one more than
- * the largest id of its table (ids exported from SQLite). */
+ * the largest id of its table (ids exported from SQLite).  The largest id
+ * is looked up in the table's id index from the one found last time
+ * (s->max_id), so an insert visits one row or two, not the whole table;
+ * the result is the same as a scan's whatever the table did meanwhile. */
 static int64_t
 new_id(struct store_ovsdb *s, enum nvo_store_op_type type, int64_t revision)
 {
-    int64_t max = 0;
+    int64_t *max;
     if (type == NVO_STORE_ADD_NETWORK) {
-        const struct nvorec_network *r;
-        NVOREC_NETWORK_FOR_EACH (r, s->idl) {
-            max = MAX(max, r->id);
-        }
+        struct nvorec_network *key
+            = nvorec_network_index_init_row(s->net_by_id);
+        max = &s->max_id[0];
+        nvorec_network_index_set_id(key, *max);
+        *max = index_max_id(s->net_by_id, &key->header_,
+                            &nvorec_network_col_id);
+        nvorec_network_index_destroy_row(key);
     } else if (type == NVO_STORE_ADD_HV) {
-        const struct nvorec_hypervisor *r;
-        NVOREC_HYPERVISOR_FOR_EACH (r, s->idl) {
-            max = MAX(max, r->id);
-        }
+        struct nvorec_hypervisor *key
+            = nvorec_hypervisor_index_init_row(s->hv_by_id);
+        max = &s->max_id[1];
+        nvorec_hypervisor_index_set_id(key, *max);
+        *max = index_max_id(s->hv_by_id, &key->header_,
+                            &nvorec_hypervisor_col_id);
+        nvorec_hypervisor_index_destroy_row(key);
     } else {
-        const struct nvorec_port *r;
-        NVOREC_PORT_FOR_EACH (r, s->idl) {
-            max = MAX(max, r->id);
-        }
+        struct nvorec_port *key = nvorec_port_index_init_row(s->port_by_id);
+        max = &s->max_id[2];
+        nvorec_port_index_set_id(key, *max);
+        *max = index_max_id(s->port_by_id, &key->header_,
+                            &nvorec_port_col_id);
+        nvorec_port_index_destroy_row(key);
     }
-    return MAX(revision, max + 1);
+    return MAX(revision, *max + 1);
 }
 
 /* --- Ops <-> rows and journal data. --------------------------------------- */

@@ -264,6 +264,16 @@ lab__pid_alive() {
     [ "${_s#* }" = "$2" ] && [ "${_s%% *}" != Z ]
 }
 
+# lab_pid_exited PID: true once PID has exited, reaped or not (a zombie
+# counts, as in lab__pid_alive): for polling the end of a process that is
+# not this shell's child, such as lab_bg's or a detached daemon's, where
+# `kill -0` would wait for PID 1 to reap it.
+lab_pid_exited() {
+    local _s
+    _s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -z "$_s" ] || [ "$_s" = Z ]
+}
+
 # lab_bg NODE-OR-VM CMD...: runs CMD in the background in NODE-OR-VM's
 # namespace, its output appended to $LAB_BG_LOG (default $LAB_DIR/bg.log),
 # records its PID (killed by lab_cleanup) and prints it.

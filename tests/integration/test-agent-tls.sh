@@ -183,7 +183,7 @@ run_flood() {
     pid=$(LAB_BG_LOG=$LAB_BG_LOG lab_bg ev python3 "$flood" "$@" \
           --watch "$ctl_pid") || fail "flood $name"
     i=0
-    while kill -0 "$pid" 2>/dev/null; do
+    until lab_pid_exited "$pid"; do
         i=$((i + 1)); [ $i -gt 600 ] && fail "flood $name did not end"
         sleep 0.1
     done
@@ -269,7 +269,7 @@ new_lines "$ctl_log" "$ctl_l0" "agent k1 authenticated by certificate CN=k1 seri
     || fail "controller did not see k1's new certificate: $(tail -5 "$ctl_log")"
 wait_connected k1
 i=0
-while kill -0 "$ping_pid" 2>/dev/null; do
+until lab_pid_exited "$ping_pid"; do
     i=$((i + 1)); [ $i -gt 300 ] && fail "ping did not finish"; sleep 0.1
 done
 tail -n 3 "$LAB_DIR/rotation-ping.log"

@@ -13,6 +13,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ctl-test-lib.sh"
+. "$top/deploy/lab-lib.sh"              # lab_pid_exited
 agent="$top/agent/nvo-agent"
 [ -x "$agent" ] || { echo "SKIP: $agent not built"; exit 77; }
 ctl_test_init daemon
@@ -20,7 +21,10 @@ ctl_test_init daemon
 bgpids=
 
 alive() { kill -0 "$1" 2>/dev/null; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
+# gone PID: PID exited, reaped or not: a detached daemon's parent is PID 1,
+# which here reaps only every second or two, and a zombie has run its exit
+# path (pidfile removed) to the end.
+gone() { lab_pid_exited "$1"; }
 healthy() { curl -sf -o /dev/null "$base/healthz"; }
 ppid_of() { awk '{ print $4 }' "/proc/$1/stat"; }
 pid_changed() { [ -s "$1" ] && [ "$(cat "$1")" != "$2" ]; }

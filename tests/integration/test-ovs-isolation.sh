@@ -34,10 +34,14 @@ check "red: vm1 pings vm2 (10.0.0.2)" "lab_ping vm1 10.0.0.2 5"
 check "blue: vm3 pings vm4 (10.0.0.2)" "lab_ping vm3 10.0.0.2 5"
 check "red: vm2 pings vm1 (10.0.0.1)" "lab_ping vm2 10.0.0.1 3"
 check "blue: vm4 pings vm3 (10.0.0.1)" "lab_ping vm4 10.0.0.1 3"
-# Broadcasts: ARP for an address nobody has, from each tenant.
-ip netns exec "${P}vm1" arping -c 2 -w 2 10.0.0.99 >/dev/null 2>&1 \
-    || ip netns exec "${P}vm1" ping -c 2 -W 1 10.0.0.99 >/dev/null 2>&1
-ip netns exec "${P}vm3" ping -c 2 -W 1 10.0.0.98 >/dev/null 2>&1
+# Broadcasts: ARP for an address nobody has, from each tenant (both at
+# once: each waits out its replies that never come).
+{ ip netns exec "${P}vm1" arping -c 2 -w 2 10.0.0.99 >/dev/null 2>&1 \
+      || ip netns exec "${P}vm1" ping -c 2 -W 1 10.0.0.99 >/dev/null 2>&1; } &
+b1=$!
+ip netns exec "${P}vm3" ping -c 2 -W 1 10.0.0.98 >/dev/null 2>&1 &
+b3=$!
+wait $b1 $b3
 # The broadcasts are out once vm2 (same tenant) captured vm1's ARP for
 # 10.0.0.99 and vm4 vm3's for 10.0.0.98 (polled, 5 s at most); frames
 # leaking to the other tenant would have arrived by then too.

@@ -30,7 +30,7 @@ pids=
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null; done
     for p in $pids; do
-        i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        i=0; until lab_pid_exited "$p" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
         kill -9 "$p" 2>/dev/null
     done
     ip netns del "$ns" 2>/dev/null
@@ -89,7 +89,7 @@ start_ctl() {
 }
 stop_ctl() {
     p=$(cat "$dir/ctl.pid"); kill "$p"
-    i=0; while kill -0 "$p" 2>/dev/null; do
+    i=0; until lab_pid_exited "$p"; do
         i=$((i + 1)); [ $i -gt 50 ] && fail "controller $p did not exit"; sleep 0.1
     done
 }

@@ -1,4 +1,5 @@
-/* Unit tests: controller/store-ovsdb.c (what needs no running cluster;
+/* Unit tests: controller/store-ovsdb.c (what needs no running cluster,
+ * and the ids of new rows against one standalone ovsdb-server;
  * tests/integration/test-cluster-raft.sh covers the rest). */
 #include <config.h>
 
@@ -7,16 +8,21 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "controller/model.h"
 #include "controller/store-ovsdb.h"
 #include "controller/store.h"
 #include "openvswitch/compiler.h"
 #include "ovs-atomic.h"
 #include "schema/nvo-idl.h"
 #include "timeval.h"
+#include "util.h"
 
 /* Parses 'db'; expects success with 'want' as the remotes. */
 static void
@@ -173,6 +179,187 @@ test_guest(void **state OVS_UNUSED)
     assert_int_equal(g.finis, 1);
 }
 
+/* A standalone ovsdb-server on a Unix socket in a new directory, serving
+ * schema/nvo.ovsschema. */
+struct server {
+    char dir[64];
+    char *remote;               /* "unix:DIR/db.sock". */
+    pid_t pid;
+};
+
+/* cmocka setup: starts a server ('*state'; NULL if Open vSwitch's tools
+ * are not installed: the test skips).  The teardown stops it also when the
+ * test failed. */
+static int
+server_start(void **state)
+{
+    *state = NULL;
+    if (system("command -v ovsdb-tool >/dev/null && "
+               "command -v ovsdb-server >/dev/null")) {
+        return 0;
+    }
+    struct server *s = xzalloc(sizeof *s);
+    const char *srcdir = getenv("srcdir");
+    ovs_strlcpy(s->dir, "/tmp/nvo-test-store-ovsdb.XXXXXX", sizeof s->dir);
+    assert_non_null(mkdtemp(s->dir));
+    char *cmd = xasprintf(
+        "ovsdb-tool create %s/nvo.db %s/schema/nvo.ovsschema && "
+        "ovsdb-server --detach --no-chdir --pidfile=%s/db.pid "
+        "--unixctl=%s/db.ctl --log-file=%s/db.log "
+        "--remote=punix:%s/db.sock %s/nvo.db", s->dir,
+        srcdir ? srcdir : ".", s->dir, s->dir, s->dir, s->dir, s->dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    char *pidfile = xasprintf("%s/db.pid", s->dir);
+    FILE *f = fopen(pidfile, "r");
+    assert_non_null(f);
+    long pid = 0;
+    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    free(pidfile);
+    s->pid = pid;
+    s->remote = xasprintf("unix:%s/db.sock", s->dir);
+    *state = s;
+    return 0;
+}
+
+static int
+server_stop(void **state)
+{
+    struct server *s = *state;
+    if (s) {
+        kill(s->pid, SIGTERM);
+        char *cmd = xasprintf("rm -rf %s", s->dir);
+        int rc = system(cmd);
+        free(cmd);
+        free(s->remote);
+        free(s);
+        return rc ? -1 : 0;
+    }
+    return 0;
+}
+
+static void
+write_cb(struct nvo_store_write *w)
+{
+    *(bool *) w->aux = true;
+}
+
+/* Submits 'w' (its op set) to 's' and runs 'loop' until it completes;
+ * expects success. */
+static void
+write_ok(struct nvo_store *s, uv_loop_t *loop, struct nvo_store_write *w)
+{
+    bool done = false;
+    w->cb = write_cb;
+    w->aux = &done;
+    nvo_store_submit(s, w);
+    long long int deadline = time_msec() + 10000;
+    while (!done) {
+        if (time_msec() > deadline) {
+            fail_msg("no answer from the store within 10 s");
+        }
+        uv_run(loop, UV_RUN_NOWAIT);
+        xnanosleep(1000000);
+    }
+    if (w->error) {
+        fail_msg("write failed: %s", w->errmsg ? w->errmsg : "?");
+    }
+}
+
+/* Adds a port to 's'; returns its id. */
+static int64_t
+add_port(struct nvo_store *s, uv_loop_t *loop, const char *vm, int64_t net,
+         int64_t hv, const char *mac, int64_t want_revision)
+{
+    struct nvo_store_write w;
+    nvo_store_write_init(&w, NVO_STORE_ADD_PORT, NULL, NULL);
+    w.op.port.vm = xstrdup(vm);
+    w.op.port.net_id = net;
+    w.op.port.hv_id = hv;
+    w.op.port.mac = xstrdup(mac);
+    w.op.port.iface = xasprintf("t-%s", vm);
+    write_ok(s, loop, &w);
+    assert_int_equal(w.revision, want_revision);
+    int64_t id = w.op.id;
+    nvo_store_write_uninit(&w);
+    return id;
+}
+
+static void
+del_port(struct nvo_store *s, uv_loop_t *loop, int64_t id)
+{
+    struct nvo_store_write w;
+    nvo_store_write_init(&w, NVO_STORE_DEL_PORT, NULL, NULL);
+    w.op.id = id;
+    write_ok(s, loop, &w);
+    nvo_store_write_uninit(&w);
+}
+
+/* A new row's id is its revision, or one more than the largest id of its
+ * table (ids exported from SQLite), as a scan of the table would find it:
+ * also after the rows with the largest ids were deleted (new_id() starts
+ * its lookup at the largest id it found before). */
+static void
+test_new_id(void **state)
+{
+    struct server *srv = *state;
+    if (!srv) {
+        skip();
+    }
+
+    /* An exported store whose ids are above its revision. */
+    struct nvo_model *m = nvo_model_create();
+    struct nvo_network *net = nvo_model_add_network(m, 1, "n1", 100,
+                                                    NVO_BUM_HEAD_END, 1);
+    struct nvo_hypervisor *hv = nvo_model_add_hv(m, 7, "h1", "192.0.2.1",
+                                                 NVO_DP_KERNEL,
+                                                 NVO_ROLE_HYPERVISOR, NULL,
+                                                 2);
+    nvo_model_add_port(m, 300, "vm0", net, hv,
+                       (struct eth_addr) ETH_ADDR_C(02, 00, 00, 00, 00, 01),
+                       NULL, "t-vm0", 3);
+    nvo_model_add_port(m, 500, "vm9", net, hv,
+                       (struct eth_addr) ETH_ADDR_C(02, 00, 00, 00, 00, 09),
+                       NULL, "t-vm9", 3);
+    m->revision = 3;
+    char *errmsg = NULL;
+    assert_int_equal(nvo_store_ovsdb_export(m, srv->remote, 10000, &errmsg),
+                     0);
+    assert_null(errmsg);
+    nvo_model_destroy(m);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct nvo_store *s = NULL;
+    char *db = xasprintf("ovsdb:%s", srv->remote);
+    assert_int_equal(nvo_store_ovsdb_open(db, &loop, &s, &errmsg), 0);
+    free(db);
+    m = nvo_model_create();
+    assert_int_equal(nvo_store_load(s, m), 0);
+    assert_int_equal(m->revision, 3);
+    nvo_model_destroy(m);
+
+    /* Above the revision: one more than the largest id. */
+    assert_int_equal(add_port(s, &loop, "vm1", 1, 7, "02:00:00:00:00:02",
+                              4), 501);
+    /* The rows with the largest ids gone: one more than the largest left,
+     * not 502 (from the last one found) nor the revision. */
+    del_port(s, &loop, 501);
+    del_port(s, &loop, 500);
+    assert_int_equal(add_port(s, &loop, "vm2", 1, 7, "02:00:00:00:00:03",
+                              7), 301);
+    /* An empty table: the revision. */
+    del_port(s, &loop, 301);
+    del_port(s, &loop, 300);
+    assert_int_equal(add_port(s, &loop, "vm3", 1, 7, "02:00:00:00:00:04",
+                              10), 10);
+
+    nvo_store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int
 main(void)
 {
@@ -180,6 +367,8 @@ main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_idl_class),
         cmocka_unit_test(test_guest),
+        cmocka_unit_test_setup_teardown(test_new_id, server_start,
+                                        server_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
