@@ -17,12 +17,24 @@
 #     time until every one of its hypervisors shows another owner and a
 #     confirmed revision >= the required one (GET /v1/hypervisors on a
 #     survivor).
+#     Each failover's phases are printed from the survivors' logs
+#     (bench/failover-phases.py), with live controllers declared dead
+#     and lapsed leases counted (there must be none).
 #  3. REST writes/s at 64 connections (wrk, bench/bench-rest.lua: ports on
 #     kernel hypervisors without agents, as bench-rest.sh) on the cluster
 #     beside the same on a single controller on SQLite, same machine.
 #
 # Environment: NVO_BENCH_HVS (default 32; the issue asks 128: each OVS
 # instance costs about 25 MB and start-up CPU on a shared machine),
+# NVO_BENCH_FAILOVERS (default 1: kills of the same controller, restarted
+# in between), NVO_BENCH_HOGS (default 0: busy loops running through each
+# failover, to measure it on a machine loaded beyond its cores),
+# NVO_BENCH_ONLY_FAILOVER (set: VM starts unmeasured, then the failovers,
+# then stop), NVO_BENCH_LOG_DIR (where to keep the controllers' logs),
+# NVO_BENCH_AB ("DIR_A DIR_B": failovers alternate between two controller
+# builds, all three controllers restarted on each run's), NVO_BENCH_STALLS
+# ("MS ...": the victim stopped that long first, to count false
+# failovers),
 # NVO_BENCH_REST_PORTS (default 2000), NVO_BENCH_IDLE_S (default 10: the
 # window with no writes before each VM-start phase in which each
 # controller's background CPU is measured), NVO_LAB_PREFIX (namespace
@@ -149,7 +161,7 @@ pct() {   # pct TAG: "p50 p99" in ms
 }
 
 # --- 1. VM starts through three controllers ---------------------------------
-idle3=$(idle_ms 1 2 3)
+[ -n "${NVO_BENCH_ONLY_FAILOVER:-}" ] || idle3=$(idle_ms 1 2 3)
 for n in 1 2 3; do
     eval "c0_$n=\$(cpu_ticks \$(lab_ctl_pid $n))"
     thread_ns "$(lab_ctl_pid $n)" >"$LAB_DIR/threads0.$n"
@@ -173,28 +185,185 @@ check_ping() {
 victim=$(owned_by 1 | tr ' ' '\n' | sed 's/.*=ctl//' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
 lost=$(owned_by 1 | tr ' ' '\n' | sed -n "s/=ctl$victim\$//p" | tr '\n' ' ')
 n_lost=$(echo $lost | wc -w)
-survivor=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$victim" | head -1)
-t0=$(now_ms)
-lab_ctl_stop "$victim" KILL || die "kill ctl$victim"
+survivors=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$victim" | tr '\n' ' ')
+survivor=${survivors%% *}
+# failed_over: "OWNED RESYNCED_MS": OWNED is 1 once every hypervisor the
+# victim owned shows another owner and a confirmed revision >= the
+# required one on the first survivor (the old measure: a row the taker has
+# not covered yet shows what the victim recorded, a revision it did hold);
+# RESYNCED_MS, once each one's new owner itself says it confirmed it after
+# its own resync, is when the last did, in ms after the kill (the poll's
+# own delay left out: bench/failover-phases.py --resynced).
 failed_over() {
-    lab_ctl_rest "$survivor" GET /v1/hypervisors | python3 -c '
+    local _s _args
+    _args=
+    for _s in $survivors; do
+        lab_ctl_rest "$_s" GET /v1/status >"$LAB_DIR/fo.$_s.json" 2>/dev/null || { echo 0; return; }
+        _args="$_args ctl$_s=$LAB_DIR/fo.$_s.json@$(( $(now_ms) - t0 ))"
+    done
+    python3 -c '
 import json, sys
-lost = set(sys.argv[1].split())
-hvs = {h["name"]: h for h in json.load(sys.stdin)}
-sys.exit(0 if all(hvs[n].get("controller") not in (None, "ctl" + sys.argv[2])
-                  and hvs[n]["confirmed_revision"] >= hvs[n]["required_revision"] > 0
-                  for n in lost) else 1)' "$lost" "$victim"
+lost, victim = set(sys.argv[1].split()), "ctl" + sys.argv[2]
+first = {h["name"]: h for h in json.load(open(sys.argv[3]))["hypervisors"]}
+print(int(all(first[n].get("controller") not in (None, victim)
+              and first[n]["confirmed_revision"] >= first[n]["required_revision"] > 0
+              for n in lost)))' "$lost" "$victim" "$LAB_DIR/fo.$survivor.json"
+    python3 "$top/bench/failover-phases.py" --resynced "$lost" $_args
 }
-i=0
-until failed_over; do i=$((i + 1)); [ $i -gt 600 ] && die "no failover in 60 s"; sleep 0.05; done
-failover_ms=$(( $(now_ms) - t0 ))
+# Busy loops at the controllers' priority during each failover
+# (NVO_BENCH_HOGS of them): a machine loaded beyond its cores.
+n_hogs=${NVO_BENCH_HOGS:-0}
+hogs_start() {
+    local _i
+    hog_pids=
+    for _i in $(seq 1 "$n_hogs"); do
+        sh -c 'while :; do :; done' &
+        hog_pids="$hog_pids $!"
+    done
+}
+hogs_stop() {
+    [ -n "${hog_pids:-}" ] && kill $hog_pids 2>/dev/null
+    for _p in ${hog_pids:-}; do wait "$_p" 2>/dev/null; done
+    hog_pids=
+}
+keep_logs() {   # NVO_BENCH_LOG_DIR: where the controllers' logs go at the end
+    local _n
+    [ -n "${NVO_BENCH_LOG_DIR:-}" ] || return 0
+    mkdir -p "$NVO_BENCH_LOG_DIR"
+    for _n in 1 2 3; do
+        cp "$LAB_DIR/ctl$_n/nvo-controller.log" "$NVO_BENCH_LOG_DIR/ctl$_n.log" 2>/dev/null
+    done
+}
+trap 'hogs_stop; keep_logs; lab_cleanup' EXIT
+n_failovers=${NVO_BENCH_FAILOVERS:-1}
+# NVO_BENCH_AB="DIR_A DIR_B": the failovers alternate between the
+# controller binaries in DIR_A and DIR_B (all three controllers restarted
+# on the run's binary before it), A first: an A/B pair under the same load.
+set -- ${NVO_BENCH_AB:-}
+bin_dirs="$*" n_bins=$#
+bin_tag=$(basename "$(dirname "$LAB_CONTROLLER_BIN")") bin_i=0 bin_now=
+# settled_all: every hypervisor owned, ctl$victim owns its share, and every
+# owner says each of its own confirmed what it has to.
+settled_all() {
+    local _n
+    for _n in 1 2 3; do
+        lab_ctl_rest "$_n" GET /v1/hypervisors >"$LAB_DIR/st.$_n.json" 2>/dev/null || return 1
+    done
+    python3 -c '
+import json, sys
+d, victim, n_lost = sys.argv[1], "ctl" + sys.argv[2], int(sys.argv[3])
+views = {"ctl%d" % n: {h["name"]: h for h in json.load(open("%s/st.%d.json" % (d, n)))} for n in (1, 2, 3)}
+own = {n: h.get("controller") for n, h in views["ctl1"].items()}
+sys.exit(0 if all(o in views for o in own.values())
+         and sum(o == victim for o in own.values()) == n_lost
+         and all(views[o][n]["confirmed_revision"] >= views[o][n]["required_revision"] > 0
+                 for n, o in own.items()) else 1)' "$LAB_DIR" "$victim" "$n_lost"
+}
+# NVO_BENCH_STALLS="MS ...": before the failovers, the victim is stopped
+# (SIGSTOP) for each of these in turn, then continued: a controller too
+# busy to run at all.  Within its lease (2.5 s after its last heartbeat
+# was sent) that must change nothing; past the peers' 3.0 s it is a
+# failover.  From the logs: peers declaring it dead and taking its
+# hypervisors, leases lapsing.
+stall_report=
+for ms in ${NVO_BENCH_STALLS:-}; do
+    t_from=$(now_ms)
+    kill -STOP "$(lab_ctl_pid "$victim")"
+    sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    kill -CONT "$(lab_ctl_pid "$victim")"
+    sleep 5
+    stall_report="$stall_report
+  ctl$victim stopped for $ms ms; what followed (a peer declaring it dead and taking its hypervisors is a failover; a lapsed lease, its own):
+$(python3 "$top/bench/failover-phases.py" "$t_from" "$t_from" "$(now_ms)" "ctl$victim" "$lost" \
+        "$LAB_DIR"/ctl[123]/nvo-controller.log | grep -E 'peer declared|take planned|lapsed')"
+    i=0
+    until settled_all; do
+        i=$((i + 1)); [ $i -gt 300 ] && die "not settled after the stall"; sleep 0.1
+    done
+done
+failover_ms= owned_ms= fo_report=
+for r in $(seq 1 "$n_failovers"); do
+    if [ "$n_bins" -gt 0 ]; then
+        bin_i=$(( (r - 1) % n_bins ))
+        set -- $bin_dirs; shift "$bin_i"
+        bin_tag="$(echo ABCDEFGH | cut -c$((bin_i + 1))) $1"
+        if [ "$bin_now" != "$1" ]; then
+            bin_now=$1
+            for n in 1 2 3; do lab_ctl_stop "$n" TERM; done
+            LAB_CONTROLLER_BIN=$bin_now/nvo-controller
+            for n in 1 2 3; do lab_ctl_start "$n" --wait-timeout=30000 || die "ctl$n on $bin_now"; done
+            i=0
+            until settled_all; do
+                i=$((i + 1)); [ $i -gt 300 ] && die "not settled on $bin_now"; sleep 0.1
+            done
+            sleep 3
+        fi
+    fi
+    t_from=$(now_ms)
+    if [ "$n_hogs" -gt 0 ]; then hogs_start; sleep 3; fi
+    load_at=$(cut -d' ' -f1-3 /proc/loadavg)
+    t0=$(now_ms)
+    lab_ctl_stop "$victim" KILL || die "kill ctl$victim"
+    i=0 t_owned= t_resynced= t_polled=
+    while :; do
+        set -- $(failed_over)
+        [ "${1:-}" = 1 ] && [ -z "$t_owned" ] && t_owned=$(( $(now_ms) - t0 ))
+        [ -n "${2:-}" ] && [ -z "$t_resynced" ] && t_resynced=$2 t_polled=$(( $(now_ms) - t0 ))
+        [ -n "$t_owned" ] && [ -n "$t_resynced" ] && break
+        i=$((i + 1)); [ $i -gt 600 ] && die "no failover in 60 s"; sleep 0.05
+    done
+    sleep 1     # A false failover would show now, with the hogs still on.
+    hogs_stop
+    failover_ms="$failover_ms $t_resynced" owned_ms="$owned_ms $t_owned"
+    eval "fo_$bin_i=\"\${fo_$bin_i:-} $t_resynced\""
+    fo_report="$fo_report
+  run $r ($bin_tag; load average $load_at, $n_hogs busy loops): resynced by the new owners $t_resynced ms (seen by the poll at $t_polled), owned and confirmed as ctl$survivor shows $t_owned ms
+$(python3 "$top/bench/failover-phases.py" "$t0" "$t_from" "$(now_ms)" "ctl$victim" "$lost" \
+        "$LAB_DIR"/ctl[123]/nvo-controller.log)"
+    [ "$r" = "$n_failovers" ] && break
+    # Back to three controllers: the victim takes its share back
+    # (rendezvous), which it owns and has resynced before the next kill.
+    lab_ctl_start "$victim" --wait-timeout=30000 || die "restart ctl$victim"
+    i=0
+    until settled_all; do
+        i=$((i + 1)); [ $i -gt 300 ] && die "ctl$victim did not take its share back"; sleep 0.1
+    done
+    sleep 3
+done
+# A live controller declared dead (a false failover) or a lease that
+# lapsed: neither may happen, busy loops or not.
+false_dead=$(echo "$fo_report" | sed -n 's/.*false failovers: \([0-9]*\) live.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+lapsed=$(echo "$fo_report" | sed -n 's/.*declared dead, \([0-9]*\) leases.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ -n "${NVO_BENCH_ONLY_FAILOVER:-}" ] && {
+    echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9, $n_failovers times:"
+    echo "  ms until each was resynced and confirmed by its new owner:$failover_ms"
+    echo "  (ms until owned and confirmed as ctl$survivor shows, the measure before 2026-12-02 23:00:$owned_ms)"
+    echo "  live controllers declared dead: $false_dead; leases lapsed: $lapsed"
+    [ -n "$stall_report" ] && echo "Stalls (SIGSTOP, then SIGCONT):$stall_report"
+    [ "$n_bins" -gt 0 ] && for b in $(seq 0 $((n_bins - 1))); do
+        eval "echo \"  binary \$(echo ABCDEFGH | cut -c$((b + 1))):\${fo_$b:-}\""
+    done
+    echo "$fo_report"
+    echo
+    echo "bench-cluster: load average after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores, shared)"
+    exit 0
+}
 
 # --- reference: one controller --------------------------------------------------
 for n in 1 2 3; do
     [ "$n" = "$victim" ] || [ "$n" = "$survivor" ] || lab_ctl_stop "$n" KILL
 done
 i=0
-until [ "$(owned_by "$survivor" | tr ' ' '\n' | grep -vc "=ctl$survivor\$")" = 0 ] && failed_over; do
+# all_mine N: controller N owns every hypervisor and each confirmed what
+# it has to on it.
+all_mine() {
+    lab_ctl_rest "$1" GET /v1/hypervisors | python3 -c '
+import json, sys
+sys.exit(0 if all(h.get("controller") == "ctl" + sys.argv[1]
+                  and h["confirmed_revision"] >= h["required_revision"] > 0
+                  for h in json.load(sys.stdin)) else 1)' "$1"
+}
+until all_mine "$survivor"; do
     i=$((i + 1)); [ $i -gt 600 ] && die "ctl$survivor did not take everything"; sleep 0.1
 done
 vm_stops "$survivor"
@@ -262,8 +431,11 @@ done
 printf '  %-44s %s\n' "1 controller, ctl$survivor:" "$split1"
 echo "  ping vm1 -> vm5 after the reference starts: $ping_state"
 echo
-echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9 -> every one owned and"
-echo "  confirmed by another controller: $failover_ms ms  (bound: 5000 ms; lease 2.5 s, peers declare dead at 3.0 s)"
+echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9, $n_failovers times:"
+echo "  ms until each was resynced and confirmed by its new owner:$failover_ms  (bound: 5000 ms)"
+echo "  (ms until owned and confirmed as ctl$survivor shows, the measure before 2026-12-02 23:00:$owned_ms)"
+echo "  live controllers declared dead: $false_dead; leases lapsed: $lapsed"
+echo "$fo_report"
 echo
 echo "REST POST /v1/ports, 64 connections, $n_rest ports (wrk; kernel hypervisors without agents):"
 printf '  %-44s %9s %9s %9s %7s\n' "" "ports/s" "p50 ms" "p99 ms" "errors"

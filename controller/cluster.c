@@ -111,6 +111,7 @@ struct cl_peer {
     bool fenced;
     long long int seen_at;      /* When 'heartbeat' last changed. */
     bool present;               /* Row still in the replica. */
+    bool dead;                  /* Seen dead at the last run (for the log). */
 };
 
 struct cl_async {
@@ -155,9 +156,18 @@ struct nvo_cluster {
     struct sset releasing;      /* Hypervisors being released. */
     struct ovsdb_idl_txn *txn;
     long long int txn_sent;
+    unsigned int txn_seqno;         /* The replica's seqno 'txn' was built
+                                     * from. */
     bool txn_registers;
     bool txn_record;                /* 'txn' carries the record too. */
+    size_t txn_takes;               /* Hypervisors 'txn' takes. */
+    size_t txn_covers;              /* ...and starts to cover. */
     struct ovsdb_idl_txn *ctxn;     /* The record in flight, or NULL. */
+    size_t ctxn_covers;             /* Hypervisors 'ctxn' starts to cover. */
+    long long int ctxn_sent;
+    unsigned int ctxn_seqno;        /* The replica's seqno it was built
+                                     * from. */
+    size_t n_covers;                /* build_record(): rows it covers. */
     struct hmap asent;              /* Contains struct cl_alive: what
                                      * 'ctxn' records (requeued if it
                                      * fails). */
@@ -471,6 +481,29 @@ peer_live(const struct cl_peer *p, long long int now)
            && now - p->seen_at < NVO_CLUSTER_DEAD_MS;
 }
 
+/* Cluster thread: logs each peer that turned dead (or live again) since
+ * the last run: when a failover starts (doc/cluster.md, "Failover
+ * time"). */
+static void
+log_dead_peers(struct nvo_cluster *c, long long int now)
+{
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        bool dead = !peer_live(p, now);
+        if (dead != p->dead) {
+            p->dead = dead;
+            if (dead) {
+                VLOG_INFO("peer %s is dead to us: %s (heartbeat %"PRId64
+                          " last changed %lld ms ago)", p->name,
+                          p->fenced ? "fenced" : "no new heartbeat",
+                          p->heartbeat, now - p->seen_at);
+            } else {
+                VLOG_INFO("peer %s is live again", p->name);
+            }
+        }
+    }
+}
+
 /* The live controller that should own 'hv', or NULL. */
 static const char *
 desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
@@ -696,6 +729,7 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
         nvorec_hypervisor_private_set_epoch(hp, epoch);
         VLOG_INFO("hypervisor %s: taking it (epoch %"PRId64")", h->name,
                   epoch);
+        c->txn_takes++;
         return true;
     }
     if (owner) {
@@ -706,9 +740,13 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
         const struct nvorec_controller *r = controller_row(c, owner);
         if (r) {
             /* Fence the dead owner: its next heartbeat (which verifies
-             * these columns) fails, so its lease cannot outlive ours. */
+             * its heartbeat and 'fenced') fails, so its lease cannot
+             * outlive ours.  Only the heartbeat is verified: every
+             * transaction of the owner that could clear 'fenced' bumps
+             * it, and the other survivors fencing it in their takes at
+             * the same moment (setting 'fenced' too) must not make every
+             * take but one fail and wait for a retry. */
             nvorec_controller_verify_heartbeat(r);
-            nvorec_controller_verify_fenced(r);
             nvorec_controller_set_fenced(r, true);
         }
         VLOG_INFO("hypervisor %s: taking it from %s, dead (epoch %"PRId64")",
@@ -721,12 +759,15 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
     nvorec_hypervisor_private_set_owner(hp, c->name);
     nvorec_hypervisor_private_set_epoch(hp, hp->epoch + 1);
     uncover(c, hp);
+    c->txn_takes++;
     return true;
 }
 
 static bool build_record(struct nvo_cluster *);
 static void record_done(struct nvo_cluster *, struct ovsdb_idl_txn *,
-                        enum ovsdb_idl_txn_status, long long int now);
+                        enum ovsdb_idl_txn_status, size_t n_covers,
+                        long long int sent, unsigned int sent_seqno,
+                        long long int now);
 
 /* Cluster thread: builds and sends this tick's transaction if it is 'due'
  * or, with 'with_record', if the record has something to send: the record
@@ -742,6 +783,8 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
         ovsdb_idl_txn_destroy(txn);
         return;
     }
+    c->txn_covers = record ? c->n_covers : 0;
+    c->txn_takes = 0;
     const struct nvorec_controller *me = controller_row(c, c->name);
 
     c->txn_registers = !c->registered || !me;
@@ -791,6 +834,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
     c->txn_record = record;
     c->txn = txn;
     c->txn_sent = now;
+    c->txn_seqno = ovsdb_idl_get_seqno(c->idl);
     c->next_tick = now + NVO_CLUSTER_HEARTBEAT_MS;
 }
 
@@ -800,8 +844,14 @@ finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
             long long int now)
 {
     if (c->txn_record) {
-        record_done(c, c->txn, status, now);
+        record_done(c, c->txn, status, c->txn_covers, c->txn_sent,
+                    c->txn_seqno, now);
         c->txn_record = false;
+    }
+    if (status == TXN_SUCCESS && c->txn_takes) {
+        /* Failover's phases (doc/cluster.md, "Failover time"). */
+        VLOG_INFO("took %"PRIuSIZE" hypervisors: committed in %lld ms",
+                  c->txn_takes, now - c->txn_sent);
     }
     if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
         ovs_mutex_lock(&c->mutex);
@@ -814,7 +864,19 @@ finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
             c->plan_dirty = true;
         }
     } else if (status == TXN_TRY_AGAIN) {
-        c->retry_seqno = ovsdb_idl_get_seqno(c->idl);
+        if (c->txn_takes) {
+            /* A take lost to a concurrent change: it costs a failover a
+             * Raft commit (test-cluster-failover checks that survivors'
+             * takes do not conflict with each other). */
+            VLOG_INFO("taking %"PRIuSIZE" hypervisors: try again (the "
+                      "replica changed)", c->txn_takes);
+        }
+        /* Planned again once the replica differs from the one the
+         * transaction was built from: at once if the change that made it
+         * fail already arrived (a server sends its update before its
+         * reply), instead of at the next change after that (a peer's
+         * heartbeat, up to a period later). */
+        c->retry_seqno = c->txn_seqno;
         c->plan_dirty = true;
     } else {
         c->plan_dirty = true;
@@ -1029,6 +1091,7 @@ build_record(struct nvo_cluster *c)
         nvorec_controller_set_behind(me, keys, values, n);
         changed = true;
     }
+    c->n_covers = n_cover;
     for (size_t i = 0; i < n_cover; i++) {
         nvorec_hypervisor_private_verify_owner(cover[i]);
         nvorec_hypervisor_private_verify_epoch(cover[i]);
@@ -1051,6 +1114,9 @@ start_record(struct nvo_cluster *c)
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
     if (build_record(c)) {
         c->ctxn = txn;
+        c->ctxn_covers = c->n_covers;
+        c->ctxn_sent = time_msec();
+        c->ctxn_seqno = ovsdb_idl_get_seqno(c->idl);
     } else {
         ovsdb_idl_txn_destroy(txn);
     }
@@ -1063,9 +1129,16 @@ start_record(struct nvo_cluster *c)
  * the replica changed. */
 static void
 record_done(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
-            enum ovsdb_idl_txn_status status, long long int now)
+            enum ovsdb_idl_txn_status status, size_t n_covers,
+            long long int sent, unsigned int sent_seqno, long long int now)
 {
     bool ok = status == TXN_SUCCESS || status == TXN_UNCHANGED;
+    if (ok && n_covers) {
+        /* Rows it took that its own record speaks for from now on: the
+         * last phase of a failover (doc/cluster.md, "Failover time"). */
+        VLOG_INFO("recorded %"PRIuSIZE" hypervisors it took as confirmed: "
+                  "committed in %lld ms", n_covers, now - sent);
+    }
     if (!ok && status != TXN_TRY_AGAIN) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
         const char *error = ovsdb_idl_txn_get_error(txn);
@@ -1088,7 +1161,7 @@ record_done(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
         c->echo_wait = true;
         c->echo_until = now + 1000;
     } else {
-        c->cretry_seqno = ovsdb_idl_get_seqno(c->idl);
+        c->cretry_seqno = sent_seqno;
     }
 }
 
@@ -1096,7 +1169,8 @@ static void
 finish_record(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
               long long int now)
 {
-    record_done(c, c->ctxn, status, now);
+    record_done(c, c->ctxn, status, c->ctxn_covers, c->ctxn_sent,
+                c->ctxn_seqno, now);
     ovsdb_idl_txn_destroy(c->ctxn);
     c->ctxn = NULL;
 }
@@ -1176,6 +1250,7 @@ cluster_run(void *c_)
                      c->name, NVO_CLUSTER_LEASE_MS);
     }
     update_peers(c, now);
+    log_dead_peers(c, now);
 
     unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
     bool peers_moved = peers_signature(c, now) != c->peers_sig;
