@@ -325,6 +325,16 @@ sb_hv_set_busy(struct ovs_sb *sb, struct sb_hv *h, bool busy)
  * 12 s instead of 10). */
 #define SB_DB_IDLE_MS 5000
 
+/* When the OVSDB side of 'h' must run at the latest, with no work of its
+ * own (a busy hypervisor's too: a VM start elsewhere in its network gives
+ * its OVSDB nothing to do, and an update or echo request from its server
+ * comes through epoll like a quiet one's). */
+static long long int
+sb_hv_db_idle_until(const struct sb_hv *h)
+{
+    return h->db_ran_at + (h->db_fd >= 0 ? SB_DB_IDLE_MS : SB_QUIET_MS);
+}
+
 /* OVS thread: forgets 'h''s OVSDB socket unless it is still the one
  * found: the session is up and the socket under that number is the same
  * (it can change only while the IDL runs). */
@@ -474,8 +484,8 @@ sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
  * no recv() that finds nothing, no poll registration of its socket: the
  * epoll set is polled instead).  It still runs at least every
  * SB_AWAIT_RUN_MS, for the timers of its sessions (echo probes, drop
- * counters), its status refresh, and each side every SB_QUIET_MS as the
- * busy list's do.  Until 2026-12-02 every pass checked, and every wait
+ * counters), its status refresh, and each side when the busy list's
+ * would.  Until 2026-12-02 every pass checked, and every wait
  * registered, each busy hypervisor: O(switches) per reply that came in. */
 #define SB_AWAIT_RUN_MS 100
 
@@ -491,7 +501,8 @@ sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
         return;
     }
     long long int until = MIN(h->last_run + SB_AWAIT_RUN_MS,
-                              MIN(h->db_ran_at, h->of_ran_at) + SB_QUIET_MS);
+                              MIN(sb_hv_db_idle_until(h),
+                                  h->of_ran_at + SB_QUIET_MS));
     if (h->stale) {
         until = MIN(until, h->next_refresh);
     }
@@ -1046,10 +1057,12 @@ sb_thread_main(void *sb_)
         sb_run_quiet(sb, now);
         struct sb_hv *h;
         LIST_FOR_EACH (h, busy_node, &sb->busy) {
-            /* A side without work runs every SB_QUIET_MS as a quiet one's
-             * would.  Those that only await an OpenFlow reply wait in
-             * sb->awaiting (sb_hv_classify()). */
-            bool db = now >= h->db_ran_at + SB_QUIET_MS || h->db_ready;
+            /* A side without work runs as a quiet one's would: the OVSDB
+             * side when its watched socket is readable or SB_DB_IDLE_MS
+             * after its last run (sb_hv_db_idle_until()), the OpenFlow
+             * side every SB_QUIET_MS.  Those that only await an OpenFlow
+             * reply wait in sb->awaiting (sb_hv_classify()). */
+            bool db = now >= sb_hv_db_idle_until(h) || h->db_ready;
             bool of = now >= h->of_ran_at + SB_QUIET_MS;
             sb_hv_run(sb, h, db, of, false);
         }
@@ -1060,8 +1073,8 @@ sb_thread_main(void *sb_)
 
         LIST_FOR_EACH (h, busy_node, &sb->busy) {
             ovs_hv_wait(h->hv);
-            wake_at = MIN(wake_at, MIN(h->db_ran_at, h->of_ran_at)
-                                   + SB_QUIET_MS);
+            wake_at = MIN(wake_at, MIN(sb_hv_db_idle_until(h),
+                                       h->of_ran_at + SB_QUIET_MS));
         }
         if (!heap_is_empty(&sb->quiet)) {
             h = CONTAINER_OF(heap_max(&sb->quiet), struct sb_hv, quiet_node);
