@@ -241,6 +241,15 @@ compare_base_keys(const void *a_, const void *b_)
     return (a->id > b->id) - (a->id < b->id);
 }
 
+/* Compares two pointers to struct base_key (sorting 8-byte pointers
+ * moves less memory than sorting the keys themselves). */
+static int
+compare_base_key_ptrs(const void *a_, const void *b_)
+{
+    const struct base_key *const *a = a_, *const *b = b_;
+    return compare_base_keys(*a, *b);
+}
+
 static int
 compare_pointers(const void *a_, const void *b_)
 {
@@ -274,7 +283,7 @@ base_create(const struct nvo_network *net)
     struct desired_net_base *b = xzalloc(sizeof *b);
     size_t n = net->n_ports;
     struct base_key *keys = xmalloc((n + 1) * sizeof *keys);
-    const struct nvo_hypervisor **hvs = xmalloc((n + 1) * sizeof *hvs);
+    struct base_key **order = xmalloc((n + 1) * sizeof *order);
     const struct nvo_port *p;
 
     /* The sizes of everything the block holds. */
@@ -283,7 +292,8 @@ base_create(const struct nvo_network *net)
         keys[i].mac = eth_addr_to_uint64(p->mac);
         keys[i].id = p->id;
         keys[i].port = p;
-        hvs[i++] = p->hypervisor;
+        order[i] = &keys[i];
+        i++;
         n_chars += strlen(p->vm) + strlen(p->iface) + 2;
         n_chars += p->ip ? strlen(p->ip) + 1 : 0;
         for (size_t j = 0; j < p->n_allowed; j++) {
@@ -293,16 +303,20 @@ base_create(const struct nvo_network *net)
     }
     ovs_assert(i == n);
 
-    /* Its hypervisors (distinct ones have distinct tunnel IPs), sorted by
-     * tunnel IP. */
-    qsort(hvs, n, sizeof *hvs, compare_pointers);
-    size_t n_hvs = 0;
-    for (i = 0; i < n; i++) {
-        if (!n_hvs || hvs[n_hvs - 1] != hvs[i]) {
-            hvs[n_hvs++] = hvs[i];
-            n_chars += strlen(hvs[i]->tunnel_ip) + 1;
-        }
+    /* Its hypervisors: the network's members, those with a port in it
+     * (distinct ones have distinct tunnel IPs); sorted by tunnel IP
+     * below.  Not gathered from the ports: that cost a sort of every
+     * port on every write to the network. */
+    size_t n_hvs = hmap_count(&net->members);
+    const struct nvo_hypervisor **hvs = xmalloc((n_hvs + 1) * sizeof *hvs);
+    const struct nvo_net_member *mb;
+    i = 0;
+    HMAP_FOR_EACH (mb, node, &net->members) {
+        hvs[i++] = mb->hv;
+        n_chars += strlen(mb->hv->tunnel_ip) + 1;
     }
+    ovs_assert(i == n_hvs);
+    qsort(hvs, n_hvs, sizeof *hvs, compare_pointers);
     n_ptrs += n_hvs;
 
     /* Every array holds 8-byte items: each starts aligned. */
@@ -342,10 +356,10 @@ base_create(const struct nvo_network *net)
     ovs_refcount_init(&b->ref);
     b->net_id = net->id;
     b->name = block_strdup(&chars, net->name);
-    qsort(keys, n, sizeof *keys, compare_base_keys);
+    qsort(order, n, sizeof *order, compare_base_key_ptrs);
     for (i = 0; i < n; i++) {
         struct base_port *bp = &b->ports[i];
-        p = keys[i].port;
+        p = order[i]->port;
         const struct nvo_hypervisor *hv = p->hypervisor;
         const struct nvo_hypervisor **slot = bsearch(&hv, by_ptr, n_hvs,
                                                      sizeof *by_ptr,
@@ -395,6 +409,7 @@ base_create(const struct nvo_network *net)
     free(tip_of);
     free(by_ptr);
     free(hvs);
+    free(order);
     free(keys);
     return b;
 }

@@ -158,6 +158,7 @@ struct ovs_sb {
     struct ovs_sb_stats thread_stats;   /* Published as 'stats'. */
     struct ovs_list held;       /* Contains struct sb_confirm taken but not
                                  * yet published (see SB_HOLD_MS). */
+    long long int answered_at;  /* When the latest of them was taken. */
 
     /* Shared, under 'mutex' (published by the OVS thread). */
     struct ovs_sb_stats stats;
@@ -210,7 +211,8 @@ struct sb_hv {
 
     /* Its round (see SB_HOLD_MS): the revision of the last view it was
      * given, then (time_msec()); the highest revision it confirmed or
-     * refused; whether its last round took longer than SB_HOLD_MS. */
+     * refused; whether it answered its last round after its hold
+     * deadline (sb_hv_hold_until()). */
     int64_t round_rev;
     long long int round_at;
     int64_t done_rev;
@@ -324,6 +326,16 @@ sb_hv_set_busy(struct ovs_sb *sb, struct sb_hv *h, bool busy)
  * goes out up to that much later (a dead server is noticed after about
  * 12 s instead of 10). */
 #define SB_DB_IDLE_MS 5000
+
+/* When the OVSDB side of 'h' must run at the latest, with no work of its
+ * own (a busy hypervisor's too: a VM start elsewhere in its network gives
+ * its OVSDB nothing to do, and an update or echo request from its server
+ * comes through epoll like a quiet one's). */
+static long long int
+sb_hv_db_idle_until(const struct sb_hv *h)
+{
+    return h->db_ran_at + (h->db_fd >= 0 ? SB_DB_IDLE_MS : SB_QUIET_MS);
+}
 
 /* OVS thread: forgets 'h''s OVSDB socket unless it is still the one
  * found: the session is up and the socket under that number is the same
@@ -474,8 +486,8 @@ sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
  * no recv() that finds nothing, no poll registration of its socket: the
  * epoll set is polled instead).  It still runs at least every
  * SB_AWAIT_RUN_MS, for the timers of its sessions (echo probes, drop
- * counters), its status refresh, and each side every SB_QUIET_MS as the
- * busy list's do.  Until 2026-12-02 every pass checked, and every wait
+ * counters), its status refresh, and each side when the busy list's
+ * would.  Until 2026-12-02 every pass checked, and every wait
  * registered, each busy hypervisor: O(switches) per reply that came in. */
 #define SB_AWAIT_RUN_MS 100
 
@@ -491,7 +503,8 @@ sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
         return;
     }
     long long int until = MIN(h->last_run + SB_AWAIT_RUN_MS,
-                              MIN(h->db_ran_at, h->of_ran_at) + SB_QUIET_MS);
+                              MIN(sb_hv_db_idle_until(h),
+                                  h->of_ran_at + SB_QUIET_MS));
     if (h->stale) {
         until = MIN(until, h->next_refresh);
     }
@@ -773,20 +786,39 @@ sb_wait_ready(const struct ovs_sb *sb, long long int now)
  * a view of revision R has not answered yet: the waiter of R could not be
  * answered before that anyway.  Rounds of other revisions (writes to other
  * networks at the same time) hold nothing of R's.  A hypervisor counts
- * only for SB_HOLD_MS after its round began, and one whose last round
- * took longer (a frozen or slow switch, one disconnected: the waiter
- * times out, or is answered by a failure) not at all until it answers a
- * round in time again; a confirmation waits SB_HOLD_MS at most. */
+ * only while the switches keep answering: until SB_HOLD_MS after its
+ * round began or after the latest answer of any switch, whichever is
+ * later, and SB_HOLD_MAX_MS after its round began at most; one that
+ * answered its last round after that (a frozen or slow switch, one
+ * disconnected: the waiter times out, or is answered by a failure) not
+ * at all until it answers a round in time again; a confirmation waits
+ * SB_HOLD_MAX_MS at most.  Until 2026-12-02 a hypervisor counted only
+ * for SB_HOLD_MS after its round began: at 128 switches, whose answers
+ * to one VM start take 100 ms and more to come in on a busy machine,
+ * most were 'slow' and confirmations went over in 3.6 hand-overs per VM
+ * start. */
 #define SB_HOLD_MS 50
+#define SB_HOLD_MAX_MS 500
+
+/* OVS thread: until when 'h' counts for its round (see SB_HOLD_MS). */
+static long long int
+sb_hv_hold_until(const struct ovs_sb *sb, const struct sb_hv *h)
+{
+    return MIN(h->round_at + SB_HOLD_MAX_MS,
+               MAX(h->round_at, sb->answered_at) + SB_HOLD_MS);
+}
 
 /* OVS thread: true if busy 'h' was given a view of revision 'rev' and is
- * still expected to answer it; marks it 'slow' if it outlasted
- * SB_HOLD_MS. */
+ * still expected to answer it, then lowers '*until' to when it stops
+ * counting; marks it 'slow' if it no longer counts. */
 static bool
-sb_hv_round_pending(struct sb_hv *h, int64_t rev, long long int now)
+sb_hv_round_pending(const struct ovs_sb *sb, struct sb_hv *h, int64_t rev,
+                    long long int now, long long int *until)
 {
     if (h->round_rev == rev && h->done_rev < rev && !h->slow) {
-        if (now < h->round_at + SB_HOLD_MS) {
+        long long int deadline = sb_hv_hold_until(sb, h);
+        if (now < deadline) {
+            *until = MIN(*until, deadline);
             return true;
         }
         h->slow = true;
@@ -795,18 +827,20 @@ sb_hv_round_pending(struct sb_hv *h, int64_t rev, long long int now)
 }
 
 /* OVS thread: true if a hypervisor of the round of 'rev' (given a view
- * of that revision) is still expected to answer (see SB_HOLD_MS).  Marks
- * those that outlasted SB_HOLD_MS 'slow'. */
+ * of that revision) is still expected to answer (see SB_HOLD_MS); then
+ * lowers '*until' to when the first of those stops counting.  Marks those
+ * that no longer count 'slow'. */
 static bool
-sb_round_pending(struct ovs_sb *sb, int64_t rev, long long int now)
+sb_round_pending(struct ovs_sb *sb, int64_t rev, long long int now,
+                 long long int *until)
 {
     bool pending = false;
     struct sb_hv *h;
     LIST_FOR_EACH (h, busy_node, &sb->busy) {
-        pending |= sb_hv_round_pending(h, rev, now);
+        pending |= sb_hv_round_pending(sb, h, rev, now, until);
     }
     HEAP_FOR_EACH (h, await_node, &sb->awaiting) {
-        pending |= sb_hv_round_pending(h, rev, now);
+        pending |= sb_hv_round_pending(sb, h, rev, now, until);
     }
     return pending;
 }
@@ -826,13 +860,14 @@ sb_hold(struct ovs_sb *sb, struct sb_hv *h, int64_t rev, char *error,
     if (rev > h->done_rev) {
         h->done_rev = rev;
         if (rev >= h->round_rev) {
-            h->slow = now > h->round_at + SB_HOLD_MS;
+            h->slow = now > sb_hv_hold_until(sb, h);
         }
     }
+    sb->answered_at = now;
 }
 
 /* OVS thread: moves the held confirmations whose round is over (or that
- * waited SB_HOLD_MS) to sb->confirms.  Returns true if it moved any;
+ * waited SB_HOLD_MAX_MS) to sb->confirms.  Returns true if it moved any;
  * lowers '*next' to when the others must go at the latest. */
 static bool
 sb_release(struct ovs_sb *sb, long long int now, long long int *next)
@@ -840,15 +875,18 @@ sb_release(struct ovs_sb *sb, long long int now, long long int *next)
 {
     bool released = false;
     int64_t rev = 0;            /* The last revision looked up... */
-    bool pending = false;       /* ...and whether its round is pending. */
+    bool pending = false;       /* ...whether its round is pending... */
+    long long int until = LLONG_MAX;    /* ...and until when. */
     struct sb_confirm *c;
     LIST_FOR_EACH_SAFE (c, node, &sb->held) {
         if (c->revision != rev) {
             rev = c->revision;
-            pending = sb_round_pending(sb, rev, now);
+            until = LLONG_MAX;
+            pending = sb_round_pending(sb, rev, now, &until);
         }
-        if (pending && now < c->taken_at + SB_HOLD_MS) {
-            *next = MIN(*next, c->taken_at + SB_HOLD_MS);
+        long long int cap = c->taken_at + SB_HOLD_MAX_MS;
+        if (pending && now < cap) {
+            *next = MIN(*next, MIN(until, cap));
         } else {
             ovs_list_remove(&c->node);
             ovs_list_push_back(&sb->confirms, &c->node);
@@ -1046,10 +1084,12 @@ sb_thread_main(void *sb_)
         sb_run_quiet(sb, now);
         struct sb_hv *h;
         LIST_FOR_EACH (h, busy_node, &sb->busy) {
-            /* A side without work runs every SB_QUIET_MS as a quiet one's
-             * would.  Those that only await an OpenFlow reply wait in
-             * sb->awaiting (sb_hv_classify()). */
-            bool db = now >= h->db_ran_at + SB_QUIET_MS || h->db_ready;
+            /* A side without work runs as a quiet one's would: the OVSDB
+             * side when its watched socket is readable or SB_DB_IDLE_MS
+             * after its last run (sb_hv_db_idle_until()), the OpenFlow
+             * side every SB_QUIET_MS.  Those that only await an OpenFlow
+             * reply wait in sb->awaiting (sb_hv_classify()). */
+            bool db = now >= sb_hv_db_idle_until(h) || h->db_ready;
             bool of = now >= h->of_ran_at + SB_QUIET_MS;
             sb_hv_run(sb, h, db, of, false);
         }
@@ -1060,8 +1100,8 @@ sb_thread_main(void *sb_)
 
         LIST_FOR_EACH (h, busy_node, &sb->busy) {
             ovs_hv_wait(h->hv);
-            wake_at = MIN(wake_at, MIN(h->db_ran_at, h->of_ran_at)
-                                   + SB_QUIET_MS);
+            wake_at = MIN(wake_at, MIN(sb_hv_db_idle_until(h),
+                                       h->of_ran_at + SB_QUIET_MS));
         }
         if (!heap_is_empty(&sb->quiet)) {
             h = CONTAINER_OF(heap_max(&sb->quiet), struct sb_hv, quiet_node);

@@ -240,9 +240,9 @@ parse_request(const char *in, size_t n, struct parsed_req *p)
 static bool
 is_resource_path(h2o_iovec_t path)
 {
-    static const char *const prefixes[] = {
-        "/v1/networks", "/v1/hypervisors", "/v1/ports",
-    };
+#define REST_PREFIX(PREFIX, HANDLER, COLLECTION_ALLOW, ITEM_ALLOW) PREFIX,
+    static const char *const prefixes[] = { REST_RESOURCES(REST_PREFIX) };
+#undef REST_PREFIX
     for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
         size_t n = strlen(prefixes[i]);
         if (path.len >= n && !memcmp(path.base, prefixes[i], n)

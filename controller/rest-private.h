@@ -131,6 +131,14 @@ void rest_networks(struct rest_call *c);
 void rest_hypervisors(struct rest_call *c);
 void rest_ports(struct rest_call *c);
 
+/* The resource collections: X(PREFIX, HANDLER, COLLECTION_ALLOW,
+ * ITEM_ALLOW) for each.  rest.c routes them (routes[]); rest-pipeline.c
+ * reads ahead writes to them and to nothing else. */
+#define REST_RESOURCES(X)                                               \
+    X("/v1/networks", rest_networks, "GET, POST", "GET, PATCH, DELETE") \
+    X("/v1/hypervisors", rest_hypervisors, "GET, POST", "GET, DELETE")  \
+    X("/v1/ports", rest_ports, "GET, POST", "GET, PATCH, DELETE")
+
 /* rest.c: if 'error' (a controller/rest-body.h message, freed here) is
  * nonnull, answers 400 "invalid" with it and returns true. */
 bool rest_reply_invalid(struct rest_call *c, char *error);

@@ -488,11 +488,10 @@ struct rest_route {
     const char *item_allow;
 };
 
-static const struct rest_route routes[] = {
-    { "/v1/networks", rest_networks, "GET, POST", "GET, PATCH, DELETE" },
-    { "/v1/hypervisors", rest_hypervisors, "GET, POST", "GET, DELETE" },
-    { "/v1/ports", rest_ports, "GET, POST", "GET, PATCH, DELETE" },
-};
+#define REST_ROUTE(PREFIX, HANDLER, COLLECTION_ALLOW, ITEM_ALLOW) \
+    { PREFIX, HANDLER, COLLECTION_ALLOW, ITEM_ALLOW },
+static const struct rest_route routes[] = { REST_RESOURCES(REST_ROUTE) };
+#undef REST_ROUTE
 
 static void
 route(struct rest_call *c, const char *path)

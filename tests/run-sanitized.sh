@@ -109,10 +109,11 @@ run_one() {
         *) set -- "$1" sh "tests/integration/$1.sh" ;;
     esac
     name=$1; shift
+    _t0=$(date +%s)
     if NVO_TEST_LOG_DIR="$out/logs/$name" "$@" >"$out/$name.log" 2>&1; then
-        echo "PASS: $name ($mode)"
+        echo "PASS: $name ($mode, $(( $(date +%s) - _t0 )) s)"
     else
-        echo "FAIL: $name ($mode, log: $out/$name.log)"
+        echo "FAIL: $name ($mode, $(( $(date +%s) - _t0 )) s, log: $out/$name.log)"
         tail -30 "$out/$name.log"
     fi
 }

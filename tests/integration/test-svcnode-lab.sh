@@ -145,9 +145,13 @@ for vni in 6001 6002; do
     fi
 done
 
-# broadcast FROM TARGET-IP TAG: captures in every other VM (and on the
-# serving service node's underlay), sends one ARP broadcast from FROM, and
+# broadcast FROM TARGET-IP TAG SN: captures in every other VM (and on the
+# serving service node SN's underlay), sends one ARP broadcast from FROM, and
 # leaves in $TMP/TAG-VM the number of those broadcasts each VM received.
+# Polled: once every other VM of FROM's network and SN received it (5 s at
+# most), the captures run SETTLE more seconds for copies that must not
+# come (a second one, another network's VMs).
+SETTLE=0.5
 broadcast() {
     from=$1 target=$2 tag=$3 sn=$4
     fmac=$(lab_vm_get "$from" mac)
@@ -169,14 +173,33 @@ broadcast() {
             sleep 0.1
         done
     done
-    lab_vm_exec "$from" arping -q -c 1 -b -I eth0 "$target" >/dev/null 2>&1
-    sleep 1
+    # ip netns exec execs arping: $! is arping itself.
+    ip netns exec "$(lab_ns "$from")" arping -q -c 1 -b -I eth0 "$target" \
+        >/dev/null 2>&1 &
+    arp=$!
+    net=$(lab_vm_get "$from" network)
+    i=0
+    until bcast_arrived "$tag" "$from" "$net" || [ $i -ge 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    sleep $SETTLE
+    kill $arp 2>/dev/null; wait $arp 2>/dev/null
     for pv in $cap; do
         kill "${pv%%:*}" 2>/dev/null; wait "${pv%%:*}" 2>/dev/null
     done
     for pv in $cap; do
         tcpdump -r "$TMP/$tag-${pv#*:}.pcap" -n 2>/dev/null | wc -l \
             >"$TMP/$tag-${pv#*:}"
+    done
+}
+
+# bcast_arrived TAG FROM NET: the service node and every VM of NET but
+# FROM captured at least one of TAG's broadcasts so far.
+bcast_arrived() {
+    [ "$(tcpdump -r "$TMP/$1-sn.pcap" -n 2>/dev/null | wc -l)" -ge 1 ] || return 1
+    for v in $vms; do
+        [ "$v" = "$2" ] || [ "$(lab_vm_get $v network)" != "$3" ] && continue
+        [ "$(tcpdump -r "$TMP/$1-$v.pcap" -n 2>/dev/null | wc -l)" -ge 1 ] || return 1
     done
 }
 

@@ -184,11 +184,16 @@ expect_delta() {
     else fail "$sn VNI $vni: want $4, before: $before, after: $after"; fi
 }
 
-# broadcast FROM TARGET-IP TAG: captures in every VM, sends one ARP
-# broadcast from FROM, and leaves in $DIR/TAG-VM the number of those
-# broadcasts each VM received.
+# broadcast FROM TARGET-IP TAG WANT: captures in every VM, sends one ARP
+# broadcast from FROM, and judges the number of those broadcasts each VM
+# received against WANT ("VM=N ...", see expect).  Polled: once every VM
+# that must receive it did (5 s at most), the captures run SETTLE more
+# seconds for copies that must not come (a second copy, another tenant);
+# with nothing to receive, arping's own second of waiting for a reply and
+# SETTLE do.
+SETTLE=0.5
 broadcast() {
-    from=$1 target=$2 tag=$3
+    from=$1 target=$2 tag=$3 want=$4
     read -r fhv fvni fmac <"$DIR/vm-$from"
     cap=
     for v in $VMS; do
@@ -206,13 +211,31 @@ broadcast() {
             sleep 0.1
         done
     done
-    nsx "$from" arping -q -c 1 -b -I eth0 "$target" >/dev/null 2>&1
-    sleep 1
+    # ip netns exec execs arping: $! is arping itself.
+    ip netns exec "$P$from" arping -q -c 1 -b -I eth0 "$target" >/dev/null 2>&1 &
+    arp=$!
+    i=0
+    until received "$tag" "$want" || [ $i -ge 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    case " $want" in *=[1-9]*) ;; *) wait $arp ;; esac
+    sleep $SETTLE
+    kill $arp 2>/dev/null; wait $arp 2>/dev/null
     # -U wrote each packet as it came; background jobs ignore SIGINT.
     for pid in $cap; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     for v in $VMS; do
         [ "$v" = "$from" ] && continue
         tcpdump -r "$DIR/$tag-$v.pcap" -n 2>/dev/null | wc -l >"$DIR/$tag-$v"
+    done
+    expect "$tag" "$want"
+}
+
+# received TAG "VM=N ...": every VM with N > 0 captured at least N so far.
+received() {
+    for w in $2; do
+        [ "${w#*=}" = 0 ] && continue
+        [ "$(tcpdump -r "$DIR/$1-${w%=*}.pcap" -n 2>/dev/null | wc -l)" -ge "${w#*=}" ] \
+            || return 1
     done
 }
 
@@ -230,18 +253,15 @@ expect() {
 
 say "red broadcast from r1 through s1"
 base=$(counters s1 1001)
-broadcast r1 10.1.0.99 red1
-expect red1 "r2=1 r3=1 r4=1 b1=0 b2=0 b3=0"
+broadcast r1 10.1.0.99 red1 "r2=1 r3=1 r4=1 b1=0 b2=0 b3=0"
 expect_delta s1 1001 "$base" "in=1 out=2 unknown_source=0"
 
 say "blue broadcast from b1 through s2"
-broadcast b1 10.2.0.99 blue1
-expect blue1 "b2=1 r1=0 r2=0 r3=0 r4=0 b3=0"
+broadcast b1 10.2.0.99 blue1 "b2=1 r1=0 r2=0 r3=0 r4=0 b3=0"
 
 say "stranger: b3 on h3, which is not in blue's list"
 base=$(counters s2 1002)
-broadcast b3 10.2.0.98 stranger
-expect stranger "b1=0 b2=0 r1=0 r2=0 r3=0 r4=0"
+broadcast b3 10.2.0.98 stranger "b1=0 b2=0 r1=0 r2=0 r3=0 r4=0"
 expect_delta s2 1002 "$base" "in=1 out=0 unknown_source=1"
 
 say "ping across hypervisors (ARP through the service nodes)"
@@ -260,8 +280,7 @@ for hv in h1 h2 h3; do
     bridge -n "$P$hv" fdb append 00:00:00:00:00:00 dev vx1001 dst $S2
 done
 base=$(counters s2 1001)
-broadcast r3 10.1.0.97 red2
-expect red2 "r1=1 r2=1 r4=1 b1=0 b2=0 b3=0"
+broadcast r3 10.1.0.97 red2 "r1=1 r2=1 r4=1 b1=0 b2=0 b3=0"
 expect_delta s2 1001 "$base" "in=1 out=2"
 nsx r1 ip neigh flush dev eth0
 if nsx r1 ping -c 3 -i 0.2 -W 2 10.1.0.2 >/dev/null; then

@@ -187,6 +187,26 @@ struct server {
     pid_t pid;
 };
 
+/* cmocka teardown: stops the server of server_start(), if any, and
+ * removes its directory. */
+static int
+server_stop(void **state)
+{
+    struct server *s = *state;
+    if (s) {
+        if (s->pid > 0) {
+            kill(s->pid, SIGTERM);
+        }
+        char *cmd = xasprintf("rm -rf %s", s->dir);
+        int rc = system(cmd);
+        free(cmd);
+        free(s->remote);
+        free(s);
+        return rc ? -1 : 0;
+    }
+    return 0;
+}
+
 /* cmocka setup: starts a server ('*state'; NULL if Open vSwitch's tools
  * are not installed: the test skips).  The teardown stops it also when the
  * test failed. */
@@ -198,44 +218,42 @@ server_start(void **state)
                "command -v ovsdb-server >/dev/null")) {
         return 0;
     }
-    struct server *s = xzalloc(sizeof *s);
     const char *srcdir = getenv("srcdir");
+    char *schema = xasprintf("%s/schema/nvo.ovsschema",
+                             srcdir ? srcdir : ".");
+    if (access(schema, R_OK)) {
+        fail_msg("%s: not found (run from the top of the tree, or set "
+                 "srcdir as make check does)", schema);
+    }
+    struct server *s = xzalloc(sizeof *s);
     ovs_strlcpy(s->dir, "/tmp/nvo-test-store-ovsdb.XXXXXX", sizeof s->dir);
     assert_non_null(mkdtemp(s->dir));
+    *state = s;
     char *cmd = xasprintf(
-        "ovsdb-tool create %s/nvo.db %s/schema/nvo.ovsschema && "
+        "ovsdb-tool create %s/nvo.db %s && "
         "ovsdb-server --detach --no-chdir --pidfile=%s/db.pid "
         "--unixctl=%s/db.ctl --log-file=%s/db.log "
-        "--remote=punix:%s/db.sock %s/nvo.db", s->dir,
-        srcdir ? srcdir : ".", s->dir, s->dir, s->dir, s->dir, s->dir);
-    assert_int_equal(system(cmd), 0);
+        "--remote=punix:%s/db.sock %s/nvo.db", s->dir, schema, s->dir,
+        s->dir, s->dir, s->dir, s->dir);
+    free(schema);
+    int rc = system(cmd);
     free(cmd);
     char *pidfile = xasprintf("%s/db.pid", s->dir);
-    FILE *f = fopen(pidfile, "r");
-    assert_non_null(f);
-    long pid = 0;
-    assert_int_equal(fscanf(f, "%ld", &pid), 1);
-    fclose(f);
+    FILE *f = rc ? NULL : fopen(pidfile, "r");
     free(pidfile);
+    long pid = 0;
+    if (!f || fscanf(f, "%ld", &pid) != 1) {
+        /* cmocka runs no teardown after a failed setup. */
+        if (f) {
+            fclose(f);
+        }
+        server_stop(state);
+        *state = NULL;
+        fail_msg("could not start ovsdb-server (exit status %d)", rc);
+    }
+    fclose(f);
     s->pid = pid;
     s->remote = xasprintf("unix:%s/db.sock", s->dir);
-    *state = s;
-    return 0;
-}
-
-static int
-server_stop(void **state)
-{
-    struct server *s = *state;
-    if (s) {
-        kill(s->pid, SIGTERM);
-        char *cmd = xasprintf("rm -rf %s", s->dir);
-        int rc = system(cmd);
-        free(cmd);
-        free(s->remote);
-        free(s);
-        return rc ? -1 : 0;
-    }
     return 0;
 }
 
