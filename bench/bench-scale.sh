@@ -529,6 +529,7 @@ start_shape() {
     echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat; over $((t_series1 - t_series0)) ms for $v starts; idle beforehand: $idle ms CPU per s)"
     put "nvo_cpu_${n}_$nnets" "$cpu"
     echo "  per thread per VM start: $(cpu_split_ms "$split0" "$split1" "$v"); idle, per s: $(echo "$idle_split" | sed 's/ ms/ ms CPU/g')"
+    put "nvo_sbcpu_${n}_$nnets" "$(echo "$split0 $split1" | awk -v n="$v" '{ printf "%.2f", ($5 - $2) / n / 1e6 }')"
     echo "$wake0 $wake1" | awk -v n="$v" '{ printf "  wake-ups (voluntary context switches) per VM start: main thread %.1f, OVS southbound thread %.1f, other threads %.1f\n", ($4 - $1) / n, ($5 - $2) / n, ($6 - $3) / n }'
     if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
         echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
@@ -941,6 +942,11 @@ c32=$(get nvo_cpu_32_1) c256=$(get nvo_cpu_256_1) o32=$(get ovn_p99_32)
 p4x3=$(mul "$p4" 3) p32x4=$(mul "$p32" 4)
 early=$(awk '$1 ~ /^nvo_early_[0-9]/ { s += $2 } END { print s + 0 }' "$res")
 early_sw=$(awk '$1 ~ /^nvo_early_sw_/ { s += $2 } END { print s + 0 }' "$res")
+# ratio A B: A / B as "N.Nx", or "n/a" when A is missing or B is not > 0.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 <= 0) print "n/a"; else printf "%.1fx", a / b }'
+}
+
 # Beside the floor, per size: nvo's VM start (one network) against one
 # round of the floor (a flow_mod + barrier to every switch) over unix:
 # (OVS itself) and over tcp: (nvo's transport), latency and CPU.
@@ -949,8 +955,8 @@ for n in $HVS; do
     [ -n "$(get "floor_cpu_$n")$(get "floor_tcp_cpu_$n")" ] || continue
     [ -n "$floor_lines" ] || echo "beside the floor (nvo: VM start in one network, ?wait=1, CPU per VM start; floor: one round, a flow_mod + barrier to every switch, CPU per round; CPU from /proc schedstat for both):"
     floor_lines=1
-    nc=$(get "nvo_cpu_${n}_1")
-    echo "  $n hypervisors: nvo p50 $(get "nvo_p50_${n}_1" | sed 's/^$/n\/a/') / p99 $(get "nvo_p99_${n}_1" | sed 's/^$/n\/a/') ms, CPU ${nc:-n/a} ms; floor over unix: (OVS itself) p50 $(get "floor_p50_$n") / p99 $(get "floor_p99_$n") ms, CPU $(get "floor_cpu_$n") ms; floor over tcp: (nvo's transport) p50 $(get "floor_tcp_p50_$n") / p99 $(get "floor_tcp_p99_$n") ms, CPU $(get "floor_tcp_cpu_$n") ms; nvo CPU / tcp floor CPU: $(awk -v a="$nc" -v b="$(get "floor_tcp_cpu_$n")" 'BEGIN { if (a == "" || b + 0 <= 0) print "n/a"; else printf "%.1fx", a / b }')"
+    nc=$(get "nvo_cpu_${n}_1") ns=$(get "nvo_sbcpu_${n}_1") fc=$(get "floor_tcp_cpu_$n")
+    echo "  $n hypervisors: nvo p50 $(get "nvo_p50_${n}_1" | sed 's/^$/n\/a/') / p99 $(get "nvo_p99_${n}_1" | sed 's/^$/n\/a/') ms, CPU ${nc:-n/a} ms (OVS southbound thread ${ns:-n/a} ms); floor over unix: (OVS itself) p50 $(get "floor_p50_$n") / p99 $(get "floor_p99_$n") ms, CPU $(get "floor_cpu_$n") ms; floor over tcp: (nvo's transport) p50 $(get "floor_tcp_p50_$n") / p99 $(get "floor_tcp_p99_$n") ms, CPU $fc ms; nvo CPU / tcp floor CPU: $(ratio "$nc" "$fc") (OVS southbound thread: $(ratio "$ns" "$fc"))"
 done
 echo "targets:"
 echo "  p99 at 32 <= 3x p99 at 4: ${p32:-n/a} ms vs 3 x ${p4:-n/a} ms: $(verdict "$p32" le "$p4x3")"
