@@ -164,6 +164,21 @@ struct ovs_sb {
     struct ovs_sb_stats stats;
 };
 
+/* Where a hypervisor waits between runs ('busy', 'awaiting', 'in_quiet'):
+ *
+ *   QUIET (in ovs_sb.quiet, by 'wake'; see SB_QUIET_MS)
+ *       --(a socket of its own readable, or 'wake' comes: sb_run_quiet()
+ *       runs it, sb_publish() then decides)--> QUIET, or BUSY (and
+ *       classified as below) if it has work now
+ *   any --(a view or a resync: sb_take_mail())--> BUSY
+ *   BUSY (on ovs_sb.busy: every pass runs it)
+ *       --(published: all it waits for is a reply on its watched OpenFlow
+ *       socket, sb_hv_classify())--> AWAITING
+ *       --(published: ovs_hv_is_busy() false, details fresh)--> QUIET
+ *   AWAITING (in ovs_sb.awaiting, by 'await_until'; see SB_AWAIT_RUN_MS)
+ *       --(its OpenFlow or OVSDB socket readable, 'await_until' comes: in
+ *       sb_run_quiet(); a view or a resync)--> BUSY
+ *   any --(removed: sb_take_mail())--> freed, out of every list and heap */
 struct sb_hv {
     struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
     struct ovs_hv *hv;
