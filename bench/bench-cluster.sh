@@ -261,7 +261,7 @@ sys.exit(0 if all(o in views for o in own.values())
 }
 # NVO_BENCH_STALLS="MS ...": before the failovers, the victim is stopped
 # (SIGSTOP) for each of these in turn, then continued: a controller too
-# busy to run at all.  Within its lease (2.5 s after its last heartbeat
+# busy to run at all.  Within its lease (2.75 s after its last heartbeat
 # was sent) that must change nothing; past the peers' 3.0 s it is a
 # failover.  From the logs: peers declaring it dead and taking its
 # hypervisors, leases lapsing.

@@ -466,9 +466,11 @@ update_peers(struct nvo_cluster *c, long long int now)
 /* An agent is redirected to a peer only while the peer's heartbeat is this
  * fresh: one that has just died keeps the agent waiting here instead of
  * bouncing it to a closed port until a survivor takes the hypervisor.
- * Three periods: a commit delayed by load does not make a live peer look
- * stale (which would republish the map). */
-#define CL_FRESH_MS (3 * NVO_CLUSTER_HEARTBEAT_MS)
+ * Two periods (1.5 s): a commit delayed by load does not make a live peer
+ * look stale (which would republish the map), and an agent of a peer cut
+ * off the network is not sent after it (a connect that hangs) for long
+ * after it went silent. */
+#define CL_FRESH_MS (2 * NVO_CLUSTER_HEARTBEAT_MS)
 
 /* The address agents reach 'owner' at, if it is a peer with a fresh
  * heartbeat and a specific agent address; else NULL.  Borrowed. */

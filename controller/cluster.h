@@ -27,10 +27,13 @@
 
 /* The heartbeat period: every commit any controller makes wakes the
  * OVSDB session of every controller (doc/cluster.md), so heartbeats are
- * most of each controller's background CPU; 0.5 s still renews the lease
- * five times over its length. */
-#define NVO_CLUSTER_HEARTBEAT_MS 500
-#define NVO_CLUSTER_LEASE_MS 2500
+ * most of each controller's background CPU.  The lease survives a stall
+ * of LEASE - HEARTBEAT = 2.0 s after a heartbeat committed (a Raft
+ * election), and DEAD - LEASE = 0.25 s covers the clock-rate error of the
+ * ownership argument (up to 4 %); a peer is declared dead 2.25-3.0 s
+ * after it died. */
+#define NVO_CLUSTER_HEARTBEAT_MS 750
+#define NVO_CLUSTER_LEASE_MS 2750
 #define NVO_CLUSTER_DEAD_MS 3000
 
 struct nvo_cluster;
