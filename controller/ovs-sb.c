@@ -536,17 +536,18 @@ sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
 
 /* OVS thread: registers 'fd' in sb->epfd as 'h''s socket 'side'
  * (SB_EV_OF or SB_EV_DB), or updates its registration if the file is in
- * already (a socket leaves by itself when it is closed).  Returns 0 or
- * -1 with errno set. */
+ * already (a socket leaves by itself when it is closed).  Returns 0 or a
+ * negative errno value. */
 static int
 sb_epoll_add(struct ovs_sb *sb, int fd, struct sb_hv *h, unsigned int side)
 {
     struct epoll_event ev = { .events = EPOLLIN,
                               .data.u64 = (uintptr_t) h | side };
-    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)
+        || (errno == EEXIST && !epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev))) {
         return 0;
     }
-    return errno == EEXIST ? epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev) : -1;
+    return -errno;
 }
 
 /* OVS thread: keeps 'h''s OpenFlow socket registered in sb->epfd.  A
@@ -565,10 +566,11 @@ sb_hv_watch(struct ovs_sb *sb, struct sb_hv *h)
     if (fd < 0 || sb->epfd < 0) {
         return;
     }
-    if (sb_epoll_add(sb, fd, h, SB_EV_OF)) {
+    int error = sb_epoll_add(sb, fd, h, SB_EV_OF);
+    if (error) {
         /* Then it runs every SB_QUIET_MS while quiet, as if unknown. */
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(errno));
+        VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(-error));
         return;
     }
     h->watched_fd = fd;
