@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/strvec.h"
 #include "hash.h"
 #include "openvswitch/util.h"
 #include "hmapx.h"
@@ -38,24 +39,10 @@ desired_service_node(const struct nvo_model *m, const struct nvo_network *net,
 }
 
 static int
-compare_strings(const void *a_, const void *b_)
-{
-    const char *const *a = a_, *const *b = b_;
-    return strcmp(*a, *b);
-}
-
-static int
 compare_nets(const void *a_, const void *b_)
 {
     const struct nvo_net_view *const *a = a_, *const *b = b_;
     return ((*a)->vni > (*b)->vni) - ((*a)->vni < (*b)->vni);
-}
-
-static int
-compare_const_strings(const void *a_, const void *b_)
-{
-    const char *const *a = a_, *const *b = b_;
-    return strcmp(*a, *b);
 }
 
 /* Sorts the 'n' strings of 'v' and removes duplicates; returns the new
@@ -64,7 +51,7 @@ static size_t
 sort_unique_strings(const char **v, size_t n)
 {
     size_t k = 0;
-    qsort(v, n, sizeof *v, compare_const_strings);
+    qsort(v, n, sizeof *v, nvo_strvec_compare);
     for (size_t i = 0; i < n; i++) {
         if (!k || strcmp(v[k - 1], v[i])) {
             v[k++] = v[i];
@@ -84,7 +71,7 @@ sset_to_sorted_array(struct sset *set, size_t *n)
     SSET_FOR_EACH (s, set) {
         array[i++] = xstrdup(s);
     }
-    qsort(array, *n, sizeof *array, compare_strings);
+    qsort(array, *n, sizeof *array, nvo_strvec_compare);
     sset_clear(set);
     return array;
 }
@@ -378,7 +365,7 @@ base_create(const struct nvo_network *net)
         }
         if (bp->n_allowed > 1) {
             qsort(bp->allowed, bp->n_allowed, sizeof *bp->allowed,
-                  compare_strings);
+                  nvo_strvec_compare);
         }
         bp->tip = tip_of[slot - by_ptr];
         b->tip_first[bp->tip]++;

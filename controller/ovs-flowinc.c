@@ -21,6 +21,7 @@
 #include "controller/desired.h"
 #include "controller/ovs-flows.h"
 #include "controller/ovs-flowset.h"
+#include "lib/strvec.h"
 #include "hash.h"
 #include "hmapx.h"
 #include "openvswitch/dynamic-string.h"
@@ -808,19 +809,12 @@ delta_get(const struct ovs_flows_input *in, const struct nvo_net_view *old,
     return d;
 }
 
-static int
-compare_strings(const void *a_, const void *b_)
-{
-    const char *const *a = a_;
-    const char *const *b = b_;
-    return strcmp(*a, *b);
-}
-
 /* The string equal to 's' in the sorted array 'v' of 'n', or NULL. */
 static const char *
 find_string(char *const *v, size_t n, const char *s)
 {
-    char *const *p = n ? bsearch(&s, v, n, sizeof *v, compare_strings) : NULL;
+    char *const *p = n ? bsearch(&s, v, n, sizeof *v, nvo_strvec_compare)
+                       : NULL;
     return p ? *p : NULL;
 }
 

@@ -9,6 +9,7 @@
 #include "controller/ovs-flowset.h"
 #include "controller/ovs-flows-portsec.h"
 #include "controller/ovs-tunnels.h"
+#include "lib/strvec.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
@@ -944,13 +945,6 @@ ovs_flows_iface_ofport(struct ovs_flows_ctx *ctx, const char *iface,
     return lookup(ctx, ctx->in->iface_ofports, iface, iface, ofport);
 }
 
-static int
-compare_const_strings(const void *a_, const void *b_)
-{
-    const char *const *a = a_, *const *b = b_;
-    return strcmp(*a, *b);
-}
-
 const char **
 ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n)
 {
@@ -958,9 +952,9 @@ ovs_flows_net_vteps(const struct nvo_net_view *net, size_t *n)
     size_t k = net->n_vteps;
     memcpy(v, net->vteps, k * sizeof *v);
     const char *sn = net->service_node_ip;
-    if (sn && !bsearch(&sn, v, k, sizeof *v, compare_const_strings)) {
+    if (sn && !bsearch(&sn, v, k, sizeof *v, nvo_strvec_compare)) {
         v[k++] = sn;
-        qsort(v, k, sizeof *v, compare_const_strings);
+        qsort(v, k, sizeof *v, nvo_strvec_compare);
     }
     *n = k;
     return v;

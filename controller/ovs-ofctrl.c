@@ -38,8 +38,8 @@
  * answered without any drop flow (no VM port) is asked again only once a
  * later desired set is installed on it: idle switches cost nothing.
  *
- * The bundle is ordered and atomic: the switch applies all of the diff
- * or none of it, and no packet sees half of it.  The commit follows the
+ * The bundle is ordered and atomic: the switch commits all of what it
+ * took or none of it, and no packet sees half of it.  The commit follows the
  * adds without waiting for them to be acknowledged: a change costs one
  * round trip to each switch.  What the switch checks when it takes a
  * bundle add is the message's form only (decoding, table id, action
@@ -48,9 +48,11 @@
  * encode-decode round trip in the unit tests (ovs_flow_is_canonical());
  * what depends on the switch's state (a full table, an overlap) fails the
  * commit, which then applies nothing.  Should an add be refused all the
- * same, its error comes before the barrier reply, the revision is not
- * confirmed, and the re-dump after the backoff repairs whatever the
- * commit applied.  (Until 2026-12-02 the commit waited for a barrier
+ * same, the switch leaves it out of the bundle and the commit applies the
+ * rest of the diff (ofproto keeps no trace of a refused add): the add's
+ * error comes before the barrier reply, the revision is not confirmed,
+ * and after the backoff the re-dump shows what the switch holds and the
+ * diff is sent again.  (Until 2026-12-02 the commit waited for a barrier
  * after the adds: two round trips per change, and on every switch of a
  * network each time a hypervisor joined it.)  Most changes on a
  * hypervisor that is not the VM's own are one flow (the VM's

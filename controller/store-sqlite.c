@@ -617,9 +617,10 @@ fail_all(struct ovs_list *writes, int error, const char *msg)
 }
 
 /* Commits 'writes' (a list of struct nvo_store_write) in one transaction,
- * each under its own savepoint, starting from revision 'rev'.  Fills each
- * write's error, revision, errmsg and op.id.  Returns the revision after
- * the batch.  Runs on whichever one thread owns the connection. */
+ * each under its own savepoint (a lone write under none), starting from
+ * revision 'rev'.  Fills each write's error, revision, errmsg and op.id.
+ * Returns the revision after the batch.  Runs on whichever one thread owns
+ * the connection. */
 static int64_t
 run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
 {

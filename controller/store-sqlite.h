@@ -34,8 +34,9 @@
  *
  * Successful writes get consecutive revisions in submission order.  When
  * the COMMIT returns, the loop calls every write's callback in order, then
- * starts the next batch from what queued meanwhile.  If the COMMIT itself
- * fails, every write of the batch fails with -EIO and nothing changed.
+ * starts the next batch from what queued meanwhile.  If the revision bump
+ * or the COMMIT itself fails, every write of the batch fails with -EIO
+ * (-ENOSPC if the disk is full) and nothing changed.
  * Only one thread uses the connection at a time: the pool thread while a
  * batch runs, the loop otherwise (load, the synchronous calls below).
  *

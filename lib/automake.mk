@@ -5,6 +5,7 @@ lib_libnvo_a_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/daemon.c lib/daemon.h \
 	lib/errors.c lib/errors.h \
+	lib/strvec.c lib/strvec.h \
 	lib/valid.c lib/valid.h
 # agent protocol framing (agent issue)
 lib_libnvo_a_SOURCES += lib/frame.c lib/frame.h

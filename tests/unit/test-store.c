@@ -355,6 +355,38 @@ batch_cb(struct nvo_store_write *w)
     (*n_done)++;
 }
 
+/* Reopens the fixture's database on 'loop' (initialized here) for group
+ * commit; returns that store (the caller's, for async_close()). */
+static struct nvo_store *
+async_open(struct fixture *f, uv_loop_t *loop)
+{
+    struct nvo_store *s;
+    char *errmsg;
+
+    nvo_store_close(f->s);
+    f->s = NULL;
+    uv_loop_init(loop);
+    assert_int_equal(nvo_store_open(f->path, loop, &s, &errmsg), 0);
+    return s;
+}
+
+/* Uninitializes the 'n' writes 'w', closes 's' and 'loop' and reopens the
+ * database without a loop as the fixture's. */
+static void
+async_close(struct fixture *f, struct nvo_store *s, uv_loop_t *loop,
+            struct nvo_store_write *w, size_t n)
+{
+    char *errmsg;
+
+    for (size_t i = 0; i < n; i++) {
+        nvo_store_write_uninit(&w[i]);
+    }
+    nvo_store_close(s);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(loop), 0);
+    assert_int_equal(nvo_store_open(f->path, NULL, &f->s, &errmsg), 0);
+}
+
 /* Writes submitted together commit in one transaction, each under its own
  * savepoint: the failing ones (every kind of constraint) change nothing and
  * take no revision, the others commit with consecutive revisions, and the
@@ -366,7 +398,6 @@ test_batch(void **state)
     struct fixture *f = *state;
     uv_loop_t loop;
     struct nvo_store *s;
-    char *errmsg;
     int64_t n1, h1, p1, rev;
 
     assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 1,
@@ -380,11 +411,8 @@ test_batch(void **state)
                                                "02:00:00:00:00:01", NULL,
                                                "tap1", &p1, &rev), 0);
     assert_int_equal(rev, 3);
-    nvo_store_close(f->s);
-    f->s = NULL;
 
-    uv_loop_init(&loop);
-    assert_int_equal(nvo_store_open(f->path, &loop, &s, &errmsg), 0);
+    s = async_open(f, &loop);
     enum { N = 7 };
     struct nvo_store_write w[N];
     int n_done = 0;
@@ -412,6 +440,7 @@ test_batch(void **state)
     w[5].op.port.iface = xstrdup("tap9");
     w[6].op.type = NVO_STORE_DEL_PORT;              /* No such port. */
     w[6].op.id = 999;
+    uint64_t t0 = uv_hrtime();
     for (int i = 0; i < N; i++) {
         nvo_store_submit(s, &w[i]);
     }
@@ -430,20 +459,21 @@ test_batch(void **state)
     assert_int_equal(w[5].error, 0);
     assert_int_equal(w[5].revision, 5);
     assert_int_equal(w[6].error, -ENOENT);
+    uint64_t elapsed = uv_hrtime() - t0;
     assert_int_equal(nvo_store_revision(s), 5);
     struct nvo_store_stats st;
     nvo_store_get_stats(s, &st);
     assert_int_equal(st.n_writes, N);
     assert_int_equal(st.n_commits, 1);
-    for (int i = 0; i < N; i++) {
-        nvo_store_write_uninit(&w[i]);
-    }
-    nvo_store_close(s);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    /* nvo_store_seconds_total: the phases of the one transaction, in ns,
+     * lie within the time the test waited for it; the commit (an fsync)
+     * took some. */
+    assert_true(st.commit_ns > 0);
+    assert_true(st.queued_ns + st.to_thread_ns + st.commit_ns
+                + st.to_loop_ns <= elapsed);
+    async_close(f, s, &loop, w, N);
 
     /* On disk: exactly the two successful writes. */
-    assert_int_equal(nvo_store_open(f->path, NULL, &f->s, &errmsg), 0);
     struct nvo_model *m = nvo_model_create();
     assert_int_equal(nvo_store_load(f->s, m), 0);
     assert_int_equal(m->revision, 5);
@@ -452,6 +482,73 @@ test_batch(void **state)
     assert_int_equal(hmap_count(&m->ports_by_id), 1);
     assert_string_equal(nvo_model_port_by_id(m, p1)->iface, "tap9");
     nvo_model_destroy(m);
+}
+
+/* A batch of one runs without a savepoint (controller/store-sqlite.h): if
+ * its write fails, it gets the error and the transaction is rolled back
+ * whole, as is a batch whose writes all failed: no row, no revision taken,
+ * in memory or on disk, and the next write gets the next revision. */
+static void
+test_failed_batches(void **state)
+{
+    struct fixture *f = *state;
+    uv_loop_t loop;
+    struct nvo_store *s;
+    int64_t n1, rev;
+
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n1", 1,
+                                                  NVO_BUM_HEAD_END, &n1,
+                                                  &rev), 0);
+
+    s = async_open(f, &loop);
+    enum { N = 3 };
+    struct nvo_store_write w[N];
+    int n_done = 0;
+    for (int i = 0; i < N; i++) {
+        nvo_store_write_init(&w[i], NVO_STORE_ADD_NETWORK, batch_cb,
+                             &n_done);
+    }
+    /* Alone: a name taken. */
+    w[0].op.net.name = xstrdup("n1");
+    w[0].op.net.vni = 2;
+    nvo_store_submit(s, &w[0]);
+    while (n_done < 1) {
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(w[0].error, -EEXIST);
+    assert_int_equal(w[0].revision, 0);
+    assert_non_null(strstr(w[0].errmsg, "networks.name"));
+    assert_int_equal(nvo_store_revision(s), 1);
+
+    /* Together, both failing: a VNI taken, a VNI out of range. */
+    w[1].op.net.name = xstrdup("n2");
+    w[1].op.net.vni = 1;
+    w[2].op.net.name = xstrdup("n3");
+    w[2].op.net.vni = 0;
+    nvo_store_submit(s, &w[1]);
+    nvo_store_submit(s, &w[2]);
+    while (n_done < 3) {
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(w[1].error, -EEXIST);
+    assert_int_equal(w[2].error, -EINVAL);
+    assert_int_equal(nvo_store_revision(s), 1);
+    struct nvo_store_stats st;
+    nvo_store_get_stats(s, &st);
+    assert_int_equal(st.n_commits, 2);
+    async_close(f, s, &loop, w, N);
+
+    /* On disk as well; the next write takes revision 2. */
+    assert_int_equal(nvo_store_revision(f->s), 1);
+    struct nvo_model *m = nvo_model_create();
+    assert_int_equal(nvo_store_load(f->s, m), 0);
+    assert_int_equal(m->revision, 1);
+    assert_int_equal(hmap_count(&m->networks_by_id), 1);
+    nvo_model_destroy(m);
+    assert_int_equal(nvo_store_sqlite_add_network(f->s, "n2", 2,
+                                                  NVO_BUM_HEAD_END, &n1,
+                                                  &rev), 0);
+    assert_int_equal(rev, 2);
 }
 
 int
@@ -470,6 +567,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_not_a_database, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_batches, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
