@@ -13,7 +13,14 @@
 #           per switch after the series (bench-floor ages) against the
 #           window in which curl got the answer.  Reference: the floor,
 #           one flow_mod + barrier to all N switches in parallel from one
-#           process (bench/bench-floor), in the same lab.
+#           process (bench/bench-floor), in the same lab, twice: "floor
+#           over unix: (OVS itself)" to each br-int's unix: socket, and
+#           "floor over tcp: (nvo's transport)" from the controller's
+#           namespace to the tcp: targets nvo connects to (through the
+#           lab underlay, as nvo's sessions), each with p50/p99 and CPU
+#           per round (/proc/self/task/*/schedstat, as the controller's
+#           CPU per VM start); both again in the summary before the
+#           targets, beside nvo's p50/p99 and CPU per VM start.
 #   ovn     the same VM starts with OVN (Debian's ovn-central + ovn-host,
 #           one ovn-controller per hypervisor namespace; VIF plugged with
 #           external_ids:iface-id first, then `ovn-nbctl --wait=hv lsp-add`)
@@ -386,6 +393,43 @@ switch_targets() {
     done
 }
 
+# of_targets N: the OpenFlow targets nvo-controller connects to for h1..hN
+# (tcp:IP:6653, the passive ptcp: listener it sets on each br-int), as its
+# log says ("hI: connecting to OVSDB ..., OpenFlow TARGET"; the latest
+# line per hypervisor).  Fails if one is missing.
+of_targets() {
+    awk -v n="$1" -F'|' '
+        / connecting to OVSDB .*, OpenFlow / {
+            m = $NF; name = m; sub(/:.*/, "", name)
+            t[name] = m; sub(/.*, OpenFlow /, "", t[name]) }
+        END { for (i = 1; i <= n; i++) {
+                  if (!(("h" i) in t)) { print "no OpenFlow target for h" i > "/dev/stderr"; exit 1 }
+                  printf " %s", t["h" i] } }' "$LAB_DIR/ctl/nvo-controller.log"
+}
+
+# floor_run N HOW LABEL KEY: bench-floor's FLOOR_ROUNDS rounds on h1..hN's
+# br-int, HOW "unix" (from this namespace to each br-int's unix: socket:
+# OVS's own cost) or "tcp" (from the controller's namespace to the targets
+# nvo connects to, through the same underlay as nvo's sessions); prints it
+# with LABEL and the load, keeps its p50/p99/CPU as KEY_p50_N etc.
+floor_run() {
+    local n=$1 how=$2 label=$3 key=$4 targets out last
+    if [ "$how" = unix ]; then
+        targets=$(switch_targets "$n")
+        out=$("$FLOOR" "$FLOOR_ROUNDS" $targets) || die "bench-floor ($how) failed"
+    else
+        targets=$(of_targets "$n") || die "OpenFlow targets not in the controller's log"
+        out=$(ip netns exec "$LAB_CTL_NS" "$FLOOR" "$FLOOR_ROUNDS" $targets) \
+            || die "bench-floor ($how) failed"
+    fi
+    set -- $targets
+    eval "last=\${$#}"
+    echo "  $label: ${out#floor: } ($(uptime | sed 's/.*load/load/'); targets $1 .. $last)"
+    put "${key}_p50_$n" "$(echo "$out" | sed 's/.*p50 \([0-9.]*\) ms.*/\1/')"
+    put "${key}_p99_$n" "$(echo "$out" | sed 's/.*p99 \([0-9.]*\) ms.*/\1/')"
+    put "${key}_cpu_$n" "$(echo "$out" | sed 's/.*CPU \([0-9.]*\) ms per round.*/\1/')"
+}
+
 # pcts FILE: "p50 p95 p99" of the numbers in FILE.
 pcts() {
     sort -n "$1" | awk '{ a[NR] = $1 }
@@ -473,6 +517,7 @@ start_shape() {
     monitors_stop "$shape"
     set -- $(pcts "$lat")
     echo "  nvo POST /v1/ports?wait=1: $ok/$v confirmed: p50 $1 ms, p95 $2 ms, p99 $3 ms"
+    put "nvo_p50_${n}_$nnets" "$1"
     put "nvo_p99_${n}_$nnets" "$3"
     set -- $(analyze "$LAB_DIR/mon-$shape" "$reqs" nvo)
     echo "  programmed everywhere (ovs-ofctl monitor on all $n br-int): p50 $1 ms, p95 $2 ms, p99 $3 ms; early returns: $4 of $ok, $7 of them by more than 5 ms (never seen on a switch: $5; latest flow after its answer: +$6 ms)"
@@ -484,6 +529,7 @@ start_shape() {
     echo "  controller CPU per VM start: $cpu ms (all threads, /proc/$pid/task/*/schedstat; over $((t_series1 - t_series0)) ms for $v starts; idle beforehand: $idle ms CPU per s)"
     put "nvo_cpu_${n}_$nnets" "$cpu"
     echo "  per thread per VM start: $(cpu_split_ms "$split0" "$split1" "$v"); idle, per s: $(echo "$idle_split" | sed 's/ ms/ ms CPU/g')"
+    put "nvo_sbcpu_${n}_$nnets" "$(echo "$split0 $split1" | awk -v n="$v" '{ printf "%.2f", ($5 - $2) / n / 1e6 }')"
     echo "$wake0 $wake1" | awk -v n="$v" '{ printf "  wake-ups (voluntary context switches) per VM start: main thread %.1f, OVS southbound thread %.1f, other threads %.1f\n", ($4 - $1) / n, ($5 - $2) / n, ($6 - $3) / n }'
     if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
         echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
@@ -547,11 +593,13 @@ bench_start() {
         start_shape "$n" "s$nnets-" "$nnets" "$v"
     done
 
-    # The floor, on the same switches.
-    targets=$(switch_targets "$n")
-    out=$("$FLOOR" "$FLOOR_ROUNDS" $targets) || die "bench-floor failed"
-    echo "  reference, $out"
-    put "floor_p99_$n" "$(echo "$out" | sed 's/.*p99 \([0-9.]*\) ms.*/\1/')"
+    # The floor, on the same switches (nvo still connected, as during its
+    # series): over unix: (OVS itself), and over tcp: from the
+    # controller's namespace to the listeners nvo connects to (nvo's
+    # transport).  The same number of rounds each; CPU read from /proc
+    # as the controller's is above.
+    floor_run "$n" unix "reference, floor over unix: (OVS itself)" floor
+    floor_run "$n" tcp "reference, floor over tcp: (nvo's transport, from the controller's namespace)" floor_tcp
     lab_cleanup >/dev/null 2>&1
 }
 
@@ -894,6 +942,22 @@ c32=$(get nvo_cpu_32_1) c256=$(get nvo_cpu_256_1) o32=$(get ovn_p99_32)
 p4x3=$(mul "$p4" 3) p32x4=$(mul "$p32" 4)
 early=$(awk '$1 ~ /^nvo_early_[0-9]/ { s += $2 } END { print s + 0 }' "$res")
 early_sw=$(awk '$1 ~ /^nvo_early_sw_/ { s += $2 } END { print s + 0 }' "$res")
+# ratio A B: A / B as "N.Nx", or "n/a" when A is missing or B is not > 0.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 <= 0) print "n/a"; else printf "%.1fx", a / b }'
+}
+
+# Beside the floor, per size: nvo's VM start (one network) against one
+# round of the floor (a flow_mod + barrier to every switch) over unix:
+# (OVS itself) and over tcp: (nvo's transport), latency and CPU.
+floor_lines=
+for n in $HVS; do
+    [ -n "$(get "floor_cpu_$n")$(get "floor_tcp_cpu_$n")" ] || continue
+    [ -n "$floor_lines" ] || echo "beside the floor (nvo: VM start in one network, ?wait=1, CPU per VM start; floor: one round, a flow_mod + barrier to every switch, CPU per round; CPU from /proc schedstat for both):"
+    floor_lines=1
+    nc=$(get "nvo_cpu_${n}_1") ns=$(get "nvo_sbcpu_${n}_1") fc=$(get "floor_tcp_cpu_$n")
+    echo "  $n hypervisors: nvo p50 $(get "nvo_p50_${n}_1" | sed 's/^$/n\/a/') / p99 $(get "nvo_p99_${n}_1" | sed 's/^$/n\/a/') ms, CPU ${nc:-n/a} ms (OVS southbound thread ${ns:-n/a} ms); floor over unix: (OVS itself) p50 $(get "floor_p50_$n") / p99 $(get "floor_p99_$n") ms, CPU $(get "floor_cpu_$n") ms; floor over tcp: (nvo's transport) p50 $(get "floor_tcp_p50_$n") / p99 $(get "floor_tcp_p99_$n") ms, CPU $fc ms; nvo CPU / tcp floor CPU: $(ratio "$nc" "$fc") (OVS southbound thread: $(ratio "$ns" "$fc"))"
+done
 echo "targets:"
 echo "  p99 at 32 <= 3x p99 at 4: ${p32:-n/a} ms vs 3 x ${p4:-n/a} ms: $(verdict "$p32" le "$p4x3")"
 echo "  controller CPU per VM start <= 1 ms at 32: ${c32:-n/a} ms: $(verdict "$c32" le 1)"
