@@ -112,6 +112,9 @@ struct cl_peer {
     long long int seen_at;      /* When 'heartbeat' last changed. */
     bool present;               /* Row still in the replica. */
     bool dead;                  /* Seen dead at the last run (for the log). */
+    const struct nvorec_controller *row;  /* Its row, as of the last
+                                 * update_peers() (valid until the IDL runs
+                                 * again). */
 };
 
 struct cl_async {
@@ -145,6 +148,10 @@ struct nvo_cluster {
     int n_live;
     bool owners_changed;        /* 'map' changed more than 'confirmed'
                                  * since nvo_cluster_take_owners_changed(). */
+    bool watching;              /* The main thread waits for owners'
+                                 * records (nvo_cluster_set_watching()):
+                                 * only then does a change of records and
+                                 * 'confirmed' alone wake it. */
 
     /* Cluster thread (the store's thread, which hosts it) only. */
     struct ovsdb_idl *idl;      /* The store's session. */
@@ -153,6 +160,10 @@ struct nvo_cluster {
     int64_t incarnation;
     bool registered;
     struct hmap peers;          /* Contains struct cl_peer. */
+    const struct nvorec_controller *me;  /* This controller's row in the
+                                 * replica as of the last update_peers()
+                                 * (valid until the IDL runs again), or
+                                 * NULL. */
     struct sset releasing;      /* Hypervisors being released. */
     struct ovsdb_idl_txn *txn;
     long long int txn_sent;
@@ -416,9 +427,11 @@ update_peers(struct nvo_cluster *c, long long int now)
     HMAP_FOR_EACH (p, node, &c->peers) {
         p->present = false;
     }
+    c->me = NULL;
     const struct nvorec_controller *r;
     NVOREC_CONTROLLER_FOR_EACH (r, c->idl) {
         if (!strcmp(r->name, c->name)) {
+            c->me = r;
             continue;
         }
         p = peer_find(c, r->name);
@@ -437,6 +450,7 @@ update_peers(struct nvo_cluster *c, long long int now)
         }
         p->fenced = r->fenced;
         p->present = true;
+        p->row = r;
     }
     struct cl_peer *next;
     HMAP_FOR_EACH_SAFE (p, next, node, &c->peers) {
@@ -465,7 +479,7 @@ peer_redirect(struct nvo_cluster *c, const char *owner, long long int now)
     if (!p || !p->present || p->fenced || now - p->seen_at >= CL_FRESH_MS) {
         return NULL;
     }
-    const struct nvorec_controller *r = controller_row(c, owner);
+    const struct nvorec_controller *r = p->row;
     if (!r || !r->agents || !r->agents[0]
         || !strncmp(r->agents, "0.0.0.0:", 8)
         || !strncmp(r->agents, "[::]:", 5)) {
@@ -654,12 +668,17 @@ update_confirmed(struct nvo_cluster *c, bool recs_moved)
     if (recs_moved) {
         hmap_swap(&recs, &c->recs);
     }
+    /* Read under the lock that covers the update: a waiter registered
+     * after it checks the values just copied (nvo_cluster_set_watching()),
+     * so a main thread that waits for nothing is not woken for nothing
+     * (one wake-up per owner's record per write on every controller). */
+    bool watching = c->watching;
     ovs_mutex_unlock(&c->mutex);
     recs_clear(&recs);
     hmap_destroy(&recs);
     c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
                                             &nvorec_table_hypervisor_private);
-    if (c->async) {
+    if (c->async && watching) {
         uv_async_send(&c->async->async);
     }
     return true;
@@ -898,7 +917,7 @@ check_fenced(struct nvo_cluster *c)
     if (!c->registered) {
         return false;
     }
-    const struct nvorec_controller *me = controller_row(c, c->name);
+    const struct nvorec_controller *me = c->me;  /* update_peers() */
     if (me && !me->fenced && me->incarnation == c->incarnation) {
         return false;
     }
@@ -1237,6 +1256,10 @@ cluster_run(void *c_)
         }
     }
     run_record(c, now);
+    /* After the transactions finished (one that inserted this
+     * controller's row frees it when it fails): c->me and the peers'
+     * rows are then the replica's until the IDL runs again. */
+    update_peers(c, now);
     bool refenced = ovsdb_idl_has_ever_connected(c->idl)
                     && check_fenced(c);
     ovs_mutex_lock(&c->mutex);
@@ -1249,7 +1272,6 @@ cluster_run(void *c_)
                      "for %d ms): programming nothing until renewed",
                      c->name, NVO_CLUSTER_LEASE_MS);
     }
-    update_peers(c, now);
     log_dead_peers(c, now);
 
     unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
@@ -1643,6 +1665,14 @@ nvo_cluster_alive(struct nvo_cluster *c, const char *hv)
     int alive = e ? e->alive : -1;
     ovs_mutex_unlock(&c->mutex);
     return alive;
+}
+
+void
+nvo_cluster_set_watching(struct nvo_cluster *c, bool watching)
+{
+    ovs_mutex_lock(&c->mutex);
+    c->watching = watching;
+    ovs_mutex_unlock(&c->mutex);
 }
 
 bool

@@ -95,6 +95,14 @@ void nvo_cluster_set_revision(struct nvo_cluster *, int64_t revision);
  * thread. */
 bool nvo_cluster_take_owners_changed(struct nvo_cluster *);
 
+/* Whether the main thread waits for owners' records (it has ?wait=1
+ * waiters).  While it does not, a change of the records or of
+ * Hypervisor_Private 'confirmed' alone does not call the changed callback
+ * (changes of ownership always do).  Set it before reading the records
+ * for a new waiter: a change made after the records were read then calls
+ * it.  Main thread. */
+void nvo_cluster_set_watching(struct nvo_cluster *, bool watching);
+
 /* Whether service node 'hv' is alive as its owner recorded it: 1 or 0,
  * -1 if no owner recorded it yet. */
 int nvo_cluster_alive(struct nvo_cluster *, const char *hv);

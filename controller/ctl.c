@@ -242,6 +242,9 @@ static void
 waiter_free(struct nvo_ctl_waiter *w)
 {
     ovs_list_remove(&w->node);
+    if (w->ctl->cluster && ovs_list_is_empty(&w->ctl->waiters)) {
+        nvo_cluster_set_watching(w->ctl->cluster, false);
+    }
     if (w->timer) {
         uv_timer_stop(w->timer);
         uv_close((uv_handle_t *) w->timer, timer_closed);
@@ -325,6 +328,11 @@ nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
     w->revision = revision;
     w->cb = cb;
     w->aux = aux;
+    if (ctl->cluster && ovs_list_is_empty(&ctl->waiters)) {
+        /* Before the first check: owners' records that change after it
+         * wake us (nvo_cluster_set_watching()). */
+        nvo_cluster_set_watching(ctl->cluster, true);
+    }
     ovs_list_push_back(&ctl->waiters, &w->node);
     if (waiter_check(w)) {
         return NULL;

@@ -164,6 +164,21 @@ struct ovs_sb {
     struct ovs_sb_stats stats;
 };
 
+/* Where a hypervisor waits between runs ('busy', 'awaiting', 'in_quiet'):
+ *
+ *   QUIET (in ovs_sb.quiet, by 'wake'; see SB_QUIET_MS)
+ *       --(a socket of its own readable, or 'wake' comes: sb_run_quiet()
+ *       runs it, sb_publish() then decides)--> QUIET, or BUSY (and
+ *       classified as below) if it has work now
+ *   any --(a view or a resync: sb_take_mail())--> BUSY
+ *   BUSY (on ovs_sb.busy: every pass runs it)
+ *       --(published: all it waits for is a reply on its watched OpenFlow
+ *       socket, sb_hv_classify())--> AWAITING
+ *       --(published: ovs_hv_is_busy() false, details fresh)--> QUIET
+ *   AWAITING (in ovs_sb.awaiting, by 'await_until'; see SB_AWAIT_RUN_MS)
+ *       --(its OpenFlow or OVSDB socket readable, 'await_until' comes: in
+ *       sb_run_quiet(); a view or a resync)--> BUSY
+ *   any --(removed: sb_take_mail())--> freed, out of every list and heap */
 struct sb_hv {
     struct hmap_node node;      /* In ovs_sb.hvs, by hv_id. */
     struct ovs_hv *hv;
@@ -521,17 +536,18 @@ sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
 
 /* OVS thread: registers 'fd' in sb->epfd as 'h''s socket 'side'
  * (SB_EV_OF or SB_EV_DB), or updates its registration if the file is in
- * already (a socket leaves by itself when it is closed).  Returns 0 or
- * -1 with errno set. */
+ * already (a socket leaves by itself when it is closed).  Returns 0 or a
+ * negative errno value. */
 static int
 sb_epoll_add(struct ovs_sb *sb, int fd, struct sb_hv *h, unsigned int side)
 {
     struct epoll_event ev = { .events = EPOLLIN,
                               .data.u64 = (uintptr_t) h | side };
-    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)
+        || (errno == EEXIST && !epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev))) {
         return 0;
     }
-    return errno == EEXIST ? epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev) : -1;
+    return -errno;
 }
 
 /* OVS thread: keeps 'h''s OpenFlow socket registered in sb->epfd.  A
@@ -550,10 +566,11 @@ sb_hv_watch(struct ovs_sb *sb, struct sb_hv *h)
     if (fd < 0 || sb->epfd < 0) {
         return;
     }
-    if (sb_epoll_add(sb, fd, h, SB_EV_OF)) {
+    int error = sb_epoll_add(sb, fd, h, SB_EV_OF);
+    if (error) {
         /* Then it runs every SB_QUIET_MS while quiet, as if unknown. */
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(errno));
+        VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(-error));
         return;
     }
     h->watched_fd = fd;

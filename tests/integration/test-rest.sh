@@ -305,8 +305,8 @@ import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"POST /v1/networks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na")
 time.sleep(5)' "$rport" &
-bgpids="$bgpids $!"
 idle=$!
+ctl_bg "$idle"
 # Wait until the stalled client's connection is established (else the GET
 # below would prove nothing).
 i=0
@@ -461,7 +461,7 @@ idle.request("GET", "/healthz"); idle.getresponse().read()
 open(sys.argv[2], "w").write("ready\n")
 time.sleep(5)' "$rport" "$tmp/idle.ready" >"$tmp/idle.out" 2>&1 &
 idlepid=$!
-bgpids="$bgpids $idlepid"
+ctl_bg "$idlepid"
 i=0
 until [ -s "$tmp/idle.ready" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 t0=$(date +%s%N)
