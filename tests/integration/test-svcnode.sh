@@ -23,6 +23,7 @@
 # namespaces it created (prefix sn<PID>).  Needs root.  exit 0 = pass.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/deploy/lab-lib.sh"      # lab_pid_id, lab_pid_id_alive
 RUN=${SVCNODE_RUN:-$top/tests/svcnode/svcnode-run}
 P=sn$$
 DIR=$(mktemp -d /tmp/test-svcnode.XXXXXX)
@@ -220,14 +221,15 @@ broadcast() {
     done
     # ip netns exec execs arping: $! is arping itself.
     ip netns exec "$P$from" arping -q -c 1 -b -I eth0 "$target" >/dev/null 2>&1 &
-    arp=$!
+    arp=$! arp_id=$(lab_pid_id $!)
     i=0
     until received "$tag" "$want" || [ $i -ge 50 ]; do
         sleep 0.1; i=$((i + 1))
     done
-    case " $want" in *=[1-9]*) ;; *) wait $arp; arp= ;; esac
+    case " $want" in *=[1-9]*) ;; *) wait $arp ;; esac
     sleep $SETTLE
-    [ -z "$arp" ] || { kill $arp 2>/dev/null; wait $arp 2>/dev/null; }
+    # Unless it ended (and its PID may be another process's by now).
+    lab_pid_id_alive "$arp_id" && kill $arp 2>/dev/null; wait $arp 2>/dev/null
     # -U wrote each packet as it came; background jobs ignore SIGINT.
     for pid in $cap; do
         kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget "$pid"
