@@ -566,6 +566,12 @@ ovs_ovsdb_is_idle(const struct ovs_ovsdb *db)
 }
 
 bool
+ovs_ovsdb_awaits_input(const struct ovs_ovsdb *db)
+{
+    return ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile;
+}
+
+bool
 ovs_ovsdb_in_sync(const struct ovs_ovsdb *db)
 {
     return ovsdb_idl_is_connected(db->loop.idl) && !db->changed
