@@ -172,8 +172,8 @@ struct ovs_sb {
  *       classified as below) if it has work now
  *   any --(a view or a resync: sb_take_mail())--> BUSY
  *   BUSY (on ovs_sb.busy: every pass runs it)
- *       --(published: all it waits for is a reply on its watched OpenFlow
- *       socket, sb_hv_classify())--> AWAITING
+ *       --(published: all it waits for is input on its watched sockets,
+ *       ovs_hv_awaits_input(), sb_hv_classify())--> AWAITING
  *       --(published: ovs_hv_is_busy() false, details fresh)--> QUIET
  *   AWAITING (in ovs_sb.awaiting, by 'await_until'; see SB_AWAIT_RUN_MS)
  *       --(its OpenFlow or OVSDB socket readable, 'await_until' comes: in
