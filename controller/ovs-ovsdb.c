@@ -461,6 +461,13 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
         }
     }
 
+    if (db->loop.committing_txn) {
+        /* A transaction in flight: its hypervisor waits on the socket for
+         * the reply (ovs_ovsdb_awaits_input()), which may have come behind
+         * an echo request as above.  Read once more: the loop's own run
+         * below processes what this one left in the buffer. */
+        ovsdb_idl_run(db->loop.idl);
+    }
     struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&db->loop);
     log_connection(db);
 
