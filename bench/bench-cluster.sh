@@ -14,9 +14,11 @@
 #     and what it adds per VM start over the phase's length: a cost the
 #     per-VM-start figure includes but sharding cannot divide.
 #  2. Failover: the controller owning the most hypervisors killed -9;
-#     time until every one of its hypervisors shows another owner and a
-#     confirmed revision >= the required one (GET /v1/hypervisors on a
-#     survivor).
+#     time until every one of its hypervisors was resynced and confirmed
+#     by its new owner (that owner's GET /v1/status, its
+#     last_confirmed_ms_ago: bench/failover-phases.py --resynced), beside
+#     the poll's old measure (a survivor's GET /v1/status showing another
+#     owner and a confirmed revision >= the required one).
 #     Each failover's phases are printed from the survivors' logs
 #     (bench/failover-phases.py), with live controllers declared dead
 #     and lapsed leases counted (there must be none).

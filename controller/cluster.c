@@ -887,10 +887,13 @@ finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
     } else if (status == TXN_TRY_AGAIN) {
         if (c->txn_takes) {
             /* A take lost to a concurrent change: it costs a failover a
-             * Raft commit (test-cluster-failover checks that survivors'
-             * takes do not conflict with each other). */
-            VLOG_INFO("taking %"PRIuSIZE" hypervisors: try again (the "
-                      "replica changed)", c->txn_takes);
+             * Raft commit (survivors' takes must not conflict with each
+             * other: test-cluster-failover counts these lines, where two
+             * survivors take).  Rate-limited: peers' changes decide how
+             * often this happens. */
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+            VLOG_INFO_RL(&rl, "taking %"PRIuSIZE" hypervisors: try again "
+                         "(the replica changed)", c->txn_takes);
         }
         /* Planned again once the replica differs from the one the
          * transaction was built from: at once if the change that made it

@@ -600,12 +600,15 @@ hv_of_due(const struct ovs_hv *hv)
 }
 
 void
-ovs_hv_run(struct ovs_hv *hv, bool db, bool of, bool of_unreadable)
+ovs_hv_run(struct ovs_hv *hv, bool db, bool of, bool of_unreadable,
+           bool db_unreadable)
 {
     if (!hv->db) {
         return;
     }
-    if (db || hv_db_due(hv)) {
+    if (db || (hv_db_due(hv)
+               && !(db_unreadable && !hv->wants_changed
+                    && ovs_ovsdb_awaits_input(hv->db)))) {
         ovs_ovsdb_run(hv->db, &hv->wants, hv->wants_changed);
         hv->wants_changed = false;
         hv->n_db_runs++;
@@ -686,13 +689,20 @@ hv_has_local_work(const struct ovs_hv *hv)
             || time_msec() >= hv->next_check);
 }
 
-int
-ovs_hv_input_fd(const struct ovs_hv *hv)
+bool
+ovs_hv_awaits_input(const struct ovs_hv *hv, bool db_watched, int *of_fd)
 {
-    if (!hv->db || hv_db_due(hv) || hv_has_local_work(hv)) {
-        return -1;
+    *of_fd = -1;
+    if (!hv->db || hv_has_local_work(hv)
+        || (hv_db_due(hv) && (!db_watched || hv->wants_changed
+                              || !ovs_ovsdb_awaits_input(hv->db)))) {
+        return false;
     }
-    return ovs_ofctrl_input_fd(hv->ofc);
+    if (hv_of_due(hv)) {
+        *of_fd = ovs_ofctrl_input_fd(hv->ofc);
+        return *of_fd >= 0;
+    }
+    return true;
 }
 
 int

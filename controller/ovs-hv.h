@@ -51,8 +51,11 @@ void ovs_hv_resync(struct ovs_hv *);
  * (with the same id) not readable just before: if the OpenFlow side runs,
  * it reads only what it read before (ovs_ofconn_run()).  A hypervisor sent
  * a new diff is run for that, not for input, and its recv() would find
- * nothing. */
-void ovs_hv_run(struct ovs_hv *, bool db, bool of, bool of_unreadable);
+ * nothing.  'db_unreadable' says the same of its OVSDB socket: then its
+ * OVSDB side, if all it does is await its server's reply or update
+ * (ovs_ovsdb_awaits_input()), is not run unless 'db'. */
+void ovs_hv_run(struct ovs_hv *, bool db, bool of, bool of_unreadable,
+                bool db_unreadable);
 void ovs_hv_wait(struct ovs_hv *);
 
 /* The OpenFlow connection's socket (ovs_ofctrl_fd()), or -1.  '*id'
@@ -96,11 +99,15 @@ uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);
  * southbound runs it only now and then (ovs-sb.c). */
 bool ovs_hv_is_busy(const struct ovs_hv *);
 
-/* If all a busy hypervisor waits for is an OpenFlow reply (OVSDB side
- * idle, flows computed, nothing to report, no timer due): the socket it
- * comes on, so the southbound can skip the run while the socket is not
- * readable.  Otherwise -1. */
-int ovs_hv_input_fd(const struct ovs_hv *);
+/* True if all a busy hypervisor waits for is input (flows computed,
+ * nothing to report, no timer due): an OpenFlow reply, and, if
+ * 'db_watched' (the caller watches its OVSDB socket), its OVSDB server's
+ * reply to a transaction in flight or an update (an ofport its flows
+ * await); then '*of_fd' is the socket the OpenFlow reply comes on, or -1
+ * if the OpenFlow side awaits nothing.  So the southbound can skip its
+ * runs while those sockets are not readable. */
+bool ovs_hv_awaits_input(const struct ovs_hv *, bool db_watched,
+                         int *of_fd);
 
 /* True if the state or the confirmed revision changed since the last call
  * (the status's other details may change at any time). */

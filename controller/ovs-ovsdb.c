@@ -443,12 +443,31 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
      * commit empty). */
     if (!wants_changed && !db->need_reconcile && !db->loop.committing_txn) {
         ovsdb_idl_run(db->loop.idl);
+        if (ovsdb_idl_get_seqno(db->loop.idl) == db->seqno) {
+            /* The server's echo request ends ovsdb_idl_run()'s reading
+             * (jsonrpc_session_recv() answers it and returns nothing),
+             * although what came right after it may have been read from
+             * the socket with it.  OVS's own loops wake at once for that
+             * (ovsdb_idl_wait()), but a quiet session is not waited on
+             * (ovs-sb.c watches its socket, which has nothing more to
+             * say): an update by others would wait for the session's next
+             * timed run, SB_DB_IDLE_MS.  So once more; an empty buffer
+             * costs one recv() that finds nothing. */
+            ovsdb_idl_run(db->loop.idl);
+        }
         log_connection(db);
         if (ovsdb_idl_get_seqno(db->loop.idl) == db->seqno) {
             return;
         }
     }
 
+    if (db->loop.committing_txn) {
+        /* A transaction in flight: its hypervisor waits on the socket for
+         * the reply (ovs_ovsdb_awaits_input()), which may have come behind
+         * an echo request as above.  Read once more: the loop's own run
+         * below processes what this one left in the buffer. */
+        ovsdb_idl_run(db->loop.idl);
+    }
     struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&db->loop);
     log_connection(db);
 
@@ -551,6 +570,12 @@ ovs_ovsdb_is_idle(const struct ovs_ovsdb *db)
 {
     return (ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile
             && !db->loop.committing_txn);
+}
+
+bool
+ovs_ovsdb_awaits_input(const struct ovs_ovsdb *db)
+{
+    return ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile;
 }
 
 bool

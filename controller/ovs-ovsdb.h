@@ -76,6 +76,12 @@ bool ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *);
  * a little. */
 bool ovs_ovsdb_is_idle(const struct ovs_ovsdb *);
 
+/* True if running the session without new input from its server would do
+ * nothing: connected, with nothing to reconcile (a transaction in flight
+ * then only awaits its reply).  Its server's reply or update, or the IDL's
+ * timers, are what it waits for. */
+bool ovs_ovsdb_awaits_input(const struct ovs_ovsdb *);
+
 /* True if br-int was found as wanted by the last reconciliation and no
  * transaction is in flight. */
 bool ovs_ovsdb_in_sync(const struct ovs_ovsdb *);

@@ -172,8 +172,8 @@ struct ovs_sb {
  *       classified as below) if it has work now
  *   any --(a view or a resync: sb_take_mail())--> BUSY
  *   BUSY (on ovs_sb.busy: every pass runs it)
- *       --(published: all it waits for is a reply on its watched OpenFlow
- *       socket, sb_hv_classify())--> AWAITING
+ *       --(published: all it waits for is input on its watched sockets,
+ *       ovs_hv_awaits_input(), sb_hv_classify())--> AWAITING
  *       --(published: ovs_hv_is_busy() false, details fresh)--> QUIET
  *   AWAITING (in ovs_sb.awaiting, by 'await_until'; see SB_AWAIT_RUN_MS)
  *       --(its OpenFlow or OVSDB socket readable, 'await_until' comes: in
@@ -367,6 +367,20 @@ sb_hv_check_db_fd(struct sb_hv *h)
     }
 }
 
+/* A busy hypervisor that only awaits input (ovs_hv_awaits_input()): an
+ * OpenFlow reply on its watched socket, and with its OVSDB socket watched,
+ * its server's reply to a transaction in flight or the update with an
+ * ofport its flows await, waits in ovs_sb.awaiting, off the busy list,
+ * until epoll finds one of those sockets readable: a pass
+ * costs the hypervisors with input or work, not every busy one (no run,
+ * no recv() that finds nothing, no poll registration of its socket: the
+ * epoll set is polled instead).  It still runs at least every
+ * SB_AWAIT_RUN_MS, for the timers of its sessions (echo probes, drop
+ * counters), its status refresh, and each side when the busy list's
+ * would.  Until 2026-12-02 every pass checked, and every wait
+ * registered, each busy hypervisor: O(switches) per reply that came in. */
+#define SB_AWAIT_RUN_MS 100
+
 /* OVS thread: runs 'h', forcing its OVSDB side if 'db' and its OpenFlow
  * side if 'of' (ovs_hv_run()); 'quiet' if it is a quiet one. */
 static void
@@ -384,7 +398,12 @@ sb_hv_run(struct ovs_sb *sb, struct sb_hv *h, bool db, bool of, bool quiet)
     bool of_unreadable = (!h->of_ready && h->watched_fd >= 0
                           && ovs_hv_of_fd(h->hv, &id) == h->watched_fd
                           && id == h->watched_id);
-    ovs_hv_run(h->hv, db, of || h->of_ready, of_unreadable);
+    /* The same for its OVSDB socket, if watched: a side that only awaits
+     * its server's reply runs when that socket is readable, and at least
+     * every SB_AWAIT_RUN_MS (see sb_hv_classify()). */
+    bool db_unreadable = (!db && h->db_fd >= 0
+                          && now < h->db_ran_at + SB_AWAIT_RUN_MS);
+    ovs_hv_run(h->hv, db, of || h->of_ready, of_unreadable, db_unreadable);
     ovs_hv_get_run_stats(h->hv, &db_runs1, &of_runs1);
     if (db || db_runs1 != db_runs) {
         h->db_ran_at = now;
@@ -494,26 +513,20 @@ sb_record_drops(void *sb_, int64_t port_id, uint64_t packets)
     hmap_insert(&sb->drops, &d->node, hash);
 }
 
-/* A busy hypervisor that only awaits an OpenFlow reply (ovs_hv_input_fd())
- * on its watched socket waits in ovs_sb.awaiting, off the busy list, until
- * epoll finds that socket (or its watched OVSDB one) readable: a pass
- * costs the hypervisors with input or work, not every busy one (no run,
- * no recv() that finds nothing, no poll registration of its socket: the
- * epoll set is polled instead).  It still runs at least every
- * SB_AWAIT_RUN_MS, for the timers of its sessions (echo probes, drop
- * counters), its status refresh, and each side when the busy list's
- * would.  Until 2026-12-02 every pass checked, and every wait
- * registered, each busy hypervisor: O(switches) per reply that came in. */
-#define SB_AWAIT_RUN_MS 100
-
 /* OVS thread: after busy 'h' ran and was published: puts it in
- * sb->awaiting if all it waits for is a reply on its watched OpenFlow
- * socket, else on the busy list. */
+ * sb->awaiting if all it waits for is input on its watched sockets, else
+ * on the busy list.  (An OVSDB transaction whose send() the kernel did not
+ * take whole would wait there for SB_AWAIT_RUN_MS at most: the IDL does
+ * not say; one of a VM start is about 1 kB.)  Until 2026-12-03 only those
+ * awaiting an OpenFlow reply alone waited there: the VM's own hypervisor
+ * ran on every pass of its VM start while its OVSDB transaction was in
+ * flight and its ofport awaited. */
 static void
 sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
 {
-    int fd = ovs_hv_input_fd(h->hv);
-    if (fd < 0 || fd != h->watched_fd || sb->epfd < 0) {
+    int fd;
+    if (sb->epfd < 0 || !ovs_hv_awaits_input(h->hv, h->db_fd >= 0, &fd)
+        || (fd >= 0 && fd != h->watched_fd)) {
         sb_hv_unawait(sb, h);
         return;
     }
@@ -536,17 +549,18 @@ sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
 
 /* OVS thread: registers 'fd' in sb->epfd as 'h''s socket 'side'
  * (SB_EV_OF or SB_EV_DB), or updates its registration if the file is in
- * already (a socket leaves by itself when it is closed).  Returns 0 or
- * -1 with errno set. */
+ * already (a socket leaves by itself when it is closed).  Returns 0 or a
+ * negative errno value. */
 static int
 sb_epoll_add(struct ovs_sb *sb, int fd, struct sb_hv *h, unsigned int side)
 {
     struct epoll_event ev = { .events = EPOLLIN,
                               .data.u64 = (uintptr_t) h | side };
-    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+    if (!epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev)
+        || (errno == EEXIST && !epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev))) {
         return 0;
     }
-    return errno == EEXIST ? epoll_ctl(sb->epfd, EPOLL_CTL_MOD, fd, &ev) : -1;
+    return -errno;
 }
 
 /* OVS thread: keeps 'h''s OpenFlow socket registered in sb->epfd.  A
@@ -565,10 +579,11 @@ sb_hv_watch(struct ovs_sb *sb, struct sb_hv *h)
     if (fd < 0 || sb->epfd < 0) {
         return;
     }
-    if (sb_epoll_add(sb, fd, h, SB_EV_OF)) {
+    int error = sb_epoll_add(sb, fd, h, SB_EV_OF);
+    if (error) {
         /* Then it runs every SB_QUIET_MS while quiet, as if unknown. */
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(errno));
+        VLOG_WARN_RL(&rl, "epoll_ctl: %s", ovs_strerror(-error));
         return;
     }
     h->watched_fd = fd;

@@ -274,6 +274,20 @@ lab_pid_exited() {
     [ -z "$_s" ] || [ "$_s" = Z ]
 }
 
+# lab_pid_id PID: prints "PID:STARTTIME", an id of this process that no
+# later one given the same number matches (this machine's PIDs wrap at
+# 32768 and come round again within minutes), for lab_pid_id_alive.
+lab_pid_id() {
+    echo "$1:$(lab__starttime "$1")"
+}
+
+# lab_pid_id_alive ID: true if the process lab_pid_id named by ID still runs
+# (not a zombie): what a cleanup may kill, unlike a bare PID recorded
+# earlier, which may be another process's by then.
+lab_pid_id_alive() {
+    lab__pid_alive "${1%%:*}" "${1#*:}"
+}
+
 # lab_bg NODE-OR-VM CMD...: runs CMD in the background in NODE-OR-VM's
 # namespace, its output appended to $LAB_BG_LOG (default $LAB_DIR/bg.log),
 # records its PID (killed by lab_cleanup) and prints it.

@@ -3,9 +3,13 @@
 # Sourced after setting $top (the source tree):
 #   ctl_test_init NAME    $tmp (/tmp/nvo-test-NAME.XXXXXX, removed on exit),
 #                         $ctl, random free ports $rport $aport, $base;
-#                         on exit kills $pid (waits for it) and every PID in
-#                         $bgpids, and copies $tmp/log to
+#                         on exit kills $pid (waits for it) and what ctl_bg
+#                         recorded, and copies $tmp/log to
 #                         $NVO_TEST_LOG_DIR/NAME/ctl/ for run-sanitized.sh
+#   ctl_bg PID            kill PID on exit if it still runs then: recorded
+#                         with its start time (lab_pid_id), so that a PID
+#                         that ended and went to another process meanwhile
+#                         is left alone
 #   fail MESSAGE          "FAIL: MESSAGE", the last body and log tail; exit 1
 #   ok                    counts a passed check in $n_checks
 #   free_port             a free loopback TCP port
@@ -16,6 +20,7 @@
 #                         $tmp/stderr; waits for GET /healthz (over
 #                         $scheme://$host with $curl_tls when set)
 #   ctl_stop              SIGTERM to $pid, waits for it
+. "$top/deploy/lab-lib.sh"          # lab_pid_id, lab_pid_exited
 ctl="$top/controller/nvo-controller"
 n_checks=0
 pid=
@@ -32,8 +37,14 @@ ctl_test_init() {
     base="http://127.0.0.1:$rport"
 }
 
+ctl_bg() {
+    bgpids="$bgpids $(lab_pid_id "$1")"
+}
+
 ctl__cleanup() {
-    for _p in $bgpids; do kill "$_p" 2>/dev/null; done
+    for _id in $bgpids; do
+        lab_pid_id_alive "$_id" && kill "${_id%%:*}" 2>/dev/null
+    done
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null

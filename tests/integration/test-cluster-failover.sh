@@ -285,7 +285,19 @@ python3 "$top/bench/failover-phases.py" "$((t0 / 1000000))" "$((t0 / 1000000))" 
 t_kill=$(date -u -d "@$((t0 / 1000000000))" +%H:%M:%S)
 retried=$(for n in $others; do awk -v t="$t_kill" 'substr($0, 12, 8) >= t' "$LAB_DIR/ctl$n/nvo-controller.log"; done \
     | grep -c 'taking [0-9]* hypervisors: try again')
-check "every survivor's take committed at the first attempt ($retried retried)" "[ $retried = 0 ]"
+# Only two survivors taking at once can conflict; which survivors take is
+# rendezvous hashing of the names, so with this lab's names one of them
+# may take all (then it says so instead of passing a check that could
+# not fail).
+takers=$(for n in $others; do
+    awk -v t="$t_kill" 'substr($0, 12, 8) >= t' "$LAB_DIR/ctl$n/nvo-controller.log" \
+        | grep -q "taking it from ctl$victim, dead" && echo "ctl$n"
+done | tr '\n' ' ')
+if [ "$(echo $takers | wc -w)" -ge 2 ] || [ "$retried" != 0 ]; then
+    check "every survivor's take committed at the first attempt ($retried retried)" "[ $retried = 0 ]"
+else
+    echo "  (no take retried, but only $(echo $takers) planned any: the survivors' conflict not exercised)"
+fi
 # What hv4's agent did meanwhile (its reconnections and redirects).
 awk -v t="$t_kill" 'substr($0, 12, 8) >= t' "$LAB_DIR/agent/hv4/nvo-agent.log" \
     | grep -E 'controller|snapshot' | head -n 30 | sed 's/^/  hv4 agent: /'

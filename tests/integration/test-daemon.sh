@@ -13,12 +13,11 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ctl-test-lib.sh"
-. "$top/deploy/lab-lib.sh"              # lab_pid_exited
 agent="$top/agent/nvo-agent"
 [ -x "$agent" ] || { echo "SKIP: $agent not built"; exit 77; }
 ctl_test_init daemon
-# Daemons started detached: recorded here, killed at exit.
-bgpids=
+# Daemons started detached: recorded with ctl_bg, killed at exit if they
+# still run.
 
 alive() { kill -0 "$1" 2>/dev/null; }
 # gone PID: PID exited, reaped or not: a detached daemon's parent is PID 1,
@@ -41,7 +40,7 @@ echo "=== controller: --detach, relative --pidfile"
 start_ctl ctl.log || fail "controller --detach exited with $?"
 [ -s "$tmp/ctl.pid" ] || fail "no pidfile $tmp/ctl.pid"
 cpid=$(cat "$tmp/ctl.pid")
-bgpids="$bgpids $cpid"
+ctl_bg "$cpid"
 alive "$cpid" || fail "pidfile names $cpid, not running"
 healthy || fail "--detach returned before the controller served"
 ok; echo "ok: --detach returns once serving; relative pidfile in the current directory"
@@ -64,7 +63,7 @@ wait_until 5 gone "$cpid" || fail "kill -9 did not end $cpid"
 [ -s "$tmp/ctl.pid" ] || fail "kill -9 removed the pidfile (cannot be)"
 start_ctl ctl.log || fail "restart on a stale pidfile exited with $?"
 cpid=$(cat "$tmp/ctl.pid")
-bgpids="$bgpids $cpid"
+ctl_bg "$cpid"
 healthy || fail "restarted controller not serving"
 ok; echo "ok: stale pidfile replaced"
 
@@ -79,13 +78,13 @@ echo "=== controller: --monitor restarts a crashed daemon"
 start_ctl ctlm.log --monitor || fail "--monitor --detach exited with $?"
 cpid=$(cat "$tmp/ctl.pid")
 mpid=$(ppid_of "$cpid")
-bgpids="$bgpids $cpid $mpid"
+ctl_bg "$cpid"; ctl_bg "$mpid"
 [ "$mpid" != 1 ] && alive "$mpid" || fail "no monitor process above $cpid"
 kill -SEGV "$cpid"
 wait_until 20 pid_changed "$tmp/ctl.pid" "$cpid" \
     || fail "monitor did not restart the daemon after SIGSEGV"
 cpid=$(cat "$tmp/ctl.pid")
-bgpids="$bgpids $cpid"
+ctl_bg "$cpid"
 [ "$(ppid_of "$cpid")" = "$mpid" ] || fail "restarted daemon not the monitor's"
 wait_until 10 healthy || fail "restarted controller not serving"
 grep -q "crashes: pid .* restarting" ctlm.log || fail "monitor logged no restart"
@@ -102,7 +101,7 @@ start_agent() {
 }
 start_agent agent.log || fail "agent --detach exited with $?"
 apid=$(cat "$tmp/agent.pid")
-bgpids="$bgpids $apid"
+ctl_bg "$apid"
 alive "$apid" || fail "agent pidfile names $apid, not running"
 start_agent agent2.log && fail "second agent on a live pidfile exited 0"
 grep -q "already running as pid $apid" agent2.log \

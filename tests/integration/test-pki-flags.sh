@@ -26,12 +26,16 @@ step() { echo "--- $*"; }
 
 dir=$(mktemp -d /tmp/nvo-test-pki.XXXXXX)
 ns=tpki$$
-pids=
+# The daemons started, as lab_pid_id: a stopped one's PID may be
+# another process's by the time of the cleanup, which leaves it alone.
+ids=
 cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do
-        i=0; until lab_pid_exited "$p" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$p" 2>/dev/null
+    for id in $ids; do
+        lab_pid_id_alive "$id" && kill "${id%%:*}" 2>/dev/null
+    done
+    for id in $ids; do
+        i=0; while lab_pid_id_alive "$id" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        lab_pid_id_alive "$id" && kill -9 "${id%%:*}" 2>/dev/null
     done
     ip netns del "$ns" 2>/dev/null
     rm -rf "$dir"
@@ -85,7 +89,7 @@ start_ctl() {
     ip netns exec "$ns" "$ctl" --db="$dir/nvo.db" --rest=127.0.0.1:8080 \
         --agents=127.0.0.1:6650 --log-file="$log" --pidfile="$dir/ctl.pid" \
         --detach "$@" || fail "controller did not start: $(tail -5 "$log")"
-    pids="$pids $(cat "$dir/ctl.pid")"
+    ids="$ids $(lab_pid_id "$(cat "$dir/ctl.pid")")"
 }
 stop_ctl() {
     p=$(cat "$dir/ctl.pid"); kill "$p"
@@ -111,7 +115,7 @@ grep "running plain" "$dir/plain.log" | grep -q "agent port 127.0.0.1:6650" \
 ip netns exec "$ns" "$agent" --controller=tcp:127.0.0.1:6650 --name=k1 \
     --tunnel-ip=192.0.2.5 --dataplane=ovs --log-file="$dir/agent.log" \
     --pidfile="$dir/agent.pid" --detach || fail "agent did not start"
-pids="$pids $(cat "$dir/agent.pid")"
+ids="$ids $(lab_pid_id "$(cat "$dir/agent.pid")")"
 wait_log "$dir/agent.log" "running plain" || fail "agent: no plain warning"
 grep "running plain" "$dir/agent.log" | grep -q "tcp:127.0.0.1:6650" \
     || fail "agent warning does not name the controller"

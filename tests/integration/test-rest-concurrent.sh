@@ -111,7 +111,7 @@ time.sleep(2)
 db.execute("ROLLBACK")
 EOF
 lockpid=$!
-bgpids="$bgpids $lockpid"
+ctl_bg "$lockpid"
 i=0
 until [ -e "$tmp/locked" ]; do
     i=$((i + 1)); [ $i -lt 100 ] || fail "lock holder did not start"; sleep 0.05
@@ -119,7 +119,7 @@ done
 : >"$tmp/results"
 sh "$tmp/post-port.sh" 2001 &
 postpid=$!
-bgpids="$bgpids $postpid"
+ctl_bg "$postpid"
 # Poll until the write is queued behind the lock, then time a read.
 i=0
 until [ "$(metric nvo_store_writes_pending)" = 1 ]; do
@@ -140,7 +140,7 @@ echo "=== kill -9 in the middle of parallel POSTs"
 : >"$tmp/results"
 seq 3001 4000 | xargs -P 16 -n 1 sh "$tmp/post-port.sh" &
 streampid=$!
-bgpids="$bgpids $streampid"
+ctl_bg "$streampid"
 i=0
 until [ "$(grep -c '^201 ' "$tmp/results" 2>/dev/null)" -ge 100 ]; do
     i=$((i + 1)); [ $i -lt 600 ] || fail "the stream did not start"; sleep 0.02

@@ -305,8 +305,8 @@ import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"POST /v1/networks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na")
 time.sleep(5)' "$rport" &
-bgpids="$bgpids $!"
 idle=$!
+ctl_bg "$idle"
 # Wait until the stalled client's connection is established (else the GET
 # below would prove nothing).
 i=0
@@ -354,7 +354,7 @@ expect 404 GET /v1/hypervisors/sn-1
 echo "=== kill -9 right after a 201, restart"
 expect 201 POST /v1/ports '{"vm":"vm-k","network":"net-a","hypervisor":"kvm-2","mac":"02:00:00:00:0b:01","ip":"2001:db8::b1","iface":"tap-k"}'
 kill -9 "$pid"
-wait "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null; pid=
 pk=$(jget "j['id']")
 revk=$(jget "j['revision']")
 cp "$tmp/body" "$tmp/port-k"
@@ -430,7 +430,7 @@ print("\n".join(out))' "$rport" >"$tmp/pipe.out" || fail "pipelined client: $(ca
 set -- $(counters)
 w1=$1 c1=$2
 kill -9 "$pid"
-wait "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null; pid=
 [ "$(cut -d' ' -f1,2 "$tmp/pipe.out" | tr '\n' ' ')" = "201 vm-p0 201 vm-p1 409 mac_in_use 200 net-a 201 vm-p2 201 net-pp 201 vm-p3 201 vm-p4 " ] \
     || fail "pipelined answers: $(cat "$tmp/pipe.out")"
 ok
@@ -461,7 +461,7 @@ idle.request("GET", "/healthz"); idle.getresponse().read()
 open(sys.argv[2], "w").write("ready\n")
 time.sleep(5)' "$rport" "$tmp/idle.ready" >"$tmp/idle.out" 2>&1 &
 idlepid=$!
-bgpids="$bgpids $idlepid"
+ctl_bg "$idlepid"
 i=0
 until [ -s "$tmp/idle.ready" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 t0=$(date +%s%N)

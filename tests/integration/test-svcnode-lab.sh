@@ -176,14 +176,15 @@ broadcast() {
     # ip netns exec execs arping: $! is arping itself.
     ip netns exec "$(lab_ns "$from")" arping -q -c 1 -b -I eth0 "$target" \
         >/dev/null 2>&1 &
-    arp=$!
+    arp=$! arp_id=$(lab_pid_id $!)
     net=$(lab_vm_get "$from" network)
     i=0
     until bcast_arrived "$tag" "$from" "$net" || [ $i -ge 50 ]; do
         sleep 0.1; i=$((i + 1))
     done
     sleep $SETTLE
-    kill $arp 2>/dev/null; wait $arp 2>/dev/null
+    # Unless it ended (and its PID may be another process's by now).
+    lab_pid_id_alive "$arp_id" && kill $arp 2>/dev/null; wait $arp 2>/dev/null
     for pv in $cap; do
         kill "${pv%%:*}" 2>/dev/null; wait "${pv%%:*}" 2>/dev/null
     done
@@ -335,7 +336,7 @@ done
 step "DELETE the live service node $red_sn under broadcast traffic"
 new_sn=$(other "$red_sn")
 lab_vm_exec r2 arping -q -b -i 0.2 -c 40 -I eth0 10.61.0.96 >/dev/null 2>&1 &
-bg=$!
+bg=$! bg_id=$(lab_pid_id $!)
 sleep 1
 t_del=$(date +%s%N)
 st=$(lab_rest_status DELETE "/v1/hypervisors/$red_sn?wait=1")
@@ -350,7 +351,7 @@ wait_flood 6002 "$(lab_node_get "$new_sn" ip)" 5 >/dev/null \
     || fail "blue not on $new_sn: k1 '$(flood_dst k1 6002)'"
 # The deleted node goes away for good.
 lab_agent_kill "$red_sn" KILL
-kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
+lab_pid_id_alive "$bg_id" && kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
 sleep 1
 broadcast r3 10.61.0.95 red-del "$new_sn"
 expect red-del r3 red

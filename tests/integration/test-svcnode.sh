@@ -23,6 +23,7 @@
 # namespaces it created (prefix sn<PID>).  Needs root.  exit 0 = pass.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/deploy/lab-lib.sh"      # lab_pid_id, lab_pid_id_alive
 RUN=${SVCNODE_RUN:-$top/tests/svcnode/svcnode-run}
 P=sn$$
 DIR=$(mktemp -d /tmp/test-svcnode.XXXXXX)
@@ -38,6 +39,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+# forget PID: PID was waited for: no longer ours to kill at exit (its
+# number may be another process's by then).
+forget() {
+    _left=
+    for _p in $PIDS; do [ "$_p" = "$1" ] || _left="$_left $_p"; done
+    PIDS=$_left
+}
 
 say() { echo "== $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
@@ -213,16 +221,19 @@ broadcast() {
     done
     # ip netns exec execs arping: $! is arping itself.
     ip netns exec "$P$from" arping -q -c 1 -b -I eth0 "$target" >/dev/null 2>&1 &
-    arp=$!
+    arp=$! arp_id=$(lab_pid_id $!)
     i=0
     until received "$tag" "$want" || [ $i -ge 50 ]; do
         sleep 0.1; i=$((i + 1))
     done
     case " $want" in *=[1-9]*) ;; *) wait $arp ;; esac
     sleep $SETTLE
-    kill $arp 2>/dev/null; wait $arp 2>/dev/null
+    # Unless it ended (and its PID may be another process's by now).
+    lab_pid_id_alive "$arp_id" && kill $arp 2>/dev/null; wait $arp 2>/dev/null
     # -U wrote each packet as it came; background jobs ignore SIGINT.
-    for pid in $cap; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    for pid in $cap; do
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget "$pid"
+    done
     for v in $VMS; do
         [ "$v" = "$from" ] && continue
         tcpdump -r "$DIR/$tag-$v.pcap" -n 2>/dev/null | wc -l >"$DIR/$tag-$v"
@@ -275,6 +286,7 @@ if nsx r2 ping -c 1 -W 1 10.2.0.2 >/dev/null 2>&1; then
 say "failover: s1 dies, red floods to s2"
 eval "kill \$PID_s1"
 eval "wait \$PID_s1" 2>/dev/null
+forget "$PID_s1"
 for hv in h1 h2 h3; do
     bridge -n "$P$hv" fdb del 00:00:00:00:00:00 dev vx1001 dst $S1
     bridge -n "$P$hv" fdb append 00:00:00:00:00:00 dev vx1001 dst $S2
