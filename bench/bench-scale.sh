@@ -224,6 +224,15 @@ sb_metrics() {
         END { print p + 0, t + 0, r + 0, m + 0, u + 0, b + 0, h + 0 }'
 }
 
+# stop_child SIGNAL ID: sends SIGNAL to this shell's background child
+# that ID (lab_pid_id) names if it still runs as itself, and waits for it:
+# one that ended early (the shell reaped it) may have left its PID to
+# another process by now (PIDs wrap here within minutes).
+stop_child() {
+    lab_pid_id_alive "$2" && kill -s "$1" "${2%%:*}" 2>/dev/null
+    wait "${2%%:*}" 2>/dev/null
+}
+
 # perf_start PID LABEL / perf_stop: with BENCH_SCALE_PERF=DIR, a CPU
 # profile of the controller (all threads, call graphs) over one series of
 # VM starts, into DIR/perf-LABEL.data (`perf report -i FILE`).  Needs perf
@@ -236,15 +245,14 @@ perf_start() {
     mkdir -p "$BENCH_SCALE_PERF"
     perf record -q -F "${BENCH_SCALE_PERF_FREQ:-1000}" --call-graph dwarf,16384 -p "$1" -o "$BENCH_SCALE_PERF/perf-$2.data" \
         >/dev/null 2>&1 &
-    perf_pid=$!
-    lab_record_pid "$perf_pid" >/dev/null
+    perf_pid=$(lab_pid_id $!)
+    lab_record_pid $! >/dev/null
     sleep 0.5
 }
 
 perf_stop() {
     [ -n "${perf_pid:-}" ] || return 0
-    kill -INT "$perf_pid" 2>/dev/null
-    wait "$perf_pid" 2>/dev/null
+    stop_child INT "$perf_pid"
     perf_pid=
 }
 
@@ -262,7 +270,7 @@ monitors_start() {
             "unix:$d/br-int.mgmt" 'watch:!initial' \
             >/dev/null 2>"$LAB_DIR/mon-$2/h$i.log" &
         lab_record_pid $! >/dev/null
-        echo $! >>"$LAB_DIR/mon-$2/pids"
+        lab_pid_id $! >>"$LAB_DIR/mon-$2/pids"
         i=$((i + 1))
     done
     sleep 1
@@ -271,8 +279,10 @@ monitors_start() {
 monitors_stop() {
     local p
     sleep 0.5
-    for p in $(cat "$LAB_DIR/mon-$1/pids"); do kill "$p" 2>/dev/null; done
-    for p in $(cat "$LAB_DIR/mon-$1/pids"); do wait "$p" 2>/dev/null; done
+    for p in $(cat "$LAB_DIR/mon-$1/pids"); do
+        lab_pid_id_alive "$p" && kill "${p%%:*}" 2>/dev/null
+    done
+    for p in $(cat "$LAB_DIR/mon-$1/pids"); do wait "${p%%:*}" 2>/dev/null; done
 }
 
 # analyze MONDIR REQS KIND: per VM start (REQS lines "KEY SENT_MS
@@ -796,8 +806,8 @@ bench_resync() {
     # summary; a shell function in the background would ignore SIGINT.
     ip netns exec "${LAB_PREFIX}va" ping -i 0.01 -w 900 10.9.0.2 \
         >"$LAB_DIR/ping.out" 2>&1 &
-    ping_pid=$!
-    lab_record_pid "$ping_pid" >/dev/null
+    ping_pid=$(lab_pid_id $!)
+    lab_record_pid $! >/dev/null
     monitors_start "$n" resync
     sleep 1
     lab_controller_stop || die "controller stop"
@@ -813,7 +823,7 @@ bench_resync() {
     t1=$(now_ms)
     perf_stop
     sleep 2
-    kill -INT "$ping_pid"; wait "$ping_pid" 2>/dev/null
+    stop_child INT "$ping_pid"
     monitors_stop resync
     changed=$(cat "$LAB_DIR"/mon-resync/*.log | grep -c 'event=')
     # Lost: the requests with no reply among those sent before the last
