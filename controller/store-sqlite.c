@@ -82,6 +82,10 @@ struct sqlite_store {
     uv_work_t work;
     uv_idle_t *idle;            /* Starts a batch; freed by its close. */
     bool busy;                  /* 'work' queued or running. */
+    int wal_frames;             /* Pages in the WAL after the last commit
+                                 * (written by the thread that owns the
+                                 * connection). */
+    char ckpt_error[128];       /* Of the last checkpoint, or "". */
     bool closing;               /* Closed while busy: free when done. */
     uv_mutex_t mutex;           /* Protects 'worker_done'. */
     uv_cond_t cond;             /* Signalled when 'worker_done'. */
@@ -225,6 +229,8 @@ sqlite_store_free(struct sqlite_store *s)
     free(s);
 }
 
+static int wal_hook(void *s_, sqlite3 *, const char *, int frames);
+
 int
 nvo_store_sqlite_open_with(const char *path, uv_loop_t *loop,
                            const struct nvo_migration *migrations, size_t n,
@@ -258,6 +264,10 @@ nvo_store_sqlite_open_with(const char *path, uv_loop_t *loop,
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    if (loop) {
+        /* The store checkpoints itself (store-sqlite.h). */
+        sqlite3_wal_hook(s->db, wal_hook, s);
+    }
     error = store_set_pragmas(s, errmsg);
     if (!error) {
         error = store_migrate(s, migrations, n, errmsg);
@@ -701,6 +711,43 @@ run_batch(struct sqlite_store *s, struct ovs_list *writes, int64_t rev)
 }
 
 static void start_batch(struct sqlite_store *);
+static void start_checkpoint(struct sqlite_store *);
+
+/* Loop thread: hands the connection to the pool for 'work', then 'done'
+ * (a batch or a checkpoint). */
+static void
+queue_work(struct sqlite_store *s, uv_work_cb work, uv_after_work_cb done)
+{
+    s->busy = true;
+    s->worker_done = false;
+    s->work.data = s;
+    int error = uv_queue_work(s->up.loop, &s->work, work, done);
+    ovs_assert(!error);
+}
+
+/* Loop thread, in a 'done' callback: the connection is back.  Returns
+ * false if the store was closed meanwhile (then it is freed now). */
+static bool
+work_back(struct sqlite_store *s)
+{
+    s->busy = false;
+    if (s->closing) {
+        sqlite_store_free(s);
+        return false;
+    }
+    return true;
+}
+
+/* Pool thread: the connection is the loop's again (sqlite_close() waits
+ * for this). */
+static void
+worker_finish(struct sqlite_store *s)
+{
+    uv_mutex_lock(&s->mutex);
+    s->worker_done = true;
+    uv_cond_signal(&s->cond);
+    uv_mutex_unlock(&s->mutex);
+}
 
 /* Pool thread. */
 static void
@@ -710,10 +757,71 @@ batch_work(uv_work_t *work)
     s->started_at = uv_hrtime();
     s->batch_rev = run_batch(s, &s->batch, s->revision);
     s->ended_at = uv_hrtime();
-    uv_mutex_lock(&s->mutex);
-    s->worker_done = true;
-    uv_cond_signal(&s->cond);
-    uv_mutex_unlock(&s->mutex);
+    worker_finish(s);
+}
+
+/* sqlite3_wal_hook() callback, on the thread that committed: records the
+ * WAL's size (and so replaces SQLite's automatic checkpoint). */
+static int
+wal_hook(void *s_, sqlite3 *db OVS_UNUSED, const char *name OVS_UNUSED,
+         int frames)
+{
+    struct sqlite_store *s = s_;
+    s->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+/* Loop thread, between batches: whether to checkpoint now (see
+ * store-sqlite.h). */
+static bool
+checkpoint_due(const struct sqlite_store *s)
+{
+    return (s->wal_frames >= NVO_STORE_SQLITE_CHECKPOINT_FRAMES
+            && (ovs_list_is_empty(&s->queue)
+                || s->wal_frames >= NVO_STORE_SQLITE_CHECKPOINT_MAX_FRAMES));
+}
+
+/* Pool thread. */
+static void
+checkpoint_work(uv_work_t *work)
+{
+    struct sqlite_store *s = work->data;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(s->ckpt_error, sizeof s->ckpt_error, "%s",
+                 sqlite3_errmsg(s->db));
+    } else {
+        s->ckpt_error[0] = '\0';
+    }
+    worker_finish(s);
+}
+
+/* Loop thread, once the checkpoint is done. */
+static void
+checkpoint_done(uv_work_t *work, int status OVS_UNUSED)
+{
+    struct sqlite_store *s = work->data;
+    if (!work_back(s)) {
+        return;
+    }
+    if (s->ckpt_error[0]) {
+        /* Nothing is lost: the WAL keeps every commit; the next batch's
+         * size makes it due again. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s: checkpoint failed: %s", s->path,
+                     s->ckpt_error);
+    }
+    s->wal_frames = 0;
+    if (!ovs_list_is_empty(&s->queue)) {
+        start_batch(s);
+    }
+}
+
+static void
+start_checkpoint(struct sqlite_store *s)
+{
+    queue_work(s, checkpoint_work, checkpoint_done);
 }
 
 /* Loop thread, once the batch committed (or failed). */
@@ -721,9 +829,7 @@ static void
 batch_done(uv_work_t *work, int status OVS_UNUSED)
 {
     struct sqlite_store *s = work->data;
-    s->busy = false;
-    if (s->closing) {
-        sqlite_store_free(s);
+    if (!work_back(s)) {
         return;
     }
     s->revision = s->batch_rev;
@@ -742,7 +848,12 @@ batch_done(uv_work_t *work, int status OVS_UNUSED)
         w->more = !ovs_list_is_empty(&done);
         w->cb(w);
     }
-    if (!s->busy && !ovs_list_is_empty(&s->queue)) {
+    if (s->busy) {
+        return;
+    } else if (checkpoint_due(s)) {
+        /* After this batch's answers, not in its COMMIT. */
+        start_checkpoint(s);
+    } else if (!ovs_list_is_empty(&s->queue)) {
         start_batch(s);
     }
 }
@@ -757,11 +868,7 @@ start_batch(struct sqlite_store *s)
     s->handed_at = uv_hrtime();
     s->queued_ns += s->handed_at - s->queued_at;
     s->queued_at = s->handed_at;    /* For writes left in the queue. */
-    s->busy = true;
-    s->worker_done = false;
-    s->work.data = s;
-    int error = uv_queue_work(s->up.loop, &s->work, batch_work, batch_done);
-    ovs_assert(!error);
+    queue_work(s, batch_work, batch_done);
 }
 
 /* The loop's next iteration after a write was queued on an idle store:

@@ -1,5 +1,5 @@
 /* test-store.c - the SQLite store: constraints, revisions, migrations,
- * reload, group commit. */
+ * reload, group commit, checkpoints. */
 #include <config.h>
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <uv.h>
@@ -551,6 +552,83 @@ test_failed_batches(void **state)
     assert_int_equal(rev, 2);
 }
 
+/* The size of the database file (not its WAL): in WAL mode only a
+ * checkpoint writes it. */
+static off_t
+db_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* What size_cb() saw. */
+struct answer {
+    const char *path;
+    off_t size;                 /* The database file's, at the callback. */
+};
+
+static void
+size_cb(struct nvo_store_write *w)
+{
+    struct answer *a = w->aux;
+    a->size = db_size(a->path);
+}
+
+/* With a loop the store checkpoints the WAL itself once it holds
+ * NVO_STORE_SQLITE_CHECKPOINT_FRAMES pages, after the batch that filled it
+ * was answered, not in its COMMIT: one write at a time, the database file
+ * never grew before a write's callback, and it grew after one. */
+static void
+test_checkpoint_after_answer(void **state)
+{
+    struct fixture *f = *state;
+    uv_loop_t loop;
+    struct nvo_store *s = async_open(f, &loop);
+    /* Hypervisors with a long OVSDB remote: several pages a write. */
+    char *ovsdb = xmalloc(16384);
+    memset(ovsdb, 'x', 16383);
+    ovsdb[16383] = '\0';
+
+    enum { N = 400 };
+    struct nvo_store_write w[N];
+    off_t before = db_size(f->path);
+    int grown_after = -1;
+    int i;
+    for (i = 0; i < N && grown_after < 0; i++) {
+        struct answer a = { .path = f->path, .size = -1 };
+        nvo_store_write_init(&w[i], NVO_STORE_ADD_HV, size_cb, &a);
+        w[i].op.hv.name = xasprintf("h%d", i);
+        w[i].op.hv.tunnel_ip = xasprintf("10.0.%d.%d", i / 250, i % 250 + 1);
+        w[i].op.hv.dataplane = NVO_DP_OVS;
+        w[i].op.hv.role = NVO_ROLE_HYPERVISOR;
+        w[i].op.hv.ovsdb = xstrdup(ovsdb);
+        nvo_store_submit(s, &w[i]);
+        while (a.size < 0) {
+            uv_run(&loop, UV_RUN_ONCE);
+        }
+        assert_int_equal(w[i].error, 0);
+        /* Not checkpointed before the answer... */
+        assert_int_equal(a.size, before);
+        /* ...but maybe right after it (the loop runs until the pool has
+         * nothing left). */
+        uv_run(&loop, UV_RUN_DEFAULT);
+        off_t after = db_size(f->path);
+        if (after > before) {
+            grown_after = i;
+        }
+    }
+    assert_true(grown_after > 0);
+    free(ovsdb);
+    async_close(f, s, &loop, w, i);
+
+    /* Every write is there. */
+    struct nvo_model *m = nvo_model_create();
+    assert_int_equal(nvo_store_load(f->s, m), 0);
+    assert_int_equal(m->revision, i);
+    nvo_model_destroy(m);
+}
+
 int
 main(void)
 {
@@ -568,6 +646,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batches, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_after_answer, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
