@@ -775,6 +775,12 @@ ovs_hv_take_status_change(struct ovs_hv *hv)
     return changed;
 }
 
+bool
+ovs_hv_wants_changed(const struct ovs_hv *hv)
+{
+    return hv->wants_changed;
+}
+
 void
 ovs_hv_wait(struct ovs_hv *hv)
 {

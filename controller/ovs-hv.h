@@ -100,6 +100,10 @@ uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);
  * southbound runs it only now and then (ovs-sb.c). */
 bool ovs_hv_is_busy(const struct ovs_hv *);
 
+/* True if the view asks for OVSDB changes (ports, tunnels) that its next
+ * ovs_hv_run() sends: the longest way to its confirmation. */
+bool ovs_hv_wants_changed(const struct ovs_hv *);
+
 /* True if all a busy hypervisor waits for is input (flows computed,
  * nothing to report, no timer due): an OpenFlow reply, and, if
  * 'db_watched' (the caller watches its OVSDB socket), its OVSDB server's
