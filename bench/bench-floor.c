@@ -10,8 +10,9 @@
  * bench-scale.sh measures nvo-controller's CPU per VM start) divided by R.
  *
  * Each round adds one flow (table 250, a distinct destination MAC, drop,
- * cookie 0xf1007) to every switch, then waits for every barrier reply; the
- * flows are deleted (by cookie) at the end.  nvo never touches them: their
+ * cookie 0xf1007) to every switch, then waits for every barrier reply
+ * (a round that takes over 30 s fails, naming a silent switch); the flows
+ * are deleted (by cookie) at the end.  nvo never touches them: their
  * cookie lacks its marker.
  *
  * Usage: bench-floor ages TARGET...
@@ -45,6 +46,10 @@
 
 #define FLOOR_COOKIE 0xf1007
 #define FLOOR_TABLE 250
+
+/* A round whose barrier replies have not all come by then fails, naming
+ * the first switch still silent, rather than hanging the benchmark. */
+#define FLOOR_ROUND_TIMEOUT_MS 30000
 
 static struct ofpbuf *
 flow_mod(int round, enum ofp_flow_mod_command cmd)
@@ -116,14 +121,16 @@ compare_ll(const void *a_, const void *b_)
 }
 
 /* Sends a flow_mod and a barrier to every switch, waits for every barrier
- * reply.  Returns 0 or an errno value. */
+ * reply (FLOOR_ROUND_TIMEOUT_MS at most).  'targets' names the switches,
+ * for errors.  Returns 0 or an errno value. */
 static int
-round_trip(struct vconn **vconns, int n, int round,
+round_trip(struct vconn **vconns, char *targets[], int n, int round,
            enum ofp_flow_mod_command cmd)
 {
     ovs_be32 *xids = xcalloc(n, sizeof *xids);
     bool *done = xcalloc(n, sizeof *done);
     int left = n, error = 0;
+    long long int deadline = time_msec() + FLOOR_ROUND_TIMEOUT_MS;
 
     for (int i = 0; i < n; i++) {
         struct ofpbuf *barrier = ofputil_encode_barrier_request(
@@ -148,8 +155,8 @@ round_trip(struct vconn **vconns, int n, int round,
                 enum ofptype type;
                 if (!ofptype_decode(&type, oh)) {
                     if (type == OFPTYPE_ERROR) {
-                        fprintf(stderr, "bench-floor: OpenFlow error from "
-                                "switch %d\n", i);
+                        fprintf(stderr, "bench-floor: %s: OpenFlow error\n",
+                                targets[i]);
                         error = EPROTO;
                     } else if (type == OFPTYPE_BARRIER_REPLY
                                && oh->xid == xids[i]) {
@@ -164,6 +171,18 @@ round_trip(struct vconn **vconns, int n, int round,
                 goto out;
             }
         }
+        if (left && time_msec() >= deadline) {
+            for (int i = 0; i < n; i++) {
+                if (!done[i]) {
+                    fprintf(stderr, "bench-floor: %s: no barrier reply "
+                            "within %d ms\n", targets[i],
+                            FLOOR_ROUND_TIMEOUT_MS);
+                    break;
+                }
+            }
+            error = ETIMEDOUT;
+            goto out;
+        }
         if (left) {
             for (int i = 0; i < n; i++) {
                 if (!done[i]) {
@@ -171,6 +190,7 @@ round_trip(struct vconn **vconns, int n, int round,
                     vconn_recv_wait(vconns[i]);
                 }
             }
+            poll_timer_wait_until(deadline);
             poll_block();
         }
     }
@@ -259,9 +279,9 @@ main(int argc, char *argv[])
         fprintf(stderr, "usage: %s ROUNDS TARGET...\n", argv[0]);
         return 2;
     }
-    int rounds = atoi(argv[1]);
+    int rounds;
     int n = argc - 2;
-    if (rounds < 1 || rounds > 100000) {
+    if (!str_to_int(argv[1], 10, &rounds) || rounds < 1 || rounds > 100000) {
         fprintf(stderr, "bench-floor: ROUNDS must be 1..100000\n");
         return 2;
     }
@@ -285,7 +305,7 @@ main(int argc, char *argv[])
     }
     for (int r = 0; r < rounds; r++) {
         long long int t0 = time_usec();
-        int error = round_trip(vconns, n, r, OFPFC_ADD);
+        int error = round_trip(vconns, argv + 2, n, r, OFPFC_ADD);
         if (error) {
             fprintf(stderr, "bench-floor: round %d: %s\n", r,
                     ovs_strerror(error));
@@ -300,7 +320,12 @@ main(int argc, char *argv[])
         return 1;
     }
     double cpu_ms = (cpu1 - cpu0) / 1e6;
-    round_trip(vconns, n, 0, OFPFC_DELETE);
+    int error = round_trip(vconns, argv + 2, n, 0, OFPFC_DELETE);
+    if (error) {
+        /* The figures stand; the lab is torn down anyway. */
+        fprintf(stderr, "bench-floor: deleting the floor's flows (cookie "
+                "%#x) failed: %s\n", FLOOR_COOKIE, ovs_strerror(error));
+    }
     qsort(us, rounds, sizeof *us, compare_ll);
     int i50 = (rounds * 50 + 99) / 100 - 1, i99 = (rounds * 99 + 99) / 100 - 1;
     printf("floor: one flow_mod + barrier to %d switches in parallel, "

@@ -310,10 +310,12 @@ bench_cold() {
             /h1: OVSDB connected/ { td = ms($1) }
             /h1: OpenFlow connected/ { tc = ms($1) }
             /h1: sending/ { ts = ms($1) }
-            /h1: .* bundle adds acknowledged/ { ta = ms($1) }
             /h1: .* flow mods committed/ { ti = ms($1) }
+            # A phase whose line is missing (renamed or gone) says so
+            # rather than printing its distance from 0.
+            function at(t) { return t ? sprintf("%d ms", t - t0) : "n/a" }
             END { if (t0 && ti)
-                    printf "    of which, per the controller log (from its first line): store loaded %d ms, OVSDB connected %d ms, OpenFlow dump done %d ms, bundle sent %d ms, adds acknowledged %d ms, bundle committed %d ms\n", tl - t0, td - t0, tc - t0, ts - t0, ta - t0, ti - t0 }' \
+                    printf "    of which, per the controller log (from its first line): store loaded %s, OVSDB connected %s, OpenFlow dump done %s, bundle sent %s, bundle committed %s\n", at(tl), at(td), at(tc), at(ts), at(ti) }' \
             "$dir/ctl/nvo-controller.log"
         if [ $r = 1 ]; then
             lab_ovs_ofctl h1 dump-flows --no-stats | grep 'cookie=0x6e' \

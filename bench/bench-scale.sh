@@ -53,7 +53,20 @@
 # each series of VM starts and the resync's restart, e.g.
 # BENCH_SCALE_PARTS=start BENCH_SCALE_HVS=32 BENCH_SCALE_NETS=1
 # BENCH_SCALE_PERF=/tmp/prof bench/bench-scale.sh), BENCH_SCALE_PERF_FREQ
-# (its sampling rate in Hz, default 1000).
+# (its sampling rate in Hz, default 1000), BENCH_SCALE_KEEP (a directory:
+# keep each series' per-request files there, DIR/N-SHAPE/: lat (curl's
+# time_total, ms), reqs, reqs.answered, machine (per request: the
+# machine's runnable tasks, /proc/loadavg's 4th field, when it was sent)).
+#
+# The machine: every series of VM starts prints beside its percentiles
+# how busy the machine was meanwhile (/proc/stat over the series: CPU
+# busy, steal and iowait in % of all cores; the load average before and
+# after; the runnable tasks when each request was sent, for all requests
+# and for the slowest 5 %), the CPU per VM start of the lab's switches
+# and of the bench's own monitors, and how long the controller's threads
+# waited for a CPU while runnable (schedstat run_delay), since on a
+# shared machine a p99 tells as much about the others' work as about
+# nvo's.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -189,12 +202,19 @@ ctl_cpu_split() { ctl_split "$1" cpu; }
 # time the thread slept and was woken again).
 ctl_wake_split() { ctl_split "$1" wake; }
 
-# ctl_split PID cpu|wake: ctl_cpu_split or ctl_wake_split.
+# ctl_delay_split PID: the same threads' time (ns) spent runnable but
+# waiting for a CPU (/proc schedstat's second figure, run_delay).
+ctl_delay_split() { ctl_split "$1" delay; }
+
+# ctl_split PID cpu|wake|delay: ctl_cpu_split, ctl_wake_split or
+# ctl_delay_split.
 ctl_split() {
     local t v
     for t in /proc/"$1"/task/*; do
         if [ "$2" = cpu ]; then
             v=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)
+        elif [ "$2" = delay ]; then
+            v=$(cut -d' ' -f2 "$t/schedstat" 2>/dev/null)
         else
             v=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status" 2>/dev/null)
         fi
@@ -224,6 +244,15 @@ sb_metrics() {
         END { print p + 0, t + 0, r + 0, m + 0, u + 0, b + 0, h + 0 }'
 }
 
+# stop_child SIGNAL ID: sends SIGNAL to this shell's background child
+# that ID (lab_pid_id) names if it still runs as itself, and waits for it:
+# one that ended early (the shell reaped it) may have left its PID to
+# another process by now (PIDs wrap here within minutes).
+stop_child() {
+    lab_pid_id_alive "$2" && kill -s "$1" "${2%%:*}" 2>/dev/null
+    wait "${2%%:*}" 2>/dev/null
+}
+
 # perf_start PID LABEL / perf_stop: with BENCH_SCALE_PERF=DIR, a CPU
 # profile of the controller (all threads, call graphs) over one series of
 # VM starts, into DIR/perf-LABEL.data (`perf report -i FILE`).  Needs perf
@@ -236,15 +265,14 @@ perf_start() {
     mkdir -p "$BENCH_SCALE_PERF"
     perf record -q -F "${BENCH_SCALE_PERF_FREQ:-1000}" --call-graph dwarf,16384 -p "$1" -o "$BENCH_SCALE_PERF/perf-$2.data" \
         >/dev/null 2>&1 &
-    perf_pid=$!
-    lab_record_pid "$perf_pid" >/dev/null
+    perf_pid=$(lab_pid_id $!)
+    lab_record_pid $! >/dev/null
     sleep 0.5
 }
 
 perf_stop() {
     [ -n "${perf_pid:-}" ] || return 0
-    kill -INT "$perf_pid" 2>/dev/null
-    wait "$perf_pid" 2>/dev/null
+    stop_child INT "$perf_pid"
     perf_pid=
 }
 
@@ -262,7 +290,7 @@ monitors_start() {
             "unix:$d/br-int.mgmt" 'watch:!initial' \
             >/dev/null 2>"$LAB_DIR/mon-$2/h$i.log" &
         lab_record_pid $! >/dev/null
-        echo $! >>"$LAB_DIR/mon-$2/pids"
+        lab_pid_id $! >>"$LAB_DIR/mon-$2/pids"
         i=$((i + 1))
     done
     sleep 1
@@ -271,8 +299,10 @@ monitors_start() {
 monitors_stop() {
     local p
     sleep 0.5
-    for p in $(cat "$LAB_DIR/mon-$1/pids"); do kill "$p" 2>/dev/null; done
-    for p in $(cat "$LAB_DIR/mon-$1/pids"); do wait "$p" 2>/dev/null; done
+    for p in $(cat "$LAB_DIR/mon-$1/pids"); do
+        lab_pid_id_alive "$p" && kill "${p%%:*}" 2>/dev/null
+    done
+    for p in $(cat "$LAB_DIR/mon-$1/pids"); do wait "${p%%:*}" 2>/dev/null; done
 }
 
 # analyze MONDIR REQS KIND: per VM start (REQS lines "KEY SENT_MS
@@ -430,6 +460,45 @@ floor_run() {
     put "${key}_cpu_$n" "$(echo "$out" | sed 's/.*CPU \([0-9.]*\) ms per round.*/\1/')"
 }
 
+# cpu_ticks: the machine's CPU time so far, from /proc/stat's "cpu" line:
+# "TOTAL IDLE IOWAIT STEAL" (clock ticks, all cores).
+cpu_ticks() {
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+                       print t, $5, $6, $9; exit }' /proc/stat
+}
+
+# machine_line A B RUNS LAT: how busy the machine was between the
+# cpu_ticks A and B, and the runnable tasks (RUNS: one a request, in
+# request order) of all requests and of the slowest 5 % by LAT (one
+# latency a line, the same order).
+machine_line() {
+    echo "$1 $2" | awk '{ t = $5 - $1; if (t <= 0) t = 1
+        printf "CPU busy %.0f%%, steal %.1f%%, iowait %.1f%% (of all cores, /proc/stat)", 100 * (t - ($6 - $2) - ($7 - $3)) / t, 100 * ($8 - $4) / t, 100 * ($7 - $3) / t }'
+    set -- "$(sort -n "$3" | awk '{ a[NR] = $1 } END { if (NR) printf "p50 %d, max %d", a[int((NR + 1) / 2)], a[NR] }')" "$3" "$4"
+    [ -n "$1" ] || return 0
+    printf '; runnable tasks when a request was sent: %s' "$1"
+    # The slowest 5 % (at least one): their runnable tasks.
+    paste -d' ' "$3" "$2" | sort -n | awk '{ r[NR] = $2 }
+        END { k = int(NR * 0.95); if (k >= NR) k = NR - 1
+              m = 0; s = 0; for (i = k + 1; i <= NR; i++) { s += r[i]; if (r[i] > m) m = r[i] }
+              printf "; for the slowest %d: mean %.1f, max %d", NR - k, s / (NR - k), m }'
+    echo
+}
+
+# lab_cpu N SHAPE: CPU time (ns) so far of h1..hN's ovs-vswitchd and
+# ovsdb-server, and of the series SHAPE's `ovs-ofctl monitor`s: "SWITCHES
+# MONITORS".
+lab_cpu() {
+    local i d sw
+    i=1 sw=
+    while [ "$i" -le "$1" ]; do
+        d=$(lab__hvdir "h$i")
+        sw="$sw $(cat "$d/ovs-vswitchd.pid" "$d/ovsdb-server.pid" 2>/dev/null)"
+        i=$((i + 1))
+    done
+    echo "$(ctl_cpu_ns $sw) $(ctl_cpu_ns $(sed 's/:.*//' "$LAB_DIR/mon-$2/pids" 2>/dev/null))"
+}
+
 # pcts FILE: "p50 p95 p99" of the numbers in FILE.
 pcts() {
     sort -n "$1" | awk '{ a[NR] = $1 }
@@ -447,7 +516,7 @@ start_shape() {
     local n=$1 shape=$2 nnets=$3 v=$4 j hv net mac t0 out code total id
     local reqs lat cpu0 cpu1 pid body ok
     reqs=$LAB_DIR/reqs-$shape lat=$LAB_DIR/lat-$shape
-    : >"$reqs"; : >"$lat"; : >"$reqs.answered"
+    : >"$reqs"; : >"$lat"; : >"$reqs.answered"; : >"$LAB_DIR/runs-$shape"
     pid=$(lab_controller_pid)
     monitors_start "$n" "$shape"
     rm -f "$LAB_DIR"/members-*
@@ -469,8 +538,11 @@ start_shape() {
     t_series0=$(now_ms)
     split0=$(ctl_cpu_split "$pid")
     wake0=$(ctl_wake_split "$pid")
+    delay0=$(ctl_delay_split "$pid")
     cpu0=$(ctl_cpu_ns "$pid")
     perf_start "$pid" "$n-$shape"
+    load0=$(cut -d' ' -f1 /proc/loadavg) ticks0=$(cpu_ticks)
+    labcpu0=$(lab_cpu "$n" "$shape")
     j=1
     while [ "$j" -le "$v" ]; do
         hv=$(( (j - 1) % n + 1 ))
@@ -479,6 +551,7 @@ start_shape() {
               $((j >> 8 & 255)) $((j & 255)))
         grep -qx "h$hv" "$LAB_DIR/members-$net" 2>/dev/null \
             || echo "h$hv" >>"$LAB_DIR/members-$net"
+        read -r _ _ _ runq _ </proc/loadavg
         t0=$(now_ms)
         # The clock read just before curl starts: curl's time_total
         # counts from a moment later than that, so the answer came no
@@ -494,6 +567,7 @@ start_shape() {
         if [ "$code" = 201 ]; then
             ok=$((ok + 1))
             echo "$total" >>"$lat"
+            echo "${runq%/*}" >>"$LAB_DIR/runs-$shape"
             id=$(sed -n 's/.*"id": *\([0-9]*\).*/\1/p' "$LAB_DIR/body")
             echo "$(printf '0x6e1%013x' "$id") $((t1 - ${total%.*})) $t1 $(paste -sd, "$LAB_DIR/members-$net")" >>"$reqs"
             # The answer came within [start + time_total, t1].
@@ -505,8 +579,11 @@ start_shape() {
         j=$((j + 1))
     done
     cpu1=$(ctl_cpu_ns "$pid")
+    ticks1=$(cpu_ticks) load1=$(cut -d' ' -f1 /proc/loadavg)
+    labcpu1=$(lab_cpu "$n" "$shape")
     split1=$(ctl_cpu_split "$pid")
     wake1=$(ctl_wake_split "$pid")
+    delay1=$(ctl_delay_split "$pid")
     t_series1=$(now_ms)
     sb1=$(sb_metrics)
     perf_stop
@@ -517,6 +594,15 @@ start_shape() {
     monitors_stop "$shape"
     set -- $(pcts "$lat")
     echo "  nvo POST /v1/ports?wait=1: $ok/$v confirmed: p50 $1 ms, p95 $2 ms, p99 $3 ms"
+    echo "  the machine meanwhile: load average $load0 -> $load1, $(machine_line "$ticks0" "$ticks1" "$LAB_DIR/runs-$shape" "$lat")"
+    echo "$labcpu0 $labcpu1" | awk -v n="$v" -v hv="$n" '{ printf "  CPU per VM start beside the controller: its %d switches (ovs-vswitchd, ovsdb-server) %.2f ms, the %d ovs-ofctl monitors of this bench %.2f ms\n", hv, ($3 - $1) / n / 1e6, hv, ($4 - $2) / n / 1e6 }'
+    if [ -n "${BENCH_SCALE_KEEP:-}" ]; then
+        mkdir -p "$BENCH_SCALE_KEEP/$n-$shape"
+        cp "$lat" "$BENCH_SCALE_KEEP/$n-$shape/lat"
+        cp "$reqs" "$BENCH_SCALE_KEEP/$n-$shape/reqs"
+        cp "$reqs.answered" "$BENCH_SCALE_KEEP/$n-$shape/reqs.answered"
+        cp "$LAB_DIR/runs-$shape" "$BENCH_SCALE_KEEP/$n-$shape/machine"
+    fi
     put "nvo_p50_${n}_$nnets" "$1"
     put "nvo_p99_${n}_$nnets" "$3"
     set -- $(analyze "$LAB_DIR/mon-$shape" "$reqs" nvo)
@@ -531,6 +617,10 @@ start_shape() {
     echo "  per thread per VM start: $(cpu_split_ms "$split0" "$split1" "$v"); idle, per s: $(echo "$idle_split" | sed 's/ ms/ ms CPU/g')"
     put "nvo_sbcpu_${n}_$nnets" "$(echo "$split0 $split1" | awk -v n="$v" '{ printf "%.2f", ($5 - $2) / n / 1e6 }')"
     echo "$wake0 $wake1" | awk -v n="$v" '{ printf "  wake-ups (voluntary context switches) per VM start: main thread %.1f, OVS southbound thread %.1f, other threads %.1f\n", ($4 - $1) / n, ($5 - $2) / n, ($6 - $3) / n }'
+    # Time the machine made the controller wait: a thread woken (a reply
+    # came) but not running, because the switches, the monitors or others
+    # had both cores; part of every latency above.
+    echo "$delay0 $delay1" | awk -v n="$v" '{ printf "  waiting for a CPU (runnable, not running; schedstat run_delay) per VM start: main thread %.2f ms, OVS southbound thread %.2f ms, other threads %.2f ms\n", ($4 - $1) / n / 1e6, ($5 - $2) / n / 1e6, ($6 - $3) / n / 1e6 }'
     if [ -n "$cpu_steady0" ] && [ "$v" -gt "$steady_from" ]; then
         echo "  of which VM starts $((steady_from + 1))..$v (every hypervisor already in the network, no new VTEP): $(awk -v a="$cpu_steady0" -v b="$cpu1" -v n="$((v - steady_from))" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }') ms CPU per VM start"
     fi
@@ -796,8 +886,8 @@ bench_resync() {
     # summary; a shell function in the background would ignore SIGINT.
     ip netns exec "${LAB_PREFIX}va" ping -i 0.01 -w 900 10.9.0.2 \
         >"$LAB_DIR/ping.out" 2>&1 &
-    ping_pid=$!
-    lab_record_pid "$ping_pid" >/dev/null
+    ping_pid=$(lab_pid_id $!)
+    lab_record_pid $! >/dev/null
     monitors_start "$n" resync
     sleep 1
     lab_controller_stop || die "controller stop"
@@ -813,7 +903,7 @@ bench_resync() {
     t1=$(now_ms)
     perf_stop
     sleep 2
-    kill -INT "$ping_pid"; wait "$ping_pid" 2>/dev/null
+    stop_child INT "$ping_pid"
     monitors_stop resync
     changed=$(cat "$LAB_DIR"/mon-resync/*.log | grep -c 'event=')
     # Lost: the requests with no reply among those sent before the last

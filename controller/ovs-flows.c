@@ -762,9 +762,8 @@ cache_get(struct ovs_flows_ctx *ctx, struct ovs_flows_cache *c,
         struct ovs_flow *f = canonical_flow(ctx, &scratch, 0, 0, &m, 0);
         if (f && is_apply_actions(f->wire, f->wire_len)) {
             size_t hdr = sizeof(struct ofp11_instruction_actions);
-            t->ofpacts = f->ofpacts;
+            t->ofpacts = xmemdup(f->ofpacts, f->ofpacts_len);
             t->ofpacts_len = f->ofpacts_len;
-            f->ofpacts = NULL;
             t->wire_len = f->wire_len - hdr;
             t->wire = xmemdup((const char *) f->wire + hdr, t->wire_len);
         }
@@ -914,12 +913,7 @@ ovs_flows_put_tunnels(struct ovs_flows_ctx *ctx, uint8_t table_id,
     }
     free(outs);
     ((struct ofp11_instruction_actions *) wire)->len = htons(wire_len);
-    free(f->ofpacts);
-    free(f->wire);
-    f->ofpacts = ofpacts;
-    f->ofpacts_len = ofpacts_len;
-    f->wire = wire;
-    f->wire_len = wire_len;
+    ovs_flow_set_actions(f, ofpacts, ofpacts_len, wire, wire_len);
     ovs_flowset_insert(ctx->out, f);
 }
 

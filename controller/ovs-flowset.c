@@ -5,11 +5,73 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte-order.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
 #include "util.h"
+
+/* The actions of a flow and of its clones.  A VM start changes one flow
+ * (its MAC's) on every other hypervisor of its network, made once for all
+ * of them (ovs-flows.c's memo) and cloned into each one's table, then into
+ * the bundle in flight and the installed set: sharing the actions makes a
+ * clone one allocation instead of four (and no copy of a BUM flow's
+ * actions, 32 bytes per VTEP), and lets the flow_mod be encoded once for
+ * the network rather than once per switch.  Immutable once shared; one
+ * thread's (the OVS southbound thread, or a test's), so the count is not
+ * atomic. */
+struct ovs_flow_acts {
+    unsigned int n_refs;
+    struct ofpact *ofpacts;     /* Owned. */
+    size_t ofpacts_len;
+    void *wire;                 /* Owned. */
+    size_t wire_len;
+    struct ofpbuf *add_msg;     /* Owned: the OFPFC_ADD flow_mod of the
+                                 * flows holding these actions (all have
+                                 * the same key and cookie), or NULL until
+                                 * ovs_flow_encode_add() makes it. */
+};
+
+/* Makes 'f' hold new actions 'ofpacts' and 'wire' (taken). */
+static void
+acts_set(struct ovs_flow *f, struct ofpact *ofpacts, size_t ofpacts_len,
+         void *wire, size_t wire_len)
+{
+    struct ovs_flow_acts *a = xmalloc(sizeof *a);
+    a->n_refs = 1;
+    a->ofpacts = ofpacts;
+    a->ofpacts_len = ofpacts_len;
+    a->wire = wire;
+    a->wire_len = wire_len;
+    a->add_msg = NULL;
+    f->acts = a;
+    f->ofpacts = ofpacts;
+    f->ofpacts_len = ofpacts_len;
+    f->wire = wire;
+    f->wire_len = wire_len;
+}
+
+/* Drops 'f''s reference to its actions. */
+static void
+acts_unref(struct ovs_flow *f)
+{
+    struct ovs_flow_acts *a = f->acts;
+    if (a && !--a->n_refs) {
+        free(a->ofpacts);
+        free(a->wire);
+        ofpbuf_delete(a->add_msg);
+        free(a);
+    }
+    f->acts = NULL;
+    f->ofpacts = NULL;
+    f->ofpacts_len = 0;
+    f->wire = NULL;
+    f->wire_len = 0;
+}
 
 static uint32_t
 ovs_flow_key_hash(uint8_t table_id, uint16_t priority,
@@ -28,8 +90,7 @@ static void
 ovs_flow_free(struct ovs_flow *f)
 {
     minimatch_destroy(&f->match);
-    free(f->ofpacts);
-    free(f->wire);
+    acts_unref(f);
     free(f);
 }
 
@@ -44,17 +105,60 @@ ovs_flow_destroy(struct ovs_flow *f)
 struct ovs_flow *
 ovs_flow_clone(const struct ovs_flow *f)
 {
-    struct ovs_flow *c = xzalloc(sizeof *c);
-    c->table_id = f->table_id;
-    c->priority = f->priority;
-    c->hash = f->hash;
+    struct ovs_flow *c = xmalloc(sizeof *c);
+    *c = *f;
+    c->owner = NULL;
     minimatch_clone(&c->match, &f->match);
-    c->cookie = f->cookie;
-    c->ofpacts = f->ofpacts_len ? xmemdup(f->ofpacts, f->ofpacts_len) : NULL;
-    c->ofpacts_len = f->ofpacts_len;
-    c->wire = f->wire_len ? xmemdup(f->wire, f->wire_len) : NULL;
-    c->wire_len = f->wire_len;
+    if (c->acts) {
+        c->acts->n_refs++;
+    }
     return c;
+}
+
+void
+ovs_flow_set_actions(struct ovs_flow *f, struct ofpact *ofpacts,
+                     size_t ofpacts_len, void *wire, size_t wire_len)
+{
+    ovs_assert(!f->acts || f->acts->n_refs == 1);
+    acts_unref(f);
+    acts_set(f, ofpacts, ofpacts_len, wire, wire_len);
+}
+
+struct ofpbuf *
+ovs_flow_encode_add(const struct ovs_flow *f)
+{
+    struct ovs_flow_acts *a = f->acts;
+    if (!a) {
+        return NULL;
+    }
+    if (!a->add_msg) {
+        struct ofputil_flow_mod fm = {
+            .match = f->match,
+            .priority = f->priority,
+            .table_id = f->table_id,
+            .command = OFPFC_ADD,
+            .new_cookie = htonll(f->cookie),
+            .buffer_id = UINT32_MAX,
+            .out_port = OFPP_ANY,
+            .out_group = OFPG_ANY,
+        };
+        /* The instructions end an OpenFlow 1.3 flow_mod: encoded without
+         * actions, the flow's encoded instructions appended. */
+        struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+        if (a->wire_len) {
+            ofpbuf_put(msg, a->wire, a->wire_len);
+            ofpmsg_update_length(msg);
+        }
+        if (a->n_refs == 1) {
+            /* Not shared: sent to one switch (a cold start's flows, the
+             * VM's own hypervisor's), not worth its memory. */
+            return msg;
+        }
+        a->add_msg = msg;
+    }
+    /* The copies share the xid too: nvo matches replies only to barriers
+     * and stats requests, whose xids are their own. */
+    return ofpbuf_clone(a->add_msg);
 }
 
 void
@@ -135,8 +239,7 @@ ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
     }
     if (f) {
         minimatch_destroy(match);
-        free(f->ofpacts);
-        free(f->wire);
+        acts_unref(f);
     } else {
         f = xzalloc(sizeof *f);
         f->table_id = table_id;
@@ -146,8 +249,6 @@ ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
         hmap_insert(&fs->flows, &f->node, hash);
     }
     f->cookie = cookie;
-    f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
-    f->ofpacts_len = ofpacts_len;
 
     /* Actions compare by their wire form: decoded ofpacts may differ in
      * padding bytes. */
@@ -159,8 +260,9 @@ ovs_flowset_insert__(struct ovs_flowset *fs, uint8_t table_id,
     ofpbuf_init(&wire, ofpacts_len + 64);
     ofpacts_put_openflow_instructions(ofpacts, ofpacts_len, &wire,
                                       OFP13_VERSION);
-    f->wire_len = wire.size;
-    f->wire = ofpbuf_steal_data(&wire);
+    size_t wire_len = wire.size;
+    acts_set(f, ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL,
+             ofpacts_len, ofpbuf_steal_data(&wire), wire_len);
     return f;
 }
 
@@ -224,9 +326,13 @@ ovs_flowset_clone(struct ovs_flowset *dst, const struct ovs_flowset *src)
 bool
 ovs_flow_value_equal(const struct ovs_flow *a, const struct ovs_flow *b)
 {
-    return a->cookie == b->cookie
-           && a->wire_len == b->wire_len
-           && (!a->wire_len || !memcmp(a->wire, b->wire, a->wire_len));
+    if (a->cookie != b->cookie) {
+        return false;
+    } else if (a->acts == b->acts) {
+        return true;            /* Clones of one flow, or two keys. */
+    }
+    return (a->wire_len == b->wire_len
+            && (!a->wire_len || !memcmp(a->wire, b->wire, a->wire_len)));
 }
 
 bool

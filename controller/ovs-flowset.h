@@ -20,6 +20,8 @@
 #include "openvswitch/ofp-actions.h"
 
 struct ds;
+struct ofpbuf;
+struct ovs_flow_acts;
 
 struct ovs_flow {
     struct hmap_node node;      /* In ovs_flowset.flows, by ovs_flow_hash. */
@@ -27,11 +29,15 @@ struct ovs_flow {
     uint16_t priority;
     struct minimatch match;
     uint64_t cookie;            /* Host byte order. */
-    struct ofpact *ofpacts;     /* Owned. */
+    struct ofpact *ofpacts;     /* Read-only: held by 'acts'. */
     size_t ofpacts_len;
-    void *wire;                 /* Owned: 'ofpacts' as OpenFlow 1.3
-                                 * instructions, to compare actions. */
+    void *wire;                 /* Read-only, held by 'acts': 'ofpacts' as
+                                 * OpenFlow 1.3 instructions, to compare
+                                 * actions. */
     size_t wire_len;
+    struct ovs_flow_acts *acts; /* A reference: the actions, shared with
+                                 * the flow's clones (ovs_flow_clone()), or
+                                 * NULL for a key (ovs_flowset_add_key()). */
     const void *owner;          /* For the set's user (the incremental
                                  * engine: which unit made it); not part
                                  * of the key or the value. */
@@ -83,14 +89,29 @@ void ovs_flowset_insert(struct ovs_flowset *, struct ovs_flow *flow);
  * already: for sets of keys (e.g. "changed since the last bundle"). */
 void ovs_flowset_add_key(struct ovs_flowset *, const struct ovs_flow *flow);
 
-/* Returns a deep copy of 'flow' (owner NULL), not in any set.  Caller owns
- * it (ovs_flow_destroy()). */
+/* Returns a copy of 'flow' (owner NULL), not in any set.  Caller owns it
+ * (ovs_flow_destroy()).  The copy shares the actions of 'flow' (and their
+ * encodings) rather than copying them: flows are immutable once made, and
+ * one thread's (the reference count is not atomic). */
 struct ovs_flow *ovs_flow_clone(const struct ovs_flow *flow);
+
+/* Replaces the actions of 'flow' (in no set, and not cloned yet) with
+ * 'ofpacts' and their encoding 'wire' (both taken). */
+void ovs_flow_set_actions(struct ovs_flow *flow, struct ofpact *ofpacts,
+                          size_t ofpacts_len, void *wire, size_t wire_len);
+
+/* Returns 'flow' as an OpenFlow 1.3 OFPFC_ADD flow_mod (its key, cookie and
+ * instructions).  Encoded once for a flow and all its clones (the flows a
+ * remote port or VTEP makes on every hypervisor of a network are clones of
+ * one, ovs-flows.c's memo): later calls copy it.  Caller owns the result.
+ * NULL for a key (no actions). */
+struct ofpbuf *ovs_flow_encode_add(const struct ovs_flow *flow);
 
 /* Frees a flow that is in no set.  Accepts NULL. */
 void ovs_flow_destroy(struct ovs_flow *flow);
 
-/* True if 'a' and 'b' have the same value (cookie, actions). */
+/* True if 'a' and 'b' have the same value (cookie, actions).  Flows that
+ * share their actions (clones) compare without a look at them. */
 bool ovs_flow_value_equal(const struct ovs_flow *a, const struct ovs_flow *b);
 
 /* Deep-copies 'src' into 'dst' (which must be empty). */

@@ -690,14 +690,19 @@ hv_has_local_work(const struct ovs_hv *hv)
 }
 
 bool
-ovs_hv_awaits_input(const struct ovs_hv *hv, bool db_watched, int *of_fd)
+ovs_hv_awaits_input(const struct ovs_hv *hv, bool db_watched, int *of_fd,
+                    bool *db_reply)
 {
     *of_fd = -1;
+    *db_reply = false;
     if (!hv->db || hv_has_local_work(hv)
         || (hv_db_due(hv) && (!db_watched || hv->wants_changed
                               || !ovs_ovsdb_awaits_input(hv->db)))) {
         return false;
     }
+    /* Connected, nothing to reconcile (ovs_ovsdb_awaits_input()): not idle
+     * means a transaction in flight. */
+    *db_reply = !ovs_ovsdb_is_idle(hv->db);
     if (hv_of_due(hv)) {
         *of_fd = ovs_ofctrl_input_fd(hv->ofc);
         return *of_fd >= 0;

@@ -104,10 +104,13 @@ bool ovs_hv_is_busy(const struct ovs_hv *);
  * 'db_watched' (the caller watches its OVSDB socket), its OVSDB server's
  * reply to a transaction in flight or an update (an ofport its flows
  * await); then '*of_fd' is the socket the OpenFlow reply comes on, or -1
- * if the OpenFlow side awaits nothing.  So the southbound can skip its
- * runs while those sockets are not readable. */
+ * if the OpenFlow side awaits nothing, and '*db_reply' whether the OVSDB
+ * side awaits a transaction's reply, which comes soon, rather than only an
+ * update, which may not come for long (the ofport of an interface OVS
+ * cannot add until it exists).  So the southbound can skip its runs while
+ * those sockets are not readable. */
 bool ovs_hv_awaits_input(const struct ovs_hv *, bool db_watched,
-                         int *of_fd);
+                         int *of_fd, bool *db_reply);
 
 /* True if the state or the confirmed revision changed since the last call
  * (the status's other details may change at any time). */

@@ -354,13 +354,19 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         fm.cookie_mask = OVS_BE64_MAX;
         break;
     }
-    /* The instructions end an OpenFlow 1.3 flow_mod, and the flow holds
+    /* An add is encoded once for a flow and its clones (the same flow on
+     * every hypervisor of a network: ovs_flow_encode_add()).  Otherwise:
+     * the instructions end an OpenFlow 1.3 flow_mod, and the flow holds
      * them encoded already (its 'wire'): the flow_mod is encoded without
      * actions and they are appended, rather than encoded once more. */
-    struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-    if (c->type != OVS_FLOW_DELETE && f->wire_len) {
-        ofpbuf_put(inner, f->wire, f->wire_len);
-        ofpmsg_update_length(inner);
+    struct ofpbuf *inner = (c->type == OVS_FLOW_ADD ? ovs_flow_encode_add(f)
+                            : NULL);
+    if (!inner) {
+        inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+        if (c->type != OVS_FLOW_DELETE && f->wire_len) {
+            ofpbuf_put(inner, f->wire, f->wire_len);
+            ofpmsg_update_length(inner);
+        }
     }
     if (!bundle) {
         send_msg(ofc, inner);

@@ -374,10 +374,11 @@ sb_hv_check_db_fd(struct sb_hv *h)
  * until epoll finds one of those sockets readable: a pass
  * costs the hypervisors with input or work, not every busy one (no run,
  * no recv() that finds nothing, no poll registration of its socket: the
- * epoll set is polled instead).  It still runs at least every
- * SB_AWAIT_RUN_MS, for the timers of its sessions (echo probes, drop
- * counters), its status refresh, and each side when the busy list's
- * would.  Until 2026-12-02 every pass checked, and every wait
+ * epoll set is polled instead).  It still runs when its own timers and
+ * its status refresh fall due, each side when the busy list's would (the
+ * timers of its sessions: echo probes, drop counters), and while it
+ * awaits a reply (OpenFlow, or to an OVSDB transaction) at least every
+ * SB_AWAIT_RUN_MS (sb_hv_classify()).  Until 2026-12-02 every pass checked, and every wait
  * registered, each busy hypervisor: O(switches) per reply that came in. */
 #define SB_AWAIT_RUN_MS 100
 
@@ -525,14 +526,26 @@ static void
 sb_hv_classify(struct ovs_sb *sb, struct sb_hv *h)
 {
     int fd;
-    if (sb->epfd < 0 || !ovs_hv_awaits_input(h->hv, h->db_fd >= 0, &fd)
+    bool db_reply;
+    if (sb->epfd < 0
+        || !ovs_hv_awaits_input(h->hv, h->db_fd >= 0, &fd, &db_reply)
         || (fd >= 0 && fd != h->watched_fd)) {
         sb_hv_unawait(sb, h);
         return;
     }
-    long long int until = MIN(h->last_run + SB_AWAIT_RUN_MS,
+    /* Each side when the busy list would run it, and its own timers. */
+    long long int of_wake;
+    long long int until = MIN(ovs_hv_next_wake(h->hv, &of_wake),
                               MIN(sb_hv_db_idle_until(h),
                                   h->of_ran_at + SB_QUIET_MS));
+    if (fd >= 0 || db_reply) {
+        /* A reply, which comes soon.  One whose OVSDB side awaits only an
+         * update (an ofport) may wait for long: for an interface OVS
+         * refuses until it exists, polled every SB_AWAIT_RUN_MS the OVS
+         * thread woke 12 times a second instead of about once (until
+         * 2026-12-03); that update wakes it through epoll. */
+        until = MIN(until, h->last_run + SB_AWAIT_RUN_MS);
+    }
     if (h->stale) {
         until = MIN(until, h->next_refresh);
     }

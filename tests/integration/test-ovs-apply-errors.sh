@@ -9,8 +9,9 @@
 #    new VM port fail with OFPFMFC_TABLE_FULL; the limits lifted, the
 #    retry (ofctrl's backoff) commits them;
 #  - an interface ovs-vswitchd cannot add: a VM port whose interface does
-#    not exist (its OVSDB "error" column); the interface created, OVS adds
-#    it and the revision confirms.
+#    not exist (its OVSDB "error" column); meanwhile the OVS thread waits
+#    for the interface's ofport without polling for it; the interface
+#    created, OVS adds it and the revision confirms.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
@@ -91,6 +92,18 @@ check "the error names hv1, the interface and OVS's reason" \
     "err_has '$out' 'hypervisor hv1' v-vm4 'No such device'"
 check "GET /v1/hypervisors/hv1 shows the error" \
     "hv_error_has hv1 'No such device'"
+# Meanwhile hv1 waits for an ofport that may never come: its OVSDB
+# server says when the interface appears, so the OVS thread must not
+# poll it (synced, the thread wakes about once a second; polled every
+# 100 ms, as it was while its OVSDB side waited in the awaiting heap,
+# 10 times more).
+passes() { lab_rest GET /metrics | awk '/^nvo_ovs_sb_passes_total / { print $2 }'; }
+p0=$(passes)
+sleep 2
+p1=$(passes)
+echo "OVS thread passes in 2 s with hv1's interface refused: $((p1 - p0))"
+check "the OVS thread does not poll a refused interface (<= 10 passes in 2 s)" \
+    "[ $((p1 - p0)) -le 10 ]"
 
 lab_vm_add hv1 vm4 02:00:00:00:01:04 10.0.0.4/24 || die vm4
 check "hv1 confirms once the interface exists" "wait_synced hv1 20"

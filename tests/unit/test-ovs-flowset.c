@@ -11,8 +11,12 @@
 #include "controller/ovs-flowset.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
+#include "byte-order.h"
 #include "flow.h"
+#include "util.h"
 
 /* Adds "table 1, priority 100, in_port=PORT, actions=output:OUT". */
 static void
@@ -143,6 +147,64 @@ test_add_replaces_and_clone(void **state OVS_UNUSED)
     ovs_flowset_destroy(NULL);
 }
 
+/* A clone shares its flow's actions, and an add is encoded once for both,
+ * as a full encoding of the flow would be. */
+static void
+test_clone_shares_actions(void **state OVS_UNUSED)
+{
+    struct ovs_flowset a;
+    ovs_flowset_init(&a);
+    add(&a, 1, 0x6e1, 2);
+    struct ovs_flow *f = CONTAINER_OF(hmap_first(&a.flows), struct ovs_flow,
+                                      node);
+    struct ovs_flow *c = ovs_flow_clone(f);
+    assert_ptr_equal(c->acts, f->acts);
+    assert_ptr_equal(c->wire, f->wire);
+    assert_true(ovs_flow_value_equal(c, f));
+    assert_true(minimatch_equal(&c->match, &f->match));
+
+    struct ofpbuf *m1 = ovs_flow_encode_add(f);
+    struct ofpbuf *m2 = ovs_flow_encode_add(c);
+    assert_non_null(m1);
+    assert_int_equal(m1->size, m2->size);
+    assert_memory_equal(m1->data, m2->data, m1->size);
+    struct ofputil_flow_mod fm;
+    struct ofpbuf acts;
+    ofpbuf_init(&acts, 0);
+    assert_int_equal(ofputil_decode_flow_mod(&fm, m1->data,
+                                             OFPUTIL_P_OF13_OXM, NULL, NULL,
+                                             &acts, OFPP_MAX, 255), 0);
+    assert_int_equal(fm.command, OFPFC_ADD);
+    assert_int_equal(fm.table_id, 1);
+    assert_int_equal(fm.priority, 100);
+    assert_int_equal(ntohll(fm.new_cookie), 0x6e1);
+    assert_true(minimatch_equal(&fm.match, &f->match));
+    assert_true(ofpacts_equal(fm.ofpacts, fm.ofpacts_len, f->ofpacts,
+                              f->ofpacts_len));
+    minimatch_destroy(&fm.match);
+    ofpbuf_uninit(&acts);
+    ofpbuf_delete(m1);
+    ofpbuf_delete(m2);
+
+    /* The clone outlives its flow; a key has no actions to encode. */
+    size_t wire_len = f->wire_len;
+    void *wire = xmemdup(f->wire, wire_len);
+    ovs_flowset_remove(&a, f);
+    assert_int_equal(c->wire_len, wire_len);
+    assert_memory_equal(c->wire, wire, wire_len);
+    free(wire);
+    struct ovs_flowset keys;
+    ovs_flowset_init(&keys);
+    ovs_flowset_add_key(&keys, c);
+    struct ovs_flow *k = ovs_flowset_find_flow(&keys, c);
+    assert_non_null(k);
+    assert_null(ovs_flow_encode_add(k));
+    assert_false(ovs_flow_value_equal(k, c));
+    ovs_flowset_destroy(&keys);
+    ovs_flow_destroy(c);
+    ovs_flowset_destroy(&a);
+}
+
 int
 main(void)
 {
@@ -150,6 +212,7 @@ main(void)
         cmocka_unit_test(test_diff_noop),
         cmocka_unit_test(test_diff_add_modify_delete),
         cmocka_unit_test(test_add_replaces_and_clone),
+        cmocka_unit_test(test_clone_shares_actions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
