@@ -161,12 +161,26 @@ disconnect(struct ovs_ofconn *c, int error)
     }
 }
 
+/* Appends 'msg' and then 'tail' (if 'tail_len') to the output as one
+ * message, whose length field counts both, and frees 'msg'. */
+static void
+queue_tail(struct ovs_ofconn *c, struct ofpbuf *msg, const void *tail,
+           size_t tail_len)
+{
+    size_t ofs = c->txbuf.size;
+    ofpbuf_put(&c->txbuf, msg->data, msg->size);
+    if (tail_len) {
+        ofpbuf_put(&c->txbuf, tail, tail_len);
+    }
+    struct ofp_header *oh = ofpbuf_at_assert(&c->txbuf, ofs, sizeof *oh);
+    oh->length = htons(msg->size + tail_len);
+    ofpbuf_delete(msg);
+}
+
 static void
 queue(struct ovs_ofconn *c, struct ofpbuf *msg)
 {
-    ofpmsg_update_length(msg);
-    ofpbuf_put(&c->txbuf, msg->data, msg->size);
-    ofpbuf_delete(msg);
+    queue_tail(c, msg, NULL, 0);
 }
 
 static void rx_hello(struct ovs_ofconn *);
@@ -304,12 +318,34 @@ ovs_ofconn_get_seqno(const struct ovs_ofconn *c)
 int
 ovs_ofconn_send(struct ovs_ofconn *c, struct ofpbuf *msg)
 {
+    return ovs_ofconn_send_tail(c, msg, NULL, 0);
+}
+
+int
+ovs_ofconn_send_tail(struct ovs_ofconn *c, struct ofpbuf *msg,
+                     const void *tail, size_t tail_len)
+{
     if (c->state != C_ACTIVE) {
         ofpbuf_delete(msg);
         return -ENOTCONN;
     }
-    queue(c, msg);
+    queue_tail(c, msg, tail, tail_len);
     return 0;
+}
+
+ovs_be32
+ovs_ofconn_send_raw(struct ovs_ofconn *c, enum ofpraw raw)
+{
+    if (c->state != C_ACTIVE) {
+        return htonl(0);
+    }
+    /* ofpraw_put() appends the header but sets its length to the whole
+     * buffer's: set it to the message's. */
+    size_t ofs = c->txbuf.size;
+    ofpraw_put(raw, OFP13_VERSION, &c->txbuf);
+    struct ofp_header *oh = ofpbuf_at_assert(&c->txbuf, ofs, sizeof *oh);
+    oh->length = htons(c->txbuf.size - ofs);
+    return oh->xid;
 }
 
 void

@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/types.h"
+
 struct ofpbuf;
 struct ofp_header;
 
@@ -44,6 +47,19 @@ unsigned int ovs_ofconn_get_seqno(const struct ovs_ofconn *);
 /* Queues 'msg' (taken) for the next flush; while not connected it is
  * dropped and -ENOTCONN returned, else 0. */
 int ovs_ofconn_send(struct ovs_ofconn *, struct ofpbuf *msg);
+
+/* Like ovs_ofconn_send(), with the 'tail_len' bytes at 'tail' appended to
+ * 'msg' on the way (its length field then counts them): a flow mod and
+ * the instructions its flow holds encoded already, without growing 'msg'
+ * for them (a reallocation and a copy per flow mod). */
+int ovs_ofconn_send_tail(struct ovs_ofconn *, struct ofpbuf *msg,
+                         const void *tail, size_t tail_len);
+
+/* Queues an OpenFlow 1.3 message of type 'raw' without a body (a barrier
+ * request: OFPRAW_OFPT11_BARRIER_REQUEST) straight into the output, with
+ * no buffer of its own, and returns its xid; while not connected, queues
+ * nothing and returns 0. */
+ovs_be32 ovs_ofconn_send_raw(struct ovs_ofconn *, enum ofpraw raw);
 
 /* Writes the queued messages, as many as the socket takes, in one write;
  * the rest goes out when the socket is writable (ovs_ofconn_wait()). */

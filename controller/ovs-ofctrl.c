@@ -361,16 +361,20 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
      * actions and they are appended, rather than encoded once more. */
     struct ofpbuf *inner = (c->type == OVS_FLOW_ADD ? ovs_flow_encode_add(f)
                             : NULL);
+    size_t wire_len = 0;
     if (!inner) {
         inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-        if (c->type != OVS_FLOW_DELETE && f->wire_len) {
-            ofpbuf_put(inner, f->wire, f->wire_len);
-            ofpmsg_update_length(inner);
-        }
+        wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
     }
     if (!bundle) {
-        send_msg(ofc, inner);
+        /* Its instructions, if not in 'inner' already, appended as it is
+         * queued: 'inner' has no room for them. */
+        ovs_ofconn_send_tail(ofc->conn, inner, f->wire, wire_len);
         return;
+    }
+    if (wire_len) {
+        ofpbuf_put(inner, f->wire, wire_len);
+        ofpmsg_update_length(inner);
     }
     struct ofputil_bundle_add_msg bam = {
         .bundle_id = ofc->bundle_id,
@@ -450,7 +454,8 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
     if (bundle) {
         send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
     }
-    ofc->xid = send_msg(ofc, ofputil_encode_barrier_request(OFP13_VERSION));
+    /* Straight into the connection's output: no buffer of its own. */
+    ofc->xid = ovs_ofconn_send_raw(ofc->conn, OFPRAW_OFPT11_BARRIER_REQUEST);
     ofc->pending_n_mods = changes.n;
     ovs_ofconn_flush(ofc->conn);
 
