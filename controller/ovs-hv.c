@@ -730,6 +730,9 @@ ovs_hv_next_wake(const struct ovs_hv *hv, long long int *of_wake)
 {
     *of_wake = hv->ofc ? ovs_ofctrl_next_wake(hv->ofc) : LLONG_MAX;
     long long int wake = hv->next_check;
+    if (hv->db) {
+        wake = MIN(wake, ovs_ovsdb_retry_at(hv->db));
+    }
     if (hv->cold && hv->cold_catch_up_at) {
         wake = MIN(wake, hv->cold_catch_up_at);
     }
@@ -770,6 +773,12 @@ ovs_hv_take_status_change(struct ovs_hv *hv)
     bool changed = hv->status_changed;
     hv->status_changed = false;
     return changed;
+}
+
+bool
+ovs_hv_wants_changed(const struct ovs_hv *hv)
+{
+    return hv->wants_changed;
 }
 
 void

@@ -66,9 +66,10 @@ int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
 /* ovs_ovsdb_tcp_peer() of its OVSDB session. */
 bool ovs_hv_db_tcp_peer(const struct ovs_hv *, struct sockaddr_storage *);
 
-/* For a quiet hypervisor (ovs_hv_is_busy() false): when ovs_hv_run() must
- * run it next for its own timers (the self-check, the cold start's catch
- * up), and in '*of_wake' when it must run its OpenFlow side
+/* For a quiet hypervisor (ovs_hv_is_busy() false), or a busy one that
+ * awaits input: when ovs_hv_run() must run it next for its own timers (the
+ * self-check, the cold start's catch up, the retry of an OVSDB transaction
+ * the server refused), and in '*of_wake' when it must run its OpenFlow side
  * (ovs_ofctrl_next_wake()).  time_msec() values, LLONG_MAX for never. */
 long long int ovs_hv_next_wake(const struct ovs_hv *,
                                long long int *of_wake);
@@ -98,6 +99,10 @@ uint64_t ovs_hv_self_check_failures(const struct ovs_hv *);
  * for what its switch may send unasked, which can wait a little: the
  * southbound runs it only now and then (ovs-sb.c). */
 bool ovs_hv_is_busy(const struct ovs_hv *);
+
+/* True if the view asks for OVSDB changes (ports, tunnels) that its next
+ * ovs_hv_run() sends: the longest way to its confirmation. */
+bool ovs_hv_wants_changed(const struct ovs_hv *);
 
 /* True if all a busy hypervisor waits for is input (flows computed,
  * nothing to report, no timer due): an OpenFlow reply, and, if
