@@ -20,7 +20,10 @@
  * compact record per owner (its Controller row's 'confirmed' revision,
  * which covers every hypervisor it owns, and 'behind', the exceptions),
  * not one row per hypervisor (doc/cluster.md, "?wait=1 on any
- * controller", for why it never claims too much).
+ * controller", for why it never claims too much).  A record that raises
+ * claims only through this controller's own writes waits for the next
+ * heartbeat instead: only this controller waits for those, and it goes
+ * by its own hypervisors' confirmations.
  *
  * The main thread's map is rebuilt only when the hypervisor tables or the
  * peers' states (live, fresh, agent address) change, not on every peer
@@ -128,6 +131,11 @@ struct nvo_cluster {
 
     /* Main thread only. */
     struct cl_async *async;
+    uv_timer_t *hold;           /* Runs while a hypervisor is 'fresh': wakes
+                                 * the cluster thread when CL_HOLD_MS are
+                                 * up (hold_expired()), so that falling
+                                 * behind does not wake it at once.  NULL
+                                 * without a loop. */
     nvo_cluster_changed_cb *changed;
     void *aux;
 
@@ -184,6 +192,10 @@ struct nvo_cluster {
                                      * fails). */
     unsigned int cretry_seqno;      /* Record failed: plan again once the
                                      * replica moved past this. */
+    bool deferred;                  /* A record raises claims only through
+                                     * this controller's own writes: it
+                                     * goes in the next heartbeat
+                                     * (build_record()). */
     bool echo_wait;                 /* The record committed, the replica
                                      * does not show it yet: */
     int64_t echo_confirmed;         /* ...these values, */
@@ -274,6 +286,13 @@ nvo_cluster_progress_claim(int64_t confirmed, int64_t required,
                            int64_t revision)
 {
     return confirmed < required ? confirmed : MAX(confirmed, revision);
+}
+
+bool
+nvo_cluster_claim_urgent(int64_t old, int64_t claim, int64_t required,
+                         int64_t foreign)
+{
+    return MIN(claim, required) > old && foreign > old;
 }
 
 /* What the replica says 'hp''s hypervisor confirmed: its owner's record if
@@ -784,7 +803,7 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
     return true;
 }
 
-static bool build_record(struct nvo_cluster *);
+static bool build_record(struct nvo_cluster *, bool lazy);
 static void record_done(struct nvo_cluster *, struct ovsdb_idl_txn *,
                         enum ovsdb_idl_txn_status, size_t n_covers,
                         long long int sent, unsigned int sent_seqno,
@@ -799,7 +818,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
            bool due, bool with_record)
 {
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
-    bool record = with_record && build_record(c);
+    bool record = with_record && build_record(c, due);
     if (!due && !record) {
         ovsdb_idl_txn_destroy(txn);
         return;
@@ -941,7 +960,12 @@ check_fenced(struct nvo_cluster *c)
  * a write usually costs each owner one record update (each peer one small
  * row update), and the last hypervisor to confirm sends it at once.  The
  * main thread does the waiting (nvo_cluster_set_progress() wakes this
- * thread only when no hypervisor is 'fresh'), so the wait costs nothing. */
+ * thread only when no hypervisor is 'fresh'), so the wait costs nothing:
+ * the first hypervisor to fall behind starts the main thread's 'hold'
+ * timer, which wakes this thread only if some are still behind when the
+ * time is up (before, falling behind woke this thread at once to arm its
+ * own timer: one more wake-up of the store's thread per write on every
+ * owner). */
 #define CL_HOLD_MS 30
 
 /* Adds liveness record 'a' (taking it) to 'map'; the latest word wins. */
@@ -1017,9 +1041,12 @@ compare_claims(const void *a_, const void *b_)
  * and adds it, with pending liveness records, to the transaction being
  * built, if it would raise what some hypervisor is known to have
  * confirmed up to a revision it had to confirm, or liveness changed.
- * Returns true if it added something. */
+ * A record that only raises claims through this controller's own writes
+ * (nvo_cluster_claim_urgent()), covers no row and carries no liveness is
+ * added only if 'lazy' (a heartbeat that commits anyway), else left for
+ * the next heartbeat (c->deferred).  Returns true if it added something. */
 static bool
-build_record(struct nvo_cluster *c)
+build_record(struct nvo_cluster *c, bool lazy)
 {
     const struct nvorec_controller *me = controller_row(c, c->name);
     if (!me) {
@@ -1033,7 +1060,8 @@ build_record(struct nvo_cluster *c)
     size_t n_mine = 0, n_cover = 0, cap_mine = 0, cap_cover = 0;
     struct cl_claim *claims = NULL;
     const struct nvorec_hypervisor_private **cover = NULL;
-    bool raises = false;
+    bool raises = false, urgent = false;
+    int64_t foreign = nvo_store_ovsdb_foreign(c->store);
 
     ovs_mutex_lock(&c->mutex);
     int64_t revision = c->model_rev;
@@ -1060,6 +1088,8 @@ build_record(struct nvo_cluster *c)
                                                         revision));
             /* What a waiter may wait for: a revision up to 'required'. */
             raises |= MIN(claim, p->required) > old;
+            urgent |= nvo_cluster_claim_urgent(old, claim, p->required,
+                                               foreign);
             if (!covered) {
                 if (n_cover >= cap_cover) {
                     cover = x2nrealloc(cover, &cap_cover, sizeof *cover);
@@ -1085,7 +1115,8 @@ build_record(struct nvo_cluster *c)
     }
     ovs_mutex_unlock(&c->mutex);
 
-    if (!alive && !raises) {
+    c->deferred = (raises && !alive && !urgent && !n_cover && !lazy);
+    if (!alive && (!raises || c->deferred)) {
         free(claims);
         free(cover);
         return false;
@@ -1133,10 +1164,10 @@ build_record(struct nvo_cluster *c)
 
 /* Cluster thread: sends the record in a transaction of its own. */
 static void
-start_record(struct nvo_cluster *c)
+start_record(struct nvo_cluster *c, long long int now)
 {
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(c->idl);
-    if (build_record(c)) {
+    if (build_record(c, now >= c->next_tick)) {
         c->ctxn = txn;
         c->ctxn_covers = c->n_covers;
         c->ctxn_sent = time_msec();
@@ -1241,7 +1272,8 @@ record_due(struct nvo_cluster *c, long long int now)
         c->n_fresh = 0;
         c->kicked = true;
     }
-    bool due = c->kicked || !hmap_is_empty(&c->alives);
+    bool due = (c->kicked || !hmap_is_empty(&c->alives)
+                || (c->deferred && now >= c->next_tick));
     ovs_mutex_unlock(&c->mutex);
     return due;
 }
@@ -1326,7 +1358,7 @@ cluster_run(void *c_)
     }
     if (!c->ctxn && !c->txn_record && ready && c->registered
         && lease_valid && record_due(c, now)) {
-        start_record(c);
+        start_record(c, now);
         run_record(c, now);
     }
 }
@@ -1413,6 +1445,22 @@ cluster_async_closed(uv_handle_t *handle)
     free(CONTAINER_OF(handle, struct cl_async, async));
 }
 
+/* Main thread: CL_HOLD_MS after the first hypervisor fell behind, some
+ * still are (nvo_cluster_set_progress() stops the timer once none is):
+ * the cluster thread sends the record without them (record_due()). */
+static void
+hold_expired(uv_timer_t *t)
+{
+    struct nvo_cluster *c = t->data;
+    nvo_store_ovsdb_wake(c->store);
+}
+
+static void
+hold_closed(uv_handle_t *handle)
+{
+    free(handle);
+}
+
 struct nvo_cluster *
 nvo_cluster_create(uv_loop_t *loop, struct nvo_store *store, const char *name,
                    const char *rest, const char *agents,
@@ -1445,6 +1493,9 @@ nvo_cluster_create(uv_loop_t *loop, struct nvo_store *store, const char *name,
         c->async = xmalloc(sizeof *c->async);
         uv_async_init(loop, &c->async->async, cluster_async_cb);
         c->async->async.data = c;
+        c->hold = xmalloc(sizeof *c->hold);
+        uv_timer_init(loop, c->hold);
+        c->hold->data = c;
     }
     nvo_store_ovsdb_set_guest(store, cluster_run, cluster_wait, c);
     return c;
@@ -1460,6 +1511,10 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     if (c->async) {
         c->async->async.data = NULL;
         uv_close((uv_handle_t *) &c->async->async, cluster_async_closed);
+    }
+    if (c->hold) {
+        uv_timer_stop(c->hold);
+        uv_close((uv_handle_t *) c->hold, hold_closed);
     }
     struct cl_hv *e;
     HMAP_FOR_EACH_POP (e, node, &c->map) {
@@ -1579,6 +1634,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
                          int64_t confirmed, int64_t required)
 {
     bool wake = false;
+    enum { HOLD_KEEP, HOLD_START, HOLD_STOP } hold = HOLD_KEEP;
     long long int now = time_msec();
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
@@ -1612,7 +1668,9 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             p->fresh = true;
             if (!c->n_fresh++) {
                 c->fresh_until = now + CL_HOLD_MS;
-                wake = true;    /* To wait until then, not to plan. */
+                /* Waits until then, not to plan: the main thread's timer
+                 * wakes the cluster thread then, if it has to. */
+                hold = HOLD_START;
             }
         } else if (!behind && p->fresh) {
             p->fresh = false;
@@ -1627,7 +1685,23 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             wake |= kick(c);
         }
     }
+    if (hold == HOLD_KEEP && !c->n_fresh) {
+        hold = HOLD_STOP;
+    }
     ovs_mutex_unlock(&c->mutex);
+    if (hold == HOLD_START) {
+        if (c->hold) {
+            /* From now, not from the loop's cached time, and +1 for the
+             * two clocks' rounding: a timer that fires before
+             * 'fresh_until' only costs a wake-up. */
+            uv_update_time(c->hold->loop);
+            uv_timer_start(c->hold, hold_expired, CL_HOLD_MS + 1, 0);
+        } else {
+            wake = true;
+        }
+    } else if (hold == HOLD_STOP && c->hold) {
+        uv_timer_stop(c->hold);
+    }
     if (wake) {
         nvo_store_ovsdb_wake(c->store);
     }

@@ -130,6 +130,17 @@ int64_t nvo_cluster_record_claim(int64_t confirmed, char *const *keys,
 int64_t nvo_cluster_progress_claim(int64_t confirmed, int64_t required,
                                    int64_t revision);
 
+/* Whether a record that raises a hypervisor's claim from 'old' to 'claim'
+ * (it has to confirm 'required') may answer a waiter on another
+ * controller, so that it is sent at once: the claim rises up to a
+ * revision it had to confirm, and some revision after 'old' was written by
+ * another writer ('foreign': the latest such, nvo_store_ovsdb_foreign()).
+ * A rise only through this controller's own writes waits for the next
+ * heartbeat (only this controller's waiters wait for them, and they go by
+ * its own hypervisors' confirmations, not by its record).  Pure. */
+bool nvo_cluster_claim_urgent(int64_t old, int64_t claim, int64_t required,
+                              int64_t foreign);
+
 /* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
  * the largest weight, so a controller that joins takes about 1/N of the
  * hypervisors and one that leaves gives away only its own.  Pure. */

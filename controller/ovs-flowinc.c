@@ -72,9 +72,21 @@ struct ovs_flowinc {
     /* The input of the last update. */
     bool valid;                 /* False: next update computes all. */
     struct nvo_net_view **nets; /* References, sorted by VNI. */
-    size_t n_nets;
+    size_t n_nets, allocated_nets;
+    /* The next update's array for 'nets' (no references): the two
+     * alternate, so that an update allocates none. */
+    struct nvo_net_view **spare_nets;
+    size_t allocated_spare;
     struct simap ifaces;
     struct simap tunnels;
+
+    /* The ofport of each encapsulation's tunnel port in the input's map,
+     * looked up once per change of the maps rather than once per unit a
+     * VM start recomputes (a string hash and a bucket of that
+     * hypervisor's map, about 1 us per switch): valid while 'tun_cached'.
+     * UINT32_MAX: none. */
+    uint32_t tun_ofport[NVO_ENCAP_GRE + 1];
+    bool tun_cached;
 
     /* One update's work.  Each job is allocated on its own: it holds an
      * hmap, which must not move. */
@@ -97,15 +109,18 @@ ovs_flowinc_create(void)
     return e;
 }
 
+/* Drops the references of 'nets'; the array stays, as the spare. */
 static void
 forget_input(struct ovs_flowinc *e)
 {
     for (size_t i = 0; i < e->n_nets; i++) {
         nvo_net_view_unref(e->nets[i]);
     }
-    free(e->nets);
+    free(e->spare_nets);
+    e->spare_nets = e->nets;
+    e->allocated_spare = e->allocated_nets;
     e->nets = NULL;
-    e->n_nets = 0;
+    e->n_nets = e->allocated_nets = 0;
 }
 
 void
@@ -126,6 +141,7 @@ ovs_flowinc_destroy(struct ovs_flowinc *e)
     ovs_flowset_destroy(&e->table);
     ovs_flowset_destroy(&e->changed);
     forget_input(e);
+    free(e->spare_nets);
     simap_destroy(&e->ifaces);
     simap_destroy(&e->tunnels);
     free(e->jobs);
@@ -223,17 +239,24 @@ set_missing(struct ovs_flowinc *e, struct unit *u, const struct sset *names)
  * tunnel port alone; the same on every hypervisor), whose tunnel port's
  * ofport is known. */
 static bool
-memo_key(const struct ovs_flows_input *in, const struct unit *u,
-         const struct nvo_net_view *net, const struct nvo_remote_mac *rm,
-         const char *vtep, struct ovs_flows_memo_key *key)
+memo_key(const struct ovs_flowinc *e, const struct ovs_flows_input *in,
+         const struct unit *u, const struct nvo_net_view *net,
+         const struct nvo_remote_mac *rm, const char *vtep,
+         struct ovs_flows_memo_key *key)
 {
     if (!in->cache || !net || !net->base || !in->tunnel_ofports
         || (u->type != U_REMOTE && u->type != U_TUNNEL)) {
         return false;
     }
-    const struct simap_node *n = simap_find(in->tunnel_ofports,
-                                            nvo_encap_to_string(net->encap));
-    if (!n) {
+    uint32_t ofport;
+    if (e->tun_cached && net->encap < ARRAY_SIZE(e->tun_ofport)) {
+        ofport = e->tun_ofport[net->encap];
+    } else {
+        const struct simap_node *n = simap_find(
+            in->tunnel_ofports, nvo_encap_to_string(net->encap));
+        ofport = n ? n->data : UINT32_MAX;
+    }
+    if (ofport == UINT32_MAX) {
         return false;
     }
     *key = (struct ovs_flows_memo_key) {
@@ -241,9 +264,26 @@ memo_key(const struct ovs_flows_input *in, const struct unit *u,
         .kind = u->type,
         .id = rm ? rm->port_id : 0,
         .vtep = vtep,
-        .ofport = n->data,
+        .ofport = ofport,
     };
     return true;
+}
+
+/* Caches the tunnel ofports of 'tunnels' for memo_key(). */
+static void
+tun_cache(struct ovs_flowinc *e, const struct simap *tunnels)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(e->tun_ofport); i++) {
+        const struct simap_node *n = simap_find(tunnels,
+                                                nvo_encap_to_string(i));
+        /* An ofport too large for the cache: looked up each time. */
+        if (n && n->data == UINT32_MAX) {
+            e->tun_cached = false;
+            return;
+        }
+        e->tun_ofport[i] = n ? n->data : UINT32_MAX;
+    }
+    e->tun_cached = true;
 }
 
 /* Runs the generators of 'u' (whose inputs are 'net' and one of 'lp',
@@ -256,7 +296,7 @@ recompute(struct ovs_flowinc *e, const struct ovs_flows_input *in,
 {
     struct job *j = job_add(e, u, false);
     struct ovs_flows_memo_key key;
-    bool memo = memo_key(in, u, net, rm, vtep, &key);
+    bool memo = memo_key(e, in, u, net, rm, vtep, &key);
     if (memo) {
         size_t n;
         struct ovs_flow *const *flows = ovs_flows_memo_get(in->cache, &key,
@@ -1099,11 +1139,22 @@ ovs_flowinc_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
 
     /* The view's networks, sorted by VNI (they are, by contract; sort a
      * copy anyway, the merge below depends on it). */
-    struct nvo_net_view **nets = xmalloc((v->n_nets + 1) * sizeof *nets);
+    if (e->allocated_spare < v->n_nets + 1) {
+        free(e->spare_nets);
+        e->allocated_spare = 2 * v->n_nets + 1;
+        e->spare_nets = xmalloc(e->allocated_spare * sizeof *e->spare_nets);
+    }
+    struct nvo_net_view **nets = e->spare_nets;
+    size_t allocated = e->allocated_spare;
+    e->spare_nets = NULL;
+    e->allocated_spare = 0;
     for (size_t i = 0; i < v->n_nets; i++) {
         nets[i] = nvo_net_view_ref(v->nets[i]);
     }
     qsort(nets, v->n_nets, sizeof *nets, compare_nets);
+    if (!e->valid || maps_changed || !e->tun_cached) {
+        tun_cache(e, in_tunnels);
+    }
 
     if (!e->valid) {
         /* Everything from scratch: remove every unit, then compute every
@@ -1154,6 +1205,7 @@ ovs_flowinc_update(struct ovs_flowinc *e, const struct ovs_flows_input *in,
     forget_input(e);
     e->nets = nets;
     e->n_nets = v->n_nets;
+    e->allocated_nets = allocated;
     if (!was_valid) {
         simap_copy(&e->ifaces, in_ifaces);
         simap_copy(&e->tunnels, in_tunnels);

@@ -730,6 +730,9 @@ ovs_hv_next_wake(const struct ovs_hv *hv, long long int *of_wake)
 {
     *of_wake = hv->ofc ? ovs_ofctrl_next_wake(hv->ofc) : LLONG_MAX;
     long long int wake = hv->next_check;
+    if (hv->db) {
+        wake = MIN(wake, ovs_ovsdb_retry_at(hv->db));
+    }
     if (hv->cold && hv->cold_catch_up_at) {
         wake = MIN(wake, hv->cold_catch_up_at);
     }

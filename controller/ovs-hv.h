@@ -66,9 +66,10 @@ int ovs_hv_of_fd(const struct ovs_hv *, uint64_t *id);
 /* ovs_ovsdb_tcp_peer() of its OVSDB session. */
 bool ovs_hv_db_tcp_peer(const struct ovs_hv *, struct sockaddr_storage *);
 
-/* For a quiet hypervisor (ovs_hv_is_busy() false): when ovs_hv_run() must
- * run it next for its own timers (the self-check, the cold start's catch
- * up), and in '*of_wake' when it must run its OpenFlow side
+/* For a quiet hypervisor (ovs_hv_is_busy() false), or a busy one that
+ * awaits input: when ovs_hv_run() must run it next for its own timers (the
+ * self-check, the cold start's catch up, the retry of an OVSDB transaction
+ * the server refused), and in '*of_wake' when it must run its OpenFlow side
  * (ovs_ofctrl_next_wake()).  time_msec() values, LLONG_MAX for never. */
 long long int ovs_hv_next_wake(const struct ovs_hv *,
                                long long int *of_wake);

@@ -2,6 +2,7 @@
 #include "controller/ovs-ovsdb.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,24 @@ struct ovs_ovsdb {
                                  * every transaction verifies on br-int
                                  * (OVS_EPOCH_KEY); 0: no fencing. */
     uint64_t n_apply_errors;    /* Failed transactions and new refusals. */
+    long long int retry_at;     /* A transaction the server refused is */
+    int retry_ms;               /* built again then (time_msec()), or 0;
+                                 * the backoff that led to it. */
     bool mtu_valid;             /* 'mtu' is the underlay MTU as of IDL */
     unsigned int mtu_seqno;     /* seqno 'mtu_seqno'. */
     uint32_t mtu;
 };
 
 static uint32_t underlay_mtu(const struct ovs_ovsdb *);
+
+/* A transaction the server refused (TXN_ERROR: a constraint, a bad value,
+ * such as a port name another bridge has) would be refused again: it is
+ * built anew once the replica or the wants change, or else after this
+ * backoff, doubled up to OVS_OVSDB_RETRY_MAX_MS while refusals go on.
+ * Until 2026-12-03 it was rebuilt and sent at once, forever: about 20
+ * transactions and log lines a second. */
+#define OVS_OVSDB_RETRY_MIN_MS 1000
+#define OVS_OVSDB_RETRY_MAX_MS 32000
 
 static void
 add_columns(struct ovsdb_idl *idl)
@@ -437,6 +450,10 @@ void
 ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
               bool wants_changed)
 {
+    if (db->retry_at && time_msec() >= db->retry_at) {
+        db->retry_at = 0;
+        db->need_reconcile = true;
+    }
     /* Fast path, taken on most wake-ups of a southbound with many
      * hypervisors: nothing to reconcile and no transaction in flight, so
      * only process what the server sent (no transaction to create and
@@ -528,12 +545,21 @@ ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
     int retval = ovsdb_idl_loop_commit_and_wait(&db->loop);
     if (!retval) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        if (refused) {
+            db->retry_ms = (db->retry_ms
+                            ? MIN(2 * db->retry_ms, OVS_OVSDB_RETRY_MAX_MS)
+                            : OVS_OVSDB_RETRY_MIN_MS);
+            db->retry_at = time_msec() + db->retry_ms;
+        } else {
+            db->need_reconcile = true;
+        }
         VLOG_WARN_RL(&rl, "%s: OVSDB transaction failed, retrying%s%s",
-                     db->name, refused ? ": " : "",
+                     db->name, refused ? " in a while: " : "",
                      refused ? db->txn_error : "");
-        db->need_reconcile = true;
     } else if (retval == 1 && had_txn) {
         db->txn_error[0] = '\0';
+        db->retry_at = 0;
+        db->retry_ms = 0;
     }
 }
 
@@ -541,6 +567,15 @@ void
 ovs_ovsdb_wait(struct ovs_ovsdb *db)
 {
     ovsdb_idl_wait(db->loop.idl);
+    if (db->retry_at) {
+        poll_timer_wait_until(db->retry_at);
+    }
+}
+
+long long int
+ovs_ovsdb_retry_at(const struct ovs_ovsdb *db)
+{
+    return db->retry_at ? db->retry_at : LLONG_MAX;
 }
 
 bool
@@ -575,7 +610,8 @@ ovs_ovsdb_is_idle(const struct ovs_ovsdb *db)
 bool
 ovs_ovsdb_awaits_input(const struct ovs_ovsdb *db)
 {
-    return ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile;
+    return (ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile
+            && !(db->retry_at && time_msec() >= db->retry_at));
 }
 
 bool

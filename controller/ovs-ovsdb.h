@@ -76,9 +76,14 @@ bool ovs_ovsdb_has_ever_connected(const struct ovs_ovsdb *);
  * a little. */
 bool ovs_ovsdb_is_idle(const struct ovs_ovsdb *);
 
+/* When a transaction the server refused is to be built again (time_msec()),
+ * or LLONG_MAX if none is: ovs_ovsdb_run() must run then (ovs_ovsdb_wait()
+ * wakes the poll loop for it). */
+long long int ovs_ovsdb_retry_at(const struct ovs_ovsdb *);
+
 /* True if running the session without new input from its server would do
  * nothing: connected, with nothing to reconcile (a transaction in flight
- * then only awaits its reply).  Its server's reply or update, or the IDL's
+ * then only awaits its reply) and no retry due (ovs_ovsdb_retry_at()).  Its server's reply or update, or the IDL's
  * timers, are what it waits for. */
 bool ovs_ovsdb_awaits_input(const struct ovs_ovsdb *);
 

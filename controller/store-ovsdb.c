@@ -473,6 +473,10 @@ struct store_ovsdb {
                                  * replica reaches this revision.  0:
                                  * none. */
     bool synced;                /* 'seen' is set (a snapshot was taken). */
+    int64_t foreign;            /* The latest revision replayed that this
+                                 * process did not write, or that a
+                                 * snapshot or reload covered (writer
+                                 * unknown): nvo_store_ovsdb_foreign(). */
     uint64_t next_seq;
     int64_t max_id[3];          /* new_id()'s start: the largest network,
                                  * hypervisor, port id it last found. */
@@ -1232,6 +1236,7 @@ post_reload(struct store_ovsdb *s, int64_t revision, bool force)
     post_event(s, EV_RELOAD, revision)->force = force;
     ovs_mutex_unlock(&s->mutex);
     s->seen = revision;
+    s->foreign = MAX(s->foreign, revision);
     complete_covered(s);
 }
 
@@ -1302,6 +1307,7 @@ replay_journal(struct store_ovsdb *s)
             struct ev *ev = post_event(s, EV_CHANGE, r);
             ev->op = op;
             ovs_mutex_unlock(&s->mutex);
+            s->foreign = r;
         }
         s->seen = r;
     }
@@ -1353,6 +1359,7 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
     }
     m->revision = g ? g->revision : 0;
     s->seen = m->revision;
+    s->foreign = MAX(s->foreign, m->revision);
     s->forced = 0;
     s->synced = true;
     complete_covered(s);
@@ -1780,6 +1787,12 @@ nvo_store_ovsdb_clear_guest(struct nvo_store *s_,
     s->guest_wait = NULL;
     s->guest_aux = NULL;
     ovs_mutex_unlock(&s->guest_mutex);
+}
+
+int64_t
+nvo_store_ovsdb_foreign(const struct nvo_store *s_)
+{
+    return store_ovsdb_cast(s_)->foreign;
 }
 
 void

@@ -91,6 +91,14 @@ void nvo_store_ovsdb_set_guest(struct nvo_store *,
 void nvo_store_ovsdb_clear_guest(struct nvo_store *,
                                  nvo_store_ovsdb_guest_fn *fini);
 
+/* The latest store revision the replica replayed that another writer
+ * made (another controller, or an earlier run of this one), or that a
+ * snapshot or reload covered (its writer unknown); 0 if none.  A revision
+ * above it was written by this process: only this process can be waiting
+ * for it (cluster.c defers its record for such revisions).  For the guest
+ * only (the store's thread). */
+int64_t nvo_store_ovsdb_foreign(const struct nvo_store *);
+
 /* Wakes the store's thread (for its guest).  Any thread. */
 void nvo_store_ovsdb_wake(struct nvo_store *);
 

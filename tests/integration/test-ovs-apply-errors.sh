@@ -11,7 +11,10 @@
 #  - an interface ovs-vswitchd cannot add: a VM port whose interface does
 #    not exist (its OVSDB "error" column); meanwhile the OVS thread waits
 #    for the interface's ofport without polling for it; the interface
-#    created, OVS adds it and the revision confirms.
+#    created, OVS adds it and the revision confirms;
+#  - a transaction the switch's ovsdb-server refuses (a port name another
+#    bridge has): sent again after a backoff, not at once for ever, and
+#    at once when that database changes (the name freed), which confirms.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/ovs-test-lib.sh"
@@ -110,6 +113,31 @@ check "hv1 confirms once the interface exists" "wait_synced hv1 20"
 check "the error is gone from GET /v1/hypervisors/hv1" \
     "! lab_rest GET /v1/hypervisors/hv1 | grep -q '\"error\"'"
 check "vm4 (hv1) pings vm2 (hv2)" "lab_ping vm4 10.0.0.2 5"
+
+# --- A transaction OVSDB refuses: the port's name is another bridge's. --
+lab_ovs_vsctl hv1 add-br br-x -- set bridge br-x datapath_type=netdev \
+    -- --id=@i create interface name=v-vm6x type=internal \
+    -- --id=@p create port name=v-vm6 interfaces=@i \
+    -- add bridge br-x ports @p || die "br-x with a port v-vm6"
+lab_vm_add hv1 vm6 02:00:00:00:01:06 10.0.0.6/24 || die vm6
+refused_post "vm6 whose port name br-x has" \
+    '{"vm":"vm6","network":"red","hypervisor":"hv1","mac":"02:00:00:00:01:06","iface":"v-vm6"}'
+# (The body holds escaped quotes, which err_has's echo would mangle.)
+check "the error names hv1 and OVSDB's refusal" \
+    "grep -q 'apply_failed.*hypervisor hv1.*OVSDB transaction failed.*identical values' '$LAB_DIR/rest.body'"
+# The server would refuse the same transaction again: it is sent again
+# after a backoff (1 s, doubling) or once the switch's database changes,
+# not at once for ever (about 35 times in 2 s).
+adds() { grep -c 'hv1: adding VM port v-vm6' "$LAB_DIR/ctl/nvo-controller.log"; }
+n0=$(adds)
+sleep 2
+n1=$(adds)
+echo "transactions adding v-vm6 in 2 s after the refusal: $((n1 - n0))"
+check "a refused transaction is not resent at once (<= 3 in 2 s)" \
+    "[ $((n1 - n0)) -le 3 ]"
+lab_ovs_vsctl hv1 del-br br-x || die "del-br br-x"
+check "hv1 confirms once the name is free (the database changed)" \
+    "wait_synced hv1 10"
 st=$(lab_rest_status POST "/v1/ports?wait=1" \
     '{"vm":"vm5","network":"red","hypervisor":"hv2","mac":"02:00:00:00:01:05","iface":"v-vm2x"}')
 check "a later write to hv2 is not failed by hv1's past" \

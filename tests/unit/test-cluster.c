@@ -76,6 +76,26 @@ test_progress_claim(void **state OVS_UNUSED)
     assert_int_equal(nvo_cluster_progress_claim(0, 9, 9), 0);
 }
 
+/* A record goes out at once only when it may answer a waiter on another
+ * controller: its claim rises up to a revision the hypervisor had to
+ * confirm, past a revision another writer made. */
+static void
+test_claim_urgent(void **state OVS_UNUSED)
+{
+    /* Claim 10 -> 12 (required 12): another writer made 11. */
+    assert_true(nvo_cluster_claim_urgent(10, 12, 12, 11));
+    /* ...or 12 itself, or a later one not yet confirmed. */
+    assert_true(nvo_cluster_claim_urgent(10, 12, 12, 12));
+    assert_true(nvo_cluster_claim_urgent(10, 12, 12, 15));
+    /* Every other writer's revision is at or below the old claim: only
+     * this controller's writes (11, 12) raise it. */
+    assert_false(nvo_cluster_claim_urgent(10, 12, 12, 10));
+    assert_false(nvo_cluster_claim_urgent(10, 12, 12, 3));
+    /* No rise up to a revision it had to confirm: nothing to send. */
+    assert_false(nvo_cluster_claim_urgent(10, 12, 9, 11));
+    assert_false(nvo_cluster_claim_urgent(10, 10, 12, 11));
+}
+
 static void
 test_balanced(void **state OVS_UNUSED)
 {
@@ -154,6 +174,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_claim),
         cmocka_unit_test(test_progress_claim),
+        cmocka_unit_test(test_claim_urgent),
         cmocka_unit_test(test_balanced),
         cmocka_unit_test(test_minimal_movement),
         cmocka_unit_test(test_order_independent),
