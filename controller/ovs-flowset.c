@@ -124,41 +124,54 @@ ovs_flow_set_actions(struct ovs_flow *f, struct ofpact *ofpacts,
     acts_set(f, ofpacts, ofpacts_len, wire, wire_len);
 }
 
-struct ofpbuf *
-ovs_flow_encode_add(const struct ovs_flow *f)
+/* 'f' (which has actions) as an OFPFC_ADD flow_mod.  Caller owns it. */
+static struct ofpbuf *
+encode_add(const struct ovs_flow *f)
+{
+    struct ofputil_flow_mod fm = {
+        .match = f->match,
+        .priority = f->priority,
+        .table_id = f->table_id,
+        .command = OFPFC_ADD,
+        .new_cookie = htonll(f->cookie),
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+    };
+    /* The instructions end an OpenFlow 1.3 flow_mod: encoded without
+     * actions, the flow's encoded instructions appended. */
+    struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+    if (f->acts->wire_len) {
+        ofpbuf_put(msg, f->acts->wire, f->acts->wire_len);
+        ofpmsg_update_length(msg);
+    }
+    return msg;
+}
+
+const struct ofpbuf *
+ovs_flow_add_msg(const struct ovs_flow *f)
 {
     struct ovs_flow_acts *a = f->acts;
-    if (!a) {
+    if (!a || (!a->add_msg && a->n_refs == 1)) {
+        /* Not shared: sent to one switch (a cold start's flows, the VM's
+         * own hypervisor's), not worth its memory. */
         return NULL;
     }
     if (!a->add_msg) {
-        struct ofputil_flow_mod fm = {
-            .match = f->match,
-            .priority = f->priority,
-            .table_id = f->table_id,
-            .command = OFPFC_ADD,
-            .new_cookie = htonll(f->cookie),
-            .buffer_id = UINT32_MAX,
-            .out_port = OFPP_ANY,
-            .out_group = OFPG_ANY,
-        };
-        /* The instructions end an OpenFlow 1.3 flow_mod: encoded without
-         * actions, the flow's encoded instructions appended. */
-        struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-        if (a->wire_len) {
-            ofpbuf_put(msg, a->wire, a->wire_len);
-            ofpmsg_update_length(msg);
-        }
-        if (a->n_refs == 1) {
-            /* Not shared: sent to one switch (a cold start's flows, the
-             * VM's own hypervisor's), not worth its memory. */
-            return msg;
-        }
-        a->add_msg = msg;
+        a->add_msg = encode_add(f);
     }
     /* The copies share the xid too: nvo matches replies only to barriers
      * and stats requests, whose xids are their own. */
-    return ofpbuf_clone(a->add_msg);
+    return a->add_msg;
+}
+
+struct ofpbuf *
+ovs_flow_encode_add(const struct ovs_flow *f)
+{
+    const struct ofpbuf *shared = ovs_flow_add_msg(f);
+    return (shared ? ofpbuf_clone(shared)
+            : f->acts ? encode_add(f)
+            : NULL);
 }
 
 void

@@ -107,6 +107,11 @@ void ovs_flow_set_actions(struct ovs_flow *flow, struct ofpact *ofpacts,
  * NULL for a key (no actions). */
 struct ofpbuf *ovs_flow_encode_add(const struct ovs_flow *flow);
 
+/* The encoding ovs_flow_encode_add() copies, borrowed (valid while 'flow'
+ * or one of its clones holds these actions), for a flow that has clones;
+ * NULL otherwise (then ovs_flow_encode_add() encodes it afresh). */
+const struct ofpbuf *ovs_flow_add_msg(const struct ovs_flow *flow);
+
 /* Frees a flow that is in no set.  Accepts NULL. */
 void ovs_flow_destroy(struct ovs_flow *flow);
 

@@ -161,26 +161,28 @@ disconnect(struct ovs_ofconn *c, int error)
     }
 }
 
-/* Appends 'msg' and then 'tail' (if 'tail_len') to the output as one
- * message, whose length field counts both, and frees 'msg'. */
+/* Appends the message at 'msg' ('msg_len' bytes) and then 'tail' (if
+ * 'tail_len') to the output as one message, whose length field counts
+ * both. */
 static void
-queue_tail(struct ovs_ofconn *c, struct ofpbuf *msg, const void *tail,
-           size_t tail_len)
+queue_bytes(struct ovs_ofconn *c, const void *msg, size_t msg_len,
+            const void *tail, size_t tail_len)
 {
     size_t ofs = c->txbuf.size;
-    ofpbuf_put(&c->txbuf, msg->data, msg->size);
+    ofpbuf_put(&c->txbuf, msg, msg_len);
     if (tail_len) {
         ofpbuf_put(&c->txbuf, tail, tail_len);
     }
     struct ofp_header *oh = ofpbuf_at_assert(&c->txbuf, ofs, sizeof *oh);
-    oh->length = htons(msg->size + tail_len);
-    ofpbuf_delete(msg);
+    oh->length = htons(msg_len + tail_len);
 }
 
+/* Queues 'msg' (taken). */
 static void
 queue(struct ovs_ofconn *c, struct ofpbuf *msg)
 {
-    queue_tail(c, msg, NULL, 0);
+    queue_bytes(c, msg->data, msg->size, NULL, 0);
+    ofpbuf_delete(msg);
 }
 
 static void rx_hello(struct ovs_ofconn *);
@@ -329,7 +331,18 @@ ovs_ofconn_send_tail(struct ovs_ofconn *c, struct ofpbuf *msg,
         ofpbuf_delete(msg);
         return -ENOTCONN;
     }
-    queue_tail(c, msg, tail, tail_len);
+    queue_bytes(c, msg->data, msg->size, tail, tail_len);
+    ofpbuf_delete(msg);
+    return 0;
+}
+
+int
+ovs_ofconn_send_copy(struct ovs_ofconn *c, const struct ofpbuf *msg)
+{
+    if (c->state != C_ACTIVE) {
+        return -ENOTCONN;
+    }
+    queue_bytes(c, msg->data, msg->size, NULL, 0);
     return 0;
 }
 

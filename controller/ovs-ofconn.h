@@ -55,6 +55,10 @@ int ovs_ofconn_send(struct ovs_ofconn *, struct ofpbuf *msg);
 int ovs_ofconn_send_tail(struct ovs_ofconn *, struct ofpbuf *msg,
                          const void *tail, size_t tail_len);
 
+/* Queues a copy of 'msg' (still the caller's): a message encoded once
+ * for many switches.  While not connected, returns -ENOTCONN, else 0. */
+int ovs_ofconn_send_copy(struct ovs_ofconn *, const struct ofpbuf *msg);
+
 /* Queues an OpenFlow 1.3 message of type 'raw' without a body (a barrier
  * request: OFPRAW_OFPT11_BARRIER_REQUEST) straight into the output, with
  * no buffer of its own, and returns its xid; while not connected, queues

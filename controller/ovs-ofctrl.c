@@ -355,31 +355,39 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         break;
     }
     /* An add is encoded once for a flow and its clones (the same flow on
-     * every hypervisor of a network: ovs_flow_encode_add()).  Otherwise:
-     * the instructions end an OpenFlow 1.3 flow_mod, and the flow holds
-     * them encoded already (its 'wire'): the flow_mod is encoded without
-     * actions and they are appended, rather than encoded once more. */
-    struct ofpbuf *inner = (c->type == OVS_FLOW_ADD ? ovs_flow_encode_add(f)
-                            : NULL);
-    size_t wire_len = 0;
-    if (!inner) {
-        inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-        wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
-    }
-    if (!bundle) {
-        /* Its instructions, if not in 'inner' already, appended as it is
-         * queued: 'inner' has no room for them. */
-        ovs_ofconn_send_tail(ofc->conn, inner, f->wire, wire_len);
+     * every hypervisor of a network: ovs_flow_add_msg()), and queued or
+     * wrapped in a bundle add from there.  Otherwise: the instructions end
+     * an OpenFlow 1.3 flow_mod, and the flow holds them encoded already
+     * (its 'wire'): the flow_mod is encoded without actions and they are
+     * appended, rather than encoded once more. */
+    const struct ofpbuf *shared = (c->type == OVS_FLOW_ADD
+                                   ? ovs_flow_add_msg(f) : NULL);
+    struct ofpbuf *inner = NULL;
+    if (!shared) {
+        inner = (c->type == OVS_FLOW_ADD ? ovs_flow_encode_add(f) : NULL);
+        size_t wire_len = 0;
+        if (!inner) {
+            inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+            wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
+        }
+        if (!bundle) {
+            /* Its instructions, if not in 'inner' already, appended as it
+             * is queued: 'inner' has no room for them. */
+            ovs_ofconn_send_tail(ofc->conn, inner, f->wire, wire_len);
+            return;
+        }
+        if (wire_len) {
+            ofpbuf_put(inner, f->wire, wire_len);
+            ofpmsg_update_length(inner);
+        }
+    } else if (!bundle) {
+        ovs_ofconn_send_copy(ofc->conn, shared);
         return;
-    }
-    if (wire_len) {
-        ofpbuf_put(inner, f->wire, wire_len);
-        ofpmsg_update_length(inner);
     }
     struct ofputil_bundle_add_msg bam = {
         .bundle_id = ofc->bundle_id,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
-        .msg = inner->data,
+        .msg = shared ? shared->data : inner->data,
     };
     send_msg(ofc, ofputil_encode_bundle_add(OFP13_VERSION, &bam));
     ofpbuf_delete(inner);
