@@ -220,19 +220,23 @@ nvo_metrics_render(const struct nvo_metrics *m, struct nvo_ctl *ctl,
                       "# TYPE nvo_store_commits_total counter\n"
                       "nvo_store_commits_total %"PRIu64"\n",
                       st.n_writes, st.n_commits);
-        ds_put_format(out, "# HELP nvo_store_seconds_total Where store "
-                      "transactions spend their time: queued (first write "
-                      "submitted to the transaction handed over), "
-                      "to_thread (until the committing thread runs it), "
-                      "commit (statements, COMMIT, fsync), to_loop (until "
-                      "the loop answers its writes).\n"
-                      "# TYPE nvo_store_seconds_total counter\n"
-                      "nvo_store_seconds_total{phase=\"queued\"} %.6f\n"
-                      "nvo_store_seconds_total{phase=\"to_thread\"} %.6f\n"
-                      "nvo_store_seconds_total{phase=\"commit\"} %.6f\n"
-                      "nvo_store_seconds_total{phase=\"to_loop\"} %.6f\n",
-                      st.queued_ns / 1e9, st.to_thread_ns / 1e9,
-                      st.commit_ns / 1e9, st.to_loop_ns / 1e9);
+        /* Only where the backend measures the phases (not the clustered
+         * store): a family of zeros would tell operators something false. */
+        if (st.timed) {
+            ds_put_format(out, "# HELP nvo_store_seconds_total Where store "
+                          "transactions spend their time: queued (first write "
+                          "submitted to the transaction handed over), "
+                          "to_thread (until the committing thread runs it), "
+                          "commit (statements, COMMIT, fsync), to_loop (until "
+                          "the loop answers its writes).\n"
+                          "# TYPE nvo_store_seconds_total counter\n"
+                          "nvo_store_seconds_total{phase=\"queued\"} %.6f\n"
+                          "nvo_store_seconds_total{phase=\"to_thread\"} %.6f\n"
+                          "nvo_store_seconds_total{phase=\"commit\"} %.6f\n"
+                          "nvo_store_seconds_total{phase=\"to_loop\"} %.6f\n",
+                          st.queued_ns / 1e9, st.to_thread_ns / 1e9,
+                          st.commit_ns / 1e9, st.to_loop_ns / 1e9);
+        }
     }
     if (ctl->svc) {
         ds_put_format(out, "# HELP nvo_store_writes_pending Writes submitted "

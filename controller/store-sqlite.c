@@ -321,6 +321,7 @@ sqlite_get_stats(const struct nvo_store *store, struct nvo_store_stats *st)
     const struct sqlite_store *s = sqlite_store_cast(store);
     st->n_writes = s->n_writes;
     st->n_commits = s->n_batches;
+    st->timed = true;
     st->queued_ns = s->queued_ns;
     st->to_thread_ns = s->to_thread_ns;
     st->commit_ns = s->commit_ns;

@@ -182,11 +182,14 @@ struct nvo_store_stats {
     uint64_t n_commits;         /* Transactions they were committed in
                                  * (fewer with group commit). */
     /* Where a transaction's time goes, summed over transactions, in
-     * nanoseconds (0 where a backend does not measure it): 'queued' from
-     * its first write's submission to the transaction being handed to the
-     * committing thread, 'to_thread' until that thread started it,
-     * 'commit' running it (statements, COMMIT and its fsync), 'to_loop'
-     * from its end until the loop ran the writes' callbacks. */
+     * nanoseconds, valid only if 'timed' (the SQLite backend; the OVSDB
+     * one does not measure them, and /metrics then leaves them out rather
+     * than show zeros): 'queued' from its first write's submission to the
+     * transaction being handed to the committing thread, 'to_thread' until
+     * that thread started it, 'commit' running it (statements, COMMIT and
+     * its fsync), 'to_loop' from its end until the loop ran the writes'
+     * callbacks. */
+    bool timed;
     uint64_t queued_ns, to_thread_ns, commit_ns, to_loop_ns;
 };
 

@@ -53,6 +53,13 @@ check "a network with ports: 409" \
     "[ \$(lab_ctl_rest_status 1 DELETE /v1/networks/red) = 409 ]"
 check "unknown port: 404" "[ \$(lab_ctl_rest_status 1 GET /v1/ports/999999) = 404 ]"
 check "GET the port" "lab_ctl_rest 1 GET /v1/ports/$a | grep -q '\"vm\":\"a\"'"
+# The clustered store counts writes and commits but does not time a
+# transaction's phases: /metrics leaves that family out instead of zeros.
+lab_ctl_rest 1 GET /metrics >"$LAB_DIR/metrics" || die "GET /metrics"
+check "/metrics: store writes counted" \
+    "grep -q '^nvo_store_writes_total [1-9]' '$LAB_DIR/metrics'"
+check "/metrics: no nvo_store_seconds_total (phases not measured)" \
+    "! grep -q '^nvo_store_seconds_total' '$LAB_DIR/metrics'"
 
 # --- two controllers ---------------------------------------------------------
 # Controller 2's sessions go through a proxy (on controller 1's node) to

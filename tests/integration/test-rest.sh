@@ -337,6 +337,7 @@ grep -q '^nvo_http_requests_total{method="POST",status="400"} ' "$tmp/body" || f
 grep -q '^nvo_store_rows{table="ports"} 4$' "$tmp/body" || fail "ports rows"
 grep -q '^nvo_store_rows{table="hypervisors"} 4$' "$tmp/body" || fail "hypervisor rows"
 grep -q '^nvo_store_revision [0-9]' "$tmp/body" || fail "revision"
+grep -q '^nvo_store_seconds_total{phase="commit"} [0-9]' "$tmp/body" || fail "store phases (SQLite measures them)"
 grep -q '^nvo_hypervisors{state="[a-z]*"} ' "$tmp/body" || fail "hypervisor states"
 ok
 

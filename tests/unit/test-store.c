@@ -469,6 +469,7 @@ test_batch(void **state)
     /* nvo_store_seconds_total: the phases of the one transaction, in ns,
      * lie within the time the test waited for it; the commit (an fsync)
      * took some. */
+    assert_true(st.timed);
     assert_true(st.commit_ns > 0);
     assert_true(st.queued_ns + st.to_thread_ns + st.commit_ns
                 + st.to_loop_ns <= elapsed);
