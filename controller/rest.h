@@ -4,10 +4,9 @@
  * [A-Za-z0-9._-], every collection is listed by id):
  *
  *   GET    /healthz                     200 {"status":"ok","revision":R}
- *   GET    /metrics                     200 Prometheus text: requests by
- *                                       method and status, rows per table,
- *                                       store revision, hypervisors by
- *                                       connection state
+ *   GET    /metrics                     200 Prometheus text (metrics.c;
+ *                                       every family and its labels:
+ *                                       doc/nvo-controller.8, METRICS)
  *   GET    /v1/networks                 200 [network]
  *   POST   /v1/networks                 201 {"name","vni","bum"?}
  *   GET|PATCH|DELETE /v1/networks/{name}   PATCH {"bum"} only
