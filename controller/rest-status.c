@@ -29,15 +29,9 @@
 #include "controller/ctl.h"
 #include "controller/desired.h"
 #include "controller/model.h"
+#include "lib/strvec.h"
 #include "openvswitch/shash.h"
 #include "util.h"
-
-static int
-compare_names(const void *a_, const void *b_)
-{
-    const char *const *a = a_, *const *b = b_;
-    return strcmp(*a, *b);
-}
 
 static int
 compare_hvs(const void *a_, const void *b_)
@@ -153,7 +147,7 @@ networks_json(struct rest_call *c)
     HMAP_FOR_EACH (net, id_node, &m->networks_by_id) {
         names[n++] = net->name;
     }
-    qsort(names, n, sizeof *names, compare_names);
+    qsort(names, n, sizeof *names, nvo_strvec_compare);
     json_t *arr = json_pack("[]");
     for (size_t i = 0; i < n; i++) {
         net = nvo_model_network_by_name(m, names[i]);
