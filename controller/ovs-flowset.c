@@ -33,7 +33,7 @@ struct ovs_flow_acts {
     struct ofpbuf *add_msg;     /* Owned: the OFPFC_ADD flow_mod of the
                                  * flows holding these actions (all have
                                  * the same key and cookie), or NULL until
-                                 * ovs_flow_encode_add() makes it. */
+                                 * ovs_flow_add_msg() makes it. */
 };
 
 /* Makes 'f' hold new actions 'ofpacts' and 'wire' (taken). */
@@ -163,15 +163,6 @@ ovs_flow_add_msg(const struct ovs_flow *f)
     /* The copies share the xid too: nvo matches replies only to barriers
      * and stats requests, whose xids are their own. */
     return a->add_msg;
-}
-
-struct ofpbuf *
-ovs_flow_encode_add(const struct ovs_flow *f)
-{
-    const struct ofpbuf *shared = ovs_flow_add_msg(f);
-    return (shared ? ofpbuf_clone(shared)
-            : f->acts ? encode_add(f)
-            : NULL);
 }
 
 void

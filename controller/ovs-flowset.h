@@ -101,15 +101,11 @@ void ovs_flow_set_actions(struct ovs_flow *flow, struct ofpact *ofpacts,
                           size_t ofpacts_len, void *wire, size_t wire_len);
 
 /* Returns 'flow' as an OpenFlow 1.3 OFPFC_ADD flow_mod (its key, cookie and
- * instructions).  Encoded once for a flow and all its clones (the flows a
+ * instructions), encoded once for a flow and all its clones (the flows a
  * remote port or VTEP makes on every hypervisor of a network are clones of
- * one, ovs-flows.c's memo): later calls copy it.  Caller owns the result.
- * NULL for a key (no actions). */
-struct ofpbuf *ovs_flow_encode_add(const struct ovs_flow *flow);
-
-/* The encoding ovs_flow_encode_add() copies, borrowed (valid while 'flow'
- * or one of its clones holds these actions), for a flow that has clones;
- * NULL otherwise (then ovs_flow_encode_add() encodes it afresh). */
+ * one, ovs-flows.c's memo) and borrowed: valid while 'flow' or one of its
+ * clones holds these actions.  NULL for a flow without clones (sent to one
+ * switch: the caller encodes it) and for a key (no actions). */
 const struct ofpbuf *ovs_flow_add_msg(const struct ovs_flow *flow);
 
 /* Frees a flow that is in no set.  Accepts NULL. */

@@ -362,17 +362,17 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
      * appended, rather than encoded once more. */
     const struct ofpbuf *shared = (c->type == OVS_FLOW_ADD
                                    ? ovs_flow_add_msg(f) : NULL);
+    if (shared && !bundle) {
+        ovs_ofconn_send_copy(ofc->conn, shared);
+        return;
+    }
     struct ofpbuf *inner = NULL;
     if (!shared) {
-        inner = (c->type == OVS_FLOW_ADD ? ovs_flow_encode_add(f) : NULL);
-        size_t wire_len = 0;
-        if (!inner) {
-            inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-            wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
-        }
+        inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
+        size_t wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
         if (!bundle) {
-            /* Its instructions, if not in 'inner' already, appended as it
-             * is queued: 'inner' has no room for them. */
+            /* The instructions appended as it is queued: 'inner' has no
+             * room for them. */
             ovs_ofconn_send_tail(ofc->conn, inner, f->wire, wire_len);
             return;
         }
@@ -380,9 +380,6 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
             ofpbuf_put(inner, f->wire, wire_len);
             ofpmsg_update_length(inner);
         }
-    } else if (!bundle) {
-        ovs_ofconn_send_copy(ofc->conn, shared);
-        return;
     }
     struct ofputil_bundle_add_msg bam = {
         .bundle_id = ofc->bundle_id,
