@@ -61,6 +61,13 @@ static uint32_t underlay_mtu(const struct ovs_ovsdb *);
 #define OVS_OVSDB_RETRY_MIN_MS 1000
 #define OVS_OVSDB_RETRY_MAX_MS 32000
 
+/* Whether a refused transaction's backoff is over. */
+static bool
+retry_due(const struct ovs_ovsdb *db)
+{
+    return db->retry_at && time_msec() >= db->retry_at;
+}
+
 static void
 add_columns(struct ovsdb_idl *idl)
 {
@@ -450,7 +457,7 @@ void
 ovs_ovsdb_run(struct ovs_ovsdb *db, const struct shash *wants,
               bool wants_changed)
 {
-    if (db->retry_at && time_msec() >= db->retry_at) {
+    if (retry_due(db)) {
         db->retry_at = 0;
         db->need_reconcile = true;
     }
@@ -611,7 +618,7 @@ bool
 ovs_ovsdb_awaits_input(const struct ovs_ovsdb *db)
 {
     return (ovsdb_idl_is_connected(db->loop.idl) && !db->need_reconcile
-            && !(db->retry_at && time_msec() >= db->retry_at));
+            && !retry_due(db));
 }
 
 bool
