@@ -7,7 +7,8 @@
 #     over the three controllers' REST endpoints; latency p50/p99 as curl
 #     measures it (the answer comes once every affected switch answered
 #     the barrier after its bundle), and each controller's CPU (utime +
-#     stime from /proc) per VM start.  Reference, same run: the same VM
+#     stime from /proc) per VM start, and by thread its CPU and how many
+#     times it ran (wake-ups; schedstat).  Reference, same run: the same VM
 #     starts (after stopping them) with one controller left, which then
 #     owns every hypervisor.  Beside them, each controller's background
 #     CPU (ms/s with no writes: heartbeats, leases, peers' heartbeats)
@@ -68,20 +69,22 @@ die() { echo "bench-cluster: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# thread_ns PID: "THREAD NS" per thread of PID (its name without the
-# instance number OVS appends, its run time from schedstat in ns).
+# thread_ns PID: "THREAD NS RUNS" per thread of PID (its name without the
+# instance number OVS appends, its run time in ns and how many times it
+# ran, from schedstat).
 thread_ns() {
     local _t
     for _t in /proc/"$1"/task/*; do
-        echo "$(sed 's/[0-9]*$//' "$_t/comm" 2>/dev/null) $(cut -d' ' -f1 "$_t/schedstat" 2>/dev/null)"
+        echo "$(sed 's/[0-9]*$//' "$_t/comm" 2>/dev/null) $(cut -d' ' -f1,3 "$_t/schedstat" 2>/dev/null)"
     done
 }
-# thread_split BEFORE AFTER: "THREAD:MS ..." per VM start, from two
-# thread_ns snapshots (threads that came and went count as they were seen).
+# thread_split BEFORE AFTER: "THREAD:MS/RUNS ..." per VM start (CPU ms and
+# times it ran, i.e. wake-ups), from two thread_ns snapshots (threads that
+# came and went count as they were seen).
 thread_split() {
     { sed 's/^/- /' "$1"; sed 's/^/+ /' "$2"; } | awk -v n="$n_hvs" '
-        NF == 3 { d[$2] += ($1 == "+" ? $3 : -$3) }
-        END { for (t in d) if (d[t] > 0) printf " %s:%.2f", t, d[t] / 1e6 / n }'
+        NF == 4 { s = ($1 == "+" ? 1 : -1); d[$2] += s * $3; r[$2] += s * $4 }
+        END { for (t in d) if (d[t] > 0) printf " %s:%.2f/%.1f", t, d[t] / 1e6 / n, r[t] / n }'
 }
 hz=$(getconf CLK_TCK)
 
@@ -425,7 +428,7 @@ printf '  %-44s %9s %9s  %s\n' "1 controller (reference, same VMs, same run)" "$
 echo "  of which background (CPU with no writes, ms/s over $idle_s s just before, times the phase's length):"
 printf '  %-44s %19s  %s\n' "3 controllers: ${idle3# } ms/s" "$phase3_ms ms" "$(of_phase "$idle3" "$phase3_ms")"
 printf '  %-44s %19s  %s\n' "1 controller: ${idle1# } ms/s" "$phase1_ms ms" "$(of_phase "$idle1" "$phase1_ms")"
-echo "  by thread (ms per VM start, schedstat):"
+echo "  by thread (ms/wake-ups per VM start, schedstat):"
 for n in 1 2 3; do
     eval "s=\$split3_$n"
     printf '  %-44s %s\n' "3 controllers, ctl$n:" "$s"
