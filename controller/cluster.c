@@ -96,6 +96,7 @@ struct cl_prog {
     int64_t required;           /* Latest revision it must confirm. */
     bool fresh;                 /* Behind for less than CL_HOLD_MS (it
                                  * counts in nvo_cluster.n_fresh). */
+    bool kept;                  /* build_record(): its row is still ours. */
 };
 
 /* A service node's liveness to record. */
@@ -1080,7 +1081,10 @@ build_record(struct nvo_cluster *c, bool lazy)
                        : hp->confirmed);
         int64_t claim = old;
         bool covered = hp->covered;
-        const struct cl_prog *p = prog_find(&c->progs, hp->hypervisor);
+        struct cl_prog *p = prog_find(&c->progs, hp->hypervisor);
+        if (p) {
+            p->kept = true;
+        }
         if (p && p->epoch == hp->epoch
             && !sset_contains(&c->releasing, hp->hypervisor)) {
             claim = MAX(old, nvo_cluster_progress_claim(p->confirmed,
@@ -1105,12 +1109,15 @@ build_record(struct nvo_cluster *c, bool lazy)
             claims[n_mine++] = (struct cl_claim) { hp->hypervisor, claim };
         }
     }
-    /* Progress of hypervisors it no longer owns is of no use. */
+    /* Progress of hypervisors it no longer owns is of no use: those the
+     * pass above did not find among its rows (no index lookup per entry:
+     * a record costs O(hypervisors) string compares, nothing more). */
     struct cl_prog *p;
     HMAP_FOR_EACH_SAFE (p, node, &c->progs) {
-        const struct nvorec_hypervisor_private *row = hp_row(c, p->name);
-        if (!row || !row->owner || strcmp(row->owner, c->name)) {
+        if (!p->kept) {
             prog_remove(c, p);
+        } else {
+            p->kept = false;
         }
     }
     ovs_mutex_unlock(&c->mutex);
