@@ -374,18 +374,15 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         return;
     }
     struct ofpbuf *inner = NULL;
+    size_t wire_len = 0;
     if (!shared) {
         inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-        size_t wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
+        wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
         if (!bundle) {
             /* The instructions appended as it is queued: 'inner' has no
              * room for them. */
             ovs_ofconn_send_tail(ofc->conn, inner, f->wire, wire_len);
             return;
-        }
-        if (wire_len) {
-            ofpbuf_put(inner, f->wire, wire_len);
-            ofpmsg_update_length(inner);
         }
     }
     struct ofputil_bundle_add_msg bam = {
@@ -393,8 +390,18 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
         .msg = shared ? shared->data : inner->data,
     };
-    send_msg(ofc, ofputil_encode_bundle_add(OFP13_VERSION, &bam));
-    ofpbuf_delete(inner);
+    struct ofpbuf *add = ofputil_encode_bundle_add(OFP13_VERSION, &bam);
+    if (inner) {
+        /* The embedded flow_mod ends the bundle add, and its instructions
+         * are appended to both as the bundle add is queued (which sets the
+         * outer length): not copied into 'inner' and then once more into
+         * 'add' (a BUM flow modified on a join is 32 bytes per VTEP). */
+        struct ofp_header *oh = ofpbuf_at_assert(add, add->size - inner->size,
+                                                 sizeof *oh);
+        oh->length = htons(inner->size + wire_len);
+        ofpbuf_delete(inner);
+    }
+    ovs_ofconn_send_tail(ofc->conn, add, f->wire, wire_len);
 }
 
 /* Queues a bundle control request of 'type'; returns its xid. */
