@@ -62,13 +62,13 @@
 #
 # The machine: every series of VM starts prints beside its percentiles
 # how busy the machine was meanwhile (/proc/stat over the series: CPU
-# busy, steal and iowait in % of all cores; the load average before and
-# after; the runnable tasks when each request was sent, for all requests
-# and for the slowest 5 %), the CPU per VM start of the lab's switches
-# and of the bench's own monitors, and how long the controller's threads
-# waited for a CPU while runnable (schedstat run_delay), since on a
-# shared machine a p99 tells as much about the others' work as about
-# nvo's.
+# busy (running, not stolen by the host), steal and iowait in % of all
+# cores; the load average before and after; the runnable tasks when each
+# request was sent, for all requests and for the slowest 5 %), the CPU
+# per VM start of the lab's switches and of the bench's own monitors, and
+# how long the controller's threads waited for a CPU while runnable
+# (schedstat run_delay), since on a shared machine a p99 tells as much
+# about the others' work as about nvo's.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -468,19 +468,22 @@ floor_run() {
 }
 
 # cpu_ticks: the machine's CPU time so far, from /proc/stat's "cpu" line:
-# "TOTAL IDLE IOWAIT STEAL" (clock ticks, all cores).
+# "TOTAL IDLE IOWAIT STEAL" (clock ticks, all cores; TOTAL sums user to
+# steal: guest and guest_nice, after them, are counted in user and nice
+# already).
 cpu_ticks() {
-    awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9 && i <= NF; i++) t += $i
                        print t, $5, $6, $9; exit }' /proc/stat
 }
 
 # machine_line A B RUNS LAT: how busy the machine was between the
-# cpu_ticks A and B, and the runnable tasks (RUNS: one a request, in
-# request order) of all requests and of the slowest 5 % by LAT (one
-# latency a line, the same order).
+# cpu_ticks A and B (busy: neither idle, nor waiting for I/O, nor stolen
+# by the host, each shown apart), and the runnable tasks (RUNS: one a
+# request, in request order) of all requests and of the slowest 5 % by LAT
+# (one latency a line, the same order).
 machine_line() {
     echo "$1 $2" | awk '{ t = $5 - $1; if (t <= 0) t = 1
-        printf "CPU busy %.0f%%, steal %.1f%%, iowait %.1f%% (of all cores, /proc/stat)", 100 * (t - ($6 - $2) - ($7 - $3)) / t, 100 * ($8 - $4) / t, 100 * ($7 - $3) / t }'
+        printf "CPU busy %.0f%%, steal %.1f%%, iowait %.1f%% (of all cores, /proc/stat)", 100 * (t - ($6 - $2) - ($7 - $3) - ($8 - $4)) / t, 100 * ($8 - $4) / t, 100 * ($7 - $3) / t }'
     set -- "$(sort -n "$3" | awk '{ a[NR] = $1 } END { if (NR) printf "p50 %d, max %d", a[int((NR + 1) / 2)], a[NR] }')" "$3" "$4"
     [ -n "$1" ] || return 0
     printf '; runnable tasks when a request was sent: %s' "$1"
