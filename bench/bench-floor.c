@@ -15,6 +15,14 @@
  * are deleted (by cookie) at the end.  nvo never touches them: their
  * cookie lacks its marker.
  *
+ * Usage: bench-floor tight ROUNDS TARGET...
+ * The same rounds sent the cheapest way a controller could: per switch a
+ * plain socket (tcp: with TCP_NODELAY, as OVS's streams), the flow_mod and
+ * the barrier in one write, and epoll to read only the switches that have
+ * something to say (the loop above polls every switch and reads each one
+ * still awaited on every wake-up, as an OVS-style run loop does).  It
+ * prints the same line with "one write each, epoll" in it.
+ *
  * Usage: bench-floor ages TARGET...
  * The switches' own account of when nvo's VM port flows (cookie
  * 0x6e1.../0xfff...) were installed: one flow-stats request per switch,
@@ -30,6 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "byte-order.h"
 #include "openvswitch/match.h"
@@ -41,6 +52,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vconn.h"
 #include "openvswitch/vlog.h"
+#include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -200,6 +212,183 @@ out:
     return error;
 }
 
+/* One switch of the tight floor: a plain blocking socket (writes of a
+ * hundred bytes never block; reads are MSG_DONTWAIT, and only when epoll
+ * says so) and the bytes read that are not a whole message yet. */
+struct tight_switch {
+    int fd;
+    struct ofpbuf rx;
+    ovs_be32 xid;               /* Of the barrier awaited this round. */
+    bool done;                  /* Its barrier reply came this round. */
+};
+
+/* Connects to 'target' (tcp:IP[:PORT] or unix:PATH) and exchanges hellos
+ * (OpenFlow 1.3).  Returns the socket (the caller closes it) or a negative
+ * errno value. */
+static int
+tight_open(const char *target)
+{
+    int fd;
+    if (!strncmp(target, "unix:", 5)) {
+        fd = make_unix_socket(SOCK_STREAM, false, NULL, target + 5);
+        if (fd < 0) {
+            return fd;
+        }
+    } else if (!strncmp(target, "tcp:", 4)) {
+        struct sockaddr_storage ss;
+        if (!inet_parse_active(target + 4, OFP_PORT, &ss, false, NULL)) {
+            return -EINVAL;
+        }
+        fd = socket(ss.ss_family, SOCK_STREAM, 0);
+        if (fd < 0) {
+            return -errno;
+        }
+        if (connect(fd, (struct sockaddr *) &ss, ss_length(&ss)) < 0) {
+            int error = errno;
+            close(fd);
+            return -error;
+        }
+        setsockopt_tcp_nodelay(fd);
+    } else {
+        return -EAFNOSUPPORT;
+    }
+
+    struct ofpbuf *hello = ofputil_encode_hello(1u << OFP13_VERSION);
+    size_t n;
+    int error = write_fully(fd, hello->data, hello->size, &n);
+    ofpbuf_delete(hello);
+    struct ofp_header oh;
+    if (!error) {
+        error = read_fully(fd, &oh, sizeof oh, &n);
+    }
+    if (!error && (oh.type != 0 /* OFPT_HELLO in every version */
+                   || oh.version < OFP13_VERSION
+                   || ntohs(oh.length) < sizeof oh)) {
+        error = EPROTO;
+    }
+    for (size_t left = error ? 0 : ntohs(oh.length) - sizeof oh; left; ) {
+        char skip[256];
+        size_t chunk = MIN(left, sizeof skip);
+        error = read_fully(fd, skip, chunk, &n);
+        if (error) {
+            break;
+        }
+        left -= chunk;
+    }
+    if (error) {
+        close(fd);
+        return error == EOF ? -ECONNRESET : -error;
+    }
+    return fd;
+}
+
+/* Reads what switch 'sw' has sent and handles each whole message: the
+ * barrier reply it awaits marks it done (one less in '*left'), an echo
+ * request is answered, an error fails the round.  'target' names it.
+ * Returns 0 or an errno value. */
+static int
+tight_read(struct tight_switch *sw, const char *target, int *left)
+{
+    for (;;) {
+        ofpbuf_prealloc_tailroom(&sw->rx, 4096);
+        ssize_t got = recv(sw->fd, ofpbuf_tail(&sw->rx), 4096, MSG_DONTWAIT);
+        if (got < 0) {
+            return errno == EAGAIN || errno == EINTR ? 0 : errno;
+        } else if (!got) {
+            fprintf(stderr, "bench-floor: %s: connection closed\n", target);
+            return ECONNRESET;
+        }
+        sw->rx.size += got;
+        while (sw->rx.size >= sizeof(struct ofp_header)) {
+            const struct ofp_header *oh = sw->rx.data;
+            size_t len = ntohs(oh->length);
+            if (len < sizeof *oh) {
+                return EPROTO;
+            } else if (sw->rx.size < len) {
+                break;
+            }
+            enum ofptype type;
+            if (!ofptype_decode(&type, oh)) {
+                if (type == OFPTYPE_ERROR) {
+                    fprintf(stderr, "bench-floor: %s: OpenFlow error\n",
+                            target);
+                    return EPROTO;
+                } else if (type == OFPTYPE_ECHO_REQUEST) {
+                    struct ofpbuf *reply = ofputil_encode_echo_reply(oh);
+                    size_t n;
+                    int error = write_fully(sw->fd, reply->data,
+                                            reply->size, &n);
+                    ofpbuf_delete(reply);
+                    if (error) {
+                        return error;
+                    }
+                } else if (type == OFPTYPE_BARRIER_REPLY && !sw->done
+                           && oh->xid == sw->xid) {
+                    sw->done = true;
+                    (*left)--;
+                }
+            }
+            ofpbuf_pull(&sw->rx, len);
+        }
+        if ((size_t) got < 4096) {
+            return 0;
+        }
+    }
+}
+
+/* round_trip() the tight way: one write per switch, then epoll until the
+ * last barrier reply.  Returns 0 or an errno value. */
+static int
+tight_round_trip(int epfd, struct tight_switch *sws, char *targets[], int n,
+                 int round, enum ofp_flow_mod_command cmd)
+{
+    for (int i = 0; i < n; i++) {
+        struct ofpbuf *msg = flow_mod(round, cmd);
+        struct ofpbuf *barrier = ofputil_encode_barrier_request(
+            OFP13_VERSION);
+        sws[i].xid = ((struct ofp_header *) barrier->data)->xid;
+        sws[i].done = false;
+        ofpbuf_put(msg, barrier->data, barrier->size);
+        ofpbuf_delete(barrier);
+        size_t n_written;
+        int error = write_fully(sws[i].fd, msg->data, msg->size, &n_written);
+        ofpbuf_delete(msg);
+        if (error) {
+            fprintf(stderr, "bench-floor: %s: %s\n", targets[i],
+                    ovs_strerror(error));
+            return error;
+        }
+    }
+    long long int deadline = time_msec() + FLOOR_ROUND_TIMEOUT_MS;
+    int left = n;
+    while (left) {
+        struct epoll_event evs[64];
+        long long int wait = deadline - time_msec();
+        int k = wait > 0 ? epoll_wait(epfd, evs, ARRAY_SIZE(evs), wait) : 0;
+        if (k < 0 && errno != EINTR) {
+            return errno;
+        } else if (!k && time_msec() >= deadline) {
+            for (int i = 0; i < n; i++) {
+                if (!sws[i].done) {
+                    fprintf(stderr, "bench-floor: %s: no barrier reply "
+                            "within %d ms\n", targets[i],
+                            FLOOR_ROUND_TIMEOUT_MS);
+                    break;
+                }
+            }
+            return ETIMEDOUT;
+        }
+        for (int j = 0; j < k; j++) {
+            int i = evs[j].data.u32;
+            int error = tight_read(&sws[i], targets[i], &left);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Prints the installation window of every VM port flow of 'target' (the
  * I-th).  Returns 0 or an errno value. */
 static int
@@ -275,24 +464,52 @@ main(int argc, char *argv[])
         }
         return 0;
     }
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s ROUNDS TARGET...\n", argv[0]);
+    bool tight = argc >= 2 && !strcmp(argv[1], "tight");
+    int a = tight ? 2 : 1;      /* argv[a] is ROUNDS, then the targets. */
+    if (argc < a + 2) {
+        fprintf(stderr, "usage: %s [tight] ROUNDS TARGET...\n"
+                "       %s ages TARGET...\n", argv[0], argv[0]);
         return 2;
     }
     int rounds;
-    int n = argc - 2;
-    if (!str_to_int(argv[1], 10, &rounds) || rounds < 1 || rounds > 100000) {
+    int n = argc - a - 1;
+    char **targets = argv + a + 1;
+    if (!str_to_int(argv[a], 10, &rounds) || rounds < 1 || rounds > 100000) {
         fprintf(stderr, "bench-floor: ROUNDS must be 1..100000\n");
         return 2;
     }
-    struct vconn **vconns = xcalloc(n, sizeof *vconns);
-    for (int i = 0; i < n; i++) {
-        int error = vconn_open_block(argv[2 + i], 1u << OFP13_VERSION, 0,
-                                     10000, &vconns[i]);
-        if (error) {
-            fprintf(stderr, "bench-floor: %s: %s\n", argv[2 + i],
-                    ovs_strerror(error));
+    struct vconn **vconns = NULL;
+    struct tight_switch *sws = NULL;
+    int epfd = -1;
+    if (tight) {
+        epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (epfd < 0) {
+            fprintf(stderr, "bench-floor: epoll_create1: %s\n",
+                    ovs_strerror(errno));
             return 1;
+        }
+        sws = xcalloc(n, sizeof *sws);
+        for (int i = 0; i < n; i++) {
+            sws[i].fd = tight_open(targets[i]);
+            struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+            if (sws[i].fd < 0
+                || epoll_ctl(epfd, EPOLL_CTL_ADD, sws[i].fd, &ev) < 0) {
+                fprintf(stderr, "bench-floor: %s: %s\n", targets[i],
+                        ovs_strerror(sws[i].fd < 0 ? -sws[i].fd : errno));
+                return 1;
+            }
+            ofpbuf_init(&sws[i].rx, 4096);
+        }
+    } else {
+        vconns = xcalloc(n, sizeof *vconns);
+        for (int i = 0; i < n; i++) {
+            int error = vconn_open_block(targets[i], 1u << OFP13_VERSION, 0,
+                                         10000, &vconns[i]);
+            if (error) {
+                fprintf(stderr, "bench-floor: %s: %s\n", targets[i],
+                        ovs_strerror(error));
+                return 1;
+            }
         }
     }
 
@@ -305,7 +522,9 @@ main(int argc, char *argv[])
     }
     for (int r = 0; r < rounds; r++) {
         long long int t0 = time_usec();
-        int error = round_trip(vconns, argv + 2, n, r, OFPFC_ADD);
+        int error = (tight
+                     ? tight_round_trip(epfd, sws, targets, n, r, OFPFC_ADD)
+                     : round_trip(vconns, targets, n, r, OFPFC_ADD));
         if (error) {
             fprintf(stderr, "bench-floor: round %d: %s\n", r,
                     ovs_strerror(error));
@@ -320,7 +539,9 @@ main(int argc, char *argv[])
         return 1;
     }
     double cpu_ms = (cpu1 - cpu0) / 1e6;
-    int error = round_trip(vconns, argv + 2, n, 0, OFPFC_DELETE);
+    int error = (tight
+                 ? tight_round_trip(epfd, sws, targets, n, 0, OFPFC_DELETE)
+                 : round_trip(vconns, targets, n, 0, OFPFC_DELETE));
     if (error) {
         /* The figures stand; the lab is torn down anyway. */
         fprintf(stderr, "bench-floor: deleting the floor's flows (cookie "
@@ -328,13 +549,23 @@ main(int argc, char *argv[])
     }
     qsort(us, rounds, sizeof *us, compare_ll);
     int i50 = (rounds * 50 + 99) / 100 - 1, i99 = (rounds * 99 + 99) / 100 - 1;
-    printf("floor: one flow_mod + barrier to %d switches in parallel, "
+    printf("floor: one flow_mod + barrier to %d switches in parallel%s, "
            "%d rounds: p50 %.1f ms, p99 %.1f ms, CPU %.2f ms per round\n",
-           n, rounds, us[i50 < 0 ? 0 : i50] / 1000.0,
+           n, tight ? ", one write each, epoll" : "", rounds,
+           us[i50 < 0 ? 0 : i50] / 1000.0,
            us[i99 < 0 ? 0 : i99] / 1000.0, cpu_ms / rounds);
     for (int i = 0; i < n; i++) {
-        vconn_close(vconns[i]);
+        if (tight) {
+            close(sws[i].fd);
+            ofpbuf_uninit(&sws[i].rx);
+        } else {
+            vconn_close(vconns[i]);
+        }
     }
+    if (epfd >= 0) {
+        close(epfd);
+    }
+    free(sws);
     free(vconns);
     free(us);
     return 0;

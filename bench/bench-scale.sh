@@ -13,11 +13,13 @@
 #           per switch after the series (bench-floor ages) against the
 #           window in which curl got the answer.  Reference: the floor,
 #           one flow_mod + barrier to all N switches in parallel from one
-#           process (bench/bench-floor), in the same lab, twice: "floor
+#           process (bench/bench-floor), in the same lab, three ways: "floor
 #           over unix: (OVS itself)" to each br-int's unix: socket, and
 #           "floor over tcp: (nvo's transport)" from the controller's
 #           namespace to the tcp: targets nvo connects to (through the
-#           lab underlay, as nvo's sessions), each with p50/p99 and CPU
+#           lab underlay, as nvo's sessions), and "tight floor over tcp",
+#           the same targets the cheapest way (bench-floor tight: one
+#           write per switch, epoll), each with p50/p99 and CPU
 #           per round (/proc/self/task/*/schedstat, as the controller's
 #           CPU per VM start); both again in the summary before the
 #           targets, beside nvo's p50/p99 and CPU per VM start.
@@ -60,13 +62,13 @@
 #
 # The machine: every series of VM starts prints beside its percentiles
 # how busy the machine was meanwhile (/proc/stat over the series: CPU
-# busy, steal and iowait in % of all cores; the load average before and
-# after; the runnable tasks when each request was sent, for all requests
-# and for the slowest 5 %), the CPU per VM start of the lab's switches
-# and of the bench's own monitors, and how long the controller's threads
-# waited for a CPU while runnable (schedstat run_delay), since on a
-# shared machine a p99 tells as much about the others' work as about
-# nvo's.
+# busy (running, not stolen by the host), steal and iowait in % of all
+# cores; the load average before and after; the runnable tasks when each
+# request was sent, for all requests and for the slowest 5 %), the CPU
+# per VM start of the lab's switches and of the bench's own monitors, and
+# how long the controller's threads waited for a CPU while runnable
+# (schedstat run_delay), since on a shared machine a p99 tells as much
+# about the others' work as about nvo's.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -439,8 +441,10 @@ of_targets() {
 
 # floor_run N HOW LABEL KEY: bench-floor's FLOOR_ROUNDS rounds on h1..hN's
 # br-int, HOW "unix" (from this namespace to each br-int's unix: socket:
-# OVS's own cost) or "tcp" (from the controller's namespace to the targets
-# nvo connects to, through the same underlay as nvo's sessions); prints it
+# OVS's own cost), "tcp" (from the controller's namespace to the targets
+# nvo connects to, through the same underlay as nvo's sessions) or "tight"
+# (tcp with bench-floor's tight mode: one write per switch, epoll, no
+# per-switch read on a wake-up that is not its own); prints it
 # with LABEL and the load, keeps its p50/p99/CPU as KEY_p50_N etc.
 floor_run() {
     local n=$1 how=$2 label=$3 key=$4 targets out last
@@ -448,8 +452,11 @@ floor_run() {
         targets=$(switch_targets "$n")
         out=$("$FLOOR" "$FLOOR_ROUNDS" $targets) || die "bench-floor ($how) failed"
     else
+        # tcp, or tight: tcp the cheapest way (bench-floor tight: plain
+        # sockets, one write per switch, epoll).
         targets=$(of_targets "$n") || die "OpenFlow targets not in the controller's log"
-        out=$(ip netns exec "$LAB_CTL_NS" "$FLOOR" "$FLOOR_ROUNDS" $targets) \
+        out=$(ip netns exec "$LAB_CTL_NS" "$FLOOR" \
+                  $([ "$how" = tight ] && echo tight) "$FLOOR_ROUNDS" $targets) \
             || die "bench-floor ($how) failed"
     fi
     set -- $targets
@@ -461,19 +468,22 @@ floor_run() {
 }
 
 # cpu_ticks: the machine's CPU time so far, from /proc/stat's "cpu" line:
-# "TOTAL IDLE IOWAIT STEAL" (clock ticks, all cores).
+# "TOTAL IDLE IOWAIT STEAL" (clock ticks, all cores; TOTAL sums user to
+# steal: guest and guest_nice, after them, are counted in user and nice
+# already).
 cpu_ticks() {
-    awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9 && i <= NF; i++) t += $i
                        print t, $5, $6, $9; exit }' /proc/stat
 }
 
 # machine_line A B RUNS LAT: how busy the machine was between the
-# cpu_ticks A and B, and the runnable tasks (RUNS: one a request, in
-# request order) of all requests and of the slowest 5 % by LAT (one
-# latency a line, the same order).
+# cpu_ticks A and B (busy: neither idle, nor waiting for I/O, nor stolen
+# by the host, each shown apart), and the runnable tasks (RUNS: one a
+# request, in request order) of all requests and of the slowest 5 % by LAT
+# (one latency a line, the same order).
 machine_line() {
     echo "$1 $2" | awk '{ t = $5 - $1; if (t <= 0) t = 1
-        printf "CPU busy %.0f%%, steal %.1f%%, iowait %.1f%% (of all cores, /proc/stat)", 100 * (t - ($6 - $2) - ($7 - $3)) / t, 100 * ($8 - $4) / t, 100 * ($7 - $3) / t }'
+        printf "CPU busy %.0f%%, steal %.1f%%, iowait %.1f%% (of all cores, /proc/stat)", 100 * (t - ($6 - $2) - ($7 - $3) - ($8 - $4)) / t, 100 * ($8 - $4) / t, 100 * ($7 - $3) / t }'
     set -- "$(sort -n "$3" | awk '{ a[NR] = $1 } END { if (NR) printf "p50 %d, max %d", a[int((NR + 1) / 2)], a[NR] }')" "$3" "$4"
     [ -n "$1" ] || return 0
     printf '; runnable tasks when a request was sent: %s' "$1"
@@ -690,6 +700,7 @@ bench_start() {
     # as the controller's is above.
     floor_run "$n" unix "reference, floor over unix: (OVS itself)" floor
     floor_run "$n" tcp "reference, floor over tcp: (nvo's transport, from the controller's namespace)" floor_tcp
+    floor_run "$n" tight "reference, tight floor over tcp: (plain sockets, one write per switch, epoll)" floor_tight
     lab_cleanup >/dev/null 2>&1
 }
 
@@ -1046,13 +1057,20 @@ for n in $HVS; do
     [ -n "$floor_lines" ] || echo "beside the floor (nvo: VM start in one network, ?wait=1, CPU per VM start; floor: one round, a flow_mod + barrier to every switch, CPU per round; CPU from /proc schedstat for both):"
     floor_lines=1
     nc=$(get "nvo_cpu_${n}_1") ns=$(get "nvo_sbcpu_${n}_1") fc=$(get "floor_tcp_cpu_$n")
-    echo "  $n hypervisors: nvo p50 $(get "nvo_p50_${n}_1" | sed 's/^$/n\/a/') / p99 $(get "nvo_p99_${n}_1" | sed 's/^$/n\/a/') ms, CPU ${nc:-n/a} ms (OVS southbound thread ${ns:-n/a} ms); floor over unix: (OVS itself) p50 $(get "floor_p50_$n") / p99 $(get "floor_p99_$n") ms, CPU $(get "floor_cpu_$n") ms; floor over tcp: (nvo's transport) p50 $(get "floor_tcp_p50_$n") / p99 $(get "floor_tcp_p99_$n") ms, CPU $fc ms; nvo CPU / tcp floor CPU: $(ratio "$nc" "$fc") (OVS southbound thread: $(ratio "$ns" "$fc"))"
+    tc=$(get "floor_tight_cpu_$n")
+    echo "  $n hypervisors: nvo p50 $(get "nvo_p50_${n}_1" | sed 's/^$/n\/a/') / p99 $(get "nvo_p99_${n}_1" | sed 's/^$/n\/a/') ms, CPU ${nc:-n/a} ms (OVS southbound thread ${ns:-n/a} ms); floor over unix: (OVS itself) p50 $(get "floor_p50_$n") / p99 $(get "floor_p99_$n") ms, CPU $(get "floor_cpu_$n") ms; floor over tcp: (nvo's transport) p50 $(get "floor_tcp_p50_$n") / p99 $(get "floor_tcp_p99_$n") ms, CPU $fc ms; tight floor over tcp: p50 $(get "floor_tight_p50_$n") / p99 $(get "floor_tight_p99_$n") ms, CPU ${tc:-n/a} ms; nvo CPU / tcp floor CPU: $(ratio "$nc" "$fc") (OVS southbound thread: $(ratio "$ns" "$fc")); nvo CPU / tight floor CPU: $(ratio "$nc" "$tc")"
 done
 echo "targets:"
 echo "  p99 at 32 <= 3x p99 at 4: ${p32:-n/a} ms vs 3 x ${p4:-n/a} ms: $(verdict "$p32" le "$p4x3")"
-echo "  controller CPU per VM start <= 1 ms at 32: ${c32:-n/a} ms: $(verdict "$c32" le 1)"
-echo "  controller CPU per VM start <= 2 ms at 256: ${c256:-n/a} ms: $(verdict "$c256" le 2)"
-echo "  p99 <= 50 ms at 256: ${p256:-n/a} ms: $(verdict "$p256" le 50)"
+# floor_note N KEY: what the tight floor alone took at N hypervisors
+# (KEY cpu or p99), for the targets that compare with it.
+floor_note() {
+    local f; f=$(get "floor_tight_${2}_$1")
+    [ -n "$f" ] && echo " (the tight floor alone, one flow_mod + barrier per switch and nothing else: $f ms)"
+}
+echo "  controller CPU per VM start <= 1 ms at 32: ${c32:-n/a} ms: $(verdict "$c32" le 1)$(floor_note 32 cpu)"
+echo "  controller CPU per VM start <= 2 ms at 256: ${c256:-n/a} ms: $(verdict "$c256" le 2)$(floor_note 256 cpu)"
+echo "  p99 <= 50 ms at 256: ${p256:-n/a} ms: $(verdict "$p256" le 50)$(floor_note 256 p99)"
 echo "  p99 at 32 at least 4x better than OVN: nvo ${p32:-n/a} ms, OVN ${o32:-n/a} ms: $(verdict "$o32" ge "$p32x4")"
 for c in 1 16 64; do
     x=$(get "rest_x_$c")

@@ -215,9 +215,15 @@ job_add(struct ovs_flowinc *e, struct unit *u, bool remove)
     return j;
 }
 
+/* Sets what 'u' lacks to 'names'.  A unit is in e->missing exactly while
+ * its 'missing' is set: one that lacked nothing and still lacks nothing
+ * (nearly every recomputed unit) costs no lookup. */
 static void
 set_missing(struct ovs_flowinc *e, struct unit *u, const struct sset *names)
 {
+    if (!u->missing && sset_is_empty(names)) {
+        return;
+    }
     free(u->missing);
     u->missing = NULL;
     if (sset_is_empty(names)) {
@@ -431,7 +437,9 @@ job_install(struct ovs_flowinc *e, struct job *j)
     u->job = 0;
     if (j->remove) {
         ovs_flowset_destroy(&j->flows);
-        hmapx_find_and_delete(&e->missing, u);
+        if (u->missing) {
+            hmapx_find_and_delete(&e->missing, u);
+        }
         hmap_remove(&e->units, &u->node);
         free(u->flows);
         free(u->vtep);

@@ -160,8 +160,8 @@ ovs_flow_add_msg(const struct ovs_flow *f)
     if (!a->add_msg) {
         a->add_msg = encode_add(f);
     }
-    /* The copies share the xid too: nvo matches replies only to barriers
-     * and stats requests, whose xids are their own. */
+    /* The copies share the xid too: nvo matches replies only to barriers,
+     * bundle commits and stats requests, whose xids are their own. */
     return a->add_msg;
 }
 

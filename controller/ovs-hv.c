@@ -4,7 +4,8 @@
  * and VM ports, ofports) to an OpenFlow connection (ovs-ofctrl: flows), and
  * confirms a view's revision once br-int holds all of it: every wanted port
  * is there with an ofport, no OVSDB transaction is in flight, and the flows
- * computed from the view and those ofports are committed (barrier reply).
+ * computed from the view and those ofports are committed (the bundle's
+ * commit reply, or the barrier reply after a single flow mod).
  *
  * States and transitions (like lib/rconn.c):
  *

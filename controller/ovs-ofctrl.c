@@ -7,13 +7,14 @@
  *   S_DUMPING --(last reply part)--> installed := dumped, next diff is
  *       of the whole sets --> S_SYNCED
  *   S_SYNCED --(desired != installed, in the changed keys)--> send one
- *       bundle add per flow mod of the diff (the first opens the bundle),
- *       the bundle commit and a barrier, in one flight --> S_COMMITTING
+ *       bundle add per flow mod of the diff (the first opens the bundle)
+ *       and the bundle commit, in one flight --> S_COMMITTING
  *   S_SYNCED --(a diff of a single flow mod)--> send it alone (one flow mod
  *       is atomic by itself), barrier --> S_COMMITTING
  *   S_SYNCED --(desired == installed)--> installed_seq := desired_seq
- *   S_COMMITTING --(barrier reply)--> installed += the bundle's changes,
- *       installed_seq := pending_seq --> S_SYNCED
+ *   S_COMMITTING --(commit reply of a bundle, barrier reply of a single
+ *       flow mod)--> installed += the change, installed_seq := pending_seq
+ *       --> S_SYNCED
  *   S_COMMITTING, S_DUMPING --(OpenFlow error)--> log (rate-limited)
  *       --> S_BACKOFF
  *   S_BACKOFF --(backoff expired: 1 s doubling to 8 s)--> re-dump
@@ -41,8 +42,12 @@
  * The bundle is ordered and atomic: the switch commits all of what it
  * took or none of it, and no packet sees half of it.  The commit follows the
  * adds without waiting for them to be acknowledged: a change costs one
- * round trip to each switch.  What the switch checks when it takes a
- * bundle add is the message's form only (decoding, table id, action
+ * round trip to each switch, and the commit reply confirms it: ofproto
+ * sends it only once the commit applied to the flow tables (it handles
+ * a commit whole, do_bundle_commit(), before it reads the next message),
+ * as a barrier reply after it would, and a failed commit gets an error
+ * instead.  What the switch checks when it takes a bundle add is the
+ * message's form only (decoding, table id, action
  * validity: ofproto's handle_bundle_add()), the same for every switch
  * and every state, and every flow nvo makes passes an OpenFlow 1.3
  * encode-decode round trip in the unit tests (ovs_flow_is_canonical());
@@ -50,13 +55,15 @@
  * commit, which then applies nothing.  Should an add be refused all the
  * same, the switch leaves it out of the bundle and the commit applies the
  * rest of the diff (ofproto keeps no trace of a refused add): the add's
- * error comes before the barrier reply, the revision is not confirmed,
+ * error comes before the commit reply, the revision is not confirmed,
  * and after the backoff the re-dump shows what the switch holds and the
  * diff is sent again.  (Until 2026-12-02 the commit waited for a barrier
  * after the adds: two round trips per change, and on every switch of a
- * network each time a hypervisor joined it.)  Most changes on a
- * hypervisor that is not the VM's own are one flow (the VM's
- * MAC): those go without a bundle, in one round trip and two messages. */
+ * network each time a hypervisor joined it; until 2026-12-03 a barrier
+ * followed the commit, and its reply, not the commit's, confirmed.)  Most
+ * changes on a hypervisor that is not the VM's own are one flow (the
+ * VM's MAC): those go without a bundle, in one round trip and two
+ * messages. */
 #include <config.h>
 #include "controller/ovs-ofctrl.h"
 
@@ -153,7 +160,7 @@ struct ovs_ofctrl {
     long long int pending_start;    /* time_msec() it went out. */
     bool pending_first;         /* First diff after a dump: log it. */
 
-    ovs_be32 xid;               /* Awaited reply: dump or barrier. */
+    ovs_be32 xid;               /* Awaited reply: dump, barrier or commit. */
     uint64_t generation;        /* Primary election id; 0: no role. */
     bool first_diff;            /* No diff sent since the last dump. */
     uint32_t bundle_id;
@@ -367,18 +374,15 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         return;
     }
     struct ofpbuf *inner = NULL;
+    size_t wire_len = 0;
     if (!shared) {
         inner = ofputil_encode_flow_mod(&fm, OFPUTIL_P_OF13_OXM);
-        size_t wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
+        wire_len = c->type != OVS_FLOW_DELETE ? f->wire_len : 0;
         if (!bundle) {
             /* The instructions appended as it is queued: 'inner' has no
              * room for them. */
             ovs_ofconn_send_tail(ofc->conn, inner, f->wire, wire_len);
             return;
-        }
-        if (wire_len) {
-            ofpbuf_put(inner, f->wire, wire_len);
-            ofpmsg_update_length(inner);
         }
     }
     struct ofputil_bundle_add_msg bam = {
@@ -386,11 +390,22 @@ send_change(struct ovs_ofctrl *ofc, const struct ovs_flow_change *c,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
         .msg = shared ? shared->data : inner->data,
     };
-    send_msg(ofc, ofputil_encode_bundle_add(OFP13_VERSION, &bam));
-    ofpbuf_delete(inner);
+    struct ofpbuf *add = ofputil_encode_bundle_add(OFP13_VERSION, &bam);
+    if (inner) {
+        /* The embedded flow_mod ends the bundle add, and its instructions
+         * are appended to both as the bundle add is queued (which sets the
+         * outer length): not copied into 'inner' and then once more into
+         * 'add' (a BUM flow modified on a join is 32 bytes per VTEP). */
+        struct ofp_header *oh = ofpbuf_at_assert(add, add->size - inner->size,
+                                                 sizeof *oh);
+        oh->length = htons(inner->size + wire_len);
+        ofpbuf_delete(inner);
+    }
+    ovs_ofconn_send_tail(ofc->conn, add, f->wire, wire_len);
 }
 
-static void
+/* Queues a bundle control request of 'type'; returns its xid. */
+static ovs_be32
 send_bundle_ctrl(struct ovs_ofctrl *ofc, uint16_t type)
 {
     struct ofputil_bundle_ctrl_msg bc = {
@@ -398,7 +413,8 @@ send_bundle_ctrl(struct ovs_ofctrl *ofc, uint16_t type)
         .type = type,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
     };
-    send_msg(ofc, ofputil_encode_bundle_ctrl_request(OFP13_VERSION, &bc));
+    return send_msg(ofc, ofputil_encode_bundle_ctrl_request(OFP13_VERSION,
+                                                            &bc));
 }
 
 /* In S_SYNCED: sends the diff between desired and installed, if any. */
@@ -457,10 +473,14 @@ maybe_send_diff(struct ovs_ofctrl *ofc)
         }
     }
     if (bundle) {
-        send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
+        /* Its reply confirms the bundle: ofproto sends it only once the
+         * commit applied to the flow tables (do_bundle_commit()). */
+        ofc->xid = send_bundle_ctrl(ofc, OFPBCT_COMMIT_REQUEST);
+    } else {
+        /* Straight into the connection's output: no buffer of its own. */
+        ofc->xid = ovs_ofconn_send_raw(ofc->conn,
+                                       OFPRAW_OFPT11_BARRIER_REQUEST);
     }
-    /* Straight into the connection's output: no buffer of its own. */
-    ofc->xid = ovs_ofconn_send_raw(ofc->conn, OFPRAW_OFPT11_BARRIER_REQUEST);
     ofc->pending_n_mods = changes.n;
     ovs_ofconn_flush(ofc->conn);
 
@@ -629,8 +649,10 @@ ovs_ofctrl_set_drops_eager(struct ovs_ofctrl *ofc, bool eager)
     ofc->stats_eager = eager;
 }
 
+/* The reply that confirms the change in flight: the barrier reply after
+ * a single flow mod, the commit reply of a bundle. */
 static void
-handle_barrier_reply(struct ovs_ofctrl *ofc)
+handle_confirmation(struct ovs_ofctrl *ofc)
 {
     if (ofc->state == S_COMMITTING) {
         struct ovs_flow *f;
@@ -758,8 +780,9 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         }
         break;
     case OFPTYPE_BARRIER_REPLY:
+    case OFPTYPE_BUNDLE_CONTROL:
         if (oh->xid == ofc->xid) {
-            handle_barrier_reply(ofc);
+            handle_confirmation(ofc);
         }
         break;
     case OFPTYPE_ERROR:
@@ -770,7 +793,7 @@ handle_msg(struct ovs_ofctrl *ofc, const struct ofp_header *oh)
         handle_role(ofc, oh, type);
         break;
     default:
-        /* Port status, bundle replies, echo replies: nothing to do
+        /* Port status, echo replies: nothing to do
          * (ovs-ofconn answers echo requests). */
         break;
     }

@@ -4,7 +4,8 @@
  * Never flush-and-reload: after each (re)connection it dumps nvo's flows
  * (those whose cookie carries nvo's marker), diffs them against the desired
  * set and sends only the difference, atomically, in an OpenFlow bundle
- * followed by a barrier.  Afterwards it keeps the installed set in memory
+ * (whose commit reply confirms it; a single flow mod goes alone, followed
+ * by a barrier).  Afterwards it keeps the installed set in memory
  * and diffs only the keys the caller says changed.  An unchanged flow is never re-added, so its
  * counters and duration survive controller restarts and reconnections.
  *
@@ -45,7 +46,7 @@ void ovs_ofctrl_wait(struct ovs_ofctrl *);
 
 bool ovs_ofctrl_is_connected(const struct ovs_ofctrl *);
 
-/* While a reply (dump, barrier) is all this connection waits for, and no
+/* While a reply (dump, barrier, commit) is all this connection waits for, and no
  * timer of its own is due: the socket whose input is the only thing that
  * can give ovs_ofctrl_run() work.  Otherwise -1 (also when the socket is
  * not known: see ovs_ofconn_input_fd()). */
@@ -85,8 +86,8 @@ void ovs_ofctrl_resync(struct ovs_ofctrl *);
 void ovs_ofctrl_set_generation(struct ovs_ofctrl *, uint64_t generation);
 
 /* The tag of the latest desired set the switch is known to hold (its
- * bundle committed and a barrier after it answered), or 0 if none since
- * the last (re)connection. */
+ * bundle's commit or the barrier after its single flow mod answered), or 0
+ * if none since the last (re)connection. */
 uint64_t ovs_ofctrl_installed_seq(const struct ovs_ofctrl *);
 
 /* The tag of the current desired set. */

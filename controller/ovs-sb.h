@@ -67,8 +67,9 @@ struct ovs_sb_stats {
     uint64_t n_hv_runs;         /* Hypervisors run, summed over passes. */
     uint64_t n_quiet_runs;      /* Of those, runs of quiet hypervisors
                                  * (a readable socket, a timer due). */
-    uint64_t n_hv_skips;        /* Busy ones not run: they only awaited an
-                                 * OpenFlow reply, not arrived yet. */
+    uint64_t n_hv_skips;        /* Busy ones not run: they only awaited
+                                 * input (an OpenFlow reply, an OVSDB
+                                 * reply or update), not arrived yet. */
     uint64_t mail_us;           /* CPU time taking views from the core, */
     uint64_t run_us;            /* ...running hypervisors (OVSDB, flow
                                  * computation, OpenFlow), */

@@ -13,10 +13,20 @@ tests/integration/test-agent-tls.sh (memory bounded before and after trust).
       heartbeat of ~2 million empty counters (a 4 MiB frame); ROUNDS
       times.  Prints how many rounds the controller cut off.
 
-  agent-flood.py waiting HOST PORT N
+  agent-flood.py waiting HOST PORT N --rest RHOST:RPORT
       N plain connections each saying a valid hello for an unregistered
-      hypervisor w0..wN-1, then sending 12 KiB of a 16 KiB frame; after
-      5 s prints how many the controller closed.
+      hypervisor w0..wN-1, then sending 12 KiB of a 16 KiB frame; once the
+      controller has read every hello, watches them 3 s and prints how
+      many it closed, and how many of those before any reply.  Paced by
+      the controller's GET /metrics (REST at RHOST:RPORT): before each
+      batch of 32 connections it waits until nvo_agent_unauthenticated is
+      at most 64, so that no more than 96 connections are ever before
+      their hello; the controller closes on accept any beyond 128 of them
+      (AS_MAX_UNAUTH), and unpaced, a stalled controller (host CPU steal)
+      found more than that in its accept queue when it woke.  The metric
+      is read from the controller's own event loop after it has accepted
+      every connection made before the request, so the pacing does not
+      depend on timing.
 
   agent-flood.py silent HOST PORT N
       N TCP connections that send nothing (no TLS ClientHello, no hello);
@@ -27,6 +37,8 @@ tests/integration/test-agent-tls.sh (memory bounded before and after trust).
   before the first connection until the end, and prints
   "rss: idle N kB, peak M kB, growth G kB".
 """
+import http.client
+import re
 import resource
 import socket
 import ssl
@@ -130,6 +142,36 @@ def closed_by_peer(s, deadline):
     return False
 
 
+def unauthenticated(rest):
+    """The controller's nvo_agent_unauthenticated (GET /metrics at 'rest',
+    "HOST:PORT")."""
+    host, port = rest.rsplit(":", 1)
+    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        c.request("GET", "/metrics")
+        body = c.getresponse().read().decode()
+    finally:
+        c.close()
+    m = re.search(r"^nvo_agent_unauthenticated (\d+)$", body, re.M)
+    if not m:
+        sys.exit("no nvo_agent_unauthenticated in /metrics")
+    return int(m.group(1))
+
+
+def wait_unauthenticated(rest, most, timeout=20):
+    """Waits until at most 'most' agent connections have not said hello;
+    exits if that takes over 'timeout' s."""
+    deadline = time.time() + timeout
+    while True:
+        n = unauthenticated(rest)
+        if n <= most:
+            return
+        if time.time() > deadline:
+            sys.exit("waiting: %d connections still before their hello "
+                     "after %d s" % (n, timeout))
+        time.sleep(0.01)
+
+
 def parse(argv):
     args, opts, i = [], {}, 0
     while i < len(argv):
@@ -175,14 +217,25 @@ def main():
         n = int(args[3])
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, n + 64), hard))
+        if "--rest" not in opts:
+            sys.exit("waiting: --rest RHOST:RPORT is required")
         socks = []
         part = struct.pack(">I", 16000) + b"\0" * 12000
+        t0 = time.time()
         for i in range(n):
+            if i % 32 == 0:
+                wait_unauthenticated(opts["--rest"], 64)
             s = connect(host, port, opts)
-            s.sendall(hello("w%d" % i, "192.0.2.200") + part)
+            try:
+                s.sendall(hello("w%d" % i, "192.0.2.200") + part)
+            except OSError:
+                pass            # Closed already: counted below.
             socks.append(s)
-        deadline = time.time() + 5
-        open_ = set(range(n))
+        wait_unauthenticated(opts["--rest"], 0)
+        t1 = time.time()
+        deadline = t1 + 3
+        open_, replied = set(range(n)), set()
+        mute = 0                # Closed before any reply.
         while open_ and time.time() < deadline:
             for i in list(open_):
                 s = socks[i]
@@ -191,15 +244,18 @@ def main():
                     while True:
                         d = s.recv(65536)
                         if not d:
-                            open_.discard(i)
                             break
+                        replied.add(i)
                 except (BlockingIOError, socket.timeout, ssl.SSLWantReadError):
-                    pass
+                    continue
                 except OSError:
-                    open_.discard(i)
+                    pass
+                open_.discard(i)
+                mute += i not in replied
             time.sleep(0.1)
-        print("waiting: %d of %d connections closed by the controller"
-              % (n - len(open_), n))
+        print("waiting: %d of %d connections closed by the controller "
+              "(%d before any reply); hellos read in %.1f s"
+              % (n - len(open_), n, mute, t1 - t0))
     elif mode == "silent":
         n = int(args[3])
         t0 = time.time()

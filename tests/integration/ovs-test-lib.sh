@@ -9,6 +9,8 @@
 #                             # without ovsdb-tool or a built controller
 #   die MESSAGE               # FAIL, the daemons' logs kept, exit 1
 #   json EXPR                 # prints EXPR of the JSON on stdin ('d')
+#   log_mark FILE...          # remembers where each (log) FILE ends now
+#   log_since FILE...         # what each FILE got after its log_mark
 # A test that fails (die, or ovs_test_done after a failed check) prints
 # the last lines of every controller's and Raft member's log and keeps
 # every log of its lab past the cleanup, in $NVO_TEST_LOG_DIR/PREFIX/
@@ -40,6 +42,26 @@ ovs__keep_logs() {
     echo "every log of the lab kept in $NVO_TEST_LOG_DIR/$LAB_PREFIX/"
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# log_mark FILE...: remembers each FILE's size (0 if it does not exist),
+# for log_since.  log_since FILE...: what each FILE got after its last
+# log_mark (all of it without one), e.g. the daemons' logs after a kill.
+# By byte offset, not by the time of day of the lines, which would drop
+# every line once a run crosses midnight.
+log_mark() {
+    local _f
+    for _f in "$@"; do
+        eval "ovs__mark_$(ovs__mark_name "$_f")=$(wc -c 2>/dev/null <"$_f" || echo 0)"
+    done
+}
+log_since() {
+    local _f _at
+    for _f in "$@"; do
+        eval "_at=\${ovs__mark_$(ovs__mark_name "$_f"):-0}"
+        tail -c +$((_at + 1)) "$_f" 2>/dev/null
+    done
+}
+# ovs__mark_name FILE: FILE's path as a shell variable name's tail.
+ovs__mark_name() { printf %s "$1" | tr -c 'A-Za-z0-9_' _; }
 # check DESCRIPTION SHELL-CODE: passes if SHELL-CODE (eval'd) exits 0.
 check() {
     if (eval "$2") >/dev/null 2>&1; then ok "$1"; else bad "$1"; fi

@@ -226,16 +226,11 @@ flows_watch quiet
 pings quiet 8
 sleep 1
 # Where the survivors' and hv4's agent's logs stand at the kill: the checks
-# after the failover read only what came after (by byte offset, not by
-# time of day, which would drop every line once a run crosses midnight).
-for n in $others; do
-    eval "log_at_kill$n=$(wc -c <"$LAB_DIR/ctl$n/nvo-controller.log" 2>/dev/null || echo 0)"
-done
-agent_log_at_kill=$(wc -c <"$LAB_DIR/agent/hv4/nvo-agent.log" 2>/dev/null || echo 0)
+# after the failover read only what came after (log_since).
+for n in $others; do log_mark "$LAB_DIR/ctl$n/nvo-controller.log"; done
+log_mark "$LAB_DIR/agent/hv4/nvo-agent.log"
 since_kill() {   # since_kill N: survivor ctlN's log lines after the kill
-    local _at
-    eval "_at=\$log_at_kill$1"
-    tail -c +$((_at + 1)) "$LAB_DIR/ctl$1/nvo-controller.log"
+    log_since "$LAB_DIR/ctl$1/nvo-controller.log"
 }
 t0=$(date +%s%N)
 lab_ctl_stop "$victim" KILL || die "kill ctl$victim"
@@ -309,7 +304,7 @@ else
     echo "  (no take retried, but only $(echo $takers) planned any: the survivors' conflict not exercised)"
 fi
 # What hv4's agent did meanwhile (its reconnections and redirects).
-tail -c +$((agent_log_at_kill + 1)) "$LAB_DIR/agent/hv4/nvo-agent.log" \
+log_since "$LAB_DIR/agent/hv4/nvo-agent.log" \
     | grep -E 'controller|snapshot' | head -n 30 | sed 's/^/  hv4 agent: /'
 if poll 5 "agent_at_owner $first_other"; then
     ok "hv4's agent followed to the new owner ($(agent_ctl))"

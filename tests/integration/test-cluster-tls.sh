@@ -174,8 +174,7 @@ for h in $hvs; do [ "$(owner_of 1 "$h")" = "$victim" ] && lost="$lost $h"; done
 # read only what comes after (at start-up a controller may log a service
 # node down before its agent connected: not the failover).
 for n in 1 2 3; do
-    f=$LAB_DIR/ctl$n/nvo-controller.log
-    [ "ctl$n" = "$victim" ] || eval "log_at_kill$n=$(wc -c <"$f" 2>/dev/null || echo 0)"
+    [ "ctl$n" = "$victim" ] || log_mark "$LAB_DIR/ctl$n/nvo-controller.log"
 done
 lab_ctl_stop "${victim#ctl}" KILL || die "kill $victim"
 for h in $lost; do
@@ -187,11 +186,9 @@ if [ -n "$sn" ]; then
     check "the survivors still place network blue on sn1 (it never went down)" \
         "[ \"\$(blue_sn $survivor)\$(blue_sn $(( survivor % 3 + 1 )))\" = sn1sn1 ]"
     since_kill() {   # since_kill: every survivor's log lines after the kill
-        local _n _at
+        local _n
         for _n in 1 2 3; do
-            [ "ctl$_n" = "$victim" ] && continue
-            eval "_at=\$log_at_kill$_n"
-            tail -c +$((_at + 1)) "$LAB_DIR/ctl$_n/nvo-controller.log"
+            [ "ctl$_n" = "$victim" ] || log_since "$LAB_DIR/ctl$_n/nvo-controller.log"
         done
     }
     check "no survivor re-placed sn1's networks across the failover" \

@@ -135,6 +135,11 @@ n1=$(adds)
 echo "transactions adding v-vm6 in 2 s after the refusal: $((n1 - n0))"
 check "a refused transaction is not resent at once (<= 3 in 2 s)" \
     "[ $((n1 - n0)) -le 3 ]"
+# ...but it is resent once its backoff is over, by that timer alone (the
+# database has not changed): retries 1, 3, 7 s after the refusal, so
+# usually seen in the 2 s above already.
+poll_check "the refused transaction is sent again after its backoff" \
+    "[ \$(adds) -gt $n0 ]" 8
 lab_ovs_vsctl hv1 del-br br-x || die "del-br br-x"
 check "hv1 confirms once the name is free (the database changed)" \
     "wait_synced hv1 10"
