@@ -330,6 +330,12 @@ tight_read(struct tight_switch *sw, const char *target, int *left)
             }
             ofpbuf_pull(&sw->rx, len);
         }
+        if (!sw->rx.size) {
+            /* Drained: read into the start of the buffer again, not past
+             * what was pulled (ofpbuf_prealloc_tailroom() keeps the
+             * headroom, which would grow by every reply). */
+            ofpbuf_clear(&sw->rx);
+        }
         if ((size_t) got < 4096) {
             return 0;
         }
