@@ -450,7 +450,7 @@ rest_rate() {
     ip netns exec "$_ns" wrk -t1 -c64 -d600s --timeout 30s -s "$lua" "$_base" \
         -- "$n_rest" 100 10 >"$LAB_DIR/wrk.out" 2>&1 &
     _i=$!
-    until ! kill -0 "$_i" 2>/dev/null || grep -q '^RESULT' "$LAB_DIR/wrk.out" \
+    until ! kill -0 "$_i" 2>/dev/null || grep -qs '^RESULT' "$LAB_DIR/wrk.out" \
           || [ "$(ports_rows "$_ns")" -ge $((_rows0 + n_rest)) ]; do
         sleep 0.2
     done
