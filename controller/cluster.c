@@ -41,18 +41,24 @@
 #include <config.h>
 #include "controller/cluster.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "controller/store-ovsdb.h"
+#include "lib/addr.h"
 #include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "random.h"
 #include "schema/nvo-idl.h"
+#include "socket-util.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -116,6 +122,8 @@ struct cl_peer {
     long long int seen_at;      /* When 'heartbeat' last changed. */
     bool present;               /* Row still in the replica. */
     bool dead;                  /* Seen dead at the last run (for the log). */
+    bool warmed;                /* warm_paths() ran for it since its
+                                 * heartbeat last changed. */
     const struct nvorec_controller *row;  /* Its row, as of the last
                                  * update_peers() (valid until the IDL runs
                                  * again). */
@@ -467,6 +475,7 @@ update_peers(struct nvo_cluster *c, long long int now)
             p->heartbeat = r->heartbeat;
             p->incarnation = r->incarnation;
             p->seen_at = now;
+            p->warmed = false;
         }
         p->fenced = r->fenced;
         p->present = true;
@@ -554,6 +563,128 @@ desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
         }
     }
     return best;
+}
+
+/* The controller that would own 'hv' once peer 'gone' is dead: this one
+ * or another live peer.  Borrowed. */
+static const char *
+successor(struct nvo_cluster *c, const char *hv, const struct cl_peer *gone,
+          long long int now)
+{
+    const char *best = c->name;
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p != gone && peer_live(p, now)
+            && nvo_cluster_prefers(p->name, best, hv)) {
+            best = p->name;
+        }
+    }
+    return best;
+}
+
+/* Sends an empty UDP datagram to each of 'dst' (n of them), in one
+ * sendmmsg() per address family.  Returns how many went out. */
+static size_t
+send_empty_datagrams(const struct sockaddr_storage *dst, size_t n)
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    struct mmsghdr *msgs = xcalloc(n, sizeof *msgs);
+    size_t sent = 0;
+
+    for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (dst[i].ss_family == families[f]) {
+                struct msghdr *m = &msgs[k++].msg_hdr;
+                memset(m, 0, sizeof *m);
+                m->msg_name = CONST_CAST(struct sockaddr_storage *, &dst[i]);
+                m->msg_namelen = ss_length(&dst[i]);
+            }
+        }
+        if (!k) {
+            continue;
+        }
+        int fd = socket(families[f], SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            continue;
+        }
+        for (size_t done = 0; done < k; ) {
+            int retval = sendmmsg(fd, &msgs[done], k - done, MSG_DONTWAIT);
+            if (retval <= 0) {
+                if (retval < 0 && errno == EINTR) {
+                    continue;
+                }
+                /* An unreachable address (or a full queue): skip it. */
+                done++;
+                continue;
+            }
+            done += retval;
+            sent += retval;
+        }
+        close(fd);
+    }
+    free(msgs);
+    return sent;
+}
+
+/* Path warm-up (doc/cluster.md, "Failover time").  A peer whose heartbeat
+ * has not changed for CL_FRESH_MS (two periods) may be declared dead
+ * NVO_CLUSTER_DEAD_MS after that change: then this controller takes its
+ * share of the peer's hypervisors and connects to each one's OVSDB and
+ * OpenFlow at once.  A connection to an address the kernel has not
+ * resolved waits for address resolution (ARP, or neighbor discovery),
+ * one broadcast per switch, and in the lab every broadcast wakes every
+ * hypervisor's ovs-vswitchd: at 128 hypervisors the OVS thread's first
+ * pass over 25 taken switches took 750 ms.  So as soon as a peer looks
+ * stale, each hypervisor this controller would take from it gets one
+ * empty UDP datagram at its OVSDB remote's address and port, in one
+ * sendmmsg(): the kernel resolves their addresses while the peer may
+ * still renew, 0.75-1.5 s before the take.  Nothing listens there (the
+ * switch's kernel answers port unreachable); no session is opened and
+ * nothing about ownership changes.  Once per peer per heartbeat value; a
+ * peer that renews costs as many datagrams, to addresses mostly resolved
+ * already. */
+static void
+warm_paths(struct nvo_cluster *c, bool lease_valid, long long int now)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    if (!lease_valid || !c->registered) {
+        return;
+    }
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p->warmed || !peer_live(p, now)
+            || now - p->seen_at < CL_FRESH_MS) {
+            continue;
+        }
+        p->warmed = true;
+        struct sockaddr_storage *dst = NULL;
+        size_t n = 0, allocated = 0;
+        const struct nvorec_hypervisor *h;
+        NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
+            const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
+            if (!h->ovsdb || !hp || !hp->owner
+                || strcmp(hp->owner, p->name)
+                || strcmp(successor(c, h->name, p, now), c->name)) {
+                continue;
+            }
+            if (n >= allocated) {
+                dst = x2nrealloc(dst, &allocated, sizeof *dst);
+            }
+            if (!nvo_inet_remote_parse(h->ovsdb, NULL, &dst[n])) {
+                n++;
+            }
+        }
+        if (n) {
+            size_t sent = send_empty_datagrams(dst, n);
+            VLOG_INFO_RL(&rl, "peer %s looks stale (heartbeat %"PRId64
+                         " last changed %lld ms ago): warming the paths to "
+                         "the %"PRIuSIZE" hypervisors we would take from it "
+                         "(%"PRIuSIZE" sent)", p->name, p->heartbeat,
+                         now - p->seen_at, n, sent);
+        }
+        free(dst);
+    }
 }
 
 /* A hash of what the main thread's map takes from the peers: which are
@@ -1317,6 +1448,7 @@ cluster_run(void *c_)
                      c->name, NVO_CLUSTER_LEASE_MS);
     }
     log_dead_peers(c, now);
+    warm_paths(c, lease_valid, now);
 
     unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
     bool peers_moved = peers_signature(c, now) != c->peers_sig;
