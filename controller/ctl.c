@@ -207,10 +207,12 @@ hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
     if (ctl->cluster && h && !h->owned && h->sharded) {
         /* Another controller programs it and records what it confirmed
-         * in the cluster (as OVN's Chassis_Private.nb_cfg). */
+         * in the cluster (as OVN's Chassis_Private.nb_cfg); if it has not
+         * confirmed 'revision' yet, the record that says it has wakes us
+         * (and only that one). */
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              hv_id);
-        return !hv || nvo_cluster_confirmed(ctl->cluster, hv->name)
+        return !hv || nvo_cluster_watch(ctl->cluster, hv->name, revision)
                       >= revision;
     }
     /* A hypervisor the core never pushed to (deleted, or not affected) has
@@ -243,7 +245,7 @@ waiter_free(struct nvo_ctl_waiter *w)
 {
     ovs_list_remove(&w->node);
     if (w->ctl->cluster && ovs_list_is_empty(&w->ctl->waiters)) {
-        nvo_cluster_set_watching(w->ctl->cluster, false);
+        nvo_cluster_unwatch(w->ctl->cluster);
     }
     if (w->timer) {
         uv_timer_stop(w->timer);
@@ -328,11 +330,6 @@ nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
     w->revision = revision;
     w->cb = cb;
     w->aux = aux;
-    if (ctl->cluster && ovs_list_is_empty(&ctl->waiters)) {
-        /* Before the first check: owners' records that change after it
-         * wake us (nvo_cluster_set_watching()). */
-        nvo_cluster_set_watching(ctl->cluster, true);
-    }
     ovs_list_push_back(&ctl->waiters, &w->node);
     if (waiter_check(w)) {
         return NULL;
