@@ -105,6 +105,14 @@ struct cl_prog {
     bool kept;                  /* build_record(): its row is still ours. */
 };
 
+/* A hypervisor another controller owns that a ?wait=1 waiter of the main
+ * thread waits for (nvo_cluster_watch()). */
+struct cl_watch {
+    struct hmap_node node;      /* In nvo_cluster.watches, by name. */
+    char *name;
+    int64_t revision;           /* The least revision a waiter needs. */
+};
+
 /* A service node's liveness to record. */
 struct cl_alive {
     struct hmap_node node;      /* In nvo_cluster.alives, by name. */
@@ -165,10 +173,12 @@ struct nvo_cluster {
     int n_live;
     bool owners_changed;        /* 'map' changed more than 'confirmed'
                                  * since nvo_cluster_take_owners_changed(). */
-    bool watching;              /* The main thread waits for owners'
-                                 * records (nvo_cluster_set_watching()):
-                                 * only then does a change of records and
-                                 * 'confirmed' alone wake it. */
+    struct hmap watches;        /* Contains struct cl_watch: what the main
+                                 * thread's waiters wait for
+                                 * (nvo_cluster_watch()).  A change of
+                                 * records and 'confirmed' alone wakes it
+                                 * only once it raises one of these
+                                 * hypervisors' claims to its revision. */
 
     /* Cluster thread (the store's thread, which hosts it) only. */
     struct ovsdb_idl *idl;      /* The store's session. */
@@ -783,6 +793,36 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
  * and returns true; otherwise returns false and the map must be
  * rebuilt. */
 static struct cl_hv *map_find(struct nvo_cluster *, const char *hv);
+static int64_t claim_of(struct nvo_cluster *, const char *hv);
+
+static void
+watches_clear(struct hmap *watches)
+{
+    struct cl_watch *w;
+    HMAP_FOR_EACH_POP (w, node, watches) {
+        free(w->name);
+        free(w);
+    }
+}
+
+/* Drops the watches that the map and records now satisfy; returns true if
+ * there were any (the main thread then has waiters to check). */
+static bool
+watches_satisfied(struct nvo_cluster *c)
+    OVS_REQUIRES(c->mutex)
+{
+    bool any = false;
+    struct cl_watch *w;
+    HMAP_FOR_EACH_SAFE (w, node, &c->watches) {
+        if (claim_of(c, w->name) >= w->revision) {
+            hmap_remove(&c->watches, &w->node);
+            free(w->name);
+            free(w);
+            any = true;
+        }
+    }
+    return any;
+}
 
 static bool
 update_confirmed(struct nvo_cluster *c, bool recs_moved)
@@ -821,17 +861,19 @@ update_confirmed(struct nvo_cluster *c, bool recs_moved)
     if (recs_moved) {
         hmap_swap(&recs, &c->recs);
     }
-    /* Read under the lock that covers the update: a waiter registered
-     * after it checks the values just copied (nvo_cluster_set_watching()),
-     * so a main thread that waits for nothing is not woken for nothing
-     * (one wake-up per owner's record per write on every controller). */
-    bool watching = c->watching;
+    /* Checked under the lock that covers the update: a watch registered
+     * after it read the values just copied (nvo_cluster_watch()), so the
+     * main thread is woken only when a record raises what one of its
+     * waiters waits for, not for every owner's record (several per write
+     * on the controller that handled it) nor while it waits for
+     * nothing. */
+    bool wake = watches_satisfied(c);
     ovs_mutex_unlock(&c->mutex);
     recs_clear(&recs);
     hmap_destroy(&recs);
     c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
                                             &nvorec_table_hypervisor_private);
-    if (c->async && watching) {
+    if (c->async && wake) {
         uv_async_send(&c->async->async);
     }
     return true;
@@ -1617,6 +1659,7 @@ nvo_cluster_create(uv_loop_t *loop, struct nvo_store *store, const char *name,
     hmap_init(&c->recs);
     hmap_init(&c->progs);
     hmap_init(&c->alives);
+    hmap_init(&c->watches);
     hmap_init(&c->asent);
     hmap_init(&c->peers);
     sset_init(&c->releasing);
@@ -1669,6 +1712,8 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     hmap_destroy(&c->progs);
     alives_clear(&c->alives);
     hmap_destroy(&c->alives);
+    watches_clear(&c->watches);
+    hmap_destroy(&c->watches);
     alives_clear(&c->asent);
     hmap_destroy(&c->asent);
     struct cl_peer *p;
@@ -1738,19 +1783,52 @@ nvo_cluster_redirect(struct nvo_cluster *c, const char *hv)
     return redirect;
 }
 
+/* claim(hv) as the map and records say (doc/cluster.md). */
+static int64_t
+claim_of(struct nvo_cluster *c, const char *hv)
+    OVS_REQUIRES(c->mutex)
+{
+    const struct cl_hv *e = map_find(c, hv);
+    if (!e) {
+        return 0;
+    }
+    const struct cl_rec *r = (e->covered && e->owner
+                              ? rec_find(&c->recs, e->owner) : NULL);
+    return (r
+            ? nvo_cluster_record_claim(r->confirmed, r->keys, r->values,
+                                       r->n, hv)
+            : e->confirmed);
+}
+
 int64_t
 nvo_cluster_confirmed(struct nvo_cluster *c, const char *hv)
 {
     ovs_mutex_lock(&c->mutex);
-    const struct cl_hv *e = map_find(c, hv);
-    int64_t confirmed = 0;
-    if (e) {
-        const struct cl_rec *r = (e->covered && e->owner
-                                  ? rec_find(&c->recs, e->owner) : NULL);
-        confirmed = (r
-                     ? nvo_cluster_record_claim(r->confirmed, r->keys,
-                                                r->values, r->n, hv)
-                     : e->confirmed);
+    int64_t confirmed = claim_of(c, hv);
+    ovs_mutex_unlock(&c->mutex);
+    return confirmed;
+}
+
+int64_t
+nvo_cluster_watch(struct nvo_cluster *c, const char *hv, int64_t revision)
+{
+    ovs_mutex_lock(&c->mutex);
+    int64_t confirmed = claim_of(c, hv);
+    if (confirmed < revision) {
+        struct cl_watch *w;
+        uint32_t hash = hash_string(hv, 0);
+        HMAP_FOR_EACH_WITH_HASH (w, node, hash, &c->watches) {
+            if (!strcmp(w->name, hv)) {
+                break;
+            }
+        }
+        if (!w) {
+            w = xmalloc(sizeof *w);
+            w->name = xstrdup(hv);
+            w->revision = revision;
+            hmap_insert(&c->watches, &w->node, hash);
+        }
+        w->revision = MIN(w->revision, revision);
     }
     ovs_mutex_unlock(&c->mutex);
     return confirmed;
@@ -1886,10 +1964,10 @@ nvo_cluster_alive(struct nvo_cluster *c, const char *hv)
 }
 
 void
-nvo_cluster_set_watching(struct nvo_cluster *c, bool watching)
+nvo_cluster_unwatch(struct nvo_cluster *c)
 {
     ovs_mutex_lock(&c->mutex);
-    c->watching = watching;
+    watches_clear(&c->watches);
     ovs_mutex_unlock(&c->mutex);
 }
 
