@@ -149,10 +149,13 @@ struct nvo_cluster {
     /* Main thread only. */
     struct cl_async *async;
     uv_timer_t *hold;           /* Runs while a hypervisor is 'fresh': wakes
-                                 * the cluster thread when CL_HOLD_MS are
-                                 * up (hold_expired()), so that falling
+                                 * the cluster thread at 'fresh_until'
+                                 * (hold_expired()), so that falling
                                  * behind does not wake it at once.  NULL
-                                 * without a loop. */
+                                 * without a loop (the cluster thread
+                                 * then arms its own timer: it reads only
+                                 * whether this is NULL, which is set
+                                 * before it starts). */
     nvo_cluster_changed_cb *changed;
     void *aux;
 
@@ -167,7 +170,9 @@ struct nvo_cluster {
     bool kicked;                /* The cluster thread was woken to plan the
                                  * record and has not yet. */
     size_t n_fresh;             /* Progress entries that are 'fresh'. */
-    long long int fresh_until;  /* Then they are fresh no longer. */
+    long long int fresh_from;   /* When the first of them fell behind. */
+    long long int fresh_until;  /* Then they are fresh no longer
+                                 * (nvo_cluster_hold_until()). */
     struct hmap alives;         /* Contains struct cl_alive. */
     long long int lease_until;  /* time_msec(); 0: none. */
     int n_live;
@@ -1133,14 +1138,28 @@ check_fenced(struct nvo_cluster *c)
  * with the same write before it is sent anyway, with them as exceptions:
  * a write usually costs each owner one record update (each peer one small
  * row update), and the last hypervisor to confirm sends it at once.  The
- * main thread does the waiting (nvo_cluster_set_progress() wakes this
- * thread only when no hypervisor is 'fresh'), so the wait costs nothing:
- * the first hypervisor to fall behind starts the main thread's 'hold'
- * timer, which wakes this thread only if some are still behind when the
- * time is up (before, falling behind woke this thread at once to arm its
- * own timer: one more wake-up of the store's thread per write on every
- * owner). */
+ * wait slides: it ends CL_HOLD_MS after the last confirmation while some
+ * are still behind, but at most CL_HOLD_MAX_MS after the first fell
+ * behind (nvo_cluster_hold_until()): an owner whose 40 switches answer
+ * one write over 70 ms (one network over 128 hypervisors, loaded) sends
+ * one record, not a partial one at 30 ms and then one per straggler, each
+ * a Raft commit that wakes every controller's session.  A switch that
+ * stopped answering holds the record CL_HOLD_MS after the others, as
+ * before.  The main thread does the waiting (nvo_cluster_set_progress()
+ * wakes this thread only when no hypervisor is 'fresh'), so the wait
+ * costs nothing: the first hypervisor to fall behind starts the main
+ * thread's 'hold' timer, each confirmation moves it, and it wakes this
+ * thread only if some are still behind when the time is up (before,
+ * falling behind woke this thread at once to arm its own timer: one more
+ * wake-up of the store's thread per write on every owner). */
 #define CL_HOLD_MS 30
+#define CL_HOLD_MAX_MS 250
+
+long long int
+nvo_cluster_hold_until(long long int first, long long int now)
+{
+    return MIN(first + CL_HOLD_MAX_MS, now + CL_HOLD_MS);
+}
 
 /* Adds liveness record 'a' (taking it) to 'map'; the latest word wins. */
 static void
@@ -1574,7 +1593,10 @@ cluster_wait(void *c_)
     }
     if (!c->ctxn && c->echo_wait) {
         poll_timer_wait_until(c->echo_until);
-    } else if (!c->ctxn) {
+    } else if (!c->ctxn && !c->hold) {
+        /* Without the main thread's hold timer (no loop): our own.  With
+         * it, a timer here would wake this thread at a 'fresh_until' that
+         * a later confirmation moved or made moot. */
         ovs_mutex_lock(&c->mutex);
         if (c->n_fresh) {
             poll_timer_wait_until(c->fresh_until);
@@ -1851,7 +1873,8 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
                          int64_t confirmed, int64_t required)
 {
     bool wake = false;
-    enum { HOLD_KEEP, HOLD_START, HOLD_STOP } hold = HOLD_KEEP;
+    enum { HOLD_KEEP, HOLD_START, HOLD_MOVE, HOLD_STOP } hold = HOLD_KEEP;
+    long long int hold_ms = 0;
     long long int now = time_msec();
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
@@ -1884,7 +1907,8 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             /* Fell behind: the record waits for it a little. */
             p->fresh = true;
             if (!c->n_fresh++) {
-                c->fresh_until = now + CL_HOLD_MS;
+                c->fresh_from = now;
+                c->fresh_until = nvo_cluster_hold_until(now, now);
                 /* Waits until then, not to plan: the main thread's timer
                  * wakes the cluster thread then, if it has to. */
                 hold = HOLD_START;
@@ -1893,6 +1917,17 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             p->fresh = false;
             c->n_fresh--;
         }
+        if (raised && c->n_fresh && hold != HOLD_START) {
+            /* Others still behind: they are answering, so the hold
+             * slides (CL_HOLD_MS). */
+            long long int until = nvo_cluster_hold_until(c->fresh_from,
+                                                         now);
+            if (until > c->fresh_until) {
+                c->fresh_until = until;
+                hold = HOLD_MOVE;
+            }
+        }
+        hold_ms = c->fresh_until - now;
         p->confirmed = confirmed;
         p->required = required;
         /* Only a confirmation can raise what the record claims; while
@@ -1906,14 +1941,17 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
         hold = HOLD_STOP;
     }
     ovs_mutex_unlock(&c->mutex);
-    if (hold == HOLD_START) {
+    if (hold == HOLD_START || hold == HOLD_MOVE) {
         if (c->hold) {
             /* From now, not from the loop's cached time, and +1 for the
              * two clocks' rounding: a timer that fires before
              * 'fresh_until' only costs a wake-up. */
             uv_update_time(c->hold->loop);
-            uv_timer_start(c->hold, hold_expired, CL_HOLD_MS + 1, 0);
-        } else {
+            uv_timer_start(c->hold, hold_expired, MAX(hold_ms, 0) + 1, 0);
+        } else if (hold == HOLD_START) {
+            /* The cluster thread arms its own timer (cluster_wait()); one
+             * armed earlier than a moved 'fresh_until' only wakes it to
+             * arm it again. */
             wake = true;
         }
     } else if (hold == HOLD_STOP && c->hold) {

@@ -148,6 +148,12 @@ int64_t nvo_cluster_progress_claim(int64_t confirmed, int64_t required,
 bool nvo_cluster_claim_urgent(int64_t old, int64_t claim, int64_t required,
                               int64_t foreign);
 
+/* When the record stops waiting for the hypervisors that are still behind
+ * (they go into 'behind'), if the first of them fell behind at 'first'
+ * and the latest confirmation came at 'now' (ms): CL_HOLD_MS after the
+ * latest confirmation, at most CL_HOLD_MAX_MS after 'first'.  Pure. */
+long long int nvo_cluster_hold_until(long long int first, long long int now);
+
 /* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
  * the largest weight, so a controller that joins takes about 1/N of the
  * hypervisors and one that leaves gives away only its own.  Pure. */

@@ -96,6 +96,22 @@ test_claim_urgent(void **state OVS_UNUSED)
     assert_false(nvo_cluster_claim_urgent(10, 10, 12, 11));
 }
 
+/* The record's wait for hypervisors still behind slides with each
+ * confirmation (30 ms after the latest), within 250 ms of the first
+ * falling behind. */
+static void
+test_hold_until(void **state OVS_UNUSED)
+{
+    /* The first falls behind at 1000: 30 ms. */
+    assert_int_equal(nvo_cluster_hold_until(1000, 1000), 1030);
+    /* Confirmations keep coming: 30 ms after the latest. */
+    assert_int_equal(nvo_cluster_hold_until(1000, 1025), 1055);
+    assert_int_equal(nvo_cluster_hold_until(1000, 1200), 1230);
+    /* ...but never past 250 ms after the first. */
+    assert_int_equal(nvo_cluster_hold_until(1000, 1230), 1250);
+    assert_int_equal(nvo_cluster_hold_until(1000, 5000), 1250);
+}
+
 static void
 test_balanced(void **state OVS_UNUSED)
 {
@@ -175,6 +191,7 @@ main(void)
         cmocka_unit_test(test_record_claim),
         cmocka_unit_test(test_progress_claim),
         cmocka_unit_test(test_claim_urgent),
+        cmocka_unit_test(test_hold_until),
         cmocka_unit_test(test_balanced),
         cmocka_unit_test(test_minimal_movement),
         cmocka_unit_test(test_order_independent),
