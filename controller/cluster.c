@@ -167,8 +167,13 @@ struct nvo_cluster {
                                  * change under one lock). */
     struct hmap progs;          /* Contains struct cl_prog. */
     int64_t model_rev;          /* nvo_cluster_set_revision(). */
-    bool kicked;                /* The cluster thread was woken to plan the
-                                 * record and has not yet. */
+    bool kicked;                /* The record is to be planned: the
+                                 * cluster thread has not yet since. */
+    bool kick_urgent;           /* ...and a report since may answer a
+                                 * waiter elsewhere
+                                 * (nvo_cluster_report_urgent()): only
+                                 * then does the kick wake it, */
+    bool kick_woken;            /* ...which it did (kick()). */
     size_t n_fresh;             /* Progress entries that are 'fresh'. */
     long long int fresh_from;   /* When the first of them fell behind. */
     long long int fresh_until;  /* Then they are fresh no longer
@@ -1259,6 +1264,8 @@ build_record(struct nvo_cluster *c, bool lazy)
     ovs_mutex_lock(&c->mutex);
     int64_t revision = c->model_rev;
     c->kicked = false;
+    c->kick_urgent = false;
+    c->kick_woken = false;
     const struct nvorec_hypervisor_private *hp;
     NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (hp, c->idl) {
         if (!hp->owner || strcmp(hp->owner, c->name)) {
@@ -1856,16 +1863,30 @@ nvo_cluster_watch(struct nvo_cluster *c, const char *hv, int64_t revision)
     return confirmed;
 }
 
-/* Wakes the cluster thread to plan the record, unless it was already. */
+/* Has the cluster thread plan the record.  Returns true if the caller
+ * must wake it: the record may answer a waiter on another controller
+ * (c->kick_urgent) and it was not woken for it yet.  Otherwise it plans
+ * the record when it next wakes anyway, which sends it with the next
+ * heartbeat at the latest, as it would have deferred it there
+ * (build_record()): a write of this controller's own costs its store
+ * thread no wake-up for its record. */
 static bool
 kick(struct nvo_cluster *c)
     OVS_REQUIRES(c->mutex)
 {
-    if (c->kicked) {
+    bool woken = c->kicked && c->kick_woken;
+    c->kicked = true;
+    if (woken || !c->kick_urgent) {
         return false;
     }
-    c->kicked = true;
+    c->kick_woken = true;
     return true;
+}
+
+bool
+nvo_cluster_report_urgent(int64_t before, int64_t confirmed, int64_t foreign)
+{
+    return confirmed > before && (before < 0 || foreign > before);
 }
 
 void
@@ -1876,6 +1897,9 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
     enum { HOLD_KEEP, HOLD_START, HOLD_MOVE, HOLD_STOP } hold = HOLD_KEEP;
     long long int hold_ms = 0;
     long long int now = time_msec();
+    /* At least every revision the main thread was handed, so every one
+     * 'confirmed' can be (nvo_store_ovsdb_foreign()). */
+    int64_t foreign = nvo_store_ovsdb_foreign(c->store);
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
     struct cl_prog *p = prog_find(&c->progs, hv);
@@ -1887,6 +1911,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             bool was_fresh = p->fresh;
             prog_remove(c, p);
             if (was_fresh && !c->n_fresh) {
+                c->kick_urgent = true;
                 wake = kick(c);     /* Others may wait for it. */
             }
         }
@@ -1903,6 +1928,9 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
         }
         bool raised = confirmed > p->confirmed;
         bool behind = confirmed < required;
+        if (nvo_cluster_report_urgent(p->confirmed, confirmed, foreign)) {
+            c->kick_urgent = true;
+        }
         if (behind && !p->fresh && p->confirmed >= p->required) {
             /* Fell behind: the record waits for it a little. */
             p->fresh = true;

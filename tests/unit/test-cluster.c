@@ -96,6 +96,28 @@ test_claim_urgent(void **state OVS_UNUSED)
     assert_false(nvo_cluster_claim_urgent(10, 10, 12, 11));
 }
 
+/* A report wakes the cluster thread only if the record it raises may
+ * answer a waiter elsewhere. */
+static void
+test_report_urgent(void **state OVS_UNUSED)
+{
+    /* 10 -> 12 past another writer's 11 (or 12). */
+    assert_true(nvo_cluster_report_urgent(10, 12, 11));
+    assert_true(nvo_cluster_report_urgent(10, 12, 12));
+    /* Another writer's revision not confirmed yet still counts: the
+     * record planned then may claim it (a revision that left the view
+     * unchanged). */
+    assert_true(nvo_cluster_report_urgent(10, 12, 15));
+    /* Only this controller's writes since 10. */
+    assert_false(nvo_cluster_report_urgent(10, 12, 10));
+    assert_false(nvo_cluster_report_urgent(10, 12, 0));
+    /* The first report under an ownership: the record covers the row. */
+    assert_true(nvo_cluster_report_urgent(-1, 12, 0));
+    /* Nothing confirmed beyond what was. */
+    assert_false(nvo_cluster_report_urgent(12, 12, 15));
+    assert_false(nvo_cluster_report_urgent(12, 11, 15));
+}
+
 /* The record's wait for hypervisors still behind slides with each
  * confirmation (30 ms after the latest), within 250 ms of the first
  * falling behind. */
@@ -192,6 +214,7 @@ main(void)
         cmocka_unit_test(test_progress_claim),
         cmocka_unit_test(test_claim_urgent),
         cmocka_unit_test(test_hold_until),
+        cmocka_unit_test(test_report_urgent),
         cmocka_unit_test(test_balanced),
         cmocka_unit_test(test_minimal_movement),
         cmocka_unit_test(test_order_independent),
