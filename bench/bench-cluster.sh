@@ -10,7 +10,15 @@
 #     stime from /proc) per VM start, and by thread its CPU and how many
 #     times it ran (wake-ups; schedstat).  Reference, same run: the same VM
 #     starts (after stopping them) with one controller left, which then
-#     owns every hypervisor.  Beside them, each controller's background
+#     owns every hypervisor.  Two network shapes (NVO_BENCH_SHAPES, default
+#     "4 1"): 4 networks (VM i in network i mod 4, so a VM start touches
+#     about 16 switches on average at 128) and one network, the scale
+#     issue's shape (bench-scale.sh: VM i joins a network of i - 1
+#     hypervisors, about 64 on average at 128), where the per-hypervisor
+#     work that sharding divides is the larger part.  Each controller's CPU
+#     per VM start is also summed over its threads from schedstat (ns,
+#     where /proc counts 10-ms ticks), with each of three over the single
+#     one (the issue's "about a third").  Beside them, each controller's background
 #     CPU (ms/s with no writes: heartbeats, leases, peers' heartbeats)
 #     and what it adds per VM start over the phase's length: a cost the
 #     per-VM-start figure includes but sharding cannot divide.
@@ -32,6 +40,8 @@
 # NVO_BENCH_FAILOVERS (default 1: kills of the same controller, restarted
 # in between), NVO_BENCH_HOGS (default 0: busy loops running through each
 # failover, to measure it on a machine loaded beyond its cores),
+# NVO_BENCH_SHAPES (default "4 1": which network shapes the VM-start
+# phases run; the failover always follows the last 3-controller phase),
 # NVO_BENCH_ONLY_FAILOVER (set: VM starts unmeasured, then the failovers,
 # then stop), NVO_BENCH_LOG_DIR (where to keep the controllers' logs),
 # NVO_BENCH_AB ("DIR_A DIR_B": failovers alternate between two controller
@@ -86,6 +96,12 @@ thread_split() {
         NF == 4 { s = ($1 == "+" ? 1 : -1); d[$2] += s * $3; r[$2] += s * $4 }
         END { for (t in d) if (d[t] > 0) printf " %s:%.2f/%.1f", t, d[t] / 1e6 / n, r[t] / n }'
 }
+# thread_total BEFORE AFTER: all threads' CPU ms per VM start (schedstat:
+# nanoseconds, where /proc's utime + stime counts 10-ms ticks).
+thread_total() {
+    { sed 's/^/- /' "$1"; sed 's/^/+ /' "$2"; } | awk -v n="$n_hvs" '
+        NF == 4 { s += ($1 == "+" ? 1 : -1) * $3 } END { printf "%.2f", s / 1e6 / n }'
+}
 hz=$(getconf CLK_TCK)
 
 echo "bench-cluster: $n_hvs OVS hypervisors, 3 controllers, 3 Raft members; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -113,16 +129,20 @@ i=0
 until settled 1; do i=$((i + 1)); [ $i -gt 300 ] && die "ownership did not settle"; sleep 0.1; done
 echo "bench-cluster: owners: $(owned_by 1 | tr ' ' '\n' | sed 's/.*=//' | sort | uniq -c | tr '\n' ' ')"
 
-# vm_starts TAG CONTROLLERS...: starts every VM (POST ?wait=1), VM i
-# through the i-th of CONTROLLERS (round robin); latencies in $LAB_DIR/lat.TAG.
+# vm_starts TAG SHAPE CONTROLLERS...: starts every VM (POST ?wait=1), VM i
+# through the i-th of CONTROLLERS (round robin), on hypervisor i, in
+# network n(i mod 4) (SHAPE 4) or n0 (SHAPE 1: one network, the scale
+# issue's shape, where VM i joins a network of i - 1 hypervisors);
+# latencies in $LAB_DIR/lat.TAG.
 vm_starts() {
-    local _c _i _n _tag _body _out
-    _tag=$1; shift
+    local _c _i _n _tag _shape _net _body _out
+    _tag=$1 _shape=$2; shift 2
     _n=$#
     : >"$LAB_DIR/lat.$_tag"
     for _i in $(seq 1 "$n_hvs"); do
         eval "_c=\${$(( (_i - 1) % _n + 1 ))}"
-        _body="{\"vm\":\"vm$_i\",\"network\":\"n$((_i % 4))\",\"hypervisor\":\"hv$_i\",\"mac\":\"$(lab_vm_get "vm$_i" mac)\",\"ip\":\"$(lab_vm_get "vm$_i" ip)\",\"iface\":\"v-vm$_i\"}"
+        if [ "$_shape" = 1 ]; then _net=n0; else _net=n$((_i % 4)); fi
+        _body="{\"vm\":\"vm$_i\",\"network\":\"$_net\",\"hypervisor\":\"hv$_i\",\"mac\":\"$(lab_vm_get "vm$_i" mac)\",\"ip\":\"$(lab_vm_get "vm$_i" ip)\",\"iface\":\"v-vm$_i\"}"
         _out=$(ip netns exec "$(lab_ctl_ns "$_c")" curl -s -m 60 -o "$LAB_DIR/start.out" \
             -w '%{http_code} %{time_total}' -XPOST -H 'Content-Type: application/json' \
             --data-binary "$_body" "http://127.0.0.1:$LAB_REST_PORT/v1/ports?wait=1")
@@ -165,23 +185,52 @@ pct() {   # pct TAG: "p50 p99" in ms
         printf "%.1f %.1f", v[i50], v[i99] }'
 }
 
+# phase TAG SHAPE CONTROLLERS...: vm_starts, measured.  Sets cpu_TAG
+# ("ctlN:MS ...": CPU ms per VM start of each of CONTROLLERS, utime +
+# stime), sched_TAG (the same from schedstat), split_TAG_N (by thread, thread_split), p50_TAG, p99_TAG and
+# ms_TAG (the phase's length).
+phase() {
+    local _tag _shape _n _d _c _s _t0
+    _tag=$1 _shape=$2; shift 2
+    for _n in "$@"; do
+        eval "c0_$_n=\$(cpu_ticks \$(lab_ctl_pid $_n))"
+        thread_ns "$(lab_ctl_pid "$_n")" >"$LAB_DIR/threads0.$_tag.$_n"
+    done
+    _t0=$(now_ms)
+    vm_starts "$_tag" "$_shape" "$@"
+    eval "ms_$_tag=$(( $(now_ms) - _t0 ))"
+    _c= _s=
+    for _n in "$@"; do
+        eval "_d=\$(( \$(cpu_ticks \$(lab_ctl_pid $_n)) - c0_$_n ))"
+        _c="$_c ctl$_n:$(awk -v d="$_d" -v hz="$hz" -v n="$n_hvs" 'BEGIN { printf "%.2f", d * 1000 / hz / n }')"
+        thread_ns "$(lab_ctl_pid "$_n")" >"$LAB_DIR/threads1.$_tag.$_n"
+        eval "split_${_tag}_$_n=\$(thread_split \"\$LAB_DIR/threads0.\$_tag.\$_n\" \"\$LAB_DIR/threads1.\$_tag.\$_n\")"
+        _s="$_s ctl$_n:$(thread_total "$LAB_DIR/threads0.$_tag.$_n" "$LAB_DIR/threads1.$_tag.$_n")"
+    done
+    eval "cpu_$_tag=\"\$_c\" sched_$_tag=\"\$_s\""
+    set -- $(pct "$_tag")
+    eval "p50_$_tag=$1 p99_$_tag=$2"
+}
+# NVO_BENCH_SHAPES: which network shapes the VM-start phases run (default
+# both).  Three controllers run one network first, so that the failover
+# finds the 4-network state it always measured; the single controller,
+# after it, runs them the other way round.
+shapes=${NVO_BENCH_SHAPES:-4 1}
+has1= has4=
+for s in $shapes; do
+    case $s in 1) has1=1 ;; 4) has4=1 ;; *) die "NVO_BENCH_SHAPES: 1 and/or 4, not $s" ;; esac
+done
+three_order="${has1:+1} ${has4:+4}" one_order="${has4:+4} ${has1:+1}"
+[ -n "${NVO_BENCH_ONLY_FAILOVER:-}" ] && three_order=${has4:-1}
+
 # --- 1. VM starts through three controllers ---------------------------------
 [ -n "${NVO_BENCH_ONLY_FAILOVER:-}" ] || idle3=$(idle_ms 1 2 3)
-for n in 1 2 3; do
-    eval "c0_$n=\$(cpu_ticks \$(lab_ctl_pid $n))"
-    thread_ns "$(lab_ctl_pid $n)" >"$LAB_DIR/threads0.$n"
+first=1
+for s in $three_order; do
+    [ -n "$first" ] || vm_stops 1
+    first=
+    phase "three$s" "$s" 1 2 3
 done
-t0=$(now_ms)
-vm_starts three 1 2 3
-phase3_ms=$(( $(now_ms) - t0 ))
-cpu3=
-for n in 1 2 3; do
-    eval "d=\$(( \$(cpu_ticks \$(lab_ctl_pid $n)) - c0_$n ))"
-    cpu3="$cpu3 ctl$n:$(awk -v d="$d" -v hz="$hz" -v n="$n_hvs" 'BEGIN { printf "%.2f", d * 1000 / hz / n }')"
-    thread_ns "$(lab_ctl_pid $n)" >"$LAB_DIR/threads1.$n"
-    eval "split3_$n=\$(thread_split \"\$LAB_DIR/threads0.\$n\" \"\$LAB_DIR/threads1.\$n\")"
-done
-set -- $(pct three); p50_3=$1 p99_3=$2
 check_ping() {
     lab_ping vm1 "$(lab_vm_get "vm5" ip)" 2 2>/dev/null && echo ok || echo FAIL
 }
@@ -373,16 +422,12 @@ until all_mine "$survivor"; do
 done
 vm_stops "$survivor"
 idle1=$(idle_ms "$survivor")
-c0=$(cpu_ticks "$(lab_ctl_pid "$survivor")")
-thread_ns "$(lab_ctl_pid "$survivor")" >"$LAB_DIR/threads0.one"
-t0=$(now_ms)
-vm_starts one "$survivor"
-phase1_ms=$(( $(now_ms) - t0 ))
-d=$(( $(cpu_ticks "$(lab_ctl_pid "$survivor")") - c0 ))
-thread_ns "$(lab_ctl_pid "$survivor")" >"$LAB_DIR/threads1.one"
-split1=$(thread_split "$LAB_DIR/threads0.one" "$LAB_DIR/threads1.one")
-cpu1=$(awk -v d="$d" -v hz="$hz" -v n="$n_hvs" 'BEGIN { printf "%.2f", d * 1000 / hz / n }')
-set -- $(pct one); p50_1=$1 p99_1=$2
+first=1
+for s in $one_order; do
+    [ -n "$first" ] || vm_stops "$survivor"
+    first=
+    phase "one$s" "$s" "$survivor"
+done
 ping_state=$(check_ping)
 
 # --- 3. REST writes/s at 64 connections ----------------------------------------
@@ -405,7 +450,7 @@ rest_rate() {
     ip netns exec "$_ns" wrk -t1 -c64 -d600s --timeout 30s -s "$lua" "$_base" \
         -- "$n_rest" 100 10 >"$LAB_DIR/wrk.out" 2>&1 &
     _i=$!
-    until ! kill -0 "$_i" 2>/dev/null || grep -q '^RESULT' "$LAB_DIR/wrk.out" \
+    until ! kill -0 "$_i" 2>/dev/null || grep -qs '^RESULT' "$LAB_DIR/wrk.out" \
           || [ "$(ports_rows "$_ns")" -ge $((_rows0 + n_rest)) ]; do
         sleep 0.2
     done
@@ -420,20 +465,38 @@ lab_controller_start || die "SQLite controller"
 set -- $(rest_rate "$LAB_CTL_NS") || die "REST on SQLite"
 rs_rate=$1 rs_p50=$2 rs_p99=$3 rs_err=$4
 
-echo
-echo "VM start (POST /v1/ports?wait=1, one at a time, $n_hvs VMs on $n_hvs OVS hypervisors, 4 networks):"
-printf '  %-44s %9s %9s  %s\n' "" "p50 ms" "p99 ms" "controller CPU ms per VM start"
-printf '  %-44s %9s %9s  %s\n' "3 controllers (REST spread over all three)" "$p50_3" "$p99_3" "$cpu3"
-printf '  %-44s %9s %9s  %s\n' "1 controller (reference, same VMs, same run)" "$p50_1" "$p99_1" "ctl$survivor:$cpu1"
-echo "  of which background (CPU with no writes, ms/s over $idle_s s just before, times the phase's length):"
-printf '  %-44s %19s  %s\n' "3 controllers: ${idle3# } ms/s" "$phase3_ms ms" "$(of_phase "$idle3" "$phase3_ms")"
-printf '  %-44s %19s  %s\n' "1 controller: ${idle1# } ms/s" "$phase1_ms ms" "$(of_phase "$idle1" "$phase1_ms")"
-echo "  by thread (ms/wake-ups per VM start, schedstat):"
-for n in 1 2 3; do
-    eval "s=\$split3_$n"
-    printf '  %-44s %s\n' "3 controllers, ctl$n:" "$s"
+# ratio "ctlN:MS ..." MS1: each controller's CPU per VM start over MS1.
+ratio() {
+    echo "$1" | tr ' ' '\n' | awk -F: -v one="$2" 'NF == 2 && one > 0 { printf " %s:%.2f", $1, $2 / one }'
+}
+for s in $shapes; do
+    if [ "$s" = 1 ]; then
+        what="one network: the scale issue's shape, VM i joins a network of i - 1 hypervisors"
+    else
+        what="4 networks: VM i in network i mod 4"
+    fi
+    eval "sched3=\$sched_three$s sched1=\$sched_one$s"
+    eval "cpu3=\$cpu_three$s cpu1=\$cpu_one$s p50_3=\$p50_three$s p99_3=\$p99_three$s"
+    eval "p50_1=\$p50_one$s p99_1=\$p99_one$s ms3=\$ms_three$s ms1=\$ms_one$s"
+    echo
+    echo "VM start (POST /v1/ports?wait=1, one at a time, $n_hvs VMs on $n_hvs OVS hypervisors; $what):"
+    printf '  %-44s %9s %9s  %s\n' "" "p50 ms" "p99 ms" "controller CPU ms per VM start"
+    printf '  %-44s %9s %9s  %s\n' "3 controllers (REST spread over all three)" "$p50_3" "$p99_3" "$cpu3"
+    printf '  %-44s %9s %9s  %s\n' "1 controller (reference, same VMs, same run)" "$p50_1" "$p99_1" "ctl$survivor:${cpu1#*:}"
+    printf '  %-44s %19s  %s\n' "the same, all threads, schedstat:" "3 controllers" "$sched3"
+    printf '  %-44s %19s  %s\n' "" "1 controller" "ctl$survivor:${sched1#*:}"
+    printf '  %-44s %19s  %s\n' "each of three over the single one, schedstat" "(target: about 1/3)" "$(ratio "$sched3" "${sched1#*:}")"
+    echo "  of which background (CPU with no writes, ms/s over $idle_s s before the first phase, times this phase's length):"
+    printf '  %-44s %19s  %s\n' "3 controllers: ${idle3# } ms/s" "$ms3 ms" "$(of_phase "$idle3" "$ms3")"
+    printf '  %-44s %19s  %s\n' "1 controller: ${idle1# } ms/s" "$ms1 ms" "$(of_phase "$idle1" "$ms1")"
+    echo "  by thread (ms/wake-ups per VM start, schedstat):"
+    for n in 1 2 3; do
+        eval "t=\$split_three${s}_$n"
+        printf '  %-44s %s\n' "3 controllers, ctl$n:" "$t"
+    done
+    eval "t=\$split_one${s}_$survivor"
+    printf '  %-44s %s\n' "1 controller, ctl$survivor:" "$t"
 done
-printf '  %-44s %s\n' "1 controller, ctl$survivor:" "$split1"
 echo "  ping vm1 -> vm5 after the reference starts: $ping_state"
 echo
 echo "Failover: ctl$victim (owner of $n_lost of $n_hvs hypervisors) killed -9, $n_failovers times:"
