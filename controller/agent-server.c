@@ -105,7 +105,11 @@ struct agent_server {
     struct nvo_sb up;           /* The southbound interface. */
     uv_loop_t *loop;
     uv_tcp_t listener;
-    uv_timer_t timer;
+    uv_timer_t timer;           /* Runs only while there is a connection
+                                 * or a request to tick (timer_update()):
+                                 * a controller without agents does not
+                                 * wake for it. */
+    uint64_t tick_ms;           /* Its period. */
     nvo_sb_confirm_cb *confirm;
     nvo_sb_failed_cb *failed;   /* May be NULL. */
     nvo_sb_liveness_cb *liveness;
@@ -188,6 +192,22 @@ handle_closed(uv_handle_t *h)
     struct agent_server *s = h->data;
     s->n_handles--;
     server_maybe_free(s);
+}
+
+/* Starts the tick while a connection or a request needs it, stops it
+ * once none does. */
+static void on_timer(uv_timer_t *);
+static void
+timer_update(struct agent_server *s)
+{
+    bool needed = (!s->destroying
+                   && !(ovs_list_is_empty(&s->conns)
+                        && ovs_list_is_empty(&s->requests)));
+    if (needed && !uv_is_active((uv_handle_t *) &s->timer)) {
+        uv_timer_start(&s->timer, on_timer, s->tick_ms, s->tick_ms);
+    } else if (!needed) {
+        uv_timer_stop(&s->timer);
+    }
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -553,6 +573,7 @@ on_connection(uv_stream_t *listener, int status)
         return;
     }
     ovs_list_push_back(&s->conns, &c->node);
+    timer_update(s);
     agent_session_init(&c->session, &session_ops, c, &s->cfg,
                        nvo_channel_peer(c->ch), uv_now(s->loop));
     nvo_frame_reader_init(&c->reader, AS_HELLO_FRAME_MAX);
@@ -588,6 +609,7 @@ on_timer(uv_timer_t *t)
             request_fail(r, -ETIMEDOUT, "the agent did not report in time");
         }
     }
+    timer_update(s);            /* Stops it once nothing is left. */
 }
 
 int
@@ -611,6 +633,7 @@ agent_server_request_state(struct agent_server *s, int64_t hv_id,
     r->cb = cb;
     r->aux = aux;
     ovs_list_push_back(&s->requests, &r->node);
+    timer_update(s);
     return 0;
 }
 
@@ -650,8 +673,9 @@ agent_server_set_timers(struct agent_server *s, uint64_t interval_ms,
     s->cfg.hb_interval_ms = interval_ms;
     s->cfg.hb_timeout_ms = timeout_ms;
     s->cfg.hello_timeout_ms = MIN(timeout_ms, AS_HELLO_DEADLINE_MS);
-    uint64_t tick = MAX(MIN(interval_ms / 3, 1000), 10);
-    uv_timer_start(&s->timer, on_timer, tick, tick);
+    s->tick_ms = MAX(MIN(interval_ms / 3, 1000), 10);
+    uv_timer_stop(&s->timer);
+    timer_update(s);
 }
 
 struct agent_server *

@@ -41,18 +41,24 @@
 #include <config.h>
 #include "controller/cluster.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "controller/store-ovsdb.h"
+#include "lib/addr.h"
 #include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "random.h"
 #include "schema/nvo-idl.h"
+#include "socket-util.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -99,6 +105,14 @@ struct cl_prog {
     bool kept;                  /* build_record(): its row is still ours. */
 };
 
+/* A hypervisor another controller owns that a ?wait=1 waiter of the main
+ * thread waits for (nvo_cluster_watch()). */
+struct cl_watch {
+    struct hmap_node node;      /* In nvo_cluster.watches, by name. */
+    char *name;
+    int64_t revision;           /* The least revision a waiter needs. */
+};
+
 /* A service node's liveness to record. */
 struct cl_alive {
     struct hmap_node node;      /* In nvo_cluster.alives, by name. */
@@ -116,6 +130,8 @@ struct cl_peer {
     long long int seen_at;      /* When 'heartbeat' last changed. */
     bool present;               /* Row still in the replica. */
     bool dead;                  /* Seen dead at the last run (for the log). */
+    bool warmed;                /* warm_paths() ran for it since its
+                                 * heartbeat last changed. */
     const struct nvorec_controller *row;  /* Its row, as of the last
                                  * update_peers() (valid until the IDL runs
                                  * again). */
@@ -157,10 +173,12 @@ struct nvo_cluster {
     int n_live;
     bool owners_changed;        /* 'map' changed more than 'confirmed'
                                  * since nvo_cluster_take_owners_changed(). */
-    bool watching;              /* The main thread waits for owners'
-                                 * records (nvo_cluster_set_watching()):
-                                 * only then does a change of records and
-                                 * 'confirmed' alone wake it. */
+    struct hmap watches;        /* Contains struct cl_watch: what the main
+                                 * thread's waiters wait for
+                                 * (nvo_cluster_watch()).  A change of
+                                 * records and 'confirmed' alone wakes it
+                                 * only once it raises one of these
+                                 * hypervisors' claims to its revision. */
 
     /* Cluster thread (the store's thread, which hosts it) only. */
     struct ovsdb_idl *idl;      /* The store's session. */
@@ -467,6 +485,7 @@ update_peers(struct nvo_cluster *c, long long int now)
             p->heartbeat = r->heartbeat;
             p->incarnation = r->incarnation;
             p->seen_at = now;
+            p->warmed = false;
         }
         p->fenced = r->fenced;
         p->present = true;
@@ -554,6 +573,128 @@ desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
         }
     }
     return best;
+}
+
+/* The controller that would own 'hv' once peer 'gone' is dead: this one
+ * or another live peer.  Borrowed. */
+static const char *
+successor(struct nvo_cluster *c, const char *hv, const struct cl_peer *gone,
+          long long int now)
+{
+    const char *best = c->name;
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p != gone && peer_live(p, now)
+            && nvo_cluster_prefers(p->name, best, hv)) {
+            best = p->name;
+        }
+    }
+    return best;
+}
+
+/* Sends an empty UDP datagram to each of 'dst' (n of them), in one
+ * sendmmsg() per address family.  Returns how many went out. */
+static size_t
+send_empty_datagrams(const struct sockaddr_storage *dst, size_t n)
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    struct mmsghdr *msgs = xcalloc(n, sizeof *msgs);
+    size_t sent = 0;
+
+    for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (dst[i].ss_family == families[f]) {
+                struct msghdr *m = &msgs[k++].msg_hdr;
+                memset(m, 0, sizeof *m);
+                m->msg_name = CONST_CAST(struct sockaddr_storage *, &dst[i]);
+                m->msg_namelen = ss_length(&dst[i]);
+            }
+        }
+        if (!k) {
+            continue;
+        }
+        int fd = socket(families[f], SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            continue;
+        }
+        for (size_t done = 0; done < k; ) {
+            int retval = sendmmsg(fd, &msgs[done], k - done, MSG_DONTWAIT);
+            if (retval <= 0) {
+                if (retval < 0 && errno == EINTR) {
+                    continue;
+                }
+                /* An unreachable address (or a full queue): skip it. */
+                done++;
+                continue;
+            }
+            done += retval;
+            sent += retval;
+        }
+        close(fd);
+    }
+    free(msgs);
+    return sent;
+}
+
+/* Path warm-up (doc/cluster.md, "Failover time").  A peer whose heartbeat
+ * has not changed for CL_FRESH_MS (two periods) may be declared dead
+ * NVO_CLUSTER_DEAD_MS after that change: then this controller takes its
+ * share of the peer's hypervisors and connects to each one's OVSDB and
+ * OpenFlow at once.  A connection to an address the kernel has not
+ * resolved waits for address resolution (ARP, or neighbor discovery),
+ * one broadcast per switch, and in the lab every broadcast wakes every
+ * hypervisor's ovs-vswitchd: at 128 hypervisors the OVS thread's first
+ * pass over 25 taken switches took 750 ms.  So as soon as a peer looks
+ * stale, each hypervisor this controller would take from it gets one
+ * empty UDP datagram at its OVSDB remote's address and port, in one
+ * sendmmsg(): the kernel resolves their addresses while the peer may
+ * still renew, 0.75-1.5 s before the take.  Nothing listens there (the
+ * switch's kernel answers port unreachable); no session is opened and
+ * nothing about ownership changes.  Once per peer per heartbeat value; a
+ * peer that renews costs as many datagrams, to addresses mostly resolved
+ * already. */
+static void
+warm_paths(struct nvo_cluster *c, bool lease_valid, long long int now)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    if (!lease_valid || !c->registered) {
+        return;
+    }
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p->warmed || !peer_live(p, now)
+            || now - p->seen_at < CL_FRESH_MS) {
+            continue;
+        }
+        p->warmed = true;
+        struct sockaddr_storage *dst = NULL;
+        size_t n = 0, allocated = 0;
+        const struct nvorec_hypervisor *h;
+        NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
+            const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
+            if (!h->ovsdb || !hp || !hp->owner
+                || strcmp(hp->owner, p->name)
+                || strcmp(successor(c, h->name, p, now), c->name)) {
+                continue;
+            }
+            if (n >= allocated) {
+                dst = x2nrealloc(dst, &allocated, sizeof *dst);
+            }
+            if (!nvo_inet_remote_parse(h->ovsdb, NULL, &dst[n])) {
+                n++;
+            }
+        }
+        if (n) {
+            size_t sent = send_empty_datagrams(dst, n);
+            VLOG_INFO_RL(&rl, "peer %s looks stale (heartbeat %"PRId64
+                         " last changed %lld ms ago): warming the paths to "
+                         "the %"PRIuSIZE" hypervisors we would take from it "
+                         "(%"PRIuSIZE" sent)", p->name, p->heartbeat,
+                         now - p->seen_at, n, sent);
+        }
+        free(dst);
+    }
 }
 
 /* A hash of what the main thread's map takes from the peers: which are
@@ -652,6 +793,36 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
  * and returns true; otherwise returns false and the map must be
  * rebuilt. */
 static struct cl_hv *map_find(struct nvo_cluster *, const char *hv);
+static int64_t claim_of(struct nvo_cluster *, const char *hv);
+
+static void
+watches_clear(struct hmap *watches)
+{
+    struct cl_watch *w;
+    HMAP_FOR_EACH_POP (w, node, watches) {
+        free(w->name);
+        free(w);
+    }
+}
+
+/* Drops the watches that the map and records now satisfy; returns true if
+ * there were any (the main thread then has waiters to check). */
+static bool
+watches_satisfied(struct nvo_cluster *c)
+    OVS_REQUIRES(c->mutex)
+{
+    bool any = false;
+    struct cl_watch *w;
+    HMAP_FOR_EACH_SAFE (w, node, &c->watches) {
+        if (claim_of(c, w->name) >= w->revision) {
+            hmap_remove(&c->watches, &w->node);
+            free(w->name);
+            free(w);
+            any = true;
+        }
+    }
+    return any;
+}
 
 static bool
 update_confirmed(struct nvo_cluster *c, bool recs_moved)
@@ -690,17 +861,19 @@ update_confirmed(struct nvo_cluster *c, bool recs_moved)
     if (recs_moved) {
         hmap_swap(&recs, &c->recs);
     }
-    /* Read under the lock that covers the update: a waiter registered
-     * after it checks the values just copied (nvo_cluster_set_watching()),
-     * so a main thread that waits for nothing is not woken for nothing
-     * (one wake-up per owner's record per write on every controller). */
-    bool watching = c->watching;
+    /* Checked under the lock that covers the update: a watch registered
+     * after it read the values just copied (nvo_cluster_watch()), so the
+     * main thread is woken only when a record raises what one of its
+     * waiters waits for, not for every owner's record (several per write
+     * on the controller that handled it) nor while it waits for
+     * nothing. */
+    bool wake = watches_satisfied(c);
     ovs_mutex_unlock(&c->mutex);
     recs_clear(&recs);
     hmap_destroy(&recs);
     c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
                                             &nvorec_table_hypervisor_private);
-    if (c->async && watching) {
+    if (c->async && wake) {
         uv_async_send(&c->async->async);
     }
     return true;
@@ -1317,6 +1490,7 @@ cluster_run(void *c_)
                      c->name, NVO_CLUSTER_LEASE_MS);
     }
     log_dead_peers(c, now);
+    warm_paths(c, lease_valid, now);
 
     unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
     bool peers_moved = peers_signature(c, now) != c->peers_sig;
@@ -1485,6 +1659,7 @@ nvo_cluster_create(uv_loop_t *loop, struct nvo_store *store, const char *name,
     hmap_init(&c->recs);
     hmap_init(&c->progs);
     hmap_init(&c->alives);
+    hmap_init(&c->watches);
     hmap_init(&c->asent);
     hmap_init(&c->peers);
     sset_init(&c->releasing);
@@ -1537,6 +1712,8 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     hmap_destroy(&c->progs);
     alives_clear(&c->alives);
     hmap_destroy(&c->alives);
+    watches_clear(&c->watches);
+    hmap_destroy(&c->watches);
     alives_clear(&c->asent);
     hmap_destroy(&c->asent);
     struct cl_peer *p;
@@ -1606,19 +1783,52 @@ nvo_cluster_redirect(struct nvo_cluster *c, const char *hv)
     return redirect;
 }
 
+/* claim(hv) as the map and records say (doc/cluster.md). */
+static int64_t
+claim_of(struct nvo_cluster *c, const char *hv)
+    OVS_REQUIRES(c->mutex)
+{
+    const struct cl_hv *e = map_find(c, hv);
+    if (!e) {
+        return 0;
+    }
+    const struct cl_rec *r = (e->covered && e->owner
+                              ? rec_find(&c->recs, e->owner) : NULL);
+    return (r
+            ? nvo_cluster_record_claim(r->confirmed, r->keys, r->values,
+                                       r->n, hv)
+            : e->confirmed);
+}
+
 int64_t
 nvo_cluster_confirmed(struct nvo_cluster *c, const char *hv)
 {
     ovs_mutex_lock(&c->mutex);
-    const struct cl_hv *e = map_find(c, hv);
-    int64_t confirmed = 0;
-    if (e) {
-        const struct cl_rec *r = (e->covered && e->owner
-                                  ? rec_find(&c->recs, e->owner) : NULL);
-        confirmed = (r
-                     ? nvo_cluster_record_claim(r->confirmed, r->keys,
-                                                r->values, r->n, hv)
-                     : e->confirmed);
+    int64_t confirmed = claim_of(c, hv);
+    ovs_mutex_unlock(&c->mutex);
+    return confirmed;
+}
+
+int64_t
+nvo_cluster_watch(struct nvo_cluster *c, const char *hv, int64_t revision)
+{
+    ovs_mutex_lock(&c->mutex);
+    int64_t confirmed = claim_of(c, hv);
+    if (confirmed < revision) {
+        struct cl_watch *w;
+        uint32_t hash = hash_string(hv, 0);
+        HMAP_FOR_EACH_WITH_HASH (w, node, hash, &c->watches) {
+            if (!strcmp(w->name, hv)) {
+                break;
+            }
+        }
+        if (!w) {
+            w = xmalloc(sizeof *w);
+            w->name = xstrdup(hv);
+            w->revision = revision;
+            hmap_insert(&c->watches, &w->node, hash);
+        }
+        w->revision = MIN(w->revision, revision);
     }
     ovs_mutex_unlock(&c->mutex);
     return confirmed;
@@ -1754,10 +1964,10 @@ nvo_cluster_alive(struct nvo_cluster *c, const char *hv)
 }
 
 void
-nvo_cluster_set_watching(struct nvo_cluster *c, bool watching)
+nvo_cluster_unwatch(struct nvo_cluster *c)
 {
     ovs_mutex_lock(&c->mutex);
-    c->watching = watching;
+    watches_clear(&c->watches);
     ovs_mutex_unlock(&c->mutex);
 }
 

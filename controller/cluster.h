@@ -98,13 +98,20 @@ void nvo_cluster_set_revision(struct nvo_cluster *, int64_t revision);
  * thread. */
 bool nvo_cluster_take_owners_changed(struct nvo_cluster *);
 
-/* Whether the main thread waits for owners' records (it has ?wait=1
- * waiters).  While it does not, a change of the records or of
- * Hypervisor_Private 'confirmed' alone does not call the changed callback
- * (changes of ownership always do).  Set it before reading the records
- * for a new waiter: a change made after the records were read then calls
- * it.  Main thread. */
-void nvo_cluster_set_watching(struct nvo_cluster *, bool watching);
+/* nvo_cluster_confirmed() for a ?wait=1 waiter that needs 'hv' to have
+ * confirmed 'revision': if it has not, also registers that, in the same
+ * critical section as the read, so that the first change of the records
+ * or of Hypervisor_Private 'confirmed' that raises it to 'revision' (or
+ * beyond) calls the changed callback.  Other changes of the records and
+ * 'confirmed' alone do not call it (changes of ownership always do): a
+ * main thread is woken for what its waiters wait for, not for every
+ * owner's record.  A watch ends once it is satisfied, or with
+ * nvo_cluster_unwatch().  Main thread. */
+int64_t nvo_cluster_watch(struct nvo_cluster *, const char *hv,
+                          int64_t revision);
+
+/* Drops every watch (the main thread has no waiter left).  Main thread. */
+void nvo_cluster_unwatch(struct nvo_cluster *);
 
 /* Whether service node 'hv' is alive as its owner recorded it: 1 or 0,
  * -1 if no owner recorded it yet. */

@@ -207,10 +207,12 @@ hv_confirmed(const struct nvo_ctl *ctl, int64_t hv_id, int64_t revision)
     const struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv_id);
     if (ctl->cluster && h && !h->owned && h->sharded) {
         /* Another controller programs it and records what it confirmed
-         * in the cluster (as OVN's Chassis_Private.nb_cfg). */
+         * in the cluster (as OVN's Chassis_Private.nb_cfg); if it has not
+         * confirmed 'revision' yet, the record that says it has wakes us
+         * (and only that one). */
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              hv_id);
-        return !hv || nvo_cluster_confirmed(ctl->cluster, hv->name)
+        return !hv || nvo_cluster_watch(ctl->cluster, hv->name, revision)
                       >= revision;
     }
     /* A hypervisor the core never pushed to (deleted, or not affected) has
@@ -243,7 +245,7 @@ waiter_free(struct nvo_ctl_waiter *w)
 {
     ovs_list_remove(&w->node);
     if (w->ctl->cluster && ovs_list_is_empty(&w->ctl->waiters)) {
-        nvo_cluster_set_watching(w->ctl->cluster, false);
+        nvo_cluster_unwatch(w->ctl->cluster);
     }
     if (w->timer) {
         uv_timer_stop(w->timer);
@@ -328,11 +330,6 @@ nvo_ctl_wait(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
     w->revision = revision;
     w->cb = cb;
     w->aux = aux;
-    if (ctl->cluster && ovs_list_is_empty(&ctl->waiters)) {
-        /* Before the first check: owners' records that change after it
-         * wake us (nvo_cluster_set_watching()). */
-        nvo_cluster_set_watching(ctl->cluster, true);
-    }
     ovs_list_push_back(&ctl->waiters, &w->node);
     if (waiter_check(w)) {
         return NULL;
@@ -369,14 +366,38 @@ record_progress(struct nvo_ctl *ctl, const struct nvo_ctl_hv *h,
 }
 
 /* Whether this controller programs 'hv': always, but in cluster mode only
- * the hypervisors (OVS, kernel, service nodes) it owns. */
+ * the hypervisors (OVS, kernel, service nodes) it owns; then '*epoch' (if
+ * nonnull) is the epoch it owns 'hv' under. */
 static bool
-ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv)
+ctl_owns(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
+         int64_t *epoch)
 {
-    return !ctl->cluster || nvo_cluster_owns(ctl->cluster, hv->name, NULL);
+    return !ctl->cluster || nvo_cluster_owns(ctl->cluster, hv->name, epoch);
 }
 
 static void sn_grace_start(struct nvo_ctl *);
+
+/* For a write at 'revision': if 'hv' is another controller's as of the
+ * last look (in cluster mode, most of the hypervisors a write affects),
+ * notes what it has to confirm and returns true: nothing to compute, to
+ * ask the cluster or to report for it.  Gaining it calls
+ * nvo_ctl_cluster_changed(), which publishes it then: the cluster's map
+ * says "mine" only once rebuilt, and every rebuild calls it.  (A report
+ * the cluster may still hold for it from before goes with it:
+ * build_record() drops what is not ours.)  Otherwise returns false:
+ * publish_one() it. */
+static bool
+publish_foreign(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
+                int64_t revision)
+{
+    struct nvo_ctl_hv *h = ctl->cluster ? ctl_hv_find(ctl, hv->id) : NULL;
+    if (h && h->sharded && !h->owned) {
+        h->dp = hv->dataplane;
+        h->required = revision;
+        return true;
+    }
+    return false;
+}
 
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
@@ -384,7 +405,8 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
             struct desired_cache *cache)
 {
     struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
-    bool owned = ctl_owns(ctl, hv);
+    int64_t epoch = 0;
+    bool owned = ctl_owns(ctl, hv, &epoch);
     h->sharded = ctl->cluster != NULL;
     if (!owned) {
         h->dp = hv->dataplane;
@@ -425,8 +447,7 @@ publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
                                                    h->pushed, net_ids, n_nets,
                                                    cache);
     v->revision = revision;
-    int64_t epoch = 0;
-    if (h->sharded && nvo_cluster_owns(ctl->cluster, hv->name, &epoch)) {
+    if (h->sharded) {
         v->fence = epoch;
     }
     h->dp = hv->dataplane;
@@ -537,9 +558,13 @@ publish_service_nodes(struct nvo_ctl *ctl, const int64_t *net_ids,
                       size_t n_nets, int64_t revision,
                       struct desired_cache *cache)
 {
+    if (!ctl->model->n_service_nodes) {
+        return;
+    }
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        if (hv->role == NVO_ROLE_SERVICE_NODE) {
+        if (hv->role == NVO_ROLE_SERVICE_NODE
+            && !publish_foreign(ctl, hv, revision)) {
             publish_one(ctl, hv, net_ids, n_nets, revision, cache);
         }
     }
@@ -555,7 +580,8 @@ nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
     for (size_t i = 0; i < n_unique; i++) {
         const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
                                                              ids[i]);
-        if (hv && hv->role != NVO_ROLE_SERVICE_NODE) {
+        if (hv && hv->role != NVO_ROLE_SERVICE_NODE
+            && !publish_foreign(ctl, hv, revision)) {
             publish_one(ctl, hv, net_ids, n_nets, revision, cache);
         }
     }
@@ -867,7 +893,7 @@ nvo_ctl_cluster_changed(void *ctl_)
     bool sn_moved = false;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
-        if (!h || h->owned != ctl_owns(ctl, hv)) {
+        if (!h || h->owned != ctl_owns(ctl, hv, NULL)) {
             publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS,
                         ctl->model->revision, NULL);
             h = ctl_hv_find(ctl, hv->id);

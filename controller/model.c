@@ -285,6 +285,7 @@ nvo_model_add_hv(struct nvo_model *m, int64_t id, const char *name,
     ovs_list_init(&hv->ports);
     hmap_insert(&m->hvs_by_id, &hv->id_node, hash_id(id));
     hmap_insert(&m->hvs_by_name, &hv->name_node, hash_string(name, 0));
+    m->n_service_nodes += role == NVO_ROLE_SERVICE_NODE;
     return hv;
 }
 
@@ -399,6 +400,7 @@ nvo_model_remove_hv(struct nvo_model *m, struct nvo_hypervisor *hv)
     ovs_assert(ovs_list_is_empty(&hv->ports));
     hmap_remove(&m->hvs_by_id, &hv->id_node);
     hmap_remove(&m->hvs_by_name, &hv->name_node);
+    m->n_service_nodes -= hv->role == NVO_ROLE_SERVICE_NODE;
     free(hv->name);
     free(hv->tunnel_ip);
     free(hv->ovsdb);

@@ -116,6 +116,9 @@ struct nvo_model {
     struct hmap ports_by_id;
     struct hmap ports_by_mac;   /* By (network, MAC): unique in the store. */
     struct hmap ports_by_iface; /* By (hypervisor, iface): unique too. */
+    size_t n_service_nodes;     /* Hypervisors with NVO_ROLE_SERVICE_NODE
+                                 * (most deployments: none, and a write
+                                 * then looks at no other hypervisor). */
     int64_t revision;           /* Store-wide revision last applied. */
 };
 

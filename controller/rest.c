@@ -35,6 +35,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "controller/ctl.h"
 #include "controller/rest-framing.h"
@@ -50,6 +52,12 @@ VLOG_DEFINE_THIS_MODULE(rest);
 
 /* Request (and keep-alive idle) timeout. */
 #define NVO_REST_IDLE_TIMEOUT_MS 10000
+/* TCP_DEFER_ACCEPT on the listener: a connection is handed to us (one
+ * wake-up of the main thread) with its first bytes rather than before them
+ * (two: the accept, then the request), as every client of this API speaks
+ * first (HTTP request or TLS hello).  One that stays silent this long is
+ * accepted all the same, and h2o's idle timeout then drops it. */
+#define NVO_REST_DEFER_ACCEPT_S 10
 /* h2o itself refuses (plain-text 413) bodies beyond this; between
  * NVO_REST_MAX_BODY and this, the answer is a JSON 413. */
 #define NVO_REST_H2O_MAX_BODY (4 * NVO_REST_MAX_BODY)
@@ -1097,6 +1105,14 @@ nvo_rest_create(struct nvo_ctl *ctl, const char *addr, int *errp)
     r->listener->data = r;
     error = uv_tcp_bind(r->listener, (struct sockaddr *) &ss, 0);
     if (!error) {
+        uv_os_fd_t fd;
+        int secs = NVO_REST_DEFER_ACCEPT_S;
+        if (!uv_fileno((uv_handle_t *) r->listener, &fd)
+            && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+                          sizeof secs)) {
+            /* Only a wake-up more per connection. */
+            VLOG_DBG("%s: TCP_DEFER_ACCEPT: %s", addr, ovs_strerror(errno));
+        }
         error = uv_listen((uv_stream_t *) r->listener, 1024, on_accept);
     }
     if (error) {
