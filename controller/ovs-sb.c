@@ -832,10 +832,10 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
  * just after the ticks, since each OVSDB server probes 5 s after our
  * reply to its last probe, which went out on a tick.  Waking at the tick
  * and again for them a few milliseconds later cost the thread two
- * wake-ups a second instead of one (2026-12-03: 2.2 passes a second at
- * 128 hypervisors, 3 controllers, each of them; ovs-pipeline.md).  A
- * second tick that finds nothing ends it: then the first input wakes the
- * thread at once again. */
+ * wake-ups a second instead of one (2.2 passes a second between VM
+ * starts at 128 hypervisors on each of 3 controllers; doc/ovs-pipeline.md,
+ * "In a cluster").  A second tick that finds nothing ends it: then the
+ * first input wakes the thread at once again. */
 
 /* OVS thread: waits for sockets in sb->epfd to become readable (at once
  * while hypervisors await a reply there: sb_hv_classify()).  Returns when
@@ -1063,8 +1063,10 @@ sb_publish(struct ovs_sb *sb)
  * thread by itself, so a sleep could only add a wake-up (the sleep's own,
  * when the answer had not come by then) and delay it.  A controller that
  * owns a few switches of a network (a cluster member) awaits one last
- * reply on most VM starts; at 128 hypervisors, 3 controllers, a third of
- * the sleeps were such (2026-12-03, ovs-pipeline.md). */
+ * reply on most VM starts: at 128 hypervisors, 3 controllers and 4
+ * networks, a third of the sleeps were such, three quarters of them
+ * followed by the wake-up for that reply (doc/ovs-pipeline.md, "In a
+ * cluster"). */
 #define SB_COALESCE_US_PER_HV 40
 #define SB_COALESCE_MAX_US 2000
 
