@@ -149,10 +149,13 @@ struct nvo_cluster {
     /* Main thread only. */
     struct cl_async *async;
     uv_timer_t *hold;           /* Runs while a hypervisor is 'fresh': wakes
-                                 * the cluster thread when CL_HOLD_MS are
-                                 * up (hold_expired()), so that falling
+                                 * the cluster thread at 'fresh_until'
+                                 * (hold_expired()), so that falling
                                  * behind does not wake it at once.  NULL
-                                 * without a loop. */
+                                 * without a loop (the cluster thread
+                                 * then arms its own timer: it reads only
+                                 * whether this is NULL, which is set
+                                 * before it starts). */
     nvo_cluster_changed_cb *changed;
     void *aux;
 
@@ -164,10 +167,17 @@ struct nvo_cluster {
                                  * change under one lock). */
     struct hmap progs;          /* Contains struct cl_prog. */
     int64_t model_rev;          /* nvo_cluster_set_revision(). */
-    bool kicked;                /* The cluster thread was woken to plan the
-                                 * record and has not yet. */
+    bool kicked;                /* The record is to be planned: the
+                                 * cluster thread has not yet since. */
+    bool kick_urgent;           /* ...and a report since may answer a
+                                 * waiter elsewhere
+                                 * (nvo_cluster_report_urgent()): only
+                                 * then does the kick wake it, */
+    bool kick_woken;            /* ...which it did (kick()). */
     size_t n_fresh;             /* Progress entries that are 'fresh'. */
-    long long int fresh_until;  /* Then they are fresh no longer. */
+    long long int fresh_from;   /* When the first of them fell behind. */
+    long long int fresh_until;  /* Then they are fresh no longer
+                                 * (nvo_cluster_hold_until()). */
     struct hmap alives;         /* Contains struct cl_alive. */
     long long int lease_until;  /* time_msec(); 0: none. */
     bool lapse_seen;            /* nvo_cluster_owns() said "not mine" for a
@@ -1142,14 +1152,28 @@ check_fenced(struct nvo_cluster *c)
  * with the same write before it is sent anyway, with them as exceptions:
  * a write usually costs each owner one record update (each peer one small
  * row update), and the last hypervisor to confirm sends it at once.  The
- * main thread does the waiting (nvo_cluster_set_progress() wakes this
- * thread only when no hypervisor is 'fresh'), so the wait costs nothing:
- * the first hypervisor to fall behind starts the main thread's 'hold'
- * timer, which wakes this thread only if some are still behind when the
- * time is up (before, falling behind woke this thread at once to arm its
- * own timer: one more wake-up of the store's thread per write on every
- * owner). */
+ * wait slides: it ends CL_HOLD_MS after the last confirmation while some
+ * are still behind, but at most CL_HOLD_MAX_MS after the first fell
+ * behind (nvo_cluster_hold_until()): an owner whose 40 switches answer
+ * one write over 70 ms (one network over 128 hypervisors, loaded) sends
+ * one record, not a partial one at 30 ms and then one per straggler, each
+ * a Raft commit that wakes every controller's session.  A switch that
+ * stopped answering holds the record CL_HOLD_MS after the others, as
+ * before.  The main thread does the waiting (nvo_cluster_set_progress()
+ * wakes this thread only when no hypervisor is 'fresh'), so the wait
+ * costs nothing: the first hypervisor to fall behind starts the main
+ * thread's 'hold' timer, each confirmation moves it, and it wakes this
+ * thread only if some are still behind when the time is up (before,
+ * falling behind woke this thread at once to arm its own timer: one more
+ * wake-up of the store's thread per write on every owner). */
 #define CL_HOLD_MS 30
+#define CL_HOLD_MAX_MS 250
+
+long long int
+nvo_cluster_hold_until(long long int first, long long int now)
+{
+    return MIN(first + CL_HOLD_MAX_MS, now + CL_HOLD_MS);
+}
 
 /* Adds liveness record 'a' (taking it) to 'map'; the latest word wins. */
 static void
@@ -1206,7 +1230,7 @@ add_alives(struct nvo_cluster *c)
     return any;
 }
 
-/* One hypervisor the record speaks for after the transaction. */
+/* One hypervisor the record lists in 'behind' after the transaction. */
 struct cl_claim {
     const char *name;           /* Borrowed from the replica. */
     int64_t revision;
@@ -1239,8 +1263,10 @@ build_record(struct nvo_cluster *c, bool lazy)
 
     /* Every hypervisor this controller owns: what its record will claim,
      * and whether the main thread knows it under its current epoch (then
-     * it covers the row, if it does not yet). */
-    size_t n_mine = 0, n_cover = 0, cap_mine = 0, cap_cover = 0;
+     * it covers the row, if it does not yet).  Only the claims below the
+     * record's 'confirmed' are kept ('behind': usually none), not one per
+     * hypervisor. */
+    size_t n_behind = 0, n_cover = 0, cap_behind = 0, cap_cover = 0;
     struct cl_claim *claims = NULL;
     const struct nvorec_hypervisor_private **cover = NULL;
     bool raises = false, urgent = false;
@@ -1248,7 +1274,12 @@ build_record(struct nvo_cluster *c, bool lazy)
 
     ovs_mutex_lock(&c->mutex);
     int64_t revision = c->model_rev;
+    /* The record: 'confirmed' covers every hypervisor it speaks for,
+     * 'behind' the ones that hold less. */
+    int64_t confirmed = MAX(me->confirmed, revision);
     c->kicked = false;
+    c->kick_urgent = false;
+    c->kick_woken = false;
     const struct nvorec_hypervisor_private *hp;
     NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (hp, c->idl) {
         if (!hp->owner || strcmp(hp->owner, c->name)) {
@@ -1284,11 +1315,11 @@ build_record(struct nvo_cluster *c, bool lazy)
                 covered = true;
             }
         }
-        if (covered) {
-            if (n_mine >= cap_mine) {
-                claims = x2nrealloc(claims, &cap_mine, sizeof *claims);
+        if (covered && claim < confirmed) {
+            if (n_behind >= cap_behind) {
+                claims = x2nrealloc(claims, &cap_behind, sizeof *claims);
             }
-            claims[n_mine++] = (struct cl_claim) { hp->hypervisor, claim };
+            claims[n_behind++] = (struct cl_claim) { hp->hypervisor, claim };
         }
     }
     /* Progress of hypervisors it no longer owns is of no use: those the
@@ -1311,19 +1342,15 @@ build_record(struct nvo_cluster *c, bool lazy)
         return false;
     }
 
-    /* The record: 'confirmed' covers every hypervisor it speaks for,
-     * 'behind' the ones that hold less.  Rows it starts to speak for are
-     * verified to be still ours under the same epoch. */
-    int64_t confirmed = MAX(me->confirmed, revision);
-    qsort(claims, n_mine, sizeof *claims, compare_claims);
-    const char **keys = xmalloc((n_mine ? n_mine : 1) * sizeof *keys);
-    int64_t *values = xmalloc((n_mine ? n_mine : 1) * sizeof *values);
+    /* Rows it starts to speak for are verified to be still ours under
+     * the same epoch. */
+    qsort(claims, n_behind, sizeof *claims, compare_claims);
+    const char **keys = xmalloc((n_behind ? n_behind : 1) * sizeof *keys);
+    int64_t *values = xmalloc((n_behind ? n_behind : 1) * sizeof *values);
     size_t n = 0;
-    for (size_t i = 0; i < n_mine; i++) {
-        if (claims[i].revision < confirmed) {
-            keys[n] = claims[i].name;
-            values[n++] = claims[i].revision;
-        }
+    for (size_t i = 0; i < n_behind; i++) {
+        keys[n] = claims[i].name;
+        values[n++] = claims[i].revision;
     }
     uint32_t hash = behind_hash((char **) keys, values, n);
     bool changed = alive;
@@ -1584,7 +1611,10 @@ cluster_wait(void *c_)
     }
     if (!c->ctxn && c->echo_wait) {
         poll_timer_wait_until(c->echo_until);
-    } else if (!c->ctxn) {
+    } else if (!c->ctxn && !c->hold) {
+        /* Without the main thread's hold timer (no loop): our own.  With
+         * it, a timer here would wake this thread at a 'fresh_until' that
+         * a later confirmation moved or made moot. */
         ovs_mutex_lock(&c->mutex);
         if (c->n_fresh) {
             poll_timer_wait_until(c->fresh_until);
@@ -1847,16 +1877,30 @@ nvo_cluster_watch(struct nvo_cluster *c, const char *hv, int64_t revision)
     return confirmed;
 }
 
-/* Wakes the cluster thread to plan the record, unless it was already. */
+/* Has the cluster thread plan the record.  Returns true if the caller
+ * must wake it: the record may answer a waiter on another controller
+ * (c->kick_urgent) and it was not woken for it yet.  Otherwise it plans
+ * the record when it next wakes anyway, which sends it with the next
+ * heartbeat at the latest, as it would have deferred it there
+ * (build_record()): a write of this controller's own costs its store
+ * thread no wake-up for its record. */
 static bool
 kick(struct nvo_cluster *c)
     OVS_REQUIRES(c->mutex)
 {
-    if (c->kicked) {
+    bool woken = c->kicked && c->kick_woken;
+    c->kicked = true;
+    if (woken || !c->kick_urgent) {
         return false;
     }
-    c->kicked = true;
+    c->kick_woken = true;
     return true;
+}
+
+bool
+nvo_cluster_report_urgent(int64_t before, int64_t confirmed, int64_t foreign)
+{
+    return confirmed > before && (before < 0 || foreign > before);
 }
 
 void
@@ -1864,8 +1908,12 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
                          int64_t confirmed, int64_t required)
 {
     bool wake = false;
-    enum { HOLD_KEEP, HOLD_START, HOLD_STOP } hold = HOLD_KEEP;
+    enum { HOLD_KEEP, HOLD_START, HOLD_MOVE, HOLD_STOP } hold = HOLD_KEEP;
+    long long int hold_ms = 0;
     long long int now = time_msec();
+    /* At least every revision the main thread was handed, so every one
+     * 'confirmed' can be (nvo_store_ovsdb_foreign()). */
+    int64_t foreign = nvo_store_ovsdb_foreign(c->store);
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
     struct cl_prog *p = prog_find(&c->progs, hv);
@@ -1877,6 +1925,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             bool was_fresh = p->fresh;
             prog_remove(c, p);
             if (was_fresh && !c->n_fresh) {
+                c->kick_urgent = true;
                 wake = kick(c);     /* Others may wait for it. */
             }
         }
@@ -1893,11 +1942,15 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
         }
         bool raised = confirmed > p->confirmed;
         bool behind = confirmed < required;
+        if (nvo_cluster_report_urgent(p->confirmed, confirmed, foreign)) {
+            c->kick_urgent = true;
+        }
         if (behind && !p->fresh && p->confirmed >= p->required) {
             /* Fell behind: the record waits for it a little. */
             p->fresh = true;
             if (!c->n_fresh++) {
-                c->fresh_until = now + CL_HOLD_MS;
+                c->fresh_from = now;
+                c->fresh_until = nvo_cluster_hold_until(now, now);
                 /* Waits until then, not to plan: the main thread's timer
                  * wakes the cluster thread then, if it has to. */
                 hold = HOLD_START;
@@ -1906,6 +1959,17 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             p->fresh = false;
             c->n_fresh--;
         }
+        if (raised && c->n_fresh && hold != HOLD_START) {
+            /* Others still behind: they are answering, so the hold
+             * slides (CL_HOLD_MS). */
+            long long int until = nvo_cluster_hold_until(c->fresh_from,
+                                                         now);
+            if (until > c->fresh_until) {
+                c->fresh_until = until;
+                hold = HOLD_MOVE;
+            }
+        }
+        hold_ms = c->fresh_until - now;
         p->confirmed = confirmed;
         p->required = required;
         /* Only a confirmation can raise what the record claims; while
@@ -1919,14 +1983,17 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
         hold = HOLD_STOP;
     }
     ovs_mutex_unlock(&c->mutex);
-    if (hold == HOLD_START) {
+    if (hold == HOLD_START || hold == HOLD_MOVE) {
         if (c->hold) {
             /* From now, not from the loop's cached time, and +1 for the
              * two clocks' rounding: a timer that fires before
              * 'fresh_until' only costs a wake-up. */
             uv_update_time(c->hold->loop);
-            uv_timer_start(c->hold, hold_expired, CL_HOLD_MS + 1, 0);
-        } else {
+            uv_timer_start(c->hold, hold_expired, MAX(hold_ms, 0) + 1, 0);
+        } else if (hold == HOLD_START) {
+            /* The cluster thread arms its own timer (cluster_wait()); one
+             * armed earlier than a moved 'fresh_until' only wakes it to
+             * arm it again. */
             wake = true;
         }
     } else if (hold == HOLD_STOP && c->hold) {
