@@ -27,12 +27,13 @@ import sys
 
 # (phase, regex, per hypervisor?): the order a failover goes through.
 PHASES = [
+    ("paths warmed (peer stale)", r"cluster.*\|peer (?P<peer>\S+) looks stale", False),
     ("peer declared dead", r"cluster.*\|peer (?P<peer>\S+) is dead to us", False),
     ("take planned", r"\|hypervisor (?P<hv>[^|\s]+): taking it from (?P<peer>\S+), dead", True),
     ("take committed (Raft)", r"\|took \d+ hypervisors: committed in (?P<ms>\d+) ms", False),
     ("ours on main thread", r"\|hypervisor (?P<hv>[^|\s]+): ours now", True),
     ("switch sessions opened", r"\|(?P<hv>[^|\s]+): connecting to OVSDB \S+, OpenFlow", True),
-    ("OVSDB replica in", r"\|(?P<hv>[^|\s]+): connecting to OVSDB -> ", True),
+    ("OVSDB session up", r"\|(?P<hv>[^|\s]+): connecting to OVSDB -> ", True),
     ("OpenFlow flows dumped", r"\|(?P<hv>[^|\s]+): OpenFlow connected, switch holds", True),
     ("resync diff done", r"\|(?P<hv>[^|\s]+): (switch already holds the desired|sending \d+ adds)", True),
     ("recorded as confirmed (Raft)", r"\|recorded \d+ hypervisors it took as confirmed: committed in (?P<ms>\d+) ms", False),

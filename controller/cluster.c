@@ -41,18 +41,24 @@
 #include <config.h>
 #include "controller/cluster.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "controller/store-ovsdb.h"
+#include "lib/addr.h"
 #include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "random.h"
 #include "schema/nvo-idl.h"
+#include "socket-util.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -124,6 +130,8 @@ struct cl_peer {
     long long int seen_at;      /* When 'heartbeat' last changed. */
     bool present;               /* Row still in the replica. */
     bool dead;                  /* Seen dead at the last run (for the log). */
+    bool warmed;                /* warm_paths() ran for it since its
+                                 * heartbeat last changed. */
     const struct nvorec_controller *row;  /* Its row, as of the last
                                  * update_peers() (valid until the IDL runs
                                  * again). */
@@ -141,10 +149,13 @@ struct nvo_cluster {
     /* Main thread only. */
     struct cl_async *async;
     uv_timer_t *hold;           /* Runs while a hypervisor is 'fresh': wakes
-                                 * the cluster thread when CL_HOLD_MS are
-                                 * up (hold_expired()), so that falling
+                                 * the cluster thread at 'fresh_until'
+                                 * (hold_expired()), so that falling
                                  * behind does not wake it at once.  NULL
-                                 * without a loop. */
+                                 * without a loop (the cluster thread
+                                 * then arms its own timer: it reads only
+                                 * whether this is NULL, which is set
+                                 * before it starts). */
     nvo_cluster_changed_cb *changed;
     void *aux;
 
@@ -156,10 +167,17 @@ struct nvo_cluster {
                                  * change under one lock). */
     struct hmap progs;          /* Contains struct cl_prog. */
     int64_t model_rev;          /* nvo_cluster_set_revision(). */
-    bool kicked;                /* The cluster thread was woken to plan the
-                                 * record and has not yet. */
+    bool kicked;                /* The record is to be planned: the
+                                 * cluster thread has not yet since. */
+    bool kick_urgent;           /* ...and a report since may answer a
+                                 * waiter elsewhere
+                                 * (nvo_cluster_report_urgent()): only
+                                 * then does the kick wake it, */
+    bool kick_woken;            /* ...which it did (kick()). */
     size_t n_fresh;             /* Progress entries that are 'fresh'. */
-    long long int fresh_until;  /* Then they are fresh no longer. */
+    long long int fresh_from;   /* When the first of them fell behind. */
+    long long int fresh_until;  /* Then they are fresh no longer
+                                 * (nvo_cluster_hold_until()). */
     struct hmap alives;         /* Contains struct cl_alive. */
     long long int lease_until;  /* time_msec(); 0: none. */
     int n_live;
@@ -477,6 +495,7 @@ update_peers(struct nvo_cluster *c, long long int now)
             p->heartbeat = r->heartbeat;
             p->incarnation = r->incarnation;
             p->seen_at = now;
+            p->warmed = false;
         }
         p->fenced = r->fenced;
         p->present = true;
@@ -564,6 +583,128 @@ desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
         }
     }
     return best;
+}
+
+/* The controller that would own 'hv' once peer 'gone' is dead: this one
+ * or another live peer.  Borrowed. */
+static const char *
+successor(struct nvo_cluster *c, const char *hv, const struct cl_peer *gone,
+          long long int now)
+{
+    const char *best = c->name;
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p != gone && peer_live(p, now)
+            && nvo_cluster_prefers(p->name, best, hv)) {
+            best = p->name;
+        }
+    }
+    return best;
+}
+
+/* Sends an empty UDP datagram to each of 'dst' (n of them), in one
+ * sendmmsg() per address family.  Returns how many went out. */
+static size_t
+send_empty_datagrams(const struct sockaddr_storage *dst, size_t n)
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    struct mmsghdr *msgs = xcalloc(n, sizeof *msgs);
+    size_t sent = 0;
+
+    for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (dst[i].ss_family == families[f]) {
+                struct msghdr *m = &msgs[k++].msg_hdr;
+                memset(m, 0, sizeof *m);
+                m->msg_name = CONST_CAST(struct sockaddr_storage *, &dst[i]);
+                m->msg_namelen = ss_length(&dst[i]);
+            }
+        }
+        if (!k) {
+            continue;
+        }
+        int fd = socket(families[f], SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            continue;
+        }
+        for (size_t done = 0; done < k; ) {
+            int retval = sendmmsg(fd, &msgs[done], k - done, MSG_DONTWAIT);
+            if (retval <= 0) {
+                if (retval < 0 && errno == EINTR) {
+                    continue;
+                }
+                /* An unreachable address (or a full queue): skip it. */
+                done++;
+                continue;
+            }
+            done += retval;
+            sent += retval;
+        }
+        close(fd);
+    }
+    free(msgs);
+    return sent;
+}
+
+/* Path warm-up (doc/cluster.md, "Failover time").  A peer whose heartbeat
+ * has not changed for CL_FRESH_MS (two periods) may be declared dead
+ * NVO_CLUSTER_DEAD_MS after that change: then this controller takes its
+ * share of the peer's hypervisors and connects to each one's OVSDB and
+ * OpenFlow at once.  A connection to an address the kernel has not
+ * resolved waits for address resolution (ARP, or neighbor discovery),
+ * one broadcast per switch, and in the lab every broadcast wakes every
+ * hypervisor's ovs-vswitchd: at 128 hypervisors the OVS thread's first
+ * pass over 25 taken switches took 750 ms.  So as soon as a peer looks
+ * stale, each hypervisor this controller would take from it gets one
+ * empty UDP datagram at its OVSDB remote's address and port, in one
+ * sendmmsg(): the kernel resolves their addresses while the peer may
+ * still renew, 0.75-1.5 s before the take.  Nothing listens there (the
+ * switch's kernel answers port unreachable); no session is opened and
+ * nothing about ownership changes.  Once per peer per heartbeat value; a
+ * peer that renews costs as many datagrams, to addresses mostly resolved
+ * already. */
+static void
+warm_paths(struct nvo_cluster *c, bool lease_valid, long long int now)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    if (!lease_valid || !c->registered) {
+        return;
+    }
+    struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p->warmed || !peer_live(p, now)
+            || now - p->seen_at < CL_FRESH_MS) {
+            continue;
+        }
+        p->warmed = true;
+        struct sockaddr_storage *dst = NULL;
+        size_t n = 0, allocated = 0;
+        const struct nvorec_hypervisor *h;
+        NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
+            const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
+            if (!h->ovsdb || !hp || !hp->owner
+                || strcmp(hp->owner, p->name)
+                || strcmp(successor(c, h->name, p, now), c->name)) {
+                continue;
+            }
+            if (n >= allocated) {
+                dst = x2nrealloc(dst, &allocated, sizeof *dst);
+            }
+            if (!nvo_inet_remote_parse(h->ovsdb, NULL, &dst[n])) {
+                n++;
+            }
+        }
+        if (n) {
+            size_t sent = send_empty_datagrams(dst, n);
+            VLOG_INFO_RL(&rl, "peer %s looks stale (heartbeat %"PRId64
+                         " last changed %lld ms ago): warming the paths to "
+                         "the %"PRIuSIZE" hypervisors we would take from it "
+                         "(%"PRIuSIZE" sent)", p->name, p->heartbeat,
+                         now - p->seen_at, n, sent);
+        }
+        free(dst);
+    }
 }
 
 /* A hash of what the main thread's map takes from the peers: which are
@@ -1002,14 +1143,28 @@ check_fenced(struct nvo_cluster *c)
  * with the same write before it is sent anyway, with them as exceptions:
  * a write usually costs each owner one record update (each peer one small
  * row update), and the last hypervisor to confirm sends it at once.  The
- * main thread does the waiting (nvo_cluster_set_progress() wakes this
- * thread only when no hypervisor is 'fresh'), so the wait costs nothing:
- * the first hypervisor to fall behind starts the main thread's 'hold'
- * timer, which wakes this thread only if some are still behind when the
- * time is up (before, falling behind woke this thread at once to arm its
- * own timer: one more wake-up of the store's thread per write on every
- * owner). */
+ * wait slides: it ends CL_HOLD_MS after the last confirmation while some
+ * are still behind, but at most CL_HOLD_MAX_MS after the first fell
+ * behind (nvo_cluster_hold_until()): an owner whose 40 switches answer
+ * one write over 70 ms (one network over 128 hypervisors, loaded) sends
+ * one record, not a partial one at 30 ms and then one per straggler, each
+ * a Raft commit that wakes every controller's session.  A switch that
+ * stopped answering holds the record CL_HOLD_MS after the others, as
+ * before.  The main thread does the waiting (nvo_cluster_set_progress()
+ * wakes this thread only when no hypervisor is 'fresh'), so the wait
+ * costs nothing: the first hypervisor to fall behind starts the main
+ * thread's 'hold' timer, each confirmation moves it, and it wakes this
+ * thread only if some are still behind when the time is up (before,
+ * falling behind woke this thread at once to arm its own timer: one more
+ * wake-up of the store's thread per write on every owner). */
 #define CL_HOLD_MS 30
+#define CL_HOLD_MAX_MS 250
+
+long long int
+nvo_cluster_hold_until(long long int first, long long int now)
+{
+    return MIN(first + CL_HOLD_MAX_MS, now + CL_HOLD_MS);
+}
 
 /* Adds liveness record 'a' (taking it) to 'map'; the latest word wins. */
 static void
@@ -1109,6 +1264,8 @@ build_record(struct nvo_cluster *c, bool lazy)
     ovs_mutex_lock(&c->mutex);
     int64_t revision = c->model_rev;
     c->kicked = false;
+    c->kick_urgent = false;
+    c->kick_woken = false;
     const struct nvorec_hypervisor_private *hp;
     NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (hp, c->idl) {
         if (!hp->owner || strcmp(hp->owner, c->name)) {
@@ -1359,6 +1516,7 @@ cluster_run(void *c_)
                      c->name, NVO_CLUSTER_LEASE_MS);
     }
     log_dead_peers(c, now);
+    warm_paths(c, lease_valid, now);
 
     unsigned int seqno = ovsdb_idl_get_seqno(c->idl);
     bool peers_moved = peers_signature(c, now) != c->peers_sig;
@@ -1442,7 +1600,10 @@ cluster_wait(void *c_)
     }
     if (!c->ctxn && c->echo_wait) {
         poll_timer_wait_until(c->echo_until);
-    } else if (!c->ctxn) {
+    } else if (!c->ctxn && !c->hold) {
+        /* Without the main thread's hold timer (no loop): our own.  With
+         * it, a timer here would wake this thread at a 'fresh_until' that
+         * a later confirmation moved or made moot. */
         ovs_mutex_lock(&c->mutex);
         if (c->n_fresh) {
             poll_timer_wait_until(c->fresh_until);
@@ -1702,16 +1863,30 @@ nvo_cluster_watch(struct nvo_cluster *c, const char *hv, int64_t revision)
     return confirmed;
 }
 
-/* Wakes the cluster thread to plan the record, unless it was already. */
+/* Has the cluster thread plan the record.  Returns true if the caller
+ * must wake it: the record may answer a waiter on another controller
+ * (c->kick_urgent) and it was not woken for it yet.  Otherwise it plans
+ * the record when it next wakes anyway, which sends it with the next
+ * heartbeat at the latest, as it would have deferred it there
+ * (build_record()): a write of this controller's own costs its store
+ * thread no wake-up for its record. */
 static bool
 kick(struct nvo_cluster *c)
     OVS_REQUIRES(c->mutex)
 {
-    if (c->kicked) {
+    bool woken = c->kicked && c->kick_woken;
+    c->kicked = true;
+    if (woken || !c->kick_urgent) {
         return false;
     }
-    c->kicked = true;
+    c->kick_woken = true;
     return true;
+}
+
+bool
+nvo_cluster_report_urgent(int64_t before, int64_t confirmed, int64_t foreign)
+{
+    return confirmed > before && (before < 0 || foreign > before);
 }
 
 void
@@ -1719,8 +1894,12 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
                          int64_t confirmed, int64_t required)
 {
     bool wake = false;
-    enum { HOLD_KEEP, HOLD_START, HOLD_STOP } hold = HOLD_KEEP;
+    enum { HOLD_KEEP, HOLD_START, HOLD_MOVE, HOLD_STOP } hold = HOLD_KEEP;
+    long long int hold_ms = 0;
     long long int now = time_msec();
+    /* At least every revision the main thread was handed, so every one
+     * 'confirmed' can be (nvo_store_ovsdb_foreign()). */
+    int64_t foreign = nvo_store_ovsdb_foreign(c->store);
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
     struct cl_prog *p = prog_find(&c->progs, hv);
@@ -1732,6 +1911,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             bool was_fresh = p->fresh;
             prog_remove(c, p);
             if (was_fresh && !c->n_fresh) {
+                c->kick_urgent = true;
                 wake = kick(c);     /* Others may wait for it. */
             }
         }
@@ -1748,11 +1928,15 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
         }
         bool raised = confirmed > p->confirmed;
         bool behind = confirmed < required;
+        if (nvo_cluster_report_urgent(p->confirmed, confirmed, foreign)) {
+            c->kick_urgent = true;
+        }
         if (behind && !p->fresh && p->confirmed >= p->required) {
             /* Fell behind: the record waits for it a little. */
             p->fresh = true;
             if (!c->n_fresh++) {
-                c->fresh_until = now + CL_HOLD_MS;
+                c->fresh_from = now;
+                c->fresh_until = nvo_cluster_hold_until(now, now);
                 /* Waits until then, not to plan: the main thread's timer
                  * wakes the cluster thread then, if it has to. */
                 hold = HOLD_START;
@@ -1761,6 +1945,17 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             p->fresh = false;
             c->n_fresh--;
         }
+        if (raised && c->n_fresh && hold != HOLD_START) {
+            /* Others still behind: they are answering, so the hold
+             * slides (CL_HOLD_MS). */
+            long long int until = nvo_cluster_hold_until(c->fresh_from,
+                                                         now);
+            if (until > c->fresh_until) {
+                c->fresh_until = until;
+                hold = HOLD_MOVE;
+            }
+        }
+        hold_ms = c->fresh_until - now;
         p->confirmed = confirmed;
         p->required = required;
         /* Only a confirmation can raise what the record claims; while
@@ -1774,14 +1969,17 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
         hold = HOLD_STOP;
     }
     ovs_mutex_unlock(&c->mutex);
-    if (hold == HOLD_START) {
+    if (hold == HOLD_START || hold == HOLD_MOVE) {
         if (c->hold) {
             /* From now, not from the loop's cached time, and +1 for the
              * two clocks' rounding: a timer that fires before
              * 'fresh_until' only costs a wake-up. */
             uv_update_time(c->hold->loop);
-            uv_timer_start(c->hold, hold_expired, CL_HOLD_MS + 1, 0);
-        } else {
+            uv_timer_start(c->hold, hold_expired, MAX(hold_ms, 0) + 1, 0);
+        } else if (hold == HOLD_START) {
+            /* The cluster thread arms its own timer (cluster_wait()); one
+             * armed earlier than a moved 'fresh_until' only wakes it to
+             * arm it again. */
             wake = true;
         }
     } else if (hold == HOLD_STOP && c->hold) {

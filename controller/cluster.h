@@ -148,6 +148,24 @@ int64_t nvo_cluster_progress_claim(int64_t confirmed, int64_t required,
 bool nvo_cluster_claim_urgent(int64_t old, int64_t claim, int64_t required,
                               int64_t foreign);
 
+/* Whether the main thread's report that a hypervisor it owns confirmed
+ * 'confirmed', after 'before' (-1: its first report under this
+ * ownership), may let the record answer a waiter on another controller,
+ * so that it wakes the cluster thread at once: it is the first report
+ * (the record may start to cover the row: the last phase of a failover),
+ * or it passes a revision another writer made ('foreign',
+ * nvo_store_ovsdb_foreign()).  Otherwise it rose only through this
+ * controller's own writes and the record would wait for the next
+ * heartbeat anyway (nvo_cluster_claim_urgent()).  Pure. */
+bool nvo_cluster_report_urgent(int64_t before, int64_t confirmed,
+                               int64_t foreign);
+
+/* When the record stops waiting for the hypervisors that are still behind
+ * (they go into 'behind'), if the first of them fell behind at 'first'
+ * and the latest confirmation came at 'now' (ms): CL_HOLD_MS after the
+ * latest confirmation, at most CL_HOLD_MAX_MS after 'first'.  Pure. */
+long long int nvo_cluster_hold_until(long long int first, long long int now);
+
 /* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
  * the largest weight, so a controller that joins takes about 1/N of the
  * hypervisors and one that leaves gives away only its own.  Pure. */

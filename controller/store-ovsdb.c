@@ -17,6 +17,7 @@
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
 #include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "schema/nvo-idl.h"
@@ -473,10 +474,15 @@ struct store_ovsdb {
                                  * replica reaches this revision.  0:
                                  * none. */
     bool synced;                /* 'seen' is set (a snapshot was taken). */
-    int64_t foreign;            /* The latest revision replayed that this
+    ATOMIC(int64_t) foreign;    /* The latest revision replayed that this
                                  * process did not write, or that a
                                  * snapshot or reload covered (writer
-                                 * unknown): nvo_store_ovsdb_foreign(). */
+                                 * unknown): nvo_store_ovsdb_foreign().
+                                 * Written by the IDL thread only, before
+                                 * the event or snapshot that hands the
+                                 * revision to the main thread (whose
+                                 * lock orders it for the main thread's
+                                 * readers). */
     uint64_t next_seq;
     int64_t max_id[3];          /* new_id()'s start: the largest network,
                                  * hypervisor, port id it last found. */
@@ -1227,16 +1233,27 @@ complete_covered(struct store_ovsdb *s)
     }
 }
 
+/* IDL thread: raises s->foreign to 'revision'. */
+static void
+raise_foreign(struct store_ovsdb *s, int64_t revision)
+{
+    int64_t foreign;
+    atomic_read_relaxed(&s->foreign, &foreign);
+    if (revision > foreign) {
+        atomic_store_relaxed(&s->foreign, revision);
+    }
+}
+
 /* IDL thread: asks the main thread to reload the model at 'revision' and
  * skips the journal to it. */
 static void
 post_reload(struct store_ovsdb *s, int64_t revision, bool force)
 {
+    raise_foreign(s, revision);
     ovs_mutex_lock(&s->mutex);
     post_event(s, EV_RELOAD, revision)->force = force;
     ovs_mutex_unlock(&s->mutex);
     s->seen = revision;
-    s->foreign = MAX(s->foreign, revision);
     complete_covered(s);
 }
 
@@ -1303,11 +1320,11 @@ replay_journal(struct store_ovsdb *s)
                 post_reload(s, revision, false);
                 return;
             }
+            raise_foreign(s, r);
             ovs_mutex_lock(&s->mutex);
             struct ev *ev = post_event(s, EV_CHANGE, r);
             ev->op = op;
             ovs_mutex_unlock(&s->mutex);
-            s->foreign = r;
         }
         s->seen = r;
     }
@@ -1359,7 +1376,7 @@ take_snapshot(struct store_ovsdb *s, struct nvo_model *m)
     }
     m->revision = g ? g->revision : 0;
     s->seen = m->revision;
-    s->foreign = MAX(s->foreign, m->revision);
+    raise_foreign(s, m->revision);
     s->forced = 0;
     s->synced = true;
     complete_covered(s);
@@ -1683,6 +1700,7 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
     }
 
     struct store_ovsdb *s = xzalloc(sizeof *s);
+    atomic_init(&s->foreign, 0);
     s->up.class = &store_ovsdb_class;
     s->up.loop = loop;
     s->remotes = remotes;
@@ -1792,7 +1810,9 @@ nvo_store_ovsdb_clear_guest(struct nvo_store *s_,
 int64_t
 nvo_store_ovsdb_foreign(const struct nvo_store *s_)
 {
-    return store_ovsdb_cast(s_)->foreign;
+    int64_t foreign;
+    atomic_read_relaxed(&store_ovsdb_cast(s_)->foreign, &foreign);
+    return foreign;
 }
 
 void

@@ -95,8 +95,9 @@ void nvo_store_ovsdb_clear_guest(struct nvo_store *,
  * made (another controller, or an earlier run of this one), or that a
  * snapshot or reload covered (its writer unknown); 0 if none.  A revision
  * above it was written by this process: only this process can be waiting
- * for it (cluster.c defers its record for such revisions).  For the guest
- * only (the store's thread). */
+ * for it (cluster.c defers its record for such revisions).  The store's
+ * thread, or the main thread: there it is at least every revision the
+ * main thread has been handed (a change, a load or a reload). */
 int64_t nvo_store_ovsdb_foreign(const struct nvo_store *);
 
 /* Wakes the store's thread (for its guest).  Any thread. */

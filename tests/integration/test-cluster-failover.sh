@@ -303,6 +303,11 @@ if [ "$(echo $takers | wc -w)" -ge 2 ] || [ "$retried" != 0 ]; then
 else
     echo "  (no take retried, but only $(echo $takers) planned any: the survivors' conflict not exercised)"
 fi
+# Before the first take, a survivor warmed the paths to the switches it
+# was to take (doc/cluster.md, "Failover time": address resolution off
+# the take's path): its first line about the victim is the warm-up.
+check "a survivor warmed the paths to the switches it took before taking them" \
+    "for n in $others; do since_kill \$n | grep -m1 -E 'peer ctl$victim looks stale|taking it from ctl$victim'; done | grep -q 'looks stale'"
 # What hv4's agent did meanwhile (its reconnections and redirects).
 log_since "$LAB_DIR/agent/hv4/nvo-agent.log" \
     | grep -E 'controller|snapshot' | head -n 30 | sed 's/^/  hv4 agent: /'

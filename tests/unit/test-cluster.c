@@ -96,6 +96,44 @@ test_claim_urgent(void **state OVS_UNUSED)
     assert_false(nvo_cluster_claim_urgent(10, 10, 12, 11));
 }
 
+/* A report wakes the cluster thread only if the record it raises may
+ * answer a waiter elsewhere. */
+static void
+test_report_urgent(void **state OVS_UNUSED)
+{
+    /* 10 -> 12 past another writer's 11 (or 12). */
+    assert_true(nvo_cluster_report_urgent(10, 12, 11));
+    assert_true(nvo_cluster_report_urgent(10, 12, 12));
+    /* Another writer's revision not confirmed yet still counts: the
+     * record planned then may claim it (a revision that left the view
+     * unchanged). */
+    assert_true(nvo_cluster_report_urgent(10, 12, 15));
+    /* Only this controller's writes since 10. */
+    assert_false(nvo_cluster_report_urgent(10, 12, 10));
+    assert_false(nvo_cluster_report_urgent(10, 12, 0));
+    /* The first report under an ownership: the record covers the row. */
+    assert_true(nvo_cluster_report_urgent(-1, 12, 0));
+    /* Nothing confirmed beyond what was. */
+    assert_false(nvo_cluster_report_urgent(12, 12, 15));
+    assert_false(nvo_cluster_report_urgent(12, 11, 15));
+}
+
+/* The record's wait for hypervisors still behind slides with each
+ * confirmation (30 ms after the latest), within 250 ms of the first
+ * falling behind. */
+static void
+test_hold_until(void **state OVS_UNUSED)
+{
+    /* The first falls behind at 1000: 30 ms. */
+    assert_int_equal(nvo_cluster_hold_until(1000, 1000), 1030);
+    /* Confirmations keep coming: 30 ms after the latest. */
+    assert_int_equal(nvo_cluster_hold_until(1000, 1025), 1055);
+    assert_int_equal(nvo_cluster_hold_until(1000, 1200), 1230);
+    /* ...but never past 250 ms after the first. */
+    assert_int_equal(nvo_cluster_hold_until(1000, 1230), 1250);
+    assert_int_equal(nvo_cluster_hold_until(1000, 5000), 1250);
+}
+
 static void
 test_balanced(void **state OVS_UNUSED)
 {
@@ -175,6 +213,8 @@ main(void)
         cmocka_unit_test(test_record_claim),
         cmocka_unit_test(test_progress_claim),
         cmocka_unit_test(test_claim_urgent),
+        cmocka_unit_test(test_hold_until),
+        cmocka_unit_test(test_report_urgent),
         cmocka_unit_test(test_balanced),
         cmocka_unit_test(test_minimal_movement),
         cmocka_unit_test(test_order_independent),
