@@ -1221,7 +1221,7 @@ add_alives(struct nvo_cluster *c)
     return any;
 }
 
-/* One hypervisor the record speaks for after the transaction. */
+/* One hypervisor the record lists in 'behind' after the transaction. */
 struct cl_claim {
     const char *name;           /* Borrowed from the replica. */
     int64_t revision;
@@ -1254,8 +1254,10 @@ build_record(struct nvo_cluster *c, bool lazy)
 
     /* Every hypervisor this controller owns: what its record will claim,
      * and whether the main thread knows it under its current epoch (then
-     * it covers the row, if it does not yet). */
-    size_t n_mine = 0, n_cover = 0, cap_mine = 0, cap_cover = 0;
+     * it covers the row, if it does not yet).  Only the claims below the
+     * record's 'confirmed' are kept ('behind': usually none), not one per
+     * hypervisor. */
+    size_t n_behind = 0, n_cover = 0, cap_behind = 0, cap_cover = 0;
     struct cl_claim *claims = NULL;
     const struct nvorec_hypervisor_private **cover = NULL;
     bool raises = false, urgent = false;
@@ -1263,6 +1265,9 @@ build_record(struct nvo_cluster *c, bool lazy)
 
     ovs_mutex_lock(&c->mutex);
     int64_t revision = c->model_rev;
+    /* The record: 'confirmed' covers every hypervisor it speaks for,
+     * 'behind' the ones that hold less. */
+    int64_t confirmed = MAX(me->confirmed, revision);
     c->kicked = false;
     c->kick_urgent = false;
     c->kick_woken = false;
@@ -1301,11 +1306,11 @@ build_record(struct nvo_cluster *c, bool lazy)
                 covered = true;
             }
         }
-        if (covered) {
-            if (n_mine >= cap_mine) {
-                claims = x2nrealloc(claims, &cap_mine, sizeof *claims);
+        if (covered && claim < confirmed) {
+            if (n_behind >= cap_behind) {
+                claims = x2nrealloc(claims, &cap_behind, sizeof *claims);
             }
-            claims[n_mine++] = (struct cl_claim) { hp->hypervisor, claim };
+            claims[n_behind++] = (struct cl_claim) { hp->hypervisor, claim };
         }
     }
     /* Progress of hypervisors it no longer owns is of no use: those the
@@ -1328,19 +1333,15 @@ build_record(struct nvo_cluster *c, bool lazy)
         return false;
     }
 
-    /* The record: 'confirmed' covers every hypervisor it speaks for,
-     * 'behind' the ones that hold less.  Rows it starts to speak for are
-     * verified to be still ours under the same epoch. */
-    int64_t confirmed = MAX(me->confirmed, revision);
-    qsort(claims, n_mine, sizeof *claims, compare_claims);
-    const char **keys = xmalloc((n_mine ? n_mine : 1) * sizeof *keys);
-    int64_t *values = xmalloc((n_mine ? n_mine : 1) * sizeof *values);
+    /* Rows it starts to speak for are verified to be still ours under
+     * the same epoch. */
+    qsort(claims, n_behind, sizeof *claims, compare_claims);
+    const char **keys = xmalloc((n_behind ? n_behind : 1) * sizeof *keys);
+    int64_t *values = xmalloc((n_behind ? n_behind : 1) * sizeof *values);
     size_t n = 0;
-    for (size_t i = 0; i < n_mine; i++) {
-        if (claims[i].revision < confirmed) {
-            keys[n] = claims[i].name;
-            values[n++] = claims[i].revision;
-        }
+    for (size_t i = 0; i < n_behind; i++) {
+        keys[n] = claims[i].name;
+        values[n++] = claims[i].revision;
     }
     uint32_t hash = behind_hash((char **) keys, values, n);
     bool changed = alive;
