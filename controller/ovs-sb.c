@@ -149,7 +149,9 @@ struct ovs_sb {
     struct epoll_event *events; /* epoll_wait() results, room for */
     size_t allocated_events;    /* this many. */
     long long int ready_at;     /* The last pass epoll found sockets
-                                 * readable in (sb_wait_ready()). */
+                                 * readable in, or the tick carried over
+                                 * from it (sb_wait_ready())... */
+    bool ready_carried;         /* ...if the latter. */
     bool db_scan_wanted;        /* A quiet hypervisor's OVSDB socket is */
     long long int next_db_scan; /* to be found (sb_find_db_fds()). */
     uint64_t thread_check_failures; /* Published as n_check_failures. */
@@ -759,8 +761,15 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
             n = epoll_wait(sb->epfd, sb->events, sb->allocated_events, 0);
         } while (n < 0 && errno == EINTR);
     }
+    long long int tick = sb_quiet_grid(sb->ready_at + 1);
     if (n > 0) {
         sb->ready_at = now;
+        sb->ready_carried = false;
+    } else if (!sb->ready_carried && now >= tick && now < tick + SB_QUIET_MS) {
+        /* The tick after a second with input, which finds none (yet):
+         * see sb_wait_ready(). */
+        sb->ready_at = now;
+        sb->ready_carried = true;
     }
     for (int i = 0; i < n; i++) {
         uint64_t data = sb->events[i].data.u64;
@@ -816,7 +825,17 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
  * falling due.  A wake-up costs about 100 us, and at hundreds of
  * switches their echo requests alone come a hundred times a second: so
  * the thread wakes about once a second for all of them, and a first one
- * after a silence at once. */
+ * after a silence at once.
+ *
+ * The tick after a second with input counts as such a pass even when it
+ * finds none (sb_run_quiet()), once: the switches' echo requests come
+ * just after the ticks, since each OVSDB server probes 5 s after our
+ * reply to its last probe, which went out on a tick.  Waking at the tick
+ * and again for them a few milliseconds later cost the thread two
+ * wake-ups a second instead of one (2.2 passes a second between VM
+ * starts at 128 hypervisors on each of 3 controllers; doc/ovs-pipeline.md,
+ * "In a cluster").  A second tick that finds nothing ends it: then the
+ * first input wakes the thread at once again. */
 
 /* OVS thread: waits for sockets in sb->epfd to become readable (at once
  * while hypervisors await a reply there: sb_hv_classify()).  Returns when
@@ -1033,20 +1052,30 @@ sb_publish(struct ovs_sb *sb)
     return stale_until;
 }
 
-/* Wake-up coalescing.  Every wake-up runs every busy hypervisor (the poll
- * loop cannot tell whose socket woke it), a few microseconds each even
- * with nothing to read, so replies from many switches handled
- * one wake-up each cost O(busy hypervisors) apiece.  Instead, a pass lasts
- * at least SB_COALESCE_US_PER_HV per busy hypervisor (at most
- * SB_COALESCE_MAX_US): what arrives meanwhile is handled by the next pass,
- * together.  That bounds the delay it adds to about what one pass costs
- * anyway. */
+/* Wake-up coalescing.  Replies from many switches handled one wake-up
+ * each cost a pass apiece (the poll loop, epoll_wait(), publishing, and
+ * the wake-up itself: a context switch).  Instead, a pass lasts at least
+ * SB_COALESCE_US_PER_HV per busy hypervisor (at most SB_COALESCE_MAX_US):
+ * what arrives meanwhile is handled by the next pass, together.  That
+ * bounds the delay it adds to about what one pass costs anyway.
+ *
+ * Not with a single busy hypervisor: its one awaited answer wakes the
+ * thread by itself, so a sleep could only add a wake-up (the sleep's own,
+ * when the answer had not come by then) and delay it.  A controller that
+ * owns a few switches of a network (a cluster member) awaits one last
+ * reply on most VM starts: at 128 hypervisors, 3 controllers and 4
+ * networks, a third of the sleeps were such, three quarters of them
+ * followed by the wake-up for that reply (doc/ovs-pipeline.md, "In a
+ * cluster"). */
 #define SB_COALESCE_US_PER_HV 40
 #define SB_COALESCE_MAX_US 2000
 
 static void
 sb_coalesce(const struct ovs_sb *sb, long long int pass_start_us)
 {
+    if (sb->n_busy < 2) {
+        return;
+    }
     long long int period = MIN(sb->n_busy * SB_COALESCE_US_PER_HV,
                                SB_COALESCE_MAX_US);
     long long int elapsed = time_usec() - pass_start_us;
