@@ -180,6 +180,14 @@ struct nvo_cluster {
                                  * (nvo_cluster_hold_until()). */
     struct hmap alives;         /* Contains struct cl_alive. */
     long long int lease_until;  /* time_msec(); 0: none. */
+    bool lapse_seen;            /* nvo_cluster_owns() said "not mine" for a
+                                 * hypervisor the map says is, the lease
+                                 * being past: the main thread may have
+                                 * dropped it, and only a map rebuild makes
+                                 * it look again (nvo_ctl_cluster_changed()),
+                                 * so the cluster thread rebuilds it even if
+                                 * it never saw the lease lapse (renewed by
+                                 * its first run after 'lease_until'). */
     int n_live;
     bool owners_changed;        /* 'map' changed more than 'confirmed'
                                  * since nvo_cluster_take_owners_changed(). */
@@ -782,6 +790,7 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     hmap_swap(&recs, &c->recs);
     c->n_live = n_live;
     c->owners_changed = true;
+    c->lapse_seen = false;      /* What it saw, it looks at again. */
     ovs_mutex_unlock(&c->mutex);
 
     struct cl_hv *e;
@@ -1508,6 +1517,7 @@ cluster_run(void *c_)
                     && check_fenced(c);
     ovs_mutex_lock(&c->mutex);
     long long int lease_until = c->lease_until;
+    bool lapse_seen = c->lapse_seen;
     ovs_mutex_unlock(&c->mutex);
     bool lease_valid = now < lease_until;
     if (!lease_valid && c->map_lease) {
@@ -1535,7 +1545,7 @@ cluster_run(void *c_)
                      c->idl, &nvorec_table_hypervisor_private)
                  != c->hp_seqno);
     bool recs_moved = seqno != c->map_seqno && records_moved(c);
-    if (lease_valid != c->map_lease || refenced || peers_moved
+    if (lease_valid != c->map_lease || refenced || peers_moved || lapse_seen
         || ((tables_moved || recs_moved)
             && !update_confirmed(c, recs_moved))) {
         c->map_lease = lease_valid;
@@ -1786,6 +1796,9 @@ nvo_cluster_owns(struct nvo_cluster *c, const char *hv, int64_t *epoch)
     ovs_mutex_lock(&c->mutex);
     const struct cl_hv *e = map_find(c, hv);
     bool mine = e && e->mine && now < c->lease_until;
+    if (e && e->mine && !mine) {
+        c->lapse_seen = true;
+    }
     if (mine && epoch) {
         *epoch = e->epoch;
     }

@@ -62,7 +62,10 @@ void nvo_cluster_destroy(struct nvo_cluster *);
 const char *nvo_cluster_name(const struct nvo_cluster *);
 
 /* True if this controller owns hypervisor 'hv' now (and its lease is
- * valid); '*epoch' (if nonnull) is then its fencing epoch. */
+ * valid); '*epoch' (if nonnull) is then its fencing epoch.  False only
+ * because the lease is past: the changed callback follows (once the map
+ * is rebuilt, even if the lease was renewed meanwhile), so a caller that
+ * looks again only then (a write skips what was another's) still does. */
 bool nvo_cluster_owns(struct nvo_cluster *, const char *hv, int64_t *epoch);
 
 /* The owner of 'hv' as the replica says (caller frees), NULL if none. */

@@ -382,10 +382,12 @@ static void sn_grace_start(struct nvo_ctl *);
  * notes what it has to confirm and returns true: nothing to compute, to
  * ask the cluster or to report for it.  Gaining it calls
  * nvo_ctl_cluster_changed(), which publishes it then: the cluster's map
- * says "mine" only once rebuilt, and every rebuild calls it.  (A report
- * the cluster may still hold for it from before goes with it:
- * build_record() drops what is not ours.)  Otherwise returns false:
- * publish_one() it. */
+ * says "mine" only once rebuilt, and every rebuild calls it.  It has no
+ * report in the cluster: the one it had was dropped when this controller
+ * stopped programming it (publish_one()), and none is made while it does
+ * not (nvo_ctl_confirmed()), so a report never speaks for a revision
+ * this skips (doc/cluster.md, "?wait=1 on any controller", step 3).
+ * Otherwise returns false: publish_one() it. */
 static bool
 publish_foreign(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
                 int64_t revision)
@@ -660,12 +662,18 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
     h->confirmed_at = uv_now(ctl->loop);
     if (held > h->confirmed) {
         h->confirmed = held;
+        /* Cluster mode: reported only while this controller programs it.
+         * A late confirmation of one it no longer programs must not make
+         * a report (its report was dropped when it stopped, and the next
+         * write to it reports nothing: publish_foreign()); one it gains is
+         * reported afresh by publish_one(). */
         const struct nvo_hypervisor *hv = (ctl->cluster && h->sharded
+                                           && h->owned
                                            ? nvo_model_hv_by_id(ctl->model,
                                                                 hv_id)
                                            : NULL);
         if (hv) {
-            record_progress(ctl, h, hv->name);  /* Cluster mode only. */
+            record_progress(ctl, h, hv->name);
         }
         VLOG_DBG("hypervisor %"PRId64" confirmed revision %"PRId64,
                  hv_id, held);
