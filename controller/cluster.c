@@ -1426,6 +1426,7 @@ record_done(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
             alive_merge(&c->alives, a);
         }
         c->kicked = true;
+        c->kick_urgent = true;     /* Planned again as soon as it may be. */
     }
     ovs_mutex_unlock(&c->mutex);
     if (ok) {
@@ -1488,8 +1489,12 @@ record_due(struct nvo_cluster *c, long long int now)
         c->n_fresh = 0;
         c->kicked = true;
     }
-    bool due = (c->kicked || !hmap_is_empty(&c->alives)
-                || (c->deferred && now >= c->next_tick));
+    /* A kick for reports that only this controller's own writes raised
+     * (no c->kick_urgent) would only be deferred (build_record()): it
+     * waits for the heartbeat without planning it at every wake-up
+     * until then. */
+    bool due = ((c->kicked && c->kick_urgent) || !hmap_is_empty(&c->alives)
+                || ((c->kicked || c->deferred) && now >= c->next_tick));
     ovs_mutex_unlock(&c->mutex);
     return due;
 }
