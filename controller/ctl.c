@@ -382,7 +382,9 @@ static void sn_grace_start(struct nvo_ctl *);
  * notes what it has to confirm and returns true: nothing to compute, to
  * ask the cluster or to report for it.  Gaining it calls
  * nvo_ctl_cluster_changed(), which publishes it then: the cluster's map
- * says "mine" only once rebuilt, and every rebuild calls it.  It has no
+ * says "mine" only once rebuilt, and every rebuild calls it (a lease lapse
+ * only nvo_cluster_owns() saw, which made publish_one() drop it, forces a
+ * rebuild too).  It has no
  * report in the cluster: the one it had was dropped when this controller
  * stopped programming it (publish_one()), and none is made while it does
  * not (nvo_ctl_confirmed()), so a report never speaks for a revision
