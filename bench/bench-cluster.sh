@@ -128,6 +128,11 @@ settled() { ! owned_by "$1" | tr ' ' '\n' | grep -q '=-$'; }
 i=0
 until settled 1; do i=$((i + 1)); [ $i -gt 300 ] && die "ownership did not settle"; sleep 0.1; done
 echo "bench-cluster: owners: $(owned_by 1 | tr ' ' '\n' | sed 's/.*=//' | sort | uniq -c | tr '\n' ' ')"
+# Each controller's share of the hypervisors ("ctlN:SHARE ..."): what its
+# CPU over the single controller's would be if only per-hypervisor work
+# cost anything.
+shares=$(owned_by 1 | tr ' ' '\n' | sed 's/.*=//' | sort | uniq -c \
+    | awk -v n="$n_hvs" '{ printf " %s:%.2f", $2, $1 / n }')
 
 # vm_starts TAG SHAPE CONTROLLERS...: starts every VM (POST ?wait=1), VM i
 # through the i-th of CONTROLLERS (round robin), on hypervisor i, in
@@ -486,6 +491,7 @@ for s in $shapes; do
     printf '  %-44s %19s  %s\n' "the same, all threads, schedstat:" "3 controllers" "$sched3"
     printf '  %-44s %19s  %s\n' "" "1 controller" "ctl$survivor:${sched1#*:}"
     printf '  %-44s %19s  %s\n' "each of three over the single one, schedstat" "(target: about 1/3)" "$(ratio "$sched3" "${sched1#*:}")"
+    printf '  %-44s %19s  %s\n' "share of the hypervisors each owns" "" "$shares"
     echo "  of which background (CPU with no writes, ms/s over $idle_s s before the first phase, times this phase's length):"
     printf '  %-44s %19s  %s\n' "3 controllers: ${idle3# } ms/s" "$ms3 ms" "$(of_phase "$idle3" "$ms3")"
     printf '  %-44s %19s  %s\n' "1 controller: ${idle1# } ms/s" "$ms1 ms" "$(of_phase "$idle1" "$ms1")"
