@@ -805,15 +805,10 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     }
 }
 
-/* Cluster thread: if the replica's changes since the last tracking reset
- * touched only owners' records and Hypervisor_Private's 'confirmed' and
- * 'covered' (the common case: owners recording what their hypervisors
- * confirmed), copies them into the main thread's map and records in place
- * and returns true; otherwise returns false and the map must be
- * rebuilt. */
 static struct cl_hv *map_find(struct nvo_cluster *, const char *hv);
 static int64_t claim_of(struct nvo_cluster *, const char *hv);
 
+/* Frees every watch in 'watches', leaving it empty. */
 static void
 watches_clear(struct hmap *watches)
 {
@@ -843,6 +838,12 @@ watches_satisfied(struct nvo_cluster *c)
     return any;
 }
 
+/* Cluster thread: if the replica's changes since the last tracking reset
+ * touched only owners' records and Hypervisor_Private's 'confirmed' and
+ * 'covered' (the common case: owners recording what their hypervisors
+ * confirmed), copies them into the main thread's map and records in place
+ * and returns true; otherwise returns false and the map must be
+ * rebuilt. */
 static bool
 update_confirmed(struct nvo_cluster *c, bool recs_moved)
 {
