@@ -29,11 +29,14 @@
  * peers' states (live, fresh, agent address) change, not on every peer
  * heartbeat: every lookup is by index, so a rebuild is O(hypervisors).
  *
- * Hypervisor states seen from one controller (the owner column is the
- * truth; 'mine' is what the main thread sees):
+ * Who should own each hypervisor ("desired") is nvo_cluster_assign()
+ * over the replica (assign()): sticky up to a quota of floor(N / K) or
+ * ceil(N / K) per live controller, the rest by one deterministic greedy
+ * pass.  Hypervisor states seen from one controller (the owner column is
+ * the truth; 'mine' is what the main thread sees):
  *   owner = me, lease valid, not releasing   -> mine
- *   owner = me, releasing (desired owner is
- *     another live controller)               -> not mine; release sent
+ *   owner = me, releasing (above its quota:
+ *     desired is another live controller)    -> not mine; release sent
  *   owner = me, lease expired                -> not mine (until renewed)
  *   owner = none, desired = me               -> take sent
  *   owner = dead peer, desired = me          -> take sent, peer fenced
@@ -51,6 +54,7 @@
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "controller/store-ovsdb.h"
 #include "lib/addr.h"
@@ -577,37 +581,219 @@ log_dead_peers(struct nvo_cluster *c, long long int now)
     }
 }
 
-/* The live controller that should own 'hv', or NULL. */
-static const char *
-desired_owner(struct nvo_cluster *c, const char *hv, bool self_live,
-              long long int now)
+/* nvo_cluster_assign(): one hypervisor, as the passes sort it. */
+struct cl_slot {
+    const char *hv;
+    size_t idx;                 /* Its index in the caller's arrays. */
+    int owner;                  /* Its live owner's index, or -1. */
+    uint32_t weight;            /* nvo_cluster_weight(owner, hv). */
+};
+
+/* By owner, then by weight for the owner, lowest first, then by name. */
+static int
+compare_by_owner_weight(const void *a_, const void *b_)
 {
-    const char *best = self_live ? c->name : NULL;
-    struct cl_peer *p;
-    HMAP_FOR_EACH (p, node, &c->peers) {
-        if (peer_live(p, now)
-            && (!best || nvo_cluster_prefers(p->name, best, hv))) {
-            best = p->name;
-        }
+    const struct cl_slot *a = a_, *b = b_;
+    if (a->owner != b->owner) {
+        return a->owner < b->owner ? -1 : 1;
     }
-    return best;
+    if (a->weight != b->weight) {
+        return a->weight < b->weight ? -1 : 1;
+    }
+    return strcmp(a->hv, b->hv);
 }
 
-/* The controller that would own 'hv' once peer 'gone' is dead: this one
- * or another live peer.  Borrowed. */
-static const char *
-successor(struct nvo_cluster *c, const char *hv, const struct cl_peer *gone,
-          long long int now)
+static int
+compare_by_name(const void *a_, const void *b_)
 {
-    const char *best = c->name;
-    struct cl_peer *p;
-    HMAP_FOR_EACH (p, node, &c->peers) {
-        if (p != gone && peer_live(p, now)
-            && nvo_cluster_prefers(p->name, best, hv)) {
-            best = p->name;
+    const struct cl_slot *a = a_, *b = b_;
+    return strcmp(a->hv, b->hv);
+}
+
+/* nvo_cluster_assign(): a controller and how many it holds. */
+struct cl_load {
+    const char *name;
+    size_t idx;                 /* Its index in the caller's 'ctls'. */
+    size_t count;
+};
+
+/* Most held first, then by name. */
+static int
+compare_loads(const void *a_, const void *b_)
+{
+    const struct cl_load *a = a_, *b = b_;
+    if (a->count != b->count) {
+        return a->count > b->count ? -1 : 1;
+    }
+    return strcmp(a->name, b->name);
+}
+
+void
+nvo_cluster_assign(const char *const *ctls, size_t n_ctls,
+                   const char *const *hvs, const int *owners, size_t n_hvs,
+                   int *want)
+{
+    for (size_t i = 0; i < n_hvs; i++) {
+        want[i] = owners[i];
+    }
+    if (!n_ctls || !n_hvs) {
+        return;
+    }
+    /* Every controller gets 'base' or 'base' + 1, the latter 'extra' of
+     * them. */
+    size_t base = n_hvs / n_ctls, extra = n_hvs % n_ctls;
+    size_t *count = xcalloc(n_ctls, sizeof *count);
+    for (size_t i = 0; i < n_hvs; i++) {
+        if (owners[i] >= 0) {
+            count[owners[i]]++;
         }
     }
-    return best;
+
+    /* Which owners keep base + 1: those holding more than 'base', most
+     * held first, then by name, up to 'extra' of them; every other owner
+     * keeps 'base'.  An owner above what it keeps gives up its
+     * lowest-weight hypervisors. */
+    struct cl_load *loads = xmalloc(n_ctls * sizeof *loads);
+    for (size_t k = 0; k < n_ctls; k++) {
+        loads[k] = (struct cl_load) { .name = ctls[k], .idx = k,
+                                      .count = count[k] };
+    }
+    qsort(loads, n_ctls, sizeof *loads, compare_loads);
+    size_t *keep = xmalloc(n_ctls * sizeof *keep);
+    for (size_t k = 0; k < n_ctls; k++) {
+        keep[k] = base;
+    }
+    size_t slots = extra;
+    for (size_t j = 0; j < n_ctls && slots && loads[j].count > base; j++) {
+        keep[loads[j].idx] = base + 1;
+        slots--;
+    }
+    free(loads);
+
+    struct cl_slot *hs = xmalloc(n_hvs * sizeof *hs);
+    size_t n = 0;
+    for (size_t i = 0; i < n_hvs; i++) {
+        int o = owners[i];
+        if (o >= 0 && count[o] > keep[o]) {
+            hs[n++] = (struct cl_slot) {
+                .hv = hvs[i], .idx = i, .owner = o,
+                .weight = nvo_cluster_weight(ctls[o], hvs[i]),
+            };
+        }
+    }
+    qsort(hs, n, sizeof *hs, compare_by_owner_weight);
+    for (size_t i = 0; i < n; ) {
+        int o = hs[i].owner;
+        size_t held = count[o];
+        for (size_t j = 0; j < held - keep[o]; j++) {
+            want[hs[i + j].idx] = -1;
+        }
+        count[o] = keep[o];
+        i += held;
+    }
+    free(keep);
+
+    /* One greedy pass in name order over what no live owner keeps: each
+     * to the controller that weighs most for it among those below
+     * 'base', or if none is, among those at 'base' while fewer than
+     * 'extra' hold base + 1.  (Everything finds a place: the owners hold
+     * at most N minus what is left.) */
+    size_t n_above = 0;
+    for (size_t k = 0; k < n_ctls; k++) {
+        n_above += count[k] > base;
+    }
+    n = 0;
+    for (size_t i = 0; i < n_hvs; i++) {
+        if (want[i] < 0) {
+            hs[n++] = (struct cl_slot) { .hv = hvs[i], .idx = i,
+                                         .owner = owners[i] };
+        }
+    }
+    qsort(hs, n, sizeof *hs, compare_by_name);
+    for (size_t i = 0; i < n; i++) {
+        size_t room = base;
+        for (size_t k = 0; k < n_ctls; k++) {
+            if (count[k] < base) {
+                room = base - 1;
+                break;
+            }
+        }
+        if (room == base && n_above >= extra) {
+            want[hs[i].idx] = hs[i].owner;     /* Not reached. */
+            continue;
+        }
+        int best = -1;
+        for (size_t k = 0; k < n_ctls; k++) {
+            if (count[k] <= room
+                && (best < 0
+                    || nvo_cluster_prefers(ctls[k], ctls[best], hs[i].hv))) {
+                best = k;
+            }
+        }
+        n_above += count[best] == base;
+        count[best]++;
+        want[hs[i].idx] = best;
+    }
+    free(hs);
+    free(count);
+}
+
+/* Cluster thread: nvo_cluster_assign() over the replica.  The live
+ * controllers are this one (if 'self_live') and every live peer but
+ * 'gone' (whose hypervisors count as a dead owner's).  Fills 'want'
+ * (empty) with each hypervisor's name -> the controller that should own
+ * it (borrowed: c->name or a peer's name, valid until update_peers());
+ * leaves out those no controller should own (none is live). */
+static void
+assign(struct nvo_cluster *c, bool self_live, const struct cl_peer *gone,
+       long long int now, struct shash *want)
+{
+    size_t n_ctls = 0;
+    const char **ctls = xmalloc((hmap_count(&c->peers) + 1) * sizeof *ctls);
+    if (self_live) {
+        ctls[n_ctls++] = c->name;
+    }
+    const struct cl_peer *p;
+    HMAP_FOR_EACH (p, node, &c->peers) {
+        if (p != gone && peer_live(p, now)) {
+            ctls[n_ctls++] = p->name;
+        }
+    }
+
+    size_t n_hvs = 0, allocated = 0;
+    const char **hvs = NULL;
+    int *owners = NULL;
+    const struct nvorec_hypervisor *h;
+    NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
+        if (n_hvs >= allocated) {
+            size_t a = allocated;
+            hvs = x2nrealloc(hvs, &a, sizeof *hvs);
+            owners = xrealloc(owners, a * sizeof *owners);
+            allocated = a;
+        }
+        const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
+        int o = -1;
+        for (size_t k = 0; hp && hp->owner && k < n_ctls; k++) {
+            if (!strcmp(hp->owner, ctls[k])) {
+                o = k;
+                break;
+            }
+        }
+        hvs[n_hvs] = h->name;
+        owners[n_hvs++] = o;
+    }
+
+    int *w = xmalloc((n_hvs ? n_hvs : 1) * sizeof *w);
+    nvo_cluster_assign(ctls, n_ctls, hvs, owners, n_hvs, w);
+    for (size_t i = 0; i < n_hvs; i++) {
+        if (w[i] >= 0) {
+            shash_add(want, hvs[i], ctls[w[i]]);
+        }
+    }
+    free(w);
+    free(owners);
+    free(hvs);
+    free(ctls);
 }
 
 /* Sends an empty UDP datagram to each of 'dst' (n of them), in one
@@ -688,12 +874,15 @@ warm_paths(struct nvo_cluster *c, bool lease_valid, long long int now)
         p->warmed = true;
         struct sockaddr_storage *dst = NULL;
         size_t n = 0, allocated = 0;
+        struct shash want = SHASH_INITIALIZER(&want);
+        assign(c, true, p, now, &want);
         const struct nvorec_hypervisor *h;
         NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
             const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
+            const char *to = shash_find_data(&want, h->name);
             if (!h->ovsdb || !hp || !hp->owner
                 || strcmp(hp->owner, p->name)
-                || strcmp(successor(c, h->name, p, now), c->name)) {
+                || !to || strcmp(to, c->name)) {
                 continue;
             }
             if (n >= allocated) {
@@ -711,6 +900,7 @@ warm_paths(struct nvo_cluster *c, bool lease_valid, long long int now)
                          "(%"PRIuSIZE" sent)", p->name, p->heartbeat,
                          now - p->seen_at, n, sent);
         }
+        shash_destroy(&want);
         free(dst);
     }
 }
@@ -919,23 +1109,28 @@ uncover(const struct nvo_cluster *c,
 }
 
 /* Cluster thread: adds the ownership transitions for hypervisor 'h' to
- * 'txn'.  Returns true if it added something. */
+ * 'txn', 'want' being the controller that should own it (assign()), NULL
+ * if none.  Returns true if it added something; sets '*released' if it
+ * started a release (the caller then republishes the map before 'txn'
+ * goes out). */
 static bool
 plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
-        const struct nvorec_hypervisor *h, long long int now)
+        const struct nvorec_hypervisor *h, const char *want,
+        bool *released, long long int now)
 {
     const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
     const char *owner = hp ? hp->owner : NULL;
-    const char *want = desired_owner(c, h->name, true, now);
 
     if (owner && !strcmp(owner, c->name)) {
         if (want && strcmp(want, c->name)) {
-            /* Release: stop programming first (the main thread no longer
-             * sees it as mine once the map is republished), then give it
-             * up. */
+            /* Release (this controller is above its quota): stop
+             * programming first (the main thread no longer sees it as
+             * mine once the map is republished, before 'txn' is sent),
+             * then give it up.  'want' is who the greedy pass gives it
+             * to; any controller with room may take it. */
             if (!sset_contains(&c->releasing, h->name)) {
                 sset_add(&c->releasing, h->name);
-                publish_map(c, true, now);
+                *released = true;
                 VLOG_INFO("hypervisor %s: handing over to %s", h->name, want);
             }
             nvorec_hypervisor_private_verify_owner(hp);
@@ -969,7 +1164,8 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
     if (owner) {
         struct cl_peer *p = peer_find(c, owner);
         if (peer_live(p, now)) {
-            return false;           /* It releases it when it sees us. */
+            return false;           /* It releases it: it is above its
+                                     * quota. */
         }
         const struct nvorec_controller *r = controller_row(c, owner);
         if (r) {
@@ -1044,10 +1240,19 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
          * such change republishes the map, publish_map()) or the last plan
          * did something: a quiet tick is the heartbeat alone, O(1) instead
          * of O(hypervisors). */
-        bool planned = false;
+        bool planned = false, released = false;
+        struct shash want = SHASH_INITIALIZER(&want);
+        assign(c, true, NULL, now, &want);
         const struct nvorec_hypervisor *h;
         NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-            planned |= plan_hv(c, txn, h, now);
+            planned |= plan_hv(c, txn, h, shash_find_data(&want, h->name),
+                               &released, now);
+        }
+        shash_destroy(&want);
+        if (released) {
+            /* Once for every release of this plan, before 'txn' is sent:
+             * the main thread stops programming them first. */
+            publish_map(c, true, now);
         }
         /* Rows of hypervisors that are gone. */
         struct sset names = SSET_INITIALIZER(&names);

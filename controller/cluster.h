@@ -6,8 +6,10 @@
  * NVO_CLUSTER_LEASE_MS from the moment it sent the last heartbeat that
  * committed.  Peers count it dead after NVO_CLUSTER_DEAD_MS without a new
  * heartbeat.  Every hypervisor is owned by one controller
- * (Hypervisor_Private.owner), the live controller that rendezvous hashing
- * picks; ownership moves by transactions that verify what they replace,
+ * (Hypervisor_Private.owner); which live controller should own it is a
+ * bounded-load, sticky assignment (nvo_cluster_assign()) that every
+ * controller computes alike from its replica; ownership moves by
+ * transactions that verify what they replace,
  * and taking from a dead owner fences it.  A controller programs a
  * hypervisor only while it owns it and its lease is valid:
  * nvo_cluster_owns() says so, on the main thread, at the moment it is
@@ -169,12 +171,31 @@ bool nvo_cluster_report_urgent(int64_t before, int64_t confirmed,
  * latest confirmation, at most CL_HOLD_MAX_MS after 'first'.  Pure. */
 long long int nvo_cluster_hold_until(long long int first, long long int now);
 
-/* Rendezvous hashing: hypervisor 'hv' belongs to the live controller with
- * the largest weight, so a controller that joins takes about 1/N of the
- * hypervisors and one that leaves gives away only its own.  Pure. */
+/* Rendezvous weight of hypervisor 'hv' for 'controller': the order in
+ * which nvo_cluster_assign() offers a hypervisor to controllers with
+ * room, and in which an owner above the cap keeps its own.  Pure. */
 uint32_t nvo_cluster_weight(const char *controller, const char *hv);
-/* True if controller 'a' wins 'hv' over 'b' (ties by name). */
+/* True if controller 'a' weighs more than 'b' for 'hv' (ties by name). */
 bool nvo_cluster_prefers(const char *a, const char *b, const char *hv);
+
+/* Bounded-load, sticky assignment (doc/cluster.md, "Ownership
+ * (sharding)").  'ctls': the K live controllers (distinct names);
+ * 'hvs': the N hypervisors (distinct names); owners[i]: the index in
+ * 'ctls' of hvs[i]'s owner if that one is live, else -1 (no owner, or a
+ * dead one).  Every controller is to own floor(N / K) or ceil(N / K),
+ * the latter at most N mod K of them.  A live owner keeps what it holds
+ * up to that (the owners holding most keep ceil(N / K), ties by name);
+ * above it, it gives up its lowest-weight hypervisors.  Then one greedy
+ * pass over the rest in name order gives each to the controller that
+ * weighs most for it among those with room (below floor(N / K) first),
+ * counting what they keep and what the pass gave them.  Sets want[i]
+ * (caller's array of n_hvs) to the index of the controller that should
+ * own hvs[i], -1 only if K is 0 (then no owner is live).  Every
+ * controller that sees the same inputs gets the same answer, whatever
+ * the order of 'ctls' and 'hvs'.  Pure; O(N log N + N K). */
+void nvo_cluster_assign(const char *const *ctls, size_t n_ctls,
+                        const char *const *hvs, const int *owners,
+                        size_t n_hvs, int *want);
 
 /* Number of live controllers, this one included, and whether this one's
  * lease is valid (for /metrics and logs). */
