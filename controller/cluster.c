@@ -243,6 +243,17 @@ struct nvo_cluster {
     uint32_t echo_behind;           /* ...(a hash), */
     long long int echo_until;       /* ...or give up waiting then. */
     unsigned int hv_seqno, hp_seqno; /* Table seqnos the map reflects. */
+    const struct nvorec_hypervisor_private **own_rows;
+                                    /* build_record(): the replica's
+                                     * Hypervisor_Private rows this
+                                     * controller owns, as of the table's
+                                     * seqno 'own_seqno' (rows stay valid
+                                     * while it holds: a deletion moves
+                                     * it), so that a record visits its
+                                     * own rows, not every row. */
+    size_t n_own_rows, cap_own_rows;
+    unsigned int own_seqno;
+    bool own_valid;
     uint32_t peers_sig;             /* Peer states the map reflects. */
     long long int next_tick;
     bool plan_dirty;                /* The next tick plans ownership: the
@@ -1220,7 +1231,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
     }
     c->txn_covers = record ? c->n_covers : 0;
     c->txn_takes = 0;
-    const struct nvorec_controller *me = controller_row(c, c->name);
+    const struct nvorec_controller *me = c->me;  /* update_peers() */
 
     c->txn_registers = !c->registered || !me;
     if (!me) {
@@ -1454,6 +1465,32 @@ compare_claims(const void *a_, const void *b_)
     return strcmp(a->name, b->name);
 }
 
+/* Cluster thread: c->own_rows, brought up to date with the replica if
+ * Hypervisor_Private changed since it was made (any insert, delete or
+ * column change moves the table's seqno). */
+static void
+own_rows_refresh(struct nvo_cluster *c)
+{
+    unsigned int seqno
+        = ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor_private);
+    if (c->own_valid && seqno == c->own_seqno) {
+        return;
+    }
+    c->n_own_rows = 0;
+    const struct nvorec_hypervisor_private *hp;
+    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (hp, c->idl) {
+        if (hp->owner && !strcmp(hp->owner, c->name)) {
+            if (c->n_own_rows >= c->cap_own_rows) {
+                c->own_rows = x2nrealloc(c->own_rows, &c->cap_own_rows,
+                                         sizeof *c->own_rows);
+            }
+            c->own_rows[c->n_own_rows++] = hp;
+        }
+    }
+    c->own_seqno = seqno;
+    c->own_valid = true;
+}
+
 /* Cluster thread: plans this controller's record from the replica and the
  * main thread's progress (doc/cluster.md, "?wait=1 on any controller")
  * and adds it, with pending liveness records, to the transaction being
@@ -1466,7 +1503,8 @@ compare_claims(const void *a_, const void *b_)
 static bool
 build_record(struct nvo_cluster *c, bool lazy)
 {
-    const struct nvorec_controller *me = controller_row(c, c->name);
+    /* Called after update_peers() in the same cluster_run(). */
+    const struct nvorec_controller *me = c->me;
     if (!me) {
         return false;
     }
@@ -1491,11 +1529,9 @@ build_record(struct nvo_cluster *c, bool lazy)
     c->kicked = false;
     c->kick_urgent = false;
     c->kick_woken = false;
-    const struct nvorec_hypervisor_private *hp;
-    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH (hp, c->idl) {
-        if (!hp->owner || strcmp(hp->owner, c->name)) {
-            continue;
-        }
+    own_rows_refresh(c);
+    for (size_t i = 0; i < c->n_own_rows; i++) {
+        const struct nvorec_hypervisor_private *hp = c->own_rows[i];
         int64_t old = (hp->covered
                        ? nvo_cluster_record_claim(me->confirmed,
                                                   me->key_behind,
@@ -1535,7 +1571,7 @@ build_record(struct nvo_cluster *c, bool lazy)
     }
     /* Progress of hypervisors it no longer owns is of no use: those the
      * pass above did not find among its rows (no index lookup per entry:
-     * a record costs O(hypervisors) string compares, nothing more). */
+     * a record costs one pass over the rows it owns, nothing more). */
     struct cl_prog *p;
     HMAP_FOR_EACH_SAFE (p, node, &c->progs) {
         if (!p->kept) {
@@ -1674,7 +1710,7 @@ static bool
 record_due(struct nvo_cluster *c, long long int now)
 {
     if (c->echo_wait) {
-        const struct nvorec_controller *me = controller_row(c, c->name);
+        const struct nvorec_controller *me = c->me;  /* update_peers() */
         if (now >= c->echo_until
             || (me && me->confirmed == c->echo_confirmed
                 && behind_hash(me->key_behind, me->value_behind,
@@ -1979,6 +2015,7 @@ nvo_cluster_destroy(struct nvo_cluster *c)
     }
     hmap_destroy(&c->peers);
     sset_destroy(&c->releasing);
+    free(c->own_rows);
     ovs_mutex_destroy(&c->mutex);
     free(c->name);
     free(c->rest);
