@@ -615,14 +615,11 @@ struct cl_load {
     size_t count;
 };
 
-/* Most held first, then by name. */
+/* By name. */
 static int
 compare_loads(const void *a_, const void *b_)
 {
     const struct cl_load *a = a_, *b = b_;
-    if (a->count != b->count) {
-        return a->count > b->count ? -1 : 1;
-    }
     return strcmp(a->name, b->name);
 }
 
@@ -647,10 +644,16 @@ nvo_cluster_assign(const char *const *ctls, size_t n_ctls,
         }
     }
 
-    /* Which owners keep base + 1: those holding more than 'base', most
-     * held first, then by name, up to 'extra' of them; every other owner
-     * keeps 'base'.  An owner above what it keeps gives up its
-     * lowest-weight hypervisors. */
+    /* Which owners keep base + 1: those holding more than 'base', in name
+     * order, up to 'extra' of them; every other owner keeps 'base'.  An
+     * owner above what it keeps gives up its lowest-weight hypervisors.
+     * Not "most held first": that order changes as the owners' releases
+     * commit one by one, so an owner whose release committed first would
+     * rank below those still above base + 1 and release once more, and
+     * what they all released could go back to a releaser.  In name order
+     * an owner keeps its rank while it releases down to base + 1: every
+     * choice of the 'extra' owners moves the same number of
+     * hypervisors. */
     struct cl_load *loads = xmalloc(n_ctls * sizeof *loads);
     for (size_t k = 0; k < n_ctls; k++) {
         loads[k] = (struct cl_load) { .name = ctls[k], .idx = k,
@@ -662,9 +665,11 @@ nvo_cluster_assign(const char *const *ctls, size_t n_ctls,
         keep[k] = base;
     }
     size_t slots = extra;
-    for (size_t j = 0; j < n_ctls && slots && loads[j].count > base; j++) {
-        keep[loads[j].idx] = base + 1;
-        slots--;
+    for (size_t j = 0; j < n_ctls && slots; j++) {
+        if (loads[j].count > base) {
+            keep[loads[j].idx] = base + 1;
+            slots--;
+        }
     }
     free(loads);
 

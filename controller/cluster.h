@@ -184,8 +184,9 @@ bool nvo_cluster_prefers(const char *a, const char *b, const char *hv);
  * 'ctls' of hvs[i]'s owner if that one is live, else -1 (no owner, or a
  * dead one).  Every controller is to own floor(N / K) or ceil(N / K),
  * the latter at most N mod K of them.  A live owner keeps what it holds
- * up to that (the owners holding most keep ceil(N / K), ties by name);
- * above it, it gives up its lowest-weight hypervisors.  Then one greedy
+ * up to that (of the owners holding more than floor(N / K), the first
+ * N mod K by name keep ceil(N / K)); above it, it gives up its
+ * lowest-weight hypervisors.  Then one greedy
  * pass over the rest in name order gives each to the controller that
  * weighs most for it among those with room (below floor(N / K) first),
  * counting what they keep and what the pass gave them.  Sets want[i]

@@ -286,6 +286,61 @@ test_assign_no_give_back(void **state OVS_UNUSED)
     }
 }
 
+/* A controller joins where more owners hold more than the new floor than
+ * there are quotas of the ceiling, and the owners' releases commit one at
+ * a time (in either order), every controller planning again after each:
+ * no owner releases more than the first plan said, and nothing released
+ * goes back to a controller that released it.  (With the quotas of the
+ * ceiling ranked by how many each holds, an owner whose release
+ * committed first ranked below those still above the ceiling and
+ * released once more; one of those could then go back to a releaser.) */
+static void
+test_assign_release_order(void **state OVS_UNUSED)
+{
+    static const size_t shapes[][2] = {
+        { 22, 3 }, { 128, 4 }, { 3000, 4 }, { 10, 3 },
+    };
+    static struct fleet f;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int rev = 0; rev < 2; rev++) {
+            size_t n = shapes[s][0], k = shapes[s][1];
+            fleet_init(&f, n);
+            settle(&f, ctl_names, k);
+            int first[MAX_HVS], want[MAX_HVS], released_by[MAX_HVS];
+            nvo_cluster_assign(ctl_names, k + 1, f.hvs, f.owners, n, first);
+            size_t n_released = 0;
+            for (size_t i = 0; i < n; i++) {
+                released_by[i] = -1;
+                n_released += first[i] != f.owners[i];
+            }
+            assert_true(n_released >= n / (k + 1));
+            for (size_t j = 0; j < k; j++) {
+                int o = rev ? k - 1 - j : j;    /* Its release commits. */
+                for (size_t i = 0; i < n; i++) {
+                    if (f.owners[i] == o && first[i] != o) {
+                        f.owners[i] = -1;
+                        released_by[i] = o;
+                    }
+                }
+                nvo_cluster_assign(ctl_names, k + 1, f.hvs, f.owners, n,
+                                   want);
+                for (size_t i = 0; i < n; i++) {
+                    if (f.owners[i] >= 0) {
+                        assert_int_equal(want[i], first[i]);
+                    } else {
+                        assert_int_not_equal(want[i], released_by[i]);
+                    }
+                }
+            }
+            settle(&f, ctl_names, k + 1);
+            assert_balanced(&f, k + 1);
+            size_t count[MAX_CTLS];
+            count_owned(&f, k + 1, count);
+            assert_int_equal(count[k], n_released);
+        }
+    }
+}
+
 /* An owner's record: its revision for every hypervisor it speaks for, an
  * exception's own revision for one that is behind. */
 static void
@@ -396,6 +451,7 @@ main(void)
         cmocka_unit_test(test_assign_join),
         cmocka_unit_test(test_assign_order_independent),
         cmocka_unit_test(test_assign_no_give_back),
+        cmocka_unit_test(test_assign_release_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
