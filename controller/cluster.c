@@ -3,7 +3,7 @@
  *   main thread (libuv)                 cluster thread (poll_block)
  *   nvo_cluster_owns/owner/confirmed <-- shared map + owners' records
  *   nvo_cluster_set_progress/revision -> progress of owned hypervisors
- *   changed callback <-- uv_async ------ map rebuilt or records changed
+ *   changed callback <-- nvo_wake ------ map rebuilt or records changed
  *
  * The "cluster thread" is the store's thread (store-ovsdb.c), which runs
  * cluster_run() and cluster_wait() at every iteration of its poll loop,
@@ -58,6 +58,7 @@
 #include "openvswitch/vlog.h"
 #include "controller/store-ovsdb.h"
 #include "lib/addr.h"
+#include "lib/uv-wake.h"
 #include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "random.h"
@@ -141,17 +142,14 @@ struct cl_peer {
                                  * again). */
 };
 
-struct cl_async {
-    uv_async_t async;
-};
-
 struct nvo_cluster {
     char *name;
     char *rest, *agents;
     struct nvo_store *store;    /* Whose thread and session this runs on. */
 
     /* Main thread only. */
-    struct cl_async *async;
+    struct nvo_wake *wake;      /* Wakes it for changes; NULL without a
+                                 * loop. */
     uv_timer_t *hold;           /* Runs while a hypervisor is 'fresh': wakes
                                  * the cluster thread at 'fresh_until'
                                  * (hold_expired()), so that falling
@@ -1006,8 +1004,8 @@ publish_map(struct nvo_cluster *c, bool lease_valid, long long int now)
     hmap_destroy(&map);
     recs_clear(&recs);
     hmap_destroy(&recs);
-    if (c->async) {
-        uv_async_send(&c->async->async);
+    if (c->wake) {
+        nvo_wake_send(c->wake);
     }
 }
 
@@ -1099,8 +1097,8 @@ update_confirmed(struct nvo_cluster *c, bool recs_moved)
     hmap_destroy(&recs);
     c->hp_seqno = ovsdb_idl_table_get_seqno(c->idl,
                                             &nvorec_table_hypervisor_private);
-    if (c->async && wake) {
-        uv_async_send(&c->async->async);
+    if (c->wake && wake) {
+        nvo_wake_send(c->wake);
     }
     return true;
 }
@@ -1904,18 +1902,12 @@ cluster_fini(void *c_)
 }
 
 static void
-cluster_async_cb(uv_async_t *async)
+cluster_async_cb(void *c_)
 {
-    struct nvo_cluster *c = async->data;
-    if (c && c->changed) {
+    struct nvo_cluster *c = c_;
+    if (c->changed) {
         c->changed(c->aux);
     }
-}
-
-static void
-cluster_async_closed(uv_handle_t *handle)
-{
-    free(CONTAINER_OF(handle, struct cl_async, async));
 }
 
 /* Main thread: CL_HOLD_MS after the first hypervisor fell behind, some
@@ -1964,9 +1956,7 @@ nvo_cluster_create(uv_loop_t *loop, struct nvo_store *store, const char *name,
     c->idl = nvo_store_ovsdb_idl(store, &c->ctl_by_name, &c->hp_by_hv);
 
     if (loop) {
-        c->async = xmalloc(sizeof *c->async);
-        uv_async_init(loop, &c->async->async, cluster_async_cb);
-        c->async->async.data = c;
+        c->wake = nvo_wake_create(loop, cluster_async_cb, c);
         c->hold = xmalloc(sizeof *c->hold);
         uv_timer_init(loop, c->hold);
         c->hold->data = c;
@@ -1982,10 +1972,7 @@ nvo_cluster_destroy(struct nvo_cluster *c)
         return;
     }
     nvo_store_ovsdb_clear_guest(c->store, cluster_fini);
-    if (c->async) {
-        c->async->async.data = NULL;
-        uv_close((uv_handle_t *) &c->async->async, cluster_async_closed);
-    }
+    nvo_wake_destroy(c->wake);
     if (c->hold) {
         uv_timer_stop(c->hold);
         uv_close((uv_handle_t *) c->hold, hold_closed);

@@ -37,6 +37,8 @@ struct nvo_ctl_hv {
                                  * owner. */
     int sn_used;                /* Service nodes: the liveness placement
                                  * last used (1, 0; -1: not yet). */
+    uint64_t round;             /* nvo_ctl.n_rounds of the last
+                                 * nvo_ctl_publish() that listed it. */
 };
 
 struct nvo_ctl_waiter {
@@ -82,6 +84,7 @@ nvo_ctl_init(struct nvo_ctl *ctl, uv_loop_t *loop)
     memset(ctl, 0, sizeof *ctl);
     ctl->loop = loop;
     hmap_init(&ctl->hvs);
+    ctl->bases = desired_cache_create();
     ovs_list_init(&ctl->waiters);
     ctl->wait_timeout_ms = NVO_CTL_WAIT_TIMEOUT_MS;
     ctl->sn_grace_ms = NVO_CTL_SN_GRACE_MS;
@@ -124,6 +127,8 @@ nvo_ctl_destroy(struct nvo_ctl *ctl)
         free(h);
     }
     hmap_destroy(&ctl->hvs);
+    desired_cache_destroy(ctl->bases);
+    ctl->bases = NULL;
     nvo_model_destroy(ctl->model);
     ctl->model = NULL;
 }
@@ -391,11 +396,10 @@ static void sn_grace_start(struct nvo_ctl *);
  * this skips (doc/cluster.md, "?wait=1 on any controller", step 3).
  * Otherwise returns false: publish_one() it. */
 static bool
-publish_foreign(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
-                int64_t revision)
+publish_foreign(struct nvo_ctl *ctl, struct nvo_ctl_hv *h,
+                const struct nvo_hypervisor *hv, int64_t revision)
 {
-    struct nvo_ctl_hv *h = ctl->cluster ? ctl_hv_find(ctl, hv->id) : NULL;
-    if (h && h->sharded && !h->owned) {
+    if (ctl->cluster && h->sharded && !h->owned) {
         h->dp = hv->dataplane;
         h->required = revision;
         return true;
@@ -405,10 +409,9 @@ publish_foreign(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
 
 static void
 publish_one(struct nvo_ctl *ctl, const struct nvo_hypervisor *hv,
-            const int64_t *net_ids, size_t n_nets, int64_t revision,
-            struct desired_cache *cache)
+            struct nvo_ctl_hv *h, const int64_t *net_ids, size_t n_nets,
+            int64_t revision, struct desired_cache *cache)
 {
-    struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
     int64_t epoch = 0;
     bool owned = ctl_owns(ctl, hv, &epoch);
     h->sharded = ctl->cluster != NULL;
@@ -519,6 +522,9 @@ nvo_ctl_replace_model(struct nvo_ctl *ctl, struct nvo_model *m)
     }
     nvo_model_destroy(ctl->model);
     ctl->model = m;
+    /* Its seqnos are not the old model's. */
+    desired_cache_destroy(ctl->bases);
+    ctl->bases = desired_cache_create();
     nvo_ctl_publish_all(ctl);
 }
 
@@ -542,13 +548,11 @@ nvo_ctl_publish_all(struct nvo_ctl *ctl)
 {
     sn_grace_start(ctl);
 
-    struct desired_cache *cache = desired_cache_create();
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS, ctl->model->revision,
-                    cache);
+        publish_one(ctl, hv, ctl_hv_get(ctl, hv->id), NULL, NVO_CTL_ALL_NETS,
+                    ctl->model->revision, ctl->bases);
     }
-    desired_cache_destroy(cache);
     if (ctl->cluster) {
         nvo_cluster_set_revision(ctl->cluster, ctl->model->revision);
     }
@@ -567,9 +571,11 @@ publish_service_nodes(struct nvo_ctl *ctl, const int64_t *net_ids,
     }
     struct nvo_hypervisor *hv;
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
-        if (hv->role == NVO_ROLE_SERVICE_NODE
-            && !publish_foreign(ctl, hv, revision)) {
-            publish_one(ctl, hv, net_ids, n_nets, revision, cache);
+        if (hv->role == NVO_ROLE_SERVICE_NODE) {
+            struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
+            if (!publish_foreign(ctl, h, hv, revision)) {
+                publish_one(ctl, hv, h, net_ids, n_nets, revision, cache);
+            }
         }
     }
 }
@@ -578,20 +584,32 @@ void
 nvo_ctl_publish(struct nvo_ctl *ctl, const int64_t *hv_ids, size_t n,
                 const int64_t *net_ids, size_t n_nets, int64_t revision)
 {
-    struct desired_cache *cache = desired_cache_create();
-    size_t n_unique;
-    int64_t *ids = unique_ids(hv_ids, n, &n_unique);
-    for (size_t i = 0; i < n_unique; i++) {
-        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
-                                                             ids[i]);
-        if (hv && hv->role != NVO_ROLE_SERVICE_NODE
-            && !publish_foreign(ctl, hv, revision)) {
-            publish_one(ctl, hv, net_ids, n_nets, revision, cache);
+    struct desired_cache *cache = ctl->bases;
+    if (n_nets != NVO_CTL_ALL_NETS) {
+        for (size_t i = 0; i < n_nets; i++) {
+            if (!nvo_model_network_by_id(ctl->model, net_ids[i])) {
+                desired_cache_forget(cache, net_ids[i]);    /* Deleted. */
+            }
         }
     }
-    free(ids);
+    /* Each hypervisor once, in the order listed (duplicates are the rule:
+     * one id per port, or a network's before and after), found once. */
+    uint64_t round = ++ctl->n_rounds;
+    for (size_t i = 0; i < n; i++) {
+        const struct nvo_hypervisor *hv = nvo_model_hv_by_id(ctl->model,
+                                                             hv_ids[i]);
+        if (!hv || hv->role == NVO_ROLE_SERVICE_NODE) {
+            continue;
+        }
+        struct nvo_ctl_hv *h = ctl_hv_get(ctl, hv->id);
+        if (h->round != round) {
+            h->round = round;
+            if (!publish_foreign(ctl, h, hv, revision)) {
+                publish_one(ctl, hv, h, net_ids, n_nets, revision, cache);
+            }
+        }
+    }
     publish_service_nodes(ctl, net_ids, n_nets, revision, cache);
-    desired_cache_destroy(cache);
     if (ctl->cluster) {
         /* Every hypervisor 'revision' changed was given it. */
         nvo_cluster_set_revision(ctl->cluster, revision);
@@ -904,9 +922,9 @@ nvo_ctl_cluster_changed(void *ctl_)
     HMAP_FOR_EACH (hv, id_node, &ctl->model->hvs_by_id) {
         struct nvo_ctl_hv *h = ctl_hv_find(ctl, hv->id);
         if (!h || h->owned != ctl_owns(ctl, hv, NULL)) {
-            publish_one(ctl, hv, NULL, NVO_CTL_ALL_NETS,
-                        ctl->model->revision, NULL);
-            h = ctl_hv_find(ctl, hv->id);
+            h = ctl_hv_get(ctl, hv->id);
+            publish_one(ctl, hv, h, NULL, NVO_CTL_ALL_NETS,
+                        ctl->model->revision, ctl->bases);
         }
         if (hv->role == NVO_ROLE_SERVICE_NODE && h) {
             /* A service node's owner recorded it up or down. */

@@ -69,10 +69,16 @@ struct nvo_ctl {
                                  * service-node counters (/metrics) and,
                                  * in cluster mode, agent redirects. */
     struct hmap hvs;            /* Contains struct nvo_ctl_hv, by hv_id. */
+    /* Owned: each network's ports as the views of its hypervisors share
+     * them (desired.h), kept from write to write and updated with what
+     * each write changed; reset with the model. */
+    struct desired_cache *bases;
     size_t n_failed_hvs;        /* Of those, with a failed_error. */
     struct ovs_list waiters;    /* Contains struct nvo_ctl_waiter. */
     uint64_t wait_timeout_ms;   /* Default ?wait=1 timeout. */
     uint64_t n_pushes;          /* Views handed to southbounds. */
+    uint64_t n_rounds;          /* nvo_ctl_publish() calls (dedupes the
+                                 * hypervisors each lists). */
 
     /* Service nodes whose agent has not (re)connected since start-up are
      * presumed alive for 'sn_grace_ms' (nvo_ctl_publish_all() starts it):

@@ -179,11 +179,11 @@ struct base_port {
     size_t n_allowed;
     size_t tip;                 /* Its hypervisor's tunnel IP: an index
                                  * into 'tips'. */
+    size_t n_chars;             /* Bytes of its strings in the block. */
 };
 
 struct desired_net_base {
     struct ovs_refcount ref;
-    struct hmap_node node;      /* In desired_cache.bases, by net_id. */
     int64_t net_id;
     char *name;                 /* The network's name. */
     struct base_port *ports;    /* Sorted like locals[] and remotes[]. */
@@ -193,7 +193,8 @@ struct desired_net_base {
      * runs (compute_net() costs a copy, not a pass, per hypervisor). */
     struct nvo_remote_mac *remotes;
     char **tips;                /* Tunnel IPs of the ports' hypervisors,
-                                 * sorted, one per hypervisor. */
+                                 * sorted (then by hypervisor id), one
+                                 * per hypervisor. */
     size_t n_tips;
     int64_t *tip_hv;            /* The hypervisor of each of 'tips'. */
     /* The ports of tips[t] are ports[tip_port[k]] for k from
@@ -204,11 +205,21 @@ struct desired_net_base {
      * string above: a network's ports cost one allocation, not several
      * per port (this runs for every write to the network). */
     void *block;
+    char *chars;                /* In 'block': where its strings start. */
+    char **ptrs;                /* In 'block': the 'allowed' arrays. */
+};
+
+/* The cache's base of one network, as of the network's 'seqno'. */
+struct cache_entry {
+    struct hmap_node node;      /* In desired_cache.bases, by net_id. */
+    int64_t net_id;
+    uint64_t seqno;             /* The network's seqno 'base' reflects. */
+    struct desired_net_base *base;  /* One reference. */
 };
 
 struct desired_cache {
-    struct hmap bases;          /* Contains struct desired_net_base, each
-                                 * with one reference held by the cache. */
+    struct hmap bases;          /* Contains struct cache_entry. */
+    struct desired_cache_stats stats;
 };
 
 /* A port in sort order (MAC, then id), and its hypervisor. */
@@ -245,11 +256,20 @@ compare_pointers(const void *a_, const void *b_)
     return (x > y) - (x < y);
 }
 
+/* The order of 'tips': by tunnel IP, then by hypervisor id (IPs are
+ * unique among hypervisors, but the order must not depend on that). */
+static int
+tip_order(const char *ip_a, int64_t id_a, const char *ip_b, int64_t id_b)
+{
+    int c = strcmp(ip_a, ip_b);
+    return c ? c : (id_a > id_b) - (id_a < id_b);
+}
+
 static int
 compare_hv_tips(const void *a_, const void *b_)
 {
     const struct nvo_hypervisor *const *a = a_, *const *b = b_;
-    return strcmp((*a)->tunnel_ip, (*b)->tunnel_ip);
+    return tip_order((*a)->tunnel_ip, (*a)->id, (*b)->tunnel_ip, (*b)->id);
 }
 
 /* Copies 's' (nonnull) to '*pos' in the block being filled; returns the
@@ -263,11 +283,130 @@ block_strdup(char **pos, const char *s)
     return copy;
 }
 
+/* The bytes model port 'p''s strings take in a block. */
+static size_t
+port_chars(const struct nvo_port *p)
+{
+    size_t n = strlen(p->vm) + strlen(p->iface) + 2;
+    n += p->ip ? strlen(p->ip) + 1 : 0;
+    for (size_t j = 0; j < p->n_allowed; j++) {
+        n += strlen(p->allowed[j]) + 1;
+    }
+    return n;
+}
+
+/* A base of 'n' ports and 'n_tips' hypervisors whose block has room for
+ * 'n_ptrs' string pointers (tips[] and the 'allowed' arrays) and 'n_chars'
+ * bytes of strings; the arrays are laid out, not filled.  Caller owns the
+ * result (one reference). */
+static struct desired_net_base *
+base_alloc(int64_t net_id, size_t n, size_t n_tips, size_t n_ptrs,
+           size_t n_chars)
+{
+    struct desired_net_base *b = xzalloc(sizeof *b);
+    ovs_refcount_init(&b->ref);
+    b->net_id = net_id;
+    b->n_ports = n;
+    b->n_tips = n_tips;
+    /* Every array holds 8-byte items: each starts aligned. */
+    b->block = xmalloc(n * sizeof *b->ports + n * sizeof *b->remotes
+                       + n_tips * sizeof *b->tip_hv
+                       + (n_tips + 1) * sizeof *b->tip_first
+                       + n * sizeof *b->tip_port
+                       + n_ptrs * sizeof(char *) + n_chars + 1);
+    b->ports = b->block;
+    b->remotes = (struct nvo_remote_mac *) (b->ports + n);
+    b->tip_hv = (int64_t *) (b->remotes + n);
+    b->tip_first = (size_t *) (b->tip_hv + n_tips);
+    b->tip_port = b->tip_first + n_tips + 1;
+    b->tips = (char **) (b->tip_port + n);
+    b->ptrs = b->tips + n_tips;
+    b->chars = (char *) (b->tips + n_ptrs);
+    return b;
+}
+
+/* Fills 'bp' from model port 'p' (its 'tip' excepted), its strings and
+ * 'allowed' array at '*chars' and '*ptrs' in the block. */
+static void
+base_port_fill(struct base_port *bp, const struct nvo_port *p, char **chars,
+               char ***ptrs)
+{
+    char *start = *chars;
+    bp->port_id = p->id;
+    bp->hv_id = p->hypervisor->id;
+    bp->mac = p->mac;
+    bp->vm = block_strdup(chars, p->vm);
+    bp->iface = block_strdup(chars, p->iface);
+    bp->ip = p->ip ? block_strdup(chars, p->ip) : NULL;
+    bp->n_allowed = p->n_allowed;
+    bp->allowed = *ptrs;
+    *ptrs += p->n_allowed;
+    for (size_t j = 0; j < p->n_allowed; j++) {
+        bp->allowed[j] = block_strdup(chars, p->allowed[j]);
+    }
+    if (bp->n_allowed > 1) {
+        qsort(bp->allowed, bp->n_allowed, sizeof *bp->allowed,
+              nvo_strvec_compare);
+    }
+    bp->n_chars = *chars - start;
+}
+
+/* Copies 'from' (of another base) into 'bp' (its 'tip' excepted), its
+ * strings and 'allowed' array at '*chars' and '*ptrs' in the block. */
+static void
+base_port_copy(struct base_port *bp, const struct base_port *from,
+               char **chars, char ***ptrs)
+{
+    *bp = *from;
+    bp->vm = block_strdup(chars, from->vm);
+    bp->iface = block_strdup(chars, from->iface);
+    bp->ip = from->ip ? block_strdup(chars, from->ip) : NULL;
+    bp->allowed = *ptrs;
+    *ptrs += from->n_allowed;
+    for (size_t j = 0; j < from->n_allowed; j++) {
+        bp->allowed[j] = block_strdup(chars, from->allowed[j]);
+    }
+}
+
+/* With ports[] (their 'tip' included) and tips[] filled: remotes[],
+ * tip_first[] and tip_port[]. */
+static void
+base_index(struct desired_net_base *b)
+{
+    size_t n = b->n_ports, n_tips = b->n_tips;
+
+    memset(b->tip_first, 0, (n_tips + 1) * sizeof *b->tip_first);
+    for (size_t i = 0; i < n; i++) {
+        const struct base_port *bp = &b->ports[i];
+        struct nvo_remote_mac *rm = &b->remotes[i];
+        rm->port_id = bp->port_id;
+        rm->mac = bp->mac;
+        rm->vtep_ip = b->tips[bp->tip];
+        rm->ip = bp->ip;
+        b->tip_first[bp->tip]++;
+    }
+    /* 'tip_first' from the counts, then each tip's ports in order. */
+    size_t sum = 0;
+    for (size_t i = 0; i <= n_tips; i++) {
+        size_t count = b->tip_first[i];
+        b->tip_first[i] = sum;
+        sum += count;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->tip_port[b->tip_first[b->ports[i].tip]++] = i;
+    }
+    /* The loop above moved each tip_first[t] to the end of tip t's ports,
+     * which is where tip t + 1's start: shift them back. */
+    for (size_t i = n_tips; i > 0; i--) {
+        b->tip_first[i] = b->tip_first[i - 1];
+    }
+    b->tip_first[0] = 0;
+}
+
 /* Gathers 'net''s ports.  Caller owns the result (one reference). */
 static struct desired_net_base *
 base_create(const struct nvo_network *net)
 {
-    struct desired_net_base *b = xzalloc(sizeof *b);
     size_t n = net->n_ports;
     struct base_key *keys = xmalloc((n + 1) * sizeof *keys);
     struct base_key **order = xmalloc((n + 1) * sizeof *order);
@@ -281,11 +420,7 @@ base_create(const struct nvo_network *net)
         keys[i].port = p;
         order[i] = &keys[i];
         i++;
-        n_chars += strlen(p->vm) + strlen(p->iface) + 2;
-        n_chars += p->ip ? strlen(p->ip) + 1 : 0;
-        for (size_t j = 0; j < p->n_allowed; j++) {
-            n_chars += strlen(p->allowed[j]) + 1;
-        }
+        n_chars += port_chars(p);
         n_ptrs += p->n_allowed;
     }
     ovs_assert(i == n);
@@ -306,19 +441,10 @@ base_create(const struct nvo_network *net)
     qsort(hvs, n_hvs, sizeof *hvs, compare_pointers);
     n_ptrs += n_hvs;
 
-    /* Every array holds 8-byte items: each starts aligned. */
-    b->block = xmalloc(n * sizeof *b->ports + n * sizeof *b->remotes
-                       + n_hvs * sizeof *b->tip_hv
-                       + (n_hvs + 1) * sizeof *b->tip_first
-                       + n * sizeof *b->tip_port
-                       + n_ptrs * sizeof(char *) + n_chars);
-    b->ports = b->block;
-    b->remotes = (struct nvo_remote_mac *) (b->ports + n);
-    b->tip_hv = (int64_t *) (b->remotes + n);
-    b->tip_first = (size_t *) (b->tip_hv + n_hvs);
-    b->tip_port = b->tip_first + n_hvs + 1;
-    char **ptrs = (char **) (b->tip_port + n);
-    char *chars = (char *) (ptrs + n_ptrs);
+    struct desired_net_base *b = base_alloc(net->id, n, n_hvs, n_ptrs,
+                                            n_chars);
+    char **ptrs = b->ptrs;
+    char *chars = b->chars;
 
     /* 'tips', and each port's index into it (looked up by hypervisor in
      * 'by_ptr', which is sorted by address). */
@@ -326,22 +452,15 @@ base_create(const struct nvo_network *net)
                                                    * sizeof *hvs);
     qsort(hvs, n_hvs, sizeof *hvs, compare_hv_tips);
     size_t *tip_of = xmalloc((n_hvs + 1) * sizeof *tip_of);
-    b->tips = ptrs;
-    ptrs += n_hvs;
-    b->n_tips = n_hvs;
     for (i = 0; i < n_hvs; i++) {
         b->tips[i] = block_strdup(&chars, hvs[i]->tunnel_ip);
         b->tip_hv[i] = hvs[i]->id;
-        b->tip_first[i] = 0;
         const struct nvo_hypervisor **slot = bsearch(&hvs[i], by_ptr, n_hvs,
                                                      sizeof *by_ptr,
                                                      compare_pointers);
         tip_of[slot - by_ptr] = i;
     }
-    b->tip_first[n_hvs] = 0;
 
-    ovs_refcount_init(&b->ref);
-    b->net_id = net->id;
     b->name = block_strdup(&chars, net->name);
     qsort(order, n, sizeof *order, compare_base_key_ptrs);
     for (i = 0; i < n; i++) {
@@ -351,48 +470,10 @@ base_create(const struct nvo_network *net)
         const struct nvo_hypervisor **slot = bsearch(&hv, by_ptr, n_hvs,
                                                      sizeof *by_ptr,
                                                      compare_pointers);
-        bp->port_id = p->id;
-        bp->hv_id = hv->id;
-        bp->mac = p->mac;
-        bp->vm = block_strdup(&chars, p->vm);
-        bp->iface = block_strdup(&chars, p->iface);
-        bp->ip = p->ip ? block_strdup(&chars, p->ip) : NULL;
-        bp->n_allowed = p->n_allowed;
-        bp->allowed = ptrs;
-        ptrs += p->n_allowed;
-        for (size_t j = 0; j < p->n_allowed; j++) {
-            bp->allowed[j] = block_strdup(&chars, p->allowed[j]);
-        }
-        if (bp->n_allowed > 1) {
-            qsort(bp->allowed, bp->n_allowed, sizeof *bp->allowed,
-                  nvo_strvec_compare);
-        }
+        base_port_fill(bp, p, &chars, &ptrs);
         bp->tip = tip_of[slot - by_ptr];
-        b->tip_first[bp->tip]++;
-
-        struct nvo_remote_mac *rm = &b->remotes[i];
-        rm->port_id = bp->port_id;
-        rm->mac = bp->mac;
-        rm->vtep_ip = b->tips[bp->tip];
-        rm->ip = bp->ip;
     }
-    /* 'tip_first' from the counts, then each tip's ports in order. */
-    size_t sum = 0;
-    for (i = 0; i <= n_hvs; i++) {
-        size_t count = b->tip_first[i];
-        b->tip_first[i] = sum;
-        sum += count;
-    }
-    for (i = 0; i < n; i++) {
-        b->tip_port[b->tip_first[b->ports[i].tip]++] = i;
-    }
-    /* The loop above moved each tip_first[t] to the end of tip t's ports,
-     * which is where tip t + 1's start: shift them back. */
-    for (i = n_hvs; i > 0; i--) {
-        b->tip_first[i] = b->tip_first[i - 1];
-    }
-    b->tip_first[0] = 0;
-    b->n_ports = n;
+    base_index(b);
     free(tip_of);
     free(by_ptr);
     free(hvs);
@@ -411,10 +492,254 @@ base_unref(struct desired_net_base *b)
     free(b);
 }
 
+/* Orders key 'k_' (a struct base_key) against port 'bp_' (a struct
+ * base_port) as compare_base_keys() would. */
+static int
+compare_key_port(const void *k_, const void *bp_)
+{
+    const struct base_port *bp = bp_;
+    struct base_key k = { eth_addr_to_uint64(bp->mac), bp->port_id, NULL };
+    return compare_base_keys(k_, &k);
+}
+
+/* The index of the port of 'b' with 'mac' (as a uint64) and 'id', or
+ * SIZE_MAX. */
+static size_t
+base_find_port(const struct desired_net_base *b, uint64_t mac, int64_t id)
+{
+    struct base_key want = { mac, id, NULL };
+    const struct base_port *bp = bsearch(&want, b->ports, b->n_ports,
+                                         sizeof *b->ports, compare_key_port);
+    return bp ? bp - b->ports : SIZE_MAX;
+}
+
+/* The index in 'b->tips' of the tip of hypervisor 'id' with tunnel IP
+ * 'ip', or where it would go ('*found' tells which). */
+static size_t
+base_tip_slot(const struct desired_net_base *b, const char *ip, int64_t id,
+              bool *found)
+{
+    size_t lo = 0, hi = b->n_tips;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = tip_order(b->tips[mid], b->tip_hv[mid], ip, id);
+        if (!c) {
+            *found = true;
+            return mid;
+        } else if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    *found = false;
+    return lo;
+}
+
+/* A hypervisor new to a base: its tunnel IP and id. */
+struct new_tip {
+    const struct nvo_hypervisor *hv;
+};
+
+static int
+compare_new_tips(const void *a_, const void *b_)
+{
+    const struct new_tip *a = a_, *b = b_;
+    return tip_order(a->hv->tunnel_ip, a->hv->id, b->hv->tunnel_ip,
+                     b->hv->id);
+}
+
+/* 'net''s ports, from 'old', its base as of network seqno 'since':
+ * the same result as base_create(net), at the cost of the ports that
+ * changed since (at the tail of net->ports, nvo_network.ports) and a
+ * copy of 'old', without sorting the network's ports or looking each up.
+ * Returns NULL when a full base_create() is the cheaper (many changes) or
+ * the only way (the network was replaced).  Caller owns the result (one
+ * reference). */
+static struct desired_net_base *
+base_update(const struct desired_net_base *old, const struct nvo_model *m,
+            const struct nvo_network *net, uint64_t since)
+{
+    const struct nvo_port *p;
+    size_t n_fresh = 0;
+
+    if (strcmp(old->name, net->name)) {
+        return NULL;
+    }
+    LIST_FOR_EACH_REVERSE (p, net_node, &net->ports) {
+        if (p->seqno <= since) {
+            break;
+        }
+        n_fresh++;
+    }
+    size_t n_kept = net->n_ports - n_fresh;
+    if (n_fresh > net->n_ports / 2 || n_kept > old->n_ports) {
+        return NULL;
+    }
+
+    /* The fresh ports (added or changed since), sorted. */
+    struct base_key *fresh = xmalloc((n_fresh + 1) * sizeof *fresh);
+    size_t i = 0, n_ptrs = 0, n_chars = strlen(net->name) + 1;
+    LIST_FOR_EACH_REVERSE (p, net_node, &net->ports) {
+        if (i >= n_fresh) {
+            break;
+        }
+        fresh[i].mac = eth_addr_to_uint64(p->mac);
+        fresh[i].id = p->id;
+        fresh[i].port = p;
+        n_chars += port_chars(p);
+        n_ptrs += p->n_allowed;
+        i++;
+    }
+    qsort(fresh, n_fresh, sizeof *fresh, compare_base_keys);
+
+    /* The ports of 'old' that are gone or changed ('drop'): every port of
+     * 'old' but the 'n_kept' unchanged ones.  A changed one is a fresh
+     * port with the same MAC and id; if those are not all, some were
+     * removed (or their id reused): look each port of 'old' up. */
+    size_t n_stale = old->n_ports - n_kept, n_found = 0;
+    bool *drop = xzalloc(old->n_ports + 1);
+    for (i = 0; i < n_fresh && n_found < n_stale; i++) {
+        size_t k = base_find_port(old, fresh[i].mac, fresh[i].id);
+        if (k != SIZE_MAX) {
+            drop[k] = true;
+            n_found++;
+        }
+    }
+    if (n_found < n_stale) {
+        for (i = 0; i < old->n_ports; i++) {
+            p = nvo_model_port_by_id(m, old->ports[i].port_id);
+            drop[i] = !p || p->network != net || p->seqno > since;
+        }
+    }
+
+    /* Tips: those of 'old' but the ones whose hypervisor left the network
+     * (or was replaced: its seqno is later), plus the hypervisors of the
+     * fresh ports not among them. */
+    bool *tip_drop = xzalloc(old->n_tips + 1);
+    bool *tip_checked = xzalloc(old->n_tips + 1);
+    size_t n_tips_dropped = 0;
+    for (i = 0; i < old->n_ports; i++) {
+        size_t t = old->ports[i].tip;
+        if (drop[i] && !tip_checked[t]) {
+            tip_checked[t] = true;
+            const struct nvo_hypervisor *hv = nvo_model_hv_by_id(
+                m, old->tip_hv[t]);
+            if (!hv || hv->seqno > since
+                || !nvo_model_hv_in_network(hv, net)) {
+                tip_drop[t] = true;
+                n_tips_dropped++;
+            }
+        }
+    }
+    struct new_tip *added = xmalloc((n_fresh + 1) * sizeof *added);
+    size_t n_added = 0;
+    for (i = 0; i < n_fresh; i++) {
+        const struct nvo_hypervisor *hv = fresh[i].port->hypervisor;
+        bool found;
+        size_t t = base_tip_slot(old, hv->tunnel_ip, hv->id, &found);
+        if (found && !tip_drop[t]) {
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < n_added; j++) {
+            if (added[j].hv == hv) {
+                dup = true;
+                break;
+            }
+        }
+        if (!dup) {
+            added[n_added++].hv = hv;
+        }
+    }
+    qsort(added, n_added, sizeof *added, compare_new_tips);
+    size_t n_tips = old->n_tips - n_tips_dropped + n_added;
+
+    struct desired_net_base *b = NULL;
+    if (n_tips != hmap_count(&net->members)) {
+        goto out;               /* Cannot happen: the full way then. */
+    }
+    for (i = 0; i < old->n_ports; i++) {
+        if (!drop[i]) {
+            n_chars += old->ports[i].n_chars;
+            n_ptrs += old->ports[i].n_allowed;
+        }
+    }
+    /* Tip strings: the kept ones from 'old', the others from the model. */
+    size_t *tip_map = xmalloc((old->n_tips + 1) * sizeof *tip_map);
+    for (i = 0; i < old->n_tips; i++) {
+        n_chars += tip_drop[i] ? 0 : strlen(old->tips[i]) + 1;
+    }
+    for (i = 0; i < n_added; i++) {
+        n_chars += strlen(added[i].hv->tunnel_ip) + 1;
+    }
+    b = base_alloc(net->id, net->n_ports, n_tips, n_ptrs + n_tips, n_chars);
+    char *chars = b->chars;
+    char **ptrs = b->ptrs;
+
+    /* Tips, merged (both sorted). */
+    size_t t = 0, a = 0, k = 0;
+    while (t < old->n_tips || a < n_added) {
+        if (t < old->n_tips && tip_drop[t]) {
+            tip_map[t++] = SIZE_MAX;
+        } else if (a >= n_added
+                   || (t < old->n_tips
+                       && tip_order(old->tips[t], old->tip_hv[t],
+                                    added[a].hv->tunnel_ip,
+                                    added[a].hv->id) < 0)) {
+            b->tips[k] = block_strdup(&chars, old->tips[t]);
+            b->tip_hv[k] = old->tip_hv[t];
+            tip_map[t++] = k++;
+        } else {
+            b->tips[k] = block_strdup(&chars, added[a].hv->tunnel_ip);
+            b->tip_hv[k] = added[a].hv->id;
+            a++, k++;
+        }
+    }
+    b->name = block_strdup(&chars, net->name);
+
+    /* Ports, merged (both sorted). */
+    size_t o = 0, f = 0;
+    k = 0;
+    while (o < old->n_ports || f < n_fresh) {
+        if (o < old->n_ports && drop[o]) {
+            o++;
+            continue;
+        }
+        struct base_port *bp = &b->ports[k++];
+        const struct base_port *op = o < old->n_ports ? &old->ports[o] : NULL;
+        struct base_key ok = { op ? eth_addr_to_uint64(op->mac) : 0,
+                               op ? op->port_id : 0, NULL };
+        if (op && (f >= n_fresh || compare_base_keys(&ok, &fresh[f]) < 0)) {
+            base_port_copy(bp, op, &chars, &ptrs);
+            bp->tip = tip_map[op->tip];
+            o++;
+        } else {
+            const struct nvo_hypervisor *hv = fresh[f].port->hypervisor;
+            bool found;
+            base_port_fill(bp, fresh[f].port, &chars, &ptrs);
+            bp->tip = base_tip_slot(b, hv->tunnel_ip, hv->id, &found);
+            ovs_assert(found);
+            f++;
+        }
+    }
+    ovs_assert(k == b->n_ports);
+    base_index(b);
+    free(tip_map);
+
+out:
+    free(added);
+    free(tip_checked);
+    free(tip_drop);
+    free(drop);
+    free(fresh);
+    return b;
+}
+
 struct desired_cache *
 desired_cache_create(void)
 {
-    struct desired_cache *c = xmalloc(sizeof *c);
+    struct desired_cache *c = xzalloc(sizeof *c);
     hmap_init(&c->bases);
     return c;
 }
@@ -423,37 +748,80 @@ void
 desired_cache_destroy(struct desired_cache *c)
 {
     if (c) {
-        struct desired_net_base *b;
-        HMAP_FOR_EACH_POP (b, node, &c->bases) {
-            base_unref(b);
+        struct cache_entry *e;
+        HMAP_FOR_EACH_POP (e, node, &c->bases) {
+            base_unref(e->base);
+            free(e);
         }
         hmap_destroy(&c->bases);
         free(c);
     }
 }
 
-/* 'net''s ports, from 'cache' if it has them (then put there).  Caller
- * owns the result (one reference).  'cache' may be NULL. */
-static struct desired_net_base *
-base_get(struct desired_cache *cache, const struct nvo_network *net)
+static struct cache_entry *
+cache_find(const struct desired_cache *c, int64_t net_id)
 {
-    uint32_t hash = hash_uint64(net->id);
-    struct desired_net_base *b;
-
-    if (cache) {
-        HMAP_FOR_EACH_WITH_HASH (b, node, hash, &cache->bases) {
-            if (b->net_id == net->id) {
-                ovs_refcount_ref(&b->ref);
-                return b;
-            }
+    struct cache_entry *e;
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash_uint64(net_id), &c->bases) {
+        if (e->net_id == net_id) {
+            return e;
         }
     }
-    b = base_create(net);
-    if (cache) {
-        hmap_insert(&cache->bases, &b->node, hash);
-        ovs_refcount_ref(&b->ref);
+    return NULL;
+}
+
+void
+desired_cache_get_stats(const struct desired_cache *c,
+                        struct desired_cache_stats *stats)
+{
+    *stats = c->stats;
+}
+
+void
+desired_cache_forget(struct desired_cache *c, int64_t net_id)
+{
+    struct cache_entry *e = c ? cache_find(c, net_id) : NULL;
+    if (e) {
+        hmap_remove(&c->bases, &e->node);
+        base_unref(e->base);
+        free(e);
     }
-    return b;
+}
+
+/* 'net''s ports, from 'cache' if it has them as of the network's seqno,
+ * else updated from what it has (base_update()) or gathered (then kept
+ * there).  Caller owns the result (one reference).  'cache' may be
+ * NULL. */
+static struct desired_net_base *
+base_get(struct desired_cache *cache, const struct nvo_model *m,
+         const struct nvo_network *net)
+{
+    if (!cache) {
+        return base_create(net);
+    }
+    struct cache_entry *e = cache_find(cache, net->id);
+    if (!e) {
+        e = xmalloc(sizeof *e);
+        e->net_id = net->id;
+        e->base = base_create(net);
+        hmap_insert(&cache->bases, &e->node, hash_uint64(net->id));
+        cache->stats.n_created++;
+    } else if (e->seqno != net->seqno) {
+        struct desired_net_base *b = base_update(e->base, m, net, e->seqno);
+        base_unref(e->base);
+        if (b) {
+            e->base = b;
+            cache->stats.n_updated++;
+        } else {
+            e->base = base_create(net);
+            cache->stats.n_created++;
+        }
+    } else {
+        cache->stats.n_reused++;
+    }
+    e->seqno = net->seqno;
+    ovs_refcount_ref(&e->base->ref);
+    return e->base;
 }
 
 /* Inserts 's' into the sorted array of 'n' strings 'v' (room for one
@@ -606,7 +974,7 @@ desired_compute_net(const struct nvo_model *m, const struct nvo_hypervisor *hv,
                     const struct nvo_network *net, desired_sn_alive_fn *alive,
                     void *aux)
 {
-    return compute_net(m, hv, net, alive, aux, base_get(NULL, net));
+    return compute_net(m, hv, net, alive, aux, base_get(NULL, m, net));
 }
 
 /* True if 'hv' must see 'net': it has a port in it, or it is the service
@@ -652,7 +1020,7 @@ compute_all_nets(const struct nvo_model *m, const struct nvo_hypervisor *hv,
     LIST_FOR_EACH (p, hv_node, &hv->ports) {
         if (hmapx_add(&seen, p->network)) {
             net_array_push(out, compute_net(m, hv, p->network, alive, aux,
-                                            base_get(cache, p->network)));
+                                            base_get(cache, m, p->network)));
         }
     }
     if (hv->role == NVO_ROLE_SERVICE_NODE) {
@@ -661,7 +1029,7 @@ compute_all_nets(const struct nvo_model *m, const struct nvo_hypervisor *hv,
             if (desired_service_node(m, net, alive, aux) == hv
                 && hmapx_add(&seen, CONST_CAST(struct nvo_network *, net))) {
                 net_array_push(out, compute_net(m, hv, net, alive, aux,
-                                                base_get(cache, net)));
+                                                base_get(cache, m, net)));
             }
         }
     }
@@ -685,12 +1053,17 @@ compute_changed_nets(const struct nvo_model *m,
                      const int64_t *changed_ids, size_t n_changed,
                      struct desired_cache *cache, struct net_array *out)
 {
-    int64_t *ids = xmalloc((n_changed + 1) * sizeof *ids);
+    /* The changed ids, sorted and unique (most writes change one). */
+    int64_t buf[8];
+    int64_t *ids = (n_changed <= ARRAY_SIZE(buf) ? buf
+                    : xmalloc(n_changed * sizeof *ids));
     size_t n_ids = 0;
 
     if (n_changed) {
         memcpy(ids, changed_ids, n_changed * sizeof *ids);
-        qsort(ids, n_changed, sizeof *ids, compare_ids);
+        if (n_changed > 1) {
+            qsort(ids, n_changed, sizeof *ids, compare_ids);
+        }
         for (size_t i = 0; i < n_changed; i++) {
             if (!n_ids || ids[n_ids - 1] != ids[i]) {
                 ids[n_ids++] = ids[i];
@@ -708,10 +1081,12 @@ compute_changed_nets(const struct nvo_model *m,
         const struct nvo_network *net = nvo_model_network_by_id(m, ids[i]);
         if (net && hv_sees_net(m, hv, net, alive, aux)) {
             net_array_push(out, compute_net(m, hv, net, alive, aux,
-                                            base_get(cache, net)));
+                                            base_get(cache, m, net)));
         }
     }
-    free(ids);
+    if (ids != buf) {
+        free(ids);
+    }
 }
 
 const char *

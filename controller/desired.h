@@ -158,14 +158,32 @@ struct nvo_net_view *desired_compute_net(const struct nvo_model *,
                                          desired_sn_alive_fn *alive,
                                          void *aux);
 
-/* A cache of per-network computations for one round of desired_compute()
- * calls over one unchanged model (e.g. one write's publishing): each
- * network's ports are gathered, copied and sorted once, and every
+/* A cache of per-network computations, kept across rounds of
+ * desired_compute_cached() calls over one model (e.g. for the
+ * controller's life): each network's ports are gathered, copied and
+ * sorted once per change of the network (its 'seqno', model.h), and every
  * hypervisor's view of the network shares them, so a round costs the size
- * of the networks plus, per hypervisor, an array copy.  Owned by the
- * caller; the views it helped make outlive it. */
+ * of the changed networks plus, per hypervisor, an array copy.  A changed
+ * network's ports are updated from what the cache held (the ports changed
+ * since, at the tail of the network's list, merged into a copy: no sort
+ * of the network's ports), with the same result as gathering them anew.
+ * Use one cache with one model only (a reloaded model needs a new one).
+ * Owned by the caller; the views it helped make outlive it. */
 struct desired_cache *desired_cache_create(void);
 void desired_cache_destroy(struct desired_cache *);   /* Accepts NULL. */
+
+/* Drops what 'cache' holds for network 'net_id' (deleted). */
+void desired_cache_forget(struct desired_cache *, int64_t net_id);
+
+/* How a cache's networks were computed, since its creation: gathered from
+ * scratch, updated from the previous ones, reused unchanged. */
+struct desired_cache_stats {
+    uint64_t n_created;
+    uint64_t n_updated;
+    uint64_t n_reused;
+};
+void desired_cache_get_stats(const struct desired_cache *,
+                             struct desired_cache_stats *);
 
 /* "Every network may have changed" for desired_compute(). */
 #define DESIRED_ALL_CHANGED SIZE_MAX
@@ -190,7 +208,7 @@ struct nvo_hv_view *desired_compute(const struct nvo_model *,
                                     size_t n_changed);
 
 /* desired_compute() with 'cache' (may be NULL: then nothing is shared
- * between calls); the model must not change while 'cache' is in use. */
+ * between calls). */
 struct nvo_hv_view *desired_compute_cached(const struct nvo_model *,
                                            const struct nvo_hypervisor *hv,
                                            desired_sn_alive_fn *alive,

@@ -262,6 +262,7 @@ nvo_model_add_network(struct nvo_model *m, int64_t id, const char *name,
     net->bum = bum;
     net->arp_responder = true;
     net->revision = revision;
+    net->seqno = ++m->seqno;
     ovs_list_init(&net->ports);
     hmap_init(&net->members);
     hmap_insert(&m->networks_by_id, &net->id_node, hash_id(id));
@@ -282,6 +283,7 @@ nvo_model_add_hv(struct nvo_model *m, int64_t id, const char *name,
     hv->role = role;
     hv->ovsdb = nullable_xstrdup(ovsdb);
     hv->revision = revision;
+    hv->seqno = ++m->seqno;
     ovs_list_init(&hv->ports);
     hmap_insert(&m->hvs_by_id, &hv->id_node, hash_id(id));
     hmap_insert(&m->hvs_by_name, &hv->name_node, hash_string(name, 0));
@@ -326,6 +328,16 @@ member_unref(struct nvo_network *net, const struct nvo_hypervisor *hv)
     }
 }
 
+/* 'p' changed: it and its network get the next seqno, and 'p' moves to
+ * the tail of its network's ports (see nvo_network.ports). */
+static void
+port_changed(struct nvo_model *m, struct nvo_port *p)
+{
+    p->seqno = p->network->seqno = ++m->seqno;
+    ovs_list_remove(&p->net_node);
+    ovs_list_push_back(&p->network->ports, &p->net_node);
+}
+
 struct nvo_port *
 nvo_model_add_port(struct nvo_model *m, int64_t id, const char *vm,
                    struct nvo_network *net, struct nvo_hypervisor *hv,
@@ -341,6 +353,7 @@ nvo_model_add_port(struct nvo_model *m, int64_t id, const char *vm,
     p->ip = nullable_xstrdup(ip);
     p->iface = xstrdup(iface);
     p->revision = revision;
+    p->seqno = net->seqno = ++m->seqno;
     hmap_insert(&m->ports_by_id, &p->id_node, hash_id(id));
     hmap_insert(&m->ports_by_mac, &p->mac_node, model_hash_mac(net->id, mac));
     hmap_insert(&m->ports_by_iface, &p->iface_node,
@@ -373,14 +386,16 @@ nvo_model_move_port(struct nvo_model *m, struct nvo_port *p,
     hmap_insert(&m->ports_by_iface, &p->iface_node,
                 model_hash_iface(hv->id, p->iface));
     p->revision = revision;
+    port_changed(m, p);
 }
 
 void
-nvo_model_set_bum(struct nvo_model *m OVS_UNUSED, struct nvo_network *net,
+nvo_model_set_bum(struct nvo_model *m, struct nvo_network *net,
                   enum nvo_bum_mode bum, int64_t revision)
 {
     net->bum = bum;
     net->revision = revision;
+    net->seqno = ++m->seqno;
 }
 
 void
@@ -415,6 +430,7 @@ nvo_model_remove_port(struct nvo_model *m, struct nvo_port *p)
     hmap_remove(&m->ports_by_iface, &p->iface_node);
     ovs_list_remove(&p->net_node);
     p->network->n_ports--;
+    p->network->seqno = ++m->seqno;
     member_unref(p->network, p->hypervisor);
     ovs_list_remove(&p->hv_node);
     p->hypervisor->n_ports--;
@@ -429,8 +445,8 @@ nvo_model_remove_port(struct nvo_model *m, struct nvo_port *p)
 }
 
 void
-nvo_model_set_port_allowed(struct nvo_model *m OVS_UNUSED,
-                           struct nvo_port *p, char *const *allowed, size_t n)
+nvo_model_set_port_allowed(struct nvo_model *m, struct nvo_port *p,
+                           char *const *allowed, size_t n)
 {
     for (size_t i = 0; i < p->n_allowed; i++) {
         free(p->allowed[i]);
@@ -441,6 +457,7 @@ nvo_model_set_port_allowed(struct nvo_model *m OVS_UNUSED,
         p->allowed[i] = xstrdup(allowed[i]);
     }
     p->n_allowed = n;
+    port_changed(m, p);
 }
 
 void
@@ -461,28 +478,30 @@ nvo_model_set_port_allowed_str(struct nvo_model *m, struct nvo_port *p,
 }
 
 void
-nvo_model_set_mtu(struct nvo_model *m OVS_UNUSED, struct nvo_network *net,
-                  int mtu, int64_t revision)
+nvo_model_set_mtu(struct nvo_model *m, struct nvo_network *net, int mtu,
+                  int64_t revision)
 {
     net->mtu = mtu;
     net->revision = revision;
+    net->seqno = ++m->seqno;
 }
 
 void
-nvo_model_set_encap(struct nvo_model *m OVS_UNUSED, struct nvo_network *net,
+nvo_model_set_encap(struct nvo_model *m, struct nvo_network *net,
                     enum nvo_encap encap, int64_t revision)
 {
     net->encap = encap;
     net->revision = revision;
+    net->seqno = ++m->seqno;
 }
 
 void
-nvo_model_set_arp_responder(struct nvo_model *m OVS_UNUSED,
-                            struct nvo_network *net, bool on,
-                            int64_t revision)
+nvo_model_set_arp_responder(struct nvo_model *m, struct nvo_network *net,
+                            bool on, int64_t revision)
 {
     net->arp_responder = on;
     net->revision = revision;
+    net->seqno = ++m->seqno;
 }
 
 bool

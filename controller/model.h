@@ -63,7 +63,15 @@ struct nvo_network {
     enum nvo_encap encap;       /* "encap" (default vxlan). */
     int mtu;                    /* "mtu" of its VMs; 0: not set. */
     int64_t revision;           /* Store revision of its last change. */
-    struct ovs_list ports;      /* Contains struct nvo_port.net_node. */
+    uint64_t seqno;             /* The model's 'seqno' at its creation or
+                                 * its last change, of itself or of its
+                                 * ports (one added, moved, changed or
+                                 * removed). */
+    /* Contains struct nvo_port.net_node, in the order of their 'seqno':
+     * a changed port moves to the tail, so the ports changed since a
+     * seqno are a walk back from it (the incremental desired state,
+     * desired.c, reads them so). */
+    struct ovs_list ports;
     size_t n_ports;
     struct hmap members;        /* Contains struct nvo_net_member: the
                                  * hypervisors with a port in it, so
@@ -88,6 +96,8 @@ struct nvo_hypervisor {
     enum nvo_role role;
     char *ovsdb;                /* "tcp:IP:PORT" for OVS ones, else NULL. */
     int64_t revision;           /* Store revision of its last change. */
+    uint64_t seqno;             /* The model's 'seqno' at its creation (a
+                                 * hypervisor does not change). */
     struct ovs_list ports;      /* Contains struct nvo_port.hv_node. */
     size_t n_ports;
 };
@@ -108,6 +118,9 @@ struct nvo_port {
     size_t n_allowed;
     char *iface;                /* VM interface name on the hypervisor. */
     int64_t revision;           /* Store revision of its last change. */
+    uint64_t seqno;             /* The model's 'seqno' at its creation or
+                                 * last change (moved, allowed
+                                 * addresses). */
 };
 
 struct nvo_model {
@@ -120,6 +133,12 @@ struct nvo_model {
                                  * (most deployments: none, and a write
                                  * then looks at no other hypervisor). */
     int64_t revision;           /* Store-wide revision last applied. */
+    /* Counts the model's changes: every change of an object sets the
+     * object's 'seqno' (and its network's, for a port) to the new value.
+     * Unlike 'revision', which several writes of one store batch or
+     * change share, it tells any two changes apart, so a computation
+     * made at one seqno knows what changed since (desired.c). */
+    uint64_t seqno;
 };
 
 /* Creates an empty model; caller owns it (nvo_model_destroy()). */

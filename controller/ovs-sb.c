@@ -7,8 +7,8 @@
  *   main thread (libuv)                 OVS thread (poll_block)
  *   ovs_sb_set/remove --outbox, then once per loop iteration
  *                       mailbox+latch-->  ovs_hv_set_view/destroy
- *   confirm callback  <--queue+uv_async--  ovs_hv_take_confirmation
- *   failed callback   <--queue+uv_async--  ovs_hv_take_failure
+ *   confirm callback  <--queue+nvo_wake--  ovs_hv_take_confirmation
+ *   failed callback   <--queue+nvo_wake--  ovs_hv_take_failure
  *   ovs_sb_status     <--status map-------  ovs_hv_get_status
  *
  * The mailbox, the confirmation queue and the status map are each guarded
@@ -33,6 +33,7 @@
 #include "controller/ovs-flows.h"
 #include "controller/ovs-hv.h"
 #include "lib/pki.h"
+#include "lib/uv-wake.h"
 #include "fatal-signal.h"
 #include "hash.h"
 #include "heap.h"
@@ -87,12 +88,6 @@ struct sb_status {
  * hypervisor's status on every wake-up cost O(hypervisors) per message. */
 #define SB_STATUS_REFRESH_MS 100
 
-/* The main thread's uv_async_t, freed in its close callback (after
- * ovs_sb_destroy() returned). */
-struct sb_async {
-    uv_async_t async;
-};
-
 /* Main thread: the requests posted since the loop last came round, handed
  * to the OVS thread together from an idle callback (freed in its close
  * callback).  A VM start posts one view per hypervisor of its network and
@@ -108,7 +103,7 @@ struct ovs_sb {
     struct nvo_sb up;           /* The southbound interface. */
 
     /* Main thread only. */
-    struct sb_async *async;
+    struct nvo_wake *wake;      /* Wakes it for confirmations. */
     struct sb_outbox *outbox;
     nvo_sb_confirm_cb *confirm;
     nvo_sb_failed_cb *failed;   /* May be NULL. */
@@ -1047,7 +1042,7 @@ sb_publish(struct ovs_sb *sb)
     ovs_mutex_unlock(&sb->mutex);
 
     if (wake) {
-        uv_async_send(&sb->async->async);
+        nvo_wake_send(sb->wake);
     }
     return stale_until;
 }
@@ -1233,12 +1228,9 @@ sb_thread_main(void *sb_)
 
 /* Main thread: hands confirmations and failures to the core. */
 static void
-sb_async_cb(uv_async_t *async)
+sb_async_cb(void *sb_)
 {
-    struct ovs_sb *sb = async->data;
-    if (!sb) {
-        return;
-    }
+    struct ovs_sb *sb = sb_;
 
     struct ovs_list confirms;
     ovs_mutex_lock(&sb->mutex);
@@ -1258,12 +1250,6 @@ sb_async_cb(uv_async_t *async)
         free(c->error);
         free(c);
     }
-}
-
-static void
-sb_async_closed(uv_handle_t *handle)
-{
-    free(CONTAINER_OF(handle, struct sb_async, async));
 }
 
 /* Main thread: hands the outbox to the OVS thread. */
@@ -1309,9 +1295,7 @@ ovs_sb_create(uv_loop_t *loop, nvo_sb_confirm_cb *confirm, void *aux)
     sb->up.class = &ovs_sb_class;
     sb->confirm = confirm;
     sb->aux = aux;
-    sb->async = xmalloc(sizeof *sb->async);
-    uv_async_init(loop, &sb->async->async, sb_async_cb);
-    sb->async->async.data = sb;
+    sb->wake = nvo_wake_create(loop, sb_async_cb, sb);
     sb->outbox = xmalloc(sizeof *sb->outbox);
     uv_idle_init(loop, &sb->outbox->idle);
     sb->outbox->idle.data = sb;
@@ -1452,8 +1436,7 @@ ovs_sb_destroy(struct ovs_sb *sb)
     latch_set(&sb->latch);
     xpthread_join(sb->thread, NULL);
 
-    sb->async->async.data = NULL;
-    uv_close((uv_handle_t *) &sb->async->async, sb_async_closed);
+    nvo_wake_destroy(sb->wake);
 
     struct sb_op *op;
     LIST_FOR_EACH_POP (op, node, &sb->outbox->ops) {

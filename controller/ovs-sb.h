@@ -3,7 +3,7 @@
  * Runs its own thread on Open vSwitch's poll loop (libopenvswitch's IDL,
  * rconn/vconn are built for it); the API below is called from the libuv main
  * thread and hands data over by ownership transfer, and callbacks come back
- * on the main thread through a uv_async_t. */
+ * on the main thread through an nvo_wake (lib/uv-wake.h). */
 #ifndef NVO_OVS_SB_H
 #define NVO_OVS_SB_H 1
 
@@ -75,7 +75,7 @@ struct ovs_sb_stats {
                                  * computation, OpenFlow), */
     uint64_t publish_us;        /* ...publishing confirmations, status. */
     uint64_t n_handovers;       /* Confirmations handed to the main thread
-                                 * (uv_async_send(): a wake-up of it). */
+                                 * (nvo_wake_send(): a wake-up of it). */
 };
 
 /* Fills '*st'; zeros for NULL or a southbound that is not the OVS one. */

@@ -9,6 +9,7 @@
 
 #include "controller/model.h"
 #include "controller/store.h"
+#include "lib/uv-wake.h"
 #include "fatal-signal.h"
 #include "hash.h"
 #include "latch.h"
@@ -328,7 +329,7 @@ out:
  *                                           can join it (group commit)
  *   load -------- snapshot request ------>  copies the replica into the model
  *        <------- condition variable -----
- *   write->cb, change_cb <-- events + uv_async --  in journal (revision) order
+ *   write->cb, change_cb <-- events + nvo_wake --  in journal (revision) order
  *
  * The mailbox, the event list and the snapshot hand-off are guarded by
  * 'mutex'; the IDL is the IDL thread's only.
@@ -417,18 +418,14 @@ struct ev {
     struct nvo_store_op op;     /* EV_CHANGE; strings owned. */
 };
 
-/* The main thread's uv_async_t, freed in its close callback. */
-struct ovsdb_async {
-    uv_async_t async;
-};
-
 struct store_ovsdb {
     struct nvo_store up;
     char *remotes;
     char *origin;               /* Unique per process (a UUID). */
 
     /* Main thread only. */
-    struct ovsdb_async *async;
+    struct nvo_wake *wake;      /* Wakes it for events; NULL without a
+                                 * loop. */
     int64_t revision;           /* Last revision handed to the service. */
     pthread_t thread;
 
@@ -1483,8 +1480,8 @@ store_ovsdb_thread(void *s_)
         ovs_mutex_lock(&s->mutex);
         bool wake = !ovs_list_is_empty(&s->events);
         ovs_mutex_unlock(&s->mutex);
-        if (wake && s->async) {
-            uv_async_send(&s->async->async);
+        if (wake && s->wake) {
+            nvo_wake_send(s->wake);
         }
         if (s->guest_run) {
             s->guest_run(s->guest_aux);
@@ -1519,12 +1516,9 @@ store_ovsdb_thread(void *s_)
 
 /* Main thread: hands events to the service, in order. */
 static void
-store_ovsdb_async_cb(uv_async_t *async)
+store_ovsdb_async_cb(void *s_)
 {
-    struct store_ovsdb *s = async->data;
-    if (!s) {
-        return;
-    }
+    struct store_ovsdb *s = s_;
 
     struct ovs_list events;
     ovs_mutex_lock(&s->mutex);
@@ -1563,12 +1557,6 @@ store_ovsdb_async_cb(uv_async_t *async)
         free(ev->errmsg);
         free(ev);
     }
-}
-
-static void
-store_ovsdb_async_closed(uv_handle_t *handle)
-{
-    free(CONTAINER_OF(handle, struct ovsdb_async, async));
 }
 
 static int
@@ -1656,10 +1644,7 @@ store_ovsdb_close(struct nvo_store *s_)
     latch_set(&s->latch);
     xpthread_join(s->thread, NULL);
 
-    if (s->async) {
-        s->async->async.data = NULL;
-        uv_close((uv_handle_t *) &s->async->async, store_ovsdb_async_closed);
-    }
+    nvo_wake_destroy(s->wake);
     /* No callbacks after close: the caller drops its writes. */
     free_ow_list(&s->mailbox);
     free_ow_list(&s->queued);
@@ -1757,9 +1742,7 @@ nvo_store_ovsdb_open(const char *db, uv_loop_t *loop,
         s->idl, &nvorec_hypervisor_private_col_hypervisor);
 
     if (loop) {
-        s->async = xmalloc(sizeof *s->async);
-        uv_async_init(loop, &s->async->async, store_ovsdb_async_cb);
-        s->async->async.data = s;
+        s->wake = nvo_wake_create(loop, store_ovsdb_async_cb, s);
     }
     fatal_signal_init();        /* While still single threaded. */
     s->thread = ovs_thread_create("store_ovsdb", store_ovsdb_thread, s);

@@ -13,6 +13,8 @@ lib_libnvo_a_SOURCES += lib/frame.c lib/frame.h
 lib_libnvo_a_SOURCES += lib/pki.c lib/pki.h
 lib_libnvo_a_SOURCES += lib/tls-ctx.c lib/tls-ctx.h \
 	lib/channel.c lib/channel.h
+# cross-thread wake-ups of a libuv loop without uv_async_t's spin
+lib_libnvo_a_SOURCES += lib/uv-wake.c lib/uv-wake.h
 # libopenvswitch.a as the daemons link it: a copy with the JSON functions
 # jansson also exports renamed (lib/ovs-json.syms; the declarations are
 # renamed to match by lib/ovs-json/openvswitch/json.h), so that the

@@ -16,6 +16,11 @@ tests_unit_test_ctl_LDADD = $(NVO_UNIT_LDADD)
 tests_unit_test_addr_SOURCES = tests/unit/test-addr.c
 tests_unit_test_addr_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
 tests_unit_test_addr_LDADD = $(NVO_UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-uv-wake
+TESTS += tests/unit/test-uv-wake
+tests_unit_test_uv_wake_SOURCES = tests/unit/test-uv-wake.c
+tests_unit_test_uv_wake_CPPFLAGS = $(NVO_UNIT_CPPFLAGS)
+tests_unit_test_uv_wake_LDADD = $(NVO_UNIT_LDADD)
 
 # Fuzz target: REST request bodies through jansson and every validator.
 # With --enable-fuzzing (CC=clang) a libFuzzer binary; otherwise the

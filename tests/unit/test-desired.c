@@ -419,9 +419,56 @@ nth_network(struct nvo_model *m, uint32_t r)
     return NULL;
 }
 
+/* Gives port 'p' a random address and random allowed addresses. */
+static void
+mutate_addresses(struct nvo_model *m, struct nvo_port *p, uint32_t *seed)
+{
+    char a[3][32];
+    char *allowed[3];
+    size_t n = next_rand(seed) % 4;
+    for (size_t i = 0; i < n && i < 3; i++) {
+        snprintf(a[i], sizeof a[i], "10.%"PRIu32".%zu.0/%"PRIu32,
+                 next_rand(seed) % 4, i, 24 + next_rand(seed) % 3);
+        allowed[i] = a[i];
+    }
+    nvo_model_set_port_allowed(m, p, allowed, MIN(n, 3));
+    free(p->ip);
+    p->ip = (n % 2 ? xasprintf("10.1.0.%"PRIu32, next_rand(seed) % 200)
+             : NULL);
+}
+
+/* Replaces hypervisor 'hvs[k]' (one of the first three, not a service
+ * node) by a new one with the same id and another tunnel IP, after
+ * removing its ports, and gives it a port in 'net'. */
+static void
+recreate_hv(struct nvo_model *m, struct nvo_hypervisor **hvs, size_t k,
+            struct nvo_network *net, int64_t rev, int64_t *next_id)
+{
+    struct nvo_hypervisor *hv = hvs[k];
+    struct nvo_port *p;
+    LIST_FOR_EACH_SAFE (p, hv_node, &hv->ports) {
+        nvo_model_remove_port(m, p);
+    }
+    int64_t id = hv->id;
+    char *name = xstrdup(hv->name);
+    enum nvo_dataplane dp = hv->dataplane;
+    char *ovsdb = nullable_xstrdup(hv->ovsdb);
+    nvo_model_remove_hv(m, hv);
+    int64_t n = (*next_id)++;
+    char ip[32];
+    snprintf(ip, sizeof ip, "10.9.%"PRId64".%"PRId64, n / 250, n % 250 + 1);
+    hvs[k] = nvo_model_add_hv(m, id, name, ip, dp, NVO_ROLE_HYPERVISOR,
+                              ovsdb, rev);
+    free(name);
+    free(ovsdb);
+    char vm[32];
+    snprintf(vm, sizeof vm, "vm%"PRId64, n);
+    nvo_model_add_port(m, n, vm, net, hvs[k], mac(n & 0xff), NULL, vm, rev);
+}
+
 /* Applies one random mutation to the model; sets '*changed' to the id of
  * the network it changed, or returns false if it may have changed any
- * network (service-node liveness). */
+ * network (service-node liveness, a hypervisor replaced). */
 static bool
 mutate(struct fixture *f, struct nvo_hypervisor **hvs, uint32_t *seed,
        int64_t *next_id, int64_t *changed)
@@ -432,14 +479,16 @@ mutate(struct fixture *f, struct nvo_hypervisor **hvs, uint32_t *seed,
     struct nvo_network *net = nth_network(m, next_rand(seed));
     struct nvo_port *p = nth_port(m, next_rand(seed));
 
-    switch (next_rand(seed) % 8) {
+    switch (next_rand(seed) % 10) {
     case 0: case 1: case 2: {
         int64_t id = (*next_id)++;
-        char vm[32], iface[32];
+        char vm[32], iface[32], ip[32];
         snprintf(vm, sizeof vm, "vm%"PRId64, id);
         snprintf(iface, sizeof iface, "v-%"PRId64, id);
-        nvo_model_add_port(m, id, vm, net, hv, mac(id & 0xff), NULL, iface,
-                           rev);
+        snprintf(ip, sizeof ip, "10.0.%"PRId64".%"PRId64, id / 200,
+                 id % 200 + 1);
+        nvo_model_add_port(m, id, vm, net, hv, mac(id & 0xff),
+                           id % 3 ? NULL : ip, iface, rev);
         *changed = net->id;
         return true;
     }
@@ -470,6 +519,12 @@ mutate(struct fixture *f, struct nvo_hypervisor **hvs, uint32_t *seed,
         if (!net->n_ports && hmap_count(&m->networks_by_id) > 2) {
             *changed = net->id;
             nvo_model_remove_network(m, net);
+        } else if (hmap_count(&m->networks_by_id) >= 5) {
+            /* Few networks, many ports in each. */
+            *changed = p ? p->network->id : net->id;
+            if (p) {
+                nvo_model_move_port(m, p, hv, NULL, rev);
+            }
         } else {
             *changed = nvo_model_add_network(
                 m, id, name, 1000 + id,
@@ -482,6 +537,30 @@ mutate(struct fixture *f, struct nvo_hypervisor **hvs, uint32_t *seed,
         f->alive[sn] = !f->alive[sn];
         return false;
     }
+    case 8:
+        if (p) {
+            *changed = p->network->id;
+            mutate_addresses(m, p, seed);
+            return true;
+        }
+        break;
+    case 9:
+        if (next_rand(seed) % 8 == 0) {
+            recreate_hv(m, hvs, next_rand(seed) % 3, net, rev, next_id);
+            return false;
+        } else if (p && p->network->n_ports > 1) {
+            /* One port of a network moved, another removed. */
+            struct nvo_network *pn = p->network;
+            struct nvo_port *q = CONTAINER_OF(ovs_list_front(&pn->ports),
+                                              struct nvo_port, net_node);
+            q = q != p ? q : CONTAINER_OF(ovs_list_back(&pn->ports),
+                                          struct nvo_port, net_node);
+            nvo_model_move_port(m, p, hv, NULL, rev);
+            nvo_model_remove_port(m, q);
+            *changed = pn->id;
+            return true;
+        }
+        break;
     }
     *changed = net->id;         /* Nothing changed: harmless. */
     return true;
@@ -643,6 +722,38 @@ ref_tunnels_str(const struct nvo_hv_view *v)
     return join_free(keys, n);
 }
 
+/* The shared ports ('base') of network views 'x' and 'y' (made by
+ * desired_compute()) are the same. */
+static void
+assert_bases_same(const struct nvo_net_view *x, const struct nvo_net_view *y)
+{
+    size_t xn, xt, yn, yt;
+    assert_true(nvo_net_view_base_size(x, &xn, &xt));
+    assert_true(nvo_net_view_base_size(y, &yn, &yt));
+    assert_int_equal(xn, yn);
+    assert_int_equal(xt, yt);
+    for (size_t i = 0; i < xt; i++) {
+        assert_string_equal(nvo_net_view_base_tip(x, i),
+                            nvo_net_view_base_tip(y, i));
+    }
+    for (size_t i = 0; i < xn; i++) {
+        struct nvo_net_port a, b;
+        nvo_net_view_base_port(x, i, &a);
+        nvo_net_view_base_port(y, i, &b);
+        assert_int_equal(a.port_id, b.port_id);
+        assert_int_equal(a.hv_id, b.hv_id);
+        assert_true(eth_addr_equals(a.mac, b.mac));
+        assert_string_equal(a.vm, b.vm);
+        assert_string_equal(a.iface, b.iface);
+        assert_true(a.ip ? b.ip && !strcmp(a.ip, b.ip) : !b.ip);
+        assert_true(nvo_strings_equal(CONST_CAST(char **, a.allowed),
+                                      a.n_allowed,
+                                      CONST_CAST(char **, b.allowed),
+                                      b.n_allowed));
+        assert_string_equal(a.tunnel_ip, b.tunnel_ip);
+    }
+}
+
 /* 'a' equals 'b' (nvo_hv_view_equal()), and so do their vteps[]. */
 static void
 assert_views_same(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
@@ -661,9 +772,10 @@ assert_views_same(const struct nvo_hv_view *a, const struct nvo_hv_view *b)
     }
 }
 
-/* Incremental recomputation (previous view + changed network) gives the
- * same views as a full one, over a series of random mutations, and shares
- * every network it did not recompute. */
+/* Incremental recomputation (previous view + changed network, and each
+ * network's ports updated from those of an earlier round, kept in a cache
+ * across rounds) gives the same views as a full one, over a series of
+ * random mutations, and shares every network it did not recompute. */
 static void
 test_incremental_equals_full(void **state)
 {
@@ -675,16 +787,24 @@ test_incremental_equals_full(void **state)
     int64_t next_id = 100;
     size_t n_shared = 0, n_incremental = 0;
 
+    struct desired_cache *kept = desired_cache_create();
     f->alive[f->sn1->id] = true;
     for (int i = 0; i < N_TEST_HVS; i++) {
         prev[i] = desired_compute(f->m, hvs[i], alive_fn, f, NULL, NULL, 0);
     }
-    for (int step = 0; step < 600; step++) {
+    for (int step = 0; step < 1200; step++) {
         int64_t changed;
         bool one = mutate(f, hvs, &seed, &next_id, &changed);
-        /* One cache for the round, as the controller publishes. */
-        struct desired_cache *cache = step % 3 ? desired_cache_create()
-                                      : NULL;
+        if (one && !nvo_model_network_by_id(f->m, changed)) {
+            /* As the controller does (a network id may come back). */
+            desired_cache_forget(kept, changed);
+        }
+        /* No cache, one for the round, or the one kept from round to
+         * round as the controller keeps it (runs of rounds, with runs of
+         * others between them: changes pile up). */
+        struct desired_cache *cache = (step % 10 == 0 ? NULL
+                                       : step % 10 < 6 ? kept
+                                       : desired_cache_create());
         for (int i = 0; i < N_TEST_HVS; i++) {
             struct nvo_hv_view *inc = desired_compute_cached(
                 f->m, hvs[i], alive_fn, f, prev[i], &changed,
@@ -695,6 +815,9 @@ test_incremental_equals_full(void **state)
             struct nvo_hv_view *ref = ref_compute(f->m, hvs[i], f);
             assert_views_same(inc, full);
             assert_views_same(inc, ref);
+            for (size_t j = 0; j < inc->n_nets; j++) {
+                assert_bases_same(inc->nets[j], full->nets[j]);
+            }
             char *ti = tunnels_str(inc), *tr = ref_tunnels_str(ref);
             assert_string_equal(ti, tr);
             assert_int_equal(nvo_hv_view_n_tunnels(inc), n_words(tr));
@@ -719,10 +842,20 @@ test_incremental_equals_full(void **state)
             nvo_hv_view_destroy(prev[i]);
             prev[i] = inc;
         }
-        desired_cache_destroy(cache);
+        if (cache != kept) {
+            desired_cache_destroy(cache);
+        }
     }
     assert_true(n_incremental > 1000);
     assert_true(n_shared > 1000);
+    /* The kept cache updated networks far more often than it gathered
+     * them anew. */
+    struct desired_cache_stats st;
+    desired_cache_get_stats(kept, &st);
+    assert_true(st.n_updated > 200);
+    assert_true(st.n_updated > 2 * st.n_created);
+    assert_true(st.n_reused > 200);
+    desired_cache_destroy(kept);
     for (int i = 0; i < N_TEST_HVS; i++) {
         nvo_hv_view_destroy(prev[i]);
     }
