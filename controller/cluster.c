@@ -1124,13 +1124,13 @@ uncover(const struct nvo_cluster *c,
 
 /* Cluster thread: adds the ownership transitions for hypervisor 'h' to
  * 'txn', 'want' being the controller that should own it (assign()), NULL
- * if none.  Returns true if it added something; sets '*released' if it
- * started a release (the caller then republishes the map before 'txn'
- * goes out). */
+ * if none.  Returns true if it added something; sets '*republish' if it
+ * started a release or dropped one no longer wanted (the caller then
+ * republishes the map before 'txn' goes out). */
 static bool
 plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
         const struct nvorec_hypervisor *h, const char *want,
-        bool *released, long long int now)
+        bool *republish, long long int now)
 {
     const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
     const char *owner = hp ? hp->owner : NULL;
@@ -1144,7 +1144,7 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
              * to; any controller with room may take it. */
             if (!sset_contains(&c->releasing, h->name)) {
                 sset_add(&c->releasing, h->name);
-                *released = true;
+                *republish = true;
                 VLOG_INFO("hypervisor %s: handing over to %s", h->name, want);
             }
             nvorec_hypervisor_private_verify_owner(hp);
@@ -1152,7 +1152,11 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
             uncover(c, hp);
             return true;
         }
-        sset_find_and_delete(&c->releasing, h->name);
+        if (sset_find_and_delete(&c->releasing, h->name)) {
+            /* A release that failed and is no longer wanted: it is mine
+             * again, and the main thread must see that. */
+            *republish = true;
+        }
         return false;
     }
     sset_find_and_delete(&c->releasing, h->name);
@@ -1254,18 +1258,19 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
          * such change republishes the map, publish_map()) or the last plan
          * did something: a quiet tick is the heartbeat alone, O(1) instead
          * of O(hypervisors). */
-        bool planned = false, released = false;
+        bool planned = false, republish = false;
         struct shash want = SHASH_INITIALIZER(&want);
         assign(c, true, NULL, now, &want);
         const struct nvorec_hypervisor *h;
         NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
             planned |= plan_hv(c, txn, h, shash_find_data(&want, h->name),
-                               &released, now);
+                               &republish, now);
         }
         shash_destroy(&want);
-        if (released) {
+        if (republish) {
             /* Once for every release of this plan, before 'txn' is sent:
-             * the main thread stops programming them first. */
+             * the main thread stops programming them first (and takes
+             * back a failed release that is no longer wanted). */
             publish_map(c, true, now);
         }
         /* Rows of hypervisors that are gone. */
