@@ -449,7 +449,7 @@ ports_rows() {   # ports_rows NS: the ports the controller in NS holds
 # rest_rate NS: 100 networks, 10 kernel hypervisors, then n_rest ports
 # over 64 connections; prints "rate p50 p99".
 rest_rate() {
-    local _ns _i _base _rows0
+    local _ns _i _base _rows0 _deadline
     _ns=$1
     for _i in $(seq 0 99); do
         LAB_CTL_NS=$_ns lab_rest POST /v1/networks "{\"name\":\"net-$_i\",\"vni\":$((1000 + _i))}" >/dev/null || return 1
@@ -459,15 +459,25 @@ rest_rate() {
     done
     _base="http://127.0.0.1:$LAB_REST_PORT"
     _rows0=$(ports_rows "$_ns")
-    ip netns exec "$_ns" wrk -t1 -c64 -d600s --timeout 30s -s "$lua" "$_base" \
+    rm -f "$LAB_DIR/wrk.done"
+    NVO_BENCH_DONE_FILE="$LAB_DIR/wrk.done" \
+        ip netns exec "$_ns" wrk -t1 -c64 -d600s --timeout 30s -s "$lua" "$_base" \
         -- "$n_rest" 100 10 >"$LAB_DIR/wrk.out" 2>&1 &
     _i=$!
-    until ! kill -0 "$_i" 2>/dev/null || grep -qs '^RESULT' "$LAB_DIR/wrk.out" \
-          || [ "$(ports_rows "$_ns")" -ge $((_rows0 + n_rest)) ]; do
+    # Until the script saw every answer (it creates wrk.done), or wrk
+    # ended, or 30 s after the store held every port (answers lost).
+    _deadline=
+    until ! kill -0 "$_i" 2>/dev/null || [ -e "$LAB_DIR/wrk.done" ]; do
+        if [ -z "$_deadline" ] \
+           && [ "$(ports_rows "$_ns")" -ge $((_rows0 + n_rest)) ]; then
+            _deadline=$(($(date +%s) + 30))
+        fi
+        [ -n "$_deadline" ] && [ "$(date +%s)" -ge "$_deadline" ] && break
         sleep 0.2
     done
-    sleep 0.3
     kill -INT "$_i" 2>/dev/null; wait "$_i" 2>/dev/null
+    grep -qs '^RESULT ports=0 ' "$LAB_DIR/wrk.out" \
+        && echo "bench-cluster: REST run in $_ns: not every answer reached wrk" >&2
     grep '^RESULT' "$LAB_DIR/wrk.out" | sed 's/.* errors=\([-0-9]*\).* rate=\([0-9.]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\).*/\2 \3 \4 \1/'
 }
 set -- $(rest_rate "$(lab_ctl_ns "$survivor")") || die "REST on the cluster"

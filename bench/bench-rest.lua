@@ -8,8 +8,9 @@
 -- port request itself, from its group's sending to its answer (run with
 -- one connection: the script cannot tell connections apart).
 -- After N_PORTS port requests it only sends GET /healthz and stops the
--- thread once every port request is answered; the shell then interrupts
--- wrk.  done() prints one line:
+-- thread once every port request is answered, then creates the file
+-- named by NVO_BENCH_DONE_FILE (if set), for which the shell waits before
+-- it interrupts wrk.  done() prints one line:
 --   RESULT ports=N errors=E seconds=S rate=R p50_ms=A p99_ms=B
 -- (the rate is timed from the first request to the last port answer; the
 -- latency percentiles cover the port requests and at most C-1 health
@@ -106,6 +107,14 @@ function response(status, headers, body)
       wrk.thread:set("seconds", t_end - t_start)
       wrk.thread:set("errors", errors)
       wrk.thread:set("ports", answered)
+      local path = os.getenv("NVO_BENCH_DONE_FILE")
+      if path and path ~= "" then
+         local f = io.open(path, "w")
+         if f then
+            f:write("done\n")
+            f:close()
+         end
+      end
       wrk.thread:stop()
    end
 end

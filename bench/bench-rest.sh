@@ -176,7 +176,9 @@ run_rest() {
     w0=$(metric nvo_store_writes_total)
     c0=$(metric nvo_store_commits_total)
     t0=$(phase_times "$pid")
-    wrk -t1 -c"$conns" -d600s --timeout 30s -s "$lua" "$base" \
+    rm -f "$dir/wrk.done"
+    NVO_BENCH_DONE_FILE="$dir/wrk.done" \
+        wrk -t1 -c"$conns" -d600s --timeout 30s -s "$lua" "$base" \
         -- "$n_ports" "$n_nets" "$n_hvs" "$depth" >"$dir/wrk.out" 2>&1 &
     wrk_pid=$!
     if [ "$mode" = probe ]; then
@@ -184,10 +186,16 @@ run_rest() {
         busy_probe=$(get_probe 1)
         echo "$idle_probe $busy_probe $((n_ports - $(ports_rows)))" >"$dir/probe"
     fi
-    while kill -0 "$wrk_pid" 2>/dev/null && [ "$(ports_rows)" != "$n_ports" ]; do
+    # Until the script saw every answer (it creates wrk.done), or wrk
+    # ended, or 30 s after the store held every port (answers lost).
+    deadline=
+    while kill -0 "$wrk_pid" 2>/dev/null && [ ! -e "$dir/wrk.done" ]; do
+        if [ -z "$deadline" ] && [ "$(ports_rows)" = "$n_ports" ]; then
+            deadline=$(($(date +%s) + 30))
+        fi
+        [ -n "$deadline" ] && [ "$(date +%s)" -ge "$deadline" ] && break
         sleep 0.2
     done
-    sleep 0.3   # the last answers reach wrk
     kill -INT "$wrk_pid" 2>/dev/null || true
     wait "$wrk_pid" 2>/dev/null || true
     wrk_pid=
