@@ -328,6 +328,16 @@ member_unref(struct nvo_network *net, const struct nvo_hypervisor *hv)
     }
 }
 
+/* 'net' itself changed, in store revision 'revision': it gets the next
+ * seqno. */
+static void
+network_changed(struct nvo_model *m, struct nvo_network *net,
+                int64_t revision)
+{
+    net->revision = revision;
+    net->seqno = ++m->seqno;
+}
+
 /* 'p' changed: it and its network get the next seqno, and 'p' moves to
  * the tail of its network's ports (see nvo_network.ports). */
 static void
@@ -394,8 +404,7 @@ nvo_model_set_bum(struct nvo_model *m, struct nvo_network *net,
                   enum nvo_bum_mode bum, int64_t revision)
 {
     net->bum = bum;
-    net->revision = revision;
-    net->seqno = ++m->seqno;
+    network_changed(m, net, revision);
 }
 
 void
@@ -482,8 +491,7 @@ nvo_model_set_mtu(struct nvo_model *m, struct nvo_network *net, int mtu,
                   int64_t revision)
 {
     net->mtu = mtu;
-    net->revision = revision;
-    net->seqno = ++m->seqno;
+    network_changed(m, net, revision);
 }
 
 void
@@ -491,8 +499,7 @@ nvo_model_set_encap(struct nvo_model *m, struct nvo_network *net,
                     enum nvo_encap encap, int64_t revision)
 {
     net->encap = encap;
-    net->revision = revision;
-    net->seqno = ++m->seqno;
+    network_changed(m, net, revision);
 }
 
 void
@@ -500,8 +507,7 @@ nvo_model_set_arp_responder(struct nvo_model *m, struct nvo_network *net,
                             bool on, int64_t revision)
 {
     net->arp_responder = on;
-    net->revision = revision;
-    net->seqno = ++m->seqno;
+    network_changed(m, net, revision);
 }
 
 bool
