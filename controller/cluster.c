@@ -619,11 +619,10 @@ compare_by_name(const void *a_, const void *b_)
     return strcmp(a->hv, b->hv);
 }
 
-/* nvo_cluster_assign(): a controller and how many it holds. */
+/* nvo_cluster_assign(): a controller, to rank by name. */
 struct cl_load {
     const char *name;
     size_t idx;                 /* Its index in the caller's 'ctls'. */
-    size_t count;
 };
 
 /* By name. */
@@ -667,8 +666,7 @@ nvo_cluster_assign(const char *const *ctls, size_t n_ctls,
      * hypervisors. */
     struct cl_load *loads = xmalloc(n_ctls * sizeof *loads);
     for (size_t k = 0; k < n_ctls; k++) {
-        loads[k] = (struct cl_load) { .name = ctls[k], .idx = k,
-                                      .count = count[k] };
+        loads[k] = (struct cl_load) { .name = ctls[k], .idx = k };
     }
     qsort(loads, n_ctls, sizeof *loads, compare_loads);
     size_t *keep = xmalloc(n_ctls * sizeof *keep);
@@ -677,7 +675,7 @@ nvo_cluster_assign(const char *const *ctls, size_t n_ctls,
     }
     size_t slots = extra;
     for (size_t j = 0; j < n_ctls && slots; j++) {
-        if (loads[j].count > base) {
+        if (count[loads[j].idx] > base) {
             keep[loads[j].idx] = base + 1;
             slots--;
         }
