@@ -761,8 +761,8 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
         sb->ready_at = now;
         sb->ready_carried = false;
     } else if (!sb->ready_carried && now >= tick && now < tick + SB_QUIET_MS) {
-        /* The tick after a second with input, which finds none (yet):
-         * see sb_wait_ready(). */
+        /* The first pass in the window of the tick after a second with
+         * input, which finds none (yet): see sb_wait_ready(). */
         sb->ready_at = now;
         sb->ready_carried = true;
     }
@@ -822,8 +822,9 @@ sb_run_quiet(struct ovs_sb *sb, long long int now)
  * the thread wakes about once a second for all of them, and a first one
  * after a silence at once.
  *
- * The tick after a second with input counts as such a pass even when it
- * finds none (sb_run_quiet()), once: the switches' echo requests come
+ * The first pass in the window of the tick after a second with input
+ * counts as such a pass even when it finds none (sb_run_quiet()), once:
+ * the switches' echo requests come
  * just after the ticks, since each OVSDB server probes 5 s after our
  * reply to its last probe, which went out on a tick.  Waking at the tick
  * and again for them a few milliseconds later cost the thread two
