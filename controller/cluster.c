@@ -190,6 +190,10 @@ struct nvo_cluster {
     long long int fresh_from;   /* When the first of them fell behind. */
     long long int fresh_until;  /* Then they are fresh no longer
                                  * (nvo_cluster_hold_until()). */
+    bool fresh_answered;        /* One of them (or any hypervisor)
+                                 * confirmed since the first fell behind:
+                                 * until then the hold ends only at
+                                 * fresh_from + CL_HOLD_MAX_MS. */
     struct hmap alives;         /* Contains struct cl_alive. */
     long long int lease_until;  /* time_msec(); 0: none. */
     bool lapse_seen;            /* nvo_cluster_owns() said "not mine" for a
@@ -1396,7 +1400,13 @@ check_fenced(struct nvo_cluster *c)
  * one record, not a partial one at 30 ms and then one per straggler, each
  * a Raft commit that wakes every controller's session.  A switch that
  * stopped answering holds the record CL_HOLD_MS after the others, as
- * before.  The main thread does the waiting (nvo_cluster_set_progress()
+ * before.  The slide starts at the first confirmation, not when the
+ * first fell behind: before any hypervisor answered, the record has
+ * nothing to claim, and at 128 hypervisors in one network the first
+ * barrier replies of a write come 34-40 ms after its publish, so a hold
+ * ending 30 ms after it woke both threads for nothing and then sent the
+ * first confirmations on their own (until 2026-12-03, twelfth run).
+ * The main thread does the waiting (nvo_cluster_set_progress()
  * wakes this thread only when no hypervisor is 'fresh'), so the wait
  * costs nothing: the first hypervisor to fall behind starts the main
  * thread's 'hold' timer, each confirmation moves it, and it wakes this
@@ -2219,6 +2229,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
 {
     bool wake = false;
     enum { HOLD_KEEP, HOLD_START, HOLD_MOVE, HOLD_STOP } hold = HOLD_KEEP;
+    bool earlier = false;       /* HOLD_MOVE: to before the old end. */
     long long int hold_ms = 0;
     long long int now = time_msec();
     /* At least every revision the main thread was handed, so every one
@@ -2259,8 +2270,10 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
             /* Fell behind: the record waits for it a little. */
             p->fresh = true;
             if (!c->n_fresh++) {
+                /* Until one answers, the hold runs to its end. */
                 c->fresh_from = now;
-                c->fresh_until = nvo_cluster_hold_until(now, now);
+                c->fresh_until = now + CL_HOLD_MAX_MS;
+                c->fresh_answered = false;
                 /* Waits until then, not to plan: the main thread's timer
                  * wakes the cluster thread then, if it has to. */
                 hold = HOLD_START;
@@ -2274,7 +2287,10 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
              * slides (CL_HOLD_MS). */
             long long int until = nvo_cluster_hold_until(c->fresh_from,
                                                          now);
-            if (until > c->fresh_until) {
+            if (!c->fresh_answered || until > c->fresh_until) {
+                /* The first answer brings the end closer. */
+                earlier = !c->fresh_answered;
+                c->fresh_answered = true;
                 c->fresh_until = until;
                 hold = HOLD_MOVE;
             }
@@ -2300,7 +2316,7 @@ nvo_cluster_set_progress(struct nvo_cluster *c, const char *hv,
              * 'fresh_until' only costs a wake-up. */
             uv_update_time(c->hold->loop);
             uv_timer_start(c->hold, hold_expired, MAX(hold_ms, 0) + 1, 0);
-        } else if (hold == HOLD_START) {
+        } else if (hold == HOLD_START || earlier) {
             /* The cluster thread arms its own timer (cluster_wait()); one
              * armed earlier than a moved 'fresh_until' only wakes it to
              * arm it again. */

@@ -318,6 +318,23 @@ check_waiters(struct nvo_ctl *ctl)
     }
 }
 
+/* Checks the waiters a confirmation of 'hv_id' may finish: those it
+ * blocks (waiter_done() checks in order and stops at the first that has
+ * not confirmed, so the others wait for another hypervisor, which this
+ * did not change; an owner's record elsewhere comes through
+ * nvo_ctl_cluster_changed()).  With a failure pending, every one. */
+static void
+check_waiters_on(struct nvo_ctl *ctl, int64_t hv_id)
+{
+    struct nvo_ctl_waiter *w;
+    LIST_FOR_EACH_SAFE (w, node, &ctl->waiters) {
+        if (ctl->n_failed_hvs
+            || (w->n_done < w->n && w->hv_ids[w->n_done] == hv_id)) {
+            waiter_check(w);
+        }
+    }
+}
+
 static void
 waiter_timeout(uv_timer_t *timer)
 {
@@ -706,8 +723,10 @@ nvo_ctl_confirmed(void *ctl_, int64_t hv_id, int64_t revision)
         free(h->failed_error);
         h->failed_error = NULL;
         ctl->n_failed_hvs--;
+        check_waiters(ctl);
+        return;
     }
-    check_waiters(ctl);
+    check_waiters_on(ctl, hv_id);
 }
 
 void
