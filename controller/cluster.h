@@ -165,6 +165,15 @@ bool nvo_cluster_claim_urgent(int64_t old, int64_t claim, int64_t required,
 bool nvo_cluster_report_urgent(int64_t before, int64_t confirmed,
                                int64_t foreign);
 
+/* Whether a kick for the record (a report, or the hold's end) must wake
+ * the cluster thread: the record may answer a waiter on another
+ * controller ('urgent', nvo_cluster_report_urgent()), no kick woke it
+ * since it last planned one ('woken'), and it can plan one now: not
+ * 'busy' (a record in flight, committed and not yet in its replica, or
+ * failed and waiting for the replica to move), whose end wakes it anyway
+ * and makes it plan what was kicked meanwhile.  Pure. */
+bool nvo_cluster_kick_wakes(bool urgent, bool woken, bool busy);
+
 /* When the record stops waiting for the hypervisors that are still behind
  * (they go into 'behind'), if the first of them fell behind at 'first'
  * and the latest confirmation came at 'now' (ms): CL_HOLD_MS after the

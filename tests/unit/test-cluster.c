@@ -421,6 +421,22 @@ test_report_urgent(void **state OVS_UNUSED)
     assert_false(nvo_cluster_report_urgent(12, 11, 15));
 }
 
+/* A kick (a report, or the hold's end) wakes the cluster thread only if
+ * the record may answer a waiter elsewhere, no kick woke it yet, and it
+ * can plan a record now (none in flight or awaiting its echo). */
+static void
+test_kick_wakes(void **state OVS_UNUSED)
+{
+    assert_true(nvo_cluster_kick_wakes(true, false, false));
+    /* Only this controller's own writes: the heartbeat plans it. */
+    assert_false(nvo_cluster_kick_wakes(false, false, false));
+    /* Already woken for it: one wake-up plans everything kicked. */
+    assert_false(nvo_cluster_kick_wakes(true, true, false));
+    /* A record in flight: its end wakes the thread, which plans then. */
+    assert_false(nvo_cluster_kick_wakes(true, false, true));
+    assert_false(nvo_cluster_kick_wakes(false, false, true));
+}
+
 /* The record's wait for hypervisors still behind slides with each
  * confirmation (30 ms after the latest), within 250 ms of the first
  * falling behind. */
@@ -446,6 +462,7 @@ main(void)
         cmocka_unit_test(test_claim_urgent),
         cmocka_unit_test(test_hold_until),
         cmocka_unit_test(test_report_urgent),
+        cmocka_unit_test(test_kick_wakes),
         cmocka_unit_test(test_assign_balanced),
         cmocka_unit_test(test_assign_departure),
         cmocka_unit_test(test_assign_join),
