@@ -233,6 +233,7 @@ struct nvo_cluster {
     bool txn_registers;
     bool txn_record;                /* 'txn' carries the record too. */
     size_t txn_takes;               /* Hypervisors 'txn' takes. */
+    size_t txn_releases;            /* ...and releases. */
     size_t txn_covers;              /* ...and starts to cover. */
     struct ovsdb_idl_txn *ctxn;     /* The record in flight, or NULL. */
     size_t ctxn_covers;             /* Hypervisors 'ctxn' starts to cover. */
@@ -1162,6 +1163,7 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
             nvorec_hypervisor_private_verify_owner(hp);
             nvorec_hypervisor_private_set_owner(hp, NULL);
             uncover(c, hp);
+            c->txn_releases++;
             return true;
         }
         if (sset_find_and_delete(&c->releasing, h->name)) {
@@ -1246,6 +1248,7 @@ start_tick(struct nvo_cluster *c, long long int now, bool lease_valid,
     }
     c->txn_covers = record ? c->n_covers : 0;
     c->txn_takes = 0;
+    c->txn_releases = 0;
     const struct nvorec_controller *me = c->me;  /* update_peers() */
 
     c->txn_registers = !c->registered || !me;
@@ -1326,6 +1329,12 @@ finish_tick(struct nvo_cluster *c, enum ovsdb_idl_txn_status status,
         /* Failover's phases (doc/cluster.md, "Failover time"). */
         VLOG_INFO("took %"PRIuSIZE" hypervisors: committed in %lld ms",
                   c->txn_takes, now - c->txn_sent);
+    }
+    if (status == TXN_SUCCESS && c->txn_releases) {
+        /* A handover's first half: the taker plans its take as soon as
+         * its replica shows this (cluster_run()). */
+        VLOG_INFO("released %"PRIuSIZE" hypervisors: committed in %lld ms",
+                  c->txn_releases, now - c->txn_sent);
     }
     if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
         ovs_mutex_lock(&c->mutex);
@@ -1795,6 +1804,56 @@ record_due(struct nvo_cluster *c, long long int now)
     return due;
 }
 
+/* Cluster thread: true if the replica's changes since the last tracking
+ * reset moved a Hypervisor_Private row's owner (or added or removed a
+ * row): a peer's release or take committed. */
+static bool
+owners_moved(const struct nvo_cluster *c)
+{
+    const struct nvorec_hypervisor_private *hp;
+    NVOREC_HYPERVISOR_PRIVATE_FOR_EACH_TRACKED (hp, c->idl) {
+        if (nvorec_hypervisor_private_is_new(hp)
+            || nvorec_hypervisor_private_is_deleted(hp)
+            || nvorec_hypervisor_private_is_updated(
+                   hp, NVOREC_HYPERVISOR_PRIVATE_COL_OWNER)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Cluster thread: true if a plan at 'now' would take or release a
+ * hypervisor (plan_hv()): one this controller's assignment wants that is
+ * unowned or owned by a dead peer, or one it owns that the assignment
+ * gives to another and that it is not releasing yet.  O(hypervisors):
+ * called only when owners moved (owners_moved()), so that a released
+ * hypervisor is taken at once instead of at the next heartbeat, without
+ * an early heartbeat on the controllers that have nothing to do. */
+static bool
+plan_due(struct nvo_cluster *c, long long int now)
+{
+    bool due = false;
+    struct shash want = SHASH_INITIALIZER(&want);
+    assign(c, true, NULL, now, &want);
+    const struct nvorec_hypervisor *h;
+    NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
+        const char *w = shash_find_data(&want, h->name);
+        const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
+        const char *owner = hp ? hp->owner : NULL;
+        bool mine = owner && !strcmp(owner, c->name);
+        if (mine
+            ? w && strcmp(w, c->name)
+              && !sset_contains(&c->releasing, h->name)
+            : w && !strcmp(w, c->name)
+              && (!owner || !peer_live(peer_find(c, owner), now))) {
+            due = true;
+            break;
+        }
+    }
+    shash_destroy(&want);
+    return due;
+}
+
 /* The cluster thread's work at each iteration of the store thread's poll
  * loop, after the store ran the session (nvo_store_ovsdb_set_guest()). */
 static void
@@ -1846,6 +1905,15 @@ cluster_run(void *c_)
                      c->idl, &nvorec_table_hypervisor_private)
                  != c->hp_seqno);
     bool recs_moved = seqno != c->map_seqno && records_moved(c);
+    if (tables_moved && !peers_moved && lease_valid && c->registered
+        && owners_moved(c) && plan_due(c, now)) {
+        /* A peer's release (or take) committed and left a take or a
+         * release due here: plan it at once (or once the tick in flight
+         * is done), not at the next heartbeat, up to a period later
+         * (doc/cluster.md, "Ownership (sharding)").  Only when: it
+         * changes when this controller plans, not what nor how. */
+        c->next_tick = MIN(c->next_tick, now);
+    }
     if (lease_valid != c->map_lease || refenced || peers_moved || lapse_seen
         || ((tables_moved || recs_moved)
             && !update_confirmed(c, recs_moved))) {
