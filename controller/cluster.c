@@ -292,7 +292,7 @@ nvo_cluster_prefers(const char *a, const char *b, const char *hv)
 }
 
 static struct cl_peer *
-peer_find(struct nvo_cluster *c, const char *name)
+peer_find(const struct nvo_cluster *c, const char *name)
 {
     struct cl_peer *p;
     HMAP_FOR_EACH_WITH_HASH (p, node, hash_string(name, 0), &c->peers) {
@@ -1135,6 +1135,38 @@ uncover(const struct nvo_cluster *c,
     }
 }
 
+/* What a plan does for one hypervisor (plan_action()). */
+enum cl_plan {
+    CL_PLAN_NONE,               /* Nothing: not mine to take, or mine to
+                                 * keep. */
+    CL_PLAN_TAKE,               /* This controller's assignment wants it and
+                                 * it is unowned or its owner is dead. */
+    CL_PLAN_RELEASE,            /* Mine, and the assignment gives it to
+                                 * another controller. */
+};
+
+/* Cluster thread: what a plan at 'now' does for the hypervisor whose
+ * Hypervisor_Private row is 'hp' (NULL if it has none yet), 'want' being
+ * the controller that should own it (assign()), NULL if none.  Pure: the
+ * one rule that plan_hv() carries out and plan_due() looks ahead with. */
+static enum cl_plan
+plan_action(const struct nvo_cluster *c,
+            const struct nvorec_hypervisor_private *hp, const char *want,
+            long long int now)
+{
+    const char *owner = hp ? hp->owner : NULL;
+
+    if (owner && !strcmp(owner, c->name)) {
+        return want && strcmp(want, c->name) ? CL_PLAN_RELEASE
+                                             : CL_PLAN_NONE;
+    }
+    if (!want || strcmp(want, c->name)
+        || (owner && peer_live(peer_find(c, owner), now))) {
+        return CL_PLAN_NONE;
+    }
+    return CL_PLAN_TAKE;
+}
+
 /* Cluster thread: adds the ownership transitions for hypervisor 'h' to
  * 'txn', 'want' being the controller that should own it (assign()), NULL
  * if none.  Returns true if it added something; sets '*republish' if it
@@ -1147,9 +1179,10 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
 {
     const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
     const char *owner = hp ? hp->owner : NULL;
+    enum cl_plan action = plan_action(c, hp, want, now);
 
     if (owner && !strcmp(owner, c->name)) {
-        if (want && strcmp(want, c->name)) {
+        if (action == CL_PLAN_RELEASE) {
             /* Release (this controller is above its quota): stop
              * programming first (the main thread no longer sees it as
              * mine once the map is republished, before 'txn' is sent),
@@ -1174,8 +1207,10 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
         return false;
     }
     sset_find_and_delete(&c->releasing, h->name);
-    if (!want || strcmp(want, c->name)) {
-        return false;
+    if (action != CL_PLAN_TAKE) {
+        return false;               /* Not mine to take, or its live
+                                     * owner releases it: it is above its
+                                     * quota. */
     }
     if (!hp) {
         hp = nvorec_hypervisor_private_insert(txn);
@@ -1194,11 +1229,6 @@ plan_hv(struct nvo_cluster *c, struct ovsdb_idl_txn *txn,
         return true;
     }
     if (owner) {
-        struct cl_peer *p = peer_find(c, owner);
-        if (peer_live(p, now)) {
-            return false;           /* It releases it: it is above its
-                                     * quota. */
-        }
         const struct nvorec_controller *r = controller_row(c, owner);
         if (r) {
             /* Fence the dead owner: its next heartbeat (which verifies
@@ -1823,12 +1853,11 @@ owners_moved(const struct nvo_cluster *c)
 }
 
 /* Cluster thread: true if a plan at 'now' would take or release a
- * hypervisor (plan_hv()): one this controller's assignment wants that is
- * unowned or owned by a dead peer, or one it owns that the assignment
- * gives to another and that it is not releasing yet.  O(hypervisors):
- * called only when owners moved (owners_moved()), so that a released
- * hypervisor is taken at once instead of at the next heartbeat, without
- * an early heartbeat on the controllers that have nothing to do. */
+ * hypervisor (plan_action()), a release only if it is not under way
+ * already.  O(hypervisors): called only when owners moved
+ * (owners_moved()), so that a released hypervisor is taken at once
+ * instead of at the next heartbeat, without an early heartbeat on the
+ * controllers that have nothing to do. */
 static bool
 plan_due(struct nvo_cluster *c, long long int now)
 {
@@ -1837,15 +1866,12 @@ plan_due(struct nvo_cluster *c, long long int now)
     assign(c, true, NULL, now, &want);
     const struct nvorec_hypervisor *h;
     NVOREC_HYPERVISOR_FOR_EACH (h, c->idl) {
-        const char *w = shash_find_data(&want, h->name);
-        const struct nvorec_hypervisor_private *hp = hp_row(c, h->name);
-        const char *owner = hp ? hp->owner : NULL;
-        bool mine = owner && !strcmp(owner, c->name);
-        if (mine
-            ? w && strcmp(w, c->name)
-              && !sset_contains(&c->releasing, h->name)
-            : w && !strcmp(w, c->name)
-              && (!owner || !peer_live(peer_find(c, owner), now))) {
+        enum cl_plan action = plan_action(c, hp_row(c, h->name),
+                                          shash_find_data(&want, h->name),
+                                          now);
+        if (action == CL_PLAN_TAKE
+            || (action == CL_PLAN_RELEASE
+                && !sset_contains(&c->releasing, h->name))) {
             due = true;
             break;
         }
