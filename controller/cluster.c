@@ -1932,12 +1932,15 @@ cluster_run(void *c_)
                  != c->hp_seqno);
     bool recs_moved = seqno != c->map_seqno && records_moved(c);
     if (tables_moved && !peers_moved && lease_valid && c->registered
-        && owners_moved(c) && plan_due(c, now)) {
-        /* A peer's release (or take) committed and left a take or a
-         * release due here: plan it at once (or once the tick in flight
-         * is done), not at the next heartbeat, up to a period later
-         * (doc/cluster.md, "Ownership (sharding)").  Only when: it
-         * changes when this controller plans, not what nor how. */
+        && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
+            != c->hv_seqno || owners_moved(c))
+        && plan_due(c, now)) {
+        /* A hypervisor registered (or deleted), or a peer's release (or
+         * take) committed, and left a take or a release due here: plan
+         * it at once (or once the tick in flight is done), not at the
+         * next heartbeat, up to a period later (doc/cluster.md,
+         * "Ownership (sharding)").  Only when: it changes when this
+         * controller plans, not what nor how. */
         c->next_tick = MIN(c->next_tick, now);
     }
     if (lease_valid != c->map_lease || refenced || peers_moved || lapse_seen
