@@ -1923,18 +1923,19 @@ cluster_run(void *c_)
          * the next heartbeat. */
         c->next_tick = MIN(c->next_tick, now);
     }
-    bool tables_moved
+    bool hvs_moved
         = seqno != c->map_seqno
           && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
-              != c->hv_seqno
-              || ovsdb_idl_table_get_seqno(
+              != c->hv_seqno);
+    bool tables_moved
+        = hvs_moved
+          || (seqno != c->map_seqno
+              && ovsdb_idl_table_get_seqno(
                      c->idl, &nvorec_table_hypervisor_private)
                  != c->hp_seqno);
     bool recs_moved = seqno != c->map_seqno && records_moved(c);
     if (tables_moved && !peers_moved && lease_valid && c->registered
-        && (ovsdb_idl_table_get_seqno(c->idl, &nvorec_table_hypervisor)
-            != c->hv_seqno || owners_moved(c))
-        && plan_due(c, now)) {
+        && (hvs_moved || owners_moved(c)) && plan_due(c, now)) {
         /* A hypervisor registered (or deleted), or a peer's release (or
          * take) committed, and left a take or a release due here: plan
          * it at once (or once the tick in flight is done), not at the
